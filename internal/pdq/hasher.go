@@ -1,0 +1,319 @@
+package pdq
+
+import (
+	"math"
+	"slices"
+)
+
+// The reference's constants (pdq/cpp/hashing/pdqhashing.cpp).
+const (
+	minHashableDim = 5 // smaller images hash to zero with quality 0
+	jaroszPasses   = 2 // two box passes per axis make a tent filter
+	// downsampleDims is the side the reference first resizes larger images
+	// to (nearest neighbour, both sides, ignoring aspect), because its
+	// Jarosz filter is too slow on full-size photographs.
+	downsampleDims = 512
+)
+
+// dctMatrix is the 16x64 DCT-II basis of rows 1..16, as the reference builds
+// it: a float32 scale factor times a float64 cosine, rounded to float32.
+var dctMatrix = func() (d [16 * 64]float32) {
+	scale := float64(float32(math.Sqrt(2.0 / 64.0)))
+	for i := 0; i < 16; i++ {
+		for j := 0; j < 64; j++ {
+			d[i*64+j] = float32(scale * math.Cos(math.Pi/2/64*float64(i+1)*float64(2*j+1)))
+		}
+	}
+	return d
+}()
+
+// Hasher hashes luminance planes. It keeps its scratch buffers between calls
+// so that hashing a stream of images allocates nothing; a Hasher is not safe
+// for concurrent use, but the zero value is ready and each goroutine may have
+// its own.
+type Hasher struct {
+	buf1, buf2 []float32
+	colSums    []float32
+}
+
+// Result is what hashing one image gives.
+type Result struct {
+	Hash    Hash
+	Quality int // 0..100; below about 50 the hash is not worth matching
+	// Dihedral holds the hashes of the image rotated and mirrored, indexed by
+	// Dihedral (Dihedral[Original] == Hash), when they were asked for.
+	Dihedral *[8]Hash
+}
+
+// HashLuma hashes a numRows x numCols row-major luminance plane (values
+// 0..255), the reference's pdqHash256FromFloatLuma, or its dihedral
+// counterpart when dihedral is set. It overwrites luma.
+//
+// The two differ in one corner the reference has: a plane of exactly 64x64
+// skips the blur in the plain hash but not in the dihedral one.
+func (h *Hasher) HashLuma(luma []float32, numRows, numCols int, dihedral bool) Result {
+	if numRows < minHashableDim || numCols < minHashableDim {
+		r := Result{}
+		if dihedral {
+			r.Dihedral = new([8]Hash)
+		}
+		return r
+	}
+	var b64 [64][64]float32
+	if !dihedral && numRows == 64 && numCols == 64 {
+		copy(b64[0][:], luma) // a video frame ffmpeg already scaled
+		for i := 1; i < 64; i++ {
+			copy(b64[i][:], luma[i*64:])
+		}
+	} else {
+		h.jarosz(luma, numRows, numCols,
+			windowSize(numCols, 64), windowSize(numRows, 64))
+		decimate(luma, numRows, numCols, &b64)
+	}
+	var r Result
+	r.Quality = quality(&b64)
+	var dct [16][16]float32
+	dct64To16(&b64, &dct)
+	r.Hash = toBits(&dct)
+	if dihedral {
+		r.Dihedral = dihedrals(&dct)
+	}
+	return r
+}
+
+// windowSize is the reference's computeJaroszFilterWindowSize: half the
+// input pixels per output pixel, rounded up, since the filter runs twice.
+func windowSize(oldDim, newDim int) int {
+	return (oldDim + 2*newDim - 1) / (2 * newDim)
+}
+
+// jarosz blurs in place with the reference's two rounds of a box filter
+// along rows then columns.
+func (h *Hasher) jarosz(buf []float32, numRows, numCols, winRows, winCols int) {
+	n := numRows * numCols
+	if cap(h.buf2) < n {
+		h.buf2 = make([]float32, n)
+	}
+	tmp := h.buf2[:n]
+	if cap(h.colSums) < numCols {
+		h.colSums = make([]float32, numCols)
+	}
+	sums := h.colSums[:numCols]
+	for pass := 0; pass < jaroszPasses; pass++ {
+		for i := 0; i < numRows; i++ {
+			boxRow(buf[i*numCols:(i+1)*numCols], tmp[i*numCols:(i+1)*numCols], winRows)
+		}
+		boxCols(tmp, buf, numRows, numCols, winCols, sums)
+	}
+}
+
+// boxRow is the reference's box1DFloat along one contiguous row: a running
+// sum over a window centred on each output, shrunk at the two ends, divided
+// by the number of inputs in the window.
+func boxRow(in, out []float32, window int) {
+	half := (window + 2) / 2
+	n := len(in)
+	var sum float32
+	cur := 0
+	ri, li, oi := 0, 0, 0
+	for ; ri < half-1; ri++ { // phase 1: accumulate, no writes
+		sum += in[ri]
+		cur++
+	}
+	for k := 0; k < window-half+1; k++ { // phase 2: grow the window
+		sum += in[ri]
+		ri++
+		cur++
+		out[oi] = sum / float32(cur)
+		oi++
+	}
+	for k := 0; k < n-window; k++ { // phase 3: slide
+		sum += in[ri]
+		ri++
+		sum -= in[li]
+		li++
+		out[oi] = sum / float32(cur)
+		oi++
+	}
+	for k := 0; k < half-1; k++ { // phase 4: shrink
+		sum -= in[li]
+		li++
+		cur--
+		out[oi] = sum / float32(cur)
+		oi++
+	}
+}
+
+// boxCols runs boxRow's arithmetic down every column at once, walking rows
+// in memory order: each column's sum sees the same operations in the same
+// order as the reference's strided loop, so the result is identical, but
+// the memory access is sequential.
+func boxCols(in, out []float32, numRows, numCols, window int, sums []float32) {
+	half := (window + 2) / 2
+	clear(sums)
+	row := func(i int) []float32 { return in[i*numCols : (i+1)*numCols] }
+	cur := 0
+	ri, li, oi := 0, 0, 0
+	for ; ri < half-1; ri++ {
+		for j, v := range row(ri) {
+			sums[j] += v
+		}
+		cur++
+	}
+	emit := func() {
+		d := float32(cur)
+		o := out[oi*numCols : (oi+1)*numCols]
+		for j, s := range sums {
+			o[j] = s / d
+		}
+		oi++
+	}
+	for k := 0; k < window-half+1; k++ {
+		for j, v := range row(ri) {
+			sums[j] += v
+		}
+		ri++
+		cur++
+		emit()
+	}
+	for k := 0; k < numRows-window; k++ {
+		add, sub := row(ri), row(li)
+		for j := range sums {
+			s := sums[j] + add[j]
+			sums[j] = s - sub[j]
+		}
+		ri++
+		li++
+		emit()
+	}
+	for k := 0; k < half-1; k++ {
+		for j, v := range row(li) {
+			sums[j] -= v
+		}
+		li++
+		cur--
+		emit()
+	}
+}
+
+// decimate samples the blurred plane at the centres of a 64x64 grid.
+func decimate(in []float32, numRows, numCols int, out *[64][64]float32) {
+	for i := 0; i < 64; i++ {
+		ini := int((float64(i) + 0.5) * float64(numRows) / 64)
+		for j := 0; j < 64; j++ {
+			inj := int((float64(j) + 0.5) * float64(numCols) / 64)
+			out[i][j] = in[ini*numCols+inj]
+		}
+	}
+}
+
+// quality is the reference's gradient-sum heuristic: how much significant
+// detail the 64x64 image has, scaled so that 100 is plenty.
+func quality(b *[64][64]float32) int {
+	sum := 0
+	for i := 0; i < 63; i++ {
+		for j := 0; j < 64; j++ {
+			sum += absInt(int(float32(float32(b[i][j]-b[i+1][j])*100) / 255))
+		}
+	}
+	for i := 0; i < 64; i++ {
+		for j := 0; j < 63; j++ {
+			sum += absInt(int(float32(float32(b[i][j]-b[i][j+1])*100) / 255))
+		}
+	}
+	return min(sum/90, 100)
+}
+
+func absInt(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// dct64To16 computes the 16x16 low-frequency corner (skipping the DC row and
+// column) of the 2-D DCT, as D·A·Dᵀ with float32 sums in the reference's
+// order. Each product is converted to float32 before it is added so that no
+// compiler fuses it into a multiply-add, which would round differently.
+func dct64To16(a *[64][64]float32, out *[16][16]float32) {
+	var t [16][64]float32
+	for i := 0; i < 16; i++ {
+		d := dctMatrix[i*64 : i*64+64]
+		for j := 0; j < 64; j++ {
+			var s float32
+			for k := 0; k < 64; k++ {
+				s += float32(d[k] * a[k][j])
+			}
+			t[i][j] = s
+		}
+	}
+	for i := 0; i < 16; i++ {
+		for j := 0; j < 16; j++ {
+			d := dctMatrix[j*64 : j*64+64]
+			var s float32
+			for k := 0; k < 64; k++ {
+				s += float32(t[i][k] * d[k])
+			}
+			out[i][j] = s
+		}
+	}
+}
+
+// toBits sets each bit whose DCT coefficient is above the median. The
+// reference's Torben median of 256 values is the 128th smallest.
+func toBits(dct *[16][16]float32) Hash {
+	var sorted [256]float32
+	for i := range dct {
+		copy(sorted[i*16:], dct[i][:])
+	}
+	slices.Sort(sorted[:])
+	median := sorted[127]
+	var h Hash
+	for i := 0; i < 16; i++ {
+		for j := 0; j < 16; j++ {
+			if dct[i][j] > median {
+				h.setBit(i*16 + j)
+			}
+		}
+	}
+	return h
+}
+
+// dihedrals derives the hashes of the seven rotations and reflections from
+// the original's DCT: flipping an axis negates its odd frequencies
+// (1-based), and a quarter turn transposes.
+func dihedrals(a *[16][16]float32) *[8]Hash {
+	var out [8]Hash
+	var b [16][16]float32
+	type rule struct {
+		transpose bool
+		negate    func(i, j int) bool
+	}
+	rules := [8]rule{
+		Original:   {false, func(i, j int) bool { return false }},
+		Rotate90:   {true, func(i, j int) bool { return j&1 == 0 }},
+		Rotate180:  {false, func(i, j int) bool { return (i+j)&1 == 1 }},
+		Rotate270:  {true, func(i, j int) bool { return i&1 == 0 }},
+		FlipX:      {false, func(i, j int) bool { return i&1 == 0 }},
+		FlipY:      {false, func(i, j int) bool { return j&1 == 0 }},
+		FlipPlus1:  {true, func(i, j int) bool { return false }},
+		FlipMinus1: {true, func(i, j int) bool { return (i+j)&1 == 1 }},
+	}
+	for d, r := range rules {
+		for i := 0; i < 16; i++ {
+			for j := 0; j < 16; j++ {
+				v := a[i][j]
+				if r.negate(i, j) {
+					v = -v
+				}
+				if r.transpose {
+					b[j][i] = v
+				} else {
+					b[i][j] = v
+				}
+			}
+		}
+		out[d] = toBits(&b)
+	}
+	return &out
+}

@@ -1,0 +1,157 @@
+package pdq
+
+import (
+	"image"
+	"image/color"
+)
+
+// HashImage hashes a decoded image the way the reference pdq-photo-hasher
+// hashes a file: an image wider or taller than 512 pixels is first resized
+// to 512x512 by nearest neighbour (CImg's default resize), then each pixel's
+// luminance is 0.299 R + 0.587 G + 0.114 B in float32, or the grey value
+// itself for a greyscale image.
+//
+// Where the reference has no answer we chose:
+//   - alpha is ignored: the colour channels are hashed as stored, as Meta's
+//     Python hasher (PIL's convert("RGB")) does; the reference refuses such
+//     images, but a service must hash every upload;
+//   - CMYK is converted to RGB with color.CMYKToRGB (the reference refuses it);
+//   - 16-bit channels keep their low byte, which is what the reference's
+//     CImg<uint8_t> loader does, so that lists made with it still match.
+//
+// Because only the sampled pixels of a large image are read, converting a
+// 12-megapixel photograph costs the same as a 512x512 one.
+func (h *Hasher) HashImage(img image.Image, dihedral bool) Result {
+	luma, rows, cols := h.Luma(img)
+	return h.HashLuma(luma, rows, cols, dihedral)
+}
+
+// Luma returns the luminance plane the reference hashes for img, after its
+// pre-resize. The plane is the Hasher's scratch buffer, valid until the
+// next call.
+func (h *Hasher) Luma(img image.Image) (luma []float32, rows, cols int) {
+	b := img.Bounds()
+	w, ht := b.Dx(), b.Dy()
+	xs, ys := sampling(w, b.Min.X), sampling(ht, b.Min.Y)
+	if w > downsampleDims || ht > downsampleDims {
+		xs, ys = resample(w, b.Min.X), resample(ht, b.Min.Y)
+	}
+	rows, cols = len(ys), len(xs)
+	if cap(h.buf1) < rows*cols {
+		h.buf1 = make([]float32, rows*cols)
+	}
+	luma = h.buf1[:rows*cols]
+	fillLuma(img, xs, ys, luma)
+	return luma, rows, cols
+}
+
+// sampling is the identity: every column (or row) is read.
+func sampling(n, origin int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = origin + i
+	}
+	return s
+}
+
+// resample gives the source indices of CImg's nearest-neighbour resize to
+// 512: output i reads input floor(i*n/512).
+func resample(n, origin int) []int {
+	s := make([]int, downsampleDims)
+	for i := range s {
+		s[i] = origin + i*n/downsampleDims
+	}
+	return s
+}
+
+// lumaTables hold 0.299*v, 0.587*v and 0.114*v in float32 for every byte v:
+// the reference's products, looked up rather than recomputed per pixel.
+var lumaR, lumaG, lumaB = func() (r, g, b [256]float32) {
+	const cr, cg, cb float32 = 0.299, 0.587, 0.114
+	for v := 0; v < 256; v++ {
+		f := float32(v)
+		r[v], g[v], b[v] = float32(cr*f), float32(cg*f), float32(cb*f)
+	}
+	return
+}()
+
+func rgbLuma(r, g, b uint8) float32 {
+	return float32(lumaR[r]+lumaG[g]) + lumaB[b]
+}
+
+func fillLuma(img image.Image, xs, ys []int, out []float32) {
+	cols := len(xs)
+	switch m := img.(type) {
+	case *image.Gray:
+		for i, y := range ys {
+			row := m.Pix[(y-m.Rect.Min.Y)*m.Stride:]
+			o := out[i*cols:]
+			for j, x := range xs {
+				o[j] = float32(row[x-m.Rect.Min.X])
+			}
+		}
+	case *image.Gray16:
+		for i, y := range ys {
+			row := m.Pix[(y-m.Rect.Min.Y)*m.Stride:]
+			o := out[i*cols:]
+			for j, x := range xs {
+				o[j] = float32(row[2*(x-m.Rect.Min.X)+1])
+			}
+		}
+	case *image.RGBA:
+		rgbaLuma(m.Pix, m.Stride, 0, 4, 1, xs, ys, m.Rect.Min, out)
+	case *image.NRGBA:
+		rgbaLuma(m.Pix, m.Stride, 0, 4, 1, xs, ys, m.Rect.Min, out)
+	case *image.RGBA64:
+		rgbaLuma(m.Pix, m.Stride, 1, 8, 2, xs, ys, m.Rect.Min, out)
+	case *image.NRGBA64:
+		rgbaLuma(m.Pix, m.Stride, 1, 8, 2, xs, ys, m.Rect.Min, out)
+	case *image.YCbCr:
+		ycbcrLuma(m, xs, ys, out)
+	case *image.NYCbCrA:
+		ycbcrLuma(&m.YCbCr, xs, ys, out)
+	case *image.Paletted:
+		var pal [256]float32
+		for i, c := range m.Palette {
+			n := color.NRGBAModel.Convert(c).(color.NRGBA)
+			pal[i] = rgbLuma(n.R, n.G, n.B)
+		}
+		for i, y := range ys {
+			row := m.Pix[(y-m.Rect.Min.Y)*m.Stride:]
+			o := out[i*cols:]
+			for j, x := range xs {
+				o[j] = pal[row[x-m.Rect.Min.X]]
+			}
+		}
+	default:
+		for i, y := range ys {
+			o := out[i*cols:]
+			for j, x := range xs {
+				var r, g, b uint8
+				switch c := img.At(x, y).(type) {
+				case color.CMYK:
+					r, g, b = color.CMYKToRGB(c.C, c.M, c.Y, c.K)
+				default:
+					n := color.NRGBAModel.Convert(c).(color.NRGBA)
+					r, g, b = n.R, n.G, n.B
+				}
+				o[j] = rgbLuma(r, g, b)
+			}
+		}
+	}
+}
+
+// rgbaLuma reads interleaved channels: pixel (x, y) has red at
+// base + (y-min.Y)*stride + (x-min.X)*pixSize, then green and blue step
+// chanSize further. For 16-bit images base points at the low byte.
+func rgbaLuma(pix []uint8, stride, base, pixSize, chanSize int, xs, ys []int, min image.Point, out []float32) {
+	cols := len(xs)
+	for i, y := range ys {
+		row := pix[base+(y-min.Y)*stride:]
+		o := out[i*cols:]
+		for j, x := range xs {
+			p := row[(x-min.X)*pixSize:]
+			o[j] = rgbLuma(p[0], p[chanSize], p[2*chanSize])
+		}
+	}
+}
