@@ -32,8 +32,9 @@ var dctMatrix = func() (d [16 * 64]float32) {
 // for concurrent use, but the zero value is ready and each goroutine may have
 // its own.
 type Hasher struct {
-	buf1, buf2 []float32
-	colSums    []float32
+	buf1, buf2, buf3 []float32
+	colSums          []float32
+	rowDst, colDst   []int32
 }
 
 // Result is what hashing one image gives.
@@ -66,9 +67,7 @@ func (h *Hasher) HashLuma(luma []float32, numRows, numCols int, dihedral bool) R
 			copy(b64[i][:], luma[i*64:])
 		}
 	} else {
-		h.jarosz(luma, numRows, numCols,
-			windowSize(numCols, 64), windowSize(numRows, 64))
-		decimate(luma, numRows, numCols, &b64)
+		h.blurDecimate(luma, numRows, numCols, &b64)
 	}
 	var r Result
 	r.Quality = quality(&b64)
@@ -85,126 +84,6 @@ func (h *Hasher) HashLuma(luma []float32, numRows, numCols int, dihedral bool) R
 // input pixels per output pixel, rounded up, since the filter runs twice.
 func windowSize(oldDim, newDim int) int {
 	return (oldDim + 2*newDim - 1) / (2 * newDim)
-}
-
-// jarosz blurs in place with the reference's two rounds of a box filter
-// along rows then columns.
-func (h *Hasher) jarosz(buf []float32, numRows, numCols, winRows, winCols int) {
-	n := numRows * numCols
-	if cap(h.buf2) < n {
-		h.buf2 = make([]float32, n)
-	}
-	tmp := h.buf2[:n]
-	if cap(h.colSums) < numCols {
-		h.colSums = make([]float32, numCols)
-	}
-	sums := h.colSums[:numCols]
-	for pass := 0; pass < jaroszPasses; pass++ {
-		for i := 0; i < numRows; i++ {
-			boxRow(buf[i*numCols:(i+1)*numCols], tmp[i*numCols:(i+1)*numCols], winRows)
-		}
-		boxCols(tmp, buf, numRows, numCols, winCols, sums)
-	}
-}
-
-// boxRow is the reference's box1DFloat along one contiguous row: a running
-// sum over a window centred on each output, shrunk at the two ends, divided
-// by the number of inputs in the window.
-func boxRow(in, out []float32, window int) {
-	half := (window + 2) / 2
-	n := len(in)
-	var sum float32
-	cur := 0
-	ri, li, oi := 0, 0, 0
-	for ; ri < half-1; ri++ { // phase 1: accumulate, no writes
-		sum += in[ri]
-		cur++
-	}
-	for k := 0; k < window-half+1; k++ { // phase 2: grow the window
-		sum += in[ri]
-		ri++
-		cur++
-		out[oi] = sum / float32(cur)
-		oi++
-	}
-	for k := 0; k < n-window; k++ { // phase 3: slide
-		sum += in[ri]
-		ri++
-		sum -= in[li]
-		li++
-		out[oi] = sum / float32(cur)
-		oi++
-	}
-	for k := 0; k < half-1; k++ { // phase 4: shrink
-		sum -= in[li]
-		li++
-		cur--
-		out[oi] = sum / float32(cur)
-		oi++
-	}
-}
-
-// boxCols runs boxRow's arithmetic down every column at once, walking rows
-// in memory order: each column's sum sees the same operations in the same
-// order as the reference's strided loop, so the result is identical, but
-// the memory access is sequential.
-func boxCols(in, out []float32, numRows, numCols, window int, sums []float32) {
-	half := (window + 2) / 2
-	clear(sums)
-	row := func(i int) []float32 { return in[i*numCols : (i+1)*numCols] }
-	cur := 0
-	ri, li, oi := 0, 0, 0
-	for ; ri < half-1; ri++ {
-		for j, v := range row(ri) {
-			sums[j] += v
-		}
-		cur++
-	}
-	emit := func() {
-		d := float32(cur)
-		o := out[oi*numCols : (oi+1)*numCols]
-		for j, s := range sums {
-			o[j] = s / d
-		}
-		oi++
-	}
-	for k := 0; k < window-half+1; k++ {
-		for j, v := range row(ri) {
-			sums[j] += v
-		}
-		ri++
-		cur++
-		emit()
-	}
-	for k := 0; k < numRows-window; k++ {
-		add, sub := row(ri), row(li)
-		for j := range sums {
-			s := sums[j] + add[j]
-			sums[j] = s - sub[j]
-		}
-		ri++
-		li++
-		emit()
-	}
-	for k := 0; k < half-1; k++ {
-		for j, v := range row(li) {
-			sums[j] -= v
-		}
-		li++
-		cur--
-		emit()
-	}
-}
-
-// decimate samples the blurred plane at the centres of a 64x64 grid.
-func decimate(in []float32, numRows, numCols int, out *[64][64]float32) {
-	for i := 0; i < 64; i++ {
-		ini := int((float64(i) + 0.5) * float64(numRows) / 64)
-		for j := 0; j < 64; j++ {
-			inj := int((float64(j) + 0.5) * float64(numCols) / 64)
-			out[i][j] = in[ini*numCols+inj]
-		}
-	}
 }
 
 // quality is the reference's gradient-sum heuristic: how much significant

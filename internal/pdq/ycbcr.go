@@ -43,87 +43,99 @@ func ycbcrRGB(y, cb, cr uint8) (r, g, b uint8) {
 // is upsampled as libjpeg's default "fancy" upsampling does (a triangle
 // filter between neighbouring chroma samples) for the common 4:2:0, 4:2:2
 // and 4:4:0 layouts; other layouts replicate, as Go's decoder does.
+// Neighbours past the edge of the chroma plane repeat the edge sample, as
+// libjpeg's context rows and edge columns do.
 func ycbcrLuma(m *image.YCbCr, xs, ys []int, out []float32) {
-	cols := len(xs)
-	var up chromaUpsampler
+	hs, vs := 0, 0 // 2 where that axis is subsampled and fancy-upsampled
 	switch m.SubsampleRatio {
 	case image.YCbCrSubsampleRatio420:
-		up = fancy(m, 2, 2)
+		hs, vs = 2, 2
 	case image.YCbCrSubsampleRatio422:
-		up = fancy(m, 2, 1)
+		hs = 2
 	case image.YCbCrSubsampleRatio440:
-		up = fancy(m, 1, 2)
+		vs = 2
+	}
+	if hs == 0 && vs == 0 {
+		cols := len(xs)
+		for i, y := range ys {
+			o := out[i*cols:]
+			for j, x := range xs {
+				yi, ci := m.YOffset(x, y), m.COffset(x, y)
+				o[j] = rgbLuma(ycbcrRGB(m.Y[yi], m.Cb[ci], m.Cr[ci]))
+			}
+		}
+		return
+	}
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := w, h
+	if hs == 2 {
+		cw = (w + 1) / 2
+	}
+	if vs == 2 {
+		ch = (h + 1) / 2
+	}
+	base := m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
+	// Per sampled column: its chroma column, the neighbour the filter mixes
+	// in, and the rounding bias libjpeg uses for that output phase.
+	n := len(xs)
+	cx, nx, bias := make([]int, n), make([]int, n), make([]int32, n)
+	for j, x := range xs {
+		x -= m.Rect.Min.X
+		if hs == 0 {
+			cx[j], nx[j] = x, x
+			continue
+		}
+		cx[j] = x / 2
+		if x&1 == 0 {
+			nx[j], bias[j] = max(cx[j]-1, 0), 8
+		} else {
+			nx[j], bias[j] = min(cx[j]+1, cw-1), 7
+		}
+		if vs == 0 { // h2v1: (3*this + neighbour + 1 or 2) >> 2
+			bias[j] = 1 + int32(x&1)
+		}
 	}
 	for i, y := range ys {
-		o := out[i*cols:]
-		for j, x := range xs {
-			yv := m.Y[m.YOffset(x, y)]
-			var cb, cr uint8
-			if up != nil {
-				cb, cr = up(x-m.Rect.Min.X, y-m.Rect.Min.Y)
-			} else {
-				ci := m.COffset(x, y)
-				cb, cr = m.Cb[ci], m.Cr[ci]
+		y -= m.Rect.Min.Y
+		o := out[i*n:]
+		yrow := m.Y[(y)*m.YStride:]
+		if vs == 0 {
+			cbr := m.Cb[base+y*m.CStride:]
+			crr := m.Cr[base+y*m.CStride:]
+			for j, x := range xs {
+				c, nb, b := cx[j], nx[j], bias[j]
+				cb := uint8((3*int32(cbr[c]) + int32(cbr[nb]) + b) >> 2)
+				cr := uint8((3*int32(crr[c]) + int32(crr[nb]) + b) >> 2)
+				o[j] = rgbLuma(ycbcrRGB(yrow[x-m.Rect.Min.X], cb, cr))
 			}
-			o[j] = rgbLuma(ycbcrRGB(yv, cb, cr))
-		}
-	}
-}
-
-// chromaUpsampler gives the Cb and Cr of full-resolution pixel (x, y),
-// counted from the image's top-left corner.
-type chromaUpsampler func(x, y int) (cb, cr uint8)
-
-// fancy returns libjpeg's fancy upsampler for chroma subsampled by hs
-// horizontally and vs vertically (each 1 or 2). Neighbours past the edge of
-// the chroma plane repeat the edge sample, as libjpeg's context rows and
-// edge columns do.
-func fancy(m *image.YCbCr, hs, vs int) chromaUpsampler {
-	w, h := m.Rect.Dx(), m.Rect.Dy()
-	cw, ch := (w+hs-1)/hs, (h+vs-1)/vs
-	// Chroma sample (cx, cy) of the image, whatever Rect.Min is.
-	base := m.COffset(m.Rect.Min.X, m.Rect.Min.Y)
-	at := func(p []uint8, cx, cy int) int32 {
-		cx = max(0, min(cx, cw-1))
-		cy = max(0, min(cy, ch-1))
-		return int32(p[base+cy*m.CStride+cx])
-	}
-	// colSum is the vertical half of the filter: 3 parts the nearer chroma
-	// row, 1 part the other neighbour (or the row itself when vs == 1).
-	colSum := func(p []uint8, cx, y int) int32 {
-		if vs == 1 {
-			return at(p, cx, y)
+			continue
 		}
 		cy := y / 2
-		other := cy - 1
+		other, vbias := max(cy-1, 0), int32(1)
 		if y&1 == 1 {
-			other = cy + 1
+			other, vbias = min(cy+1, ch-1), 2
 		}
-		return 3*at(p, cx, cy) + at(p, cx, other)
-	}
-	sample := func(p []uint8, x, y int) uint8 {
-		switch {
-		case hs == 2 && vs == 2:
-			cx := x / 2
-			this := colSum(p, cx, y)
-			if x&1 == 0 {
-				return uint8((3*this + colSum(p, cx-1, y) + 8) >> 4)
+		cb0, cb1 := m.Cb[base+cy*m.CStride:], m.Cb[base+other*m.CStride:]
+		cr0, cr1 := m.Cr[base+cy*m.CStride:], m.Cr[base+other*m.CStride:]
+		if hs == 0 { // h1v2: (3*this row + other row + 1 or 2) >> 2
+			for j, x := range xs {
+				c := cx[j]
+				cb := uint8((3*int32(cb0[c]) + int32(cb1[c]) + vbias) >> 2)
+				cr := uint8((3*int32(cr0[c]) + int32(cr1[c]) + vbias) >> 2)
+				o[j] = rgbLuma(ycbcrRGB(yrow[x-m.Rect.Min.X], cb, cr))
 			}
-			return uint8((3*this + colSum(p, cx+1, y) + 7) >> 4)
-		case hs == 2:
-			cx := x / 2
-			this := at(p, cx, y)
-			if x&1 == 0 {
-				return uint8((3*this + at(p, cx-1, y) + 1) >> 2)
-			}
-			return uint8((3*this + at(p, cx+1, y) + 2) >> 2)
-		default: // vs == 2
-			bias := int32(1)
-			if y&1 == 1 {
-				bias = 2
-			}
-			return uint8((colSum(p, x, y) + bias) >> 2)
+			continue
+		}
+		// h2v2: column sums 3*this row + other row, then 3*this + neighbour.
+		for j, x := range xs {
+			c, nb, b := cx[j], nx[j], bias[j]
+			cbThis := 3*int32(cb0[c]) + int32(cb1[c])
+			cbNext := 3*int32(cb0[nb]) + int32(cb1[nb])
+			crThis := 3*int32(cr0[c]) + int32(cr1[c])
+			crNext := 3*int32(cr0[nb]) + int32(cr1[nb])
+			cb := uint8((3*cbThis + cbNext + b) >> 4)
+			cr := uint8((3*crThis + crNext + b) >> 4)
+			o[j] = rgbLuma(ycbcrRGB(yrow[x-m.Rect.Min.X], cb, cr))
 		}
 	}
-	return func(x, y int) (uint8, uint8) { return sample(m.Cb, x, y), sample(m.Cr, x, y) }
 }
