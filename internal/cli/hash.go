@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+)
+
+func runHash(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard hash", flag.ContinueOnError)
+	format := fs.String("format", "csv", "output `format`: csv (pdq_hex,quality,path, as the reference pdq-photo-hasher prints) or json (one object a line)")
+	dihedral := fs.Bool("dihedral", false, "also print the 8 dihedral hashes (rotations and mirrors); csv then prints them all, as pdq-photo-hasher --pdqdih-across does")
+	mode := fs.String("mode", "auto", "JPEG decoding `mode`: "+modeNames())
+	maxPixels := fs.Int64("max-pixels", media.DefaultMaxPixels, "refuse images with more pixels than this")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "images hashed at once")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard hash [flags] PATH...\n\nHashes image files, and every file under directories. A PATH of - reads\npaths from standard input, one a line. Bad files are reported on stderr and\nskipped; the exit status is then 1.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	paths, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if *format != "csv" && *format != "json" {
+		return fail(e, "hash", "unknown --format %q: want csv or json", *format)
+	}
+	opts, err := mediaOptions(*mode, *maxPixels)
+	if err != nil {
+		return fail(e, "hash", "%v", err)
+	}
+	if len(paths) == 0 {
+		fs.Usage()
+		return 2
+	}
+	files, failed := expandPaths(e, paths)
+	h := &hasher.Hasher{Media: opts, Dihedral: *dihedral}
+	out := bufio.NewWriter(e.stdout)
+	defer out.Flush()
+	write := csvLine
+	if *format == "json" {
+		write = jsonLine
+	}
+	bar := newProgress(e.stderr, len(files))
+	errs := hashFiles(h, files, max(1, *workers), func(path string, s hasher.Signals) {
+		write(out, path, s)
+		bar.add()
+	}, func(err error) {
+		bar.clear()
+		fmt.Fprintf(e.stderr, "safeguard hash: %v\n", err)
+		bar.add()
+	})
+	bar.done()
+	if failed || errs > 0 {
+		return 1
+	}
+	return 0
+}
+
+// modes maps --mode names to media's JPEG modes.
+var modes = map[string]media.JPEGMode{
+	"auto":  media.JPEGAuto,
+	"go":    media.JPEGGo,
+	"turbo": media.JPEGTurbo,
+	"fast":  media.JPEGTurboScaled,
+}
+
+func modeNames() string {
+	var names []string
+	for n := range modes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func mediaOptions(mode string, maxPixels int64) (media.Options, error) {
+	m, ok := modes[mode]
+	if !ok {
+		return media.Options{}, fmt.Errorf("unknown --mode %q: want one of %s", mode, modeNames())
+	}
+	if maxPixels <= 0 {
+		return media.Options{}, fmt.Errorf("--max-pixels %d: want a positive number", maxPixels)
+	}
+	return media.Options{JPEG: m, MaxPixels: maxPixels}, nil
+}
+
+// expandPaths turns the arguments into the list of files to hash, in order:
+// directories are walked in lexical order, "-" reads paths from stdin. A
+// path that cannot be read is reported and sets failed.
+func expandPaths(e *env, args []string) (files []string, failed bool) {
+	add := func(p string) {
+		st, err := os.Stat(p)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "safeguard hash: %v\n", err)
+			failed = true
+			return
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			return
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				fmt.Fprintf(e.stderr, "safeguard hash: %v\n", err)
+				failed = true
+				return nil
+			}
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			fmt.Fprintf(e.stderr, "safeguard hash: %v\n", err)
+			failed = true
+		}
+	}
+	for _, a := range args {
+		if a != "-" {
+			add(a)
+			continue
+		}
+		sc := bufio.NewScanner(e.stdin)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			if line := strings.TrimRight(sc.Text(), "\r"); line != "" {
+				add(line)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			fmt.Fprintf(e.stderr, "safeguard hash: reading paths from standard input: %v\n", err)
+			failed = true
+		}
+	}
+	return files, failed
+}
+
+// hashFiles hashes files on n goroutines and reports each result, in the
+// order of files, to ok or bad. It returns the number of failures.
+func hashFiles(h *hasher.Hasher, files []string, n int, ok func(string, hasher.Signals), bad func(error)) int {
+	type result struct {
+		s   hasher.Signals
+		err error
+	}
+	results := make([]chan result, len(files))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				data, err := os.ReadFile(files[i])
+				var s hasher.Signals
+				if err == nil {
+					s, err = h.Hash(files[i], data)
+				}
+				results[i] <- result{s, err}
+			}
+		}()
+	}
+	go func() {
+		for i := range files {
+			next <- i
+		}
+		close(next)
+	}()
+	failures := 0
+	for i := range files {
+		r := <-results[i]
+		results[i] = nil
+		if r.err != nil {
+			failures++
+			bad(r.err)
+			continue
+		}
+		ok(files[i], r.s)
+	}
+	wg.Wait()
+	return failures
+}
+
+func csvLine(w io.Writer, path string, s hasher.Signals) {
+	if s.Dihedral != nil {
+		for _, h := range s.Dihedral {
+			fmt.Fprintf(w, "%s,", h)
+		}
+	} else {
+		fmt.Fprintf(w, "%s,", s.PDQ)
+	}
+	fmt.Fprintf(w, "%d,%s\n", s.Quality, path)
+}
+
+// hashJSON is one line of `safeguard hash --format json`.
+type hashJSON struct {
+	Path     string        `json:"path"`
+	Format   media.Format  `json:"format"`
+	PDQ      pdq.Hash      `json:"pdq"`
+	Quality  int           `json:"quality"`
+	MD5      string        `json:"md5"`
+	SHA256   string        `json:"sha256"`
+	Dihedral *dihedralJSON `json:"dihedral,omitempty"`
+}
+
+type dihedralJSON struct {
+	Original   pdq.Hash `json:"original"`
+	Rotate90   pdq.Hash `json:"rotate90"`
+	Rotate180  pdq.Hash `json:"rotate180"`
+	Rotate270  pdq.Hash `json:"rotate270"`
+	FlipX      pdq.Hash `json:"flipx"`
+	FlipY      pdq.Hash `json:"flipy"`
+	FlipPlus1  pdq.Hash `json:"flipplus1"`
+	FlipMinus1 pdq.Hash `json:"flipminus1"`
+}
+
+func jsonLine(w io.Writer, path string, s hasher.Signals) {
+	j := hashJSON{
+		Path: path, Format: s.Format, PDQ: s.PDQ, Quality: s.Quality,
+		MD5: hex.EncodeToString(s.MD5[:]), SHA256: hex.EncodeToString(s.SHA256[:]),
+	}
+	if d := s.Dihedral; d != nil {
+		j.Dihedral = &dihedralJSON{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]}
+	}
+	b, _ := json.Marshal(j) // plain strings and numbers: cannot fail
+	w.Write(append(b, '\n'))
+}
