@@ -384,8 +384,8 @@ func csvErr(err error, lr *lineLimit) error {
 // longer than MaxLine: encoding/csv would otherwise buffer a whole line of
 // any length.
 type lineLimit struct {
-	r     io.Reader
-	run   int // bytes since the last line break
+	r       io.Reader
+	run     int // bytes since the last line break
 	lines   int // line breaks seen
 	tooLong bool
 }
