@@ -149,9 +149,9 @@ func TestVerifyTampering(t *testing.T) {
 		name    string
 		tamper  func([]audit.Entry) []audit.Entry
 		anchors []audit.Anchor // besides none
-		want    []string     // prefixes of the first problems' messages
-		kinds   []audit.Kind // the first problems' kinds
-		count   int          // how many problems; len(kinds) if 0
+		want    []string       // prefixes of the first problems' messages
+		kinds   []audit.Kind   // the first problems' kinds
+		count   int            // how many problems; len(kinds) if 0
 	}{
 		{
 			name: "detail edited",

@@ -77,7 +77,7 @@ func Verify(entries iter.Seq2[Entry, error], anchors ...Anchor) (Report, error) 
 		want[a.Seq] = a.Hash
 	}
 
-	var prev Entry // the entry the next must follow; Seq 0 before the first
+	var prev Entry  // the entry the next must follow; Seq 0 before the first
 	var twin *Entry // another entry numbered prev.Seq, which the next may follow instead
 	for e, err := range entries {
 		if err != nil {
