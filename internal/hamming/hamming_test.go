@@ -1,0 +1,278 @@
+package hamming
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func randomCode(rng *rand.Rand) Code {
+	return Code{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}
+}
+
+// near returns c with exactly d distinct bits flipped.
+func near(rng *rand.Rand, c Code, d int) Code {
+	for _, b := range rng.Perm(256)[:d] {
+		c[b>>6] ^= 1 << (b & 63)
+	}
+	return c
+}
+
+// corpus is random codes with planted clusters of near-duplicates, as real
+// hash lists have, and queries at distances 0-40 around planted codes plus
+// random ones.
+func corpus(seed uint64, n, nq int) (ids []uint64, codes []Code, queries []Code) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	for len(codes) < n {
+		c := randomCode(rng)
+		codes = append(codes, c)
+		if rng.IntN(10) == 0 {
+			for k := rng.IntN(19) + 1; k > 0 && len(codes) < n; k-- {
+				codes = append(codes, near(rng, c, rng.IntN(41)))
+			}
+		}
+	}
+	for i := range codes {
+		ids = append(ids, uint64(i)*7+3)
+	}
+	for len(queries) < nq {
+		if n == 0 || rng.IntN(4) == 0 {
+			queries = append(queries, randomCode(rng))
+		} else {
+			queries = append(queries, near(rng, codes[rng.IntN(n)], rng.IntN(41)))
+		}
+	}
+	return ids, codes, queries
+}
+
+// oracle is the brute force the index must agree with.
+type oracle map[uint64]Code
+
+func (o oracle) search(q Code, r int) []Result {
+	var out []Result
+	for id, c := range o {
+		if d := Distance(q, c); d <= r {
+			out = append(out, Result{id, d})
+		}
+	}
+	return sorted(out)
+}
+
+func sorted(rs []Result) []Result {
+	slices.SortFunc(rs, func(a, b Result) int {
+		if a.ID < b.ID {
+			return -1
+		} else if a.ID > b.ID {
+			return 1
+		}
+		return a.Distance - b.Distance
+	})
+	return rs
+}
+
+func check(t *testing.T, what string, x *Index, o oracle, queries []Code, radii []int) {
+	t.Helper()
+	if x.Len() != len(o) {
+		t.Fatalf("%s: Len() = %d, want %d", what, x.Len(), len(o))
+	}
+	for qi, q := range queries {
+		for _, r := range radii {
+			got := sorted(x.Search(q, r, nil))
+			want := o.search(q, r)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: query %d radius %d: got %d results, want %d\ngot  %v\nwant %v", what, qi, r, len(got), len(want), clipRes(got), clipRes(want))
+			}
+		}
+	}
+}
+
+func clipRes(rs []Result) []Result { return rs[:min(len(rs), 10)] }
+
+func TestDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b Code
+		want int
+	}{
+		{Code{}, Code{}, 0},
+		{Code{}, Code{1}, 1},
+		{Code{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}, Code{}, 256},
+		{Code{0xf0, 0, 0, 1 << 63}, Code{0x0f, 0, 0, 0}, 9},
+	} {
+		if got := Distance(tc.a, tc.b); got != tc.want {
+			t.Errorf("Distance(%x, %x) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestTableKey(t *testing.T) {
+	c := Code{0x0123456789abcdef, 0xfedcba9876543210, 0, 0xffffffffffffffff}
+	for _, tc := range []struct {
+		start, width int
+		want         uint32
+	}{
+		{0, 16, 0x0123},
+		{4, 8, 0x12},
+		{56, 16, 0xeffe}, // across the first two words
+		{60, 20, 0xffedc},
+		{240, 16, 0xffff},
+		{128, 24, 0},
+	} {
+		tb := table{start: tc.start, width: tc.width}
+		if got := tb.key(c); got != tc.want {
+			t.Errorf("key(start %d, width %d) = %#x, want %#x", tc.start, tc.width, got, tc.want)
+		}
+	}
+}
+
+// TestSearchExact checks that every path — MIH at several sizes, the scan,
+// the pending list, and the automatic choice between them at radii from 0
+// to well past where scanning wins — returns exactly brute force's set.
+func TestSearchExact(t *testing.T) {
+	radii := []int{0, 1, 5, 10, 16, 24, 31, 32, 40, 64, 100, 256}
+	for _, n := range []int{0, 1, 100, 3000, 20000, 70000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ids, codes, queries := corpus(uint64(n), n, 60)
+			x := Build(ids, codes)
+			o := oracle{}
+			for i := range ids {
+				o[ids[i]] = codes[i]
+			}
+			check(t, "built", x, o, queries, radii)
+		})
+	}
+}
+
+// TestPlansChoose checks that the cost model uses both paths where it
+// should: tables at the PDQ radius on a large segment, a scan at a large
+// radius and on a small one.
+func TestPlansChoose(t *testing.T) {
+	_, codes, _ := corpus(1, 20000, 0)
+	ids := make([]uint64, len(codes))
+	for i := range ids {
+		ids[i] = uint64(i)
+	}
+	s := buildSegment(ids, codes)
+	if len(s.tables) == 0 || s.plans[31].brute || s.plans[0].brute {
+		t.Errorf("20000 codes: want tables probed at radius 0 and 31, got %d tables, plans %v %v", len(s.tables), s.plans[0], s.plans[31])
+	}
+	if !s.plans[120].brute || !s.plans[256].brute {
+		t.Errorf("20000 codes: want a scan at radius 120 and 256")
+	}
+	for r, p := range s.plans {
+		if p.brute {
+			continue
+		}
+		units := 0
+		for _, ti := range p.t {
+			units += int(ti) + 1
+		}
+		if units < r+1 {
+			t.Errorf("radius %d: thresholds %v cover %d, want >= %d", r, p.t, units, r+1)
+		}
+	}
+	small := buildSegment(ids[:100], codes[:100])
+	if !small.plans[0].brute {
+		t.Errorf("100 codes: want a scan")
+	}
+}
+
+// TestChanges checks exactness through adds, replacements, removes, merges
+// and half-dead rebuilds, against a brute-force oracle after each stage, and
+// after a snapshot round-trip.
+func TestChanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	ids, codes, queries := corpus(9, 30000, 40)
+	radii := []int{0, 8, 31, 40, 90}
+	x := Build(ids[:20000], codes[:20000])
+	o := oracle{}
+	for i := range 20000 {
+		o[ids[i]] = codes[i]
+	}
+	check(t, "built", x, o, queries, radii)
+
+	// Adds: enough to flush pending lists into segments and merge them.
+	for i := 20000; i < 30000; i++ {
+		x.Add(ids[i], codes[i])
+		o[ids[i]] = codes[i]
+	}
+	if len(x.segs) < 2 {
+		t.Errorf("after 10000 adds: %d segments, want the adds in their own", len(x.segs))
+	}
+	check(t, "added", x, o, queries, radii)
+
+	// Replacements and removes, in segments and in the pending list, and
+	// of ids that are absent.
+	for k := 0; k < 12000; k++ {
+		id := ids[rng.IntN(len(ids))]
+		switch rng.IntN(3) {
+		case 0:
+			c := near(rng, queries[rng.IntN(len(queries))], rng.IntN(41))
+			x.Add(id, c)
+			o[id] = c
+		default:
+			_, had := o[id]
+			if got := x.Remove(id); got != had {
+				t.Fatalf("Remove(%d) = %v, want %v", id, got, had)
+			}
+			delete(o, id)
+		}
+	}
+	if x.Remove(1 << 60) {
+		t.Errorf("Remove of an id never added = true")
+	}
+	check(t, "changed", x, o, queries, radii)
+
+	var buf bytes.Buffer
+	if _, err := x.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	y, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "loaded", y, o, queries, radii)
+	// A loaded index keeps changing correctly.
+	for id := range o {
+		if rng.IntN(2) == 0 {
+			y.Remove(id)
+			delete(o, id)
+		}
+	}
+	y.Add(5, queries[0])
+	o[5] = queries[0]
+	check(t, "loaded and changed", y, o, queries, radii)
+}
+
+func TestBuildRepeatedIDs(t *testing.T) {
+	_, codes, _ := corpus(4, 5000, 0)
+	ids := make([]uint64, len(codes))
+	for i := range ids {
+		ids[i] = uint64(i % 2500) // each id twice; the second code wins
+	}
+	x := Build(ids, codes)
+	if x.Len() != 2500 {
+		t.Fatalf("Len() = %d, want 2500", x.Len())
+	}
+	for i := 2500; i < 5000; i++ {
+		got := x.Search(codes[i], 0, nil)
+		if !slices.Contains(got, Result{uint64(i % 2500), 0}) {
+			t.Fatalf("code %d: Search = %v, want id %d at 0", i, got, i%2500)
+		}
+	}
+}
+
+func TestZeroIndex(t *testing.T) {
+	var x Index
+	if x.Len() != 0 || len(x.Search(Code{}, 256, nil)) != 0 || x.Remove(1) {
+		t.Fatal("zero Index is not empty")
+	}
+	x.Add(1, Code{1})
+	if got := x.Search(Code{}, 1, nil); !slices.Equal(got, []Result{{1, 1}}) {
+		t.Fatalf("Search = %v", got)
+	}
+	if got := x.Search(Code{}, -1, nil); len(got) != 0 {
+		t.Fatalf("radius -1: Search = %v", got)
+	}
+}
