@@ -1,0 +1,312 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Config tunes a Dispatcher. The zero value works.
+type Config struct {
+	Workers      int           // concurrent attempts; default 4
+	PollInterval time.Duration // how often the outbox is polled; default 1s
+	Timeout      time.Duration // for one attempt, connection to last byte; default 10s
+	// Lease is how long a polled delivery is hidden from other pollers
+	// (this one included); it must outlast an attempt and the recording of
+	// its outcome, or the delivery may be sent twice. Default Timeout + 30s,
+	// and never less.
+	Lease time.Duration
+	Retry Retry
+	// Client sends the requests; default a plain http.Client. The
+	// Dispatcher uses a copy whose redirect policy it sets (see New).
+	Client *http.Client
+	// Now is the clock; default time.Now. Tests move it to make retries due.
+	Now     func() time.Time
+	Metrics Metrics      // default none
+	Logger  *slog.Logger // default slog.Default()
+}
+
+// Outcome is what came of one attempt.
+type Outcome string
+
+const (
+	OutcomeDelivered Outcome = "delivered" // 2xx
+	OutcomeRetry     Outcome = "retry"     // failed, will be tried again
+	OutcomeDead      Outcome = "dead"      // failed for good: a dead letter
+)
+
+// Metrics receives one call per attempt; the server turns them into
+// Prometheus counters and a latency histogram by webhook and outcome.
+// Calls come from several goroutines at once.
+type Metrics interface {
+	Attempt(webhook string, o Outcome, elapsed time.Duration)
+}
+
+// Dispatcher sends due deliveries from an outbox. Several Dispatchers, in
+// one process or several, may share an outbox: the lease that Due takes
+// keeps them from sending the same delivery at the same time.
+type Dispatcher struct {
+	store  Store
+	cfg    Config
+	client *http.Client
+	wake   chan struct{}
+}
+
+// maxRedirects bounds same-host redirects a receiver may send us through.
+const maxRedirects = 3
+
+// New returns a Dispatcher over store. Its HTTP client follows a redirect
+// only to the same host and scheme (or from http to https) and only with
+// 307 or 308, which resend the same method and body: the signature covers
+// the body, and a 301/302/303 would turn the POST into a GET that answers
+// 200 without the event ever arriving. Any other redirect is answered by
+// the 3xx itself, which counts as a failed attempt.
+func New(store Store, cfg Config) *Dispatcher {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Lease <= cfg.Timeout {
+		cfg.Lease = cfg.Timeout + 30*time.Second
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	client := new(http.Client)
+	if cfg.Client != nil {
+		*client = *cfg.Client
+	}
+	client.CheckRedirect = checkRedirect
+	return &Dispatcher{
+		store:  store,
+		cfg:    cfg,
+		client: client,
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	switch {
+	case len(via) > maxRedirects:
+		return fmt.Errorf("more than %d redirects", maxRedirects)
+	case req.Response == nil || (req.Response.StatusCode != http.StatusTemporaryRedirect && req.Response.StatusCode != http.StatusPermanentRedirect):
+		return http.ErrUseLastResponse
+	case req.URL.Host != first.Host:
+		return http.ErrUseLastResponse
+	case req.URL.Scheme != first.Scheme && !(first.Scheme == "http" && req.URL.Scheme == "https"):
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// Wake makes the Dispatcher poll now rather than at its next tick; the
+// server calls it after enqueueing, so that deliveries go out at once.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run polls and delivers until ctx is done, then waits for the attempts in
+// flight to finish (each within Timeout) and records their outcome, so a
+// graceful shutdown sends nothing twice. It returns ctx's error.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// Attempts outlive ctx: cancelling one mid-request would leave the
+	// receiver with the event and us believing it failed.
+	attemptCtx := context.WithoutCancel(ctx)
+	sem := make(chan struct{}, d.cfg.Workers)
+	tick := time.NewTicker(d.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		d.poll(ctx, attemptCtx, sem, &wg)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// poll leases as many due deliveries as there are idle workers and starts
+// an attempt for each.
+func (d *Dispatcher) poll(ctx, attemptCtx context.Context, sem chan struct{}, wg *sync.WaitGroup) {
+	idle := cap(sem) - len(sem)
+	if idle == 0 {
+		return
+	}
+	due, err := d.store.Due(ctx, d.cfg.Now(), d.cfg.Lease, idle)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.cfg.Logger.Error("webhook: polling the outbox", "err", err)
+		}
+		return
+	}
+	for _, dl := range due {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() {
+				<-sem
+				d.Wake() // a worker is free: there may be more due
+			}()
+			d.attempt(attemptCtx, dl)
+		})
+	}
+}
+
+// result is the outcome of sending one delivery once.
+type result struct {
+	ok         bool
+	permanent  bool          // no point retrying: dead-letter it
+	retryAfter time.Duration // the receiver's Retry-After, if any
+	reason     string
+}
+
+// attempt sends dl once and records the outcome in the outbox.
+func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) {
+	start := d.cfg.Now()
+	n := dl.Attempts + 1
+	res := d.send(ctx, dl, n)
+	elapsed := d.cfg.Now().Sub(start)
+	now := d.cfg.Now()
+	var (
+		outcome Outcome
+		err     error
+	)
+	switch {
+	case res.ok:
+		outcome = OutcomeDelivered
+		err = d.store.MarkDelivered(ctx, dl.ID, n, now)
+	case res.permanent || n >= d.cfg.Retry.MaxAttempts:
+		outcome = OutcomeDead
+		reason := fmt.Sprintf("attempt %d: %s", n, res.reason)
+		if !res.permanent {
+			reason += fmt.Sprintf(" (gave up after %d attempts)", n)
+		}
+		err = d.store.MarkDead(ctx, dl.ID, n, now, reason)
+	default:
+		outcome = OutcomeRetry
+		wait := d.cfg.Retry.Delay(n, nil)
+		if res.retryAfter > wait {
+			wait = min(res.retryAfter, d.cfg.Retry.MaxDelay)
+		}
+		err = d.store.MarkFailed(ctx, dl.ID, n, now.Add(wait), fmt.Sprintf("attempt %d: %s", n, res.reason))
+	}
+	if d.cfg.Metrics != nil {
+		d.cfg.Metrics.Attempt(dl.Webhook, outcome, elapsed)
+	}
+	log := d.cfg.Logger.With("delivery", dl.ID, "webhook", dl.Webhook, "event", dl.Event, "attempt", n)
+	switch {
+	case err != nil:
+		// The lease runs out and the delivery is attempted again: at
+		// least once, as promised.
+		log.Error("webhook: recording the outcome of an attempt", "outcome", outcome, "err", err)
+	case outcome == OutcomeDead:
+		log.Warn("webhook: delivery is a dead letter", "reason", res.reason)
+	case outcome == OutcomeRetry:
+		log.Info("webhook: attempt failed, will retry", "reason", res.reason)
+	}
+}
+
+// maxResponseRead is how much of a response is read: enough for an error
+// message, and draining a short body lets the connection be reused.
+const maxResponseRead = 4 << 10
+
+func (d *Dispatcher) send(ctx context.Context, dl Delivery, n int) result {
+	ep, err := d.store.Endpoint(ctx, dl.Webhook)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return result{permanent: true, reason: fmt.Sprintf("webhook %q does not exist", dl.Webhook)}
+	case err != nil:
+		return result{reason: fmt.Sprintf("looking up webhook %q: %v", dl.Webhook, err)}
+	case !ep.Enabled:
+		return result{permanent: true, reason: fmt.Sprintf("webhook %q is disabled", dl.Webhook)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(dl.Body))
+	if err != nil {
+		return result{permanent: true, reason: fmt.Sprintf("webhook %q: %v", dl.Webhook, err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Safeguard-Webhook/1")
+	req.Header.Set(SignatureHeader, Sign([]byte(ep.Secret), d.cfg.Now(), dl.Body))
+	req.Header.Set(IdempotencyHeader, dl.ID)
+	req.Header.Set(EventHeader, dl.Event)
+	req.Header.Set(AttemptHeader, strconv.Itoa(n))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return result{reason: err.Error()}
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	code := resp.StatusCode
+	if code >= 200 && code <= 299 {
+		return result{ok: true}
+	}
+	res := result{reason: describe(resp, snippet)}
+	switch {
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
+		res.retryAfter = retryAfter(resp.Header.Get("Retry-After"), d.cfg.Now())
+	case code >= 400 && code <= 499:
+		res.permanent = true
+	case code == http.StatusServiceUnavailable:
+		res.retryAfter = retryAfter(resp.Header.Get("Retry-After"), d.cfg.Now())
+	}
+	return res
+}
+
+// describe makes a failed answer into a line for LastError: the status,
+// where a redirect pointed, and the start of the body.
+func describe(resp *http.Response, body []byte) string {
+	s := resp.Status
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		s += " to " + strconv.Quote(loc) + " (not followed: only 307/308 to the same host are)"
+	}
+	const max = 200
+	if len(body) > max {
+		body = body[:max]
+		for len(body) > 0 && !utf8.Valid(body) {
+			body = body[:len(body)-1]
+		}
+	}
+	if len(body) > 0 {
+		s += ": " + strconv.Quote(string(body))
+	}
+	return s
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s > 0 {
+		return time.Duration(min(s, 1<<31)) * time.Second // no overflow; MaxDelay caps it anyway
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,365 @@
+package webhooktest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+)
+
+// Run checks that the stores open makes (a fresh, empty one per call) keep
+// the promises of webhook.Outbox and webhook.Endpoints. Times it stores are
+// whole microseconds in UTC, which every backend keeps exactly.
+func Run(t *testing.T, open func(t *testing.T) webhook.Store) {
+	t.Run("EnqueueAndRead", func(t *testing.T) { testEnqueue(t, open(t)) })
+	t.Run("DueOrderLimitLease", func(t *testing.T) { testDue(t, open(t)) })
+	t.Run("Outcomes", func(t *testing.T) { testOutcomes(t, open(t)) })
+	t.Run("DeadLettersAndReplay", func(t *testing.T) { testReplay(t, open(t)) })
+	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
+	t.Run("ConcurrentDue", func(t *testing.T) { testConcurrentDue(t, open(t)) })
+	t.Run("Endpoints", func(t *testing.T) { testEndpoints(t, open(t)) })
+}
+
+// t0 is a fixed start for the suite's clock.
+var t0 = time.Date(2026, 11, 25, 2, 0, 0, 123456000, time.UTC)
+
+func delivery(id string, due time.Time) webhook.Delivery {
+	return webhook.Delivery{
+		ID:          id,
+		Webhook:     "moderation",
+		Event:       "scan.decision",
+		Body:        []byte(`{"id":"` + id + `","data":{"ünïcode":"✓"}}`),
+		CreatedAt:   t0,
+		State:       webhook.Pending,
+		NextAttempt: due,
+	}
+}
+
+func mustEnqueue(t *testing.T, s webhook.Store, ds ...webhook.Delivery) {
+	t.Helper()
+	if err := s.Enqueue(context.Background(), ds...); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+}
+
+func mustGet(t *testing.T, s webhook.Store, id string) webhook.Delivery {
+	t.Helper()
+	d, err := s.Delivery(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Delivery(%q): %v", id, err)
+	}
+	return d
+}
+
+func ids(ds []webhook.Delivery) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.ID
+	}
+	return out
+}
+
+func sameDelivery(a, b webhook.Delivery) error {
+	switch {
+	case a.ID != b.ID, a.Webhook != b.Webhook, a.Event != b.Event, a.State != b.State,
+		a.Attempts != b.Attempts, a.LastError != b.LastError:
+		return fmt.Errorf("got %+v, want %+v", a, b)
+	case !bytes.Equal(a.Body, b.Body):
+		return fmt.Errorf("body %q, want %q", a.Body, b.Body)
+	case !a.CreatedAt.Equal(b.CreatedAt), !a.NextAttempt.Equal(b.NextAttempt), !a.DoneAt.Equal(b.DoneAt):
+		return fmt.Errorf("times (created, next, done) %v %v %v, want %v %v %v",
+			a.CreatedAt, a.NextAttempt, a.DoneAt, b.CreatedAt, b.NextAttempt, b.DoneAt)
+	}
+	return nil
+}
+
+func testEnqueue(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	a, b := delivery("dlv_a", t0), delivery("dlv_b", t0.Add(time.Second))
+	mustEnqueue(t, s, a, b)
+	for _, want := range []webhook.Delivery{a, b} {
+		if err := sameDelivery(mustGet(t, s, want.ID), want); err != nil {
+			t.Errorf("after Enqueue: %v", err)
+		}
+	}
+	// Enqueueing again must not reset a delivery that has moved on.
+	if err := s.MarkFailed(ctx, "dlv_a", 1, t0.Add(time.Minute), "attempt 1: 500"); err != nil {
+		t.Fatal(err)
+	}
+	mustEnqueue(t, s, a)
+	if got := mustGet(t, s, "dlv_a"); got.Attempts != 1 || got.LastError != "attempt 1: 500" {
+		t.Errorf("enqueueing an existing id changed it: %+v", got)
+	}
+	if p, d, err := s.Backlog(ctx); err != nil || p != 2 || d != 0 {
+		t.Errorf("Backlog = %d, %d, %v; want 2, 0", p, d, err)
+	}
+}
+
+func testDue(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	mustEnqueue(t, s,
+		delivery("dlv_3", t0.Add(2*time.Second)),
+		delivery("dlv_1", t0),
+		delivery("dlv_2", t0),
+		delivery("dlv_future", t0.Add(time.Hour)))
+	now := t0.Add(5 * time.Second)
+	got, err := s.Due(ctx, now, time.Minute, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(got)) != "[dlv_1 dlv_2]" {
+		t.Fatalf("Due(limit 2) = %v, want [dlv_1 dlv_2] (earliest first, then by id)", ids(got))
+	}
+	if !got[0].NextAttempt.Equal(now.Add(time.Minute)) {
+		t.Errorf("leased delivery's NextAttempt = %v, want now+lease %v", got[0].NextAttempt, now.Add(time.Minute))
+	}
+	got, err = s.Due(ctx, now, time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(got)) != "[dlv_3]" {
+		t.Fatalf("second Due = %v, want only [dlv_3]: leased deliveries must be hidden", ids(got))
+	}
+	if got, _ := s.Due(ctx, now, time.Minute, 10); len(got) != 0 {
+		t.Fatalf("third Due = %v, want none", ids(got))
+	}
+	// The lease runs out (a crashed worker): due again.
+	got, err = s.Due(ctx, now.Add(time.Minute), 2*time.Hour, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(got)) != "[dlv_1 dlv_2 dlv_3]" {
+		t.Fatalf("Due after the lease = %v, want [dlv_1 dlv_2 dlv_3]", ids(got))
+	}
+	got, err = s.Due(ctx, t0.Add(time.Hour), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(got)) != "[dlv_future]" {
+		t.Fatalf("Due at its time = %v, want [dlv_future]", ids(got))
+	}
+}
+
+func testOutcomes(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	mustEnqueue(t, s, delivery("dlv_ok", t0), delivery("dlv_retry", t0), delivery("dlv_dead", t0))
+	if _, err := s.Due(ctx, t0, time.Minute, 10); err != nil {
+		t.Fatal(err)
+	}
+	done := t0.Add(3 * time.Second)
+	next := t0.Add(30 * time.Second)
+	for _, err := range []error{
+		s.MarkDelivered(ctx, "dlv_ok", 1, done),
+		s.MarkFailed(ctx, "dlv_retry", 1, next, "attempt 1: 503 Service Unavailable"),
+		s.MarkDead(ctx, "dlv_dead", 1, done, "attempt 1: 410 Gone"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]webhook.Delivery{}
+	for _, id := range []string{"dlv_ok", "dlv_retry", "dlv_dead"} {
+		want[id] = delivery(id, t0.Add(time.Minute))
+	}
+	w := want["dlv_ok"]
+	w.State, w.Attempts, w.DoneAt = webhook.Delivered, 1, done
+	want["dlv_ok"] = w
+	w = want["dlv_retry"]
+	w.Attempts, w.NextAttempt, w.LastError = 1, next, "attempt 1: 503 Service Unavailable"
+	want["dlv_retry"] = w
+	w = want["dlv_dead"]
+	w.State, w.Attempts, w.DoneAt, w.LastError = webhook.Dead, 1, done, "attempt 1: 410 Gone"
+	want["dlv_dead"] = w
+	for id, w := range want {
+		if err := sameDelivery(mustGet(t, s, id), w); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	if got, _ := s.Due(ctx, next, time.Minute, 10); fmt.Sprint(ids(got)) != "[dlv_retry]" {
+		t.Errorf("Due at the retry time = %v, want [dlv_retry]", ids(got))
+	}
+	if p, d, err := s.Backlog(ctx); err != nil || p != 1 || d != 1 {
+		t.Errorf("Backlog = %d, %d, %v; want 1, 1", p, d, err)
+	}
+
+	// A late failure must not undo a success or a death.
+	if err := s.MarkFailed(ctx, "dlv_ok", 2, next, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDead(ctx, "dlv_ok", 2, next, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkFailed(ctx, "dlv_dead", 2, next, "late"); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "dlv_ok"); got.State != webhook.Delivered || got.LastError != "" {
+		t.Errorf("a failure after delivery changed it: %+v", got)
+	}
+	if got := mustGet(t, s, "dlv_dead"); got.State != webhook.Dead || got.Attempts != 1 {
+		t.Errorf("a failure after death changed it: %+v", got)
+	}
+	// A success after death (another process gave up meanwhile) wins.
+	if err := s.MarkDelivered(ctx, "dlv_dead", 2, next); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, s, "dlv_dead"); got.State != webhook.Delivered || got.Attempts != 2 || !got.DoneAt.Equal(next) {
+		t.Errorf("a success after death: %+v, want delivered, 2 attempts, done at %v", got, next)
+	}
+}
+
+func testReplay(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	mustEnqueue(t, s, delivery("dlv_x", t0), delivery("dlv_y", t0), delivery("dlv_z", t0))
+	if err := s.MarkDead(ctx, "dlv_y", 8, t0.Add(2*time.Hour), "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDead(ctx, "dlv_x", 3, t0.Add(3*time.Hour), "410 Gone"); err != nil {
+		t.Fatal(err)
+	}
+	dead, err := s.DeadLetters(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(dead)) != "[dlv_y dlv_x]" {
+		t.Fatalf("DeadLetters = %v, want [dlv_y dlv_x] (first to die first)", ids(dead))
+	}
+	if dead, _ := s.DeadLetters(ctx, 1); fmt.Sprint(ids(dead)) != "[dlv_y]" {
+		t.Errorf("DeadLetters(1) = %v, want [dlv_y]", ids(dead))
+	}
+	now := t0.Add(4 * time.Hour)
+	if err := s.Replay(ctx, "dlv_y", now); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGet(t, s, "dlv_y")
+	if got.State != webhook.Pending || got.Attempts != 0 || !got.NextAttempt.Equal(now) || got.ID != "dlv_y" ||
+		!bytes.Equal(got.Body, delivery("dlv_y", t0).Body) {
+		t.Errorf("replayed: %+v, want pending, 0 attempts, due %v, same id and body", got, now)
+	}
+	if due, _ := s.Due(ctx, now, time.Minute, 10); fmt.Sprint(ids(due)) != "[dlv_z dlv_y]" {
+		t.Errorf("Due after replay = %v, want [dlv_z dlv_y]", ids(due))
+	}
+	for _, id := range []string{"dlv_y", "dlv_z", "dlv_nope"} { // pending, pending, unknown
+		if err := s.Replay(ctx, id, now); !errors.Is(err, webhook.ErrNotFound) {
+			t.Errorf("Replay(%s) = %v, want ErrNotFound: only dead letters replay", id, err)
+		}
+	}
+	if p, d, err := s.Backlog(ctx); err != nil || p != 2 || d != 1 {
+		t.Errorf("Backlog = %d, %d, %v; want 2, 1", p, d, err)
+	}
+}
+
+func testNotFound(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	for name, err := range map[string]error{
+		"MarkDelivered": s.MarkDelivered(ctx, "dlv_none", 1, t0),
+		"MarkFailed":    s.MarkFailed(ctx, "dlv_none", 1, t0, "x"),
+		"MarkDead":      s.MarkDead(ctx, "dlv_none", 1, t0, "x"),
+	} {
+		if !errors.Is(err, webhook.ErrNotFound) {
+			t.Errorf("%s of an unknown id = %v, want ErrNotFound", name, err)
+		}
+	}
+	if _, err := s.Delivery(ctx, "dlv_none"); !errors.Is(err, webhook.ErrNotFound) {
+		t.Errorf("Delivery of an unknown id = %v, want ErrNotFound", err)
+	}
+	if got, err := s.Due(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
+		t.Errorf("Due on an empty outbox = %v, %v", got, err)
+	}
+	if got, err := s.DeadLetters(ctx, 10); err != nil || len(got) != 0 {
+		t.Errorf("DeadLetters on an empty outbox = %v, %v", got, err)
+	}
+}
+
+// testConcurrentDue polls from many goroutines at once: each delivery must
+// be handed out exactly once, whatever the store's locking.
+func testConcurrentDue(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	const n = 200
+	var all []webhook.Delivery
+	for i := range n {
+		all = append(all, delivery(fmt.Sprintf("dlv_%03d", i), t0))
+	}
+	mustEnqueue(t, s, all...)
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+		wg   sync.WaitGroup
+	)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				got, err := s.Due(ctx, t0, time.Hour, 7)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d distinct deliveries handed out, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("%s handed out %d times under one lease", id, c)
+		}
+	}
+}
+
+func testEndpoints(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	b := webhook.Endpoint{Name: "b.hook", URL: "https://example.org/b", Secret: "whsec_0123456789abcdef", Enabled: true, CreatedAt: t0}
+	a := webhook.Endpoint{Name: "a-hook", URL: "http://127.0.0.1:9/a", Secret: "whsec_fedcba9876543210", CreatedAt: t0}
+	for _, e := range []webhook.Endpoint{b, a} {
+		if err := s.CreateEndpoint(ctx, e); err != nil {
+			t.Fatalf("CreateEndpoint(%s): %v", e.Name, err)
+		}
+	}
+	if err := s.CreateEndpoint(ctx, a); !errors.Is(err, webhook.ErrExists) {
+		t.Errorf("creating a taken name = %v, want ErrExists", err)
+	}
+	list, err := s.Endpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Name != "a-hook" || list[1].Name != "b.hook" {
+		t.Fatalf("Endpoints = %+v, want a-hook, b.hook", list)
+	}
+	a.URL, a.Secret, a.Enabled = "https://example.org/a2", "whsec_rotated-rotated", true
+	if err := s.UpdateEndpoint(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Endpoint(ctx, "a-hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.URL != a.URL || got.Secret != a.Secret || !got.Enabled || !got.CreatedAt.Equal(t0) {
+		t.Errorf("after update: %+v, want %+v", got, a)
+	}
+	if err := s.DeleteEndpoint(ctx, "a-hook"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Endpoint(ctx, "a-hook"); !errors.Is(err, webhook.ErrNotFound) {
+		t.Errorf("Endpoint after delete = %v, want ErrNotFound", err)
+	}
+	if err := s.DeleteEndpoint(ctx, "a-hook"); !errors.Is(err, webhook.ErrNotFound) {
+		t.Errorf("deleting twice = %v, want ErrNotFound", err)
+	}
+	if err := s.UpdateEndpoint(ctx, a); !errors.Is(err, webhook.ErrNotFound) {
+		t.Errorf("updating a deleted webhook = %v, want ErrNotFound", err)
+	}
+}
