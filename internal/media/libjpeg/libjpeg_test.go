@@ -1,0 +1,116 @@
+//go:build cgo && !nolibjpeg
+
+package libjpeg_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/media/libjpeg"
+)
+
+func encode(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func smooth(w, h int) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m.SetRGBA(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), 128, 255})
+		}
+	}
+	return m
+}
+
+// Each scale gives the size libjpeg promises and pixels close to the
+// original's.
+func TestDecodeScales(t *testing.T) {
+	src := smooth(203, 101)
+	data := encode(t, src)
+	for _, denom := range []int{1, 2, 4, 8} {
+		for _, grey := range []bool{false, true} {
+			d, err := libjpeg.NewDecoder(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Width != 203 || d.Height != 101 || d.ColorSpace != libjpeg.YCbCr || d.Components != 3 {
+				t.Fatalf("header %+v", d)
+			}
+			img, err := d.Decode(denom, grey)
+			d.Close()
+			d.Close() // twice is fine
+			if err != nil {
+				t.Fatalf("1/%d: %v", denom, err)
+			}
+			w, h := libjpeg.OutputSize(203, 101, denom)
+			if img.Bounds() != image.Rect(0, 0, w, h) {
+				t.Errorf("1/%d: bounds %v, want %dx%d", denom, img.Bounds(), w, h)
+			}
+			// A scaled pixel is about the middle of the block it stands for.
+			got := color.RGBAModel.Convert(img.At(w/2, h/2)).(color.RGBA)
+			want := src.RGBAAt(w/2*denom+denom/2, h/2*denom+denom/2)
+			if grey {
+				if _, ok := img.(*image.Gray); !ok {
+					t.Fatalf("grey gave %T", img)
+				}
+				y, _, _ := color.RGBToYCbCr(want.R, want.G, want.B)
+				want = color.RGBA{y, y, y, 255}
+			}
+			if diff(got.R, want.R) > 8 || diff(got.G, want.G) > 8 || diff(got.B, want.B) > 8 {
+				t.Errorf("1/%d grey=%v: middle pixel %v, want about %v", denom, grey, got, want)
+			}
+		}
+	}
+}
+
+func diff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}
+
+func TestErrors(t *testing.T) {
+	data := encode(t, smooth(64, 64))
+	if _, err := libjpeg.NewDecoder(nil); err == nil {
+		t.Error("empty data: no error")
+	}
+	if _, err := libjpeg.NewDecoder([]byte("not a jpeg at all")); err == nil || err.Error() != "Not a JPEG file: starts with 0x6e 0x6f" {
+		t.Errorf("not a JPEG: %v", err)
+	}
+	// Cut inside the scan: the header reads, the pixels run out.
+	d, err := libjpeg.NewDecoder(data[:len(data)/2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Decode(1, false)
+	d.Close()
+	var e *libjpeg.Error
+	if !errors.As(err, &e) || !e.Truncated || e.Msg != "Premature end of JPEG file" {
+		t.Errorf("truncated: %v", err)
+	}
+	d, err = libjpeg.NewDecoder(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.Decode(3, false); err == nil {
+		t.Error("scale 1/3: no error")
+	}
+	if _, err := d.Decode(1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Decode(1, false); err == nil {
+		t.Error("second Decode: no error")
+	}
+}

@@ -1,0 +1,40 @@
+//go:build cgo && !nolibjpeg
+
+package media
+
+import (
+	"image"
+
+	"github.com/safeguard-oss/safeguard/internal/media/libjpeg"
+)
+
+// HaveLibjpeg reports whether this build decodes JPEGs with libjpeg-turbo.
+const HaveLibjpeg = true
+
+func decodeTurbo(name string, data []byte, opt Options) (image.Image, error) {
+	d, err := libjpeg.NewDecoder(data)
+	if err != nil {
+		return nil, turboError(name, err)
+	}
+	defer d.Close()
+	if err := checkSize(name, JPEG, d.Width, d.Height, opt.maxPixels()); err != nil {
+		return nil, err
+	}
+	denom := 1
+	if opt.JPEG == JPEGAuto || opt.JPEG == JPEGTurboScaled {
+		denom = scaleDenom(d.Width, d.Height, opt.minSide())
+	}
+	img, err := d.Decode(denom, opt.Grey)
+	if err != nil {
+		return nil, turboError(name, err)
+	}
+	return img, nil
+}
+
+func turboError(name string, err error) error {
+	kind := Corrupt
+	if e, ok := err.(*libjpeg.Error); ok && e.Truncated {
+		kind, err = Truncated, nil
+	}
+	return &Error{Name: name, Format: JPEG, Kind: kind, Err: err}
+}
