@@ -87,8 +87,14 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// ErrLineTooLong is the error of a line longer than MaxLine.
-var ErrLineTooLong = fmt.Errorf("line longer than %d bytes: not a hash list", MaxLine)
+// Errors of whole files, inside a *LineError.
+var (
+	// ErrLineTooLong is the error of a line longer than MaxLine.
+	ErrLineTooLong = fmt.Errorf("line longer than %d bytes: not a hash list", MaxLine)
+	// ErrNoEntries is the error of a file without a single entry: an empty
+	// list is almost always a failed download or the wrong file.
+	ErrNoEntries = errors.New("no entries: the file is empty")
+)
 
 // Options adjust how Read interprets a file.
 type Options struct {
@@ -136,10 +142,14 @@ func ReadWith(r io.Reader, file string, f Format, o Options) iter.Seq2[Entry, er
 func readText(r io.Reader, wide Signal, yield func(Entry, error) bool, fail func(int, error)) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine+2)
-	n := 0
+	n, entries := 0, 0
 	for sc.Scan() {
 		n++
 		line := sc.Text()
+		if len(line) > MaxLine {
+			fail(n, ErrLineTooLong)
+			return
+		}
 		if n == 1 {
 			line = strings.TrimPrefix(line, string(utf8BOM))
 		}
@@ -151,6 +161,7 @@ func readText(r io.Reader, wide Signal, yield func(Entry, error) bool, fail func
 			fail(n, err)
 			return
 		}
+		entries++
 		if !yield(e, nil) {
 			return
 		}
@@ -160,6 +171,10 @@ func readText(r io.Reader, wide Signal, yield func(Entry, error) bool, fail func
 			err = ErrLineTooLong
 		}
 		fail(n+1, err)
+		return
+	}
+	if entries == 0 {
+		fail(max(n, 1), ErrNoEntries)
 	}
 }
 
@@ -272,7 +287,7 @@ func readCSV(r io.Reader, wide Signal, cols []column, yield func(Entry, error) b
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
-		fail(1, errors.New("empty file: want a header line naming the columns"))
+		fail(1, ErrNoEntries)
 		return
 	}
 	if err != nil {
@@ -304,9 +319,12 @@ func readCSV(r io.Reader, wide Signal, cols []column, yield func(Entry, error) b
 		fail(1, fmt.Errorf("no %s column in the header", cols[1].names[0]))
 		return
 	}
-	for {
+	for entries := 0; ; entries++ {
 		rec, err := cr.Read()
 		if err == io.EOF {
+			if entries == 0 {
+				fail(max(lr.lines, 1), ErrNoEntries)
+			}
 			return
 		}
 		if err != nil {

@@ -38,8 +38,6 @@ func TestRead(t *testing.T) {
 			[]Entry{{Signal: SHA256, Value: sha256Hex}, {Signal: PDQ, Value: pdqHex, Note: "x,y"}}},
 		{"text bom no final newline", Text, "", "\xef\xbb\xbf" + md5Hex,
 			[]Entry{{Signal: MD5, Value: md5Hex}}},
-		{"text empty", Text, "", "", nil},
-		{"text comments only", Text, "", "# nothing yet\n\n", nil},
 		{"csv", CSV, "", "note,Value,source,category,signal,external_id,added_by,added_at\r\n" +
 			`"a, ""quoted"" note",` + pdqHex + ",IWF,A,pdq,iwf-1,alice," + at.Format(time.RFC3339Nano) + "\n" +
 			",\"" + md5Hex + "\",,,,,,\n",
@@ -84,7 +82,11 @@ func TestReadErrors(t *testing.T) {
 		{"named wrong length", Text, "md5 " + pdqHex + "\n", 1, "md5 value"},
 		{"unknown signal", Text, "crc " + md5Hex + "\n", 1, `unknown signal "crc"`},
 		{"bad utf-8 note", Text, md5Hex + ",\xff\n", 1, "not valid UTF-8"},
-		{"csv empty", CSV, "", 1, "empty file"},
+		{"text empty", Text, "", 1, "no entries"},
+		{"text comments only", Text, "# nothing yet\n\n", 2, "no entries"},
+		{"csv empty", CSV, "", 1, "no entries"},
+		{"csv header only", CSV, "signal,value\r\n", 1, "no entries"},
+		{"hma header only", HMA, "signal_type,signal_str\n\n", 2, "no entries"},
 		{"csv unknown column", CSV, "value,colour\n", 1, `unknown column "colour"`},
 		{"csv twice", CSV, "value,VALUE\n", 1, `column "value" appears twice`},
 		{"csv no value", CSV, "signal,note\n", 1, "no value column"},
@@ -253,6 +255,9 @@ func fuzzRead(t *testing.T, f Format, data []byte) {
 		if n, err := e.Normalize(); err != nil || n != e {
 			t.Fatalf("entry %+v is not normalised: %v", e, err)
 		}
+	}
+	if len(entries) == 0 {
+		return
 	}
 	var buf bytes.Buffer
 	if err := Write(&buf, f, entrySeq(entries)); err != nil {

@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+const bankCols = `id, name, description, threshold, created_at, live_entries`
+
+func scanBank(row interface{ Scan(...any) error }) (bank.Bank, error) {
+	var b bank.Bank
+	var created int64
+	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.Threshold, &created, &b.Entries)
+	b.CreatedAt = fromMicros(created)
+	return b, err
+}
+
+// CreateBank implements store.Banks.
+func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
+	if b.Threshold == 0 {
+		b.Threshold = bank.DefaultThreshold
+	}
+	if err := b.Validate(); err != nil {
+		return bank.Bank{}, err
+	}
+	b.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
+	b.Entries = 0
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM banks WHERE name = ? AND deleted_at IS NULL)`, b.Name).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return fmt.Errorf("bank %q: %w", b.Name, store.ErrExists)
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
+			b.Name, b.Description, b.Threshold, micros(b.CreatedAt)).Scan(&b.ID)
+	})
+	if err != nil {
+		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, err)
+	}
+	return b, nil
+}
+
+// Bank implements store.Banks.
+func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
+	b, err := scanBank(s.db.QueryRowContext(ctx, `SELECT `+bankCols+` FROM banks WHERE name = ? AND deleted_at IS NULL`, name))
+	if err != nil {
+		return bank.Bank{}, notFound(err, "bank %q", name)
+	}
+	return b, nil
+}
+
+// ListBanks implements store.Banks.
+func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing banks: %w", err)
+	}
+	defer rows.Close()
+	var bs []bank.Bank
+	for rows.Next() {
+		b, err := scanBank(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing banks: %w", err)
+		}
+		bs = append(bs, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing banks: %w", err)
+	}
+	return bs, nil
+}
+
+// UpdateBank implements store.Banks.
+func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE banks SET description = ?, threshold = ? WHERE name = ? AND deleted_at IS NULL`,
+			b.Description, b.Threshold, b.Name)
+		if err != nil {
+			return fmt.Errorf("updating bank %q: %w", b.Name, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("bank %q: %w", b.Name, store.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// DeleteBank implements store.Banks.
+func (s *Store) DeleteBank(ctx context.Context, name string) error {
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		id, err := liveBankID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		// Each live entry needs a new, distinct change number above all
+		// earlier ones: number them by their distance from the smallest id.
+		var lo, hi sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT min(id), max(id) FROM entries WHERE bank_id = ? AND removed = 0`, id).Scan(&lo, &hi); err != nil {
+			return fmt.Errorf("deleting bank %q: %w", name, err)
+		}
+		if lo.Valid {
+			first, err := nextSeqs(ctx, tx, hi.Int64-lo.Int64+1)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE entries SET removed = 1, seq = ? + id - ? WHERE bank_id = ? AND removed = 0`,
+				first, lo.Int64, id); err != nil {
+				return fmt.Errorf("deleting bank %q: removing entries: %w", name, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE banks SET deleted_at = ?, live_entries = 0 WHERE id = ?`, micros(time.Now()), id); err != nil {
+			return fmt.Errorf("deleting bank %q: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// liveBankID returns the id of the live bank of that name.
+func liveBankID(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, name string) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM banks WHERE name = ? AND deleted_at IS NULL`, name).Scan(&id)
+	if err != nil {
+		return 0, notFound(err, "bank %q", name)
+	}
+	return id, nil
+}

@@ -1,0 +1,238 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+const entryCols = `id, bank_id, signal, value, source, external_id, category, added_at, added_by, note`
+
+func scanEntry(row interface{ Scan(...any) error }, extra ...any) (bank.Entry, error) {
+	var e bank.Entry
+	var value []byte
+	var added int64
+	dest := append([]any{&e.ID, &e.BankID, &e.Signal, &value, &e.Source, &e.ExternalID, &e.Category, &added, &e.AddedBy, &e.Note}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return e, err
+	}
+	e.Value = bank.EncodeValue(value)
+	e.AddedAt = fromMicros(added)
+	return e, nil
+}
+
+// insertBatch is how many entries one INSERT statement adds: one statement
+// per row costs a driver round trip each, and SQLite allows 32766
+// parameters per statement.
+const insertBatch = 256
+
+const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func insertSQL(rows int) string {
+	return `INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq) VALUES ` +
+		strings.Repeat(insertRow+",", rows-1) + insertRow +
+		// Without a target, DO NOTHING covers the partial unique index of
+		// live entries: a value already live counts as existing.
+		` ON CONFLICT DO NOTHING`
+}
+
+// AddEntries implements store.Banks.
+func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (store.ImportResult, error) {
+	var res store.ImportResult
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		res = store.ImportResult{}
+		bankID, err := liveBankID(ctx, tx, bankName)
+		if err != nil {
+			return err
+		}
+		full, err := tx.PrepareContext(ctx, insertSQL(insertBatch))
+		if err != nil {
+			return err
+		}
+		defer full.Close()
+		now := micros(time.Now())
+		args := make([]any, 0, insertBatch*10)
+		var read int64
+		flush := func() error {
+			rows := int64(len(args) / 10)
+			if rows == 0 {
+				return nil
+			}
+			first, err := nextSeqs(ctx, tx, rows)
+			if err != nil {
+				return err
+			}
+			for i := range rows {
+				args[i*10+9] = first + i
+			}
+			var r sql.Result
+			if rows == insertBatch {
+				r, err = full.ExecContext(ctx, args...)
+			} else {
+				r, err = tx.ExecContext(ctx, insertSQL(int(rows)), args...)
+			}
+			if err != nil {
+				return err
+			}
+			added, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			res.Added += added
+			res.Existing += rows - added
+			args = args[:0]
+			if progress != nil {
+				progress(read)
+			}
+			return nil
+		}
+		for e, err := range entries {
+			if err != nil {
+				return err
+			}
+			read++
+			if e, err = e.Normalize(); err != nil {
+				return &bank.LineError{Line: int(read), Err: err}
+			}
+			value, _ := bank.DecodeValue(e.Value) // Normalize checked it
+			added := now
+			if !e.AddedAt.IsZero() {
+				added = micros(e.AddedAt)
+			}
+			args = append(args, bankID, string(e.Signal), value, e.Source, e.ExternalID, e.Category, added, e.AddedBy, e.Note, nil)
+			if len(args) == cap(args) {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(read)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE banks SET live_entries = live_entries + ? WHERE id = ?`, res.Added, bankID)
+		return err
+	})
+	if err != nil {
+		return store.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
+	}
+	return res, nil
+}
+
+// RemoveEntry implements store.Banks.
+func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signal, value string) error {
+	v, err := bank.ParseValue(sig, value)
+	if err != nil {
+		return err
+	}
+	raw, _ := bank.DecodeValue(v)
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		bankID, err := liveBankID(ctx, tx, bankName)
+		if err != nil {
+			return err
+		}
+		seq, err := nextSeqs(ctx, tx, 1)
+		if err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE entries SET removed = 1, seq = ? WHERE bank_id = ? AND signal = ? AND value = ? AND removed = 0`,
+			seq, bankID, string(sig), raw)
+		if err != nil {
+			return fmt.Errorf("removing %s %s from bank %q: %w", sig, v, bankName, err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("%s %s in bank %q: %w", sig, v, bankName, store.ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE banks SET live_entries = live_entries - 1 WHERE id = ?`, bankID)
+		return err
+	})
+}
+
+// Entry implements store.Banks.
+func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
+	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries WHERE id = ? AND removed = 0`, id))
+	if err != nil {
+		return bank.Entry{}, notFound(err, "entry %d", id)
+	}
+	return e, nil
+}
+
+// entriesPage is how many entries Entries reads per query.
+const entriesPage = 2000
+
+// Entries implements store.Banks.
+func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error] {
+	return func(yield func(bank.Entry, error) bool) {
+		bankID, err := liveBankID(ctx, s.db, bankName)
+		if err != nil {
+			yield(bank.Entry{}, err)
+			return
+		}
+		page := make([]bank.Entry, 0, entriesPage)
+		for after := int64(0); ; {
+			page, err = s.entriesPage(ctx, bankID, after, page[:0])
+			if err != nil {
+				yield(bank.Entry{}, fmt.Errorf("reading bank %q: %w", bankName, err))
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if len(page) < entriesPage {
+				return
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+}
+
+func (s *Store) entriesPage(ctx context.Context, bankID, after int64, page []bank.Entry) ([]bank.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM entries WHERE bank_id = ? AND removed = 0 AND id > ? ORDER BY id LIMIT ?`,
+		bankID, after, entriesPage)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return page, err
+		}
+		page = append(page, e)
+	}
+	return page, rows.Err()
+}
+
+// Changes implements store.Banks.
+func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("changes since %d: %w", since, err)
+	}
+	defer rows.Close()
+	var cs []store.Change
+	for rows.Next() {
+		var c store.Change
+		if c.Entry, err = scanEntry(rows, &c.Removed, &c.Seq); err != nil {
+			return nil, fmt.Errorf("changes since %d: %w", since, err)
+		}
+		cs = append(cs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("changes since %d: %w", since, err)
+	}
+	return cs, nil
+}

@@ -1,0 +1,157 @@
+// Package sqlite is the embedded store: one SQLite database file in a data
+// directory, through the pure-Go modernc.org/sqlite driver (no cgo; see
+// docs/store.md for the comparison with the cgo driver).
+//
+// SQLite allows one writer at a time. The Store serialises its own writers,
+// so goroutines queue instead of failing with "database is locked", and
+// opens write transactions with BEGIN IMMEDIATE; the busy timeout covers
+// other processes (a CLI import while a server runs).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// FileName is the database's file in the data directory.
+const FileName = "safeguard.db"
+
+// busyTimeout is how long a write waits for another process's transaction.
+const busyTimeout = 30 * time.Second
+
+// Store is the SQLite store. Its methods are safe for concurrent use.
+type Store struct {
+	db *sql.DB
+	// write is a semaphore of one: the right to open a write transaction.
+	write chan struct{}
+}
+
+var _ store.Store = (*Store)(nil)
+
+//go:embed schema/*.sql
+var schema embed.FS
+
+// Open opens (creating if need be) the store in directory dir, and brings
+// its schema up to date.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(wal)")
+	// In WAL mode NORMAL loses at most the last transactions on a power
+	// cut, never consistency; FULL would fsync on every commit.
+	q.Add("_pragma", "synchronous(normal)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	path := filepath.Join(dir, FileName)
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	s := &Store{db: db, write: make(chan struct{}, 1)}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// inWrite runs fn in a write transaction, committing if it returns nil.
+func (s *Store) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	select {
+	case s.write <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.write }()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	steps, err := store.Migrations(schema, "schema")
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	var have int
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
+	if have > len(steps) {
+		return fmt.Errorf("schema version %d is newer than this program's %d: upgrade safeguard", have, len(steps))
+	}
+	for _, m := range steps[have:] {
+		// Each step and its record commit together; BEGIN IMMEDIATE makes
+		// a second process opening the store wait, then see the record.
+		err := s.inWrite(ctx, func(tx *sql.Tx) error {
+			var done bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.Version).Scan(&done); err != nil || done {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.Version, m.Name, time.Now().UnixMicro())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// nextSeqs reserves n change sequence numbers and returns the first. The
+// caller holds the write transaction, so no one else can take them.
+func nextSeqs(ctx context.Context, tx *sql.Tx, n int64) (int64, error) {
+	var last int64
+	err := tx.QueryRowContext(ctx, `UPDATE counters SET value = value + ? WHERE name = 'entry_seq' RETURNING value`, n).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("reserving change numbers: %w", err)
+	}
+	return last - n + 1, nil
+}
+
+// notFound turns sql.ErrNoRows into store.ErrNotFound with what was sought.
+func notFound(err error, what string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", fmt.Sprintf(what, args...), store.ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(what, args...), err)
+}
+
+// micros and fromMicros convert times to and from their stored form.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
