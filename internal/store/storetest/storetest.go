@@ -647,7 +647,7 @@ func testConcurrentAdds(t *testing.T, s store.Store) {
 		total.Added += results[w].Added
 		total.Existing += results[w].Existing
 	}
-	distinct := (workers+1)*each/2
+	distinct := (workers + 1) * each / 2
 	if total.Added != int64(distinct) || total.Existing != int64(workers*each-distinct) {
 		t.Errorf("concurrent imports: %+v, want %d added and %d existing", total, distinct, workers*each-distinct)
 	}
