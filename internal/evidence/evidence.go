@@ -1,0 +1,395 @@
+// Package evidence keeps the content a rule quarantines or reports — the
+// only uploaded bytes Safeguard keeps — in a directory, each item encrypted
+// with AES-256-GCM under its own random data key.
+//
+// Each data key is wrapped (AES-256-GCM again) by a master key from the
+// configuration, and the item records which one, so a new master key can be
+// introduced without re-encrypting anything: old items stay readable while
+// the keyring holds their key, and Rewrap moves an item to the new key by
+// rewrapping 32 bytes. The SHA-256 of the content is recorded at intake (it
+// goes into law-enforcement reports and the audit log) and checked on every
+// read. The format is fixed in docs/audit.md.
+package evidence
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Meta says what an item is and why it was kept. It is encrypted with the
+// content: account and content ids are personal data.
+type Meta struct {
+	ContentType string `json:"content_type,omitempty"` // e.g. "image/jpeg"
+	ContentID   string `json:"content_id,omitempty"`   // the platform's id for the content
+	AccountID   string `json:"account_id,omitempty"`   // the platform's id for the uploader
+	Source      string `json:"source,omitempty"`       // how it came in: "scan", "report", …
+	Reason      string `json:"reason,omitempty"`       // the rule and action that preserved it
+}
+
+// Item describes a stored item.
+type Item struct {
+	ID      string    `json:"id"` // 32 lower-case hex digits
+	Created time.Time `json:"created"`
+	KeyID   string    `json:"key_id"` // the master key that wraps its data key
+	Size    int64     `json:"size"`   // of the content
+	SHA256  [32]byte  `json:"sha256"` // of the content, recorded at intake
+	Meta    Meta      `json:"meta"`
+}
+
+// Errors, wrapped with the item's id.
+var (
+	ErrNotFound   = errors.New("no such evidence item")
+	ErrUnknownKey = errors.New("master key not in the keyring")
+	ErrCorrupt    = errors.New("evidence item fails its integrity check")
+	ErrTooLarge   = errors.New("evidence item too large")
+)
+
+// DefaultMaxSize is the largest content Open's Store takes.
+const DefaultMaxSize = 128 << 20
+
+// MaxMeta bounds the encoded metadata of an item.
+const MaxMeta = 64 << 10
+
+const (
+	suffix    = ".sgev"
+	tmpPrefix = ".tmp-"
+)
+
+// Store is an evidence directory. It is safe for concurrent use.
+type Store struct {
+	dir     string
+	keyring *Keyring
+	// MaxSize is the largest content Put accepts, DefaultMaxSize unless
+	// changed before the Store is used.
+	MaxSize int64
+}
+
+// Open returns the evidence directory dir, creating it (readable only by
+// its owner) if needed, with the keys of keyring. It removes temporary files
+// left by writes a crash interrupted.
+func Open(dir string, keyring *Keyring) (*Store, error) {
+	if keyring == nil {
+		return nil, fmt.Errorf("evidence: open %s: no keyring", dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("evidence: open: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("evidence: open: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: open: %w", err)
+	}
+	for _, e := range entries {
+		// An hour's margin leaves alone a write another process is making.
+		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), tmpPrefix) && time.Since(info.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	return &Store{dir: dir, keyring: keyring, MaxSize: DefaultMaxSize}, nil
+}
+
+// Put encrypts data and writes it as a new item, durably (the file and the
+// directory are synced before Put returns) and atomically (a crash leaves
+// either the whole item or none).
+func (s *Store) Put(data []byte, meta Meta) (Item, error) {
+	if len(data) == 0 {
+		return Item{}, errors.New("evidence: put: no content")
+	}
+	if int64(len(data)) > s.MaxSize {
+		return Item{}, fmt.Errorf("evidence: put: %d bytes, more than %d: %w", len(data), s.MaxSize, ErrTooLarge)
+	}
+	mj, err := json.Marshal(meta)
+	if err != nil {
+		return Item{}, fmt.Errorf("evidence: put: metadata: %w", err)
+	}
+	if len(mj) > MaxMeta {
+		return Item{}, fmt.Errorf("evidence: put: metadata is %d bytes, more than %d: %w", len(mj), MaxMeta, ErrTooLarge)
+	}
+	sum := sha256.Sum256(data)
+	h := header{created: time.Now().UnixNano(), keyID: s.keyring.current}
+	rand.Read(h.id[:]) // crypto/rand never fails; it crashes the program rather than return weak bytes
+	rand.Read(h.bodyNonce[:])
+	var dataKey [dataKeyLen]byte
+	rand.Read(dataKey[:])
+	h.bodyLen = uint64(bodyOverhead + len(mj) + len(data))
+	s.wrap(&h, dataKey[:])
+
+	// One buffer: the header, then the body encrypted in place.
+	buf := make([]byte, 0, h.size()+int(h.bodyLen))
+	buf = h.append(buf)
+	start := len(buf)
+	buf = append(buf, sum[:]...)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(len(mj)))
+	buf = append(buf, mj...)
+	buf = append(buf, data...)
+	gcm := newGCM(dataKey[:])
+	buf = gcm.Seal(buf[:start], h.bodyNonce[:], buf[start:], buf[:fixedSize])
+
+	id := hex.EncodeToString(h.id[:])
+	if err := s.write(id, buf); err != nil {
+		return Item{}, err
+	}
+	return Item{
+		ID:      id,
+		Created: time.Unix(0, h.created).UTC(),
+		KeyID:   h.keyID,
+		Size:    int64(len(data)),
+		SHA256:  sum,
+		Meta:    meta,
+	}, nil
+}
+
+// wrap encrypts dataKey under the keyring's master key h.keyID into h.
+func (s *Store) wrap(h *header, dataKey []byte) {
+	rand.Read(h.wrapNonce[:])
+	s.keyring.keys[h.keyID].Seal(h.wrappedKey[:0], h.wrapNonce[:], dataKey, h.wrapAD())
+}
+
+func newGCM(key []byte) cipher.AEAD {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err) // only for a key length other than 16, 24 or 32
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return gcm
+}
+
+// Get reads an item, checks it has not been altered, and returns its
+// content and description. The error wraps ErrNotFound, ErrUnknownKey (the
+// keyring lacks the master key that wrapped it) or ErrCorrupt (it was
+// altered, or the keyring's key of that id is not the one that wrapped it).
+func (s *Store) Get(id string) ([]byte, Item, error) {
+	data, item, _, err := s.read(id, false)
+	return data, item, err
+}
+
+// read reads, decrypts and checks item id, returning also, for Rewrap, its
+// file's header, its encrypted body and its data key. Unless keepBody is
+// set, the body is decrypted in place, to hold each item in memory once.
+func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readState, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("evidence: item %s: %w", id, err)
+		}
+	}()
+	path, err := s.path(id)
+	if err != nil {
+		return nil, Item{}, r, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Item{}, r, ErrNotFound
+	}
+	if err != nil {
+		return nil, Item{}, r, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, Item{}, r, err
+	}
+	if limit := s.MaxSize + MaxMeta + bodyOverhead + fixedSize + 1 + maxKeyID + nonceSize + wrappedLen; info.Size() > limit {
+		return nil, Item{}, r, fmt.Errorf("file is %d bytes, more than an item can be (%d): %w", info.Size(), limit, ErrTooLarge)
+	}
+	buf := make([]byte, info.Size())
+	if _, err := f.ReadAt(buf, 0); err != nil {
+		return nil, Item{}, r, err
+	}
+
+	h, err := parseHeader(buf)
+	if err != nil {
+		return nil, Item{}, r, fmt.Errorf("header: %v: %w", err, ErrCorrupt)
+	}
+	if got := hex.EncodeToString(h.id[:]); got != id {
+		return nil, Item{}, r, fmt.Errorf("the file holds item %s (renamed?): %w", got, ErrCorrupt)
+	}
+	body := buf[h.size():]
+	if uint64(len(body)) != h.bodyLen {
+		return nil, Item{}, r, fmt.Errorf("body is %d bytes, the header says %d (cut short or appended to): %w", len(body), h.bodyLen, ErrCorrupt)
+	}
+	master, ok := s.keyring.keys[h.keyID]
+	if !ok {
+		return nil, Item{}, r, fmt.Errorf("wrapped by master key %q; the keyring holds %v: %w", h.keyID, s.keyring.IDs(), ErrUnknownKey)
+	}
+	dataKey, err := master.Open(nil, h.wrapNonce[:], h.wrappedKey[:], h.wrapAD())
+	if err != nil {
+		return nil, Item{}, r, fmt.Errorf("data key does not unwrap under master key %q (the wrong key under that id, or the header was altered): %w", h.keyID, ErrCorrupt)
+	}
+	dst := body[:0]
+	if keepBody {
+		dst = nil
+	}
+	plain, err := newGCM(dataKey).Open(dst, h.bodyNonce[:], body, buf[:fixedSize])
+	if err != nil {
+		return nil, Item{}, r, fmt.Errorf("content does not decrypt (the file was altered): %w", ErrCorrupt)
+	}
+	// Authenticated decryption makes the checks below unreachable for an
+	// item this package wrote; they guard against one it did not.
+	var sum [32]byte
+	copy(sum[:], plain)
+	n := binary.BigEndian.Uint32(plain[32:])
+	if uint64(n) > uint64(len(plain)-36) {
+		return nil, Item{}, r, fmt.Errorf("metadata length %d overruns the body: %w", n, ErrCorrupt)
+	}
+	var meta Meta
+	if err := json.Unmarshal(plain[36:36+n], &meta); err != nil {
+		return nil, Item{}, r, fmt.Errorf("metadata: %v: %w", err, ErrCorrupt)
+	}
+	data = plain[36+n:]
+	if sha256.Sum256(data) != sum {
+		return nil, Item{}, r, fmt.Errorf("content does not match the SHA-256 recorded at intake: %w", ErrCorrupt)
+	}
+	item = Item{
+		ID:      id,
+		Created: time.Unix(0, h.created).UTC(),
+		KeyID:   h.keyID,
+		Size:    int64(len(data)),
+		SHA256:  sum,
+		Meta:    meta,
+	}
+	return data, item, readState{h: h, body: body, dataKey: dataKey}, nil
+}
+
+type readState struct {
+	h       header
+	body    []byte // encrypted, if read was asked to keep it
+	dataKey []byte
+}
+
+// Rewrap wraps item id's data key under master key keyID (which must be in
+// the keyring) instead of the one that wraps it now, leaving the encrypted
+// content as it is. It first reads and checks the whole item, so a rotation
+// also verifies every item it moves. An item already under keyID is left
+// alone. Once every item is rewrapped, the old master key can leave the
+// keyring.
+func (s *Store) Rewrap(id, keyID string) error {
+	_, err := s.rewrap(id, keyID)
+	return err
+}
+
+// rewrap is Rewrap, also reporting whether the item moved.
+func (s *Store) rewrap(id, keyID string) (moved bool, err error) {
+	if _, ok := s.keyring.keys[keyID]; !ok {
+		return false, fmt.Errorf("evidence: rewrap item %s: master key %q: %w", id, keyID, ErrUnknownKey)
+	}
+	_, item, r, err := s.read(id, true)
+	if err != nil || item.KeyID == keyID {
+		return false, err
+	}
+	h := r.h
+	h.keyID = keyID
+	s.wrap(&h, r.dataKey)
+	buf := h.append(make([]byte, 0, h.size()+len(r.body)))
+	buf = append(buf, r.body...)
+	return true, s.write(id, buf)
+}
+
+// path returns the file of item id, refusing anything but an item id (and
+// so any path outside the directory).
+func (s *Store) path(id string) (string, error) {
+	if len(id) != 2*idSize || strings.ToLower(id) != id {
+		return "", fmt.Errorf("not an item id (want %d lower-case hex digits): %w", 2*idSize, ErrNotFound)
+	}
+	if _, err := hex.DecodeString(id); err != nil {
+		return "", fmt.Errorf("not an item id (want %d lower-case hex digits): %w", 2*idSize, ErrNotFound)
+	}
+	return filepath.Join(s.dir, id+suffix), nil
+}
+
+// write puts b in item id's file atomically: a temporary file, synced, then
+// renamed over it, then the directory synced so the rename survives a crash.
+func (s *Store) write(id string, b []byte) (err error) {
+	f, err := os.CreateTemp(s.dir, tmpPrefix+id+"-*")
+	if err != nil {
+		return fmt.Errorf("evidence: writing item %s: %w", id, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("evidence: writing item %s: %w", id, err)
+		}
+	}()
+	if _, err = f.Write(b); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), filepath.Join(s.dir, id+suffix)); err != nil {
+		return err
+	}
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// IDs yields the id of every item in the directory, in no set order.
+func (s *Store) IDs() iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		entries, err := os.ReadDir(s.dir)
+		if err != nil {
+			yield("", fmt.Errorf("evidence: listing items: %w", err))
+			return
+		}
+		for _, e := range entries {
+			id, ok := strings.CutSuffix(e.Name(), suffix)
+			if !ok || strings.HasPrefix(id, tmpPrefix) {
+				continue
+			}
+			if _, err := s.path(id); err != nil {
+				continue // not ours
+			}
+			if !yield(id, nil) {
+				return
+			}
+		}
+	}
+}
+
+// RewrapAll rewraps every item not yet under master key keyID, the last
+// step of a rotation. It carries on past items it cannot read and returns
+// how many it moved and every failure, joined.
+func (s *Store) RewrapAll(ctx context.Context, keyID string) (moved int, err error) {
+	var errs []error
+	for id, err := range s.IDs() {
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
+			return moved, errors.Join(append(errs, err)...)
+		}
+		switch ok, err := s.rewrap(id, keyID); {
+		case err != nil:
+			errs = append(errs, err)
+		case ok:
+			moved++
+		}
+	}
+	return moved, errors.Join(errs...)
+}
