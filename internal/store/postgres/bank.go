@@ -1,0 +1,118 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+const bankCols = `id, name, description, threshold, created_at, live_entries`
+
+func scanBank(row pgx.Row) (bank.Bank, error) {
+	var b bank.Bank
+	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.Threshold, &b.CreatedAt, &b.Entries)
+	b.CreatedAt = b.CreatedAt.UTC()
+	return b, err
+}
+
+// CreateBank implements store.Banks.
+func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
+	if b.Threshold == 0 {
+		b.Threshold = bank.DefaultThreshold
+	}
+	if err := b.Validate(); err != nil {
+		return bank.Bank{}, err
+	}
+	b.CreatedAt = stored(time.Now())
+	b.Entries = 0
+	err := s.pool.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
+		b.Name, b.Description, b.Threshold, b.CreatedAt).Scan(&b.ID)
+	if err == pgx.ErrNoRows {
+		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, store.ErrExists)
+	}
+	if err != nil {
+		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, err)
+	}
+	return b, nil
+}
+
+// Bank implements store.Banks.
+func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
+	b, err := scanBank(s.pool.QueryRow(ctx, `SELECT `+bankCols+` FROM banks WHERE name = $1 AND deleted_at IS NULL`, name))
+	if err != nil {
+		return bank.Bank{}, notFound(err, "bank %q", name)
+	}
+	return b, nil
+}
+
+// ListBanks implements store.Banks.
+func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
+	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bank.Bank, error) { return scanBank(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing banks: %w", err)
+	}
+	return bs, nil
+}
+
+// UpdateBank implements store.Banks.
+func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE banks SET description = $1, threshold = $2 WHERE name = $3 AND deleted_at IS NULL`,
+		b.Description, b.Threshold, b.Name)
+	if err != nil {
+		return fmt.Errorf("updating bank %q: %w", b.Name, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("bank %q: %w", b.Name, store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteBank implements store.Banks.
+func (s *Store) DeleteBank(ctx context.Context, name string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		last, err := lockSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		id, err := liveBankID(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		// Each live entry gets a new change number, above all earlier ones.
+		tag, err := tx.Exec(ctx, `UPDATE entries e SET removed = true, seq = $1 + n.rn
+			FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM entries WHERE bank_id = $2 AND NOT removed) n
+			WHERE e.id = n.id`, last, id)
+		if err != nil {
+			return fmt.Errorf("deleting bank %q: removing entries: %w", name, err)
+		}
+		if err := setSeq(ctx, tx, last+tag.RowsAffected()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE banks SET deleted_at = now(), live_entries = 0 WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("deleting bank %q: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// liveBankID returns the id of the live bank of that name.
+func liveBankID(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, name string) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, `SELECT id FROM banks WHERE name = $1 AND deleted_at IS NULL`, name).Scan(&id)
+	if err != nil {
+		return 0, notFound(err, "bank %q", name)
+	}
+	return id, nil
+}

@@ -1,0 +1,216 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+const entryCols = `id, bank_id, signal, value, source, external_id, category, added_at, added_by, note`
+
+func scanEntry(row pgx.Row, extra ...any) (bank.Entry, error) {
+	var e bank.Entry
+	var value []byte
+	dest := append([]any{&e.ID, &e.BankID, &e.Signal, &value, &e.Source, &e.ExternalID, &e.Category, &e.AddedAt, &e.AddedBy, &e.Note}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return e, err
+	}
+	e.Value = bank.EncodeValue(value)
+	e.AddedAt = e.AddedAt.UTC()
+	return e, nil
+}
+
+// progressEvery is how many entries pass between calls of the progress
+// function.
+const progressEvery = 10_000
+
+// copySource feeds an entry iterator to COPY, checking each entry.
+type copySource struct {
+	next     func() (bank.Entry, error, bool)
+	now      time.Time
+	progress func(int64)
+	n        int64
+	row      []any
+	err      error
+}
+
+func (c *copySource) Next() bool {
+	e, err, ok := c.next()
+	if !ok {
+		return false
+	}
+	if err != nil {
+		c.err = err
+		return false
+	}
+	c.n++
+	if e, err = e.Normalize(); err != nil {
+		c.err = &bank.LineError{Line: int(c.n), Err: err}
+		return false
+	}
+	value, _ := bank.DecodeValue(e.Value) // Normalize checked it
+	added := c.now
+	if !e.AddedAt.IsZero() {
+		added = stored(e.AddedAt)
+	}
+	c.row = append(c.row[:0], c.n, string(e.Signal), value, e.Source, e.ExternalID, e.Category, added, e.AddedBy, e.Note)
+	if c.progress != nil && c.n%progressEvery == 0 {
+		c.progress(c.n)
+	}
+	return true
+}
+
+func (c *copySource) Values() ([]any, error) { return c.row, nil }
+func (c *copySource) Err() error             { return c.err }
+
+var importCols = []string{"ord", "signal", "value", "source", "external_id", "category", "added_at", "added_by", "note"}
+
+// AddEntries implements store.Banks.
+func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (store.ImportResult, error) {
+	var res store.ImportResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		last, err := lockSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		bankID, err := liveBankID(ctx, tx, bankName)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_entries (
+			ord bigint, signal text, value bytea, source text, external_id text,
+			category text, added_at timestamptz, added_by text, note text
+		) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		next, stop := iter.Pull2(entries)
+		defer stop()
+		src := &copySource{next: next, now: stored(time.Now()), progress: progress}
+		n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_entries"}, importCols, src)
+		if src.err != nil {
+			return src.err // the iterator's own error, not COPY's report of it
+		}
+		if err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(n)
+		}
+		// ORDER BY keeps the file's order in the entry IDs; ord numbers the
+		// change numbers, leaving gaps where entries already existed.
+		tag, err := tx.Exec(ctx, `INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq)
+			SELECT $1, signal, value, source, external_id, category, added_at, added_by, note, $2 + ord
+			FROM import_entries ORDER BY ord
+			ON CONFLICT (bank_id, signal, value) WHERE NOT removed DO NOTHING`, bankID, last)
+		if err != nil {
+			return err
+		}
+		res = store.ImportResult{Added: tag.RowsAffected(), Existing: n - tag.RowsAffected()}
+		if err := setSeq(ctx, tx, last+n); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE banks SET live_entries = live_entries + $1 WHERE id = $2`, res.Added, bankID)
+		return err
+	})
+	if err != nil {
+		return store.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
+	}
+	return res, nil
+}
+
+// RemoveEntry implements store.Banks.
+func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signal, value string) error {
+	v, err := bank.ParseValue(sig, value)
+	if err != nil {
+		return err
+	}
+	raw, _ := bank.DecodeValue(v)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		last, err := lockSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		bankID, err := liveBankID(ctx, tx, bankName)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE entries SET removed = true, seq = $1 WHERE bank_id = $2 AND signal = $3 AND value = $4 AND NOT removed`,
+			last+1, bankID, string(sig), raw)
+		if err != nil {
+			return fmt.Errorf("removing %s %s from bank %q: %w", sig, v, bankName, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("%s %s in bank %q: %w", sig, v, bankName, store.ErrNotFound)
+		}
+		if err := setSeq(ctx, tx, last+1); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE banks SET live_entries = live_entries - 1 WHERE id = $1`, bankID)
+		return err
+	})
+}
+
+// Entry implements store.Banks.
+func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
+	e, err := scanEntry(s.pool.QueryRow(ctx, `SELECT `+entryCols+` FROM entries WHERE id = $1 AND NOT removed`, id))
+	if err != nil {
+		return bank.Entry{}, notFound(err, "entry %d", id)
+	}
+	return e, nil
+}
+
+// entriesPage is how many entries Entries reads per query.
+const entriesPage = 5000
+
+// Entries implements store.Banks.
+func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error] {
+	return func(yield func(bank.Entry, error) bool) {
+		bankID, err := liveBankID(ctx, s.pool, bankName)
+		if err != nil {
+			yield(bank.Entry{}, err)
+			return
+		}
+		for after := int64(0); ; {
+			rows, _ := s.pool.Query(ctx, `SELECT `+entryCols+` FROM entries WHERE bank_id = $1 AND NOT removed AND id > $2 ORDER BY id LIMIT $3`,
+				bankID, after, entriesPage)
+			page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bank.Entry, error) { return scanEntry(r) })
+			if err != nil {
+				yield(bank.Entry{}, fmt.Errorf("reading bank %q: %w", bankName, err))
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if len(page) < entriesPage {
+				return
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+}
+
+// Changes implements store.Banks.
+func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`, since, limit)
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Change, error) {
+		var c store.Change
+		var err error
+		c.Entry, err = scanEntry(r, &c.Removed, &c.Seq)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("changes since %d: %w", since, err)
+	}
+	return cs, nil
+}

@@ -1,0 +1,72 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/store/storetest"
+)
+
+// testURL is the database the suite runs in, from SAFEGUARD_TEST_POSTGRES.
+func testURL(t *testing.T) string {
+	u := os.Getenv("SAFEGUARD_TEST_POSTGRES")
+	if u == "" {
+		t.Skip("SAFEGUARD_TEST_POSTGRES not set: skipping the PostgreSQL store suite")
+	}
+	return u
+}
+
+// freshSchema creates a schema of its own for one test, dropped after it,
+// and returns a URL whose connections use it.
+func freshSchema(t *testing.T, base string) string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to SAFEGUARD_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("sg_test_%016x", rand.Uint64())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func openTest(t *testing.T) *Store {
+	s, err := Open(context.Background(), freshSchema(t, testURL(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	testURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
