@@ -53,12 +53,15 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // verify; the Report lists why.
 var ErrBroken = errors.New("audit chain broken")
 
-// Verify reads a whole log in order and checks that it is one unbroken
-// chain from entry 1: every hash matches its entry's contents, every prev
-// matches the hash before it, and sequence numbers run 1, 2, 3, … without
-// gaps, repeats or reversals. Anchors, if given, are heads published
-// earlier; each must match the entry it names, which also catches a log
-// re-hashed from some point on, or cut short, after that anchor was published.
+// Verify reads a log in order and checks that it is one unbroken chain from
+// entry 1: every hash matches its entry's contents, every prev matches the
+// hash before it, and sequence numbers run 1, 2, 3, … without gaps, repeats
+// or reversals. Anchors, if given, are heads published earlier; each must
+// match the entry it names, which also catches a log re-hashed from some
+// point on, or cut short, after that anchor was published. Entries may
+// instead start just after an anchor (Store.Iterate(ctx, a.Seq+1) with a):
+// the anchor vouches for what came before, so a long log can be verified
+// from its last checked anchor on.
 //
 // The error wraps ErrBroken if the chain does not verify (the Report says
 // where and how), or is the error met reading the entries. Verify keeps only
@@ -85,6 +88,13 @@ func Verify(entries iter.Seq2[Entry, error], anchors ...Anchor) (Report, error) 
 		}
 		if r.Entries == 0 {
 			r.First = e.Seq
+			if h, ok := want[e.Seq-1]; ok && e.Seq > 1 {
+				// Verifying from an anchor on: it vouches for the
+				// entries before, so start the chain from it.
+				prev = Entry{Seq: e.Seq - 1, Hash: h}
+				delete(want, e.Seq-1)
+				r.Anchors++
+			}
 		}
 		r.Entries++
 		if e.Sum() != e.Hash {
