@@ -59,6 +59,16 @@ func TestSignVerify(t *testing.T) {
 	}
 }
 
+// TestSignatureVector keeps the worked example in docs/rules.md true
+// (openssl dgst -sha256 -hmac gives the same).
+func TestSignatureVector(t *testing.T) {
+	body := `{"id":"dlv_9f2c4e0d8b7a41c3a5e6f7081928374a","event":"scan.decision","created_at":"2026-11-25T02:00:00Z","data":{"content_id":"post-1","blocked":true}}`
+	const want = "t=1764036000,v1=19eade15b3636919df0142c45c435de253648f3dd6d379e634df2b9acf9b6f3b"
+	if got := Sign([]byte("whsec_example-secret-do-not-use"), time.Unix(1764036000, 0), []byte(body)); got != want {
+		t.Errorf("Sign = %q, want %q", got, want)
+	}
+}
+
 func FuzzVerify(f *testing.F) {
 	secret := []byte("whsec_fuzz")
 	now := time.Unix(1764036000, 0)
