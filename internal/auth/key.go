@@ -48,7 +48,8 @@ type Store interface {
 	// wrapping ErrUnknown. A time in the future lets a key being replaced
 	// keep working until then; a key already revoked keeps the earlier time.
 	RevokeKey(ctx context.Context, id string, at time.Time) error
-	// TouchKey sets the key's LastUsedAt to at.
+	// TouchKey sets the key's LastUsedAt to at, or returns an error
+	// wrapping ErrUnknown.
 	TouchKey(ctx context.Context, id string, at time.Time) error
 }
 

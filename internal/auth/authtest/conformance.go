@@ -1,0 +1,121 @@
+package authtest
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+)
+
+// TestStore checks that a Store keeps the auth.Store contract. newStore
+// returns an empty store each time it is called. Run it against every
+// implementation.
+func TestStore(t *testing.T, newStore func(t *testing.T) auth.Store) {
+	t.Run("CreateAndFind", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		_, k, h, err := auth.Generate(auth.LELiaison, "Zoë's liaison key — 2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.CreatedBy = "k_admin"
+		if err := s.CreateKey(ctx, k, h); err != nil {
+			t.Fatal(err)
+		}
+		got, gotHash, err := s.KeyByID(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !same(got, k) || gotHash != h {
+			t.Errorf("KeyByID = %+v, stored %+v (hash kept: %v)", got, k, gotHash == h)
+		}
+		if err := s.CreateKey(ctx, k, h); err == nil {
+			t.Error("CreateKey accepted a second key with the same id")
+		}
+		if _, _, err := s.KeyByID(ctx, "aaaaaaaaaaaaaaaa"); !errors.Is(err, auth.ErrUnknown) {
+			t.Errorf("KeyByID of an unknown id: %v, want ErrUnknown", err)
+		}
+	})
+
+	t.Run("List", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		ids := map[string]bool{}
+		for _, r := range auth.Roles() {
+			_, k, err := auth.Create(ctx, s, r, "key for "+string(r), "k_admin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[k.ID] = true
+		}
+		var revoked string
+		for id := range ids {
+			revoked = id
+			break
+		}
+		if err := s.RevokeKey(ctx, revoked, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ks, err := s.ListKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ks {
+			if !ids[k.ID] {
+				t.Errorf("ListKeys yielded %s, never created", k.ID)
+			}
+			delete(ids, k.ID)
+		}
+		if len(ids) != 0 {
+			t.Errorf("ListKeys left out %v (revoked keys are listed too)", ids)
+		}
+	})
+
+	t.Run("RevokeAndTouch", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		_, k, err := auth.Create(ctx, s, auth.Reviewer, "r", "k_admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		used := time.Date(2026, 11, 25, 1, 0, 0, 123456000, time.UTC)
+		if err := s.TouchKey(ctx, k.ID, used); err != nil {
+			t.Fatal(err)
+		}
+		early := time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
+		if err := s.RevokeKey(ctx, k.ID, early); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeKey(ctx, k.ID, early.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := s.KeyByID(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RevokedAt == nil || !got.RevokedAt.Equal(early) {
+			t.Errorf("RevokedAt = %v, want the earlier of two revocations, %v", got.RevokedAt, early)
+		}
+		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(used) {
+			t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, used)
+		}
+		for name, err := range map[string]error{
+			"RevokeKey": s.RevokeKey(ctx, "aaaaaaaaaaaaaaaa", early),
+			"TouchKey":  s.TouchKey(ctx, "aaaaaaaaaaaaaaaa", early),
+		} {
+			if !errors.Is(err, auth.ErrUnknown) {
+				t.Errorf("%s of an unknown id: %v, want ErrUnknown", name, err)
+			}
+		}
+	})
+}
+
+func same(a, b auth.Key) bool {
+	return a.ID == b.ID && a.Name == b.Name && a.Role == b.Role && a.CreatedAt.Equal(b.CreatedAt) &&
+		a.CreatedBy == b.CreatedBy && sameTime(a.RevokedAt, b.RevokedAt) && sameTime(a.LastUsedAt, b.LastUsedAt)
+}
+
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}
