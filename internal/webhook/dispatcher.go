@@ -51,7 +51,7 @@ type Metrics interface {
 }
 
 // Dispatcher sends due deliveries from an outbox. Several Dispatchers, in
-// one process or several, may share an outbox: the lease that Due takes
+// one process or several, may share an outbox: the lease that DueDeliveries takes
 // keeps them from sending the same delivery at the same time.
 type Dispatcher struct {
 	store  Store
@@ -156,7 +156,7 @@ func (d *Dispatcher) poll(ctx, attemptCtx context.Context, sem chan struct{}, wg
 	if idle == 0 {
 		return
 	}
-	due, err := d.store.Due(ctx, d.cfg.Now(), d.cfg.Lease, idle)
+	due, err := d.store.DueDeliveries(ctx, d.cfg.Now(), d.cfg.Lease, idle)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.cfg.Logger.Error("webhook: polling the outbox", "err", err)
@@ -204,14 +204,14 @@ func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) {
 		if !res.permanent {
 			reason += fmt.Sprintf(" (gave up after %d attempts)", n)
 		}
-		err = d.store.MarkDead(ctx, dl.ID, n, now, reason)
+		err = d.store.MarkDeliveryDead(ctx, dl.ID, n, now, reason)
 	default:
 		outcome = OutcomeRetry
 		wait := d.cfg.Retry.Delay(n, nil)
 		if res.retryAfter > wait {
 			wait = min(res.retryAfter, d.cfg.Retry.MaxDelay)
 		}
-		err = d.store.MarkFailed(ctx, dl.ID, n, now.Add(wait), fmt.Sprintf("attempt %d: %s", n, res.reason))
+		err = d.store.MarkDeliveryFailed(ctx, dl.ID, n, now.Add(wait), fmt.Sprintf("attempt %d: %s", n, res.reason))
 	}
 	if d.cfg.Metrics != nil {
 		d.cfg.Metrics.Attempt(dl.Webhook, outcome, elapsed)
@@ -234,7 +234,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) {
 const maxResponseRead = 4 << 10
 
 func (d *Dispatcher) send(ctx context.Context, dl Delivery, n int) result {
-	ep, err := d.store.Endpoint(ctx, dl.Webhook)
+	ep, err := d.store.Webhook(ctx, dl.Webhook)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return result{permanent: true, reason: fmt.Sprintf("webhook %q does not exist", dl.Webhook)}

@@ -110,7 +110,7 @@ var start = time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 func setup(t *testing.T, rcv *receiver) *webhooktest.Memory {
 	t.Helper()
 	store := new(webhooktest.Memory)
-	err := store.CreateEndpoint(context.Background(), webhook.Endpoint{
+	err := store.CreateWebhook(context.Background(), webhook.Endpoint{
 		Name: "hook", URL: rcv.URL + "/events", Secret: rcv.secret, Enabled: true, CreatedAt: start,
 	})
 	if err != nil {
@@ -125,7 +125,7 @@ func enqueue(t *testing.T, store webhook.Outbox, c *clock, data any) webhook.Del
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Enqueue(context.Background(), d); err != nil {
+	if err := store.EnqueueDeliveries(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -286,7 +286,7 @@ func TestDeadLetterAndReplay(t *testing.T) {
 		t.Fatalf("receiver got %d requests, want 3", n)
 	}
 	// The receiver is fixed; an admin replays.
-	if err := store.Replay(context.Background(), d.ID, c.Now()); err != nil {
+	if err := store.ReplayDeadLetter(context.Background(), d.ID, c.Now()); err != nil {
 		t.Fatal(err)
 	}
 	waitState(t, store, d.ID, webhook.Delivered, 1)
@@ -322,9 +322,9 @@ func TestPermanentFailures(t *testing.T) {
 			rcv := newReceiver(t, c, tt.status)
 			store := setup(t, rcv)
 			if tt.endpoint != nil {
-				e, _ := store.Endpoint(context.Background(), "hook")
+				e, _ := store.Webhook(context.Background(), "hook")
 				tt.endpoint(&e)
-				if err := store.UpdateEndpoint(context.Background(), e); err != nil {
+				if err := store.UpdateWebhook(context.Background(), e); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -345,7 +345,7 @@ func TestUnknownWebhook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Enqueue(context.Background(), d); err != nil {
+	if err := store.EnqueueDeliveries(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}
 	run(t, store, c, webhook.Config{})
@@ -449,7 +449,7 @@ func TestRestart(t *testing.T) {
 	a := enqueue(t, store, c, "a")
 	b := enqueue(t, store, c, "b")
 	// A dispatcher leases both and dies before sending anything.
-	leased, err := store.Due(context.Background(), c.Now(), time.Minute, 10)
+	leased, err := store.DueDeliveries(context.Background(), c.Now(), time.Minute, 10)
 	if err != nil || len(leased) != 2 {
 		t.Fatalf("Due = %v, %v", leased, err)
 	}

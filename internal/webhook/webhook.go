@@ -10,7 +10,7 @@
 // timestamp and body (see Sign and Verify); docs/rules.md describes the
 // scheme for receivers.
 //
-// Storage is expressed as the Outbox and Endpoints interfaces, which the
+// Storage is expressed as the Outbox and Webhooks interfaces, which the
 // SQLite and PostgreSQL stores implement; webhooktest holds an in-memory one
 // and a conformance suite for them.
 package webhook
@@ -26,7 +26,7 @@ import (
 	"time"
 )
 
-// Sentinel errors that implementations of Outbox and Endpoints wrap, so the
+// Sentinel errors that implementations of Outbox and Webhooks wrap, so the
 // dispatcher and the API can tell a missing thing from a failing database.
 var (
 	ErrNotFound = errors.New("not found")

@@ -23,7 +23,7 @@ type Memory struct {
 
 var _ webhook.Store = (*Memory)(nil)
 
-func (m *Memory) Enqueue(_ context.Context, ds ...webhook.Delivery) error {
+func (m *Memory) EnqueueDeliveries(_ context.Context, ds ...webhook.Delivery) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, d := range ds {
@@ -57,7 +57,7 @@ func (m *Memory) sorted(keep func(webhook.Delivery) bool, key func(webhook.Deliv
 	return out
 }
 
-func (m *Memory) Due(_ context.Context, now time.Time, lease time.Duration, limit int) ([]webhook.Delivery, error) {
+func (m *Memory) DueDeliveries(_ context.Context, now time.Time, lease time.Duration, limit int) ([]webhook.Delivery, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	due := m.sorted(func(d webhook.Delivery) bool {
@@ -93,7 +93,7 @@ func (m *Memory) MarkDelivered(_ context.Context, id string, attempts int, at ti
 	})
 }
 
-func (m *Memory) MarkFailed(_ context.Context, id string, attempts int, next time.Time, reason string) error {
+func (m *Memory) MarkDeliveryFailed(_ context.Context, id string, attempts int, next time.Time, reason string) error {
 	return m.update(id, func(d *webhook.Delivery) {
 		if d.State == webhook.Pending {
 			d.Attempts, d.NextAttempt, d.LastError = attempts, next, reason
@@ -101,7 +101,7 @@ func (m *Memory) MarkFailed(_ context.Context, id string, attempts int, next tim
 	})
 }
 
-func (m *Memory) MarkDead(_ context.Context, id string, attempts int, at time.Time, reason string) error {
+func (m *Memory) MarkDeliveryDead(_ context.Context, id string, attempts int, at time.Time, reason string) error {
 	return m.update(id, func(d *webhook.Delivery) {
 		if d.State == webhook.Pending {
 			d.State, d.Attempts, d.DoneAt, d.LastError = webhook.Dead, attempts, at, reason
@@ -120,7 +120,7 @@ func (m *Memory) DeadLetters(_ context.Context, limit int) ([]webhook.Delivery, 
 	return dead, nil
 }
 
-func (m *Memory) Replay(_ context.Context, id string, now time.Time) error {
+func (m *Memory) ReplayDeadLetter(_ context.Context, id string, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d, ok := m.deliveries[id]
@@ -143,7 +143,7 @@ func (m *Memory) Delivery(_ context.Context, id string) (webhook.Delivery, error
 	return d, nil
 }
 
-func (m *Memory) Backlog(context.Context) (pending, dead int64, err error) {
+func (m *Memory) DeliveryBacklog(context.Context) (pending, dead int64, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, d := range m.deliveries {
@@ -157,7 +157,7 @@ func (m *Memory) Backlog(context.Context) (pending, dead int64, err error) {
 	return pending, dead, nil
 }
 
-func (m *Memory) Endpoint(_ context.Context, name string) (webhook.Endpoint, error) {
+func (m *Memory) Webhook(_ context.Context, name string) (webhook.Endpoint, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.endpoints[name]
@@ -167,7 +167,7 @@ func (m *Memory) Endpoint(_ context.Context, name string) (webhook.Endpoint, err
 	return e, nil
 }
 
-func (m *Memory) Endpoints(context.Context) ([]webhook.Endpoint, error) {
+func (m *Memory) ListWebhooks(context.Context) ([]webhook.Endpoint, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]webhook.Endpoint, 0, len(m.endpoints))
@@ -178,7 +178,7 @@ func (m *Memory) Endpoints(context.Context) ([]webhook.Endpoint, error) {
 	return out, nil
 }
 
-func (m *Memory) CreateEndpoint(_ context.Context, e webhook.Endpoint) error {
+func (m *Memory) CreateWebhook(_ context.Context, e webhook.Endpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.endpoints[e.Name]; ok {
@@ -191,7 +191,7 @@ func (m *Memory) CreateEndpoint(_ context.Context, e webhook.Endpoint) error {
 	return nil
 }
 
-func (m *Memory) UpdateEndpoint(_ context.Context, e webhook.Endpoint) error {
+func (m *Memory) UpdateWebhook(_ context.Context, e webhook.Endpoint) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.endpoints[e.Name]
@@ -203,7 +203,7 @@ func (m *Memory) UpdateEndpoint(_ context.Context, e webhook.Endpoint) error {
 	return nil
 }
 
-func (m *Memory) DeleteEndpoint(_ context.Context, name string) error {
+func (m *Memory) DeleteWebhook(_ context.Context, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.endpoints[name]; !ok {

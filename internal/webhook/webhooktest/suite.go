@@ -13,7 +13,7 @@ import (
 )
 
 // Run checks that the stores open makes (a fresh, empty one per call) keep
-// the promises of webhook.Outbox and webhook.Endpoints. Times it stores are
+// the promises of webhook.Outbox and webhook.Webhooks. Times it stores are
 // whole microseconds in UTC, which every backend keeps exactly.
 func Run(t *testing.T, open func(t *testing.T) webhook.Store) {
 	t.Run("EnqueueAndRead", func(t *testing.T) { testEnqueue(t, open(t)) })
@@ -22,7 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) webhook.Store) {
 	t.Run("DeadLettersAndReplay", func(t *testing.T) { testReplay(t, open(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
 	t.Run("ConcurrentDue", func(t *testing.T) { testConcurrentDue(t, open(t)) })
-	t.Run("Endpoints", func(t *testing.T) { testEndpoints(t, open(t)) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
 }
 
 // t0 is a fixed start for the suite's clock.
@@ -42,7 +42,7 @@ func delivery(id string, due time.Time) webhook.Delivery {
 
 func mustEnqueue(t *testing.T, s webhook.Store, ds ...webhook.Delivery) {
 	t.Helper()
-	if err := s.Enqueue(context.Background(), ds...); err != nil {
+	if err := s.EnqueueDeliveries(context.Background(), ds...); err != nil {
 		t.Fatalf("Enqueue: %v", err)
 	}
 }
@@ -88,14 +88,14 @@ func testEnqueue(t *testing.T, s webhook.Store) {
 		}
 	}
 	// Enqueueing again must not reset a delivery that has moved on.
-	if err := s.MarkFailed(ctx, "dlv_a", 1, t0.Add(time.Minute), "attempt 1: 500"); err != nil {
+	if err := s.MarkDeliveryFailed(ctx, "dlv_a", 1, t0.Add(time.Minute), "attempt 1: 500"); err != nil {
 		t.Fatal(err)
 	}
 	mustEnqueue(t, s, a)
 	if got := mustGet(t, s, "dlv_a"); got.Attempts != 1 || got.LastError != "attempt 1: 500" {
 		t.Errorf("enqueueing an existing id changed it: %+v", got)
 	}
-	if p, d, err := s.Backlog(ctx); err != nil || p != 2 || d != 0 {
+	if p, d, err := s.DeliveryBacklog(ctx); err != nil || p != 2 || d != 0 {
 		t.Errorf("Backlog = %d, %d, %v; want 2, 0", p, d, err)
 	}
 }
@@ -108,35 +108,35 @@ func testDue(t *testing.T, s webhook.Store) {
 		delivery("dlv_2", t0),
 		delivery("dlv_future", t0.Add(time.Hour)))
 	now := t0.Add(5 * time.Second)
-	got, err := s.Due(ctx, now, time.Minute, 2)
+	got, err := s.DueDeliveries(ctx, now, time.Minute, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(ids(got)) != "[dlv_1 dlv_2]" {
-		t.Fatalf("Due(limit 2) = %v, want [dlv_1 dlv_2] (earliest first, then by id)", ids(got))
+		t.Fatalf("DueDeliveries(limit 2) = %v, want [dlv_1 dlv_2] (earliest first, then by id)", ids(got))
 	}
 	if !got[0].NextAttempt.Equal(now.Add(time.Minute)) {
 		t.Errorf("leased delivery's NextAttempt = %v, want now+lease %v", got[0].NextAttempt, now.Add(time.Minute))
 	}
-	got, err = s.Due(ctx, now, time.Minute, 10)
+	got, err = s.DueDeliveries(ctx, now, time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(ids(got)) != "[dlv_3]" {
 		t.Fatalf("second Due = %v, want only [dlv_3]: leased deliveries must be hidden", ids(got))
 	}
-	if got, _ := s.Due(ctx, now, time.Minute, 10); len(got) != 0 {
+	if got, _ := s.DueDeliveries(ctx, now, time.Minute, 10); len(got) != 0 {
 		t.Fatalf("third Due = %v, want none", ids(got))
 	}
 	// The lease runs out (a crashed worker): due again.
-	got, err = s.Due(ctx, now.Add(time.Minute), 2*time.Hour, 10)
+	got, err = s.DueDeliveries(ctx, now.Add(time.Minute), 2*time.Hour, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(ids(got)) != "[dlv_1 dlv_2 dlv_3]" {
 		t.Fatalf("Due after the lease = %v, want [dlv_1 dlv_2 dlv_3]", ids(got))
 	}
-	got, err = s.Due(ctx, t0.Add(time.Hour), time.Minute, 10)
+	got, err = s.DueDeliveries(ctx, t0.Add(time.Hour), time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,15 +148,15 @@ func testDue(t *testing.T, s webhook.Store) {
 func testOutcomes(t *testing.T, s webhook.Store) {
 	ctx := context.Background()
 	mustEnqueue(t, s, delivery("dlv_ok", t0), delivery("dlv_retry", t0), delivery("dlv_dead", t0))
-	if _, err := s.Due(ctx, t0, time.Minute, 10); err != nil {
+	if _, err := s.DueDeliveries(ctx, t0, time.Minute, 10); err != nil {
 		t.Fatal(err)
 	}
 	done := t0.Add(3 * time.Second)
 	next := t0.Add(30 * time.Second)
 	for _, err := range []error{
 		s.MarkDelivered(ctx, "dlv_ok", 1, done),
-		s.MarkFailed(ctx, "dlv_retry", 1, next, "attempt 1: 503 Service Unavailable"),
-		s.MarkDead(ctx, "dlv_dead", 1, done, "attempt 1: 410 Gone"),
+		s.MarkDeliveryFailed(ctx, "dlv_retry", 1, next, "attempt 1: 503 Service Unavailable"),
+		s.MarkDeliveryDead(ctx, "dlv_dead", 1, done, "attempt 1: 410 Gone"),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -180,21 +180,21 @@ func testOutcomes(t *testing.T, s webhook.Store) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if got, _ := s.Due(ctx, next, time.Minute, 10); fmt.Sprint(ids(got)) != "[dlv_retry]" {
+	if got, _ := s.DueDeliveries(ctx, next, time.Minute, 10); fmt.Sprint(ids(got)) != "[dlv_retry]" {
 		t.Errorf("Due at the retry time = %v, want [dlv_retry]", ids(got))
 	}
-	if p, d, err := s.Backlog(ctx); err != nil || p != 1 || d != 1 {
+	if p, d, err := s.DeliveryBacklog(ctx); err != nil || p != 1 || d != 1 {
 		t.Errorf("Backlog = %d, %d, %v; want 1, 1", p, d, err)
 	}
 
 	// A late failure must not undo a success or a death.
-	if err := s.MarkFailed(ctx, "dlv_ok", 2, next, "late"); err != nil {
+	if err := s.MarkDeliveryFailed(ctx, "dlv_ok", 2, next, "late"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkDead(ctx, "dlv_ok", 2, next, "late"); err != nil {
+	if err := s.MarkDeliveryDead(ctx, "dlv_ok", 2, next, "late"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkFailed(ctx, "dlv_dead", 2, next, "late"); err != nil {
+	if err := s.MarkDeliveryFailed(ctx, "dlv_dead", 2, next, "late"); err != nil {
 		t.Fatal(err)
 	}
 	if got := mustGet(t, s, "dlv_ok"); got.State != webhook.Delivered || got.LastError != "" {
@@ -215,10 +215,10 @@ func testOutcomes(t *testing.T, s webhook.Store) {
 func testReplay(t *testing.T, s webhook.Store) {
 	ctx := context.Background()
 	mustEnqueue(t, s, delivery("dlv_x", t0), delivery("dlv_y", t0), delivery("dlv_z", t0))
-	if err := s.MarkDead(ctx, "dlv_y", 8, t0.Add(2*time.Hour), "gave up"); err != nil {
+	if err := s.MarkDeliveryDead(ctx, "dlv_y", 8, t0.Add(2*time.Hour), "gave up"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkDead(ctx, "dlv_x", 3, t0.Add(3*time.Hour), "410 Gone"); err != nil {
+	if err := s.MarkDeliveryDead(ctx, "dlv_x", 3, t0.Add(3*time.Hour), "410 Gone"); err != nil {
 		t.Fatal(err)
 	}
 	dead, err := s.DeadLetters(ctx, 10)
@@ -232,7 +232,7 @@ func testReplay(t *testing.T, s webhook.Store) {
 		t.Errorf("DeadLetters(1) = %v, want [dlv_y]", ids(dead))
 	}
 	now := t0.Add(4 * time.Hour)
-	if err := s.Replay(ctx, "dlv_y", now); err != nil {
+	if err := s.ReplayDeadLetter(ctx, "dlv_y", now); err != nil {
 		t.Fatal(err)
 	}
 	got := mustGet(t, s, "dlv_y")
@@ -240,15 +240,15 @@ func testReplay(t *testing.T, s webhook.Store) {
 		!bytes.Equal(got.Body, delivery("dlv_y", t0).Body) {
 		t.Errorf("replayed: %+v, want pending, 0 attempts, due %v, same id and body", got, now)
 	}
-	if due, _ := s.Due(ctx, now, time.Minute, 10); fmt.Sprint(ids(due)) != "[dlv_z dlv_y]" {
+	if due, _ := s.DueDeliveries(ctx, now, time.Minute, 10); fmt.Sprint(ids(due)) != "[dlv_z dlv_y]" {
 		t.Errorf("Due after replay = %v, want [dlv_z dlv_y]", ids(due))
 	}
 	for _, id := range []string{"dlv_y", "dlv_z", "dlv_nope"} { // pending, pending, unknown
-		if err := s.Replay(ctx, id, now); !errors.Is(err, webhook.ErrNotFound) {
-			t.Errorf("Replay(%s) = %v, want ErrNotFound: only dead letters replay", id, err)
+		if err := s.ReplayDeadLetter(ctx, id, now); !errors.Is(err, webhook.ErrNotFound) {
+			t.Errorf("ReplayDeadLetter(%s) = %v, want ErrNotFound: only dead letters replay", id, err)
 		}
 	}
-	if p, d, err := s.Backlog(ctx); err != nil || p != 2 || d != 1 {
+	if p, d, err := s.DeliveryBacklog(ctx); err != nil || p != 2 || d != 1 {
 		t.Errorf("Backlog = %d, %d, %v; want 2, 1", p, d, err)
 	}
 }
@@ -257,8 +257,8 @@ func testNotFound(t *testing.T, s webhook.Store) {
 	ctx := context.Background()
 	for name, err := range map[string]error{
 		"MarkDelivered": s.MarkDelivered(ctx, "dlv_none", 1, t0),
-		"MarkFailed":    s.MarkFailed(ctx, "dlv_none", 1, t0, "x"),
-		"MarkDead":      s.MarkDead(ctx, "dlv_none", 1, t0, "x"),
+		"MarkFailed":    s.MarkDeliveryFailed(ctx, "dlv_none", 1, t0, "x"),
+		"MarkDead":      s.MarkDeliveryDead(ctx, "dlv_none", 1, t0, "x"),
 	} {
 		if !errors.Is(err, webhook.ErrNotFound) {
 			t.Errorf("%s of an unknown id = %v, want ErrNotFound", name, err)
@@ -267,7 +267,7 @@ func testNotFound(t *testing.T, s webhook.Store) {
 	if _, err := s.Delivery(ctx, "dlv_none"); !errors.Is(err, webhook.ErrNotFound) {
 		t.Errorf("Delivery of an unknown id = %v, want ErrNotFound", err)
 	}
-	if got, err := s.Due(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
+	if got, err := s.DueDeliveries(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
 		t.Errorf("Due on an empty outbox = %v, %v", got, err)
 	}
 	if got, err := s.DeadLetters(ctx, 10); err != nil || len(got) != 0 {
@@ -293,7 +293,7 @@ func testConcurrentDue(t *testing.T, s webhook.Store) {
 	for range 8 {
 		wg.Go(func() {
 			for {
-				got, err := s.Due(ctx, t0, time.Hour, 7)
+				got, err := s.DueDeliveries(ctx, t0, time.Hour, 7)
 				if err != nil {
 					t.Error(err)
 					return
@@ -320,46 +320,46 @@ func testConcurrentDue(t *testing.T, s webhook.Store) {
 	}
 }
 
-func testEndpoints(t *testing.T, s webhook.Store) {
+func testWebhooks(t *testing.T, s webhook.Store) {
 	ctx := context.Background()
 	b := webhook.Endpoint{Name: "b.hook", URL: "https://example.org/b", Secret: "whsec_0123456789abcdef", Enabled: true, CreatedAt: t0}
 	a := webhook.Endpoint{Name: "a-hook", URL: "http://127.0.0.1:9/a", Secret: "whsec_fedcba9876543210", CreatedAt: t0}
 	for _, e := range []webhook.Endpoint{b, a} {
-		if err := s.CreateEndpoint(ctx, e); err != nil {
-			t.Fatalf("CreateEndpoint(%s): %v", e.Name, err)
+		if err := s.CreateWebhook(ctx, e); err != nil {
+			t.Fatalf("CreateWebhook(%s): %v", e.Name, err)
 		}
 	}
-	if err := s.CreateEndpoint(ctx, a); !errors.Is(err, webhook.ErrExists) {
+	if err := s.CreateWebhook(ctx, a); !errors.Is(err, webhook.ErrExists) {
 		t.Errorf("creating a taken name = %v, want ErrExists", err)
 	}
-	list, err := s.Endpoints(ctx)
+	list, err := s.ListWebhooks(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(list) != 2 || list[0].Name != "a-hook" || list[1].Name != "b.hook" {
-		t.Fatalf("Endpoints = %+v, want a-hook, b.hook", list)
+		t.Fatalf("ListWebhooks = %+v, want a-hook, b.hook", list)
 	}
 	a.URL, a.Secret, a.Enabled = "https://example.org/a2", "whsec_rotated-rotated", true
-	if err := s.UpdateEndpoint(ctx, a); err != nil {
+	if err := s.UpdateWebhook(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Endpoint(ctx, "a-hook")
+	got, err := s.Webhook(ctx, "a-hook")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.URL != a.URL || got.Secret != a.Secret || !got.Enabled || !got.CreatedAt.Equal(t0) {
 		t.Errorf("after update: %+v, want %+v", got, a)
 	}
-	if err := s.DeleteEndpoint(ctx, "a-hook"); err != nil {
+	if err := s.DeleteWebhook(ctx, "a-hook"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Endpoint(ctx, "a-hook"); !errors.Is(err, webhook.ErrNotFound) {
+	if _, err := s.Webhook(ctx, "a-hook"); !errors.Is(err, webhook.ErrNotFound) {
 		t.Errorf("Endpoint after delete = %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteEndpoint(ctx, "a-hook"); !errors.Is(err, webhook.ErrNotFound) {
+	if err := s.DeleteWebhook(ctx, "a-hook"); !errors.Is(err, webhook.ErrNotFound) {
 		t.Errorf("deleting twice = %v, want ErrNotFound", err)
 	}
-	if err := s.UpdateEndpoint(ctx, a); !errors.Is(err, webhook.ErrNotFound) {
+	if err := s.UpdateWebhook(ctx, a); !errors.Is(err, webhook.ErrNotFound) {
 		t.Errorf("updating a deleted webhook = %v, want ErrNotFound", err)
 	}
 }
