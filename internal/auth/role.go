@@ -8,6 +8,7 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -118,6 +119,19 @@ func (r Role) Permissions() []Permission {
 		}
 	}
 	return ps
+}
+
+// ErrForbidden is wrapped by Check's error: the key is genuine but its role
+// does not allow the request (403, where the errors of Authenticate are 401).
+var ErrForbidden = errors.New("not allowed")
+
+// Check returns nil if k's role can do p, or else an error wrapping
+// ErrForbidden that names the key, its role and p.
+func (k Key) Check(p Permission) error {
+	if k.Role.Can(p) {
+		return nil
+	}
+	return fmt.Errorf("auth: key %s (%q, role %s) may not %s: %w", k.ID, k.Name, k.Role, p, ErrForbidden)
 }
 
 // ReadOnly reports whether p only reads. Unknown permissions are not

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"errors"
 	"os"
 	"regexp"
 	"slices"
@@ -48,6 +49,17 @@ func TestCan(t *testing.T) {
 		if got := tt.role.Can(tt.perm); got != tt.want {
 			t.Errorf("%q.Can(%q) = %v, want %v", tt.role, tt.perm, got, tt.want)
 		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	k := auth.Key{ID: "abcdefghijklmnop", Name: "platform", Role: auth.Integrator}
+	if err := k.Check(auth.Scan); err != nil {
+		t.Errorf("integrator scan: %v", err)
+	}
+	err := k.Check(auth.BanksExport)
+	if !errors.Is(err, auth.ErrForbidden) || err.Error() != `auth: key abcdefghijklmnop ("platform", role integrator) may not banks.export: not allowed` {
+		t.Errorf("integrator export: %v", err)
 	}
 }
 

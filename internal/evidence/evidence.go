@@ -46,9 +46,18 @@ type Item struct {
 	Created time.Time `json:"created"`
 	KeyID   string    `json:"key_id"` // the master key that wraps its data key
 	Size    int64     `json:"size"`   // of the content
-	SHA256  [32]byte  `json:"sha256"` // of the content, recorded at intake
+	SHA256  Digest    `json:"sha256"` // of the content, recorded at intake
 	Meta    Meta      `json:"meta"`
 }
+
+// Digest is a SHA-256; in text and JSON, 64 lower-case hex digits, the form
+// law-enforcement reports and hash lists use.
+type Digest [32]byte
+
+func (d Digest) String() string { return hex.EncodeToString(d[:]) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // Errors, wrapped with the item's id.
 var (
@@ -73,8 +82,9 @@ const (
 type Store struct {
 	dir     string
 	keyring *Keyring
-	// MaxSize is the largest content Put accepts, DefaultMaxSize unless
-	// changed before the Store is used.
+	// MaxSize is the largest content Put accepts, and so bounds the file
+	// Get reads into memory: DefaultMaxSize unless changed before the Store
+	// is used. Lowering it makes larger items already kept unreadable.
 	MaxSize int64
 }
 
@@ -244,7 +254,7 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	}
 	// Authenticated decryption makes the checks below unreachable for an
 	// item this package wrote; they guard against one it did not.
-	var sum [32]byte
+	var sum Digest
 	copy(sum[:], plain)
 	n := binary.BigEndian.Uint32(plain[32:])
 	if uint64(n) > uint64(len(plain)-36) {
@@ -255,7 +265,7 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 		return nil, Item{}, r, fmt.Errorf("metadata: %v: %w", err, ErrCorrupt)
 	}
 	data = plain[36+n:]
-	if sha256.Sum256(data) != sum {
+	if Digest(sha256.Sum256(data)) != sum {
 		return nil, Item{}, r, fmt.Errorf("content does not match the SHA-256 recorded at intake: %w", ErrCorrupt)
 	}
 	item = Item{

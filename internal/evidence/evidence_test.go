@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -61,6 +62,9 @@ func TestRoundTrip(t *testing.T) {
 	data, got, err := s.Get(item.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if j, _ := json.Marshal(item); !strings.Contains(string(j), `"sha256":"`+hex.EncodeToString(item.SHA256[:])+`"`) {
+		t.Errorf("item JSON %s does not give the SHA-256 in hex", j)
 	}
 	if !bytes.Equal(data, content) || got != item {
 		t.Errorf("Get = %q, %+v; want what was put, %+v", data[:20], got, item)
