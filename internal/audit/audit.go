@@ -137,19 +137,24 @@ func Next(last *Entry, t time.Time, actor, action, subject string, detail json.R
 // Store keeps the entries of one log. Implementations must keep entries
 // exactly as given — Detail byte for byte (text or bytea, never jsonb, which
 // rewrites JSON) and Time to the microsecond — or the hashes stop matching.
+// The method names say "audit" so that one store type can implement this
+// and every other domain's interface. audittest.TestStore checks an
+// implementation.
 type Store interface {
-	// Append calls build with the last entry of the log (nil when the log
-	// is empty) and stores the entry build returns, both inside one
-	// serialised transaction, so that concurrent appenders chain one after
-	// another and never fork the chain. If build fails, nothing is stored
-	// and its error is returned. Append refuses an entry whose Seq is not
-	// one more than the last's.
-	Append(ctx context.Context, build func(last *Entry) (Entry, error)) (Entry, error)
+	// AppendAudit calls build with the last entry of the log (nil when the
+	// log is empty) and stores the entry build returns, both inside one
+	// serialised transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+	// transaction-scoped advisory lock), so that concurrent appenders chain
+	// one after another and never fork the chain. If build fails, nothing
+	// is stored and its error is returned. An entry whose Seq is not one
+	// more than the last's is refused (Seq is the primary key).
+	AppendAudit(ctx context.Context, build func(last *Entry) (Entry, error)) (Entry, error)
 
-	// Iterate yields the entries with Seq ≥ fromSeq in increasing Seq order.
-	// A failure to read is yielded as an error, after which iteration stops.
-	Iterate(ctx context.Context, fromSeq int64) iter.Seq2[Entry, error]
+	// AuditEntries yields the entries with Seq ≥ fromSeq in increasing Seq
+	// order. A failure to read is yielded as an error, after which
+	// iteration stops.
+	AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[Entry, error]
 
-	// Last returns the last entry, or nil when the log is empty.
-	Last(ctx context.Context) (*Entry, error)
+	// LastAudit returns the last entry, or nil when the log is empty.
+	LastAudit(ctx context.Context) (*Entry, error)
 }

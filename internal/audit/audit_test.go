@@ -74,7 +74,7 @@ func newLog(t testing.TB, n int) (*audit.Log, *audittest.Memory) {
 }
 
 func all(m *audittest.Memory) iter.Seq2[audit.Entry, error] {
-	return m.Iterate(context.Background(), 1)
+	return m.AuditEntries(context.Background(), 1)
 }
 
 func TestRecordChains(t *testing.T) {
@@ -445,7 +445,7 @@ func TestRecordRefuses(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
 	}
-	if e, _ := m.Last(t.Context()); e != nil {
+	if e, _ := m.LastAudit(t.Context()); e != nil {
 		t.Errorf("refused records left entry %d", e.Seq)
 	}
 }
@@ -533,17 +533,17 @@ func TestVerifyFromAnchor(t *testing.T) {
 			at30 = audit.Anchor{Seq: 30, Hash: e.Hash}
 		}
 	}
-	got, err := audit.Verify(m.Iterate(t.Context(), 31), at30)
+	got, err := audit.Verify(m.AuditEntries(t.Context(), 31), at30)
 	if err != nil || got.First != 31 || got.Entries != 20 || got.Head != r.Head || got.Anchors != 1 {
 		t.Errorf("from the anchor at 30: %+v, %v", got, err)
 	}
 	// Without the anchor, a log starting at 31 is missing its start.
-	if _, err := audit.Verify(m.Iterate(t.Context(), 31)); !errors.Is(err, audit.ErrBroken) {
+	if _, err := audit.Verify(m.AuditEntries(t.Context(), 31)); !errors.Is(err, audit.ErrBroken) {
 		t.Errorf("from 31 without an anchor: %v, want ErrBroken", err)
 	}
 	// An anchor that does not match entry 31's prev.
 	at30.Hash[0] ^= 1
-	if _, err := audit.Verify(m.Iterate(t.Context(), 31), at30); err == nil || !strings.Contains(err.Error(), "entry 31: prev does not match entry 30's hash") {
+	if _, err := audit.Verify(m.AuditEntries(t.Context(), 31), at30); err == nil || !strings.Contains(err.Error(), "entry 31: prev does not match entry 30's hash") {
 		t.Errorf("from a wrong anchor: %v", err)
 	}
 }

@@ -37,7 +37,7 @@ const (
 const MaxDetail = 64 << 10
 
 // Log appends entries to a Store. It is safe for concurrent use as far as
-// its Store is, which Append's contract requires.
+// its Store is, which AppendAudit's contract requires.
 type Log struct {
 	store Store
 	now   func() time.Time
@@ -60,7 +60,7 @@ func (l *Log) Record(ctx context.Context, actor, action, subject string, detail 
 	if err != nil {
 		return Entry{}, fmt.Errorf("audit: record %s %q: %w", action, subject, err)
 	}
-	return l.store.Append(ctx, func(last *Entry) (Entry, error) {
+	return l.store.AppendAudit(ctx, func(last *Entry) (Entry, error) {
 		return Next(last, l.now(), actor, action, subject, raw), nil
 	})
 }
@@ -88,7 +88,7 @@ func canonicalDetail(detail any) (json.RawMessage, error) {
 // Head returns the anchor of the log's last entry, or false when the log is
 // empty.
 func (l *Log) Head(ctx context.Context) (Anchor, bool, error) {
-	e, err := l.store.Last(ctx)
+	e, err := l.store.LastAudit(ctx)
 	if err != nil || e == nil {
 		return Anchor{}, false, err
 	}

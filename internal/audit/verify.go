@@ -59,7 +59,7 @@ var ErrBroken = errors.New("audit chain broken")
 // or reversals. Anchors, if given, are heads published earlier; each must
 // match the entry it names, which also catches a log re-hashed from some
 // point on, or cut short, after that anchor was published. Entries may
-// instead start just after an anchor (Store.Iterate(ctx, a.Seq+1) with a):
+// instead start just after an anchor (Store.AuditEntries(ctx, a.Seq+1) with a):
 // the anchor vouches for what came before, so a long log can be verified
 // from its last checked anchor on.
 //

@@ -21,12 +21,12 @@ import (
 func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 	t.Run("Empty", func(t *testing.T) {
 		s := newStore(t)
-		last, err := s.Last(t.Context())
+		last, err := s.LastAudit(t.Context())
 		if err != nil || last != nil {
-			t.Errorf("Last of an empty log = %v, %v; want nil, nil", last, err)
+			t.Errorf("LastAudit of an empty log = %v, %v; want nil, nil", last, err)
 		}
-		for e, err := range s.Iterate(t.Context(), 1) {
-			t.Errorf("Iterate of an empty log yielded %v, %v", e, err)
+		for e, err := range s.AuditEntries(t.Context(), 1) {
+			t.Errorf("AuditEntries of an empty log yielded %v, %v", e, err)
 		}
 	})
 
@@ -50,14 +50,14 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 			want = append(want, e)
 		}
 		var got []audit.Entry
-		for e, err := range s.Iterate(t.Context(), 1) {
+		for e, err := range s.AuditEntries(t.Context(), 1) {
 			if err != nil {
 				t.Fatal(err)
 			}
 			got = append(got, e)
 		}
 		if len(got) != len(want) {
-			t.Fatalf("Iterate yielded %d entries, want %d", len(got), len(want))
+			t.Fatalf("AuditEntries yielded %d entries, want %d", len(got), len(want))
 		}
 		for i := range want {
 			g, w := got[i], want[i]
@@ -69,11 +69,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 				t.Errorf("entry %d no longer matches its hash after the round trip", w.Seq)
 			}
 		}
-		last, err := s.Last(t.Context())
+		last, err := s.LastAudit(t.Context())
 		if err != nil || last == nil || last.Hash != want[len(want)-1].Hash {
-			t.Errorf("Last = %v, %v; want entry %d", last, err, len(want))
+			t.Errorf("LastAudit = %v, %v; want entry %d", last, err, len(want))
 		}
-		if r, err := audit.Verify(s.Iterate(t.Context(), 1)); err != nil || r.Entries != int64(len(want)) {
+		if r, err := audit.Verify(s.AuditEntries(t.Context(), 1)); err != nil || r.Entries != int64(len(want)) {
 			t.Errorf("Verify: %+v, %v", r, err)
 		}
 	})
@@ -82,26 +82,26 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 		s := newStore(t)
 		record(t, audit.NewLog(s), 5)
 		var seqs []int64
-		for e, err := range s.Iterate(t.Context(), 3) {
+		for e, err := range s.AuditEntries(t.Context(), 3) {
 			if err != nil {
 				t.Fatal(err)
 			}
 			seqs = append(seqs, e.Seq)
 		}
 		if fmt.Sprint(seqs) != "[3 4 5]" {
-			t.Errorf("Iterate from 3 yielded %v", seqs)
+			t.Errorf("AuditEntries from 3 yielded %v", seqs)
 		}
-		for range s.Iterate(t.Context(), 1) {
+		for range s.AuditEntries(t.Context(), 1) {
 			break // stopping early must not hang or panic
 		}
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		failed := false
-		for _, err := range s.Iterate(ctx, 1) {
+		for _, err := range s.AuditEntries(ctx, 1) {
 			failed = failed || err != nil
 		}
 		if !failed {
-			t.Error("Iterate with a cancelled context yielded no error")
+			t.Error("AuditEntries with a cancelled context yielded no error")
 		}
 	})
 
@@ -109,17 +109,17 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 		s := newStore(t)
 		record(t, audit.NewLog(s), 2)
 		for _, seq := range []int64{1, 2, 4} {
-			_, err := s.Append(t.Context(), func(last *audit.Entry) (audit.Entry, error) {
+			_, err := s.AppendAudit(t.Context(), func(last *audit.Entry) (audit.Entry, error) {
 				e := audit.Next(last, time.Now(), "k", audit.KeyCreate, "x", nil)
 				e.Seq = seq
 				e.Hash = e.Sum()
 				return e, nil
 			})
 			if err == nil {
-				t.Errorf("Append accepted entry %d after entry 2", seq)
+				t.Errorf("AppendAudit accepted entry %d after entry 2", seq)
 			}
 		}
-		if last, _ := s.Last(t.Context()); last == nil || last.Seq != 2 {
+		if last, _ := s.LastAudit(t.Context()); last == nil || last.Seq != 2 {
 			t.Errorf("after refused appends the last entry is %v, want 2", last)
 		}
 	})
@@ -128,11 +128,11 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 		s := newStore(t)
 		record(t, audit.NewLog(s), 1)
 		boom := errors.New("boom")
-		_, err := s.Append(t.Context(), func(*audit.Entry) (audit.Entry, error) { return audit.Entry{}, boom })
+		_, err := s.AppendAudit(t.Context(), func(*audit.Entry) (audit.Entry, error) { return audit.Entry{}, boom })
 		if !errors.Is(err, boom) {
-			t.Errorf("Append returned %v, want build's error", err)
+			t.Errorf("AppendAudit returned %v, want build's error", err)
 		}
-		if last, _ := s.Last(t.Context()); last == nil || last.Seq != 1 {
+		if last, _ := s.LastAudit(t.Context()); last == nil || last.Seq != 1 {
 			t.Errorf("after a failed build the last entry is %v, want 1", last)
 		}
 	})
@@ -145,7 +145,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 			wg.Go(func() { record(t, l, 25) })
 		}
 		wg.Wait()
-		r, err := audit.Verify(s.Iterate(t.Context(), 1))
+		r, err := audit.Verify(s.AuditEntries(t.Context(), 1))
 		if err != nil || r.Entries != 100 {
 			t.Errorf("after 4×25 concurrent records: %d entries, %v", r.Entries, err)
 		}

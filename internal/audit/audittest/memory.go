@@ -19,8 +19,8 @@ type Memory struct {
 	entries []audit.Entry
 }
 
-// Append implements audit.Store.
-func (m *Memory) Append(ctx context.Context, build func(last *audit.Entry) (audit.Entry, error)) (audit.Entry, error) {
+// AppendAudit implements audit.Store.
+func (m *Memory) AppendAudit(ctx context.Context, build func(last *audit.Entry) (audit.Entry, error)) (audit.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return audit.Entry{}, err
 	}
@@ -46,9 +46,9 @@ func (m *Memory) Append(ctx context.Context, build func(last *audit.Entry) (audi
 	return e, nil
 }
 
-// Iterate implements audit.Store. It yields entries in the order they are
+// AuditEntries implements audit.Store. It yields entries in the order they are
 // held, which tampering may have made other than Seq order.
-func (m *Memory) Iterate(ctx context.Context, fromSeq int64) iter.Seq2[audit.Entry, error] {
+func (m *Memory) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit.Entry, error] {
 	return func(yield func(audit.Entry, error) bool) {
 		m.mu.Lock()
 		entries := slices.Clone(m.entries)
@@ -65,8 +65,8 @@ func (m *Memory) Iterate(ctx context.Context, fromSeq int64) iter.Seq2[audit.Ent
 	}
 }
 
-// Last implements audit.Store.
-func (m *Memory) Last(ctx context.Context) (*audit.Entry, error) {
+// LastAudit implements audit.Store.
+func (m *Memory) LastAudit(ctx context.Context) (*audit.Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) == 0 {
