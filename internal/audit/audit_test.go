@@ -533,7 +533,7 @@ func TestVerifyFromAnchor(t *testing.T) {
 			at30 = audit.Anchor{Seq: 30, Hash: e.Hash}
 		}
 	}
-	got, err := audit.Verify(m.AuditEntries(t.Context(), 31), at30)
+	got, err := audit.Verify(m.AuditEntries(t.Context(), 31), audit.Anchor{Seq: 10}, at30)
 	if err != nil || got.First != 31 || got.Entries != 20 || got.Head != r.Head || got.Anchors != 1 {
 		t.Errorf("from the anchor at 30: %+v, %v", got, err)
 	}
