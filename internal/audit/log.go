@@ -100,8 +100,8 @@ func (l *Log) Head(ctx context.Context) (Anchor, bool, error) {
 // somewhere the operator does not control (a transparency report, a
 // timestamping service, an email to the auditor) is what stops an operator
 // from rewriting the whole log and re-hashing it: an anchor fixes every entry
-// up to it. Errors reading the head go to publishErr, which may be nil.
-func (l *Log) AnchorEvery(ctx context.Context, interval time.Duration, publish func(Anchor), publishErr func(error)) {
+// up to it. Errors reading the head go to onErr, which may be nil.
+func (l *Log) AnchorEvery(ctx context.Context, interval time.Duration, publish func(Anchor), onErr func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	var last Anchor
@@ -114,8 +114,8 @@ func (l *Log) AnchorEvery(ctx context.Context, interval time.Duration, publish f
 		a, ok, err := l.Head(ctx)
 		switch {
 		case err != nil:
-			if publishErr != nil && ctx.Err() == nil {
-				publishErr(err)
+			if onErr != nil && ctx.Err() == nil {
+				onErr(err)
 			}
 		case ok && a != last:
 			publish(a)
