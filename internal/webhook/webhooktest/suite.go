@@ -237,8 +237,8 @@ func testReplay(t *testing.T, s webhook.Store) {
 	}
 	got := mustGet(t, s, "dlv_y")
 	if got.State != webhook.Pending || got.Attempts != 0 || !got.NextAttempt.Equal(now) || got.ID != "dlv_y" ||
-		!bytes.Equal(got.Body, delivery("dlv_y", t0).Body) {
-		t.Errorf("replayed: %+v, want pending, 0 attempts, due %v, same id and body", got, now)
+		!bytes.Equal(got.Body, delivery("dlv_y", t0).Body) || got.LastError != "gave up" {
+		t.Errorf("replayed: %+v, want pending, 0 attempts, due %v, same id, body and last error", got, now)
 	}
 	if due, _ := s.DueDeliveries(ctx, now, time.Minute, 10); fmt.Sprint(ids(due)) != "[dlv_z dlv_y]" {
 		t.Errorf("Due after replay = %v, want [dlv_z dlv_y]", ids(due))
