@@ -25,6 +25,10 @@ type Config struct {
 	// and never less.
 	Lease time.Duration
 	Retry Retry
+	// Retention is how long delivered deliveries are kept before the
+	// Dispatcher prunes them (hourly); dead letters and pending deliveries
+	// are never pruned. Default 7 days; negative keeps them forever.
+	Retention time.Duration
 	// Client sends the requests; default a plain http.Client. The
 	// Dispatcher uses a copy whose redirect policy it sets (see New).
 	Client *http.Client
@@ -83,6 +87,9 @@ func New(store Store, cfg Config) *Dispatcher {
 		cfg.Lease = cfg.Timeout + 30*time.Second
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
+	if cfg.Retention == 0 {
+		cfg.Retention = 7 * 24 * time.Hour
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -138,7 +145,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	sem := make(chan struct{}, d.cfg.Workers)
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
+	var pruned time.Time // by d.cfg.Now, so tests can move it
 	for {
+		if now := d.cfg.Now(); d.cfg.Retention > 0 && now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			d.prune(ctx, now)
+		}
 		d.poll(ctx, attemptCtx, sem, &wg)
 		select {
 		case <-ctx.Done():
@@ -146,6 +158,19 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-tick.C:
 		case <-d.wake:
 		}
+	}
+}
+
+// pruneEvery is how often a Dispatcher prunes old deliveries.
+const pruneEvery = time.Hour
+
+func (d *Dispatcher) prune(ctx context.Context, now time.Time) {
+	n, err := d.store.PruneDeliveries(ctx, now.Add(-d.cfg.Retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		d.cfg.Logger.Error("webhook: pruning delivered deliveries", "err", err)
+	case n > 0:
+		d.cfg.Logger.Info("webhook: pruned delivered deliveries", "count", n, "older_than", d.cfg.Retention)
 	}
 }
 

@@ -474,6 +474,33 @@ func TestRestart(t *testing.T) {
 	}
 }
 
+// TestPrune: delivered deliveries go after the retention period, checked
+// hourly; dead letters stay.
+func TestPrune(t *testing.T) {
+	c := &clock{now: start}
+	rcv := newReceiver(t, c, 200, 400)
+	store := setup(t, rcv)
+	run(t, store, c, webhook.Config{Retention: 24 * time.Hour})
+	ok := enqueue(t, store, c, "ok")
+	waitState(t, store, ok.ID, webhook.Delivered, 1)
+	dead := enqueue(t, store, c, "dead") // the receiver's second answer: 400
+	waitState(t, store, dead.ID, webhook.Dead, 1)
+	c.Advance(24*time.Hour + time.Minute)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := store.Delivery(context.Background(), ok.ID); errors.Is(err, webhook.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a delivery delivered over a day ago was not pruned")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := store.Delivery(context.Background(), dead.ID); err != nil {
+		t.Errorf("dead letter: %v; dead letters must never be pruned", err)
+	}
+}
+
 // TestShutdownFinishesAttempts: stopping a Dispatcher lets the attempt in
 // flight finish and records it, rather than abandoning a request the
 // receiver may already have acted on.

@@ -57,6 +57,12 @@ type Outbox interface {
 	// Delivery returns one delivery in any state. ErrNotFound if none.
 	Delivery(ctx context.Context, id string) (Delivery, error)
 
+	// PruneDeliveries deletes Delivered deliveries whose DoneAt is before
+	// before, and returns how many it deleted; at a few hundred scans a
+	// second the outbox would otherwise grow by millions of rows a day.
+	// Pending deliveries and dead letters are never pruned.
+	PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
+
 	// DeliveryBacklog counts Pending deliveries and dead letters, for the
 	// metrics.
 	DeliveryBacklog(ctx context.Context) (pending, dead int64, err error)

@@ -143,6 +143,19 @@ func (m *Memory) Delivery(_ context.Context, id string) (webhook.Delivery, error
 	return d, nil
 }
 
+func (m *Memory) PruneDeliveries(_ context.Context, before time.Time) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for id, d := range m.deliveries {
+		if d.State == webhook.Delivered && d.DoneAt.Before(before) {
+			delete(m.deliveries, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (m *Memory) DeliveryBacklog(context.Context) (pending, dead int64, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

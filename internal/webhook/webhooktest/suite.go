@@ -20,6 +20,7 @@ func Run(t *testing.T, open func(t *testing.T) webhook.Store) {
 	t.Run("DueOrderLimitLease", func(t *testing.T) { testDue(t, open(t)) })
 	t.Run("Outcomes", func(t *testing.T) { testOutcomes(t, open(t)) })
 	t.Run("DeadLettersAndReplay", func(t *testing.T) { testReplay(t, open(t)) })
+	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
 	t.Run("ConcurrentDue", func(t *testing.T) { testConcurrentDue(t, open(t)) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open(t)) })
@@ -250,6 +251,33 @@ func testReplay(t *testing.T, s webhook.Store) {
 	}
 	if p, d, err := s.DeliveryBacklog(ctx); err != nil || p != 2 || d != 1 {
 		t.Errorf("Backlog = %d, %d, %v; want 2, 1", p, d, err)
+	}
+}
+
+func testPrune(t *testing.T, s webhook.Store) {
+	ctx := context.Background()
+	mustEnqueue(t, s, delivery("dlv_old", t0), delivery("dlv_new", t0), delivery("dlv_dead", t0), delivery("dlv_pending", t0))
+	for _, err := range []error{
+		s.MarkDelivered(ctx, "dlv_old", 1, t0.Add(time.Hour)),
+		s.MarkDelivered(ctx, "dlv_new", 1, t0.Add(3*time.Hour)),
+		s.MarkDeliveryDead(ctx, "dlv_dead", 1, t0.Add(time.Hour), "410 Gone"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.PruneDeliveries(ctx, t0.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("PruneDeliveries = %d, %v; want 1", n, err)
+	}
+	if _, err := s.Delivery(ctx, "dlv_old"); !errors.Is(err, webhook.ErrNotFound) {
+		t.Errorf("pruned delivery: %v, want ErrNotFound", err)
+	}
+	for _, id := range []string{"dlv_new", "dlv_dead", "dlv_pending"} {
+		mustGet(t, s, id)
+	}
+	if n, err := s.PruneDeliveries(ctx, t0.Add(2*time.Hour)); err != nil || n != 0 {
+		t.Errorf("second PruneDeliveries = %d, %v; want 0", n, err)
 	}
 }
 
