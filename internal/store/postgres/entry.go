@@ -30,21 +30,34 @@ func scanEntry(row pgx.Row, extra ...any) (bank.Entry, error) {
 // function.
 const progressEvery = 10_000
 
-// copySource feeds an entry iterator to COPY, checking each entry.
+// importChunk is how many entries go through the temporary table at a
+// time: a chunk fits PostgreSQL's default temp_buffers (8 MB), so the table
+// never spills to disk.
+const importChunk = 40_000
+
+// copySource feeds an entry iterator to COPY, checking each entry, a chunk
+// at a time.
 type copySource struct {
 	next     func() (bank.Entry, error, bool)
 	now      time.Time
 	progress func(int64)
-	n        int64
+	n        int64 // entries read
+	left     int   // entries until the end of this chunk
+	done     bool  // the iterator has ended
 	row      []any
 	err      error
 }
 
 func (c *copySource) Next() bool {
-	e, err, ok := c.next()
-	if !ok {
+	if c.left == 0 {
 		return false
 	}
+	e, err, ok := c.next()
+	if !ok {
+		c.done = true
+		return false
+	}
+	c.left--
 	if err != nil {
 		c.err = err
 		return false
@@ -92,27 +105,35 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 		next, stop := iter.Pull2(entries)
 		defer stop()
 		src := &copySource{next: next, now: stored(time.Now()), progress: progress}
-		n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_entries"}, importCols, src)
-		if src.err != nil {
-			return src.err // the iterator's own error, not COPY's report of it
-		}
-		if err != nil {
-			return err
+		res = store.ImportResult{}
+		for !src.done {
+			src.left = importChunk
+			n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_entries"}, importCols, src)
+			if src.err != nil {
+				return src.err // the iterator's own error, not COPY's report of it
+			}
+			if err != nil {
+				return err
+			}
+			// ORDER BY keeps the file's order in the entry IDs; ord numbers
+			// the changes, leaving gaps where entries already existed.
+			tag, err := tx.Exec(ctx, `INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq)
+				SELECT $1, signal, value, source, external_id, category, added_at, added_by, note, $2 + ord
+				FROM import_entries ORDER BY ord
+				ON CONFLICT (bank_id, signal, value) WHERE NOT removed DO NOTHING`, bankID, last)
+			if err != nil {
+				return err
+			}
+			res.Added += tag.RowsAffected()
+			res.Existing += n - tag.RowsAffected()
+			if _, err := tx.Exec(ctx, `TRUNCATE import_entries`); err != nil {
+				return err
+			}
 		}
 		if progress != nil {
-			progress(n)
+			progress(src.n)
 		}
-		// ORDER BY keeps the file's order in the entry IDs; ord numbers the
-		// change numbers, leaving gaps where entries already existed.
-		tag, err := tx.Exec(ctx, `INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq)
-			SELECT $1, signal, value, source, external_id, category, added_at, added_by, note, $2 + ord
-			FROM import_entries ORDER BY ord
-			ON CONFLICT (bank_id, signal, value) WHERE NOT removed DO NOTHING`, bankID, last)
-		if err != nil {
-			return err
-		}
-		res = store.ImportResult{Added: tag.RowsAffected(), Existing: n - tag.RowsAffected()}
-		if err := setSeq(ctx, tx, last+n); err != nil {
+		if err := setSeq(ctx, tx, last+src.n); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE banks SET live_entries = live_entries + $1 WHERE id = $2`, res.Added, bankID)

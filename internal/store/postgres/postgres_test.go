@@ -15,7 +15,7 @@ import (
 )
 
 // testURL is the database the suite runs in, from SAFEGUARD_TEST_POSTGRES.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	u := os.Getenv("SAFEGUARD_TEST_POSTGRES")
 	if u == "" {
 		t.Skip("SAFEGUARD_TEST_POSTGRES not set: skipping the PostgreSQL store suite")
@@ -25,7 +25,7 @@ func testURL(t *testing.T) string {
 
 // freshSchema creates a schema of its own for one test, dropped after it,
 // and returns a URL whose connections use it.
-func freshSchema(t *testing.T, base string) string {
+func freshSchema(t testing.TB, base string) string {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -57,7 +57,7 @@ func freshSchema(t *testing.T, base string) string {
 	return u.String()
 }
 
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	s, err := Open(context.Background(), freshSchema(t, testURL(t)))
 	if err != nil {
 		t.Fatal(err)
@@ -69,4 +69,11 @@ func openTest(t *testing.T) *Store {
 func TestStore(t *testing.T) {
 	testURL(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+// BenchmarkStore measures imports of 1M entries and reading them back:
+//
+//	SAFEGUARD_TEST_POSTGRES=postgres://... go test -run - -bench Store -benchtime 1x ./internal/store/postgres
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, 1_000_000, func(b *testing.B) store.Store { return openTest(b) })
 }

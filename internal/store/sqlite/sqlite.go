@@ -55,6 +55,12 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// cut, never consistency; FULL would fsync on every commit.
 	q.Add("_pragma", "synchronous(normal)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// A bulk import inserts into an index of random hashes: with SQLite's
+	// default 2 MB page cache, each insert reads pages back from the file.
+	q.Add("_pragma", "cache_size(-65536)")
+	// Statement journals (each multi-row INSERT ... ON CONFLICT needs one)
+	// in memory rather than in temporary files.
+	q.Add("_pragma", "temp_store(memory)")
 	q.Set("_txlock", "immediate")
 	path := filepath.Join(dir, FileName)
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

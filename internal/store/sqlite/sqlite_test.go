@@ -18,3 +18,17 @@ func TestStore(t *testing.T) {
 		return s
 	})
 }
+
+// BenchmarkStore measures imports of 1M entries and reading them back:
+//
+//	go test -run - -bench Store -benchtime 1x ./internal/store/sqlite
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, 1_000_000, func(b *testing.B) store.Store {
+		s, err := Open(context.Background(), b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
