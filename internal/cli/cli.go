@@ -25,7 +25,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"hash", "print the PDQ, MD5 and SHA-256 of images", runHash},
-		{"bench", "measure speed (bench hash)", runBench},
+		{"bank", "create, list, import, export and remove hash banks", runBank},
+		{"match", "look images or PDQ hashes up in the banks", runMatch},
+		{"bench", "measure speed (bench hash, bench index)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}
 }

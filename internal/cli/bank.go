@@ -1,0 +1,302 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"os/user"
+	"text/tabwriter"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"golang.org/x/term"
+)
+
+func runBank(e *env, args []string) int {
+	subs := map[string]func(*env, []string) int{
+		"create": bankCreate, "list": bankList, "import": bankImport, "export": bankExport, "rm": bankRm,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprintln(e.stderr, "usage: safeguard bank create|list|import|export|rm [flags] ...\n\n  create NAME          make an empty bank\n  list                 every bank, with its entry count and threshold\n  import NAME FILE...  add the hashes of text, CSV or HMA files (- is standard input)\n  export NAME          print a bank's entries\n  rm NAME [HASH...]    delete a bank, or only the entries with these hashes")
+		if len(args) == 0 {
+			return 2
+		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			return 0
+		}
+		return fail(e, "bank", "unknown subcommand %q", args[0])
+	}
+	return subs[args[0]](e, args[1:])
+}
+
+// withStore opens the store named by the flags for one bank subcommand.
+func withStore(e *env, cmd string, sf *storeFlags, f func(context.Context, store.Store) error) int {
+	ctx := context.Background()
+	st, err := sf.open(ctx)
+	if err != nil {
+		return fail(e, cmd, "%v", err)
+	}
+	defer st.Close()
+	if err := f(ctx, st); err != nil {
+		return fail(e, cmd, "%v", err)
+	}
+	return 0
+}
+
+func bankCreate(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard bank create", flag.ContinueOnError)
+	desc := fs.String("description", "", "what the bank holds and where it comes from")
+	threshold := fs.Int("threshold", bank.DefaultThreshold, "PDQ match distance for this bank")
+	sf := addStoreFlags(fs)
+	names, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(names) != 1 {
+		return fail(e, "bank create", "want one bank NAME")
+	}
+	return withStore(e, "bank create", sf, func(ctx context.Context, st store.Store) error {
+		b := bank.Bank{Name: names[0], Description: *desc, Threshold: *threshold}
+		if err := b.Validate(); err != nil {
+			return err
+		}
+		b, err := st.CreateBank(ctx, b)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created bank %s (threshold %d)\n", b.Name, b.Threshold)
+		return nil
+	})
+}
+
+func bankList(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard bank list", flag.ContinueOnError)
+	sf := addStoreFlags(fs)
+	if _, code, ok := parse(fs, e, args); !ok {
+		return code
+	}
+	return withStore(e, "bank list", sf, func(ctx context.Context, st store.Store) error {
+		banks, err := st.ListBanks(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tENTRIES\tTHRESHOLD\tCREATED\tDESCRIPTION")
+		for _, b := range banks {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", b.Name, b.Entries, b.Threshold, b.CreatedAt.UTC().Format(time.DateOnly), b.Description)
+		}
+		return tw.Flush()
+	})
+}
+
+func bankImport(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard bank import", flag.ContinueOnError)
+	format := fs.String("format", "auto", "file `format`: auto, text, csv or hma")
+	wide := fs.String("signal", "pdq", "signal of 64-digit hashes whose file does not name one: pdq or sha256")
+	source := fs.String("source", "", "provenance: who supplied the list, for entries that do not say")
+	category := fs.String("category", "", "category (e.g. a hotline class) for entries that do not say")
+	note := fs.String("note", "", "note for entries that do not have one")
+	addedBy := fs.String("added-by", currentUser(), "who is adding the entries")
+	sf := addStoreFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard bank import [flags] NAME FILE...\n\nAdds every hash of each FILE (- reads standard input) to bank NAME, each\nfile in one transaction: a bad line fails that file's import, naming the\nline, and nothing of it is kept. Hashes already in the bank are counted\nand left alone, so importing a file twice changes nothing.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	pos, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(pos) < 2 {
+		fs.Usage()
+		return 2
+	}
+	var f bank.Format
+	if *format != "auto" {
+		var err error
+		if f, err = bank.ParseFormat(*format); err != nil {
+			return fail(e, "bank import", "--format: %v", err)
+		}
+	}
+	sig, err := bank.ParseSignal(*wide)
+	if err != nil || sig == bank.MD5 {
+		return fail(e, "bank import", "--signal %q: want pdq or sha256", *wide)
+	}
+	name, files := pos[0], pos[1:]
+	return withStore(e, "bank import", sf, func(ctx context.Context, st store.Store) error {
+		if _, err := st.Bank(ctx, name); err != nil {
+			return err
+		}
+		for _, file := range files {
+			var r io.Reader = e.stdin
+			label := "standard input"
+			if file != "-" {
+				fh, err := os.Open(file)
+				if err != nil {
+					return err
+				}
+				defer fh.Close()
+				r, label = fh, file
+			}
+			br := bufio.NewReaderSize(r, 64<<10)
+			ff := f
+			if ff == "" {
+				head, _ := br.Peek(4096)
+				ff = bank.DetectFormat(head)
+			}
+			defaults := bank.Entry{Source: *source, Category: *category, Note: *note, AddedBy: *addedBy}
+			entries := withDefaults(bank.ReadWith(br, label, ff, bank.Options{Wide: sig}), defaults)
+			bar := newCounter(e.stderr, "imported")
+			res, err := st.AddEntries(ctx, name, entries, bar.set)
+			bar.done()
+			if err != nil {
+				var le *bank.LineError
+				if errors.As(err, &le) {
+					return fmt.Errorf("%v (nothing of %s was imported)", le, label)
+				}
+				return fmt.Errorf("importing %s: %w", label, err)
+			}
+			fmt.Fprintf(e.stdout, "%s: %d added, %d already in bank %s\n", label, res.Added, res.Existing, name)
+		}
+		return nil
+	})
+}
+
+// withDefaults fills the provenance an entry's file left blank.
+func withDefaults(entries iter.Seq2[bank.Entry, error], d bank.Entry) iter.Seq2[bank.Entry, error] {
+	return func(yield func(bank.Entry, error) bool) {
+		for en, err := range entries {
+			if err == nil {
+				for _, f := range []struct {
+					dst *string
+					def string
+				}{
+					{&en.Source, d.Source}, {&en.Category, d.Category}, {&en.Note, d.Note}, {&en.AddedBy, d.AddedBy},
+				} {
+					if *f.dst == "" {
+						*f.dst = f.def
+					}
+				}
+			}
+			if !yield(en, err) {
+				return
+			}
+		}
+	}
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func bankExport(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard bank export", flag.ContinueOnError)
+	format := fs.String("format", "csv", "output `format`: text, csv or hma")
+	sf := addStoreFlags(fs)
+	names, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(names) != 1 {
+		return fail(e, "bank export", "want one bank NAME")
+	}
+	f, err := bank.ParseFormat(*format)
+	if err != nil {
+		return fail(e, "bank export", "--format: %v", err)
+	}
+	return withStore(e, "bank export", sf, func(ctx context.Context, st store.Store) error {
+		if _, err := st.Bank(ctx, names[0]); err != nil {
+			return err
+		}
+		out := bufio.NewWriter(e.stdout)
+		if err := bank.Write(out, f, st.Entries(ctx, names[0])); err != nil {
+			return err
+		}
+		return out.Flush()
+	})
+}
+
+func bankRm(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard bank rm", flag.ContinueOnError)
+	wide := fs.String("signal", "pdq", "signal of 64-digit HASHes: pdq or sha256")
+	sf := addStoreFlags(fs)
+	pos, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(pos) == 0 {
+		return fail(e, "bank rm", "want a bank NAME, and optionally HASHes to remove from it")
+	}
+	sig, err := bank.ParseSignal(*wide)
+	if err != nil || sig == bank.MD5 {
+		return fail(e, "bank rm", "--signal %q: want pdq or sha256", *wide)
+	}
+	name, hashes := pos[0], pos[1:]
+	return withStore(e, "bank rm", sf, func(ctx context.Context, st store.Store) error {
+		if len(hashes) == 0 {
+			if err := st.DeleteBank(ctx, name); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "deleted bank %s\n", name)
+			return nil
+		}
+		for _, h := range hashes {
+			s, err := bank.InferSignal(h, sig)
+			if err != nil {
+				return err
+			}
+			v, err := bank.ParseValue(s, h)
+			if err != nil {
+				return err
+			}
+			if err := st.RemoveEntry(ctx, name, s, v); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "removed %s %s from bank %s\n", s, v, name)
+		}
+		return nil
+	})
+}
+
+// counter shows "imported 120000 (85000/s)" on a terminal while a long
+// import runs; elsewhere it prints nothing.
+type counter struct {
+	w     io.Writer
+	verb  string
+	start time.Time
+	last  time.Time
+	shown bool
+}
+
+func newCounter(w io.Writer, verb string) *counter {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return &counter{}
+	}
+	return &counter{w: w, verb: verb, start: time.Now()}
+}
+
+func (c *counter) set(n int64) {
+	if c.w == nil {
+		return
+	}
+	if now := time.Now(); now.Sub(c.last) >= 100*time.Millisecond {
+		c.last = now
+		fmt.Fprintf(c.w, "\r\033[K%s %d (%.0f/s)", c.verb, n, float64(n)/max(now.Sub(c.start).Seconds(), 1e-3))
+		c.shown = true
+	}
+}
+
+func (c *counter) done() {
+	if c.shown {
+		fmt.Fprint(c.w, "\r\033[K")
+	}
+}

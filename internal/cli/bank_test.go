@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The bank and match commands end to end, on a SQLite store in a temporary
+// directory: what an operator loading a hotline list does.
+func TestBankImportExportMatch(t *testing.T) {
+	needTestdata(t)
+	data := "--data=" + t.TempDir()
+	dir := t.TempDir()
+	orig := filepath.Join(testdata, "pdq/data/reg-test-input/dih/bridge-1-original.jpg")
+	rotated := filepath.Join(testdata, "pdq/data/reg-test-input/dih/bridge-2-rotate-90.jpg")
+
+	code, out, errs := run(t, "", "hash", orig)
+	if code != 0 {
+		t.Fatalf("hash: %d %s", code, errs)
+	}
+	origHash := strings.Split(out, ",")[0]
+	list := filepath.Join(dir, "list.txt")
+	other := "f" + strings.Repeat("0", 63)
+	os.WriteFile(list, []byte("# hotline list\n"+origHash+",first seen 2024\n"+other+"\n"), 0o644)
+
+	mustRun := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errs := run(t, "", append(args, data)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d; stderr: %s", args, code, want, errs)
+		}
+		return out + errs
+	}
+	mustRun(0, "bank", "create", "hotline", "--threshold", "31")
+	if s := mustRun(2, "bank", "create", "hotline"); !strings.Contains(s, "hotline") || !strings.Contains(s, "exists") {
+		t.Errorf("duplicate bank: %q", s)
+	}
+	if s := mustRun(0, "bank", "import", "hotline", list, "--source", "IWF"); !strings.Contains(s, "2 added, 0 already") {
+		t.Errorf("first import: %q", s)
+	}
+	if s := mustRun(0, "bank", "import", "hotline", list); !strings.Contains(s, "0 added, 2 already") {
+		t.Errorf("re-import is not a no-op: %q", s)
+	}
+	// A bad line fails the whole file, naming it, and keeps nothing of it.
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(bad, []byte(strings.Repeat("a", 64)+"\nnot-a-hash\n"), 0o644)
+	if s := mustRun(2, "bank", "import", "hotline", bad); !strings.Contains(s, "bad.txt") || !strings.Contains(s, ":2") && !strings.Contains(s, "line 2") {
+		t.Errorf("bad line not named: %q", s)
+	}
+	empty := filepath.Join(dir, "empty.txt")
+	os.WriteFile(empty, nil, 0o644)
+	mustRun(2, "bank", "import", "hotline", empty)
+	mustRun(2, "bank", "import", "nosuchbank", list)
+
+	exported := mustRun(0, "bank", "export", "hotline", "--format", "csv")
+	if n := strings.Count(exported, "\n"); n != 3 || !strings.Contains(exported, origHash) || !strings.Contains(exported, "IWF") {
+		t.Errorf("export has %d lines:\n%s", n, exported)
+	}
+
+	// A rotated copy matches through its dihedral hashes; the query column
+	// is the hash that was searched.
+	out = mustRun(0, "match", rotated)
+	fields := strings.Split(strings.TrimSpace(out), ",")
+	if len(fields) != 5 || fields[1] != origHash || fields[3] != "hotline" {
+		t.Fatalf("rotated copy: %q", out)
+	}
+	if s := mustRun(0, "match", "--radius", "0", other); !strings.HasPrefix(s, other+","+other+",0,hotline,") {
+		t.Errorf("hex query: %q", s)
+	}
+	if s := mustRun(2, "match", "--bank", "nope", other); !strings.Contains(s, `"nope"`) {
+		t.Errorf("unknown bank: %q", s)
+	}
+	code, out, errs = run(t, "zz\n"+other+"\n", "match", "-", data)
+	if code != 1 || !strings.Contains(errs, "line 1") || !strings.HasPrefix(out, other+",") {
+		t.Errorf("stdin with a bad line: exit %d, out %q, err %q", code, out, errs)
+	}
+
+	mustRun(0, "bank", "rm", "hotline", origHash)
+	if s := mustRun(0, "match", rotated); s != "" {
+		t.Errorf("removed entry still matches: %q", s)
+	}
+	mustRun(0, "bank", "rm", "hotline")
+	if s := mustRun(0, "bank", "list"); strings.Contains(s, "hotline") {
+		t.Errorf("deleted bank still listed: %q", s)
+	}
+}

@@ -1,0 +1,458 @@
+// Package match answers "is this content in a bank?": it keeps an in-memory
+// index of every live bank entry in step with the store, and matches PDQ
+// hashes (through all eight rotations and mirrors, within each bank's
+// distance threshold) and MD5 and SHA-256 digests (exactly) against it.
+//
+// One Match type is the answer everywhere — CLI, API, rules — and carries the
+// entry's provenance, so every consumer can say which list, which entry and
+// how near.
+package match
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/hamming"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+// DefaultQualityFloor is the PDQ quality below which a hash is not matched:
+// flat or tiny images hash to near-arbitrary bits that collide with unrelated
+// entries, so a match on them would be noise.
+const DefaultQualityFloor = 50
+
+// MaxRadius bounds a PDQ search radius. Beyond it near-duplicates give way to
+// unrelated images (random hashes sit near 128 bits apart) and the index
+// degenerates to a full scan.
+const MaxRadius = 64
+
+// Query is what is looked up. Any of the signals may be missing.
+type Query struct {
+	PDQ *pdq.Hash
+	// Quality of the PDQ hash, 0..100, or -1 when unknown (a bare hex hash):
+	// unknown quality is matched.
+	Quality int
+	// Dihedral holds the eight variants of PDQ (Dihedral[0] == *PDQ); when
+	// nil only PDQ itself is searched.
+	Dihedral *[8]pdq.Hash
+	MD5      *[16]byte
+	SHA256   *[32]byte
+	// Banks restricts the search to these banks (by name); empty means all.
+	Banks []string
+	// Radius, when >= 0, replaces every bank's PDQ threshold; -1 keeps them.
+	Radius int
+}
+
+// Match is one bank entry the query matched.
+type Match struct {
+	Bank     string
+	Entry    bank.Entry // with provenance
+	Distance int        // PDQ Hamming distance; 0 for exact digests
+	// Variant is the rotation or mirror of the query that came nearest.
+	Variant pdq.Dihedral
+}
+
+// Result is the answer to a query.
+type Result struct {
+	Matches []Match
+	// LowQuality is set when the PDQ hash was below the quality floor and so
+	// was not matched; digests were still looked up.
+	LowQuality bool
+}
+
+// Matcher holds the index. Create one with New, fill it with Sync, and keep it
+// in step by calling Sync after writes or running Watch. It is safe for
+// concurrent use.
+type Matcher struct {
+	st           store.Banks
+	QualityFloor int // DefaultQualityFloor unless set before use
+
+	mu     sync.RWMutex
+	pdq    *hamming.Index
+	exact  map[string][]uint64 // signal ":" raw digest bytes -> packed ids
+	banks  map[int64]bankInfo
+	seq    int64 // last change applied
+	synced time.Time
+}
+
+type bankInfo struct {
+	name      string
+	threshold int
+}
+
+// IDs in the index pack the bank into the top bits so that filtering by bank
+// and threshold needs no side table: 24 bits of bank id, 40 of entry id.
+const entryBits = 40
+
+func pack(bankID, entryID int64) (uint64, error) {
+	if bankID < 0 || bankID >= 1<<(64-entryBits) || entryID < 0 || entryID >= 1<<entryBits {
+		return 0, fmt.Errorf("match: entry %d of bank %d: id out of range for the index", entryID, bankID)
+	}
+	return uint64(bankID)<<entryBits | uint64(entryID), nil
+}
+
+func unpack(id uint64) (bankID, entryID int64) {
+	return int64(id >> entryBits), int64(id & (1<<entryBits - 1))
+}
+
+// New returns an empty matcher over st; call Sync to load it.
+func New(st store.Banks) *Matcher {
+	return &Matcher{
+		st:           st,
+		QualityFloor: DefaultQualityFloor,
+		pdq:          hamming.New(),
+		exact:        map[string][]uint64{},
+		banks:        map[int64]bankInfo{},
+	}
+}
+
+// syncPage is how many changes one read takes from the store.
+const syncPage = 50_000
+
+// Sync applies every change the store has recorded since the last Sync. The
+// first Sync loads every live entry; it builds the index in bulk.
+func (m *Matcher) Sync(ctx context.Context) error {
+	banks, err := m.st.ListBanks(ctx)
+	if err != nil {
+		return fmt.Errorf("match: listing banks: %w", err)
+	}
+	info := make(map[int64]bankInfo, len(banks))
+	for _, b := range banks {
+		info[b.ID] = bankInfo{b.Name, b.Threshold}
+	}
+	m.mu.Lock()
+	m.banks = info
+	since, empty := m.seq, m.pdq.Len() == 0 && len(m.exact) == 0
+	m.mu.Unlock()
+
+	if empty && since == 0 {
+		if err := m.bulkLoad(ctx); err != nil {
+			return err
+		}
+	}
+	for {
+		m.mu.RLock()
+		since = m.seq
+		m.mu.RUnlock()
+		changes, err := m.st.Changes(ctx, since, syncPage)
+		if err != nil {
+			return fmt.Errorf("match: reading changes since %d: %w", since, err)
+		}
+		if len(changes) == 0 {
+			break
+		}
+		m.mu.Lock()
+		for _, c := range changes {
+			if err := m.apply(c); err != nil {
+				m.mu.Unlock()
+				return err
+			}
+			m.seq = c.Seq
+		}
+		m.mu.Unlock()
+		if len(changes) < syncPage {
+			break
+		}
+	}
+	m.mu.Lock()
+	m.synced = time.Now()
+	m.mu.Unlock()
+	return nil
+}
+
+// bulkLoad reads every change into flat arrays and builds the index once,
+// which is far faster than adding millions of codes one by one.
+func (m *Matcher) bulkLoad(ctx context.Context) error {
+	latest := map[uint64]int{} // packed id -> position in codes, for entries seen twice
+	var ids []uint64
+	var codes []hamming.Code
+	var removed []bool
+	exact := map[string][]uint64{}
+	var seq int64
+	for {
+		changes, err := m.st.Changes(ctx, seq, syncPage)
+		if err != nil {
+			return fmt.Errorf("match: loading changes since %d: %w", seq, err)
+		}
+		for _, c := range changes {
+			seq = c.Seq
+			id, err := pack(c.Entry.BankID, c.Entry.ID)
+			if err != nil {
+				return err
+			}
+			if c.Entry.Signal != bank.PDQ {
+				key, err := exactKey(c.Entry.Signal, c.Entry.Value)
+				if err != nil {
+					return err
+				}
+				exact[key] = slices.DeleteFunc(exact[key], func(x uint64) bool { return x == id })
+				if !c.Removed {
+					exact[key] = append(exact[key], id)
+				}
+				if len(exact[key]) == 0 {
+					delete(exact, key)
+				}
+				continue
+			}
+			h, err := pdq.ParseHex(c.Entry.Value)
+			if err != nil {
+				return fmt.Errorf("match: entry %d: %w", c.Entry.ID, err)
+			}
+			if i, ok := latest[id]; ok {
+				codes[i], removed[i] = h.Words(), c.Removed
+				continue
+			}
+			latest[id] = len(ids)
+			ids, codes, removed = append(ids, id), append(codes, h.Words()), append(removed, c.Removed)
+		}
+		if len(changes) < syncPage {
+			break
+		}
+	}
+	n := 0
+	for i := range ids {
+		if !removed[i] {
+			ids[n], codes[n] = ids[i], codes[i]
+			n++
+		}
+	}
+	ix := hamming.Build(ids[:n], codes[:n])
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pdq, m.exact, m.seq = ix, exact, seq
+	return nil
+}
+
+func (m *Matcher) apply(c store.Change) error {
+	id, err := pack(c.Entry.BankID, c.Entry.ID)
+	if err != nil {
+		return err
+	}
+	if c.Entry.Signal == bank.PDQ {
+		if c.Removed {
+			m.pdq.Remove(id)
+			return nil
+		}
+		h, err := pdq.ParseHex(c.Entry.Value)
+		if err != nil {
+			return fmt.Errorf("match: entry %d: %w", c.Entry.ID, err)
+		}
+		m.pdq.Add(id, h.Words())
+		return nil
+	}
+	key, err := exactKey(c.Entry.Signal, c.Entry.Value)
+	if err != nil {
+		return err
+	}
+	ids := slices.DeleteFunc(m.exact[key], func(x uint64) bool { return x == id })
+	if !c.Removed {
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		delete(m.exact, key)
+	} else {
+		m.exact[key] = ids
+	}
+	return nil
+}
+
+// exactKey is the map key of a digest: its signal and raw bytes, so that
+// MD5 and SHA-256 values never collide and keys take half the hex's space.
+func exactKey(sig bank.Signal, value string) (string, error) {
+	raw, err := hex.DecodeString(value)
+	if err != nil {
+		return "", fmt.Errorf("match: %s value %q: %w", sig, value, err)
+	}
+	return string(sig) + ":" + string(raw), nil
+}
+
+// Watch calls Sync every interval until ctx ends, so that entries written by
+// other processes (several servers on one PostgreSQL) reach this index.
+// Errors go to onErr and the next tick tries again.
+func (m *Matcher) Watch(ctx context.Context, every time.Duration, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.Sync(ctx); err != nil && ctx.Err() == nil && onErr != nil {
+				onErr(err)
+			}
+		}
+	}
+}
+
+// Stats describe what the index holds.
+type Stats struct {
+	PDQ, Exact int
+	Seq        int64
+	Synced     time.Time
+}
+
+// Stats returns the index's size and how far it has caught up.
+func (m *Matcher) Stats() Stats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, ids := range m.exact {
+		n += len(ids)
+	}
+	return Stats{PDQ: m.pdq.Len(), Exact: n, Seq: m.seq, Synced: m.synced}
+}
+
+// ErrUnknownBank is returned (wrapped) when a query names a bank that does
+// not exist.
+var ErrUnknownBank = errors.New("unknown bank")
+
+// Match looks q up. Matches come nearest first, then by bank and entry.
+func (m *Matcher) Match(ctx context.Context, q Query) (Result, error) {
+	var res Result
+	hits, low, err := m.search(q)
+	if err != nil {
+		return res, err
+	}
+	res.LowQuality = low
+	for _, h := range hits {
+		e, err := m.st.Entry(ctx, h.entryID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // removed since the index last synced
+		}
+		if err != nil {
+			return res, fmt.Errorf("match: reading entry %d: %w", h.entryID, err)
+		}
+		res.Matches = append(res.Matches, Match{Bank: h.bank, Entry: e, Distance: h.distance, Variant: h.variant})
+	}
+	return res, nil
+}
+
+type hit struct {
+	bank     string
+	entryID  int64
+	distance int
+	variant  pdq.Dihedral
+}
+
+// search does the in-memory part of Match, under the read lock.
+func (m *Matcher) search(q Query) ([]hit, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if q.Radius > MaxRadius {
+		return nil, false, fmt.Errorf("match: radius %d: at most %d", q.Radius, MaxRadius)
+	}
+	allowed := map[int64]bool{}
+	for _, name := range q.Banks {
+		found := false
+		for id, b := range m.banks {
+			if b.name == name {
+				allowed[id], found = true, true
+			}
+		}
+		if !found {
+			return nil, false, fmt.Errorf("match: bank %q: %w", name, ErrUnknownBank)
+		}
+	}
+	want := func(bankID int64) (bankInfo, bool) {
+		b, ok := m.banks[bankID]
+		if !ok || len(allowed) > 0 && !allowed[bankID] {
+			return b, false
+		}
+		return b, true
+	}
+	var hits []hit
+	low := false
+	if q.PDQ != nil {
+		floor := m.QualityFloor
+		if q.Quality >= 0 && q.Quality < floor {
+			low = true
+		} else {
+			hits = m.searchPDQ(q, want)
+		}
+	}
+	if q.MD5 != nil {
+		hits = m.exactHits(hits, bank.MD5, q.MD5[:], want)
+	}
+	if q.SHA256 != nil {
+		hits = m.exactHits(hits, bank.SHA256, q.SHA256[:], want)
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.distance != b.distance {
+			return a.distance - b.distance
+		}
+		if a.bank != b.bank {
+			if a.bank < b.bank {
+				return -1
+			}
+			return 1
+		}
+		return int(a.entryID - b.entryID)
+	})
+	return hits, low, nil
+}
+
+func (m *Matcher) exactHits(hits []hit, sig bank.Signal, raw []byte, want func(int64) (bankInfo, bool)) []hit {
+	for _, id := range m.exact[string(sig)+":"+string(raw)] {
+		bankID, entryID := unpack(id)
+		if b, ok := want(bankID); ok {
+			hits = append(hits, hit{bank: b.name, entryID: entryID})
+		}
+	}
+	return hits
+}
+
+// searchPDQ searches every variant at the largest radius any wanted bank
+// allows, keeps each entry's nearest variant, and then applies each bank's
+// own threshold.
+func (m *Matcher) searchPDQ(q Query, want func(int64) (bankInfo, bool)) []hit {
+	radius := q.Radius
+	if radius < 0 {
+		for id := range m.banks {
+			if b, ok := want(id); ok {
+				radius = max(radius, b.threshold)
+			}
+		}
+		if radius < 0 {
+			return nil // no bank to search
+		}
+	}
+	variants := []pdq.Hash{*q.PDQ}
+	if q.Dihedral != nil {
+		variants = q.Dihedral[:]
+	}
+	best := map[uint64]hit{}
+	var buf []hamming.Result
+	for v, h := range variants {
+		buf = m.pdq.Search(h.Words(), radius, buf[:0])
+		for _, r := range buf {
+			bankID, entryID := unpack(r.ID)
+			b, ok := want(bankID)
+			if !ok {
+				continue
+			}
+			limit := b.threshold
+			if q.Radius >= 0 {
+				limit = q.Radius
+			}
+			if r.Distance > limit {
+				continue
+			}
+			if old, seen := best[r.ID]; seen && old.distance <= r.Distance {
+				continue
+			}
+			best[r.ID] = hit{bank: b.name, entryID: entryID, distance: r.Distance, variant: pdq.Dihedral(v)}
+		}
+	}
+	hits := make([]hit, 0, len(best))
+	for _, h := range best {
+		hits = append(hits, h)
+	}
+	return hits
+}
