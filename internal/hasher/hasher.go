@@ -34,7 +34,9 @@ type Hasher struct {
 // Hash decodes data (name is only for error messages) and hashes it. The
 // error, if any, is a *media.Error naming the file and the problem.
 func (h *Hasher) Hash(name string, data []byte) (Signals, error) {
-	img, format, err := media.Decode(name, data, h.Media)
+	opt := h.Media
+	opt.ForPDQ = true // large JPEGs need never be held whole
+	img, format, err := media.Decode(name, data, opt)
 	if err != nil {
 		return Signals{}, err
 	}

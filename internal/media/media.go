@@ -108,6 +108,12 @@ type Options struct {
 	// reference computes luminance from RGB, so hashes may differ by a bit
 	// or two.
 	Grey bool
+	// ForPDQ lets Decode return, for a JPEG that libjpeg-turbo decodes to
+	// more than 512 pixels on a side, only the 512x512 pixels that the
+	// reference PDQ hasher's nearest-neighbour pre-resize keeps, without
+	// ever holding the whole image. internal/pdq hashes the sample exactly
+	// as it hashes the whole.
+	ForPDQ bool
 }
 
 func (o Options) maxPixels() int64 {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/image/tiff"
 
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
 )
 
 // allModes are the JPEG modes every format must behave alike under: all
@@ -327,5 +328,34 @@ func TestWithoutLibjpeg(t *testing.T) {
 		t.Errorf("auto: %v", err)
 	} else if _, ok := img.(*image.YCbCr); !ok {
 		t.Errorf("auto gave %T, want Go's *image.YCbCr", img)
+	}
+}
+
+// With ForPDQ, a JPEG libjpeg-turbo decodes larger than 512 on a side comes
+// back as the reference's 512x512 nearest-neighbour sample, which hashes
+// exactly as the whole image does.
+func TestForPDQ(t *testing.T) {
+	data := encoded(t, 1300, 700)[media.JPEG]
+	for _, mode := range allModes {
+		for _, grey := range []bool{false, true} {
+			opt := media.Options{JPEG: mode, Grey: grey, MinSide: 256}
+			whole, _, err := media.Decode("x.jpg", data, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.ForPDQ = true
+			sample, _, err := media.Decode("x.jpg", data, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var h pdq.Hasher
+			a, b := h.HashImage(whole, true), h.HashImage(sample, true)
+			if *a.Dihedral != *b.Dihedral || a.Quality != b.Quality {
+				t.Errorf("%v grey=%v: sampled %v hashes %v, whole %v hashes %v", mode, grey, sample.Bounds(), b.Hash, whole.Bounds(), a.Hash)
+			}
+			if mode != media.JPEGGo && media.HaveLibjpeg && sample.Bounds() != image.Rect(0, 0, 512, 512) {
+				t.Errorf("%v grey=%v: sample is %v, want 512x512", mode, grey, sample.Bounds())
+			}
+		}
 	}
 }

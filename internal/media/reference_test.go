@@ -83,9 +83,9 @@ func TestReferenceHashes(t *testing.T) {
 		exact bool
 	}{
 		{"go", media.Options{JPEG: media.JPEGGo}, false},
-		{"turbo", media.Options{JPEG: media.JPEGTurbo}, true},
-		{"turbo-scaled", media.Options{JPEG: media.JPEGTurboScaled}, false},
-		{"auto", media.Options{}, false},
+		{"turbo", media.Options{JPEG: media.JPEGTurbo, ForPDQ: true}, true},
+		{"turbo-scaled", media.Options{JPEG: media.JPEGTurboScaled, ForPDQ: true}, false},
+		{"auto", media.Options{ForPDQ: true}, false},
 	}
 	for _, file := range []string{"expected-pdq.csv", "expected-pdq-dihedral.csv"} {
 		dihedral := strings.Contains(file, "dihedral")

@@ -24,7 +24,12 @@ func decodeTurbo(name string, data []byte, opt Options) (image.Image, error) {
 	if opt.JPEG == JPEGAuto || opt.JPEG == JPEGTurboScaled {
 		denom = scaleDenom(d.Width, d.Height, opt.minSide())
 	}
-	img, err := d.Decode(denom, opt.Grey)
+	var img image.Image
+	if w, h := libjpeg.OutputSize(d.Width, d.Height, denom); opt.ForPDQ && (w > pdqSide || h > pdqSide) {
+		img, err = d.DecodeSampled(denom, opt.Grey, pdqSamples(w), pdqSamples(h))
+	} else {
+		img, err = d.Decode(denom, opt.Grey)
+	}
 	if err != nil {
 		return nil, turboError(name, err)
 	}
@@ -37,4 +42,16 @@ func turboError(name string, err error) error {
 		kind, err = Truncated, nil
 	}
 	return &Error{Name: name, Format: JPEG, Kind: kind, Err: err}
+}
+
+// pdqSide is the side the reference PDQ hasher resizes larger images to,
+// by CImg's nearest neighbour: output i reads input floor(i*n/512).
+const pdqSide = 512
+
+func pdqSamples(n int) []int {
+	s := make([]int, pdqSide)
+	for i := range s {
+		s[i] = i * n / pdqSide
+	}
+	return s
 }

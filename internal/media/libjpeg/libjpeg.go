@@ -114,6 +114,42 @@ static int sg_read(sg_dec *s, unsigned char *out, size_t stride) {
 	return 0;
 }
 
+// sg_read_sampled decodes and keeps only the pixels at rows ys[0..ny) and
+// columns xs[0..nx) (each nondecreasing, within the output): output pixel
+// (i, j) is input pixel (xs[i], ys[j]). Every row is still decoded:
+// libjpeg-turbo 2.1's jpeg_skip_scanlines returns wrong rows when a skip
+// starts inside a row group (libjpeg-turbo issue 915).
+static int sg_read_sampled(sg_dec *s, unsigned char *out, size_t stride,
+		const int *xs, int nx, const int *ys, int ny) {
+	if (setjmp(s->jmp)) {
+		return 1;
+	}
+	jpeg_start_decompress(&s->d);
+	int bpp = s->d.output_components;
+	if (s->d.out_color_space == JCS_EXT_RGBA) {
+		bpp = 4;
+	}
+	JSAMPARRAY row = (*s->d.mem->alloc_sarray)((j_common_ptr)&s->d, JPOOL_IMAGE,
+		s->d.output_width * bpp, 1);
+	int j = 0;
+	while (j < ny) {
+		JDIMENSION want = (JDIMENSION)ys[j];
+		while (s->d.output_scanline <= want) {
+			if (jpeg_read_scanlines(&s->d, row, 1) != 1) {
+				snprintf(s->msg, sizeof s->msg, "decoder returned no rows at row %u", s->d.output_scanline);
+				return 1;
+			}
+		}
+		for (; j < ny && (JDIMENSION)ys[j] == want; j++) {
+			unsigned char *o = out + (size_t)j * stride;
+			for (int i = 0; i < nx; i++) {
+				memcpy(o + (size_t)i * bpp, row[0] + (size_t)xs[i] * bpp, bpp);
+			}
+		}
+	}
+	return 0;
+}
+
 static void sg_free(sg_dec *s) {
 	jpeg_destroy_decompress(&s->d);
 	free(s);
@@ -240,11 +276,59 @@ func OutputSize(width, height, denom int) (int, int) {
 // YCCK; and an *image.RGBA (opaque) for the rest, converted by libjpeg's
 // default, accurate path: integer IDCT and "fancy" chroma upsampling.
 func (d *Decoder) Decode(denom int, grey bool) (image.Image, error) {
+	img, pix, stride, err := d.prepare(denom, grey, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if C.sg_read(d.c, (*C.uchar)(unsafe.Pointer(&pix[0])), C.size_t(stride)) != 0 {
+		return nil, d.err()
+	}
+	d.invertAdobe(pix)
+	return img, nil
+}
+
+// DecodeSampled decodes as Decode does, but returns only the pixels at the
+// columns xs and rows ys of the scaled image (each list nondecreasing and
+// within the size OutputSize gives): pixel (i, j) of the result is pixel
+// (xs[i], ys[j]). Only one row of the scaled image is held at a time.
+func (d *Decoder) DecodeSampled(denom int, grey bool, xs, ys []int) (image.Image, error) {
+	if len(xs) == 0 || len(ys) == 0 {
+		return nil, errors.New("libjpeg: nothing to sample")
+	}
+	img, pix, stride, err := d.prepare(denom, grey, len(xs), len(ys))
+	if err != nil {
+		return nil, err
+	}
+	w, h := int(d.c.d.output_width), int(d.c.d.output_height)
+	cx, cy := make([]C.int, len(xs)), make([]C.int, len(ys))
+	for i, x := range xs {
+		if x < 0 || x >= w || i > 0 && x < xs[i-1] {
+			return nil, fmt.Errorf("libjpeg: sample column %d of %d: out of order or range", x, w)
+		}
+		cx[i] = C.int(x)
+	}
+	for i, y := range ys {
+		if y < 0 || y >= h || i > 0 && y < ys[i-1] {
+			return nil, fmt.Errorf("libjpeg: sample row %d of %d: out of order or range", y, h)
+		}
+		cy[i] = C.int(y)
+	}
+	if C.sg_read_sampled(d.c, (*C.uchar)(unsafe.Pointer(&pix[0])), C.size_t(stride),
+		&cx[0], C.int(len(cx)), &cy[0], C.int(len(cy))) != 0 {
+		return nil, d.err()
+	}
+	d.invertAdobe(pix)
+	return img, nil
+}
+
+// prepare sets the scale and output colour space and allocates the result:
+// the scaled size, or w x h when w is not 0.
+func (d *Decoder) prepare(denom int, grey bool, w, h int) (img image.Image, pix []byte, stride int, err error) {
 	if d.c == nil {
-		return nil, errors.New("libjpeg: Decode after Close")
+		return nil, nil, 0, errors.New("libjpeg: Decode after Close")
 	}
 	if denom != 1 && denom != 2 && denom != 4 && denom != 8 {
-		return nil, fmt.Errorf("libjpeg: scale 1/%d: want 1/1, 1/2, 1/4 or 1/8", denom)
+		return nil, nil, 0, fmt.Errorf("libjpeg: scale 1/%d: want 1/1, 1/2, 1/4 or 1/8", denom)
 	}
 	out := C.J_COLOR_SPACE(C.JCS_EXT_RGBA)
 	switch {
@@ -254,13 +338,12 @@ func (d *Decoder) Decode(denom int, grey bool) (image.Image, error) {
 		out = C.JCS_GRAYSCALE
 	}
 	if C.sg_dims(d.c, C.int(denom), out) != 0 {
-		return nil, d.err()
+		return nil, nil, 0, d.err()
 	}
-	w, h := int(d.c.d.output_width), int(d.c.d.output_height)
+	if w == 0 {
+		w, h = int(d.c.d.output_width), int(d.c.d.output_height)
+	}
 	r := image.Rect(0, 0, w, h)
-	var img image.Image
-	var pix []byte
-	var stride int
 	switch out {
 	case C.JCS_GRAYSCALE:
 		m := image.NewGray(r)
@@ -273,15 +356,17 @@ func (d *Decoder) Decode(denom int, grey bool) (image.Image, error) {
 		img, pix, stride = m, m.Pix, m.Stride
 	}
 	if len(pix) == 0 {
-		return nil, &Error{Msg: fmt.Sprintf("image is %dx%d", w, h)}
+		return nil, nil, 0, &Error{Msg: fmt.Sprintf("image is %dx%d", w, h)}
 	}
-	if C.sg_read(d.c, (*C.uchar)(unsafe.Pointer(&pix[0])), C.size_t(stride)) != 0 {
-		return nil, d.err()
-	}
-	if out == C.JCS_CMYK && d.Adobe {
+	return img, pix, stride, nil
+}
+
+// invertAdobe turns the inverted ink of an Adobe CMYK or YCCK JPEG into
+// image.CMYK's (0 meaning none).
+func (d *Decoder) invertAdobe(pix []byte) {
+	if d.Adobe && (d.ColorSpace == CMYK || d.ColorSpace == YCCK) {
 		for i := range pix {
 			pix[i] = 255 - pix[i]
 		}
 	}
-	return img, nil
 }

@@ -114,3 +114,52 @@ func TestErrors(t *testing.T) {
 		t.Error("second Decode: no error")
 	}
 }
+
+// DecodeSampled gives exactly the pixels Decode gives at the sampled rows
+// and columns, repeats included.
+func TestDecodeSampled(t *testing.T) {
+	data := encode(t, smooth(301, 157))
+	xs := []int{0, 0, 1, 7, 8, 150, 299, 300}
+	ys := []int{0, 3, 3, 16, 17, 100, 156}
+	for _, grey := range []bool{false, true} {
+		d, err := libjpeg.NewDecoder(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := d.Decode(1, grey)
+		d.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err = libjpeg.NewDecoder(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sampled, err := d.DecodeSampled(1, grey, xs, ys)
+		d.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sampled.Bounds() != image.Rect(0, 0, len(xs), len(ys)) {
+			t.Fatalf("bounds %v", sampled.Bounds())
+		}
+		for j, y := range ys {
+			for i, x := range xs {
+				if got, want := sampled.At(i, j), whole.At(x, y); got != want {
+					t.Errorf("grey=%v (%d,%d) from (%d,%d): %v, want %v", grey, i, j, x, y, got, want)
+				}
+			}
+		}
+	}
+	d, err := libjpeg.NewDecoder(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.DecodeSampled(1, false, []int{5, 4}, ys); err == nil {
+		t.Error("columns out of order: no error")
+	}
+	if _, err := d.DecodeSampled(2, false, xs, ys); err == nil {
+		t.Error("column 300 of a 151-wide half-size image: no error")
+	}
+}
