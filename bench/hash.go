@@ -7,6 +7,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
 	"fmt"
 	"image"
 	"image/color"
@@ -21,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -75,9 +78,12 @@ func Hash(w io.Writer, cfg HashConfig) error {
 		cfg.Duration = 2 * time.Second
 	}
 	ncpu := runtime.NumCPU()
-	fmt.Fprintf(w, "PDQ hashing, decode included: %s, %d cores\n\n", cpuName(), ncpu)
+	fmt.Fprintf(w, "PDQ hashing, decode included (as the reference: no byte digests; the last row per image is what\n")
+	fmt.Fprintf(w, "safeguard hash adds for MD5 and SHA-256): %s, %d cores\n", cpuName(), ncpu)
+	fmt.Fprintf(w, "1 core: CPU time (user+system) per image, which other work on the machine barely changes;\n")
+	fmt.Fprintf(w, "all cores: images a second by the wall clock, which it does.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "image\tpixels\tmode\tms/image (1 core)\timages/s (1 core)\timages/s (%d cores)\tdistance to reference\t\n", ncpu)
+	fmt.Fprintf(tw, "image\tpixels\tmode\tCPU ms/image (1 core)\timages/s (1 core)\timages/s (%d cores, wall)\tdistance to reference\t\n", ncpu)
 	for _, path := range cfg.Images {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -98,7 +104,8 @@ func Hash(w io.Writer, cfg HashConfig) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%.1f\t%s\t\n", filepath.Base(path), mp, "reference C++", per1*1e3, 1/per1, perAll, "0")
 		}
 		for _, m := range cfg.Modes {
-			h := &hasher.Hasher{Media: m.Options}
+			var h hasher.Hasher
+			h.Media = m.Options
 			s, err := h.Hash(path, data)
 			if err != nil {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\t\t\t\n", filepath.Base(path), mp, m.Name, "unavailable: "+err.Error())
@@ -108,10 +115,13 @@ func Hash(w io.Writer, cfg HashConfig) error {
 			if refHash != nil {
 				dist = strconv.Itoa(pdq.Distance(s.PDQ, *refHash))
 			}
-			per1 := timeGo(h, path, data, 1, cfg.Duration)
-			perAll := timeGo(h, path, data, ncpu, cfg.Duration)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%.1f\t%s\t\n", filepath.Base(path), mp, m.Name, per1*1e3, 1/per1, float64(ncpu)/perAll, dist)
+			work := pdqWork(path, data, m.Options)
+			per1, _ := timeGo(work, 1, cfg.Duration)
+			_, perAll := timeGo(work, ncpu, cfg.Duration)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%.1f\t%.1f\t%s\t\n", filepath.Base(path), mp, m.Name, per1*1e3, 1/per1, perAll, dist)
 		}
+		per1, _ := timeGo(digestWork(data), 1, cfg.Duration)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t\t\t\t\n", filepath.Base(path), mp, "+ MD5, SHA-256", per1*1e3)
 	}
 	tw.Flush()
 	if cfg.Accuracy != "" {
@@ -123,23 +133,55 @@ func Hash(w io.Writer, cfg HashConfig) error {
 	return nil
 }
 
-// timeGo returns seconds per image with n goroutines hashing at once (each
-// image's time, so n images in that time make n/t images a second).
-func timeGo(h *hasher.Hasher, name string, data []byte, n int, d time.Duration) float64 {
+// pdqWork is what the reference does: decode and PDQ-hash, as
+// internal/hasher does it (ForPDQ), without the byte digests it adds. It
+// makes one hasher per goroutine.
+func pdqWork(name string, data []byte, opt media.Options) func() func() error {
+	opt.ForPDQ = true
+	return func() func() error {
+		var h pdq.Hasher
+		return func() error {
+			img, _, err := media.Decode(name, data, opt)
+			if err == nil {
+				h.HashImage(img, false)
+			}
+			return err
+		}
+	}
+}
+
+// digestWork is the rest of what `safeguard hash` computes for a file.
+func digestWork(data []byte) func() func() error {
+	return func() func() error {
+		return func() error {
+			md5.Sum(data)
+			sha256.Sum256(data)
+			return nil
+		}
+	}
+}
+
+// timeGo runs work over and over on n goroutines (GOMAXPROCS n) for about
+// d, each goroutine with its own instance. It returns the CPU time the
+// process spent per run (on one core, a run's cost however busy the
+// machine is with other work) and runs a second by the wall clock.
+func timeGo(work func() func() error, n int, d time.Duration) (cpu, rate float64) {
 	prev := runtime.GOMAXPROCS(n)
 	defer runtime.GOMAXPROCS(prev)
 	runtime.GC()
 	var count int64
 	var mu sync.Mutex
+	cpu0 := cpuTime()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			run := work()
 			local := int64(0)
 			for time.Since(start) < d || local < 5 {
-				if _, err := h.Hash(name, data); err != nil {
+				if err := run(); err != nil {
 					panic(err) // it hashed a moment ago
 				}
 				local++
@@ -150,14 +192,25 @@ func timeGo(h *hasher.Hasher, name string, data []byte, n int, d time.Duration) 
 		}()
 	}
 	wg.Wait()
-	return time.Since(start).Seconds() * float64(n) / float64(count)
+	wall := time.Since(start).Seconds()
+	return (cpuTime() - cpu0).Seconds() / float64(count), float64(count) / wall
+}
+
+// cpuTime is the user and system time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err) // cannot fail for RUSAGE_SELF
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // timeReference runs the reference hasher over the image repeated, on one
 // core (taskset) and then as one process per core. It returns the hash it
-// printed, seconds per image on one core, and images a second on all.
+// printed, its CPU time per image, and images a second on all cores by
+// the wall clock.
 func timeReference(bin, path string, d time.Duration, ncpu int) (pdq.Hash, float64, float64, error) {
-	run := func(reps int, cpu int) (string, time.Duration, error) {
+	run := func(reps int, cpu int) (string, time.Duration, time.Duration, error) {
 		list := strings.Repeat(path+"\n", reps)
 		args := []string{bin, "-i"}
 		if cpu >= 0 {
@@ -173,13 +226,13 @@ func timeReference(bin, path string, d time.Duration, ncpu int) (pdq.Hash, float
 		err := cmd.Run()
 		el := time.Since(start)
 		if err != nil {
-			return "", 0, fmt.Errorf("bench: reference %s: %v: %s", bin, err, errb.String())
+			return "", 0, 0, fmt.Errorf("bench: reference %s: %v: %s", bin, err, errb.String())
 		}
-		return out.String(), el, nil
+		return out.String(), el, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 	}
 	// One run to learn the rough cost and the hash, then enough repeats to
 	// fill d; process start-up is taken off by differencing with one image.
-	out1, t1, err := run(1, 0)
+	out1, t1, cpu1, err := run(1, 0)
 	if err != nil {
 		return pdq.Hash{}, 0, 0, err
 	}
@@ -188,11 +241,11 @@ func timeReference(bin, path string, d time.Duration, ncpu int) (pdq.Hash, float
 		return pdq.Hash{}, 0, 0, fmt.Errorf("bench: reference printed %q: %v", out1, err)
 	}
 	reps := max(5, int(d/max(t1, time.Millisecond)))
-	_, tn, err := run(reps+1, 0)
+	_, _, cpuN, err := run(reps+1, 0)
 	if err != nil {
 		return h, 0, 0, err
 	}
-	per1 := (tn - t1).Seconds() / float64(reps)
+	per1 := (cpuN - cpu1).Seconds() / float64(reps)
 	// All cores: one process per core, each with the same list.
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -201,7 +254,7 @@ func timeReference(bin, path string, d time.Duration, ncpu int) (pdq.Hash, float
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			_, _, errs[c] = run(reps, c)
+			_, _, _, errs[c] = run(reps, c)
 		}(c)
 	}
 	wg.Wait()
