@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -76,4 +78,49 @@ func TestStore(t *testing.T) {
 //	SAFEGUARD_TEST_POSTGRES=postgres://... go test -run - -bench Store -benchtime 1x ./internal/store/postgres
 func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, 1_000_000, func(b *testing.B) store.Store { return openTest(b) })
+}
+
+// TestOpenConcurrently starts several stores on one new schema at once: the
+// advisory lock must make them migrate one after the other.
+func TestOpenConcurrently(t *testing.T) {
+	u := freshSchema(t, testURL(t))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s, err := Open(ctx, u)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.Close()
+		})
+	}
+	wg.Wait()
+	s, err := Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	steps, _ := store.Migrations(schema, "schema")
+	if n != len(steps) {
+		t.Errorf("%d migrations recorded, want %d", n, len(steps))
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (999, 'future')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, u); err == nil || !strings.Contains(err.Error(), "newer than this program") {
+		t.Errorf("opening a store of a newer schema: %v", err)
+	}
+}
+
+func TestOpenError(t *testing.T) {
+	testURL(t)
+	if _, err := Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"); err == nil {
+		t.Errorf("Open of an unreachable server succeeded")
+	}
 }
