@@ -16,7 +16,11 @@ import (
 
 // Config tunes a Dispatcher. The zero value works.
 type Config struct {
-	Workers      int           // concurrent attempts; default 4
+	Workers int // concurrent attempts; default 4
+	// PerWebhook caps the attempts in flight to one webhook, so that a
+	// receiver that hangs until the timeout cannot take every worker and
+	// starve the others. Default half the workers (at least 1).
+	PerWebhook   int
 	PollInterval time.Duration // how often the outbox is polled; default 1s
 	Timeout      time.Duration // for one attempt, connection to last byte; default 10s
 	// Lease is how long a polled delivery is hidden from other pollers
@@ -62,6 +66,9 @@ type Dispatcher struct {
 	cfg    Config
 	client *http.Client
 	wake   chan struct{}
+
+	mu   sync.Mutex
+	busy map[string]int // attempts in flight, by webhook
 }
 
 // maxRedirects bounds same-host redirects a receiver may send us through.
@@ -76,6 +83,9 @@ const maxRedirects = 3
 func New(store Store, cfg Config) *Dispatcher {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
+	}
+	if cfg.PerWebhook <= 0 {
+		cfg.PerWebhook = max(1, cfg.Workers/2)
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
@@ -106,6 +116,7 @@ func New(store Store, cfg Config) *Dispatcher {
 		cfg:    cfg,
 		client: client,
 		wake:   make(chan struct{}, 1),
+		busy:   make(map[string]int),
 	}
 }
 
@@ -174,14 +185,23 @@ func (d *Dispatcher) prune(ctx context.Context, now time.Time) {
 	}
 }
 
-// poll leases as many due deliveries as there are idle workers and starts
-// an attempt for each.
+// poll leases as many due deliveries as there are idle workers, leaving
+// out webhooks at their PerWebhook cap, and starts an attempt for each.
 func (d *Dispatcher) poll(ctx, attemptCtx context.Context, sem chan struct{}, wg *sync.WaitGroup) {
 	idle := cap(sem) - len(sem)
 	if idle == 0 {
 		return
 	}
-	due, err := d.store.DueDeliveries(ctx, d.cfg.Now(), d.cfg.Lease, idle)
+	var full []string
+	d.mu.Lock()
+	for name, n := range d.busy {
+		if n >= d.cfg.PerWebhook {
+			full = append(full, name)
+		}
+	}
+	d.mu.Unlock()
+	now := d.cfg.Now()
+	due, err := d.store.DueDeliveries(ctx, now, d.cfg.Lease, idle, full)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.cfg.Logger.Error("webhook: polling the outbox", "err", err)
@@ -189,9 +209,29 @@ func (d *Dispatcher) poll(ctx, attemptCtx context.Context, sem chan struct{}, wg
 		return
 	}
 	for _, dl := range due {
+		d.mu.Lock()
+		over := d.busy[dl.Webhook] >= d.cfg.PerWebhook
+		if !over {
+			d.busy[dl.Webhook]++
+		}
+		d.mu.Unlock()
+		if over {
+			// One poll can bring more of a webhook's deliveries than its
+			// cap allows: hand the rest back, due at once and unattempted,
+			// for when the webhook has room.
+			if err := d.store.MarkDeliveryFailed(attemptCtx, dl.ID, dl.Attempts, now, dl.LastError); err != nil {
+				d.cfg.Logger.Error("webhook: releasing a delivery", "delivery", dl.ID, "err", err)
+			}
+			continue
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() {
+				d.mu.Lock()
+				if d.busy[dl.Webhook]--; d.busy[dl.Webhook] == 0 {
+					delete(d.busy, dl.Webhook)
+				}
+				d.mu.Unlock()
 				<-sem
 				d.Wake() // a worker is free: there may be more due
 			}()

@@ -450,7 +450,7 @@ func TestRestart(t *testing.T) {
 	a := enqueue(t, store, c, "a")
 	b := enqueue(t, store, c, "b")
 	// A dispatcher leases both and dies before sending anything.
-	leased, err := store.DueDeliveries(context.Background(), c.Now(), time.Minute, 10)
+	leased, err := store.DueDeliveries(context.Background(), c.Now(), time.Minute, 10, nil)
 	if err != nil || len(leased) != 2 {
 		t.Fatalf("Due = %v, %v", leased, err)
 	}
@@ -527,6 +527,42 @@ func TestShutdownFinishesAttempts(t *testing.T) {
 	<-stopped
 	if got, _ := store.Delivery(context.Background(), d.ID); got.State != webhook.Delivered {
 		t.Errorf("after shutdown: %s (%q), want delivered", got.State, got.LastError)
+	}
+}
+
+// TestHungWebhookDoesNotStarveOthers: a receiver that never answers holds
+// at most PerWebhook workers, so another webhook's delivery, enqueued
+// behind many of the hung one's, still goes out at once.
+func TestHungWebhookDoesNotStarveOthers(t *testing.T) {
+	c := &clock{now: start}
+	release := make(chan struct{})
+	var hung atomic.Int64
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hung.Add(1)
+		<-release
+	}))
+	t.Cleanup(slow.Close)
+	fast := newReceiver(t, c)
+	store := setup(t, fast)
+	if err := store.CreateWebhook(context.Background(), webhook.Endpoint{Name: "slow", URL: slow.URL, Secret: webhook.NewSecret(), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		d, err := webhook.NewDelivery("slow", "scan.decision", nil, c.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.EnqueueDeliveries(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Advance(time.Second)
+	d := enqueue(t, store, c, "behind the hung ones")
+	run(t, store, c, webhook.Config{Workers: 4, Timeout: time.Minute})
+	t.Cleanup(func() { close(release) }) // before the dispatcher stops: it waits for attempts
+	waitState(t, store, d.ID, webhook.Delivered, 1)
+	if n := hung.Load(); n > 2 {
+		t.Errorf("%d attempts in flight to the hung webhook, want at most PerWebhook = 2", n)
 	}
 }
 

@@ -19,14 +19,15 @@ type Outbox interface {
 	EnqueueDeliveries(ctx context.Context, ds ...Delivery) error
 
 	// DueDeliveries returns up to limit Pending deliveries whose NextAttempt
-	// is at or before now, earliest NextAttempt first (then by ID), and
-	// leases them: in the same transaction it moves their NextAttempt to
+	// is at or before now, earliest NextAttempt first (then by ID), except
+	// those to the webhooks named in skip (which the caller has enough of in
+	// flight already), and leases them: in the same transaction it moves their NextAttempt to
 	// now+lease, so that other pollers (another worker, another server
 	// process) skip them while they are in flight, and a process that dies
 	// mid-attempt leaves them due again once the lease runs out. (On
 	// PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, then UPDATE.) The
 	// deliveries are returned as stored after the lease.
-	DueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	DueDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, skip []string) ([]Delivery, error)
 
 	// MarkDelivered records a 2xx answer: State Delivered, Attempts and
 	// DoneAt as given. It applies whatever the delivery's state, since a

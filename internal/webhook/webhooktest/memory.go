@@ -57,11 +57,11 @@ func (m *Memory) sorted(keep func(webhook.Delivery) bool, key func(webhook.Deliv
 	return out
 }
 
-func (m *Memory) DueDeliveries(_ context.Context, now time.Time, lease time.Duration, limit int) ([]webhook.Delivery, error) {
+func (m *Memory) DueDeliveries(_ context.Context, now time.Time, lease time.Duration, limit int, skip []string) ([]webhook.Delivery, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	due := m.sorted(func(d webhook.Delivery) bool {
-		return d.State == webhook.Pending && !d.NextAttempt.After(now)
+		return d.State == webhook.Pending && !d.NextAttempt.After(now) && !slices.Contains(skip, d.Webhook)
 	}, func(d webhook.Delivery) time.Time { return d.NextAttempt })
 	if len(due) > limit {
 		due = due[:max(limit, 0)]

@@ -109,7 +109,7 @@ func testDue(t *testing.T, s webhook.Store) {
 		delivery("dlv_2", t0),
 		delivery("dlv_future", t0.Add(time.Hour)))
 	now := t0.Add(5 * time.Second)
-	got, err := s.DueDeliveries(ctx, now, time.Minute, 2)
+	got, err := s.DueDeliveries(ctx, now, time.Minute, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,25 +119,36 @@ func testDue(t *testing.T, s webhook.Store) {
 	if !got[0].NextAttempt.Equal(now.Add(time.Minute)) {
 		t.Errorf("leased delivery's NextAttempt = %v, want now+lease %v", got[0].NextAttempt, now.Add(time.Minute))
 	}
-	got, err = s.DueDeliveries(ctx, now, time.Minute, 10)
+	got, err = s.DueDeliveries(ctx, now, time.Minute, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(ids(got)) != "[dlv_3]" {
 		t.Fatalf("second Due = %v, want only [dlv_3]: leased deliveries must be hidden", ids(got))
 	}
-	if got, _ := s.DueDeliveries(ctx, now, time.Minute, 10); len(got) != 0 {
+	if got, _ := s.DueDeliveries(ctx, now, time.Minute, 10, nil); len(got) != 0 {
 		t.Fatalf("third Due = %v, want none", ids(got))
 	}
 	// The lease runs out (a crashed worker): due again.
-	got, err = s.DueDeliveries(ctx, now.Add(time.Minute), 2*time.Hour, 10)
+	got, err = s.DueDeliveries(ctx, now.Add(time.Minute), 2*time.Hour, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(ids(got)) != "[dlv_1 dlv_2 dlv_3]" {
 		t.Fatalf("Due after the lease = %v, want [dlv_1 dlv_2 dlv_3]", ids(got))
 	}
-	got, err = s.DueDeliveries(ctx, t0.Add(time.Hour), time.Minute, 10)
+	// skip leaves out a webhook's deliveries, without leasing them.
+	other := delivery("dlv_other", t0)
+	other.Webhook = "other"
+	mustEnqueue(t, s, other)
+	got, err = s.DueDeliveries(ctx, t0.Add(time.Hour), time.Minute, 10, []string{"moderation", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(got)) != "[dlv_other]" {
+		t.Fatalf("DueDeliveries skipping webhook moderation = %v, want [dlv_other]", ids(got))
+	}
+	got, err = s.DueDeliveries(ctx, t0.Add(time.Hour), time.Minute, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +160,7 @@ func testDue(t *testing.T, s webhook.Store) {
 func testOutcomes(t *testing.T, s webhook.Store) {
 	ctx := context.Background()
 	mustEnqueue(t, s, delivery("dlv_ok", t0), delivery("dlv_retry", t0), delivery("dlv_dead", t0))
-	if _, err := s.DueDeliveries(ctx, t0, time.Minute, 10); err != nil {
+	if _, err := s.DueDeliveries(ctx, t0, time.Minute, 10, nil); err != nil {
 		t.Fatal(err)
 	}
 	done := t0.Add(3 * time.Second)
@@ -181,7 +192,7 @@ func testOutcomes(t *testing.T, s webhook.Store) {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
-	if got, _ := s.DueDeliveries(ctx, next, time.Minute, 10); fmt.Sprint(ids(got)) != "[dlv_retry]" {
+	if got, _ := s.DueDeliveries(ctx, next, time.Minute, 10, nil); fmt.Sprint(ids(got)) != "[dlv_retry]" {
 		t.Errorf("Due at the retry time = %v, want [dlv_retry]", ids(got))
 	}
 	if p, d, err := s.DeliveryBacklog(ctx); err != nil || p != 1 || d != 1 {
@@ -241,7 +252,7 @@ func testReplay(t *testing.T, s webhook.Store) {
 		!bytes.Equal(got.Body, delivery("dlv_y", t0).Body) || got.LastError != "gave up" {
 		t.Errorf("replayed: %+v, want pending, 0 attempts, due %v, same id, body and last error", got, now)
 	}
-	if due, _ := s.DueDeliveries(ctx, now, time.Minute, 10); fmt.Sprint(ids(due)) != "[dlv_z dlv_y]" {
+	if due, _ := s.DueDeliveries(ctx, now, time.Minute, 10, nil); fmt.Sprint(ids(due)) != "[dlv_z dlv_y]" {
 		t.Errorf("Due after replay = %v, want [dlv_z dlv_y]", ids(due))
 	}
 	for _, id := range []string{"dlv_y", "dlv_z", "dlv_nope"} { // pending, pending, unknown
@@ -295,7 +306,7 @@ func testNotFound(t *testing.T, s webhook.Store) {
 	if _, err := s.Delivery(ctx, "dlv_none"); !errors.Is(err, webhook.ErrNotFound) {
 		t.Errorf("Delivery of an unknown id = %v, want ErrNotFound", err)
 	}
-	if got, err := s.DueDeliveries(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
+	if got, err := s.DueDeliveries(ctx, t0, time.Minute, 10, nil); err != nil || len(got) != 0 {
 		t.Errorf("Due on an empty outbox = %v, %v", got, err)
 	}
 	if got, err := s.DeadLetters(ctx, 10); err != nil || len(got) != 0 {
@@ -321,7 +332,7 @@ func testConcurrentDue(t *testing.T, s webhook.Store) {
 	for range 8 {
 		wg.Go(func() {
 			for {
-				got, err := s.DueDeliveries(ctx, t0, time.Hour, 7)
+				got, err := s.DueDeliveries(ctx, t0, time.Hour, 7, nil)
 				if err != nil {
 					t.Error(err)
 					return
