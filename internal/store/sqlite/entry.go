@@ -32,6 +32,10 @@ func scanEntry(row interface{ Scan(...any) error }, extra ...any) (bank.Entry, e
 // parameters per statement.
 const insertBatch = 256
 
+// progressEvery is about how many entries pass between calls of the
+// progress function.
+const progressEvery = 10_000
+
 const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func insertSQL(rows int) string {
@@ -58,7 +62,7 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 		defer full.Close()
 		now := micros(time.Now())
 		args := make([]any, 0, insertBatch*10)
-		var read int64
+		var read, reported int64
 		flush := func() error {
 			rows := int64(len(args) / 10)
 			if rows == 0 {
@@ -87,8 +91,9 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 			res.Added += added
 			res.Existing += rows - added
 			args = args[:0]
-			if progress != nil {
+			if progress != nil && read-reported >= progressEvery {
 				progress(read)
+				reported = read
 			}
 			return nil
 		}
