@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+)
+
+var _ audit.Store = (*Store)(nil)
+
+const auditCols = `seq, time, actor, action, subject, detail, prev, hash`
+
+func scanAudit(row interface{ Scan(...any) error }) (audit.Entry, error) {
+	var e audit.Entry
+	var t int64
+	var detail, prev, hash []byte
+	if err := row.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Subject, &detail, &prev, &hash); err != nil {
+		return e, err
+	}
+	e.Time = fromMicros(t)
+	if len(detail) > 0 {
+		e.Detail = detail
+	}
+	if len(prev) != len(e.Prev) || len(hash) != len(e.Hash) {
+		return e, fmt.Errorf("audit entry %d: stored hashes are %d and %d bytes, want %d", e.Seq, len(prev), len(hash), len(e.Hash))
+	}
+	copy(e.Prev[:], prev)
+	copy(e.Hash[:], hash)
+	return e, nil
+}
+
+// AppendAudit implements audit.Store. The write transaction (BEGIN
+// IMMEDIATE, one writer at a time) spans reading the last entry and
+// inserting the next, so appenders chain one after another.
+func (s *Store) AppendAudit(ctx context.Context, build func(last *audit.Entry) (audit.Entry, error)) (audit.Entry, error) {
+	var e audit.Entry
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		last, err := lastAudit(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if e, err = build(last); err != nil {
+			return err
+		}
+		want, prev := int64(1), audit.Sum{}
+		if last != nil {
+			want, prev = last.Seq+1, last.Hash
+		}
+		if e.Seq != want || e.Prev != prev {
+			return fmt.Errorf("entry %d (prev %s) does not follow entry %d (hash %s)", e.Seq, e.Prev, want-1, prev)
+		}
+		detail := []byte(e.Detail)
+		if detail == nil {
+			detail = []byte{} // an empty BLOB, not NULL
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, micros(e.Time), e.Actor, e.Action, e.Subject, detail, e.Prev[:], e.Hash[:])
+		return err
+	})
+	if err != nil {
+		return audit.Entry{}, fmt.Errorf("appending to the audit log: %w", err)
+	}
+	return e, nil
+}
+
+// auditPage is how many entries AuditEntries reads per query.
+const auditPage = 1000
+
+// AuditEntries implements audit.Store. It reads a page at a time and holds
+// no transaction between pages, so verifying a long log does not hold up
+// writers.
+func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit.Entry, error] {
+	return func(yield func(audit.Entry, error) bool) {
+		page := make([]audit.Entry, 0, auditPage)
+		for next := fromSeq; ; {
+			var err error
+			page, err = s.auditPage(ctx, next, page[:0])
+			if err != nil {
+				yield(audit.Entry{}, fmt.Errorf("reading the audit log from entry %d: %w", next, err))
+				return
+			}
+			for _, e := range page {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if len(page) < auditPage {
+				return
+			}
+			next = page[len(page)-1].Seq + 1
+		}
+	}
+}
+
+func (s *Store) auditPage(ctx context.Context, from int64, page []audit.Entry) ([]audit.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, auditPage)
+	if err != nil {
+		return page, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return page, err
+		}
+		page = append(page, e)
+	}
+	return page, rows.Err()
+}
+
+// LastAudit implements audit.Store.
+func (s *Store) LastAudit(ctx context.Context) (*audit.Entry, error) {
+	e, err := lastAudit(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("reading the last audit entry: %w", err)
+	}
+	return e, nil
+}
+
+func lastAudit(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (*audit.Entry, error) {
+	e, err := scanAudit(q.QueryRowContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY seq DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
