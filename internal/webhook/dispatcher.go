@@ -16,7 +16,7 @@ import (
 
 // Config tunes a Dispatcher. The zero value works.
 type Config struct {
-	Workers int // concurrent attempts; default 4
+	Workers int // concurrent attempts; default 8
 	// PerWebhook caps the attempts in flight to one webhook, so that a
 	// receiver that hangs until the timeout cannot take every worker and
 	// starve the others. Default half the workers (at least 1).
@@ -82,7 +82,7 @@ const maxRedirects = 3
 // the 3xx itself, which counts as a failed attempt.
 func New(store Store, cfg Config) *Dispatcher {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		cfg.Workers = 8
 	}
 	if cfg.PerWebhook <= 0 {
 		cfg.PerWebhook = max(1, cfg.Workers/2)

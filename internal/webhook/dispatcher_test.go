@@ -596,7 +596,7 @@ func TestConcurrentDispatchers(t *testing.T) {
 }
 
 // BenchmarkDispatch measures deliveries per second through a Dispatcher
-// with the default 4 workers, a fresh in-memory outbox per batch and a
+// with the default 8 workers (4 per webhook), a fresh in-memory outbox per batch and a
 // loopback receiver that verifies each signature: the dispatcher's own
 // cost, not a store's.
 func BenchmarkDispatch(b *testing.B) {
