@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // "sqlite3"
@@ -65,7 +66,9 @@ func main() {
 	defer os.RemoveAll(dir)
 
 	fmt.Printf("%d PDQ entries, %d lookups, %s/%s, %d CPUs, Go %s\n\n", *n, *lookups, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	fmt.Println("| driver | insert 1 row a statement | insert 256 rows a statement | point lookup | stream all | file |")
+	fmt.Println("CPU time (user + system) of this process per entry or lookup; wall clock in parentheses.")
+	fmt.Println()
+	fmt.Println("| driver | insert, 1 row a statement | insert, 256 rows a statement | point lookup | stream all | file |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, d := range []struct{ name, driver string }{
 		{"modernc.org/sqlite (pure Go)", "sqlite"},
@@ -73,18 +76,39 @@ func main() {
 	} {
 		single := run(d.driver, filepath.Join(dir, d.driver+"-1.db"), *n, 1, 0)
 		r := run(d.driver, filepath.Join(dir, d.driver+".db"), *n, batch, *lookups)
-		fmt.Printf("| %s | %.1f µs/entry | %.1f µs/entry (%.1f s) | %.1f µs | %.2f µs/entry (%.2f s) | %d MB |\n",
-			d.name, us(single.insert, *n), us(r.insert, *n), r.insert.Seconds(),
-			us(r.lookup, *lookups), us(r.stream, *n), r.stream.Seconds(), r.size>>20)
+		fmt.Printf("| %s | %s | %s | %s | %s | %d MB |\n", d.name,
+			single.insert.per(*n), r.insert.per(*n), r.lookup.per(*lookups), r.stream.per(*n), r.size>>20)
 	}
 }
 
 type result struct {
-	insert, lookup, stream time.Duration
+	insert, lookup, stream span
 	size                   int64
 }
 
-func us(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
+// span is the wall-clock and CPU time of a phase.
+type span struct{ wall, cpu time.Duration }
+
+func (s span) per(n int) string {
+	return fmt.Sprintf("%.2f µs (%.2f µs)", float64(s.cpu.Nanoseconds())/1e3/float64(n), float64(s.wall.Nanoseconds())/1e3/float64(n))
+}
+
+type clock struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+func now() clock {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return clock{time.Now(), cpu}
+}
+
+func since(c clock) span {
+	n := now()
+	return span{n.wall.Sub(c.wall), n.cpu - c.cpu}
+}
 
 // run inserts n entries in one transaction, rows statements at a time, then
 // (if lookups > 0) looks up random ones and streams them all.
@@ -102,7 +126,7 @@ func run(driver, path string, n, rows, lookups int) result {
 	check(err)
 
 	var res result
-	start := time.Now()
+	start := now()
 	tx, err := db.BeginTx(ctx, nil)
 	check(err)
 	stmt, err := tx.Prepare(`INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq) VALUES ` +
@@ -110,9 +134,9 @@ func run(driver, path string, n, rows, lookups int) result {
 	check(err)
 	rng := rand.New(rand.NewPCG(1, 2))
 	args := make([]any, 0, rows*10)
-	now := time.Now().UnixMicro()
+	added := time.Now().UnixMicro()
 	for i := range n {
-		args = append(args, 1, "pdq", value(rng), "synthetic", fmt.Sprint(i), "A", now, "", "", i+1)
+		args = append(args, 1, "pdq", value(rng), "synthetic", fmt.Sprint(i), "A", added, "", "", i+1)
 		if len(args) == cap(args) {
 			_, err := stmt.Exec(args...)
 			check(err)
@@ -126,7 +150,7 @@ func run(driver, path string, n, rows, lookups int) result {
 		check(err)
 	}
 	check(tx.Commit())
-	res.insert = time.Since(start)
+	res.insert = since(start)
 	if lookups == 0 {
 		return res
 	}
@@ -143,15 +167,15 @@ func run(driver, path string, n, rows, lookups int) result {
 	rand.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	q, err := db.Prepare(`SELECT id FROM entries WHERE bank_id = ? AND signal = ? AND value = ? AND removed = 0`)
 	check(err)
-	start = time.Now()
+	start = now()
 	for _, k := range keys {
 		var id int64
 		check(q.QueryRow(1, "pdq", k).Scan(&id))
 	}
-	res.lookup = time.Since(start)
+	res.lookup = since(start)
 	q.Close()
 
-	start = time.Now()
+	start = now()
 	rows2, err := db.Query(`SELECT id, bank_id, signal, value, source, external_id, category, added_at, added_by, note FROM entries WHERE bank_id = 1 AND removed = 0 ORDER BY id`)
 	check(err)
 	count := 0
@@ -163,7 +187,7 @@ func run(driver, path string, n, rows, lookups int) result {
 		count++
 	}
 	check(rows2.Err())
-	res.stream = time.Since(start)
+	res.stream = since(start)
 	if count != n {
 		check(fmt.Errorf("streamed %d entries, want %d", count, n))
 	}
