@@ -25,8 +25,8 @@ type Config struct {
 	Timeout      time.Duration // for one attempt, connection to last byte; default 10s
 	// Lease is how long a polled delivery is hidden from other pollers
 	// (this one included); it must outlast an attempt and the recording of
-	// its outcome, or the delivery may be sent twice. Default Timeout + 30s,
-	// and never less.
+	// its outcome, or the delivery may be sent twice. Default, and when set
+	// no longer than Timeout: Timeout + 30s.
 	Lease time.Duration
 	Retry Retry
 	// Retention is how long delivered deliveries are kept before the
@@ -59,8 +59,8 @@ type Metrics interface {
 }
 
 // Dispatcher sends due deliveries from an outbox. Several Dispatchers, in
-// one process or several, may share an outbox: the lease that DueDeliveries takes
-// keeps them from sending the same delivery at the same time.
+// one process or several, may share an outbox: the lease DueDeliveries
+// takes keeps them from sending the same delivery at the same time.
 type Dispatcher struct {
 	store  Store
 	cfg    Config
