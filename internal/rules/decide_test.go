@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -188,5 +189,95 @@ func BenchmarkDecide(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Decide(rs, Content{Surface: Post}, ms)
+	}
+}
+
+// TestDecideInvariants checks, over many random rule sets and matches, what
+// every decision must satisfy whatever the rules say.
+func TestDecideInvariants(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	pick := func(n int) int { return rnd.IntN(n) }
+	banks := []string{"a", "b", "c"}
+	cats := []string{"A", "b", ""}
+	for iter := range 2000 {
+		var rs []Rule
+		for i := range 1 + pick(6) {
+			r := Rule{ID: int64(1 + pick(10)), Version: 1 + pick(3), Name: fmt.Sprint(i), Enabled: pick(5) > 0}
+			if pick(2) == 0 {
+				r.Banks = []string{banks[pick(3)]}
+			}
+			if pick(3) == 0 {
+				r.Signals = []bank.Signal{bank.Signals[pick(3)]}
+			}
+			if pick(3) == 0 {
+				r.MaxDistance = intp(pick(32))
+			}
+			if pick(4) == 0 {
+				r.Categories = []string{cats[pick(2)]}
+			}
+			if pick(4) == 0 {
+				r.Surfaces = []Surface{Surfaces[pick(len(Surfaces))]}
+			}
+			for range 1 + pick(4) {
+				a := Action{Kind: Kinds[pick(len(Kinds))]}
+				switch a.Kind {
+				case Enqueue:
+					a.Priority = pick(MaxPriority + 1)
+				case Notify:
+					a.Webhook = []string{"w1", "w2"}[pick(2)]
+				}
+				r.Actions = append(r.Actions, a)
+			}
+			rs = append(rs, r)
+		}
+		var ms []Match
+		for i := range pick(5) {
+			ms = append(ms, Match{Bank: banks[pick(3)], EntryID: int64(i), Signal: bank.Signals[pick(3)], Distance: pick(32), Category: cats[pick(3)]})
+		}
+		c := Content{Surface: Surfaces[pick(len(Surfaces))]}
+		d := Decide(rs, c, ms)
+
+		fired := map[RuleRef]bool{}
+		for i, f := range d.Fired {
+			fired[f] = true
+			if i > 0 && d.Fired[i-1].ID > f.ID {
+				t.Fatalf("case %d: fired rules out of id order: %v", iter, d.Fired)
+			}
+		}
+		seen := map[string]bool{}
+		for i, a := range d.Actions {
+			key := string(a.Kind) + "/" + a.Webhook
+			if seen[key] {
+				t.Fatalf("case %d: %s twice: %s", iter, key, summary(d))
+			}
+			seen[key] = true
+			if i > 0 && rank(d.Actions[i-1].Kind) > rank(a.Kind) {
+				t.Fatalf("case %d: actions out of kind order: %s", iter, summary(d))
+			}
+			if !fired[a.Rule] {
+				t.Fatalf("case %d: action %s credited to rule %v, which did not fire", iter, key, a.Rule)
+			}
+			// The credited rule asked for this action, and selects the match.
+			j := slices.IndexFunc(rs, func(r Rule) bool { return r.Enabled && r.ref() == a.Rule })
+			r := rs[j]
+			if !slices.ContainsFunc(r.Actions, func(b Action) bool { return b == a.Action }) {
+				t.Fatalf("case %d: %+v credited to rule %v, which does not ask for it", iter, a.Action, a.Rule)
+			}
+			if !slices.Contains(ms, a.Match) || !r.selects(a.Match) {
+				t.Fatalf("case %d: %+v credited to match %+v, which rule %v does not select", iter, a.Action, a.Match, a.Rule)
+			}
+		}
+		// Every action of every fired rule is covered (enqueue at least as urgent).
+		for _, r := range rs {
+			if !fired[r.ref()] {
+				continue
+			}
+			for _, a := range r.Actions {
+				j := slices.IndexFunc(d.Actions, func(b Decided) bool { return b.Kind == a.Kind && b.Webhook == a.Webhook })
+				if j < 0 || (a.Kind == Enqueue && d.Actions[j].Priority < a.Priority) {
+					t.Fatalf("case %d: rule %v fired but its %+v is not covered: %s", iter, r.ref(), a, summary(d))
+				}
+			}
+		}
 	}
 }
