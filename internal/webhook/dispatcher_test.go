@@ -501,6 +501,53 @@ func TestPrune(t *testing.T) {
 	}
 }
 
+// failingMarks is an outbox whose first MarkDelivered fails, as when the
+// server dies between the receiver's 200 and recording it.
+type failingMarks struct {
+	*webhooktest.Memory
+	failed atomic.Bool
+}
+
+func (f *failingMarks) MarkDelivered(ctx context.Context, id string, attempts int, at time.Time) error {
+	if f.failed.CompareAndSwap(false, true) {
+		return errors.New("database is locked")
+	}
+	return f.Memory.MarkDelivered(ctx, id, attempts, at)
+}
+
+// TestAtLeastOnce: when the outcome of a successful attempt cannot be
+// recorded, the delivery is sent again once its lease runs out, with the
+// same idempotency key, so the receiver can tell it is a repeat.
+func TestAtLeastOnce(t *testing.T) {
+	c := &clock{now: start}
+	rcv := newReceiver(t, c)
+	store := &failingMarks{Memory: setup(t, rcv)}
+	d := enqueue(t, store, c, "x")
+	run(t, store, c, webhook.Config{Timeout: time.Second, Lease: 5 * time.Second})
+	deadline := time.Now().Add(5 * time.Second)
+	for !store.failed.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("no attempt was made")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got, _ := store.Delivery(context.Background(), d.ID); got.State != webhook.Pending || len(rcv.requests()) != 1 {
+		t.Fatalf("after the lost outcome: %s with %d requests, want pending (leased) and 1", got.State, len(rcv.requests()))
+	}
+	c.Advance(5 * time.Second)
+	waitState(t, store, d.ID, webhook.Delivered, 1)
+	reqs := rcv.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("receiver got %d requests, want 2", len(reqs))
+	}
+	for _, r := range reqs {
+		if k := r.header.Get(webhook.IdempotencyHeader); k != d.ID {
+			t.Errorf("idempotency key %q, want %q on both", k, d.ID)
+		}
+	}
+}
+
 // TestShutdownFinishesAttempts: stopping a Dispatcher lets the attempt in
 // flight finish and records it, rather than abandoning a request the
 // receiver may already have acted on.
