@@ -107,7 +107,9 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 
 // Read streams the entries of a file in format f, so imports of millions of
 // lines use bounded memory. The file name is only for errors, each of which
-// is a *LineError; reading stops at the first. Entries come back normalised
+// is a *LineError; reading stops at the first. A file without entries fails
+// with ErrNoEntries, a line longer than MaxLine with ErrLineTooLong, so a
+// file of garbage fails at once. Entries come back normalised
 // (see Entry.Normalize); IDs, bank and AddedAt (unless the file has it) are
 // left for the store to fill in.
 func Read(r io.Reader, file string, f Format) iter.Seq2[Entry, error] {
