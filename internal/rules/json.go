@@ -50,10 +50,11 @@ func Decode(r io.Reader) (Rule, error) {
 }
 
 // checkKeys walks a JSON document and refuses, in every object, a key that
-// appears twice or has an upper-case letter. encoding/json would take the
-// last of two keys and match keys without regard to case, so that
-// {"enabled": false, "Enabled": true} would silently mean enabled; all our
-// keys are lower-case snake_case. Syntax errors are left to the decoder.
+// appears twice or has anything but a-z and _. encoding/json would take the
+// last of two keys and match keys without regard to case (Unicode case:
+// "ſignals" is "signals" to it), so that {"enabled": false, "Enabled": true}
+// would silently mean enabled; all our keys are lower-case snake_case.
+// Syntax errors are left to the decoder.
 func checkKeys(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -71,8 +72,8 @@ func checkKeys(data []byte) error {
 		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].key {
 			if k, ok := tok.(string); ok {
 				f := &stack[n-1]
-				if k != strings.ToLower(k) {
-					return fmt.Errorf("field %q: field names are lower case", clip(k))
+				if strings.ContainsFunc(k, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' }) {
+					return fmt.Errorf("field %q: field names are lower-case a-z and _", clip(k))
 				}
 				if f.seen[k] {
 					return fmt.Errorf("field %q given twice", clip(k))
