@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/media"
 )
 
 const testdata = "../../../shared/testdata/threatexchange"
@@ -112,5 +114,30 @@ func TestHashUsageErrors(t *testing.T) {
 		if code != 2 || errs == "" {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, errs)
 		}
+	}
+}
+
+// With libjpeg-turbo at full size, the csv output is the reference's for
+// every sample image, JPEGs included: `diff` finds nothing.
+func TestHashTurboMatchesReferenceExactly(t *testing.T) {
+	needTestdata(t)
+	if !media.HaveLibjpeg {
+		t.Skip("built without libjpeg-turbo")
+	}
+	want, err := os.ReadFile(filepath.Join(testdata, "expected-pdq.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, line := range strings.Split(strings.TrimSpace(string(want)), "\n") {
+		paths = append(paths, line[strings.LastIndex(line, ",")+1:])
+	}
+	t.Chdir(testdata) // the reference printed paths relative to it
+	code, out, errs := run(t, strings.Join(paths, "\n")+"\n", "hash", "--mode", "turbo", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if out != string(want) {
+		t.Errorf("output differs from expected-pdq.csv:\n%s", out)
 	}
 }
