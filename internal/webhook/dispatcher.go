@@ -308,6 +308,11 @@ func (d *Dispatcher) send(ctx context.Context, dl Delivery, n int) result {
 	case !ep.Enabled:
 		return result{permanent: true, reason: fmt.Sprintf("webhook %q is disabled", dl.Webhook)}
 	}
+	// Stores hold validated webhooks; this guards against one that was
+	// not (a file: URL, an empty secret), which no retry would fix.
+	if err := ep.Validate(); err != nil {
+		return result{permanent: true, reason: err.Error()}
+	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(dl.Body))

@@ -315,7 +315,9 @@ func TestPermanentFailures(t *testing.T) {
 		{"429 is retried", 429, nil, webhook.Pending, "attempt 1: 429 Too Many Requests"},
 		{"301 is not followed", 301, nil, webhook.Pending, "attempt 1: 301 Moved Permanently"},
 		{"disabled webhook", 200, func(e *webhook.Endpoint) { e.Enabled = false }, webhook.Dead, `attempt 1: webhook "hook" is disabled`},
-		{"bad url", 200, func(e *webhook.Endpoint) { e.URL = "http://[::1" }, webhook.Dead, `attempt 1: webhook "hook":`},
+		{"bad url", 200, func(e *webhook.Endpoint) { e.URL = "http://[::1" }, webhook.Dead, `attempt 1: webhook "hook": url:`},
+		{"not http", 200, func(e *webhook.Endpoint) { e.URL = "file:///etc/passwd" }, webhook.Dead, `attempt 1: webhook "hook": url "file:///etc/passwd": scheme must be http or https`},
+		{"empty secret", 200, func(e *webhook.Endpoint) { e.Secret = "" }, webhook.Dead, `attempt 1: webhook "hook": secret is 0 characters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
