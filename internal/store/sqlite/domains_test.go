@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
@@ -13,14 +15,7 @@ import (
 )
 
 // openEmpty opens a new store in a directory of the test's own.
-func openEmpty(t *testing.T) *Store {
-	s, err := Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func openEmpty(t *testing.T) *Store { return openAt(t, t.TempDir()) }
 
 func TestAudit(t *testing.T) {
 	audittest.TestStore(t, func(t *testing.T) audit.Store { return openEmpty(t) })
@@ -32,4 +27,61 @@ func TestKeys(t *testing.T) {
 
 func TestRules(t *testing.T) {
 	rulestest.Run(t, func(t *testing.T) rules.Store { return openEmpty(t) })
+}
+
+// TestAuditTwoProcesses appends from two stores on one database file, as a
+// server and a CLI command would: BEGIN IMMEDIATE, not the store's own
+// writer semaphore, must keep the chain from forking.
+func TestAuditTwoProcesses(t *testing.T) {
+	dir := t.TempDir()
+	var logs []*audit.Log
+	for range 2 {
+		s, err := Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		logs = append(logs, audit.NewLog(s))
+	}
+	var wg sync.WaitGroup
+	for _, l := range logs {
+		wg.Go(func() {
+			for i := range 20 {
+				if _, err := l.Record(t.Context(), audit.System, audit.ScanDecision, "c", map[string]int{"i": i}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s := openAt(t, dir)
+	if r, err := audit.Verify(s.AuditEntries(t.Context(), 1)); err != nil || r.Entries != 40 {
+		t.Errorf("after 2×20 appends from two stores: %d entries, %v", r.Entries, err)
+	}
+}
+
+// TestAuditRefusesFork: an entry whose Prev is not the last entry's hash is
+// refused even with the right Seq, so a buggy builder cannot fork the chain.
+func TestAuditRefusesFork(t *testing.T) {
+	s := openEmpty(t)
+	first, err := audit.NewLog(s).Record(t.Context(), audit.System, audit.KeyCreate, "k", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AppendAudit(t.Context(), func(*audit.Entry) (audit.Entry, error) {
+		return audit.Next(&audit.Entry{Seq: first.Seq}, time.Now(), "k", audit.KeyRevoke, "k", nil), nil
+	})
+	if err == nil {
+		t.Error("AppendAudit accepted entry 2 with the wrong prev hash")
+	}
+}
+
+func openAt(t *testing.T, dir string) *Store {
+	s, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
