@@ -1,0 +1,12 @@
+package sqlite
+
+import (
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
+)
+
+func TestWebhooks(t *testing.T) {
+	webhooktest.Run(t, func(t *testing.T) webhook.Store { return openEmpty(t) })
+}
