@@ -1,0 +1,233 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+)
+
+// webhookJSON is an endpoint as listed: never its secret, which is shown
+// once, when the endpoint is created.
+type webhookJSON struct {
+	Name      string    `json:"name"`
+	URL       string    `json:"url"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"created_at"`
+	Secret    string    `json:"secret,omitempty"`
+}
+
+func (a *API) listWebhooks(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	es, err := a.cfg.Webhooks.ListWebhooks(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]webhookJSON, 0, len(es))
+	for _, e := range es {
+		out = append(out, webhookJSON{Name: e.Name, URL: e.URL, Enabled: e.Enabled, CreatedAt: e.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
+	return nil
+}
+
+// createWebhook handles POST /v1/webhooks. The secret is generated unless
+// given, and answered this once.
+func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	var in struct {
+		Name    string `json:"name"`
+		URL     string `json:"url"`
+		Secret  string `json:"secret"`
+		Enabled *bool  `json:"enabled"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	e := webhook.Endpoint{Name: in.Name, URL: in.URL, Secret: in.Secret, Enabled: in.Enabled == nil || *in.Enabled,
+		CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	if e.Secret == "" {
+		e.Secret = webhook.NewSecret()
+	}
+	if err := e.Validate(); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	if err := a.cfg.Webhooks.CreateWebhook(r.Context(), e); err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.WebhookUpdate, e.Name, map[string]any{"created": true, "url": e.URL, "enabled": e.Enabled}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, webhookJSON{Name: e.Name, URL: e.URL, Enabled: e.Enabled, CreatedAt: e.CreatedAt, Secret: e.Secret})
+	return nil
+}
+
+func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	name := r.PathValue("name")
+	if err := a.cfg.Webhooks.DeleteWebhook(r.Context(), name); err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.WebhookUpdate, name, map[string]any{"deleted": true}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deliveryJSON is a dead letter as listed: what, where, and why it failed.
+type deliveryJSON struct {
+	ID        string    `json:"id"`
+	Webhook   string    `json:"webhook"`
+	Event     string    `json:"event"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error"`
+	CreatedAt time.Time `json:"created_at"`
+	DoneAt    time.Time `json:"failed_at"`
+}
+
+func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1..1000", clip(s))
+		}
+		limit = n
+	}
+	ds, err := a.cfg.Webhooks.DeadLetters(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	out := make([]deliveryJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, deliveryJSON{d.ID, d.Webhook, d.Event, d.Attempts, d.LastError, d.CreatedAt, d.DoneAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dead_letters": out})
+	return nil
+}
+
+func (a *API) replay(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	id := r.PathValue("id")
+	if err := a.cfg.Webhooks.ReplayDeadLetter(r.Context(), id, time.Now()); err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.WebhookUpdate, id, map[string]any{"replayed": id}); err != nil {
+		return err
+	}
+	if a.cfg.Wake != nil {
+		a.cfg.Wake()
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) listKeys(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	ks, err := a.cfg.Keys.ListKeys(r.Context())
+	if err != nil {
+		return err
+	}
+	if ks == nil {
+		ks = []auth.Key{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": ks})
+	return nil
+}
+
+// createKey handles POST /v1/keys; the answer holds the key's plaintext,
+// which exists nowhere else.
+func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	var in struct {
+		Role string `json:"role"`
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	role, err := auth.ParseRole(in.Role)
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	// Generate checks the name; a refusal there is the client's fault,
+	// one from Create the store's.
+	if _, _, _, err := auth.Generate(role, in.Name); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	plain, nk, err := auth.Create(r.Context(), a.cfg.Keys, role, in.Name, k.ID)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.KeyCreate, nk.ID, map[string]any{"role": nk.Role, "name": nk.Name}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		auth.Key
+		Plaintext string `json:"key"`
+	}{nk, plain})
+	return nil
+}
+
+func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	id := r.PathValue("id")
+	if err := a.cfg.Keys.RevokeKey(r.Context(), id, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.KeyRevoke, id, nil); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// auditEntries handles GET /v1/audit?from=SEQ&limit=N.
+func (a *API) auditEntries(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	q := r.URL.Query()
+	from, limit := int64(1), 100
+	if s := q.Get("from"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "from %q: want a sequence number >= 1", clip(s))
+		}
+		from = n
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1..1000", clip(s))
+		}
+		limit = n
+	}
+	out := []audit.Entry{}
+	for e, err := range a.cfg.Audit.AuditEntries(r.Context(), from) {
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		if len(out) == limit {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	return nil
+}
+
+// auditVerify handles GET /v1/audit/verify: the whole chain checked, with
+// every break named. A broken chain is still a 200: the report is the
+// answer.
+func (a *API) auditVerify(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	rep, err := audit.Verify(a.cfg.Audit.AuditEntries(r.Context(), 1))
+	if err != nil && !rep.OK() {
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Problems == nil {
+		rep.Problems = []audit.Problem{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		OK bool `json:"ok"`
+		audit.Report
+	}{rep.OK(), rep})
+	return nil
+}

@@ -1,0 +1,347 @@
+// Package api is Safeguard's HTTP API: JSON under /v1, every route behind an
+// API key whose role must grant the route's permission, errors as
+// {"error": {"code", "message"}}, and the OpenAPI document that describes
+// it all served at /v1/openapi.json. It also serves /healthz, /readyz and
+// /metrics for the operator.
+//
+// Handlers only translate HTTP to the domain packages and back: deciding is
+// internal/scan's, storing is the stores', permissions are internal/auth's.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+)
+
+// Default limits.
+const (
+	// DefaultMaxBody bounds an uploaded piece of content: larger than any
+	// photograph a platform accepts, small enough that a few dozen at once
+	// fit in memory.
+	DefaultMaxBody = 32 << 20
+	// DefaultMaxImport bounds a bank file uploaded for import: about 3 M
+	// entries of CSV with provenance.
+	DefaultMaxImport = 512 << 20
+	// maxJSON bounds every JSON request body.
+	maxJSON = 1 << 20
+)
+
+// Config is what the API serves from. Every store is required; the server
+// passes one database's store for all of them.
+type Config struct {
+	Banks    store.Banks
+	Keys     auth.Store
+	Rules    rules.Store
+	Webhooks webhook.Store
+	Audit    audit.Store // read for /v1/audit; Log appends
+	Log      *audit.Log
+	Scans    scan.Store
+	Matcher  *match.Matcher
+	Pipeline *scan.Pipeline
+	Hasher   *hasher.Hasher
+	// Evidence, when nil, means content cannot be kept, so rules that
+	// quarantine or report are refused.
+	Evidence *evidence.Store
+	// Wake is called after a dead letter is replayed (the dispatcher's Wake).
+	Wake func()
+	// Ready reports whether the server can take traffic, for /readyz.
+	Ready func(ctx context.Context) error
+	// Metrics, if set, is registered on /metrics and fed by every request.
+	Metrics *Metrics
+
+	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
+	MaxImport int64 // of a bank import; DefaultMaxImport if 0
+	// MaxDecodes bounds images decoded at once, so a burst of large
+	// uploads cannot take all memory; default 2 per CPU.
+	MaxDecodes int
+	Logger     *slog.Logger
+}
+
+// API serves HTTP requests. Create it with New.
+type API struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	decodes chan struct{}
+	routes  []route
+}
+
+// route is one operation: its method and path pattern (as ServeMux and the
+// OpenAPI document write them) and the permission it asks for. An empty
+// permission means any valid key will do.
+type route struct {
+	method, path string
+	perm         auth.Permission
+	handle       func(w http.ResponseWriter, r *http.Request, k auth.Key) error
+}
+
+// New returns an API serving from cfg.
+func New(cfg Config) *API {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxImport <= 0 {
+		cfg.MaxImport = DefaultMaxImport
+	}
+	if cfg.MaxDecodes <= 0 {
+		cfg.MaxDecodes = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), decodes: make(chan struct{}, cfg.MaxDecodes)}
+	a.routes = a.table()
+	for _, rt := range a.routes {
+		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))
+	}
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	if cfg.Metrics != nil {
+		a.mux.Handle("GET /metrics", cfg.Metrics.Handler())
+	}
+	return a
+}
+
+func (a *API) table() []route {
+	return []route{
+		{"POST", "/v1/scan", auth.Scan, a.scan},
+		{"POST", "/v1/lookup", auth.Lookup, a.lookup},
+		{"GET", "/v1/scans/{id}", auth.AuditRead, a.getScan},
+
+		{"GET", "/v1/banks", auth.BanksRead, a.listBanks},
+		{"POST", "/v1/banks", auth.BanksWrite, a.createBank},
+		{"GET", "/v1/banks/{bank}", auth.BanksRead, a.getBank},
+		{"DELETE", "/v1/banks/{bank}", auth.BanksWrite, a.deleteBank},
+		{"POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries},
+		{"DELETE", "/v1/banks/{bank}/entries/{signal}/{value}", auth.BanksWrite, a.removeEntry},
+		{"POST", "/v1/banks/{bank}/import", auth.BanksWrite, a.importEntries},
+		{"GET", "/v1/banks/{bank}/export", auth.BanksExport, a.exportBank},
+
+		{"GET", "/v1/rules", auth.RulesRead, a.listRules},
+		{"POST", "/v1/rules", auth.RulesWrite, a.createRule},
+		{"GET", "/v1/rules/{id}", auth.RulesRead, a.getRule},
+		{"PUT", "/v1/rules/{id}", auth.RulesWrite, a.updateRule},
+		{"POST", "/v1/rules/{id}/disable", auth.RulesWrite, a.disableRule},
+		{"GET", "/v1/rules/{id}/history", auth.RulesRead, a.ruleHistory},
+
+		{"GET", "/v1/webhooks", auth.WebhooksAdmin, a.listWebhooks},
+		{"POST", "/v1/webhooks", auth.WebhooksAdmin, a.createWebhook},
+		{"DELETE", "/v1/webhooks/{name}", auth.WebhooksAdmin, a.deleteWebhook},
+		{"GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters},
+		{"POST", "/v1/webhooks/dead-letters/{id}/replay", auth.WebhooksAdmin, a.replay},
+
+		{"GET", "/v1/keys", auth.KeysRead, a.listKeys},
+		{"POST", "/v1/keys", auth.KeysAdmin, a.createKey},
+		{"DELETE", "/v1/keys/{id}", auth.KeysAdmin, a.revokeKey},
+
+		{"GET", "/v1/audit", auth.AuditRead, a.auditEntries},
+		{"GET", "/v1/audit/verify", auth.AuditRead, a.auditVerify},
+
+		{"GET", "/v1/openapi.json", "", a.openapi},
+	}
+}
+
+// ServeHTTP implements http.Handler. A panic in a handler is answered 500
+// and logged with its stack; the server goes on. Unknown paths and methods
+// are answered in the JSON error form like everything else.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.log.Error("api: panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			writeErrorBody(w, errorf(http.StatusInternalServerError, CodeInternal, "internal error; the server log has the details"))
+		}
+	}()
+	h, pattern := a.mux.Handler(r)
+	if pattern == "" {
+		// ServeMux answers 404 or 405 (with Allow) in plain text; learn
+		// which from it, then answer in JSON.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if allow := rec.Header().Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		code := CodeNotFound
+		if rec.Code == http.StatusMethodNotAllowed {
+			code = CodeMethod
+		}
+		writeErrorBody(w, errorf(rec.Code, code, "%s %s: %s", r.Method, r.URL.Path, strings.ToLower(http.StatusText(rec.Code))))
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// authenticated wraps a route with authentication, its permission check,
+// metrics and error answers.
+func (a *API) authenticated(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		err := a.serve(sw, r, rt)
+		if err != nil {
+			a.writeError(sw, r, err)
+		}
+		if a.cfg.Metrics != nil {
+			a.cfg.Metrics.request(rt.method+" "+rt.path, sw.status, time.Since(start))
+		}
+	})
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	presented, ok := bearer(r)
+	if !ok {
+		return errorf(http.StatusUnauthorized, CodeUnauthenticated, "no API key: send Authorization: Bearer sg_...")
+	}
+	k, err := auth.Authenticate(r.Context(), a.cfg.Keys, presented)
+	switch {
+	case errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrUnknown), errors.Is(err, auth.ErrRevoked):
+		// Say which, but never echo the key.
+		msg := "unknown API key"
+		if errors.Is(err, auth.ErrMalformed) {
+			msg = "malformed API key"
+		} else if errors.Is(err, auth.ErrRevoked) {
+			msg = "revoked API key"
+		}
+		return errorf(http.StatusUnauthorized, CodeUnauthenticated, "%s", msg)
+	case err != nil:
+		return err
+	}
+	if rt.perm != "" {
+		if err := k.Check(rt.perm); err != nil {
+			return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s, which may not %s (needs %s)", k.ID, k.Role, rt.method+" "+rt.path, rt.perm)
+		}
+	}
+	return rt.handle(w, r, k)
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, key, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	key = strings.TrimSpace(key)
+	return key, key != ""
+}
+
+// statusWriter remembers the status for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.cfg.Ready(ctx); err != nil {
+			writeErrorBody(w, errorf(http.StatusServiceUnavailable, CodeUnavailable, "not ready: %v", err))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// checkContentType refuses a body whose media type is not one of want.
+func checkContentType(r *http.Request, want ...string) (string, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		for _, w := range want {
+			if mt == w || strings.HasSuffix(w, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(w, "*")) {
+				return mt, nil
+			}
+		}
+	}
+	if ct == "" {
+		ct = "none"
+	}
+	return "", errorf(http.StatusUnsupportedMediaType, CodeContentType, "Content-Type %s: want %s", ct, strings.Join(want, " or "))
+}
+
+// limitBody refuses, before reading a byte, a body that says it is larger
+// than limit, and bounds one that does not say.
+func limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if r.ContentLength > limit {
+		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "body of %d bytes is over the %d-byte limit", r.ContentLength, limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return nil
+}
+
+// decodeJSON reads a JSON request body strictly into v: the right content
+// type, no unknown fields, nothing after the value.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if _, err := checkContentType(r, "application/json"); err != nil {
+		return err
+	}
+	if err := limitBody(w, r, maxJSON); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.Is(err, io.EOF):
+			return errorf(http.StatusBadRequest, CodeEmptyBody, "empty body: want a JSON object")
+		}
+		return errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON: more data after the object")
+	}
+	return nil
+}
+
+// record appends to the audit log what key k did; a failure fails the
+// request, since a change the log does not show must not be reported done.
+func (a *API) record(ctx context.Context, k auth.Key, action, subject string, detail any) error {
+	if _, err := a.cfg.Log.Record(ctx, k.ID, action, subject, detail); err != nil {
+		return fmt.Errorf("recording %s %q in the audit log: %w", action, subject, err)
+	}
+	return nil
+}

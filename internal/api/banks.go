@@ -1,0 +1,323 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+)
+
+// bankJSON is a bank as the API shows it.
+type bankJSON struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	Threshold   int       `json:"threshold"`
+	Entries     int64     `json:"entries"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func toBankJSON(b bank.Bank) bankJSON {
+	return bankJSON{Name: b.Name, Description: b.Description, Threshold: b.Threshold, Entries: b.Entries, CreatedAt: b.CreatedAt}
+}
+
+func (a *API) listBanks(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	bs, err := a.cfg.Banks.ListBanks(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]bankJSON, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, toBankJSON(b))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"banks": out})
+	return nil
+}
+
+func (a *API) getBank(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	b, err := a.cfg.Banks.Bank(r.Context(), r.PathValue("bank"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toBankJSON(b))
+	return nil
+}
+
+func (a *API) createBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	var in struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		Threshold   int    `json:"threshold"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	b := bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold}
+	if b.Threshold == 0 {
+		b.Threshold = bank.DefaultThreshold
+	}
+	if err := b.Validate(); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	b, err := a.cfg.Banks.CreateBank(r.Context(), b)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.BankCreate, b.Name, map[string]any{"threshold": b.Threshold, "description": b.Description}); err != nil {
+		return err
+	}
+	if err := a.sync(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toBankJSON(b))
+	return nil
+}
+
+func (a *API) deleteBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	name := r.PathValue("bank")
+	b, err := a.cfg.Banks.Bank(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.Banks.DeleteBank(r.Context(), name); err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.BankDelete, name, map[string]any{"entries": b.Entries}); err != nil {
+		return err
+	}
+	if err := a.sync(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// sync brings the matcher up to date after a bank change, so the next scan
+// sees it; Watch would within its interval, but an admin who adds an entry
+// and scans expects the scan to know.
+func (a *API) sync(ctx context.Context) error {
+	if err := a.cfg.Matcher.Sync(ctx); err != nil {
+		return fmt.Errorf("updating the index: %w", err)
+	}
+	return nil
+}
+
+// entryJSON is an entry as an admin sends it.
+type entryJSON struct {
+	Signal     bank.Signal `json:"signal"`
+	Value      string      `json:"value"`
+	Source     string      `json:"source"`
+	ExternalID string      `json:"external_id"`
+	Category   string      `json:"category"`
+	Note       string      `json:"note"`
+}
+
+// addEntries handles POST /v1/banks/{bank}/entries: either JSON
+// {"entries": [...]}, or the content itself (an image), whose PDQ, MD5 and
+// SHA-256 are added, with source, external_id, category and note as query
+// parameters.
+func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	name := r.PathValue("bank")
+	mt, err := checkContentType(r, append([]string{"application/json"}, contentTypes...)...)
+	if err != nil {
+		return err
+	}
+	var entries []bank.Entry
+	var hashed *hashes
+	if mt == "application/json" {
+		var in struct {
+			Entries []entryJSON `json:"entries"`
+		}
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+		if len(in.Entries) == 0 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "no entries")
+		}
+		for i, e := range in.Entries {
+			be, err := bank.Entry{Signal: e.Signal, Value: e.Value, Source: e.Source, ExternalID: e.ExternalID,
+				Category: e.Category, Note: e.Note, AddedBy: k.ID}.Normalize()
+			if err != nil {
+				return errorf(http.StatusBadRequest, CodeInvalidEntries, "entry %d: %v", i+1, err)
+			}
+			entries = append(entries, be)
+		}
+	} else {
+		if err := limitBody(w, r, a.cfg.MaxBody); err != nil {
+			return err
+		}
+		data, err := readContent(r.Body, a.cfg.MaxBody)
+		if err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			return errorf(http.StatusBadRequest, CodeEmptyBody, "no content: send the image as the body")
+		}
+		sig, err := a.cfg.Hasher.Hash("content", data)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		base := bank.Entry{Source: q.Get("source"), ExternalID: q.Get("external_id"), Category: q.Get("category"), Note: q.Get("note"), AddedBy: k.ID}
+		hashed = &hashes{PDQ: sig.PDQ.String(), Quality: &sig.Quality, MD5: hex.EncodeToString(sig.MD5[:]), SHA256: hex.EncodeToString(sig.SHA256[:])}
+		for _, v := range []struct {
+			s bank.Signal
+			v string
+		}{{bank.PDQ, hashed.PDQ}, {bank.MD5, hashed.MD5}, {bank.SHA256, hashed.SHA256}} {
+			e := base
+			e.Signal, e.Value = v.s, v.v
+			if e, err = e.Normalize(); err != nil {
+				return errorf(http.StatusBadRequest, CodeInvalidEntries, "%v", err)
+			}
+			entries = append(entries, e)
+		}
+	}
+	res, err := a.cfg.Banks.AddEntries(r.Context(), name, slicesSeq(entries), nil)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.BankEntries, name, map[string]any{"added": res.Added, "existing": res.Existing}); err != nil {
+		return err
+	}
+	if err := a.sync(r.Context()); err != nil {
+		return err
+	}
+	out := map[string]any{"added": res.Added, "existing": res.Existing}
+	if hashed != nil {
+		out["hashes"] = hashed
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func slicesSeq(es []bank.Entry) iter.Seq2[bank.Entry, error] {
+	return func(yield func(bank.Entry, error) bool) {
+		for _, e := range es {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (a *API) removeEntry(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	name := r.PathValue("bank")
+	sig, err := bank.ParseSignal(r.PathValue("signal"))
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	v, err := bank.ParseValue(sig, r.PathValue("value"))
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	if err := a.cfg.Banks.RemoveEntry(r.Context(), name, sig, v); err != nil {
+		return err
+	}
+	// The value is not recorded: the audit log is readable by auditors,
+	// who need not learn list contents from it.
+	if err := a.record(r.Context(), k, audit.BankEntries, name, map[string]any{"removed": 1, "signal": sig}); err != nil {
+		return err
+	}
+	if err := a.sync(r.Context()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// importEntries handles POST /v1/banks/{bank}/import: a text, CSV or HMA
+// file (format from ?format= or sniffed), streamed into the bank in one
+// transaction, all or nothing.
+func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	name := r.PathValue("bank")
+	if _, err := checkContentType(r, "text/plain", "text/csv", "application/octet-stream"); err != nil {
+		return err
+	}
+	if err := limitBody(w, r, a.cfg.MaxImport); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	br := bufio.NewReaderSize(r.Body, 64<<10)
+	var f bank.Format
+	if s := q.Get("format"); s != "" {
+		var err error
+		if f, err = bank.ParseFormat(s); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		}
+	} else {
+		head, _ := br.Peek(4 << 10)
+		if len(head) == 0 {
+			return errorf(http.StatusBadRequest, CodeEmptyBody, "empty file")
+		}
+		f = bank.DetectFormat(head)
+	}
+	defaults := bank.Entry{Source: q.Get("source"), Category: q.Get("category"), AddedBy: k.ID}
+	entries := func(yield func(bank.Entry, error) bool) {
+		for e, err := range bank.Read(br, "upload", f) {
+			if err == nil {
+				if e.Source == "" {
+					e.Source = defaults.Source
+				}
+				if e.Category == "" {
+					e.Category = defaults.Category
+				}
+				e.AddedBy = defaults.AddedBy
+			}
+			if !yield(e, err) {
+				return
+			}
+		}
+	}
+	res, err := a.cfg.Banks.AddEntries(r.Context(), name, entries, nil)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.BankEntries, name, map[string]any{"imported": string(f), "added": res.Added, "existing": res.Existing}); err != nil {
+		return err
+	}
+	if err := a.sync(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"added": res.Added, "existing": res.Existing})
+	return nil
+}
+
+// exportBank handles GET /v1/banks/{bank}/export: the whole list, with
+// provenance, in ?format= (csv by default). The export is recorded first:
+// a hash list that left the service must be accounted for.
+func (a *API) exportBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	name := r.PathValue("bank")
+	f := bank.CSV
+	if s := r.URL.Query().Get("format"); s != "" {
+		var err error
+		if f, err = bank.ParseFormat(s); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		}
+	}
+	b, err := a.cfg.Banks.Bank(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, audit.BankExport, name, map[string]any{"format": string(f), "entries": b.Entries}); err != nil {
+		return err
+	}
+	ct := "text/csv; charset=utf-8"
+	if f == bank.Text {
+		ct = "text/plain; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, f))
+	if err := bank.Write(w, f, a.cfg.Banks.Entries(r.Context(), name)); err != nil {
+		// The status is sent; all we can do is cut the body short, which
+		// the client sees as a broken transfer, and log.
+		a.log.Error("api: export failed part way", "bank", name, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package api
+
+import (
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+)
+
+// contentTypes are what POST /v1/scan and an image upload to a bank accept
+// besides multipart/form-data. The bytes decide the format; the type only
+// says the body is content, not JSON or a form.
+var contentTypes = []string{"image/*", "application/octet-stream"}
+
+// maxField bounds the ids and context fields the platform sends.
+const maxField = 256
+
+// hashes is the signals part of an answer.
+type hashes struct {
+	PDQ     string `json:"pdq,omitempty"`
+	Quality *int   `json:"quality,omitempty"`
+	MD5     string `json:"md5,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+}
+
+// scanAnswer is what the platform gets back from a scan or lookup.
+type scanAnswer struct {
+	scan.Answer
+	Hashes     hashes `json:"hashes"`
+	LowQuality bool   `json:"low_quality"`
+}
+
+func answer(res scan.Result) scanAnswer {
+	a := scanAnswer{Answer: scan.EventData(res.Record), LowQuality: res.LowQuality,
+		Hashes: hashes{PDQ: res.PDQ, MD5: res.MD5, SHA256: res.SHA256}}
+	if res.PDQ != "" && res.Quality >= 0 {
+		q := res.Quality
+		a.Hashes.Quality = &q
+	}
+	return a
+}
+
+// scan handles POST /v1/scan: the content as the raw body (with content_id,
+// account_id, surface and visibility as query parameters) or as the
+// "content" part of a multipart form (with those as form fields).
+func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	mt, err := checkContentType(r, append([]string{"multipart/form-data"}, contentTypes...)...)
+	if err != nil {
+		return err
+	}
+	if err := limitBody(w, r, a.cfg.MaxBody+64<<10); err != nil { // room for a form's fields
+		return err
+	}
+	req := scan.Request{Actor: k.ID}
+	fields := map[string]*string{"content_id": &req.ContentID, "account_id": &req.AccountID}
+	var surface, visibility string
+	fields["surface"], fields["visibility"] = &surface, &visibility
+	if mt == "multipart/form-data" {
+		if err := a.readForm(r, &req, fields); err != nil {
+			return err
+		}
+	} else {
+		q := r.URL.Query()
+		for name, p := range fields {
+			*p = q.Get(name)
+		}
+		req.ContentType = mt
+		if req.Content, err = readContent(r.Body, a.cfg.MaxBody); err != nil {
+			return err
+		}
+	}
+	if err := contextFields(&req, surface, visibility); err != nil {
+		return err
+	}
+	if len(req.Content) == 0 {
+		return errorf(http.StatusBadRequest, CodeEmptyBody, "no content: send the image as the body or as the form's \"content\" part")
+	}
+	select {
+	case a.decodes <- struct{}{}:
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	res, err := a.cfg.Pipeline.Decide(r.Context(), req)
+	<-a.decodes
+	if err != nil {
+		return err
+	}
+	a.observe(res)
+	writeJSON(w, http.StatusOK, answer(res))
+	return nil
+}
+
+// readContent reads a body of content, which http.MaxBytesReader bounds.
+func readContent(body io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "content is over the %d-byte limit", limit)
+	}
+	return b, nil
+}
+
+func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*string) error {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+		}
+		name := part.FormName()
+		switch p := fields[name]; {
+		case name == "content":
+			if req.Content != nil {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: two \"content\" parts")
+			}
+			req.ContentType = part.Header.Get("Content-Type")
+			if req.Content, err = readContent(part, a.cfg.MaxBody); err != nil {
+				return err
+			}
+			if req.Content == nil {
+				req.Content = []byte{}
+			}
+		case p != nil:
+			v, err := io.ReadAll(io.LimitReader(part, maxField+1))
+			if err != nil {
+				return err
+			}
+			*p = string(v)
+		default:
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, content_id, account_id, surface, visibility", clip(name))
+		}
+		part.Close()
+	}
+}
+
+// contextFields checks the platform's ids and context.
+func contextFields(req *scan.Request, surface, visibility string) error {
+	for name, v := range map[string]string{"content_id": req.ContentID, "account_id": req.AccountID} {
+		if len(v) > maxField {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is %d bytes, limit %d", name, len(v), maxField)
+		}
+	}
+	req.Context = rules.Content{Surface: rules.Surface(surface), Visibility: rules.Visibility(visibility)}
+	if err := req.Context.Validate(); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	return nil
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:61] + "..."
+	}
+	return s
+}
+
+// lookupRequest is the body of POST /v1/lookup.
+type lookupRequest struct {
+	PDQ        string   `json:"pdq"`
+	Quality    *int     `json:"quality"`
+	MD5        string   `json:"md5"`
+	SHA256     string   `json:"sha256"`
+	ContentID  string   `json:"content_id"`
+	AccountID  string   `json:"account_id"`
+	Surface    string   `json:"surface"`
+	Visibility string   `json:"visibility"`
+	Banks      []string `json:"banks"`
+}
+
+// lookup handles POST /v1/lookup: hashes computed on the platform's side,
+// matched and decided on like a scan.
+func (a *API) lookup(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	var in lookupRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	req := scan.Request{Actor: k.ID, ContentID: in.ContentID, AccountID: in.AccountID, Quality: -1, Banks: in.Banks}
+	if in.PDQ != "" {
+		h, err := pdq.ParseHex(in.PDQ)
+		if err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "pdq: %v", err)
+		}
+		req.PDQ = &h
+	}
+	if in.Quality != nil {
+		if *in.Quality < 0 || *in.Quality > 100 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "quality %d out of range 0..100", *in.Quality)
+		}
+		req.Quality = *in.Quality
+	}
+	if in.MD5 != "" {
+		var d [16]byte
+		if err := parseDigest(bank.MD5, in.MD5, d[:]); err != nil {
+			return err
+		}
+		req.MD5 = &d
+	}
+	if in.SHA256 != "" {
+		var d [32]byte
+		if err := parseDigest(bank.SHA256, in.SHA256, d[:]); err != nil {
+			return err
+		}
+		req.SHA256 = &d
+	}
+	if err := contextFields(&req, in.Surface, in.Visibility); err != nil {
+		return err
+	}
+	res, err := a.cfg.Pipeline.Decide(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	a.observe(res)
+	writeJSON(w, http.StatusOK, answer(res))
+	return nil
+}
+
+func parseDigest(sig bank.Signal, s string, into []byte) error {
+	v, err := bank.ParseValue(sig, strings.TrimSpace(s))
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%s: %v", sig, err)
+	}
+	if _, err := hex.Decode(into, []byte(v)); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%s: %v", sig, err)
+	}
+	return nil
+}
+
+// getScan handles GET /v1/scans/{id}: the full record, for auditors.
+func (a *API) getScan(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	rec, err := a.cfg.Scans.ScanRecord(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rec)
+	return nil
+}
+
+func (a *API) observe(res scan.Result) {
+	if a.cfg.Metrics != nil {
+		a.cfg.Metrics.scanned(res)
+	}
+}

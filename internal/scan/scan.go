@@ -1,0 +1,339 @@
+// Package scan is the server's decision pipeline: content (or its hashes)
+// and the context the platform sent become signals, signals become matches,
+// matches and rules become a decision, and the decision becomes actions —
+// evidence kept, webhooks queued, the audit log appended — all recorded
+// durably before the caller may answer.
+//
+// It knows nothing of HTTP; internal/api calls it. A Pipeline's steps run in
+// an order that survives a crash at any point: evidence first (it needs the
+// bytes, which are never kept otherwise), then the scan record naming it,
+// then webhook deliveries, then the audit entry. A crash before the record
+// leaves at most an orphan evidence item and no answer; a crash after it
+// leaves a recorded scan whose caller never got a 200, which it retries.
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+)
+
+// Kinds of scan record.
+const (
+	KindScan   = "scan"   // content was sent and hashed here
+	KindLookup = "lookup" // only hashes were sent
+)
+
+// Event is the webhook event a notify action sends.
+const Event = "scan.decision"
+
+// Request is one piece of content, or its hashes, to decide on.
+type Request struct {
+	Actor     string // the API key id that sent it
+	ContentID string // the platform's id for the content
+	AccountID string // the platform's id for the uploader
+	Context   rules.Content
+	// Content is the uploaded bytes; nil for a lookup, which sets the
+	// hashes below instead.
+	Content     []byte
+	ContentType string // as the platform sent it, kept with evidence
+
+	PDQ     *pdq.Hash
+	Quality int // of PDQ, 0..100, or -1 when unknown
+	MD5     *[16]byte
+	SHA256  *[32]byte
+
+	// Banks restricts matching to these banks; empty means all.
+	Banks []string
+}
+
+// Result is what the pipeline decided, as recorded.
+type Result struct {
+	Record
+	// Blocked is true when a rule asked that the content not be published.
+	Blocked bool
+}
+
+// Pipeline decides on content. Every field but Evidence and Wake is
+// required. It is safe for concurrent use.
+type Pipeline struct {
+	Hasher  *hasher.Hasher
+	Matcher *match.Matcher
+	Rules   rules.Store
+	Scans   Store
+	Outbox  webhook.Outbox
+	Audit   *audit.Log
+	// Evidence keeps the bytes of content a rule quarantines or reports;
+	// when nil such content cannot be kept and the record says so.
+	Evidence *evidence.Store
+	// Wake, if set, is called after deliveries are queued (the
+	// dispatcher's Wake), so they go out at once instead of at the next
+	// poll.
+	Wake   func()
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
+}
+
+// ErrNoSignal is returned (wrapped) for a request with neither content nor
+// any hash.
+var ErrNoSignal = errors.New("nothing to match: no content and no hashes")
+
+// Decide runs the pipeline on one request. A *media.Error from hashing is
+// returned as is (the caller's content was bad); match.ErrUnknownBank
+// wrapped when a requested bank does not exist; other errors are the
+// server's.
+func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	rec := Record{
+		ID:         NewID(),
+		Time:       now().UTC().Truncate(time.Microsecond),
+		Kind:       KindLookup,
+		Actor:      req.Actor,
+		ContentID:  req.ContentID,
+		AccountID:  req.AccountID,
+		Surface:    string(req.Context.Surface),
+		Visibility: string(req.Context.Visibility),
+		Quality:    -1,
+	}
+	q := match.Query{Quality: -1, Radius: -1, Banks: req.Banks}
+	if req.Content != nil {
+		rec.Kind = KindScan
+		sig, err := p.Hasher.Hash("content", req.Content)
+		if err != nil {
+			return Result{}, err
+		}
+		q.PDQ, q.Quality, q.Dihedral, q.MD5, q.SHA256 = &sig.PDQ, sig.Quality, sig.Dihedral, &sig.MD5, &sig.SHA256
+	} else {
+		q.PDQ, q.Quality, q.MD5, q.SHA256 = req.PDQ, req.Quality, req.MD5, req.SHA256
+		if q.PDQ == nil && q.MD5 == nil && q.SHA256 == nil {
+			return Result{}, ErrNoSignal
+		}
+	}
+	if q.PDQ != nil {
+		rec.PDQ, rec.Quality = q.PDQ.String(), q.Quality
+	}
+	if q.MD5 != nil {
+		rec.MD5 = hex.EncodeToString(q.MD5[:])
+	}
+	if q.SHA256 != nil {
+		rec.SHA256 = hex.EncodeToString(q.SHA256[:])
+	}
+
+	res, err := p.Matcher.Match(ctx, q)
+	if err != nil {
+		return Result{}, err
+	}
+	rec.LowQuality = res.LowQuality
+	rec.Matches = make([]rules.Match, 0, len(res.Matches))
+	for _, m := range res.Matches {
+		rec.Matches = append(rec.Matches, rules.Match{
+			Bank: m.Bank, EntryID: m.Entry.ID, Signal: m.Entry.Signal, Distance: m.Distance, Category: m.Entry.Category,
+		})
+	}
+	rec.Decision = rules.Decision{Actions: []rules.Decided{}, Fired: []rules.RuleRef{}}
+	if len(rec.Matches) > 0 {
+		// Rules are read only when something matched: most content matches
+		// nothing, and then no rule can fire.
+		rs, err := p.Rules.ListRules(ctx)
+		if err != nil {
+			return Result{}, fmt.Errorf("scan: reading rules: %w", err)
+		}
+		rec.Decision = rules.Decide(rs, req.Context, rec.Matches)
+	}
+
+	if kept := rec.Decision.Has(rules.Quarantine) || rec.Decision.Has(rules.Report); kept {
+		p.keep(ctx, &rec, req)
+	}
+	if err := p.Scans.RecordScan(ctx, rec); err != nil {
+		return Result{}, fmt.Errorf("scan %s: recording the decision: %w", rec.ID, err)
+	}
+	if err := p.notify(ctx, rec); err != nil {
+		return Result{}, err
+	}
+	if len(rec.Decision.Fired) > 0 {
+		subject := rec.ContentID
+		if subject == "" {
+			subject = rec.ID
+		}
+		if _, err := p.Audit.Record(ctx, audit.System, audit.ScanDecision, subject, auditDetail(rec)); err != nil {
+			return Result{}, fmt.Errorf("scan %s: %w", rec.ID, err)
+		}
+	}
+	return Result{Record: rec, Blocked: rec.Decision.Has(rules.Block)}, nil
+}
+
+// keep preserves the content a rule quarantined or reported. A failure does
+// not stop the decision from being answered (the platform must still block),
+// but is recorded with it so that nobody believes the evidence exists.
+func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
+	var why rules.Decided
+	for _, a := range rec.Decision.Actions {
+		if a.Kind == rules.Quarantine || a.Kind == rules.Report {
+			why = a
+			break
+		}
+	}
+	switch {
+	case req.Content == nil:
+		rec.EvidenceError = "no content to keep: only hashes were sent"
+		return
+	case p.Evidence == nil:
+		rec.EvidenceError = "no evidence store configured (set SAFEGUARD_EVIDENCE_KEYS)"
+		p.logger().Error("scan: content not kept: no evidence store", "scan", rec.ID, "rule", why.Rule.ID)
+		return
+	}
+	item, err := p.Evidence.Put(req.Content, evidence.Meta{
+		ContentType: req.ContentType,
+		ContentID:   req.ContentID,
+		AccountID:   req.AccountID,
+		Source:      "scan " + rec.ID,
+		Reason:      fmt.Sprintf("%s by rule %d v%d %q", why.Kind, why.Rule.ID, why.Rule.Version, why.Rule.Name),
+	})
+	if err != nil {
+		rec.EvidenceError = err.Error()
+		p.logger().Error("scan: content not kept", "scan", rec.ID, "err", err)
+		return
+	}
+	rec.Evidence = item.ID
+	// The evidence.put entry precedes the decision's, so the chain of
+	// custody starts with the intake.
+	if _, err := p.Audit.Record(ctx, audit.System, audit.EvidencePut, item.ID,
+		map[string]string{"sha256": item.SHA256.String(), "scan": rec.ID, "content_id": rec.ContentID}); err != nil {
+		p.logger().Error("scan: recording evidence intake", "scan", rec.ID, "evidence", item.ID, "err", err)
+	}
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.Default()
+}
+
+// notify queues one delivery per notify action, in one call, so that they
+// are stored together before anyone is told.
+func (p *Pipeline) notify(ctx context.Context, rec Record) error {
+	var ds []webhook.Delivery
+	for _, a := range rec.Decision.Actions {
+		if a.Kind != rules.Notify {
+			continue
+		}
+		d, err := webhook.NewDelivery(a.Webhook, Event, EventData(rec), rec.Time)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", rec.ID, err)
+		}
+		ds = append(ds, d)
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	if err := p.Outbox.EnqueueDeliveries(ctx, ds...); err != nil {
+		return fmt.Errorf("scan %s: queueing webhooks: %w", rec.ID, err)
+	}
+	if p.Wake != nil {
+		p.Wake()
+	}
+	return nil
+}
+
+// Answer is the part of a decision the platform sees, in the scan answer and
+// in the scan.decision webhook: never the listed hash values or where an
+// entry came from, since hash lists are confidential.
+type Answer struct {
+	ID         string       `json:"scan_id"`
+	ContentID  string       `json:"content_id,omitempty"`
+	AccountID  string       `json:"account_id,omitempty"`
+	Surface    string       `json:"surface,omitempty"`
+	Visibility string       `json:"visibility,omitempty"`
+	Blocked    bool         `json:"blocked"`
+	Matches    []MatchInfo  `json:"matches"`
+	Actions    []ActionInfo `json:"actions"`
+	CreatedAt  time.Time    `json:"created_at"`
+}
+
+// MatchInfo is a match as the platform sees it.
+type MatchInfo struct {
+	Bank     string      `json:"bank"`
+	EntryID  int64       `json:"entry_id"`
+	Signal   bank.Signal `json:"signal"`
+	Distance int         `json:"distance"`
+}
+
+// ActionInfo is an action as the platform sees it.
+type ActionInfo struct {
+	Kind     rules.ActionKind `json:"kind"`
+	Priority int              `json:"priority,omitempty"`
+	Webhook  string           `json:"webhook,omitempty"`
+	Rule     rules.RuleRef    `json:"rule"`
+}
+
+// EventData is what the platform may know of a decision.
+func EventData(rec Record) Answer {
+	a := Answer{
+		ID: rec.ID, ContentID: rec.ContentID, AccountID: rec.AccountID,
+		Surface: rec.Surface, Visibility: rec.Visibility,
+		Blocked: rec.Decision.Has(rules.Block), CreatedAt: rec.Time,
+		Matches: make([]MatchInfo, 0, len(rec.Matches)),
+		Actions: make([]ActionInfo, 0, len(rec.Decision.Actions)),
+	}
+	for _, m := range rec.Matches {
+		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance})
+	}
+	for _, d := range rec.Decision.Actions {
+		a.Actions = append(a.Actions, ActionInfo{Kind: d.Kind, Priority: d.Priority, Webhook: d.Webhook, Rule: d.Rule})
+	}
+	return a
+}
+
+// auditDetail says what was decided and why, never the content or the
+// listed hash values: entry ids point at the bank for anyone allowed to
+// look.
+func auditDetail(rec Record) any {
+	type act struct {
+		Kind     rules.ActionKind `json:"kind"`
+		Priority int              `json:"priority,omitempty"`
+		Webhook  string           `json:"webhook,omitempty"`
+		Rule     int64            `json:"rule"`
+		Version  int              `json:"version"`
+		Bank     string           `json:"bank"`
+		Entry    int64            `json:"entry"`
+		Distance int              `json:"distance"`
+	}
+	d := struct {
+		Scan          string          `json:"scan"`
+		Key           string          `json:"key,omitempty"`
+		Account       string          `json:"account,omitempty"`
+		Fired         []rules.RuleRef `json:"fired"`
+		Actions       []act           `json:"actions"`
+		Evidence      string          `json:"evidence,omitempty"`
+		EvidenceError string          `json:"evidence_error,omitempty"`
+	}{Scan: rec.ID, Key: rec.Actor, Account: rec.AccountID, Fired: rec.Decision.Fired,
+		Evidence: rec.Evidence, EvidenceError: rec.EvidenceError}
+	for _, a := range rec.Decision.Actions {
+		d.Actions = append(d.Actions, act{a.Kind, a.Priority, a.Webhook, a.Rule.ID, a.Rule.Version, a.Match.Bank, a.Match.EntryID, a.Match.Distance})
+	}
+	return d
+}
+
+// NewID returns a fresh scan id: "scn_" and 16 random bytes in hex.
+func NewID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return "scn_" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,263 @@
+// Package server assembles the running service: it opens the store, loads
+// the matcher's index and keeps it in step, runs the webhook dispatcher,
+// and serves internal/api over HTTP until told to stop, then finishes the
+// requests in flight before closing anything.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/store/postgres"
+	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+)
+
+// Config is what `safeguard serve` reads from flags, SAFEGUARD_* variables
+// and the config file. The zero value, after Defaults, serves SQLite in
+// ./safeguard-data on 127.0.0.1:8080.
+type Config struct {
+	Listen      string // host:port; DefaultListen
+	Data        string // SQLite's directory, and the evidence directory's parent
+	DatabaseURL string // postgres://...; when set, used instead of SQLite
+	// EvidenceKeys is the evidence keyring, "id:key,id:key" with the current
+	// key first (see docs/audit.md); empty means content cannot be kept,
+	// and rules that quarantine or report are refused.
+	EvidenceKeys string
+	EvidenceDir  string        // default Data/evidence
+	MaxBody      int64         // bytes of one uploaded piece of content; api.DefaultMaxBody
+	SyncEvery    time.Duration // how often the index picks up other processes' bank changes
+	// ShutdownTimeout bounds how long shutdown waits for requests in flight.
+	ShutdownTimeout time.Duration
+	WebhookWorkers  int
+	WebhookTimeout  time.Duration
+}
+
+// Defaults.
+const (
+	DefaultListen = "127.0.0.1:8080"
+	DefaultData   = "./safeguard-data"
+)
+
+// withDefaults fills in what is unset.
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Data == "" {
+		c.Data = DefaultData
+	}
+	if c.EvidenceDir == "" {
+		c.EvidenceDir = filepath.Join(c.Data, "evidence")
+	}
+	if c.SyncEvery <= 0 {
+		c.SyncEvery = 5 * time.Second
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// Stores are the server's storage, one interface per domain. OpenStores
+// fills them all from one database.
+type Stores struct {
+	Banks    store.Banks
+	Keys     auth.Store
+	Rules    rules.Store
+	Webhooks webhook.Store
+	Audit    audit.Store
+	Scans    scan.Store
+	Close    func() error
+}
+
+// full is what a database store must implement to serve.
+type full interface {
+	store.Store
+	auth.Store
+	rules.Store
+	webhook.Store
+	audit.Store
+	scan.Store
+}
+
+// OpenStores opens the database cfg names: PostgreSQL when DatabaseURL is
+// set, else SQLite in Data.
+func OpenStores(ctx context.Context, cfg Config) (Stores, error) {
+	cfg = cfg.withDefaults()
+	var st store.Store
+	var err error
+	if u := cfg.DatabaseURL; u != "" {
+		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+			return Stores{}, fmt.Errorf("database URL: want postgres://...")
+		}
+		st, err = postgres.Open(ctx, u)
+	} else {
+		st, err = sqlite.Open(ctx, cfg.Data)
+	}
+	if err != nil {
+		return Stores{}, err
+	}
+	f, ok := st.(full)
+	if !ok {
+		st.Close()
+		return Stores{}, fmt.Errorf("store %T lacks keys, rules, webhooks, audit or scans: this build cannot serve", st)
+	}
+	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Close: f.Close}, nil
+}
+
+// Server is a running service. Create it with New, then call Run.
+type Server struct {
+	cfg        Config
+	st         Stores
+	log        *slog.Logger
+	ln         net.Listener
+	http       *http.Server
+	matcher    *match.Matcher
+	dispatcher *webhook.Dispatcher
+	api        *api.API
+}
+
+// New builds the service over st and starts listening (so Addr is known
+// before Run), but serves nothing until Run. It loads the whole index
+// first: a server that answered scans before knowing its banks would say
+// "no match" to content it lists.
+func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, st: st, log: logger}
+	var ev *evidence.Store
+	if cfg.EvidenceKeys != "" {
+		kr, err := evidence.ParseKeyring(cfg.EvidenceKeys)
+		if err != nil {
+			return nil, err
+		}
+		if ev, err = evidence.Open(cfg.EvidenceDir, kr); err != nil {
+			return nil, err
+		}
+	}
+	s.matcher = match.New(st.Banks)
+	start := time.Now()
+	if err := s.matcher.Sync(ctx); err != nil {
+		return nil, err
+	}
+	stats := s.matcher.Stats()
+	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
+
+	metrics := api.NewMetrics(st.Webhooks.DeliveryBacklog)
+	s.dispatcher = webhook.New(st.Webhooks, webhook.Config{
+		Workers: cfg.WebhookWorkers, Timeout: cfg.WebhookTimeout, Metrics: metrics, Logger: logger,
+	})
+	h := &hasher.Hasher{Dihedral: true}
+	log := audit.NewLog(st.Audit)
+	s.api = api.New(api.Config{
+		Banks: st.Banks, Keys: st.Keys, Rules: st.Rules, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
+		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
+		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger,
+		Pipeline: &scan.Pipeline{
+			Hasher: h, Matcher: s.matcher, Rules: st.Rules, Scans: st.Scans, Outbox: st.Webhooks,
+			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
+		},
+		Ready: func(ctx context.Context) error {
+			if s.matcher.Stats().Synced.IsZero() {
+				return errors.New("index not loaded")
+			}
+			_, err := st.Banks.ListBanks(ctx)
+			return err
+		},
+	})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // a bank import may be large
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Addr is where the server listens, e.g. "127.0.0.1:8080".
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Handler is the API, for serving it elsewhere (tests).
+func (s *Server) Handler() http.Handler { return s.api }
+
+// Run serves until ctx ends, then shuts down gracefully: it stops taking
+// connections, lets requests in flight finish (up to ShutdownTimeout),
+// lets webhook attempts in flight finish and be recorded, and closes the
+// store. It returns the first error that stopped it, or nil.
+func (s *Server) Run(ctx context.Context) error {
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		s.matcher.Watch(bg, s.cfg.SyncEvery, func(err error) { s.log.Error("index sync", "err", err) })
+	}()
+	go func() {
+		defer wg.Done()
+		if err := s.dispatcher.Run(bg); err != nil && bg.Err() == nil {
+			s.log.Error("webhook dispatcher stopped", "err", err)
+		}
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	s.log.Info("shutting down: finishing requests in flight", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if e := s.http.Shutdown(sctx); e != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", e)
+	}
+	stop()
+	wg.Wait()
+	if e := s.st.Close(); e != nil && err == nil {
+		err = e
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Banner prints where the server listens and how to get in.
+func (s *Server) Banner(w io.Writer) {
+	where := "SQLite in " + s.cfg.Data
+	flag := "--data " + s.cfg.Data
+	if s.cfg.DatabaseURL != "" {
+		where, flag = "PostgreSQL", "--database-url '<the same URL>'"
+	}
+	fmt.Fprintf(w, "safeguard: serving http://%s/v1 (%s)\n", s.Addr(), where)
+	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+}
