@@ -31,11 +31,11 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 
 // Codes. They are only ever added to.
 const (
-	CodeUnauthenticated  = "unauthenticated"   // 401: no key, or a malformed, unknown or revoked one
-	CodeForbidden        = "forbidden"         // 403: the key's role lacks the route's permission
-	CodeNotFound         = "not_found"         // 404: no such route, bank, rule, webhook, key or scan
+	CodeUnauthenticated  = "unauthenticated"    // 401: no key, or a malformed, unknown or revoked one
+	CodeForbidden        = "forbidden"          // 403: the key's role lacks the route's permission
+	CodeNotFound         = "not_found"          // 404: no such route, bank, rule, webhook, key or scan
 	CodeMethod           = "method_not_allowed" // 405
-	CodeConflict         = "conflict"          // 409: exists already, or changed since it was read
+	CodeConflict         = "conflict"           // 409: exists already, or changed since it was read
 	CodeContentType      = "unsupported_media_type"
 	CodeEmptyBody        = "empty_body"        // 400
 	CodeTooLarge         = "body_too_large"    // 413
