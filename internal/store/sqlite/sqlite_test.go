@@ -35,7 +35,7 @@ func BenchmarkStore(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, nil)
 }
 
 func TestReopen(t *testing.T) {

@@ -32,15 +32,29 @@ func Synthetic(n int, seed uint64) iter.Seq2[bank.Entry, error] {
 
 // Bench measures, on the store open returns, an import of n entries into an
 // empty bank, a re-import of the same entries (all existing), reading them
-// back through Entries and through Changes.
-func Bench(b *testing.B, n int, open func(b *testing.B) store.Store) {
+// back through Entries and through Changes. Besides wall-clock time it
+// reports CPU time per entry: this process's, plus what serverCPU (if not
+// nil) says a database server used — on a shared machine wall-clock time
+// mostly measures the neighbours.
+func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU func() time.Duration) {
 	ctx := context.Background()
-	per := func(b *testing.B, d time.Duration) {
-		b.ReportMetric(float64(d.Nanoseconds())/float64(n)/float64(b.N), "ns/entry")
+	cpu := func() time.Duration {
+		if serverCPU == nil {
+			return processCPU()
+		}
+		return processCPU() + serverCPU()
+	}
+	var cpuStart time.Duration
+	per := func(b *testing.B, wall time.Duration) {
+		b.ReportMetric(float64(wall.Nanoseconds())/float64(n)/float64(b.N), "ns/entry")
+		if used := cpu() - cpuStart; used > 0 && cpuStart > 0 {
+			b.ReportMetric(float64(used.Nanoseconds())/float64(n)/float64(b.N), "cpu-ns/entry")
+		}
 	}
 	s := open(b)
 	b.Run(fmt.Sprintf("Import/%d", n), func(b *testing.B) {
 		var total time.Duration
+		cpuStart = cpu()
 		for i := range b.N {
 			name := fmt.Sprintf("bench-%d", i)
 			if _, err := s.CreateBank(ctx, bank.Bank{Name: name}); err != nil {
@@ -56,6 +70,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store) {
 		per(b, total)
 	})
 	b.Run(fmt.Sprintf("Reimport/%d", n), func(b *testing.B) {
+		cpuStart = cpu()
 		for range b.N {
 			r, err := s.AddEntries(ctx, "bench-0", Synthetic(n, 0), nil)
 			if err != nil || r.Existing != int64(n) {
@@ -65,6 +80,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store) {
 		per(b, b.Elapsed())
 	})
 	b.Run(fmt.Sprintf("Entries/%d", n), func(b *testing.B) {
+		cpuStart = cpu()
 		for range b.N {
 			count := 0
 			for _, err := range s.Entries(ctx, "bench-0") {
@@ -80,6 +96,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store) {
 		per(b, b.Elapsed())
 	})
 	b.Run(fmt.Sprintf("Changes/%d", n), func(b *testing.B) {
+		cpuStart = cpu()
 		for range b.N {
 			var since int64
 			count := 0
