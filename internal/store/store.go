@@ -10,7 +10,11 @@ import (
 	"errors"
 	"iter"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
 // Errors the stores wrap with what was not found or already exists, e.g.
@@ -86,8 +90,14 @@ type Banks interface {
 	Changes(ctx context.Context, since int64, limit int) ([]Change, error)
 }
 
-// Store is everything a Safeguard server keeps.
+// Store is everything a Safeguard server keeps: banks, and the storage each
+// domain package defines for itself (their method names do not collide, so
+// one store type implements them all).
 type Store interface {
 	Banks
+	audit.Store
+	auth.Store
+	rules.Store
+	webhook.Store
 	Close() error
 }
