@@ -10,13 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
-	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
-	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
-	"github.com/safeguard-oss/safeguard/internal/scan/scantest"
 	"github.com/safeguard-oss/safeguard/internal/server"
-	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
-	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
 )
 
 // backends are the databases the end-to-end tests run on.
@@ -31,17 +25,10 @@ var backends = []struct {
 func openSQLite(t *testing.T) (server.Config, server.Stores) {
 	cfg := server.Config{Data: t.TempDir()}
 	st, err := server.OpenStores(context.Background(), cfg)
-	if err == nil {
-		return cfg, st
-	}
-	// Until the SQLite store keeps keys, rules, webhooks, audit and scans,
-	// only the banks are in SQLite.
-	b, err := sqlite.Open(context.Background(), cfg.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cfg, server.Stores{Banks: b, Keys: new(authtest.Memory), Rules: new(rulestest.Memory),
-		Webhooks: new(webhooktest.Memory), Audit: new(audittest.Memory), Scans: new(scantest.Memory), Close: b.Close}
+	return cfg, st
 }
 
 // openPostgres opens a fresh schema of SAFEGUARD_TEST_POSTGRES, dropped

@@ -170,12 +170,15 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	})
 	h := &hasher.Hasher{Dihedral: true}
 	log := audit.NewLog(st.Audit)
+	// Every scan that matches lists the rules; writes through the cache
+	// empty it, other servers' writes are seen within the TTL.
+	rs := rules.NewCache(st.Rules, 5*time.Second)
 	s.api = api.New(api.Config{
-		Banks: st.Banks, Keys: st.Keys, Rules: st.Rules, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
+		Banks: st.Banks, Keys: st.Keys, Rules: rs, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
 		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger,
 		Pipeline: &scan.Pipeline{
-			Hasher: h, Matcher: s.matcher, Rules: st.Rules, Scans: st.Scans, Outbox: st.Webhooks,
+			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
 		},
 		Ready: func(ctx context.Context) error {
