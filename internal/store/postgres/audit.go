@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,6 +60,11 @@ func (s *Store) AppendAudit(ctx context.Context, build func(last *audit.Entry) (
 		}
 		if e.Seq != want || e.Prev != prev {
 			return fmt.Errorf("entry %d (prev %s) does not follow entry %d (hash %s)", e.Seq, e.Prev, want-1, prev)
+		}
+		if !e.Time.Equal(e.Time.Truncate(time.Microsecond)) {
+			// Stored, it would come back a different time, with a
+			// different hash: refuse rather than break the chain.
+			return fmt.Errorf("entry %d: time %s is finer than a microsecond", e.Seq, e.Time.Format(time.RFC3339Nano))
 		}
 		detail := []byte(e.Detail)
 		if detail == nil {

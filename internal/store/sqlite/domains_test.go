@@ -61,19 +61,31 @@ func TestAuditTwoProcesses(t *testing.T) {
 	}
 }
 
-// TestAuditRefusesFork: an entry whose Prev is not the last entry's hash is
-// refused even with the right Seq, so a buggy builder cannot fork the chain.
-func TestAuditRefusesFork(t *testing.T) {
+// TestAuditRefuses checks what the store refuses beyond the suite: an
+// entry that would fork the chain (right Seq, wrong Prev), and one whose
+// time the store cannot keep exactly, so its hash would not survive.
+func TestAuditRefuses(t *testing.T) {
 	s := openEmpty(t)
 	first, err := audit.NewLog(s).Record(t.Context(), audit.System, audit.KeyCreate, "k", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.AppendAudit(t.Context(), func(*audit.Entry) (audit.Entry, error) {
-		return audit.Next(&audit.Entry{Seq: first.Seq}, time.Now(), "k", audit.KeyRevoke, "k", nil), nil
-	})
-	if err == nil {
-		t.Error("AppendAudit accepted entry 2 with the wrong prev hash")
+	for name, edit := range map[string]func(e *audit.Entry){
+		"wrong prev":      func(e *audit.Entry) { e.Prev = audit.Sum{1} },
+		"nanosecond time": func(e *audit.Entry) { e.Time = e.Time.Add(time.Nanosecond) },
+	} {
+		_, err := s.AppendAudit(t.Context(), func(last *audit.Entry) (audit.Entry, error) {
+			e := audit.Next(last, time.Now(), "k", audit.KeyRevoke, "k", nil)
+			edit(&e)
+			e.Hash = e.Sum()
+			return e, nil
+		})
+		if err == nil {
+			t.Errorf("AppendAudit accepted entry 2 with a %s", name)
+		}
+	}
+	if last, err := s.LastAudit(t.Context()); err != nil || last == nil || last.Hash != first.Hash {
+		t.Errorf("after refused appends LastAudit = %v, %v; want entry 1", last, err)
 	}
 }
 
