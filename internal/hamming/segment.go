@@ -1,9 +1,10 @@
 package hamming
 
 import (
+	"cmp"
 	"math"
-	"math/bits"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -11,9 +12,11 @@ import (
 // its dead marks change.
 //
 // The codes are stored in the order of their table-0 substring, so table 0
-// needs no postings: its bucket k is the run of codes off[k]..off[k+1]. The
-// other tables list, per bucket, the positions of the codes whose substring
-// is the bucket's number.
+// needs no postings: its bucket k is the run of codes off[k]..off[k+1], and
+// probing it reads codes in sequence. The other tables map a bucket to its
+// positions through head: most buckets hold no code or one, and a head
+// holds that one position itself, so probing costs one cache miss; only
+// buckets of two or more point into the overflow list.
 type segment struct {
 	codes []Code
 	ids   []uint64
@@ -28,9 +31,18 @@ type segment struct {
 // A table indexes one substring: bits [start, start+width) of the code.
 type table struct {
 	start, width int
-	off          []uint32 // 1<<width + 1 bucket starts
-	post         []uint32 // positions by bucket; nil for table 0
+	off          []uint32 // table 0: 1<<width + 1 bucket starts
+	// Other tables: per bucket, emptyHead, a position, or listBit|i where
+	// over[i] is the number of positions that follow it.
+	head []uint32
+	over []uint32
 }
+
+const (
+	emptyHead = ^uint32(0)
+	listBit   = 1 << 31
+	maxCodes  = listBit - 1 // positions must leave listBit clear
+)
 
 // plan says how to search a segment at one radius.
 type plan struct {
@@ -43,28 +55,43 @@ type plan struct {
 // matter, as they decide between probing and scanning.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 offsets are 256 MiB a table
+	maxWidth  = 26   // 2^26 heads are 256 MiB a table
 	minWidth  = 12
+	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
 
-	costProbe = 12.0 // a bucket: its offsets, loop overhead
-	costCand  = 8.0  // a candidate: its posting, its code, its distance
+	costProbe = 12.0 // a bucket: its head, loop overhead
+	costCand  = 8.0  // a candidate: its code, its distance
 	costCode  = 1.0  // a code in a scan
 )
 
 // widthBias shifts the substring width from log2(n), the width at which a
 // bucket holds about one code: one bit wider halves the candidates and
-// doubles the offset arrays.
+// doubles the heads.
 var widthBias = 0
 
-// geometry returns the substring width and the number of tables for n codes.
-func geometry(n int) (width, m int) {
+// geometry returns the substring widths for n codes: about log2(n) bits
+// each, as many tables as fit in 256 bits, and the bits left over spread
+// over them (one more bit each at most).
+func geometry(n int) []int {
 	if n < minTableN {
-		return 0, 0
+		return nil
 	}
-	width = int(math.Round(math.Log2(float64(n)))) + widthBias
-	width = max(minWidth, min(maxWidth, width))
-	return width, 256 / width
+	w := int(math.Round(math.Log2(float64(n)))) + widthBias
+	w = max(minWidth, min(maxWidth-1, w))
+	m := 256 / w
+	widths := make([]int, m)
+	extra := 256 - m*w
+	for j := range widths {
+		widths[j] = w
+		// Table 0 keeps the base width: its offsets are the one array
+		// that grows as 2^w without saving a posting.
+		if j > 0 && extra > 0 {
+			widths[j]++
+			extra--
+		}
+	}
+	return widths
 }
 
 func (t *table) key(c Code) uint32 {
@@ -76,28 +103,37 @@ func (t *table) key(c Code) uint32 {
 	return uint32(v >> (64 - uint(t.width)))
 }
 
+func newTables(widths []int) []table {
+	tables := make([]table, len(widths))
+	start := 0
+	for j, w := range widths {
+		tables[j] = table{start: start, width: w}
+		start += w
+		ensureMasks(w)
+	}
+	return tables
+}
+
 // buildSegment indexes the codes; when an id repeats, its last code wins.
 func buildSegment(ids []uint64, codes []Code) *segment {
 	kept := uniqueByID(ids)
 	n := len(kept)
-	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: make([]uint32, n)}
-	width, m := geometry(n)
-	if m == 0 {
+	if n > maxCodes {
+		panic("hamming: more than 2^31-1 codes in one segment")
+	}
+	s := &segment{codes: adviseHuge(make([]Code, n)), ids: make([]uint64, n), byID: make([]uint32, n)}
+	s.tables = newTables(geometry(n))
+	if len(s.tables) == 0 {
 		for j, i := range kept {
 			s.codes[j], s.ids[j], s.byID[j] = codes[i], ids[i], uint32(j)
 		}
 		s.makePlans()
 		return s
 	}
-	s.tables = make([]table, m)
-	for j := range s.tables {
-		s.tables[j] = table{start: j * width, width: width}
-	}
-	ensureMasks(width)
 	// Table 0 orders the codes: a counting sort by its substring, stable,
 	// so that each bucket's codes are in order of id.
 	t0 := &s.tables[0]
-	t0.off = make([]uint32, 1<<width+1)
+	t0.off = adviseHuge(make([]uint32, 1<<t0.width+1))
 	for _, i := range kept {
 		t0.off[t0.key(codes[i])+1]++
 	}
@@ -115,7 +151,7 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for j := 1; j < m; j++ {
+	for j := 1; j < len(s.tables); j++ {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(t *table) {
@@ -128,23 +164,47 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 	return s
 }
 
-// fill builds a table's offsets and postings by counting sort.
+// fill builds a table's heads and overflow list. A counting sort puts the
+// positions in bucket order; the heads then hold single positions and
+// point into the list for larger buckets.
 func (s *segment) fill(t *table) {
-	t.off = make([]uint32, 1<<t.width+1)
-	t.post = make([]uint32, len(s.codes))
+	nb := 1 << t.width
+	start := make([]uint32, nb+1)
 	for _, c := range s.codes {
-		t.off[t.key(c)+1]++
+		start[t.key(c)+1]++
 	}
-	for k := 1; k < len(t.off); k++ {
-		t.off[k] += t.off[k-1]
+	overLen := 0
+	for k := 0; k < nb; k++ {
+		if c := start[k+1]; c > 1 {
+			overLen += int(c) + 1
+		}
+		start[k+1] += start[k]
 	}
+	post := make([]uint32, len(s.codes))
+	next := start[:nb] // each bucket's next free slot, starting at its start
 	for pos, c := range s.codes {
 		k := t.key(c)
-		t.post[t.off[k]] = uint32(pos)
-		t.off[k]++
+		post[next[k]] = uint32(pos)
+		next[k]++
 	}
-	copy(t.off[1:], t.off)
-	t.off[0] = 0
+	// next[k] is now the end of bucket k, which is where bucket k+1 starts.
+	t.head = adviseHuge(make([]uint32, nb))
+	t.over = adviseHuge(make([]uint32, 0, overLen))
+	lo := uint32(0)
+	for k := range nb {
+		hi := next[k]
+		switch hi - lo {
+		case 0:
+			t.head[k] = emptyHead
+		case 1:
+			t.head[k] = post[lo]
+		default:
+			t.head[k] = listBit | uint32(len(t.over))
+			t.over = append(t.over, hi-lo)
+			t.over = append(t.over, post[lo:hi]...)
+		}
+		lo = hi
+	}
 }
 
 // uniqueByID returns the indexes of ids in increasing order of id, keeping
@@ -301,54 +361,80 @@ func (s *segment) liveEntries(ids []uint64, codes []Code) ([]uint64, []Code) {
 func (s *segment) bytes() int64 {
 	n := int64(len(s.codes))*(32+8+4) + int64(len(s.deadBits))*8
 	for _, t := range s.tables {
-		n += int64(len(t.off)+len(t.post)) * 4
+		n += int64(len(t.off)+len(t.head)+len(t.over)) * 4
 	}
 	return n
 }
 
+// scratch holds a search's intermediate lists.
+type scratch struct {
+	heads []uint32 // bucket heads, or table 0's bucket bounds in pairs
+	cands []uint32 // positions of candidates
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// search probes in stages, each a loop of independent memory reads (the
+// buckets' heads, then the overflow lists, then the candidates' codes), so
+// that the processor overlaps their cache misses instead of waiting on each
+// in turn.
 func (s *segment) search(q Code, r int, dst []Result) []Result {
 	p := &s.plans[r]
 	if p.brute {
 		return s.scan(q, r, dst)
 	}
-	var qk [256 / minWidth]uint32
-	for j := range s.tables {
-		qk[j] = s.tables[j].key(q)
-	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	start := len(dst)
 	for j, t := range p.t {
 		if t < 0 {
 			continue
 		}
 		tb := &s.tables[j]
-		for _, mask := range masksUpTo(tb.width, int(t)) {
-			k := qk[j] ^ mask
-			lo, hi := tb.off[k], tb.off[k+1]
-			for i := lo; i < hi; i++ {
-				pos := i
-				if tb.post != nil {
-					pos = tb.post[i]
+		qk := tb.key(q)
+		ms := masksUpTo(tb.width, int(t))
+		cands := sc.cands[:0]
+		if j == 0 {
+			bounds := slices.Grow(sc.heads[:0], 2*len(ms))[:2*len(ms)]
+			for i, mask := range ms {
+				bounds[2*i], bounds[2*i+1] = tb.off[qk^mask], tb.off[qk^mask+1]
+			}
+			for i := 0; i < len(bounds); i += 2 {
+				for pos := bounds[i]; pos < bounds[i+1]; pos++ {
+					cands = append(cands, pos)
 				}
-				c := &s.codes[pos]
-				d := Distance(q, *c)
-				if d > r || s.foundBefore(c, &qk, j, p) || s.isDead(pos) {
-					continue
+			}
+			sc.heads = bounds
+		} else {
+			heads := slices.Grow(sc.heads[:0], len(ms))[:len(ms)]
+			for i, mask := range ms {
+				heads[i] = tb.head[qk^mask]
+			}
+			for _, h := range heads {
+				if h < listBit {
+					cands = append(cands, h)
+				} else if h != emptyHead {
+					i := h &^ listBit
+					cands = append(cands, tb.over[i+1:i+1+tb.over[i]]...)
 				}
+			}
+			sc.heads = heads
+		}
+		for _, pos := range cands {
+			if d := Distance(q, s.codes[pos]); d <= r && !s.isDead(pos) {
 				dst = append(dst, Result{s.ids[pos], d})
 			}
 		}
+		sc.cands = cands
+	}
+	// A code near the query is often near it in several substrings, and
+	// found in each of their tables: report it once.
+	found := dst[start:]
+	if len(found) > 1 {
+		slices.SortFunc(found, func(a, b Result) int { return cmp.Compare(a.ID, b.ID) })
+		dst = dst[:start+len(slices.CompactFunc(found, func(a, b Result) bool { return a.ID == b.ID }))]
 	}
 	return dst
-}
-
-// foundBefore reports whether a table probed before table j also holds c
-// within its threshold, so that each match is reported once.
-func (s *segment) foundBefore(c *Code, qk *[256 / minWidth]uint32, j int, p *plan) bool {
-	for i := 0; i < j; i++ {
-		if p.t[i] >= 0 && bits.OnesCount32(qk[i]^s.tables[i].key(*c)) <= int(p.t[i]) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *segment) scan(q Code, r int, dst []Result) []Result {

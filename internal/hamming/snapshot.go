@@ -5,20 +5,23 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"hash/crc32"
 	"io"
 	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"unsafe"
 )
 
 // A snapshot is the index's own arrays, flat and little-endian, so that
 // loading is reading, not building:
 //
 //	"SGHAMIDX" version:u32 segments:u32 pending:u64
-//	per segment: n:u64 dead:u64 width:u32 tables:u32
+//	per segment: n:u64 dead:u64 tables:u32 widths tables×u32
 //	             codes n×4×u64 (most significant word first), ids n×u64,
 //	             byID n×u32, dead bits ⌈n/64⌉×u64 when dead > 0,
-//	             per table: offsets (2^width+1)×u32, postings n×u32 (not table 0)
+//	             table 0: offsets (2^width+1)×u32;
+//	             other tables: heads 2^width×u32, overflow length:u64, overflow
 //	pending codes and ids
 //	CRC-32C of all the above: u32
 //
@@ -33,7 +36,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // WriteTo writes a snapshot of the index to w.
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
-	e := &encoder{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.New(castagnoli)}
+	e := &encoder{w: bufio.NewWriterSize(w, 1<<20)}
 	e.bytes([]byte(magic))
 	e.u32(version)
 	e.u32(uint32(len(x.segs)))
@@ -41,28 +44,29 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	for _, s := range x.segs {
 		e.u64(uint64(s.n()))
 		e.u64(uint64(s.dead))
-		w, m := 0, len(s.tables)
-		if m > 0 {
-			w = s.tables[0].width
-		}
-		e.u32(uint32(w))
-		e.u32(uint32(m))
-		e.codes(s.codes)
-		e.u64s(s.ids)
-		e.u32s(s.byID)
-		if s.dead > 0 {
-			e.u64s(s.deadBits)
-		}
+		e.u32(uint32(len(s.tables)))
 		for _, t := range s.tables {
-			e.u32s(t.off)
-			e.u32s(t.post)
+			e.u32(uint32(t.width))
+		}
+		writeSlice(e, s.codes)
+		writeSlice(e, s.ids)
+		writeSlice(e, s.byID)
+		if s.dead > 0 {
+			writeSlice(e, s.deadBits)
+		}
+		for j, t := range s.tables {
+			if j == 0 {
+				writeSlice(e, t.off)
+				continue
+			}
+			writeSlice(e, t.head)
+			e.u64(uint64(len(t.over)))
+			writeSlice(e, t.over)
 		}
 	}
-	e.codes(x.pendCodes)
-	e.u64s(x.pendIDs)
-	sum := e.crc.Sum32()
-	e.crc = nil
-	e.u32(sum)
+	writeSlice(e, x.pendCodes)
+	writeSlice(e, x.pendIDs)
+	e.u32(e.crc)
 	if e.err == nil {
 		e.err = e.w.Flush()
 	}
@@ -71,7 +75,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 
 type encoder struct {
 	w   *bufio.Writer
-	crc hash.Hash32
+	crc uint32
 	buf []byte
 	n   int64
 	err error
@@ -81,9 +85,7 @@ func (e *encoder) bytes(b []byte) {
 	if e.err != nil {
 		return
 	}
-	if e.crc != nil {
-		e.crc.Write(b)
-	}
+	e.crc = crc32.Update(e.crc, castagnoli, b)
 	k, err := e.w.Write(b)
 	e.n += int64(k)
 	e.err = err
@@ -92,28 +94,52 @@ func (e *encoder) bytes(b []byte) {
 func (e *encoder) u32(v uint32) { e.bytes(binary.LittleEndian.AppendUint32(e.buf[:0], v)) }
 func (e *encoder) u64(v uint64) { e.bytes(binary.LittleEndian.AppendUint64(e.buf[:0], v)) }
 
-// chunk is how many elements are encoded, or decoded, at a time.
-const chunk = 1 << 14
+// word is what the flat arrays are made of.
+type word interface{ uint32 | uint64 | Code }
 
-func (e *encoder) u32s(s []uint32) { writeSlice(e, s, binary.LittleEndian.AppendUint32) }
-func (e *encoder) u64s(s []uint64) { writeSlice(e, s, binary.LittleEndian.AppendUint64) }
-func (e *encoder) codes(s []Code)  { writeSlice(e, s, appendCode) }
+// littleEndian is whether slices can be written and read as they lie in
+// memory; elsewhere their bytes are swapped on the way.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-func appendCode(b []byte, c Code) []byte {
-	for _, v := range c {
-		b = binary.LittleEndian.AppendUint64(b, v)
+func asBytes[T word](s []T) []byte {
+	if len(s) == 0 {
+		return nil
 	}
-	return b
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(s[0])))
 }
 
-func writeSlice[T any](e *encoder, s []T, put func([]byte, T) []byte) {
+// swapBytes turns little-endian words into native ones and back.
+func swapBytes[T word](s []T) {
+	switch v := any(s).(type) {
+	case []uint32:
+		for i := range v {
+			v[i] = bits.ReverseBytes32(v[i])
+		}
+	case []uint64:
+		for i := range v {
+			v[i] = bits.ReverseBytes64(v[i])
+		}
+	case []Code:
+		for i := range v {
+			for k := range v[i] {
+				v[i][k] = bits.ReverseBytes64(v[i][k])
+			}
+		}
+	}
+}
+
+func writeSlice[T word](e *encoder, s []T) {
+	if littleEndian {
+		e.bytes(asBytes(s))
+		return
+	}
+	const chunk = 1 << 12
+	var tmp []T
 	for len(s) > 0 {
 		k := min(len(s), chunk)
-		e.buf = e.buf[:0]
-		for _, v := range s[:k] {
-			e.buf = put(e.buf, v)
-		}
-		e.bytes(e.buf)
+		tmp = append(tmp[:0], s[:k]...)
+		swapBytes(tmp)
+		e.bytes(asBytes(tmp))
 		s = s[k:]
 	}
 }
@@ -128,7 +154,7 @@ func Read(r io.Reader) (*Index, error) {
 }
 
 func read(r io.Reader) (*Index, error) {
-	d := &decoder{r: r, crc: crc32.New(castagnoli)}
+	d := &decoder{r: r, seed: rand.Uint64()}
 	if string(d.bytes(len(magic))) != magic {
 		if d.err != nil {
 			return nil, d.err
@@ -145,7 +171,7 @@ func read(r io.Reader) (*Index, error) {
 	if npend >= pendingMax {
 		return nil, fmt.Errorf("%d pending codes, want fewer than %d", npend, pendingMax)
 	}
-	// Segment sizes fall geometrically, so even 2^32 codes make fewer than
+	// Segment sizes fall geometrically, so even 2^31 codes make fewer than
 	// 64 segments; more is corruption.
 	if nsegs > 64 {
 		return nil, fmt.Errorf("%d segments, want at most 64", nsegs)
@@ -158,10 +184,9 @@ func read(r io.Reader) (*Index, error) {
 		}
 		x.segs = append(x.segs, s)
 	}
-	x.pendCodes = d.codes(int(npend))
-	x.pendIDs = d.u64s(int(npend))
-	sum := d.crc.Sum32()
-	d.crc = nil
+	x.pendCodes = readSlice[Code](d, int(npend))
+	x.pendIDs = readSlice[uint64](d, int(npend))
+	sum := d.crc
 	if stored := d.u32(); d.err == nil && stored != sum {
 		return nil, fmt.Errorf("checksum %08x, want %08x: the snapshot is corrupt", sum, stored)
 	}
@@ -205,25 +230,37 @@ func (x *Index) checkIDs() error {
 }
 
 func (d *decoder) segment() (*segment, error) {
-	n64, dead64, width, m := d.u64(), d.u64(), int(d.u32()), int(d.u32())
+	n64, dead64, m := d.u64(), d.u64(), d.u32()
 	if d.err != nil {
 		return nil, d.err
 	}
 	switch {
-	case n64 == 0 || n64 >= 1<<32:
-		return nil, fmt.Errorf("%d codes, want 1 to 2^32-1", n64)
+	case n64 == 0 || n64 > maxCodes:
+		return nil, fmt.Errorf("%d codes, want 1 to 2^31-1", n64)
 	case dead64 > n64:
 		return nil, fmt.Errorf("%d dead of %d codes", dead64, n64)
-	case m == 0 && width != 0, m > 0 && (width < minWidth || width > maxWidth || m*width > 256):
-		return nil, fmt.Errorf("%d tables of %d bits", m, width)
+	case m > maxTables:
+		return nil, fmt.Errorf("%d tables, want at most %d", m, maxTables)
+	}
+	widths := make([]int, m)
+	sum := 0
+	for j := range widths {
+		widths[j] = int(d.u32())
+		if widths[j] < minWidth || widths[j] > maxWidth {
+			return nil, fmt.Errorf("table %d of %d bits, want %d to %d", j, widths[j], minWidth, maxWidth)
+		}
+		sum += widths[j]
+	}
+	if sum > 256 {
+		return nil, fmt.Errorf("tables of %v bits: more than 256", widths)
 	}
 	n := int(n64)
 	s := &segment{dead: int(dead64)}
-	s.codes = d.codes(n)
-	s.ids = d.u64s(n)
-	s.byID = d.u32s(n)
+	s.codes = readSlice[Code](d, n)
+	s.ids = readSlice[uint64](d, n)
+	s.byID = readSlice[uint32](d, n)
 	if s.dead > 0 {
-		s.deadBits = d.u64s((n + 63) / 64)
+		s.deadBits = readSlice[uint64](d, (n+63)/64)
 	}
 	if d.err != nil {
 		return nil, d.err
@@ -243,21 +280,25 @@ func (d *decoder) segment() (*segment, error) {
 			return nil, fmt.Errorf("dead marks do not match the %d dead codes", s.dead)
 		}
 	}
-	if m > 0 {
-		ensureMasks(width)
-	}
-	s.tables = make([]table, m)
+	s.tables = newTables(widths)
 	for j := range s.tables {
 		t := &s.tables[j]
-		*t = table{start: j * width, width: width}
-		t.off = d.u32s(1<<width + 1)
-		if j > 0 {
-			t.post = d.u32s(n)
+		var err error
+		if j == 0 {
+			t.off = readSlice[uint32](d, 1<<t.width+1)
+			if d.err != nil {
+				return nil, d.err
+			}
+			err = s.checkOrder(t)
+		} else {
+			t.head = readSlice[uint32](d, 1<<t.width)
+			t.over = readSlice[uint32](d, int(min(d.u64(), 2*maxCodes)))
+			if d.err != nil {
+				return nil, d.err
+			}
+			err = s.checkTable(t, d.seed)
 		}
-		if d.err != nil {
-			return nil, d.err
-		}
-		if err := s.checkTable(t); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("table %d: %w", j, err)
 		}
 	}
@@ -278,37 +319,83 @@ func (s *segment) checkIDs() error {
 	return nil
 }
 
-// checkTable checks that every bucket holds exactly the codes whose
-// substring it stands for.
-func (s *segment) checkTable(t *table) error {
+// checkOrder checks that the codes are in the order of table 0's buckets.
+func (s *segment) checkOrder(t *table) error {
 	n := uint32(len(s.codes))
 	if t.off[0] != 0 || t.off[len(t.off)-1] != n {
 		return fmt.Errorf("offsets run from %d to %d, want 0 to %d", t.off[0], t.off[len(t.off)-1], n)
-	}
-	var seen []uint64
-	if t.post != nil {
-		seen = make([]uint64, (n+63)/64)
 	}
 	for k := range len(t.off) - 1 {
 		lo, hi := t.off[k], t.off[k+1]
 		if hi < lo {
 			return fmt.Errorf("offsets decrease at bucket %d", k)
 		}
-		for i := lo; i < hi; i++ {
-			pos := i
-			if t.post != nil {
-				pos = t.post[i]
-				if pos >= n || seen[pos>>6]&(1<<(pos&63)) != 0 {
-					return fmt.Errorf("bucket %d: position %d out of range or listed twice", k, pos)
-				}
-				seen[pos>>6] |= 1 << (pos & 63)
-			}
+		for pos := lo; pos < hi; pos++ {
 			if t.key(s.codes[pos]) != uint32(k) {
 				return fmt.Errorf("bucket %d holds a code of bucket %d", k, t.key(s.codes[pos]))
 			}
 		}
 	}
 	return nil
+}
+
+// checkTable checks that the table lists every position once, in the bucket
+// of its code. Looking up each listed code would read the codes in random
+// order; instead it compares two sums of a keyed hash of (position, bucket)
+// pairs, one in the table's order and one in the codes' order. With the key
+// drawn at random for each load, no crafted snapshot can make the sums agree
+// when the pairs differ, but for a chance of 2^-64.
+func (s *segment) checkTable(t *table, seed uint64) error {
+	n := uint32(len(s.codes))
+	seen := make([]uint64, (n+63)/64)
+	listed := uint32(0)
+	var sum uint64
+	add := func(pos uint32, k int) error {
+		if pos >= n || seen[pos>>6]&(1<<(pos&63)) != 0 {
+			return fmt.Errorf("bucket %d: position %d out of range or listed twice", k, pos)
+		}
+		seen[pos>>6] |= 1 << (pos & 63)
+		listed++
+		sum += mix(seed, pos, uint32(k))
+		return nil
+	}
+	for k, h := range t.head {
+		switch {
+		case h == emptyHead:
+		case h < listBit:
+			if err := add(h, k); err != nil {
+				return err
+			}
+		default:
+			i := uint64(h &^ listBit)
+			if i >= uint64(len(t.over)) || t.over[i] < 2 || i+1+uint64(t.over[i]) > uint64(len(t.over)) {
+				return fmt.Errorf("bucket %d: overflow list at %d out of range", k, i)
+			}
+			for _, pos := range t.over[i+1 : i+1+uint64(t.over[i])] {
+				if err := add(pos, k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if listed != n {
+		return fmt.Errorf("%d of %d codes listed", listed, n)
+	}
+	for pos, c := range s.codes {
+		sum -= mix(seed, uint32(pos), t.key(c))
+	}
+	if sum != 0 {
+		return errors.New("buckets do not hold the codes of their substring")
+	}
+	return nil
+}
+
+// mix is a keyed hash of a (position, bucket) pair: SplitMix64's finaliser.
+func mix(seed uint64, pos, k uint32) uint64 {
+	z := (uint64(pos)<<32 | uint64(k)) ^ seed
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // alive reports whether id is a live code of the segment.
@@ -318,32 +405,38 @@ func (s *segment) alive(id uint64) bool {
 }
 
 type decoder struct {
-	r   io.Reader
-	crc hash.Hash32
-	buf []byte
-	err error
+	r    io.Reader
+	crc  uint32
+	seed uint64
+	buf  []byte
+	err  error
 }
 
-// bytes reads k bytes into the decoder's buffer.
-func (d *decoder) bytes(k int) []byte {
+// read fills b, or notes why it could not.
+func (d *decoder) read(b []byte) {
 	if d.err != nil {
-		return nil
+		return
 	}
-	if cap(d.buf) < k {
-		d.buf = make([]byte, k)
-	}
-	b := d.buf[:k]
 	if _, err := io.ReadFull(d.r, b); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			err = errors.New("truncated")
 		}
 		d.err = err
+		return
+	}
+	d.crc = crc32.Update(d.crc, castagnoli, b)
+}
+
+// bytes reads k bytes into the decoder's buffer.
+func (d *decoder) bytes(k int) []byte {
+	if cap(d.buf) < k {
+		d.buf = make([]byte, k)
+	}
+	d.read(d.buf[:k])
+	if d.err != nil {
 		return nil
 	}
-	if d.crc != nil {
-		d.crc.Write(b)
-	}
-	return b
+	return d.buf[:k]
 }
 
 func (d *decoder) u32() uint32 {
@@ -360,25 +453,22 @@ func (d *decoder) u64() uint64 {
 	return 0
 }
 
-func (d *decoder) u32s(n int) []uint32 { return readSlice(d, n, 4, binary.LittleEndian.Uint32) }
-func (d *decoder) u64s(n int) []uint64 { return readSlice(d, n, 8, binary.LittleEndian.Uint64) }
-func (d *decoder) codes(n int) []Code  { return readSlice(d, n, 32, getCode) }
-
-func getCode(b []byte) Code {
-	return Code{binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:]),
-		binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])}
-}
-
-// readSlice grows its slice as data arrives, so that a count in a corrupt
-// header cannot make it allocate more than the input holds.
-func readSlice[T any](d *decoder, n, size int, get func([]byte) T) []T {
-	s := make([]T, 0, min(n, 1<<20))
+// readSlice reads n words straight into a slice. It grows the slice as
+// data arrives, doubling, so that a count in a corrupt header cannot make
+// it allocate much more than the input holds.
+func readSlice[T word](d *decoder, n int) []T {
+	var zero T
+	s := make([]T, 0, min(n, (16<<20)/int(unsafe.Sizeof(zero))))
 	for len(s) < n && d.err == nil {
-		k := min(n-len(s), chunk)
-		b := d.bytes(size * k)
-		for i := 0; i < len(b); i += size {
-			s = append(s, get(b[i:]))
+		if len(s) == cap(s) {
+			s = slices.Grow(s, min(n, 2*cap(s))-len(s))
 		}
+		k := min(n, cap(s)) - len(s)
+		d.read(asBytes(s[len(s) : len(s)+k]))
+		s = s[:len(s)+k]
 	}
-	return s
+	if !littleEndian {
+		swapBytes(s)
+	}
+	return adviseHuge(s)
 }
