@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -56,4 +57,33 @@ func TestAuditRefuses(t *testing.T) {
 	if last, err := s.LastAudit(t.Context()); err != nil || last == nil || last.Hash != first.Hash {
 		t.Errorf("after refused appends LastAudit = %v, %v; want entry 1", last, err)
 	}
+}
+
+// BenchmarkAppendAudit appends scan decisions from 16 goroutines, as a busy
+// server would:
+//
+//	SAFEGUARD_TEST_POSTGRES=postgres://... go test -run - -bench AppendAudit ./internal/store/postgres
+func BenchmarkAppendAudit(b *testing.B) {
+	benchAppendAudit(b, openTest(b))
+}
+
+// scanDetail is the size of a typical scan decision's audit detail.
+var scanDetail = map[string]any{
+	"content_id": "post-8812731", "account_id": "acct-99123", "signal": "pdq",
+	"matches": []map[string]any{{"bank": "ncmec", "entry": 1234567, "distance": 12}},
+	"rule":    "block-known", "actions": []string{"block", "quarantine", "report"},
+}
+
+func benchAppendAudit(b *testing.B, s audit.Store) {
+	l := audit.NewLog(s)
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.Record(context.Background(), audit.System, audit.ScanDecision, "post-8812731", scanDetail); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // openEmpty opens a new store in a directory of the test's own.
-func openEmpty(t *testing.T) *Store { return openAt(t, t.TempDir()) }
+func openEmpty(t testing.TB) *Store { return openAt(t, t.TempDir()) }
 
 func TestAudit(t *testing.T) {
 	audittest.TestStore(t, func(t *testing.T) audit.Store { return openEmpty(t) })
@@ -89,11 +89,40 @@ func TestAuditRefuses(t *testing.T) {
 	}
 }
 
-func openAt(t *testing.T, dir string) *Store {
+func openAt(t testing.TB, dir string) *Store {
 	s, err := Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// BenchmarkAppendAudit appends scan decisions from 16 goroutines, as a busy
+// server would:
+//
+//	go test -run - -bench AppendAudit ./internal/store/sqlite
+func BenchmarkAppendAudit(b *testing.B) {
+	benchAppendAudit(b, openEmpty(b))
+}
+
+// scanDetail is the size of a typical scan decision's audit detail.
+var scanDetail = map[string]any{
+	"content_id": "post-8812731", "account_id": "acct-99123", "signal": "pdq",
+	"matches": []map[string]any{{"bank": "ncmec", "entry": 1234567, "distance": 12}},
+	"rule":    "block-known", "actions": []string{"block", "quarantine", "report"},
+}
+
+func benchAppendAudit(b *testing.B, s audit.Store) {
+	l := audit.NewLog(s)
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.Record(context.Background(), audit.System, audit.ScanDecision, "post-8812731", scanDetail); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 }
