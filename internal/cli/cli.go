@@ -27,6 +27,9 @@ func commands() []command {
 		{"hash", "print the PDQ, MD5 and SHA-256 of images", runHash},
 		{"bank", "create, list, import, export and remove hash banks", runBank},
 		{"match", "look images or PDQ hashes up in the banks", runMatch},
+		{"serve", "serve the HTTP API: scan, lookup, banks, rules, webhooks, keys, audit", runServe},
+		{"apikey", "create, list and revoke API keys", runAPIKey},
+		{"audit", "verify the audit log's hash chain", runAudit},
 		{"bench", "measure speed (bench hash, bench index)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}

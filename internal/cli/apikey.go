@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+func runAPIKey(e *env, args []string) int {
+	subs := map[string]func(*env, []string) int{"create": apikeyCreate, "list": apikeyList, "revoke": apikeyRevoke}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprintln(e.stderr, "usage: safeguard apikey create|list|revoke [flags] ...\n\n  create --role R --name N   make a key and print it (once: only its hash is kept)\n  list                       every key, revoked ones included, never their secrets\n  revoke ID                  refuse the key from now on")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return 0
+		}
+		if len(args) > 0 {
+			return fail(e, "apikey", "unknown subcommand %q", args[0])
+		}
+		return 2
+	}
+	return subs[args[0]](e, args[1:])
+}
+
+// cliActor names who ran a command in the audit log: there is no API key,
+// so the local user.
+func cliActor() string { return "cli:" + currentUser() }
+
+func apikeyCreate(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard apikey create", flag.ContinueOnError)
+	role := fs.String("role", "", "the key's `role`: admin, integrator, reviewer, flagger, le_liaison or auditor")
+	name := fs.String("name", "", "what the key is for, e.g. \"upload service\" (shown in listings and the audit log)")
+	sf := addStoreFlags(fs)
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "apikey create", "unexpected argument %q", rest[0])
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return fail(e, "apikey create", "--role: %v", err)
+	}
+	return withStore(e, "apikey create", sf, func(ctx context.Context, st store.Store) error {
+		plain, k, err := auth.Create(ctx, st, r, *name, cliActor())
+		if err != nil {
+			return err
+		}
+		if _, err := audit.NewLog(st).Record(ctx, cliActor(), audit.KeyCreate, k.ID, map[string]any{"role": k.Role, "name": k.Name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "created %s key %s (%q); it is shown this once, store it now:\n", k.Role, k.ID, k.Name)
+		fmt.Fprintln(e.stdout, plain)
+		return nil
+	})
+}
+
+func apikeyList(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard apikey list", flag.ContinueOnError)
+	sf := addStoreFlags(fs)
+	if _, code, ok := parse(fs, e, args); !ok {
+		return code
+	}
+	return withStore(e, "apikey list", sf, func(ctx context.Context, st store.Store) error {
+		ks, err := st.ListKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tROLE\tNAME\tCREATED\tLAST USED\tREVOKED")
+		stamp := func(t *time.Time) string {
+			if t == nil {
+				return "-"
+			}
+			return t.UTC().Format(time.RFC3339)
+		}
+		for _, k := range ks {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.RevokedAt))
+		}
+		return tw.Flush()
+	})
+}
+
+func apikeyRevoke(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard apikey revoke", flag.ContinueOnError)
+	sf := addStoreFlags(fs)
+	ids, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(ids) != 1 {
+		return fail(e, "apikey revoke", "want one key ID (see safeguard apikey list)")
+	}
+	return withStore(e, "apikey revoke", sf, func(ctx context.Context, st store.Store) error {
+		if err := st.RevokeKey(ctx, ids[0], time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+			return err
+		}
+		if _, err := audit.NewLog(st).Record(ctx, cliActor(), audit.KeyRevoke, ids[0], nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "revoked key %s\n", ids[0])
+		return nil
+	})
+}

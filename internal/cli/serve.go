@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/server"
+)
+
+// serveSettings are serve's settings: each a flag, a SAFEGUARD_* variable
+// and a key of the config file, in that order of precedence.
+var serveSettings = []struct{ name, def, usage string }{
+	{"listen", server.DefaultListen, "`host:port` to listen on"},
+	{"data", server.DefaultData, "`directory` of the embedded SQLite store and the evidence directory"},
+	{"database-url", "", "PostgreSQL `URL` (postgres://...) to use instead of SQLite"},
+	{"evidence-dir", "", "`directory` of preserved evidence (default DATA/evidence)"},
+	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
+	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
+}
+
+func envName(flagName string) string {
+	return "SAFEGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func runServe(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard serve", flag.ContinueOnError)
+	vals := map[string]*string{}
+	for _, s := range serveSettings {
+		vals[s.name] = fs.String(s.name, s.def, s.usage+" (env "+envName(s.name)+")")
+	}
+	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings, one \"name = value\" a line, names as the flags (env SAFEGUARD_CONFIG)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: safeguard serve [flags]
+
+Serves the HTTP API (see docs/api.md). With no configuration it keeps its
+data in SQLite in ./safeguard-data and listens on 127.0.0.1:8080. Each
+setting comes from its flag, else its SAFEGUARD_* variable, else the
+config file, else its default. The evidence keyring is read only from
+SAFEGUARD_EVIDENCE_KEYS or the file's evidence-keys (never a flag, which
+any user could read in the process list); without it, rules that
+quarantine or report are refused.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if _, code, ok := parse(fs, e, args); !ok {
+		return code
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	file := map[string]string{}
+	if *config != "" {
+		var err error
+		if file, err = readConfig(*config); err != nil {
+			return fail(e, "serve", "%v", err)
+		}
+		for k := range file {
+			if vals[k] == nil && k != "evidence-keys" {
+				return fail(e, "serve", "%s: unknown setting %q", *config, k)
+			}
+		}
+	}
+	for name, p := range vals {
+		if set[name] {
+			continue
+		}
+		if v, ok := os.LookupEnv(envName(name)); ok {
+			*p = v
+		} else if v, ok := file[name]; ok {
+			*p = v
+		}
+	}
+	keys, ok := os.LookupEnv("SAFEGUARD_EVIDENCE_KEYS")
+	if !ok {
+		keys = file["evidence-keys"]
+	}
+	var maxBody int64
+	if _, err := fmt.Sscan(*vals["max-body"], &maxBody); err != nil || maxBody <= 0 {
+		return fail(e, "serve", "max-body %q: want a positive number of bytes", *vals["max-body"])
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*vals["log-level"])); err != nil {
+		return fail(e, "serve", "log-level: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	cfg := server.Config{
+		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
+		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody,
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := server.OpenStores(ctx, cfg)
+	if err != nil {
+		return fail(e, "serve", "%v", err)
+	}
+	srv, err := server.New(ctx, cfg, st, logger)
+	if err != nil {
+		st.Close()
+		return fail(e, "serve", "%v", err)
+	}
+	if keys == "" {
+		logger.Warn("no evidence keyring (SAFEGUARD_EVIDENCE_KEYS): rules that quarantine or report are refused")
+	}
+	srv.Banner(e.stdout)
+	if err := srv.Run(ctx); err != nil {
+		return fail(e, "serve", "%v", err)
+	}
+	return 0
+}
+
+// readConfig reads "name = value" lines; blank lines and lines starting
+// with '#' are skipped.
+func readConfig(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: want name = value", path, n)
+		}
+		k = strings.TrimSpace(k)
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("%s:%d: %s set twice", path, n, k)
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out, sc.Err()
+}
