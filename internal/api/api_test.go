@@ -1,0 +1,246 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/server"
+)
+
+// testServer runs the real server on loopback over a fresh SQLite store,
+// with content limited to maxBody bytes, and returns its base URL and a
+// key of each role by name.
+func testServer(t *testing.T, maxBody int64) (string, map[auth.Role]string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := server.Config{Listen: "127.0.0.1:0", Data: t.TempDir(), MaxBody: maxBody,
+		EvidenceKeys: "test:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}
+	st, err := server.OpenStores(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[auth.Role]string{}
+	for _, r := range auth.Roles() {
+		if keys[r], _, err = auth.Create(ctx, st.Keys, r, "test "+string(r), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return "http://" + srv.Addr(), keys
+}
+
+// countingReader yields n bytes of filler and counts what was read.
+type countingReader struct {
+	n, read int64
+	first   []byte // sent before the filler
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.read >= c.n {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), c.n-c.read)]
+	k := copy(p, c.first[min(int64(len(c.first)), c.read):])
+	for i := k; i < len(p); i++ {
+		p[i] = 0xAA
+	}
+	atomic.AddInt64(&c.read, int64(len(p)))
+	return len(p), nil
+}
+
+// pngHeader is a PNG whose header claims w x h pixels and which holds no
+// pixel data: a decompression bomb's calling card.
+func pngHeader(w, h uint32) []byte {
+	b := []byte("\x89PNG\r\n\x1a\n")
+	ihdr := binary.BigEndian.AppendUint32(nil, w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0) // 8-bit RGB
+	chunk := append([]byte("IHDR"), ihdr...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ihdr)))
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
+}
+
+func smallJPEG(t *testing.T) []byte {
+	img := image.NewGray(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestBadInput sends every kind of bad request the issue lists and checks
+// each is answered with its 4xx and a JSON error, and that the server is
+// still up afterwards.
+func TestBadInput(t *testing.T) {
+	const limit = 1 << 20
+	base, keys := testServer(t, limit)
+	admin, integrator := keys[auth.Admin], keys[auth.Integrator]
+	unknown, _, _, _ := auth.Generate(auth.Admin, "never stored")
+	jpg := smallJPEG(t)
+
+	// Set up a bank and a revoked key for the cases that need them.
+	setup := func(method, path, body string) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("setup %s %s: %v %v", method, path, err, resp.Status)
+		}
+		resp.Body.Close()
+	}
+	setup("POST", "/v1/banks", `{"name":"known"}`)
+	revoked := keys[auth.Flagger]
+	id, _ := auth.ParseID(revoked)
+	setup("DELETE", "/v1/keys/"+id, "")
+
+	huge := int64(64 << 20)
+	tests := []struct {
+		name         string
+		method, path string
+		key          string
+		ctype        string
+		body         io.Reader
+		length       int64 // Content-Length; -1 to send chunked
+		status       int
+		code         string
+	}{
+		{"no key", "POST", "/v1/scan", "", "image/jpeg", bytes.NewReader(jpg), 0, 401, "unauthenticated"},
+		{"malformed key", "POST", "/v1/scan", "sg_not_a_key", "image/jpeg", bytes.NewReader(jpg), 0, 401, "unauthenticated"},
+		{"unknown key", "POST", "/v1/scan", unknown, "image/jpeg", bytes.NewReader(jpg), 0, 401, "unauthenticated"},
+		{"revoked key", "POST", "/v1/scan", revoked, "image/jpeg", bytes.NewReader(jpg), 0, 401, "unauthenticated"},
+		{"integrator reads banks", "GET", "/v1/banks", integrator, "", nil, 0, 403, "forbidden"},
+		{"integrator exports a bank", "GET", "/v1/banks/known/export", integrator, "", nil, 0, 403, "forbidden"},
+		{"auditor writes a bank", "POST", "/v1/banks", keys[auth.Auditor], "application/json", strings.NewReader(`{"name":"x"}`), 0, 403, "forbidden"},
+		{"reviewer scans", "POST", "/v1/scan", keys[auth.Reviewer], "image/jpeg", bytes.NewReader(jpg), 0, 403, "forbidden"},
+		{"le_liaison reads a scan record", "GET", "/v1/scans/scn_00", keys[auth.LELiaison], "", nil, 0, 403, "forbidden"},
+		{"scan as text", "POST", "/v1/scan", integrator, "text/plain", bytes.NewReader(jpg), 0, 415, "unsupported_media_type"},
+		{"scan without type", "POST", "/v1/scan", integrator, "", bytes.NewReader(jpg), 0, 415, "unsupported_media_type"},
+		{"lookup as image", "POST", "/v1/lookup", integrator, "image/jpeg", bytes.NewReader(jpg), 0, 415, "unsupported_media_type"},
+		{"rule as form", "POST", "/v1/rules", admin, "application/x-www-form-urlencoded", strings.NewReader("name=x"), 0, 415, "unsupported_media_type"},
+		{"empty scan", "POST", "/v1/scan", integrator, "image/jpeg", strings.NewReader(""), 0, 400, "empty_body"},
+		{"empty lookup", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(""), 0, 400, "empty_body"},
+		{"lookup of nothing", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(`{}`), 0, 400, "bad_request"},
+		{"scan over the limit", "POST", "/v1/scan", integrator, "image/jpeg", &countingReader{n: huge, first: jpg}, huge, 413, "body_too_large"},
+		{"scan over the limit, chunked", "POST", "/v1/scan", integrator, "image/jpeg", &countingReader{n: huge, first: jpg}, -1, 413, "body_too_large"},
+		{"corrupt image", "POST", "/v1/scan", integrator, "image/jpeg", bytes.NewReader(append(jpg[:200:200], bytes.Repeat([]byte{0x55}, 500)...)), 0, 422, "corrupt_image"},
+		{"not an image", "POST", "/v1/scan", integrator, "application/octet-stream", strings.NewReader("%PDF-1.7 hello"), 0, 422, "unsupported_image"},
+		{"image bomb", "POST", "/v1/scan", integrator, "image/png", bytes.NewReader(pngHeader(100_000, 100_000)), 0, 422, "image_too_large"},
+		{"unknown bank", "GET", "/v1/banks/nope", admin, "", nil, 0, 404, "not_found"},
+		{"entries to unknown bank", "POST", "/v1/banks/nope/entries", admin, "application/json",
+			strings.NewReader(`{"entries":[{"signal":"md5","value":"d41d8cd98f00b204e9800998ecf8427e"}]}`), 0, 404, "not_found"},
+		{"lookup in unknown bank", "POST", "/v1/lookup", integrator, "application/json",
+			strings.NewReader(`{"md5":"d41d8cd98f00b204e9800998ecf8427e","banks":["nope"]}`), 0, 404, "not_found"},
+		{"malformed pdq", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(`{"pdq":"xyz"}`), 0, 400, "bad_request"},
+		{"malformed md5", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(`{"md5":"d41d8cd98f00b204e9800998ecf8427"}`), 0, 400, "bad_request"},
+		{"malformed hash in path", "DELETE", "/v1/banks/known/entries/pdq/zz", admin, "", nil, 0, 400, "bad_request"},
+		{"malformed entry", "POST", "/v1/banks/known/entries", admin, "application/json",
+			strings.NewReader(`{"entries":[{"signal":"sha256","value":"00"}]}`), 0, 400, "invalid_entries"},
+		{"unknown surface", "POST", "/v1/scan?surface=billboard", integrator, "image/jpeg", bytes.NewReader(jpg), 0, 400, "bad_request"},
+		{"malformed rule", "POST", "/v1/rules", admin, "application/json",
+			strings.NewReader(`{"name":"x","actions":[{"kind":"nuke"}]}`), 0, 400, "invalid_rule"},
+		{"rule with unknown field", "POST", "/v1/rules", admin, "application/json",
+			strings.NewReader(`{"name":"x","actions":[{"kind":"block"}],"colour":"red"}`), 0, 400, "invalid_rule"},
+		{"rule not JSON", "POST", "/v1/rules", admin, "application/json", strings.NewReader(`{"name":`), 0, 400, "invalid_rule"},
+		{"rule on unknown bank", "POST", "/v1/rules", admin, "application/json",
+			strings.NewReader(`{"name":"x","banks":["nope"],"actions":[{"kind":"block"}]}`), 0, 400, "invalid_rule"},
+		{"rule notifying unknown webhook", "POST", "/v1/rules", admin, "application/json",
+			strings.NewReader(`{"name":"x","actions":[{"kind":"notify","webhook":"nope"}]}`), 0, 400, "invalid_rule"},
+		{"malformed JSON", "POST", "/v1/banks", admin, "application/json", strings.NewReader(`{"name": "a",}`), 0, 400, "bad_request"},
+		{"unknown JSON field", "POST", "/v1/banks", admin, "application/json", strings.NewReader(`{"name":"a","owner":"me"}`), 0, 400, "bad_request"},
+		{"bad bank name", "POST", "/v1/banks", admin, "application/json", strings.NewReader(`{"name":"../etc"}`), 0, 400, "bad_request"},
+		{"existing bank", "POST", "/v1/banks", admin, "application/json", strings.NewReader(`{"name":"known"}`), 0, 409, "conflict"},
+		{"bad rule id", "GET", "/v1/rules/x", admin, "", nil, 0, 400, "bad_request"},
+		{"unknown rule", "GET", "/v1/rules/99", admin, "", nil, 0, 404, "not_found"},
+		{"unknown scan", "GET", "/v1/scans/scn_00", admin, "", nil, 0, 404, "not_found"},
+		{"unknown key id", "DELETE", "/v1/keys/aaaaaaaaaaaaaaaa", admin, "", nil, 0, 404, "not_found"},
+		{"bad role", "POST", "/v1/keys", admin, "application/json", strings.NewReader(`{"role":"root","name":"x"}`), 0, 400, "bad_request"},
+		{"bad webhook url", "POST", "/v1/webhooks", admin, "application/json", strings.NewReader(`{"name":"w","url":"ftp://x"}`), 0, 400, "bad_request"},
+		{"unknown route", "GET", "/v1/nothing", admin, "", nil, 0, 404, "not_found"},
+		{"wrong method", "PATCH", "/v1/banks", admin, "", nil, 0, 405, "method_not_allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, base+tc.path, tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.length != 0 {
+				req.ContentLength = max(tc.length, 0)
+				if tc.length < 0 {
+					req.ContentLength = -1 // chunked
+				}
+			}
+			if tc.ctype != "" {
+				req.Header.Set("Content-Type", tc.ctype)
+			}
+			if tc.key != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Error struct{ Code, Message string }
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			if err := json.Unmarshal(raw, &body); err != nil {
+				t.Fatalf("%d, body %q is not JSON: %v", resp.StatusCode, raw, err)
+			}
+			if resp.StatusCode != tc.status || body.Error.Code != tc.code || body.Error.Message == "" {
+				t.Errorf("%d %s, want %d %s", resp.StatusCode, raw, tc.status, tc.code)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			if c, ok := tc.body.(*countingReader); ok {
+				// Refused without reading it all: the server stops at the
+				// limit, so the client could not send everything.
+				if n := atomic.LoadInt64(&c.read); n >= huge {
+					t.Errorf("client sent all %d bytes of an over-limit body", n)
+				}
+			}
+			if strings.Contains(string(raw), unknown) || strings.Contains(string(raw), revoked) {
+				t.Errorf("answer echoes the key: %s", raw)
+			}
+		})
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("server not healthy after bad input: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
