@@ -47,6 +47,9 @@ func (s *Store) queryDeliveries(ctx context.Context, q interface {
 // EnqueueDeliveries implements webhook.Outbox. The inserts go in one batch:
 // one round trip, one transaction.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds ...webhook.Delivery) error {
+	if len(ds) == 0 {
+		return nil // a decision without notify actions: not worth a transaction
+	}
 	for _, d := range ds {
 		if d.ID == "" {
 			return fmt.Errorf("enqueueing deliveries: a delivery to webhook %q has no id", d.Webhook)

@@ -59,6 +59,9 @@ func queryDeliveries(ctx context.Context, q interface {
 
 // EnqueueDeliveries implements webhook.Outbox.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds ...webhook.Delivery) error {
+	if len(ds) == 0 {
+		return nil // a decision without notify actions: not worth a transaction
+	}
 	for _, d := range ds {
 		if d.ID == "" {
 			return fmt.Errorf("enqueueing deliveries: a delivery to webhook %q has no id", d.Webhook)

@@ -11,6 +11,15 @@ import (
 
 func TestWebhooks(t *testing.T) {
 	webhooktest.Run(t, func(t *testing.T) webhook.Store { return openEmpty(t) })
+	t.Run("EnqueueNothing", func(t *testing.T) {
+		s := openEmpty(t)
+		if err := s.EnqueueDeliveries(t.Context()); err != nil {
+			t.Errorf("enqueueing no deliveries: %v", err)
+		}
+		if p, d, err := s.DeliveryBacklog(t.Context()); p != 0 || d != 0 || err != nil {
+			t.Errorf("backlog after enqueueing nothing = %d, %d, %v", p, d, err)
+		}
+	})
 }
 
 // BenchmarkOutbox measures one delivery's way through the outbox: enqueued,
