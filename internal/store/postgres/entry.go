@@ -96,6 +96,10 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 		if err != nil {
 			return err
 		}
+		// Sorting a chunk by ord must not spill to disk (default 4 MB).
+		if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '32MB'`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_entries (
 			ord bigint, signal text, value bytea, source text, external_id text,
 			category text, added_at timestamptz, added_by text, note text
