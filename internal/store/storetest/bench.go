@@ -38,23 +38,29 @@ func Synthetic(n int, seed uint64) iter.Seq2[bank.Entry, error] {
 // mostly measures the neighbours.
 func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU func() time.Duration) {
 	ctx := context.Background()
-	cpu := func() time.Duration {
+	server := func() time.Duration {
 		if serverCPU == nil {
-			return processCPU()
+			return 0
 		}
-		return processCPU() + serverCPU()
+		return serverCPU()
 	}
-	var cpuStart time.Duration
+	var cpuStart, serverStart time.Duration
+	start := func() { cpuStart, serverStart = processCPU(), server() }
 	per := func(b *testing.B, wall time.Duration) {
-		b.ReportMetric(float64(wall.Nanoseconds())/float64(n)/float64(b.N), "ns/entry")
-		if used := cpu() - cpuStart; used > 0 && cpuStart > 0 {
-			b.ReportMetric(float64(used.Nanoseconds())/float64(n)/float64(b.N), "cpu-ns/entry")
+		perEntry := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(n) / float64(b.N) }
+		b.ReportMetric(perEntry(wall), "ns/entry")
+		if cpuStart > 0 {
+			srv := server() - serverStart
+			b.ReportMetric(perEntry(processCPU()-cpuStart+srv), "cpu-ns/entry")
+			if serverCPU != nil {
+				b.ReportMetric(perEntry(srv), "server-cpu-ns/entry")
+			}
 		}
 	}
 	s := open(b)
 	b.Run(fmt.Sprintf("Import/%d", n), func(b *testing.B) {
 		var total time.Duration
-		cpuStart = cpu()
+		start()
 		for i := range b.N {
 			name := fmt.Sprintf("bench-%d", i)
 			if _, err := s.CreateBank(ctx, bank.Bank{Name: name}); err != nil {
@@ -70,7 +76,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU f
 		per(b, total)
 	})
 	b.Run(fmt.Sprintf("Reimport/%d", n), func(b *testing.B) {
-		cpuStart = cpu()
+		start()
 		for range b.N {
 			r, err := s.AddEntries(ctx, "bench-0", Synthetic(n, 0), nil)
 			if err != nil || r.Existing != int64(n) {
@@ -80,7 +86,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU f
 		per(b, b.Elapsed())
 	})
 	b.Run(fmt.Sprintf("Entries/%d", n), func(b *testing.B) {
-		cpuStart = cpu()
+		start()
 		for range b.N {
 			count := 0
 			for _, err := range s.Entries(ctx, "bench-0") {
@@ -96,7 +102,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU f
 		per(b, b.Elapsed())
 	})
 	b.Run(fmt.Sprintf("Changes/%d", n), func(b *testing.B) {
-		cpuStart = cpu()
+		start()
 		for range b.N {
 			var since int64
 			count := 0
