@@ -1,0 +1,144 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
+)
+
+type openapiDoc struct {
+	OpenAPI string                                 `json:"openapi"`
+	Paths   map[string]map[string]openapiOperation `json:"paths"`
+}
+
+type openapiOperation struct {
+	OperationID string `json:"operationId"`
+	Permission  string `json:"x-permission"`
+	Parameters  []struct {
+		Name string `json:"name"`
+		In   string `json:"in"`
+	} `json:"parameters"`
+	Responses map[string]json.RawMessage `json:"responses"`
+}
+
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// TestOpenAPI checks the document against the route table both ways: every
+// route is documented with its method, permission and path parameters, and
+// every documented operation is served. It also checks that every $ref
+// resolves.
+func TestOpenAPI(t *testing.T) {
+	var doc openapiDoc
+	if err := json.Unmarshal(openapiJSON, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi %q, want 3.x", doc.OpenAPI)
+	}
+	a := New(Config{Metrics: NewMetrics(nil)})
+	routed := map[string]bool{}
+	ids := map[string]bool{}
+	for _, rt := range a.routes {
+		key := rt.method + " " + rt.path
+		routed[key] = true
+		op, ok := doc.Paths[rt.path][strings.ToLower(rt.method)]
+		if !ok {
+			t.Errorf("%s: not in openapi.json", key)
+			continue
+		}
+		want := string(rt.perm)
+		if want == "" {
+			want = "any"
+		}
+		if op.Permission != want {
+			t.Errorf("%s: x-permission %q, the route asks for %q", key, op.Permission, want)
+		}
+		var declared, inPath []string
+		for _, p := range op.Parameters {
+			if p.In == "path" {
+				declared = append(declared, p.Name)
+			}
+		}
+		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
+			inPath = append(inPath, m[1])
+		}
+		slices.Sort(declared)
+		slices.Sort(inPath)
+		if !slices.Equal(declared, inPath) {
+			t.Errorf("%s: path parameters documented %v, in the pattern %v", key, declared, inPath)
+		}
+		if len(op.Responses) == 0 {
+			t.Errorf("%s: no responses documented", key)
+		}
+		if op.Permission != "any" && (op.Responses["401"] == nil || op.Responses["403"] == nil) {
+			t.Errorf("%s: 401 and 403 not documented", key)
+		}
+		if ids[op.OperationID] {
+			t.Errorf("%s: operationId %q used twice", key, op.OperationID)
+		}
+		ids[op.OperationID] = true
+	}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			key := strings.ToUpper(method) + " " + path
+			if strings.HasPrefix(path, "/v1/") {
+				if !routed[key] {
+					t.Errorf("openapi.json documents %s, which no route serves", key)
+				}
+				continue
+			}
+			// Operator endpoints are outside the route table, unauthenticated.
+			if _, pattern := a.mux.Handler(httptest.NewRequest(strings.ToUpper(method), path, nil)); pattern != key {
+				t.Errorf("openapi.json documents %s, served by %q", key, pattern)
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`"\$ref": "#/([^"]+)"`).FindAllSubmatch(openapiJSON, -1) {
+		var node any
+		json.Unmarshal(openapiJSON, &node)
+		for _, part := range strings.Split(string(m[1]), "/") {
+			obj, _ := node.(map[string]any)
+			node = obj[part]
+		}
+		if node == nil {
+			t.Errorf("$ref #/%s does not resolve", m[1])
+		}
+	}
+}
+
+// TestOpenAPIServed checks that any valid key gets the document, and no
+// key gets a 401.
+func TestOpenAPIServed(t *testing.T) {
+	keys := new(authtest.Memory)
+	key, _, err := auth.Create(context.Background(), keys, auth.Flagger, "f", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(Config{Keys: keys})
+	for _, tc := range []struct {
+		key    string
+		status int
+	}{{key, 200}, {"", 401}} {
+		req := httptest.NewRequest("GET", "/v1/openapi.json", nil)
+		if tc.key != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.key)
+		}
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		if rec.Code != tc.status {
+			t.Errorf("key %v: %d, want %d", tc.key != "", rec.Code, tc.status)
+		}
+		if tc.status == http.StatusOK && !bytes.Equal(rec.Body.Bytes(), openapiJSON) {
+			t.Errorf("served document differs from the embedded one")
+		}
+	}
+}
