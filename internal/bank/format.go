@@ -74,12 +74,17 @@ const MaxLine = 64 << 10
 // LineError is an error in one line of an imported file.
 type LineError struct {
 	File string // as the caller named it; may be empty
-	Line int    // 1-based
+	Line int    // 1-based; 0 when the error is not about one line
 	Err  error
 }
 
 func (e *LineError) Error() string {
-	if e.File == "" {
+	switch {
+	case e.Line == 0 && e.File == "":
+		return e.Err.Error()
+	case e.Line == 0:
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	case e.File == "":
 		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
 	}
 	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
@@ -184,12 +189,12 @@ func parseTextLine(line string, wide Signal) (Entry, error) {
 	head, note, _ := strings.Cut(line, ",")
 	head = strings.TrimSpace(head)
 	var e Entry
-	if name, v, ok := strings.Cut(head, " "); ok {
-		sig, err := ParseSignal(name)
+	if i := strings.IndexAny(head, " \t"); i >= 0 {
+		sig, err := ParseSignal(head[:i])
 		if err != nil {
 			return e, err
 		}
-		e.Signal, e.Value = sig, strings.TrimSpace(v)
+		e.Signal, e.Value = sig, strings.TrimSpace(head[i+1:])
 	} else {
 		sig, err := InferSignal(head, wide)
 		if err != nil {

@@ -34,8 +34,8 @@ func TestRead(t *testing.T) {
 	}{
 		{"text", Text, "", "# IWF list\n\n" + pdqHex + "\n" + strings.ToUpper(md5Hex) + ",class A\r\n  \n",
 			[]Entry{{Signal: PDQ, Value: pdqHex}, {Signal: MD5, Value: md5Hex, Note: "class A"}}},
-		{"text sha256", Text, SHA256, sha256Hex + "\npdq " + pdqHex + ",x,y\n",
-			[]Entry{{Signal: SHA256, Value: sha256Hex}, {Signal: PDQ, Value: pdqHex, Note: "x,y"}}},
+		{"text sha256", Text, SHA256, sha256Hex + "\npdq " + pdqHex + ",x,y\nMD5\t" + md5Hex + "\n",
+			[]Entry{{Signal: SHA256, Value: sha256Hex}, {Signal: PDQ, Value: pdqHex, Note: "x,y"}, {Signal: MD5, Value: md5Hex}}},
 		{"text bom no final newline", Text, "", "\xef\xbb\xbf" + md5Hex,
 			[]Entry{{Signal: MD5, Value: md5Hex}}},
 		{"csv", CSV, "", "note,Value,source,category,signal,external_id,added_by,added_at\r\n" +
@@ -148,6 +148,22 @@ func TestReadGarbage(t *testing.T) {
 				t.Errorf("%s: error %v, want ErrLineTooLong", f, err)
 			}
 			t.Logf("%s newline=%v: %v (after %d bytes)", f, newline, le, g.n)
+		}
+	}
+}
+
+func TestReadBadOptions(t *testing.T) {
+	for _, tc := range []struct {
+		f    Format
+		o    Options
+		want string
+	}{
+		{"xml", Options{}, `list: unknown format "xml"`},
+		{Text, Options{Wide: MD5}, `list: 64-digit values must be pdq or sha256, not "md5"`},
+	} {
+		_, err := collect(ReadWith(strings.NewReader(md5Hex), "list", tc.f, tc.o))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("ReadWith(%s, %+v): %v, want %q", tc.f, tc.o, err, tc.want)
 		}
 	}
 }
