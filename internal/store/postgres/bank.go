@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,7 +34,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 	err := s.pool.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
 		b.Name, b.Description, b.Threshold, b.CreatedAt).Scan(&b.ID)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, store.ErrExists)
 	}
 	if err != nil {

@@ -447,7 +447,7 @@ func testChanges(t *testing.T, s store.Store) {
 	mustAdd(t, s, "b", pdqs(5, 15)...)
 	state := map[int64]bank.Entry{} // entry id -> entry, as a matcher keeps it
 	var since int64
-	sync := func() {
+	catchUp := func() {
 		for {
 			cs, err := s.Changes(ctx, since, 3)
 			if err != nil {
@@ -487,26 +487,26 @@ func testChanges(t *testing.T, s store.Store) {
 			t.Errorf("%s: the change feed gives %d entries, the banks hold %d", when, len(state), len(want))
 		}
 	}
-	sync()
+	catchUp()
 	check("after adds")
 	s.RemoveEntry(ctx, "a", bank.PDQ, pdqHash(3))
 	s.RemoveEntry(ctx, "b", bank.PDQ, pdqHash(7))
 	mustAdd(t, s, "a", pdqs(3, 4)...)
-	sync()
+	catchUp()
 	check("after removes")
 	mustCreate(t, s, "c")
 	mustAdd(t, s, "c", pdqs(20, 22)...)
 	if err := s.DeleteBank(ctx, "b"); err != nil {
 		t.Fatal(err)
 	}
-	sync()
+	catchUp()
 	check("after deleting a bank")
 	if cs, err := s.Changes(ctx, since, 10); err != nil || len(cs) != 0 {
 		t.Errorf("Changes after the last: %v, %v; want none", cs, err)
 	}
 	// Replaying everything from 0 converges too, and lists each entry once.
 	state, since = map[int64]bank.Entry{}, 0
-	sync()
+	catchUp()
 	check("replayed from 0")
 	seen := map[int64]bool{}
 	for _, c := range allChanges(t, s, 0) {
