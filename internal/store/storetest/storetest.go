@@ -489,9 +489,12 @@ func testChanges(t *testing.T, s store.Store) {
 	}
 	catchUp()
 	check("after adds")
-	s.RemoveEntry(ctx, "a", bank.PDQ, pdqHash(3))
-	s.RemoveEntry(ctx, "b", bank.PDQ, pdqHash(7))
-	mustAdd(t, s, "a", pdqs(3, 4)...)
+	for _, name := range []string{"a", "b"} {
+		if err := s.RemoveEntry(ctx, name, bank.PDQ, pdqHash(7)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustAdd(t, s, "a", pdqs(7, 8)...)
 	catchUp()
 	check("after removes")
 	mustCreate(t, s, "c")
@@ -554,7 +557,9 @@ func testExportRoundTrip(t *testing.T, s store.Store) {
 		}
 		// Re-importing the export into the source bank is a no-op.
 		buf.Reset()
-		bank.Write(&buf, f, s.Entries(ctx, "src"))
+		if err := bank.Write(&buf, f, s.Entries(ctx, "src")); err != nil {
+			t.Fatal(err)
+		}
 		if r, err := s.AddEntries(ctx, "src", bank.Read(&buf, "export", f), nil); err != nil || r != (store.ImportResult{Existing: 3}) {
 			t.Errorf("%s re-import into the source: %+v, %v; want 3 existing", f, r, err)
 		}
