@@ -18,13 +18,16 @@ func runBench(e *env, args []string) int {
 	switch args[0] {
 	case "hash":
 		return benchHash(e, args[1:])
+	case "index":
+		return benchIndex(e, args[1:])
 	}
-	return fail(e, "bench", "unknown benchmark %q: want hash", args[0])
+	return fail(e, "bench", "unknown benchmark %q: want hash or index", args[0])
 }
 
 // benchModes are the JPEG decoding modes `bench hash` compares.
 var benchModes = []bench.Mode{
 	{Name: "go", Options: media.Options{JPEG: media.JPEGGo}},
+	{Name: "go-fast-512", Options: media.Options{JPEG: media.JPEGGoScaled, MinSide: 512}},
 	{Name: "turbo", Options: media.Options{JPEG: media.JPEGTurbo}},
 	{Name: "turbo-grey", Options: media.Options{JPEG: media.JPEGTurbo, Grey: true}},
 	{Name: "fast-512", Options: media.Options{JPEG: media.JPEGTurboScaled, MinSide: 512}},

@@ -3,6 +3,7 @@ package hamming
 import (
 	"cmp"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -11,12 +12,17 @@ import (
 // A segment is an immutable set of codes with its multi-index tables; only
 // its dead marks change.
 //
+// Each table has a directory with a bit per bucket, set when the bucket
+// holds a code, and the count of set bits before every 64 buckets: so a
+// probe of an empty bucket, the usual case, reads only the directory, a
+// bit or two per bucket that stays in cache, and a probe of a full bucket
+// finds its slot among the full buckets' slots with a popcount.
+//
 // The codes are stored in the order of their table-0 substring, so table 0
-// needs no postings: its bucket k is the run of codes off[k]..off[k+1], and
-// probing it reads codes in sequence. The other tables map a bucket to its
-// positions through head: most buckets hold no code or one, and a head
-// holds that one position itself, so probing costs one cache miss; only
-// buckets of two or more point into the overflow list.
+// needs no postings: its slot i says where the i-th full bucket's run of
+// codes starts, and probing it reads codes in sequence. In the other
+// tables, most full buckets hold one code, and the slot holds its position
+// itself; a larger bucket's slot points into the overflow list.
 type segment struct {
 	codes []Code
 	ids   []uint64
@@ -31,17 +37,19 @@ type segment struct {
 // A table indexes one substring: bits [start, start+width) of the code.
 type table struct {
 	start, width int
-	off          []uint32 // table 0: 1<<width + 1 bucket starts
-	// Other tables: per bucket, emptyHead, a position, or listBit|i where
+	// dir[2e] counts the full buckets before bucket 64e; bit b of
+	// dir[2e+1] is set when bucket 64e+b is full.
+	dir []uint64
+	off []uint32 // table 0: where each full bucket's codes start, and n
+	// Other tables: per full bucket, its one position, or listBit|i where
 	// over[i] is the number of positions that follow it.
 	head []uint32
 	over []uint32
 }
 
 const (
-	emptyHead = ^uint32(0)
-	listBit   = 1 << 31
-	maxCodes  = listBit - 1 // positions must leave listBit clear
+	listBit  = 1 << 31
+	maxCodes = listBit - 1 // positions must leave listBit clear
 )
 
 // plan says how to search a segment at one radius.
@@ -55,22 +63,23 @@ type plan struct {
 // matter, as they decide between probing and scanning.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 heads are 256 MiB a table
+	maxWidth  = 26   // 2^26 buckets make an 16 MiB directory
 	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
 
-	costProbe = 12.0 // a bucket: its head, loop overhead
-	costCand  = 8.0  // a candidate: its code, its distance
+	costProbe = 2.0  // a bucket: its directory word, from cache
+	costSlot  = 10.0 // a full bucket: its slot, a cache miss
+	costCand  = 20.0 // a candidate: its code, a cache miss, and its distance
 	costCode  = 1.0  // a code in a scan
 )
 
 // widthBias shifts the substring width from log2(n), the width at which a
-// bucket holds about one code: one bit wider halves the candidates and
-// doubles the heads.
-var widthBias = 0
+// bucket holds about one code: one bit wider halves the candidates, doubles
+// the directory and costs more probes.
+var widthBias = 2
 
-// geometry returns the substring widths for n codes: about log2(n) bits
+// geometry returns the substring widths for n codes: about log2(n)+2 bits
 // each, as many tables as fit in 256 bits, and the bits left over spread
 // over them (one more bit each at most).
 func geometry(n int) []int {
@@ -84,9 +93,7 @@ func geometry(n int) []int {
 	extra := 256 - m*w
 	for j := range widths {
 		widths[j] = w
-		// Table 0 keeps the base width: its offsets are the one array
-		// that grows as 2^w without saving a posting.
-		if j > 0 && extra > 0 {
+		if extra > 0 {
 			widths[j]++
 			extra--
 		}
@@ -121,7 +128,7 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 	if n > maxCodes {
 		panic("hamming: more than 2^31-1 codes in one segment")
 	}
-	s := &segment{codes: adviseHuge(make([]Code, n)), ids: make([]uint64, n), byID: make([]uint32, n)}
+	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: make([]uint32, n)}
 	s.tables = newTables(geometry(n))
 	if len(s.tables) == 0 {
 		for j, i := range kept {
@@ -130,25 +137,20 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 		s.makePlans()
 		return s
 	}
-	// Table 0 orders the codes: a counting sort by its substring, stable,
-	// so that each bucket's codes are in order of id.
+	// Table 0 orders the codes. The sort is stable, so each bucket's codes
+	// are in order of id.
 	t0 := &s.tables[0]
-	t0.off = adviseHuge(make([]uint32, 1<<t0.width+1))
-	for _, i := range kept {
-		t0.off[t0.key(codes[i])+1]++
-	}
-	for k := 1; k < len(t0.off); k++ {
-		t0.off[k] += t0.off[k-1]
-	}
+	keys := make([]uint32, n)
 	for j, i := range kept {
-		k := t0.key(codes[i])
-		pos := t0.off[k]
-		t0.off[k]++
-		s.codes[pos], s.ids[pos], s.byID[j] = codes[i], ids[i], pos
+		keys[j] = t0.key(codes[i])
 	}
-	copy(t0.off[1:], t0.off)
-	t0.off[0] = 0
-
+	order := sortKeys(keys, t0.width)
+	for pos, j := range order {
+		i := kept[j]
+		s.codes[pos], s.ids[pos], s.byID[j] = codes[i], ids[i], uint32(pos)
+	}
+	t0.index(keys, func(lo, hi int) { t0.off = append(t0.off, uint32(lo)) })
+	t0.off = append(t0.off, uint32(n))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for j := 1; j < len(s.tables); j++ {
@@ -164,47 +166,104 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 	return s
 }
 
-// fill builds a table's heads and overflow list. A counting sort puts the
-// positions in bucket order; the heads then hold single positions and
-// point into the list for larger buckets.
+// fill builds a table's directory and slots: a slot holds a bucket's one
+// position, or points into the overflow list.
 func (s *segment) fill(t *table) {
-	nb := 1 << t.width
-	start := make([]uint32, nb+1)
-	for _, c := range s.codes {
-		start[t.key(c)+1]++
-	}
-	overLen := 0
-	for k := 0; k < nb; k++ {
-		if c := start[k+1]; c > 1 {
-			overLen += int(c) + 1
-		}
-		start[k+1] += start[k]
-	}
-	post := make([]uint32, len(s.codes))
-	next := start[:nb] // each bucket's next free slot, starting at its start
+	keys := make([]uint32, len(s.codes))
 	for pos, c := range s.codes {
-		k := t.key(c)
-		post[next[k]] = uint32(pos)
-		next[k]++
+		keys[pos] = t.key(c)
 	}
-	// next[k] is now the end of bucket k, which is where bucket k+1 starts.
-	t.head = adviseHuge(make([]uint32, nb))
-	t.over = adviseHuge(make([]uint32, 0, overLen))
-	lo := uint32(0)
-	for k := range nb {
-		hi := next[k]
-		switch hi - lo {
-		case 0:
-			t.head[k] = emptyHead
-		case 1:
-			t.head[k] = post[lo]
-		default:
-			t.head[k] = listBit | uint32(len(t.over))
-			t.over = append(t.over, hi-lo)
-			t.over = append(t.over, post[lo:hi]...)
+	post := sortKeys(keys, t.width)
+	t.index(keys, func(lo, hi int) {
+		if hi-lo == 1 {
+			t.head = append(t.head, post[lo])
+			return
 		}
+		t.head = append(t.head, listBit|uint32(len(t.over)))
+		t.over = append(t.over, uint32(hi-lo))
+		t.over = append(t.over, post[lo:hi]...)
+	})
+}
+
+// sortKeys sorts keys of width bits, stably, and returns the order it put
+// them in: the i-th sorted key was keys[order[i]]. It is a radix sort of
+// passes of at most 11 bits, whose counts and write streams stay in cache:
+// a counting sort over all 2^width buckets would miss the cache at every
+// key, twice.
+func sortKeys(keys []uint32, width int) []uint32 {
+	n := len(keys)
+	passes := (width + 10) / 11
+	order, tk, to := make([]uint32, n), make([]uint32, n), make([]uint32, n)
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	var count [1 << 11]int
+	shift := 0
+	for p := range passes {
+		digits := (width - shift + passes - p - 1) / (passes - p)
+		mask := uint32(1)<<digits - 1
+		clear(count[:])
+		for _, k := range keys {
+			count[k>>shift&mask]++
+		}
+		sum := 0
+		for d := range count[:mask+1] {
+			count[d], sum = sum, sum+count[d]
+		}
+		for i, k := range keys {
+			d := k >> shift & mask
+			tk[count[d]], to[count[d]] = k, order[i]
+			count[d]++
+		}
+		keys, tk = tk, keys
+		order, to = to, order
+		shift += digits
+	}
+	if passes%2 == 1 {
+		copy(tk, keys) // the caller's slice, after an odd number of swaps
+	}
+	return order
+}
+
+// index makes the table's directory from its sorted keys, calling full
+// with the bounds of each bucket's run of keys, in order.
+func (t *table) index(sorted []uint32, full func(lo, hi int)) {
+	t.dir = make([]uint64, 2*(1<<t.width/64))
+	for lo := 0; lo < len(sorted); {
+		k := sorted[lo]
+		hi := lo + 1
+		for hi < len(sorted) && sorted[hi] == k {
+			hi++
+		}
+		t.dir[k/64*2+1] |= 1 << (k & 63)
+		full(lo, hi)
 		lo = hi
 	}
+	rank := uint64(0)
+	for e := 0; e < len(t.dir); e += 2 {
+		t.dir[e] = rank
+		rank += uint64(bits.OnesCount64(t.dir[e+1]))
+	}
+}
+
+// slots appends to dst the slots of the full buckets among those whose
+// number is qk^mask for each mask.
+func (t *table) slots(qk uint32, masks []uint32, dst []uint32) []uint32 {
+	n := len(dst)
+	if cap(dst) < n+len(masks) {
+		dst = slices.Grow(dst, len(masks))
+	}
+	dst = dst[:n+len(masks)]
+	for _, mask := range masks {
+		k := qk ^ mask
+		e, b := k/64*2, k&63
+		word := t.dir[e+1]
+		// Branch-free: a full bucket's slot is kept by moving n on; the
+		// next probe overwrites an empty one's.
+		dst[n] = uint32(t.dir[e]) + uint32(bits.OnesCount64(word&(1<<b-1)))
+		n += int(word >> b & 1)
+	}
+	return dst[:n]
 }
 
 // uniqueByID returns the indexes of ids in increasing order of id, keeping
@@ -278,7 +337,9 @@ func (s *segment) makePlans() {
 					continue
 				}
 				w := s.tables[i].width
-				c := binomial(w, int(ti)+1) * (costProbe + costCand*n/float64(uint64(1)<<w))
+				load := n / float64(uint64(1)<<w) // codes a bucket
+				full := -math.Expm1(-load)        // chance that a bucket holds any
+				c := binomial(w, int(ti)+1) * (costProbe + full*costSlot + load*costCand)
 				if c < bestCost {
 					best, bestCost = i, c
 				}
@@ -361,23 +422,23 @@ func (s *segment) liveEntries(ids []uint64, codes []Code) ([]uint64, []Code) {
 func (s *segment) bytes() int64 {
 	n := int64(len(s.codes))*(32+8+4) + int64(len(s.deadBits))*8
 	for _, t := range s.tables {
-		n += int64(len(t.off)+len(t.head)+len(t.over)) * 4
+		n += int64(len(t.dir))*8 + int64(len(t.off)+len(t.head)+len(t.over))*4
 	}
 	return n
 }
 
 // scratch holds a search's intermediate lists.
 type scratch struct {
-	heads []uint32 // bucket heads, or table 0's bucket bounds in pairs
+	slots []uint32 // slots of the full ones
 	cands []uint32 // positions of candidates
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// search probes in stages, each a loop of independent memory reads (the
-// buckets' heads, then the overflow lists, then the candidates' codes), so
-// that the processor overlaps their cache misses instead of waiting on each
-// in turn.
+// search probes a table in stages, each a loop of independent memory reads
+// (the directory, then the slots, then the overflow lists, then the
+// candidates' codes), so that the processor overlaps their cache misses
+// instead of waiting on each in turn.
 func (s *segment) search(q Code, r int, dst []Result) []Result {
 	p := &s.plans[r]
 	if p.brute {
@@ -392,40 +453,33 @@ func (s *segment) search(q Code, r int, dst []Result) []Result {
 		}
 		tb := &s.tables[j]
 		qk := tb.key(q)
-		ms := masksUpTo(tb.width, int(t))
+		slots := tb.slots(qk, masksUpTo(tb.width, int(t)), sc.slots[:0])
 		cands := sc.cands[:0]
 		if j == 0 {
-			bounds := slices.Grow(sc.heads[:0], 2*len(ms))[:2*len(ms)]
-			for i, mask := range ms {
-				bounds[2*i], bounds[2*i+1] = tb.off[qk^mask], tb.off[qk^mask+1]
-			}
-			for i := 0; i < len(bounds); i += 2 {
-				for pos := bounds[i]; pos < bounds[i+1]; pos++ {
+			for _, i := range slots {
+				for pos := tb.off[i]; pos < tb.off[i+1]; pos++ {
 					cands = append(cands, pos)
 				}
 			}
-			sc.heads = bounds
 		} else {
-			heads := slices.Grow(sc.heads[:0], len(ms))[:len(ms)]
-			for i, mask := range ms {
-				heads[i] = tb.head[qk^mask]
+			for i, slot := range slots {
+				slots[i] = tb.head[slot]
 			}
-			for _, h := range heads {
+			for _, h := range slots {
 				if h < listBit {
 					cands = append(cands, h)
-				} else if h != emptyHead {
+				} else {
 					i := h &^ listBit
 					cands = append(cands, tb.over[i+1:i+1+tb.over[i]]...)
 				}
 			}
-			sc.heads = heads
 		}
 		for _, pos := range cands {
 			if d := Distance(q, s.codes[pos]); d <= r && !s.isDead(pos) {
 				dst = append(dst, Result{s.ids[pos], d})
 			}
 		}
-		sc.cands = cands
+		sc.slots, sc.cands = slots, cands
 	}
 	// A code near the query is often near it in several substrings, and
 	// found in each of their tables: report it once.

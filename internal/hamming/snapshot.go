@@ -20,8 +20,9 @@ import (
 //	per segment: n:u64 dead:u64 tables:u32 widths tables×u32
 //	             codes n×4×u64 (most significant word first), ids n×u64,
 //	             byID n×u32, dead bits ⌈n/64⌉×u64 when dead > 0,
-//	             table 0: offsets (2^width+1)×u32;
-//	             other tables: heads 2^width×u32, overflow length:u64, overflow
+//	             per table: directory 2^width/32×u64, then
+//	             table 0: offsets (full buckets+1)×u32;
+//	             other tables: slots (full buckets)×u32, overflow length:u64, overflow
 //	pending codes and ids
 //	CRC-32C of all the above: u32
 //
@@ -55,6 +56,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 			writeSlice(e, s.deadBits)
 		}
 		for j, t := range s.tables {
+			writeSlice(e, t.dir)
 			if j == 0 {
 				writeSlice(e, t.off)
 				continue
@@ -283,15 +285,22 @@ func (d *decoder) segment() (*segment, error) {
 	s.tables = newTables(widths)
 	for j := range s.tables {
 		t := &s.tables[j]
-		var err error
+		t.dir = readSlice[uint64](d, 1<<t.width/32)
+		if d.err != nil {
+			return nil, d.err
+		}
+		full, err := t.checkDir()
+		if err != nil {
+			return nil, fmt.Errorf("table %d: %w", j, err)
+		}
 		if j == 0 {
-			t.off = readSlice[uint32](d, 1<<t.width+1)
+			t.off = readSlice[uint32](d, full+1)
 			if d.err != nil {
 				return nil, d.err
 			}
 			err = s.checkOrder(t)
 		} else {
-			t.head = readSlice[uint32](d, 1<<t.width)
+			t.head = readSlice[uint32](d, full)
 			t.over = readSlice[uint32](d, int(min(d.u64(), 2*maxCodes)))
 			if d.err != nil {
 				return nil, d.err
@@ -319,24 +328,51 @@ func (s *segment) checkIDs() error {
 	return nil
 }
 
+// checkDir checks that the directory's counts add up, and returns the
+// number of full buckets.
+func (t *table) checkDir() (int, error) {
+	rank := uint64(0)
+	for e := 0; e < len(t.dir); e += 2 {
+		if t.dir[e] != rank {
+			return 0, fmt.Errorf("directory counts %d full buckets before bucket %d, want %d", t.dir[e], e*32, rank)
+		}
+		rank += uint64(bits.OnesCount64(t.dir[e+1]))
+	}
+	return int(rank), nil
+}
+
+// fullBuckets calls f with the number of each full bucket, in order.
+func (t *table) fullBuckets(f func(k uint32) error) error {
+	for e := 1; e < len(t.dir); e += 2 {
+		for w := t.dir[e]; w != 0; w &= w - 1 {
+			if err := f(uint32(e/2*64 + bits.TrailingZeros64(w))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // checkOrder checks that the codes are in the order of table 0's buckets.
 func (s *segment) checkOrder(t *table) error {
 	n := uint32(len(s.codes))
 	if t.off[0] != 0 || t.off[len(t.off)-1] != n {
 		return fmt.Errorf("offsets run from %d to %d, want 0 to %d", t.off[0], t.off[len(t.off)-1], n)
 	}
-	for k := range len(t.off) - 1 {
-		lo, hi := t.off[k], t.off[k+1]
-		if hi < lo {
-			return fmt.Errorf("offsets decrease at bucket %d", k)
+	i := 0
+	return t.fullBuckets(func(k uint32) error {
+		lo, hi := t.off[i], t.off[i+1]
+		i++
+		if hi <= lo {
+			return fmt.Errorf("full bucket %d has no codes", k)
 		}
 		for pos := lo; pos < hi; pos++ {
-			if t.key(s.codes[pos]) != uint32(k) {
-				return fmt.Errorf("bucket %d holds a code of bucket %d", k, t.key(s.codes[pos]))
+			if got := t.key(s.codes[pos]); got != k {
+				return fmt.Errorf("bucket %d holds a code of bucket %d", k, got)
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // checkTable checks that the table lists every position once, in the bucket
@@ -350,33 +386,35 @@ func (s *segment) checkTable(t *table, seed uint64) error {
 	seen := make([]uint64, (n+63)/64)
 	listed := uint32(0)
 	var sum uint64
-	add := func(pos uint32, k int) error {
+	add := func(pos, k uint32) error {
 		if pos >= n || seen[pos>>6]&(1<<(pos&63)) != 0 {
 			return fmt.Errorf("bucket %d: position %d out of range or listed twice", k, pos)
 		}
 		seen[pos>>6] |= 1 << (pos & 63)
 		listed++
-		sum += mix(seed, pos, uint32(k))
+		sum += mix(seed, pos, k)
 		return nil
 	}
-	for k, h := range t.head {
-		switch {
-		case h == emptyHead:
-		case h < listBit:
-			if err := add(h, k); err != nil {
+	i := 0
+	err := t.fullBuckets(func(k uint32) error {
+		h := t.head[i]
+		i++
+		if h < listBit {
+			return add(h, k)
+		}
+		o := uint64(h &^ listBit)
+		if o >= uint64(len(t.over)) || t.over[o] < 2 || o+1+uint64(t.over[o]) > uint64(len(t.over)) {
+			return fmt.Errorf("bucket %d: overflow list at %d out of range", k, o)
+		}
+		for _, pos := range t.over[o+1 : o+1+uint64(t.over[o])] {
+			if err := add(pos, k); err != nil {
 				return err
 			}
-		default:
-			i := uint64(h &^ listBit)
-			if i >= uint64(len(t.over)) || t.over[i] < 2 || i+1+uint64(t.over[i]) > uint64(len(t.over)) {
-				return fmt.Errorf("bucket %d: overflow list at %d out of range", k, i)
-			}
-			for _, pos := range t.over[i+1 : i+1+uint64(t.over[i])] {
-				if err := add(pos, k); err != nil {
-					return err
-				}
-			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if listed != n {
 		return fmt.Errorf("%d of %d codes listed", listed, n)
@@ -470,5 +508,5 @@ func readSlice[T word](d *decoder, n int) []T {
 	if !littleEndian {
 		swapBytes(s)
 	}
-	return adviseHuge(s)
+	return s
 }

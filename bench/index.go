@@ -1,0 +1,406 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/hamming"
+)
+
+// IndexConfig says what `bench index` measures.
+type IndexConfig struct {
+	N       int    // codes in the index
+	Queries int    // queries timed
+	Radius  int    // search radius
+	Sample  int    // queries checked against brute force for recall (and timed brute force)
+	Seed    uint64 // of the synthetic codes
+	// Python is an interpreter that can import faiss, to time faiss side by
+	// side with bench/faiss_index.py; empty leaves faiss out.
+	Python string
+	// FaissScript is the path of faiss_index.py.
+	FaissScript string
+	// Reference is the path of the reference C++ benchmark-query
+	// (facebook/ThreatExchange pdq/cpp), run with -m mih on an index of the
+	// same size; it makes its own codes. Empty leaves it out.
+	Reference string
+}
+
+// SyntheticCodes makes n codes as real hash lists have them: random codes,
+// and a tenth of the codes in clusters of 2-20 near-duplicates within
+// distance 0-40 of a centre. Its queries are, half and half, planted
+// near-duplicates of the codes (distance 0-40) and random codes.
+func SyntheticCodes(n, queries int, seed uint64) (codes, qs []hamming.Code) {
+	rng := rand.New(rand.NewPCG(seed, 0x5afe))
+	codes = make([]hamming.Code, 0, n)
+	for len(codes) < n-n/10 {
+		codes = append(codes, randomCode(rng))
+	}
+	for len(codes) < n {
+		centre := randomCode(rng)
+		for k := 2 + rng.IntN(19); k > 0 && len(codes) < n; k-- {
+			codes = append(codes, flip(rng, centre, rng.IntN(41)))
+		}
+	}
+	rng.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
+	for len(qs) < queries {
+		if n == 0 || rng.IntN(2) == 0 {
+			qs = append(qs, randomCode(rng))
+		} else {
+			qs = append(qs, flip(rng, codes[rng.IntN(n)], rng.IntN(41)))
+		}
+	}
+	return codes, qs
+}
+
+func randomCode(rng *rand.Rand) hamming.Code {
+	return hamming.Code{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}
+}
+
+// flip returns c with d distinct bits flipped.
+func flip(rng *rand.Rand, c hamming.Code, d int) hamming.Code {
+	var mask hamming.Code
+	for k := 0; k < d; {
+		b := rng.IntN(256)
+		if mask[b>>6]&(1<<(b&63)) == 0 {
+			mask[b>>6] |= 1 << (b & 63)
+			k++
+		}
+	}
+	for i := range c {
+		c[i] ^= mask[i]
+	}
+	return c
+}
+
+// indexRow is one method's line in the table.
+type indexRow struct {
+	name                 string
+	build                string
+	bytesPerCode         string
+	mean, p50, p99, maxL string
+	qps                  string
+	recall               string
+}
+
+// Index prints the table of `bench index`.
+func Index(w io.Writer, cfg IndexConfig) error {
+	if cfg.N <= 0 || cfg.Queries <= 0 {
+		return fmt.Errorf("bench: want --n and --queries above 0, got %d and %d", cfg.N, cfg.Queries)
+	}
+	cfg.Sample = max(1, min(cfg.Sample, cfg.Queries))
+	ncpu := runtime.NumCPU()
+	fmt.Fprintf(w, "Hamming index: %d codes (10%% in near-duplicate clusters), %d queries (half planted at distance 0-40), radius %d\n%s, %d cores; latency on one goroutine\n\n",
+		cfg.N, cfg.Queries, cfg.Radius, cpuName(), ncpu)
+	codes, queries := SyntheticCodes(cfg.N, cfg.Queries, cfg.Seed)
+	ids := make([]uint64, len(codes))
+	for i := range ids {
+		ids[i] = uint64(i)
+	}
+
+	var rows []indexRow
+	before := heapInUse()
+	start := time.Now()
+	x := hamming.Build(ids, codes)
+	build := time.Since(start)
+	after := heapInUse()
+	perCode := float64(after-before) / float64(cfg.N)
+	row := indexRow{name: "hamming.Index", build: seconds(build), bytesPerCode: fmt.Sprintf("%.1f", perCode)}
+	lat := latencies(len(queries), func(i int, dst []hamming.Result) []hamming.Result {
+		return x.Search(queries[i], cfg.Radius, dst)
+	})
+	row.setLatency(lat)
+	row.qps = fmt.Sprintf("%.0f", allCores(queries, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
+		return x.Search(q, cfg.Radius, dst)
+	}))
+
+	// Brute force: the truth for recall, and a method of its own.
+	sample := queries[:cfg.Sample]
+	truth := make([][]hamming.Result, len(sample))
+	bruteLat := latencies(len(sample), func(i int, dst []hamming.Result) []hamming.Result {
+		truth[i] = scan(codes, sample[i], cfg.Radius, nil)
+		return dst
+	})
+	found, total, extra := 0, 0, 0
+	for i, q := range sample {
+		got := x.Search(q, cfg.Radius, nil)
+		f, e := compare(truth[i], got)
+		found, total, extra = found+f, total+len(truth[i]), extra+e
+	}
+	row.recall = recall(found, total)
+	if extra > 0 {
+		row.recall += fmt.Sprintf(" (%d not within radius!)", extra)
+	}
+	rows = append(rows, row)
+	brute := indexRow{name: "brute-force popcount", build: "-", bytesPerCode: "32.0", recall: recall(total, total)}
+	brute.setLatency(bruteLat)
+	brute.qps = fmt.Sprintf("%.0f", allCores(sample, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
+		return scan(codes, q, cfg.Radius, dst)
+	}))
+	rows = append(rows, brute)
+
+	snap, err := snapshotTimes(x, sample, cfg.Radius)
+	if err != nil {
+		return err
+	}
+	if cfg.Python != "" {
+		more, err := faissRows(cfg, codes, queries)
+		if err != nil {
+			fmt.Fprintf(w, "faiss: %v\n\n", err)
+		}
+		rows = append(rows, more...)
+	}
+	if cfg.Reference != "" {
+		r, err := referenceRow(cfg)
+		if err != nil {
+			fmt.Fprintf(w, "reference: %v\n\n", err)
+		} else {
+			rows = append(rows, r)
+		}
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "method\tbuild s\tbytes/code\tmean ms\tp50 ms\tp99 ms\tmax ms\tqueries/s (%d cores)\trecall\t\n", ncpu)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.build, r.bytesPerCode, r.mean, r.p50, r.p99, r.maxL, r.qps, r.recall)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	raw := 32 * float64(cfg.N)
+	fmt.Fprintf(w, "\nheap in use: %.1f MB before build, %.1f MB after: %.1f MB for the index, %.2fx the %.1f MB of raw codes (hamming.Index.Bytes: %.1f MB)\n",
+		mb(before), mb(after), mb(after-before), float64(after-before)/raw, raw/1e6, float64(x.Bytes())/1e6)
+	fmt.Fprintf(w, "recall: %d sampled queries against brute force; brute-force latency over the same sample\n", len(sample))
+	fmt.Fprintf(w, "snapshot: %s\n", snap)
+	runtime.KeepAlive(x)
+	return nil
+}
+
+func (r *indexRow) setLatency(d []time.Duration) {
+	slices.Sort(d)
+	var sum time.Duration
+	for _, v := range d {
+		sum += v
+	}
+	ms := func(v time.Duration) string { return fmt.Sprintf("%.4f", v.Seconds()*1e3) }
+	r.mean = ms(sum / time.Duration(len(d)))
+	r.p50, r.p99, r.maxL = ms(d[len(d)/2]), ms(d[min(len(d)-1, len(d)*99/100)]), ms(d[len(d)-1])
+}
+
+// latencies times each of n queries on this goroutine.
+func latencies(n int, search func(i int, dst []hamming.Result) []hamming.Result) []time.Duration {
+	out := make([]time.Duration, n)
+	var dst []hamming.Result
+	for i := range n {
+		start := time.Now()
+		dst = search(i, dst[:0])
+		out[i] = time.Since(start)
+	}
+	return out
+}
+
+// allCores returns queries a second with one goroutine per core, each
+// going through all the queries.
+func allCores(queries []hamming.Code, search func(hamming.Code, []hamming.Result) []hamming.Result) float64 {
+	ncpu := runtime.NumCPU()
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range ncpu {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var dst []hamming.Result
+			for i := range queries {
+				dst = search(queries[(i+g*len(queries)/ncpu)%len(queries)], dst[:0])
+			}
+			done.Add(int64(len(queries)))
+		}()
+	}
+	wg.Wait()
+	return float64(done.Load()) / time.Since(start).Seconds()
+}
+
+func scan(codes []hamming.Code, q hamming.Code, r int, dst []hamming.Result) []hamming.Result {
+	for i, c := range codes {
+		if d := hamming.Distance(q, c); d <= r {
+			dst = append(dst, hamming.Result{ID: uint64(i), Distance: d})
+		}
+	}
+	return dst
+}
+
+// compare returns how many of want got holds, and how many of got are not
+// in want.
+func compare(want, got []hamming.Result) (found, extra int) {
+	in := make(map[hamming.Result]bool, len(want))
+	for _, r := range want {
+		in[r] = true
+	}
+	for _, r := range got {
+		if in[r] {
+			found++
+			delete(in, r)
+		} else {
+			extra++
+		}
+	}
+	return found, extra
+}
+
+func recall(found, total int) string {
+	if total == 0 {
+		return "no true matches in the sample"
+	}
+	return fmt.Sprintf("%.2f%% (%d/%d)", 100*float64(found)/float64(total), found, total)
+}
+
+func snapshotTimes(x *hamming.Index, sample []hamming.Code, radius int) (string, error) {
+	f, err := os.CreateTemp("", "safeguard-index-*.snap")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	start := time.Now()
+	size, err := x.WriteTo(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		return "", fmt.Errorf("bench: writing snapshot: %v", err)
+	}
+	write := time.Since(start)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	start = time.Now()
+	y, err := hamming.Read(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	load := time.Since(start)
+	for _, q := range sample {
+		a, b := x.Search(q, radius, nil), y.Search(q, radius, nil)
+		if f, e := compare(a, b); f != len(a) || e != 0 {
+			return "", fmt.Errorf("bench: the loaded snapshot answers differently")
+		}
+	}
+	perM := load.Seconds() / (float64(x.Len()) / 1e6)
+	return fmt.Sprintf("%.1f MB, written in %s s, loaded (checked) in %s s = %.3f s per million codes (from the page cache)",
+		float64(size)/1e6, seconds(write), seconds(load), perM), nil
+}
+
+// writeCodes writes codes as 32 bytes each, most significant first, the
+// byte order faiss and the reference read.
+func writeCodes(path string, codes []hamming.Code) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var b [32]byte
+	for _, c := range codes {
+		for i, v := range c {
+			binary.BigEndian.PutUint64(b[8*i:], v)
+		}
+		bw.Write(b[:])
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// faissRows runs bench/faiss_index.py on the same codes and queries.
+func faissRows(cfg IndexConfig, codes, queries []hamming.Code) ([]indexRow, error) {
+	dir, err := os.MkdirTemp("", "safeguard-faiss-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	cp, qp := filepath.Join(dir, "codes"), filepath.Join(dir, "queries")
+	if err := writeCodes(cp, codes); err != nil {
+		return nil, err
+	}
+	if err := writeCodes(qp, queries); err != nil {
+		return nil, err
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(context.Background(), cfg.Python, cfg.FaissScript, cp, qp, strconv.Itoa(cfg.Radius), strconv.Itoa(cfg.Sample))
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s %s: %v: %s", cfg.Python, cfg.FaissScript, err, strings.TrimSpace(errb.String()))
+	}
+	var rows []indexRow
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 9 {
+			return rows, fmt.Errorf("faiss_index.py printed %q", line)
+		}
+		hit, _ := strconv.Atoi(f[7])
+		want, _ := strconv.Atoi(f[8])
+		rows = append(rows, indexRow{name: f[0], build: f[1], bytesPerCode: f[2], mean: f[3], p50: f[4], p99: f[5], maxL: f[6], qps: "-", recall: recall(hit, want)})
+	}
+	return rows, nil
+}
+
+// referenceRow runs the reference benchmark-query -m mih, which builds its
+// own index of cfg.N random codes with planted near-duplicates and times
+// 8 probes (one per dihedral variant) for each of its queries.
+func referenceRow(cfg IndexConfig) (indexRow, error) {
+	groups := max(1, min(cfg.Queries, 800)/8)
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(context.Background(), cfg.Reference, "-m", "mih", "-b", strconv.Itoa(cfg.N), "-q", strconv.Itoa(groups), "-d", strconv.Itoa(cfg.Radius))
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return indexRow{}, fmt.Errorf("%s: %v: %s", cfg.Reference, err, strings.TrimSpace(errb.String()))
+	}
+	var build, total float64
+	for _, line := range strings.Split(out.String(), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v, _ := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		switch strings.TrimSpace(name) {
+		case "MIH index build time":
+			build = v
+		case "TOTAL QUERY SECONDS":
+			total = v
+		}
+	}
+	if build == 0 || total == 0 {
+		return indexRow{}, fmt.Errorf("%s printed no times: %q", cfg.Reference, out.String())
+	}
+	return indexRow{name: "reference C++ MIH (own codes)", build: fmt.Sprintf("%.2f", build), bytesPerCode: "-",
+		mean: fmt.Sprintf("%.4f", total/float64(8*groups)*1e3), p50: "-", p99: "-", maxL: "-", qps: "-", recall: "-"}, nil
+}
+
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
+
+func mb(b int64) float64 { return float64(b) / 1e6 }
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
