@@ -76,6 +76,9 @@ var modes = map[string]media.JPEGMode{
 	"go":    media.JPEGGo,
 	"turbo": media.JPEGTurbo,
 	"fast":  media.JPEGTurboScaled,
+	// The pure-Go counterpart of fast, with the same hashes for the
+	// baseline JPEGs it reads; auto in builds without libjpeg-turbo.
+	"go-fast": media.JPEGGoScaled,
 }
 
 func modeNames() string {

@@ -17,13 +17,15 @@ func fuzzSeeds(f *testing.F) {
 		f.Add(data)
 		f.Add(data[:len(data)*2/3])
 	}
+	// Wide enough that ForPDQ samples it, small enough for fuzzLimit.
+	f.Add(encoded(f, 600, 50)[media.JPEG])
 	f.Add([]byte("\xff\xd8\xff"))
 	f.Add(webpHeader(3, 3))
 }
 
 // checkDecode is what every fuzzed decode must satisfy: no panic (Decode
 // recovers, so look for its message), only *media.Error errors naming the
-// file, and never an image over the limit.
+// file, and never an image over the limit (or than the PDQ sample).
 func checkDecode(t *testing.T, data []byte, opt media.Options) {
 	img, _, err := media.Decode("fuzz.img", data, opt)
 	if err != nil {
@@ -36,8 +38,12 @@ func checkDecode(t *testing.T, data []byte, opt media.Options) {
 		}
 		return
 	}
-	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > fuzzLimit || b.Empty() {
-		t.Fatalf("decoded %v with a limit of %d pixels", b, fuzzLimit)
+	limit := int64(fuzzLimit)
+	if opt.ForPDQ {
+		limit = max(limit, 512*512) // the sample may be larger than its source
+	}
+	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > limit || b.Empty() {
+		t.Fatalf("decoded %v with a limit of %d pixels", b, limit)
 	}
 }
 
@@ -45,6 +51,7 @@ func FuzzDecodeGo(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecode(t, data, media.Options{JPEG: media.JPEGGo, MaxPixels: fuzzLimit})
+		checkDecode(t, data, media.Options{JPEG: media.JPEGGoScaled, MaxPixels: fuzzLimit, MinSide: 2})
 	})
 }
 
@@ -52,14 +59,14 @@ func FuzzDecodeTurbo(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkDecode(t, data, media.Options{JPEG: media.JPEGTurbo, MaxPixels: fuzzLimit})
-		checkDecode(t, data, media.Options{JPEG: media.JPEGTurbo, MaxPixels: fuzzLimit, Grey: true})
+		checkDecode(t, data, media.Options{JPEG: media.JPEGTurbo, MaxPixels: fuzzLimit, Grey: true, ForPDQ: true})
 	})
 }
 
 func FuzzDecodeTurboScaled(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkDecode(t, data, media.Options{JPEG: media.JPEGTurboScaled, MaxPixels: fuzzLimit, MinSide: 2})
+		checkDecode(t, data, media.Options{JPEG: media.JPEGTurboScaled, MaxPixels: fuzzLimit, MinSide: 2, ForPDQ: true})
 	})
 }
 

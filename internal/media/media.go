@@ -28,6 +28,8 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
+
+	"github.com/safeguard-oss/safeguard/internal/media/gojpeg"
 )
 
 // Format is an image file format, as sniffed from its first bytes.
@@ -60,8 +62,9 @@ type JPEGMode int
 const (
 	// JPEGAuto is libjpeg-turbo, scaled in the DCT domain so that the
 	// shorter side stays at least MinSide (full size for images already
-	// that small), or Go's decoder in builds without libjpeg-turbo. It was
-	// chosen from `safeguard bench hash`; see docs/benchmarks.md.
+	// that small): JPEGTurboScaled, or JPEGGoScaled in builds without
+	// libjpeg-turbo. It was chosen from `safeguard bench hash`; see
+	// docs/benchmarks.md.
 	JPEGAuto JPEGMode = iota
 	// JPEGGo is the standard library's pure-Go decoder, with libjpeg's
 	// colour conversion applied by internal/pdq.
@@ -72,9 +75,13 @@ const (
 	// JPEGTurboScaled is libjpeg-turbo scaled by 1/2, 1/4 or 1/8 in the
 	// DCT domain, as far as the shorter side stays at least MinSide.
 	JPEGTurboScaled
+	// JPEGGoScaled is the pure-Go counterpart of JPEGTurboScaled: package
+	// gojpeg decodes as libjpeg-turbo does (hashes are the same), for the
+	// baseline JPEGs it reads; the rest go to Go's decoder at full size.
+	JPEGGoScaled
 )
 
-var modeNames = [...]string{"auto", "go", "turbo", "turbo-scaled"}
+var modeNames = [...]string{"auto", "go", "turbo", "turbo-scaled", "go-scaled"}
 
 func (m JPEGMode) String() string {
 	if m < 0 || int(m) >= len(modeNames) {
@@ -244,6 +251,14 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 	if err := checkSize(name, format, c.Width, c.Height, opt.maxPixels()); err != nil {
 		return nil, format, err
 	}
+	if format == JPEG && (opt.JPEG == JPEGGoScaled || opt.JPEG == JPEGAuto) {
+		// Any failure, even of a valid file gojpeg does not read, is left
+		// to image/jpeg to decode or to explain.
+		denom := scaleDenom(c.Width, c.Height, opt.minSide())
+		if img, err := gojpeg.Decode(data, denom, opt.maxPixels()); err == nil {
+			return grey(img, opt), format, nil
+		}
+	}
 	img, err = goDecode(format, data)
 	if err != nil {
 		return nil, format, decodeError(name, format, err)
@@ -253,10 +268,15 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 		return nil, format, &Error{Name: name, Format: format, Kind: Corrupt,
 			Err: fmt.Errorf("decoded %dx%d, but the header said %dx%d", b.Dx(), b.Dy(), c.Width, c.Height)}
 	}
+	return grey(img, opt), format, nil
+}
+
+// grey keeps only the luminance plane of a YCbCr image when opt asks.
+func grey(img image.Image, opt Options) image.Image {
 	if m, ok := img.(*image.YCbCr); ok && opt.Grey {
-		img = &image.Gray{Pix: m.Y, Stride: m.YStride, Rect: m.Rect}
+		return &image.Gray{Pix: m.Y, Stride: m.YStride, Rect: m.Rect}
 	}
-	return img, format, nil
+	return img
 }
 
 func sniff(name string, data []byte) (Format, error) {

@@ -62,7 +62,7 @@ func TestModes(t *testing.T) {
 				t.Errorf("%s %v: %v q=%d, %d bits from %v, want <= %d", c.path, mode, r.Hash, r.Quality, d, want, c.dist)
 			}
 			typ := fmt.Sprintf("%T", img)
-			if mode != media.JPEGGo && media.HaveLibjpeg && c.typ[len(c.typ)-1] == ']' {
+			if turbo(mode) && c.typ[len(c.typ)-1] == ']' {
 				typ = "[" + typ + "]"
 			}
 			if !slices.Contains(strings.Fields(c.typ), typ) {

@@ -83,6 +83,7 @@ func TestReferenceHashes(t *testing.T) {
 		exact bool
 	}{
 		{"go", media.Options{JPEG: media.JPEGGo}, false},
+		{"go-scaled", media.Options{JPEG: media.JPEGGoScaled}, false},
 		{"turbo", media.Options{JPEG: media.JPEGTurbo, ForPDQ: true}, true},
 		{"turbo-scaled", media.Options{JPEG: media.JPEGTurboScaled, ForPDQ: true}, false},
 		{"auto", media.Options{ForPDQ: true}, false},
