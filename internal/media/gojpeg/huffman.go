@@ -61,6 +61,9 @@ func (t *huffTable) build(counts *[17]int, vals []byte) error {
 	for l := 1; l <= 16; l++ {
 		t.valOff[l] = k - code
 		for i := 0; i < counts[l]; i++ {
+			if code >= 1<<l {
+				return FormatError("Huffman code lengths oversubscribed")
+			}
 			if l <= lookBits {
 				// Every lookBits-bit string starting with this code.
 				shift := uint(lookBits - l)
@@ -70,9 +73,6 @@ func (t *huffTable) build(counts *[17]int, vals []byte) error {
 			}
 			code++
 			k++
-		}
-		if code > 1<<l {
-			return FormatError("Huffman code lengths oversubscribed")
 		}
 		t.maxCode[l] = code - 1
 		if counts[l] == 0 {

@@ -12,31 +12,30 @@ const (
 	pass1Bits = 2
 )
 
-func fix(x float64) int64 { return int64(x*(1<<constBits) + 0.5) }
-
-var (
-	fix0_211164243 = fix(0.211164243)
-	fix0_298631336 = fix(0.298631336)
-	fix0_390180644 = fix(0.390180644)
-	fix0_509795579 = fix(0.509795579)
-	fix0_541196100 = fix(0.541196100)
-	fix0_601344887 = fix(0.601344887)
-	fix0_720959822 = fix(0.720959822)
-	fix0_765366865 = fix(0.765366865)
-	fix0_850430095 = fix(0.850430095)
-	fix0_899976223 = fix(0.899976223)
-	fix1_061594337 = fix(1.061594337)
-	fix1_175875602 = fix(1.175875602)
-	fix1_272758580 = fix(1.272758580)
-	fix1_451774981 = fix(1.451774981)
-	fix1_501321110 = fix(1.501321110)
-	fix1_847759065 = fix(1.847759065)
-	fix1_961570560 = fix(1.961570560)
-	fix2_053119869 = fix(2.053119869)
-	fix2_172734803 = fix(2.172734803)
-	fix2_562915447 = fix(2.562915447)
-	fix3_072711026 = fix(3.072711026)
-	fix3_624509785 = fix(3.624509785)
+// The constants are round(x * 2^13), as libjpeg's FIX macro makes them.
+const (
+	fix0_211164243 = 1730  // 0.211164243
+	fix0_298631336 = 2446  // 0.298631336
+	fix0_390180644 = 3196  // 0.390180644
+	fix0_509795579 = 4176  // 0.509795579
+	fix0_541196100 = 4433  // 0.541196100
+	fix0_601344887 = 4926  // 0.601344887
+	fix0_720959822 = 5906  // 0.720959822
+	fix0_765366865 = 6270  // 0.765366865
+	fix0_850430095 = 6967  // 0.850430095
+	fix0_899976223 = 7373  // 0.899976223
+	fix1_061594337 = 8697  // 1.061594337
+	fix1_175875602 = 9633  // 1.175875602
+	fix1_272758580 = 10426 // 1.272758580
+	fix1_451774981 = 11893 // 1.451774981
+	fix1_501321110 = 12299 // 1.501321110
+	fix1_847759065 = 15137 // 1.847759065
+	fix1_961570560 = 16069 // 1.961570560
+	fix2_053119869 = 16819 // 2.053119869
+	fix2_172734803 = 17799 // 2.172734803
+	fix2_562915447 = 20995 // 2.562915447
+	fix3_072711026 = 25172 // 3.072711026
+	fix3_624509785 = 29692 // 3.624509785
 )
 
 func descale(x int64, n uint) int64 { return (x + 1<<(n-1)) >> n }
@@ -66,79 +65,80 @@ func idctFor(scale int) func(*[64]int32, []uint8, int) {
 	return idct1x1
 }
 
-// idct8x8 is jpeg_idct_islow.
+// idct8x8 is jpeg_idct_islow. Both passes are written out in full rather
+// than share a function: at full size this is half of a decode's time.
 func idct8x8(in *[64]int32, out []uint8, stride int) {
-	var ws [64]int64
+	var ws [64]int32
 	for c := 0; c < 8; c++ {
 		if in[8+c]|in[16+c]|in[24+c]|in[32+c]|in[40+c]|in[48+c]|in[56+c] == 0 {
-			dc := int64(in[c]) << pass1Bits
-			for r := 0; r < 8; r++ {
-				ws[8*r+c] = dc
+			dc := in[c] << pass1Bits
+			for r := 0; r < 64; r += 8 {
+				ws[r+c] = dc
 			}
 			continue
 		}
-		var o [8]int64
-		islow(int64(in[c]), int64(in[8+c]), int64(in[16+c]), int64(in[24+c]),
-			int64(in[32+c]), int64(in[40+c]), int64(in[48+c]), int64(in[56+c]), constBits-pass1Bits, &o)
-		for r := 0; r < 8; r++ {
-			ws[8*r+c] = int64(int32(o[r]))
-		}
+		const shift = constBits - pass1Bits
+		const round = 1 << (shift - 1)
+		x0, x1, x2, x3 := int64(in[c]), int64(in[8+c]), int64(in[16+c]), int64(in[24+c])
+		x4, x5, x6, x7 := int64(in[32+c]), int64(in[40+c]), int64(in[48+c]), int64(in[56+c])
+		z1 := (x2 + x6) * fix0_541196100
+		e2 := z1 + x6*-fix1_847759065
+		e3 := z1 + x2*fix0_765366865
+		e0 := (x0 + x4) << constBits
+		e1 := (x0 - x4) << constBits
+		t10, t13 := e0+e3, e0-e3
+		t11, t12 := e1+e2, e1-e2
+		o0, o1, o2, o3 := oddIslow(x7, x5, x3, x1)
+		ws[c] = int32((t10 + o3 + round) >> shift)
+		ws[56+c] = int32((t10 - o3 + round) >> shift)
+		ws[8+c] = int32((t11 + o2 + round) >> shift)
+		ws[48+c] = int32((t11 - o2 + round) >> shift)
+		ws[16+c] = int32((t12 + o1 + round) >> shift)
+		ws[40+c] = int32((t12 - o1 + round) >> shift)
+		ws[24+c] = int32((t13 + o0 + round) >> shift)
+		ws[32+c] = int32((t13 - o0 + round) >> shift)
 	}
 	for r := 0; r < 8; r++ {
-		w := ws[8*r : 8*r+8]
-		row := out[r*stride : r*stride+8]
+		w := (*[8]int32)(ws[8*r:])
+		row := (*[8]uint8)(out[r*stride:])
 		if w[1]|w[2]|w[3]|w[4]|w[5]|w[6]|w[7] == 0 {
-			v := sample(descale(w[0], pass1Bits+3))
-			for i := range row {
-				row[i] = v
-			}
+			v := sample(descale(int64(w[0]), pass1Bits+3))
+			*row = [8]uint8{v, v, v, v, v, v, v, v}
 			continue
 		}
-		var o [8]int64
-		islow(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], constBits+pass1Bits+3, &o)
-		for i := range row {
-			row[i] = sample(o[i])
-		}
+		const shift = constBits + pass1Bits + 3
+		const round = 1 << (shift - 1)
+		x0, x2, x4, x6 := int64(w[0]), int64(w[2]), int64(w[4]), int64(w[6])
+		z1 := (x2 + x6) * fix0_541196100
+		e2 := z1 + x6*-fix1_847759065
+		e3 := z1 + x2*fix0_765366865
+		e0 := (x0 + x4) << constBits
+		e1 := (x0 - x4) << constBits
+		t10, t13 := e0+e3, e0-e3
+		t11, t12 := e1+e2, e1-e2
+		o0, o1, o2, o3 := oddIslow(int64(w[7]), int64(w[5]), int64(w[3]), int64(w[1]))
+		row[0] = sample((t10 + o3 + round) >> shift)
+		row[7] = sample((t10 - o3 + round) >> shift)
+		row[1] = sample((t11 + o2 + round) >> shift)
+		row[6] = sample((t11 - o2 + round) >> shift)
+		row[2] = sample((t12 + o1 + round) >> shift)
+		row[5] = sample((t12 - o1 + round) >> shift)
+		row[3] = sample((t13 + o0 + round) >> shift)
+		row[4] = sample((t13 - o0 + round) >> shift)
 	}
 }
 
-// islow is one 1-D pass of jpeg_idct_islow on x0..x7, descaled by shift.
-func islow(x0, x1, x2, x3, x4, x5, x6, x7 int64, shift uint, o *[8]int64) {
-	// Even part.
-	z1 := (x2 + x6) * fix0_541196100
-	tmp2 := z1 + x6*-fix1_847759065
-	tmp3 := z1 + x2*fix0_765366865
-	tmp0 := (x0 + x4) << constBits
-	tmp1 := (x0 - x4) << constBits
-	tmp10, tmp13 := tmp0+tmp3, tmp0-tmp3
-	tmp11, tmp12 := tmp1+tmp2, tmp1-tmp2
-	// Odd part.
-	tmp0, tmp1, tmp2, tmp3 = x7, x5, x3, x1
-	z1 = tmp0 + tmp3
-	z2 := tmp1 + tmp2
-	z3 := tmp0 + tmp2
-	z4 := tmp1 + tmp3
+// oddIslow is the odd part of jpeg_idct_islow from coefficients 7, 5, 3
+// and 1, giving its tmp0..tmp3.
+func oddIslow(t0, t1, t2, t3 int64) (int64, int64, int64, int64) {
+	z1, z2, z3, z4 := t0+t3, t1+t2, t0+t2, t1+t3
 	z5 := (z3 + z4) * fix1_175875602
-	tmp0 *= fix0_298631336
-	tmp1 *= fix2_053119869
-	tmp2 *= fix3_072711026
-	tmp3 *= fix1_501321110
 	z1 *= -fix0_899976223
 	z2 *= -fix2_562915447
 	z3 = z3*-fix1_961570560 + z5
 	z4 = z4*-fix0_390180644 + z5
-	tmp0 += z1 + z3
-	tmp1 += z2 + z4
-	tmp2 += z2 + z3
-	tmp3 += z1 + z4
-	o[0] = descale(tmp10+tmp3, shift)
-	o[7] = descale(tmp10-tmp3, shift)
-	o[1] = descale(tmp11+tmp2, shift)
-	o[6] = descale(tmp11-tmp2, shift)
-	o[2] = descale(tmp12+tmp1, shift)
-	o[5] = descale(tmp12-tmp1, shift)
-	o[3] = descale(tmp13+tmp0, shift)
-	o[4] = descale(tmp13-tmp0, shift)
+	return t0*fix0_298631336 + z1 + z3, t1*fix2_053119869 + z2 + z4,
+		t2*fix3_072711026 + z2 + z3, t3*fix1_501321110 + z1 + z4
 }
 
 // idct4x4 is jpeg_idct_4x4: half size, from rows and columns 0-3 and 5-7.
