@@ -144,6 +144,11 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Drivers report a cancellation as whatever broke first (for
+			// pgx, often the closed connection); say what happened.
+			err = ctx.Err()
+		}
 		return store.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
 	}
 	return res, nil

@@ -534,6 +534,18 @@ func testExportRoundTrip(t *testing.T, s store.Store) {
 	}
 	mustAdd(t, s, "src", in...)
 	src := entries(t, s, "src")
+	// Copying a bank streams one store call into another.
+	mustCreate(t, s, "copy")
+	if r, err := s.AddEntries(ctx, "copy", s.Entries(ctx, "src"), nil); err != nil || r.Added != 3 {
+		t.Fatalf("copying a bank: %+v, %v", r, err)
+	}
+	copied := entries(t, s, "copy")
+	for i := range copied {
+		copied[i].ID, copied[i].BankID = src[i].ID, src[i].BankID
+	}
+	if !reflect.DeepEqual(copied, src) {
+		t.Errorf("copied bank:\n got %+v\nwant %+v", copied, src)
+	}
 	// CSV carries everything; HMA the values, source and category.
 	for _, f := range []bank.Format{bank.CSV, bank.HMA} {
 		var buf bytes.Buffer
