@@ -20,11 +20,11 @@ not-a-hash
 			fmt.Println("error:", le)
 			break
 		}
-		fmt.Println(e.Signal, e.Value, e.Note)
+		fmt.Printf("%s %s note=%q\n", e.Signal, e.Value, e.Note)
 	}
 	// Output:
-	// pdq f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 class A
-	// md5 f09791b743c21f26a189c33b798b8e46
+	// pdq f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22 note="class A"
+	// md5 f09791b743c21f26a189c33b798b8e46 note=""
 	// error: list.txt:4: value "not-a-hash": want 32 (md5) or 64 (pdq, sha256) hex digits, got 10 characters
 }
 
