@@ -36,7 +36,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 			return err
 		}
 		if exists {
-			return fmt.Errorf("bank %q: %w", b.Name, store.ErrExists)
+			return store.ErrExists
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			b.Name, b.Description, b.Threshold, micros(b.CreatedAt)).Scan(&b.ID)
