@@ -363,8 +363,8 @@ func (s *segment) checkOrder(t *table) error {
 	return t.fullBuckets(func(k uint32) error {
 		lo, hi := t.off[i], t.off[i+1]
 		i++
-		if hi <= lo {
-			return fmt.Errorf("full bucket %d has no codes", k)
+		if hi <= lo || hi > n {
+			return fmt.Errorf("full bucket %d: codes %d to %d of %d", k, lo, hi, n)
 		}
 		for pos := lo; pos < hi; pos++ {
 			if got := t.key(s.codes[pos]); got != k {
