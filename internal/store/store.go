@@ -88,6 +88,10 @@ type Banks interface {
 	// entries; applying the same change twice is harmless. A reader that
 	// starts from 0 also sees the removed entries, once each.
 	Changes(ctx context.Context, since int64, limit int) ([]Change, error)
+	// ChangeKeys is Changes with each Entry holding only its ID, BankID,
+	// Signal and Value: what an index needs, read in about a third of the
+	// time, which counts when a matcher loads millions of entries at start.
+	ChangeKeys(ctx context.Context, since int64, limit int) ([]Change, error)
 }
 
 // Store is everything a Safeguard server keeps: banks, and the storage each

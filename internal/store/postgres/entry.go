@@ -229,16 +229,30 @@ func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Ent
 
 // Changes implements store.Banks.
 func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+	return s.changes(ctx, since, limit, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		func(r pgx.CollectableRow) (c store.Change, err error) {
+			c.Entry, err = scanEntry(r, &c.Removed, &c.Seq)
+			return c, err
+		})
+}
+
+// ChangeKeys implements store.Banks.
+func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+	return s.changes(ctx, since, limit, `SELECT id, bank_id, signal, value, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`,
+		func(r pgx.CollectableRow) (c store.Change, err error) {
+			var value []byte
+			err = r.Scan(&c.Entry.ID, &c.Entry.BankID, &c.Entry.Signal, &value, &c.Removed, &c.Seq)
+			c.Entry.Value = bank.EncodeValue(value)
+			return c, err
+		})
+}
+
+func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan pgx.RowToFunc[store.Change]) ([]store.Change, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`, since, limit)
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Change, error) {
-		var c store.Change
-		var err error
-		c.Entry, err = scanEntry(r, &c.Removed, &c.Seq)
-		return c, err
-	})
+	rows, _ := s.pool.Query(ctx, query, since, limit)
+	cs, err := pgx.CollectRows(rows, scan)
 	if err != nil {
 		return nil, fmt.Errorf("changes since %d: %w", since, err)
 	}

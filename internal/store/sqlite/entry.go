@@ -225,10 +225,31 @@ func (s *Store) entriesPage(ctx context.Context, bankID, after int64, page []ban
 
 // Changes implements store.Banks.
 func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+	return s.changes(ctx, since, limit, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`,
+		func(rows *sql.Rows, c *store.Change) (err error) {
+			c.Entry, err = scanEntry(rows, &c.Removed, &c.Seq)
+			return err
+		})
+}
+
+// ChangeKeys implements store.Banks.
+func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+	return s.changes(ctx, since, limit, `SELECT id, bank_id, signal, value, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`,
+		func(rows *sql.Rows, c *store.Change) error {
+			var value []byte
+			if err := rows.Scan(&c.Entry.ID, &c.Entry.BankID, &c.Entry.Signal, &value, &c.Removed, &c.Seq); err != nil {
+				return err
+			}
+			c.Entry.Value = bank.EncodeValue(value)
+			return nil
+		})
+}
+
+func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan func(*sql.Rows, *store.Change) error) ([]store.Change, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
+	rows, err := s.db.QueryContext(ctx, query, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("changes since %d: %w", since, err)
 	}
@@ -236,7 +257,7 @@ func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Ch
 	var cs []store.Change
 	for rows.Next() {
 		var c store.Change
-		if c.Entry, err = scanEntry(rows, &c.Removed, &c.Seq); err != nil {
+		if err := scan(rows, &c); err != nil {
 			return nil, fmt.Errorf("changes since %d: %w", since, err)
 		}
 		cs = append(cs, c)

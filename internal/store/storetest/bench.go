@@ -32,7 +32,7 @@ func Synthetic(n int, seed uint64) iter.Seq2[bank.Entry, error] {
 
 // Bench measures, on the store open returns, an import of n entries into an
 // empty bank, a re-import of the same entries (all existing), reading them
-// back through Entries and through Changes. Besides wall-clock time it
+// back through Entries, Changes and ChangeKeys. Besides wall-clock time it
 // reports CPU time per entry: this process's, plus what serverCPU (if not
 // nil) says a database server used — on a shared machine wall-clock time
 // mostly measures the neighbours.
@@ -101,26 +101,31 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU f
 		}
 		per(b, b.Elapsed())
 	})
-	b.Run(fmt.Sprintf("Changes/%d", n), func(b *testing.B) {
-		start()
-		for range b.N {
-			var since int64
-			count := 0
-			for {
-				cs, err := s.Changes(ctx, since, 10_000)
-				if err != nil {
-					b.Fatal(err)
+	for _, feed := range []struct {
+		name string
+		read func(ctx context.Context, since int64, limit int) ([]store.Change, error)
+	}{{"Changes", s.Changes}, {"ChangeKeys", s.ChangeKeys}} {
+		b.Run(fmt.Sprintf("%s/%d", feed.name, n), func(b *testing.B) {
+			start()
+			for range b.N {
+				var since int64
+				count := 0
+				for {
+					cs, err := feed.read(ctx, since, 10_000)
+					if err != nil {
+						b.Fatal(err)
+					}
+					count += len(cs)
+					if len(cs) < 10_000 {
+						break
+					}
+					since = cs[len(cs)-1].Seq
 				}
-				count += len(cs)
-				if len(cs) < 10_000 {
-					break
+				if count < n {
+					b.Fatalf("%s gave %d, want at least %d", feed.name, count, n)
 				}
-				since = cs[len(cs)-1].Seq
 			}
-			if count < n {
-				b.Fatalf("Changes gave %d, want at least %d", count, n)
-			}
-		}
-		per(b, b.Elapsed())
-	})
+			per(b, b.Elapsed())
+		})
+	}
 }

@@ -521,6 +521,30 @@ func testChanges(t *testing.T, s store.Store) {
 	if _, err := s.Changes(ctx, 0, 0); err == nil {
 		t.Errorf("Changes with limit 0 succeeded, want an error")
 	}
+	// ChangeKeys is the same feed without the provenance.
+	var keys []store.Change
+	for since := int64(0); ; {
+		cs, err := s.ChangeKeys(ctx, since, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, cs...)
+		if len(cs) < 4 {
+			break
+		}
+		since = cs[len(cs)-1].Seq
+	}
+	full := allChanges(t, s, 0)
+	for i := range full {
+		e := full[i].Entry
+		full[i].Entry = bank.Entry{ID: e.ID, BankID: e.BankID, Signal: e.Signal, Value: e.Value}
+	}
+	if !reflect.DeepEqual(keys, full) {
+		t.Errorf("ChangeKeys differs from Changes without provenance:\n got %+v\nwant %+v", keys, full)
+	}
+	if _, err := s.ChangeKeys(ctx, 0, -1); err == nil {
+		t.Errorf("ChangeKeys with limit -1 succeeded, want an error")
+	}
 }
 
 func testExportRoundTrip(t *testing.T, s store.Store) {
