@@ -62,8 +62,13 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// in memory rather than in temporary files.
 	q.Add("_pragma", "temp_store(memory)")
 	q.Set("_txlock", "immediate")
-	path := filepath.Join(dir, FileName)
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	// As a URI, so that '?', '#' or '%' in the directory's name are escaped.
+	dsn := &url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	db, err := sql.Open("sqlite", dsn.String())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}

@@ -102,6 +102,22 @@ func TestOpenConcurrently(t *testing.T) {
 	wg.Wait()
 }
 
+func TestOpenOddDirectory(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data?x=1#frag %41 ü")
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateBank(ctx, bank.Bank{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+		t.Errorf("the database is not where it belongs: %v", err)
+	}
+}
+
 func TestOpenError(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "not-a-dir")
 	os.WriteFile(file, nil, 0o600)
