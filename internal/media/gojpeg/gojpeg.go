@@ -455,6 +455,18 @@ func (d *decoder) decodeBlock(blk *[64]int32, c *component, q *[64]int32) error 
 		if br.n < 32 {
 			br.fill() // now a code (up to 16 bits) and its value (up to 15) are in hand
 		}
+		if fa := ac.fastAC[br.acc>>(64-lookBits)]; fa != 0 {
+			k += int(fa>>8) & 15
+			l := uint(fa & 0xff)
+			br.acc <<= l
+			br.n -= l
+			if k > 63 {
+				return FormatError("AC coefficient past the block")
+			}
+			z := zigzag[k&63]
+			blk[z] = fa >> 16 * q[z]
+			continue
+		}
 		var rs uint8
 		if e := ac.fast[br.acc>>(64-lookBits)]; e != 0 {
 			l := uint(e >> 8)

@@ -11,6 +11,10 @@ type huffTable struct {
 	// fast[b] for the next lookBits bits b: code length << 8 | symbol, or 0
 	// when the code is longer.
 	fast [1 << lookBits]uint16
+	// fastAC[b], for AC codes whose magnitude bits also fit in lookBits:
+	// the coefficient's value << 16 | run << 8 | code and magnitude
+	// length; 0 otherwise.
+	fastAC [1 << lookBits]int32
 	// For the walk: maxCode[l] is the largest code of length l (-1 for
 	// none), and valOff[l] turns a code of length l into an index in vals.
 	maxCode [17]int32
@@ -79,6 +83,17 @@ func (t *huffTable) build(counts *[17]int, vals []byte) error {
 			t.maxCode[l] = -1
 		}
 		code <<= 1
+	}
+	for b, e := range t.fast {
+		l, r, s := int(e>>8), int32(e>>4&15), int(e&15)
+		if e == 0 || s == 0 || l+s > lookBits {
+			continue
+		}
+		v := int32(b>>(lookBits-l-s)) & (1<<s - 1)
+		if v < 1<<(s-1) {
+			v += -1<<s + 1
+		}
+		t.fastAC[b] = v<<16 | r<<8 | int32(l+s)
 	}
 	return nil
 }
