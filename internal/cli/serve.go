@@ -25,6 +25,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-dir", "", "`directory` of preserved evidence (default DATA/evidence)"},
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
+	{"send-webhooks", "true", "send queued webhooks from this process; false when other processes sharing the database send them"},
 }
 
 func envName(flagName string) string {
@@ -87,6 +88,10 @@ flags:`)
 	if _, err := fmt.Sscan(*vals["max-body"], &maxBody); err != nil || maxBody <= 0 {
 		return fail(e, "serve", "max-body %q: want a positive number of bytes", *vals["max-body"])
 	}
+	send, err := strconv.ParseBool(*vals["send-webhooks"])
+	if err != nil {
+		return fail(e, "serve", "send-webhooks %q: want true or false", *vals["send-webhooks"])
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*vals["log-level"])); err != nil {
 		return fail(e, "serve", "log-level: %v", err)
@@ -94,7 +99,7 @@ flags:`)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	cfg := server.Config{
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
-		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody,
+		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, WebhooksElsewhere: !send,
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -49,6 +49,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	WebhookWorkers  int
 	WebhookTimeout  time.Duration
+	// WebhooksElsewhere leaves sending webhooks to other processes sharing
+	// the database: this one only queues them. (Dispatchers lease what
+	// they send, so several may share an outbox.)
+	WebhooksElsewhere bool
 }
 
 // Defaults.
@@ -225,6 +229,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
+		if s.cfg.WebhooksElsewhere {
+			return
+		}
 		if err := s.dispatcher.Run(bg); err != nil && bg.Err() == nil {
 			s.log.Error("webhook dispatcher stopped", "err", err)
 		}
