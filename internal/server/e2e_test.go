@@ -316,6 +316,32 @@ func endToEnd(t *testing.T, base, adminKey string) {
 	if rec.ContentID != "post-1" || len(rec.Decision.Fired) != 1 || rec.Decision.Fired[0].ID != rule.ID {
 		t.Errorf("scan record %+v", rec)
 	}
+	// Metrics count the scans, the match per bank, latencies and webhooks.
+	metrics := func() string {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for _, want := range []string{
+		`safeguard_scans_total{kind="scan",matched="true"} 1`,
+		`safeguard_scans_total{kind="scan",matched="false"} 1`,
+		`safeguard_matches_total{bank="known",signal="pdq"} 1`,
+		`safeguard_actions_total{kind="block"} 1`,
+		`safeguard_http_request_duration_seconds_bucket{route="POST /v1/scan",le="+Inf"} 2`,
+		`safeguard_webhook_pending 0`,
+		`safeguard_webhook_attempts_total{outcome="delivered",webhook="trust-safety"} 1`,
+	} {
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(metrics(), want); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Errorf("/metrics lacks %s", want)
+				break
+			}
+		}
+	}
 	// Disabling the rule stops it: the same scan is no longer blocked.
 	admin.do("POST", fmt.Sprintf("/v1/rules/%d/disable", rule.ID), "", nil, 200, nil)
 	platform.do("POST", "/v1/scan?content_id=post-3", "image/jpeg", altered, 200, &ans)
