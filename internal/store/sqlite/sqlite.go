@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -73,7 +74,15 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
 	s := &Store{db: db, write: make(chan struct{}, 1)}
-	if err := s.migrate(ctx); err != nil {
+	// Connections that open a new database file at the same moment race to
+	// switch it to WAL, and SQLite answers the loser SQLITE_BUSY at once,
+	// without the busy timeout: try again for a while.
+	err = s.migrate(ctx)
+	for try := 0; err != nil && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 50; try++ {
+		time.Sleep(20 * time.Millisecond)
+		err = s.migrate(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
