@@ -141,7 +141,7 @@ func (m *Matcher) Sync(ctx context.Context) error {
 		m.mu.RLock()
 		since = m.seq
 		m.mu.RUnlock()
-		changes, err := m.st.Changes(ctx, since, syncPage)
+		changes, err := m.st.ChangeKeys(ctx, since, syncPage)
 		if err != nil {
 			return fmt.Errorf("match: reading changes since %d: %w", since, err)
 		}
@@ -177,7 +177,7 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 	exact := map[string][]uint64{}
 	var seq int64
 	for {
-		changes, err := m.st.Changes(ctx, seq, syncPage)
+		changes, err := m.st.ChangeKeys(ctx, seq, syncPage)
 		if err != nil {
 			return fmt.Errorf("match: loading changes since %d: %w", seq, err)
 		}
