@@ -20,8 +20,10 @@ func runBench(e *env, args []string) int {
 		return benchHash(e, args[1:])
 	case "index":
 		return benchIndex(e, args[1:])
+	case "scan":
+		return benchScan(e, args[1:])
 	}
-	return fail(e, "bench", "unknown benchmark %q: want hash or index", args[0])
+	return fail(e, "bench", "unknown benchmark %q: want hash, index or scan", args[0])
 }
 
 // benchModes are the JPEG decoding modes `bench hash` compares.
