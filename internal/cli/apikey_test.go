@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+)
+
+// TestAPIKeyAndAuditVerify creates, lists and revokes keys, then edits and
+// deletes audit entries behind the log's back: verify must name each.
+func TestAPIKeyAndAuditVerify(t *testing.T) {
+	dir := t.TempDir()
+	data := "--data=" + dir
+	mustRun := func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := run(t, "", append(args, data)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d; stdout %s; stderr %s", args, code, want, out, errs)
+		}
+		return out, errs
+	}
+	var ids []string
+	for _, role := range []string{"admin", "integrator", "auditor"} {
+		out, errs := mustRun(0, "apikey", "create", "--role", role, "--name", role+" key")
+		key := strings.TrimSpace(out)
+		if !strings.HasPrefix(key, "sg_") || strings.Contains(errs, key) {
+			t.Fatalf("create %s: stdout %q (want the key alone), stderr %q", role, out, errs)
+		}
+		ids = append(ids, strings.Split(key, "_")[1])
+	}
+	mustRun(2, "apikey", "create", "--role", "root", "--name", "x")
+	mustRun(0, "apikey", "revoke", ids[1])
+	list, _ := mustRun(0, "apikey", "list")
+	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 4 || !strings.Contains(list, "integrator key") {
+		t.Errorf("list:\n%s", list)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
+		if strings.HasPrefix(line, ids[1]) == strings.HasSuffix(strings.TrimSpace(line), "-") {
+			t.Errorf("revocation not shown right: %q", line)
+		}
+	}
+	if out, _ := mustRun(0, "audit", "verify"); !strings.Contains(out, "audit log ok: 4 entries") {
+		t.Errorf("verify: %s", out)
+	}
+
+	// Tamper with the database directly, as someone with file access could.
+	st, err := sqlite.Open(context.Background(), dir) // migrated; closed at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := mustRun(1, "audit", "verify")
+	if !strings.Contains(out, "entry 2: hash does not match its contents (edited)") || !strings.Contains(out, "BROKEN") {
+		t.Errorf("verify after an edit:\n%s", out)
+	}
+	if _, err := db.Exec(`DELETE FROM audit_log WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = mustRun(1, "audit", "verify")
+	if !strings.Contains(out, "entry 4 follows 2: entry 3 missing") {
+		t.Errorf("verify after a deletion:\n%s", out)
+	}
+}
+
+func TestReadConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(s string) string {
+		p := filepath.Join(dir, "c.conf")
+		os.WriteFile(p, []byte(s), 0o600)
+		return p
+	}
+	got, err := readConfig(write("# comment\n\nlisten = 0.0.0.0:9000\n data=/srv/sg \nevidence-keys = k:00\n"))
+	if err != nil || got["listen"] != "0.0.0.0:9000" || got["data"] != "/srv/sg" || got["evidence-keys"] != "k:00" || len(got) != 3 {
+		t.Errorf("readConfig = %v, %v", got, err)
+	}
+	for _, bad := range []string{"listen 0.0.0.0:9000\n", "data = a\ndata = b\n"} {
+		if _, err := readConfig(write(bad)); err == nil || !strings.Contains(err.Error(), "c.conf:") {
+			t.Errorf("readConfig(%q) = %v, want an error naming the line", bad, err)
+		}
+	}
+	if code, _, errs := run(t, "", "serve", "--config", write("colour = red\n")); code != 2 || !strings.Contains(errs, `unknown setting "colour"`) {
+		t.Errorf("serve with an unknown setting: %d %s", code, errs)
+	}
+}
