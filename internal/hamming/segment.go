@@ -58,9 +58,10 @@ type plan struct {
 	t     []int8 // per table, the bit flips to probe; -1: not probed
 }
 
-// Substring geometry and the cost model. The constants are nanoseconds on
-// the machine that measured them (see docs/benchmarks.md); only their ratios
-// matter, as they decide between probing and scanning.
+// Substring geometry and the cost model. The costs are nanoseconds, fitted
+// to where probing stopped beating a scan on the machine that measured them
+// (docs/benchmarks.md: about radius 48 at 2,048 codes, 56 at 8,192 and 60
+// to 64 from 32,768 to a million); only their ratios matter.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
 	maxWidth  = 26   // 2^26 buckets make an 16 MiB directory
@@ -71,7 +72,7 @@ const (
 	costProbe = 2.0  // a bucket: its directory word, from cache
 	costSlot  = 10.0 // a full bucket: its slot, a cache miss
 	costCand  = 20.0 // a candidate: its code, a cache miss, and its distance
-	costCode  = 1.0  // a code in a scan
+	costCode  = 2.5  // a code in a scan
 )
 
 // widthBias shifts the substring width from log2(n), the width at which a
