@@ -90,12 +90,12 @@ func flip(rng *rand.Rand, c hamming.Code, d int) hamming.Code {
 
 // indexRow is one method's line in the table.
 type indexRow struct {
-	name                 string
-	build                string
-	bytesPerCode         string
-	mean, p50, p99, maxL string
-	qps                  string
-	recall               string
+	name                      string
+	build                     string
+	bytesPerCode              string
+	cpu, mean, p50, p99, maxL string
+	qps                       string
+	recall                    string
 }
 
 // Index prints the table of `bench index`.
@@ -121,10 +121,9 @@ func Index(w io.Writer, cfg IndexConfig) error {
 	after := heapInUse()
 	perCode := float64(after-before) / float64(cfg.N)
 	row := indexRow{name: "hamming.Index", build: seconds(build), bytesPerCode: fmt.Sprintf("%.1f", perCode)}
-	lat := latencies(len(queries), func(i int, dst []hamming.Result) []hamming.Result {
+	row.setLatency(latencies(len(queries), func(i int, dst []hamming.Result) []hamming.Result {
 		return x.Search(queries[i], cfg.Radius, dst)
-	})
-	row.setLatency(lat)
+	}))
 	row.qps = fmt.Sprintf("%.0f", allCores(queries, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
 		return x.Search(q, cfg.Radius, dst)
 	}))
@@ -132,7 +131,7 @@ func Index(w io.Writer, cfg IndexConfig) error {
 	// Brute force: the truth for recall, and a method of its own.
 	sample := queries[:cfg.Sample]
 	truth := make([][]hamming.Result, len(sample))
-	bruteLat := latencies(len(sample), func(i int, dst []hamming.Result) []hamming.Result {
+	bruteLat, bruteCPU := latencies(len(sample), func(i int, dst []hamming.Result) []hamming.Result {
 		truth[i] = scan(codes, sample[i], cfg.Radius, nil)
 		return dst
 	})
@@ -148,7 +147,7 @@ func Index(w io.Writer, cfg IndexConfig) error {
 	}
 	rows = append(rows, row)
 	brute := indexRow{name: "brute-force popcount", build: "-", bytesPerCode: "32.0", recall: recall(total, total)}
-	brute.setLatency(bruteLat)
+	brute.setLatency(bruteLat, bruteCPU)
 	brute.qps = fmt.Sprintf("%.0f", allCores(sample, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
 		return scan(codes, q, cfg.Radius, dst)
 	}))
@@ -175,9 +174,9 @@ func Index(w io.Writer, cfg IndexConfig) error {
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "method\tbuild s\tbytes/code\tmean ms\tp50 ms\tp99 ms\tmax ms\tqueries/s (%d cores)\trecall\t\n", ncpu)
+	fmt.Fprintf(tw, "method\tbuild s\tbytes/code\tCPU ms\tmean ms\tp50 ms\tp99 ms\tmax ms\tqueries/s (%d cores)\trecall\t\n", ncpu)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.build, r.bytesPerCode, r.mean, r.p50, r.p99, r.maxL, r.qps, r.recall)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.build, r.bytesPerCode, r.cpu, r.mean, r.p50, r.p99, r.maxL, r.qps, r.recall)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -186,12 +185,17 @@ func Index(w io.Writer, cfg IndexConfig) error {
 	fmt.Fprintf(w, "\nheap in use: %.1f MB before build, %.1f MB after: %.1f MB for the index, %.2fx the %.1f MB of raw codes (hamming.Index.Bytes: %.1f MB)\n",
 		mb(before), mb(after), mb(after-before), float64(after-before)/raw, raw/1e6, float64(x.Bytes())/1e6)
 	fmt.Fprintf(w, "recall: %d sampled queries against brute force; brute-force latency over the same sample\n", len(sample))
+	fmt.Fprintf(w, "CPU ms: the timing thread's CPU time a query, without the time other processes held the core\n")
 	fmt.Fprintf(w, "snapshot: %s\n", snap)
 	runtime.KeepAlive(x)
 	return nil
 }
 
-func (r *indexRow) setLatency(d []time.Duration) {
+func (r *indexRow) setLatency(d []time.Duration, cpu time.Duration) {
+	r.cpu = "-"
+	if cpu >= 0 {
+		r.cpu = fmt.Sprintf("%.4f", cpu.Seconds()*1e3)
+	}
 	slices.Sort(d)
 	var sum time.Duration
 	for _, v := range d {
@@ -202,16 +206,47 @@ func (r *indexRow) setLatency(d []time.Duration) {
 	r.p50, r.p99, r.maxL = ms(d[len(d)/2]), ms(d[min(len(d)-1, len(d)*99/100)]), ms(d[len(d)-1])
 }
 
-// latencies times each of n queries on this goroutine.
-func latencies(n int, search func(i int, dst []hamming.Result) []hamming.Result) []time.Duration {
+// latencies times each of n queries on this goroutine, and returns the
+// wall-clock time of each and the thread's mean CPU time a query (-1 where
+// Linux's /proc does not tell it). On a shared machine the CPU time is the
+// steadier figure: it leaves out the time other processes had the core.
+func latencies(n int, search func(i int, dst []hamming.Result) []hamming.Result) ([]time.Duration, time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	out := make([]time.Duration, n)
 	var dst []hamming.Result
+	cpu0 := threadCPU()
 	for i := range n {
 		start := time.Now()
 		dst = search(i, dst[:0])
 		out[i] = time.Since(start)
 	}
-	return out
+	cpu1 := threadCPU()
+	if cpu0 < 0 || cpu1 < 0 {
+		return out, -1
+	}
+	return out, (cpu1 - cpu0) / time.Duration(n)
+}
+
+// threadCPU returns the CPU time the calling thread has used, or -1.
+func threadCPU() time.Duration {
+	b, err := os.ReadFile("/proc/thread-self/stat")
+	if err != nil {
+		return -1
+	}
+	// The command name, field 2, may hold spaces; utime and stime are
+	// fields 14 and 15, in clock ticks of 1/100 s.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // allCores returns queries a second with one goroutine per core, each
@@ -351,12 +386,12 @@ func faissRows(cfg IndexConfig, codes, queries []hamming.Code) ([]indexRow, erro
 	var rows []indexRow
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		f := strings.Split(line, "\t")
-		if len(f) != 9 {
+		if len(f) != 10 {
 			return rows, fmt.Errorf("faiss_index.py printed %q", line)
 		}
 		hit, _ := strconv.Atoi(f[7])
 		want, _ := strconv.Atoi(f[8])
-		rows = append(rows, indexRow{name: f[0], build: f[1], bytesPerCode: f[2], mean: f[3], p50: f[4], p99: f[5], maxL: f[6], qps: "-", recall: recall(hit, want)})
+		rows = append(rows, indexRow{name: f[0], build: f[1], bytesPerCode: f[2], cpu: f[9], mean: f[3], p50: f[4], p99: f[5], maxL: f[6], qps: "-", recall: recall(hit, want)})
 	}
 	return rows, nil
 }
@@ -389,7 +424,7 @@ func referenceRow(cfg IndexConfig) (indexRow, error) {
 	if build == 0 || total == 0 {
 		return indexRow{}, fmt.Errorf("%s printed no times: %q", cfg.Reference, out.String())
 	}
-	return indexRow{name: "reference C++ MIH (own codes)", build: fmt.Sprintf("%.2f", build), bytesPerCode: "-",
+	return indexRow{name: "reference C++ MIH (own codes)", build: fmt.Sprintf("%.2f", build), bytesPerCode: "-", cpu: "-",
 		mean: fmt.Sprintf("%.4f", total/float64(8*groups)*1e3), p50: "-", p99: "-", maxL: "-", qps: "-", recall: "-"}, nil
 }
 
