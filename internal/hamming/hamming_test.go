@@ -276,3 +276,35 @@ func TestZeroIndex(t *testing.T) {
 		t.Fatalf("radius -1: Search = %v", got)
 	}
 }
+
+// TestConcurrentSearch runs searches on several goroutines at once, as the
+// matcher does under a read lock; run with -race it checks that searches
+// share nothing they write.
+func TestConcurrentSearch(t *testing.T) {
+	ids, codes, queries := corpus(11, 5000, 50)
+	x := Build(ids, codes)
+	want := make([][]Result, len(queries))
+	for i, q := range queries {
+		want[i] = sorted(x.Search(q, 31, nil))
+	}
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			var dst []Result
+			for k := range 200 {
+				i := (k + g*13) % len(queries)
+				dst = x.Search(queries[i], 31, dst[:0])
+				if !slices.Equal(sorted(dst), want[i]) {
+					errs <- fmt.Errorf("goroutine %d: query %d: got %v, want %v", g, i, dst, want[i])
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
