@@ -35,7 +35,8 @@ type ScanConfig struct {
 	Concurrency []int         // requests in flight; default 8 and 64
 	Duration    time.Duration // per run; default 5s
 	MaxScans    int           // per run, whichever comes first; default 20000
-	Images      int           // distinct 640-px JPEGs sent round robin; default 32
+	Images      int           // distinct JPEGs sent round robin; default 32
+	Width       int           // of the JPEGs, whose height is 3/4 of it; default 640
 	Listed      int           // of them in a bank, so a rule blocks and notifies; default 2
 	BankSize    int           // random PDQ entries added to the bank besides; default 10000
 }
@@ -52,6 +53,9 @@ func (c ScanConfig) withDefaults() ScanConfig {
 	}
 	if c.Images <= 0 {
 		c.Images = 32
+	}
+	if c.Width < 16 {
+		c.Width = 640
 	}
 	if c.Listed < 0 || c.Listed > c.Images {
 		c.Listed = min(2, c.Images)
@@ -73,7 +77,7 @@ func Scan(w io.Writer, cfg ScanConfig) error {
 	imgs := make([][]byte, cfg.Images)
 	for i := range imgs {
 		var b bytes.Buffer
-		if err := jpeg.Encode(&b, Synthetic(640, 480, uint64(1000+i)), &jpeg.Options{Quality: 85}); err != nil {
+		if err := jpeg.Encode(&b, Synthetic(cfg.Width, cfg.Width*3/4, uint64(1000+i)), &jpeg.Options{Quality: 85}); err != nil {
 			return err
 		}
 		imgs[i] = b.Bytes()
@@ -92,8 +96,8 @@ func Scan(w io.Writer, cfg ScanConfig) error {
 			return server.Config{DatabaseURL: u, Data: os.TempDir()}, drop, err
 		}})
 	}
-	fmt.Fprintf(w, "scan load: %d distinct 640x480 JPEGs (~%d KB), %d listed (block + notify), bank of %d PDQ entries; %d CPUs (%s); up to %s or %d scans per run\n\n",
-		len(imgs), len(imgs[0])>>10, cfg.Listed, cfg.BankSize+3*cfg.Listed, runtime.NumCPU(), cpuName(), cfg.Duration, cfg.MaxScans)
+	fmt.Fprintf(w, "scan load: %d distinct %dx%d JPEGs (~%d KB), %d listed (block + notify), bank of %d PDQ entries; %d CPUs (%s); up to %s or %d scans per run\n\n",
+		len(imgs), cfg.Width, cfg.Width*3/4, len(imgs[0])>>10, cfg.Listed, cfg.BankSize+3*cfg.Listed, runtime.NumCPU(), cpuName(), cfg.Duration, cfg.MaxScans)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "backend\tconcurrency\tscans\tscans/s\tp50 ms\tp99 ms\tmax ms\tCPU ms/scan\tCPU-bound scans/s\terrors\tmatched\twebhooks\t")
 	for _, b := range backends {
