@@ -58,3 +58,16 @@ func BenchmarkRead1M(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAddRemove is the amortised cost of a change to a million-code
+// index: an add (with its share of flushes and merges) and a remove.
+func BenchmarkAddRemove(b *testing.B) {
+	ids, codes, queries := corpus(1, 1_000_000, 1000)
+	x := Build(ids, codes)
+	i := 0
+	for b.Loop() {
+		x.Add(uint64(1<<40+i), queries[i%len(queries)])
+		x.Remove(ids[i%len(ids)])
+		i++
+	}
+}
