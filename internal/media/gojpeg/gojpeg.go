@@ -7,10 +7,10 @@
 // browser's WebAssembly among them) hash as the libjpeg-turbo builds do.
 //
 // It reads what phones and cameras write: baseline or extended sequential
-// Huffman-coded, 8-bit, greyscale or 4:2:0 YCbCr, one interleaved scan,
-// restart markers. Anything else (progressive, arithmetic coding, CMYK,
-// RGB, other samplings) gives an error wrapping ErrUnsupported, and callers
-// fall back to image/jpeg.
+// Huffman-coded, 8-bit, greyscale or YCbCr sampled 4:4:4, 4:2:2, 4:4:0 or
+// 4:2:0, one interleaved scan, restart markers. Anything else
+// (progressive, arithmetic coding, CMYK, RGB, other samplings) gives an
+// error wrapping ErrUnsupported, and callers fall back to image/jpeg.
 // It imports nothing of ours.
 package gojpeg
 
@@ -67,9 +67,10 @@ type decoder struct {
 // or one wrapping ErrUnsupported.
 //
 // The result is an *image.Gray or an *image.YCbCr whose planes are
-// libjpeg-turbo's before upsampling: 4:2:0 at full size; 4:4:4 when
-// scaled, because libjpeg then decodes chroma at twice luma's scale
-// rather than upsample it.
+// libjpeg-turbo's before upsampling. When scaling, libjpeg decodes
+// subsampled chroma at a larger scale than luma where it can (a scaled
+// 4:2:0 image comes back 4:4:4), and at 1/8 it replicates chroma rather
+// than filter it, so there chroma comes back replicated, as 4:4:4.
 func Decode(data []byte, denom int, maxPixels int64) (image.Image, error) {
 	var scale int
 	switch denom {
@@ -224,14 +225,8 @@ func (d *decoder) readSOF(maxPixels int64) error {
 		}
 	}
 	d.hmax, d.vmax = d.comps[0].h, d.comps[0].v
-	if n == 3 {
-		// 4:2:0 only: the layout of nearly every camera and phone JPEG, and
-		// the only one the reference's sample images let us check against
-		// libjpeg-turbo bit for bit. The code is written for 4:4:4, 4:2:2
-		// and 4:4:0 too, but untested code is not trusted with hashes.
-		if d.hmax != 2 || d.vmax != 2 || d.comps[1].h != 1 || d.comps[1].v != 1 || d.comps[2].h != 1 || d.comps[2].v != 1 {
-			return unsupported("chroma sampling other than 4:2:0")
-		}
+	if n == 3 && (d.hmax > 2 || d.vmax > 2 || d.comps[1].h != 1 || d.comps[1].v != 1 || d.comps[2].h != 1 || d.comps[2].v != 1) {
+		return unsupported("chroma sampling other than 4:4:4, 4:2:2, 4:4:0 and 4:2:0")
 	}
 	return nil
 }
@@ -510,12 +505,39 @@ func (d *decoder) image(scale int) (image.Image, error) {
 		return &image.Gray{Pix: y.plane, Stride: y.stride, Rect: r}, nil
 	}
 	cb, cr := d.comps[1], d.comps[2]
-	ratio := image.YCbCrSubsampleRatio420
-	if cb.scale != y.scale {
-		ratio = image.YCbCrSubsampleRatio444 // scaled: chroma decoded at twice the scale
+	// How many output pixels each chroma sample covers, across and down.
+	hf, vf := d.hmax*scale/cb.scale, d.vmax*scale/cb.scale
+	ratio := image.YCbCrSubsampleRatio444
+	switch {
+	case hf == 1 && vf == 1:
+	case scale == 1:
+		// libjpeg does not filter chroma when each block is one pixel.
+		return &image.YCbCr{Y: y.plane, Cb: replicate(cb, hf, vf), Cr: replicate(cr, hf, vf),
+			YStride: y.stride, CStride: y.stride, SubsampleRatio: ratio, Rect: r}, nil
+	case hf == 2 && vf == 2:
+		ratio = image.YCbCrSubsampleRatio420
+	case hf == 2:
+		ratio = image.YCbCrSubsampleRatio422
+	default:
+		ratio = image.YCbCrSubsampleRatio440
 	}
 	return &image.YCbCr{Y: y.plane, Cb: cb.plane, Cr: cr.plane, YStride: y.stride, CStride: cb.stride,
 		SubsampleRatio: ratio, Rect: r}, nil
+}
+
+// replicate upsamples a chroma plane by h across and v down by repeating
+// samples, as libjpeg's plain upsampling does.
+func replicate(c component, h, v int) []uint8 {
+	rows := len(c.plane) / c.stride
+	w := c.stride * h
+	out := make([]uint8, w*rows*v)
+	for y := 0; y < rows*v; y++ {
+		src, dst := c.plane[(y/v)*c.stride:], out[y*w:(y+1)*w]
+		for x := range dst {
+			dst[x] = src[x/h]
+		}
+	}
+	return out
 }
 
 // zigzag maps the k-th coefficient of the zig-zag scan to its index in

@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/media/gojpeg"
@@ -113,6 +115,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, scene(40, 24)), uint8(0))
 	g := image.NewGray(image.Rect(0, 0, 17, 9))
 	f.Add(encode(f, g), uint8(3))
+	f.Add(readFixture(f, "sampling-21.jpg"), uint8(1))
+	f.Add(readFixture(f, "sampling-12.jpg"), uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, scale uint8) {
 		denom := 1 << (scale & 3)
 		img, err := gojpeg.Decode(data, denom, 1<<14)
@@ -126,4 +130,56 @@ func FuzzDecode(f *testing.F) {
 		b := img.Bounds()
 		img.At(b.Max.X-1, b.Max.Y-1)
 	})
+}
+
+// testdata/sampling-HV.jpg: 203x117, luma sampled H x V against chroma
+// (4:4:4, 4:2:2, 4:4:0, 4:2:0), restart markers every MCU row: a synthetic
+// scene compressed with libjpeg-turbo 2.1.5 at quality 85 by a few lines
+// of C kept out of the repository.
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Every sampling layout decodes at every scale, close to image/jpeg at
+// full size.
+func TestSamplings(t *testing.T) {
+	for _, hv := range []string{"11", "21", "12", "22"} {
+		data := readFixture(t, "sampling-"+hv+".jpg")
+		want, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, denom := range []int{1, 2, 4, 8} {
+			got, err := gojpeg.Decode(data, denom, 1<<20)
+			if err != nil {
+				t.Fatalf("%s 1/%d: %v", hv, denom, err)
+			}
+			if w, h := (203+denom-1)/denom, (117+denom-1)/denom; got.Bounds() != image.Rect(0, 0, w, h) {
+				t.Errorf("%s 1/%d: bounds %v", hv, denom, got.Bounds())
+			}
+			if denom > 1 {
+				continue
+			}
+			worst := 0
+			for y := 0; y < 117; y++ {
+				for x := 0; x < 203; x++ {
+					a := color.RGBAModel.Convert(got.At(x, y)).(color.RGBA)
+					b := color.RGBAModel.Convert(want.At(x, y)).(color.RGBA)
+					for _, d := range []int{int(a.R) - int(b.R), int(a.G) - int(b.G), int(a.B) - int(b.B)} {
+						worst = max(worst, d, -d)
+					}
+				}
+			}
+			// The two differ in inverse DCT rounding, and Go's colour
+			// conversion here replicates chroma where libjpeg filters.
+			if worst > 40 {
+				t.Errorf("%s: a channel is %d away from image/jpeg's", hv, worst)
+			}
+		}
+	}
 }

@@ -41,6 +41,9 @@ func TestSameAsLibjpeg(t *testing.T) {
 		inputs = append(inputs, input{filepath.Base(p), data})
 	}
 	inputs = append(inputs, input{"grey", encode(t, image.NewGray(image.Rect(0, 0, 77, 45)))})
+	for _, hv := range []string{"11", "21", "12", "22"} {
+		inputs = append(inputs, input{"sampling-" + hv, readFixture(t, "sampling-"+hv+".jpg")})
+	}
 	for _, in := range inputs {
 		for _, denom := range []int{1, 2, 4, 8} {
 			got, err := gojpeg.Decode(in.data, denom, 1<<30)
