@@ -98,10 +98,16 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 }
 
 // readContent reads a body of content, which http.MaxBytesReader bounds.
+// A body cut short (a client gone, a malformed multipart part) is the
+// client's problem, not ours.
 func readContent(body io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(body)
 	if err != nil {
-		return nil, err
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "reading the body: %v", err)
 	}
 	if int64(len(b)) > limit {
 		return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "content is over the %d-byte limit", limit)
@@ -142,7 +148,7 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 		case p != nil:
 			v, err := io.ReadAll(io.LimitReader(part, maxField+1))
 			if err != nil {
-				return err
+				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: field %s: %v", name, err)
 			}
 			*p = string(v)
 		default:
