@@ -75,24 +75,31 @@ func FuzzDecodeTurboScaled(f *testing.F) {
 func FuzzDecodeConfig(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opt := media.Options{JPEG: media.JPEGGo, MaxPixels: fuzzLimit}
-		cfg, err := media.DecodeConfig("fuzz.img", data, opt)
-		if err != nil {
-			var e *media.Error
-			if !errors.As(err, &e) || strings.Contains(err.Error(), "panicked") {
-				t.Fatalf("DecodeConfig: %v (%T)", err, err)
-			}
-			return
-		}
-		if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > fuzzLimit {
-			t.Fatalf("DecodeConfig accepted %dx%d", cfg.Width, cfg.Height)
-		}
-		img, format, err := media.Decode("fuzz.img", data, opt)
-		if err != nil {
-			return
-		}
-		if b := img.Bounds(); format != cfg.Format || b.Dx() > cfg.Width || b.Dy() > cfg.Height {
-			t.Fatalf("Decode gave %s %v, DecodeConfig said %+v", format, b, cfg)
+		for _, mode := range allModes {
+			checkConfig(t, data, media.Options{JPEG: mode, MaxPixels: fuzzLimit})
 		}
 	})
+}
+
+// checkConfig: DecodeConfig never panics, never passes the limit, and
+// Decode agrees with it.
+func checkConfig(t *testing.T, data []byte, opt media.Options) {
+	cfg, err := media.DecodeConfig("fuzz.img", data, opt)
+	if err != nil {
+		var e *media.Error
+		if !errors.As(err, &e) || strings.Contains(err.Error(), "panicked") {
+			t.Fatalf("DecodeConfig: %v (%T)", err, err)
+		}
+		return
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > fuzzLimit {
+		t.Fatalf("DecodeConfig accepted %dx%d", cfg.Width, cfg.Height)
+	}
+	img, format, err := media.Decode("fuzz.img", data, opt)
+	if err != nil {
+		return
+	}
+	if b := img.Bounds(); format != cfg.Format || b.Dx() > cfg.Width || b.Dy() > cfg.Height {
+		t.Fatalf("%v: Decode gave %s %v, DecodeConfig said %+v", opt.JPEG, format, b, cfg)
+	}
 }

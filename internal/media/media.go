@@ -222,12 +222,26 @@ func DecodeConfig(name string, data []byte, opt Options) (cfg Config, err error)
 	if err != nil {
 		return cfg, err
 	}
-	c, err := goConfig(cfg.Format, data)
-	if err != nil {
-		return cfg, decodeError(name, cfg.Format, err)
+	if cfg.Format == JPEG && opt.usesTurbo() {
+		// The header as the decoder that will decode it reads it.
+		cfg.Width, cfg.Height, err = turboConfig(name, data, opt)
+		if err != nil {
+			return cfg, err
+		}
+	} else {
+		c, err := goConfig(cfg.Format, data)
+		if err != nil {
+			return cfg, decodeError(name, cfg.Format, err)
+		}
+		cfg.Width, cfg.Height = c.Width, c.Height
 	}
-	cfg.Width, cfg.Height = c.Width, c.Height
-	return cfg, checkSize(name, cfg.Format, c.Width, c.Height, opt.maxPixels())
+	return cfg, checkSize(name, cfg.Format, cfg.Width, cfg.Height, opt.maxPixels())
+}
+
+// usesTurbo reports whether opt decodes JPEGs with libjpeg-turbo (or fails
+// for want of it).
+func (o Options) usesTurbo() bool {
+	return o.JPEG == JPEGTurbo || o.JPEG == JPEGTurboScaled || o.JPEG == JPEGAuto && HaveLibjpeg
 }
 
 // Decode decodes the image in data; name is only for error messages.
@@ -240,7 +254,7 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 	if err != nil {
 		return nil, format, err
 	}
-	if format == JPEG && (opt.JPEG == JPEGTurbo || opt.JPEG == JPEGTurboScaled || opt.JPEG == JPEGAuto && HaveLibjpeg) {
+	if format == JPEG && opt.usesTurbo() {
 		img, err = decodeTurbo(name, data, opt)
 		return img, format, err
 	}

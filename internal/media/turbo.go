@@ -36,6 +36,15 @@ func decodeTurbo(name string, data []byte, opt Options) (image.Image, error) {
 	return img, nil
 }
 
+func turboConfig(name string, data []byte, _ Options) (w, h int, err error) {
+	d, err := libjpeg.NewDecoder(data)
+	if err != nil {
+		return 0, 0, turboError(name, err)
+	}
+	d.Close()
+	return d.Width, d.Height, nil
+}
+
 func turboError(name string, err error) error {
 	kind := Corrupt
 	if e, ok := err.(*libjpeg.Error); ok && e.Truncated {

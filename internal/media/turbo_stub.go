@@ -12,6 +12,14 @@ import (
 const HaveLibjpeg = false
 
 func decodeTurbo(name string, _ []byte, opt Options) (image.Image, error) {
-	return nil, &Error{Name: name, Format: JPEG, Kind: Unavailable,
+	return nil, unavailable(name, opt)
+}
+
+func turboConfig(name string, _ []byte, opt Options) (w, h int, err error) {
+	return 0, 0, unavailable(name, opt)
+}
+
+func unavailable(name string, opt Options) error {
+	return &Error{Name: name, Format: JPEG, Kind: Unavailable,
 		Err: fmt.Errorf("JPEG mode %q needs libjpeg-turbo, which this build leaves out (no cgo, or the nolibjpeg tag)", opt.JPEG)}
 }
