@@ -42,6 +42,4 @@ type Store interface {
 	// ScanRecord returns the record with the id, or an error wrapping
 	// store.ErrNotFound.
 	ScanRecord(ctx context.Context, id string) (Record, error)
-	// ScanCount returns how many records there are.
-	ScanCount(ctx context.Context) (int64, error)
 }

@@ -52,9 +52,9 @@ func (m *Memory) ScanRecord(_ context.Context, id string) (scan.Record, error) {
 	return rec, err
 }
 
-// ScanCount implements scan.Store.
-func (m *Memory) ScanCount(context.Context) (int64, error) {
+// Len returns how many records m holds.
+func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return int64(len(m.recs)), nil
+	return len(m.recs)
 }

@@ -46,12 +46,3 @@ func (s *Store) ScanRecord(ctx context.Context, id string) (scan.Record, error) 
 	rec.Time = rec.Time.UTC()
 	return rec, nil
 }
-
-// ScanCount implements scan.Store.
-func (s *Store) ScanCount(ctx context.Context) (int64, error) {
-	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM scans`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting scans: %w", err)
-	}
-	return n, nil
-}

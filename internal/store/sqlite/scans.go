@@ -62,12 +62,3 @@ func (s *Store) ScanRecord(ctx context.Context, id string) (scan.Record, error) 
 	}
 	return rec, nil
 }
-
-// ScanCount implements scan.Store.
-func (s *Store) ScanCount(ctx context.Context) (int64, error) {
-	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM scans`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("counting scans: %w", err)
-	}
-	return n, nil
-}
