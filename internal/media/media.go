@@ -172,14 +172,16 @@ func (e *Error) Error() string {
 		msg = "corrupt " + e.Format.name()
 	case Unsupported:
 		msg = "unsupported " + e.Format.name()
-	case Unavailable:
-		msg = "cannot decode " + e.Format.name()
+	case TooLarge:
+		if e.Err != nil {
+			// It says it all: "image is 20000x20000 (400 MP), over the 100 MP limit".
+			return e.Name + ": " + e.Err.Error()
+		}
+		msg = "image too large"
 	default:
 		msg = "cannot decode " + e.Format.name()
 	}
-	if e.Kind == TooLarge {
-		msg = e.Err.Error() // it says it all: "image is 20000x20000 (400 MP), over the 100 MP limit"
-	} else if e.Err != nil {
+	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
 	return e.Name + ": " + msg
