@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Times faiss's binary indexes on the codes `safeguard bench index` made.
+"""Times one of faiss's binary indexes on the codes `safeguard bench index` made.
 
-usage: faiss_index.py CODES QUERIES RADIUS FLAT_QUERIES
+usage: faiss_index.py METHOD CODES QUERIES RADIUS SAMPLE
 
-CODES and QUERIES are raw files of 32-byte codes. Prints one line a method:
-name<TAB>build seconds<TAB>bytes/code<TAB>ms/query mean<TAB>p50<TAB>p99<TAB>max<TAB>found<TAB>true<TAB>CPU ms/query
-where "true" is what IndexBinaryFlat (exact) finds for the same queries, so
-found/true is the recall. Single-threaded, one query a call, as Go times it;
-the times include Python's few microseconds a call.
-Faiss's range_search keeps distances strictly below its threshold, so it is
-given RADIUS+1.
+METHOD is flat (IndexBinaryFlat, timed on the first SAMPLE queries only),
+mih0 or mih1 (IndexBinaryMultiHash, 16 tables of 16 bits, probing with
+nflip 0 or 1). CODES and QUERIES are raw files of 32-byte codes. Prints
+
+    build seconds<TAB>bytes/code<TAB>CPU ms/query<TAB>ms/query: mean<TAB>p50<TAB>p99<TAB>max
+
+then, for each of the first SAMPLE queries, a line of the ids it found, so
+that the caller can compare them with brute force. Each method runs in a
+process of its own, so that its memory (resident-set growth while it
+builds) is its own. Single-threaded, one query a call, as Go times it; the
+times include Python's few microseconds a call. Faiss's range_search keeps
+distances strictly below its threshold, so it is given RADIUS+1.
 """
 import resource
 import sys
@@ -20,54 +25,48 @@ import numpy as np
 
 
 def rss_bytes():
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
 
 
-def timed_search(index, queries, thresh):
+def make(method):
+    if method == "flat":
+        return faiss.IndexBinaryFlat(256)
+    index = faiss.IndexBinaryMultiHash(256, 16, 16)
+    index.nflip = {"mih0": 0, "mih1": 1}[method]
+    return index
+
+
+def main():
+    method, codes_path, queries_path = sys.argv[1:4]
+    radius, sample = int(sys.argv[4]), int(sys.argv[5])
+    faiss.omp_set_num_threads(1)
+    codes = np.fromfile(codes_path, dtype=np.uint8).reshape(-1, 32)
+    queries = np.fromfile(queries_path, dtype=np.uint8).reshape(-1, 32)
+    if method == "flat":
+        queries = queries[:sample]
+
+    before = rss_bytes()
+    t = time.perf_counter()
+    index = make(method)
+    index.add(codes)
+    build = time.perf_counter() - t
+    mem = (rss_bytes() - before) / len(codes)
+
     times, found = [], []
     cpu = time.thread_time()
     for q in queries:
         t = time.perf_counter()
-        lims, _, ids = index.range_search(q[None, :], thresh)
+        lims, _, ids = index.range_search(q[None, :], radius + 1)
         times.append(time.perf_counter() - t)
-        found.append(set(ids[lims[0]:lims[1]].tolist()))
+        if len(found) < sample:
+            found.append(ids[lims[0]:lims[1]])
     cpu = (time.thread_time() - cpu) / len(queries) * 1e3
-    return np.array(times) * 1e3, cpu, found
-
-
-def main():
-    codes_path, queries_path, radius, flat_n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    faiss.omp_set_num_threads(1)
-    codes = np.fromfile(codes_path, dtype=np.uint8).reshape(-1, 32)
-    queries = np.fromfile(queries_path, dtype=np.uint8).reshape(-1, 32)
-    n = len(codes)
-
-    methods = [("faiss IndexBinaryFlat", lambda: faiss.IndexBinaryFlat(256), flat_n)]
-    for nflip in (0, 1):
-        def make(nflip=nflip):
-            ix = faiss.IndexBinaryMultiHash(256, 16, 16)
-            ix.nflip = nflip
-            return ix
-        methods.append((f"faiss IndexBinaryMultiHash 16x16 nflip={nflip}", make, len(queries)))
-
-    truth = None
-    for name, make, nq in methods:
-        before = rss_bytes()
-        t = time.perf_counter()
-        index = make()
-        index.add(codes)
-        build = time.perf_counter() - t
-        mem = max(0, rss_bytes() - before) / n
-        ms, cpu, found = timed_search(index, queries[:nq], radius + 1)
-        if truth is None:
-            truth = found  # the flat index is exact
-        k = min(len(truth), len(found))
-        true = sum(len(s) for s in truth[:k])
-        hit = sum(len(a & b) for a, b in zip(truth[:k], found[:k]))
-        print("\t".join([name, f"{build:.2f}", f"{mem:.1f}", f"{ms.mean():.4f}", f"{np.percentile(ms, 50):.4f}",
-                         f"{np.percentile(ms, 99):.4f}", f"{ms.max():.4f}", str(hit), str(true), f"{cpu:.4f}"]), flush=True)
-        del index
+    ms = np.array(times) * 1e3
+    print("\t".join(f"{v:.4f}" for v in (build, mem, cpu, ms.mean(), np.percentile(ms, 50),
+                                        np.percentile(ms, 99), ms.max())))
+    for ids in found:
+        print(" ".join(str(i) for i in ids.tolist()))
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ func Index(w io.Writer, cfg IndexConfig) error {
 		return err
 	}
 	if cfg.Python != "" {
-		more, err := faissRows(cfg, codes, queries)
+		more, err := faissRows(cfg, codes, queries, truth)
 		if err != nil {
 			fmt.Fprintf(w, "faiss: %v\n\n", err)
 		}
@@ -363,8 +363,10 @@ func writeCodes(path string, codes []hamming.Code) error {
 	return f.Close()
 }
 
-// faissRows runs bench/faiss_index.py on the same codes and queries.
-func faissRows(cfg IndexConfig, codes, queries []hamming.Code) ([]indexRow, error) {
+// faissRows runs bench/faiss_index.py on the same codes and queries, a
+// process for each faiss index, and checks what each found for the sample
+// queries against brute force's truth.
+func faissRows(cfg IndexConfig, codes, queries []hamming.Code, truth [][]hamming.Result) ([]indexRow, error) {
 	dir, err := os.MkdirTemp("", "safeguard-faiss-")
 	if err != nil {
 		return nil, err
@@ -377,21 +379,41 @@ func faissRows(cfg IndexConfig, codes, queries []hamming.Code) ([]indexRow, erro
 	if err := writeCodes(qp, queries); err != nil {
 		return nil, err
 	}
-	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(context.Background(), cfg.Python, cfg.FaissScript, cp, qp, strconv.Itoa(cfg.Radius), strconv.Itoa(cfg.Sample))
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s %s: %v: %s", cfg.Python, cfg.FaissScript, err, strings.TrimSpace(errb.String()))
-	}
 	var rows []indexRow
-	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) != 10 {
-			return rows, fmt.Errorf("faiss_index.py printed %q", line)
+	for _, m := range []struct{ method, name string }{
+		{"flat", "faiss IndexBinaryFlat"},
+		{"mih0", "faiss IndexBinaryMultiHash 16x16 nflip=0"},
+		{"mih1", "faiss IndexBinaryMultiHash 16x16 nflip=1"},
+	} {
+		var out, errb bytes.Buffer
+		cmd := exec.CommandContext(context.Background(), cfg.Python, cfg.FaissScript, m.method, cp, qp, strconv.Itoa(cfg.Radius), strconv.Itoa(len(truth)))
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			return rows, fmt.Errorf("%s %s %s: %v: %s", cfg.Python, cfg.FaissScript, m.method, err, strings.TrimSpace(errb.String()))
 		}
-		hit, _ := strconv.Atoi(f[7])
-		want, _ := strconv.Atoi(f[8])
-		rows = append(rows, indexRow{name: f[0], build: f[1], bytesPerCode: f[2], cpu: f[9], mean: f[3], p50: f[4], p99: f[5], maxL: f[6], qps: "-", recall: recall(hit, want)})
+		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		f := strings.Split(lines[0], "\t")
+		if len(f) != 7 || len(lines) != 1+len(truth) {
+			return rows, fmt.Errorf("faiss_index.py %s printed %d lines, first %q", m.method, len(lines), lines[0])
+		}
+		found, total, extra := 0, 0, 0
+		for i, line := range lines[1:] {
+			var got []hamming.Result
+			for _, id := range strings.Fields(line) {
+				v, err := strconv.ParseUint(id, 10, 64)
+				if err != nil {
+					return rows, fmt.Errorf("faiss_index.py %s printed id %q", m.method, id)
+				}
+				got = append(got, hamming.Result{ID: v, Distance: hamming.Distance(queries[i], codes[v%uint64(len(codes))])})
+			}
+			fd, e := compare(truth[i], got)
+			found, total, extra = found+fd, total+len(truth[i]), extra+e
+		}
+		r := indexRow{name: m.name, build: f[0], bytesPerCode: f[1], cpu: f[2], mean: f[3], p50: f[4], p99: f[5], maxL: f[6], qps: "-", recall: recall(found, total)}
+		if extra > 0 {
+			r.recall += fmt.Sprintf(" (%d not within radius!)", extra)
+		}
+		rows = append(rows, r)
 	}
 	return rows, nil
 }
