@@ -169,7 +169,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	id := r.PathValue("id")
-	if err := a.cfg.Keys.RevokeKey(r.Context(), id, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
+	if err := a.keys.RevokeKey(r.Context(), id, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
 		return err
 	}
 	if err := a.record(r.Context(), k, audit.KeyRevoke, id, nil); err != nil {

@@ -85,6 +85,7 @@ type API struct {
 	mux     *http.ServeMux
 	decodes chan struct{}
 	routes  []route
+	keys    *keyCache // cfg.Keys, with reads cached for authentication
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the
@@ -110,7 +111,8 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), decodes: make(chan struct{}, cfg.MaxDecodes)}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), decodes: make(chan struct{}, cfg.MaxDecodes),
+		keys: newKeyCache(cfg.Keys)}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))
@@ -217,7 +219,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if !ok {
 		return errorf(http.StatusUnauthorized, CodeUnauthenticated, "no API key: send Authorization: Bearer sg_...")
 	}
-	k, err := auth.Authenticate(r.Context(), a.cfg.Keys, presented)
+	k, err := auth.Authenticate(r.Context(), a.keys, presented)
 	switch {
 	case errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrUnknown), errors.Is(err, auth.ErrRevoked):
 		// Say which, but never echo the key.
