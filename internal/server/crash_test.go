@@ -74,14 +74,27 @@ func TestCrash(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	bin := buildBinary(t)
-	data := t.TempDir()
-	out, err := exec.Command(bin, "apikey", "create", "--role", "admin", "--name", "crash-test", "--data", data).Output()
+	for _, backend := range backends {
+		t.Run(backend.name, func(t *testing.T) {
+			cfg, st := backend.open(t)
+			st.Close()
+			where := []string{"--data", cfg.Data}
+			if cfg.DatabaseURL != "" {
+				where = []string{"--database-url", cfg.DatabaseURL}
+			}
+			crash(t, bin, where)
+		})
+	}
+}
+
+func crash(t *testing.T, bin string, where []string) {
+	out, err := exec.Command(bin, append([]string{"apikey", "create", "--role", "admin", "--name", "crash-test"}, where...)...).Output()
 	if err != nil {
 		t.Fatalf("apikey create: %v", err)
 	}
 	adminKey := strings.TrimSpace(string(out))
 
-	srv, base := serveProcess(t, bin, "--data", data, "--send-webhooks=false")
+	srv, base := serveProcess(t, bin, append(where, "--send-webhooks=false")...)
 	admin := client{t, base, adminKey}
 	original, altered := photo(t, 7)
 	rv := newReceiver(t)
@@ -141,7 +154,7 @@ func TestCrash(t *testing.T) {
 		t.Fatalf("only %d scans answered before the kill", len(answered))
 	}
 
-	srv, base = serveProcess(t, bin, "--data", data)
+	srv, base = serveProcess(t, bin, where...)
 	admin.base = base
 	for id := range answered {
 		admin.do("GET", "/v1/scans/"+id, "", nil, 200, nil)
@@ -175,7 +188,7 @@ func TestCrash(t *testing.T) {
 	if err := srv.Wait(); err != nil {
 		t.Errorf("serve after SIGTERM: %v", err)
 	}
-	out, err = exec.Command(bin, "audit", "verify", "--data", data).CombinedOutput()
+	out, err = exec.Command(bin, append([]string{"audit", "verify"}, where...)...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "audit log ok") {
 		t.Errorf("audit verify: %v\n%s", err, out)
 	}
