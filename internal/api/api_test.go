@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -243,4 +245,45 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("server not healthy after bad input: %v %v", err, resp)
 	}
 	resp.Body.Close()
+}
+
+// TestScanForms sends the same content as a raw body and as a multipart
+// form: both answer alike, with the context each way carries.
+func TestScanForms(t *testing.T) {
+	base, keys := testServer(t, 1<<20)
+	jpg := smallJPEG(t)
+	send := func(ctype string, body []byte, query string) map[string]any {
+		req, _ := http.NewRequest("POST", base+"/v1/scan"+query, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+keys[auth.Integrator])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("%s: %d %s", ctype, resp.StatusCode, raw)
+		}
+		return out
+	}
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	for k, v := range map[string]string{"content_id": "c-7", "account_id": "a-1", "surface": "comment", "visibility": "private"} {
+		mw.WriteField(k, v)
+	}
+	part, _ := mw.CreateFormFile("content", "upload.jpg")
+	part.Write(jpg)
+	mw.Close()
+	a := send(mw.FormDataContentType(), form.Bytes(), "")
+	b := send("application/octet-stream", jpg, "?content_id=c-7&account_id=a-1&surface=comment&visibility=private")
+	for _, k := range []string{"content_id", "account_id", "surface", "visibility", "blocked"} {
+		if a[k] != b[k] {
+			t.Errorf("%s: form %v, raw %v", k, a[k], b[k])
+		}
+	}
+	if a["content_id"] != "c-7" || a["surface"] != "comment" || fmt.Sprint(a["hashes"]) != fmt.Sprint(b["hashes"]) {
+		t.Errorf("form answer %v, raw answer %v", a, b)
+	}
 }
