@@ -18,7 +18,6 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -72,20 +71,16 @@ type Config struct {
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
-	// MaxDecodes bounds images decoded at once, so a burst of large
-	// uploads cannot take all memory; default 2 per CPU.
-	MaxDecodes int
-	Logger     *slog.Logger
+	Logger    *slog.Logger
 }
 
 // API serves HTTP requests. Create it with New.
 type API struct {
-	cfg     Config
-	log     *slog.Logger
-	mux     *http.ServeMux
-	decodes chan struct{}
-	routes  []route
-	keys    *keyCache // cfg.Keys, with reads cached for authentication
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []route
+	keys   *keyCache // cfg.Keys, with reads cached for authentication
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the
@@ -105,14 +100,10 @@ func New(cfg Config) *API {
 	if cfg.MaxImport <= 0 {
 		cfg.MaxImport = DefaultMaxImport
 	}
-	if cfg.MaxDecodes <= 0 {
-		cfg.MaxDecodes = 2 * runtime.GOMAXPROCS(0)
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), decodes: make(chan struct{}, cfg.MaxDecodes),
-		keys: newKeyCache(cfg.Keys)}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), keys: newKeyCache(cfg.Keys)}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))

@@ -82,13 +82,7 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if len(req.Content) == 0 {
 		return errorf(http.StatusBadRequest, CodeEmptyBody, "no content: send the image as the body or as the form's \"content\" part")
 	}
-	select {
-	case a.decodes <- struct{}{}:
-	case <-r.Context().Done():
-		return r.Context().Err()
-	}
 	res, err := a.cfg.Pipeline.Decide(r.Context(), req)
-	<-a.decodes
 	if err != nil {
 		return err
 	}

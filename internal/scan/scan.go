@@ -82,7 +82,12 @@ type Pipeline struct {
 	// Wake, if set, is called after deliveries are queued (the
 	// dispatcher's Wake), so they go out at once instead of at the next
 	// poll.
-	Wake   func()
+	Wake func()
+	// Slots, if set, bounds how many contents are decoded and hashed at
+	// once, since each holds a decoded image in memory. Only hashing
+	// takes a slot: the rest of a decision waits on the store, and a slow
+	// database must not leave the CPUs idle.
+	Slots  chan struct{}
 	Logger *slog.Logger
 	Now    func() time.Time // default time.Now
 }
@@ -114,7 +119,17 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 	q := match.Query{Quality: -1, Radius: -1, Banks: req.Banks}
 	if req.Content != nil {
 		rec.Kind = KindScan
+		if p.Slots != nil {
+			select {
+			case p.Slots <- struct{}{}:
+			case <-ctx.Done():
+				return Result{}, ctx.Err()
+			}
+		}
 		sig, err := p.Hasher.Hash("content", req.Content)
+		if p.Slots != nil {
+			<-p.Slots
+		}
 		if err != nil {
 			return Result{}, err
 		}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -186,6 +187,9 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
+			// Two images per CPU keep the CPUs busy while bounding the
+			// memory a burst of large uploads takes.
+			Slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 		},
 		Ready: func(ctx context.Context) error {
 			if s.matcher.Stats().Synced.IsZero() {
