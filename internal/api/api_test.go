@@ -287,3 +287,47 @@ func TestScanForms(t *testing.T) {
 		t.Errorf("form answer %v, raw answer %v", a, b)
 	}
 }
+
+// TestRuleVersions updates a rule twice from the same version: the second
+// is refused, and every version is kept.
+func TestRuleVersions(t *testing.T) {
+	base, keys := testServer(t, 1<<20)
+	call := func(method, path, body string, want int) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+keys[auth.Admin])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, raw, want)
+		}
+		var out map[string]any
+		json.Unmarshal(raw, &out)
+		return out
+	}
+	r := call("POST", "/v1/rules", `{"name":"r","actions":[{"kind":"block"}]}`, 201)
+	if r["id"] != 1.0 || r["version"] != 1.0 || r["updated_by"] != "test admin" {
+		t.Fatalf("created %v", r)
+	}
+	call("PUT", "/v1/rules/1", `{"version":1,"name":"r","actions":[{"kind":"enqueue","priority":50}]}`, 200)
+	call("PUT", "/v1/rules/1", `{"version":1,"name":"r2","actions":[{"kind":"block"}]}`, 409)
+	call("PUT", "/v1/rules/1", `{"name":"r","actions":[{"kind":"block"}]}`, 400) // no version
+	if r := call("POST", "/v1/rules/1/disable", "", 200); r["version"] != 3.0 || r["enabled"] != false {
+		t.Errorf("disabled %v", r)
+	}
+	h := call("GET", "/v1/rules/1/history", "", 200)
+	if vs, _ := h["versions"].([]any); len(vs) != 3 {
+		t.Errorf("history %v", h)
+	}
+	// Reviewers read rules; they do not write them.
+	req, _ := http.NewRequest("GET", base+"/v1/rules", nil)
+	req.Header.Set("Authorization", "Bearer "+keys[auth.Reviewer])
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("reviewer listing rules: %v %v", err, resp.Status)
+	}
+}
