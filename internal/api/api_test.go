@@ -331,3 +331,52 @@ func TestRuleVersions(t *testing.T) {
 		t.Errorf("reviewer listing rules: %v %v", err, resp.Status)
 	}
 }
+
+// TestImportExport imports a hash list twice (the second changes nothing),
+// refuses one with a bad line whole, and exports the bank.
+func TestImportExport(t *testing.T) {
+	base, keys := testServer(t, 1<<20)
+	call := func(method, path, ctype, body string, want int) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+keys[auth.Admin])
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, raw, want)
+		}
+		return string(raw)
+	}
+	call("POST", "/v1/banks", "application/json", `{"name":"hotline"}`, 201)
+	pdqA, pdqB := strings.Repeat("ab", 32), strings.Repeat("cd", 32)
+	list := "# a hotline list\n" + pdqA + ",first seen 2024\n" + pdqB + "\nd41d8cd98f00b204e9800998ecf8427e\n"
+	if got := call("POST", "/v1/banks/hotline/import?source=IWF", "text/plain", list, 200); !strings.Contains(got, `"added":3`) {
+		t.Errorf("import: %s", got)
+	}
+	if got := call("POST", "/v1/banks/hotline/import?source=IWF", "text/plain", list, 200); !strings.Contains(got, `"added":0,"existing":3`) {
+		t.Errorf("import again: %s", got)
+	}
+	bad := call("POST", "/v1/banks/hotline/import", "text/plain", strings.Repeat("ef", 32)+"\nnot-a-hash\n", 400)
+	if !strings.Contains(bad, "invalid_entries") || !strings.Contains(bad, "2") {
+		t.Errorf("bad line: %s", bad)
+	}
+	if got := call("GET", "/v1/banks/hotline", "", "", 200); !strings.Contains(got, `"entries":3`) {
+		t.Errorf("a refused import added entries: %s", got)
+	}
+	csv := call("GET", "/v1/banks/hotline/export", "", "", 200)
+	for _, want := range []string{pdqA, pdqB, "IWF", "first seen 2024"} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("export lacks %q:\n%s", want, csv)
+		}
+	}
+	if got := call("GET", "/v1/audit", "", "", 200); !strings.Contains(got, `"action":"bank.export"`) {
+		t.Errorf("export not in the audit log: %s", got)
+	}
+}
