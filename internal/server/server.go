@@ -48,8 +48,6 @@ type Config struct {
 	SyncEvery    time.Duration // how often the index picks up other processes' bank changes
 	// ShutdownTimeout bounds how long shutdown waits for requests in flight.
 	ShutdownTimeout time.Duration
-	WebhookWorkers  int
-	WebhookTimeout  time.Duration
 	// WebhooksElsewhere leaves sending webhooks to other processes sharing
 	// the database: this one only queues them. (Dispatchers lease what
 	// they send, so several may share an outbox.)
@@ -171,9 +169,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
 
 	metrics := api.NewMetrics(st.Webhooks.DeliveryBacklog)
-	s.dispatcher = webhook.New(st.Webhooks, webhook.Config{
-		Workers: cfg.WebhookWorkers, Timeout: cfg.WebhookTimeout, Metrics: metrics, Logger: logger,
-	})
+	s.dispatcher = webhook.New(st.Webhooks, webhook.Config{Metrics: metrics, Logger: logger})
 	h := &hasher.Hasher{Dihedral: true}
 	log := audit.NewLog(st.Audit)
 	s.audit = log
