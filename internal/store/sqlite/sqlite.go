@@ -73,6 +73,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
+	// database/sql keeps 2 idle connections by default: a server with many
+	// clients at once then opens and closes a connection (and re-runs the
+	// pragmas) for most reads.
+	db.SetMaxIdleConns(8)
 	s := &Store{db: db, write: make(chan struct{}, 1)}
 	// Connections that open a new database file at the same moment race to
 	// switch it to WAL, and SQLite answers the loser SQLITE_BUSY at once,
