@@ -308,3 +308,49 @@ func TestConcurrentSearch(t *testing.T) {
 		}
 	}
 }
+
+func TestSortKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, width := range []int{12, 21, 23, 26} {
+		keys := make([]uint32, 5000)
+		for i := range keys {
+			keys[i] = uint32(rng.IntN(1 << width))
+			if i > 0 && rng.IntN(4) == 0 {
+				keys[i] = keys[i-1] // runs, to check stability
+			}
+		}
+		want := make([]uint32, len(keys))
+		for i := range want {
+			want[i] = uint32(i)
+		}
+		slices.SortStableFunc(want, func(a, b uint32) int { return int(keys[a]) - int(keys[b]) })
+		orig := slices.Clone(keys)
+		order := sortKeys(keys, width)
+		if !slices.Equal(order, want) {
+			t.Fatalf("width %d: order differs from a stable sort", width)
+		}
+		for i, j := range order {
+			if keys[i] != orig[j] {
+				t.Fatalf("width %d: keys[%d] = %d, want %d", width, i, keys[i], orig[j])
+			}
+		}
+	}
+}
+
+func TestRuns(t *testing.T) {
+	for _, tc := range []struct {
+		sorted       []uint32
+		full, listed int
+	}{
+		{nil, 0, 0},
+		{[]uint32{4}, 1, 0},
+		{[]uint32{1, 2, 3}, 3, 0},
+		{[]uint32{1, 1, 2}, 2, 3},
+		{[]uint32{1, 1, 1, 2, 5, 5}, 3, 4 + 3},
+	} {
+		full, listed := runs(tc.sorted)
+		if full != tc.full || listed != tc.listed {
+			t.Errorf("runs(%v) = %d, %d; want %d, %d", tc.sorted, full, listed, tc.full, tc.listed)
+		}
+	}
+}

@@ -64,7 +64,7 @@ type plan struct {
 // to 64 from 32,768 to a million); only their ratios matter.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 buckets make an 16 MiB directory
+	maxWidth  = 26   // 2^26 buckets make a 16 MiB directory
 	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
@@ -77,8 +77,8 @@ const (
 
 // widthBias shifts the substring width from log2(n), the width at which a
 // bucket holds about one code: one bit wider halves the candidates, doubles
-// the directory and costs more probes.
-var widthBias = 2
+// the directory and costs more probes (docs/benchmarks.md has the sweep).
+const widthBias = 2
 
 // geometry returns the substring widths for n codes: about log2(n)+2 bits
 // each, as many tables as fit in 256 bits, and the bits left over spread
@@ -150,6 +150,8 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 		i := kept[j]
 		s.codes[pos], s.ids[pos], s.byID[j] = codes[i], ids[i], uint32(pos)
 	}
+	full, _ := runs(keys)
+	t0.off = make([]uint32, 0, full+1)
 	t0.index(keys, func(lo, hi int) { t0.off = append(t0.off, uint32(lo)) })
 	t0.off = append(t0.off, uint32(n))
 	var wg sync.WaitGroup
@@ -175,6 +177,8 @@ func (s *segment) fill(t *table) {
 		keys[pos] = t.key(c)
 	}
 	post := sortKeys(keys, t.width)
+	full, listed := runs(keys)
+	t.head, t.over = make([]uint32, 0, full), make([]uint32, 0, listed)
 	t.index(keys, func(lo, hi int) {
 		if hi-lo == 1 {
 			t.head = append(t.head, post[lo])
@@ -184,6 +188,24 @@ func (s *segment) fill(t *table) {
 		t.over = append(t.over, uint32(hi-lo))
 		t.over = append(t.over, post[lo:hi]...)
 	})
+}
+
+// runs counts the full buckets among sorted keys, and the length of the
+// overflow list their larger buckets make, so that the slots and the list
+// are allocated exactly: append's growth would leave up to a quarter of
+// them unused for the life of the index.
+func runs(sorted []uint32) (full, listed int) {
+	for i, k := range sorted {
+		switch {
+		case i == 0 || k != sorted[i-1]:
+			full++
+		case i == 1 || k != sorted[i-2]:
+			listed += 3 // a bucket of two: its count and both positions
+		default:
+			listed++
+		}
+	}
+	return full, listed
 }
 
 // sortKeys sorts keys of width bits, stably, and returns the order it put
