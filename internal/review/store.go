@@ -1,0 +1,73 @@
+package review
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+)
+
+// Sentinel errors. Implementations of Store wrap ErrNotFound and
+// ErrConflict; the Desk wraps all of them, and the API maps each to one
+// HTTP status (ErrInvalid 400, ErrNotFound 404, ErrConflict and ErrState
+// 409, ErrSecondReviewer 403).
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the case changed since it was read (another reviewer
+	// decided it first); read it again.
+	ErrConflict = errors.New("changed since it was read")
+	// ErrState: the case is not in a state that allows the request
+	// (deciding a decided case, appealing a dismissal).
+	ErrState = errors.New("not allowed in this state")
+	// ErrSecondReviewer: the decision needs a different reviewer (the
+	// second dismissal of a trusted flagger's report, or an appeal).
+	ErrSecondReviewer = errors.New("needs a different reviewer")
+)
+
+// Store keeps reports and cases. reviewtest.Run checks an implementation;
+// reviewtest.Memory is one in memory. Cases and reports come back as they
+// went in, with times as whole microseconds in UTC.
+type Store interface {
+	// FileReport stores a new report and the case it joins, at once:
+	// nothing accepted is lost between the two. r gets the next report
+	// ID and r.CaseID the case's ID. If c.ID is 0 the case is new: it
+	// gets the next case ID and Version 1; otherwise c.Version must be
+	// the stored version (else ErrConflict, and nothing is stored) and
+	// the case is stored as c.Version+1. Both are returned as stored.
+	FileReport(ctx context.Context, r Report, c Case) (Report, Case, error)
+	// SaveCase stores c as version c.Version+1 together with rs, reports
+	// of the case whose status changed, at once. ErrConflict if c.Version
+	// is not the stored version; ErrNotFound if there is no case c.ID.
+	SaveCase(ctx context.Context, c Case, rs []Report) (Case, error)
+
+	Case(ctx context.Context, id int64) (Case, error)
+	Report(ctx context.Context, id int64) (Report, error)
+	// CaseReports returns a case's reports by ID (none for an unknown
+	// case).
+	CaseReports(ctx context.Context, caseID int64) ([]Report, error)
+	// Related returns, by ID, every case (whatever its state) that lists
+	// any of the content IDs, account IDs or digests.
+	Related(ctx context.Context, contentIDs, accountIDs, digests []string) ([]Case, error)
+	// OpenCases returns, by ID, every case that is not Decided.
+	OpenCases(ctx context.Context) ([]Case, error)
+	// Reports returns, by ID, the reports received at or after since.
+	Reports(ctx context.Context, since time.Time) ([]Report, error)
+	// Reporter counts a reporter's reports whose status is Actioned
+	// (Confirmed) or NoAction (Dismissed).
+	Reporter(ctx context.Context, reporter string) (Accuracy, error)
+}
+
+// Index finds cases about near-duplicates. A store can answer by a scan
+// or SQL; a server with many cases keeps a Hamming index in step.
+type Index interface {
+	// NearCases returns the cases, whatever their state, that list a PDQ
+	// hash within d bits of h, each with the nearest distance, by ID.
+	NearCases(ctx context.Context, h pdq.Hash, d int) ([]Near, error)
+}
+
+// Near is a case with a PDQ hash near another.
+type Near struct {
+	CaseID   int64 `json:"case_id"`
+	Distance int   `json:"distance"`
+}
