@@ -271,6 +271,9 @@ func misplaced(kids []*node, i int, passed []particle, path string) error {
 			continue
 		}
 		if p.max != unbounded && countNamed(kids[:i], p) >= p.max {
+			if len(p.choice) > 1 {
+				return &Error{Path: path + "/" + k, Msg: fmt.Sprintf("at most %d of %s allowed", p.max, p.names())}
+			}
 			return &Error{Path: path + "/" + k, Msg: fmt.Sprintf("occurs more than %d time(s)", p.max)}
 		}
 		if i > 0 {
