@@ -1,0 +1,203 @@
+// Package cybertip sends law-enforcement reports through the CyberTipline's
+// HTTP reporting flow: /submit the report XML and get a report id, /upload
+// each file and get a file id, /fileinfo its details, /finish; or /retract
+// to cancel a report not yet finished.
+//
+// API is that flow; Client speaks it over HTTP with basic authentication.
+// Submitter drives a stored report through it, recording each step in the
+// store as it goes, so a submission cut short (a crash, a timeout) resumes
+// where it stopped rather than sending a second report or a file twice.
+package cybertip
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// API is the CyberTipline's reporting flow.
+type API interface {
+	// Submit sends a <report> document and returns the recipient's id for it.
+	Submit(ctx context.Context, report []byte) (reportID string, err error)
+	// Upload sends one file of the report and returns its file id.
+	Upload(ctx context.Context, reportID, fileName string, content []byte) (fileID string, err error)
+	// FileInfo sends the <fileDetails> document of an uploaded file.
+	FileInfo(ctx context.Context, details []byte) error
+	// Finish tells the recipient the report is complete.
+	Finish(ctx context.Context, reportID string) error
+	// Retract cancels a report that is not finished.
+	Retract(ctx context.Context, reportID string) error
+}
+
+// Client is the API over HTTP. Its zero value is not usable: set BaseURL
+// (e.g. "https://report.cybertip.org/ispws", or the test environment's) and
+// the credentials the recipient issued.
+type Client struct {
+	BaseURL  string
+	User     string
+	Password string
+	HTTP     *http.Client // http.DefaultClient if nil
+}
+
+var _ API = (*Client)(nil)
+
+// maxResponse bounds what is read of an answer: answers are a few hundred
+// bytes of XML, and a misbehaving server must not exhaust memory.
+const maxResponse = 1 << 20
+
+// APIError is an answer whose responseCode is not 0 (success).
+type APIError struct {
+	Op          string // submit, upload, fileinfo, finish, retract
+	Code        int
+	Description string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("cybertip: %s: response code %d: %s", e.Op, e.Code, e.Description)
+}
+
+// Response is what the endpoints answer, whatever the root element's name
+// (reportResponse, reportDoneResponse, …).
+type Response struct {
+	Code        int    `xml:"responseCode"`
+	Description string `xml:"responseDescription"`
+	ReportID    string `xml:"reportId"`
+	FileID      string `xml:"fileId"`
+}
+
+// ParseResponse reads an endpoint's XML answer. It refuses an answer
+// without a responseCode, so an HTML error page or an empty body is never
+// taken for success.
+func ParseResponse(body []byte) (Response, error) {
+	var raw struct {
+		Code        *string `xml:"responseCode"`
+		Description string  `xml:"responseDescription"`
+		ReportID    string  `xml:"reportId"`
+		FileID      string  `xml:"fileId"`
+	}
+	if err := xml.Unmarshal(body, &raw); err != nil {
+		return Response{}, fmt.Errorf("answer is not XML: %w", err)
+	}
+	if raw.Code == nil {
+		return Response{}, errors.New("answer has no responseCode")
+	}
+	var code int
+	if _, err := fmt.Sscanf(strings.TrimSpace(*raw.Code), "%d", &code); err != nil {
+		return Response{}, fmt.Errorf("responseCode %q is not a number", *raw.Code)
+	}
+	return Response{
+		Code:        code,
+		Description: strings.TrimSpace(raw.Description),
+		ReportID:    strings.TrimSpace(raw.ReportID),
+		FileID:      strings.TrimSpace(raw.FileID),
+	}, nil
+}
+
+func (c *Client) do(ctx context.Context, op, contentType string, body io.Reader) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+"/"+op, body)
+	if err != nil {
+		return Response{}, fmt.Errorf("cybertip: %s: %w", op, err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.SetBasicAuth(c.User, c.Password)
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Response{}, fmt.Errorf("cybertip: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return Response{}, fmt.Errorf("cybertip: %s: reading the answer: %w", op, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return Response{}, fmt.Errorf("cybertip: %s: HTTP %s: %s", op, resp.Status, snippet(b))
+	}
+	r, err := ParseResponse(b)
+	if err != nil {
+		return Response{}, fmt.Errorf("cybertip: %s: %w", op, err)
+	}
+	if r.Code != 0 {
+		return Response{}, &APIError{Op: op, Code: r.Code, Description: r.Description}
+	}
+	return r, nil
+}
+
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func (c *Client) Submit(ctx context.Context, report []byte) (string, error) {
+	r, err := c.do(ctx, "submit", "text/xml; charset=utf-8", bytes.NewReader(report))
+	if err != nil {
+		return "", err
+	}
+	if r.ReportID == "" {
+		return "", errors.New("cybertip: submit: success without a reportId")
+	}
+	return r.ReportID, nil
+}
+
+func (c *Client) Upload(ctx context.Context, reportID, fileName string, content []byte) (string, error) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	if err := w.WriteField("id", reportID); err != nil {
+		return "", err
+	}
+	part, err := w.CreateFormFile("file", fileName)
+	if err != nil {
+		return "", err
+	}
+	if _, err := part.Write(content); err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	r, err := c.do(ctx, "upload", w.FormDataContentType(), &b)
+	if err != nil {
+		return "", err
+	}
+	if r.FileID == "" {
+		return "", errors.New("cybertip: upload: success without a fileId")
+	}
+	return r.FileID, nil
+}
+
+func (c *Client) FileInfo(ctx context.Context, details []byte) error {
+	_, err := c.do(ctx, "fileinfo", "text/xml; charset=utf-8", bytes.NewReader(details))
+	return err
+}
+
+func (c *Client) Finish(ctx context.Context, reportID string) error {
+	_, err := c.do(ctx, "finish", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"id": {reportID}}.Encode()))
+	return err
+}
+
+func (c *Client) Retract(ctx context.Context, reportID string) error {
+	_, err := c.do(ctx, "retract", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"id": {reportID}}.Encode()))
+	return err
+}
+
+// now is time.Now, or a test's clock.
+func now(f func() time.Time) time.Time {
+	if f != nil {
+		return f()
+	}
+	return time.Now()
+}

@@ -1,0 +1,133 @@
+package cybertip
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+)
+
+// Files gives the preserved content of a report's files. The evidence
+// store answers it, recording each read in the audit log (chain of
+// custody).
+type Files interface {
+	File(ctx context.Context, evidenceID string) ([]byte, error)
+}
+
+// Submitter sends stored reports through an API.
+type Submitter struct {
+	API   API
+	Store lereport.Store
+	Files Files
+	Now   func() time.Time // time.Now if nil
+}
+
+// Send sends report id, which must be ready, or submitted and cut short
+// before: it submits the report (once; the recipient's id is stored before
+// anything else happens), uploads each file whose details the recipient
+// does not have yet and sends its details, then finishes and marks the
+// report acknowledged. Each step is stored as soon as it is done, so Send
+// can be called again after any failure and continues from there.
+func (s *Submitter) Send(ctx context.Context, id int64, actor string) (lereport.Report, error) {
+	r, err := s.Store.LEReport(ctx, id)
+	if err != nil {
+		return lereport.Report{}, err
+	}
+	switch r.State {
+	case lereport.Ready:
+		// Validate again: the schema may have changed since the report
+		// became ready, and nothing malformed may leave.
+		doc, err := r.Document.Encode()
+		if err != nil {
+			return r, fmt.Errorf("cybertip: send report %d: %w", id, err)
+		}
+		rid, err := s.API.Submit(ctx, doc)
+		if err != nil {
+			return r, fmt.Errorf("cybertip: send report %d: %w", id, err)
+		}
+		sub, err := lereport.Transition(ctx, s.Store, id, lereport.Submitted, actor, "submitted", now(s.Now), func(r *lereport.Report) {
+			r.RecipientReportID = rid
+		})
+		if err != nil {
+			// The recipient has a report we could not record: say its id,
+			// so a person can retract or finish it by hand.
+			return r, fmt.Errorf("cybertip: report %d was submitted as %s but could not be recorded: %w", id, rid, err)
+		}
+		r = sub
+	case lereport.Submitted:
+	default:
+		return r, fmt.Errorf("cybertip: send report %d: it is %s, not ready: %w", id, r.State, lereport.ErrTransition)
+	}
+	for i := range r.Files {
+		if r.Files[i].InfoSent {
+			continue
+		}
+		if r, err = s.sendFile(ctx, r, i); err != nil {
+			return r, err
+		}
+	}
+	if err := s.API.Finish(ctx, r.RecipientReportID); err != nil {
+		return r, fmt.Errorf("cybertip: finish report %d (%s): %w", id, r.RecipientReportID, err)
+	}
+	return lereport.Transition(ctx, s.Store, id, lereport.Acknowledged, actor, "finished", now(s.Now), nil)
+}
+
+// sendFile uploads file i unless it was uploaded before, stores its file
+// id, sends its details and stores that they were sent.
+func (s *Submitter) sendFile(ctx context.Context, r lereport.Report, i int) (lereport.Report, error) {
+	f := r.Files[i]
+	if f.Details.FileID == "" {
+		content, err := s.Files.File(ctx, f.EvidenceID)
+		if err != nil {
+			return r, fmt.Errorf("cybertip: report %d: file %s: %w", r.ID, f.EvidenceID, err)
+		}
+		name := f.Details.OriginalFileName
+		if name == "" {
+			name = f.EvidenceID
+		}
+		fid, err := s.API.Upload(ctx, r.RecipientReportID, name, content)
+		if err != nil {
+			return r, fmt.Errorf("cybertip: report %d: upload %s: %w", r.ID, f.EvidenceID, err)
+		}
+		up, err := s.Store.UpdateLEReport(ctx, r.ID, func(r *lereport.Report) error {
+			r.Files[i].Details.ReportID = r.RecipientReportID
+			r.Files[i].Details.FileID = fid
+			return nil
+		})
+		if err != nil {
+			return r, fmt.Errorf("cybertip: report %d: file %s was uploaded as %s but could not be recorded: %w", r.ID, f.EvidenceID, fid, err)
+		}
+		r, f = up, up.Files[i]
+	}
+	details, err := f.Details.Encode()
+	if err != nil {
+		return r, fmt.Errorf("cybertip: report %d: file %s: %w", r.ID, f.EvidenceID, err)
+	}
+	if err := s.API.FileInfo(ctx, details); err != nil {
+		return r, fmt.Errorf("cybertip: report %d: details of %s: %w", r.ID, f.EvidenceID, err)
+	}
+	return s.Store.UpdateLEReport(ctx, r.ID, func(r *lereport.Report) error {
+		r.Files[i].InfoSent = true
+		return nil
+	})
+}
+
+// Retract withdraws report id: a submitted report is retracted at the
+// recipient first; a draft or ready one, which the recipient never saw,
+// only here. An acknowledged report cannot be retracted through the API.
+func (s *Submitter) Retract(ctx context.Context, id int64, actor, reason string) (lereport.Report, error) {
+	r, err := s.Store.LEReport(ctx, id)
+	if err != nil {
+		return lereport.Report{}, err
+	}
+	if !lereport.CanMove(r.State, lereport.Retracted) {
+		return r, fmt.Errorf("cybertip: retract report %d: it is %s: %w", id, r.State, lereport.ErrTransition)
+	}
+	if r.State == lereport.Submitted {
+		if err := s.API.Retract(ctx, r.RecipientReportID); err != nil {
+			return r, fmt.Errorf("cybertip: retract report %d (%s): %w", id, r.RecipientReportID, err)
+		}
+	}
+	return lereport.Transition(ctx, s.Store, id, lereport.Retracted, actor, reason, now(s.Now), nil)
+}
