@@ -483,4 +483,13 @@ func (d *Desk) Escalate(ctx context.Context) (Effects, error) {
 	return fx, nil
 }
 
+// Stats is the time to action of the reports received since since.
+func (d *Desk) Stats(ctx context.Context, since time.Time) ([]Row, error) {
+	rs, err := d.store.Reports(ctx, since)
+	if err != nil {
+		return nil, fmt.Errorf("review: stats: %w", err)
+	}
+	return TimeToAction(rs), nil
+}
+
 func caseSubject(id int64) string { return "case:" + strconv.FormatInt(id, 10) }

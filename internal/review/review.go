@@ -239,10 +239,14 @@ func isHex(s string, n int) bool {
 // clip shortens s for an error message, so a huge bad value does not make
 // a huge error.
 func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if len(s) <= 40 {
+		return s
 	}
-	return s
+	i := 40
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func join[T ~string](xs []T) string {
