@@ -1,0 +1,279 @@
+// Package hotline writes evidence packages: how a report reaches a hotline
+// or police force outside the US, which has no CyberTipline API. A package
+// is a ZIP file holding
+//
+//	report.xml          the report, in the CyberTipline's XML (schema-checked)
+//	report.json         the same report and file details as JSON
+//	files/<id>.enc      each preserved file, encrypted for the recipient
+//	manifest.json       name, size and SHA-256 of every member above, and
+//	                    the SHA-256 of each file before encryption
+//	key.json            the content key, wrapped for the recipient
+//
+// Files are encrypted with AES-256-GCM under one random content key, each
+// with its own random nonce and its member name as additional data (so two
+// encrypted files cannot be swapped unnoticed). The content key is wrapped
+// for the recipient's X25519 public key: an ephemeral X25519 key pair is
+// made, the shared secret with the recipient's key goes through HKDF-SHA256
+// (salt: the ephemeral then the recipient public key; info: wrapInfo) to a
+// key-encryption key, and AES-256-GCM under it seals the content key with
+// the SHA-256 of manifest.json as additional data. Anyone can check the
+// members against the manifest (Verify); only the recipient can unwrap the
+// key, and unwrapping fails if a byte of the manifest changed (Open). The
+// manifest's SHA-256, which Write returns, goes into the audit log, so the
+// package sent can be proved later. docs/lereport.md has the format for
+// readers in other languages.
+package hotline
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdh"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+)
+
+// Format names the package format in manifest.json and key.json.
+const Format = "safeguard-evidence-package/1"
+
+// wrapInfo is the HKDF info string of the key wrap; it names the format, so
+// a key derived here is never the key of anything else.
+const wrapInfo = "safeguard evidence package v1: content key wrap"
+
+// Member names.
+const (
+	ReportXML  = "report.xml"
+	ReportJSON = "report.json"
+	Manifest   = "manifest.json"
+	KeyFile    = "key.json"
+	filesDir   = "files/"
+)
+
+// Files gives the preserved content of a report's files (the evidence
+// store, which records each read in the audit log).
+type Files interface {
+	File(ctx context.Context, evidenceID string) ([]byte, error)
+}
+
+// ManifestFile is manifest.json.
+type ManifestFile struct {
+	Format   string    `json:"format"`
+	Created  time.Time `json:"created"`
+	CaseID   string    `json:"case_id"`
+	ReportID int64     `json:"report_id"` // the service's
+	Members  []Member  `json:"members"`
+}
+
+// Member is one member of the package as the manifest lists it.
+type Member struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"` // of the member's bytes, in hex
+	// PlainSHA256 is, for an encrypted file, the SHA-256 of its content:
+	// the digest the evidence store recorded at intake.
+	PlainSHA256 string `json:"plain_sha256,omitempty"`
+	EvidenceID  string `json:"evidence_id,omitempty"`
+}
+
+// KeyJSON is key.json.
+type KeyJSON struct {
+	Format     string `json:"format"`
+	Scheme     string `json:"scheme"`    // "X25519-HKDF-SHA256-A256GCM"
+	Recipient  []byte `json:"recipient"` // the recipient's X25519 public key
+	Ephemeral  []byte `json:"ephemeral"` // the sender's one-time public key
+	Nonce      []byte `json:"nonce"`
+	WrappedKey []byte `json:"wrapped_key"` // AES-256-GCM(KEK, content key, AAD = SHA-256 of manifest.json)
+}
+
+const scheme = "X25519-HKDF-SHA256-A256GCM"
+
+// twin is report.json.
+type twin struct {
+	Report lereport.Document      `json:"report"`
+	Files  []lereport.FileDetails `json:"files"`
+}
+
+// Write writes report r as a package for the holder of recipient's private
+// key, reading its files from files, and returns the SHA-256 of the
+// manifest. r must conform to the schema.
+func Write(ctx context.Context, w io.Writer, r lereport.Report, files Files, recipient *ecdh.PublicKey, now time.Time) (manifestSum [32]byte, err error) {
+	if recipient == nil || recipient.Curve() != ecdh.X25519() {
+		return manifestSum, fmt.Errorf("hotline: package report %d: the recipient key must be X25519", r.ID)
+	}
+	if err := r.Validate(); err != nil {
+		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+	}
+	doc, err := r.Document.Encode()
+	if err != nil {
+		return manifestSum, err
+	}
+	t := twin{Report: r.Document}
+	for _, f := range r.Files {
+		t.Files = append(t.Files, f.Details)
+	}
+	js, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+	}
+
+	contentKey := make([]byte, 32)
+	rand.Read(contentKey)
+	aead, err := newGCM(contentKey)
+	if err != nil {
+		return manifestSum, err
+	}
+
+	now = now.UTC().Truncate(time.Second)
+	z := zip.NewWriter(w)
+	m := ManifestFile{Format: Format, Created: now, CaseID: r.CaseID, ReportID: r.ID}
+	add := func(name string, b []byte, method uint16) (Member, error) {
+		fw, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: now})
+		if err != nil {
+			return Member{}, err
+		}
+		if _, err := fw.Write(b); err != nil {
+			return Member{}, err
+		}
+		sum := sha256.Sum256(b)
+		return Member{Name: name, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}, nil
+	}
+	for _, part := range []struct {
+		name string
+		b    []byte
+	}{{ReportXML, doc}, {ReportJSON, js}} {
+		mem, err := add(part.name, part.b, zip.Deflate)
+		if err != nil {
+			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+		}
+		m.Members = append(m.Members, mem)
+	}
+	for _, f := range r.Files {
+		content, err := files.File(ctx, f.EvidenceID)
+		if err != nil {
+			return manifestSum, fmt.Errorf("hotline: package report %d: file %s: %w", r.ID, f.EvidenceID, err)
+		}
+		name := filesDir + f.EvidenceID + ".enc"
+		nonce := make([]byte, aead.NonceSize())
+		rand.Read(nonce)
+		sealed := aead.Seal(nonce, nonce, content, []byte(name))
+		mem, err := add(name, sealed, zip.Store) // ciphertext does not compress
+		if err != nil {
+			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+		}
+		plain := sha256.Sum256(content)
+		mem.PlainSHA256, mem.EvidenceID = hex.EncodeToString(plain[:]), f.EvidenceID
+		m.Members = append(m.Members, mem)
+	}
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return manifestSum, err
+	}
+	if _, err := add(Manifest, mb, zip.Deflate); err != nil {
+		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+	}
+	manifestSum = sha256.Sum256(mb)
+
+	key, err := wrap(contentKey, recipient, manifestSum[:])
+	if err != nil {
+		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+	}
+	kb, err := json.MarshalIndent(key, "", "  ")
+	if err != nil {
+		return manifestSum, err
+	}
+	if _, err := add(KeyFile, kb, zip.Deflate); err != nil {
+		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+	}
+	if err := z.Close(); err != nil {
+		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+	}
+	return manifestSum, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b)
+}
+
+// kek derives the key-encryption key from the X25519 shared secret.
+func kek(shared, ephemeral, recipient []byte) ([]byte, error) {
+	salt := append(append([]byte{}, ephemeral...), recipient...)
+	return hkdf.Key(sha256.New, shared, salt, wrapInfo, 32)
+}
+
+func wrap(contentKey []byte, recipient *ecdh.PublicKey, aad []byte) (KeyJSON, error) {
+	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return KeyJSON{}, err
+	}
+	shared, err := eph.ECDH(recipient)
+	if err != nil {
+		return KeyJSON{}, err
+	}
+	k, err := kek(shared, eph.PublicKey().Bytes(), recipient.Bytes())
+	if err != nil {
+		return KeyJSON{}, err
+	}
+	aead, err := newGCM(k)
+	if err != nil {
+		return KeyJSON{}, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	return KeyJSON{
+		Format:     Format,
+		Scheme:     scheme,
+		Recipient:  recipient.Bytes(),
+		Ephemeral:  eph.PublicKey().Bytes(),
+		Nonce:      nonce,
+		WrappedKey: aead.Seal(nil, nonce, contentKey, aad),
+	}, nil
+}
+
+// unwrap recovers the content key; it fails if key.json, the manifest (aad)
+// or the private key is not the one the package was made with.
+func unwrap(k KeyJSON, priv *ecdh.PrivateKey, aad []byte) ([]byte, error) {
+	if k.Scheme != scheme {
+		return nil, fmt.Errorf("key scheme %q is not %s", k.Scheme, scheme)
+	}
+	if !bytes.Equal(k.Recipient, priv.PublicKey().Bytes()) {
+		return nil, fmt.Errorf("the package is for another recipient key")
+	}
+	eph, err := ecdh.X25519().NewPublicKey(k.Ephemeral)
+	if err != nil {
+		return nil, fmt.Errorf("ephemeral key: %w", err)
+	}
+	shared, err := priv.ECDH(eph)
+	if err != nil {
+		return nil, err
+	}
+	kk, err := kek(shared, k.Ephemeral, k.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := newGCM(kk)
+	if err != nil {
+		return nil, err
+	}
+	if len(k.Nonce) != aead.NonceSize() {
+		return nil, fmt.Errorf("nonce of %d bytes, want %d", len(k.Nonce), aead.NonceSize())
+	}
+	key, err := aead.Open(nil, k.Nonce, k.WrappedKey, aad)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("the content key does not unwrap: %s or %s was altered", Manifest, KeyFile)
+	}
+	return key, nil
+}
