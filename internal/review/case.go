@@ -1,6 +1,7 @@
 package review
 
 import (
+	"slices"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/pdq"
@@ -22,6 +23,19 @@ type Queue string
 
 // Appeals is the queue of appealed decisions.
 const Appeals Queue = "appeals"
+
+// Queues lists every queue: one per category, most severe first, then
+// Appeals.
+func Queues() []Queue {
+	qs := make([]Queue, 0, len(Categories)+1)
+	for _, c := range Categories {
+		qs = append(qs, Queue(c))
+	}
+	return append(qs, Appeals)
+}
+
+// Valid reports whether q is one of the Queues.
+func (q Queue) Valid() bool { return slices.Contains(Queues(), q) }
 
 // Case is what a reviewer decides on: the reports about one piece of
 // content (its copies and near-duplicates included) or one account, and

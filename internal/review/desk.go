@@ -451,6 +451,45 @@ func (d *Desk) Queue(ctx context.Context, q Queue) ([]Ranked, error) {
 	return out, nil
 }
 
+// QueueStatus is the state of one queue at a glance.
+type QueueStatus struct {
+	Queue   Queue         `json:"queue"`
+	Target  time.Duration `json:"target"`
+	Cases   int           `json:"cases"`
+	Overdue int           `json:"overdue"`
+	// NextDue is the earliest due time among the cases not yet overdue;
+	// zero if there are none.
+	NextDue time.Time `json:"next_due,omitzero"`
+}
+
+// Queues returns every queue's status, in the order of Queues().
+func (d *Desk) Queues(ctx context.Context) ([]QueueStatus, error) {
+	cs, err := d.store.OpenCases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("review: queues: %w", err)
+	}
+	now := d.now()
+	qs := Queues()
+	out := make([]QueueStatus, len(qs))
+	for i, q := range qs {
+		out[i] = QueueStatus{Queue: q, Target: d.Target(q)}
+	}
+	for _, c := range cs {
+		i := slices.Index(qs, c.Queue)
+		if i < 0 {
+			continue
+		}
+		s := &out[i]
+		s.Cases++
+		if !now.Before(c.DueAt) {
+			s.Overdue++
+		} else if s.NextDue.IsZero() || c.DueAt.Before(s.NextDue) {
+			s.NextDue = c.DueAt
+		}
+	}
+	return out, nil
+}
+
 // Escalate marks every undecided case past its target, once each, and
 // returns a CaseEscalated event for each so the server can notify. Run it
 // every minute or so; a case another change wins the race for is

@@ -365,3 +365,34 @@ func TestTimeToAction(t *testing.T) {
 		t.Errorf("TimeToAction(nil) = %v", got)
 	}
 }
+
+func TestQueues(t *testing.T) {
+	d, clk, _ := newDesk(t)
+	mustFile(t, d, userReport("u1", review.Grooming, "p1"))
+	clk.advance(time.Hour)
+	mustFile(t, d, userReport("u2", review.Grooming, "p2"))
+	mustFile(t, d, userReport("u3", review.SuspectedCSAM, "p3"))
+	clk.advance(3*time.Hour + 30*time.Minute) // the first grooming and the CSAM case are overdue
+	got, err := d.Queues(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(review.Queues()) {
+		t.Fatalf("%d queues, want %d", len(got), len(review.Queues()))
+	}
+	for _, s := range got {
+		want := review.QueueStatus{Queue: s.Queue, Target: s.Target}
+		switch s.Queue {
+		case review.Queue(review.Grooming):
+			want = review.QueueStatus{Queue: s.Queue, Target: 4 * time.Hour, Cases: 2, Overdue: 1, NextDue: t0.Add(5 * time.Hour)}
+		case review.Queue(review.SuspectedCSAM):
+			want = review.QueueStatus{Queue: s.Queue, Target: time.Hour, Cases: 1, Overdue: 1}
+		}
+		if s != want {
+			t.Errorf("queue %s: %+v, want %+v", s.Queue, s, want)
+		}
+	}
+	if !review.Appeals.Valid() || review.Queue("spam").Valid() {
+		t.Error("Queue.Valid is wrong about appeals or spam")
+	}
+}
