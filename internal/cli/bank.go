@@ -15,7 +15,6 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/store"
-	"golang.org/x/term"
 )
 
 func runBank(e *env, args []string) int {
@@ -151,7 +150,7 @@ func bankImport(e *env, args []string) int {
 			}
 			defaults := bank.Entry{Source: *source, Category: *category, Note: *note, AddedBy: *addedBy}
 			entries := withDefaults(bank.ReadWith(br, label, ff, bank.Options{Wide: sig}), defaults)
-			bar := newCounter(e.stderr, "imported")
+			bar := newProgress(e.stderr, "imported", 0)
 			res, err := st.AddEntries(ctx, name, entries, bar.set)
 			bar.done()
 			if err != nil {
@@ -264,39 +263,4 @@ func bankRm(e *env, args []string) int {
 		}
 		return nil
 	})
-}
-
-// counter shows "imported 120000 (85000/s)" on a terminal while a long
-// import runs; elsewhere it prints nothing.
-type counter struct {
-	w     io.Writer
-	verb  string
-	start time.Time
-	last  time.Time
-	shown bool
-}
-
-func newCounter(w io.Writer, verb string) *counter {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return &counter{}
-	}
-	return &counter{w: w, verb: verb, start: time.Now()}
-}
-
-func (c *counter) set(n int64) {
-	if c.w == nil {
-		return
-	}
-	if now := time.Now(); now.Sub(c.last) >= 100*time.Millisecond {
-		c.last = now
-		fmt.Fprintf(c.w, "\r\033[K%s %d (%.0f/s)", c.verb, n, float64(n)/max(now.Sub(c.start).Seconds(), 1e-3))
-		c.shown = true
-	}
-}
-
-func (c *counter) done() {
-	if c.shown {
-		fmt.Fprint(c.w, "\r\033[K")
-	}
 }

@@ -54,7 +54,7 @@ func runHash(e *env, args []string) int {
 	if *format == "json" {
 		write = jsonLine
 	}
-	bar := newProgress(e.stderr, len(files))
+	bar := newProgress(e.stderr, "hashed", len(files))
 	errs := hashFiles(h, files, max(1, *workers), func(path string, s hasher.Signals) {
 		write(out, path, s)
 		bar.add()

@@ -10,25 +10,40 @@ import (
 	"golang.org/x/term"
 )
 
-// progress draws "hashed 1200/5000 (24%) 310/s" on stderr, redrawn at most
-// ten times a second, and only when stderr is a terminal: piped or
-// redirected output stays clean.
+// progress draws "hashed 1200/5000 (24%) 310/s" on stderr (or, with no
+// total, "imported 1200 (310/s)"), redrawn at most ten times a second, and
+// only when stderr is a terminal: piped or redirected output stays clean.
 type progress struct {
 	mu    sync.Mutex
 	w     io.Writer
-	total int
+	verb  string
+	total int // 0: unknown
 	n     int
 	start time.Time
 	last  time.Time
 	shown bool
 }
 
-func newProgress(w io.Writer, total int) *progress {
+func newProgress(w io.Writer, verb string, total int) *progress {
 	f, ok := w.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return &progress{}
 	}
-	return &progress{w: w, total: total, start: time.Now()}
+	return &progress{w: w, verb: verb, total: total, start: time.Now()}
+}
+
+// set reports that n items are done, for work that counts for itself.
+func (p *progress) set(n int64) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n = int(n)
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.draw()
+	}
 }
 
 func (p *progress) add() {
@@ -46,11 +61,11 @@ func (p *progress) add() {
 
 func (p *progress) draw() {
 	rate := float64(p.n) / max(time.Since(p.start).Seconds(), 1e-3)
-	pct := 100
-	if p.total > 0 {
-		pct = 100 * p.n / p.total
+	if p.total <= 0 {
+		fmt.Fprintf(p.w, "\r\033[K%s %d (%.0f/s)", p.verb, p.n, rate)
+	} else {
+		fmt.Fprintf(p.w, "\r\033[K%s %d/%d (%d%%) %.0f/s", p.verb, p.n, p.total, 100*p.n/p.total, rate)
 	}
-	fmt.Fprintf(p.w, "\r\033[Khashed %d/%d (%d%%) %.0f/s", p.n, p.total, pct, rate)
 	p.shown = true
 }
 
