@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -75,6 +76,10 @@ type Desk struct {
 	index Index
 	cfg   Config
 	w     Weights
+	// intake serialises filing, so that two reports about the same new
+	// content arriving together open one case, not two (versioning cannot
+	// see that race: neither finds a case to join).
+	intake sync.Mutex
 }
 
 // NewDesk returns a desk over s and ix with policy cfg.
@@ -132,6 +137,8 @@ func (d *Desk) File(ctx context.Context, r Report) (Report, Case, Effects, error
 	if err := r.Validate(); err != nil {
 		return Report{}, Case{}, Effects{}, err
 	}
+	d.intake.Lock()
+	defer d.intake.Unlock()
 	var err error
 	for range maxRetries {
 		var (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -395,4 +396,43 @@ func TestQueues(t *testing.T) {
 	if !review.Appeals.Valid() || review.Queue("spam").Valid() {
 		t.Error("Queue.Valid is wrong about appeals or spam")
 	}
+}
+
+// TestConcurrentIntake: reports about the same new content filed at once
+// end in one case, and none is lost.
+func TestConcurrentIntake(t *testing.T) {
+	m := slowStore{new(reviewtest.Memory)}
+	d := review.NewDesk(m, m, review.Config{})
+	ctx := context.Background()
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, _, _, errs[i] = d.File(ctx, userReport("u"+itoa(int64(i)), review.Grooming, "viral-post"))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("report %d: %v", i, err)
+		}
+	}
+	cs, err := m.OpenCases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Signals.Reports != n || cs[0].Signals.Reporters != n {
+		t.Fatalf("%d cases; want one with %d reports from %d reporters", len(cs), n, n)
+	}
+}
+
+// slowStore widens the window between looking for a case to join and
+// filing into it, as a database round trip does.
+type slowStore struct{ *reviewtest.Memory }
+
+func (s slowStore) Related(ctx context.Context, contentIDs, accountIDs, digests []string) ([]review.Case, error) {
+	cs, err := s.Memory.Related(ctx, contentIDs, accountIDs, digests)
+	time.Sleep(time.Millisecond)
+	return cs, err
 }
