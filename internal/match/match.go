@@ -168,12 +168,14 @@ func (m *Matcher) Sync(ctx context.Context) error {
 }
 
 // bulkLoad reads every change into flat arrays and builds the index once,
-// which is far faster than adding millions of codes one by one.
+// which is far faster than adding millions of codes one by one. An entry
+// changed while the feed is read comes twice; Build keeps the last code of a
+// repeated id, and the ids whose last change removed them are taken out
+// after (few: only those removed and not re-added).
 func (m *Matcher) bulkLoad(ctx context.Context) error {
-	latest := map[uint64]int{} // packed id -> position in codes, for entries seen twice
 	var ids []uint64
 	var codes []hamming.Code
-	var removed []bool
+	removed := map[uint64]bool{}
 	exact := map[string][]uint64{}
 	var seq int64
 	for {
@@ -188,42 +190,30 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 				return err
 			}
 			if c.Entry.Signal != bank.PDQ {
-				key, err := exactKey(c.Entry.Signal, c.Entry.Value)
-				if err != nil {
+				if err := applyExact(exact, c, id); err != nil {
 					return err
 				}
-				exact[key] = slices.DeleteFunc(exact[key], func(x uint64) bool { return x == id })
-				if !c.Removed {
-					exact[key] = append(exact[key], id)
-				}
-				if len(exact[key]) == 0 {
-					delete(exact, key)
-				}
+				continue
+			}
+			if c.Removed {
+				removed[id] = true
 				continue
 			}
 			h, err := pdq.ParseHex(c.Entry.Value)
 			if err != nil {
 				return fmt.Errorf("match: entry %d: %w", c.Entry.ID, err)
 			}
-			if i, ok := latest[id]; ok {
-				codes[i], removed[i] = h.Words(), c.Removed
-				continue
-			}
-			latest[id] = len(ids)
-			ids, codes, removed = append(ids, id), append(codes, h.Words()), append(removed, c.Removed)
+			delete(removed, id)
+			ids, codes = append(ids, id), append(codes, h.Words())
 		}
 		if len(changes) < syncPage {
 			break
 		}
 	}
-	n := 0
-	for i := range ids {
-		if !removed[i] {
-			ids[n], codes[n] = ids[i], codes[i]
-			n++
-		}
+	ix := hamming.Build(ids, codes)
+	for id := range removed {
+		ix.Remove(id)
 	}
-	ix := hamming.Build(ids[:n], codes[:n])
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pdq, m.exact, m.seq = ix, exact, seq
@@ -247,18 +237,23 @@ func (m *Matcher) apply(c store.Change) error {
 		m.pdq.Add(id, h.Words())
 		return nil
 	}
+	return applyExact(m.exact, c, id)
+}
+
+// applyExact applies a change of an MD5 or SHA-256 entry to a digest map.
+func applyExact(exact map[string][]uint64, c store.Change, id uint64) error {
 	key, err := exactKey(c.Entry.Signal, c.Entry.Value)
 	if err != nil {
 		return err
 	}
-	ids := slices.DeleteFunc(m.exact[key], func(x uint64) bool { return x == id })
+	ids := slices.DeleteFunc(exact[key], func(x uint64) bool { return x == id })
 	if !c.Removed {
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
-		delete(m.exact, key)
+		delete(exact, key)
 	} else {
-		m.exact[key] = ids
+		exact[key] = ids
 	}
 	return nil
 }

@@ -315,3 +315,53 @@ func TestRotatedRepostMatches(t *testing.T) {
 		}
 	}
 }
+
+// The first Sync builds the index from the whole feed, where removed entries
+// appear too: they must not match, and one removed and added again must.
+func TestBulkLoadSeesRemovals(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	mustBank(t, st, "a", 31)
+	mustBank(t, st, "gone", 31)
+	rng := rand.New(rand.NewPCG(9, 10))
+	var hs []pdq.Hash
+	var es []bank.Entry
+	for i := 0; i < 3000; i++ { // more than one pending list: a real bulk build
+		hs = append(hs, randomHash(rng))
+		es = append(es, pdqEntry(hs[i]))
+	}
+	add(t, st, "a", es...)
+	add(t, st, "gone", pdqEntry(hs[5]))
+	for _, h := range hs[:2] {
+		if err := st.RemoveEntry(ctx, "a", bank.PDQ, h.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(t, st, "a", pdqEntry(hs[1])) // back again
+	if err := st.DeleteBank(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	m := synced(t, st)
+	banks := func(h pdq.Hash) (out []string) {
+		res, err := m.Match(ctx, match.Query{PDQ: &h, Quality: -1, Radius: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Matches {
+			out = append(out, r.Bank)
+		}
+		return out
+	}
+	if got := banks(hs[0]); len(got) != 0 {
+		t.Errorf("removed entry matches in %v", got)
+	}
+	if got := banks(hs[1]); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("re-added entry matches in %v, want [a]", got)
+	}
+	if got := banks(hs[5]); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("entry of a deleted bank: matches in %v, want only [a]", got)
+	}
+	if n := m.Stats().PDQ; n != 2999 {
+		t.Errorf("index holds %d codes, want 2999", n)
+	}
+}
