@@ -222,11 +222,15 @@ func (d *Desk) file(ctx context.Context, r Report) (Report, Case, Effects, error
 		slices.SortFunc(related, func(a, b Case) int { return cmp.Compare(a.ID, b.ID) })
 	}
 
-	// Join the oldest undecided case the report belongs to.
+	// Join the oldest undecided case the report belongs to. A report the
+	// Desk acts on by itself opens its own case: joining would decide, with
+	// no reviewer, the other reports of a case that shares only an
+	// account with it.
 	var c Case
 	joined := false
+	m, auto := d.auto(r)
 	for _, rc := range related {
-		if rc.Decided() {
+		if rc.Decided() || auto {
 			continue
 		}
 		dist, isNear := near[rc.ID]
@@ -265,7 +269,7 @@ func (d *Desk) file(ctx context.Context, r Report) (Report, Case, Effects, error
 		Detail: map[string]any{"case": c.ID, "category": rep.Category, "source": rep.Source, "joined": joined},
 	}}}
 
-	if m, ok := d.auto(&c); ok && c.State == Open {
+	if auto {
 		dec := Decision{
 			Reviewer: System, Verdict: Confirm, Actions: slices.Clone(d.cfg.AutoActions), At: now,
 			Reason: fmt.Sprintf("known: bank %s entry %d, %s distance %d", m.Bank, m.EntryID, m.Signal, m.Distance),
@@ -291,12 +295,12 @@ func shares(c Case, r Report) bool {
 		slices.ContainsFunc(r.Hashes.digests(), func(d string) bool { return slices.Contains(c.Digests, d) })
 }
 
-// auto returns the bank match that lets c be decided with no reviewer.
-func (d *Desk) auto(c *Case) (rules.Match, bool) {
-	if c.Category != KnownCSAM || d.cfg.AutoDistance < 0 {
+// auto returns the bank match that lets r be acted on with no reviewer.
+func (d *Desk) auto(r Report) (rules.Match, bool) {
+	if r.Category != KnownCSAM || d.cfg.AutoDistance < 0 {
 		return rules.Match{}, false
 	}
-	for _, m := range c.Signals.Matches {
+	for _, m := range r.Matches {
 		if m.Distance <= d.cfg.AutoDistance {
 			return m, true
 		}

@@ -155,6 +155,27 @@ func TestKnownCSAMActedOnAutomatically(t *testing.T) {
 	if c.Signals.RulePriority != 90 || rep.Reporter != "rule:7" {
 		t.Errorf("rule priority %d, reporter %q", c.Signals.RulePriority, rep.Reporter)
 	}
+	// It does not join an open case about the same account (that would
+	// decide the case's other reports unseen): it opens its own, and
+	// becomes the account's history.
+	_, groom, _ := mustFile(t, d, review.Report{Source: review.User, Reporter: "u", Category: review.Grooming, AccountID: "acct-9"})
+	r2 := r
+	r2.ContentID, r2.AccountID = "upload-2", "acct-9"
+	_, c2, _, err := d.File(ctx, r2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.ID == groom.ID || c2.State != review.Decided {
+		t.Errorf("known-hash upload by acct-9: case %d %s; the open grooming case is %d", c2.ID, c2.State, groom.ID)
+	}
+	if g, _, _, _ := d.Case(ctx, groom.ID); g.State != review.Open || g.Signals.Reports != 1 {
+		t.Errorf("the grooming case became %s with %d reports", g.State, g.Signals.Reports)
+	}
+	_, c3, _ := mustFile(t, d, review.Report{Source: review.User, Reporter: "v", Category: review.Other, AccountID: "acct-9", ContentID: "p9"})
+	if c3.ID != groom.ID || c3.Signals.Account.Confirmed != 1 {
+		t.Errorf("a later report on acct-9: case %d, account history %+v; want case %d, 1 confirmed", c3.ID, c3.Signals.Account, groom.ID)
+	}
+
 	// With automatic action off, it waits for a reviewer in the known
 	// CSAM queue, on the CSAM hour.
 	m := new(reviewtest.Memory)
