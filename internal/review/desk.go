@@ -266,7 +266,7 @@ func (d *Desk) file(ctx context.Context, r Report) (Report, Case, Effects, error
 	subject := "report:" + strconv.FormatInt(rep.ID, 10)
 	fx := Effects{Audit: []Audit{{
 		Actor: rep.Reporter, Action: "report.create", Subject: subject,
-		Detail: map[string]any{"case": c.ID, "category": rep.Category, "source": rep.Source, "joined": joined},
+		Detail: map[string]any{"case": c.ID, "category": rep.Category, "source": rep.Source, "reporter": rep.Reporter, "joined": joined},
 	}}}
 
 	if auto {

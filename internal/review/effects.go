@@ -16,6 +16,10 @@ func (e *Effects) add(o Effects) {
 
 // Audit is one audit-log entry to record (audit.Log.Record's arguments).
 type Audit struct {
+	// Actor is who acted as the domain knows them: the reviewer, the
+	// appellant, the reporter, or System. A server that knows the API key
+	// behind a request records the key's id instead where they differ
+	// (the detail keeps the reporter).
 	Actor   string `json:"actor"`
 	Action  string `json:"action"`  // e.g. "report.create", "case.decide"
 	Subject string `json:"subject"` // "report:<id>" or "case:<id>"

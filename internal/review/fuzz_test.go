@@ -53,3 +53,71 @@ func FuzzFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecide sends decisions as the API decodes them to cases in each
+// state: every refusal is one of the package's errors and changes
+// nothing; every acceptance leaves the case and its reports agreeing.
+func FuzzDecide(f *testing.F) {
+	f.Add(uint8(0), `{"reviewer":"r2","verdict":"confirm","classification":"A1","actions":["remove","bank"]}`)
+	f.Add(uint8(1), `{"reviewer":"r2","verdict":"dismiss","reason":"adult"}`)
+	f.Add(uint8(2), `{"reviewer":"r1","verdict":"dismiss","reason":"adult"}`)
+	f.Add(uint8(3), `{"reviewer":"r3","verdict":"confirm"}`)
+	f.Add(uint8(3), `{"reviewer":"r1","verdict":"dismiss","reason":"x","pending":true,"on_appeal":false}`)
+	f.Fuzz(func(t *testing.T, scenario uint8, in string) {
+		var dec review.Decision
+		if json.Unmarshal([]byte(in), &dec) != nil {
+			return
+		}
+		m := new(reviewtest.Memory)
+		d := review.NewDesk(m, m, review.Config{Now: func() time.Time { return t0 }})
+		ctx := context.Background()
+		// Scenarios: 0 an open user report, 1 an open flagger report, 2 a
+		// flagger report r1 dismissed once, 3 a case r1 confirmed and the
+		// uploader appealed.
+		r := review.Report{Source: review.User, Reporter: "u", Category: review.SuspectedCSAM, ContentID: "p"}
+		if scenario%4 == 1 || scenario%4 == 2 {
+			r.Source = review.Flagger
+		}
+		_, c, _, err := d.File(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch scenario % 4 {
+		case 2:
+			_, _, err = d.Decide(ctx, c.ID, review.Decision{Reviewer: "r1", Verdict: review.Dismiss, Reason: "x"})
+		case 3:
+			if _, _, err = d.Decide(ctx, c.ID, review.Decision{Reviewer: "r1", Verdict: review.Confirm, Classification: review.A1,
+				Actions: []review.Action{review.Remove}}); err == nil {
+				_, _, err = d.Appeal(ctx, c.ID, review.Appeal{Appellant: "up", Reason: "no"})
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _, _, _ := d.Case(ctx, c.ID)
+		after, fx, err := d.Decide(ctx, c.ID, dec)
+		if err != nil {
+			if !errors.Is(err, review.ErrInvalid) && !errors.Is(err, review.ErrSecondReviewer) && !errors.Is(err, review.ErrState) {
+				t.Fatalf("Decide(%s) = %v: not one of the package's errors", in, err)
+			}
+			if now, _, _, _ := d.Case(ctx, c.ID); now.Version != before.Version {
+				t.Fatalf("a refused decision changed the case")
+			}
+			return
+		}
+		if len(fx.Audit) != 1 || fx.Audit[0].Actor != dec.Reviewer {
+			t.Fatalf("audit %+v for a decision by %q", fx.Audit, dec.Reviewer)
+		}
+		rep, _ := d.Report(ctx, 1)
+		want := map[review.State]review.Status{review.PendingSecond: review.InReview}[after.State]
+		if after.State == review.Decided {
+			want = map[review.Verdict]review.Status{review.Confirm: review.Actioned, review.Dismiss: review.NoAction}[dec.Verdict]
+		}
+		if want == "" || rep.Status != want {
+			t.Fatalf("after %s the case is %s and its report %s", in, after.State, rep.Status)
+		}
+		if after.State == review.PendingSecond && (dec.Verdict != review.Dismiss || !after.Signals.Flagged) {
+			t.Fatalf("case pending a second reviewer after %s", in)
+		}
+	})
+}
