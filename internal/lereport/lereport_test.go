@@ -258,3 +258,14 @@ func TestEditOnlyDrafts(t *testing.T) {
 		t.Errorf("additionalInfo %q, want %q", got.Document.AdditionalInfo, "more")
 	}
 }
+
+// BenchmarkEncode measures marshalling a report and validating it against
+// the schema, the cost every Move to Ready and every send pays.
+func BenchmarkEncode(b *testing.B) {
+	r := lereporttest.Sample()
+	for b.Loop() {
+		if _, err := r.Document.Encode(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

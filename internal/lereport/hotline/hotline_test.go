@@ -278,3 +278,24 @@ func FuzzVerify(f *testing.F) {
 		Verify(b)
 	})
 }
+
+func BenchmarkVerify(b *testing.B) {
+	pkg, _, _, _ := build(b)
+	for b.Loop() {
+		if _, err := Verify(pkg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkWrite1MiB(b *testing.B) {
+	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	r := lereporttest.Sample()
+	files := memFiles{r.Files[0].EvidenceID: bytes.Repeat([]byte{1}, 1<<20)}
+	b.SetBytes(1 << 20)
+	for b.Loop() {
+		if _, err := Write(context.Background(), io.Discard, r, files, priv.PublicKey(), when); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
