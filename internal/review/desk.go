@@ -276,8 +276,13 @@ func (d *Desk) file(ctx context.Context, r Report) (Report, Case, Effects, error
 		}
 		decided, f, err := d.decide(ctx, c, dec)
 		if err != nil {
-			// The report is filed and its case open: a reviewer sees it.
-			return rep, c, fx, fmt.Errorf("review: automatic decision on case %d: %w", c.ID, err)
+			// The report is filed and its case open in the known-CSAM
+			// queue, where a reviewer sees it: an error here would have
+			// the client file it again (and File retry a conflict), so
+			// the failure goes to the audit log instead.
+			fx.Audit = append(fx.Audit, Audit{Actor: System, Action: "case.auto_failed", Subject: caseSubject(c.ID),
+				Detail: map[string]any{"error": err.Error()}})
+			return rep, c, fx, nil
 		}
 		fx.add(f)
 		if rep, err = d.store.Report(ctx, rep.ID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -456,4 +457,31 @@ func (s slowStore) Related(ctx context.Context, contentIDs, accountIDs, digests 
 	cs, err := s.Memory.Related(ctx, contentIDs, accountIDs, digests)
 	time.Sleep(time.Millisecond)
 	return cs, err
+}
+
+// failingSave is a store whose SaveCase fails, as a database might.
+type failingSave struct{ *reviewtest.Memory }
+
+func (failingSave) SaveCase(context.Context, review.Case, []review.Report) (review.Case, error) {
+	return review.Case{}, errors.New("disk full")
+}
+
+// TestAutoDecisionFailureKeepsReport: when the automatic decision cannot
+// be stored, the report is filed once and its case waits for a reviewer.
+func TestAutoDecisionFailureKeepsReport(t *testing.T) {
+	m := failingSave{new(reviewtest.Memory)}
+	d := review.NewDesk(m, m, review.Config{Now: func() time.Time { return t0 }})
+	r := review.Report{Source: review.User, Reporter: "u", Category: review.KnownCSAM, ContentID: "p",
+		Matches: []rules.Match{{Bank: "b", EntryID: 1, Signal: bank.SHA256}}}
+	rep, c, fx, err := d.File(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _ := m.Reports(context.Background(), time.Time{})
+	if len(rs) != 1 || rep.Status != review.Received || c.State != review.Open {
+		t.Fatalf("%d reports stored; report %s, case %s; want 1, received, open", len(rs), rep.Status, c.State)
+	}
+	if last := fx.Audit[len(fx.Audit)-1]; last.Action != "case.auto_failed" || !strings.Contains(last.Detail.(map[string]any)["error"].(string), "disk full") {
+		t.Errorf("audit %+v", fx.Audit)
+	}
 }
