@@ -96,9 +96,6 @@ type Builder struct {
 // exactly when Views knows a person viewed it, and the first such view is
 // kept with it. The draft is not validated: Move to Ready does that.
 func (b *Builder) Build(ctx context.Context, inc Incident) (Report, error) {
-	if b.Views == nil {
-		return Report{}, fmt.Errorf("lereport: build report for case %s: no Views to ask who viewed its files", inc.CaseID)
-	}
 	now := time.Now
 	if b.Now != nil {
 		now = b.Now
@@ -120,15 +117,12 @@ func (b *Builder) Build(ctx context.Context, inc Incident) (Report, error) {
 		},
 	}
 	for _, f := range inc.Files {
-		views, err := b.Views.Views(ctx, f.EvidenceID)
-		if err != nil {
-			return Report{}, fmt.Errorf("lereport: build report for case %s: %w", inc.CaseID, err)
-		}
+		exif := f.ExifShown
 		file := File{
 			EvidenceID: f.EvidenceID,
 			Details: FileDetails{
 				OriginalFileName:       f.OriginalFileName,
-				FileViewedByESP:        len(views) > 0,
+				ExifViewedByESP:        &exif,
 				PubliclyAvailable:      f.PubliclyAvailable,
 				FileRelevance:          f.Relevance,
 				FileAnnotations:        slices.Clone(f.Annotations),
@@ -137,16 +131,37 @@ func (b *Builder) Build(ctx context.Context, inc Incident) (Report, error) {
 				IPCaptureEvents:        slices.Clone(f.IPCaptureEvents),
 			},
 		}
-		if len(views) > 0 {
-			first := slices.MinFunc(views, func(a, b View) int { return a.At.Compare(b.At) })
-			file.ViewedBy, file.ViewedAt = first.Actor, first.At.UTC()
-			exif := f.ExifShown
-			file.Details.ExifViewedByESP = &exif
-		} else {
-			no := false
-			file.Details.ExifViewedByESP = &no
-		}
 		r.Files = append(r.Files, file)
 	}
+	if err := b.Refresh(ctx, &r); err != nil {
+		return Report{}, fmt.Errorf("lereport: build report for case %s: %w", inc.CaseID, err)
+	}
 	return r, nil
+}
+
+// Refresh sets each file's fileViewedByEsp from Views again: true exactly
+// when a person viewed it, keeping the first view. Call it before a draft
+// becomes ready, so a view since the draft was built is reported. A file
+// not viewed cannot say its EXIF data was.
+func (b *Builder) Refresh(ctx context.Context, r *Report) error {
+	if b.Views == nil {
+		return fmt.Errorf("lereport: report %d: no Views to ask who viewed its files", r.ID)
+	}
+	for i := range r.Files {
+		f := &r.Files[i]
+		views, err := b.Views.Views(ctx, f.EvidenceID)
+		if err != nil {
+			return fmt.Errorf("lereport: report %d: %w", r.ID, err)
+		}
+		f.Details.FileViewedByESP = len(views) > 0
+		f.ViewedBy, f.ViewedAt = "", time.Time{}
+		if len(views) > 0 {
+			first := slices.MinFunc(views, func(a, b View) int { return a.At.Compare(b.At) })
+			f.ViewedBy, f.ViewedAt = first.Actor, first.At.UTC()
+		} else if f.Details.ExifViewedByESP != nil && *f.Details.ExifViewedByESP {
+			no := false
+			f.Details.ExifViewedByESP = &no
+		}
+	}
+	return nil
 }

@@ -59,6 +59,19 @@ var (
 	ErrInvalid    = errors.New("report does not conform to the schema")
 )
 
+// Audit log actions for reports leaving the service. The subject is
+// Subject(id); the detail names the recipient's ids, never content.
+const (
+	AuditSubmit  = "lereport.submit"  // the recipient accepted the report
+	AuditFile    = "lereport.file"    // a file and its details reached the recipient
+	AuditFinish  = "lereport.finish"  // the recipient confirmed the whole report
+	AuditRetract = "lereport.retract" // withdrawn
+	AuditPackage = "lereport.package" // an evidence package was written; detail: the manifest's SHA-256
+)
+
+// Subject is the audit log subject naming report id.
+func Subject(id int64) string { return fmt.Sprintf("lereport:%d", id) }
+
 // Report is a law-enforcement report as the service keeps it.
 type Report struct {
 	ID        int64     `json:"id"`        // the store's; 0 until created

@@ -185,6 +185,20 @@ func TestFileViewedByESP(t *testing.T) {
 	if want := time.Date(2026, 11, 25, 1, 6, 0, 0, time.UTC); !r.Files[0].ViewedAt.Equal(want) {
 		t.Errorf("first view at %v, want %v", r.Files[0].ViewedAt, want)
 	}
+	// A reviewer views the unread file after the draft was built: Refresh
+	// reports it, and leaves the others as they were.
+	if _, err := log.Record(ctx, "k_reviewer3", audit.EvidenceRead, unread, view); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	if f := r.Files[2]; !f.Details.FileViewedByESP || f.ViewedBy != "k_reviewer3" || *f.Details.ExifViewedByESP {
+		t.Errorf("after Refresh: %+v", f)
+	}
+	if !r.Files[0].Details.FileViewedByESP || r.Files[0].ViewedBy != "k_reviewer" || r.Files[1].Details.FileViewedByESP {
+		t.Errorf("Refresh changed the other files: %+v", r.Files[:2])
+	}
 	if err := r.Move(lereport.Ready, "k_liaison", clock, ""); err != nil {
 		t.Errorf("a built report does not become ready: %v", err)
 	}

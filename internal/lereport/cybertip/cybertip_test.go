@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/lereporttest"
 	"github.com/safeguard-oss/safeguard/internal/lereport/schema"
@@ -173,10 +175,27 @@ func TestSend(t *testing.T) {
 	fake, client := newFake(t)
 	store := new(lereporttest.Memory)
 	r, files := readyReport(t, store)
-	sub := &Submitter{API: client, Store: store, Files: files, Now: clock}
+	mem := new(audittest.Memory)
+	sub := &Submitter{API: client, Store: store, Files: files, Now: clock, Log: audit.NewLog(mem)}
 	got, err := sub.Send(context.Background(), r.ID, "k_liaison")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var entries []string
+	for e, err := range mem.AuditEntries(context.Background(), 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, fmt.Sprintf("%s %s %s %s", e.Actor, e.Action, e.Subject, e.Detail))
+	}
+	wantLog := []string{
+		`k_liaison lereport.submit lereport:1 {"recipient_report_id":"9001"}`,
+		`k_liaison lereport.file lereport:1 {"evidence_id":"0123456789abcdef0123456789abcdef","file_id":"f-9002","file_viewed_by_esp":true}`,
+		`k_liaison lereport.file lereport:1 {"evidence_id":"fedcba9876543210fedcba9876543210","file_id":"f-9004","file_viewed_by_esp":false}`,
+		`k_liaison lereport.finish lereport:1 {"recipient_report_id":"9001"}`,
+	}
+	if strings.Join(entries, "\n") != strings.Join(wantLog, "\n") {
+		t.Errorf("audit log\n%s\nwant\n%s", strings.Join(entries, "\n"), strings.Join(wantLog, "\n"))
 	}
 	want := []string{"submit", "upload IMG_0001.jpg", "fileinfo f-9002 viewed=true", "upload clip.mp4", "fileinfo f-9004 viewed=false", "finish 9001"}
 	if fmt.Sprint(fake.calls) != fmt.Sprint(want) {
@@ -259,6 +278,27 @@ func TestRetract(t *testing.T) {
 	}
 	if _, err := sub.Retract(context.Background(), r2.ID, "k_liaison", ""); !errors.Is(err, lereport.ErrTransition) {
 		t.Errorf("retracting twice: %v", err)
+	}
+}
+
+// TestSendRefusesOtherRecipient: a report meant for a hotline never goes
+// to the CyberTipline.
+func TestSendRefusesOtherRecipient(t *testing.T) {
+	fake, client := newFake(t)
+	store := new(lereporttest.Memory)
+	r, files := readyReport(t, store)
+	if _, err := store.UpdateLEReport(context.Background(), r.ID, func(r *lereport.Report) error {
+		r.Recipient = "inhope:de"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sub := &Submitter{API: client, Store: store, Files: files, Now: clock}
+	if _, err := sub.Send(context.Background(), r.ID, "k_liaison"); err == nil || !strings.Contains(err.Error(), `is for "inhope:de"`) {
+		t.Errorf("Send = %v", err)
+	}
+	if len(fake.calls) != 0 {
+		t.Errorf("calls %q", fake.calls)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 )
 
@@ -15,12 +16,37 @@ type Files interface {
 	File(ctx context.Context, evidenceID string) ([]byte, error)
 }
 
+// Recipient is the Report.Recipient of reports for the CyberTipline; the
+// Submitter refuses any other, so a report meant for a hotline is never
+// sent here.
+const Recipient = "cybertipline"
+
+// Recorder appends to the audit log; *audit.Log is one.
+type Recorder interface {
+	Record(ctx context.Context, actor, action, subject string, detail any) (audit.Entry, error)
+}
+
 // Submitter sends stored reports through an API.
 type Submitter struct {
 	API   API
 	Store lereport.Store
 	Files Files
-	Now   func() time.Time // time.Now if nil
+	// Log, if not nil, records each step that reached the recipient
+	// (lereport.AuditSubmit, AuditFile, AuditFinish, AuditRetract). A step
+	// is stored before it is recorded: if recording fails, Send returns
+	// the error and the step is not repeated.
+	Log Recorder
+	Now func() time.Time // time.Now if nil
+}
+
+func (s *Submitter) record(ctx context.Context, actor, action string, id int64, detail any) error {
+	if s.Log == nil {
+		return nil
+	}
+	if _, err := s.Log.Record(ctx, actor, action, lereport.Subject(id), detail); err != nil {
+		return fmt.Errorf("cybertip: report %d: recording %s: %w", id, action, err)
+	}
+	return nil
 }
 
 // Send sends report id, which must be ready, or submitted and cut short
@@ -33,6 +59,9 @@ func (s *Submitter) Send(ctx context.Context, id int64, actor string) (lereport.
 	r, err := s.Store.LEReport(ctx, id)
 	if err != nil {
 		return lereport.Report{}, err
+	}
+	if r.Recipient != Recipient {
+		return r, fmt.Errorf("cybertip: report %d is for %q, not the CyberTipline", id, r.Recipient)
 	}
 	switch r.State {
 	case lereport.Ready:
@@ -55,6 +84,9 @@ func (s *Submitter) Send(ctx context.Context, id int64, actor string) (lereport.
 			return r, fmt.Errorf("cybertip: report %d was submitted as %s but could not be recorded: %w", id, rid, err)
 		}
 		r = sub
+		if err := s.record(ctx, actor, lereport.AuditSubmit, id, map[string]string{"recipient_report_id": rid}); err != nil {
+			return r, err
+		}
 	case lereport.Submitted:
 	default:
 		return r, fmt.Errorf("cybertip: send report %d: it is %s, not ready: %w", id, r.State, lereport.ErrTransition)
@@ -66,11 +98,21 @@ func (s *Submitter) Send(ctx context.Context, id int64, actor string) (lereport.
 		if r, err = s.sendFile(ctx, r, i); err != nil {
 			return r, err
 		}
+		f := r.Files[i]
+		if err := s.record(ctx, actor, lereport.AuditFile, id, map[string]any{
+			"evidence_id": f.EvidenceID, "file_id": f.Details.FileID, "file_viewed_by_esp": f.Details.FileViewedByESP,
+		}); err != nil {
+			return r, err
+		}
 	}
 	if err := s.API.Finish(ctx, r.RecipientReportID); err != nil {
 		return r, fmt.Errorf("cybertip: finish report %d (%s): %w", id, r.RecipientReportID, err)
 	}
-	return lereport.Transition(ctx, s.Store, id, lereport.Acknowledged, actor, "finished", now(s.Now), nil)
+	done, err := lereport.Transition(ctx, s.Store, id, lereport.Acknowledged, actor, "finished", now(s.Now), nil)
+	if err != nil {
+		return r, err
+	}
+	return done, s.record(ctx, actor, lereport.AuditFinish, id, map[string]string{"recipient_report_id": done.RecipientReportID})
 }
 
 // sendFile uploads file i unless it was uploaded before, stores its file
@@ -129,5 +171,11 @@ func (s *Submitter) Retract(ctx context.Context, id int64, actor, reason string)
 			return r, fmt.Errorf("cybertip: retract report %d (%s): %w", id, r.RecipientReportID, err)
 		}
 	}
-	return lereport.Transition(ctx, s.Store, id, lereport.Retracted, actor, reason, now(s.Now), nil)
+	done, err := lereport.Transition(ctx, s.Store, id, lereport.Retracted, actor, reason, now(s.Now), nil)
+	if err != nil {
+		return r, err
+	}
+	return done, s.record(ctx, actor, lereport.AuditRetract, id, map[string]string{
+		"recipient_report_id": done.RecipientReportID, "reason": reason,
+	})
 }
