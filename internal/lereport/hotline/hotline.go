@@ -5,6 +5,7 @@
 //	report.xml          the report, in the CyberTipline's XML (schema-checked)
 //	report.json         the same report and file details as JSON
 //	files/<id>.enc      each preserved file, encrypted for the recipient
+//	conversations.csv.enc  the conversation records, encrypted likewise
 //	manifest.json       name, size and SHA-256 of every member above, and
 //	                    the SHA-256 of each file before encryption
 //	key.json            the content key, wrapped for the recipient
@@ -34,6 +35,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -56,7 +58,10 @@ const (
 	ReportJSON = "report.json"
 	Manifest   = "manifest.json"
 	KeyFile    = "key.json"
-	filesDir   = "files/"
+	// ConversationsCSV is the encrypted CSV of the conversation records:
+	// a header row, then time (RFC 3339), conversation, from, to, text.
+	ConversationsCSV = "conversations.csv.enc"
+	filesDir         = "files/"
 )
 
 // Files gives the preserved content of a report's files (the evidence
@@ -103,10 +108,29 @@ type twin struct {
 	Files  []lereport.FileDetails `json:"files"`
 }
 
-// Write writes report r as a package for the holder of recipient's private
-// key, reading its files from files, and returns the SHA-256 of the
-// manifest. r must conform to the schema.
-func Write(ctx context.Context, w io.Writer, r lereport.Report, files Files, recipient *ecdh.PublicKey, now time.Time) (manifestSum [32]byte, err error) {
+// Message is one message of a conversation a report concerns, as the
+// platform sent it to Safeguard.
+type Message struct {
+	Time         time.Time
+	Conversation string // the platform's id for the conversation
+	From, To     string // account ids
+	Text         string
+}
+
+// Package is what Write puts in a package.
+type Package struct {
+	Report    lereport.Report // must conform to the schema
+	Files     Files           // the content of Report's files
+	Messages  []Message       // written as conversations.csv, encrypted; none: no member
+	Recipient *ecdh.PublicKey // X25519
+	Created   time.Time
+}
+
+// Write writes p as a package for the holder of the recipient's private
+// key and returns the SHA-256 of the manifest, for the audit log
+// (lereport.AuditPackage).
+func Write(ctx context.Context, w io.Writer, p Package) (manifestSum [32]byte, err error) {
+	r, files, recipient, now := p.Report, p.Files, p.Recipient, p.Created
 	if recipient == nil || recipient.Curve() != ecdh.X25519() {
 		return manifestSum, fmt.Errorf("hotline: package report %d: the recipient key must be X25519", r.ID)
 	}
@@ -157,21 +181,40 @@ func Write(ctx context.Context, w io.Writer, r lereport.Report, files Files, rec
 		}
 		m.Members = append(m.Members, mem)
 	}
+	// addSealed encrypts content under the content key, with the member's
+	// name as additional data so that members cannot be swapped.
+	addSealed := func(name string, content []byte) (Member, error) {
+		nonce := make([]byte, aead.NonceSize())
+		rand.Read(nonce)
+		mem, err := add(name, aead.Seal(nonce, nonce, content, []byte(name)), zip.Store) // ciphertext does not compress
+		if err != nil {
+			return Member{}, err
+		}
+		plain := sha256.Sum256(content)
+		mem.PlainSHA256 = hex.EncodeToString(plain[:])
+		return mem, nil
+	}
 	for _, f := range r.Files {
 		content, err := files.File(ctx, f.EvidenceID)
 		if err != nil {
 			return manifestSum, fmt.Errorf("hotline: package report %d: file %s: %w", r.ID, f.EvidenceID, err)
 		}
-		name := filesDir + f.EvidenceID + ".enc"
-		nonce := make([]byte, aead.NonceSize())
-		rand.Read(nonce)
-		sealed := aead.Seal(nonce, nonce, content, []byte(name))
-		mem, err := add(name, sealed, zip.Store) // ciphertext does not compress
+		mem, err := addSealed(filesDir+f.EvidenceID+".enc", content)
 		if err != nil {
 			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 		}
-		plain := sha256.Sum256(content)
-		mem.PlainSHA256, mem.EvidenceID = hex.EncodeToString(plain[:]), f.EvidenceID
+		mem.EvidenceID = f.EvidenceID
+		m.Members = append(m.Members, mem)
+	}
+	if len(p.Messages) > 0 {
+		csv, err := conversationsCSV(p.Messages)
+		if err != nil {
+			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+		}
+		mem, err := addSealed(ConversationsCSV, csv)
+		if err != nil {
+			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
+		}
 		m.Members = append(m.Members, mem)
 	}
 	mb, err := json.MarshalIndent(m, "", "  ")
@@ -276,4 +319,18 @@ func unwrap(k KeyJSON, priv *ecdh.PrivateKey, aad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("the content key does not unwrap: %s or %s was altered", Manifest, KeyFile)
 	}
 	return key, nil
+}
+
+// conversationsCSV writes the messages as CSV (RFC 4180). Text is kept
+// exactly as sent, formula-like cells included: it is evidence, and the
+// package says so rather than altering it.
+func conversationsCSV(ms []Message) ([]byte, error) {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"time", "conversation", "from", "to", "text"})
+	for _, m := range ms {
+		w.Write([]string{m.Time.UTC().Format(time.RFC3339Nano), m.Conversation, m.From, m.To, m.Text})
+	}
+	w.Flush()
+	return b.Bytes(), w.Error()
 }

@@ -43,8 +43,12 @@ func build(t testing.TB) (pkg []byte, sum [32]byte, priv *ecdh.PrivateKey, files
 	second.EvidenceID = "fedcba9876543210fedcba9876543210"
 	r.Files = append(r.Files, second)
 	files = memFiles{r.Files[0].EvidenceID: []byte("the first file"), second.EvidenceID: bytes.Repeat([]byte{0xd8}, 5000)}
+	msgs := []Message{
+		{Time: when.Add(-time.Hour), Conversation: "dm-1", From: "acct_9f", To: "acct_1c", Text: "hi, how old are you?"},
+		{Time: when.Add(-time.Hour + time.Second), Conversation: "dm-1", From: "acct_1c", To: "acct_9f", Text: "13, \"why\"\n=1+1"},
+	}
 	var b bytes.Buffer
-	sum, err = Write(context.Background(), &b, r, files, priv.PublicKey(), when)
+	sum, err = Write(context.Background(), &b, Package{Report: r, Files: files, Messages: msgs, Recipient: priv.PublicKey(), Created: when})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +69,15 @@ func TestWriteOpen(t *testing.T) {
 			t.Errorf("file %s: decrypted content differs", id)
 		}
 	}
+	wantCSV := "time,conversation,from,to,text\n" +
+		"2026-11-25T02:15:00Z,dm-1,acct_9f,acct_1c,\"hi, how old are you?\"\n" +
+		"2026-11-25T02:15:01Z,dm-1,acct_1c,acct_9f,\"13, \"\"why\"\"\n=1+1\"\n"
+	if string(c.Conversations) != wantCSV {
+		t.Errorf("conversations:\n%s\nwant\n%s", c.Conversations, wantCSV)
+	}
+	if bytes.Contains(pkg, []byte("how old")) {
+		t.Error("the conversation appears in the package unencrypted")
+	}
 	if !bytes.Contains(c.ReportXML, []byte("<incidentType>Child Pornography")) {
 		t.Errorf("report.xml:\n%s", c.ReportXML)
 	}
@@ -81,7 +94,7 @@ func TestWriteOpen(t *testing.T) {
 				t.Error("Write's digest is not the manifest's SHA-256")
 			}
 		}
-		if f.Name != Manifest && f.Name != KeyFile && !strings.HasPrefix(f.Name, "files/") && f.Name != ReportXML && f.Name != ReportJSON {
+		if f.Name != Manifest && f.Name != KeyFile && !strings.HasPrefix(f.Name, "files/") && f.Name != ReportXML && f.Name != ReportJSON && f.Name != ConversationsCSV {
 			t.Errorf("unexpected member %s", f.Name)
 		}
 	}
@@ -171,6 +184,12 @@ func TestTamper(t *testing.T) {
 			}
 			return n, b
 		}, file1 + ": SHA-256", file1},
+		{"the conversations", func(n string, b []byte) (string, []byte) {
+			if n == ConversationsCSV {
+				return n, flip(b, 40)
+			}
+			return n, b
+		}, ConversationsCSV + ": SHA-256", ConversationsCSV},
 		{"report.xml", func(n string, b []byte) (string, []byte) {
 			if n == ReportXML {
 				return n, bytes.Replace(b, []byte("acct_9f"), []byte("acct_9e"), 1)
@@ -259,12 +278,12 @@ func TestWriteRefusesInvalid(t *testing.T) {
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	r := lereporttest.Sample()
 	r.Document.IncidentSummary.IncidentType = "Other"
-	_, err := Write(context.Background(), io.Discard, r, memFiles{}, priv.PublicKey(), when)
+	_, err := Write(context.Background(), io.Discard, Package{Report: r, Files: memFiles{}, Recipient: priv.PublicKey(), Created: when})
 	if err == nil || !strings.Contains(err.Error(), "report/incidentSummary/incidentType") {
 		t.Errorf("Write of an invalid report = %v", err)
 	}
 	p256, _ := ecdh.P256().GenerateKey(rand.Reader)
-	if _, err := Write(context.Background(), io.Discard, lereporttest.Sample(), memFiles{}, p256.PublicKey(), when); err == nil {
+	if _, err := Write(context.Background(), io.Discard, Package{Report: lereporttest.Sample(), Files: memFiles{}, Recipient: p256.PublicKey(), Created: when}); err == nil {
 		t.Error("Write accepted a P-256 recipient key")
 	}
 }
@@ -294,7 +313,7 @@ func BenchmarkWrite1MiB(b *testing.B) {
 	files := memFiles{r.Files[0].EvidenceID: bytes.Repeat([]byte{1}, 1<<20)}
 	b.SetBytes(1 << 20)
 	for b.Loop() {
-		if _, err := Write(context.Background(), io.Discard, r, files, priv.PublicKey(), when); err != nil {
+		if _, err := Write(context.Background(), io.Discard, Package{Report: r, Files: files, Recipient: priv.PublicKey(), Created: when}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,6 +21,9 @@ const maxMeta = 16 << 20
 type Contents struct {
 	Manifest  ManifestFile
 	ReportXML []byte
+	// Conversations is the decrypted conversations CSV, if the package
+	// has one.
+	Conversations []byte
 	// Files maps each evidence id to its decrypted content, checked
 	// against the SHA-256 recorded at intake.
 	Files map[string][]byte
@@ -68,7 +71,7 @@ func Open(pkg []byte, priv *ecdh.PrivateKey) (*Contents, error) {
 		switch {
 		case mem.Name == ReportXML:
 			c.ReportXML = b
-		case mem.EvidenceID != "":
+		case mem.EvidenceID != "" || mem.Name == ConversationsCSV:
 			if len(b) < aead.NonceSize() {
 				problems = append(problems, fmt.Errorf("%s: too short to decrypt", mem.Name))
 				continue
@@ -82,7 +85,11 @@ func Open(pkg []byte, priv *ecdh.PrivateKey) (*Contents, error) {
 				problems = append(problems, fmt.Errorf("%s: content SHA-256 %x is not the %s recorded at intake", mem.Name, sum, mem.PlainSHA256))
 				continue
 			}
-			c.Files[mem.EvidenceID] = plain
+			if mem.Name == ConversationsCSV {
+				c.Conversations = plain
+			} else {
+				c.Files[mem.EvidenceID] = plain
+			}
 		}
 	}
 	if len(problems) > 0 {
