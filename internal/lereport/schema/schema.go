@@ -68,19 +68,13 @@ type particle struct {
 	choice   []*element // one element when not a choice
 }
 
-// typeDef is a complex or a simple type. A complex type has a content model
-// (particles), may have attributes, and has simple content when text is set.
-// A simple type (text != nil, complex == false) constrains text only.
+// typeDef is an element's type. A complex type has a content model
+// (particles) and may have attributes; text is set for simple content and
+// for simple types, which constrain text only; neither set is an empty type.
 type typeDef struct {
-	name      string
-	complex   bool
 	particles []particle
 	attrs     []*attribute
 	text      *simpleType // nil: no text allowed (element-only or empty)
-
-	// For named types before resolution.
-	baseName string
-	pending  bool
 }
 
 type attribute struct {
@@ -192,7 +186,6 @@ func Parse(xsd []byte) (*Schema, error) {
 		return nil, errors.New("xs:schema: targetNamespace is not supported (documents have no namespace)")
 	}
 	s := &Schema{roots: map[string]*element{}}
-	var globals []*element
 	// Named types first, so elements can refer to types declared after them.
 	for _, c := range root.children {
 		if err := p.xsdOnly(c); err != nil {
@@ -212,7 +205,6 @@ func Parse(xsd []byte) (*Schema, error) {
 				if err != nil {
 					return nil, fmt.Errorf("type %s: %w", name, err)
 				}
-				t.name = name
 				p.complex[name] = t
 			} else {
 				t, err := p.simpleType(c)
@@ -239,9 +231,8 @@ func Parse(xsd []byte) (*Schema, error) {
 			return nil, fmt.Errorf("global element %q is declared twice", e.name)
 		}
 		s.roots[e.name] = e
-		globals = append(globals, e)
 	}
-	if len(globals) == 0 {
+	if len(s.roots) == 0 {
 		return nil, errors.New("the schema declares no global element")
 	}
 	if err := p.resolve(); err != nil {
@@ -257,7 +248,6 @@ type parser struct {
 	elements []*element      // every element, to resolve type names
 	attrs    []*attribute
 	simples  []*simpleType
-	texts    []*typeDef // complex types with simple content
 }
 
 func (p *parser) xsdOnly(n *node) error {
@@ -355,7 +345,7 @@ func (p *parser) element(n *node, global bool) (*element, error) {
 }
 
 func (p *parser) complexType(n *node) (*typeDef, error) {
-	t := &typeDef{complex: true}
+	t := &typeDef{}
 	seenContent := false
 	for _, c := range n.children {
 		if err := p.xsdOnly(c); err != nil {
