@@ -32,8 +32,9 @@ const (
 	Draft State = "draft"
 	// Ready: every document conforms to the schema; waiting to be sent.
 	Ready State = "ready"
-	// Submitted: the recipient has accepted the report and given it an id
-	// (RecipientReportID); files are being sent.
+	// Submitted: sent, or being sent: the CyberTipline has accepted the
+	// report and given it an id (RecipientReportID) and files are going;
+	// or a package went to a hotline.
 	Submitted State = "submitted"
 	// Acknowledged: the recipient confirmed the complete report (the
 	// CyberTipline's /finish, or a hotline's receipt). Final.
@@ -150,7 +151,8 @@ func (r *Report) Validate() error {
 
 // Move changes the report's state to `to`, recording who did it, refusing
 // a change the state machine does not allow. Entering Ready requires the
-// documents to conform; entering Acknowledged requires the recipient's id.
+// documents to conform; entering Acknowledged requires the recipient's id
+// (a hotline may give its reference only when it confirms receipt).
 func (r *Report) Move(to State, actor string, at time.Time, note string) error {
 	if !CanMove(r.State, to) {
 		return fmt.Errorf("report %d: %s → %s: %w", r.ID, r.State, to, ErrTransition)
@@ -163,7 +165,7 @@ func (r *Report) Move(to State, actor string, at time.Time, note string) error {
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("report %d: %w", r.ID, err)
 		}
-	case Submitted, Acknowledged:
+	case Acknowledged:
 		if r.RecipientReportID == "" {
 			return fmt.Errorf("report %d: %s without the recipient's report id: %w", r.ID, to, ErrTransition)
 		}

@@ -238,11 +238,11 @@ func TestTransitions(t *testing.T) {
 			}
 		}
 	}
-	// The recipient's id is required to be submitted or acknowledged.
+	// The recipient's id is required to be acknowledged.
 	r := lereporttest.Sample()
-	r.State = lereport.Ready
-	if err := r.Move(lereport.Submitted, "k_liaison", now, ""); !errors.Is(err, lereport.ErrTransition) {
-		t.Errorf("submitted without a recipient id: %v", err)
+	r.State = lereport.Submitted
+	if err := r.Move(lereport.Acknowledged, "k_liaison", now, ""); !errors.Is(err, lereport.ErrTransition) {
+		t.Errorf("acknowledged without a recipient id: %v", err)
 	}
 	if err := r.Move(lereport.Draft, "", now, ""); err == nil {
 		t.Error("a move without an actor was allowed")

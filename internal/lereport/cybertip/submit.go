@@ -88,6 +88,9 @@ func (s *Submitter) Send(ctx context.Context, id int64, actor string) (lereport.
 			return r, err
 		}
 	case lereport.Submitted:
+		if r.RecipientReportID == "" {
+			return r, fmt.Errorf("cybertip: report %d is submitted but has no CyberTipline report id", id)
+		}
 	default:
 		return r, fmt.Errorf("cybertip: send report %d: it is %s, not ready: %w", id, r.State, lereport.ErrTransition)
 	}
