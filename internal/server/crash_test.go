@@ -78,9 +78,11 @@ func TestCrash(t *testing.T) {
 		t.Run(backend.name, func(t *testing.T) {
 			cfg, st := backend.open(t)
 			st.Close()
+			// --data always: on PostgreSQL it still holds the evidence
+			// directory, which must not land in the source tree.
 			where := []string{"--data", cfg.Data}
 			if cfg.DatabaseURL != "" {
-				where = []string{"--database-url", cfg.DatabaseURL}
+				where = append(where, "--database-url", cfg.DatabaseURL)
 			}
 			crash(t, bin, where)
 		})
