@@ -1,0 +1,452 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+)
+
+var (
+	_ review.Store = (*Store)(nil)
+	_ review.Index = (*Store)(nil)
+)
+
+// caseDoc is what review_cases.doc holds: the parts of a case no query
+// selects on, read and written whole.
+type caseDoc struct {
+	ContentIDs []string          `json:"content_ids,omitempty"`
+	AccountIDs []string          `json:"account_ids,omitempty"`
+	PDQ        []pdq.Hash        `json:"pdq,omitempty"`
+	Digests    []string          `json:"digests,omitempty"`
+	Signals    review.Signals    `json:"signals"`
+	Escalated  bool              `json:"escalated,omitempty"`
+	Decisions  []review.Decision `json:"decisions,omitempty"`
+	Appeal     *review.Appeal    `json:"appeal,omitempty"`
+}
+
+// reportDoc is what review_reports.doc holds. The free text is here, not
+// in a column, so that it is kept as JSON escapes whatever it holds.
+type reportDoc struct {
+	Text           string         `json:"text,omitempty"`
+	Hashes         review.Hashes  `json:"hashes,omitzero"`
+	MinorSuspected bool           `json:"minor_suspected,omitempty"`
+	Reach          review.Reach   `json:"reach,omitzero"`
+	Rule           *rules.RuleRef `json:"rule,omitempty"`
+	Priority       int            `json:"priority,omitempty"`
+	Matches        []rules.Match  `json:"matches,omitempty"`
+}
+
+// us is a time as the store keeps it: whole microseconds in UTC.
+func us(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// storedCase is c with its times as the store keeps them, sharing no
+// memory with c where it had to change them.
+func storedCase(c review.Case) review.Case {
+	c.OpenedAt, c.DueAt = us(c.OpenedAt), us(c.DueAt)
+	c.Decisions = slices.Clone(c.Decisions)
+	for i := range c.Decisions {
+		c.Decisions[i].At = us(c.Decisions[i].At)
+	}
+	if c.Appeal != nil {
+		a := *c.Appeal
+		a.At = us(a.At)
+		c.Appeal = &a
+	}
+	return c
+}
+
+func storedReport(r review.Report) review.Report {
+	r.ReceivedAt, r.DecidedAt = us(r.ReceivedAt), us(r.DecidedAt)
+	return r
+}
+
+const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
+
+func scanCase(row interface{ Scan(...any) error }) (review.Case, error) {
+	var c review.Case
+	var opened, due int64
+	var doc string
+	if err := row.Scan(&c.ID, &c.Version, &c.State, &c.Category, &c.Queue, &opened, &due, &doc); err != nil {
+		return c, err
+	}
+	c.OpenedAt, c.DueAt = fromMicros(opened), fromMicros(due)
+	var d caseDoc
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return c, fmt.Errorf("case %d: reading its stored document: %w", c.ID, err)
+	}
+	c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests = d.ContentIDs, d.AccountIDs, d.PDQ, d.Digests
+	c.Signals, c.Escalated, c.Decisions, c.Appeal = d.Signals, d.Escalated, d.Decisions, d.Appeal
+	return c, nil
+}
+
+func caseJSON(c review.Case) (string, error) {
+	b, err := json.Marshal(caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal})
+	return string(b), err
+}
+
+const reportCols = `id, case_id, source, reporter, category, content_id, account_id, status, received_at, decided_at, doc`
+
+func scanReport(row interface{ Scan(...any) error }) (review.Report, error) {
+	var r review.Report
+	var received int64
+	var decided sql.NullInt64
+	var doc string
+	if err := row.Scan(&r.ID, &r.CaseID, &r.Source, &r.Reporter, &r.Category, &r.ContentID, &r.AccountID,
+		&r.Status, &received, &decided, &doc); err != nil {
+		return r, err
+	}
+	r.ReceivedAt = fromMicros(received)
+	if decided.Valid {
+		r.DecidedAt = fromMicros(decided.Int64)
+	}
+	var d reportDoc
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return r, fmt.Errorf("report %d: reading its stored document: %w", r.ID, err)
+	}
+	r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches =
+		d.Text, d.Hashes, d.MinorSuspected, d.Reach, d.Rule, d.Priority, d.Matches
+	return r, nil
+}
+
+func reportJSON(r review.Report) (string, error) {
+	b, err := json.Marshal(reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches})
+	return string(b), err
+}
+
+// insertCase stores c as a new case with version 1 and returns its ID.
+func insertCase(ctx context.Context, tx *sql.Tx, c review.Case) (int64, error) {
+	doc, err := caseJSON(c)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO review_cases (version, state, category, queue, opened_at, due_at, doc)
+		VALUES (1, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.State, c.Category, c.Queue, micros(c.OpenedAt), micros(c.DueAt), doc).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	return id, writeCaseKeys(ctx, tx, id, c, false)
+}
+
+// updateCase stores c as version c.Version+1 if c.Version is the stored
+// version. Writers are serialised, so nothing can come between the check
+// and the write.
+func updateCase(ctx context.Context, tx *sql.Tx, c review.Case) error {
+	doc, err := caseJSON(c)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE review_cases SET version = version + 1, state = ?, category = ?, queue = ?,
+		opened_at = ?, due_at = ?, doc = ? WHERE id = ? AND version = ?`,
+		c.State, c.Category, c.Queue, micros(c.OpenedAt), micros(c.DueAt), doc, c.ID, c.Version)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var latest int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM review_cases WHERE id = ?`, c.ID).Scan(&latest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return review.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("update of version %d, latest is %d: %w", c.Version, latest, review.ErrConflict)
+}
+
+// writeCaseKeys stores what case id is about (its ids, digests and PDQ
+// hashes), replacing what was stored unless the case is new.
+func writeCaseKeys(ctx context.Context, tx *sql.Tx, id int64, c review.Case, replace bool) error {
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM review_case_keys WHERE case_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM review_case_pdq WHERE case_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	for _, k := range []struct {
+		kind string
+		keys []string
+	}{{"content", c.ContentIDs}, {"account", c.AccountIDs}, {"digest", c.Digests}} {
+		if len(k.keys) == 0 {
+			continue
+		}
+		keys, err := json.Marshal(k.keys)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO review_case_keys (kind, key, case_id)
+			SELECT ?, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`, k.kind, id, string(keys)); err != nil {
+			return err
+		}
+	}
+	for _, h := range c.PDQ {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO review_case_pdq (case_id, hash) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, h[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertReport(ctx context.Context, tx *sql.Tx, r review.Report) (int64, error) {
+	doc, err := reportJSON(r)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO review_reports (case_id, source, reporter, category, content_id, account_id,
+		status, received_at, decided_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.CaseID, r.Source, r.Reporter, r.Category, r.ContentID, r.AccountID,
+		r.Status, micros(r.ReceivedAt), optTime(r.DecidedAt), doc).Scan(&id)
+	return id, err
+}
+
+// FileReport implements review.Store.
+func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) (review.Report, review.Case, error) {
+	r, c = storedReport(r), storedCase(c)
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		if c.ID == 0 {
+			id, err := insertCase(ctx, tx, c)
+			if err != nil {
+				return err
+			}
+			c.ID, c.Version = id, 1
+		} else {
+			if err := updateCase(ctx, tx, c); err != nil {
+				return err
+			}
+			if err := writeCaseKeys(ctx, tx, c.ID, c, true); err != nil {
+				return err
+			}
+			c.Version++
+		}
+		r.CaseID = c.ID
+		id, err := insertReport(ctx, tx, r)
+		r.ID = id
+		return err
+	})
+	if err != nil && c.ID == 0 {
+		return review.Report{}, review.Case{}, fmt.Errorf("filing a report in a new case: %w", err)
+	}
+	if err != nil {
+		return review.Report{}, review.Case{}, fmt.Errorf("filing a report in case %d: %w", c.ID, err)
+	}
+	return r, c, nil
+}
+
+// SaveCase implements review.Store.
+func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report) (review.Case, error) {
+	c = storedCase(c)
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		if err := updateCase(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := writeCaseKeys(ctx, tx, c.ID, c, true); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			r = storedReport(r)
+			doc, err := reportJSON(r)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE review_reports SET source = ?, reporter = ?, category = ?, content_id = ?,
+				account_id = ?, status = ?, received_at = ?, decided_at = ?, doc = ? WHERE id = ? AND case_id = ?`,
+				r.Source, r.Reporter, r.Category, r.ContentID, r.AccountID, r.Status, micros(r.ReceivedAt), optTime(r.DecidedAt), doc,
+				r.ID, c.ID)
+			if err != nil {
+				return fmt.Errorf("report %d: %w", r.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("report %d: %w", r.ID, err)
+			} else if n == 0 {
+				return fmt.Errorf("report %d of the case: %w", r.ID, review.ErrNotFound)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return review.Case{}, fmt.Errorf("case %d: %w", c.ID, err)
+	}
+	c.Version++
+	return c, nil
+}
+
+// Case implements review.Store.
+func (s *Store) Case(ctx context.Context, id int64) (review.Case, error) {
+	c, err := scanCase(s.db.QueryRowContext(ctx, `SELECT `+caseCols+` FROM review_cases WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return review.Case{}, fmt.Errorf("case %d: %w", id, review.ErrNotFound)
+	}
+	if err != nil {
+		return review.Case{}, fmt.Errorf("case %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// Report implements review.Store.
+func (s *Store) Report(ctx context.Context, id int64) (review.Report, error) {
+	r, err := scanReport(s.db.QueryRowContext(ctx, `SELECT `+reportCols+` FROM review_reports WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return review.Report{}, fmt.Errorf("report %d: %w", id, review.ErrNotFound)
+	}
+	if err != nil {
+		return review.Report{}, fmt.Errorf("report %d: %w", id, err)
+	}
+	return r, nil
+}
+
+func (s *Store) queryCases(ctx context.Context, query string, args ...any) ([]review.Case, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+caseCols+` FROM review_cases `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cs []review.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	return cs, rows.Err()
+}
+
+func (s *Store) queryReports(ctx context.Context, query string, args ...any) ([]review.Report, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+reportCols+` FROM review_reports `+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var rs []review.Report
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, rows.Err()
+}
+
+// CaseReports implements review.Store.
+func (s *Store) CaseReports(ctx context.Context, caseID int64) ([]review.Report, error) {
+	rs, err := s.queryReports(ctx, `WHERE case_id = ? ORDER BY id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("reports of case %d: %w", caseID, err)
+	}
+	return rs, nil
+}
+
+// jsonList is a list as one parameter, for json_each: SQLite has no
+// arrays, and a statement per list length would defeat its cache.
+func jsonList(xs []string) string {
+	if len(xs) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(xs) // strings always marshal
+	return string(b)
+}
+
+// Related implements review.Store.
+func (s *Store) Related(ctx context.Context, contentIDs, accountIDs, digests []string) ([]review.Case, error) {
+	if len(contentIDs)+len(accountIDs)+len(digests) == 0 {
+		return nil, nil
+	}
+	cs, err := s.queryCases(ctx, `WHERE id IN (
+		SELECT case_id FROM review_case_keys WHERE kind = 'content' AND key IN (SELECT value FROM json_each(?))
+		UNION SELECT case_id FROM review_case_keys WHERE kind = 'account' AND key IN (SELECT value FROM json_each(?))
+		UNION SELECT case_id FROM review_case_keys WHERE kind = 'digest' AND key IN (SELECT value FROM json_each(?))
+	) ORDER BY id`, jsonList(contentIDs), jsonList(accountIDs), jsonList(digests))
+	if err != nil {
+		return nil, fmt.Errorf("cases related to a report: %w", err)
+	}
+	return cs, nil
+}
+
+// OpenCases implements review.Store.
+func (s *Store) OpenCases(ctx context.Context) ([]review.Case, error) {
+	cs, err := s.queryCases(ctx, `WHERE state <> 'decided' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("open cases: %w", err)
+	}
+	return cs, nil
+}
+
+// Reports implements review.Store.
+func (s *Store) Reports(ctx context.Context, since time.Time) ([]review.Report, error) {
+	// Round up: a report at since's microsecond with fewer nanoseconds
+	// than since was received before it.
+	from := micros(since)
+	if since.Sub(fromMicros(from)) > 0 {
+		from++
+	}
+	rs, err := s.queryReports(ctx, `WHERE received_at >= ? ORDER BY id`, from)
+	if err != nil {
+		return nil, fmt.Errorf("reports since %s: %w", since.Format(time.RFC3339Nano), err)
+	}
+	return rs, nil
+}
+
+// Reporter implements review.Store.
+func (s *Store) Reporter(ctx context.Context, reporter string) (review.Accuracy, error) {
+	a := review.Accuracy{Reporter: reporter}
+	err := s.db.QueryRowContext(ctx, `SELECT
+		coalesce(sum(status = ?), 0), coalesce(sum(status = ?), 0)
+		FROM review_reports WHERE reporter = ? AND status IN (?, ?)`,
+		review.Actioned, review.NoAction, reporter, review.Actioned, review.NoAction).Scan(&a.Confirmed, &a.Dismissed)
+	if err != nil {
+		return review.Accuracy{}, fmt.Errorf("accuracy of reporter %q: %w", reporter, err)
+	}
+	return a, nil
+}
+
+// NearCases implements review.Index by reading every case's PDQ hashes
+// and comparing them in Go: SQLite has no popcount, and one spelled out
+// in SQL costs more than the transfer. The cost grows with the cases
+// ever opened (see BenchmarkNearCases); a server with very many keeps a
+// Hamming index instead.
+func (s *Store) NearCases(ctx context.Context, h pdq.Hash, d int) ([]review.Near, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT case_id, hash FROM review_case_pdq ORDER BY case_id`)
+	if err != nil {
+		return nil, fmt.Errorf("cases near %s: %w", h, err)
+	}
+	defer rows.Close()
+	var out []review.Near
+	var id int64
+	var raw sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, fmt.Errorf("cases near %s: %w", h, err)
+		}
+		if len(raw) != len(h) {
+			return nil, fmt.Errorf("cases near %s: case %d has a stored hash of %d bytes", h, id, len(raw))
+		}
+		dist := pdq.Distance(h, pdq.Hash(raw))
+		if dist > d {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].CaseID == id {
+			out[n-1].Distance = min(out[n-1].Distance, dist)
+		} else {
+			out = append(out, review.Near{CaseID: id, Distance: dist})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cases near %s: %w", h, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
+)
+
+func TestReview(t *testing.T) {
+	reviewtest.Run(t, func(t *testing.T) review.Store { return openEmpty(t) })
+}
+
+// TestReviewKeysFollowTheCase checks what the suite cannot see: the side
+// tables that answer Related and NearCases are rewritten with the case,
+// so a content id, account, digest or hash a save drops stops finding it.
+func TestReviewKeysFollowTheCase(t *testing.T) {
+	ctx := context.Background()
+	s := openEmpty(t)
+	h := pdq.Hash{0: 0xff}
+	_, c, err := s.FileReport(ctx, review.Report{Source: review.User, Reporter: "u", Category: review.Other, ContentID: "p1", Status: review.Received},
+		review.Case{State: review.Open, Category: review.Other, ContentIDs: []string{"p1"}, AccountIDs: []string{"a1"},
+			Digests: []string{"md5:aa"}, PDQ: []pdq.Hash{h}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ContentIDs, c.AccountIDs, c.Digests, c.PDQ = []string{"p2"}, nil, nil, nil
+	if _, err := s.SaveCase(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range [][3][]string{{{"p1"}, nil, nil}, {nil, {"a1"}, nil}, {nil, nil, {"md5:aa"}}} {
+		if cs, err := s.Related(ctx, q[0], q[1], q[2]); err != nil || len(cs) != 0 {
+			t.Errorf("Related%v after the case dropped it = %d cases, %v", q, len(cs), err)
+		}
+	}
+	if cs, err := s.Related(ctx, []string{"p2"}, nil, nil); err != nil || len(cs) != 1 {
+		t.Errorf("Related(p2) after the case gained it = %d cases, %v", len(cs), err)
+	}
+	if ns, err := s.NearCases(ctx, h, 0); err != nil || len(ns) != 0 {
+		t.Errorf("NearCases of a dropped hash = %v, %v", ns, err)
+	}
+}
+
+// TestReviewControlText: free text may hold any UTF-8, NUL included (the
+// JSON document keeps it escaped).
+func TestReviewControlText(t *testing.T) {
+	ctx := context.Background()
+	s := openEmpty(t)
+	text := "a\x00b\x1b[31m\u2028"
+	r, _, err := s.FileReport(ctx, review.Report{Source: review.User, Reporter: "u", Category: review.Other, AccountID: "a", Text: text, Status: review.Received},
+		review.Case{State: review.Open, Category: review.Other, Decisions: []review.Decision{{Reviewer: "k", Verdict: review.Dismiss, Reason: text}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Report(ctx, r.ID)
+	if err != nil || got.Text != text {
+		t.Errorf("Report(%d).Text = %q, %v; want %q", r.ID, got.Text, err, text)
+	}
+}
+
+// BenchmarkNearCases measures a near-duplicate lookup over n cases of one
+// hash each, the cost every report with a PDQ hash pays:
+//
+//	go test -run - -bench NearCases ./internal/store/sqlite
+func BenchmarkNearCases(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := openEmpty(b)
+			fillCases(b, s, n)
+			var h pdq.Hash
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.NearCases(context.Background(), h, 31); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// fillCases stores n cases with one pseudo-random PDQ hash each, in one
+// transaction (a report each would take minutes).
+func fillCases(b *testing.B, s *Store, n int) {
+	ctx := context.Background()
+	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+		var h pdq.Hash
+		for i := range n {
+			for j := range h {
+				h[j] = byte((i + 1) * (j + 7) * 2654435761 >> 13)
+			}
+			if _, err := insertCase(ctx, tx, review.Case{State: review.Decided, Category: review.Other, PDQ: []pdq.Hash{h}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
