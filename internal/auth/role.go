@@ -46,6 +46,8 @@ const (
 	WebhooksAdmin Permission = "webhooks.admin" // endpoints, dead letters, replays
 	ReportsCreate Permission = "reports.create" // file a report about content or an account
 	Review        Permission = "review"         // see queued content and decide cases
+	ReviewRead    Permission = "review.read"    // queues, cases and time to action, deciding nothing
+	AppealsCreate Permission = "appeals.create" // appeal a decision for the uploader
 	LEReports     Permission = "le.reports"     // law-enforcement reports and preserved evidence
 )
 
@@ -72,6 +74,8 @@ var grants = []struct {
 	{WebhooksAdmin, false, []Role{Admin}},
 	{ReportsCreate, false, []Role{Admin, Integrator, Reviewer, Flagger}},
 	{Review, false, []Role{Reviewer}},
+	{ReviewRead, true, []Role{Reviewer, Auditor}},
+	{AppealsCreate, false, []Role{Admin, Integrator}},
 	{LEReports, false, []Role{LELiaison}},
 }
 

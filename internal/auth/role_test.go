@@ -41,6 +41,13 @@ func TestCan(t *testing.T) {
 		{auth.Auditor, auth.BanksRead, true},
 		{auth.Auditor, auth.BanksExport, false},
 		{auth.Auditor, auth.KeysAdmin, false},
+		// The auditor sees queues, cases and time to action, and decides nothing.
+		{auth.Auditor, auth.ReviewRead, true},
+		{auth.Auditor, auth.Review, false},
+		{auth.Reviewer, auth.ReviewRead, true},
+		// Appeals come from the platform for the uploader, not from flaggers.
+		{auth.Integrator, auth.AppealsCreate, true},
+		{auth.Flagger, auth.AppealsCreate, false},
 		{"root", auth.Scan, false},
 		{"", auth.AuditRead, false},
 		{auth.Admin, "everything", false},
