@@ -87,9 +87,14 @@ type Pipeline struct {
 	// once, since each holds a decoded image in memory. Only hashing
 	// takes a slot: the rest of a decision waits on the store, and a slow
 	// database must not leave the CPUs idle.
-	Slots  chan struct{}
-	Logger *slog.Logger
-	Now    func() time.Time // default time.Now
+	Slots chan struct{}
+	// Enqueue, if set, files the report a rule's enqueue action asks for
+	// (the server hands it to the review desk), once the scan is on
+	// record and before webhooks are queued. Its failure fails the scan:
+	// the platform retries, and a report asked for is not lost.
+	Enqueue func(ctx context.Context, rec Record, a rules.Decided) error
+	Logger  *slog.Logger
+	Now     func() time.Time // default time.Now
 }
 
 // ErrNoSignal is returned (wrapped) for a request with neither content nor
@@ -177,6 +182,15 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 	}
 	if err := p.Scans.RecordScan(ctx, rec); err != nil {
 		return Result{}, fmt.Errorf("scan %s: recording the decision: %w", rec.ID, err)
+	}
+	if p.Enqueue != nil {
+		for _, a := range rec.Decision.Actions {
+			if a.Kind == rules.Enqueue {
+				if err := p.Enqueue(ctx, rec, a); err != nil {
+					return Result{}, fmt.Errorf("scan %s: enqueueing for review: %w", rec.ID, err)
+				}
+			}
+		}
 	}
 	if err := p.notify(ctx, rec); err != nil {
 		return Result{}, err

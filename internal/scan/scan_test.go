@@ -221,3 +221,39 @@ func TestRecordFirst(t *testing.T) {
 		t.Errorf("audit %v for an unrecorded decision", a)
 	}
 }
+
+// TestEnqueueHook checks that an enqueue action reaches the hook once the
+// scan is on record, with its rule and priority, and that the hook's
+// failure fails the scan (the platform retries; the report is not lost)
+// before any webhook is queued.
+func TestEnqueueHook(t *testing.T) {
+	f := newFixture(t, rules.Action{Kind: rules.Block}, rules.Action{Kind: rules.Enqueue, Priority: 70},
+		rules.Action{Kind: rules.Notify, Webhook: "ts"})
+	var got []rules.Decided
+	var fail error
+	f.p.Enqueue = func(ctx context.Context, rec scan.Record, a rules.Decided) error {
+		if _, err := f.scans.ScanRecord(ctx, rec.ID); err != nil {
+			t.Errorf("enqueue before the scan is on record: %v", err)
+		}
+		got = append(got, a)
+		return fail
+	}
+	ctx := context.Background()
+	if _, err := f.p.Decide(ctx, scan.Request{Actor: "k1", ContentID: "c1", Content: f.listed}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Kind != rules.Enqueue || got[0].Priority != 70 || got[0].Match.Bank != "known" {
+		t.Fatalf("hook got %+v, want one enqueue at priority 70 for bank known", got)
+	}
+	fail = errors.New("desk down")
+	_, err := f.p.Decide(ctx, scan.Request{Actor: "k1", ContentID: "c2", Content: f.listed})
+	if !errors.Is(err, fail) {
+		t.Fatalf("Decide with a failing hook: %v, want the hook's error", err)
+	}
+	if n, _, _ := f.outbox.DeliveryBacklog(ctx); n != 1 {
+		t.Errorf("%d deliveries queued, want 1 (the first scan's only)", n)
+	}
+	if _, err := f.p.Decide(ctx, scan.Request{Actor: "k1", ContentID: "c3", Content: picture(t, 11)}); err != nil || len(got) != 2 {
+		t.Errorf("a scan matching nothing: err %v, hook called %d times in all, want 2", err, len(got))
+	}
+}
