@@ -27,6 +27,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -68,6 +69,16 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Metrics, if set, is registered on /metrics and fed by every request.
 	Metrics *Metrics
+	// Review takes reports in and keeps the review queues; nil answers the
+	// review routes 503.
+	Review *review.Desk
+	// ReviewWebhook names the webhook that gets review events (report
+	// outcomes, escalations, decisions' actions); none are sent while no
+	// webhook of that name is registered.
+	ReviewWebhook string
+	// Now is the clock of countdowns and the default stats window
+	// (time.Now if nil); tests pass the Desk's fake clock.
+	Now func() time.Time
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -152,6 +163,16 @@ func (a *API) table() []route {
 
 		{"GET", "/v1/audit", auth.AuditRead, a.auditEntries},
 		{"GET", "/v1/audit/verify", auth.AuditRead, a.auditVerify},
+
+		{"POST", "/v1/reports", auth.ReportsCreate, a.createReport},
+		{"POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports},
+		{"GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport},
+		{"GET", "/v1/queues", auth.ReviewRead, a.listQueues},
+		{"GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue},
+		{"GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase},
+		{"POST", "/v1/cases/{id}/decision", auth.Review, a.decide},
+		{"POST", "/v1/cases/{id}/appeal", auth.AppealsCreate, a.appeal},
+		{"GET", "/v1/stats", auth.ReviewRead, a.stats},
 
 		{"GET", "/v1/openapi.json", "", a.openapi},
 	}

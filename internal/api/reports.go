@@ -1,0 +1,590 @@
+package api
+
+// Reports and review (issue 5): intake from the platform and from trusted
+// flaggers, each report's status for its reporter, the queues, a case with
+// its signals and history, decisions, appeals and time to action. The
+// domain is internal/review; these handlers decide who may see what and
+// carry out what a change asks for (review.Effects): its audit entries go
+// to the audit log and its events to the review webhook, before the
+// answer.
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/webhook"
+)
+
+// Codes of the review routes (added to, never changed, like the others).
+const (
+	CodeInvalidReport   = "invalid_report"   // 400: a report, or an item of a batch, fails validation (every problem named)
+	CodeInvalidDecision = "invalid_decision" // 400: a decision or an appeal fails validation
+	CodeWrongState      = "wrong_state"      // 409: deciding a decided case, appealing twice or appealing a dismissal
+	CodeSecondReviewer  = "second_reviewer"  // 409: the decision needs a different reviewer
+)
+
+// MaxBulk bounds the reports of one bulk submission; with the 1 MiB JSON
+// limit that is about 1 KiB a report.
+const MaxBulk = 1000
+
+// DefaultStatsWindow is how far back GET /v1/stats looks without since.
+const DefaultStatsWindow = 30 * 24 * time.Hour
+
+// reportRequest is one report as a client sends it. Who reported comes
+// from the key: a flagger's reports are the flagger's own; the platform
+// names the user it reports for. Bank matches are never taken from the
+// client, since a known-CSAM report with an exact match is acted on with
+// no reviewer: the server looks the hashes up itself.
+type reportRequest struct {
+	Reporter       string          `json:"reporter"`
+	Category       review.Category `json:"category"`
+	Text           string          `json:"text"`
+	ContentID      string          `json:"content_id"`
+	AccountID      string          `json:"account_id"`
+	Hashes         review.Hashes   `json:"hashes"`
+	MinorSuspected bool            `json:"minor_suspected"`
+	Reach          review.Reach    `json:"reach"`
+}
+
+// reportStatus is what a reporter may know of a report.
+type reportStatus struct {
+	ID         int64           `json:"id"`
+	CaseID     int64           `json:"case_id"`
+	Source     review.Source   `json:"source"`
+	Reporter   string          `json:"reporter"`
+	Category   review.Category `json:"category"`
+	ContentID  string          `json:"content_id,omitempty"`
+	AccountID  string          `json:"account_id,omitempty"`
+	Status     review.Status   `json:"status"`
+	ReceivedAt time.Time       `json:"received_at"`
+	DecidedAt  time.Time       `json:"decided_at,omitzero"`
+}
+
+func statusOf(r review.Report) reportStatus {
+	return reportStatus{r.ID, r.CaseID, r.Source, r.Reporter, r.Category, r.ContentID, r.AccountID, r.Status, r.ReceivedAt, r.DecidedAt}
+}
+
+// desk is the review desk, or 503 when this server was built without one.
+func (a *API) desk() (*review.Desk, error) {
+	if a.cfg.Review == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "review is not available on this server: its store keeps no reports")
+	}
+	return a.cfg.Review, nil
+}
+
+func (a *API) now() time.Time {
+	if a.cfg.Now != nil {
+		return a.cfg.Now()
+	}
+	return time.Now()
+}
+
+// reviewError maps the review package's sentinels to answers; invalid is
+// the code of a validation error.
+func reviewError(err error, invalid string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, review.ErrInvalid):
+		return errorf(http.StatusBadRequest, invalid, "%v", err)
+	case errors.Is(err, review.ErrNotFound):
+		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
+	case errors.Is(err, review.ErrSecondReviewer):
+		return errorf(http.StatusConflict, CodeSecondReviewer, "%v", err)
+	case errors.Is(err, review.ErrState):
+		return errorf(http.StatusConflict, CodeWrongState, "%v", err)
+	case errors.Is(err, review.ErrConflict):
+		return errorf(http.StatusConflict, CodeConflict, "%v: another decision came first; read the case again", err)
+	}
+	return err
+}
+
+// report turns a request from key k into a report: a flagger reports as
+// its key, anyone else for the user it names.
+func (a *API) report(ctx context.Context, k auth.Key, in reportRequest) (review.Report, error) {
+	r := review.Report{
+		Source: review.User, Reporter: in.Reporter, Category: in.Category, Text: in.Text,
+		ContentID: in.ContentID, AccountID: in.AccountID, Hashes: in.Hashes,
+		MinorSuspected: in.MinorSuspected, Reach: in.Reach,
+	}
+	if k.Role == auth.Flagger {
+		if in.Reporter != "" && in.Reporter != k.ID {
+			return r, fmt.Errorf("report: reporter %q: a trusted flagger reports as its key (%s); leave reporter out: %w", clip(in.Reporter), k.ID, review.ErrInvalid)
+		}
+		r.Source, r.Reporter = review.Flagger, k.ID
+	}
+	if err := r.Validate(); err != nil {
+		return r, err
+	}
+	var err error
+	r.Matches, err = a.bankMatches(ctx, r.Hashes)
+	return r, err
+}
+
+// bankMatches looks the reported content's hashes up in the banks.
+func (a *API) bankMatches(ctx context.Context, h review.Hashes) ([]rules.Match, error) {
+	if a.cfg.Matcher == nil || h.PDQ == nil && h.MD5 == "" && h.SHA256 == "" {
+		return nil, nil
+	}
+	q := match.Query{PDQ: h.PDQ, Quality: -1, Radius: -1}
+	if h.MD5 != "" {
+		var d [16]byte
+		hex.Decode(d[:], []byte(h.MD5)) // validated: 32 hex digits
+		q.MD5 = &d
+	}
+	if h.SHA256 != "" {
+		var d [32]byte
+		hex.Decode(d[:], []byte(h.SHA256))
+		q.SHA256 = &d
+	}
+	res, err := a.cfg.Matcher.Match(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("looking up a report's hashes: %w", err)
+	}
+	var ms []rules.Match
+	for _, m := range res.Matches {
+		if len(ms) == review.MaxMatches {
+			break
+		}
+		ms = append(ms, rules.Match{Bank: m.Bank, EntryID: m.Entry.ID, Signal: m.Entry.Signal, Distance: m.Distance, Category: m.Entry.Category})
+	}
+	return ms, nil
+}
+
+// createReport handles POST /v1/reports.
+func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	var in reportRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	rep, err := a.report(r.Context(), k, in)
+	if err != nil {
+		return reviewError(err, CodeInvalidReport)
+	}
+	rep, _, fx, err := desk.File(r.Context(), rep)
+	if err != nil {
+		return reviewError(err, CodeInvalidReport)
+	}
+	if err := a.apply(r.Context(), k.ID, fx); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, statusOf(rep))
+	return nil
+}
+
+// createReports handles POST /v1/reports/bulk: a trusted flagger's batch,
+// filed all or none if any item is invalid.
+func (a *API) createReports(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	if k.Role != auth.Flagger {
+		return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s: bulk submission is for trusted flaggers; file reports one at a time with POST /v1/reports", k.ID, k.Role)
+	}
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reports []reportRequest `json:"reports"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	switch n := len(in.Reports); {
+	case n == 0:
+		return errorf(http.StatusBadRequest, CodeInvalidReport, "no reports: want {\"reports\": [...]}")
+	case n > MaxBulk:
+		return errorf(http.StatusBadRequest, CodeInvalidReport, "%d reports, more than %d in one batch", n, MaxBulk)
+	}
+	// Every bad item is named, and none is filed if any is bad, so a
+	// flagger never has to work out which of a batch went in.
+	rs := make([]review.Report, len(in.Reports))
+	var bad []string
+	for i, x := range in.Reports {
+		rep, err := a.report(r.Context(), k, x)
+		if errors.Is(err, review.ErrInvalid) {
+			bad = append(bad, fmt.Sprintf("item %d: %v", i, strings.TrimSuffix(err.Error(), ": "+review.ErrInvalid.Error())))
+			continue
+		} else if err != nil {
+			return err
+		}
+		rs[i] = rep
+	}
+	if len(bad) > 0 {
+		return errorf(http.StatusBadRequest, CodeInvalidReport, "%s; nothing was filed", strings.Join(bad, "; "))
+	}
+	filed, fx, err := desk.FileBulk(r.Context(), rs)
+	// What was filed before a failure is on record: its audit entries and
+	// events go out whatever happened to the rest.
+	if aerr := a.apply(r.Context(), k.ID, fx); aerr != nil && err == nil {
+		err = aerr
+	}
+	if err != nil {
+		if len(filed) > 0 {
+			err = fmt.Errorf("bulk report failed after filing %d of %d (ids %d..%d): %w", len(filed), len(rs), filed[0].ID, filed[len(filed)-1].ID, err)
+		}
+		return reviewError(err, CodeInvalidReport)
+	}
+	out := make([]reportStatus, len(filed))
+	for i, rep := range filed {
+		out[i] = statusOf(rep)
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"reports": out})
+	return nil
+}
+
+func pathID(r *http.Request, what string) (int64, error) {
+	s := r.PathValue("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errorf(http.StatusBadRequest, CodeBadRequest, "%s id %q: want a positive integer", what, clip(s))
+	}
+	return id, nil
+}
+
+// getReport handles GET /v1/reports/{id}. A flagger sees only its own
+// reports; another's is answered as if it did not exist.
+func (a *API) getReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "report")
+	if err != nil {
+		return err
+	}
+	rep, err := desk.Report(r.Context(), id)
+	if err == nil && k.Role == auth.Flagger && rep.Reporter != k.ID {
+		err = fmt.Errorf("review: report %d: %w", id, review.ErrNotFound)
+	}
+	if err != nil {
+		return reviewError(err, CodeBadRequest)
+	}
+	writeJSON(w, http.StatusOK, statusOf(rep))
+	return nil
+}
+
+// queueJSON is a queue at a glance, with its target in seconds.
+type queueJSON struct {
+	Queue         review.Queue `json:"queue"`
+	TargetSeconds int64        `json:"target_seconds"`
+	Cases         int          `json:"cases"`
+	Overdue       int          `json:"overdue"`
+	NextDue       time.Time    `json:"next_due,omitzero"`
+}
+
+// listQueues handles GET /v1/queues.
+func (a *API) listQueues(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	qs, err := desk.Queues(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]queueJSON, len(qs))
+	for i, q := range qs {
+		out[i] = queueJSON{q.Queue, int64(q.Target / time.Second), q.Cases, q.Overdue, q.NextDue}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"queues": out})
+	return nil
+}
+
+// rankedJSON is a case in a queue: the case, its priority with every
+// contribution, and its countdown (negative once overdue).
+type rankedJSON struct {
+	Case         review.Case     `json:"case"`
+	Priority     review.Priority `json:"priority"`
+	DueInSeconds int64           `json:"due_in_seconds"`
+}
+
+func countdown(c review.Case, now time.Time) int64 {
+	return int64(c.DueAt.Sub(now).Truncate(time.Second) / time.Second)
+}
+
+// getQueue handles GET /v1/queues/{queue}?limit=N: the undecided cases in
+// the order a reviewer should take them.
+func (a *API) getQueue(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	q := review.Queue(r.PathValue("queue"))
+	if !q.Valid() {
+		return errorf(http.StatusNotFound, CodeNotFound, "no queue %q: the queues are %v", clip(string(q)), review.Queues())
+	}
+	limit := 100
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1..1000", clip(s))
+		}
+		limit = n
+	}
+	ranked, err := desk.Queue(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	out := make([]rankedJSON, 0, min(limit, len(ranked)))
+	for _, rk := range ranked[:min(limit, len(ranked))] {
+		out = append(out, rankedJSON{rk.Case, rk.Priority, countdown(rk.Case, now)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"queue": q, "target_seconds": int64(desk.Target(q) / time.Second), "total": len(ranked), "cases": out,
+	})
+	return nil
+}
+
+// getCase handles GET /v1/cases/{id}: the case with its signals, its
+// priority's breakdown, its reports and its decisions. The view is in the
+// audit log before it is answered.
+func (a *API) getCase(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "case")
+	if err != nil {
+		return err
+	}
+	c, p, rs, err := desk.Case(r.Context(), id)
+	if err != nil {
+		return reviewError(err, CodeBadRequest)
+	}
+	if err := a.record(r.Context(), k, "case.view", "case:"+strconv.FormatInt(id, 10),
+		map[string]any{"state": c.State, "queue": c.Queue, "version": c.Version}); err != nil {
+		return err
+	}
+	if rs == nil {
+		rs = []review.Report{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"case": c, "priority": p, "reports": rs, "due_in_seconds": countdown(c, a.now()),
+	})
+	return nil
+}
+
+// decide handles POST /v1/cases/{id}/decision. The reviewer is the key.
+func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "case")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Verdict        review.Verdict        `json:"verdict"`
+		Classification review.Classification `json:"classification"`
+		Actions        []review.Action       `json:"actions"`
+		Reason         string                `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, fx, err := desk.Decide(r.Context(), id, review.Decision{
+		Reviewer: k.ID, Verdict: in.Verdict, Classification: in.Classification, Actions: in.Actions, Reason: in.Reason,
+	})
+	if err != nil {
+		return reviewError(err, CodeInvalidDecision)
+	}
+	if err := a.apply(r.Context(), k.ID, fx); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"case": c})
+	return nil
+}
+
+// appeal handles POST /v1/cases/{id}/appeal, sent by the platform for the
+// uploader. The answer says where the appeal waits, not what the case
+// holds (other reporters, signals), which is for reviewers.
+func (a *API) appeal(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "case")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Appellant string `json:"appellant"`
+		Reason    string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, fx, err := desk.Appeal(r.Context(), id, review.Appeal{Appellant: in.Appellant, Reason: in.Reason})
+	if err != nil {
+		return reviewError(err, CodeInvalidDecision)
+	}
+	if err := a.apply(r.Context(), k.ID, fx); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"case_id": c.ID, "state": c.State, "queue": c.Queue, "due_at": c.DueAt})
+	return nil
+}
+
+// rowJSON is a row of time to action with its times in seconds.
+type rowJSON struct {
+	Category      review.Category `json:"category"`
+	Source        review.Source   `json:"source"`
+	Received      int             `json:"received"`
+	Decided       int             `json:"decided"`
+	Actioned      int             `json:"actioned"`
+	ShareActioned float64         `json:"share_actioned"`
+	MedianSeconds float64         `json:"median_seconds"`
+	P90Seconds    float64         `json:"p90_seconds"`
+}
+
+// stats handles GET /v1/stats?since=RFC3339: time to action per category
+// and source of the reports received since then (DefaultStatsWindow ago
+// by default).
+func (a *API) stats(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	since := a.now().Add(-DefaultStatsWindow)
+	if s := r.URL.Query().Get("since"); s != "" {
+		if since, err = time.Parse(time.RFC3339, s); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "since %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", clip(s))
+		}
+	}
+	rows, err := desk.Stats(r.Context(), since)
+	if err != nil {
+		return err
+	}
+	out := make([]rowJSON, len(rows))
+	for i, x := range rows {
+		out[i] = rowJSON{x.Category, x.Source, x.Received, x.Decided, x.Actioned, x.Share, x.Median.Seconds(), x.P90.Seconds()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"since": since.UTC(), "rows": out})
+	return nil
+}
+
+// apply carries out a change's effects: its audit entries into the log
+// (the acting key as actor, with whom it acted for in the detail; the
+// Desk's own acts as the system's) and its events to the review webhook.
+// It stops at the first failure: a change whose record is missing must not
+// be answered as done.
+func (a *API) apply(ctx context.Context, actor string, fx review.Effects) error {
+	for _, e := range fx.Audit {
+		who, detail := actor, e.Detail
+		switch {
+		case e.Actor == review.System:
+			who = audit.System
+		case e.Actor != actor:
+			if m, ok := e.Detail.(map[string]any); ok {
+				m = maps.Clone(m)
+				m["on_behalf_of"] = e.Actor
+				detail = m
+			} else {
+				detail = map[string]any{"on_behalf_of": e.Actor, "detail": e.Detail}
+			}
+		}
+		if _, err := a.cfg.Log.Record(ctx, who, e.Action, e.Subject, detail); err != nil {
+			return fmt.Errorf("recording %s %q in the audit log: %w", e.Action, e.Subject, err)
+		}
+	}
+	return a.send(ctx, fx.Events)
+}
+
+// send queues events as deliveries to the review webhook, all in one
+// call. With no review webhook configured or registered, nobody listens:
+// the events are still in the audit log and reporters can ask.
+func (a *API) send(ctx context.Context, evs []review.Event) error {
+	name := a.cfg.ReviewWebhook
+	if name == "" || len(evs) == 0 {
+		return nil
+	}
+	if _, err := a.cfg.Webhooks.Webhook(ctx, name); errors.Is(err, webhook.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("review webhook %q: %w", name, err)
+	}
+	now := a.now()
+	ds := make([]webhook.Delivery, 0, len(evs))
+	for _, ev := range evs {
+		d, err := webhook.NewDelivery(name, string(ev.Kind), ev, now)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, d)
+	}
+	if err := a.cfg.Webhooks.EnqueueDeliveries(ctx, ds...); err != nil {
+		return fmt.Errorf("queueing %d review events: %w", len(ds), err)
+	}
+	if a.cfg.Wake != nil {
+		a.cfg.Wake()
+	}
+	return nil
+}
+
+// Enqueue files the report a rule's enqueue action asks for on a recorded
+// scan: the scan pipeline calls it (scan.Pipeline.Enqueue) after the scan
+// is on record. The report carries the scan's content and account ids,
+// its hashes (PDQ only if it means something), its visibility and every
+// match, so it joins the case of the same or near-duplicate content.
+func (a *API) Enqueue(ctx context.Context, rec scan.Record, d rules.Decided) error {
+	desk, err := a.desk()
+	if err != nil {
+		return fmt.Errorf("scan %s: rule %d asks for review: %w", rec.ID, d.Rule.ID, err)
+	}
+	rep := review.RuleReport(d)
+	rep.ContentID, rep.AccountID, rep.Text = rec.ContentID, rec.AccountID, "scan "+rec.ID
+	if rec.PDQ != "" && !rec.LowQuality {
+		if h, err := pdq.ParseHex(rec.PDQ); err == nil {
+			rep.Hashes.PDQ = &h
+		}
+	}
+	rep.Hashes.MD5, rep.Hashes.SHA256 = rec.MD5, rec.SHA256
+	rep.Reach.Visibility = rules.Visibility(rec.Visibility)
+	for _, m := range rec.Matches {
+		if len(rep.Matches) < review.MaxMatches && !slices.Contains(rep.Matches, m) {
+			rep.Matches = append(rep.Matches, m)
+		}
+	}
+	_, _, fx, err := desk.File(ctx, rep)
+	if err != nil {
+		return fmt.Errorf("scan %s: filing rule %d's report: %w", rec.ID, d.Rule.ID, err)
+	}
+	return a.apply(ctx, audit.System, fx)
+}
+
+// Escalate marks the cases past their time-to-action target and sends a
+// case.escalated event for each; the server runs it every minute. It
+// returns how many it escalated.
+func (a *API) Escalate(ctx context.Context) (int, error) {
+	desk, err := a.desk()
+	if err != nil {
+		return 0, err
+	}
+	fx, err := desk.Escalate(ctx)
+	// Cases escalated before a failure are marked: their events must go
+	// out now, since the next run skips them.
+	if aerr := a.apply(ctx, audit.System, fx); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
+	return len(fx.Events), err
+}
