@@ -1,0 +1,191 @@
+package selfreport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
+	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+)
+
+func image(c byte, quality int) selfreport.Image {
+	return selfreport.Image{PDQ: strings.Repeat(string(c), 64), Quality: quality, MD5: strings.Repeat(string(c), 32), SHA256: strings.Repeat(string(c)+"0", 32)}
+}
+
+func newService(t *testing.T) (*selfreport.Service, *sqlite.Store, *audittest.Memory) {
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	al := new(audittest.Memory)
+	return &selfreport.Service{Store: st, Banks: st, Rules: new(rulestest.Memory), Log: audit.NewLog(al)}, st, al
+}
+
+func liveValues(t *testing.T, st store.Banks) map[string]bool {
+	got := map[string]bool{}
+	for e, err := range st.Entries(context.Background(), selfreport.BankName) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[e.Value] = true
+	}
+	return got
+}
+
+func TestSubmitStatusWithdraw(t *testing.T) {
+	ctx := context.Background()
+	s, st, al := newService(t)
+	a, b := image('a', 90), image('b', 80)
+	r1, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{a, b, a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Case.Images) != 2 || len(r1.PIN) != 6 || r1.Case.State != selfreport.Active {
+		t.Fatalf("receipt %+v: want 2 images (the repeat kept once), a 6-digit PIN, active", r1)
+	}
+	if strings.Contains(r1.Case.PINHash, r1.PIN) {
+		t.Errorf("PIN stored in the clear: %q", r1.Case.PINHash)
+	}
+	r2, err := s.Submit(ctx, "192.0.2.2", []selfreport.Image{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := liveValues(t, st); len(got) != 6 {
+		t.Errorf("bank holds %d values, want 6 (b's three once)", len(got))
+	}
+	rs, _ := s.Rules.ListRules(ctx)
+	if len(rs) != 1 || rs[0].Banks[0] != selfreport.BankName {
+		t.Errorf("rules %+v: want the one default rule", rs)
+	}
+
+	c, err := s.Status(ctx, "192.0.2.3", strings.ToLower(strings.ReplaceAll(r1.Case.Code, "-", " ")), r1.PIN)
+	if err != nil || c.Code != r1.Case.Code || len(c.Images) != 2 {
+		t.Fatalf("status by the code as typed: %+v, %v", c, err)
+	}
+	if _, err := s.Status(ctx, "192.0.2.3", r1.Case.Code, wrong(r1.PIN)); !errors.Is(err, selfreport.ErrNoCase) {
+		t.Errorf("wrong PIN: %v, want ErrNoCase", err)
+	}
+	if _, err := s.Status(ctx, "192.0.2.3", "2222-2222", r1.PIN); !errors.Is(err, selfreport.ErrNoCase) {
+		t.Errorf("unknown code: %v, want ErrNoCase", err)
+	}
+	if _, err := s.Status(ctx, "192.0.2.3", "0000-0000", r1.PIN); !errors.Is(err, selfreport.ErrInvalid) {
+		t.Errorf("malformed code: %v, want ErrInvalid", err)
+	}
+
+	if _, err := s.Withdraw(ctx, "192.0.2.1", r1.Case.Code, wrong(r1.PIN)); !errors.Is(err, selfreport.ErrNoCase) {
+		t.Errorf("withdrawal with a wrong PIN: %v", err)
+	}
+	w, err := s.Withdraw(ctx, "192.0.2.1", r1.Case.Code, r1.PIN)
+	if err != nil || w.State != selfreport.Withdrawn {
+		t.Fatalf("withdraw: %+v, %v", w, err)
+	}
+	got := liveValues(t, st)
+	if len(got) != 3 || !got[b.PDQ] || got[a.PDQ] {
+		t.Errorf("after withdrawal the bank holds %v: want only b's hashes, which case %s still holds", got, r2.Case.Code)
+	}
+	if _, err := s.Withdraw(ctx, "192.0.2.1", r1.Case.Code, r1.PIN); err != nil {
+		t.Errorf("second withdrawal: %v", err)
+	}
+	var actions []string
+	for e, err := range al.AuditEntries(ctx, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions = append(actions, e.Action+" "+e.Subject)
+	}
+	if got := strings.Join(actions, ", "); !strings.Contains(got, selfreport.AuditWithdraw+" "+r1.Case.Code) || !strings.Contains(got, selfreport.AuditSubmit+" "+r2.Case.Code) {
+		t.Errorf("audit log %s: want the submissions and the withdrawal", got)
+	}
+}
+
+func wrong(pin string) string {
+	if pin == "000000" {
+		return "000001"
+	}
+	return "000000"
+}
+
+func TestRefusals(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		images []selfreport.Image
+		check  func(error) bool
+	}{
+		{"none", nil, func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) }},
+		{"malformed pdq", []selfreport.Image{{PDQ: "xyz", Quality: 90, MD5: strings.Repeat("a", 32), SHA256: strings.Repeat("a", 64)}},
+			func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), "pdq") }},
+		{"short md5", []selfreport.Image{{PDQ: strings.Repeat("a", 64), Quality: 90, MD5: "abc", SHA256: strings.Repeat("a", 64)}},
+			func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), "md5") }},
+		{"quality out of range", []selfreport.Image{image('a', 101)}, func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) }},
+		{"too many", make([]selfreport.Image, selfreport.MaxImages+1), func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) }},
+		{"flat", []selfreport.Image{image('a', 90), image('b', 10)}, func(err error) bool {
+			var qe *selfreport.QualityError
+			return errors.As(err, &qe) && fmt.Sprint(qe.Images) == "[2]"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, st, al := newService(t)
+			_, err := s.Submit(ctx, "192.0.2.1", tc.images)
+			if !tc.check(err) {
+				t.Errorf("got %v", err)
+			}
+			if _, err := st.Bank(ctx, selfreport.BankName); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a refused submission created the bank (%v)", err)
+			}
+			if last, _ := al.LastAudit(ctx); last != nil {
+				t.Errorf("a refused submission was audited: %+v", last)
+			}
+		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	ctx := context.Background()
+	s, st, _ := newService(t)
+	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	s.Limits.Submissions = selfreport.Limiter{Burst: 3, Per: time.Hour}
+	var r selfreport.Receipt
+	for i := range 5 {
+		got, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)})
+		if err == nil {
+			r = got
+		}
+		var le *selfreport.LimitError
+		if i < 3 && err != nil || i >= 3 && !errors.As(err, &le) {
+			t.Fatalf("submission %d: %v", i+1, err)
+		}
+	}
+	if _, err := s.Submit(ctx, "192.0.2.2", []selfreport.Image{image('a', 90)}); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	if b, _ := st.Bank(ctx, selfreport.BankName); b.Entries != 3 {
+		t.Errorf("bank holds %d entries after a flood of one image, want 3", b.Entries)
+	}
+	now = now.Add(25 * time.Minute)
+	if _, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}); err != nil {
+		t.Errorf("after the bucket refilled a little: %v", err)
+	}
+
+	// Wrong PINs lock the case, whichever address tries, and then even the
+	// right PIN waits.
+	for i := range 10 {
+		if _, err := s.Status(ctx, fmt.Sprint("198.51.100.", i), r.Case.Code, wrong(r.PIN)); !errors.Is(err, selfreport.ErrNoCase) {
+			t.Fatalf("wrong PIN %d: %v", i+1, err)
+		}
+	}
+	var le *selfreport.LimitError
+	if _, err := s.Status(ctx, "203.0.113.9", r.Case.Code, r.PIN); !errors.As(err, &le) {
+		t.Errorf("right PIN after 10 wrong ones: %v, want a LimitError", err)
+	}
+}

@@ -1,0 +1,299 @@
+package selfreport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/store"
+)
+
+// BankName is the bank self-reported hashes go into, created on first use.
+const BankName = "self-reported"
+
+// Actor is who the audit log says did what a person did through the public
+// page: they have no key and no name.
+const Actor = "self-report"
+
+// Audit actions.
+const (
+	AuditSubmit   = "selfreport.submit"
+	AuditWithdraw = "selfreport.withdraw"
+)
+
+// DefaultRule is the rule made with the bank: block near-matches and queue
+// them for a person to review, since a self-reported hash has had no
+// analyst look at it.
+func DefaultRule() rules.Rule {
+	return rules.Rule{
+		Name:    BankName + ": block near-matches and queue for review",
+		Enabled: true,
+		Banks:   []string{BankName},
+		Actions: []rules.Action{{Kind: rules.Block}, {Kind: rules.Enqueue, Priority: 70}},
+	}
+}
+
+// Limits are the rate limits. The zero value of a field takes its default.
+type Limits struct {
+	// Submissions per address: a person sends a few, a script many.
+	Submissions Limiter
+	// Checks per address of a code and PIN (status or withdrawal), right
+	// or wrong: enough for anyone, too few to search for codes.
+	Checks Limiter
+	// WrongPINs per case code, whichever address they come from.
+	WrongPINs Limiter
+}
+
+func (l *Limits) defaults() {
+	set := func(lim *Limiter, what string, burst int, per time.Duration) {
+		if lim.What == "" {
+			lim.What = what
+		}
+		if lim.Burst == 0 {
+			lim.Burst, lim.Per = burst, per
+		}
+	}
+	set(&l.Submissions, "submissions from this address", 10, time.Hour)
+	set(&l.Checks, "case checks from this address", 60, time.Hour)
+	set(&l.WrongPINs, "wrong PINs for this case", 10, time.Hour)
+}
+
+// Service handles self-reports. Set the fields, then use it from any number
+// of goroutines; do not copy it.
+type Service struct {
+	Store Store
+	Banks store.Banks
+	Rules rules.Store
+	Log   *audit.Log
+	// Sync, if set, is called after the bank changes, so that the index
+	// follows at once (the matcher's Sync).
+	Sync   func(context.Context) error
+	Limits Limits
+	Now    func() time.Time // time.Now if nil
+
+	once    sync.Mutex
+	hasBank bool
+}
+
+// Receipt is what a person is given once: the code and the PIN.
+type Receipt struct {
+	Case Case
+	PIN  string
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Submit stores images as a new case and their hashes in the bank, and
+// returns the receipt. addr is the submitter's AddressKey. Nothing is
+// stored when it fails: bad hashes wrap ErrInvalid, flat images are a
+// *QualityError, a limit is a *LimitError. The same hash sent twice in one
+// submission is kept once.
+func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Receipt, error) {
+	if len(images) == 0 {
+		return Receipt{}, fmt.Errorf("%w: no images", ErrInvalid)
+	}
+	if len(images) > MaxImages {
+		return Receipt{}, fmt.Errorf("%w: %d images; send at most %d at a time", ErrInvalid, len(images), MaxImages)
+	}
+	var kept []Image
+	var flat []int
+	for i, im := range images {
+		im, err := im.Normalize()
+		if err != nil {
+			return Receipt{}, fmt.Errorf("image %d: %w", i+1, err)
+		}
+		if im.Quality < QualityFloor {
+			flat = append(flat, i+1)
+		}
+		if !slices.Contains(kept, im) {
+			kept = append(kept, im)
+		}
+	}
+	if flat != nil {
+		return Receipt{}, &QualityError{Images: flat, Floor: QualityFloor}
+	}
+	s.Limits.defaults()
+	if err := s.Limits.Submissions.Allow(addr, s.now()); err != nil {
+		return Receipt{}, err
+	}
+	if err := s.ensureBank(ctx); err != nil {
+		return Receipt{}, err
+	}
+	pin := NewPIN()
+	c := Case{PINHash: hashPIN(pin), State: Active, Images: kept, CreatedAt: s.now().UTC()}
+	for try := 0; ; try++ {
+		c.Code = NewCode()
+		err := s.Store.CreateSelfReport(ctx, c)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrExists) || try == 3 {
+			return Receipt{}, err
+		}
+	}
+	res, err := s.Banks.AddEntries(ctx, BankName, entries(c), nil)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("case %s: adding its hashes to bank %s: %w", c.Code, BankName, err)
+	}
+	if err := s.sync(ctx); err != nil {
+		return Receipt{}, err
+	}
+	if _, err := s.Log.Record(ctx, Actor, AuditSubmit, c.Code, map[string]any{
+		"images": len(c.Images), "added": res.Added, "existing": res.Existing}); err != nil {
+		return Receipt{}, fmt.Errorf("case %s: recording it in the audit log: %w", c.Code, err)
+	}
+	return Receipt{Case: c, PIN: pin}, nil
+}
+
+// entries are a case's hashes as bank entries, with the case as provenance.
+func entries(c Case) iter.Seq2[bank.Entry, error] {
+	return func(yield func(bank.Entry, error) bool) {
+		for _, im := range c.Images {
+			for sig, v := range map[bank.Signal]string{bank.PDQ: im.PDQ, bank.MD5: im.MD5, bank.SHA256: im.SHA256} {
+				e := bank.Entry{Signal: sig, Value: v, Source: "self-report", ExternalID: c.Code, AddedAt: c.CreatedAt, AddedBy: Actor}
+				if !yield(e, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Status returns the case if pin is its PIN.
+func (s *Service) Status(ctx context.Context, addr, code, pin string) (Case, error) {
+	return s.open(ctx, addr, code, pin)
+}
+
+// Withdraw withdraws the case if pin is its PIN: its hashes stop matching,
+// except those another active case also holds. Withdrawing twice is
+// harmless, and finishes a withdrawal a crash interrupted.
+func (s *Service) Withdraw(ctx context.Context, addr, code, pin string) (Case, error) {
+	c, err := s.open(ctx, addr, code, pin)
+	if err != nil {
+		return Case{}, err
+	}
+	if c, err = s.Store.WithdrawSelfReport(ctx, c.Code, s.now().UTC()); err != nil {
+		return Case{}, err
+	}
+	var removed, kept int
+	for e := range entries(c) {
+		n, err := s.Store.SelfReportHolders(ctx, e.Value)
+		if err != nil {
+			return Case{}, err
+		}
+		if n > 0 {
+			kept++
+			continue
+		}
+		switch err := s.Banks.RemoveEntry(ctx, BankName, e.Signal, e.Value); {
+		case err == nil:
+			removed++
+		case !errors.Is(err, store.ErrNotFound): // not found: removed before, or by an admin
+			return Case{}, fmt.Errorf("case %s: removing its %s hash: %w", c.Code, e.Signal, err)
+		}
+	}
+	if err := s.sync(ctx); err != nil {
+		return Case{}, err
+	}
+	if _, err := s.Log.Record(ctx, Actor, AuditWithdraw, c.Code, map[string]any{"removed": removed, "kept_for_other_cases": kept}); err != nil {
+		return Case{}, fmt.Errorf("case %s: recording the withdrawal in the audit log: %w", c.Code, err)
+	}
+	return c, nil
+}
+
+// open finds a case by code and checks the PIN, within the limits.
+func (s *Service) open(ctx context.Context, addr, code, pin string) (Case, error) {
+	s.Limits.defaults()
+	now := s.now()
+	if err := s.Limits.Checks.Allow(addr, now); err != nil {
+		return Case{}, err
+	}
+	code, err := ParseCode(code)
+	if err != nil {
+		return Case{}, err
+	}
+	// Checked before the PIN, so a code locked by guessing stays locked
+	// even for a right PIN until its limit refills.
+	if err := s.Limits.WrongPINs.Allow(code, now); err != nil {
+		return Case{}, err
+	}
+	c, err := s.Store.SelfReport(ctx, code)
+	if errors.Is(err, ErrNoCase) {
+		return Case{}, fmt.Errorf("case %s: %w", code, ErrNoCase)
+	}
+	if err != nil {
+		return Case{}, err
+	}
+	if !checkPIN(c.PINHash, pin) {
+		return Case{}, fmt.Errorf("case %s: %w", code, ErrNoCase)
+	}
+	s.Limits.WrongPINs.refund(code)
+	return c, nil
+}
+
+func (s *Service) sync(ctx context.Context) error {
+	if s.Sync == nil {
+		return nil
+	}
+	if err := s.Sync(ctx); err != nil {
+		return fmt.Errorf("updating the index: %w", err)
+	}
+	return nil
+}
+
+// ensureBank creates the bank on first use, with DefaultRule unless some
+// rule already names the bank (an operator who disabled or replaced the
+// default keeps their choice).
+func (s *Service) ensureBank(ctx context.Context) error {
+	s.once.Lock()
+	defer s.once.Unlock()
+	if s.hasBank {
+		return nil
+	}
+	_, err := s.Banks.Bank(ctx, BankName)
+	if errors.Is(err, store.ErrNotFound) {
+		b, err := s.Banks.CreateBank(ctx, bank.Bank{Name: BankName, Description: "hashes people sent of images of themselves (Report Remove)"})
+		switch {
+		case err == nil:
+			if _, err := s.Log.Record(ctx, Actor, audit.BankCreate, BankName, map[string]any{"threshold": b.Threshold, "description": b.Description}); err != nil {
+				return err
+			}
+		case !errors.Is(err, store.ErrExists):
+			return fmt.Errorf("creating bank %s: %w", BankName, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("bank %s: %w", BankName, err)
+	}
+	rs, err := s.Rules.ListRules(ctx)
+	if err != nil {
+		return fmt.Errorf("listing rules: %w", err)
+	}
+	named := slices.ContainsFunc(rs, func(r rules.Rule) bool { return slices.Contains(r.Banks, BankName) })
+	if !named {
+		r := DefaultRule()
+		r.UpdatedAt, r.UpdatedBy = s.now().UTC(), "system"
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		if r, err = s.Rules.CreateRule(ctx, r); err != nil {
+			return fmt.Errorf("creating the rule for bank %s: %w", BankName, err)
+		}
+		if _, err := s.Log.Record(ctx, Actor, audit.RuleCreate, fmt.Sprint(r.ID), map[string]any{"name": r.Name, "version": r.Version}); err != nil {
+			return err
+		}
+	}
+	s.hasBank = true
+	return nil
+}
