@@ -123,9 +123,13 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"none", nil, func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) }},
 		{"malformed pdq", []selfreport.Image{{PDQ: "xyz", Quality: 90, MD5: strings.Repeat("a", 32), SHA256: strings.Repeat("a", 64)}},
-			func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), "pdq") }},
+			func(err error) bool {
+				return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), "pdq")
+			}},
 		{"short md5", []selfreport.Image{{PDQ: strings.Repeat("a", 64), Quality: 90, MD5: "abc", SHA256: strings.Repeat("a", 64)}},
-			func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), "md5") }},
+			func(err error) bool {
+				return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), "md5")
+			}},
 		{"quality out of range", []selfreport.Image{image('a', 101)}, func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) }},
 		{"too many", make([]selfreport.Image, selfreport.MaxImages+1), func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) }},
 		{"flat", []selfreport.Image{image('a', 90), image('b', 10)}, func(err error) bool {
