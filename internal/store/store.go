@@ -13,6 +13,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -96,12 +98,17 @@ type Banks interface {
 
 // Store is everything a Safeguard server keeps: banks, and the storage each
 // domain package defines for itself (their method names do not collide, so
-// one store type implements them all).
+// one store type implements them all). Its review.Index scans every case's
+// PDQ hashes per lookup, fine for the cases a review team opens; see the
+// backends' NearCases for the figures.
 type Store interface {
 	Banks
 	audit.Store
 	auth.Store
 	rules.Store
 	webhook.Store
+	review.Store
+	review.Index
+	lereport.Store
 	Close() error
 }
