@@ -523,7 +523,8 @@ func (a *API) send(ctx context.Context, evs []review.Event) error {
 	} else if err != nil {
 		return fmt.Errorf("review webhook %q: %w", name, err)
 	}
-	now := a.now()
+	// Deliveries go by the dispatcher's clock, the real one.
+	now := time.Now()
 	ds := make([]webhook.Delivery, 0, len(evs))
 	for _, ev := range evs {
 		d, err := webhook.NewDelivery(name, string(ev.Kind), ev, now)
