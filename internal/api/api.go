@@ -30,6 +30,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -79,6 +80,9 @@ type Config struct {
 	// Now is the clock of countdowns and the default stats window
 	// (time.Now if nil); tests pass the Desk's fake clock.
 	Now func() time.Time
+	// SelfReports takes Report Remove's submissions, from anyone, without
+	// a key; nil answers its routes 503.
+	SelfReports *selfreport.Service
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -96,7 +100,7 @@ type API struct {
 
 // route is one operation: its method and path pattern (as ServeMux and the
 // OpenAPI document write them) and the permission it asks for. An empty
-// permission means any valid key will do.
+// permission means any valid key will do; public, that no key is needed.
 type route struct {
 	method, path string
 	perm         auth.Permission
@@ -174,6 +178,10 @@ func (a *API) table() []route {
 		{"POST", "/v1/cases/{id}/appeal", auth.AppealsCreate, a.appeal},
 		{"GET", "/v1/stats", auth.ReviewRead, a.stats},
 
+		{"POST", "/v1/self-reports", public, a.createSelfReport},
+		{"POST", "/v1/self-reports/{code}/status", public, a.selfReportStatus},
+		{"POST", "/v1/self-reports/{code}/withdraw", public, a.withdrawSelfReport},
+
 		{"GET", "/v1/openapi.json", "", a.openapi},
 	}
 }
@@ -227,6 +235,9 @@ func (a *API) authenticated(rt route) http.Handler {
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	if rt.perm == public {
+		return rt.handle(w, r, auth.Key{})
+	}
 	presented, ok := bearer(r)
 	if !ok {
 		return errorf(http.StatusUnauthorized, CodeUnauthenticated, "no API key: send Authorization: Bearer sg_...")

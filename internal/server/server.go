@@ -26,6 +26,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
@@ -89,7 +90,10 @@ type Stores struct {
 	Webhooks webhook.Store
 	Audit    audit.Store
 	Scans    scan.Store
-	Close    func() error
+	// SelfReports keeps Report Remove's cases; nil leaves its routes
+	// answering 503 and /remove unserved.
+	SelfReports selfreport.Store
+	Close       func() error
 }
 
 // full is what a database store must implement to serve.
@@ -100,6 +104,7 @@ type full interface {
 	webhook.Store
 	audit.Store
 	scan.Store
+	selfreport.Store
 }
 
 // OpenStores opens the database cfg names: PostgreSQL when DatabaseURL is
@@ -124,7 +129,7 @@ func OpenStores(ctx context.Context, cfg Config) (Stores, error) {
 		st.Close()
 		return Stores{}, fmt.Errorf("store %T lacks keys, rules, webhooks, audit or scans: this build cannot serve", st)
 	}
-	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Close: f.Close}, nil
+	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, SelfReports: f, Close: f.Close}, nil
 }
 
 // Server is a running service. Create it with New, then call Run.
@@ -176,10 +181,14 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	// Every scan that matches lists the rules; writes through the cache
 	// empty it, other servers' writes are seen within the TTL.
 	rs := rules.NewCache(st.Rules, 5*time.Second)
+	var selfReports *selfreport.Service
+	if st.SelfReports != nil {
+		selfReports = &selfreport.Service{Store: st.SelfReports, Banks: st.Banks, Rules: rs, Log: log, Sync: s.matcher.Sync}
+	}
 	s.api = api.New(api.Config{
 		Banks: st.Banks, Keys: st.Keys, Rules: rs, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
 		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
-		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger,
+		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,

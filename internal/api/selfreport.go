@@ -1,0 +1,149 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
+)
+
+// public marks a route anyone may call without a key: Report Remove's,
+// which a young person uses from the public page. Each limits itself.
+const public auth.Permission = "public"
+
+// Codes of Report Remove's answers.
+const (
+	CodeRateLimited = "rate_limited" // 429: with Retry-After
+	CodeLowQuality  = "low_quality"  // 422: an image too plain for its hash to be matched safely
+)
+
+// selfReportImage is one image's hashes as the page sends them.
+type selfReportImage struct {
+	PDQ     string `json:"pdq"`
+	Quality int    `json:"quality"`
+	MD5     string `json:"md5"`
+	SHA256  string `json:"sha256"`
+}
+
+// selfReportView is a case as its owner sees it: never the hashes back, and
+// the PIN only in the answer that created it.
+type selfReportView struct {
+	Code        string     `json:"code"`
+	PIN         string     `json:"pin,omitempty"`
+	State       string     `json:"state"`
+	Images      int        `json:"images"`
+	CreatedAt   time.Time  `json:"created_at"`
+	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
+}
+
+func viewOf(c selfreport.Case) selfReportView {
+	v := selfReportView{Code: c.Code, State: string(c.State), Images: len(c.Images), CreatedAt: c.CreatedAt}
+	if !c.WithdrawnAt.IsZero() {
+		v.WithdrawnAt = &c.WithdrawnAt
+	}
+	return v
+}
+
+// createSelfReport handles POST /v1/self-reports: hashes in, code and PIN
+// out.
+func (a *API) createSelfReport(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	var in struct {
+		Images []selfReportImage `json:"images"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	ims := make([]selfreport.Image, len(in.Images))
+	for i, im := range in.Images {
+		ims[i] = selfreport.Image(im)
+	}
+	if a.cfg.SelfReports == nil {
+		return errNoSelfReports
+	}
+	rc, err := a.cfg.SelfReports.Submit(r.Context(), address(r), ims)
+	if err != nil {
+		return selfReportError(w, err)
+	}
+	v := viewOf(rc.Case)
+	v.PIN = rc.PIN
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// selfReportStatus handles POST /v1/self-reports/{code}/status. It is a
+// POST so that the PIN travels in the body, never in a URL that logs keep.
+func (a *API) selfReportStatus(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	if a.cfg.SelfReports == nil {
+		return errNoSelfReports
+	}
+	return a.withCase(w, r, a.cfg.SelfReports.Status)
+}
+
+// withdrawSelfReport handles POST /v1/self-reports/{code}/withdraw.
+func (a *API) withdrawSelfReport(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	if a.cfg.SelfReports == nil {
+		return errNoSelfReports
+	}
+	return a.withCase(w, r, a.cfg.SelfReports.Withdraw)
+}
+
+func (a *API) withCase(w http.ResponseWriter, r *http.Request, do func(ctx context.Context, addr, code, pin string) (selfreport.Case, error)) error {
+	var in struct {
+		PIN string `json:"pin"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := do(r.Context(), address(r), r.PathValue("code"), in.PIN)
+	if err != nil {
+		return selfReportError(w, err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, viewOf(c))
+	return nil
+}
+
+// errNoSelfReports answers when the server was built without the service.
+var errNoSelfReports = errorf(http.StatusServiceUnavailable, CodeUnavailable, "Report Remove is not enabled on this server")
+
+// selfReportError turns the service's refusals into answers a young person
+// can act on.
+func selfReportError(w http.ResponseWriter, err error) error {
+	var qe *selfreport.QualityError
+	var le *selfreport.LimitError
+	switch {
+	case errors.As(err, &le):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
+		return errorf(http.StatusTooManyRequests, CodeRateLimited, "%v", le)
+	case errors.As(err, &qe):
+		return errorf(http.StatusUnprocessableEntity, CodeLowQuality, "%v", qe)
+	case errors.Is(err, selfreport.ErrInvalid):
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	case errors.Is(err, selfreport.ErrNoCase):
+		return errorf(http.StatusNotFound, CodeNotFound, "no case with that code and PIN: check both and try again")
+	}
+	return err
+}
+
+// address is the caller's address for rate limiting: the connection's peer.
+// Behind a reverse proxy every request comes from the proxy, so the proxy
+// must limit /v1/self-reports itself (docs/remove.md).
+func address(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	return selfreport.AddressKey(ip)
+}

@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+)
+
+// call sends a JSON body (a string, sent as is) with key, if any, and
+// returns the status, the decoded answer and the Retry-After header.
+func call(t *testing.T, method, url, key, body string) (int, map[string]any, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s %s: %d %q is not JSON", method, url, resp.StatusCode, b)
+	}
+	return resp.StatusCode, v, resp.Header.Get("Retry-After")
+}
+
+func errCode(v map[string]any) string {
+	e, _ := v["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func TestSelfReports(t *testing.T) {
+	base, keys := testServer(t, 0)
+	admin := keys[auth.Admin]
+	img := func(c string, q int) string {
+		b, _ := json.Marshal(map[string]any{"pdq": strings.Repeat(c, 64), "quality": q, "md5": strings.Repeat(c, 32), "sha256": strings.Repeat(c+"0", 32)})
+		return string(b)
+	}
+	bankEntries := func() float64 {
+		code, v, _ := call(t, "GET", base+"/v1/banks/self-reported", admin, "")
+		if code == http.StatusNotFound {
+			return -1
+		}
+		n, _ := v["entries"].(float64)
+		return n
+	}
+
+	// Refusals store nothing, not even the bank.
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"malformed pdq", `{"images": [{"pdq": "zz", "quality": 90, "md5": "` + strings.Repeat("a", 32) + `", "sha256": "` + strings.Repeat("a", 64) + `"}]}`, 400, "bad_request"},
+		{"unknown field", `{"images": [], "name": "me"}`, 400, "bad_request"},
+		{"no images", `{"images": []}`, 400, "bad_request"},
+		{"flat image", `{"images": [` + img("a", 90) + `, ` + img("b", 20) + `]}`, 422, "low_quality"},
+	} {
+		status, v, _ := call(t, "POST", base+"/v1/self-reports", "", tc.body)
+		if status != tc.status || errCode(v) != tc.code {
+			t.Errorf("%s: %d %v, want %d %s", tc.name, status, v, tc.status, tc.code)
+		}
+	}
+	if n := bankEntries(); n != -1 {
+		t.Errorf("refused submissions left a bank with %v entries", n)
+	}
+
+	status, v, _ := call(t, "POST", base+"/v1/self-reports", "", `{"images": [`+img("c", 90)+`]}`)
+	code, _ := v["code"].(string)
+	pin, _ := v["pin"].(string)
+	if status != http.StatusCreated || len(code) != 9 || len(pin) != 6 || v["state"] != "active" {
+		t.Fatalf("submission: %d %v", status, v)
+	}
+	lookup := `{"pdq": "` + strings.Repeat("c", 64) + `"}`
+	if _, v, _ := call(t, "POST", base+"/v1/lookup", admin, lookup); v["blocked"] != true {
+		t.Errorf("lookup of the reported hash: %v, want blocked by the default rule", v)
+	}
+
+	for _, tc := range []struct {
+		name, code, pin string
+		status          int
+		errCode         string
+	}{
+		{"right", strings.ToLower(code), pin, 200, ""},
+		{"wrong PIN", code, "x" + pin, 404, "not_found"},
+		{"unknown code", "2222-2222", pin, 404, "not_found"},
+		{"malformed code", "0000-00", pin, 400, "bad_request"},
+	} {
+		status, v, _ := call(t, "POST", base+"/v1/self-reports/"+tc.code+"/status", "", `{"pin": "`+tc.pin+`"}`)
+		if status != tc.status || errCode(v) != tc.errCode {
+			t.Errorf("status, %s: %d %v, want %d %s", tc.name, status, v, tc.status, tc.errCode)
+		}
+		if _, ok := v["pin"]; ok {
+			t.Errorf("status, %s: the PIN is answered again", tc.name)
+		}
+	}
+
+	// A flood of the same image: refused at the limit, stored once.
+	var limited bool
+	for range 12 {
+		status, v, retry := call(t, "POST", base+"/v1/self-reports", "", `{"images": [`+img("d", 90)+`]}`)
+		if status == http.StatusTooManyRequests {
+			if errCode(v) != "rate_limited" || retry == "" {
+				t.Errorf("429 %v with Retry-After %q", v, retry)
+			}
+			limited = true
+			break
+		}
+		if status != http.StatusCreated {
+			t.Fatalf("flood: %d %v", status, v)
+		}
+	}
+	if !limited {
+		t.Errorf("12 submissions from one address: none refused")
+	}
+	if n := bankEntries(); n != 6 {
+		t.Errorf("bank holds %v entries, want 6 (two images' three hashes, each once)", n)
+	}
+
+	status, v, _ = call(t, "POST", base+"/v1/self-reports/"+code+"/withdraw", "", `{"pin": "`+pin+`"}`)
+	if status != http.StatusOK || v["state"] != "withdrawn" || v["withdrawn_at"] == nil {
+		t.Fatalf("withdraw: %d %v", status, v)
+	}
+	if _, v, _ := call(t, "POST", base+"/v1/lookup", admin, lookup); v["blocked"] != false {
+		t.Errorf("lookup after withdrawal: %v, want not blocked", v)
+	}
+	_, v, _ = call(t, "GET", base+"/v1/audit?limit=100", admin, "")
+	if b, _ := json.Marshal(v); !bytes.Contains(b, []byte(`"selfreport.withdraw"`)) {
+		t.Errorf("the withdrawal is not in the audit log: %s", b)
+	}
+}
