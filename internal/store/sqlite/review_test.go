@@ -62,6 +62,20 @@ func TestReviewControlText(t *testing.T) {
 	}
 }
 
+// TestPDQDistance checks the SQL function NearCases counts bits with,
+// and that it refuses a hash of the wrong length rather than call it far.
+func TestPDQDistance(t *testing.T) {
+	s := openEmpty(t)
+	a, b := pdq.Hash{0: 0x0f, 31: 0x80}, pdq.Hash{31: 0x01}
+	var d int
+	if err := s.db.QueryRowContext(t.Context(), `SELECT pdq_distance(?, ?)`, a[:], b[:]).Scan(&d); err != nil || d != 6 {
+		t.Errorf("pdq_distance = %d, %v; want 6", d, err)
+	}
+	if err := s.db.QueryRowContext(t.Context(), `SELECT pdq_distance(?, ?)`, a[:31], b[:]).Scan(&d); err == nil {
+		t.Error("pdq_distance of a 31-byte hash: no error")
+	}
+}
+
 // BenchmarkNearCases measures a near-duplicate lookup over n cases of one
 // hash each, the cost every report with a PDQ hash pays:
 //

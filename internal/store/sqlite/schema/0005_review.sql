@@ -32,7 +32,8 @@ CREATE TABLE review_case_keys (
 CREATE INDEX review_case_keys_case ON review_case_keys (case_id);
 
 -- Each case's PDQ hashes, for near-duplicate lookups. No index can answer
--- "within d bits": NearCases reads the table whole and compares in Go.
+-- "within d bits": NearCases scans the table, counting the differing bits
+-- with pdq_distance(hash, query), a function the store registers.
 CREATE TABLE review_case_pdq (
     case_id INTEGER NOT NULL REFERENCES review_cases (id),
     hash    BLOB    NOT NULL,  -- the hash's 32 bytes
