@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
@@ -59,6 +60,48 @@ func TestReviewControlText(t *testing.T) {
 	got, err := s.Report(ctx, r.ID)
 	if err != nil || got.Text != text {
 		t.Errorf("Report(%d).Text = %q, %v; want %q", r.ID, got.Text, err, text)
+	}
+}
+
+// TestReviewDesk runs the Desk over the store as the server does: a
+// near-duplicate joins the first report's case, a decision actions both
+// reports, and the reporter's record counts them.
+func TestReviewDesk(t *testing.T) {
+	ctx := context.Background()
+	s := openEmpty(t)
+	now := time.Date(2026, 11, 25, 3, 0, 0, 123456789, time.UTC) // nanoseconds: the store keeps microseconds
+	d := review.NewDesk(s, s, review.Config{Now: func() time.Time { return now }})
+	h := pdq.Hash{0: 0xf0, 9: 0x3c}
+	near := h
+	near[31] ^= 0x07
+	r1, c1, _, err := d.File(ctx, review.Report{Source: review.User, Reporter: "u1", Category: review.Grooming, ContentID: "post-1", Hashes: review.Hashes{PDQ: &h}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, c2, _, err := d.File(ctx, review.Report{Source: review.User, Reporter: "u1", Category: review.Grooming, ContentID: "post-2", Hashes: review.Hashes{PDQ: &near}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.ID != c1.ID || c2.Version != 2 || c2.Signals.Reports != 2 {
+		t.Fatalf("a near-duplicate (3 bits) went to case %d v%d with %d reports; want case %d v2 with 2", c2.ID, c2.Version, c2.Signals.Reports, c1.ID)
+	}
+	decided, _, err := d.Decide(ctx, c1.ID, review.Decision{Reviewer: "k1", Verdict: review.Confirm, Actions: []review.Action{review.Remove}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !decided.Decided() || decided.Version != 3 {
+		t.Errorf("decided case: state %s version %d", decided.State, decided.Version)
+	}
+	for _, id := range []int64{r1.ID, r2.ID} {
+		if r, err := d.Report(ctx, id); err != nil || r.Status != review.Actioned || !r.DecidedAt.Equal(now.Truncate(time.Microsecond)) {
+			t.Errorf("report %d after the decision: %s decided at %v (%v)", id, r.Status, r.DecidedAt, err)
+		}
+	}
+	if a, err := s.Reporter(ctx, "u1"); err != nil || a.Confirmed != 2 {
+		t.Errorf("Reporter(u1) = %+v, %v; want 2 confirmed", a, err)
+	}
+	if open, err := s.OpenCases(ctx); err != nil || len(open) != 0 {
+		t.Errorf("OpenCases after the decision = %d cases, %v", len(open), err)
 	}
 }
 
