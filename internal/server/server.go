@@ -24,6 +24,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
@@ -53,12 +54,20 @@ type Config struct {
 	// the database: this one only queues them. (Dispatchers lease what
 	// they send, so several may share an outbox.)
 	WebhooksElsewhere bool
+	// ReviewWebhook names the webhook that gets review events (report
+	// outcomes, escalations, decisions' actions); DefaultReviewWebhook. Until
+	// a webhook of that name is registered, none are sent.
+	ReviewWebhook string
+	// EscalateEvery is how often cases past their time-to-action target
+	// are escalated; a minute by default.
+	EscalateEvery time.Duration
 }
 
 // Defaults.
 const (
-	DefaultListen = "127.0.0.1:8080"
-	DefaultData   = "./safeguard-data"
+	DefaultListen        = "127.0.0.1:8080"
+	DefaultData          = "./safeguard-data"
+	DefaultReviewWebhook = "review"
 )
 
 // withDefaults fills in what is unset.
@@ -78,6 +87,12 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.ReviewWebhook == "" {
+		c.ReviewWebhook = DefaultReviewWebhook
+	}
+	if c.EscalateEvery <= 0 {
+		c.EscalateEvery = time.Minute
+	}
 	return c
 }
 
@@ -90,6 +105,10 @@ type Stores struct {
 	Webhooks webhook.Store
 	Audit    audit.Store
 	Scans    scan.Store
+	// Review keeps reports and cases; ReviewIndex finds cases about
+	// near-duplicates. Without both, the review routes answer 503.
+	Review      review.Store
+	ReviewIndex review.Index
 	// SelfReports keeps Report Remove's cases; nil leaves its routes
 	// answering 503 and /remove unserved.
 	SelfReports selfreport.Store
@@ -129,7 +148,7 @@ func OpenStores(ctx context.Context, cfg Config) (Stores, error) {
 		st.Close()
 		return Stores{}, fmt.Errorf("store %T lacks keys, rules, webhooks, audit or scans: this build cannot serve", st)
 	}
-	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, SelfReports: f, Close: f.Close}, nil
+	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Review: f, ReviewIndex: f, SelfReports: f, Close: f.Close}, nil
 }
 
 // Server is a running service. Create it with New, then call Run.
@@ -143,6 +162,7 @@ type Server struct {
 	dispatcher *webhook.Dispatcher
 	audit      *audit.Log
 	api        *api.API
+	desk       *review.Desk // nil without a review store
 }
 
 // New builds the service over st and starts listening (so Addr is known
@@ -185,13 +205,22 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	if st.SelfReports != nil {
 		selfReports = &selfreport.Service{Store: st.SelfReports, Banks: st.Banks, Rules: rs, Log: log, Sync: s.matcher.Sync}
 	}
+	// One Desk per server: it files one report at a time, so reports of
+	// the same new content arriving together open one case.
+	var enqueue func(context.Context, scan.Record, rules.Decided) error
+	if st.Review != nil && st.ReviewIndex != nil {
+		s.desk = review.NewDesk(st.Review, st.ReviewIndex, review.Config{})
+		enqueue = func(ctx context.Context, rec scan.Record, a rules.Decided) error { return s.api.Enqueue(ctx, rec, a) }
+	}
 	s.api = api.New(api.Config{
 		Banks: st.Banks, Keys: st.Keys, Rules: rs, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
 		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
+		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
+			Enqueue: enqueue,
 			// Two images per CPU keep the CPUs busy while bounding the
 			// memory a burst of large uploads takes.
 			Slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
@@ -257,6 +286,29 @@ func (s *Server) Run(ctx context.Context) error {
 		s.audit.AnchorEvery(bg, time.Hour, func(a audit.Anchor) { s.log.Info("audit anchor", "anchor", a.String()) },
 			func(err error) { s.log.Error("audit anchor", "err", err) })
 	}()
+
+	// Cases past their time-to-action target go to the top of their queue
+	// whether or not this runs; it sends the notify webhook, once a case.
+	if s.desk != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(s.cfg.EscalateEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-bg.Done():
+					return
+				case <-t.C:
+				}
+				if n, err := s.api.Escalate(bg); err != nil && bg.Err() == nil {
+					s.log.Error("escalating overdue cases", "err", err)
+				} else if n > 0 {
+					s.log.Info("escalated overdue cases", "cases", n)
+				}
+			}
+		}()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
