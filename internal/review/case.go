@@ -42,7 +42,7 @@ func (q Queue) Valid() bool { return slices.Contains(Queues(), q) }
 // the signals gathered about them.
 type Case struct {
 	ID int64 `json:"id"`
-	// Version counts the case's changes; Store.UpdateCase refuses a
+	// Version counts the case's changes; Store.SaveCase refuses a
 	// case whose Version is not the stored one (two reviewers deciding at
 	// once: the second is told, not silently ignored).
 	Version  int      `json:"version"`
