@@ -48,7 +48,7 @@ func (c *clock) Advance(d time.Duration) {
 // key (secret and id) per name: one per role, plus a second reviewer and
 // a second flagger.
 type desk struct {
-	t       *testing.T
+	t       testing.TB
 	api     *api.API
 	log     *audittest.Memory
 	outbox  *webhooktest.Memory
@@ -57,7 +57,7 @@ type desk struct {
 	ids     map[string]string
 }
 
-func newDesk(t *testing.T) *desk {
+func newDesk(t testing.TB) *desk {
 	t.Helper()
 	ctx := context.Background()
 	keys := new(authtest.Memory)
@@ -450,4 +450,54 @@ func TestReviewUnavailable(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "review is not available") {
 		t.Errorf("%d %s, want 503", rec.Code, rec.Body)
 	}
+}
+
+// FuzzReviewRequests sends arbitrary bodies to the review routes that read
+// outside input, each with a key allowed to call it: no answer may be a
+// 5xx, every error must be the JSON error form, and a report accepted must
+// be readable with what was answered.
+func FuzzReviewRequests(f *testing.F) {
+	d := newDesk(f)
+	d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u", "category": "other", "content_id": "p"}, 201)
+	routes := []struct{ who, path string }{
+		{"integrator", "/v1/reports"}, {"flagger", "/v1/reports"}, {"flagger", "/v1/reports/bulk"},
+		{"reviewer", "/v1/cases/1/decision"}, {"integrator", "/v1/cases/1/appeal"},
+	}
+	f.Add(uint8(0), []byte(`{"reporter":"u1","category":"grooming","account_id":"a","hashes":{"pdq":"`+strings.Repeat("0f", 32)+`","md5":"`+strings.Repeat("a", 32)+`"}}`))
+	f.Add(uint8(1), []byte(`{"category":"known_csam","content_id":"c","reach":{"visibility":"public","audience":-1}}`))
+	f.Add(uint8(2), []byte(`{"reports":[{"category":"other","content_id":"x"},{"category":"other"}]}`))
+	f.Add(uint8(3), []byte(`{"verdict":"confirm","actions":["remove","bank"],"classification":"A1"}`))
+	f.Add(uint8(4), []byte(`{"appellant":"acct","reason":"mine"}`))
+	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+		rt := routes[int(route)%len(routes)]
+		req := httptest.NewRequest("POST", rt.path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+d.secrets[rt.who])
+		rec := httptest.NewRecorder()
+		d.api.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("POST %s %q: %d %s", rt.path, body, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+				t.Fatalf("POST %s: %d with body %q", rt.path, rec.Code, rec.Body)
+			}
+			return
+		}
+		if rt.path != "/v1/reports" {
+			return
+		}
+		var got map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		d.t = t
+		again := d.do(rt.who, "GET", fmt.Sprintf("/v1/reports/%v", got["id"]), nil, 200)
+		if again["case_id"] != got["case_id"] || again["category"] != got["category"] || again["reporter"] != got["reporter"] {
+			t.Errorf("filed %v, read back %v", got, again)
+		}
+	})
 }
