@@ -77,6 +77,10 @@ type Config struct {
 	// outcomes, escalations, decisions' actions); none are sent while no
 	// webhook of that name is registered.
 	ReviewWebhook string
+	// ReviewBank is the service's own bank, where a decision's bank action
+	// adds the case's hashes (created on first use); empty leaves bank.add
+	// to the review webhook's receiver.
+	ReviewBank string
 	// Now is the clock of countdowns and the default stats window
 	// (time.Now if nil); tests pass the Desk's fake clock.
 	Now func() time.Time

@@ -22,11 +22,13 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -507,7 +509,68 @@ func (a *API) apply(ctx context.Context, actor string, fx review.Effects) error 
 			return fmt.Errorf("recording %s %q in the audit log: %w", e.Action, e.Subject, err)
 		}
 	}
+	for _, ev := range fx.Events {
+		if ev.Kind == review.BankAdd {
+			if err := a.bankAdd(ctx, ev); err != nil {
+				return err
+			}
+		}
+	}
 	return a.send(ctx, fx.Events)
+}
+
+// bankAdd carries out a bank.add intent: the confirmed case's hashes go
+// into the service's own bank (created on first use), and the index is
+// brought up to date, so the next upload of the content or a
+// near-duplicate matches at scan. A case about an account alone has no
+// hashes to add.
+func (a *API) bankAdd(ctx context.Context, ev review.Event) error {
+	name := a.cfg.ReviewBank
+	if name == "" || a.cfg.Banks == nil {
+		return nil
+	}
+	base := bank.Entry{Source: "review", ExternalID: "case:" + strconv.FormatInt(ev.CaseID, 10),
+		Category: string(ev.Classification), AddedBy: ev.Reviewer, Note: "confirmed in review"}
+	var es []bank.Entry
+	for _, h := range ev.PDQ {
+		e := base
+		e.Signal, e.Value = bank.PDQ, h.String()
+		es = append(es, e)
+	}
+	for _, d := range ev.Digests {
+		sig, v, _ := strings.Cut(d, ":") // "md5:<hex>", "sha256:<hex>"
+		e := base
+		e.Signal, e.Value = bank.Signal(sig), v
+		es = append(es, e)
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	if _, err := a.cfg.Banks.Bank(ctx, name); errors.Is(err, store.ErrNotFound) {
+		_, err := a.cfg.Banks.CreateBank(ctx, bank.Bank{Name: name, Description: "content confirmed in review"})
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("creating the review bank %q: %w", name, err)
+		}
+		if err == nil {
+			if _, err := a.cfg.Log.Record(ctx, audit.System, audit.BankCreate, name, map[string]any{"for": "bank.add"}); err != nil {
+				return fmt.Errorf("recording the review bank's creation: %w", err)
+			}
+		}
+	} else if err != nil {
+		return fmt.Errorf("review bank %q: %w", name, err)
+	}
+	res, err := a.cfg.Banks.AddEntries(ctx, name, slicesSeq(es), nil)
+	if err != nil {
+		return fmt.Errorf("adding case %d to bank %q: %w", ev.CaseID, name, err)
+	}
+	if _, err := a.cfg.Log.Record(ctx, audit.System, audit.BankEntries, name,
+		map[string]any{"added": res.Added, "existing": res.Existing, "case": ev.CaseID, "reviewer": ev.Reviewer}); err != nil {
+		return fmt.Errorf("recording case %d's entries: %w", ev.CaseID, err)
+	}
+	if a.cfg.Matcher != nil {
+		return a.sync(ctx)
+	}
+	return nil
 }
 
 // send queues events as deliveries to the review webhook, all in one

@@ -19,10 +19,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
 )
@@ -57,7 +59,7 @@ type desk struct {
 	ids     map[string]string
 }
 
-func newDesk(t testing.TB) *desk {
+func newDesk(t testing.TB, opts ...func(*api.Config)) *desk {
 	t.Helper()
 	ctx := context.Background()
 	keys := new(authtest.Memory)
@@ -79,11 +81,15 @@ func newDesk(t testing.TB) *desk {
 	}
 	mem := new(reviewtest.Memory)
 	log := audit.NewLog(d.log)
-	d.api = api.New(api.Config{
+	cfg := api.Config{
 		Keys: keys, Webhooks: d.outbox, Audit: d.log, Log: log,
 		Review:        review.NewDesk(mem, mem, review.Config{Now: d.clock.Now}),
 		ReviewWebhook: "review", Now: d.clock.Now,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d.api = api.New(cfg)
 	return d
 }
 
@@ -500,4 +506,43 @@ func FuzzReviewRequests(f *testing.F) {
 			t.Errorf("filed %v, read back %v", got, again)
 		}
 	})
+}
+
+// TestBankAdd checks that a confirmation with the bank action puts the
+// case's hashes in the service's own bank, so the next report or scan of
+// a near-duplicate matches it.
+func TestBankAdd(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	m := match.New(st)
+	if err := m.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, func(c *api.Config) { c.Banks, c.Matcher, c.ReviewBank = st, m, "confirmed" })
+	h := strings.Repeat("5a", 32)
+	sha := strings.Repeat("1f", 32)
+	rep := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u1", "category": "suspected_csam", "content_id": "p1",
+		"hashes": map[string]any{"pdq": h, "sha256": sha}}, 201)
+	d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%v/decision", rep["case_id"]),
+		map[string]any{"verdict": "confirm", "classification": "A1", "actions": []string{"remove", "bank"}}, 200)
+	b, err := st.Bank(ctx, "confirmed")
+	if err != nil || b.Entries != 2 {
+		t.Fatalf("bank confirmed: %+v, %v; want 2 entries (pdq, sha256)", b, err)
+	}
+	// A near-duplicate reported later carries the bank match as a signal.
+	near := "f" + h[1:] // 2 bits away
+	rep2 := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u2", "category": "suspected_csam", "content_id": "p2",
+		"hashes": map[string]any{"pdq": near}}, 201)
+	view := d.do("reviewer", "GET", fmt.Sprintf("/v1/cases/%v", rep2["case_id"]), nil, 200)
+	ms, _ := view["case"].(map[string]any)["signals"].(map[string]any)["matches"].([]any)
+	if len(ms) != 1 || ms[0].(map[string]any)["bank"] != "confirmed" || num(ms[0].(map[string]any)["distance"]) != 2 {
+		t.Errorf("near-duplicate's matches: %v", ms)
+	}
+	if aud := d.audited(); !slices.Contains(aud, "system bank.create confirmed") || !slices.Contains(aud, "system bank.entries confirmed") {
+		t.Errorf("audit %q lacks the bank's creation and entries", aud)
+	}
 }

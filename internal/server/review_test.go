@@ -12,8 +12,9 @@ import (
 // server: a trusted flagger files reports, one by one and in bulk; a
 // reviewer sees the queue in priority order and decides; the reporter's
 // status and the review webhook show the outcome; a flagger's report
-// dismissed once waits for a second reviewer; the stats agree; and a scan
-// whose rule says enqueue opens a case.
+// dismissed once waits for a second reviewer; the stats agree; a scan
+// whose rule says enqueue opens a case; and content confirmed into the
+// service's own bank matches when uploaded again.
 func TestReviewEndToEnd(t *testing.T) {
 	for _, backend := range backends {
 		t.Run(backend.name, func(t *testing.T) {
@@ -172,6 +173,32 @@ func reviewEndToEnd(t *testing.T, base, adminKey string) {
 		t.Errorf("known_csam queue after the scan: %+v", q)
 	}
 
+	// New content a flagger reports with its hashes, confirmed with the
+	// bank action, is matched when it is uploaded again, altered.
+	fresh, freshAltered := photo(t, 9)
+	var first struct {
+		Hashes struct {
+			PDQ    string `json:"pdq"`
+			SHA256 string `json:"sha256"`
+		} `json:"hashes"`
+		Matches []struct {
+			Bank string `json:"bank"`
+		} `json:"matches"`
+	}
+	platform.do("POST", "/v1/scan?content_id=post-30", "image/jpeg", fresh, 200, &first)
+	if len(first.Matches) != 0 {
+		t.Fatalf("new content matched before review: %+v", first.Matches)
+	}
+	var newRep reportStatus
+	flagger.json("POST", "/v1/reports", map[string]any{"category": "suspected_csam", "content_id": "post-30",
+		"hashes": map[string]any{"pdq": first.Hashes.PDQ, "sha256": first.Hashes.SHA256}}, 201, &newRep)
+	reviewer.json("POST", fmt.Sprintf("/v1/cases/%d/decision", newRep.CaseID),
+		map[string]any{"verdict": "confirm", "classification": "A2", "actions": []string{"remove", "bank"}}, 200, nil)
+	platform.do("POST", "/v1/scan?content_id=post-31", "image/jpeg", freshAltered, 200, &first)
+	if len(first.Matches) != 1 || first.Matches[0].Bank != "confirmed" {
+		t.Errorf("re-upload of confirmed content: matches %+v, want the confirmed bank", first.Matches)
+	}
+
 	// The review webhook told the reporter about each decision: actioned,
 	// no action. (A first dismissal is no decision yet: the report's
 	// status says in_review, and nothing is sent.)
@@ -200,7 +227,7 @@ func reviewEndToEnd(t *testing.T, base, adminKey string) {
 	for _, e := range audit.Entries {
 		seen[e.Action]++
 	}
-	if seen["report.create"] != 4 || seen["case.view"] != 1 || seen["case.decide"] != 2 || seen["case.dismiss_first"] != 1 {
+	if seen["report.create"] != 5 || seen["case.view"] != 1 || seen["case.decide"] != 3 || seen["case.dismiss_first"] != 1 {
 		t.Errorf("audit actions %v", seen)
 	}
 	var verify struct {

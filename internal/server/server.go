@@ -58,6 +58,9 @@ type Config struct {
 	// outcomes, escalations, decisions' actions); DefaultReviewWebhook. Until
 	// a webhook of that name is registered, none are sent.
 	ReviewWebhook string
+	// ReviewBank is the service's own bank, where reviewers' bank
+	// decisions add confirmed content; DefaultReviewBank.
+	ReviewBank string
 	// EscalateEvery is how often cases past their time-to-action target
 	// are escalated; a minute by default.
 	EscalateEvery time.Duration
@@ -68,6 +71,7 @@ const (
 	DefaultListen        = "127.0.0.1:8080"
 	DefaultData          = "./safeguard-data"
 	DefaultReviewWebhook = "review"
+	DefaultReviewBank    = "confirmed"
 )
 
 // withDefaults fills in what is unset.
@@ -89,6 +93,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReviewWebhook == "" {
 		c.ReviewWebhook = DefaultReviewWebhook
+	}
+	if c.ReviewBank == "" {
+		c.ReviewBank = DefaultReviewBank
 	}
 	if c.EscalateEvery <= 0 {
 		c.EscalateEvery = time.Minute
@@ -215,7 +222,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	s.api = api.New(api.Config{
 		Banks: st.Banks, Keys: st.Keys, Rules: rs, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
 		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
-		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook,
+		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
