@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -544,5 +546,206 @@ func TestBankAdd(t *testing.T) {
 	}
 	if aud := d.audited(); !slices.Contains(aud, "system bank.create confirmed") || !slices.Contains(aud, "system bank.entries confirmed") {
 		t.Errorf("audit %q lacks the bank's creation and entries", aud)
+	}
+}
+
+// TestReviewSimulation is issue 5's simulation through the API with a fake
+// clock: 10,000 mixed reports (-short: 2,000), 100 of them from a trusted
+// flagger about one network of ten accounts. Every report reaches a case;
+// reports of content a bank lists exactly are actioned with no reviewer;
+// every queue is in the documented order with scores that are the sum of
+// their breakdowns; overdue cases escalate, once; and the time-to-action
+// figures agree with the decisions made.
+func TestReviewSimulation(t *testing.T) {
+	n := 10000
+	if testing.Short() {
+		n = 2000
+	}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.CreateBank(ctx, bank.Bank{Name: "known"}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 11))
+	randomPDQ := func() string {
+		var h pdq.Hash
+		for i := range h {
+			h[i] = byte(rng.Uint32())
+		}
+		return h.String()
+	}
+	known := make([]bank.Entry, 20)
+	for i := range known {
+		known[i] = bank.Entry{Signal: bank.PDQ, Value: randomPDQ(), Source: "hotline"}
+	}
+	if _, err := st.AddEntries(ctx, "known", func(yield func(bank.Entry, error) bool) {
+		for _, e := range known {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := match.New(st)
+	if err := m.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := newDesk(t, func(c *api.Config) { c.Banks, c.Matcher = st, m })
+	start := d.clock.Now()
+
+	type filed struct {
+		id, caseID int64
+		category   string
+		known      bool
+	}
+	reports := make([]filed, 0, n)
+	for i := range n {
+		who := "integrator"
+		body := map[string]any{"reporter": fmt.Sprintf("u-%d", rng.IntN(500))}
+		k := rng.IntN(100)
+		switch {
+		case i%(n/100) == 0: // 100 spread through the run
+			who = "flagger"
+			body = map[string]any{"category": "grooming", "account_id": fmt.Sprintf("net-%d", i/(n/100)%10), "text": "one network of accounts"}
+		case k < 5:
+			body["category"], body["content_id"] = "known_csam", fmt.Sprintf("c-%d", i)
+			body["hashes"] = map[string]any{"pdq": known[rng.IntN(len(known))].Value}
+		case k < 25:
+			body["category"], body["content_id"] = "suspected_csam", fmt.Sprintf("c-%d", i)
+			body["hashes"] = map[string]any{"pdq": randomPDQ()}
+			body["minor_suspected"] = rng.IntN(2) == 0
+		case k < 35:
+			body["category"], body["content_id"] = "self_generated", fmt.Sprintf("c-%d", i)
+		case k < 50:
+			body["category"], body["account_id"] = "sextortion", fmt.Sprintf("a-%d", rng.IntN(1000))
+		case k < 65:
+			body["category"], body["account_id"] = "grooming", fmt.Sprintf("a-%d", rng.IntN(1000))
+		case k < 80:
+			body["category"], body["content_id"] = "sexualised_child", fmt.Sprintf("c-%d", i)
+			body["reach"] = map[string]any{"visibility": []string{"public", "unlisted", "private"}[rng.IntN(3)], "audience": rng.IntN(100000)}
+		default:
+			body["category"], body["content_id"] = "other", fmt.Sprintf("p-%d", rng.IntN(3000))
+		}
+		got := d.do(who, "POST", "/v1/reports", body, 201)
+		if num(got["case_id"]) <= 0 {
+			t.Fatalf("report %d reached no case: %v", i, got)
+		}
+		isKnown := body["category"] == "known_csam"
+		if isKnown != (got["status"] == "actioned") {
+			t.Fatalf("report %d (%v): status %v", i, body["category"], got["status"])
+		}
+		reports = append(reports, filed{num(got["id"]), num(got["case_id"]), got["category"].(string), isKnown})
+		d.clock.Advance(300 * time.Millisecond)
+	}
+	network := map[int64]bool{}
+	for i, r := range reports {
+		if i%(n/100) == 0 {
+			network[r.caseID] = true
+		}
+	}
+	if len(network) != 10 {
+		t.Errorf("the flagger's 100 reports about 10 accounts are in %d cases, want 10", len(network))
+	}
+
+	// Each queue in the documented order: overdue first, then by score.
+	checkQueues := func() (open, overdue1h int) {
+		t.Helper()
+		for _, q := range d.do("reviewer", "GET", "/v1/queues", nil, 200)["queues"].([]any) {
+			q := q.(map[string]any)
+			name := q["queue"].(string)
+			page := d.do("reviewer", "GET", "/v1/queues/"+name+"?limit=1000", nil, 200)
+			if num(page["total"]) != num(q["cases"]) {
+				t.Errorf("queue %s: total %v, the summary says %v", name, page["total"], q["cases"])
+			}
+			open += int(num(q["cases"]))
+			if num(q["target_seconds"]) == 3600 {
+				overdue1h += int(num(q["overdue"]))
+			}
+			prevOverdue, prevScore := true, 1<<30
+			for i, c := range page["cases"].([]any) {
+				p := c.(map[string]any)["priority"].(map[string]any)
+				sum := int64(0)
+				for _, b := range p["breakdown"].([]any) {
+					sum += num(b.(map[string]any)["points"])
+				}
+				score, od := int(num(p["score"])), p["overdue"] == true
+				if sum != int64(score) {
+					t.Fatalf("queue %s #%d: score %d, breakdown sums to %d", name, i, score, sum)
+				}
+				if od && !prevOverdue || od == prevOverdue && score > prevScore {
+					t.Fatalf("queue %s #%d: overdue %v score %d after overdue %v score %d", name, i, od, score, prevOverdue, prevScore)
+				}
+				prevOverdue, prevScore = od, score
+			}
+		}
+		return open, overdue1h
+	}
+	open, _ := checkQueues()
+	if open == 0 {
+		t.Fatal("no open cases")
+	}
+
+	d.clock.Advance(2 * time.Hour)
+	esc, err := d.api.Escalate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, overdue := checkQueues()
+	if esc != overdue || esc == 0 {
+		t.Errorf("escalated %d cases; %d are overdue in the one-hour queues (and none elsewhere yet)", esc, overdue)
+	}
+	if again, _ := d.api.Escalate(ctx); again != 0 {
+		t.Errorf("escalated %d again", again)
+	}
+
+	// Decide the top of two queues, then check the stats against what the
+	// cases hold.
+	decided := map[int64]string{}
+	for _, x := range []struct {
+		queue string
+		take  int
+		body  map[string]any
+	}{
+		{"suspected_csam", 100, map[string]any{"verdict": "confirm", "classification": "A2", "actions": []string{"remove"}}},
+		{"other", 50, map[string]any{"verdict": "dismiss", "reason": "not a child"}},
+	} {
+		page := d.do("reviewer", "GET", fmt.Sprintf("/v1/queues/%s?limit=%d", x.queue, x.take), nil, 200)
+		for _, c := range page["cases"].([]any) {
+			id := num(c.(map[string]any)["case"].(map[string]any)["id"])
+			d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%d/decision", id), x.body, 200)
+			decided[id] = x.body["verdict"].(string)
+		}
+		d.clock.Advance(time.Minute)
+	}
+	wantActioned := map[string]int64{}
+	for _, r := range reports {
+		if r.known || decided[r.caseID] == "confirm" {
+			wantActioned[r.category]++
+		}
+	}
+	gotActioned := map[string]int64{}
+	var received int64
+	for _, row := range d.do("auditor", "GET", "/v1/stats?since="+start.Format(time.RFC3339), nil, 200)["rows"].([]any) {
+		row := row.(map[string]any)
+		gotActioned[row["category"].(string)] += num(row["actioned"])
+		received += num(row["received"])
+		// Known CSAM is acted on as it arrives; the rest waited.
+		if med, p90 := row["median_seconds"].(float64), row["p90_seconds"].(float64); p90 < med ||
+			num(row["decided"]) > 0 && (row["category"] == "known_csam") != (med == 0) {
+			t.Errorf("row %v: median and p90 do not fit the decisions", row)
+		}
+	}
+	if received != int64(n) {
+		t.Errorf("stats count %d reports received, want %d", received, n)
+	}
+	for _, c := range review.Categories {
+		if gotActioned[string(c)] != wantActioned[string(c)] {
+			t.Errorf("%s: %d actioned in the stats, %d by the decisions made", c, gotActioned[string(c)], wantActioned[string(c)])
+		}
 	}
 }
