@@ -11,8 +11,10 @@ package api
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -175,7 +177,11 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 		return err
 	}
 	var in reportRequest
-	if err := decodeJSON(w, r, &in); err != nil {
+	if mt, _ := checkContentType(r, "multipart/form-data"); mt != "" {
+		if err := a.readReportForm(w, r, &in); err != nil {
+			return err
+		}
+	} else if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	rep, err := a.report(r.Context(), k, in)
@@ -190,6 +196,90 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 		return err
 	}
 	writeJSON(w, http.StatusCreated, statusOf(rep))
+	return nil
+}
+
+// readReportForm reads a report sent with its content: a multipart form
+// whose "report" part is the report's JSON and whose "content" part is the
+// image. The content is hashed, as a scan would hash it, and dropped: the
+// hashes join the report to cases about the same or near-duplicate
+// content and are looked up in the banks.
+func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportRequest) error {
+	if a.cfg.Hasher == nil {
+		return errorf(http.StatusUnsupportedMediaType, CodeContentType, "this server takes reports as application/json only")
+	}
+	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
+		return err
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+	}
+	var content []byte
+	sawReport := false
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return err
+			}
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+		}
+		switch name := part.FormName(); {
+		case name == "report" && !sawReport:
+			sawReport = true
+			dec := json.NewDecoder(io.LimitReader(part, maxJSON))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(in); err != nil {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: malformed JSON: %v", err)
+			}
+			if _, err := dec.Token(); err != io.EOF {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: more data after the object, or over %d bytes", maxJSON)
+			}
+		case name == "content" && content == nil:
+			if content, err = readContent(part, a.cfg.MaxBody); err != nil {
+				return err
+			}
+			if content == nil {
+				content = []byte{}
+			}
+		default:
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unexpected part %q: want one report and at most one content", clip(name))
+		}
+		part.Close()
+	}
+	if !sawReport {
+		return errorf(http.StatusBadRequest, CodeEmptyBody, "multipart form: no report part")
+	}
+	if content == nil {
+		return nil
+	}
+	if in.Hashes != (review.Hashes{}) {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "send the content or its hashes, not both")
+	}
+	// Hashing holds a decoded image: it waits for one of the scans' slots.
+	if p := a.cfg.Pipeline; p != nil && p.Slots != nil {
+		select {
+		case p.Slots <- struct{}{}:
+			defer func() { <-p.Slots }()
+		case <-r.Context().Done():
+			return r.Context().Err()
+		}
+	}
+	sig, err := a.cfg.Hasher.Hash("report", content)
+	if err != nil {
+		return err
+	}
+	// A flat image's PDQ hash is near every other flat image's: it would
+	// join unrelated cases.
+	if sig.Quality >= match.DefaultQualityFloor {
+		in.Hashes.PDQ = &sig.PDQ
+	}
+	in.Hashes.MD5, in.Hashes.SHA256 = hex.EncodeToString(sig.MD5[:]), hex.EncodeToString(sig.SHA256[:])
 	return nil
 }
 

@@ -3,9 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +25,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
@@ -746,6 +752,76 @@ func TestReviewSimulation(t *testing.T) {
 	for _, c := range review.Categories {
 		if gotActioned[string(c)] != wantActioned[string(c)] {
 			t.Errorf("%s: %d actioned in the stats, %d by the decisions made", c, gotActioned[string(c)], wantActioned[string(c)])
+		}
+	}
+}
+
+// TestReportWithContent checks a report sent with its content: the image
+// is hashed (and not kept), so a second report of the same bytes by digest
+// joins its case; a bad image or a content with hashes is refused.
+func TestReportWithContent(t *testing.T) {
+	d := newDesk(t, func(c *api.Config) { c.Hasher = &hasher.Hasher{} })
+	img := image.NewGray(image.Rect(0, 0, 256, 256))
+	for y := range 256 {
+		for x := range 256 {
+			img.Pix[y*256+x] = uint8((x*7 + y*y/8 + (x/32+y/32)%2*90) % 256)
+		}
+	}
+	var pic bytes.Buffer
+	if err := jpeg.Encode(&pic, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	form := func(report string, content []byte) (string, []byte) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		mw.WriteField("report", report)
+		if content != nil {
+			w, _ := mw.CreateFormFile("content", "upload.jpg")
+			w.Write(content)
+		}
+		mw.Close()
+		return mw.FormDataContentType(), b.Bytes()
+	}
+	send := func(ct string, body []byte, want int) map[string]any {
+		t.Helper()
+		r := httptest.NewRequest("POST", "/v1/reports", bytes.NewReader(body))
+		r.Header.Set("Content-Type", ct)
+		r.Header.Set("Authorization", "Bearer "+d.secrets["integrator"])
+		rec := httptest.NewRecorder()
+		d.api.ServeHTTP(rec, r)
+		if rec.Code != want {
+			t.Fatalf("%d %s, want %d", rec.Code, rec.Body, want)
+		}
+		var out map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		return out
+	}
+	ct, body := form(`{"reporter":"u1","category":"suspected_csam","content_id":"post-1"}`, pic.Bytes())
+	first := send(ct, body, 201)
+	sum := sha256.Sum256(pic.Bytes())
+	second := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u2", "category": "suspected_csam",
+		"content_id": "elsewhere-9", "hashes": map[string]any{"sha256": hex.EncodeToString(sum[:])}}, 201)
+	if first["case_id"] != second["case_id"] {
+		t.Errorf("the same bytes under another id: case %v, want %v", second["case_id"], first["case_id"])
+	}
+	c := d.do("reviewer", "GET", fmt.Sprintf("/v1/cases/%v", first["case_id"]), nil, 200)["case"].(map[string]any)
+	if pdqs, _ := c["pdq"].([]any); len(pdqs) != 1 {
+		t.Errorf("case PDQ hashes %v, want the content's", c["pdq"])
+	}
+	for _, tt := range []struct {
+		report  string
+		content []byte
+		status  int
+		says    string
+	}{
+		{`{"reporter":"u1","category":"other","content_id":"p"}`, []byte("not an image"), 422, "unsupported_image"},
+		{`{"reporter":"u1","category":"other","hashes":{"md5":"` + strings.Repeat("a", 32) + `"}}`, pic.Bytes(), 400, "not both"},
+		{`{"reporter":"u1","category":"other","content_id":"p","extra":1}`, pic.Bytes(), 400, "unknown field"},
+		{``, nil, 400, "malformed JSON"},
+	} {
+		ct, body := form(tt.report, tt.content)
+		if e := send(ct, body, tt.status)["error"].(map[string]any); !strings.Contains(fmt.Sprint(e), tt.says) {
+			t.Errorf("report %q: %v, want %q", tt.report, e, tt.says)
 		}
 	}
 }
