@@ -490,9 +490,22 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		Classification review.Classification `json:"classification"`
 		Actions        []review.Action       `json:"actions"`
 		Reason         string                `json:"reason"`
+		// Version, if set, is the version of the case the reviewer
+		// looked at: a report that joined since (perhaps a graver one)
+		// must be seen before deciding.
+		Version int `json:"version"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
+	}
+	if in.Version != 0 {
+		c, _, _, err := desk.Case(r.Context(), id)
+		if err != nil {
+			return reviewError(err, CodeInvalidDecision)
+		}
+		if c.Version != in.Version {
+			return errorf(http.StatusConflict, CodeConflict, "case %d changed since version %d was read (it is at version %d, %s): read it again", id, in.Version, c.Version, c.State)
+		}
 	}
 	c, fx, err := desk.Decide(r.Context(), id, review.Decision{
 		Reviewer: k.ID, Verdict: in.Verdict, Classification: in.Classification, Actions: in.Actions, Reason: in.Reason,

@@ -291,6 +291,12 @@ func TestFlaggerDismissalNeedsSecondReviewer(t *testing.T) {
 	if e["code"] != "second_reviewer" || !strings.Contains(e["message"].(string), "second reviewer") {
 		t.Errorf("same reviewer again: %v", e)
 	}
+	// A reviewer who read the case before the first dismissal is told it
+	// changed.
+	stale := map[string]any{"verdict": "dismiss", "reason": "r", "version": 1}
+	if e := d.do("reviewer2", "POST", path, stale, 409)["error"].(map[string]any); !strings.Contains(e["message"].(string), "changed since version 1") {
+		t.Errorf("stale decision: %v", e)
+	}
 	d.do("reviewer2", "POST", path, dismiss, 200)
 	if st := d.do("flagger", "GET", fmt.Sprintf("/v1/reports/%v", rep["id"]), nil, 200); st["status"] != "no_action" {
 		t.Errorf("status %v, want no_action", st["status"])
