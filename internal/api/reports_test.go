@@ -477,21 +477,25 @@ func TestReviewUnavailable(t *testing.T) {
 // 5xx, every error must be the JSON error form, and a report accepted must
 // be readable with what was answered.
 func FuzzReviewRequests(f *testing.F) {
-	d := newDesk(f)
+	d := newDesk(f, func(c *api.Config) { c.Hasher = &hasher.Hasher{} })
 	d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u", "category": "other", "content_id": "p"}, 201)
-	routes := []struct{ who, path string }{
-		{"integrator", "/v1/reports"}, {"flagger", "/v1/reports"}, {"flagger", "/v1/reports/bulk"},
-		{"reviewer", "/v1/cases/1/decision"}, {"integrator", "/v1/cases/1/appeal"},
+	routes := []struct{ who, path, ctype string }{
+		{"integrator", "/v1/reports", "application/json"}, {"flagger", "/v1/reports", "application/json"},
+		{"flagger", "/v1/reports/bulk", "application/json"},
+		{"reviewer", "/v1/cases/1/decision", "application/json"}, {"integrator", "/v1/cases/1/appeal", "application/json"},
+		{"integrator", "/v1/reports", "multipart/form-data; boundary=xyz"},
 	}
 	f.Add(uint8(0), []byte(`{"reporter":"u1","category":"grooming","account_id":"a","hashes":{"pdq":"`+strings.Repeat("0f", 32)+`","md5":"`+strings.Repeat("a", 32)+`"}}`))
 	f.Add(uint8(1), []byte(`{"category":"known_csam","content_id":"c","reach":{"visibility":"public","audience":-1}}`))
 	f.Add(uint8(2), []byte(`{"reports":[{"category":"other","content_id":"x"},{"category":"other"}]}`))
 	f.Add(uint8(3), []byte(`{"verdict":"confirm","actions":["remove","bank"],"classification":"A1"}`))
 	f.Add(uint8(4), []byte(`{"appellant":"acct","reason":"mine"}`))
+	f.Add(uint8(5), []byte("--xyz\r\nContent-Disposition: form-data; name=\"report\"\r\n\r\n"+
+		`{"reporter":"u","category":"other","content_id":"p"}`+"\r\n--xyz\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nGIF89a\r\n--xyz--\r\n"))
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		rt := routes[int(route)%len(routes)]
 		req := httptest.NewRequest("POST", rt.path, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", rt.ctype)
 		req.Header.Set("Authorization", "Bearer "+d.secrets[rt.who])
 		rec := httptest.NewRecorder()
 		d.api.ServeHTTP(rec, req)
