@@ -32,6 +32,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
+	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
 // Config is what `safeguard serve` reads from flags, SAFEGUARD_* variables
@@ -54,6 +55,9 @@ type Config struct {
 	// the database: this one only queues them. (Dispatchers lease what
 	// they send, so several may share an outbox.)
 	WebhooksElsewhere bool
+	// RemoveAssets is a directory holding hasher.wasm and wasm_exec.js to
+	// serve at /remove instead of the ones built in (web/remove).
+	RemoveAssets string
 	// ReviewWebhook names the webhook that gets review events (report
 	// outcomes, escalations, decisions' actions); DefaultReviewWebhook. Until
 	// a webhook of that name is registered, none are sent.
@@ -170,6 +174,7 @@ type Server struct {
 	audit      *audit.Log
 	api        *api.API
 	desk       *review.Desk // nil without a review store
+	handler    http.Handler // api, and Report Remove's page
 }
 
 // New builds the service over st and starts listening (so Addr is known
@@ -240,13 +245,25 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 			return err
 		},
 	})
+	s.handler = s.api
+	if selfReports != nil {
+		assets, missing := remove.Assets(cfg.RemoveAssets)
+		if missing != nil {
+			logger.Warn("/remove will not work: this build lacks the browser hasher; run go generate ./web/remove, then build again", "missing", missing)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/remove", remove.Handler(assets))
+		mux.Handle("/remove/", remove.Handler(assets))
+		mux.Handle("/", s.api)
+		s.handler = mux
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
 	s.ln = ln
 	s.http = &http.Server{
-		Handler:           s.api,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // a bank import may be large
 		IdleTimeout:       2 * time.Minute,
@@ -259,8 +276,8 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 // Addr is where the server listens, e.g. "127.0.0.1:8080".
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Handler is the API, for serving it elsewhere (tests).
-func (s *Server) Handler() http.Handler { return s.api }
+// Handler is the API and /remove, for serving them elsewhere (tests).
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops taking
 // connections, lets requests in flight finish (up to ShutdownTimeout),

@@ -1,0 +1,78 @@
+package remove
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestHandler(t *testing.T) {
+	assets := fstest.MapFS{
+		"hasher.wasm":    {Data: []byte("\x00asm plain")},
+		"hasher.wasm.gz": {Data: []byte("gzipped")},
+		"wasm_exec.js":   {Data: []byte("// go")},
+	}
+	h := Handler(assets)
+	for _, tc := range []struct {
+		method, path, encoding string
+		status                 int
+		body, contentType      string
+	}{
+		{"GET", "/remove", "", 200, "Stop a nude or sexual photo", "text/html"},
+		{"GET", "/remove/", "", 200, "Stop a nude or sexual photo", "text/html"},
+		{"GET", "/remove/status", "", 200, "Check your case", "text/html"},
+		{"GET", "/remove/remove.js", "", 200, "safeguardHash", "text/javascript"},
+		{"GET", "/remove/hasher.wasm", "", 200, "\x00asm plain", "application/wasm"},
+		{"GET", "/remove/hasher.wasm", "gzip, br", 200, "gzipped", "application/wasm"},
+		{"GET", "/remove/wasm_exec.js", "", 200, "// go", "text/javascript"},
+		{"GET", "/remove/nothing.js", "", 404, "", ""},
+		{"GET", "/remove/../remove.go", "", 404, "", ""},
+		{"POST", "/remove", "", 405, "", ""},
+	} {
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		if tc.encoding != "" {
+			req.Header.Set("Accept-Encoding", tc.encoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		name := tc.method + " " + tc.path + " " + tc.encoding
+		if rec.Code != tc.status {
+			t.Errorf("%s: %d, want %d", name, rec.Code, tc.status)
+			continue
+		}
+		if tc.status != 200 {
+			continue
+		}
+		if !strings.Contains(rec.Body.String(), tc.body) || !strings.HasPrefix(rec.Header().Get("Content-Type"), tc.contentType) {
+			t.Errorf("%s: %s %.40q, want %s with %q", name, rec.Header().Get("Content-Type"), rec.Body.String(), tc.contentType, tc.body)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
+			t.Errorf("%s: Content-Security-Policy %q", name, csp)
+		}
+	}
+}
+
+// TestSelfContained checks that the page and its scripts name no other
+// site: no third-party script, font, image or tracker.
+func TestSelfContained(t *testing.T) {
+	files, err := static.ReadDir("static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, _ := static.ReadFile("static/" + f.Name())
+		for _, s := range []string{"http://", "https://", "//cdn", "@import", "url("} {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s contains %q: the page must load nothing from elsewhere", f.Name(), s)
+			}
+		}
+	}
+}
+
+func TestAssets(t *testing.T) {
+	dir := t.TempDir()
+	if _, missing := Assets(dir); len(missing) != 2 {
+		t.Errorf("an empty directory: missing %v, want both files", missing)
+	}
+}
