@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -27,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -38,6 +40,19 @@ type Meta struct {
 	AccountID   string `json:"account_id,omitempty"`   // the platform's id for the uploader
 	Source      string `json:"source,omitempty"`       // how it came in: "scan", "report", …
 	Reason      string `json:"reason,omitempty"`       // the rule and action that preserved it
+	// PDQ is the content's PDQ hash (64 hex digits) as the caller computed
+	// it at intake; empty for content that is not an image.
+	PDQ string `json:"pdq,omitempty"`
+	// Jurisdiction names the law the content is kept under (e.g. "US"); it
+	// chooses the preservation hold (Store.Holds). Empty is the default.
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+}
+
+// stored is the metadata as the item file keeps it: the caller's Meta and
+// what Put computed. Older items lack md5; read computes it for them.
+type stored struct {
+	Meta
+	MD5 string `json:"md5,omitempty"`
 }
 
 // Item describes a stored item.
@@ -47,8 +62,19 @@ type Item struct {
 	KeyID   string    `json:"key_id"` // the master key that wraps its data key
 	Size    int64     `json:"size"`   // of the content
 	SHA256  Digest    `json:"sha256"` // of the content, recorded at intake
-	Meta    Meta      `json:"meta"`
+	// MD5 of the content, recorded at intake: hotlines and hash lists
+	// still ask for it, though it proves nothing SHA-256 does not.
+	MD5  MD5  `json:"md5"`
+	Meta Meta `json:"meta"`
 }
+
+// MD5 is an MD5 digest; in text and JSON, 32 lower-case hex digits.
+type MD5 [md5.Size]byte
+
+func (d MD5) String() string { return hex.EncodeToString(d[:]) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d MD5) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // Digest is a SHA-256; in text and JSON, 64 lower-case hex digits, the form
 // law-enforcement reports and hash lists use.
@@ -86,6 +112,13 @@ type Store struct {
 	// Get reads into memory: DefaultMaxSize unless changed before the Store
 	// is used. Lowering it makes larger items already kept unreadable.
 	MaxSize int64
+	// Holds is the preservation policy new items get; DefaultHolds unless
+	// changed before the Store is used.
+	Holds Holds
+	// Now is the clock holds are judged by; time.Now if nil.
+	Now func() time.Time
+
+	mu sync.Mutex // serializes changes to holds and deletions
 }
 
 // Open returns the evidence directory dir, creating it (readable only by
@@ -111,7 +144,7 @@ func Open(dir string, keyring *Keyring) (*Store, error) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	return &Store{dir: dir, keyring: keyring, MaxSize: DefaultMaxSize}, nil
+	return &Store{dir: dir, keyring: keyring, MaxSize: DefaultMaxSize, Holds: DefaultHolds()}, nil
 }
 
 // Put encrypts data and writes it as a new item, durably (the file and the
@@ -124,7 +157,8 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 	if int64(len(data)) > s.MaxSize {
 		return Item{}, fmt.Errorf("evidence: put: %d bytes, more than %d: %w", len(data), s.MaxSize, ErrTooLarge)
 	}
-	mj, err := json.Marshal(meta)
+	sumMD5 := MD5(md5.Sum(data))
+	mj, err := json.Marshal(stored{Meta: meta, MD5: sumMD5.String()})
 	if err != nil {
 		return Item{}, fmt.Errorf("evidence: put: metadata: %w", err)
 	}
@@ -152,15 +186,22 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 	buf = gcm.Seal(buf[:start], h.bodyNonce[:], buf[start:], buf[:fixedSize])
 
 	id := hex.EncodeToString(h.id[:])
+	created := time.Unix(0, h.created).UTC()
+	// The hold first: an item never exists without one (and one found
+	// without an item is removed by the next Delete of that id).
+	if err := s.putHold(id, s.initialHold(created, meta.Jurisdiction)); err != nil {
+		return Item{}, err
+	}
 	if err := s.write(id, buf); err != nil {
 		return Item{}, err
 	}
 	return Item{
 		ID:      id,
-		Created: time.Unix(0, h.created).UTC(),
+		Created: created,
 		KeyID:   h.keyID,
 		Size:    int64(len(data)),
 		SHA256:  sum,
+		MD5:     sumMD5,
 		Meta:    meta,
 	}, nil
 }
@@ -260,7 +301,7 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	if uint64(n) > uint64(len(plain)-36) {
 		return nil, Item{}, r, fmt.Errorf("metadata length %d overruns the body: %w", n, ErrCorrupt)
 	}
-	var meta Meta
+	var meta stored
 	if err := json.Unmarshal(plain[36:36+n], &meta); err != nil {
 		return nil, Item{}, r, fmt.Errorf("metadata: %v: %w", err, ErrCorrupt)
 	}
@@ -268,13 +309,18 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	if Digest(sha256.Sum256(data)) != sum {
 		return nil, Item{}, r, fmt.Errorf("content does not match the SHA-256 recorded at intake: %w", ErrCorrupt)
 	}
+	sumMD5 := MD5(md5.Sum(data))
+	if meta.MD5 != "" && meta.MD5 != sumMD5.String() {
+		return nil, Item{}, r, fmt.Errorf("content does not match the MD5 recorded at intake: %w", ErrCorrupt)
+	}
 	item = Item{
 		ID:      id,
 		Created: time.Unix(0, h.created).UTC(),
 		KeyID:   h.keyID,
 		Size:    int64(len(data)),
 		SHA256:  sum,
-		Meta:    meta,
+		MD5:     sumMD5,
+		Meta:    meta.Meta,
 	}
 	return data, item, readState{h: h, body: body, dataKey: dataKey}, nil
 }
@@ -327,7 +373,11 @@ func (s *Store) path(id string) (string, error) {
 
 // write puts b in item id's file atomically: a temporary file, synced, then
 // renamed over it, then the directory synced so the rename survives a crash.
-func (s *Store) write(id string, b []byte) (err error) {
+func (s *Store) write(id string, b []byte) error { return s.writeFile(id, id+suffix, b) }
+
+// writeFile puts b in file name of the directory atomically, as write
+// describes; id names the item in errors.
+func (s *Store) writeFile(id, name string, b []byte) (err error) {
 	f, err := os.CreateTemp(s.dir, tmpPrefix+id+"-*")
 	if err != nil {
 		return fmt.Errorf("evidence: writing item %s: %w", id, err)
@@ -348,7 +398,7 @@ func (s *Store) write(id string, b []byte) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(f.Name(), filepath.Join(s.dir, id+suffix)); err != nil {
+	if err = os.Rename(f.Name(), filepath.Join(s.dir, name)); err != nil {
 		return err
 	}
 	d, err := os.Open(s.dir)

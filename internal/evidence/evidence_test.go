@@ -85,8 +85,8 @@ func TestRoundTrip(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("directory holds %d files after one Put, want 1", len(entries))
+	if len(entries) != 2 || entries[0].Name() != item.ID+".hold" || entries[1].Name() != item.ID+".sgev" {
+		t.Errorf("directory holds %v after one Put, want the item and its hold", entries)
 	}
 
 	// Two puts of the same content are two items with different keys.
