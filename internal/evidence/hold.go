@@ -114,8 +114,9 @@ type Hold struct {
 // preservation request, or the service's own (an appeal, a lawsuit).
 type Extension struct {
 	At    time.Time `json:"at"`
-	By    string    `json:"by"`  // who asked: an API key's id, an agency
-	Why   string    `json:"why"` // e.g. the request's reference
+	Actor string    `json:"actor"` // who recorded it: an API key's id
+	By    string    `json:"by"`    // who asked: an agency, a court, the service
+	Why   string    `json:"why"`   // e.g. the request's reference
 	Until time.Time `json:"until"`
 }
 
@@ -178,11 +179,11 @@ func (s *Store) Hold(id string) (Hold, error) {
 }
 
 // Extend holds item id until at least until, at the request of by for the
-// reason why, and records the extension in log as by's act. A hold is never
-// shortened: an until before the current one is refused.
-func (s *Store) Extend(ctx context.Context, log *audit.Log, id string, until time.Time, by, why string) (Hold, error) {
-	if strings.TrimSpace(by) == "" || strings.TrimSpace(why) == "" {
-		return Hold{}, fmt.Errorf("evidence: extend hold of %s: who asked and why are required", id)
+// reason why, and records the extension in log as actor's act. A hold is
+// never shortened: an until before the current one is refused.
+func (s *Store) Extend(ctx context.Context, log *audit.Log, id, actor string, until time.Time, by, why string) (Hold, error) {
+	if strings.TrimSpace(actor) == "" || strings.TrimSpace(by) == "" || strings.TrimSpace(why) == "" {
+		return Hold{}, fmt.Errorf("evidence: extend hold of %s: who records it, who asked and why are required", id)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -194,12 +195,12 @@ func (s *Store) Extend(ctx context.Context, log *audit.Log, id string, until tim
 	if until.Before(h.Until) {
 		return Hold{}, fmt.Errorf("evidence: extend hold of %s to %s: it is held until %s, and a hold is never shortened", id, until.Format(time.RFC3339), h.Until.Format(time.RFC3339))
 	}
-	if _, err := log.Record(ctx, by, ActionHold, id, map[string]string{
-		"until": until.Format(time.RFC3339), "was": h.Until.Format(time.RFC3339), "why": why,
+	if _, err := log.Record(ctx, actor, ActionHold, id, map[string]string{
+		"until": until.Format(time.RFC3339), "was": h.Until.Format(time.RFC3339), "by": by, "why": why,
 	}); err != nil {
 		return Hold{}, fmt.Errorf("evidence: extend hold of %s: %w", id, err)
 	}
-	h.Extensions = append(h.Extensions, Extension{At: s.now(), By: by, Why: why, Until: until})
+	h.Extensions = append(h.Extensions, Extension{At: s.now(), Actor: actor, By: by, Why: why, Until: until})
 	h.Until = until
 	return h, s.putHold(id, h)
 }

@@ -134,17 +134,17 @@ func TestExtendHold(t *testing.T) {
 	h0, _ := s.Hold(item.ID)
 	later := h0.Until.Add(180 * 24 * time.Hour)
 
-	if _, err := s.Extend(ctx, log, item.ID, h0.Until.Add(-time.Hour), "FBI", "request 7"); err == nil {
+	if _, err := s.Extend(ctx, log, item.ID, "key-le", h0.Until.Add(-time.Hour), "FBI", "request 7"); err == nil {
 		t.Error("Extend shortened the hold")
 	}
-	if _, err := s.Extend(ctx, log, item.ID, later, "", "request 7"); err == nil {
+	if _, err := s.Extend(ctx, log, item.ID, "key-le", later, "", "request 7"); err == nil {
 		t.Error("Extend without who asked succeeded")
 	}
-	h, err := s.Extend(ctx, log, item.ID, later, "FBI field office", "preservation request 2026-118")
+	h, err := s.Extend(ctx, log, item.ID, "key-le", later, "FBI field office", "preservation request 2026-118")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !h.Until.Equal(later) || len(h.Extensions) != 1 || h.Extensions[0].By != "FBI field office" || !h.Extensions[0].At.Equal(*now) {
+	if !h.Until.Equal(later) || len(h.Extensions) != 1 || h.Extensions[0].By != "FBI field office" || h.Extensions[0].Actor != "key-le" || !h.Extensions[0].At.Equal(*now) {
 		t.Errorf("Extend = %+v", h)
 	}
 	// The extension is kept: a store opened afresh sees it.
@@ -158,7 +158,7 @@ func TestExtendHold(t *testing.T) {
 		t.Errorf("Delete within the extension = %v, want ErrHeld", err)
 	}
 	es := entries(t, mem)
-	if len(es) != 1 || es[0].Action != ActionHold || es[0].Actor != "FBI field office" || !strings.Contains(string(es[0].Detail), "preservation request 2026-118") {
+	if len(es) != 1 || es[0].Action != ActionHold || es[0].Actor != "key-le" || !strings.Contains(string(es[0].Detail), "preservation request 2026-118") {
 		t.Errorf("audit entries %+v, want the one extension", es)
 	}
 }
