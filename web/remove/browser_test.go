@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -192,7 +193,7 @@ func TestBrowser(t *testing.T) {
 	defer cancelA()
 	bctx, cancelB := chromedp.NewContext(actx)
 	defer cancelB()
-	bctx, cancelT := context.WithTimeout(bctx, 30*time.Second)
+	bctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
 	defer cancelT()
 
 	// Every request the page makes, to anywhere, as the browser sees it.
@@ -292,6 +293,92 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
+	// A re-encoded copy of the small photo is blocked by the bank. (The
+	// scans go to the server directly, not through the recorder, which
+	// holds only what the page sent.)
+	img, err := jpeg.Decode(bytes.NewReader(contents[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again bytes.Buffer
+	jpeg.Encode(&again, img, &jpeg.Options{Quality: 60})
+	type scanAnswer struct {
+		Blocked bool `json:"blocked"`
+		Matches []struct {
+			Bank     string `json:"bank"`
+			Signal   string `json:"signal"`
+			Distance int    `json:"distance"`
+		} `json:"matches"`
+	}
+	scanCopy := func() scanAnswer {
+		req := httptest.NewRequest("POST", "/v1/scan?content_id=upload-1", bytes.NewReader(again.Bytes()))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "image/jpeg")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		var a scanAnswer
+		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || rec.Code != 200 {
+			t.Fatalf("scan: %d %s", rec.Code, rec.Body)
+		}
+		return a
+	}
+	if a := scanCopy(); !a.Blocked || len(a.Matches) == 0 || a.Matches[0].Bank != "self-reported" || a.Matches[0].Signal != "pdq" {
+		t.Errorf("scan of a re-encoded copy: %+v, want blocked by a PDQ match in self-reported", a)
+	} else {
+		t.Logf("re-encoded copy: blocked, PDQ distance %d", a.Matches[0].Distance)
+	}
+
+	// The status page shows the case.
+	var state string
+	var shotPNG []byte
+	step("checking the case",
+		chromedp.Navigate(ts.URL+"/remove/status"),
+		chromedp.SendKeys(`#code`, strings.ToLower(code), chromedp.ByID),
+		chromedp.SendKeys(`#pin`, pin, chromedp.ByID),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`#case`, chromedp.ByID),
+		chromedp.Text(`#state`, &state, chromedp.ByID),
+		chromedp.FullScreenshot(&shotPNG, 100),
+	)
+	if !strings.Contains(state, code) || !strings.Contains(state, "active") || !strings.Contains(state, "3 photos") {
+		t.Errorf("status page says %q, want case %s active with 3 photos", state, code)
+	}
+	// Withdrawing on the status page (confirming its dialog) stops the
+	// copy being blocked.
+	chromedp.ListenTarget(bctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(bctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	step("withdrawing", chromedp.Click(`#withdraw`, chromedp.ByID),
+		chromedp.Poll(`document.getElementById("case").dataset.state === "withdrawn"`, nil, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Text(`#state`, &state, chromedp.ByID))
+	if !strings.Contains(state, "taken back") {
+		t.Errorf("after withdrawing the page says %q", state)
+	}
+	if a := scanCopy(); a.Blocked || len(a.Matches) != 0 {
+		t.Errorf("scan after withdrawal: %+v, want no match", a)
+	}
+
+	// With the server gone, the page still opens and its hasher still
+	// loads, from the service worker's cache. (Chromium's network
+	// emulation does not reach service workers, so the server really goes.)
+	var swReady bool
+	step("going offline", chromedp.Navigate(ts.URL+"/remove"),
+		chromedp.Evaluate(`navigator.serviceWorker.ready.then(() => true)`, &swReady, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams {
+			return p.WithAwaitPromise(true)
+		}),
+		chromedp.ActionFunc(func(context.Context) error {
+			ts.CloseClientConnections()
+			ts.Close()
+			return nil
+		}),
+		chromedp.Navigate(ts.URL+"/remove"),
+		chromedp.Poll(`document.getElementById("loading").textContent === "Ready."`, nil, chromedp.WithPollingTimeout(20*time.Second)))
+	if _, err := http.Get(ts.URL + "/remove"); err == nil {
+		t.Errorf("the server still answers: the offline check proves nothing")
+	}
+
 	// Nothing the page sent carries image bytes, raw or in base64, and
 	// nothing went anywhere but this server.
 	mu.Lock()
@@ -316,51 +403,6 @@ func TestBrowser(t *testing.T) {
 	}
 	mu.Unlock()
 
-	// A re-encoded copy of the small photo is blocked by the bank.
-	img, err := jpeg.Decode(bytes.NewReader(contents[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var again bytes.Buffer
-	jpeg.Encode(&again, img, &jpeg.Options{Quality: 60})
-	req, _ := http.NewRequest("POST", ts.URL+"/v1/scan?content_id=upload-1", bytes.NewReader(again.Bytes()))
-	req.Header.Set("Authorization", "Bearer "+admin)
-	req.Header.Set("Content-Type", "image/jpeg")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var scan struct {
-		Blocked bool `json:"blocked"`
-		Matches []struct {
-			Bank     string `json:"bank"`
-			Signal   string `json:"signal"`
-			Distance int    `json:"distance"`
-		} `json:"matches"`
-	}
-	json.NewDecoder(resp.Body).Decode(&scan)
-	resp.Body.Close()
-	if !scan.Blocked || len(scan.Matches) == 0 || scan.Matches[0].Bank != "self-reported" || scan.Matches[0].Signal != "pdq" {
-		t.Errorf("scan of a re-encoded copy: %+v, want blocked by a PDQ match in self-reported", scan)
-	} else {
-		t.Logf("re-encoded copy: blocked, PDQ distance %d", scan.Matches[0].Distance)
-	}
-
-	// The status page shows the case.
-	var state string
-	var shotPNG []byte
-	step("checking the case",
-		chromedp.Navigate(ts.URL+"/remove/status"),
-		chromedp.SendKeys(`#code`, strings.ToLower(code), chromedp.ByID),
-		chromedp.SendKeys(`#pin`, pin, chromedp.ByID),
-		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`#case`, chromedp.ByID),
-		chromedp.Text(`#state`, &state, chromedp.ByID),
-		chromedp.FullScreenshot(&shotPNG, 100),
-	)
-	if !strings.Contains(state, code) || !strings.Contains(state, "active") || !strings.Contains(state, "3 photos") {
-		t.Errorf("status page says %q, want case %s active with 3 photos", state, code)
-	}
 	dir := filepath.Join(os.TempDir(), "safeguard-remove-test")
 	os.MkdirAll(dir, 0o755)
 	for name, b := range map[string][]byte{"remove-360px.png": sentPNG, "status-360px.png": shotPNG} {
