@@ -26,6 +26,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -87,6 +89,13 @@ type Config struct {
 	// SelfReports takes Report Remove's submissions, from anyone, without
 	// a key; nil answers its routes 503.
 	SelfReports *selfreport.Service
+	// LEReports keeps law-enforcement reports; nil answers their routes
+	// 503. LEReporter is the service as every report names it, and
+	// CyberTip the CyberTipline account reports are submitted through
+	// (nil: submission answers 503; packages for hotlines still work).
+	LEReports  lereport.Store
+	LEReporter lereport.Reporter
+	CyberTip   cybertip.API
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -185,6 +194,18 @@ func (a *API) table() []route {
 		{"POST", "/v1/self-reports", public, a.createSelfReport},
 		{"POST", "/v1/self-reports/{code}/status", public, a.selfReportStatus},
 		{"POST", "/v1/self-reports/{code}/withdraw", public, a.withdrawSelfReport},
+
+		{"POST", "/v1/le-reports", auth.LEReports, a.createLEReport},
+		{"GET", "/v1/le-reports", auth.LEReports, a.listLEReports},
+		{"GET", "/v1/le-reports/{id}", auth.LEReports, a.getLEReport},
+		{"PUT", "/v1/le-reports/{id}", auth.LEReports, a.editLEReport},
+		{"POST", "/v1/le-reports/{id}/ready", auth.LEReports, a.readyLEReport},
+		{"POST", "/v1/le-reports/{id}/submit", auth.LEReports, a.submitLEReport},
+		{"POST", "/v1/le-reports/{id}/retract", auth.LEReports, a.retractLEReport},
+		{"POST", "/v1/le-reports/{id}/package", auth.LEReports, a.packageLEReport},
+		{"GET", "/v1/evidence/{id}", auth.LEReports, a.getEvidence},
+		{"POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold},
+		{"GET", "/v1/cases/{id}/evidence/{item}", auth.Review, a.viewCaseEvidence},
 
 		{"GET", "/v1/openapi.json", "", a.openapi},
 	}

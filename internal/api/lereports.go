@@ -1,0 +1,657 @@
+package api
+
+// Law-enforcement reports and preserved evidence (issue 6), for the
+// le_liaison role: a draft report from a confirmed case, edits while it is
+// a draft, ready (checked against the schema), submission to the
+// CyberTipline or a hotline's evidence package, retraction; and the
+// evidence itself: what an item is and how long it is held, hold
+// extensions, and a reviewer's view of a case's content. The domain is
+// internal/lereport and internal/evidence; these handlers check the case
+// and the items against each other and keep the chain of custody: every
+// read of preserved content records evidence.read with its purpose.
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdh"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
+	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
+	"github.com/safeguard-oss/safeguard/internal/review"
+)
+
+// Codes of the law-enforcement routes (added to, never changed).
+const (
+	CodeInvalidLEReport = "invalid_le_report" // 422: the report does not conform to the schema (the element is named)
+	CodeNotConfirmed    = "not_confirmed"     // 409: the case is not confirmed, so nothing is reported
+	CodeNotInCase       = "not_in_case"       // 422: an evidence item is not content of the case
+	CodeHeld            = "held"              // 409: evidence under a preservation hold
+	CodeRecipient       = "recipient_error"   // 502: the recipient refused or failed
+)
+
+// Purposes of the evidence.read entries these routes record. Only
+// lereport.ViewPurpose, a person looking at the content, makes a report say
+// fileViewedByEsp.
+const (
+	purposeReport  = "report"  // read for its hashes, to put in a report
+	purposeSubmit  = "submit"  // sent to the CyberTipline
+	purposePackage = "package" // put in a hotline's evidence package
+	purposeInspect = "inspect" // its description and hold shown to le_liaison
+)
+
+// recipientName is what a report's recipient may be called: the
+// CyberTipline's name or a hotline's.
+var recipientName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// leFile is one file of a report as a client names it. Its hashes come
+// from the evidence store and whether it was viewed from the audit log,
+// never from the client.
+type leFile struct {
+	EvidenceID        string                    `json:"evidence_id"`
+	OriginalFileName  string                    `json:"original_file_name"`
+	Relevance         lereport.FileRelevance    `json:"relevance"`
+	Annotations       lereport.FileAnnotations  `json:"annotations"`
+	Classification    lereport.Classification   `json:"classification"`
+	PubliclyAvailable *bool                     `json:"publicly_available"`
+	IPCaptureEvents   []lereport.IPCaptureEvent `json:"ip_capture_events"`
+	ExifShown         bool                      `json:"exif_shown"`
+}
+
+// leDocument is a report's document as a client writes it: the <report>
+// XML's content in its JSON form, without the reporter, which is the
+// service's own (Config.LEReporter).
+type leDocument struct {
+	IncidentSummary      lereport.IncidentSummary       `json:"incidentSummary"`
+	InternetDetails      []lereport.InternetDetails     `json:"internetDetails"`
+	PersonOrUserReported *lereport.PersonOrUserReported `json:"personOrUserReported"`
+	Victims              []lereport.Victim              `json:"victim"`
+	AdditionalInfo       string                         `json:"additionalInfo"`
+}
+
+// leReportRequest is the body of POST /v1/le-reports; PUT takes it without
+// case_id and recipient, which do not change.
+type leReportRequest struct {
+	CaseID    int64      `json:"case_id"`
+	Recipient string     `json:"recipient"` // cybertip.Recipient if empty
+	Document  leDocument `json:"document"`
+	Files     []leFile   `json:"files"`
+}
+
+func (a *API) leStore() (lereport.Store, error) {
+	if a.cfg.LEReports == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "law-enforcement reports are not available on this server: its store keeps none")
+	}
+	if a.cfg.Evidence == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "law-enforcement reports need the evidence store, and this server has no evidence key (set SAFEGUARD_EVIDENCE_KEYS)")
+	}
+	return a.cfg.LEReports, nil
+}
+
+func (a *API) evidenceStore() (*evidence.Store, error) {
+	if a.cfg.Evidence == nil {
+		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "this server keeps no evidence (set SAFEGUARD_EVIDENCE_KEYS)")
+	}
+	return a.cfg.Evidence, nil
+}
+
+func (a *API) builder() *lereport.Builder {
+	return &lereport.Builder{Reporter: a.cfg.LEReporter, Views: lereport.AuditViews{Log: a.cfg.Audit}, Now: a.now}
+}
+
+// leError maps the lereport and evidence packages' sentinels to answers.
+func leError(err error) error {
+	var ae *cybertip.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lereport.ErrNotFound), errors.Is(err, evidence.ErrNotFound):
+		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
+	case errors.Is(err, lereport.ErrInvalid):
+		return errorf(http.StatusUnprocessableEntity, CodeInvalidLEReport, "%v", err)
+	case errors.Is(err, lereport.ErrTransition):
+		return errorf(http.StatusConflict, CodeWrongState, "%v", err)
+	case errors.Is(err, evidence.ErrHeld):
+		return errorf(http.StatusConflict, CodeHeld, "%v", err)
+	case errors.As(err, &ae):
+		return errorf(http.StatusBadGateway, CodeRecipient, "%v", err)
+	}
+	return err
+}
+
+// readEvidence reads item id for key k and records the read, with its
+// purpose and what it was for, before the content is used: a read the
+// log does not show never happens.
+func (a *API) readEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat string) ([]byte, evidence.Item, error) {
+	ev, err := a.evidenceStore()
+	if err != nil {
+		return nil, evidence.Item{}, err
+	}
+	data, item, err := ev.Get(id)
+	if err != nil {
+		return nil, evidence.Item{}, leError(err)
+	}
+	if err := a.record(ctx, k, audit.EvidenceRead, item.ID, map[string]string{
+		"purpose": purpose, "for": forWhat, "sha256": item.SHA256.String(),
+	}); err != nil {
+		return nil, evidence.Item{}, err
+	}
+	return data, item, nil
+}
+
+// custodyFiles gives the Submitter and the package writer a report's
+// files, each read recorded as key k's with the purpose.
+type custodyFiles struct {
+	a       *API
+	k       auth.Key
+	purpose string
+	report  int64
+}
+
+func (f custodyFiles) File(ctx context.Context, id string) ([]byte, error) {
+	data, _, err := f.a.readEvidence(ctx, f.k, id, f.purpose, lereport.Subject(f.report))
+	return data, err
+}
+
+// confirmedCase returns case id if its standing decision confirms it.
+func (a *API) confirmedCase(ctx context.Context, id int64) (review.Case, error) {
+	desk, err := a.desk()
+	if err != nil {
+		return review.Case{}, err
+	}
+	c, _, _, err := desk.Case(ctx, id)
+	if err != nil {
+		return review.Case{}, reviewError(err, CodeBadRequest)
+	}
+	for _, d := range slices.Backward(c.Decisions) {
+		if d.Pending {
+			continue
+		}
+		if d.Verdict == review.Confirm {
+			return c, nil
+		}
+		break
+	}
+	return review.Case{}, errorf(http.StatusConflict, CodeNotConfirmed, "case %d is %s without a standing confirmation: only confirmed cases are reported", id, c.State)
+}
+
+// ofCase reports whether item is content of case c: its content id or its
+// SHA-256 is one of the case's.
+func ofCase(c review.Case, item evidence.Item) bool {
+	return item.Meta.ContentID != "" && slices.Contains(c.ContentIDs, item.Meta.ContentID) ||
+		slices.Contains(c.Digests, "sha256:"+item.SHA256.String())
+}
+
+// incident turns a request into the Builder's input, reading each file
+// (recorded) for its hashes and refusing files not of the case.
+func (a *API) incident(ctx context.Context, k auth.Key, c review.Case, recipient string, in leReportRequest) (lereport.Incident, error) {
+	inc := lereport.Incident{
+		CaseID:    strconv.FormatInt(c.ID, 10),
+		Recipient: recipient,
+		Summary:   in.Document.IncidentSummary,
+		Internet:  in.Document.InternetDetails,
+		Reported:  in.Document.PersonOrUserReported,
+		Victims:   in.Document.Victims,
+		Info:      in.Document.AdditionalInfo,
+	}
+	if len(in.Files) > 100 {
+		return inc, errorf(http.StatusBadRequest, CodeBadRequest, "%d files: a report takes at most 100", len(in.Files))
+	}
+	seen := map[string]bool{}
+	for i, f := range in.Files {
+		if seen[f.EvidenceID] {
+			return inc, errorf(http.StatusBadRequest, CodeBadRequest, "file %d: evidence %s is listed twice", i+1, clip(f.EvidenceID))
+		}
+		seen[f.EvidenceID] = true
+		_, item, err := a.readEvidence(ctx, k, f.EvidenceID, purposeReport, "case:"+inc.CaseID)
+		if err != nil {
+			return inc, fmt.Errorf("file %d: %w", i+1, err)
+		}
+		if !ofCase(c, item) {
+			return inc, errorf(http.StatusUnprocessableEntity, CodeNotInCase, "file %d: evidence %s (content %q) is not content of case %d", i+1, item.ID, item.Meta.ContentID, c.ID)
+		}
+		hashes := []lereport.FileHash{{Type: "MD5", Value: item.MD5.String()}, {Type: "SHA256", Value: item.SHA256.String()}}
+		if item.Meta.PDQ != "" {
+			hashes = append(hashes, lereport.FileHash{Type: "PDQ", Value: item.Meta.PDQ})
+		}
+		inc.Files = append(inc.Files, lereport.EvidenceFile{
+			EvidenceID:        item.ID,
+			OriginalFileName:  f.OriginalFileName,
+			Relevance:         f.Relevance,
+			Annotations:       f.Annotations,
+			Classification:    f.Classification,
+			PubliclyAvailable: f.PubliclyAvailable,
+			Hashes:            hashes,
+			IPCaptureEvents:   f.IPCaptureEvents,
+			ExifShown:         f.ExifShown,
+		})
+	}
+	return inc, nil
+}
+
+// createLEReport handles POST /v1/le-reports: a draft from a confirmed case.
+func (a *API) createLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	var in leReportRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Recipient == "" {
+		in.Recipient = cybertip.Recipient
+	}
+	if !recipientName.MatchString(in.Recipient) {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "recipient %q: want %q or a hotline's name (lower-case letters, digits, . _ -)", clip(in.Recipient), cybertip.Recipient)
+	}
+	if in.CaseID <= 0 {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "case_id: want the id of a confirmed case")
+	}
+	c, err := a.confirmedCase(r.Context(), in.CaseID)
+	if err != nil {
+		return err
+	}
+	inc, err := a.incident(r.Context(), k, c, in.Recipient, in)
+	if err != nil {
+		return err
+	}
+	draft, err := a.builder().Build(r.Context(), inc)
+	if err != nil {
+		return err
+	}
+	draft.History = []lereport.Change{{To: lereport.Draft, Actor: k.ID, At: draft.Created, Note: "built from case " + inc.CaseID}}
+	created, err := st.CreateLEReport(r.Context(), draft)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, "lereport.create", lereport.Subject(created.ID), map[string]any{
+		"case": c.ID, "recipient": created.Recipient, "files": len(created.Files),
+	}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, created)
+	return nil
+}
+
+// getLEReport handles GET /v1/le-reports/{id}.
+func (a *API) getLEReport(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	rep, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// listLEReports handles GET /v1/le-reports[?state=]: every report, or those
+// in one state, by id.
+func (a *API) listLEReports(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	states := []lereport.State{lereport.Draft, lereport.Ready, lereport.Submitted, lereport.Acknowledged, lereport.Retracted}
+	if s := r.URL.Query().Get("state"); s != "" {
+		if !slices.Contains(states, lereport.State(s)) {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "state %q: want one of %v", clip(s), states)
+		}
+		states = []lereport.State{lereport.State(s)}
+	}
+	all := []lereport.Report{}
+	for _, s := range states {
+		rs, err := st.LEReports(r.Context(), s)
+		if err != nil {
+			return err
+		}
+		all = append(all, rs...)
+	}
+	slices.SortFunc(all, func(x, y lereport.Report) int { return int(x.ID - y.ID) })
+	writeJSON(w, http.StatusOK, map[string]any{"reports": all})
+	return nil
+}
+
+// editLEReport handles PUT /v1/le-reports/{id}: the draft is built again
+// from the document and files given, so an edit is checked like a new
+// draft (files of the case, hashes from the store, views from the log).
+func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	var in leReportRequest
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	cur, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	if cur.State != lereport.Draft {
+		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a draft can be edited (move it back to draft first)", id, cur.State)
+	}
+	caseID, err := strconv.ParseInt(cur.CaseID, 10, 64)
+	if err != nil || in.CaseID != 0 && in.CaseID != caseID || in.Recipient != "" && in.Recipient != cur.Recipient {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "report %d is about case %s for %s; neither changes in an edit", id, cur.CaseID, cur.Recipient)
+	}
+	c, err := a.confirmedCase(r.Context(), caseID)
+	if err != nil {
+		return err
+	}
+	inc, err := a.incident(r.Context(), k, c, cur.Recipient, in)
+	if err != nil {
+		return err
+	}
+	built, err := a.builder().Build(r.Context(), inc)
+	if err != nil {
+		return err
+	}
+	out, err := lereport.Edit(r.Context(), st, id, a.now(), func(rep *lereport.Report) {
+		rep.Document, rep.Files = built.Document, built.Files
+	})
+	if err != nil {
+		return leError(err)
+	}
+	if err := a.record(r.Context(), k, "lereport.edit", lereport.Subject(id), map[string]any{"files": len(out.Files)}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// readyLEReport handles POST /v1/le-reports/{id}/ready: the views are
+// asked again (a file viewed since the draft was built is reported so),
+// then the report is checked against the schema and refused, naming the
+// element, if it does not conform.
+func (a *API) readyLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	cur, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	if cur.State != lereport.Draft {
+		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a draft becomes ready", id, cur.State)
+	}
+	if err := a.builder().Refresh(r.Context(), &cur); err != nil {
+		return err
+	}
+	out, err := st.UpdateLEReport(r.Context(), id, func(rep *lereport.Report) error {
+		if !rep.Updated.Equal(cur.Updated) {
+			return errorf(http.StatusConflict, CodeConflict, "report %d changed while it was being checked; try again", id)
+		}
+		rep.Files = cur.Files
+		return rep.Move(lereport.Ready, k.ID, a.now(), "")
+	})
+	if err != nil {
+		return leError(err)
+	}
+	if err := a.record(r.Context(), k, "lereport.ready", lereport.Subject(id), nil); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// submitLEReport handles POST /v1/le-reports/{id}/submit: the report goes
+// to the CyberTipline, file by file, and is acknowledged when finished. A
+// submission cut short is resumed by submitting again.
+func (a *API) submitLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	if a.cfg.CyberTip == nil {
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "this server has no CyberTipline account configured (SAFEGUARD_CYBERTIP_URL, _USER, _PASSWORD)")
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	cur, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	if cur.Recipient != cybertip.Recipient {
+		return errorf(http.StatusConflict, CodeWrongState, "report %d is for %s, not the CyberTipline: download its evidence package instead", id, cur.Recipient)
+	}
+	sub := &cybertip.Submitter{
+		API: a.cfg.CyberTip, Store: st, Log: a.cfg.Log, Now: a.now,
+		Files: custodyFiles{a: a, k: k, purpose: purposeSubmit, report: id},
+	}
+	out, err := sub.Send(r.Context(), id, k.ID)
+	if err != nil {
+		return leError(err)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// retractLEReport handles POST /v1/le-reports/{id}/retract {"reason"}.
+func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "reason: say why the report is withdrawn")
+	}
+	cur, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	sub := &cybertip.Submitter{API: a.cfg.CyberTip, Store: st, Log: a.cfg.Log, Now: a.now}
+	if cur.State == lereport.Submitted && (cur.Recipient != cybertip.Recipient || a.cfg.CyberTip == nil) {
+		return errorf(http.StatusConflict, CodeWrongState, "report %d was submitted to %s, which this server cannot reach to retract it", id, cur.Recipient)
+	}
+	out, err := sub.Retract(r.Context(), id, k.ID, in.Reason)
+	if err != nil {
+		return leError(err)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// packageLEReport handles POST /v1/le-reports/{id}/package
+// {"recipient_key": base64 X25519}: a hotline's evidence package (ZIP), its
+// files encrypted for that key. The manifest's SHA-256 is in the audit log
+// and the X-Manifest-SHA256 header.
+func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		RecipientKey string `json:"recipient_key"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	raw, err := base64.StdEncoding.DecodeString(in.RecipientKey)
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "recipient_key: want the hotline's X25519 public key in base64: %v", err)
+	}
+	pub, err := ecdh.X25519().NewPublicKey(raw)
+	if err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "recipient_key: %v", err)
+	}
+	rep, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	if rep.State == lereport.Draft || rep.State == lereport.Retracted {
+		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a report that is ready or later is packaged", id, rep.State)
+	}
+	var buf bytes.Buffer
+	sum, err := hotline.Write(r.Context(), &buf, hotline.Package{
+		Report: rep, Recipient: pub, Created: a.now(),
+		Files: custodyFiles{a: a, k: k, purpose: purposePackage, report: id},
+	})
+	if err != nil {
+		return leError(err)
+	}
+	if err := a.record(r.Context(), k, lereport.AuditPackage, lereport.Subject(id), map[string]string{
+		"manifest_sha256": hex.EncodeToString(sum[:]), "recipient": rep.Recipient,
+	}); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="lereport-%d.zip"`, id))
+	w.Header().Set("X-Manifest-SHA256", hex.EncodeToString(sum[:]))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// evidenceAnswer is an item as GET /v1/evidence/{id} shows it: what it is
+// and how long it is held, never its content.
+type evidenceAnswer struct {
+	Item evidence.Item `json:"item"`
+	Hold evidence.Hold `json:"hold"`
+}
+
+// getEvidence handles GET /v1/evidence/{id}.
+func (a *API) getEvidence(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	ev, err := a.evidenceStore()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	_, item, err := a.readEvidence(r.Context(), k, id, purposeInspect, "")
+	if err != nil {
+		return err
+	}
+	h, err := ev.Hold(id)
+	if err != nil {
+		return leError(err)
+	}
+	writeJSON(w, http.StatusOK, evidenceAnswer{Item: item, Hold: h})
+	return nil
+}
+
+// extendHold handles POST /v1/evidence/{id}/hold {"until", "requested_by",
+// "why"}: a preservation request extends an item's hold; it is never
+// shortened.
+func (a *API) extendHold(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	ev, err := a.evidenceStore()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Until       time.Time `json:"until"`
+		RequestedBy string    `json:"requested_by"`
+		Why         string    `json:"why"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Until.IsZero() || strings.TrimSpace(in.RequestedBy) == "" || strings.TrimSpace(in.Why) == "" {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "until, requested_by and why are required")
+	}
+	id := r.PathValue("id")
+	if _, err := ev.Hold(id); err != nil {
+		return leError(err)
+	}
+	h, err := ev.Extend(r.Context(), a.cfg.Log, id, k.ID, in.Until, in.RequestedBy, in.Why)
+	if err != nil {
+		if e := leError(err); e != err {
+			return e
+		}
+		return errorf(http.StatusConflict, CodeConflict, "%v", err)
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+// viewCaseEvidence handles GET /v1/cases/{id}/evidence/{item}: a reviewer
+// looks at a case's preserved content. The read is recorded with purpose
+// "view", which is what makes a report say fileViewedByEsp.
+func (a *API) viewCaseEvidence(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	desk, err := a.desk()
+	if err != nil {
+		return err
+	}
+	ev, err := a.evidenceStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "case")
+	if err != nil {
+		return err
+	}
+	c, _, _, err := desk.Case(r.Context(), id)
+	if err != nil {
+		return reviewError(err, CodeBadRequest)
+	}
+	data, item, err := ev.Get(r.PathValue("item"))
+	if err != nil {
+		return leError(err)
+	}
+	// An item of another case is answered as if it did not exist, so a
+	// reviewer cannot browse the store through any case.
+	if !ofCase(c, item) {
+		return errorf(http.StatusNotFound, CodeNotFound, "case %d has no evidence %s", id, item.ID)
+	}
+	if err := a.record(r.Context(), k, audit.EvidenceRead, item.ID, map[string]string{
+		"purpose": lereport.ViewPurpose, "for": "case:" + strconv.FormatInt(id, 10), "sha256": item.SHA256.String(),
+	}); err != nil {
+		return err
+	}
+	ct := item.Meta.ContentType
+	if !strings.HasPrefix(ct, "image/") || strings.ContainsAny(ct, "\r\n") {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.WriteHeader(http.StatusOK)
+	w.Write(data)
+	return nil
+}
