@@ -23,6 +23,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -68,6 +70,19 @@ type Config struct {
 	// EscalateEvery is how often cases past their time-to-action target
 	// are escalated; a minute by default.
 	EscalateEvery time.Duration
+
+	// EvidenceHolds is the preservation policy, e.g. "default=365d,DE=180d"
+	// (evidence.ParseHolds); empty holds every item a year.
+	EvidenceHolds string
+	// CyberTipURL is the CyberTipline's reporting API (e.g.
+	// "https://report.cybertip.org/ispws"), with the account's
+	// CyberTipUser and CyberTipPassword; like the evidence keys they come
+	// from the environment or the config file, never flags. Empty: reports
+	// cannot be submitted (hotline packages still can).
+	CyberTipURL, CyberTipUser, CyberTipPassword string
+	// LEReporter is the service as its law-enforcement reports name it;
+	// the CyberTipline requires the reporting person's email.
+	LEReporter lereport.Reporter
 }
 
 // Defaults.
@@ -124,6 +139,9 @@ type Stores struct {
 	// answering 503 and /remove unserved.
 	SelfReports selfreport.Store
 	Close       func() error
+
+	// LEReports keeps law-enforcement reports; nil answers their routes 503.
+	LEReports lereport.Store
 }
 
 // full is what a database store must implement to serve.
@@ -159,7 +177,7 @@ func OpenStores(ctx context.Context, cfg Config) (Stores, error) {
 		st.Close()
 		return Stores{}, fmt.Errorf("store %T lacks keys, rules, webhooks, audit or scans: this build cannot serve", st)
 	}
-	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Review: f, ReviewIndex: f, SelfReports: f, Close: f.Close}, nil
+	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Review: f, ReviewIndex: f, SelfReports: f, LEReports: f, Close: f.Close}, nil
 }
 
 // Server is a running service. Create it with New, then call Run.
@@ -196,6 +214,9 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 		if ev, err = evidence.Open(cfg.EvidenceDir, kr); err != nil {
 			return nil, err
 		}
+		if ev.Holds, err = evidence.ParseHolds(cfg.EvidenceHolds); err != nil {
+			return nil, err
+		}
 	}
 	s.matcher = match.New(st.Banks)
 	start := time.Now()
@@ -229,6 +250,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
+		LEReports: st.LEReports, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -271,6 +293,17 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// cyberTip is the CyberTipline client cfg configures, or nil.
+func cyberTip(cfg Config) cybertip.API {
+	if cfg.CyberTipURL == "" {
+		return nil
+	}
+	// A report's files are uploaded one request each; a minute bounds a
+	// large one on a slow link without letting a stalled peer hang.
+	return &cybertip.Client{BaseURL: cfg.CyberTipURL, User: cfg.CyberTipUser, Password: cfg.CyberTipPassword,
+		HTTP: &http.Client{Timeout: time.Minute}}
 }
 
 // Addr is where the server listens, e.g. "127.0.0.1:8080".
