@@ -1,0 +1,153 @@
+// Package console is the review console at /console: server-rendered pages
+// where a reviewer works the review queues all day, and an auditor reads
+// them. It signs a person in with their API key once, then keeps a
+// server-side session; it is a client of the /v1 API, calling it in process
+// with the signed-in key, so the console can see and decide exactly what
+// the key could through the API, every decision's effects (audit entries,
+// bank additions, webhooks) are carried out by the one code that does so
+// for the API, and revoking the key ends the session at the next click.
+//
+// What the console adds is for the people using it: content previews
+// blurred and greyscale until revealed, one at a time; video that never
+// plays by itself; a reminder to take a break; keyboard shortcuts; and a
+// record in the audit log of every look at content (evidence.read with
+// purpose "view", which internal/lereport reads to say whether the
+// service viewed a reported file). docs/console.md describes it.
+package console
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+)
+
+// Defaults.
+const (
+	// DefaultBreakAfter is when the reminder to take a break first shows,
+	// and how long dismissing it puts it off.
+	DefaultBreakAfter = 50 * time.Minute
+	// DefaultIdle ends a session nobody has used for this long.
+	DefaultIdle = time.Hour
+	// DefaultMaxSession ends any session this long after sign-in: a
+	// working day.
+	DefaultMaxSession = 12 * time.Hour
+)
+
+// Audit actions the console records besides the API's own.
+const (
+	ActionSignIn  = "console.signin"
+	ActionSignOut = "console.signout"
+)
+
+// Config is what the console serves from.
+type Config struct {
+	// API is the /v1 API the console calls with the signed-in key
+	// (internal/api.API). Required.
+	API http.Handler
+	// Keys checks the key pasted at sign-in, and again on every request,
+	// so a revoked key's session ends at once. Required.
+	Keys auth.Store
+	// Log records sign-ins and every view of content. Required.
+	Log *audit.Log
+	// Scans and Evidence find and read the content a case is about; with
+	// either nil the console shows hashes only ("no preview kept").
+	Scans    scan.Store
+	Evidence *evidence.Store
+	// BreakAfter is DefaultBreakAfter if zero.
+	BreakAfter time.Duration
+	// Idle and MaxSession bound sessions; DefaultIdle and
+	// DefaultMaxSession if zero.
+	Idle, MaxSession time.Duration
+	// SecureCookies marks the session cookie Secure even on plain HTTP,
+	// for a server behind a proxy that ends TLS. Over TLS it always is.
+	SecureCookies bool
+	// Now is the clock of sessions and the break reminder (time.Now if nil).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Console serves the console. Create it with New and mount it at
+// /console/ (it serves /console itself too).
+type Console struct {
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	pages    map[string]*template.Template
+	sessions *sessions
+}
+
+//go:embed templates static
+var files embed.FS
+
+// New returns a console serving from cfg.
+func New(cfg Config) *Console {
+	if cfg.BreakAfter <= 0 {
+		cfg.BreakAfter = DefaultBreakAfter
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = DefaultIdle
+	}
+	if cfg.MaxSession <= 0 {
+		cfg.MaxSession = DefaultMaxSession
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Console{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), pages: parsePages(),
+		sessions: newSessions(cfg.Idle, cfg.MaxSession)}
+	static, _ := fs.Sub(files, "static")
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/console/", http.StatusSeeOther)
+	})
+	c.mux.HandleFunc("GET /console/signin", c.signInPage)
+	c.mux.HandleFunc("POST /console/signin", c.signIn)
+	c.mux.Handle("POST /console/signout", c.session(c.signOut, false))
+	c.mux.Handle("POST /console/break", c.session(c.snooze, false))
+	c.mux.Handle("GET /console/{$}", c.session(c.queues, false))
+	c.mux.Handle("GET /console/queues/{queue}", c.session(c.queue, false))
+	c.mux.Handle("GET /console/cases/{id}", c.session(c.caseView, false))
+	c.mux.Handle("POST /console/cases/{id}/decision", c.session(c.decide, true))
+	c.mux.Handle("GET /console/cases/{id}/content/{item}", c.session(c.content, true))
+	c.mux.Handle("POST /console/cases/{id}/content/{item}/reveal", c.session(c.reveal, true))
+	c.mux.Handle("GET /console/stats", c.session(c.stats, false))
+	return c
+}
+
+// ServeHTTP implements http.Handler. Every answer forbids caching, framing
+// and any script, style or image from elsewhere.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	c.mux.ServeHTTP(w, r)
+}
+
+func parsePages() map[string]*template.Template {
+	funcs := template.FuncMap{
+		"countdown": countdownText,
+		"ago":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
+		"seconds":   func(d time.Duration) int64 { return int64(d / time.Second) },
+		"dur":       durSeconds,
+		"pct":       func(f float64) string { return formatPct(f) },
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error"} {
+		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}

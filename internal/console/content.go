@@ -1,0 +1,124 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/review"
+)
+
+// ViewPurpose is the purpose an evidence.read entry of the console names:
+// a person looked at the content. internal/lereport counts exactly these
+// entries as the service having viewed a reported file.
+const ViewPurpose = "view"
+
+// preview is one piece of a case's content the page can show.
+type preview struct {
+	Item string // evidence item id
+	URL  string
+}
+
+// previews finds the evidence kept for a case. Cases do not name evidence
+// items; a rule's report does name its scan ("scan <id>", as
+// api.Enqueue files it), and the scan record names the item its rule
+// kept. Content that was never kept has no preview: the page shows the
+// hashes instead.
+func (c *Console) previews(ctx context.Context, caseID int64, reports []review.Report) []preview {
+	if c.cfg.Scans == nil || c.cfg.Evidence == nil {
+		return nil
+	}
+	var out []preview
+	seen := map[string]bool{}
+	for _, rep := range reports {
+		scanID, ok := strings.CutPrefix(rep.Text, "scan ")
+		if rep.Source != review.Rule || !ok {
+			continue
+		}
+		rec, err := c.cfg.Scans.ScanRecord(ctx, scanID)
+		if err != nil {
+			c.log.Warn("console: the scan a rule's report names", "case", caseID, "report", rep.ID, "scan", clip(scanID), "err", err)
+			continue
+		}
+		if rec.Evidence == "" || seen[rec.Evidence] {
+			continue
+		}
+		seen[rec.Evidence] = true
+		// The content type is inside the encrypted item, learnt only when
+		// it is served: the page shows an image, and the script swaps in a
+		// <video preload="none"> (never autoplaying) if it was not one.
+		out = append(out, preview{
+			Item: rec.Evidence,
+			URL:  "/console/cases/" + strconv.FormatInt(caseID, 10) + "/content/" + rec.Evidence,
+		})
+	}
+	return out
+}
+
+// content serves a preview's bytes, after recording the look in the
+// audit log: an answer the log does not show is never sent.
+func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
+	id, ok := caseID(r)
+	item := r.PathValue("item")
+	if !ok || !s.offered(id, item) {
+		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
+		return
+	}
+	data, it, err := c.cfg.Evidence.Get(item)
+	if err != nil {
+		c.log.Error("console: reading evidence", "case", id, "item", item, "err", err)
+		status := http.StatusInternalServerError
+		if errors.Is(err, evidence.ErrNotFound) {
+			status = http.StatusNotFound
+		}
+		c.fail(w, r, s, status, "The content could not be read; the server log has the details.")
+		return
+	}
+	ct := it.Meta.ContentType
+	if ct == "" {
+		ct = http.DetectContentType(data)
+	}
+	// Only images and video are shown: anything else in the store is for
+	// law enforcement, not for a browser to interpret.
+	if !strings.HasPrefix(ct, "image/") && !strings.HasPrefix(ct, "video/") || strings.Contains(ct, "svg") {
+		c.fail(w, r, s, http.StatusUnsupportedMediaType, "This content ("+ct+") has no preview.")
+		return
+	}
+	if err := c.recordView(r, s, id, item, "blurred"); err != nil {
+		c.fail(w, r, s, http.StatusInternalServerError, "The view could not be recorded, so the content is not shown.")
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", "inline")
+	w.Header().Set("Cache-Control", "no-store, private")
+	http.ServeContent(w, r, "", it.Created, strings.NewReader(string(data)))
+}
+
+// reveal records that the person chose to see a preview unblurred; the
+// page unblurs it only once this has answered.
+func (c *Console) reveal(w http.ResponseWriter, r *http.Request, s *session) {
+	id, ok := caseID(r)
+	item := r.PathValue("item")
+	if !ok || !s.offered(id, item) {
+		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
+		return
+	}
+	if err := c.recordView(r, s, id, item, "revealed"); err != nil {
+		c.fail(w, r, s, http.StatusInternalServerError, "The view could not be recorded, so the content stays blurred.")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Console) recordView(r *http.Request, s *session, caseID int64, item, shown string) error {
+	_, err := c.cfg.Log.Record(r.Context(), s.key.ID, audit.EvidenceRead, item,
+		map[string]any{"purpose": ViewPurpose, "case": caseID, "shown": shown})
+	if err != nil {
+		c.log.Error("console: recording a view of content", "case", caseID, "item", item, "err", err)
+	}
+	return err
+}

@@ -1,0 +1,261 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/console"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
+	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/scan/scantest"
+	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// world is the API and the console over in-memory stores, served over
+// HTTP, with one key per role and three cases waiting in the known-CSAM
+// queue: a rule's report whose scan kept the image (the highest priority,
+// with a preview), a user's report and a trusted flagger's.
+type world struct {
+	t       *testing.T
+	srv     *httptest.Server
+	keys    *authtest.Memory
+	audit   *audittest.Memory
+	desk    *review.Desk
+	clock   *clock
+	secrets map[auth.Role]string
+	ids     map[auth.Role]string
+	// top is the case with the preview, item its evidence item.
+	top, user, flagged int64
+	item               string
+	image              []byte
+}
+
+func newWorld(t *testing.T, opts ...func(*console.Config)) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{t: t, keys: new(authtest.Memory), audit: new(audittest.Memory),
+		clock:   &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)},
+		secrets: map[auth.Role]string{}, ids: map[auth.Role]string{}}
+	for _, r := range auth.Roles() {
+		secret, k, err := auth.Create(ctx, w.keys, r, "test "+string(r), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.secrets[r], w.ids[r] = secret, k.ID
+	}
+	kr, err := evidence.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := evidence.Open(t.TempDir(), kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scans := new(scantest.Memory)
+	mem := new(reviewtest.Memory)
+	w.desk = review.NewDesk(mem, mem, review.Config{Now: w.clock.Now})
+	log := audit.NewLog(w.audit)
+	a := api.New(api.Config{Keys: w.keys, Webhooks: new(webhooktest.Memory), Audit: w.audit, Log: log,
+		Scans: scans, Review: w.desk, Now: w.clock.Now})
+
+	// The content: a picture a rule's quarantine kept, as a scan keeps it.
+	w.image = testPNG(t)
+	it, err := ev.Put(w.image, evidence.Meta{ContentType: "image/png", ContentID: "post-1", Source: "scan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.item = it.ID
+	m := rules.Match{Bank: "hotline", EntryID: 1, Signal: bank.PDQ, Distance: 6}
+	rec := scan.Record{ID: "scn_00000000000000000000000000000001", Time: w.clock.Now(), Kind: "scan", ContentID: "post-1",
+		AccountID: "acct-1", Matches: []rules.Match{m}, Evidence: it.ID, Quality: -1}
+	if err := scans.RecordScan(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Enqueue(ctx, rec, rules.Decided{Rule: rules.RuleRef{ID: 3, Version: 1, Name: "hotline near"}, Match: m}); err != nil {
+		t.Fatal(err)
+	}
+	w.top = w.caseOf("post-1")
+	w.file(review.Report{Source: review.User, Reporter: "user-9", Category: review.KnownCSAM, ContentID: "post-2"})
+	w.user = w.caseOf("post-2")
+	w.file(review.Report{Source: review.Flagger, Reporter: w.ids[auth.Flagger], Category: review.KnownCSAM, ContentID: "post-3", Text: "hotline report"})
+	w.flagged = w.caseOf("post-3")
+
+	cfg := console.Config{API: a, Keys: w.keys, Log: log, Scans: scans, Evidence: ev, Now: w.clock.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c := console.New(cfg)
+	mux := http.NewServeMux()
+	mux.Handle("/console/", c)
+	mux.Handle("/console", c)
+	mux.Handle("/", a)
+	w.srv = httptest.NewServer(mux)
+	t.Cleanup(w.srv.Close)
+	return w
+}
+
+func (w *world) file(r review.Report) {
+	w.t.Helper()
+	if _, _, _, err := w.desk.File(context.Background(), r); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) caseOf(contentID string) int64 {
+	w.t.Helper()
+	ranked, err := w.desk.Queue(context.Background(), "")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, r := range ranked {
+		for _, id := range r.Case.ContentIDs {
+			if id == contentID {
+				return r.Case.ID
+			}
+		}
+	}
+	w.t.Fatalf("no open case about %s", contentID)
+	return 0
+}
+
+// testPNG is a small picture with detail (a gradient), enough for a
+// browser to draw.
+func testPNG(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			img.Set(x, y, color.RGBA{uint8(x * 4), uint8(y * 5), 200, 255})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// browser is an HTTP client with its own cookies, like one person's
+// browser.
+type browser struct {
+	w      *world
+	c      *http.Client
+	origin string // sent as Origin on POSTs when set
+}
+
+func (w *world) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{w: w, c: &http.Client{Jar: jar}}
+}
+
+type answer struct {
+	status int
+	body   string
+	url    string // after redirects
+	header http.Header
+}
+
+func (b *browser) get(path string) answer {
+	b.w.t.Helper()
+	res, err := b.c.Get(b.w.srv.URL + path)
+	if err != nil {
+		b.w.t.Fatal(err)
+	}
+	return read(b.w.t, res)
+}
+
+func (b *browser) post(path string, form url.Values) answer {
+	b.w.t.Helper()
+	req, _ := http.NewRequest("POST", b.w.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if b.origin != "" {
+		req.Header.Set("Origin", b.origin)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.w.t.Fatal(err)
+	}
+	return read(b.w.t, res)
+}
+
+func read(t *testing.T, res *http.Response) answer {
+	t.Helper()
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{res.StatusCode, string(body), res.Request.URL.Path, res.Header}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// csrf is the token of the first form on a page.
+func csrf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page:\n%s", page)
+	}
+	return m[1]
+}
+
+// signIn signs b in with role's key and returns the page it lands on.
+func (b *browser) signIn(role auth.Role) answer {
+	b.w.t.Helper()
+	form := b.get("/console/signin")
+	return b.post("/console/signin", url.Values{"csrf": {csrf(b.w.t, form.body)}, "key": {b.w.secrets[role]}, "next": {"/console/"}})
+}
+
+// entries returns the audit entries with action.
+func (w *world) entries(action string) []audit.Entry {
+	w.t.Helper()
+	var out []audit.Entry
+	for e, err := range w.audit.AuditEntries(context.Background(), 1) {
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}

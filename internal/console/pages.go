@@ -1,0 +1,384 @@
+package console
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/review"
+)
+
+// maxForm bounds a posted form: a dismissal's reason is the largest field.
+const maxForm = 64 << 10
+
+// page is what every template gets: the layout's needs, then the page's.
+type page struct {
+	Title     string
+	Signed    bool
+	KeyName   string
+	KeyID     string
+	Role      auth.Role
+	CanReview bool
+	CSRF      string
+	Path      string // this page, for the break reminder's "back"
+	// BreakIn is the seconds until the break reminder shows (0 or less:
+	// it shows now); BreakMinutes is how long the person has been signed in.
+	BreakIn      int64
+	BreakMinutes int64
+	Error        string
+	Data         any
+}
+
+func (c *Console) newPage(r *http.Request, s *session, title string, data any) page {
+	p := page{Title: title, Path: r.URL.RequestURI(), Data: data}
+	if s != nil {
+		now := c.cfg.Now()
+		p.Signed, p.KeyName, p.KeyID, p.Role = true, s.key.Name, s.key.ID, s.key.Role
+		p.CanReview = s.key.Check(auth.Review) == nil
+		p.CSRF = s.csrf
+		s.mu.Lock()
+		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)
+		s.mu.Unlock()
+		p.BreakMinutes = int64(now.Sub(s.start) / time.Minute)
+	}
+	return p
+}
+
+func (c *Console) render(w http.ResponseWriter, status int, name string, p page) {
+	var buf bytes.Buffer
+	if err := c.pages[name].Execute(&buf, p); err != nil {
+		c.log.Error("console: rendering page", "page", name, "err", err)
+		http.Error(w, "internal error rendering the page; the server log has the details", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// fail answers with the error page.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
+	p := c.newPage(r, s, http.StatusText(status), nil)
+	p.Error = msg
+	c.render(w, status, "error", p)
+}
+
+// failAPI answers an error from the API: its own status and message, or,
+// when the key stopped working mid-request, the sign-in page.
+func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		if ae.Status == http.StatusUnauthorized {
+			c.sessions.end(s.id)
+			s = nil
+		}
+		c.fail(w, r, s, ae.Status, ae.Message)
+		return
+	}
+	c.log.Error("console: calling the API", "path", r.URL.Path, "err", err)
+	c.fail(w, r, s, http.StatusInternalServerError, "Something went wrong on the server; its log has the details.")
+}
+
+// signInPage shows the form where a person pastes their API key. The
+// form carries a token that must match a cookie set with it, so another
+// site cannot sign a browser in under someone else's key.
+func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
+	c.showSignIn(w, r, http.StatusOK, "")
+}
+
+func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	token := randomToken()
+	c.setCookie(w, r, preCookieName, token, 600)
+	p := c.newPage(r, nil, "Sign in", map[string]string{"Next": safeNext(r.FormValue("next"))})
+	p.CSRF, p.Error = token, msg
+	c.render(w, status, "signin", p)
+}
+
+// safeNext keeps a post-sign-in destination inside the console.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/console/"
+	}
+	return next
+}
+
+func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	ck, err := r.Cookie(preCookieName)
+	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), ck.Value) {
+		c.showSignIn(w, r, http.StatusForbidden, errCSRF.Error())
+		return
+	}
+	secret := strings.TrimSpace(r.PostFormValue("key"))
+	k, err := auth.Authenticate(r.Context(), c.cfg.Keys, secret)
+	switch {
+	case errors.Is(err, auth.ErrMalformed):
+		c.showSignIn(w, r, http.StatusUnauthorized, "That is not an API key: keys start with sg_.")
+		return
+	case errors.Is(err, auth.ErrUnknown):
+		c.showSignIn(w, r, http.StatusUnauthorized, "Unknown API key.")
+		return
+	case errors.Is(err, auth.ErrRevoked):
+		c.showSignIn(w, r, http.StatusUnauthorized, "That key has been revoked.")
+		return
+	case err != nil:
+		c.log.Error("console: sign-in", "err", err)
+		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
+		return
+	}
+	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil {
+		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers (and auditors, to read).", k.ID, k.Role))
+		return
+	}
+	now := c.cfg.Now()
+	if _, err := c.cfg.Log.Record(r.Context(), k.ID, ActionSignIn, k.ID, map[string]any{"role": k.Role}); err != nil {
+		c.log.Error("console: recording a sign-in", "key", k.ID, "err", err)
+		c.showSignIn(w, r, http.StatusInternalServerError, "The sign-in could not be recorded, so it was refused; the server log has the details.")
+		return
+	}
+	s := c.sessions.create(secret, k, now, c.cfg.BreakAfter)
+	c.setCookie(w, r, preCookieName, "", -1)
+	c.setCookie(w, r, cookieName, s.id, 0)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) {
+	c.sessions.end(s.id)
+	if _, err := c.cfg.Log.Record(r.Context(), s.key.ID, ActionSignOut, s.key.ID, nil); err != nil {
+		c.log.Error("console: recording a sign-out", "key", s.key.ID, "err", err)
+	}
+	c.setCookie(w, r, cookieName, "", -1)
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+}
+
+// snooze puts the break reminder off for another BreakAfter.
+func (c *Console) snooze(w http.ResponseWriter, r *http.Request, s *session) {
+	s.mu.Lock()
+	s.breakAt = c.cfg.Now().Add(c.cfg.BreakAfter)
+	s.mu.Unlock()
+	http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
+}
+
+func (c *Console) queues(w http.ResponseWriter, r *http.Request, s *session) {
+	var out struct {
+		Queues []queueStatus `json:"queues"`
+	}
+	if err := c.call(r.Context(), s, "GET", "/v1/queues", nil, &out); err != nil {
+		c.failAPI(w, r, s, err)
+		return
+	}
+	c.render(w, http.StatusOK, "queues", c.newPage(r, s, "Queues", out.Queues))
+}
+
+// queueData is the queue page's.
+type queueData struct {
+	queuePage
+	Decided int64          // the case just decided, for the notice
+	Verdict review.Verdict //
+}
+
+func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
+	q := review.Queue(r.PathValue("queue"))
+	if !q.Valid() {
+		c.fail(w, r, s, http.StatusNotFound, fmt.Sprintf("There is no queue %q.", clip(string(q))))
+		return
+	}
+	var d queueData
+	if err := c.call(r.Context(), s, "GET", "/v1/queues/"+url.PathEscape(string(q))+"?limit=200", nil, &d.queuePage); err != nil {
+		c.failAPI(w, r, s, err)
+		return
+	}
+	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
+		d.Decided = id
+		if v := review.Verdict(r.URL.Query().Get("verdict")); v == review.Confirm || v == review.Dismiss {
+			d.Verdict = v
+		}
+	}
+	c.render(w, http.StatusOK, "queue", c.newPage(r, s, "Queue "+string(q), d))
+}
+
+// caseData is the case page's.
+type caseData struct {
+	caseAnswer
+	Previews []preview
+	PDQ      []string
+	// Decidable: the case waits for a decision this key may make;
+	// OnAppeal: that decision answers an appeal (uphold or overturn).
+	Decidable, OnAppeal bool
+	Classifications     []review.Classification
+	Form                decisionForm // what was posted, when it was refused
+}
+
+// decisionForm is the decision form as posted.
+type decisionForm struct {
+	Verdict        review.Verdict
+	Takedown       review.Action // remove or restrict
+	Classification review.Classification
+	Bank, LE       bool
+	Reason         string
+	Version        int
+}
+
+func caseID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (c *Console) caseView(w http.ResponseWriter, r *http.Request, s *session) {
+	c.showCase(w, r, s, http.StatusOK, "", decisionForm{Takedown: review.Remove})
+}
+
+// showCase renders case {id}: the API records the view (case.view) and
+// the preview's fetch records the look at content (evidence.read).
+func (c *Console) showCase(w http.ResponseWriter, r *http.Request, s *session, status int, msg string, form decisionForm) {
+	id, ok := caseID(r)
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, fmt.Sprintf("There is no case %q.", clip(r.PathValue("id"))))
+		return
+	}
+	var d caseData
+	if err := c.call(r.Context(), s, "GET", "/v1/cases/"+strconv.FormatInt(id, 10), nil, &d.caseAnswer); err != nil {
+		c.failAPI(w, r, s, err)
+		return
+	}
+	canReview := s.key.Check(auth.Review) == nil
+	if canReview {
+		d.Previews = c.previews(r.Context(), id, d.Reports)
+		ids := make([]string, len(d.Previews))
+		for i, p := range d.Previews {
+			ids[i] = p.Item
+		}
+		s.offer(id, ids)
+	}
+	for _, h := range d.Case.PDQ {
+		d.PDQ = append(d.PDQ, h.String())
+	}
+	st := d.Case.State
+	d.Decidable = canReview && (st == review.Open || st == review.PendingSecond || st == review.Appealed)
+	d.OnAppeal = st == review.Appealed
+	d.Classifications = review.Classifications
+	if form.Version == 0 {
+		form.Version = d.Case.Version
+	}
+	d.Form = form
+	p := c.newPage(r, s, fmt.Sprintf("Case %d", id), d)
+	p.Error = msg
+	c.render(w, status, "case", p)
+}
+
+// decide posts the decision form to the API as the signed-in reviewer.
+// The form names the case version the reviewer saw, so a report that
+// joined since (perhaps a graver one) is shown before anything is decided.
+func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
+	id, ok := caseID(r)
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, fmt.Sprintf("There is no case %q.", clip(r.PathValue("id"))))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	f := decisionForm{
+		Verdict: review.Verdict(r.PostFormValue("verdict")), Takedown: review.Action(r.PostFormValue("takedown")),
+		Classification: review.Classification(r.PostFormValue("classification")),
+		Bank:           r.PostFormValue("bank") != "", LE: r.PostFormValue("le_report") != "",
+		Reason: r.PostFormValue("reason"),
+	}
+	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
+	body := decision{Verdict: f.Verdict, Version: f.Version}
+	switch {
+	case f.Verdict == review.Dismiss:
+		body.Reason = f.Reason
+	case r.PostFormValue("appeal") != "":
+		// Upholding on appeal leaves the first decision's actions standing.
+		body.Reason = f.Reason
+	default:
+		body.Classification, body.Reason = f.Classification, f.Reason
+		if f.Takedown != "" {
+			body.Actions = append(body.Actions, f.Takedown)
+		}
+		if f.Bank {
+			body.Actions = append(body.Actions, review.AddToBank)
+		}
+		if f.LE {
+			body.Actions = append(body.Actions, review.SendToLE)
+		}
+	}
+	var out struct {
+		Case review.Case `json:"case"`
+	}
+	if err := c.call(r.Context(), s, "POST", "/v1/cases/"+strconv.FormatInt(id, 10)+"/decision", body, &out); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status != http.StatusUnauthorized && ae.Status < 500 {
+			if ae.Status == http.StatusConflict {
+				f.Version = 0 // show the case as it stands now
+			}
+			c.showCase(w, r, s, ae.Status, ae.Message, f)
+			return
+		}
+		c.failAPI(w, r, s, err)
+		return
+	}
+	q := out.Case.Queue
+	http.Redirect(w, r, fmt.Sprintf("/console/queues/%s?decided=%d&verdict=%s", url.PathEscape(string(q)), id, f.Verdict), http.StatusSeeOther)
+}
+
+func (c *Console) stats(w http.ResponseWriter, r *http.Request, s *session) {
+	var out struct {
+		Since time.Time  `json:"since"`
+		Rows  []statsRow `json:"rows"`
+	}
+	if err := c.call(r.Context(), s, "GET", "/v1/stats", nil, &out); err != nil {
+		c.failAPI(w, r, s, err)
+		return
+	}
+	c.render(w, http.StatusOK, "stats", c.newPage(r, s, "Time to action", out))
+}
+
+// countdownText says how long until a case is due, or how late it is.
+func countdownText(sec int64) string {
+	if sec <= 0 {
+		return "overdue by " + humanDuration(time.Duration(-sec)*time.Second)
+	}
+	return "due in " + humanDuration(time.Duration(sec)*time.Second)
+}
+
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int64(d/time.Hour), int64(d%time.Hour/time.Minute), int64(d%time.Minute/time.Second)
+	switch {
+	case h >= 48:
+		return fmt.Sprintf("%dd %dh", h/24, h%24)
+	case h > 0:
+		return fmt.Sprintf("%dh %02dm", h, m)
+	case m > 0:
+		return fmt.Sprintf("%dm %02ds", m, s)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+func formatPct(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
+
+// durSeconds formats a number of seconds from the API's answers.
+func durSeconds(v any) string {
+	var d time.Duration
+	switch s := v.(type) {
+	case int64:
+		d = time.Duration(s) * time.Second
+	case float64:
+		d = time.Duration(s * float64(time.Second))
+	}
+	return humanDuration(d)
+}
+
+// clip shortens s for a message.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
