@@ -21,6 +21,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
@@ -277,6 +278,13 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 		mux.Handle("/remove", remove.Handler(assets))
 		mux.Handle("/remove/", remove.Handler(assets))
 		mux.Handle("/", s.api)
+		s.handler = mux
+	}
+	// The review console (docs/console.md) is the API's client for people.
+	if s.desk != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st.Keys, Log: log, Scans: st.Scans, Evidence: ev, Logger: logger}))
+		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
