@@ -205,6 +205,7 @@ func (a *API) table() []route {
 		{"POST", "/v1/le-reports/{id}/package", auth.LEReports, a.packageLEReport},
 		{"GET", "/v1/evidence/{id}", auth.LEReports, a.getEvidence},
 		{"POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold},
+		{"DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence},
 		{"GET", "/v1/cases/{id}/evidence/{item}", auth.Review, a.viewCaseEvidence},
 
 		{"GET", "/v1/openapi.json", "", a.openapi},
@@ -283,6 +284,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	}
 	if rt.perm != "" {
 		if err := k.Check(rt.perm); err != nil {
+			a.recordDenied(r, k, rt)
 			return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s, which may not %s (needs %s)", k.ID, k.Role, rt.method+" "+rt.path, rt.perm)
 		}
 	}

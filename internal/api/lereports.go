@@ -655,3 +655,42 @@ func (a *API) viewCaseEvidence(w http.ResponseWriter, r *http.Request, k auth.Ke
 	w.Write(data)
 	return nil
 }
+
+// deleteEvidence handles DELETE /v1/evidence/{id} {"why"}: an item past
+// its preservation hold is deleted, the deletion recorded in the audit log
+// first; one still held is refused (409 held, saying until when).
+func (a *API) deleteEvidence(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	ev, err := a.evidenceStore()
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Why string `json:"why"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if strings.TrimSpace(in.Why) == "" {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "why: say why the item is deleted")
+	}
+	if err := ev.Delete(r.Context(), a.cfg.Log, r.PathValue("id"), k.ID, in.Why); err != nil {
+		return leError(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// recordDenied records in the audit log a key refused a route that guards
+// law-enforcement reports or preserved content: who tried to reach
+// evidence without the role is part of its chain of custody. A failure to
+// record is logged; the request is refused either way.
+func (a *API) recordDenied(r *http.Request, k auth.Key, rt route) {
+	if rt.perm != auth.LEReports && !strings.Contains(rt.path, "/evidence") || a.cfg.Log == nil {
+		return
+	}
+	if err := a.record(r.Context(), k, "access.denied", rt.method+" "+clip(r.URL.Path), map[string]string{
+		"role": string(k.Role), "needs": string(rt.perm),
+	}); err != nil {
+		a.log.Error("api: recording a refused access", "key", k.ID, "path", r.URL.Path, "err", err)
+	}
+}

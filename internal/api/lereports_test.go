@@ -286,6 +286,28 @@ func TestEvidenceHoldRoutes(t *testing.T) {
 	if !slices.Contains(d.audited(), d.ids["le_liaison"]+" evidence.hold "+item.ID) {
 		t.Errorf("audit log %v lacks the extension", d.audited())
 	}
+
+	// Deletion: refused while held (past the first term, within the
+	// extension), allowed and audited after.
+	d.do("le_liaison", "DELETE", path, map[string]any{}, 400)
+	d.clock.Advance(evidence.DefaultHold + time.Hour)
+	if e := d.do("le_liaison", "DELETE", path, map[string]any{"why": "retention over"}, 409); !strings.Contains(fmt.Sprint(e), "held") {
+		t.Errorf("delete during the hold: %v", e)
+	}
+	d.do("reviewer", "DELETE", path, map[string]any{"why": "retention over"}, 403)
+	d.clock.Advance(evidence.DefaultHold)
+	d.raw("le_liaison", "DELETE", path, map[string]any{"why": "retention over"}, 204)
+	d.do("le_liaison", "GET", path, nil, 404)
+	aud := d.audited()
+	for _, want := range []string{
+		d.ids["le_liaison"] + " evidence.delete " + item.ID,
+		d.ids["reviewer"] + " access.denied DELETE " + path,
+		d.ids["reviewer"] + " access.denied GET " + path,
+	} {
+		if !slices.Contains(aud, want) {
+			t.Errorf("audit log %v lacks %q", aud, want)
+		}
+	}
 }
 
 // TestLEReportsUnavailable: without their store or a CyberTipline
