@@ -183,10 +183,24 @@ func TestBrowser(t *testing.T) {
 	}))
 	defer ts.Close()
 
+	// Not t.TempDir: Chromium's helpers may still be writing to the profile
+	// for a moment after the browser exits, which would fail the test.
+	profile, err := os.MkdirTemp("", "safeguard-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun, chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoFirstRun, chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profile),
 		chromedp.WindowSize(360, 800),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)

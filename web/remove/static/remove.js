@@ -11,13 +11,31 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/remove/sw.js", { scope: "/remove" }).catch(() => {});
 }
 
-const ready = (async () => {
-  const go = new Go();
-  const resp = await fetch("/remove/hasher.wasm");
-  if (!resp.ok) throw new Error("hasher missing");
-  const { instance } = await WebAssembly.instantiateStreaming(resp, go.importObject);
-  go.run(instance); // defines safeguardHash, then waits for calls
-})();
+// The hasher runs in a worker (hasher.js), so the page stays responsive.
+const worker = new Worker("/remove/hasher.js");
+const waiting = new Map(); // id -> resolve
+let nextID = 0;
+const ready = new Promise((resolve, reject) => {
+  worker.onmessage = (ev) => {
+    if ("ready" in ev.data) {
+      ev.data.ready ? resolve() : reject(new Error(ev.data.error));
+      return;
+    }
+    waiting.get(ev.data.id)(ev.data);
+    waiting.delete(ev.data.id);
+  };
+  worker.onerror = () => reject(new Error("hasher failed"));
+});
+
+// hash gives a photo's bytes to the worker (they stay on this device) and
+// resolves to {pdq, quality, md5, sha256, ms} or {error, kind}.
+function hash(bytes) {
+  const id = nextID++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    worker.postMessage({ id, bytes }, [bytes.buffer]);
+  });
+}
 
 ready.then(() => {
   $("loading").textContent = "Ready.";
@@ -54,12 +72,8 @@ $("files").addEventListener("change", async (ev) => {
       item.problem = "video";
     } else {
       img.src = URL.createObjectURL(file); // shown on this device only
-      // Let the page show "Working…" before the hasher takes the thread.
-      await new Promise((r) => setTimeout(r, 0));
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const t0 = performance.now();
-      const h = globalThis.safeguardHash(bytes);
-      li.dataset.ms = String(Math.round(performance.now() - t0));
+      const h = await hash(new Uint8Array(await file.arrayBuffer()));
+      li.dataset.ms = String(Math.round(h.ms || 0));
       if (h.error) item.problem = h.kind;
       else if (h.quality < 50) item.problem = "low_quality";
       else item.hashes = { pdq: h.pdq, quality: h.quality, md5: h.md5, sha256: h.sha256 };

@@ -6,7 +6,7 @@
 
 const CACHE = "safeguard-remove-v1";
 const ASSETS = ["/remove", "/remove/status", "/remove/remove.css", "/remove/remove.js", "/remove/status.js",
-  "/remove/wasm_exec.js", "/remove/hasher.wasm"];
+  "/remove/hasher.js", "/remove/wasm_exec.js", "/remove/hasher.wasm"];
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
