@@ -1,0 +1,209 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+)
+
+// chromium finds Debian's chromium (or another Chromium-based browser).
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium on PATH (Debian: apt-get install chromium): skipping the console's browser test")
+	return ""
+}
+
+// TestBrowser works a case in real headless Chromium: sign in, find the
+// queue in priority order, open the top case from the keyboard, find its
+// preview blurred and greyscale, reveal it with a key, confirm with a key,
+// and see the case leave the queue. Screenshots go to the directory it logs.
+func TestBrowser(t *testing.T) {
+	browser := chromium(t)
+	if testing.Short() {
+		t.Skip("-short: skipping the browser test")
+	}
+	w := newWorld(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.NoFirstRun, chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	// The browser lives as long as the context of the first Run.
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("starting %s: %v", browser, err)
+	}
+
+	// Script errors, CSP refusals included, fail the test.
+	var mu sync.Mutex
+	var problems []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *cdpruntime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Error())
+		case *cdpruntime.EventConsoleAPICalled:
+			if e.Type == cdpruntime.APITypeError {
+				var parts []string
+				for _, a := range e.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				problems = append(problems, "console.error: "+strings.Join(parts, " "))
+			}
+		}
+	})
+
+	run := func(step string, actions ...chromedp.Action) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			var html, loc string
+			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			chromedp.Run(hctx, chromedp.Location(&loc), chromedp.OuterHTML("html", &html, chromedp.ByQuery))
+			cancel()
+			t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, html)
+		}
+	}
+	// poll waits until the expression is true.
+	poll := func(step, expr string) {
+		t.Helper()
+		var ok bool
+		run(step, chromedp.Poll(expr, &ok, chromedp.WithPollingTimeout(15*time.Second)))
+	}
+
+	var url string
+	run("the sign-in page",
+		chromedp.Navigate(w.srv.URL+"/console/"),
+		chromedp.WaitVisible(`#key`, chromedp.ByQuery))
+	run("sign in",
+		chromedp.SendKeys(`#key`, w.secrets[auth.Reviewer], chromedp.ByQuery),
+		chromedp.Submit(`#key`, chromedp.ByQuery),
+		chromedp.WaitVisible(`a[href="/console/queues/known_csam"]`, chromedp.ByQuery),
+		chromedp.Location(&url))
+	if !strings.HasSuffix(url, "/console/") {
+		t.Fatalf("signed in at %s", url)
+	}
+
+	var order []int64
+	var scores []int
+	run("open the queue",
+		chromedp.Click(`a[href="/console/queues/known_csam"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#cases`, chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("#cases tr[data-case]"), r => +r.dataset.case)`, &order),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("#cases tr[data-case]"), r => +r.dataset.score)`, &scores))
+	if want := []int64{w.top, w.flagged, w.user}; !slices.Equal(order, want) {
+		t.Fatalf("queue order %v, want %v (scores %v)", order, want, scores)
+	}
+	if !slices.IsSortedFunc(scores, func(a, b int) int { return b - a }) {
+		t.Fatalf("scores not highest first: %v", scores)
+	}
+
+	// j selects the first case, Enter opens it.
+	run("open the top case from the keyboard",
+		chromedp.KeyEvent("j"),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`img.preview`, chromedp.ByQuery),
+		chromedp.Location(&url))
+	if !strings.HasSuffix(url, fmt.Sprintf("/console/cases/%d", w.top)) {
+		t.Fatalf("Enter opened %s, want case %d", url, w.top)
+	}
+	poll("the preview loads", `(() => { const i = document.querySelector("img.preview"); return i.complete && i.naturalWidth === 64; })()`)
+
+	var filter string
+	computed := chromedp.Evaluate(`getComputedStyle(document.querySelector(".preview")).filter`, &filter)
+	run("the preview's style", computed)
+	if !strings.Contains(filter, "blur(") || !strings.Contains(filter, "grayscale(1)") {
+		t.Fatalf("the preview's computed filter is %q, want blurred and greyscale", filter)
+	}
+	var blurredPNG []byte
+	run("screenshot", chromedp.FullScreenshot(&blurredPNG, 100))
+
+	run("reveal with v", chromedp.KeyEvent("v"))
+	poll("the preview is revealed", `document.querySelector(".preview").classList.contains("revealed")`)
+	run("the revealed preview's style", computed)
+	if filter != "none" {
+		t.Fatalf("revealed, the filter is %q", filter)
+	}
+	reveals := 0
+	for _, e := range w.entries(audit.EvidenceRead) {
+		var d struct{ Purpose, Shown string }
+		json.Unmarshal(e.Detail, &d)
+		if e.Actor != w.ids[auth.Reviewer] || e.Subject != w.item || d.Purpose != "view" {
+			t.Errorf("evidence.read entry %+v", e)
+		}
+		if d.Shown == "revealed" {
+			reveals++
+		}
+	}
+	if reveals != 1 {
+		t.Fatalf("%d reveals recorded, want 1", reveals)
+	}
+	// Escape blurs it again.
+	run("blur with Escape", chromedp.KeyEvent(kb.Escape))
+	poll("the preview is blurred again", `!document.querySelector(".preview").classList.contains("revealed")`)
+
+	// 1 chooses A1, c confirms (remove is the default action).
+	run("confirm from the keyboard",
+		chromedp.KeyEvent("1"),
+		chromedp.KeyEvent("c"),
+		chromedp.WaitVisible(`.notice`, chromedp.ByQuery),
+		chromedp.Location(&url),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("#cases tr[data-case]"), r => +r.dataset.case)`, &order))
+	if !strings.Contains(url, "/console/queues/known_csam") {
+		t.Fatalf("after deciding, at %s", url)
+	}
+	if slices.Contains(order, w.top) || len(order) != 2 {
+		t.Fatalf("after deciding case %d the queue holds %v", w.top, order)
+	}
+	var queuePNG []byte
+	run("screenshot", chromedp.FullScreenshot(&queuePNG, 100))
+	dec := w.entries("case.decide")
+	if len(dec) != 1 || dec[0].Actor != w.ids[auth.Reviewer] || dec[0].Subject != fmt.Sprintf("case:%d", w.top) || !strings.Contains(string(dec[0].Detail), "A1") {
+		t.Fatalf("case.decide entries: %+v", dec)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(problems) > 0 {
+		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
+	}
+	dir := os.Getenv("SAFEGUARD_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "safeguard-console-test")
+	}
+	os.MkdirAll(dir, 0o755)
+	for name, b := range map[string][]byte{"console-case-blurred.png": blurredPNG, "console-queue-after.png": queuePNG} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots: %s/{console-case-blurred,console-queue-after}.png", dir)
+}
