@@ -78,7 +78,7 @@ type Service struct {
 	Limits Limits
 	Now    func() time.Time // time.Now if nil
 
-	once    sync.Mutex
+	bankMu  sync.Mutex // held while making sure the bank exists
 	hasBank bool
 }
 
@@ -161,8 +161,11 @@ func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Rece
 func entries(c Case) iter.Seq2[bank.Entry, error] {
 	return func(yield func(bank.Entry, error) bool) {
 		for _, im := range c.Images {
-			for sig, v := range map[bank.Signal]string{bank.PDQ: im.PDQ, bank.MD5: im.MD5, bank.SHA256: im.SHA256} {
-				e := bank.Entry{Signal: sig, Value: v, Source: "self-report", ExternalID: c.Code, AddedAt: c.CreatedAt, AddedBy: Actor}
+			for _, h := range [...]struct {
+				sig bank.Signal
+				v   string
+			}{{bank.PDQ, im.PDQ}, {bank.MD5, im.MD5}, {bank.SHA256, im.SHA256}} {
+				e := bank.Entry{Signal: h.sig, Value: h.v, Source: "self-report", ExternalID: c.Code, AddedAt: c.CreatedAt, AddedBy: Actor}
 				if !yield(e, nil) {
 					return
 				}
@@ -257,8 +260,8 @@ func (s *Service) sync(ctx context.Context) error {
 // rule already names the bank (an operator who disabled or replaced the
 // default keeps their choice).
 func (s *Service) ensureBank(ctx context.Context) error {
-	s.once.Lock()
-	defer s.once.Unlock()
+	s.bankMu.Lock()
+	defer s.bankMu.Unlock()
 	if s.hasBank {
 		return nil
 	}

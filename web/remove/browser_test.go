@@ -244,6 +244,17 @@ func TestBrowser(t *testing.T) {
 	}
 	step("loading /remove", network.Enable(), chromedp.EmulateViewport(360, 800), chromedp.Navigate(ts.URL+"/remove"),
 		chromedp.Poll(`document.getElementById("loading").textContent === "Ready."`, nil, chromedp.WithPollingTimeout(30*time.Second)))
+	// Keyboard and labels: the first Tab reaches the photo picker, every
+	// control has a label, and nothing is wider than the phone.
+	var focused string
+	var unlabelled, overflow int
+	step("keyboard", chromedp.KeyEvent("\t"),
+		chromedp.Evaluate(`document.activeElement.id`, &focused),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("input")).filter(i => i.labels.length === 0).length`, &unlabelled),
+		chromedp.Evaluate(`document.documentElement.scrollWidth - window.innerWidth`, &overflow))
+	if focused != "files" || unlabelled != 0 || overflow > 0 {
+		t.Errorf("first Tab focuses %q (want files); %d inputs without a label; %d px wider than the screen", focused, unlabelled, overflow)
+	}
 	step("picking the photos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), video), chromedp.ByID),
 		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 4`, nil, chromedp.WithPollingTimeout(60*time.Second)),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll("#picked li")).map(li => (li.dataset.ms || "-") + " ms: " + li.textContent)`, &timings),
