@@ -42,10 +42,24 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: skipping the browser test")
 	}
 	w := newWorld(t)
+	// Not t.TempDir: Chromium's helpers may still be writing to its
+	// profile just after it exits, which would fail the test's cleanup.
+	profile, err := os.MkdirTemp("", "safeguard-console-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.NoFirstRun, chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoFirstRun, chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
