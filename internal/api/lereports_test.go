@@ -328,3 +328,41 @@ func TestLEReportsUnavailable(t *testing.T) {
 		t.Errorf("submit without an account: %v", e)
 	}
 }
+
+// FuzzLERequests sends arbitrary bodies to the law-enforcement routes that
+// read them, over a confirmed case with a draft report: no answer may be a
+// 5xx, and every error must be the JSON error form.
+func FuzzLERequests(f *testing.F) {
+	f.Add(uint8(0), []byte(`{"case_id":1,"document":{"incidentSummary":{"incidentType":"Bogus"}},"files":[{"evidence_id":"x"}]}`))
+	f.Add(uint8(1), []byte(`{"document":{"personOrUserReported":{"ipCaptureEvent":[{"ipAddress":"::1"}]}}}`))
+	f.Add(uint8(2), []byte(`{"reason":"mistake"}`))
+	f.Add(uint8(3), []byte(`{"recipient_key":"AAAA"}`))
+	f.Add(uint8(4), []byte(`{"until":"2030-01-01T00:00:00Z","requested_by":"FBI","why":"x"}`))
+	f.Add(uint8(5), []byte(`{"why":"over"}`))
+	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+		d, _, _, item := leDesk(t)
+		rep := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u", "category": "suspected_csam", "content_id": "post-1"}, 201)
+		d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%d/decision", num(rep["case_id"])), map[string]any{"verdict": "confirm", "classification": "A1", "actions": []string{"remove"}}, 200)
+		d.do("le_liaison", "POST", "/v1/le-reports", map[string]any{"case_id": num(rep["case_id"]), "document": leDocument(string(lereport.ChildPornography)),
+			"files": []map[string]any{{"evidence_id": item.ID}}}, 201)
+		routes := []string{"POST /v1/le-reports", "PUT /v1/le-reports/1", "POST /v1/le-reports/1/retract", "POST /v1/le-reports/1/package",
+			"POST /v1/evidence/" + item.ID + "/hold", "DELETE /v1/evidence/" + item.ID}
+		method, path, _ := strings.Cut(routes[int(route)%len(routes)], " ")
+		r := httptest.NewRequest(method, path, bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+d.secrets["le_liaison"])
+		rec := httptest.NewRecorder()
+		d.api.ServeHTTP(rec, r)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" {
+				t.Fatalf("%s %s: %d with body %q", method, path, rec.Code, rec.Body)
+			}
+		}
+	})
+}

@@ -218,3 +218,25 @@ func TestParseHolds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseHolds: configuration text never panics the parser, and a policy
+// it accepts holds every jurisdiction a positive term.
+func FuzzParseHolds(f *testing.F) {
+	for _, s := range []string{"", "default=365d,US=365d,DE=180d", "US=8760h", "x=", "=1d", "a=99999999999d", "a=1d,,b=2h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseHolds(s)
+		if err != nil {
+			return
+		}
+		if h.For("") <= 0 {
+			t.Errorf("ParseHolds(%q): default term %s", s, h.For(""))
+		}
+		for j, d := range h.ByJurisdiction {
+			if d <= 0 || h.For(j) != d {
+				t.Errorf("ParseHolds(%q): %q held %s", s, j, d)
+			}
+		}
+	})
+}
