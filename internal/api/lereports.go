@@ -114,7 +114,7 @@ func (a *API) builder() *lereport.Builder {
 
 // leError maps the lereport and evidence packages' sentinels to answers.
 func leError(err error) error {
-	var ae *cybertip.APIError
+	var re recipientError
 	switch {
 	case err == nil:
 		return nil
@@ -126,7 +126,7 @@ func leError(err error) error {
 		return errorf(http.StatusConflict, CodeWrongState, "%v", err)
 	case errors.Is(err, evidence.ErrHeld):
 		return errorf(http.StatusConflict, CodeHeld, "%v", err)
-	case errors.As(err, &ae):
+	case errors.As(err, &re):
 		return errorf(http.StatusBadGateway, CodeRecipient, "%v", err)
 	}
 	return err
@@ -447,7 +447,7 @@ func (a *API) submitLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is for %s, not the CyberTipline: download its evidence package instead", id, cur.Recipient)
 	}
 	sub := &cybertip.Submitter{
-		API: a.cfg.CyberTip, Store: st, Log: a.cfg.Log, Now: a.now,
+		API: recipientAPI{a.cfg.CyberTip}, Store: st, Log: a.cfg.Log, Now: a.now,
 		Files: custodyFiles{a: a, k: k, purpose: purposeSubmit, report: id},
 	}
 	out, err := sub.Send(r.Context(), id, k.ID)
@@ -481,7 +481,7 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if err != nil {
 		return leError(err)
 	}
-	sub := &cybertip.Submitter{API: a.cfg.CyberTip, Store: st, Log: a.cfg.Log, Now: a.now}
+	sub := &cybertip.Submitter{API: recipientAPI{a.cfg.CyberTip}, Store: st, Log: a.cfg.Log, Now: a.now}
 	if cur.State == lereport.Submitted && (cur.Recipient != cybertip.Recipient || a.cfg.CyberTip == nil) {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d was submitted to %s, which this server cannot reach to retract it", id, cur.Recipient)
 	}
@@ -693,4 +693,43 @@ func (a *API) recordDenied(r *http.Request, k auth.Key, rt route) {
 	}); err != nil {
 		a.log.Error("api: recording a refused access", "key", k.ID, "path", r.URL.Path, "err", err)
 	}
+}
+
+// recipientAPI marks every failure of the CyberTipline's calls — refusals,
+// HTTP errors, an unreachable host — as the recipient's, so it is answered
+// 502 with what the recipient said, not 500 as if it were ours.
+type recipientAPI struct{ api cybertip.API }
+
+// recipientError is a failure of a call to the recipient.
+type recipientError struct{ error }
+
+func (e recipientError) Unwrap() error { return e.error }
+
+func recipientFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return recipientError{err}
+}
+
+func (r recipientAPI) Submit(ctx context.Context, report []byte) (string, error) {
+	id, err := r.api.Submit(ctx, report)
+	return id, recipientFailed(err)
+}
+
+func (r recipientAPI) Upload(ctx context.Context, reportID, fileName string, content []byte) (string, error) {
+	id, err := r.api.Upload(ctx, reportID, fileName, content)
+	return id, recipientFailed(err)
+}
+
+func (r recipientAPI) FileInfo(ctx context.Context, details []byte) error {
+	return recipientFailed(r.api.FileInfo(ctx, details))
+}
+
+func (r recipientAPI) Finish(ctx context.Context, reportID string) error {
+	return recipientFailed(r.api.Finish(ctx, reportID))
+}
+
+func (r recipientAPI) Retract(ctx context.Context, reportID string) error {
+	return recipientFailed(r.api.Retract(ctx, reportID))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lereport/lereporttest"
 	"github.com/safeguard-oss/safeguard/internal/lereport/schema"
@@ -27,9 +28,10 @@ import (
 // tipline is a CyberTipline in memory: it checks every document against
 // the schema and the order of calls, and records them.
 type tipline struct {
-	mu    sync.Mutex
-	calls []string
-	files map[string][]byte
+	mu         sync.Mutex
+	calls      []string
+	files      map[string][]byte
+	failFinish int // refuse that many /finish calls
 }
 
 func (f *tipline) call(c string) {
@@ -66,7 +68,18 @@ func (f *tipline) FileInfo(_ context.Context, details []byte) error {
 	return nil
 }
 
-func (f *tipline) Finish(_ context.Context, id string) error  { f.call("finish " + id); return nil }
+func (f *tipline) Finish(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failFinish > 0 {
+		f.failFinish--
+		f.calls = append(f.calls, "finish "+id+" (refused)")
+		return &cybertip.APIError{Op: "finish", Code: 4000, Description: "try later"}
+	}
+	f.calls = append(f.calls, "finish "+id)
+	return nil
+}
+
 func (f *tipline) Retract(_ context.Context, id string) error { f.call("retract " + id); return nil }
 
 // leDesk is the review desk with evidence, law-enforcement reports and a
@@ -252,6 +265,43 @@ func TestLEReportWorkflow(t *testing.T) {
 		if !slices.ContainsFunc(aud, func(s string) bool { return strings.Contains(s, " "+want+" ") }) {
 			t.Errorf("audit log lacks %s", want)
 		}
+	}
+}
+
+// TestLEReportInterruptedAndRetracted: a submission the recipient cuts
+// short is answered 502 and leaves the report submitted; retracting it
+// retracts it at the recipient. A draft is retracted here only.
+func TestLEReportInterruptedAndRetracted(t *testing.T) {
+	d, _, tip, item := leDesk(t)
+	rep := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u", "category": "suspected_csam", "content_id": "post-1"}, 201)
+	d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%d/decision", num(rep["case_id"])), map[string]any{"verdict": "confirm", "classification": "A2", "actions": []string{"remove"}}, 200)
+	create := map[string]any{"case_id": num(rep["case_id"]), "document": leDocument(string(lereport.ChildPornography)),
+		"files": []map[string]any{{"evidence_id": item.ID}}}
+	one := d.do("le_liaison", "POST", "/v1/le-reports", create, 201)
+	two := d.do("le_liaison", "POST", "/v1/le-reports", create, 201)
+
+	d.do("le_liaison", "POST", fmt.Sprintf("/v1/le-reports/%v/retract", one["id"]), map[string]any{}, 400)
+	r := d.do("le_liaison", "POST", fmt.Sprintf("/v1/le-reports/%v/retract", one["id"]), map[string]any{"reason": "duplicate"}, 200)
+	if r["state"] != "retracted" || len(tip.calls) != 0 {
+		t.Errorf("retracted draft %v; tipline calls %v", r, tip.calls)
+	}
+	d.do("le_liaison", "POST", fmt.Sprintf("/v1/le-reports/%v/package", one["id"]), map[string]any{"recipient_key": base64.StdEncoding.EncodeToString(make([]byte, 32))}, 409)
+
+	path := fmt.Sprintf("/v1/le-reports/%v", two["id"])
+	d.do("le_liaison", "POST", path+"/submit", nil, 409) // a draft
+	d.do("le_liaison", "POST", path+"/ready", nil, 200)
+	tip.failFinish = 1
+	e := d.do("le_liaison", "POST", path+"/submit", nil, 502)
+	if !strings.Contains(fmt.Sprint(e), "recipient_error") || !strings.Contains(fmt.Sprint(e), "try later") {
+		t.Errorf("refused finish: %v", e)
+	}
+	if got := d.do("le_liaison", "GET", path, nil, 200); got["state"] != "submitted" || got["recipient_report_id"] != "7700" {
+		t.Errorf("after the refused finish: %v", got)
+	}
+	r = d.do("le_liaison", "POST", path+"/retract", map[string]any{"reason": "sent in error"}, 200)
+	want := []string{"submit", "upload 7700 " + item.ID, "fileinfo viewed=false", "finish 7700 (refused)", "retract 7700"}
+	if r["state"] != "retracted" || !slices.Equal(tip.calls, want) {
+		t.Errorf("retracted %v; tipline calls %v, want %v", r["state"], tip.calls, want)
 	}
 }
 
