@@ -187,12 +187,13 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 
 	id := hex.EncodeToString(h.id[:])
 	created := time.Unix(0, h.created).UTC()
-	// The hold first: an item never exists without one (and one found
-	// without an item is removed by the next Delete of that id).
+	// The hold first, so an item never exists without one. (Were it lost
+	// anyway, Hold would still hold the item the default term.)
 	if err := s.putHold(id, s.initialHold(created, meta.Jurisdiction)); err != nil {
 		return Item{}, err
 	}
 	if err := s.write(id, buf); err != nil {
+		os.Remove(filepath.Join(s.dir, id+holdSuffix))
 		return Item{}, err
 	}
 	return Item{
