@@ -55,7 +55,7 @@ func (c *clock) Advance(d time.Duration) {
 // queue: a rule's report whose scan kept the image (the highest priority,
 // with a preview), a user's report and a trusted flagger's.
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	keys    *authtest.Memory
 	audit   *audittest.Memory
@@ -69,7 +69,7 @@ type world struct {
 	image              []byte
 }
 
-func newWorld(t *testing.T, opts ...func(*console.Config)) *world {
+func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, keys: new(authtest.Memory), audit: new(audittest.Memory),
@@ -159,7 +159,7 @@ func (w *world) caseOf(contentID string) int64 {
 
 // testPNG is a small picture with detail (a gradient), enough for a
 // browser to draw.
-func testPNG(t *testing.T) []byte {
+func testPNG(t testing.TB) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
 	for y := range 48 {
 		for x := range 64 {
@@ -177,13 +177,14 @@ func testPNG(t *testing.T) []byte {
 // browser.
 type browser struct {
 	w      *world
+	t      testing.TB
 	c      *http.Client
 	origin string // sent as Origin on POSTs when set
 }
 
 func (w *world) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{w: w, c: &http.Client{Jar: jar}}
+	return &browser{w: w, t: w.t, c: &http.Client{Jar: jar}}
 }
 
 type answer struct {
@@ -194,16 +195,16 @@ type answer struct {
 }
 
 func (b *browser) get(path string) answer {
-	b.w.t.Helper()
+	b.t.Helper()
 	res, err := b.c.Get(b.w.srv.URL + path)
 	if err != nil {
-		b.w.t.Fatal(err)
+		b.t.Fatal(err)
 	}
-	return read(b.w.t, res)
+	return read(b.t, res)
 }
 
 func (b *browser) post(path string, form url.Values) answer {
-	b.w.t.Helper()
+	b.t.Helper()
 	req, _ := http.NewRequest("POST", b.w.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if b.origin != "" {
@@ -211,12 +212,12 @@ func (b *browser) post(path string, form url.Values) answer {
 	}
 	res, err := b.c.Do(req)
 	if err != nil {
-		b.w.t.Fatal(err)
+		b.t.Fatal(err)
 	}
-	return read(b.w.t, res)
+	return read(b.t, res)
 }
 
-func read(t *testing.T, res *http.Response) answer {
+func read(t testing.TB, res *http.Response) answer {
 	t.Helper()
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
@@ -229,7 +230,7 @@ func read(t *testing.T, res *http.Response) answer {
 var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
 // csrf is the token of the first form on a page.
-func csrf(t *testing.T, page string) string {
+func csrf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
@@ -240,9 +241,9 @@ func csrf(t *testing.T, page string) string {
 
 // signIn signs b in with role's key and returns the page it lands on.
 func (b *browser) signIn(role auth.Role) answer {
-	b.w.t.Helper()
+	b.t.Helper()
 	form := b.get("/console/signin")
-	return b.post("/console/signin", url.Values{"csrf": {csrf(b.w.t, form.body)}, "key": {b.w.secrets[role]}, "next": {"/console/"}})
+	return b.post("/console/signin", url.Values{"csrf": {csrf(b.t, form.body)}, "key": {b.w.secrets[role]}, "next": {"/console/"}})
 }
 
 // entries returns the audit entries with action.
