@@ -203,6 +203,7 @@ func (a *API) table() []route {
 		{"POST", "/v1/le-reports/{id}/submit", auth.LEReports, a.submitLEReport},
 		{"POST", "/v1/le-reports/{id}/retract", auth.LEReports, a.retractLEReport},
 		{"POST", "/v1/le-reports/{id}/package", auth.LEReports, a.packageLEReport},
+		{"POST", "/v1/le-reports/{id}/acknowledge", auth.LEReports, a.acknowledgeLEReport},
 		{"GET", "/v1/evidence/{id}", auth.LEReports, a.getEvidence},
 		{"POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold},
 		{"DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence},

@@ -481,13 +481,73 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if err != nil {
 		return leError(err)
 	}
-	sub := &cybertip.Submitter{API: recipientAPI{a.cfg.CyberTip}, Store: st, Log: a.cfg.Log, Now: a.now}
-	if cur.State == lereport.Submitted && (cur.Recipient != cybertip.Recipient || a.cfg.CyberTip == nil) {
-		return errorf(http.StatusConflict, CodeWrongState, "report %d was submitted to %s, which this server cannot reach to retract it", id, cur.Recipient)
+	if cur.Recipient != cybertip.Recipient {
+		// A hotline's package left by hand; its withdrawal goes the same
+		// way, and is recorded here.
+		out, err := lereport.Transition(r.Context(), st, id, lereport.Retracted, k.ID, in.Reason, a.now(), nil)
+		if err != nil {
+			return leError(err)
+		}
+		if err := a.record(r.Context(), k, lereport.AuditRetract, lereport.Subject(id), map[string]string{
+			"recipient": out.Recipient, "recipient_report_id": out.RecipientReportID, "reason": in.Reason,
+		}); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
+	if cur.State == lereport.Submitted && a.cfg.CyberTip == nil {
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "report %d was submitted to the CyberTipline, and this server has no account configured to retract it", id)
+	}
+	sub := &cybertip.Submitter{API: recipientAPI{a.cfg.CyberTip}, Store: st, Log: a.cfg.Log, Now: a.now}
 	out, err := sub.Retract(r.Context(), id, k.ID, in.Reason)
 	if err != nil {
 		return leError(err)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// acknowledgeLEReport handles POST /v1/le-reports/{id}/acknowledge
+// {"recipient_report_id"}: a hotline's receipt of a package, with its
+// reference, makes the report acknowledged. (The CyberTipline's comes from
+// /finish, so its reports are refused here.)
+func (a *API) acknowledgeLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	st, err := a.leStore()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		RecipientReportID string `json:"recipient_report_id"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	ref := strings.TrimSpace(in.RecipientReportID)
+	if ref == "" || len(ref) > 200 {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "recipient_report_id: want the hotline's reference for the report (1 to 200 characters)")
+	}
+	cur, err := st.LEReport(r.Context(), id)
+	if err != nil {
+		return leError(err)
+	}
+	if cur.Recipient == cybertip.Recipient {
+		return errorf(http.StatusConflict, CodeWrongState, "report %d is for the CyberTipline, which acknowledges through submission", id)
+	}
+	out, err := lereport.Transition(r.Context(), st, id, lereport.Acknowledged, k.ID, "receipt from "+cur.Recipient, a.now(), func(rep *lereport.Report) {
+		rep.RecipientReportID = ref
+	})
+	if err != nil {
+		return leError(err)
+	}
+	if err := a.record(r.Context(), k, lereport.AuditFinish, lereport.Subject(id), map[string]string{
+		"recipient": out.Recipient, "recipient_report_id": ref,
+	}); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -539,6 +599,15 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 		"manifest_sha256": hex.EncodeToString(sum[:]), "recipient": rep.Recipient,
 	}); err != nil {
 		return err
+	}
+	// For a hotline the package is the submission: the report is
+	// submitted until the hotline's receipt is entered (acknowledge). For
+	// the CyberTipline it is only a copy.
+	if rep.Recipient != cybertip.Recipient && rep.State == lereport.Ready {
+		if _, err := lereport.Transition(r.Context(), st, id, lereport.Submitted, k.ID,
+			"evidence package, manifest SHA-256 "+hex.EncodeToString(sum[:]), a.now(), nil); err != nil {
+			return leError(err)
+		}
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="lereport-%d.zip"`, id))

@@ -305,6 +305,37 @@ func TestLEReportInterruptedAndRetracted(t *testing.T) {
 	}
 }
 
+// TestLEReportHotline: a report for a hotline is submitted by downloading
+// its package, acknowledged with the hotline's reference, never sent to
+// the CyberTipline.
+func TestLEReportHotline(t *testing.T) {
+	d, _, tip, item := leDesk(t)
+	rep := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u", "category": "suspected_csam", "content_id": "post-1"}, 201)
+	d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%d/decision", num(rep["case_id"])), map[string]any{"verdict": "confirm", "classification": "B1", "actions": []string{"remove"}}, 200)
+	d.do("le_liaison", "POST", "/v1/le-reports", map[string]any{"case_id": num(rep["case_id"]), "recipient": "Bad Name!"}, 400)
+	draft := d.do("le_liaison", "POST", "/v1/le-reports", map[string]any{"case_id": num(rep["case_id"]), "recipient": "inhope-de",
+		"document": leDocument(string(lereport.ChildPornography)), "files": []map[string]any{{"evidence_id": item.ID}}}, 201)
+	path := fmt.Sprintf("/v1/le-reports/%v", draft["id"])
+	d.do("le_liaison", "POST", path+"/ready", nil, 200)
+	d.do("le_liaison", "POST", path+"/submit", nil, 409)
+	d.do("le_liaison", "POST", path+"/acknowledge", map[string]any{"recipient_report_id": "DE-1"}, 409) // not yet submitted
+
+	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	pkg := d.raw("le_liaison", "POST", path+"/package", map[string]any{"recipient_key": base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())}, 200)
+	if _, err := hotline.Verify(pkg.Body.Bytes()); err != nil {
+		t.Fatalf("package does not verify: %v", err)
+	}
+	if got := d.do("le_liaison", "GET", path, nil, 200); got["state"] != "submitted" {
+		t.Errorf("after the package: %v", got["state"])
+	}
+	d.do("le_liaison", "POST", path+"/acknowledge", map[string]any{"recipient_report_id": " "}, 400)
+	ack := d.do("le_liaison", "POST", path+"/acknowledge", map[string]any{"recipient_report_id": "DE-2026-118"}, 200)
+	if ack["state"] != "acknowledged" || ack["recipient_report_id"] != "DE-2026-118" || len(tip.calls) != 0 {
+		t.Errorf("acknowledged %v; tipline calls %v", ack, tip.calls)
+	}
+	d.do("le_liaison", "POST", path+"/retract", map[string]any{"reason": "late"}, 409)
+}
+
 func maps(m map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range m {
