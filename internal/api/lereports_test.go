@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
@@ -84,7 +85,7 @@ func (f *tipline) Retract(_ context.Context, id string) error { f.call("retract 
 
 // leDesk is the review desk with evidence, law-enforcement reports and a
 // tipline, and one preserved image of post-1.
-func leDesk(t *testing.T) (*desk, *evidence.Store, *tipline, evidence.Item) {
+func leDesk(t testing.TB) (*desk, *evidence.Store, *tipline, evidence.Item) {
 	t.Helper()
 	kr, err := evidence.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
@@ -446,4 +447,29 @@ func FuzzLERequests(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkLEReportFlow measures a report from draft to acknowledged (one
+// file, an in-memory tipline) with an audit log of 100,000 other entries
+// before it: Ready and the draft ask the log who viewed each file, which
+// AuditViews answers by reading all of it.
+func BenchmarkLEReportFlow(b *testing.B) {
+	d, _, _, item := leDesk(b)
+	ctx := context.Background()
+	for i := range 100_000 {
+		if _, err := audit.NewLog(d.log).Record(ctx, "system", "scan.decision", fmt.Sprint("post-", i), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rep := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u", "category": "suspected_csam", "content_id": "post-1"}, 201)
+	d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%d/decision", num(rep["case_id"])), map[string]any{"verdict": "confirm", "classification": "A1", "actions": []string{"remove"}}, 200)
+	create := map[string]any{"case_id": num(rep["case_id"]), "document": leDocument(string(lereport.ChildPornography)),
+		"files": []map[string]any{{"evidence_id": item.ID}}}
+	b.ResetTimer()
+	for b.Loop() {
+		draft := d.do("le_liaison", "POST", "/v1/le-reports", create, 201)
+		path := fmt.Sprintf("/v1/le-reports/%v", draft["id"])
+		d.do("le_liaison", "POST", path+"/ready", nil, 200)
+		d.do("le_liaison", "POST", path+"/submit", nil, 200)
+	}
 }
