@@ -15,6 +15,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/schema"
+	"github.com/safeguard-oss/safeguard/internal/server"
 )
 
 // fakeTipline is a CyberTipline on loopback: it refuses wrong credentials,
@@ -132,14 +133,22 @@ type leReport struct {
 }
 
 // TestLEReportEndToEnd is issue 6's proof over HTTP against a real server
-// on SQLite: a scan's rule preserves content and opens a case; a reviewer
+// on SQLite (and PostgreSQL when SAFEGUARD_TEST_POSTGRES is set): a scan's rule preserves content and opens a case; a reviewer
 // confirms it; an le_liaison builds a report (the file not viewed), a
 // reviewer views the file, the report becomes ready (now viewed) and is
 // submitted to a fake CyberTipline on loopback, which gets the calls in
 // order with valid payloads; the report ends acknowledged with the
 // recipient's id, and the chain of custody is in the verified audit log.
 func TestLEReportEndToEnd(t *testing.T) {
-	cfg, st := openSQLite(t)
+	for _, backend := range backends {
+		t.Run(backend.name, func(t *testing.T) {
+			cfg, st := backend.open(t)
+			leReportEndToEnd(t, cfg, st)
+		})
+	}
+}
+
+func leReportEndToEnd(t *testing.T, cfg server.Config, st server.Stores) {
 	tip, url := newTipline(t)
 	cfg.CyberTipURL, cfg.CyberTipUser, cfg.CyberTipPassword = url, "esp-test", "tipline-secret"
 	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}
