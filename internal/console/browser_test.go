@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -69,8 +70,9 @@ func TestBrowser(t *testing.T) {
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelT()
 
-	// The browser lives as long as the context of the first Run.
-	if err := chromedp.Run(ctx); err != nil {
+	// The browser lives as long as the context of the first Run. The
+	// Log domain reports what the page refused (CSP) or failed to load.
+	if err := chromedp.Run(ctx, cdplog.Enable()); err != nil {
 		t.Fatalf("starting %s: %v", browser, err)
 	}
 
@@ -83,6 +85,11 @@ func TestBrowser(t *testing.T) {
 		switch e := ev.(type) {
 		case *cdpruntime.EventExceptionThrown:
 			problems = append(problems, "exception: "+e.ExceptionDetails.Error())
+		case *cdplog.EventEntryAdded:
+			// Chromium asks for /favicon.ico on its own; the console has none.
+			if e.Entry.Level == cdplog.LevelError && !strings.HasSuffix(e.Entry.URL, "/favicon.ico") {
+				problems = append(problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
+			}
 		case *cdpruntime.EventConsoleAPICalled:
 			if e.Type == cdpruntime.APITypeError {
 				var parts []string
@@ -111,6 +118,21 @@ func TestBrowser(t *testing.T) {
 		t.Helper()
 		var ok bool
 		run(step, chromedp.Poll(expr, &ok, chromedp.WithPollingTimeout(15*time.Second)))
+	}
+
+	// press types a key as a person does: one keyDown carrying its text,
+	// so a handler that prevents the default stops the character too
+	// (chromedp.KeyEvent sends the character as a separate event).
+	press := func(r rune) chromedp.ActionFunc {
+		return func(ctx context.Context) error {
+			evs := kb.Encode(r)
+			down := *evs[0]
+			down.Text, down.UnmodifiedText = evs[1].Text, evs[1].UnmodifiedText
+			if err := down.Do(ctx); err != nil {
+				return err
+			}
+			return evs[len(evs)-1].Do(ctx)
+		}
 	}
 
 	var url string
@@ -197,6 +219,26 @@ func TestBrowser(t *testing.T) {
 	if slices.Contains(order, w.top) || len(order) != 2 {
 		t.Fatalf("after deciding case %d the queue holds %v", w.top, order)
 	}
+	// The flagger's case is next: d asks for a reason, Enter dismisses;
+	// a trusted flagger's case then waits for a second reviewer.
+	run("dismiss from the keyboard",
+		chromedp.KeyEvent("j"),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`#decision`, chromedp.ByQuery),
+		press('d'))
+	poll("d focuses the reason", `document.activeElement === document.getElementById("reason")`)
+	run("type the reason and send it",
+		chromedp.KeyEvent("adult, not a child"),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`.notice`, chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("#cases tr[data-case]"), r => +r.dataset.case)`, &order))
+	if c, _, _, _ := w.desk.Case(context.Background(), w.flagged); c.State != "pending_second" || c.Decisions[0].Reason != "adult, not a child" {
+		t.Fatalf("after dismissing the flagger's case: %+v", c)
+	}
+	if !slices.Contains(order, w.flagged) {
+		t.Fatalf("the flagger's case, waiting for a second reviewer, left the queue: %v", order)
+	}
+
 	var queuePNG []byte
 	run("screenshot", chromedp.FullScreenshot(&queuePNG, 100))
 	dec := w.entries("case.decide")

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -95,7 +96,7 @@ func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", "inline")
 	w.Header().Set("Cache-Control", "no-store, private")
-	http.ServeContent(w, r, "", it.Created, strings.NewReader(string(data)))
+	http.ServeContent(w, r, "", it.Created, bytes.NewReader(data))
 }
 
 // reveal records that the person chose to see a preview unblurred; the

@@ -171,7 +171,7 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 			}
 		}
 		if s == nil {
-			if r.Method == http.MethodGet && r.URL.Path != "" {
+			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
