@@ -157,3 +157,27 @@ func FuzzDecisionForm(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPages measures the console's own cost over in-memory stores: a
+// queue of 1,000 cases (the page lists 200) and a case page with its
+// preview's lookup, each through the API in process.
+func BenchmarkPages(b *testing.B) {
+	w := newWorld(b)
+	for i := range 1000 {
+		w.file(review.Report{Source: review.User, Reporter: fmt.Sprintf("user-%d", i), Category: review.KnownCSAM, ContentID: fmt.Sprintf("bench-%d", i)})
+	}
+	br := w.browser()
+	br.signIn(auth.Reviewer)
+	for _, p := range []struct{ name, path string }{
+		{"queue", "/console/queues/known_csam"},
+		{"case", fmt.Sprintf("/console/cases/%d", w.top)},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				if a := br.get(p.path); a.status != http.StatusOK {
+					b.Fatalf("%s: %d", p.path, a.status)
+				}
+			}
+		})
+	}
+}
