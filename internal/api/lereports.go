@@ -224,8 +224,8 @@ func (a *API) incident(ctx context.Context, k auth.Key, c review.Case, recipient
 			return inc, errorf(http.StatusUnprocessableEntity, CodeNotInCase, "file %d: evidence %s (content %q) is not content of case %d", i+1, item.ID, item.Meta.ContentID, c.ID)
 		}
 		hashes := []lereport.FileHash{{Type: "MD5", Value: item.MD5.String()}, {Type: "SHA256", Value: item.SHA256.String()}}
-		if item.Meta.PDQ != "" {
-			hashes = append(hashes, lereport.FileHash{Type: "PDQ", Value: item.Meta.PDQ})
+		if pdq := a.intakePDQ(ctx, item); pdq != "" {
+			hashes = append(hashes, lereport.FileHash{Type: "PDQ", Value: pdq})
 		}
 		inc.Files = append(inc.Files, lereport.EvidenceFile{
 			EvidenceID:        item.ID,
@@ -240,6 +240,24 @@ func (a *API) incident(ctx context.Context, k auth.Key, c review.Case, recipient
 		})
 	}
 	return inc, nil
+}
+
+// intakePDQ is the PDQ hash of item computed at intake: the one recorded
+// with the item, else the one of the scan that kept it (the pipeline
+// records it with the scan), if that scan names the item.
+func (a *API) intakePDQ(ctx context.Context, item evidence.Item) string {
+	if item.Meta.PDQ != "" || a.cfg.Scans == nil {
+		return item.Meta.PDQ
+	}
+	scanID, ok := strings.CutPrefix(item.Meta.Source, "scan ")
+	if !ok {
+		return ""
+	}
+	rec, err := a.cfg.Scans.ScanRecord(ctx, scanID)
+	if err != nil || rec.Evidence != item.ID {
+		return ""
+	}
+	return rec.PDQ
 }
 
 // createLEReport handles POST /v1/le-reports: a draft from a confirmed case.

@@ -223,6 +223,9 @@ func leReportEndToEnd(t *testing.T, cfg server.Config, st server.Stores) {
 	}) {
 		t.Errorf("draft hashes %+v lack the content's SHA-256", draft.Files[0].Details.Hashes)
 	}
+	if h := draft.Files[0].Details.Hashes; len(h) != 3 || h[2].Type != "PDQ" || h[2].Value != rec.PDQ || rec.PDQ == "" {
+		t.Errorf("draft hashes %+v: want MD5, SHA256 and the scan's PDQ %s", h, rec.PDQ)
+	}
 	path := fmt.Sprintf("/v1/le-reports/%d", draft.ID)
 
 	// The reviewer views the file; the report made ready says so.
