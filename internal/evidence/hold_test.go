@@ -240,3 +240,25 @@ func FuzzParseHolds(f *testing.F) {
 		}
 	})
 }
+
+// TestHoldFileAltered: a hold file that is not a hold stops deletion
+// rather than being read as none.
+func TestHoldFileAltered(t *testing.T) {
+	s, log, mem, now := heldStore(t)
+	item, err := s.Put(content, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(10 * DefaultHold)
+	for _, junk := range []string{"", "{}", `{"until":"yesterday"}`, "not json"} {
+		if err := os.WriteFile(filepath.Join(s.dir, item.ID+".hold"), []byte(junk), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(context.Background(), log, item.ID, "key-admin", "x"); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("hold file %q: Delete = %v, want ErrCorrupt", junk, err)
+		}
+	}
+	if es := entries(t, mem); len(es) != 0 {
+		t.Errorf("refused deletes left entries %+v", es)
+	}
+}
