@@ -89,6 +89,8 @@ func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusUnsupportedMediaType, "This content ("+ct+") has no preview.")
 		return
 	}
+	// Every request is recorded, ranges of a playing video included: a
+	// request that skipped the log could fetch the content unseen by it.
 	if err := c.recordView(r, s, id, item, "blurred"); err != nil {
 		c.fail(w, r, s, http.StatusInternalServerError, "The view could not be recorded, so the content is not shown.")
 		return
