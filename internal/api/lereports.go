@@ -682,15 +682,16 @@ func (a *API) extendHold(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		return errorf(http.StatusBadRequest, CodeBadRequest, "until, requested_by and why are required")
 	}
 	id := r.PathValue("id")
-	if _, err := ev.Hold(id); err != nil {
+	cur, err := ev.Hold(id)
+	if err != nil {
 		return leError(err)
+	}
+	if in.Until.Before(cur.Until) {
+		return errorf(http.StatusConflict, CodeConflict, "evidence %s is held until %s; a hold is extended, never shortened", id, cur.Until.Format(time.RFC3339))
 	}
 	h, err := ev.Extend(r.Context(), a.cfg.Log, id, k.ID, in.Until, in.RequestedBy, in.Why)
 	if err != nil {
-		if e := leError(err); e != err {
-			return e
-		}
-		return errorf(http.StatusConflict, CodeConflict, "%v", err)
+		return leError(err)
 	}
 	writeJSON(w, http.StatusOK, h)
 	return nil
