@@ -235,6 +235,11 @@ func TestBrowser(t *testing.T) {
 	if c, _, _, _ := w.desk.Case(context.Background(), w.flagged); c.State != "pending_second" || c.Decisions[0].Reason != "adult, not a child" {
 		t.Fatalf("after dismissing the flagger's case: %+v", c)
 	}
+	var notice string
+	run("the notice", chromedp.Text(`.notice`, &notice, chromedp.ByQuery))
+	if !strings.Contains(notice, "waits for a second reviewer") {
+		t.Errorf("after a first dismissal the notice says %q", notice)
+	}
 	if !slices.Contains(order, w.flagged) {
 		t.Fatalf("the flagger's case, waiting for a second reviewer, left the queue: %v", order)
 	}

@@ -145,7 +145,8 @@ func parsePages() map[string]*template.Template {
 		"ago":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 MST") },
 		"seconds":   func(d time.Duration) int64 { return int64(d / time.Second) },
 		"dur":       durSeconds,
-		"pct":       func(f float64) string { return formatPct(f) },
+		"pct":       formatPct,
+		"inc":       func(i int) int { return i + 1 },
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error"} {

@@ -179,9 +179,13 @@ func (c *Console) queues(w http.ResponseWriter, r *http.Request, s *session) {
 // queueData is the queue page's.
 type queueData struct {
 	queuePage
-	Decided int64          // the case just decided, for the notice
-	Verdict review.Verdict //
+	Decided int64  // the case just decided, for the notice
+	Verdict string // confirm, dismiss or firstDismissal
 }
+
+// firstDismissal is the notice's word for a dismissal that waits for a
+// second reviewer.
+const firstDismissal = "dismiss_first"
 
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	q := review.Queue(r.PathValue("queue"))
@@ -196,7 +200,7 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
 		d.Decided = id
-		if v := review.Verdict(r.URL.Query().Get("verdict")); v == review.Confirm || v == review.Dismiss {
+		if v := r.URL.Query().Get("verdict"); v == string(review.Confirm) || v == string(review.Dismiss) || v == firstDismissal {
 			d.Verdict = v
 		}
 	}
@@ -323,8 +327,11 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failAPI(w, r, s, err)
 		return
 	}
-	q := out.Case.Queue
-	http.Redirect(w, r, fmt.Sprintf("/console/queues/%s?decided=%d&verdict=%s", url.PathEscape(string(q)), id, f.Verdict), http.StatusSeeOther)
+	outcome := string(f.Verdict)
+	if out.Case.State == review.PendingSecond {
+		outcome = firstDismissal
+	}
+	http.Redirect(w, r, fmt.Sprintf("/console/queues/%s?decided=%d&verdict=%s", url.PathEscape(string(out.Case.Queue)), id, outcome), http.StatusSeeOther)
 }
 
 func (c *Console) stats(w http.ResponseWriter, r *http.Request, s *session) {
