@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -67,6 +68,34 @@ type world struct {
 	top, user, flagged int64
 	item               string
 	image              []byte
+
+	ev    *evidence.Store
+	scans *scantest.Memory
+	api   *api.API
+	scanN int
+}
+
+// ruleCase files what a scan of content (kept as evidence) does when a
+// rule asks for review: the kept item, the scan record naming it, and the
+// rule's report, through the API's Enqueue. It returns the case and item.
+func (w *world) ruleCase(contentID string, content []byte, contentType string) (int64, string) {
+	w.t.Helper()
+	ctx := context.Background()
+	it, err := w.ev.Put(content, evidence.Meta{ContentType: contentType, ContentID: contentID, Source: "scan"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.scanN++
+	m := rules.Match{Bank: "hotline", EntryID: 1, Signal: bank.PDQ, Distance: 6}
+	rec := scan.Record{ID: fmt.Sprintf("scn_%032d", w.scanN), Time: w.clock.Now(), Kind: "scan", ContentID: contentID,
+		AccountID: "acct-" + contentID, Matches: []rules.Match{m}, Evidence: it.ID, Quality: -1}
+	if err := w.scans.RecordScan(ctx, rec); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.api.Enqueue(ctx, rec, rules.Decided{Rule: rules.RuleRef{ID: 3, Version: 1, Name: "hotline near"}, Match: m}); err != nil {
+		w.t.Fatal(err)
+	}
+	return w.caseOf(contentID), it.ID
 }
 
 func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
@@ -97,23 +126,10 @@ func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
 	a := api.New(api.Config{Keys: w.keys, Webhooks: new(webhooktest.Memory), Audit: w.audit, Log: log,
 		Scans: scans, Review: w.desk, Now: w.clock.Now})
 
+	w.ev, w.scans, w.api = ev, scans, a
 	// The content: a picture a rule's quarantine kept, as a scan keeps it.
 	w.image = testPNG(t)
-	it, err := ev.Put(w.image, evidence.Meta{ContentType: "image/png", ContentID: "post-1", Source: "scan"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.item = it.ID
-	m := rules.Match{Bank: "hotline", EntryID: 1, Signal: bank.PDQ, Distance: 6}
-	rec := scan.Record{ID: "scn_00000000000000000000000000000001", Time: w.clock.Now(), Kind: "scan", ContentID: "post-1",
-		AccountID: "acct-1", Matches: []rules.Match{m}, Evidence: it.ID, Quality: -1}
-	if err := scans.RecordScan(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Enqueue(ctx, rec, rules.Decided{Rule: rules.RuleRef{ID: 3, Version: 1, Name: "hotline near"}, Match: m}); err != nil {
-		t.Fatal(err)
-	}
-	w.top = w.caseOf("post-1")
+	w.top, w.item = w.ruleCase("post-1", w.image, "image/png")
 	w.file(review.Report{Source: review.User, Reporter: "user-9", Category: review.KnownCSAM, ContentID: "post-2"})
 	w.user = w.caseOf("post-2")
 	w.file(review.Report{Source: review.Flagger, Reporter: w.ids[auth.Flagger], Category: review.KnownCSAM, ContentID: "post-3", Text: "hotline report"})
