@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,7 +27,14 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
 	{"send-webhooks", "true", "send queued webhooks from this process; false when other processes sharing the database send them"},
+	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
+	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
+	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
 }
+
+// secretSettings come only from their SAFEGUARD_* variable or the config
+// file, never a flag, which any user could read in the process list.
+var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password"}
 
 func envName(flagName string) string {
 	return "SAFEGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
@@ -45,10 +53,11 @@ func runServe(e *env, args []string) int {
 Serves the HTTP API (see docs/api.md). With no configuration it keeps its
 data in SQLite in ./safeguard-data and listens on 127.0.0.1:8080. Each
 setting comes from its flag, else its SAFEGUARD_* variable, else the
-config file, else its default. The evidence keyring is read only from
-SAFEGUARD_EVIDENCE_KEYS or the file's evidence-keys (never a flag, which
-any user could read in the process list); without it, rules that
-quarantine or report are refused.
+config file, else its default. Secrets are read only from their variable
+or the config file (never a flag, which any user could read in the process
+list): SAFEGUARD_EVIDENCE_KEYS / evidence-keys (without it, rules that
+quarantine or report are refused), SAFEGUARD_CYBERTIP_USER / cybertip-user
+and SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password.
 
 flags:`)
 		fs.PrintDefaults()
@@ -65,7 +74,7 @@ flags:`)
 			return fail(e, "serve", "%v", err)
 		}
 		for k := range file {
-			if vals[k] == nil && k != "evidence-keys" {
+			if vals[k] == nil && !slices.Contains(secretSettings, k) {
 				return fail(e, "serve", "%s: unknown setting %q", *config, k)
 			}
 		}
@@ -80,10 +89,15 @@ flags:`)
 			*p = v
 		}
 	}
-	keys, ok := os.LookupEnv("SAFEGUARD_EVIDENCE_KEYS")
-	if !ok {
-		keys = file["evidence-keys"]
+	secret := map[string]string{}
+	for _, name := range secretSettings {
+		v, ok := os.LookupEnv(envName(name))
+		if !ok {
+			v = file[name]
+		}
+		secret[name] = v
 	}
+	keys := secret["evidence-keys"]
 	var maxBody int64
 	if _, err := fmt.Sscan(*vals["max-body"], &maxBody); err != nil || maxBody <= 0 {
 		return fail(e, "serve", "max-body %q: want a positive number of bytes", *vals["max-body"])
@@ -100,6 +114,11 @@ flags:`)
 	cfg := server.Config{
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
 		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, WebhooksElsewhere: !send,
+		EvidenceHolds: *vals["evidence-holds"],
+		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
+	}
+	if email := *vals["reporter-email"]; email != "" {
+		cfg.LEReporter.ReportingPerson.Email = []string{email}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
