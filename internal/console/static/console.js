@@ -66,14 +66,17 @@
     // Content that is not an image is shown as a video that plays only
     // when asked.
     var img = box.querySelector("img.preview");
-    img.addEventListener("error", function () {
+    function toVideo() {
       var v = document.createElement("video");
       v.className = "preview";
       v.controls = true;
       v.preload = "none";
       v.src = img.getAttribute("src");
       img.replaceWith(v);
-    }, { once: true });
+    }
+    // The image may have failed before this script ran.
+    if (img.complete && img.naturalWidth === 0) toVideo();
+    else img.addEventListener("error", toVideo, { once: true });
   });
   document.addEventListener("visibilitychange", function () { if (document.hidden) blurAll(); });
   window.addEventListener("pagehide", blurAll);
