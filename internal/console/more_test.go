@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/server"
@@ -179,5 +181,44 @@ func BenchmarkPages(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestConcurrent: one session used from many tabs at once; every look at
+// content is recorded, one entry per fetch.
+func TestConcurrent(t *testing.T) {
+	w := newWorld(t)
+	b := w.browser()
+	b.signIn(auth.Reviewer)
+	b.get(fmt.Sprintf("/console/cases/%d", w.top))
+	const tabs, each = 8, 5
+	errs := make(chan error, tabs*each)
+	var wg sync.WaitGroup
+	for range tabs {
+		wg.Go(func() {
+			for range each {
+				for _, p := range []string{fmt.Sprintf("/console/cases/%d", w.top), fmt.Sprintf("/console/cases/%d/content/%s", w.top, w.item), "/console/queues/known_csam"} {
+					res, err := b.c.Get(w.srv.URL + p)
+					if err == nil {
+						io.Copy(io.Discard, res.Body)
+						res.Body.Close()
+						if res.StatusCode != http.StatusOK {
+							err = fmt.Errorf("%s: %d", p, res.StatusCode)
+						}
+					}
+					if err != nil {
+						errs <- err
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := len(w.entries(audit.EvidenceRead)); n != tabs*each {
+		t.Errorf("%d content views recorded, want %d", n, tabs*each)
 	}
 }

@@ -161,13 +161,11 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 		if s != nil {
 			// The key is checked again on every request: revoking it in
 			// the API ends the console session too.
-			k, err := auth.Authenticate(r.Context(), c.cfg.Keys, s.secret)
-			if err != nil {
+			// (A key's role never changes, so the session's copy stands.)
+			if _, err := auth.Authenticate(r.Context(), c.cfg.Keys, s.secret); err != nil {
 				c.log.Info("console: session ended: key no longer valid", "key", s.key.ID, "err", err)
 				c.sessions.end(s.id)
 				s = nil
-			} else {
-				s.key = k
 			}
 		}
 		if s == nil {
