@@ -138,6 +138,11 @@ func TestCSRF(t *testing.T) {
 	if a := other.post(fmt.Sprintf("/console/cases/%d/decision", w.user), url.Values{"csrf": {token}, "verdict": {"dismiss"}, "reason": {"x"}}); a.status != http.StatusForbidden {
 		t.Errorf("decision with another session's token: %d", a.status)
 	}
+	b.origin = ""
+	if a := b.post(fmt.Sprintf("/console/cases/%d/decision", w.user), url.Values{"csrf": {token}, "verdict": {"dismiss"},
+		"reason": {strings.Repeat("x", 100<<10)}}); a.status != http.StatusForbidden {
+		t.Errorf("a 100 KiB form: %d", a.status)
+	}
 	if n := len(w.entries("case.decide")); n != 0 {
 		t.Fatalf("%d decisions recorded from forged forms", n)
 	}

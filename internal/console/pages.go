@@ -285,7 +285,6 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, fmt.Sprintf("There is no case %q.", clip(r.PathValue("id"))))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	f := decisionForm{
 		Verdict: review.Verdict(r.PostFormValue("verdict")), Takedown: review.Action(r.PostFormValue("takedown")),
 		Classification: review.Classification(r.PostFormValue("classification")),

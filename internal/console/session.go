@@ -162,10 +162,17 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 			// The key is checked again on every request: revoking it in
 			// the API ends the console session too.
 			// (A key's role never changes, so the session's copy stands.)
-			if _, err := auth.Authenticate(r.Context(), c.cfg.Keys, s.secret); err != nil {
+			_, err := auth.Authenticate(r.Context(), c.cfg.Keys, s.secret)
+			switch {
+			case errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrUnknown), errors.Is(err, auth.ErrMalformed):
 				c.log.Info("console: session ended: key no longer valid", "key", s.key.ID, "err", err)
 				c.sessions.end(s.id)
 				s = nil
+			case err != nil:
+				// The store failed, not the key: the session stands.
+				c.log.Error("console: checking a session's key", "key", s.key.ID, "err", err)
+				c.fail(w, r, s, http.StatusInternalServerError, "The server could not check your key; its log has the details. Try again shortly.")
+				return
 			}
 		}
 		if s == nil {
@@ -177,6 +184,7 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 			return
 		}
 		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			token := r.Header.Get("X-CSRF-Token")
 			if token == "" {
 				token = r.PostFormValue("csrf")
