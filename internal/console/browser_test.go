@@ -162,7 +162,11 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("scores not highest first: %v", scores)
 	}
 
+	// Keys go to the page only once its (deferred) script has run.
+	ready := func() { poll("the page's script has run", `document.readyState === "complete"`) }
+
 	// j selects the first case, Enter opens it.
+	ready()
 	run("open the top case from the keyboard",
 		chromedp.KeyEvent("j"),
 		chromedp.KeyEvent(kb.Enter),
@@ -182,6 +186,7 @@ func TestBrowser(t *testing.T) {
 	var blurredPNG []byte
 	run("screenshot", chromedp.FullScreenshot(&blurredPNG, 100))
 
+	ready()
 	run("reveal with v", chromedp.KeyEvent("v"))
 	poll("the preview is revealed", `document.querySelector(".preview").classList.contains("revealed")`)
 	run("the revealed preview's style", computed)
@@ -221,11 +226,10 @@ func TestBrowser(t *testing.T) {
 	}
 	// The flagger's case is next: d asks for a reason, Enter dismisses;
 	// a trusted flagger's case then waits for a second reviewer.
-	run("dismiss from the keyboard",
-		chromedp.KeyEvent("j"),
-		chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(`#decision`, chromedp.ByQuery),
-		press('d'))
+	ready()
+	run("open the next case", chromedp.KeyEvent("j"), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(`#decision`, chromedp.ByQuery))
+	ready()
+	run("dismiss from the keyboard", press('d'))
 	poll("d focuses the reason", `document.activeElement === document.getElementById("reason")`)
 	run("type the reason and send it",
 		chromedp.KeyEvent("adult, not a child"),

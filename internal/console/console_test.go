@@ -140,7 +140,7 @@ func TestCSRF(t *testing.T) {
 	}
 	b.origin = ""
 	if a := b.post(fmt.Sprintf("/console/cases/%d/decision", w.user), url.Values{"csrf": {token}, "verdict": {"dismiss"},
-		"reason": {strings.Repeat("x", 100<<10)}}); a.status != http.StatusForbidden {
+		"reason": {strings.Repeat("x", 100<<10)}}); a.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 100 KiB form: %d", a.status)
 	}
 	if n := len(w.entries("case.decide")); n != 0 {
