@@ -8,9 +8,8 @@
 // the liaison officer closes it as fulfilled or refused. Open requests are
 // worked in the order Compare gives: emergencies first, then by deadline,
 // like the review queues' clocks; a request still open after its deadline
-// is overdue. Gather collects the records a request asks for and
-// WriteExport puts them in a ZIP package whose manifest lists the SHA-256
-// of every member, which VerifyExport (and anyone with sha256sum) checks.
+// is overdue. Package export gathers the records a request asks for into a
+// package whose manifest lists the SHA-256 of every member.
 //
 // The Store keeps requests; lerequesttest has an in-memory one and the
 // suite every implementation passes. Permissions (only le_liaison) and the
@@ -25,8 +24,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/safeguard-oss/safeguard/internal/scan"
 )
 
 // Sentinel errors; stores and the Register wrap them, and the API maps
@@ -207,8 +204,7 @@ func Compare(a, b Request) int {
 // Sort sorts rs in the order of Compare.
 func Sort(rs []Request) { slices.SortStableFunc(rs, Compare) }
 
-// Store keeps requests, and finds the scan records of accounts for their
-// exports. Requests come back as they went in, with times as whole
+// Store keeps requests. Requests come back as they went in, with times as whole
 // microseconds in UTC.
 type Store interface {
 	// CreateLERequest stores a new request and returns it with its ID,
@@ -224,9 +220,6 @@ type Store interface {
 	// LERequests returns the requests in state, or all of them if state
 	// is empty, by ID.
 	LERequests(ctx context.Context, state State) ([]Request, error)
-	// AccountScans returns the scan records naming any of the accounts
-	// whose time is in [from, to), by time then ID.
-	AccountScans(ctx context.Context, accounts []string, from, to time.Time) ([]scan.Record, error)
 }
 
 // Register is the register of requests: it stamps who and when, and checks
@@ -250,7 +243,8 @@ func (g *Register) Create(ctx context.Context, r Request, by string) (Request, e
 	}
 	r.ID, r.State, r.Created, r.CreatedBy = 0, Open, g.now(), by
 	r.Closed, r.ClosedBy, r.Reason, r.Exports = time.Time{}, "", "", nil
-	r.From, r.To, r.Deadline = r.From.UTC(), r.To.UTC(), r.Deadline.UTC()
+	us := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+	r.From, r.To, r.Deadline = us(r.From), us(r.To), us(r.Deadline)
 	return g.Store.CreateLERequest(ctx, r)
 }
 

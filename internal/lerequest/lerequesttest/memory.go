@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
+	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
-// Memory is a lerequest.Store, and the scan.Store its AccountScans reads,
-// in memory; safe for concurrent use, the zero value ready. It keeps
+// Memory is a lerequest.Store, and the scan.Store and export.Scans an
+// export reads, in memory; safe for concurrent use, the zero value ready. It keeps
 // everything as JSON, as a SQL store would, so callers and the store never
 // share memory and what does not survive encoding shows up in tests.
 type Memory struct {
@@ -30,6 +31,7 @@ type Memory struct {
 var (
 	_ lerequest.Store = (*Memory)(nil)
 	_ scan.Store      = (*Memory)(nil)
+	_ export.Scans    = (*Memory)(nil)
 )
 
 func decode[T any](b []byte) (T, error) {
@@ -107,7 +109,7 @@ func (m *Memory) LERequests(_ context.Context, state lerequest.State) ([]lereque
 	return rs, nil
 }
 
-// AccountScans implements lerequest.Store.
+// AccountScans implements export.Scans.
 func (m *Memory) AccountScans(_ context.Context, accounts []string, from, to time.Time) ([]scan.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

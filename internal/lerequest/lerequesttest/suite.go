@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
+	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 )
 
-// Backend is what Run tests: the register's store, and the scan store its
-// AccountScans reads.
+// Backend is what Run tests: the register's store, the scan store, and
+// the query of it exports make.
 type Backend interface {
 	lerequest.Store
 	scan.Store
+	export.Scans
 }
 
 // Run checks a store; open returns an empty one for each subtest.

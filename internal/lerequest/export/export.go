@@ -1,4 +1,10 @@
-package lerequest
+// Package export makes the package that answers a data request
+// (lerequest.Request): Gather collects the records the request asks for,
+// Write puts them in a ZIP file whose manifest lists the size and SHA-256
+// of every member, and Verify (or anyone with unzip and sha256sum) checks
+// it. It is apart from package lerequest because it reads scan records,
+// and package scan sits above the stores that keep requests.
+package export
 
 import (
 	"archive/zip"
@@ -16,12 +22,13 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
+	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 )
 
-// ExportFormat names the export package format in its manifest.
-const ExportFormat = "safeguard-le-request-export/1"
+// Format names the export package format in its manifest.
+const Format = "safeguard-le-request-export/1"
 
 // Members of an export package. Each is JSON; manifest.json lists the
 // others with their size and SHA-256, as a hotline package's manifest does
@@ -56,6 +63,14 @@ type Records struct {
 	Reports []review.Report
 }
 
+// Scans finds the scan records of accounts; the SQLite and PostgreSQL
+// stores and lerequesttest.Memory implement it.
+type Scans interface {
+	// AccountScans returns the scan records naming any of the accounts
+	// whose time is in [from, to), by time then ID.
+	AccountScans(ctx context.Context, accounts []string, from, to time.Time) ([]scan.Record, error)
+}
+
 // Cases reads review cases; review.Store is one.
 type Cases interface {
 	Case(ctx context.Context, id int64) (review.Case, error)
@@ -70,7 +85,7 @@ type Cases interface {
 // case's other accounts appear in it as the case lists them; reports about
 // other accounts are left out unless the case is linked, so an export
 // carries no more about other people than the request asked.
-func Gather(ctx context.Context, s Store, cs Cases, r Request) (Records, error) {
+func Gather(ctx context.Context, s Scans, cs Cases, r lerequest.Request) (Records, error) {
 	var recs Records
 	var err error
 	if recs.Scans, err = s.AccountScans(ctx, r.Accounts, r.From, r.To); err != nil {
@@ -127,9 +142,9 @@ func sortedKeys(m map[int64]review.Case) []int64 {
 	return ks
 }
 
-// WriteExport writes the package of r and recs to w and returns the
+// Write writes the package of r and recs to w and returns the
 // SHA-256 of its manifest, for the audit log and the request's Exports.
-func WriteExport(w io.Writer, r Request, recs Records, created time.Time) (manifestSum [32]byte, err error) {
+func Write(w io.Writer, r lerequest.Request, recs Records, created time.Time) (manifestSum [32]byte, err error) {
 	// Empty lists are written as [], not null: a reader should see that
 	// nothing was found, not wonder whether the member was filled in.
 	nonNil := func(v any, n int) any {
@@ -145,7 +160,7 @@ func WriteExport(w io.Writer, r Request, recs Records, created time.Time) (manif
 		ReportsJSON: nonNil(recs.Reports, len(recs.Reports)),
 	}
 	z := zip.NewWriter(w)
-	m := Manifest{Format: ExportFormat, Created: created.UTC(), RequestID: r.ID, Agency: r.Agency}
+	m := Manifest{Format: Format, Created: created.UTC(), RequestID: r.ID, Agency: r.Agency}
 	for _, name := range dataMembers {
 		b, err := json.MarshalIndent(parts[name], "", "  ")
 		if err != nil {
@@ -179,11 +194,11 @@ func writeMember(z *zip.Writer, name string, b []byte, t time.Time) error {
 	return err
 }
 
-// VerifyExport checks a package: every member the manifest lists is there
+// Verify checks a package: every member the manifest lists is there
 // with its size and SHA-256, every data member is listed, and nothing is
 // added. The error names every member that fails. It returns the manifest
 // and its SHA-256, which the audit log's export entry recorded.
-func VerifyExport(pkg []byte) (Manifest, [32]byte, error) {
+func Verify(pkg []byte) (Manifest, [32]byte, error) {
 	var m Manifest
 	var sum [32]byte
 	z, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
@@ -204,8 +219,8 @@ func VerifyExport(pkg []byte) (Manifest, [32]byte, error) {
 	if err := json.Unmarshal(mb, &m); err != nil {
 		return m, sum, fmt.Errorf("export: %s: %w", ManifestJSON, err)
 	}
-	if m.Format != ExportFormat {
-		return m, sum, fmt.Errorf("export: %s: format %q is not %s", ManifestJSON, m.Format, ExportFormat)
+	if m.Format != Format {
+		return m, sum, fmt.Errorf("export: %s: format %q is not %s", ManifestJSON, m.Format, Format)
 	}
 	sum = sha256.Sum256(mb)
 	var problems []error
