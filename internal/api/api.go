@@ -96,6 +96,9 @@ type Config struct {
 	LEReports  lereport.Store
 	LEReporter lereport.Reporter
 	CyberTip   cybertip.API
+	// LERequests keeps authorities' data requests and reads what their
+	// exports hold; nil answers their routes 503.
+	LERequests LERequestStore
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -208,6 +211,11 @@ func (a *API) table() []route {
 		{"POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold},
 		{"DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence},
 		{"GET", "/v1/cases/{id}/evidence/{item}", auth.Review, a.viewCaseEvidence},
+		{"POST", "/v1/le-requests", auth.LEReports, a.createLERequest},
+		{"GET", "/v1/le-requests", auth.LEReports, a.listLERequests},
+		{"GET", "/v1/le-requests/{id}", auth.LEReports, a.getLERequest},
+		{"POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest},
+		{"POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest},
 
 		{"GET", "/v1/openapi.json", "", a.openapi},
 	}

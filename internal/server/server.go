@@ -143,6 +143,9 @@ type Stores struct {
 
 	// LEReports keeps law-enforcement reports; nil answers their routes 503.
 	LEReports lereport.Store
+	// LERequests keeps authorities' data requests and reads their
+	// exports' records; nil answers their routes 503.
+	LERequests api.LERequestStore
 }
 
 // full is what a database store must implement to serve.
@@ -154,6 +157,7 @@ type full interface {
 	audit.Store
 	scan.Store
 	selfreport.Store
+	api.LERequestStore
 }
 
 // OpenStores opens the database cfg names: PostgreSQL when DatabaseURL is
@@ -178,7 +182,7 @@ func OpenStores(ctx context.Context, cfg Config) (Stores, error) {
 		st.Close()
 		return Stores{}, fmt.Errorf("store %T lacks keys, rules, webhooks, audit or scans: this build cannot serve", st)
 	}
-	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Review: f, ReviewIndex: f, SelfReports: f, LEReports: f, Close: f.Close}, nil
+	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Review: f, ReviewIndex: f, SelfReports: f, LEReports: f, LERequests: f, Close: f.Close}, nil
 }
 
 // Server is a running service. Create it with New, then call Run.
@@ -252,6 +256,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		LEReports: st.LEReports, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
+		LERequests: st.LERequests,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
