@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,12 +16,15 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/lerequesttest"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/server"
 )
 
 // leRequestStore is the register and the review cases in memory, as one
@@ -182,4 +187,70 @@ func zipMember(t *testing.T, pkg []byte, name string) []byte {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return b
+}
+
+// FuzzDataRequests sends arbitrary bodies and queries to the data-request
+// routes of a served SQLite store (so it checks the server's wiring too):
+// no answer is a 5xx, errors are the JSON error form, and a request is
+// registered only when it is complete.
+func FuzzDataRequests(f *testing.F) {
+	ctx := context.Background()
+	cfg := server.Config{Listen: "127.0.0.1:0", Data: f.TempDir(), MaxBody: 1 << 20}
+	st, err := server.OpenStores(ctx, cfg)
+	if err != nil {
+		f.Fatal(err)
+	}
+	key, _, err := auth.Create(ctx, st.Keys, auth.LELiaison, "fuzz", "test")
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv, err := server.New(ctx, cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	h := srv.Handler()
+	send := func(method, path, query string, body []byte) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, bytes.NewReader(body))
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	valid := `{"agency":"Police","legal_basis":"order","accounts":["a1"],"from":"2026-01-01T00:00:00Z","to":"2026-02-01T00:00:00Z","deadline":"2026-12-01T00:00:00Z"}`
+	if rec := send("POST", "/v1/le-requests", "", []byte(valid)); rec.Code != 201 {
+		f.Fatalf("setup: %d %s", rec.Code, rec.Body)
+	}
+	routes := []string{"POST /v1/le-requests", "GET /v1/le-requests", "POST /v1/le-requests/1/close", "POST /v1/le-requests/1/export", "GET /v1/le-requests/1"}
+	f.Add(uint8(0), "", []byte(valid))
+	f.Add(uint8(0), "", []byte(`{"agency":"P","legal_basis":"o","accounts":["a","a"],"cases":[-1],"from":"2026-02-01T00:00:00Z","to":"2026-01-01T00:00:00Z"}`))
+	f.Add(uint8(1), "state=open", []byte(nil))
+	f.Add(uint8(2), "", []byte(`{"state":"refused","reason":""}`))
+	f.Add(uint8(3), "", []byte(nil))
+	f.Fuzz(func(t *testing.T, route uint8, query string, body []byte) {
+		method, path, _ := strings.Cut(routes[int(route)%len(routes)], " ")
+		rec := send(method, path, query, body)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code == "" {
+				t.Fatalf("%s %s: %d answered %q, not the JSON error form", method, path, rec.Code, rec.Body)
+			}
+		}
+		if method == "POST" && path == "/v1/le-requests" && rec.Code == 201 {
+			var r lerequest.Request
+			if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Validate(); err != nil || r.State != lerequest.Open {
+				t.Fatalf("registered %+v: %v", r, err)
+			}
+		}
+	})
 }
