@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lerequest/lerequesttest"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
+	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 )
 
@@ -205,4 +207,28 @@ func FuzzVerify(f *testing.F) {
 			t.Errorf("verified a package of %d members", len(m.Members))
 		}
 	})
+}
+
+// BenchmarkWrite10k: the package of a request whose account has 10,000
+// scan records (each with a bank match), written and verified.
+func BenchmarkWrite10k(b *testing.B) {
+	recs := export.Records{Scans: make([]scan.Record, 10000)}
+	for i := range recs.Scans {
+		recs.Scans[i] = scan.Record{ID: fmt.Sprintf("scn_%032x", i), Time: t0.Add(time.Duration(i) * time.Second), Kind: scan.KindScan,
+			Actor: "key_integrator", AccountID: "acct-1", ContentID: fmt.Sprintf("post-%d", i), PDQ: strings.Repeat("a5", 32), Quality: 90,
+			MD5: strings.Repeat("0f", 16), SHA256: strings.Repeat("e3", 32),
+			Matches: []rules.Match{{Bank: "ncmec", EntryID: int64(i), Signal: "pdq", Distance: 12}}}
+	}
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if _, err := export.Write(&buf, valid(), recs, t0); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := export.Verify(buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "package-bytes")
 }
