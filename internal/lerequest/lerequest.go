@@ -269,8 +269,9 @@ func (g *Register) Close(ctx context.Context, id int64, state State, by, reason 
 	return g.Store.UpdateLERequest(ctx, id, func(r *Request) error { return r.close(state, by, reason, at) })
 }
 
-// Exported records an export of the request, made by by, whose manifest
-// has the SHA-256 sum.
+// Exported adds e, a package just made for the request, to its Exports
+// (stamped now if e.At is zero), whatever the request's state: a
+// fulfilled request may be exported again.
 func (g *Register) Exported(ctx context.Context, id int64, e Export) (Request, error) {
 	if e.At.IsZero() {
 		e.At = g.now()
