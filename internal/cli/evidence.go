@@ -6,6 +6,7 @@ import (
 	"crypto/ecdh"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
+	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 )
 
 func runEvidence(e *env, args []string) int {
@@ -39,7 +41,7 @@ func evidenceVerify(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard evidence verify", flag.ContinueOnError)
 	keyFile := fs.String("key", "", "`file` holding the recipient's X25519 private key (64 hex digits): also decrypt and check every file")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard evidence verify [--key FILE] PACKAGE...\n\nChecks hotline evidence packages (ZIP: report XML, JSON twin, encrypted files,\nmanifest.json with the SHA-256 of every member). Prints one line a package;\nthe exit status is 1 when any package fails, naming each member at fault.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard evidence verify [--key FILE] PACKAGE...\n\nChecks hotline evidence packages (ZIP: report XML, JSON twin, encrypted files,\nmanifest.json with the SHA-256 of every member) and data-request exports. Prints one line a package;\nthe exit status is 1 when any package fails, naming each member at fault.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	pkgs, code, ok := parse(fs, e, args)
@@ -90,6 +92,15 @@ func verifyPackage(e *env, path string, priv *ecdh.PrivateKey) error {
 	if len(pkg) > maxPackage {
 		return fmt.Errorf("larger than %d GiB", maxPackage>>30)
 	}
+	if manifestFormat(pkg) == export.Format {
+		m, sum, err := export.Verify(pkg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s: ok: data request %d export, %d members, created %s; members and digests check; manifest sha256 %x\n",
+			path, m.RequestID, len(m.Members), m.Created.UTC().Format("2006-01-02T15:04:05Z"), sum)
+		return nil
+	}
 	m, err := hotline.Verify(pkg)
 	if err != nil {
 		return err
@@ -106,6 +117,33 @@ func verifyPackage(e *env, path string, priv *ecdh.PrivateKey) error {
 	fmt.Fprintf(e.stdout, "%s: ok: case %s, report %d, %d members, created %s; %s; manifest sha256 %s\n",
 		path, m.CaseID, m.ReportID, len(m.Members), m.Created.UTC().Format("2006-01-02T15:04:05Z"), how, sum)
 	return nil
+}
+
+// manifestFormat reads the format a package's manifest.json declares (both
+// kinds of package name it there), or "" when it cannot.
+func manifestFormat(pkg []byte) string {
+	r, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		return ""
+	}
+	for _, f := range r.File {
+		if f.Name != hotline.Manifest {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return ""
+		}
+		defer rc.Close()
+		var m struct {
+			Format string `json:"format"`
+		}
+		if json.NewDecoder(io.LimitReader(rc, 16<<20)).Decode(&m) != nil {
+			return ""
+		}
+		return m.Format
+	}
+	return ""
 }
 
 // manifestSum is the SHA-256 of manifest.json, the digest the sender's

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/ecdh"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lereport/lereporttest"
+	"github.com/safeguard-oss/safeguard/internal/lerequest"
+	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 )
 
 type files map[string][]byte
@@ -70,5 +73,38 @@ func TestEvidenceVerify(t *testing.T) {
 	os.WriteFile(key, []byte("zz"), 0o600)
 	if code, _, errs := run(t, "", "evidence", "verify", "--key", key, good); code != 2 || !strings.Contains(errs, "X25519") {
 		t.Errorf("bad key file: exit %d, %q", code, errs)
+	}
+}
+
+// A data-request export is checked by the same command.
+func TestEvidenceVerifyExport(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	req := lerequest.Request{ID: 4, Agency: "Police", LegalBasis: "order 7", Accounts: []string{"acct-1"},
+		From: t0.Add(-24 * time.Hour), To: t0, Deadline: t0.Add(48 * time.Hour)}
+	var buf bytes.Buffer
+	if _, err := export.Write(&buf, req, export.Records{}, t0); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "export.zip")
+	os.WriteFile(good, buf.Bytes(), 0o644)
+	code, out, errs := run(t, "", "evidence", "verify", good)
+	if code != 0 || !strings.Contains(out, "data request 4 export") {
+		t.Fatalf("export: exit %d, %q %q", code, out, errs)
+	}
+	// One byte of the first member's data changed.
+	bad := bytes.Clone(buf.Bytes())
+	z, err := zip.NewReader(bytes.NewReader(bad), int64(len(bad)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, err := z.File[0].DataOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad[off+1] ^= 0xff
+	os.WriteFile(good, bad, 0o644)
+	if code, _, errs := run(t, "", "evidence", "verify", good); code != 1 || !strings.Contains(errs, ".json") {
+		t.Errorf("tampered export: exit %d, %q", code, errs)
 	}
 }
