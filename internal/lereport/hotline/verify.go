@@ -45,7 +45,7 @@ func Open(pkg []byte, priv *ecdh.PrivateKey) (*Contents, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb, err := readMember(members[KeyFile], maxMeta)
+	kb, err := ReadMember(members[KeyFile], maxMeta)
 	if err != nil {
 		return nil, fmt.Errorf("hotline: %s: %w", KeyFile, err)
 	}
@@ -64,7 +64,7 @@ func Open(pkg []byte, priv *ecdh.PrivateKey) (*Contents, error) {
 	c := &Contents{Manifest: m, Files: map[string][]byte{}}
 	var problems []error
 	for _, mem := range m.Members {
-		b, err := readMember(members[mem.Name], mem.Size)
+		b, err := ReadMember(members[mem.Name], mem.Size)
 		if err != nil {
 			return nil, fmt.Errorf("hotline: %s: %w", mem.Name, err)
 		}
@@ -114,7 +114,7 @@ func verify(pkg []byte) (ManifestFile, map[string]*zip.File, [32]byte, error) {
 		}
 		members[f.Name] = f
 	}
-	mb, err := readMember(members[Manifest], maxMeta)
+	mb, err := ReadMember(members[Manifest], maxMeta)
 	if err != nil {
 		return m, nil, sum, fmt.Errorf("hotline: %s: %w", Manifest, err)
 	}
@@ -138,7 +138,7 @@ func verify(pkg []byte) (ManifestFile, map[string]*zip.File, [32]byte, error) {
 			problems = append(problems, fmt.Errorf("%s: missing", mem.Name))
 			continue
 		}
-		b, err := readMember(f, mem.Size)
+		b, err := ReadMember(f, mem.Size)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", mem.Name, err))
 			continue
@@ -170,9 +170,10 @@ func verify(pkg []byte) (ManifestFile, map[string]*zip.File, [32]byte, error) {
 	return m, members, sum, nil
 }
 
-// readMember reads a member, refusing more than limit bytes, so a hostile
-// package cannot make us inflate without end.
-func readMember(f *zip.File, limit int64) ([]byte, error) {
+// ReadMember reads a member of a package (nil: missing), refusing more than
+// limit bytes, so a hostile package cannot make us inflate without end.
+// Data-request exports (internal/lerequest/export) read theirs with it too.
+func ReadMember(f *zip.File, limit int64) ([]byte, error) {
 	if f == nil {
 		return nil, errors.New("missing")
 	}

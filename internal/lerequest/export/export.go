@@ -212,7 +212,7 @@ func Verify(pkg []byte) (Manifest, [32]byte, error) {
 		}
 		members[f.Name] = f
 	}
-	mb, err := readMember(members[ManifestJSON], maxManifest)
+	mb, err := hotline.ReadMember(members[ManifestJSON], maxManifest)
 	if err != nil {
 		return m, sum, fmt.Errorf("export: %s: %w", ManifestJSON, err)
 	}
@@ -231,7 +231,7 @@ func Verify(pkg []byte) (Manifest, [32]byte, error) {
 			continue
 		}
 		listed[mem.Name] = true
-		b, err := readMember(members[mem.Name], mem.Size)
+		b, err := hotline.ReadMember(members[mem.Name], mem.Size)
 		switch {
 		case err != nil:
 			problems = append(problems, fmt.Errorf("%s: %w", mem.Name, err))
@@ -257,28 +257,4 @@ func Verify(pkg []byte) (Manifest, [32]byte, error) {
 		return m, sum, fmt.Errorf("export does not verify: %w", errors.Join(problems...))
 	}
 	return m, sum, nil
-}
-
-// readMember reads a member, refusing more than limit bytes, so a hostile
-// package cannot make us inflate without end.
-func readMember(f *zip.File, limit int64) ([]byte, error) {
-	if f == nil {
-		return nil, errors.New("missing")
-	}
-	if limit < 0 {
-		return nil, errors.New("negative size in the manifest")
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
 }
