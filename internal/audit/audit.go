@@ -134,6 +134,26 @@ func Next(last *Entry, t time.Time, actor, action, subject string, detail json.R
 	return e
 }
 
+// Follows checks that e may be stored after last (nil: the log is empty):
+// it has the next Seq, chains to last's hash, and its time survives a
+// store's microsecond precision, so that it comes back with the hash it was
+// given. Stores call it inside the transaction that appends e.
+func Follows(last *Entry, e Entry) error {
+	want, prev := int64(1), Sum{}
+	if last != nil {
+		want, prev = last.Seq+1, last.Hash
+	}
+	if e.Seq != want || e.Prev != prev {
+		return fmt.Errorf("entry %d (prev %s) does not follow entry %d (hash %s)", e.Seq, e.Prev, want-1, prev)
+	}
+	if !e.Time.Equal(e.Time.Truncate(time.Microsecond)) {
+		// Stored, it would come back a different time, with a different
+		// hash: refuse rather than break the chain.
+		return fmt.Errorf("entry %d: time %s is finer than a microsecond", e.Seq, e.Time.Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 // Store keeps the entries of one log. Implementations must keep entries
 // exactly as given — Detail byte for byte (text or bytea, never jsonb, which
 // rewrites JSON) and Time to the microsecond — or the hashes stop matching.

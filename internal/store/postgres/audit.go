@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -54,17 +53,8 @@ func (s *Store) AppendAudit(ctx context.Context, build func(last *audit.Entry) (
 		if e, err = build(last); err != nil {
 			return err
 		}
-		want, prev := int64(1), audit.Sum{}
-		if last != nil {
-			want, prev = last.Seq+1, last.Hash
-		}
-		if e.Seq != want || e.Prev != prev {
-			return fmt.Errorf("entry %d (prev %s) does not follow entry %d (hash %s)", e.Seq, e.Prev, want-1, prev)
-		}
-		if !e.Time.Equal(e.Time.Truncate(time.Microsecond)) {
-			// Stored, it would come back a different time, with a
-			// different hash: refuse rather than break the chain.
-			return fmt.Errorf("entry %d: time %s is finer than a microsecond", e.Seq, e.Time.Format(time.RFC3339Nano))
+		if err := audit.Follows(last, e); err != nil {
+			return err
 		}
 		detail := []byte(e.Detail)
 		if detail == nil {
