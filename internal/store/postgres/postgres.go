@@ -124,4 +124,4 @@ func notFound(err error, what string, args ...any) error {
 
 // stored is a time as PostgreSQL keeps it: to the microsecond. PostgreSQL
 // rounds; truncating here makes both stores keep the same time.
-func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+func stored(t time.Time) time.Time { return store.Time(t) }

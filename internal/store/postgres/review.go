@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,6 +11,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 var (
@@ -50,27 +50,6 @@ type reportDoc struct {
 
 func reportDocOf(r review.Report) reportDoc {
 	return reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches}
-}
-
-// storedCase is c with its times as the store keeps them, sharing no
-// memory with c where it had to change them.
-func storedCase(c review.Case) review.Case {
-	c.OpenedAt, c.DueAt = stored(c.OpenedAt), stored(c.DueAt)
-	c.Decisions = slices.Clone(c.Decisions)
-	for i := range c.Decisions {
-		c.Decisions[i].At = stored(c.Decisions[i].At)
-	}
-	if c.Appeal != nil {
-		a := *c.Appeal
-		a.At = stored(a.At)
-		c.Appeal = &a
-	}
-	return c
-}
-
-func storedReport(r review.Report) review.Report {
-	r.ReceivedAt, r.DecidedAt = stored(r.ReceivedAt), stored(r.DecidedAt)
-	return r
 }
 
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
@@ -188,7 +167,7 @@ func insertReport(ctx context.Context, tx pgx.Tx, r review.Report) (int64, error
 
 // FileReport implements review.Store.
 func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) (review.Report, review.Case, error) {
-	r, c = storedReport(r), storedCase(c)
+	r, c = store.StoredReport(r), store.StoredCase(c)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if c.ID == 0 {
 			id, err := insertCase(ctx, tx, c)
@@ -221,7 +200,7 @@ func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) 
 
 // SaveCase implements review.Store.
 func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report) (review.Case, error) {
-	c = storedCase(c)
+	c = store.StoredCase(c)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := updateCase(ctx, tx, c); err != nil {
 			return err
@@ -230,7 +209,7 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 			return err
 		}
 		for _, r := range rs {
-			r = storedReport(r)
+			r = store.StoredReport(r)
 			tag, err := tx.Exec(ctx, `UPDATE review_reports SET source = $1, reporter = $2, category = $3, content_id = $4,
 				account_id = $5, status = $6, received_at = $7, decided_at = $8, doc = $9 WHERE id = $10 AND case_id = $11`,
 				r.Source, r.Reporter, r.Category, r.ContentID, r.AccountID, r.Status, r.ReceivedAt, optTime(r.DecidedAt),

@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/store"
 
 	"modernc.org/sqlite"
 )
@@ -45,30 +45,6 @@ type reportDoc struct {
 	Rule           *rules.RuleRef `json:"rule,omitempty"`
 	Priority       int            `json:"priority,omitempty"`
 	Matches        []rules.Match  `json:"matches,omitempty"`
-}
-
-// us is a time as the store keeps it: whole microseconds in UTC.
-func us(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-// storedCase is c with its times as the store keeps them, sharing no
-// memory with c where it had to change them.
-func storedCase(c review.Case) review.Case {
-	c.OpenedAt, c.DueAt = us(c.OpenedAt), us(c.DueAt)
-	c.Decisions = slices.Clone(c.Decisions)
-	for i := range c.Decisions {
-		c.Decisions[i].At = us(c.Decisions[i].At)
-	}
-	if c.Appeal != nil {
-		a := *c.Appeal
-		a.At = us(a.At)
-		c.Appeal = &a
-	}
-	return c
-}
-
-func storedReport(r review.Report) review.Report {
-	r.ReceivedAt, r.DecidedAt = us(r.ReceivedAt), us(r.DecidedAt)
-	return r
 }
 
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
@@ -218,7 +194,7 @@ func insertReport(ctx context.Context, tx *sql.Tx, r review.Report) (int64, erro
 
 // FileReport implements review.Store.
 func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) (review.Report, review.Case, error) {
-	r, c = storedReport(r), storedCase(c)
+	r, c = store.StoredReport(r), store.StoredCase(c)
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		if c.ID == 0 {
 			id, err := insertCase(ctx, tx, c)
@@ -251,7 +227,7 @@ func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) 
 
 // SaveCase implements review.Store.
 func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report) (review.Case, error) {
-	c = storedCase(c)
+	c = store.StoredCase(c)
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
 		if err := updateCase(ctx, tx, c); err != nil {
 			return err
@@ -260,7 +236,7 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 			return err
 		}
 		for _, r := range rs {
-			r = storedReport(r)
+			r = store.StoredReport(r)
 			doc, err := reportJSON(r)
 			if err != nil {
 				return err
