@@ -9,12 +9,11 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/scan"
-	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/scan/scantest"
 )
 
 // Memory is a lerequest.Store, and the scan.Store and export.Scans an
@@ -22,10 +21,11 @@ import (
 // everything as JSON, as a SQL store would, so callers and the store never
 // share memory and what does not survive encoding shows up in tests.
 type Memory struct {
+	scantest.Memory // the scan records, and AccountScans over them
+
 	mu       sync.Mutex
 	requests map[int64][]byte
 	lastID   int64
-	scans    map[string][]byte
 }
 
 var (
@@ -107,56 +107,4 @@ func (m *Memory) LERequests(_ context.Context, state lerequest.State) ([]lereque
 	}
 	slices.SortFunc(rs, func(a, b lerequest.Request) int { return cmp.Compare(a.ID, b.ID) })
 	return rs, nil
-}
-
-// AccountScans implements export.Scans.
-func (m *Memory) AccountScans(_ context.Context, accounts []string, from, to time.Time) ([]scan.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []scan.Record
-	for _, b := range m.scans {
-		rec, err := decode[scan.Record](b)
-		if err != nil {
-			return nil, err
-		}
-		if rec.AccountID != "" && slices.Contains(accounts, rec.AccountID) && !rec.Time.Before(from) && rec.Time.Before(to) {
-			out = append(out, rec)
-		}
-	}
-	slices.SortFunc(out, func(a, b scan.Record) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return out, nil
-}
-
-// RecordScan implements scan.Store.
-func (m *Memory) RecordScan(_ context.Context, rec scan.Record) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.scans[rec.ID]; ok {
-		return fmt.Errorf("scan %s: %w", rec.ID, store.ErrExists)
-	}
-	if m.scans == nil {
-		m.scans = map[string][]byte{}
-	}
-	m.scans[rec.ID] = b
-	return nil
-}
-
-// ScanRecord implements scan.Store.
-func (m *Memory) ScanRecord(_ context.Context, id string) (scan.Record, error) {
-	m.mu.Lock()
-	b, ok := m.scans[id]
-	m.mu.Unlock()
-	if !ok {
-		return scan.Record{}, fmt.Errorf("scan %s: %w", id, store.ErrNotFound)
-	}
-	return decode[scan.Record](b)
 }

@@ -3,10 +3,13 @@
 package scantest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -50,6 +53,31 @@ func (m *Memory) ScanRecord(_ context.Context, id string) (scan.Record, error) {
 	var rec scan.Record
 	err := json.Unmarshal(b, &rec)
 	return rec, err
+}
+
+// AccountScans returns the records of the accounts' scans with from <= time
+// < to, by time then id: the export of a data request reads them
+// (internal/lerequest/export.Scans), as it does from the SQL stores.
+func (m *Memory) AccountScans(_ context.Context, accounts []string, from, to time.Time) ([]scan.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []scan.Record
+	for _, b := range m.recs {
+		var rec scan.Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return nil, err
+		}
+		if rec.AccountID != "" && slices.Contains(accounts, rec.AccountID) && !rec.Time.Before(from) && rec.Time.Before(to) {
+			out = append(out, rec)
+		}
+	}
+	slices.SortFunc(out, func(a, b scan.Record) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out, nil
 }
 
 // Len returns how many records m holds.
