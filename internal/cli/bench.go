@@ -44,7 +44,7 @@ func benchHash(e *env, args []string) int {
 	ref := fs.String("reference", "", "`path` of the reference pdq-photo-hasher to time side by side (built from facebook/ThreatExchange pdq/cpp)")
 	dur := fs.Duration("duration", 2*time.Second, "how long to time each mode on each image")
 	only := fs.String("modes", "", "comma-separated mode names to run (default all)")
-	testdata := fs.String("testdata", "../shared/testdata/threatexchange", "`directory` of the reference's sample images and expected-pdq.csv, for the accuracy table")
+	testdata := fs.String("testdata", "testdata/threatexchange", "`directory` of the reference's sample images and expected-pdq.csv, for the accuracy table")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard bench hash [flags] [IMAGE...]\n\nTimes PDQ hashing (decode included) per mode on one core and on all cores,\nbeside the reference hasher when --reference is given, and compares each\nmode's hashes with the reference's. Without IMAGEs it makes a 1 MP and a\n12 MP synthetic photograph.\n\nflags:")
 		fs.PrintDefaults()

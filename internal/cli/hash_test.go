@@ -12,12 +12,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/media"
 )
 
-const testdata = "../../../shared/testdata/threatexchange"
+const testdata = "../../testdata/threatexchange"
 
 func needTestdata(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(testdata); err != nil {
-		t.Skipf("reference test data not found at %s: it lives in ../shared beside the repository", testdata)
+		t.Fatalf("reference test data missing at %s: it is part of the repository (testdata/threatexchange)", testdata)
 	}
 }
 

@@ -274,14 +274,14 @@ func TestMatchesBruteForce(t *testing.T) {
 	}
 }
 
-const testdata = "../../../shared/testdata/threatexchange"
+const testdata = "../../testdata/threatexchange"
 
 // A rotated or mirrored repost matches the original through the query's
 // dihedral hashes.
 func TestRotatedRepostMatches(t *testing.T) {
 	dir := filepath.Join(testdata, "pdq/data/reg-test-input/dih")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference test data not found at %s: it lives in ../shared beside the repository", dir)
+		t.Fatalf("reference test data missing at %s: it is part of the repository (testdata/threatexchange)", dir)
 	}
 	ctx := context.Background()
 	h := &hasher.Hasher{Dihedral: true}

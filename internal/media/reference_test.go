@@ -16,7 +16,7 @@ import (
 
 // testdata is the reference's sample images with the hashes its C++ hasher
 // (libjpeg-turbo 2.1.5, libpng) printed for them; see SOURCE.txt there.
-const testdata = "../../../shared/testdata/threatexchange"
+const testdata = "../../testdata/threatexchange"
 
 type sample struct {
 	path    string
@@ -28,7 +28,7 @@ func readCSV(t *testing.T, name string) []sample {
 	t.Helper()
 	f, err := os.Open(filepath.Join(testdata, name))
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("reference test data not found at %s: it lives in ../shared beside the repository", testdata)
+		t.Fatalf("reference test data missing at %s: it is part of the repository (testdata/threatexchange)", testdata)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 // testdata is the reference implementation's sample images, with the hashes
 // its C++ hasher prints for them (see SOURCE.txt there).
-const testdata = "../../../shared/testdata/threatexchange"
+const testdata = "../../testdata/threatexchange"
 
 type expected struct {
 	path     string
@@ -29,7 +29,7 @@ func readExpected(t *testing.T, name string) []expected {
 	t.Helper()
 	f, err := os.Open(filepath.Join(testdata, name))
 	if os.IsNotExist(err) {
-		t.Skipf("reference test data not found at %s: it lives in ../shared beside the repository", testdata)
+		t.Fatalf("reference test data missing at %s: it is part of the repository (testdata/threatexchange)", testdata)
 	}
 	if err != nil {
 		t.Fatal(err)

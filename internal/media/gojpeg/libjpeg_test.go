@@ -14,7 +14,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 )
 
-const testdata = "../../../../shared/testdata/threatexchange"
+const testdata = "../../../testdata/threatexchange"
 
 // gojpeg's luminance is libjpeg-turbo's, pixel for pixel, at every scale,
 // and internal/pdq, upsampling and converting its chroma as libjpeg does,
@@ -33,7 +33,7 @@ func TestSameAsLibjpeg(t *testing.T) {
 	} {
 		data, err := os.ReadFile(filepath.Join(testdata, p))
 		if os.IsNotExist(err) {
-			t.Skipf("reference test data not found at %s", testdata)
+			t.Fatalf("reference test data missing at %s", testdata)
 		}
 		if err != nil {
 			t.Fatal(err)
