@@ -8,15 +8,71 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/rules"
-	"github.com/safeguard-oss/safeguard/internal/scan"
-	"github.com/safeguard-oss/safeguard/internal/store"
-	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
+
+// Codes, with the status each answers: the one table from what went wrong
+// to what a client sees. Codes are only ever added to.
+const (
+	CodeUnauthenticated  = "unauthenticated"    // no key, or a malformed, unknown or revoked one
+	CodeForbidden        = "forbidden"          // the key's role lacks the route's permission
+	CodeNotFound         = "not_found"          // no such route, bank, rule, webhook, key, scan, case, report
+	CodeMethod           = "method_not_allowed" //
+	CodeConflict         = "conflict"           // exists already, or changed since it was read
+	CodeContentType      = "unsupported_media_type"
+	CodeEmptyBody        = "empty_body"        //
+	CodeTooLarge         = "body_too_large"    //
+	CodeBadRequest       = "bad_request"       // malformed JSON, hash, parameter
+	CodeInvalidRule      = "invalid_rule"      //
+	CodeInvalidEntries   = "invalid_entries"   // a bank file or entry list with a bad line
+	CodeCorruptImage     = "corrupt_image"     // not a readable image
+	CodeImageTooLarge    = "image_too_large"   // more pixels than allowed (an image bomb)
+	CodeUnsupportedImage = "unsupported_image" // a format or feature we do not read
+	CodeUnavailable      = "unavailable"       //
+	CodeInternal         = "internal"          // our fault; the log says more
+
+	CodeInvalidReport   = "invalid_report"   // a report, or an item of a batch, fails validation (every problem named)
+	CodeInvalidDecision = "invalid_decision" // a decision or an appeal fails validation
+	CodeWrongState      = "wrong_state"      // deciding a decided case, appealing twice, editing a submitted report
+	CodeSecondReviewer  = "second_reviewer"  // the decision needs a different reviewer
+
+	CodeInvalidLEReport  = "invalid_le_report"  // the report does not conform to the schema (the element is named)
+	CodeNotConfirmed     = "not_confirmed"      // the case is not confirmed, so nothing is reported
+	CodeNotInCase        = "not_in_case"        // an evidence item is not content of the case
+	CodeHeld             = "held"               // evidence under a preservation hold
+	CodeRecipient        = "recipient_error"    // the recipient refused or failed
+	CodeInvalidLERequest = "invalid_le_request" // a data request fails validation
+
+	CodeRateLimited = "rate_limited" // with Retry-After
+	CodeLowQuality  = "low_quality"  // an image too plain for its hash to be matched safely
+)
+
+var statusByCode = map[string]int{
+	CodeUnauthenticated: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden,
+	CodeNotFound: http.StatusNotFound, CodeMethod: http.StatusMethodNotAllowed, CodeConflict: http.StatusConflict,
+	CodeContentType: http.StatusUnsupportedMediaType, CodeEmptyBody: http.StatusBadRequest,
+	CodeTooLarge: http.StatusRequestEntityTooLarge, CodeBadRequest: http.StatusBadRequest,
+	CodeInvalidRule: http.StatusBadRequest, CodeInvalidEntries: http.StatusBadRequest,
+	CodeCorruptImage: http.StatusUnprocessableEntity, CodeImageTooLarge: http.StatusUnprocessableEntity,
+	CodeUnsupportedImage: http.StatusUnprocessableEntity, CodeUnavailable: http.StatusServiceUnavailable,
+	CodeInternal:      http.StatusInternalServerError,
+	CodeInvalidReport: http.StatusBadRequest, CodeInvalidDecision: http.StatusBadRequest,
+	CodeWrongState: http.StatusConflict, CodeSecondReviewer: http.StatusConflict,
+	CodeInvalidLEReport: http.StatusUnprocessableEntity, CodeNotConfirmed: http.StatusConflict,
+	CodeNotInCase: http.StatusUnprocessableEntity, CodeHeld: http.StatusConflict,
+	CodeRecipient: http.StatusBadGateway, CodeInvalidLERequest: http.StatusUnprocessableEntity,
+	CodeRateLimited: http.StatusTooManyRequests, CodeLowQuality: http.StatusUnprocessableEntity,
+}
+
+// codeOfKind is the code of an error of a kind that names none of its own.
+var codeOfKind = map[error]string{
+	derrors.NotFound: CodeNotFound, derrors.Exists: CodeConflict, derrors.Conflict: CodeConflict,
+	derrors.WrongState: CodeWrongState, derrors.Invalid: CodeBadRequest, derrors.Forbidden: CodeForbidden,
+	derrors.TooLarge: CodeTooLarge, derrors.Unavailable: CodeUnavailable,
+}
 
 // Error is an answer other than success: an HTTP status and, in the body,
 // {"error": {"code": Code, "message": Message}}. Codes are stable words a
@@ -29,39 +85,31 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
-// Codes. They are only ever added to.
-const (
-	CodeUnauthenticated  = "unauthenticated"    // 401: no key, or a malformed, unknown or revoked one
-	CodeForbidden        = "forbidden"          // 403: the key's role lacks the route's permission
-	CodeNotFound         = "not_found"          // 404: no such route, bank, rule, webhook, key or scan
-	CodeMethod           = "method_not_allowed" // 405
-	CodeConflict         = "conflict"           // 409: exists already, or changed since it was read
-	CodeContentType      = "unsupported_media_type"
-	CodeEmptyBody        = "empty_body"        // 400
-	CodeTooLarge         = "body_too_large"    // 413
-	CodeBadRequest       = "bad_request"       // 400: malformed JSON, hash, parameter
-	CodeInvalidRule      = "invalid_rule"      // 400
-	CodeInvalidEntries   = "invalid_entries"   // 400: a bank file or entry list with a bad line
-	CodeCorruptImage     = "corrupt_image"     // 422: not a readable image
-	CodeImageTooLarge    = "image_too_large"   // 422: more pixels than allowed (an image bomb)
-	CodeUnsupportedImage = "unsupported_image" // 422: a format or feature we do not read
-	CodeUnavailable      = "unavailable"       // 503
-	CodeInternal         = "internal"          // 500: our fault; the log says more
-)
-
 func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// invalidAs gives an invalid-input error that names no code of its own the
+// route's code (a bad report is invalid_report, a bad decision
+// invalid_decision); other errors pass unchanged.
+func invalidAs(code string, err error) error {
+	if err == nil || derrors.Kind(err) != derrors.Invalid || derrors.Code(err) != "" {
+		return err
+	}
+	return errorf(statusByCode[code], code, "%v", err)
+}
+
 // toError maps what a handler returned to an answer. Errors of the domain
-// packages carry sentinel values; anything else is the server's fault and
-// is logged, not shown, since it may name internals.
+// belong to a kind of internal/derrors (and may name a code); anything
+// else is the server's fault and is logged, not shown, since it may name
+// internals.
 func toError(err error) *Error {
 	var e *Error
 	var me *media.Error
 	var ve *rules.ValidationError
 	var le *bank.LineError
 	var mbe *http.MaxBytesError
+	var re recipientError
 	switch {
 	case errors.As(err, &e):
 		return e
@@ -82,19 +130,20 @@ func toError(err error) *Error {
 		return errorf(http.StatusBadRequest, CodeInvalidRule, "%v", ve)
 	case errors.As(err, &le):
 		return errorf(http.StatusBadRequest, CodeInvalidEntries, "%v", le)
-	case errors.Is(err, match.ErrUnknownBank):
-		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
-	case errors.Is(err, scan.ErrNoSignal):
-		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, rules.ErrNotFound), errors.Is(err, webhook.ErrNotFound),
-		errors.Is(err, auth.ErrUnknown):
-		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
-	case errors.Is(err, store.ErrExists), errors.Is(err, webhook.ErrExists), errors.Is(err, rules.ErrConflict):
-		return errorf(http.StatusConflict, CodeConflict, "%v", err)
+	case errors.As(err, &re):
+		return errorf(http.StatusBadGateway, CodeRecipient, "%v", err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "request cancelled or timed out")
 	}
-	return nil
+	kind := derrors.Kind(err)
+	if kind == nil {
+		return nil
+	}
+	code := derrors.Code(err)
+	if _, ok := statusByCode[code]; !ok {
+		code = codeOfKind[kind]
+	}
+	return errorf(statusByCode[code], code, "%v", err)
 }
 
 // writeError answers with err; errors no mapping knows are logged and

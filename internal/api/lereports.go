@@ -16,7 +16,6 @@ import (
 	"crypto/ecdh"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -35,13 +34,6 @@ import (
 )
 
 // Codes of the law-enforcement routes (added to, never changed).
-const (
-	CodeInvalidLEReport = "invalid_le_report" // 422: the report does not conform to the schema (the element is named)
-	CodeNotConfirmed    = "not_confirmed"     // 409: the case is not confirmed, so nothing is reported
-	CodeNotInCase       = "not_in_case"       // 422: an evidence item is not content of the case
-	CodeHeld            = "held"              // 409: evidence under a preservation hold
-	CodeRecipient       = "recipient_error"   // 502: the recipient refused or failed
-)
 
 // Purposes of the evidence.read entries these routes record. Only
 // lereport.ViewPurpose, a person looking at the content, makes a report say
@@ -112,26 +104,6 @@ func (a *API) builder() *lereport.Builder {
 	return &lereport.Builder{Reporter: a.cfg.LEReporter, Views: lereport.AuditViews{Log: a.cfg.Audit}, Now: a.now}
 }
 
-// leError maps the lereport and evidence packages' sentinels to answers.
-func leError(err error) error {
-	var re recipientError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, lereport.ErrNotFound), errors.Is(err, evidence.ErrNotFound):
-		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
-	case errors.Is(err, lereport.ErrInvalid):
-		return errorf(http.StatusUnprocessableEntity, CodeInvalidLEReport, "%v", err)
-	case errors.Is(err, lereport.ErrTransition):
-		return errorf(http.StatusConflict, CodeWrongState, "%v", err)
-	case errors.Is(err, evidence.ErrHeld):
-		return errorf(http.StatusConflict, CodeHeld, "%v", err)
-	case errors.As(err, &re):
-		return errorf(http.StatusBadGateway, CodeRecipient, "%v", err)
-	}
-	return err
-}
-
 // readEvidence reads item id for key k and records the read, with its
 // purpose and what it was for, before the content is used: a read the
 // log does not show never happens.
@@ -142,7 +114,7 @@ func (a *API) readEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat
 	}
 	data, item, err := ev.Get(id)
 	if err != nil {
-		return nil, evidence.Item{}, leError(err)
+		return nil, evidence.Item{}, err
 	}
 	if err := a.record(ctx, k, audit.EvidenceRead, item.ID, map[string]string{
 		"purpose": purpose, "for": forWhat, "sha256": item.SHA256.String(),
@@ -174,7 +146,7 @@ func (a *API) confirmedCase(ctx context.Context, id int64) (review.Case, error) 
 	}
 	c, _, _, err := desk.Case(ctx, id)
 	if err != nil {
-		return review.Case{}, reviewError(err, CodeBadRequest)
+		return review.Case{}, err
 	}
 	for _, d := range slices.Backward(c.Decisions) {
 		if d.Pending {
@@ -317,7 +289,7 @@ func (a *API) getLEReport(w http.ResponseWriter, r *http.Request, _ auth.Key) er
 	}
 	rep, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
@@ -368,7 +340,7 @@ func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	}
 	cur, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if cur.State != lereport.Draft {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a draft can be edited (move it back to draft first)", id, cur.State)
@@ -393,7 +365,7 @@ func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 		rep.Document, rep.Files = built.Document, built.Files
 	})
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, "lereport.edit", lereport.Subject(id), map[string]any{"files": len(out.Files)}); err != nil {
 		return err
@@ -417,7 +389,7 @@ func (a *API) readyLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	}
 	cur, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if cur.State != lereport.Draft {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a draft becomes ready", id, cur.State)
@@ -433,7 +405,7 @@ func (a *API) readyLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) 
 		return rep.Move(lereport.Ready, k.ID, a.now(), "")
 	})
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, "lereport.ready", lereport.Subject(id), nil); err != nil {
 		return err
@@ -459,7 +431,7 @@ func (a *API) submitLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 	}
 	cur, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if cur.Recipient != cybertip.Recipient {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is for %s, not the CyberTipline: download its evidence package instead", id, cur.Recipient)
@@ -470,7 +442,7 @@ func (a *API) submitLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 	}
 	out, err := sub.Send(r.Context(), id, k.ID)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -497,14 +469,14 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	}
 	cur, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if cur.Recipient != cybertip.Recipient {
 		// A hotline's package left by hand; its withdrawal goes the same
 		// way, and is recorded here.
 		out, err := lereport.Transition(r.Context(), st, id, lereport.Retracted, k.ID, in.Reason, a.now(), nil)
 		if err != nil {
-			return leError(err)
+			return err
 		}
 		if err := a.record(r.Context(), k, lereport.AuditRetract, lereport.Subject(id), map[string]string{
 			"recipient": out.Recipient, "recipient_report_id": out.RecipientReportID, "reason": in.Reason,
@@ -520,7 +492,7 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	sub := &cybertip.Submitter{API: recipientAPI{a.cfg.CyberTip}, Store: st, Log: a.cfg.Log, Now: a.now}
 	out, err := sub.Retract(r.Context(), id, k.ID, in.Reason)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -551,7 +523,7 @@ func (a *API) acknowledgeLEReport(w http.ResponseWriter, r *http.Request, k auth
 	}
 	cur, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if cur.Recipient == cybertip.Recipient {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is for the CyberTipline, which acknowledges through submission", id)
@@ -560,7 +532,7 @@ func (a *API) acknowledgeLEReport(w http.ResponseWriter, r *http.Request, k auth
 		rep.RecipientReportID = ref
 	})
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, lereport.AuditFinish, lereport.Subject(id), map[string]string{
 		"recipient": out.Recipient, "recipient_report_id": ref,
@@ -600,7 +572,7 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	}
 	rep, err := st.LEReport(r.Context(), id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if rep.State == lereport.Draft || rep.State == lereport.Retracted {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a report that is ready or later is packaged", id, rep.State)
@@ -611,7 +583,7 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 		Files: custodyFiles{a: a, k: k, purpose: purposePackage, report: id},
 	})
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, lereport.AuditPackage, lereport.Subject(id), map[string]string{
 		"manifest_sha256": hex.EncodeToString(sum[:]), "recipient": rep.Recipient,
@@ -624,7 +596,7 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if rep.Recipient != cybertip.Recipient && rep.State == lereport.Ready {
 		if _, err := lereport.Transition(r.Context(), st, id, lereport.Submitted, k.ID,
 			"evidence package, manifest SHA-256 "+hex.EncodeToString(sum[:]), a.now(), nil); err != nil {
-			return leError(err)
+			return err
 		}
 	}
 	w.Header().Set("Content-Type", "application/zip")
@@ -656,7 +628,7 @@ func (a *API) getEvidence(w http.ResponseWriter, r *http.Request, k auth.Key) er
 	}
 	h, err := ev.Hold(id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, evidenceAnswer{Item: item, Hold: h})
 	return nil
@@ -684,14 +656,14 @@ func (a *API) extendHold(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	id := r.PathValue("id")
 	cur, err := ev.Hold(id)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	if in.Until.Before(cur.Until) {
 		return errorf(http.StatusConflict, CodeConflict, "evidence %s is held until %s; a hold is extended, never shortened", id, cur.Until.Format(time.RFC3339))
 	}
 	h, err := ev.Extend(r.Context(), a.cfg.Log, id, k.ID, in.Until, in.RequestedBy, in.Why)
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, h)
 	return nil
@@ -715,11 +687,11 @@ func (a *API) viewCaseEvidence(w http.ResponseWriter, r *http.Request, k auth.Ke
 	}
 	c, _, _, err := desk.Case(r.Context(), id)
 	if err != nil {
-		return reviewError(err, CodeBadRequest)
+		return err
 	}
 	data, item, err := ev.Get(r.PathValue("item"))
 	if err != nil {
-		return leError(err)
+		return err
 	}
 	// An item of another case is answered as if it did not exist, so a
 	// reviewer cannot browse the store through any case.
@@ -762,7 +734,7 @@ func (a *API) deleteEvidence(w http.ResponseWriter, r *http.Request, k auth.Key)
 		return errorf(http.StatusBadRequest, CodeBadRequest, "why: say why the item is deleted")
 	}
 	if err := ev.Delete(r.Context(), a.cfg.Log, r.PathValue("id"), k.ID, in.Why); err != nil {
-		return leError(err)
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -24,10 +24,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
-// CodeInvalidLERequest is answered 422 when a data request is incomplete
-// or inconsistent (every problem is named).
-const CodeInvalidLERequest = "invalid_le_request"
-
 // LERequestStore keeps data requests and reads what their exports hold: the
 // scan records and the review cases of the accounts. The SQLite and
 // PostgreSQL stores are one.
@@ -70,19 +66,6 @@ func (a *API) register() (*lerequest.Register, LERequestStore, error) {
 	return &lerequest.Register{Store: a.cfg.LERequests, Now: a.now}, a.cfg.LERequests, nil
 }
 
-// leRequestError maps the lerequest package's sentinels to answers.
-func leRequestError(err error) error {
-	switch {
-	case errors.Is(err, lerequest.ErrInvalid):
-		return errorf(http.StatusUnprocessableEntity, CodeInvalidLERequest, "%v", err)
-	case errors.Is(err, lerequest.ErrNotFound):
-		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
-	case errors.Is(err, lerequest.ErrState):
-		return errorf(http.StatusConflict, CodeWrongState, "%v", err)
-	}
-	return err
-}
-
 func leRequestSubject(id int64) string { return fmt.Sprintf("le-request/%d", id) }
 
 // createLERequest handles POST /v1/le-requests. Linked cases must exist.
@@ -98,7 +81,7 @@ func (a *API) createLERequest(w http.ResponseWriter, r *http.Request, k auth.Key
 	req := lerequest.Request{Agency: in.Agency, Reference: in.Reference, LegalBasis: in.LegalBasis, Accounts: in.Accounts,
 		Cases: in.Cases, From: in.From, To: in.To, Deadline: in.Deadline, Emergency: in.Emergency}
 	if err := req.Validate(); err != nil {
-		return leRequestError(err)
+		return err
 	}
 	for _, id := range in.Cases {
 		if _, err := st.Case(r.Context(), id); errors.Is(err, review.ErrNotFound) {
@@ -109,7 +92,7 @@ func (a *API) createLERequest(w http.ResponseWriter, r *http.Request, k auth.Key
 	}
 	created, err := g.Create(r.Context(), req, k.ID)
 	if err != nil {
-		return leRequestError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, "lerequest.create", leRequestSubject(created.ID), map[string]any{
 		"agency": created.Agency, "legal_basis": created.LegalBasis, "accounts": created.Accounts, "cases": created.Cases,
@@ -160,7 +143,7 @@ func (a *API) getLERequest(w http.ResponseWriter, r *http.Request, _ auth.Key) e
 	}
 	q, err := st.LERequest(r.Context(), id)
 	if err != nil {
-		return leRequestError(err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, a.leRequestView(q))
 	return nil
@@ -181,7 +164,7 @@ func (a *API) exportLERequest(w http.ResponseWriter, r *http.Request, k auth.Key
 	}
 	q, err := st.LERequest(r.Context(), id)
 	if err != nil {
-		return leRequestError(err)
+		return err
 	}
 	if q.State == lerequest.Refused {
 		return errorf(http.StatusConflict, CodeWrongState, "data request %d was refused; nothing is exported for it", id)
@@ -198,7 +181,7 @@ func (a *API) exportLERequest(w http.ResponseWriter, r *http.Request, k auth.Key
 	}
 	e := lerequest.Export{At: now, By: k.ID, SHA256: hex.EncodeToString(sum[:]), Scans: len(recs.Scans), Cases: len(recs.Cases), Reports: len(recs.Reports)}
 	if _, err := g.Exported(r.Context(), id, e); err != nil {
-		return leRequestError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, "lerequest.export", leRequestSubject(id), map[string]any{
 		"manifest_sha256": e.SHA256, "size": pkg.Len(), "scans": e.Scans, "cases": e.Cases, "reports": e.Reports,
@@ -232,7 +215,7 @@ func (a *API) closeLERequest(w http.ResponseWriter, r *http.Request, k auth.Key)
 	}
 	closed, err := g.Close(r.Context(), id, in.State, k.ID, in.Reason)
 	if err != nil {
-		return leRequestError(err)
+		return err
 	}
 	if err := a.record(r.Context(), k, "lerequest.close", leRequestSubject(id), map[string]any{
 		"state": closed.State, "reason": closed.Reason, "overdue": closed.Closed.After(closed.Deadline),

@@ -35,12 +35,6 @@ import (
 )
 
 // Codes of the review routes (added to, never changed, like the others).
-const (
-	CodeInvalidReport   = "invalid_report"   // 400: a report, or an item of a batch, fails validation (every problem named)
-	CodeInvalidDecision = "invalid_decision" // 400: a decision or an appeal fails validation
-	CodeWrongState      = "wrong_state"      // 409: deciding a decided case, appealing twice or appealing a dismissal
-	CodeSecondReviewer  = "second_reviewer"  // 409: the decision needs a different reviewer
-)
 
 // MaxBulk bounds the reports of one bulk submission; with the 1 MiB JSON
 // limit that is about 1 KiB a report.
@@ -96,26 +90,6 @@ func (a *API) now() time.Time {
 		return a.cfg.Now()
 	}
 	return time.Now()
-}
-
-// reviewError maps the review package's sentinels to answers; invalid is
-// the code of a validation error.
-func reviewError(err error, invalid string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, review.ErrInvalid):
-		return errorf(http.StatusBadRequest, invalid, "%v", err)
-	case errors.Is(err, review.ErrNotFound):
-		return errorf(http.StatusNotFound, CodeNotFound, "%v", err)
-	case errors.Is(err, review.ErrSecondReviewer):
-		return errorf(http.StatusConflict, CodeSecondReviewer, "%v", err)
-	case errors.Is(err, review.ErrState):
-		return errorf(http.StatusConflict, CodeWrongState, "%v", err)
-	case errors.Is(err, review.ErrConflict):
-		return errorf(http.StatusConflict, CodeConflict, "%v: another decision came first; read the case again", err)
-	}
-	return err
 }
 
 // report turns a request from key k into a report: a flagger reports as
@@ -186,11 +160,11 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	}
 	rep, err := a.report(r.Context(), k, in)
 	if err != nil {
-		return reviewError(err, CodeInvalidReport)
+		return invalidAs(CodeInvalidReport, err)
 	}
 	rep, _, fx, err := desk.File(r.Context(), rep)
 	if err != nil {
-		return reviewError(err, CodeInvalidReport)
+		return invalidAs(CodeInvalidReport, err)
 	}
 	if err := a.apply(r.Context(), k.ID, fx); err != nil {
 		return err
@@ -332,7 +306,7 @@ func (a *API) createReports(w http.ResponseWriter, r *http.Request, k auth.Key) 
 		if len(filed) > 0 {
 			err = fmt.Errorf("bulk report failed after filing %d of %d (ids %d..%d): %w", len(filed), len(rs), filed[0].ID, filed[len(filed)-1].ID, err)
 		}
-		return reviewError(err, CodeInvalidReport)
+		return invalidAs(CodeInvalidReport, err)
 	}
 	out := make([]reportStatus, len(filed))
 	for i, rep := range filed {
@@ -367,7 +341,7 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 		err = fmt.Errorf("review: report %d: %w", id, review.ErrNotFound)
 	}
 	if err != nil {
-		return reviewError(err, CodeBadRequest)
+		return err
 	}
 	writeJSON(w, http.StatusOK, statusOf(rep))
 	return nil
@@ -460,7 +434,7 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request, k auth.Key) error 
 	}
 	c, p, rs, err := desk.Case(r.Context(), id)
 	if err != nil {
-		return reviewError(err, CodeBadRequest)
+		return err
 	}
 	if err := a.record(r.Context(), k, "case.view", "case:"+strconv.FormatInt(id, 10),
 		map[string]any{"state": c.State, "queue": c.Queue, "version": c.Version}); err != nil {
@@ -501,7 +475,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if in.Version != 0 {
 		c, _, _, err := desk.Case(r.Context(), id)
 		if err != nil {
-			return reviewError(err, CodeInvalidDecision)
+			return invalidAs(CodeInvalidDecision, err)
 		}
 		if c.Version != in.Version {
 			return errorf(http.StatusConflict, CodeConflict, "case %d changed since version %d was read (it is at version %d, %s): read it again", id, in.Version, c.Version, c.State)
@@ -511,7 +485,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		Reviewer: k.ID, Verdict: in.Verdict, Classification: in.Classification, Actions: in.Actions, Reason: in.Reason,
 	})
 	if err != nil {
-		return reviewError(err, CodeInvalidDecision)
+		return invalidAs(CodeInvalidDecision, err)
 	}
 	if err := a.apply(r.Context(), k.ID, fx); err != nil {
 		return err
@@ -541,7 +515,7 @@ func (a *API) appeal(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	}
 	c, fx, err := desk.Appeal(r.Context(), id, review.Appeal{Appellant: in.Appellant, Reason: in.Reason})
 	if err != nil {
-		return reviewError(err, CodeInvalidDecision)
+		return invalidAs(CodeInvalidDecision, err)
 	}
 	if err := a.apply(r.Context(), k.ID, fx); err != nil {
 		return err

@@ -19,10 +19,6 @@ import (
 const public auth.Permission = "public"
 
 // Codes of Report Remove's answers.
-const (
-	CodeRateLimited = "rate_limited" // 429: with Retry-After
-	CodeLowQuality  = "low_quality"  // 422: an image too plain for its hash to be matched safely
-)
 
 // selfReportImage is one image's hashes as the page sends them.
 type selfReportImage struct {

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Key is an API key as stored: everything but its secret, which exists only
@@ -58,7 +60,7 @@ type Store interface {
 // that was retired.
 var (
 	ErrMalformed = errors.New("malformed API key")
-	ErrUnknown   = errors.New("unknown API key")
+	ErrUnknown   = derrors.New(derrors.NotFound, "unknown API key")
 	ErrRevoked   = errors.New("revoked API key")
 )
 

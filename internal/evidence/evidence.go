@@ -30,6 +30,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Meta says what an item is and why it was kept. It is encrypted with the
@@ -87,10 +89,10 @@ func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // Errors, wrapped with the item's id.
 var (
-	ErrNotFound   = errors.New("no such evidence item")
-	ErrUnknownKey = errors.New("master key not in the keyring")
+	ErrNotFound   = derrors.New(derrors.NotFound, "no such evidence item")
+	ErrUnknownKey = derrors.New(derrors.Unavailable, "master key not in the keyring")
 	ErrCorrupt    = errors.New("evidence item fails its integrity check")
-	ErrTooLarge   = errors.New("evidence item too large")
+	ErrTooLarge   = derrors.New(derrors.TooLarge, "evidence item too large")
 )
 
 // DefaultMaxSize is the largest content Open's Store takes.

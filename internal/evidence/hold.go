@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // DefaultHold is how long an item is preserved when its jurisdiction names
@@ -27,7 +28,7 @@ const (
 )
 
 // ErrHeld is returned by Delete for an item still under its hold.
-var ErrHeld = errors.New("evidence item is under a preservation hold")
+var ErrHeld = derrors.New(derrors.WrongState, "evidence item is under a preservation hold").WithCode("held")
 
 // Holds is a preservation policy: how long new items are held, by
 // jurisdiction.

@@ -18,10 +18,11 @@ package lereport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // State is where a report is in its life.
@@ -55,9 +56,9 @@ func CanMove(from, to State) bool { return slices.Contains(next[from], to) }
 
 // Errors the package returns; test with errors.Is.
 var (
-	ErrNotFound   = errors.New("law-enforcement report not found")
-	ErrTransition = errors.New("state change not allowed")
-	ErrInvalid    = errors.New("report does not conform to the schema")
+	ErrNotFound   = derrors.New(derrors.NotFound, "law-enforcement report not found")
+	ErrTransition = derrors.New(derrors.WrongState, "state change not allowed")
+	ErrInvalid    = derrors.New(derrors.Invalid, "report does not conform to the schema").WithCode("invalid_le_report")
 )
 
 // Audit log actions for reports leaving the service. The subject is

@@ -19,19 +19,20 @@ package lerequest
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Sentinel errors; stores and the Register wrap them, and the API maps
 // ErrInvalid to 422, ErrNotFound to 404 and ErrState to 409.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrInvalid  = errors.New("invalid request")
-	ErrState    = errors.New("not allowed in this state")
+	ErrNotFound = derrors.New(derrors.NotFound, "not found")
+	ErrInvalid  = derrors.New(derrors.Invalid, "invalid request").WithCode("invalid_le_request")
+	ErrState    = derrors.New(derrors.WrongState, "not allowed in this state")
 )
 
 // State is where a request stands.

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/derrors"
+
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/hamming"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
@@ -306,7 +308,7 @@ func (m *Matcher) Stats() Stats {
 
 // ErrUnknownBank is returned (wrapped) when a query names a bank that does
 // not exist.
-var ErrUnknownBank = errors.New("unknown bank")
+var ErrUnknownBank = derrors.New(derrors.NotFound, "unknown bank")
 
 // Match looks q up. Matches come nearest first, then by bank and entry.
 func (m *Matcher) Match(ctx context.Context, q Query) (Result, error) {

@@ -22,6 +22,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/safeguard-oss/safeguard/internal/derrors"
+
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
@@ -152,7 +154,7 @@ const (
 
 // ErrInvalid is wrapped by every validation error: the request was wrong,
 // and sending it again will not help.
-var ErrInvalid = errors.New("invalid")
+var ErrInvalid = derrors.New(derrors.Invalid, "invalid")
 
 // Validate lists every problem with a report as it arrives (the fields
 // the Desk sets are not checked), each naming its field.

@@ -2,8 +2,9 @@ package review
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 )
@@ -13,16 +14,16 @@ import (
 // HTTP status (ErrInvalid 400, ErrNotFound 404, ErrConflict and ErrState
 // 409, ErrSecondReviewer 403).
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = derrors.New(derrors.NotFound, "not found")
 	// ErrConflict: the case changed since it was read (another reviewer
 	// decided it first); read it again.
-	ErrConflict = errors.New("changed since it was read")
+	ErrConflict = derrors.New(derrors.Conflict, "changed since it was read")
 	// ErrState: the case is not in a state that allows the request
 	// (deciding a decided case, appealing a dismissal).
-	ErrState = errors.New("not allowed in this state")
+	ErrState = derrors.New(derrors.WrongState, "not allowed in this state").WithCode("wrong_state")
 	// ErrSecondReviewer: the decision needs a different reviewer (the
 	// second dismissal of a trusted flagger's report, or an appeal).
-	ErrSecondReviewer = errors.New("needs a different reviewer")
+	ErrSecondReviewer = derrors.New(derrors.Conflict, "needs a different reviewer").WithCode("second_reviewer")
 )
 
 // Store keeps reports and cases. reviewtest.Run checks an implementation;

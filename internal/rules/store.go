@@ -2,15 +2,16 @@ package rules
 
 import (
 	"context"
-	"errors"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Sentinel errors that implementations of Store wrap, e.g.
 // fmt.Errorf("rule %d: %w", id, rules.ErrNotFound).
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = derrors.New(derrors.NotFound, "not found")
 	// ErrConflict: the rule changed since the client read it.
-	ErrConflict = errors.New("changed since it was read")
+	ErrConflict = derrors.New(derrors.Conflict, "changed since it was read")
 )
 
 // Store keeps rules and every version of them. Callers validate a rule

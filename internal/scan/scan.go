@@ -16,10 +16,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
@@ -99,7 +100,7 @@ type Pipeline struct {
 
 // ErrNoSignal is returned (wrapped) for a request with neither content nor
 // any hash.
-var ErrNoSignal = errors.New("nothing to match: no content and no hashes")
+var ErrNoSignal = derrors.New(derrors.Invalid, "nothing to match: no content and no hashes")
 
 // Decide runs the pipeline on one request. A *media.Error from hashing is
 // returned as is (the caller's content was bad); match.ErrUnknownBank

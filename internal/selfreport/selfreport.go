@@ -21,11 +21,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/match"
@@ -83,13 +84,13 @@ type Store interface {
 var (
 	// ErrNoCase: no case has that code, or the PIN is wrong. The two are
 	// one answer so that codes cannot be found by trying PINs.
-	ErrNoCase = errors.New("no case with that code and PIN")
+	ErrNoCase = derrors.New(derrors.NotFound, "no case with that code and PIN")
 	// ErrExists: a case code is taken (a store's answer; Submit draws
 	// another).
-	ErrExists = errors.New("case code already taken")
+	ErrExists = derrors.New(derrors.Exists, "case code already taken")
 	// ErrInvalid: the request itself is wrong (a malformed hash or code,
 	// too many images). The error says what.
-	ErrInvalid = errors.New("invalid self-report")
+	ErrInvalid = derrors.New(derrors.Invalid, "invalid self-report")
 )
 
 // QualityError refuses a submission holding images whose PDQ hash is too

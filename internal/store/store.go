@@ -7,8 +7,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"iter"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -23,8 +24,8 @@ import (
 // Errors the stores wrap with what was not found or already exists, e.g.
 // fmt.Errorf("bank %q: %w", name, ErrNotFound); test them with errors.Is.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
+	ErrNotFound = derrors.New(derrors.NotFound, "not found")
+	ErrExists   = derrors.New(derrors.Exists, "already exists")
 )
 
 // ImportResult counts what AddEntries did.

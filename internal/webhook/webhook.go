@@ -20,17 +20,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Sentinel errors that implementations of Outbox and Webhooks wrap, so the
 // dispatcher and the API can tell a missing thing from a failing database.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
+	ErrNotFound = derrors.New(derrors.NotFound, "not found")
+	ErrExists   = derrors.New(derrors.Exists, "already exists")
 )
 
 // State is where a delivery is in its life.
