@@ -24,6 +24,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
@@ -33,7 +34,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
-	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -53,7 +53,7 @@ const (
 // Config is what the API serves from. Every store is required; the server
 // passes one database's store for all of them.
 type Config struct {
-	Banks    store.Banks
+	Banks    bank.Store
 	Keys     auth.Store
 	Rules    rules.Store
 	Webhooks webhook.Store

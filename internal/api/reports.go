@@ -25,12 +25,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
-	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -623,9 +623,9 @@ func (a *API) bankAdd(ctx context.Context, ev review.Event) error {
 	if len(es) == 0 {
 		return nil
 	}
-	if _, err := a.cfg.Banks.Bank(ctx, name); errors.Is(err, store.ErrNotFound) {
+	if _, err := a.cfg.Banks.Bank(ctx, name); errors.Is(err, derrors.NotFound) {
 		_, err := a.cfg.Banks.CreateBank(ctx, bank.Bank{Name: name, Description: "content confirmed in review"})
-		if err != nil && !errors.Is(err, store.ErrExists) {
+		if err != nil && !errors.Is(err, derrors.Exists) {
 			return fmt.Errorf("creating the review bank %q: %w", name, err)
 		}
 		if err == nil {

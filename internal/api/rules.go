@@ -11,8 +11,8 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules"
-	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -87,7 +87,7 @@ func (a *API) readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, erro
 func (a *API) checkRefs(ctx context.Context, rule rules.Rule) error {
 	var problems []string
 	for _, b := range rule.Banks {
-		if _, err := a.cfg.Banks.Bank(ctx, b); errors.Is(err, store.ErrNotFound) {
+		if _, err := a.cfg.Banks.Bank(ctx, b); errors.Is(err, derrors.NotFound) {
 			problems = append(problems, fmt.Sprintf("bank %q does not exist", b))
 		} else if err != nil {
 			return err

@@ -22,7 +22,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/hamming"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 // DefaultQualityFloor is the PDQ quality below which a hash is not matched:
@@ -73,7 +72,7 @@ type Result struct {
 // in step by calling Sync after writes or running Watch. It is safe for
 // concurrent use.
 type Matcher struct {
-	st           store.Banks
+	st           bank.Store
 	QualityFloor int // DefaultQualityFloor unless set before use
 
 	mu     sync.RWMutex
@@ -105,7 +104,7 @@ func unpack(id uint64) (bankID, entryID int64) {
 }
 
 // New returns an empty matcher over st; call Sync to load it.
-func New(st store.Banks) *Matcher {
+func New(st bank.Store) *Matcher {
 	return &Matcher{
 		st:           st,
 		QualityFloor: DefaultQualityFloor,
@@ -222,7 +221,7 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 	return nil
 }
 
-func (m *Matcher) apply(c store.Change) error {
+func (m *Matcher) apply(c bank.Change) error {
 	id, err := pack(c.Entry.BankID, c.Entry.ID)
 	if err != nil {
 		return err
@@ -243,7 +242,7 @@ func (m *Matcher) apply(c store.Change) error {
 }
 
 // applyExact applies a change of an MD5 or SHA-256 entry to a digest map.
-func applyExact(exact map[string][]uint64, c store.Change, id uint64) error {
+func applyExact(exact map[string][]uint64, c bank.Change, id uint64) error {
 	key, err := exactKey(c.Entry.Signal, c.Entry.Value)
 	if err != nil {
 		return err
@@ -320,7 +319,7 @@ func (m *Matcher) Match(ctx context.Context, q Query) (Result, error) {
 	res.LowQuality = low
 	for _, h := range hits {
 		e, err := m.st.Entry(ctx, h.entryID)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, derrors.NotFound) {
 			continue // removed since the index last synced
 		}
 		if err != nil {

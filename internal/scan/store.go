@@ -37,9 +37,9 @@ type Record struct {
 // scantest has an in-memory one and the suite they all pass.
 type Store interface {
 	// RecordScan stores rec durably (committed) before returning. A record
-	// whose ID exists is refused with an error wrapping store.ErrExists.
+	// whose ID exists is refused with an error wrapping derrors.Exists.
 	RecordScan(ctx context.Context, rec Record) error
 	// ScanRecord returns the record with the id, or an error wrapping
-	// store.ErrNotFound.
+	// derrors.NotFound.
 	ScanRecord(ctx context.Context, id string) (Record, error)
 }

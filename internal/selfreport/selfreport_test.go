@@ -10,9 +10,10 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
-	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 )
 
@@ -30,7 +31,7 @@ func newService(t *testing.T) (*selfreport.Service, *sqlite.Store, *audittest.Me
 	return &selfreport.Service{Store: st, Banks: st, Rules: new(rulestest.Memory), Log: audit.NewLog(al)}, st, al
 }
 
-func liveValues(t *testing.T, st store.Banks) map[string]bool {
+func liveValues(t *testing.T, st bank.Store) map[string]bool {
 	got := map[string]bool{}
 	for e, err := range st.Entries(context.Background(), selfreport.BankName) {
 		if err != nil {
@@ -143,7 +144,7 @@ func TestRefusals(t *testing.T) {
 			if !tc.check(err) {
 				t.Errorf("got %v", err)
 			}
-			if _, err := st.Bank(ctx, selfreport.BankName); !errors.Is(err, store.ErrNotFound) {
+			if _, err := st.Bank(ctx, selfreport.BankName); !errors.Is(err, derrors.NotFound) {
 				t.Errorf("a refused submission created the bank (%v)", err)
 			}
 			if last, _ := al.LastAudit(ctx); last != nil {

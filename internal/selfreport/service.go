@@ -11,8 +11,8 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 // BankName is the bank self-reported hashes go into, created on first use.
@@ -69,7 +69,7 @@ func (l *Limits) defaults() {
 // of goroutines; do not copy it.
 type Service struct {
 	Store Store
-	Banks store.Banks
+	Banks bank.Store
 	Rules rules.Store
 	Log   *audit.Log
 	// Sync, if set, is called after the bank changes, so that the index
@@ -203,7 +203,7 @@ func (s *Service) Withdraw(ctx context.Context, addr, code, pin string) (Case, e
 		switch err := s.Banks.RemoveEntry(ctx, BankName, e.Signal, e.Value); {
 		case err == nil:
 			removed++
-		case !errors.Is(err, store.ErrNotFound): // not found: removed before, or by an admin
+		case !errors.Is(err, derrors.NotFound): // not found: removed before, or by an admin
 			return Case{}, fmt.Errorf("case %s: removing its %s hash: %w", c.Code, e.Signal, err)
 		}
 	}
@@ -266,14 +266,14 @@ func (s *Service) ensureBank(ctx context.Context) error {
 		return nil
 	}
 	_, err := s.Banks.Bank(ctx, BankName)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, derrors.NotFound) {
 		b, err := s.Banks.CreateBank(ctx, bank.Bank{Name: BankName, Description: "hashes people sent of images of themselves (Report Remove)"})
 		switch {
 		case err == nil:
 			if _, err := s.Log.Record(ctx, Actor, audit.BankCreate, BankName, map[string]any{"threshold": b.Threshold, "description": b.Description}); err != nil {
 				return err
 			}
-		case !errors.Is(err, store.ErrExists):
+		case !errors.Is(err, derrors.Exists):
 			return fmt.Errorf("creating bank %s: %w", BankName, err)
 		}
 	} else if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
@@ -126,7 +127,7 @@ func (c Config) withDefaults() Config {
 // Stores are the server's storage, one interface per domain. OpenStores
 // fills them all from one database.
 type Stores struct {
-	Banks    store.Banks
+	Banks    bank.Store
 	Keys     auth.Store
 	Rules    rules.Store
 	Webhooks webhook.Store

@@ -6,9 +6,6 @@
 package store
 
 import (
-	"context"
-	"iter"
-
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
@@ -28,83 +25,13 @@ var (
 	ErrExists   = derrors.New(derrors.Exists, "already exists")
 )
 
-// ImportResult counts what AddEntries did.
-type ImportResult struct {
-	Added    int64 // new live entries
-	Existing int64 // entries whose signal and value were already live in the bank
-}
-
-// Change is the latest state of one entry, for keeping an in-memory index in
-// step with the banks.
-type Change struct {
-	Seq     int64 // increases with every change; see Banks.Changes
-	Entry   bank.Entry
-	Removed bool // removed, or its bank deleted
-}
-
-// Banks keeps banks and their entries.
-//
-// An entry is live from when it is added until it is removed or its bank is
-// deleted; a removed entry stays in the store as history (and as a Change),
-// and adding its value again makes a new entry.
-type Banks interface {
-	// CreateBank creates a bank and returns it with its ID and creation
-	// time. A zero Threshold becomes bank.DefaultThreshold. ErrExists if a
-	// live bank has the name.
-	CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error)
-	// Bank returns the live bank of that name, with its count of live
-	// entries. ErrNotFound if there is none.
-	Bank(ctx context.Context, name string) (bank.Bank, error)
-	// ListBanks returns the live banks in name order, with their counts.
-	ListBanks(ctx context.Context) ([]bank.Bank, error)
-	// UpdateBank sets the description and threshold of the bank named
-	// b.Name. ErrNotFound if there is none.
-	UpdateBank(ctx context.Context, b bank.Bank) error
-	// DeleteBank deletes a bank: its live entries become removed, each with
-	// a new Change, and the name is free for a new bank. ErrNotFound if
-	// there is no such bank.
-	DeleteBank(ctx context.Context, name string) error
-
-	// AddEntries adds entries to a bank in one transaction: all or nothing.
-	// The iterator's first error aborts and rolls back, and is returned
-	// wrapped, so errors.As finds a *bank.LineError in it; so does an entry
-	// that fails bank.Entry.Normalize. An entry whose signal and value are
-	// already live in the bank counts as Existing and changes nothing, so
-	// re-importing a file is a no-op. Entries without AddedAt get the time
-	// of the import. Entries stream: they are inserted in batches, never all
-	// held in memory. progress, if not nil, is called now and then with the
-	// number of entries read so far. ErrNotFound if there is no such bank.
-	AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (ImportResult, error)
-	// RemoveEntry removes the live entry of a signal and value from a bank.
-	// ErrNotFound if there is no such bank or entry.
-	RemoveEntry(ctx context.Context, bankName string, sig bank.Signal, value string) error
-	// Entry returns a live entry by ID. ErrNotFound if there is none (also
-	// when it was removed: a removed entry must not explain a match).
-	Entry(ctx context.Context, id int64) (bank.Entry, error)
-	// Entries streams a bank's live entries in ID order, for export. It
-	// reads in pages and holds no connection or transaction between them,
-	// so the caller may write to the store while ranging.
-	Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error]
-	// Changes returns up to limit changes with Seq > since, in Seq order.
-	// Every entry added, removed or belonging to a deleted bank gets a new
-	// Seq, and a Change carries the entry's latest state, so a reader that
-	// applies changes from its last Seq onwards converges on the live
-	// entries; applying the same change twice is harmless. A reader that
-	// starts from 0 also sees the removed entries, once each.
-	Changes(ctx context.Context, since int64, limit int) ([]Change, error)
-	// ChangeKeys is Changes with each Entry holding only its ID, BankID,
-	// Signal and Value: what an index needs, read in 55-70 % of the time,
-	// which counts when a matcher loads millions of entries at start.
-	ChangeKeys(ctx context.Context, since int64, limit int) ([]Change, error)
-}
-
 // Store is everything a Safeguard server keeps: banks, and the storage each
 // domain package defines for itself (their method names do not collide, so
 // one store type implements them all). Its review.Index scans every case's
 // PDQ hashes per lookup, fine for the cases a review team opens; see the
 // backends' NearCases for the figures.
 type Store interface {
-	Banks
+	bank.Store
 	audit.Store
 	auth.Store
 	rules.Store

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/scan"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 // Memory is a scan.Store in a map. The zero value is empty and ready; it is
@@ -33,7 +33,7 @@ func (m *Memory) RecordScan(_ context.Context, rec scan.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.recs[rec.ID]; ok {
-		return fmt.Errorf("scan %s: %w", rec.ID, store.ErrExists)
+		return fmt.Errorf("scan %s: %w", rec.ID, derrors.Exists)
 	}
 	if m.recs == nil {
 		m.recs = map[string][]byte{}
@@ -48,7 +48,7 @@ func (m *Memory) ScanRecord(_ context.Context, id string) (scan.Record, error) {
 	b, ok := m.recs[id]
 	m.mu.Unlock()
 	if !ok {
-		return scan.Record{}, fmt.Errorf("scan %s: %w", id, store.ErrNotFound)
+		return scan.Record{}, fmt.Errorf("scan %s: %w", id, derrors.NotFound)
 	}
 	var rec scan.Record
 	err := json.Unmarshal(b, &rec)

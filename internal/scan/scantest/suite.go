@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 // Run checks a scan.Store: records round-trip exactly, ids are unique, and
-// missing ids are store.ErrNotFound.
+// missing ids are derrors.NotFound.
 func Run(t *testing.T, open func(t *testing.T) scan.Store) {
 	ctx := context.Background()
 	s := open(t)
@@ -47,10 +47,10 @@ func Run(t *testing.T, open func(t *testing.T) scan.Store) {
 			t.Errorf("ScanRecord(%s) =\n%+v\nwant\n%+v", rec.ID, got, rec)
 		}
 	}
-	if err := s.RecordScan(ctx, bare); !errors.Is(err, store.ErrExists) {
+	if err := s.RecordScan(ctx, bare); !errors.Is(err, derrors.Exists) {
 		t.Errorf("RecordScan of an existing id: %v, want ErrExists", err)
 	}
-	if _, err := s.ScanRecord(ctx, scan.NewID()); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.ScanRecord(ctx, scan.NewID()); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("ScanRecord of a missing id: %v, want ErrNotFound", err)
 	}
 }

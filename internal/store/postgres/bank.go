@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 const bankCols = `id, name, description, threshold, created_at, live_entries`
@@ -21,7 +20,7 @@ func scanBank(row pgx.Row) (bank.Bank, error) {
 	return b, err
 }
 
-// CreateBank implements store.Banks.
+// CreateBank implements bank.Store.
 func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
 	if b.Threshold == 0 {
 		b.Threshold = bank.DefaultThreshold
@@ -35,7 +34,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 		ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
 		b.Name, b.Description, b.Threshold, b.CreatedAt).Scan(&b.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, store.ErrExists)
+		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, bank.ErrExists)
 	}
 	if err != nil {
 		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, err)
@@ -43,7 +42,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 	return b, nil
 }
 
-// Bank implements store.Banks.
+// Bank implements bank.Store.
 func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
 	b, err := scanBank(s.pool.QueryRow(ctx, `SELECT `+bankCols+` FROM banks WHERE name = $1 AND deleted_at IS NULL`, name))
 	if err != nil {
@@ -52,7 +51,7 @@ func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
 	return b, nil
 }
 
-// ListBanks implements store.Banks.
+// ListBanks implements bank.Store.
 func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
 	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bank.Bank, error) { return scanBank(r) })
@@ -62,7 +61,7 @@ func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
 	return bs, nil
 }
 
-// UpdateBank implements store.Banks.
+// UpdateBank implements bank.Store.
 func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -73,12 +72,12 @@ func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 		return fmt.Errorf("updating bank %q: %w", b.Name, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("bank %q: %w", b.Name, store.ErrNotFound)
+		return fmt.Errorf("bank %q: %w", b.Name, bank.ErrNotFound)
 	}
 	return nil
 }
 
-// DeleteBank implements store.Banks.
+// DeleteBank implements bank.Store.
 func (s *Store) DeleteBank(ctx context.Context, name string) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		last, err := lockSeq(ctx, tx)

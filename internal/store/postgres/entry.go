@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 const entryCols = `id, bank_id, signal, value, source, external_id, category, added_at, added_by, note`
@@ -84,9 +83,9 @@ func (c *copySource) Err() error             { return c.err }
 
 var importCols = []string{"ord", "signal", "value", "source", "external_id", "category", "added_at", "added_by", "note"}
 
-// AddEntries implements store.Banks.
-func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (store.ImportResult, error) {
-	var res store.ImportResult
+// AddEntries implements bank.Store.
+func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (bank.ImportResult, error) {
+	var res bank.ImportResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		last, err := lockSeq(ctx, tx)
 		if err != nil {
@@ -109,7 +108,7 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 		next, stop := iter.Pull2(entries)
 		defer stop()
 		src := &copySource{next: next, now: stored(time.Now()), progress: progress}
-		res = store.ImportResult{}
+		res = bank.ImportResult{}
 		for !src.done {
 			src.left = importChunk
 			n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_entries"}, importCols, src)
@@ -149,12 +148,12 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 			// pgx, often the closed connection); say what happened.
 			err = ctx.Err()
 		}
-		return store.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
+		return bank.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
 	}
 	return res, nil
 }
 
-// RemoveEntry implements store.Banks.
+// RemoveEntry implements bank.Store.
 func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signal, value string) error {
 	v, err := bank.ParseValue(sig, value)
 	if err != nil {
@@ -176,7 +175,7 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 			return fmt.Errorf("removing %s %s from bank %q: %w", sig, v, bankName, err)
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("%s %s in bank %q: %w", sig, v, bankName, store.ErrNotFound)
+			return fmt.Errorf("%s %s in bank %q: %w", sig, v, bankName, bank.ErrNotFound)
 		}
 		if err := setSeq(ctx, tx, last+1); err != nil {
 			return err
@@ -186,7 +185,7 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 	})
 }
 
-// Entry implements store.Banks.
+// Entry implements bank.Store.
 func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
 	e, err := scanEntry(s.pool.QueryRow(ctx, `SELECT `+entryCols+` FROM entries WHERE id = $1 AND NOT removed`, id))
 	if err != nil {
@@ -198,7 +197,7 @@ func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
 // entriesPage is how many entries Entries reads per query.
 const entriesPage = 5000
 
-// Entries implements store.Banks.
+// Entries implements bank.Store.
 func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error] {
 	return func(yield func(bank.Entry, error) bool) {
 		bankID, err := liveBankID(ctx, s.pool, bankName)
@@ -227,19 +226,19 @@ func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Ent
 	}
 }
 
-// Changes implements store.Banks.
-func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+// Changes implements bank.Store.
+func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]bank.Change, error) {
 	return s.changes(ctx, since, limit, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`,
-		func(r pgx.CollectableRow) (c store.Change, err error) {
+		func(r pgx.CollectableRow) (c bank.Change, err error) {
 			c.Entry, err = scanEntry(r, &c.Removed, &c.Seq)
 			return c, err
 		})
 }
 
-// ChangeKeys implements store.Banks.
-func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+// ChangeKeys implements bank.Store.
+func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]bank.Change, error) {
 	return s.changes(ctx, since, limit, `SELECT id, bank_id, signal, value, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`,
-		func(r pgx.CollectableRow) (c store.Change, err error) {
+		func(r pgx.CollectableRow) (c bank.Change, err error) {
 			var value []byte
 			err = r.Scan(&c.Entry.ID, &c.Entry.BankID, &c.Entry.Signal, &value, &c.Removed, &c.Seq)
 			c.Entry.Value = bank.EncodeValue(value)
@@ -247,7 +246,7 @@ func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]store
 		})
 }
 
-func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan pgx.RowToFunc[store.Change]) ([]store.Change, error) {
+func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan pgx.RowToFunc[bank.Change]) ([]bank.Change, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 const bankCols = `id, name, description, threshold, created_at, live_entries`
@@ -20,7 +19,7 @@ func scanBank(row interface{ Scan(...any) error }) (bank.Bank, error) {
 	return b, err
 }
 
-// CreateBank implements store.Banks.
+// CreateBank implements bank.Store.
 func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
 	if b.Threshold == 0 {
 		b.Threshold = bank.DefaultThreshold
@@ -36,7 +35,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 			return err
 		}
 		if exists {
-			return store.ErrExists
+			return bank.ErrExists
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 			b.Name, b.Description, b.Threshold, micros(b.CreatedAt)).Scan(&b.ID)
@@ -47,7 +46,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 	return b, nil
 }
 
-// Bank implements store.Banks.
+// Bank implements bank.Store.
 func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
 	b, err := scanBank(s.db.QueryRowContext(ctx, `SELECT `+bankCols+` FROM banks WHERE name = ? AND deleted_at IS NULL`, name))
 	if err != nil {
@@ -56,7 +55,7 @@ func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
 	return b, nil
 }
 
-// ListBanks implements store.Banks.
+// ListBanks implements bank.Store.
 func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
 	if err != nil {
@@ -77,7 +76,7 @@ func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
 	return bs, nil
 }
 
-// UpdateBank implements store.Banks.
+// UpdateBank implements bank.Store.
 func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -89,13 +88,13 @@ func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 			return fmt.Errorf("updating bank %q: %w", b.Name, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("bank %q: %w", b.Name, store.ErrNotFound)
+			return fmt.Errorf("bank %q: %w", b.Name, bank.ErrNotFound)
 		}
 		return nil
 	})
 }
 
-// DeleteBank implements store.Banks.
+// DeleteBank implements bank.Store.
 func (s *Store) DeleteBank(ctx context.Context, name string) error {
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
 		id, err := liveBankID(ctx, tx, name)

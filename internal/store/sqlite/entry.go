@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 const entryCols = `id, bank_id, signal, value, source, external_id, category, added_at, added_by, note`
@@ -46,11 +45,11 @@ func insertSQL(rows int) string {
 		` ON CONFLICT DO NOTHING`
 }
 
-// AddEntries implements store.Banks.
-func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (store.ImportResult, error) {
-	var res store.ImportResult
+// AddEntries implements bank.Store.
+func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (bank.ImportResult, error) {
+	var res bank.ImportResult
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
-		res = store.ImportResult{}
+		res = bank.ImportResult{}
 		bankID, err := liveBankID(ctx, tx, bankName)
 		if err != nil {
 			return err
@@ -132,12 +131,12 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 			// pgx, often the closed connection); say what happened.
 			err = ctx.Err()
 		}
-		return store.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
+		return bank.ImportResult{}, fmt.Errorf("importing into bank %q: %w", bankName, err)
 	}
 	return res, nil
 }
 
-// RemoveEntry implements store.Banks.
+// RemoveEntry implements bank.Store.
 func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signal, value string) error {
 	v, err := bank.ParseValue(sig, value)
 	if err != nil {
@@ -159,14 +158,14 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 			return fmt.Errorf("removing %s %s from bank %q: %w", sig, v, bankName, err)
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
-			return fmt.Errorf("%s %s in bank %q: %w", sig, v, bankName, store.ErrNotFound)
+			return fmt.Errorf("%s %s in bank %q: %w", sig, v, bankName, bank.ErrNotFound)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE banks SET live_entries = live_entries - 1 WHERE id = ?`, bankID)
 		return err
 	})
 }
 
-// Entry implements store.Banks.
+// Entry implements bank.Store.
 func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
 	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries WHERE id = ? AND removed = 0`, id))
 	if err != nil {
@@ -178,7 +177,7 @@ func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
 // entriesPage is how many entries Entries reads per query.
 const entriesPage = 2000
 
-// Entries implements store.Banks.
+// Entries implements bank.Store.
 func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error] {
 	return func(yield func(bank.Entry, error) bool) {
 		bankID, err := liveBankID(ctx, s.db, bankName)
@@ -223,19 +222,19 @@ func (s *Store) entriesPage(ctx context.Context, bankID, after int64, page []ban
 	return page, rows.Err()
 }
 
-// Changes implements store.Banks.
-func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+// Changes implements bank.Store.
+func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]bank.Change, error) {
 	return s.changes(ctx, since, limit, `SELECT `+entryCols+`, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`,
-		func(rows *sql.Rows, c *store.Change) (err error) {
+		func(rows *sql.Rows, c *bank.Change) (err error) {
 			c.Entry, err = scanEntry(rows, &c.Removed, &c.Seq)
 			return err
 		})
 }
 
-// ChangeKeys implements store.Banks.
-func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]store.Change, error) {
+// ChangeKeys implements bank.Store.
+func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]bank.Change, error) {
 	return s.changes(ctx, since, limit, `SELECT id, bank_id, signal, value, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`,
-		func(rows *sql.Rows, c *store.Change) error {
+		func(rows *sql.Rows, c *bank.Change) error {
 			var value []byte
 			if err := rows.Scan(&c.Entry.ID, &c.Entry.BankID, &c.Entry.Signal, &value, &c.Removed, &c.Seq); err != nil {
 				return err
@@ -245,7 +244,7 @@ func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]store
 		})
 }
 
-func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan func(*sql.Rows, *store.Change) error) ([]store.Change, error) {
+func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan func(*sql.Rows, *bank.Change) error) ([]bank.Change, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
@@ -254,9 +253,9 @@ func (s *Store) changes(ctx context.Context, since int64, limit int, query strin
 		return nil, fmt.Errorf("changes since %d: %w", since, err)
 	}
 	defer rows.Close()
-	var cs []store.Change
+	var cs []bank.Change
 	for rows.Next() {
-		var c store.Change
+		var c bank.Change
 		if err := scan(rows, &c); err != nil {
 			return nil, fmt.Errorf("changes since %d: %w", since, err)
 		}

@@ -103,7 +103,7 @@ func Bench(b *testing.B, n int, open func(b *testing.B) store.Store, serverCPU f
 	})
 	for _, feed := range []struct {
 		name string
-		read func(ctx context.Context, since int64, limit int) ([]store.Change, error)
+		read func(ctx context.Context, since int64, limit int) ([]bank.Change, error)
 	}{{"Changes", s.Changes}, {"ChangeKeys", s.ChangeKeys}} {
 		b.Run(fmt.Sprintf("%s/%d", feed.name, n), func(b *testing.B) {
 			start()

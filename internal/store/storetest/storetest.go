@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
@@ -87,7 +88,7 @@ func mustCreate(t *testing.T, s store.Store, name string) bank.Bank {
 	return b
 }
 
-func mustAdd(t *testing.T, s store.Store, name string, es ...bank.Entry) store.ImportResult {
+func mustAdd(t *testing.T, s store.Store, name string, es ...bank.Entry) bank.ImportResult {
 	t.Helper()
 	r, err := s.AddEntries(context.Background(), name, seq(es...), nil)
 	if err != nil {
@@ -117,9 +118,9 @@ func values(es []bank.Entry) []string {
 	return vs
 }
 
-func allChanges(t *testing.T, s store.Store, since int64) []store.Change {
+func allChanges(t *testing.T, s store.Store, since int64) []bank.Change {
 	t.Helper()
-	var all []store.Change
+	var all []bank.Change
 	for {
 		cs, err := s.Changes(context.Background(), since, 1000)
 		if err != nil {
@@ -151,7 +152,7 @@ func testBanks(t *testing.T, s store.Store) {
 	if b.ID == 0 || b.Threshold != bank.DefaultThreshold || b.CreatedAt.Before(before) || b.CreatedAt.After(time.Now()) {
 		t.Errorf("created %+v: want an ID, threshold %d and a creation time of now", b, bank.DefaultThreshold)
 	}
-	if _, err := s.CreateBank(ctx, bank.Bank{Name: "iwf", Threshold: 10}); !errors.Is(err, store.ErrExists) {
+	if _, err := s.CreateBank(ctx, bank.Bank{Name: "iwf", Threshold: 10}); !errors.Is(err, derrors.Exists) {
 		t.Errorf("creating a duplicate bank: %v, want ErrExists", err)
 	}
 	for _, bad := range []bank.Bank{{Name: "Bad Name"}, {Name: "x", Threshold: bank.MaxThreshold + 1}, {Name: "y", Threshold: -1}} {
@@ -169,7 +170,7 @@ func testBanks(t *testing.T, s store.Store) {
 	if !got.CreatedAt.Equal(b.CreatedAt) || got.Name != b.Name || got.ID != b.ID || got.Description != b.Description {
 		t.Errorf("Bank = %+v, want %+v", got, b)
 	}
-	if _, err := s.Bank(ctx, "nope"); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), `"nope"`) {
+	if _, err := s.Bank(ctx, "nope"); !errors.Is(err, derrors.NotFound) || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown bank: %v, want ErrNotFound naming it", err)
 	}
 	mustAdd(t, s, "self-report", pdqs(0, 3)...)
@@ -190,7 +191,7 @@ func testBanks(t *testing.T, s store.Store) {
 	if got, _ := s.Bank(ctx, "iwf"); got.Description != "new" || got.Threshold != 12 {
 		t.Errorf("after update: %+v", got)
 	}
-	if err := s.UpdateBank(ctx, bank.Bank{Name: "nope", Threshold: 12}); !errors.Is(err, store.ErrNotFound) {
+	if err := s.UpdateBank(ctx, bank.Bank{Name: "nope", Threshold: 12}); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("updating an unknown bank: %v, want ErrNotFound", err)
 	}
 	if err := s.UpdateBank(ctx, bank.Bank{Name: "iwf", Threshold: 0}); err == nil {
@@ -208,7 +209,7 @@ func testAddEntries(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r != (store.ImportResult{Added: 3}) {
+	if r != (bank.ImportResult{Added: 3}) {
 		t.Errorf("first import: %+v, want 3 added", r)
 	}
 	if len(progress) == 0 || progress[len(progress)-1] != 3 {
@@ -233,12 +234,12 @@ func testAddEntries(t *testing.T, s store.Store) {
 	}
 	seqBefore := lastSeq(t, s)
 	r, err = s.AddEntries(ctx, "b", bank.Read(strings.NewReader(file), "list.txt", bank.Text), nil)
-	if err != nil || r != (store.ImportResult{Existing: 3}) {
+	if err != nil || r != (bank.ImportResult{Existing: 3}) {
 		t.Errorf("re-import: %+v, %v; want 3 existing", r, err)
 	}
 	// Duplicates inside one import count as existing too.
 	r = mustAdd(t, s, "b", bank.Entry{Signal: bank.MD5, Value: md5Hash(9)}, bank.Entry{Signal: bank.MD5, Value: md5Hash(9)})
-	if r != (store.ImportResult{Added: 1, Existing: 1}) {
+	if r != (bank.ImportResult{Added: 1, Existing: 1}) {
 		t.Errorf("import with a duplicate: %+v, want 1 added 1 existing", r)
 	}
 	if got := allChanges(t, s, seqBefore); len(got) != 1 {
@@ -253,13 +254,13 @@ func testAddEntries(t *testing.T, s store.Store) {
 		t.Errorf("same hex under another signal: %+v, want added", r)
 	}
 	// An empty import is a no-op, not an error: the API may send one.
-	if r := mustAdd(t, s, "b"); r != (store.ImportResult{}) {
+	if r := mustAdd(t, s, "b"); r != (bank.ImportResult{}) {
 		t.Errorf("empty import: %+v", r)
 	}
 	if b, _ := s.Bank(ctx, "b"); b.Entries != 5 {
 		t.Errorf("bank has %d entries, want 5", b.Entries)
 	}
-	if _, err := s.Entry(ctx, 1<<40); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Entry(ctx, 1<<40); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("Entry(unknown): %v, want ErrNotFound", err)
 	}
 }
@@ -298,7 +299,7 @@ func testBadInput(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "b")
 	mustAdd(t, s, "b", pdqs(0, 3)...)
-	if _, err := s.AddEntries(ctx, "nope", seq(pdqs(5, 6)...), nil); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), `"nope"`) {
+	if _, err := s.AddEntries(ctx, "nope", seq(pdqs(5, 6)...), nil); !errors.Is(err, derrors.NotFound) || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("import into an unknown bank: %v, want ErrNotFound naming it", err)
 	}
 	for _, tc := range []struct {
@@ -333,7 +334,7 @@ func testBadInput(t *testing.T, s store.Store) {
 		sig   bank.Signal
 		value string
 	}{{bank.PDQ, "xyz"}, {bank.PDQ, md5Hash(1)}, {"crc", md5Hash(1)}} {
-		if err := s.RemoveEntry(ctx, "b", tc.sig, tc.value); err == nil || errors.Is(err, store.ErrNotFound) {
+		if err := s.RemoveEntry(ctx, "b", tc.sig, tc.value); err == nil || errors.Is(err, derrors.NotFound) {
 			t.Errorf("RemoveEntry(%s, %q): %v, want an error about the value", tc.sig, tc.value, err)
 		}
 	}
@@ -351,20 +352,20 @@ func testRemoveEntry(t *testing.T, s store.Store) {
 	if got, want := values(entries(t, s, "b")), values([]bank.Entry{es[0], es[2]}); !slices.Equal(got, want) {
 		t.Errorf("after removing the second: %v, want %v", got, want)
 	}
-	if _, err := s.Entry(ctx, es[1].ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Entry(ctx, es[1].ID); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("Entry of a removed entry: %v, want ErrNotFound", err)
 	}
 	cs := allChanges(t, s, seqBefore)
 	if len(cs) != 1 || !cs[0].Removed || cs[0].Entry.ID != es[1].ID || cs[0].Entry.Value != pdqHash(1) {
 		t.Errorf("changes after a removal: %+v, want one removal of entry %d", cs, es[1].ID)
 	}
-	if err := s.RemoveEntry(ctx, "b", bank.PDQ, pdqHash(1)); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RemoveEntry(ctx, "b", bank.PDQ, pdqHash(1)); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("removing twice: %v, want ErrNotFound", err)
 	}
-	if err := s.RemoveEntry(ctx, "b", bank.MD5, md5Hash(1)); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RemoveEntry(ctx, "b", bank.MD5, md5Hash(1)); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("removing a value never added: %v, want ErrNotFound", err)
 	}
-	if err := s.RemoveEntry(ctx, "nope", bank.PDQ, pdqHash(0)); !errors.Is(err, store.ErrNotFound) {
+	if err := s.RemoveEntry(ctx, "nope", bank.PDQ, pdqHash(0)); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("removing from an unknown bank: %v, want ErrNotFound", err)
 	}
 	// Adding it back makes a new entry.
@@ -406,13 +407,13 @@ func testDeleteBank(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(removed, live) {
 		t.Errorf("deleting the bank removed %v, want its 4 live entries %v", values(removed), values(live))
 	}
-	if _, err := s.Bank(ctx, "gone"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Bank(ctx, "gone"); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("deleted bank: %v, want ErrNotFound", err)
 	}
-	if err := s.DeleteBank(ctx, "gone"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.DeleteBank(ctx, "gone"); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("deleting twice: %v, want ErrNotFound", err)
 	}
-	if _, err := s.AddEntries(ctx, "gone", seq(pdqs(9, 10)...), nil); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.AddEntries(ctx, "gone", seq(pdqs(9, 10)...), nil); !errors.Is(err, derrors.NotFound) {
 		t.Errorf("import into a deleted bank: %v, want ErrNotFound", err)
 	}
 	if got := values(entries(t, s, "kept")); len(got) != 2 {
@@ -431,7 +432,7 @@ func testDeleteBank(t *testing.T, s store.Store) {
 		t.Errorf("ListBanks lists %d banks, want 2", len(list))
 	}
 	for _, err := range s.Entries(ctx, "nope") {
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, derrors.NotFound) {
 			t.Errorf("Entries of an unknown bank: %v, want ErrNotFound", err)
 		}
 	}
@@ -522,7 +523,7 @@ func testChanges(t *testing.T, s store.Store) {
 		t.Errorf("Changes with limit 0 succeeded, want an error")
 	}
 	// ChangeKeys is the same feed without the provenance.
-	var keys []store.Change
+	var keys []bank.Change
 	for since := int64(0); ; {
 		cs, err := s.ChangeKeys(ctx, since, 4)
 		if err != nil {
@@ -596,7 +597,7 @@ func testExportRoundTrip(t *testing.T, s store.Store) {
 		if err := bank.Write(&buf, f, s.Entries(ctx, "src")); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := s.AddEntries(ctx, "src", bank.Read(&buf, "export", f), nil); err != nil || r != (store.ImportResult{Existing: 3}) {
+		if r, err := s.AddEntries(ctx, "src", bank.Read(&buf, "export", f), nil); err != nil || r != (bank.ImportResult{Existing: 3}) {
 			t.Errorf("%s re-import into the source: %+v, %v; want 3 existing", f, r, err)
 		}
 	}
@@ -699,7 +700,7 @@ func testConcurrentAdds(t *testing.T, s store.Store) {
 	mustCreate(t, s, "b")
 	const workers, each = 6, 300
 	var wg sync.WaitGroup
-	results := make([]store.ImportResult, workers)
+	results := make([]bank.ImportResult, workers)
 	errs := make([]error, workers)
 	for w := range workers {
 		wg.Go(func() {
@@ -709,7 +710,7 @@ func testConcurrentAdds(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	var total store.ImportResult
+	var total bank.ImportResult
 	for w := range workers {
 		if errs[w] != nil {
 			t.Fatalf("worker %d: %v", w, errs[w])
