@@ -46,6 +46,10 @@ type Log struct {
 // NewLog returns a log that keeps its entries in s.
 func NewLog(s Store) *Log { return &Log{store: s, now: time.Now} }
 
+// In returns the log writing to s instead (with the same clock): a store's
+// transaction view, so that an entry commits with the change it records.
+func (l *Log) In(s Store) *Log { return &Log{store: s, now: l.now} }
+
 // SetClock makes the log read the time from now; for tests.
 func (l *Log) SetClock(now func() time.Time) { l.now = now }
 

@@ -6,6 +6,8 @@
 package store
 
 import (
+	"context"
+
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
@@ -40,5 +42,12 @@ type Store interface {
 	review.Index
 	lereport.Store
 	lerequest.Store
+	// Atomically runs fn with a view of the store whose every read and
+	// write goes through one transaction, committed if fn returns nil and
+	// rolled back otherwise: how a change and its audit entry are written
+	// together or not at all. Inside fn only the view may be used (on
+	// SQLite, writing through the outer store would wait for fn forever); a
+	// failed method call inside undoes only its own step.
+	Atomically(ctx context.Context, fn func(Store) error) error
 	Close() error
 }

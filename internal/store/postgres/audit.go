@@ -42,7 +42,7 @@ func scanAudit(row pgx.Row) (audit.Entry, error) {
 // committing the next, so the chain never forks; readers are not blocked.
 func (s *Store) AppendAudit(ctx context.Context, build func(last *audit.Entry) (audit.Entry, error)) (audit.Entry, error) {
 	var e audit.Entry
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLock)); err != nil {
 			return fmt.Errorf("waiting for the audit lock: %w", err)
 		}
@@ -78,7 +78,7 @@ const auditPage = 1000
 func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit.Entry, error] {
 	return func(yield func(audit.Entry, error) bool) {
 		for next := fromSeq; ; {
-			rows, _ := s.pool.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, next, auditPage)
+			rows, _ := s.db.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, next, auditPage)
 			page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Entry, error) { return scanAudit(r) })
 			if err != nil {
 				yield(audit.Entry{}, fmt.Errorf("reading the audit log from entry %d: %w", next, err))
@@ -99,7 +99,7 @@ func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit
 
 // LastAudit implements audit.Store.
 func (s *Store) LastAudit(ctx context.Context) (*audit.Entry, error) {
-	e, err := lastAudit(ctx, s.pool)
+	e, err := lastAudit(ctx, s.db)
 	if err != nil {
 		return nil, fmt.Errorf("reading the last audit entry: %w", err)
 	}

@@ -30,7 +30,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 	}
 	b.CreatedAt = stored(time.Now())
 	b.Entries = 0
-	err := s.pool.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES ($1, $2, $3, $4)
+	err := s.db.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
 		b.Name, b.Description, b.Threshold, b.CreatedAt).Scan(&b.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -44,7 +44,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 
 // Bank implements bank.Store.
 func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
-	b, err := scanBank(s.pool.QueryRow(ctx, `SELECT `+bankCols+` FROM banks WHERE name = $1 AND deleted_at IS NULL`, name))
+	b, err := scanBank(s.db.QueryRow(ctx, `SELECT `+bankCols+` FROM banks WHERE name = $1 AND deleted_at IS NULL`, name))
 	if err != nil {
 		return bank.Bank{}, notFound(err, "bank %q", name)
 	}
@@ -53,7 +53,7 @@ func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
 
 // ListBanks implements bank.Store.
 func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
+	rows, _ := s.db.Query(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
 	bs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bank.Bank, error) { return scanBank(r) })
 	if err != nil {
 		return nil, fmt.Errorf("listing banks: %w", err)
@@ -66,7 +66,7 @@ func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE banks SET description = $1, threshold = $2 WHERE name = $3 AND deleted_at IS NULL`,
+	tag, err := s.db.Exec(ctx, `UPDATE banks SET description = $1, threshold = $2 WHERE name = $3 AND deleted_at IS NULL`,
 		b.Description, b.Threshold, b.Name)
 	if err != nil {
 		return fmt.Errorf("updating bank %q: %w", b.Name, err)
@@ -79,7 +79,7 @@ func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 
 // DeleteBank implements bank.Store.
 func (s *Store) DeleteBank(ctx context.Context, name string) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		last, err := lockSeq(ctx, tx)
 		if err != nil {
 			return err

@@ -86,7 +86,7 @@ var importCols = []string{"ord", "signal", "value", "source", "external_id", "ca
 // AddEntries implements bank.Store.
 func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Seq2[bank.Entry, error], progress func(n int64)) (bank.ImportResult, error) {
 	var res bank.ImportResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		last, err := lockSeq(ctx, tx)
 		if err != nil {
 			return err
@@ -160,7 +160,7 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 		return err
 	}
 	raw, _ := bank.DecodeValue(v)
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		last, err := lockSeq(ctx, tx)
 		if err != nil {
 			return err
@@ -187,7 +187,7 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 
 // Entry implements bank.Store.
 func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
-	e, err := scanEntry(s.pool.QueryRow(ctx, `SELECT `+entryCols+` FROM entries WHERE id = $1 AND NOT removed`, id))
+	e, err := scanEntry(s.db.QueryRow(ctx, `SELECT `+entryCols+` FROM entries WHERE id = $1 AND NOT removed`, id))
 	if err != nil {
 		return bank.Entry{}, notFound(err, "entry %d", id)
 	}
@@ -200,13 +200,13 @@ const entriesPage = 5000
 // Entries implements bank.Store.
 func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error] {
 	return func(yield func(bank.Entry, error) bool) {
-		bankID, err := liveBankID(ctx, s.pool, bankName)
+		bankID, err := liveBankID(ctx, s.db, bankName)
 		if err != nil {
 			yield(bank.Entry{}, err)
 			return
 		}
 		for after := int64(0); ; {
-			rows, _ := s.pool.Query(ctx, `SELECT `+entryCols+` FROM entries WHERE bank_id = $1 AND NOT removed AND id > $2 ORDER BY id LIMIT $3`,
+			rows, _ := s.db.Query(ctx, `SELECT `+entryCols+` FROM entries WHERE bank_id = $1 AND NOT removed AND id > $2 ORDER BY id LIMIT $3`,
 				bankID, after, entriesPage)
 			page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bank.Entry, error) { return scanEntry(r) })
 			if err != nil {
@@ -250,7 +250,7 @@ func (s *Store) changes(ctx context.Context, since int64, limit int, query strin
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
-	rows, _ := s.pool.Query(ctx, query, since, limit)
+	rows, _ := s.db.Query(ctx, query, since, limit)
 	cs, err := pgx.CollectRows(rows, scan)
 	if err != nil {
 		return nil, fmt.Errorf("changes since %d: %w", since, err)

@@ -41,7 +41,7 @@ func optStored(t *time.Time) *time.Time {
 
 // CreateKey implements auth.Store.
 func (s *Store) CreateKey(ctx context.Context, k auth.Key, h auth.Hash) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+keyCols+`, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	tag, err := s.db.Exec(ctx, `INSERT INTO api_keys (`+keyCols+`, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (id) DO NOTHING`,
 		k.ID, k.Name, string(k.Role), stored(k.CreatedAt), k.CreatedBy, optStored(k.RevokedAt), optStored(k.LastUsedAt), h[:])
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Store) CreateKey(ctx context.Context, k auth.Key, h auth.Hash) error {
 // KeyByID implements auth.Store.
 func (s *Store) KeyByID(ctx context.Context, id string) (auth.Key, auth.Hash, error) {
 	var hash []byte
-	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyCols+`, secret_hash FROM api_keys WHERE id = $1`, id), &hash)
+	k, err := scanKey(s.db.QueryRow(ctx, `SELECT `+keyCols+`, secret_hash FROM api_keys WHERE id = $1`, id), &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return auth.Key{}, auth.Hash{}, fmt.Errorf("key %s: %w", id, auth.ErrUnknown)
 	}
@@ -73,7 +73,7 @@ func (s *Store) KeyByID(ctx context.Context, id string) (auth.Key, auth.Hash, er
 
 // ListKeys implements auth.Store, ordered by creation time then id.
 func (s *Store) ListKeys(ctx context.Context) ([]auth.Key, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+keyCols+` FROM api_keys ORDER BY created_at, id`)
+	rows, _ := s.db.Query(ctx, `SELECT `+keyCols+` FROM api_keys ORDER BY created_at, id`)
 	ks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (auth.Key, error) { return scanKey(r) })
 	if err != nil {
 		return nil, fmt.Errorf("listing keys: %w", err)
@@ -95,7 +95,7 @@ func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
 // updateKey runs query with the time at and the key id, and reports an
 // unknown key if it changed no row.
 func (s *Store) updateKey(ctx context.Context, id, doing, query string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, query, at, id)
+	tag, err := s.db.Exec(ctx, query, at, id)
 	if err != nil {
 		return fmt.Errorf("%s key %s: %w", doing, id, err)
 	}

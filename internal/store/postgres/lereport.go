@@ -45,7 +45,7 @@ func writeLEReport(ctx context.Context, tx pgx.Tx, r lereport.Report) (lereport.
 // CreateLEReport implements lereport.Store.
 func (s *Store) CreateLEReport(ctx context.Context, r lereport.Report) (lereport.Report, error) {
 	var created lereport.Report
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		// The id is the row's, so the row comes first and its document
 		// second, in the same transaction.
 		err := tx.QueryRow(ctx, `INSERT INTO le_reports (state, case_id, recipient, created_at, updated_at, doc)
@@ -64,7 +64,7 @@ func (s *Store) CreateLEReport(ctx context.Context, r lereport.Report) (lereport
 
 // LEReport implements lereport.Store.
 func (s *Store) LEReport(ctx context.Context, id int64) (lereport.Report, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, doc FROM le_reports WHERE id = $1`, id)
+	rows, _ := s.db.Query(ctx, `SELECT id, doc FROM le_reports WHERE id = $1`, id)
 	r, err := pgx.CollectExactlyOneRow(rows, scanLEReport)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lereport.Report{}, fmt.Errorf("report %d: %w", id, lereport.ErrNotFound)
@@ -81,7 +81,7 @@ func (s *Store) LEReport(ctx context.Context, id int64) (lereport.Report, error)
 func (s *Store) UpdateLEReport(ctx context.Context, id int64, update func(*lereport.Report) error) (lereport.Report, error) {
 	var r lereport.Report
 	var updateErr error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, doc FROM le_reports WHERE id = $1 FOR UPDATE`, id)
 		var err error
 		if r, err = pgx.CollectExactlyOneRow(rows, scanLEReport); errors.Is(err, pgx.ErrNoRows) {
@@ -107,7 +107,7 @@ func (s *Store) UpdateLEReport(ctx context.Context, id int64, update func(*lerep
 
 // LEReports implements lereport.Store.
 func (s *Store) LEReports(ctx context.Context, state lereport.State) ([]lereport.Report, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, doc FROM le_reports WHERE state = $1 ORDER BY id`, state)
+	rows, _ := s.db.Query(ctx, `SELECT id, doc FROM le_reports WHERE state = $1 ORDER BY id`, state)
 	rs, err := pgx.CollectRows(rows, scanLEReport)
 	if err != nil {
 		return nil, fmt.Errorf("%s law-enforcement reports: %w", state, err)

@@ -51,7 +51,7 @@ func writeLERequest(ctx context.Context, tx pgx.Tx, r lerequest.Request) (lerequ
 // CreateLERequest implements lerequest.Store.
 func (s *Store) CreateLERequest(ctx context.Context, r lerequest.Request) (lerequest.Request, error) {
 	var created lerequest.Request
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		// The id is the row's, so the row comes first and its document
 		// second, in the same transaction.
 		err := tx.QueryRow(ctx, `INSERT INTO le_requests (state, emergency, deadline, doc) VALUES ($1, $2, $3, '{}') RETURNING id`,
@@ -70,7 +70,7 @@ func (s *Store) CreateLERequest(ctx context.Context, r lerequest.Request) (lereq
 
 // LERequest implements lerequest.Store.
 func (s *Store) LERequest(ctx context.Context, id int64) (lerequest.Request, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, doc FROM le_requests WHERE id = $1`, id)
+	rows, _ := s.db.Query(ctx, `SELECT id, doc FROM le_requests WHERE id = $1`, id)
 	r, err := pgx.CollectExactlyOneRow(rows, scanLERequest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return lerequest.Request{}, fmt.Errorf("data request %d: %w", id, lerequest.ErrNotFound)
@@ -87,7 +87,7 @@ func (s *Store) LERequest(ctx context.Context, id int64) (lerequest.Request, err
 func (s *Store) UpdateLERequest(ctx context.Context, id int64, update func(*lerequest.Request) error) (lerequest.Request, error) {
 	var r lerequest.Request
 	var updateErr error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, doc FROM le_requests WHERE id = $1 FOR UPDATE`, id)
 		var err error
 		if r, err = pgx.CollectExactlyOneRow(rows, scanLERequest); errors.Is(err, pgx.ErrNoRows) {
@@ -113,7 +113,7 @@ func (s *Store) UpdateLERequest(ctx context.Context, id int64, update func(*lere
 
 // LERequests implements lerequest.Store.
 func (s *Store) LERequests(ctx context.Context, state lerequest.State) ([]lerequest.Request, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, doc FROM le_requests WHERE $1 = '' OR state = $1 ORDER BY id`, string(state))
+	rows, _ := s.db.Query(ctx, `SELECT id, doc FROM le_requests WHERE $1 = '' OR state = $1 ORDER BY id`, string(state))
 	rs, err := pgx.CollectRows(rows, scanLERequest)
 	if err != nil {
 		return nil, fmt.Errorf("listing data requests: %w", err)
@@ -124,7 +124,7 @@ func (s *Store) LERequests(ctx context.Context, state lerequest.State) ([]lerequ
 // AccountScans implements export.Scans. scans_account (0008) serves
 // each account's range.
 func (s *Store) AccountScans(ctx context.Context, accounts []string, from, to time.Time) ([]scan.Record, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+scanCols+` FROM scans
+	rows, _ := s.db.Query(ctx, `SELECT `+scanCols+` FROM scans
 		WHERE account_id = ANY($1) AND account_id <> '' AND time >= $2 AND time < $3
 		ORDER BY time, id`, accounts, from, to)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (scan.Record, error) {

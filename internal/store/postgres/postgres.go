@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -20,6 +21,27 @@ import (
 // Store is the PostgreSQL store. Its methods are safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// db is where statements go: the pool, or in the view Atomically
+	// hands its function, the one transaction (Begin then makes a
+	// savepoint, so a failed step undoes only itself).
+	db conn
+}
+
+// conn is what the methods need of a pool or a transaction.
+type conn interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Atomically implements store.Store.
+func (s *Store) Atomically(ctx context.Context, fn func(store.Store) error) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, db: tx})
+	})
 }
 
 var _ store.Store = (*Store)(nil)
@@ -39,7 +61,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, db: pool}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres store: %w", err)

@@ -168,7 +168,7 @@ func insertReport(ctx context.Context, tx pgx.Tx, r review.Report) (int64, error
 // FileReport implements review.Store.
 func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) (review.Report, review.Case, error) {
 	r, c = store.StoredReport(r), store.StoredCase(c)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if c.ID == 0 {
 			id, err := insertCase(ctx, tx, c)
 			if err != nil {
@@ -201,7 +201,7 @@ func (s *Store) FileReport(ctx context.Context, r review.Report, c review.Case) 
 // SaveCase implements review.Store.
 func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report) (review.Case, error) {
 	c = store.StoredCase(c)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if err := updateCase(ctx, tx, c); err != nil {
 			return err
 		}
@@ -231,12 +231,12 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 }
 
 func (s *Store) queryCases(ctx context.Context, query string, args ...any) ([]review.Case, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+caseCols+` FROM review_cases `+query, args...)
+	rows, _ := s.db.Query(ctx, `SELECT `+caseCols+` FROM review_cases `+query, args...)
 	return pgx.CollectRows(rows, scanCase)
 }
 
 func (s *Store) queryReports(ctx context.Context, query string, args ...any) ([]review.Report, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+reportCols+` FROM review_reports `+query, args...)
+	rows, _ := s.db.Query(ctx, `SELECT `+reportCols+` FROM review_reports `+query, args...)
 	return pgx.CollectRows(rows, scanReport)
 }
 
@@ -316,7 +316,7 @@ func (s *Store) Reports(ctx context.Context, since time.Time) ([]review.Report, 
 // Reporter implements review.Store.
 func (s *Store) Reporter(ctx context.Context, reporter string) (review.Accuracy, error) {
 	a := review.Accuracy{Reporter: reporter}
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = $2), count(*) FILTER (WHERE status = $3)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = $2), count(*) FILTER (WHERE status = $3)
 		FROM review_reports WHERE reporter = $1 AND status IN ($2, $3)`,
 		reporter, review.Actioned, review.NoAction).Scan(&a.Confirmed, &a.Dismissed)
 	if err != nil {
@@ -331,7 +331,7 @@ func (s *Store) Reporter(ctx context.Context, reporter string) (review.Accuracy,
 // opened (see BenchmarkNearCases); a server with very many keeps a
 // Hamming index instead.
 func (s *Store) NearCases(ctx context.Context, h pdq.Hash, d int) ([]review.Near, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT case_id, min(dist)::int FROM (
+	rows, _ := s.db.Query(ctx, `SELECT case_id, min(dist)::int FROM (
 			SELECT case_id, bit_count(hash # $1::text::bit(256)) AS dist FROM review_case_pdq
 		) AS p WHERE dist <= $2 GROUP BY case_id ORDER BY case_id`, bitHex(h), d)
 	ns, err := pgx.CollectRows(rows, pgx.RowToStructByPos[review.Near])

@@ -52,7 +52,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, r rules.Rule) error {
 
 // queryRules runs a query of ruleCols.
 func (s *Store) queryRules(ctx context.Context, query string, args ...any) ([]rules.Rule, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+ruleCols+` `+query, args...)
+	rows, _ := s.db.Query(ctx, `SELECT `+ruleCols+` `+query, args...)
 	return pgx.CollectRows(rows, scanRule)
 }
 
@@ -81,7 +81,7 @@ func (s *Store) Rule(ctx context.Context, id int64) (rules.Rule, error) {
 func (s *Store) CreateRule(ctx context.Context, r rules.Rule) (rules.Rule, error) {
 	r.Version = 1
 	r.UpdatedAt = stored(r.UpdatedAt)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO rules (version) VALUES (1) RETURNING id`).Scan(&r.ID); err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func (s *Store) CreateRule(ctx context.Context, r rules.Rule) (rules.Rule, error
 // waits for the row, then finds the version moved on and changes nothing.
 func (s *Store) UpdateRule(ctx context.Context, r rules.Rule) (rules.Rule, error) {
 	r.UpdatedAt = stored(r.UpdatedAt)
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE rules SET version = version + 1 WHERE id = $1 AND version = $2`, r.ID, r.Version)
 		if err != nil {
 			return err

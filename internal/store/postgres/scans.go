@@ -18,7 +18,7 @@ const scanCols = `id, time, kind, actor, content_id, account_id, surface, visibi
 
 // RecordScan implements scan.Store; the insert commits before it returns.
 func (s *Store) RecordScan(ctx context.Context, rec scan.Record) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO scans (`+scanCols+`)
+	tag, err := s.db.Exec(ctx, `INSERT INTO scans (`+scanCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING`,
 		rec.ID, stored(rec.Time), rec.Kind, rec.Actor, rec.ContentID, rec.AccountID, rec.Surface, rec.Visibility,
 		rec.PDQ, rec.Quality, rec.LowQuality, rec.MD5, rec.SHA256, rec.Matches, rec.Decision, rec.Evidence, rec.EvidenceError)
@@ -34,7 +34,7 @@ func (s *Store) RecordScan(ctx context.Context, rec scan.Record) error {
 // ScanRecord implements scan.Store.
 func (s *Store) ScanRecord(ctx context.Context, id string) (scan.Record, error) {
 	var rec scan.Record
-	err := s.pool.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE id = $1`, id).Scan(
+	err := s.db.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE id = $1`, id).Scan(
 		&rec.ID, &rec.Time, &rec.Kind, &rec.Actor, &rec.ContentID, &rec.AccountID, &rec.Surface, &rec.Visibility,
 		&rec.PDQ, &rec.Quality, &rec.LowQuality, &rec.MD5, &rec.SHA256, &rec.Matches, &rec.Decision, &rec.Evidence, &rec.EvidenceError)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -15,7 +15,7 @@ var _ selfreport.Store = (*Store)(nil)
 
 // CreateSelfReport implements selfreport.Store.
 func (s *Store) CreateSelfReport(ctx context.Context, c selfreport.Case) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO selfreport_cases (code, pin_hash, state, created_at, withdrawn_at)
 			VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (code) DO NOTHING`,
 			c.Code, c.PINHash, string(c.State), stored(c.CreatedAt))
@@ -42,7 +42,7 @@ type pgQuerier interface {
 
 // SelfReport implements selfreport.Store.
 func (s *Store) SelfReport(ctx context.Context, code string) (selfreport.Case, error) {
-	return readSelfReport(ctx, s.pool, code)
+	return readSelfReport(ctx, s.db, code)
 }
 
 func readSelfReport(ctx context.Context, q pgQuerier, code string) (selfreport.Case, error) {
@@ -83,7 +83,7 @@ func readSelfReport(ctx context.Context, q pgQuerier, code string) (selfreport.C
 // WithdrawSelfReport implements selfreport.Store.
 func (s *Store) WithdrawSelfReport(ctx context.Context, code string, at time.Time) (selfreport.Case, error) {
 	var c selfreport.Case
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE selfreport_cases SET state = $1, withdrawn_at = $2 WHERE code = $3 AND state = $4`,
 			string(selfreport.Withdrawn), stored(at), code, string(selfreport.Active)); err != nil {
 			return fmt.Errorf("withdrawing case %s: %w", code, err)
@@ -98,7 +98,7 @@ func (s *Store) WithdrawSelfReport(ctx context.Context, code string, at time.Tim
 // SelfReportHolders implements selfreport.Store.
 func (s *Store) SelfReportHolders(ctx context.Context, value string) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT c.code) FROM selfreport_images i JOIN selfreport_cases c ON c.code = i.code
+	err := s.db.QueryRow(ctx, `SELECT count(DISTINCT c.code) FROM selfreport_images i JOIN selfreport_cases c ON c.code = i.code
 		WHERE c.state = 'active' AND (i.pdq = $1 OR i.md5 = $1 OR i.sha256 = $1)`, value).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting cases holding a hash: %w", err)

@@ -66,7 +66,7 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds ...webhook.Delivery) e
 			d.ID, d.Webhook, d.Event, body, stored(d.CreatedAt), string(d.State), d.Attempts,
 			stored(d.NextAttempt), d.LastError, optTime(d.DoneAt))
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, &b).Close() })
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error { return tx.SendBatch(ctx, &b).Close() })
 	if err != nil {
 		return fmt.Errorf("enqueueing %d deliveries: %w", len(ds), err)
 	}
@@ -84,7 +84,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, lease time.Dur
 	if skip == nil {
 		skip = []string{} // NULL would make <> ALL unknown, and skip everything
 	}
-	ds, err := s.queryDeliveries(ctx, s.pool, `WITH due AS (
+	ds, err := s.queryDeliveries(ctx, s.db, `WITH due AS (
 			SELECT id, next_attempt AS was FROM deliveries
 			WHERE state = 'pending' AND next_attempt <= $1 AND webhook <> ALL ($2)
 			ORDER BY next_attempt, id LIMIT $3
@@ -105,7 +105,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, lease time.Dur
 // delivery is either missing (ErrNotFound) or, when onlyIf says the update
 // has a condition on the state, not in a state it applies to (no error).
 func (s *Store) setDelivery(ctx context.Context, id, doing string, onlyIf bool, query string, args ...any) error {
-	tag, err := s.pool.Exec(ctx, query, args...)
+	tag, err := s.db.Exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s delivery %q: %w", doing, id, err)
 	}
@@ -114,7 +114,7 @@ func (s *Store) setDelivery(ctx context.Context, id, doing string, onlyIf bool, 
 	}
 	exists := false
 	if onlyIf {
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, id).Scan(&exists); err != nil {
+		if err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, id).Scan(&exists); err != nil {
 			return fmt.Errorf("%s delivery %q: %w", doing, id, err)
 		}
 	}
@@ -146,7 +146,7 @@ func (s *Store) MarkDeliveryDead(ctx context.Context, id string, attempts int, a
 
 // DeadLetters implements webhook.Outbox.
 func (s *Store) DeadLetters(ctx context.Context, limit int) ([]webhook.Delivery, error) {
-	ds, err := s.queryDeliveries(ctx, s.pool, `SELECT `+deliveryCols+` FROM deliveries WHERE state = 'dead' ORDER BY done_at, id LIMIT $1`, max(limit, 0))
+	ds, err := s.queryDeliveries(ctx, s.db, `SELECT `+deliveryCols+` FROM deliveries WHERE state = 'dead' ORDER BY done_at, id LIMIT $1`, max(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("listing dead letters: %w", err)
 	}
@@ -155,7 +155,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]webhook.Delivery,
 
 // ReplayDeadLetter implements webhook.Outbox.
 func (s *Store) ReplayDeadLetter(ctx context.Context, id string, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt = $1, done_at = NULL
+	tag, err := s.db.Exec(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt = $1, done_at = NULL
 		WHERE id = $2 AND state = 'dead'`, stored(now), id)
 	if err != nil {
 		return fmt.Errorf("replaying dead letter %q: %w", id, err)
@@ -168,7 +168,7 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, id string, now time.Time) 
 
 // Delivery implements webhook.Outbox.
 func (s *Store) Delivery(ctx context.Context, id string) (webhook.Delivery, error) {
-	ds, err := s.queryDeliveries(ctx, s.pool, `SELECT `+deliveryCols+` FROM deliveries WHERE id = $1`, id)
+	ds, err := s.queryDeliveries(ctx, s.db, `SELECT `+deliveryCols+` FROM deliveries WHERE id = $1`, id)
 	if err != nil {
 		return webhook.Delivery{}, fmt.Errorf("delivery %q: %w", id, err)
 	}
@@ -182,7 +182,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (webhook.Delivery, erro
 // locks hold up no one but writers of the rows being deleted, which are
 // done with.
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE state = 'delivered' AND done_at < $1`, stored(before))
+	tag, err := s.db.Exec(ctx, `DELETE FROM deliveries WHERE state = 'delivered' AND done_at < $1`, stored(before))
 	if err != nil {
 		return 0, fmt.Errorf("pruning deliveries done before %s: %w", before.UTC().Format(time.RFC3339), err)
 	}
@@ -192,7 +192,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 // DeliveryBacklog implements webhook.Outbox. Each count reads its own
 // partial index.
 func (s *Store) DeliveryBacklog(ctx context.Context) (pending, dead int64, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT
+	err = s.db.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM deliveries WHERE state = 'pending'),
 		(SELECT count(*) FROM deliveries WHERE state = 'dead')`).Scan(&pending, &dead)
 	if err != nil {
@@ -212,7 +212,7 @@ func scanWebhook(row pgx.CollectableRow) (webhook.Endpoint, error) {
 
 // Webhook implements webhook.Webhooks.
 func (s *Store) Webhook(ctx context.Context, name string) (webhook.Endpoint, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE name = $1`, name)
+	rows, _ := s.db.Query(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE name = $1`, name)
 	e, err := pgx.CollectExactlyOneRow(rows, scanWebhook)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return webhook.Endpoint{}, fmt.Errorf("webhook %q: %w", name, webhook.ErrNotFound)
@@ -225,7 +225,7 @@ func (s *Store) Webhook(ctx context.Context, name string) (webhook.Endpoint, err
 
 // ListWebhooks implements webhook.Webhooks.
 func (s *Store) ListWebhooks(ctx context.Context) ([]webhook.Endpoint, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT `+webhookCols+` FROM webhooks ORDER BY name`)
+	rows, _ := s.db.Query(ctx, `SELECT `+webhookCols+` FROM webhooks ORDER BY name`)
 	es, err := pgx.CollectRows(rows, scanWebhook)
 	if err != nil {
 		return nil, fmt.Errorf("listing webhooks: %w", err)
@@ -235,7 +235,7 @@ func (s *Store) ListWebhooks(ctx context.Context) ([]webhook.Endpoint, error) {
 
 // CreateWebhook implements webhook.Webhooks.
 func (s *Store) CreateWebhook(ctx context.Context, e webhook.Endpoint) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+	tag, err := s.db.Exec(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
 		e.Name, e.URL, e.Secret, e.Enabled, stored(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("creating webhook %q: %w", e.Name, err)
@@ -259,7 +259,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, name string) error {
 
 // changeWebhook runs an UPDATE or DELETE of the named webhook.
 func (s *Store) changeWebhook(ctx context.Context, name, doing, query string, args ...any) error {
-	tag, err := s.pool.Exec(ctx, query, args...)
+	tag, err := s.db.Exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s webhook %q: %w", doing, name, err)
 	}

@@ -93,7 +93,7 @@ func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit
 }
 
 func (s *Store) auditPage(ctx context.Context, from int64, page []audit.Entry) ([]audit.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, auditPage)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, auditPage)
 	if err != nil {
 		return page, err
 	}
@@ -110,16 +110,14 @@ func (s *Store) auditPage(ctx context.Context, from int64, page []audit.Entry) (
 
 // LastAudit implements audit.Store.
 func (s *Store) LastAudit(ctx context.Context) (*audit.Entry, error) {
-	e, err := lastAudit(ctx, s.db)
+	e, err := lastAudit(ctx, s.r())
 	if err != nil {
 		return nil, fmt.Errorf("reading the last audit entry: %w", err)
 	}
 	return e, nil
 }
 
-func lastAudit(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}) (*audit.Entry, error) {
+func lastAudit(ctx context.Context, q querier) (*audit.Entry, error) {
 	e, err := scanAudit(q.QueryRowContext(ctx, `SELECT `+auditCols+` FROM audit_log ORDER BY seq DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -48,7 +48,7 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 
 // Bank implements bank.Store.
 func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
-	b, err := scanBank(s.db.QueryRowContext(ctx, `SELECT `+bankCols+` FROM banks WHERE name = ? AND deleted_at IS NULL`, name))
+	b, err := scanBank(s.r().QueryRowContext(ctx, `SELECT `+bankCols+` FROM banks WHERE name = ? AND deleted_at IS NULL`, name))
 	if err != nil {
 		return bank.Bank{}, notFound(err, "bank %q", name)
 	}
@@ -57,7 +57,7 @@ func (s *Store) Bank(ctx context.Context, name string) (bank.Bank, error) {
 
 // ListBanks implements bank.Store.
 func (s *Store) ListBanks(ctx context.Context) ([]bank.Bank, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+bankCols+` FROM banks WHERE deleted_at IS NULL ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("listing banks: %w", err)
 	}
@@ -125,9 +125,7 @@ func (s *Store) DeleteBank(ctx context.Context, name string) error {
 }
 
 // liveBankID returns the id of the live bank of that name.
-func liveBankID(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, name string) (int64, error) {
+func liveBankID(ctx context.Context, q querier, name string) (int64, error) {
 	var id int64
 	err := q.QueryRowContext(ctx, `SELECT id FROM banks WHERE name = ? AND deleted_at IS NULL`, name).Scan(&id)
 	if err != nil {

@@ -167,7 +167,7 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 
 // Entry implements bank.Store.
 func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
-	e, err := scanEntry(s.db.QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries WHERE id = ? AND removed = 0`, id))
+	e, err := scanEntry(s.r().QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries WHERE id = ? AND removed = 0`, id))
 	if err != nil {
 		return bank.Entry{}, notFound(err, "entry %d", id)
 	}
@@ -180,7 +180,7 @@ const entriesPage = 2000
 // Entries implements bank.Store.
 func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Entry, error] {
 	return func(yield func(bank.Entry, error) bool) {
-		bankID, err := liveBankID(ctx, s.db, bankName)
+		bankID, err := liveBankID(ctx, s.r(), bankName)
 		if err != nil {
 			yield(bank.Entry{}, err)
 			return
@@ -206,7 +206,7 @@ func (s *Store) Entries(ctx context.Context, bankName string) iter.Seq2[bank.Ent
 }
 
 func (s *Store) entriesPage(ctx context.Context, bankID, after int64, page []bank.Entry) ([]bank.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+entryCols+` FROM entries WHERE bank_id = ? AND removed = 0 AND id > ? ORDER BY id LIMIT ?`,
+	rows, err := s.r().QueryContext(ctx, `SELECT `+entryCols+` FROM entries WHERE bank_id = ? AND removed = 0 AND id > ? ORDER BY id LIMIT ?`,
 		bankID, after, entriesPage)
 	if err != nil {
 		return page, err
@@ -248,7 +248,7 @@ func (s *Store) changes(ctx context.Context, since int64, limit int, query strin
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
-	rows, err := s.db.QueryContext(ctx, query, since, limit)
+	rows, err := s.r().QueryContext(ctx, query, since, limit)
 	if err != nil {
 		return nil, fmt.Errorf("changes since %d: %w", since, err)
 	}

@@ -65,7 +65,7 @@ func (s *Store) CreateKey(ctx context.Context, k auth.Key, h auth.Hash) error {
 // KeyByID implements auth.Store.
 func (s *Store) KeyByID(ctx context.Context, id string) (auth.Key, auth.Hash, error) {
 	var hash []byte
-	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyCols+`, secret_hash FROM api_keys WHERE id = ?`, id), &hash)
+	k, err := scanKey(s.r().QueryRowContext(ctx, `SELECT `+keyCols+`, secret_hash FROM api_keys WHERE id = ?`, id), &hash)
 	if err != nil {
 		return auth.Key{}, auth.Hash{}, keyError(err, id)
 	}
@@ -87,7 +87,7 @@ func keyError(err error, id string) error {
 
 // ListKeys implements auth.Store, ordered by creation time then id.
 func (s *Store) ListKeys(ctx context.Context) ([]auth.Key, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+keyCols+` FROM api_keys ORDER BY created_at, id`)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+keyCols+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("listing keys: %w", err)
 	}

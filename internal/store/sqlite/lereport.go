@@ -50,7 +50,7 @@ func (s *Store) CreateLEReport(ctx context.Context, r lereport.Report) (lereport
 // LEReport implements lereport.Store.
 func (s *Store) LEReport(ctx context.Context, id int64) (lereport.Report, error) {
 	var doc string
-	err := s.db.QueryRowContext(ctx, `SELECT doc FROM le_reports WHERE id = ?`, id).Scan(&doc)
+	err := s.r().QueryRowContext(ctx, `SELECT doc FROM le_reports WHERE id = ?`, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lereport.Report{}, fmt.Errorf("report %d: %w", id, lereport.ErrNotFound)
 	}
@@ -101,7 +101,7 @@ func (s *Store) UpdateLEReport(ctx context.Context, id int64, update func(*lerep
 
 // LEReports implements lereport.Store.
 func (s *Store) LEReports(ctx context.Context, state lereport.State) ([]lereport.Report, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, doc FROM le_reports WHERE state = ? ORDER BY id`, state)
+	rows, err := s.r().QueryContext(ctx, `SELECT id, doc FROM le_reports WHERE state = ? ORDER BY id`, state)
 	if err != nil {
 		return nil, fmt.Errorf("%s law-enforcement reports: %w", state, err)
 	}

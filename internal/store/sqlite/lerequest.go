@@ -63,7 +63,7 @@ func (s *Store) CreateLERequest(ctx context.Context, r lerequest.Request) (lereq
 // LERequest implements lerequest.Store.
 func (s *Store) LERequest(ctx context.Context, id int64) (lerequest.Request, error) {
 	var doc string
-	err := s.db.QueryRowContext(ctx, `SELECT doc FROM le_requests WHERE id = ?`, id).Scan(&doc)
+	err := s.r().QueryRowContext(ctx, `SELECT doc FROM le_requests WHERE id = ?`, id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lerequest.Request{}, fmt.Errorf("data request %d: %w", id, lerequest.ErrNotFound)
 	}
@@ -109,7 +109,7 @@ func (s *Store) UpdateLERequest(ctx context.Context, id int64, update func(*lere
 
 // LERequests implements lerequest.Store.
 func (s *Store) LERequests(ctx context.Context, state lerequest.State) ([]lerequest.Request, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, doc FROM le_requests WHERE ? = '' OR state = ? ORDER BY id`, state, state)
+	rows, err := s.r().QueryContext(ctx, `SELECT id, doc FROM le_requests WHERE ? = '' OR state = ? ORDER BY id`, state, state)
 	if err != nil {
 		return nil, fmt.Errorf("listing data requests: %w", err)
 	}
@@ -141,7 +141,7 @@ func (s *Store) AccountScans(ctx context.Context, accounts []string, from, to ti
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+scanCols+` FROM scans
+	rows, err := s.r().QueryContext(ctx, `SELECT `+scanCols+` FROM scans
 		WHERE account_id IN (SELECT value FROM json_each(?)) AND account_id <> '' AND time >= ? AND time < ?
 		ORDER BY time, id`, string(ids), micros(from), micros(to))
 	if err != nil {

@@ -265,7 +265,7 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 
 // Case implements review.Store.
 func (s *Store) Case(ctx context.Context, id int64) (review.Case, error) {
-	c, err := scanCase(s.db.QueryRowContext(ctx, `SELECT `+caseCols+` FROM review_cases WHERE id = ?`, id))
+	c, err := scanCase(s.r().QueryRowContext(ctx, `SELECT `+caseCols+` FROM review_cases WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return review.Case{}, fmt.Errorf("case %d: %w", id, review.ErrNotFound)
 	}
@@ -277,7 +277,7 @@ func (s *Store) Case(ctx context.Context, id int64) (review.Case, error) {
 
 // Report implements review.Store.
 func (s *Store) Report(ctx context.Context, id int64) (review.Report, error) {
-	r, err := scanReport(s.db.QueryRowContext(ctx, `SELECT `+reportCols+` FROM review_reports WHERE id = ?`, id))
+	r, err := scanReport(s.r().QueryRowContext(ctx, `SELECT `+reportCols+` FROM review_reports WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return review.Report{}, fmt.Errorf("report %d: %w", id, review.ErrNotFound)
 	}
@@ -288,7 +288,7 @@ func (s *Store) Report(ctx context.Context, id int64) (review.Report, error) {
 }
 
 func (s *Store) queryCases(ctx context.Context, query string, args ...any) ([]review.Case, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+caseCols+` FROM review_cases `+query, args...)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+caseCols+` FROM review_cases `+query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +305,7 @@ func (s *Store) queryCases(ctx context.Context, query string, args ...any) ([]re
 }
 
 func (s *Store) queryReports(ctx context.Context, query string, args ...any) ([]review.Report, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportCols+` FROM review_reports `+query, args...)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+reportCols+` FROM review_reports `+query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +383,7 @@ func (s *Store) Reports(ctx context.Context, since time.Time) ([]review.Report, 
 // Reporter implements review.Store.
 func (s *Store) Reporter(ctx context.Context, reporter string) (review.Accuracy, error) {
 	a := review.Accuracy{Reporter: reporter}
-	err := s.db.QueryRowContext(ctx, `SELECT
+	err := s.r().QueryRowContext(ctx, `SELECT
 		coalesce(sum(status = ?), 0), coalesce(sum(status = ?), 0)
 		FROM review_reports WHERE reporter = ? AND status IN (?, ?)`,
 		review.Actioned, review.NoAction, reporter, review.Actioned, review.NoAction).Scan(&a.Confirmed, &a.Dismissed)
@@ -400,7 +400,7 @@ func (s *Store) Reporter(ctx context.Context, reporter string) (review.Accuracy,
 // BenchmarkNearCases); a server with very many keeps a Hamming index
 // instead.
 func (s *Store) NearCases(ctx context.Context, h pdq.Hash, d int) ([]review.Near, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT case_id, min(dist) FROM (
+	rows, err := s.r().QueryContext(ctx, `SELECT case_id, min(dist) FROM (
 			SELECT case_id, pdq_distance(hash, ?) AS dist FROM review_case_pdq
 		) WHERE dist <= ? GROUP BY case_id ORDER BY case_id`, h[:], d)
 	if err != nil {

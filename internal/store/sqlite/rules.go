@@ -58,7 +58,7 @@ func insertVersion(ctx context.Context, tx *sql.Tx, r rules.Rule) error {
 
 // ListRules implements rules.Store.
 func (s *Store) ListRules(ctx context.Context) ([]rules.Rule, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ruleCols+` FROM rule_versions v JOIN rules r ON r.id = v.rule_id AND r.version = v.version ORDER BY r.id`)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+ruleCols+` FROM rule_versions v JOIN rules r ON r.id = v.rule_id AND r.version = v.version ORDER BY r.id`)
 	if err != nil {
 		return nil, fmt.Errorf("listing rules: %w", err)
 	}
@@ -79,7 +79,7 @@ func (s *Store) ListRules(ctx context.Context) ([]rules.Rule, error) {
 
 // Rule implements rules.Store.
 func (s *Store) Rule(ctx context.Context, id int64) (rules.Rule, error) {
-	r, err := scanRule(s.db.QueryRowContext(ctx, `SELECT `+ruleCols+` FROM rule_versions v JOIN rules r ON r.id = v.rule_id AND r.version = v.version WHERE r.id = ?`, id))
+	r, err := scanRule(s.r().QueryRowContext(ctx, `SELECT `+ruleCols+` FROM rule_versions v JOIN rules r ON r.id = v.rule_id AND r.version = v.version WHERE r.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return rules.Rule{}, fmt.Errorf("rule %d: %w", id, rules.ErrNotFound)
 	}
@@ -135,7 +135,7 @@ func (s *Store) UpdateRule(ctx context.Context, r rules.Rule) (rules.Rule, error
 
 // RuleHistory implements rules.Store.
 func (s *Store) RuleHistory(ctx context.Context, id int64) ([]rules.Rule, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+ruleCols+` FROM rule_versions v WHERE v.rule_id = ? ORDER BY v.version`, id)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+ruleCols+` FROM rule_versions v WHERE v.rule_id = ? ORDER BY v.version`, id)
 	if err != nil {
 		return nil, fmt.Errorf("rule %d: history: %w", id, err)
 	}

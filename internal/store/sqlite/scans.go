@@ -47,7 +47,7 @@ func (s *Store) ScanRecord(ctx context.Context, id string) (scan.Record, error) 
 	var rec scan.Record
 	var t int64
 	var matches, decision string
-	err := s.db.QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE id = ?`, id).Scan(
+	err := s.r().QueryRowContext(ctx, `SELECT `+scanCols+` FROM scans WHERE id = ?`, id).Scan(
 		&rec.ID, &t, &rec.Kind, &rec.Actor, &rec.ContentID, &rec.AccountID, &rec.Surface, &rec.Visibility,
 		&rec.PDQ, &rec.Quality, &rec.LowQuality, &rec.MD5, &rec.SHA256, &matches, &decision, &rec.Evidence, &rec.EvidenceError)
 	if err != nil {

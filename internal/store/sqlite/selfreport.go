@@ -42,12 +42,7 @@ func withdrawnMicros(t time.Time) int64 {
 
 // SelfReport implements selfreport.Store.
 func (s *Store) SelfReport(ctx context.Context, code string) (selfreport.Case, error) {
-	return readCase(ctx, s.db, code)
-}
-
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	return readCase(ctx, s.r(), code)
 }
 
 func readCase(ctx context.Context, q querier, code string) (selfreport.Case, error) {
@@ -101,7 +96,7 @@ func (s *Store) WithdrawSelfReport(ctx context.Context, code string, at time.Tim
 // SelfReportHolders implements selfreport.Store.
 func (s *Store) SelfReportHolders(ctx context.Context, value string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT c.code) FROM selfreport_images i JOIN selfreport_cases c ON c.code = i.code
+	err := s.r().QueryRowContext(ctx, `SELECT count(DISTINCT c.code) FROM selfreport_images i JOIN selfreport_cases c ON c.code = i.code
 		WHERE c.state = 'active' AND (i.pdq = ?1 OR i.md5 = ?1 OR i.sha256 = ?1)`, value).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting cases holding a hash: %w", err)

@@ -36,6 +36,23 @@ type Store struct {
 	db *sql.DB
 	// write is a semaphore of one: the right to open a write transaction.
 	write chan struct{}
+	// tx is set in the view Atomically hands its function: every read and
+	// write then goes through the one transaction.
+	tx *sql.Tx
+}
+
+// querier is what reads need of a database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// r is where reads go: the transaction of a view, else the database.
+func (s *Store) r() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.db
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,8 +113,31 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// inWrite runs fn in a write transaction, committing if it returns nil.
+// Atomically implements store.Store: fn's reads and writes go through one
+// write transaction, committed if fn returns nil and rolled back otherwise.
+func (s *Store) Atomically(ctx context.Context, fn func(store.Store) error) error {
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		return fn(&Store{db: s.db, write: s.write, tx: tx})
+	})
+}
+
+// inWrite runs fn in a write transaction, committing if it returns nil. In
+// a view of Atomically it runs fn in a savepoint of the view's transaction,
+// so that a failed step undoes only itself and the caller decides.
 func (s *Store) inWrite(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	if s.tx != nil {
+		if _, err := s.tx.ExecContext(ctx, `SAVEPOINT step`); err != nil {
+			return err
+		}
+		if err := fn(s.tx); err != nil {
+			if _, rerr := s.tx.ExecContext(ctx, `ROLLBACK TO step; RELEASE step`); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			return err
+		}
+		_, err := s.tx.ExecContext(ctx, `RELEASE step`)
+		return err
+	}
 	select {
 	case s.write <- struct{}{}:
 	case <-ctx.Done():

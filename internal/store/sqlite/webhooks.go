@@ -38,9 +38,7 @@ func optTime(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: micros(t), Valid: true}
 }
 
-func queryDeliveries(ctx context.Context, q interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]webhook.Delivery, error) {
+func queryDeliveries(ctx context.Context, q querier, query string, args ...any) ([]webhook.Delivery, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -185,7 +183,7 @@ func (s *Store) MarkDeliveryDead(ctx context.Context, id string, attempts int, a
 
 // DeadLetters implements webhook.Outbox.
 func (s *Store) DeadLetters(ctx context.Context, limit int) ([]webhook.Delivery, error) {
-	ds, err := queryDeliveries(ctx, s.db, `SELECT `+deliveryCols+` FROM deliveries WHERE state = 'dead' ORDER BY done_at, id LIMIT ?`, max(limit, 0))
+	ds, err := queryDeliveries(ctx, s.r(), `SELECT `+deliveryCols+` FROM deliveries WHERE state = 'dead' ORDER BY done_at, id LIMIT ?`, max(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("listing dead letters: %w", err)
 	}
@@ -213,7 +211,7 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, id string, now time.Time) 
 
 // Delivery implements webhook.Outbox.
 func (s *Store) Delivery(ctx context.Context, id string) (webhook.Delivery, error) {
-	d, err := scanDelivery(s.db.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+	d, err := scanDelivery(s.r().QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return webhook.Delivery{}, fmt.Errorf("delivery %q: %w", id, webhook.ErrNotFound)
 	}
@@ -255,7 +253,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 // DeliveryBacklog implements webhook.Outbox. Each count reads its own
 // partial index.
 func (s *Store) DeliveryBacklog(ctx context.Context) (pending, dead int64, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT
+	err = s.r().QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM deliveries WHERE state = 'pending'),
 		(SELECT count(*) FROM deliveries WHERE state = 'dead')`).Scan(&pending, &dead)
 	if err != nil {
@@ -276,7 +274,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (webhook.Endpoint, error) 
 
 // Webhook implements webhook.Webhooks.
 func (s *Store) Webhook(ctx context.Context, name string) (webhook.Endpoint, error) {
-	e, err := scanWebhook(s.db.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE name = ?`, name))
+	e, err := scanWebhook(s.r().QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks WHERE name = ?`, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return webhook.Endpoint{}, fmt.Errorf("webhook %q: %w", name, webhook.ErrNotFound)
 	}
@@ -288,7 +286,7 @@ func (s *Store) Webhook(ctx context.Context, name string) (webhook.Endpoint, err
 
 // ListWebhooks implements webhook.Webhooks.
 func (s *Store) ListWebhooks(ctx context.Context) ([]webhook.Endpoint, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks ORDER BY name`)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+webhookCols+` FROM webhooks ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("listing webhooks: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentAdds", testConcurrentAdds},
 		{"Cancelled", testCancelled},
 		{"Provenance", testProvenance},
+		{"Atomically", testAtomically},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
@@ -769,5 +771,58 @@ func testProvenance(t *testing.T, s store.Store) {
 	}
 	if n := len(entries(t, s, "b")); n != 2 {
 		t.Errorf("bank holds %d entries, want 2", n)
+	}
+}
+
+// testAtomically: a change and its audit entry commit together or not at
+// all, and a failed step inside undoes only itself.
+func testAtomically(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	log := audit.NewLog(s)
+	errLater := errors.New("a later step failed")
+	err := s.Atomically(ctx, func(tx store.Store) error {
+		if _, err := tx.CreateBank(ctx, bank.Bank{Name: "gone"}); err != nil {
+			return err
+		}
+		if _, err := log.In(tx).Record(ctx, "admin", audit.BankCreate, "gone", nil); err != nil {
+			return err
+		}
+		if _, err := tx.Bank(ctx, "gone"); err != nil {
+			t.Errorf("the view does not read its own write: %v", err)
+		}
+		return errLater
+	})
+	if !errors.Is(err, errLater) {
+		t.Fatalf("Atomically = %v, want the function's error", err)
+	}
+	if _, err := s.Bank(ctx, "gone"); !errors.Is(err, derrors.NotFound) {
+		t.Errorf("bank of a rolled-back transaction: %v, want not found", err)
+	}
+	if last, err := s.LastAudit(ctx); err != nil || last != nil {
+		t.Errorf("audit entry of a rolled-back transaction: %v, %v", last, err)
+	}
+
+	err = s.Atomically(ctx, func(tx store.Store) error {
+		if _, err := tx.CreateBank(ctx, bank.Bank{Name: "kept"}); err != nil {
+			return err
+		}
+		// A step that fails (the name is taken) leaves the rest standing.
+		if _, err := tx.CreateBank(ctx, bank.Bank{Name: "kept"}); !errors.Is(err, derrors.Exists) {
+			t.Errorf("second CreateBank in the view: %v, want exists", err)
+		}
+		if _, err := tx.AddEntries(ctx, "kept", seq(pdqs(0, 3)...), nil); err != nil {
+			return err
+		}
+		_, err := log.In(tx).Record(ctx, "admin", audit.BankCreate, "kept", nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := entries(t, s, "kept"); len(got) != 3 {
+		t.Errorf("committed bank has %d entries, want 3", len(got))
+	}
+	if last, err := s.LastAudit(ctx); err != nil || last == nil || last.Subject != "kept" {
+		t.Errorf("audit entry of a committed transaction: %+v, %v", last, err)
 	}
 }
