@@ -138,7 +138,7 @@ func scanRun(scfg server.Config, cfg ScanConfig, imgs [][]byte, concurrency int)
 	if err != nil {
 		return scanResult{}, err
 	}
-	adminKey, _, err := auth.Create(ctx, st.Keys, auth.Admin, "bench", "bench")
+	adminKey, _, err := auth.Create(ctx, st, auth.Admin, "bench", "bench")
 	if err != nil {
 		st.Close()
 		return scanResult{}, err

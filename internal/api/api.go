@@ -29,11 +29,13 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
+	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -53,16 +55,24 @@ const (
 // Config is what the API serves from. Every store is required; the server
 // passes one database's store for all of them.
 type Config struct {
-	Banks    bank.Store
-	Keys     auth.Store
-	Rules    rules.Store
-	Webhooks webhook.Store
-	Audit    audit.Store // read for /v1/audit; Log appends
-	Log      *audit.Log
-	Scans    scan.Store
-	Matcher  *match.Matcher
-	Pipeline *scan.Pipeline
-	Hasher   *hasher.Hasher
+	// Tx runs a change and its audit entry in one transaction of the
+	// stores below (usecase.Over of the server's store); nil writes them
+	// one after the other, for tests over in-memory stores.
+	Tx usecase.Tx
+	// BankChanges and Decisions are the use cases the routes call; nil
+	// builds them from the fields below (as tests do).
+	BankChanges *usecase.Banks
+	Decisions   *usecase.Review
+	Banks       bank.Store
+	Keys        auth.Store
+	Rules       rules.Store
+	Webhooks    webhook.Store
+	Audit       audit.Store // read for /v1/audit; Log appends
+	Log         *audit.Log
+	Scans       scan.Store
+	Matcher     *match.Matcher
+	Pipeline    *scan.Pipeline
+	Hasher      *hasher.Hasher
 	// Evidence, when nil, means content cannot be kept, so rules that
 	// quarantine or report are refused.
 	Evidence *evidence.Store
@@ -98,7 +108,7 @@ type Config struct {
 	CyberTip   cybertip.API
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
-	LERequests LERequestStore
+	LERequests export.Store
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -108,6 +118,8 @@ type Config struct {
 // API serves HTTP requests. Create it with New.
 type API struct {
 	cfg    Config
+	banks  *usecase.Banks
+	review *usecase.Review
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []route
@@ -135,6 +147,24 @@ func New(cfg Config) *API {
 		cfg.Logger = slog.Default()
 	}
 	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), keys: newKeyCache(cfg.Keys)}
+	stores := usecase.Stores{Banks: cfg.Banks, Audit: cfg.Audit, Keys: cfg.Keys, Rules: cfg.Rules, Webhooks: cfg.Webhooks,
+		LEReports: cfg.LEReports}
+	if cfg.LERequests != nil {
+		stores.LERequests = cfg.LERequests
+	}
+	tx := cfg.Tx
+	if tx == nil {
+		tx = usecase.Separately(stores)
+	}
+	a.banks = cfg.BankChanges
+	if a.banks == nil {
+		a.banks = &usecase.Banks{Stores: stores, Tx: tx, Log: cfg.Log, Matcher: cfg.Matcher}
+	}
+	a.review = cfg.Decisions
+	if a.review == nil {
+		a.review = &usecase.Review{Stores: stores, Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,
+			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
+	}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))
@@ -148,6 +178,10 @@ func New(cfg Config) *API {
 	}
 	return a
 }
+
+// Review is the review use case the routes call: the server's timer
+// escalates through it, and tests file rule reports through it.
+func (a *API) Review() *usecase.Review { return a.review }
 
 func (a *API) table() []route {
 	return []route{

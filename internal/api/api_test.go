@@ -36,7 +36,7 @@ func testServer(t *testing.T, maxBody int64) (string, map[auth.Role]string) {
 	}
 	keys := map[auth.Role]string{}
 	for _, r := range auth.Roles() {
-		if keys[r], _, err = auth.Create(ctx, st.Keys, r, "test "+string(r), "test"); err != nil {
+		if keys[r], _, err = auth.Create(ctx, st, r, "test "+string(r), "test"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,16 +2,15 @@ package api
 
 import (
 	"bufio"
-	"context"
 	"encoding/hex"
 	"fmt"
 	"iter"
 	"net/http"
 	"time"
 
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 // bankJSON is a bank as the API shows it.
@@ -58,21 +57,8 @@ func (a *API) createBank(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	b := bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold}
-	if b.Threshold == 0 {
-		b.Threshold = bank.DefaultThreshold
-	}
-	if err := b.Validate(); err != nil {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
-	}
-	b, err := a.cfg.Banks.CreateBank(r.Context(), b)
+	b, err := a.banks.Create(r.Context(), k.ID, bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold})
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.BankCreate, b.Name, map[string]any{"threshold": b.Threshold, "description": b.Description}); err != nil {
-		return err
-	}
-	if err := a.sync(r.Context()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, toBankJSON(b))
@@ -80,31 +66,10 @@ func (a *API) createBank(w http.ResponseWriter, r *http.Request, k auth.Key) err
 }
 
 func (a *API) deleteBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	name := r.PathValue("bank")
-	b, err := a.cfg.Banks.Bank(r.Context(), name)
-	if err != nil {
-		return err
-	}
-	if err := a.cfg.Banks.DeleteBank(r.Context(), name); err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.BankDelete, name, map[string]any{"entries": b.Entries}); err != nil {
-		return err
-	}
-	if err := a.sync(r.Context()); err != nil {
+	if err := a.banks.Delete(r.Context(), k.ID, r.PathValue("bank")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// sync brings the matcher up to date after a bank change, so the next scan
-// sees it; Watch would within its interval, but an admin who adds an entry
-// and scans expects the scan to know.
-func (a *API) sync(ctx context.Context) error {
-	if err := a.cfg.Matcher.Sync(ctx); err != nil {
-		return fmt.Errorf("updating the index: %w", err)
-	}
 	return nil
 }
 
@@ -178,14 +143,8 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			entries = append(entries, e)
 		}
 	}
-	res, err := a.cfg.Banks.AddEntries(r.Context(), name, slicesSeq(entries), nil)
+	res, err := a.banks.Add(r.Context(), k.ID, name, usecase.Slice(entries), nil, nil)
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.BankEntries, name, map[string]any{"added": res.Added, "existing": res.Existing}); err != nil {
-		return err
-	}
-	if err := a.sync(r.Context()); err != nil {
 		return err
 	}
 	out := map[string]any{"added": res.Added, "existing": res.Existing}
@@ -194,16 +153,6 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-func slicesSeq(es []bank.Entry) iter.Seq2[bank.Entry, error] {
-	return func(yield func(bank.Entry, error) bool) {
-		for _, e := range es {
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
 }
 
 func (a *API) removeEntry(w http.ResponseWriter, r *http.Request, k auth.Key) error {
@@ -216,15 +165,7 @@ func (a *API) removeEntry(w http.ResponseWriter, r *http.Request, k auth.Key) er
 	if err != nil {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 	}
-	if err := a.cfg.Banks.RemoveEntry(r.Context(), name, sig, v); err != nil {
-		return err
-	}
-	// The value is not recorded: the audit log is readable by auditors,
-	// who need not learn list contents from it.
-	if err := a.record(r.Context(), k, audit.BankEntries, name, map[string]any{"removed": 1, "signal": sig}); err != nil {
-		return err
-	}
-	if err := a.sync(r.Context()); err != nil {
+	if err := a.banks.Remove(r.Context(), k.ID, name, sig, v); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -274,14 +215,8 @@ func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) 
 			}
 		}
 	}
-	res, err := a.cfg.Banks.AddEntries(r.Context(), name, entries, nil)
+	res, err := a.banks.Add(r.Context(), k.ID, name, entries, map[string]any{"imported": string(f)}, nil)
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.BankEntries, name, map[string]any{"imported": string(f), "added": res.Added, "existing": res.Existing}); err != nil {
-		return err
-	}
-	if err := a.sync(r.Context()); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"added": res.Added, "existing": res.Existing})
@@ -300,20 +235,21 @@ func (a *API) exportBank(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 		}
 	}
-	b, err := a.cfg.Banks.Bank(r.Context(), name)
+	wrote := false
+	err := a.banks.Export(r.Context(), k.ID, name, f, func(entries iter.Seq2[bank.Entry, error]) error {
+		ct := "text/csv; charset=utf-8"
+		if f == bank.Text {
+			ct = "text/plain; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, f))
+		wrote = true
+		return bank.Write(w, f, entries)
+	})
+	if err != nil && !wrote {
+		return err
+	}
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.BankExport, name, map[string]any{"format": string(f), "entries": b.Entries}); err != nil {
-		return err
-	}
-	ct := "text/csv; charset=utf-8"
-	if f == bank.Text {
-		ct = "text/plain; charset=utf-8"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, f))
-	if err := bank.Write(w, f, a.cfg.Banks.Entries(r.Context(), name)); err != nil {
 		// The status is sent; all we can do is cut the body short, which
 		// the client sees as a broken transfer, and log.
 		a.log.Error("api: export failed part way", "bank", name, "err", err)

@@ -24,7 +24,7 @@ func FuzzRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	key, _, err := auth.Create(ctx, st.Keys, auth.Admin, "fuzz", "test")
+	key, _, err := auth.Create(ctx, st, auth.Admin, "fuzz", "test")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -24,15 +24,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
-// LERequestStore keeps data requests and reads what their exports hold: the
-// scan records and the review cases of the accounts. The SQLite and
-// PostgreSQL stores are one.
-type LERequestStore interface {
-	lerequest.Store
-	export.Scans
-	export.Cases
-}
-
 // leRequestBody is the body of POST /v1/le-requests.
 type leRequestBody struct {
 	Agency     string    `json:"agency"`
@@ -59,7 +50,7 @@ func (a *API) leRequestView(r lerequest.Request) leRequestView {
 	return leRequestView{Request: r, Overdue: r.Overdue(now), DueInSeconds: int64(r.Deadline.Sub(now).Truncate(time.Second) / time.Second)}
 }
 
-func (a *API) register() (*lerequest.Register, LERequestStore, error) {
+func (a *API) register() (*lerequest.Register, export.Store, error) {
 	if a.cfg.LERequests == nil {
 		return nil, nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "data requests are not available on this server: its store keeps none")
 	}

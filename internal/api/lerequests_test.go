@@ -200,7 +200,7 @@ func FuzzDataRequests(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	key, _, err := auth.Create(ctx, st.Keys, auth.LELiaison, "fuzz", "test")
+	key, _, err := auth.Create(ctx, st, auth.LELiaison, "fuzz", "test")
 	if err != nil {
 		f.Fatal(err)
 	}

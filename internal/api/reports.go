@@ -15,23 +15,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
-	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/match"
-	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
-	"github.com/safeguard-oss/safeguard/internal/rules"
-	"github.com/safeguard-oss/safeguard/internal/scan"
-	"github.com/safeguard-oss/safeguard/internal/webhook"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 )
 
 // Codes of the review routes (added to, never changed, like the others).
@@ -94,7 +86,9 @@ func (a *API) now() time.Time {
 
 // report turns a request from key k into a report: a flagger reports as
 // its key, anyone else for the user it names.
-func (a *API) report(ctx context.Context, k auth.Key, in reportRequest) (review.Report, error) {
+// Content the server hashed (computed) is matched as a scan would match it,
+// dihedral variants included; hashes the reporter sent are claims.
+func (a *API) report(ctx context.Context, k auth.Key, in reportRequest, computed *signal.Set) (review.Report, error) {
 	r := review.Report{
 		Source: review.User, Reporter: in.Reporter, Category: in.Category, Text: in.Text,
 		ContentID: in.ContentID, AccountID: in.AccountID, Hashes: in.Hashes,
@@ -110,64 +104,37 @@ func (a *API) report(ctx context.Context, k auth.Key, in reportRequest) (review.
 		return r, err
 	}
 	var err error
-	r.Matches, err = a.bankMatches(ctx, r.Hashes)
+	set := r.Hashes.Set()
+	if computed != nil {
+		set = *computed
+	}
+	r.Matches, err = a.review.Match(ctx, set)
 	return r, err
-}
-
-// bankMatches looks the reported content's hashes up in the banks.
-func (a *API) bankMatches(ctx context.Context, h review.Hashes) ([]rules.Match, error) {
-	if a.cfg.Matcher == nil || h.PDQ == nil && h.MD5 == "" && h.SHA256 == "" {
-		return nil, nil
-	}
-	q := match.Query{PDQ: h.PDQ, Quality: -1, Radius: -1}
-	if h.MD5 != "" {
-		var d [16]byte
-		hex.Decode(d[:], []byte(h.MD5)) // validated: 32 hex digits
-		q.MD5 = &d
-	}
-	if h.SHA256 != "" {
-		var d [32]byte
-		hex.Decode(d[:], []byte(h.SHA256))
-		q.SHA256 = &d
-	}
-	res, err := a.cfg.Matcher.Match(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("looking up a report's hashes: %w", err)
-	}
-	var ms []rules.Match
-	for _, m := range res.Matches {
-		if len(ms) == review.MaxMatches {
-			break
-		}
-		ms = append(ms, rules.Match{Bank: m.Bank, EntryID: m.Entry.ID, Signal: m.Entry.Signal, Distance: m.Distance, Category: m.Entry.Category})
-	}
-	return ms, nil
 }
 
 // createReport handles POST /v1/reports.
 func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	desk, err := a.desk()
+	_, err := a.desk()
 	if err != nil {
 		return err
 	}
 	var in reportRequest
+	var computed *signal.Set
 	if mt, _ := checkContentType(r, "multipart/form-data"); mt != "" {
-		if err := a.readReportForm(w, r, &in); err != nil {
+		var err error
+		if computed, err = a.readReportForm(w, r, &in); err != nil {
 			return err
 		}
 	} else if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	rep, err := a.report(r.Context(), k, in)
+	rep, err := a.report(r.Context(), k, in, computed)
 	if err != nil {
 		return invalidAs(CodeInvalidReport, err)
 	}
-	rep, _, fx, err := desk.File(r.Context(), rep)
+	rep, err = a.review.File(r.Context(), k.ID, rep)
 	if err != nil {
 		return invalidAs(CodeInvalidReport, err)
-	}
-	if err := a.apply(r.Context(), k.ID, fx); err != nil {
-		return err
 	}
 	writeJSON(w, http.StatusCreated, statusOf(rep))
 	return nil
@@ -178,16 +145,16 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 // image. The content is hashed, as a scan would hash it, and dropped: the
 // hashes join the report to cases about the same or near-duplicate
 // content and are looked up in the banks.
-func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportRequest) error {
+func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportRequest) (*signal.Set, error) {
 	if a.cfg.Hasher == nil {
-		return errorf(http.StatusUnsupportedMediaType, CodeContentType, "this server takes reports as application/json only")
+		return nil, errorf(http.StatusUnsupportedMediaType, CodeContentType, "this server takes reports as application/json only")
 	}
 	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
-		return err
+		return nil, err
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
 	}
 	var content []byte
 	sawReport := false
@@ -199,9 +166,9 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return err
+				return nil, err
 			}
-			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
 		}
 		switch name := part.FormName(); {
 		case name == "report" && !sawReport:
@@ -209,31 +176,31 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 			dec := json.NewDecoder(io.LimitReader(part, maxJSON))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(in); err != nil {
-				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: malformed JSON: %v", err)
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: malformed JSON: %v", err)
 			}
 			if _, err := dec.Token(); err != io.EOF {
-				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: more data after the object, or over %d bytes", maxJSON)
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: more data after the object, or over %d bytes", maxJSON)
 			}
 		case name == "content" && content == nil:
 			if content, err = readContent(part, a.cfg.MaxBody); err != nil {
-				return err
+				return nil, err
 			}
 			if content == nil {
 				content = []byte{}
 			}
 		default:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unexpected part %q: want one report and at most one content", clip(name))
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unexpected part %q: want one report and at most one content", clip(name))
 		}
 		part.Close()
 	}
 	if !sawReport {
-		return errorf(http.StatusBadRequest, CodeEmptyBody, "multipart form: no report part")
+		return nil, errorf(http.StatusBadRequest, CodeEmptyBody, "multipart form: no report part")
 	}
 	if content == nil {
-		return nil
+		return nil, nil
 	}
 	if in.Hashes != (review.Hashes{}) {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "send the content or its hashes, not both")
+		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "send the content or its hashes, not both")
 	}
 	// Hashing holds a decoded image: it waits for one of the scans' slots.
 	if p := a.cfg.Pipeline; p != nil && p.Slots != nil {
@@ -241,12 +208,12 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 		case p.Slots <- struct{}{}:
 			defer func() { <-p.Slots }()
 		case <-r.Context().Done():
-			return r.Context().Err()
+			return nil, r.Context().Err()
 		}
 	}
 	sig, err := a.cfg.Hasher.Hash("report", content)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// A flat image's PDQ hash is near every other flat image's: it would
 	// join unrelated cases.
@@ -254,7 +221,8 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 		in.Hashes.PDQ = &sig.PDQ
 	}
 	in.Hashes.MD5, in.Hashes.SHA256 = hex.EncodeToString(sig.MD5[:]), hex.EncodeToString(sig.SHA256[:])
-	return nil
+	set := sig.Set()
+	return &set, nil
 }
 
 // createReports handles POST /v1/reports/bulk: a trusted flagger's batch,
@@ -263,7 +231,7 @@ func (a *API) createReports(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if k.Role != auth.Flagger {
 		return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s: bulk submission is for trusted flaggers; file reports one at a time with POST /v1/reports", k.ID, k.Role)
 	}
-	desk, err := a.desk()
+	_, err := a.desk()
 	if err != nil {
 		return err
 	}
@@ -284,7 +252,7 @@ func (a *API) createReports(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	rs := make([]review.Report, len(in.Reports))
 	var bad []string
 	for i, x := range in.Reports {
-		rep, err := a.report(r.Context(), k, x)
+		rep, err := a.report(r.Context(), k, x, nil)
 		if errors.Is(err, review.ErrInvalid) {
 			bad = append(bad, fmt.Sprintf("item %d: %v", i, strings.TrimSuffix(err.Error(), ": "+review.ErrInvalid.Error())))
 			continue
@@ -296,17 +264,9 @@ func (a *API) createReports(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if len(bad) > 0 {
 		return errorf(http.StatusBadRequest, CodeInvalidReport, "%s; nothing was filed", strings.Join(bad, "; "))
 	}
-	filed, fx, err := desk.FileBulk(r.Context(), rs)
-	// What was filed before a failure is on record: its audit entries and
-	// events go out whatever happened to the rest.
-	if aerr := a.apply(r.Context(), k.ID, fx); aerr != nil && err == nil {
-		err = aerr
-	}
+	filed, err := a.review.FileBulk(r.Context(), k.ID, rs)
 	if err != nil {
-		if len(filed) > 0 {
-			err = fmt.Errorf("bulk report failed after filing %d of %d (ids %d..%d): %w", len(filed), len(rs), filed[0].ID, filed[len(filed)-1].ID, err)
-		}
-		return invalidAs(CodeInvalidReport, err)
+		return invalidAs(CodeInvalidReport, fmt.Errorf("%w; nothing was filed", err))
 	}
 	out := make([]reportStatus, len(filed))
 	for i, rep := range filed {
@@ -451,7 +411,7 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request, k auth.Key) error 
 
 // decide handles POST /v1/cases/{id}/decision. The reviewer is the key.
 func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	desk, err := a.desk()
+	_, err := a.desk()
 	if err != nil {
 		return err
 	}
@@ -472,23 +432,11 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if in.Version != 0 {
-		c, _, _, err := desk.Case(r.Context(), id)
-		if err != nil {
-			return invalidAs(CodeInvalidDecision, err)
-		}
-		if c.Version != in.Version {
-			return errorf(http.StatusConflict, CodeConflict, "case %d changed since version %d was read (it is at version %d, %s): read it again", id, in.Version, c.Version, c.State)
-		}
-	}
-	c, fx, err := desk.Decide(r.Context(), id, review.Decision{
+	c, err := a.review.Decide(r.Context(), k.ID, id, in.Version, review.Decision{
 		Reviewer: k.ID, Verdict: in.Verdict, Classification: in.Classification, Actions: in.Actions, Reason: in.Reason,
 	})
 	if err != nil {
 		return invalidAs(CodeInvalidDecision, err)
-	}
-	if err := a.apply(r.Context(), k.ID, fx); err != nil {
-		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"case": c})
 	return nil
@@ -498,7 +446,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 // uploader. The answer says where the appeal waits, not what the case
 // holds (other reporters, signals), which is for reviewers.
 func (a *API) appeal(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	desk, err := a.desk()
+	_, err := a.desk()
 	if err != nil {
 		return err
 	}
@@ -513,12 +461,9 @@ func (a *API) appeal(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, fx, err := desk.Appeal(r.Context(), id, review.Appeal{Appellant: in.Appellant, Reason: in.Reason})
+	c, err := a.review.Appeal(r.Context(), k.ID, id, review.Appeal{Appellant: in.Appellant, Reason: in.Reason})
 	if err != nil {
 		return invalidAs(CodeInvalidDecision, err)
-	}
-	if err := a.apply(r.Context(), k.ID, fx); err != nil {
-		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"case_id": c.ID, "state": c.State, "queue": c.Queue, "due_at": c.DueAt})
 	return nil
@@ -560,172 +505,4 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"since": since.UTC(), "rows": out})
 	return nil
-}
-
-// apply carries out a change's effects: its audit entries into the log
-// (the acting key as actor, with whom it acted for in the detail; the
-// Desk's own acts as the system's) and its events to the review webhook.
-// It stops at the first failure: a change whose record is missing must not
-// be answered as done.
-func (a *API) apply(ctx context.Context, actor string, fx review.Effects) error {
-	for _, e := range fx.Audit {
-		who, detail := actor, e.Detail
-		switch {
-		case e.Actor == review.System:
-			who = audit.System
-		case e.Actor != actor:
-			if m, ok := e.Detail.(map[string]any); ok {
-				m = maps.Clone(m)
-				m["on_behalf_of"] = e.Actor
-				detail = m
-			} else {
-				detail = map[string]any{"on_behalf_of": e.Actor, "detail": e.Detail}
-			}
-		}
-		if _, err := a.cfg.Log.Record(ctx, who, e.Action, e.Subject, detail); err != nil {
-			return fmt.Errorf("recording %s %q in the audit log: %w", e.Action, e.Subject, err)
-		}
-	}
-	for _, ev := range fx.Events {
-		if ev.Kind == review.BankAdd {
-			if err := a.bankAdd(ctx, ev); err != nil {
-				return err
-			}
-		}
-	}
-	return a.send(ctx, fx.Events)
-}
-
-// bankAdd carries out a bank.add intent: the confirmed case's hashes go
-// into the service's own bank (created on first use), and the index is
-// brought up to date, so the next upload of the content or a
-// near-duplicate matches at scan. A case about an account alone has no
-// hashes to add.
-func (a *API) bankAdd(ctx context.Context, ev review.Event) error {
-	name := a.cfg.ReviewBank
-	if name == "" || a.cfg.Banks == nil {
-		return nil
-	}
-	base := bank.Entry{Source: "review", ExternalID: "case:" + strconv.FormatInt(ev.CaseID, 10),
-		Category: string(ev.Classification), AddedBy: ev.Reviewer, Note: "confirmed in review"}
-	var es []bank.Entry
-	for _, h := range ev.PDQ {
-		e := base
-		e.Signal, e.Value = bank.PDQ, h.String()
-		es = append(es, e)
-	}
-	for _, d := range ev.Digests {
-		sig, v, _ := strings.Cut(d, ":") // "md5:<hex>", "sha256:<hex>"
-		e := base
-		e.Signal, e.Value = bank.Signal(sig), v
-		es = append(es, e)
-	}
-	if len(es) == 0 {
-		return nil
-	}
-	if _, err := a.cfg.Banks.Bank(ctx, name); errors.Is(err, derrors.NotFound) {
-		_, err := a.cfg.Banks.CreateBank(ctx, bank.Bank{Name: name, Description: "content confirmed in review"})
-		if err != nil && !errors.Is(err, derrors.Exists) {
-			return fmt.Errorf("creating the review bank %q: %w", name, err)
-		}
-		if err == nil {
-			if _, err := a.cfg.Log.Record(ctx, audit.System, audit.BankCreate, name, map[string]any{"for": "bank.add"}); err != nil {
-				return fmt.Errorf("recording the review bank's creation: %w", err)
-			}
-		}
-	} else if err != nil {
-		return fmt.Errorf("review bank %q: %w", name, err)
-	}
-	res, err := a.cfg.Banks.AddEntries(ctx, name, slicesSeq(es), nil)
-	if err != nil {
-		return fmt.Errorf("adding case %d to bank %q: %w", ev.CaseID, name, err)
-	}
-	if _, err := a.cfg.Log.Record(ctx, audit.System, audit.BankEntries, name,
-		map[string]any{"added": res.Added, "existing": res.Existing, "case": ev.CaseID, "reviewer": ev.Reviewer}); err != nil {
-		return fmt.Errorf("recording case %d's entries: %w", ev.CaseID, err)
-	}
-	if a.cfg.Matcher != nil {
-		return a.sync(ctx)
-	}
-	return nil
-}
-
-// send queues events as deliveries to the review webhook, all in one
-// call. With no review webhook configured or registered, nobody listens:
-// the events are still in the audit log and reporters can ask.
-func (a *API) send(ctx context.Context, evs []review.Event) error {
-	name := a.cfg.ReviewWebhook
-	if name == "" || len(evs) == 0 {
-		return nil
-	}
-	if _, err := a.cfg.Webhooks.Webhook(ctx, name); errors.Is(err, webhook.ErrNotFound) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("review webhook %q: %w", name, err)
-	}
-	// Deliveries go by the dispatcher's clock, the real one.
-	now := time.Now()
-	ds := make([]webhook.Delivery, 0, len(evs))
-	for _, ev := range evs {
-		d, err := webhook.NewDelivery(name, string(ev.Kind), ev, now)
-		if err != nil {
-			return err
-		}
-		ds = append(ds, d)
-	}
-	if err := a.cfg.Webhooks.EnqueueDeliveries(ctx, ds...); err != nil {
-		return fmt.Errorf("queueing %d review events: %w", len(ds), err)
-	}
-	if a.cfg.Wake != nil {
-		a.cfg.Wake()
-	}
-	return nil
-}
-
-// Enqueue files the report a rule's enqueue action asks for on a recorded
-// scan: the scan pipeline calls it (scan.Pipeline.Enqueue) after the scan
-// is on record. The report carries the scan's content and account ids,
-// its hashes (PDQ only if it means something), its visibility and every
-// match, so it joins the case of the same or near-duplicate content.
-func (a *API) Enqueue(ctx context.Context, rec scan.Record, d rules.Decided) error {
-	desk, err := a.desk()
-	if err != nil {
-		return fmt.Errorf("scan %s: rule %d asks for review: %w", rec.ID, d.Rule.ID, err)
-	}
-	rep := review.RuleReport(d)
-	rep.ContentID, rep.AccountID, rep.Text = rec.ContentID, rec.AccountID, "scan "+rec.ID
-	if rec.PDQ != "" && !rec.LowQuality {
-		if h, err := pdq.ParseHex(rec.PDQ); err == nil {
-			rep.Hashes.PDQ = &h
-		}
-	}
-	rep.Hashes.MD5, rep.Hashes.SHA256 = rec.MD5, rec.SHA256
-	rep.Reach.Visibility = rules.Visibility(rec.Visibility)
-	for _, m := range rec.Matches {
-		if len(rep.Matches) < review.MaxMatches && !slices.Contains(rep.Matches, m) {
-			rep.Matches = append(rep.Matches, m)
-		}
-	}
-	_, _, fx, err := desk.File(ctx, rep)
-	if err != nil {
-		return fmt.Errorf("scan %s: filing rule %d's report: %w", rec.ID, d.Rule.ID, err)
-	}
-	return a.apply(ctx, audit.System, fx)
-}
-
-// Escalate marks the cases past their time-to-action target and sends a
-// case.escalated event for each; the server runs it every minute. It
-// returns how many it escalated.
-func (a *API) Escalate(ctx context.Context) (int, error) {
-	desk, err := a.desk()
-	if err != nil {
-		return 0, err
-	}
-	fx, err := desk.Escalate(ctx)
-	// Cases escalated before a failure are marked: their events must go
-	// out now, since the next run skips them.
-	if aerr := a.apply(ctx, audit.System, fx); aerr != nil {
-		err = errors.Join(err, aerr)
-	}
-	return len(fx.Events), err
 }

@@ -395,14 +395,14 @@ func TestEscalate(t *testing.T) {
 	d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u1", "category": "suspected_csam", "content_id": "p1"}, 201)
 	d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "u1", "category": "other", "content_id": "p2"}, 201)
 	ctx := context.Background()
-	if n, err := d.api.Escalate(ctx); err != nil || n != 0 {
+	if n, err := d.api.Review().Escalate(ctx); err != nil || n != 0 {
 		t.Fatalf("Escalate before any target: %d, %v", n, err)
 	}
 	d.clock.Advance(61 * time.Minute)
-	if n, err := d.api.Escalate(ctx); err != nil || n != 1 {
+	if n, err := d.api.Review().Escalate(ctx); err != nil || n != 1 {
 		t.Fatalf("Escalate after an hour: %d, %v; want 1", n, err)
 	}
-	if n, err := d.api.Escalate(ctx); err != nil || n != 0 {
+	if n, err := d.api.Review().Escalate(ctx); err != nil || n != 0 {
 		t.Errorf("Escalate again: %d, %v; want 0 (once per case)", n, err)
 	}
 	if got := d.events(); !slices.Equal(got, []string{"case.escalated"}) {
@@ -420,11 +420,11 @@ func TestEscalate(t *testing.T) {
 func TestEnqueueFromScan(t *testing.T) {
 	d := newDesk(t)
 	ctx := context.Background()
-	m := rules.Match{Bank: "known", EntryID: 7, Signal: bank.PDQ, Distance: 12}
+	m := match.Match{Bank: "known", EntryID: 7, Signal: bank.PDQ, Distance: 12}
 	rec := scan.Record{ID: "scn_1", ContentID: "post-5", AccountID: "acct-5", Visibility: "public",
-		PDQ: strings.Repeat("ab", 32), SHA256: strings.Repeat("0", 64), Matches: []rules.Match{m}}
+		PDQ: strings.Repeat("ab", 32), SHA256: strings.Repeat("0", 64), Matches: []match.Match{m}}
 	act := rules.Decided{Action: rules.Action{Kind: rules.Enqueue, Priority: 80}, Rule: rules.RuleRef{ID: 3, Version: 1, Name: "known"}, Match: m}
-	if err := d.api.Enqueue(ctx, rec, act); err != nil {
+	if err := d.api.Review().Enqueue(ctx, rec, act); err != nil {
 		t.Fatal(err)
 	}
 	q := d.do("reviewer", "GET", "/v1/queues/known_csam", nil, 200)
@@ -444,15 +444,17 @@ func TestEnqueueFromScan(t *testing.T) {
 	exact := act
 	exact.Match.Distance = 0
 	rec2 := rec
-	rec2.ID, rec2.ContentID, rec2.Matches = "scn_2", "post-6", []rules.Match{exact.Match}
-	if err := d.api.Enqueue(ctx, rec2, exact); err != nil {
+	rec2.ID, rec2.ContentID, rec2.Matches = "scn_2", "post-6", []match.Match{exact.Match}
+	if err := d.api.Review().Enqueue(ctx, rec2, exact); err != nil {
 		t.Fatal(err)
 	}
 	if n := num(d.do("reviewer", "GET", "/v1/queues/known_csam", nil, 200)["total"]); n != 1 {
 		t.Errorf("known_csam queue holds %d after an exact match, want 1", n)
 	}
-	if got := d.events(); !slices.Contains(got, "content.remove") || !slices.Contains(got, "le.report") {
-		t.Errorf("events %v, want the automatic decision's intents", got)
+	// A computed exact match is removed at once; a law-enforcement report
+	// waits for a person.
+	if got := d.events(); !slices.Contains(got, "content.remove") || slices.Contains(got, "le.report") {
+		t.Errorf("events %v, want the automatic decision's removal and no le.report", got)
 	}
 }
 
@@ -568,7 +570,7 @@ func TestBankAdd(t *testing.T) {
 // TestReviewSimulation is issue 5's simulation through the API with a fake
 // clock: 10,000 mixed reports (-short: 2,000), 100 of them from a trusted
 // flagger about one network of ten accounts. Every report reaches a case;
-// reports of content a bank lists exactly are actioned with no reviewer;
+// reports claiming a hash a bank lists wait for a reviewer like the rest;
 // every queue is in the documented order with scores that are the sum of
 // their breakdowns; overdue cases escalate, once; and the time-to-action
 // figures agree with the decisions made.
@@ -617,7 +619,6 @@ func TestReviewSimulation(t *testing.T) {
 	type filed struct {
 		id, caseID int64
 		category   string
-		known      bool
 	}
 	reports := make([]filed, 0, n)
 	for i := range n {
@@ -651,11 +652,12 @@ func TestReviewSimulation(t *testing.T) {
 		if num(got["case_id"]) <= 0 {
 			t.Fatalf("report %d reached no case: %v", i, got)
 		}
-		isKnown := body["category"] == "known_csam"
-		if isKnown != (got["status"] == "actioned") {
-			t.Fatalf("report %d (%v): status %v", i, body["category"], got["status"])
+		// A reporter's hash is a claim: even an exact bank match waits
+		// for a reviewer (it only raises the case's priority).
+		if got["status"] != "received" {
+			t.Fatalf("report %d (%v): status %v, want received", i, body["category"], got["status"])
 		}
-		reports = append(reports, filed{num(got["id"]), num(got["case_id"]), got["category"].(string), isKnown})
+		reports = append(reports, filed{num(got["id"]), num(got["case_id"]), got["category"].(string)})
 		d.clock.Advance(300 * time.Millisecond)
 	}
 	network := map[int64]bool{}
@@ -707,7 +709,7 @@ func TestReviewSimulation(t *testing.T) {
 	}
 
 	d.clock.Advance(2 * time.Hour)
-	esc, err := d.api.Escalate(ctx)
+	esc, err := d.api.Review().Escalate(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -715,7 +717,7 @@ func TestReviewSimulation(t *testing.T) {
 	if esc != overdue || esc == 0 {
 		t.Errorf("escalated %d cases; %d are overdue in the one-hour queues (and none elsewhere yet)", esc, overdue)
 	}
-	if again, _ := d.api.Escalate(ctx); again != 0 {
+	if again, _ := d.api.Review().Escalate(ctx); again != 0 {
 		t.Errorf("escalated %d again", again)
 	}
 
@@ -740,7 +742,7 @@ func TestReviewSimulation(t *testing.T) {
 	}
 	wantActioned := map[string]int64{}
 	for _, r := range reports {
-		if r.known || decided[r.caseID] == "confirm" {
+		if decided[r.caseID] == "confirm" {
 			wantActioned[r.category]++
 		}
 	}
@@ -750,9 +752,9 @@ func TestReviewSimulation(t *testing.T) {
 		row := row.(map[string]any)
 		gotActioned[row["category"].(string)] += num(row["actioned"])
 		received += num(row["received"])
-		// Known CSAM is acted on as it arrives; the rest waited.
+		// Every decision came from a reviewer, hours after the reports.
 		if med, p90 := row["median_seconds"].(float64), row["p90_seconds"].(float64); p90 < med ||
-			num(row["decided"]) > 0 && (row["category"] == "known_csam") != (med == 0) {
+			num(row["decided"]) > 0 && med == 0 {
 			t.Errorf("row %v: median and p90 do not fit the decisions", row)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 )
 
 // contentTypes are what POST /v1/scan and an image upload to a bank accept
@@ -193,33 +194,36 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	req := scan.Request{Actor: k.ID, ContentID: in.ContentID, AccountID: in.AccountID, Quality: -1, Banks: in.Banks}
+	// The platform hashed the content, not Safeguard: its matches may
+	// block at once, but never decide a case with no reviewer.
+	req := scan.Request{Actor: k.ID, ContentID: in.ContentID, AccountID: in.AccountID, Banks: in.Banks,
+		Signals: signal.Set{Quality: -1, Claimed: true}}
 	if in.PDQ != "" {
 		h, err := pdq.ParseHex(in.PDQ)
 		if err != nil {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "pdq: %v", err)
 		}
-		req.PDQ = &h
+		req.Signals.PDQ = &h
 	}
 	if in.Quality != nil {
 		if *in.Quality < 0 || *in.Quality > 100 {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "quality %d out of range 0..100", *in.Quality)
 		}
-		req.Quality = *in.Quality
+		req.Signals.Quality = *in.Quality
 	}
 	if in.MD5 != "" {
 		var d [16]byte
 		if err := parseDigest(bank.MD5, in.MD5, d[:]); err != nil {
 			return err
 		}
-		req.MD5 = &d
+		req.Signals.MD5 = &d
 	}
 	if in.SHA256 != "" {
 		var d [32]byte
 		if err := parseDigest(bank.SHA256, in.SHA256, d[:]); err != nil {
 			return err
 		}
-		req.SHA256 = &d
+		req.Signals.SHA256 = &d
 	}
 	if err := contextFields(&req, in.Surface, in.Visibility); err != nil {
 		return err

@@ -14,6 +14,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 )
 
 // Signal is the kind of hash an entry holds.
@@ -146,12 +149,17 @@ func ValidName(name string) error {
 }
 
 // Validate checks a bank's name and threshold as a store is about to save it.
+// Its errors are of kind derrors.Invalid.
 func (b Bank) Validate() error {
 	if err := ValidName(b.Name); err != nil {
-		return err
+		return derrors.Wrap(err, derrors.Invalid)
 	}
 	if b.Threshold < 1 || b.Threshold > MaxThreshold {
-		return fmt.Errorf("bank %q: threshold %d out of range 1..%d", b.Name, b.Threshold, MaxThreshold)
+		return derrors.Wrap(fmt.Errorf("bank %q: threshold %d out of range 1..%d", b.Name, b.Threshold, MaxThreshold), derrors.Invalid)
+	}
+	// Bounded so that the bank's audit entry, which records it, always fits.
+	if err := limits.Prose("description", b.Description, limits.Description); err != nil {
+		return fmt.Errorf("bank %q: %w", b.Name, err)
 	}
 	return nil
 }

@@ -68,6 +68,9 @@ type Store interface {
 	// Entry returns a live entry by ID. ErrNotFound if there is none (also
 	// when it was removed: a removed entry must not explain a match).
 	Entry(ctx context.Context, id int64) (Entry, error)
+	// LiveEntry returns the live entry of a signal and value in a bank.
+	// ErrNotFound if there is no such bank or entry.
+	LiveEntry(ctx context.Context, bankName string, sig Signal, value string) (Entry, error)
 	// Entries streams a bank's live entries in ID order, for export. It
 	// reads in pages and holds no connection or transaction between them,
 	// so the caller may write to the store while ranging.

@@ -15,6 +15,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 )
 
 // stringList is a repeatable string flag.
@@ -138,7 +139,7 @@ func matchQuery(h *hasher.Hasher, q string) (match.Query, error) {
 		if err != nil {
 			return match.Query{}, err
 		}
-		return match.Query{PDQ: &p, Quality: -1}, nil
+		return match.Query{Set: signal.Set{PDQ: &p, Quality: -1}}, nil
 	}
 	data, err := readLimited(q)
 	if err != nil {
@@ -148,7 +149,7 @@ func matchQuery(h *hasher.Hasher, q string) (match.Query, error) {
 	if err != nil {
 		return match.Query{}, err
 	}
-	return match.Query{PDQ: &s.PDQ, Quality: s.Quality, Dihedral: s.Dihedral, MD5: &s.MD5, SHA256: &s.SHA256}, nil
+	return match.Query{Set: s.Set()}, nil
 }
 
 func isHex(s string) bool {

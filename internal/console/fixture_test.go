@@ -26,6 +26,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -86,13 +87,13 @@ func (w *world) ruleCase(contentID string, content []byte, contentType string) (
 		w.t.Fatal(err)
 	}
 	w.scanN++
-	m := rules.Match{Bank: "hotline", EntryID: 1, Signal: bank.PDQ, Distance: 6}
+	m := match.Match{Bank: "hotline", EntryID: 1, Signal: bank.PDQ, Distance: 6}
 	rec := scan.Record{ID: fmt.Sprintf("scn_%032d", w.scanN), Time: w.clock.Now(), Kind: "scan", ContentID: contentID,
-		AccountID: "acct-" + contentID, Matches: []rules.Match{m}, Evidence: it.ID, Quality: -1}
+		AccountID: "acct-" + contentID, Matches: []match.Match{m}, Evidence: it.ID, Quality: -1}
 	if err := w.scans.RecordScan(ctx, rec); err != nil {
 		w.t.Fatal(err)
 	}
-	if err := w.api.Enqueue(ctx, rec, rules.Decided{Rule: rules.RuleRef{ID: 3, Version: 1, Name: "hotline near"}, Match: m}); err != nil {
+	if err := w.api.Review().Enqueue(ctx, rec, rules.Decided{Rule: rules.RuleRef{ID: 3, Version: 1, Name: "hotline near"}, Match: m}); err != nil {
 		w.t.Fatal(err)
 	}
 	return w.caseOf(contentID), it.ID

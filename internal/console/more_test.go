@@ -26,7 +26,7 @@ func TestServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, _, err := auth.Create(ctx, st.Keys, auth.Reviewer, "reviewer", "test")
+	secret, _, err := auth.Create(ctx, st, auth.Reviewer, "reviewer", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 )
 
 // Signals are the hashes of one piece of content.
@@ -21,6 +22,11 @@ type Signals struct {
 	Dihedral *[8]pdq.Hash // nil unless asked for
 	MD5      [16]byte
 	SHA256   [32]byte
+}
+
+// Set is s as the matcher takes it: computed here, so not claimed.
+func (s Signals) Set() signal.Set {
+	return signal.Set{PDQ: &s.PDQ, Quality: s.Quality, Dihedral: s.Dihedral, MD5: &s.MD5, SHA256: &s.SHA256}
 }
 
 // Hasher hashes images. The zero value decodes with media's defaults; it is

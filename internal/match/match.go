@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/hamming"
@@ -34,30 +35,34 @@ const DefaultQualityFloor = 50
 // degenerates to a full scan.
 const MaxRadius = 64
 
-// Query is what is looked up. Any of the signals may be missing.
+// Query is what is looked up: a content's signals (see signal.Set; a
+// claimed set's matches come back Claimed), in which banks, how far.
 type Query struct {
-	PDQ *pdq.Hash
-	// Quality of the PDQ hash, 0..100, or -1 when unknown (a bare hex hash):
-	// unknown quality is matched.
-	Quality int
-	// Dihedral holds the eight variants of PDQ (Dihedral[0] == *PDQ); when
-	// nil only PDQ itself is searched.
-	Dihedral *[8]pdq.Hash
-	MD5      *[16]byte
-	SHA256   *[32]byte
+	signal.Set
 	// Banks restricts the search to these banks (by name); empty means all.
 	Banks []string
 	// Radius, when >= 0, replaces every bank's PDQ threshold; -1 keeps them.
 	Radius int
 }
 
-// Match is one bank entry the query matched.
+// Match is one bank entry a query matched: the one match type of the
+// engine, which scan records, rules, reports and review keep, so that every
+// way in answers alike.
 type Match struct {
-	Bank     string
-	Entry    bank.Entry // with provenance
-	Distance int        // PDQ Hamming distance; 0 for exact digests
+	Bank     string      `json:"bank"`
+	EntryID  int64       `json:"entry_id"`
+	Signal   bank.Signal `json:"signal"`
+	Distance int         `json:"distance"` // PDQ Hamming distance; 0 for exact digests
+	Category string      `json:"category,omitempty"`
 	// Variant is the rotation or mirror of the query that came nearest.
-	Variant pdq.Dihedral
+	Variant pdq.Dihedral `json:"variant,omitempty"`
+	// Claimed is set when the hash that matched was a reporter's claim,
+	// not computed here from content Safeguard received: such a match
+	// raises a case's priority but never decides anything by itself.
+	Claimed bool `json:"claimed,omitempty"`
+	// Entry is the matched entry with its provenance, as the matcher read
+	// it; records keep only the fields above.
+	Entry bank.Entry `json:"-"`
 }
 
 // Result is the answer to a query.
@@ -325,7 +330,8 @@ func (m *Matcher) Match(ctx context.Context, q Query) (Result, error) {
 		if err != nil {
 			return res, fmt.Errorf("match: reading entry %d: %w", h.entryID, err)
 		}
-		res.Matches = append(res.Matches, Match{Bank: h.bank, Entry: e, Distance: h.distance, Variant: h.variant})
+		res.Matches = append(res.Matches, Match{Bank: h.bank, EntryID: e.ID, Signal: e.Signal, Distance: h.distance,
+			Category: e.Category, Variant: h.variant, Claimed: q.Claimed, Entry: e})
 	}
 	return res, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 )
@@ -95,7 +96,7 @@ func TestPerBankThresholds(t *testing.T) {
 		banks []string
 	}{{0, []string{"loose", "strict"}}, {10, []string{"loose", "strict"}}, {11, []string{"loose"}}, {31, []string{"loose"}}, {32, nil}} {
 		q := flip(rng, base, tc.dist)
-		res, err := m.Match(ctx, match.Query{PDQ: &q, Quality: 100, Radius: -1})
+		res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &q, Quality: 100}, Radius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,11 +113,11 @@ func TestPerBankThresholds(t *testing.T) {
 	}
 	// An explicit radius replaces the thresholds; a bank filter narrows.
 	q := flip(rng, base, 20)
-	res, err := m.Match(ctx, match.Query{PDQ: &q, Quality: -1, Radius: 25, Banks: []string{"strict"}})
+	res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &q, Quality: -1}, Radius: 25, Banks: []string{"strict"}})
 	if err != nil || len(res.Matches) != 1 || res.Matches[0].Bank != "strict" {
 		t.Errorf("radius 25 in strict: %+v, %v", res.Matches, err)
 	}
-	if _, err := m.Match(ctx, match.Query{PDQ: &q, Radius: -1, Banks: []string{"nope"}}); !errors.Is(err, match.ErrUnknownBank) {
+	if _, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &q}, Radius: -1, Banks: []string{"nope"}}); !errors.Is(err, match.ErrUnknownBank) {
 		t.Errorf("unknown bank: %v", err)
 	}
 }
@@ -133,7 +134,7 @@ func TestQualityFloorAndDigests(t *testing.T) {
 		bank.Entry{Signal: bank.SHA256, Value: hex.EncodeToString(s256[:])})
 	m := synced(t, st)
 
-	res, err := m.Match(ctx, match.Query{PDQ: &h, Quality: 49, MD5: &m5, SHA256: &s256, Radius: -1})
+	res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &h, Quality: 49, MD5: &m5, SHA256: &s256}, Radius: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +152,12 @@ func TestQualityFloorAndDigests(t *testing.T) {
 	if !slices.Equal(sigs, []bank.Signal{bank.MD5, bank.SHA256}) {
 		t.Errorf("low-quality query matched %v, want only the digests", sigs)
 	}
-	res, _ = m.Match(ctx, match.Query{PDQ: &h, Quality: 50, Radius: -1})
+	res, _ = m.Match(ctx, match.Query{Set: signal.Set{PDQ: &h, Quality: 50}, Radius: -1})
 	if res.LowQuality || len(res.Matches) != 1 {
 		t.Errorf("quality 50: %+v", res)
 	}
 	other := md5.Sum([]byte("other"))
-	if res, _ := m.Match(ctx, match.Query{MD5: &other, Radius: -1}); len(res.Matches) != 0 {
+	if res, _ := m.Match(ctx, match.Query{Set: signal.Set{MD5: &other}, Radius: -1}); len(res.Matches) != 0 {
 		t.Errorf("unrelated md5 matched: %+v", res.Matches)
 	}
 }
@@ -174,7 +175,7 @@ func TestSyncFollowsChanges(t *testing.T) {
 	add(t, st, "b", pdqEntry(h3))
 	m := synced(t, st)
 	count := func(h pdq.Hash) int {
-		res, err := m.Match(ctx, match.Query{PDQ: &h, Quality: -1, Radius: -1})
+		res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &h, Quality: -1}, Radius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +252,7 @@ func TestMatchesBruteForce(t *testing.T) {
 	}
 	for i := 0; i < 200; i++ {
 		q := flip(rng, centres[rng.IntN(len(centres))], rng.IntN(45))
-		res, err := m.Match(ctx, match.Query{PDQ: &q, Quality: -1, Radius: -1})
+		res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &q, Quality: -1}, Radius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,7 +307,7 @@ func TestRotatedRepostMatches(t *testing.T) {
 		if d := pdq.Distance(s.PDQ, orig.PDQ); d <= 31 {
 			t.Fatalf("%s is only %d bits from the original: the test shows nothing", name, d)
 		}
-		res, err := m.Match(ctx, match.Query{PDQ: &s.PDQ, Quality: s.Quality, Dihedral: s.Dihedral, Radius: -1})
+		res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &s.PDQ, Quality: s.Quality, Dihedral: s.Dihedral}, Radius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +344,7 @@ func TestBulkLoadSeesRemovals(t *testing.T) {
 	}
 	m := synced(t, st)
 	banks := func(h pdq.Hash) (out []string) {
-		res, err := m.Match(ctx, match.Query{PDQ: &h, Quality: -1, Radius: 0})
+		res, err := m.Match(ctx, match.Query{Set: signal.Set{PDQ: &h, Quality: -1}, Radius: 0})
 		if err != nil {
 			t.Fatal(err)
 		}

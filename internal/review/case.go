@@ -4,8 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
-	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
 // State is where a case stands.
@@ -78,7 +78,7 @@ type Signals struct {
 	Reporters int `json:"reporters"` // distinct
 
 	// Matches are bank matches sent with reports or found by rules.
-	Matches []rules.Match `json:"matches,omitempty"`
+	Matches []match.Match `json:"matches,omitempty"`
 	// Earlier are decided cases about near-duplicates of the content
 	// (by PDQ within the Desk's NearDistance) or the same digest.
 	Earlier []Earlier `json:"earlier,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -61,8 +62,10 @@ type Config struct {
 	// no reviewer. Default 0 (exact, or a PDQ hash equal to the bank's);
 	// a negative value turns automatic action off.
 	AutoDistance int
-	// AutoActions are the automatic decision's actions; nil: remove and
-	// send to law enforcement (the content is already in a bank).
+	// AutoActions are the automatic decision's actions; nil: remove (the
+	// content is already in a bank). Sending to law enforcement is never
+	// one of them: no law-enforcement intent leaves without a person's
+	// decision, so NewDesk drops it.
 	AutoActions []Action
 	// Now reads the clock; nil: time.Now. Tests pass a fake clock.
 	Now func() time.Time
@@ -78,8 +81,17 @@ type Desk struct {
 	w     Weights
 	// intake serialises filing, so that two reports about the same new
 	// content arriving together open one case, not two (versioning cannot
-	// see that race: neither finds a case to join).
-	intake sync.Mutex
+	// see that race: neither finds a case to join). Desks made by In share
+	// it.
+	intake *sync.Mutex
+}
+
+// In returns a desk with d's policy and intake lock over other stores: a
+// transaction's, so that a change commits with its effects.
+func (d *Desk) In(s Store, ix Index) *Desk {
+	c := *d
+	c.store, c.index = s, ix
+	return &c
 }
 
 // NewDesk returns a desk over s and ix with policy cfg.
@@ -94,8 +106,9 @@ func NewDesk(s Store, ix Index, cfg Config) *Desk {
 		cfg.NearDistance = 31
 	}
 	if cfg.AutoActions == nil {
-		cfg.AutoActions = []Action{Remove, SendToLE}
+		cfg.AutoActions = []Action{Remove}
 	}
+	cfg.AutoActions = slices.DeleteFunc(slices.Clone(cfg.AutoActions), func(a Action) bool { return a == SendToLE })
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -103,7 +116,7 @@ func NewDesk(s Store, ix Index, cfg Config) *Desk {
 	if cfg.Weights != nil {
 		w = *cfg.Weights
 	}
-	return &Desk{store: s, index: ix, cfg: cfg, w: w}
+	return &Desk{store: s, index: ix, cfg: cfg, w: w, intake: new(sync.Mutex)}
 }
 
 // now is the clock in whole microseconds, which every store keeps.
@@ -123,7 +136,7 @@ func RuleReport(a rules.Decided) Report {
 	r := a.Rule
 	return Report{
 		Source: Rule, Reporter: "rule:" + strconv.FormatInt(r.ID, 10), Category: KnownCSAM,
-		Rule: &r, Priority: a.Priority, Matches: []rules.Match{a.Match},
+		Rule: &r, Priority: a.Priority, Matches: []match.Match{a.Match},
 	}
 }
 
@@ -300,17 +313,18 @@ func shares(c Case, r Report) bool {
 		slices.ContainsFunc(r.Hashes.digests(), func(d string) bool { return slices.Contains(c.Digests, d) })
 }
 
-// auto returns the bank match that lets r be acted on with no reviewer.
-func (d *Desk) auto(r Report) (rules.Match, bool) {
+// auto returns the bank match that lets r be acted on with no reviewer: a
+// match of a hash Safeguard computed itself, never one a reporter claimed.
+func (d *Desk) auto(r Report) (match.Match, bool) {
 	if r.Category != KnownCSAM || d.cfg.AutoDistance < 0 {
-		return rules.Match{}, false
+		return match.Match{}, false
 	}
 	for _, m := range r.Matches {
-		if m.Distance <= d.cfg.AutoDistance {
+		if !m.Claimed && m.Distance <= d.cfg.AutoDistance {
 			return m, true
 		}
 	}
-	return rules.Match{}, false
+	return match.Match{}, false
 }
 
 func addAll(list []string, xs ...string) []string {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -77,8 +78,12 @@ func (w Weights) Score(c *Case, now time.Time) Priority {
 	s := &c.Signals
 	add("severity", w.Severity[c.Category], "category "+string(c.Category))
 	if len(s.Matches) > 0 {
-		m := slices.MinFunc(s.Matches, func(a, b rules.Match) int { return cmp.Compare(a.Distance, b.Distance) })
-		add("known_match", w.KnownMatch, "bank "+m.Bank+", "+string(m.Signal)+" distance "+itoa(m.Distance))
+		m := slices.MinFunc(s.Matches, func(a, b match.Match) int { return cmp.Compare(a.Distance, b.Distance) })
+		why := "bank " + m.Bank + ", " + string(m.Signal) + " distance " + itoa(m.Distance)
+		if m.Claimed {
+			why += ", a hash the reporter claimed, not computed here"
+		}
+		add("known_match", w.KnownMatch, why)
 	}
 	if i := slices.IndexFunc(s.Earlier, func(e Earlier) bool { return e.Verdict == Confirm }); i >= 0 {
 		add("near_confirmed", w.NearConfirmed, "case "+itoa64(s.Earlier[i].CaseID)+" confirmed, distance "+itoa(s.Earlier[i].Distance))

@@ -14,6 +14,7 @@
 package review
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,6 +24,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -91,6 +94,24 @@ type Hashes struct {
 	SHA256 string    `json:"sha256,omitempty"` // lower-case hex
 }
 
+// Set is h as the matcher takes it: hashes a reporter sent, so claimed
+// (their matches raise priority but never decide a case by themselves).
+// Validate has checked the digests' hex.
+func (h Hashes) Set() signal.Set {
+	set := signal.Set{PDQ: h.PDQ, Quality: -1, Claimed: true}
+	if h.MD5 != "" {
+		var d [16]byte
+		hex.Decode(d[:], []byte(h.MD5))
+		set.MD5 = &d
+	}
+	if h.SHA256 != "" {
+		var d [32]byte
+		hex.Decode(d[:], []byte(h.SHA256))
+		set.SHA256 = &d
+	}
+	return set
+}
+
 func (h Hashes) empty() bool { return h.PDQ == nil && h.MD5 == "" && h.SHA256 == "" }
 
 // digests lists the exact digests as "md5:…" and "sha256:…", the form
@@ -135,7 +156,7 @@ type Report struct {
 	// report too, when it looked the content up first.
 	Rule     *rules.RuleRef `json:"rule,omitempty"`
 	Priority int            `json:"priority,omitempty"`
-	Matches  []rules.Match  `json:"matches,omitempty"`
+	Matches  []match.Match  `json:"matches,omitempty"`
 
 	// Set by the Desk.
 	CaseID     int64     `json:"case_id"`

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
@@ -314,7 +315,7 @@ func TestScore(t *testing.T) {
 		{"overdue holds the waiting points", func(*review.Case) {}, 9 * time.Hour, map[string]int{"severity": 40, "waiting": 20}},
 		{"known match", func(c *review.Case) {
 			c.Category = review.KnownCSAM
-			c.Signals.Matches = []rules.Match{{Bank: "iwf", Signal: bank.PDQ, Distance: 9}, {Bank: "ncmec", Signal: bank.PDQ, Distance: 4}}
+			c.Signals.Matches = []match.Match{{Bank: "iwf", Signal: bank.PDQ, Distance: 9}, {Bank: "ncmec", Signal: bank.PDQ, Distance: 4}}
 		}, 0, map[string]int{"severity": 60, "known_match": 30}},
 		{"reach", func(c *review.Case) {
 			c.Signals.Reach = review.Reach{Visibility: rules.Public, Audience: 250_000}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
@@ -36,7 +37,7 @@ func TestSimulation(t *testing.T) {
 				AccountID: fmt.Sprintf("net-%d", rng.IntN(5))}
 		case i%25 == 1:
 			r = review.RuleReport(rules.Decided{Action: rules.Action{Kind: rules.Enqueue, Priority: 80},
-				Rule: rules.RuleRef{ID: 1, Version: 1, Name: "known"}, Match: rules.Match{Bank: "ncmec", EntryID: int64(i), Signal: bank.MD5}})
+				Rule: rules.RuleRef{ID: 1, Version: 1, Name: "known"}, Match: match.Match{Bank: "ncmec", EntryID: int64(i), Signal: bank.MD5}})
 			r.ContentID = fmt.Sprintf("upload-%d", i)
 			known++
 		}

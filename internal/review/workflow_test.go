@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -112,7 +113,7 @@ func TestEscalation(t *testing.T) {
 	// later grooming one (40); a fresh known-hash case (60+30) comes after
 	// both, being not yet overdue.
 	_, fresh, _ := mustFile(t, d, review.Report{Source: review.User, Reporter: "u4", Category: review.KnownCSAM, ContentID: "p4",
-		Matches: []rules.Match{{Bank: "iwf", Signal: bank.PDQ, Distance: 8}}})
+		Matches: []match.Match{{Bank: "iwf", Signal: bank.PDQ, Distance: 8}}})
 	if fresh.State != review.Open {
 		t.Fatalf("a known-CSAM report with a match 8 bits away was decided automatically")
 	}
@@ -132,7 +133,7 @@ func TestKnownCSAMActedOnAutomatically(t *testing.T) {
 	r := review.RuleReport(rules.Decided{
 		Action: rules.Action{Kind: rules.Enqueue, Priority: 90},
 		Rule:   rules.RuleRef{ID: 7, Version: 2, Name: "known"},
-		Match:  rules.Match{Bank: "ncmec", EntryID: 12, Signal: bank.MD5},
+		Match:  match.Match{Bank: "ncmec", EntryID: 12, Signal: bank.MD5},
 	})
 	r.ContentID = "upload-1"
 	rep, c, fx, err := d.File(ctx, r)
@@ -145,7 +146,8 @@ func TestKnownCSAMActedOnAutomatically(t *testing.T) {
 	if dec := c.Decisions[0]; dec.Reviewer != review.System || dec.Verdict != review.Confirm {
 		t.Errorf("automatic decision %+v", dec)
 	}
-	want := []review.EventKind{review.ContentRemove, review.LEReport, review.ReportOutcome}
+	// No law-enforcement intent without a person's decision.
+	want := []review.EventKind{review.ContentRemove, review.ReportOutcome}
 	if got := kinds(fx); !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
 	}
@@ -472,7 +474,7 @@ func TestAutoDecisionFailureKeepsReport(t *testing.T) {
 	m := failingSave{new(reviewtest.Memory)}
 	d := review.NewDesk(m, m, review.Config{Now: func() time.Time { return t0 }})
 	r := review.Report{Source: review.User, Reporter: "u", Category: review.KnownCSAM, ContentID: "p",
-		Matches: []rules.Match{{Bank: "b", EntryID: 1, Signal: bank.SHA256}}}
+		Matches: []match.Match{{Bank: "b", EntryID: 1, Signal: bank.SHA256}}}
 	rep, c, fx, err := d.File(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)

@@ -6,16 +6,8 @@ import (
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 )
-
-// Match is what the matcher found: one bank entry near the content.
-type Match struct {
-	Bank     string      `json:"bank"`
-	EntryID  int64       `json:"entry_id"`
-	Signal   bank.Signal `json:"signal"`
-	Distance int         `json:"distance"` // PDQ Hamming distance; 0 for exact digests
-	Category string      `json:"category,omitempty"`
-}
 
 // RuleRef names one version of a rule.
 type RuleRef struct {
@@ -35,7 +27,7 @@ type Decided struct {
 	Rule RuleRef `json:"rule"`
 	// Match is the match that fired the rule: the nearest of those it
 	// selected (the first listed, among equals).
-	Match Match `json:"match"`
+	Match match.Match `json:"match"`
 }
 
 // Decision is what the rules decided about one piece of content.
@@ -63,7 +55,7 @@ func (d Decision) Has(k ActionKind) bool {
 // it selects. rules is not modified. Decide assumes the rules are valid
 // (stores hold only validated rules) and treats an unknown action kind as
 // coming after all the known ones.
-func Decide(rules []Rule, c Content, ms []Match) Decision {
+func Decide(rules []Rule, c Content, ms []match.Match) Decision {
 	d := Decision{Actions: []Decided{}, Fired: []RuleRef{}}
 	if len(ms) == 0 {
 		return d
@@ -109,12 +101,12 @@ func rank(k ActionKind) int {
 }
 
 // fire reports whether r fires for c and ms, and on which match.
-func (r *Rule) fire(c Content, ms []Match) (Match, bool) {
+func (r *Rule) fire(c Content, ms []match.Match) (match.Match, bool) {
 	if len(r.Surfaces) > 0 && !slices.Contains(r.Surfaces, c.Surface) {
-		return Match{}, false
+		return match.Match{}, false
 	}
 	if len(r.Visibility) > 0 && !slices.Contains(r.Visibility, c.Visibility) {
-		return Match{}, false
+		return match.Match{}, false
 	}
 	best := -1
 	for i, m := range ms {
@@ -123,13 +115,13 @@ func (r *Rule) fire(c Content, ms []Match) (Match, bool) {
 		}
 	}
 	if best < 0 {
-		return Match{}, false
+		return match.Match{}, false
 	}
 	return ms[best], true
 }
 
 // selects reports whether the match-level selectors of r hold for m.
-func (r *Rule) selects(m Match) bool {
+func (r *Rule) selects(m match.Match) bool {
 	switch {
 	case len(r.Banks) > 0 && !slices.Contains(r.Banks, m.Bank):
 		return false

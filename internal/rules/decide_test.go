@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 )
 
 // summary writes a decision compactly: each action as kind[:priority or
@@ -33,9 +34,9 @@ func summary(d Decision) string {
 }
 
 func TestDecide(t *testing.T) {
-	pdqIWF := Match{Bank: "iwf", EntryID: 10, Signal: bank.PDQ, Distance: 20, Category: "A"}
-	pdqNear := Match{Bank: "iwf", EntryID: 11, Signal: bank.PDQ, Distance: 4, Category: "B"}
-	md5Own := Match{Bank: "own", EntryID: 20, Signal: bank.MD5, Distance: 0, Category: "c"}
+	pdqIWF := match.Match{Bank: "iwf", EntryID: 10, Signal: bank.PDQ, Distance: 20, Category: "A"}
+	pdqNear := match.Match{Bank: "iwf", EntryID: 11, Signal: bank.PDQ, Distance: 4, Category: "B"}
+	md5Own := match.Match{Bank: "own", EntryID: 20, Signal: bank.MD5, Distance: 0, Category: "c"}
 	public := Content{Surface: Post, Visibility: Public}
 
 	rule := func(id int64, actions ...Action) Rule {
@@ -50,80 +51,80 @@ func TestDecide(t *testing.T) {
 		name  string
 		rules []Rule
 		c     Content
-		ms    []Match
+		ms    []match.Match
 		want  string
 	}{
 		{"no matches, nothing fires", []Rule{rule(1, block)}, public, nil, " | fired "},
-		{"no rules", nil, public, []Match{pdqIWF}, " | fired "},
+		{"no rules", nil, public, []match.Match{pdqIWF}, " | fired "},
 		{"an empty rule selects anything, on the nearest match",
-			[]Rule{rule(1, block)}, Content{}, []Match{pdqIWF, md5Own, pdqNear},
+			[]Rule{rule(1, block)}, Content{}, []match.Match{pdqIWF, md5Own, pdqNear},
 			"block r1v1 e20 | fired 1"},
 		{"ties go to the first listed",
-			[]Rule{rule(1, block)}, public, []Match{pdqNear, {Bank: "x", EntryID: 99, Signal: bank.PDQ, Distance: 4}},
+			[]Rule{rule(1, block)}, public, []match.Match{pdqNear, {Bank: "x", EntryID: 99, Signal: bank.PDQ, Distance: 4}},
 			"block r1v1 e11 | fired 1"},
 		{"disabled rules never fire",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Enabled = false }), rule(2, enqueue(5))}, public, []Match{pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Enabled = false }), rule(2, enqueue(5))}, public, []match.Match{pdqIWF},
 			"enqueue:5 r2v1 e10 | fired 2"},
 		{"bank selector",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Banks = []string{"own"} })}, public, []Match{pdqIWF, pdqNear},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Banks = []string{"own"} })}, public, []match.Match{pdqIWF, pdqNear},
 			" | fired "},
 		{"bank selector picks its bank's match",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Banks = []string{"other", "own"} })}, public, []Match{pdqNear, md5Own},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Banks = []string{"other", "own"} })}, public, []match.Match{pdqNear, md5Own},
 			"block r1v1 e20 | fired 1"},
 		{"signal selector",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Signals = []bank.Signal{bank.PDQ} })}, public, []Match{md5Own, pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Signals = []bank.Signal{bank.PDQ} })}, public, []match.Match{md5Own, pdqIWF},
 			"block r1v1 e10 | fired 1"},
 		{"max distance narrows pdq",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(10) })}, public, []Match{pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(10) })}, public, []match.Match{pdqIWF},
 			" | fired "},
 		{"max distance is inclusive",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(20) })}, public, []Match{pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(20) })}, public, []match.Match{pdqIWF},
 			"block r1v1 e10 | fired 1"},
 		{"max distance chooses among matches",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(5); r.Signals = []bank.Signal{bank.PDQ} })}, public, []Match{pdqIWF, pdqNear},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(5); r.Signals = []bank.Signal{bank.PDQ} })}, public, []match.Match{pdqIWF, pdqNear},
 			"block r1v1 e11 | fired 1"},
 		{"max distance leaves exact digests alone",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(0) })}, public, []Match{pdqIWF, md5Own},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.MaxDistance = intp(0) })}, public, []match.Match{pdqIWF, md5Own},
 			"block r1v1 e20 | fired 1"},
 		{"category selector ignores case",
-			[]Rule{with(rule(1, report), func(r *Rule) { r.Categories = []string{"C"} })}, public, []Match{pdqNear, md5Own},
+			[]Rule{with(rule(1, report), func(r *Rule) { r.Categories = []string{"C"} })}, public, []match.Match{pdqNear, md5Own},
 			"report r1v1 e20 | fired 1"},
 		{"category selector without a category on the entry",
-			[]Rule{with(rule(1, report), func(r *Rule) { r.Categories = []string{"A"} })}, public, []Match{{Bank: "x", EntryID: 1, Signal: bank.PDQ}},
+			[]Rule{with(rule(1, report), func(r *Rule) { r.Categories = []string{"A"} })}, public, []match.Match{{Bank: "x", EntryID: 1, Signal: bank.PDQ}},
 			" | fired "},
 		{"all selectors must hold on one match",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Banks = []string{"own"}; r.Categories = []string{"A"} })}, public, []Match{pdqIWF, md5Own},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Banks = []string{"own"}; r.Categories = []string{"A"} })}, public, []match.Match{pdqIWF, md5Own},
 			" | fired "},
 		{"surface selector",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Surfaces = []Surface{DirectMessage} })}, public, []Match{pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Surfaces = []Surface{DirectMessage} })}, public, []match.Match{pdqIWF},
 			" | fired "},
 		{"surface and visibility hold",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Surfaces = []Surface{Comment, Post}; r.Visibility = []Visibility{Public} })}, public, []Match{pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Surfaces = []Surface{Comment, Post}; r.Visibility = []Visibility{Public} })}, public, []match.Match{pdqIWF},
 			"block r1v1 e10 | fired 1"},
 		{"unknown context does not satisfy a context selector",
-			[]Rule{with(rule(1, block), func(r *Rule) { r.Visibility = []Visibility{Public, Private, Unlisted} })}, Content{}, []Match{pdqIWF},
+			[]Rule{with(rule(1, block), func(r *Rule) { r.Visibility = []Visibility{Public, Private, Unlisted} })}, Content{}, []match.Match{pdqIWF},
 			" | fired "},
 		{"actions in kind order, whatever the rule's order",
-			[]Rule{rule(1, notify("ts"), enqueue(50), report, quarantine, block)}, public, []Match{pdqIWF},
+			[]Rule{rule(1, notify("ts"), enqueue(50), report, quarantine, block)}, public, []match.Match{pdqIWF},
 			"block r1v1 e10, quarantine r1v1 e10, report r1v1 e10, enqueue:50 r1v1 e10, notify:ts r1v1 e10 | fired 1"},
 		{"deduplicated: block once, from the lowest rule id",
 			[]Rule{rule(3, block), rule(2, block, report), with(rule(1, block), func(r *Rule) { r.Banks = []string{"own"} })},
-			public, []Match{pdqIWF},
+			public, []match.Match{pdqIWF},
 			"block r2v1 e10, report r2v1 e10 | fired 2 3"},
 		{"enqueue once, at the highest priority",
-			[]Rule{rule(1, enqueue(10)), rule(2, enqueue(90)), rule(3, enqueue(90)), rule(4, enqueue(0))}, public, []Match{pdqIWF},
+			[]Rule{rule(1, enqueue(10)), rule(2, enqueue(90)), rule(3, enqueue(90)), rule(4, enqueue(0))}, public, []match.Match{pdqIWF},
 			"enqueue:90 r2v1 e10 | fired 1 2 3 4"},
 		{"notify once per webhook, by rule then rule order",
-			[]Rule{rule(2, notify("b"), notify("a")), rule(1, notify("c"), notify("b"))}, public, []Match{pdqIWF},
+			[]Rule{rule(2, notify("b"), notify("a")), rule(1, notify("c"), notify("b"))}, public, []match.Match{pdqIWF},
 			"notify:c r1v1 e10, notify:b r1v1 e10, notify:a r2v1 e10 | fired 1 2"},
 		{"each rule names its own match",
 			[]Rule{
 				with(rule(1, block), func(r *Rule) { r.Banks = []string{"iwf"} }),
 				with(rule(2, report, notify("le")), func(r *Rule) { r.Banks = []string{"own"} }),
-			}, public, []Match{pdqIWF, md5Own, pdqNear},
+			}, public, []match.Match{pdqIWF, md5Own, pdqNear},
 			"block r1v1 e11, report r2v1 e20, notify:le r2v1 e20 | fired 1 2"},
 		{"versions are reported",
-			[]Rule{with(rule(5, block), func(r *Rule) { r.Version = 7 })}, public, []Match{pdqIWF},
+			[]Rule{with(rule(5, block), func(r *Rule) { r.Version = 7 })}, public, []match.Match{pdqIWF},
 			"block r5v7 e10 | fired 5"},
 	}
 	for _, tt := range tests {
@@ -142,7 +143,7 @@ func TestDecide(t *testing.T) {
 
 func TestDecisionJSON(t *testing.T) {
 	rs := []Rule{{ID: 3, Version: 2, Name: "csam", Enabled: true, Actions: []Action{{Kind: Block}, {Kind: Enqueue, Priority: 80}}}}
-	d := Decide(rs, Content{}, []Match{{Bank: "iwf", EntryID: 9, Signal: bank.PDQ, Distance: 3, Category: "A"}})
+	d := Decide(rs, Content{}, []match.Match{{Bank: "iwf", EntryID: 9, Signal: bank.PDQ, Distance: 3, Category: "A"}})
 	if !d.Has(Block) || !d.Has(Enqueue) || d.Has(Report) {
 		t.Errorf("Has: block %v enqueue %v report %v; want true true false", d.Has(Block), d.Has(Enqueue), d.Has(Report))
 	}
@@ -179,9 +180,9 @@ func BenchmarkDecide(b *testing.B) {
 		}
 		rs = append(rs, r)
 	}
-	var ms []Match
+	var ms []match.Match
 	for i := range 10 {
-		ms = append(ms, Match{Bank: fmt.Sprintf("bank%d", i%7), EntryID: int64(i), Signal: bank.PDQ, Distance: i * 3, Category: "B"})
+		ms = append(ms, match.Match{Bank: fmt.Sprintf("bank%d", i%7), EntryID: int64(i), Signal: bank.PDQ, Distance: i * 3, Category: "B"})
 	}
 	if d := Decide(rs, Content{Surface: Post}, ms); len(d.Fired) == 0 || !slices.ContainsFunc(d.Actions, func(a Decided) bool { return a.Kind == Block }) {
 		b.Fatalf("benchmark rules do not fire: %s", summary(d))
@@ -230,9 +231,9 @@ func TestDecideInvariants(t *testing.T) {
 			}
 			rs = append(rs, r)
 		}
-		var ms []Match
+		var ms []match.Match
 		for i := range pick(5) {
-			ms = append(ms, Match{Bank: banks[pick(3)], EntryID: int64(i), Signal: bank.Signals[pick(3)], Distance: pick(32), Category: cats[pick(3)]})
+			ms = append(ms, match.Match{Bank: banks[pick(3)], EntryID: int64(i), Signal: bank.Signals[pick(3)], Distance: pick(32), Category: cats[pick(3)]})
 		}
 		c := Content{Surface: Surfaces[pick(len(Surfaces))]}
 		d := Decide(rs, c, ms)

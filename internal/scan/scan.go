@@ -21,13 +21,13 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/match"
-	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -47,15 +47,11 @@ type Request struct {
 	ContentID string // the platform's id for the content
 	AccountID string // the platform's id for the uploader
 	Context   rules.Content
-	// Content is the uploaded bytes; nil for a lookup, which sets the
-	// hashes below instead.
+	// Content is the uploaded bytes; nil for a lookup, which sets Signals
+	// instead (a platform's hashes: claimed, never computed here).
 	Content     []byte
 	ContentType string // as the platform sent it, kept with evidence
-
-	PDQ     *pdq.Hash
-	Quality int // of PDQ, 0..100, or -1 when unknown
-	MD5     *[16]byte
-	SHA256  *[32]byte
+	Signals     signal.Set
 
 	// Banks restricts matching to these banks; empty means all.
 	Banks []string
@@ -122,7 +118,7 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		Visibility: string(req.Context.Visibility),
 		Quality:    -1,
 	}
-	q := match.Query{Quality: -1, Radius: -1, Banks: req.Banks}
+	q := match.Query{Set: req.Signals, Radius: -1, Banks: req.Banks}
 	if req.Content != nil {
 		rec.Kind = KindScan
 		if p.Slots != nil {
@@ -139,34 +135,21 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		q.PDQ, q.Quality, q.Dihedral, q.MD5, q.SHA256 = &sig.PDQ, sig.Quality, sig.Dihedral, &sig.MD5, &sig.SHA256
-	} else {
-		q.PDQ, q.Quality, q.MD5, q.SHA256 = req.PDQ, req.Quality, req.MD5, req.SHA256
-		if q.PDQ == nil && q.MD5 == nil && q.SHA256 == nil {
-			return Result{}, ErrNoSignal
-		}
+		q.Set = sig.Set()
+	} else if q.Empty() {
+		return Result{}, ErrNoSignal
 	}
 	if q.PDQ != nil {
 		rec.PDQ, rec.Quality = q.PDQ.String(), q.Quality
 	}
-	if q.MD5 != nil {
-		rec.MD5 = hex.EncodeToString(q.MD5[:])
-	}
-	if q.SHA256 != nil {
-		rec.SHA256 = hex.EncodeToString(q.SHA256[:])
-	}
+	rec.MD5, rec.SHA256 = q.MD5Hex(), q.SHA256Hex()
 
 	res, err := p.Matcher.Match(ctx, q)
 	if err != nil {
 		return Result{}, err
 	}
 	rec.LowQuality = res.LowQuality
-	rec.Matches = make([]rules.Match, 0, len(res.Matches))
-	for _, m := range res.Matches {
-		rec.Matches = append(rec.Matches, rules.Match{
-			Bank: m.Bank, EntryID: m.Entry.ID, Signal: m.Entry.Signal, Distance: m.Distance, Category: m.Entry.Category,
-		})
-	}
+	rec.Matches = append(make([]match.Match, 0, len(res.Matches)), res.Matches...)
 	rec.Decision = rules.Decision{Actions: []rules.Decided{}, Fired: []rules.RuleRef{}}
 	if len(rec.Matches) > 0 {
 		// Rules are read only when something matched: most content matches

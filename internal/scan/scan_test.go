@@ -23,6 +23,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/scan/scantest"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
 )
@@ -172,7 +173,7 @@ func TestLookupCannotKeepContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := f.p.Decide(context.Background(), scan.Request{PDQ: &sig.PDQ, Quality: -1})
+	res, err := f.p.Decide(context.Background(), scan.Request{Signals: signal.Set{PDQ: &sig.PDQ, Quality: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +194,7 @@ func TestErrors(t *testing.T) {
 	}
 	var md5 [16]byte
 	hex.Decode(md5[:], []byte("d41d8cd98f00b204e9800998ecf8427e"))
-	if _, err := f.p.Decide(ctx, scan.Request{MD5: &md5, Banks: []string{"nope"}}); !errors.Is(err, match.ErrUnknownBank) {
+	if _, err := f.p.Decide(ctx, scan.Request{Signals: signal.Set{MD5: &md5}, Banks: []string{"nope"}}); !errors.Is(err, match.ErrUnknownBank) {
 		t.Errorf("unknown bank: %v", err)
 	}
 	if n := f.scans.Len(); n != 0 {

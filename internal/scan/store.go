@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -26,7 +27,7 @@ type Record struct {
 	MD5        string `json:"md5,omitempty"`
 	SHA256     string `json:"sha256,omitempty"`
 
-	Matches  []rules.Match  `json:"matches"`
+	Matches  []match.Match  `json:"matches"`
 	Decision rules.Decision `json:"decision"`
 
 	Evidence      string `json:"evidence,omitempty"`       // the evidence item kept, if any

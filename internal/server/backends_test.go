@@ -11,18 +11,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 // backends are the databases the end-to-end tests run on.
 var backends = []struct {
 	name string
-	open func(t *testing.T) (server.Config, server.Stores)
+	open func(t *testing.T) (server.Config, store.Store)
 }{
 	{"sqlite", openSQLite},
 	{"postgres", openPostgres},
 }
 
-func openSQLite(t *testing.T) (server.Config, server.Stores) {
+func openSQLite(t *testing.T) (server.Config, store.Store) {
 	cfg := server.Config{Data: t.TempDir()}
 	st, err := server.OpenStores(context.Background(), cfg)
 	if err != nil {
@@ -33,7 +34,7 @@ func openSQLite(t *testing.T) (server.Config, server.Stores) {
 
 // openPostgres opens a fresh schema of SAFEGUARD_TEST_POSTGRES, dropped
 // when the test ends.
-func openPostgres(t *testing.T) (server.Config, server.Stores) {
+func openPostgres(t *testing.T) (server.Config, store.Store) {
 	base := os.Getenv("SAFEGUARD_TEST_POSTGRES")
 	if base == "" {
 		t.Skip("SAFEGUARD_TEST_POSTGRES not set (postgres://...): skipping the PostgreSQL end-to-end test")

@@ -19,6 +19,7 @@ import (
 	"github.com/safeguard-oss/safeguard/bench"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -27,10 +28,10 @@ const testEvidenceKeys = "test:000102030405060708090a0b0c0d0e0f10111213141516171
 
 // start runs a real server on a loopback port over st and returns its base
 // URL and an admin key; the server shuts down when the test ends.
-func start(t *testing.T, cfg server.Config, st server.Stores) (string, string) {
+func start(t *testing.T, cfg server.Config, st store.Store) (string, string) {
 	t.Helper()
 	ctx := context.Background()
-	admin, _, err := auth.Create(ctx, st.Keys, auth.Admin, "test-admin", "test")
+	admin, _, err := auth.Create(ctx, st, auth.Admin, "test-admin", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

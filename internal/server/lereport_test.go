@@ -16,6 +16,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/schema"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 // fakeTipline is a CyberTipline on loopback: it refuses wrong credentials,
@@ -148,7 +149,7 @@ func TestLEReportEndToEnd(t *testing.T) {
 	}
 }
 
-func leReportEndToEnd(t *testing.T, cfg server.Config, st server.Stores) {
+func leReportEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
 	tip, url := newTipline(t)
 	cfg.CyberTipURL, cfg.CyberTipUser, cfg.CyberTipPassword = url, "esp-test", "tipline-secret"
 	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}

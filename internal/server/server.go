@@ -20,8 +20,6 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/audit"
-	"github.com/safeguard-oss/safeguard/internal/auth"
-	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
@@ -35,6 +33,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 	"github.com/safeguard-oss/safeguard/web/remove"
 )
@@ -124,72 +123,23 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Stores are the server's storage, one interface per domain. OpenStores
-// fills them all from one database.
-type Stores struct {
-	Banks    bank.Store
-	Keys     auth.Store
-	Rules    rules.Store
-	Webhooks webhook.Store
-	Audit    audit.Store
-	Scans    scan.Store
-	// Review keeps reports and cases; ReviewIndex finds cases about
-	// near-duplicates. Without both, the review routes answer 503.
-	Review      review.Store
-	ReviewIndex review.Index
-	// SelfReports keeps Report Remove's cases; nil leaves its routes
-	// answering 503 and /remove unserved.
-	SelfReports selfreport.Store
-	Close       func() error
-
-	// LEReports keeps law-enforcement reports; nil answers their routes 503.
-	LEReports lereport.Store
-	// LERequests keeps authorities' data requests and reads their
-	// exports' records; nil answers their routes 503.
-	LERequests api.LERequestStore
-}
-
-// full is what a database store must implement to serve.
-type full interface {
-	store.Store
-	auth.Store
-	rules.Store
-	webhook.Store
-	audit.Store
-	scan.Store
-	selfreport.Store
-	api.LERequestStore
-}
-
 // OpenStores opens the database cfg names: PostgreSQL when DatabaseURL is
 // set, else SQLite in Data.
-func OpenStores(ctx context.Context, cfg Config) (Stores, error) {
+func OpenStores(ctx context.Context, cfg Config) (store.Store, error) {
 	cfg = cfg.withDefaults()
-	var st store.Store
-	var err error
 	if u := cfg.DatabaseURL; u != "" {
 		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
-			return Stores{}, fmt.Errorf("database URL: want postgres://...")
+			return nil, fmt.Errorf("database URL: want postgres://...")
 		}
-		st, err = postgres.Open(ctx, u)
-	} else {
-		st, err = sqlite.Open(ctx, cfg.Data)
+		return postgres.Open(ctx, u)
 	}
-	if err != nil {
-		return Stores{}, err
-	}
-	f, ok := st.(full)
-	if !ok {
-		st.Close()
-		return Stores{}, fmt.Errorf("store %T lacks keys, rules, webhooks, audit or scans: this build cannot serve", st)
-	}
-	return Stores{Banks: f, Keys: f, Rules: f, Webhooks: f, Audit: f, Scans: f, Review: f, ReviewIndex: f, SelfReports: f, LEReports: f, LERequests: f, Close: f.Close}, nil
+	return sqlite.Open(ctx, cfg.Data)
 }
 
 // Server is a running service. Create it with New, then call Run.
 type Server struct {
 	cfg        Config
-	st         Stores
+	st         store.Store
 	log        *slog.Logger
 	ln         net.Listener
 	http       *http.Server
@@ -197,7 +147,8 @@ type Server struct {
 	dispatcher *webhook.Dispatcher
 	audit      *audit.Log
 	api        *api.API
-	desk       *review.Desk // nil without a review store
+	desk       *review.Desk
+	review     *usecase.Review
 	handler    http.Handler // api, and Report Remove's page
 }
 
@@ -205,7 +156,7 @@ type Server struct {
 // before Run), but serves nothing until Run. It loads the whole index
 // first: a server that answered scans before knowing its banks would say
 // "no match" to content it lists.
-func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if logger == nil {
 		logger = slog.Default()
@@ -224,7 +175,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 			return nil, err
 		}
 	}
-	s.matcher = match.New(st.Banks)
+	s.matcher = match.New(st)
 	start := time.Now()
 	if err := s.matcher.Sync(ctx); err != nil {
 		return nil, err
@@ -232,36 +183,35 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	stats := s.matcher.Stats()
 	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
 
-	metrics := api.NewMetrics(st.Webhooks.DeliveryBacklog)
-	s.dispatcher = webhook.New(st.Webhooks, webhook.Config{Metrics: metrics, Logger: logger})
+	metrics := api.NewMetrics(st.DeliveryBacklog)
+	s.dispatcher = webhook.New(st, webhook.Config{Metrics: metrics, Logger: logger})
 	h := &hasher.Hasher{Dihedral: true}
-	log := audit.NewLog(st.Audit)
+	log := audit.NewLog(st)
 	s.audit = log
 	// Every scan that matches lists the rules; writes through the cache
 	// empty it, other servers' writes are seen within the TTL.
-	rs := rules.NewCache(st.Rules, 5*time.Second)
-	var selfReports *selfreport.Service
-	if st.SelfReports != nil {
-		selfReports = &selfreport.Service{Store: st.SelfReports, Banks: st.Banks, Rules: rs, Log: log, Sync: s.matcher.Sync}
-	}
+	rs := rules.NewCache(st, 5*time.Second)
+	selfReports := &selfreport.Service{Store: st, Banks: st, Rules: rs, Log: log, Sync: s.matcher.Sync}
 	// One Desk per server: it files one report at a time, so reports of
 	// the same new content arriving together open one case.
-	var enqueue func(context.Context, scan.Record, rules.Decided) error
-	if st.Review != nil && st.ReviewIndex != nil {
-		s.desk = review.NewDesk(st.Review, st.ReviewIndex, review.Config{})
-		enqueue = func(ctx context.Context, rec scan.Record, a rules.Decided) error { return s.api.Enqueue(ctx, rec, a) }
-	}
+	s.desk = review.NewDesk(st, st, review.Config{})
+	stores, tx := usecase.Over(st)
+	stores.Rules = rs // reads through the cache; its writes empty it
+	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: log, Matcher: s.matcher}
+	s.review = &usecase.Review{Stores: stores, Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
+		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
 	s.api = api.New(api.Config{
-		Banks: st.Banks, Keys: st.Keys, Rules: rs, Webhooks: st.Webhooks, Audit: st.Audit, Log: log,
-		Scans: st.Scans, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
+		Tx: tx, BankChanges: banks, Decisions: s.review,
+		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
+		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
-		LEReports: st.LEReports, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
-		LERequests: st.LERequests,
+		LEReports: st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
+		LERequests: st,
 		Pipeline: &scan.Pipeline{
-			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st.Scans, Outbox: st.Webhooks,
+			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
-			Enqueue: enqueue,
+			Enqueue: s.review.Enqueue,
 			// Two images per CPU keep the CPUs busy while bounding the
 			// memory a burst of large uploads takes.
 			Slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
@@ -270,7 +220,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 			if s.matcher.Stats().Synced.IsZero() {
 				return errors.New("index not loaded")
 			}
-			_, err := st.Banks.ListBanks(ctx)
+			_, err := st.ListBanks(ctx)
 			return err
 		},
 	})
@@ -289,7 +239,7 @@ func New(ctx context.Context, cfg Config, st Stores, logger *slog.Logger) (*Serv
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st.Keys, Log: log, Scans: st.Scans, Evidence: ev, Logger: logger}))
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Log: log, Scans: st, Evidence: ev, Logger: logger}))
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
@@ -372,7 +322,7 @@ func (s *Server) Run(ctx context.Context) error {
 					return
 				case <-t.C:
 				}
-				if n, err := s.api.Escalate(bg); err != nil && bg.Err() == nil {
+				if n, err := s.review.Escalate(bg); err != nil && bg.Err() == nil {
 					s.log.Error("escalating overdue cases", "err", err)
 				} else if n > 0 {
 					s.log.Info("escalated overdue cases", "cases", n)

@@ -17,7 +17,7 @@ import (
 func TestGracefulShutdown(t *testing.T) {
 	cfg, st := openSQLite(t)
 	ctx := context.Background()
-	key, _, err := auth.Create(ctx, st.Keys, auth.Integrator, "p", "test")
+	key, _, err := auth.Create(ctx, st, auth.Integrator, "p", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

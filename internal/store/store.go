@@ -9,12 +9,14 @@ import (
 	"context"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
+	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
-	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
@@ -41,7 +43,9 @@ type Store interface {
 	review.Store
 	review.Index
 	lereport.Store
-	lerequest.Store
+	export.Store // lerequest.Store, and what exports read
+	scan.Store
+	selfreport.Store
 	// Atomically runs fn with a view of the store whose every read and
 	// write goes through one transaction, committed if fn returns nil and
 	// rolled back otherwise: how a change and its audit entry are written

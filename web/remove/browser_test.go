@@ -159,7 +159,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, _, err := auth.Create(ctx, st.Keys, auth.Admin, "test", "test")
+	admin, _, err := auth.Create(ctx, st, auth.Admin, "test", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,15 @@ type Records struct {
 	Reports []review.Report
 }
 
+// Store keeps data requests and reads what their exports hold: the scan
+// records and the review cases of the accounts. The SQLite and PostgreSQL
+// stores are one.
+type Store interface {
+	lerequest.Store
+	Scans
+	Cases
+}
+
 // Scans finds the scan records of accounts; the SQLite and PostgreSQL
 // stores and lerequesttest.Memory implement it.
 type Scans interface {

@@ -14,9 +14,9 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/lerequesttest"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
-	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 )
 
@@ -217,7 +217,7 @@ func BenchmarkWrite10k(b *testing.B) {
 		recs.Scans[i] = scan.Record{ID: fmt.Sprintf("scn_%032x", i), Time: t0.Add(time.Duration(i) * time.Second), Kind: scan.KindScan,
 			Actor: "key_integrator", AccountID: "acct-1", ContentID: fmt.Sprintf("post-%d", i), PDQ: strings.Repeat("a5", 32), Quality: 90,
 			MD5: strings.Repeat("0f", 16), SHA256: strings.Repeat("e3", 32),
-			Matches: []rules.Match{{Bank: "ncmec", EntryID: int64(i), Signal: "pdq", Distance: 12}}}
+			Matches: []match.Match{{Bank: "ncmec", EntryID: int64(i), Signal: "pdq", Distance: 12}}}
 	}
 	var buf bytes.Buffer
 	b.ReportAllocs()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 )
@@ -130,7 +131,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		add := func(id, account string, at time.Time) {
 			t.Helper()
 			err := s.RecordScan(ctx, scan.Record{ID: id, Time: at, Kind: scan.KindScan, Actor: "key_i", AccountID: account,
-				ContentID: "c-" + id, Quality: -1, Matches: []rules.Match{}, Decision: rules.Decision{}})
+				ContentID: "c-" + id, Quality: -1, Matches: []match.Match{}, Decision: rules.Decision{}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -53,7 +54,7 @@ func fullReport() review.Report {
 		Reach:          review.Reach{Visibility: rules.Public, Audience: 12345},
 		Rule:           &rules.RuleRef{ID: 7, Version: 3, Name: "Known CSAM"},
 		Priority:       90,
-		Matches:        []rules.Match{{Bank: "iwf", EntryID: 4411, Signal: bank.PDQ, Distance: 6, Category: "A"}},
+		Matches:        []match.Match{{Bank: "iwf", EntryID: 4411, Signal: bank.PDQ, Distance: 6, Category: "A"}},
 		ReceivedAt:     t0,
 		Status:         review.Received,
 	}
@@ -68,7 +69,7 @@ func fullCase() review.Case {
 		PDQ: []pdq.Hash{h}, Digests: []string{"md5:0123456789abcdef0123456789abcdef"},
 		Signals: review.Signals{
 			Reports: 2, Reporters: 2,
-			Matches:        []rules.Match{{Bank: "iwf", EntryID: 1, Signal: bank.MD5}},
+			Matches:        []match.Match{{Bank: "iwf", EntryID: 1, Signal: bank.MD5}},
 			Earlier:        []review.Earlier{{CaseID: 3, Distance: 4, Verdict: review.Confirm}},
 			Flagged:        true,
 			RulePriority:   90,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 )
@@ -23,16 +24,16 @@ func Run(t *testing.T, open func(t *testing.T) scan.Store) {
 		Actor: "mfrggzdfmztwq2lk", ContentID: "post-1", AccountID: "acct-9", Surface: "post", Visibility: "public",
 		PDQ: "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", Quality: 100,
 		MD5: "d41d8cd98f00b204e9800998ecf8427e", SHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-		Matches: []rules.Match{{Bank: "iwf", EntryID: 4411, Signal: bank.PDQ, Distance: 6, Category: "A"}},
+		Matches: []match.Match{{Bank: "iwf", EntryID: 4411, Signal: bank.PDQ, Distance: 6, Category: "A"}},
 		Decision: rules.Decision{
 			Actions: []rules.Decided{{Action: rules.Action{Kind: rules.Block}, Rule: rules.RuleRef{ID: 7, Version: 3, Name: "block"},
-				Match: rules.Match{Bank: "iwf", EntryID: 4411, Signal: bank.PDQ, Distance: 6, Category: "A"}}},
+				Match: match.Match{Bank: "iwf", EntryID: 4411, Signal: bank.PDQ, Distance: 6, Category: "A"}}},
 			Fired: []rules.RuleRef{{ID: 7, Version: 3, Name: "block"}},
 		},
 		Evidence: "00112233445566778899aabbccddeeff",
 	}
 	bare := scan.Record{ID: scan.NewID(), Time: time.Date(2026, 11, 25, 2, 3, 5, 0, time.UTC), Kind: scan.KindLookup,
-		Quality: -1, MD5: "d41d8cd98f00b204e9800998ecf8427e", Matches: []rules.Match{},
+		Quality: -1, MD5: "d41d8cd98f00b204e9800998ecf8427e", Matches: []match.Match{},
 		Decision: rules.Decision{Actions: []rules.Decided{}, Fired: []rules.RuleRef{}}, EvidenceError: "no content to keep"}
 
 	for _, rec := range []scan.Record{full, bare} {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -45,7 +46,7 @@ type reportDoc struct {
 	Reach          review.Reach   `json:"reach,omitzero"`
 	Rule           *rules.RuleRef `json:"rule,omitempty"`
 	Priority       int            `json:"priority,omitempty"`
-	Matches        []rules.Match  `json:"matches,omitempty"`
+	Matches        []match.Match  `json:"matches,omitempty"`
 }
 
 func reportDocOf(r review.Report) reportDoc {

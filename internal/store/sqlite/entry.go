@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 const entryCols = `id, bank_id, signal, value, source, external_id, category, added_at, added_by, note`
@@ -170,6 +171,22 @@ func (s *Store) Entry(ctx context.Context, id int64) (bank.Entry, error) {
 	e, err := scanEntry(s.r().QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries WHERE id = ? AND removed = 0`, id))
 	if err != nil {
 		return bank.Entry{}, notFound(err, "entry %d", id)
+	}
+	return e, nil
+}
+
+// LiveEntry implements bank.Store.
+func (s *Store) LiveEntry(ctx context.Context, bankName string, sig bank.Signal, value string) (bank.Entry, error) {
+	v, err := bank.ParseValue(sig, value)
+	if err != nil {
+		return bank.Entry{}, derrors.Wrap(err, derrors.Invalid)
+	}
+	raw, _ := bank.DecodeValue(v)
+	e, err := scanEntry(s.r().QueryRowContext(ctx, `SELECT `+entryCols+` FROM entries
+		WHERE bank_id = (SELECT id FROM banks WHERE name = ? AND deleted_at IS NULL) AND signal = ? AND value = ? AND removed = 0`,
+		bankName, string(sig), raw))
+	if err != nil {
+		return bank.Entry{}, notFound(err, "%s %s in bank %q", sig, v, bankName)
 	}
 	return e, nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
@@ -44,7 +45,7 @@ type reportDoc struct {
 	Reach          review.Reach   `json:"reach,omitzero"`
 	Rule           *rules.RuleRef `json:"rule,omitempty"`
 	Priority       int            `json:"priority,omitempty"`
-	Matches        []rules.Match  `json:"matches,omitempty"`
+	Matches        []match.Match  `json:"matches,omitempty"`
 }
 
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`

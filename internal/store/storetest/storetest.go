@@ -822,6 +822,19 @@ func testAtomically(t *testing.T, s store.Store) {
 	if got := entries(t, s, "kept"); len(got) != 3 {
 		t.Errorf("committed bank has %d entries, want 3", len(got))
 	}
+	e, err := s.LiveEntry(ctx, "kept", bank.PDQ, strings.ToUpper(pdqHash(1)))
+	if err != nil || e.Value != pdqHash(1) {
+		t.Errorf("LiveEntry(kept, pdq 1) = %+v, %v", e, err)
+	}
+	if err := s.RemoveEntry(ctx, "kept", bank.PDQ, pdqHash(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LiveEntry(ctx, "kept", bank.PDQ, pdqHash(1)); !errors.Is(err, derrors.NotFound) {
+		t.Errorf("LiveEntry of a removed entry: %v, want not found", err)
+	}
+	if _, err := s.LiveEntry(ctx, "nosuch", bank.PDQ, pdqHash(1)); !errors.Is(err, derrors.NotFound) {
+		t.Errorf("LiveEntry in a missing bank: %v, want not found", err)
+	}
 	if last, err := s.LastAudit(ctx); err != nil || last == nil || last.Subject != "kept" {
 		t.Errorf("audit entry of a committed transaction: %+v, %v", last, err)
 	}
