@@ -49,7 +49,7 @@ type Store interface {
 	UpdateBank(ctx context.Context, b Bank) error
 	// DeleteBank deletes a bank: its live entries become removed, each with
 	// a new Change, and the name is free for a new  ErrNotFound if
-	// there is no such 
+	// there is no such
 	DeleteBank(ctx context.Context, name string) error
 
 	// AddEntries adds entries to a bank in one transaction: all or nothing.
@@ -60,9 +60,9 @@ type Store interface {
 	// re-importing a file is a no-op. Entries without AddedAt get the time
 	// of the import. Entries stream: they are inserted in batches, never all
 	// held in memory. progress, if not nil, is called now and then with the
-	// number of entries read so far. ErrNotFound if there is no such 
+	// number of entries read so far. ErrNotFound if there is no such
 	AddEntries(ctx context.Context, bankName string, entries iter.Seq2[Entry, error], progress func(n int64)) (ImportResult, error)
-	// RemoveEntry removes the live entry of a signal and value from a 
+	// RemoveEntry removes the live entry of a signal and value from a
 	// ErrNotFound if there is no such bank or entry.
 	RemoveEntry(ctx context.Context, bankName string, sig Signal, value string) error
 	// Entry returns a live entry by ID. ErrNotFound if there is none (also
