@@ -10,6 +10,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 func runAPIKey(e *env, args []string) int {
@@ -45,7 +46,7 @@ func apikeyCreate(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "apikey create", "--role: %v", err)
 	}
-	return withStore(e, "apikey create", sf, func(ctx context.Context, st store.Store) error {
+	return withStore(e, "apikey create", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
 		plain, k, err := auth.Create(ctx, st, r, *name, cliActor())
 		if err != nil {
 			return err
@@ -65,7 +66,7 @@ func apikeyList(e *env, args []string) int {
 	if _, code, ok := parse(fs, e, args); !ok {
 		return code
 	}
-	return withStore(e, "apikey list", sf, func(ctx context.Context, st store.Store) error {
+	return withStore(e, "apikey list", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
 		ks, err := st.ListKeys(ctx)
 		if err != nil {
 			return err
@@ -95,7 +96,7 @@ func apikeyRevoke(e *env, args []string) int {
 	if len(ids) != 1 {
 		return fail(e, "apikey revoke", "want one key ID (see safeguard apikey list)")
 	}
-	return withStore(e, "apikey revoke", sf, func(ctx context.Context, st store.Store) error {
+	return withStore(e, "apikey revoke", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
 		if err := st.RevokeKey(ctx, ids[0], time.Now().UTC().Truncate(time.Microsecond)); err != nil {
 			return err
 		}

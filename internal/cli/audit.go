@@ -8,6 +8,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 func runAudit(e *env, args []string) int {
@@ -44,7 +45,7 @@ func auditVerify(e *env, args []string) int {
 		return code
 	}
 	broken := false
-	code := withStore(e, "audit verify", sf, func(ctx context.Context, st store.Store) error {
+	code := withStore(e, "audit verify", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
 		rep, err := audit.Verify(st.AuditEntries(ctx, 1), anchors...)
 		if err != nil && !errors.Is(err, audit.ErrBroken) {
 			return err

@@ -13,8 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 func runBank(e *env, args []string) int {
@@ -34,15 +36,19 @@ func runBank(e *env, args []string) int {
 	return subs[args[0]](e, args[1:])
 }
 
-// withStore opens the store named by the flags for one bank subcommand.
-func withStore(e *env, cmd string, sf *storeFlags, f func(context.Context, store.Store) error) int {
+// withStore opens the store named by the flags for one bank subcommand,
+// with the bank changes' use case over it: changes made here are audited
+// like the API's, with the operating-system user as actor ("cli:NAME"). A
+// server on the same store sees them through its change feed.
+func withStore(e *env, cmd string, sf *storeFlags, f func(context.Context, store.Store, *usecase.Banks) error) int {
 	ctx := context.Background()
 	st, err := sf.open(ctx)
 	if err != nil {
 		return fail(e, cmd, "%v", err)
 	}
 	defer st.Close()
-	if err := f(ctx, st); err != nil {
+	stores, tx := usecase.Over(st)
+	if err := f(ctx, st, &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}); err != nil {
 		return fail(e, cmd, "%v", err)
 	}
 	return 0
@@ -60,12 +66,8 @@ func bankCreate(e *env, args []string) int {
 	if len(names) != 1 {
 		return fail(e, "bank create", "want one bank NAME")
 	}
-	return withStore(e, "bank create", sf, func(ctx context.Context, st store.Store) error {
-		b := bank.Bank{Name: names[0], Description: *desc, Threshold: *threshold}
-		if err := b.Validate(); err != nil {
-			return err
-		}
-		b, err := st.CreateBank(ctx, b)
+	return withStore(e, "bank create", sf, func(ctx context.Context, _ store.Store, banks *usecase.Banks) error {
+		b, err := banks.Create(ctx, cliActor(), bank.Bank{Name: names[0], Description: *desc, Threshold: *threshold})
 		if err != nil {
 			return err
 		}
@@ -80,7 +82,7 @@ func bankList(e *env, args []string) int {
 	if _, code, ok := parse(fs, e, args); !ok {
 		return code
 	}
-	return withStore(e, "bank list", sf, func(ctx context.Context, st store.Store) error {
+	return withStore(e, "bank list", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
 		banks, err := st.ListBanks(ctx)
 		if err != nil {
 			return err
@@ -127,7 +129,7 @@ func bankImport(e *env, args []string) int {
 		return fail(e, "bank import", "--signal %q: want pdq or sha256", *wide)
 	}
 	name, files := pos[0], pos[1:]
-	return withStore(e, "bank import", sf, func(ctx context.Context, st store.Store) error {
+	return withStore(e, "bank import", sf, func(ctx context.Context, st store.Store, banks *usecase.Banks) error {
 		if _, err := st.Bank(ctx, name); err != nil {
 			return err
 		}
@@ -151,7 +153,7 @@ func bankImport(e *env, args []string) int {
 			defaults := bank.Entry{Source: *source, Category: *category, Note: *note, AddedBy: *addedBy}
 			entries := withDefaults(bank.ReadWith(br, label, ff, bank.Options{Wide: sig}), defaults)
 			bar := newProgress(e.stderr, "imported", 0)
-			res, err := st.AddEntries(ctx, name, entries, bar.set)
+			res, err := banks.Add(ctx, cliActor(), name, entries, map[string]any{"imported": string(ff), "file": label}, bar.set)
 			bar.done()
 			if err != nil {
 				var le *bank.LineError
@@ -211,15 +213,14 @@ func bankExport(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "bank export", "--format: %v", err)
 	}
-	return withStore(e, "bank export", sf, func(ctx context.Context, st store.Store) error {
-		if _, err := st.Bank(ctx, names[0]); err != nil {
-			return err
-		}
+	return withStore(e, "bank export", sf, func(ctx context.Context, _ store.Store, banks *usecase.Banks) error {
 		out := bufio.NewWriter(e.stdout)
-		if err := bank.Write(out, f, st.Entries(ctx, names[0])); err != nil {
-			return err
-		}
-		return out.Flush()
+		return banks.Export(ctx, cliActor(), names[0], f, func(entries iter.Seq2[bank.Entry, error]) error {
+			if err := bank.Write(out, f, entries); err != nil {
+				return err
+			}
+			return out.Flush()
+		})
 	})
 }
 
@@ -239,9 +240,9 @@ func bankRm(e *env, args []string) int {
 		return fail(e, "bank rm", "--signal %q: want pdq or sha256", *wide)
 	}
 	name, hashes := pos[0], pos[1:]
-	return withStore(e, "bank rm", sf, func(ctx context.Context, st store.Store) error {
+	return withStore(e, "bank rm", sf, func(ctx context.Context, _ store.Store, banks *usecase.Banks) error {
 		if len(hashes) == 0 {
-			if err := st.DeleteBank(ctx, name); err != nil {
+			if err := banks.Delete(ctx, cliActor(), name); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "deleted bank %s\n", name)
@@ -256,7 +257,7 @@ func bankRm(e *env, args []string) int {
 			if err != nil {
 				return err
 			}
-			if err := st.RemoveEntry(ctx, name, s, v); err != nil {
+			if err := banks.Remove(ctx, cliActor(), name, s, v); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "removed %s %s from bank %s\n", s, v, name)

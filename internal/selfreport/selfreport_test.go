@@ -9,26 +9,28 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
-	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 func image(c byte, quality int) selfreport.Image {
 	return selfreport.Image{PDQ: strings.Repeat(string(c), 64), Quality: quality, MD5: strings.Repeat(string(c), 32), SHA256: strings.Repeat(string(c)+"0", 32)}
 }
 
-func newService(t *testing.T) (*selfreport.Service, *sqlite.Store, *audittest.Memory) {
+func newService(t *testing.T) (*selfreport.Service, *sqlite.Store, audit.Store) {
 	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	al := new(audittest.Memory)
-	return &selfreport.Service{Store: st, Banks: st, Rules: new(rulestest.Memory), Log: audit.NewLog(al)}, st, al
+	stores, tx := usecase.Over(st)
+	log := audit.NewLog(st)
+	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: log}
+	return &selfreport.Service{Store: st, Banks: banks, Rules: new(rulestest.Memory), Log: log}, st, st
 }
 
 func liveValues(t *testing.T, st bank.Store) map[string]bool {

@@ -69,17 +69,23 @@ func (l *Limits) defaults() {
 // of goroutines; do not copy it.
 type Service struct {
 	Store Store
-	Banks bank.Store
-	Rules rules.Store
-	Log   *audit.Log
-	// Sync, if set, is called after the bank changes, so that the index
-	// follows at once (the matcher's Sync).
-	Sync   func(context.Context) error
+	// Banks makes the bank changes, audited and followed by the index, as
+	// every bank change is (usecase.Banks).
+	Banks  BankChanges
+	Rules  rules.Store
+	Log    *audit.Log
 	Limits Limits
 	Now    func() time.Time // time.Now if nil
 
 	bankMu  sync.Mutex // held while making sure the bank exists
 	hasBank bool
+}
+
+// BankChanges is how the service changes its bank.
+type BankChanges interface {
+	Create(ctx context.Context, actor string, b bank.Bank) (bank.Bank, error)
+	Add(ctx context.Context, actor, name string, entries iter.Seq2[bank.Entry, error], detail map[string]any, progress func(int64)) (bank.ImportResult, error)
+	Remove(ctx context.Context, actor, name string, sig bank.Signal, value string) error
 }
 
 // Receipt is what a person is given once: the code and the PIN.
@@ -143,12 +149,9 @@ func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Rece
 			return Receipt{}, err
 		}
 	}
-	res, err := s.Banks.AddEntries(ctx, BankName, entries(c), nil)
+	res, err := s.Banks.Add(ctx, Actor, BankName, entries(c), map[string]any{"case": c.Code}, nil)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("case %s: adding its hashes to bank %s: %w", c.Code, BankName, err)
-	}
-	if err := s.sync(ctx); err != nil {
-		return Receipt{}, err
 	}
 	if _, err := s.Log.Record(ctx, Actor, AuditSubmit, c.Code, map[string]any{
 		"images": len(c.Images), "added": res.Added, "existing": res.Existing}); err != nil {
@@ -200,15 +203,12 @@ func (s *Service) Withdraw(ctx context.Context, addr, code, pin string) (Case, e
 			kept++
 			continue
 		}
-		switch err := s.Banks.RemoveEntry(ctx, BankName, e.Signal, e.Value); {
+		switch err := s.Banks.Remove(ctx, Actor, BankName, e.Signal, e.Value); {
 		case err == nil:
 			removed++
 		case !errors.Is(err, derrors.NotFound): // not found: removed before, or by an admin
 			return Case{}, fmt.Errorf("case %s: removing its %s hash: %w", c.Code, e.Signal, err)
 		}
-	}
-	if err := s.sync(ctx); err != nil {
-		return Case{}, err
 	}
 	if _, err := s.Log.Record(ctx, Actor, AuditWithdraw, c.Code, map[string]any{"removed": removed, "kept_for_other_cases": kept}); err != nil {
 		return Case{}, fmt.Errorf("case %s: recording the withdrawal in the audit log: %w", c.Code, err)
@@ -246,16 +246,6 @@ func (s *Service) open(ctx context.Context, addr, code, pin string) (Case, error
 	return c, nil
 }
 
-func (s *Service) sync(ctx context.Context) error {
-	if s.Sync == nil {
-		return nil
-	}
-	if err := s.Sync(ctx); err != nil {
-		return fmt.Errorf("updating the index: %w", err)
-	}
-	return nil
-}
-
 // ensureBank creates the bank on first use, with DefaultRule unless some
 // rule already names the bank (an operator who disabled or replaced the
 // default keeps their choice).
@@ -265,19 +255,9 @@ func (s *Service) ensureBank(ctx context.Context) error {
 	if s.hasBank {
 		return nil
 	}
-	_, err := s.Banks.Bank(ctx, BankName)
-	if errors.Is(err, derrors.NotFound) {
-		b, err := s.Banks.CreateBank(ctx, bank.Bank{Name: BankName, Description: "hashes people sent of images of themselves (Report Remove)"})
-		switch {
-		case err == nil:
-			if _, err := s.Log.Record(ctx, Actor, audit.BankCreate, BankName, map[string]any{"threshold": b.Threshold, "description": b.Description}); err != nil {
-				return err
-			}
-		case !errors.Is(err, derrors.Exists):
-			return fmt.Errorf("creating bank %s: %w", BankName, err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("bank %s: %w", BankName, err)
+	_, err := s.Banks.Create(ctx, Actor, bank.Bank{Name: BankName, Description: "hashes people sent of images of themselves (Report Remove)"})
+	if err != nil && !errors.Is(err, derrors.Exists) {
+		return fmt.Errorf("creating bank %s: %w", BankName, err)
 	}
 	rs, err := s.Rules.ListRules(ctx)
 	if err != nil {

@@ -191,13 +191,13 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// Every scan that matches lists the rules; writes through the cache
 	// empty it, other servers' writes are seen within the TTL.
 	rs := rules.NewCache(st, 5*time.Second)
-	selfReports := &selfreport.Service{Store: st, Banks: st, Rules: rs, Log: log, Sync: s.matcher.Sync}
 	// One Desk per server: it files one report at a time, so reports of
 	// the same new content arriving together open one case.
 	s.desk = review.NewDesk(st, st, review.Config{})
 	stores, tx := usecase.Over(st)
 	stores.Rules = rs // reads through the cache; its writes empty it
 	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: log, Matcher: s.matcher}
+	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
 	s.review = &usecase.Review{Stores: stores, Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
 	s.api = api.New(api.Config{
