@@ -7,6 +7,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -53,10 +54,10 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if err := e.Validate(); err != nil {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 	}
-	if err := a.cfg.Webhooks.CreateWebhook(r.Context(), e); err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.WebhookUpdate, e.Name, map[string]any{"created": true, "url": e.URL, "enabled": e.Enabled}); err != nil {
+	err := a.changes.Do(r.Context(), k.ID, audit.WebhookUpdate, func(tx usecase.Stores) (string, any, error) {
+		return e.Name, map[string]any{"created": true, "url": e.URL, "enabled": e.Enabled}, tx.Webhooks.CreateWebhook(r.Context(), e)
+	})
+	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, webhookJSON{Name: e.Name, URL: e.URL, Enabled: e.Enabled, CreatedAt: e.CreatedAt, Secret: e.Secret})
@@ -65,10 +66,10 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) 
 
 func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	name := r.PathValue("name")
-	if err := a.cfg.Webhooks.DeleteWebhook(r.Context(), name); err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.WebhookUpdate, name, map[string]any{"deleted": true}); err != nil {
+	err := a.changes.Do(r.Context(), k.ID, audit.WebhookUpdate, func(tx usecase.Stores) (string, any, error) {
+		return name, map[string]any{"deleted": true}, tx.Webhooks.DeleteWebhook(r.Context(), name)
+	})
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -109,10 +110,10 @@ func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, _ auth.Key) er
 
 func (a *API) replay(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	id := r.PathValue("id")
-	if err := a.cfg.Webhooks.ReplayDeadLetter(r.Context(), id, time.Now()); err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.WebhookUpdate, id, map[string]any{"replayed": id}); err != nil {
+	err := a.changes.Do(r.Context(), k.ID, audit.WebhookUpdate, func(tx usecase.Stores) (string, any, error) {
+		return id, map[string]any{"replayed": id}, tx.Webhooks.ReplayDeadLetter(r.Context(), id, time.Now())
+	})
+	if err != nil {
 		return err
 	}
 	if a.cfg.Wake != nil {
@@ -153,11 +154,14 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	if _, _, _, err := auth.Generate(role, in.Name); err != nil {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 	}
-	plain, nk, err := auth.Create(r.Context(), a.cfg.Keys, role, in.Name, k.ID)
+	var plain string
+	var nk auth.Key
+	err = a.changes.Do(r.Context(), k.ID, audit.KeyCreate, func(tx usecase.Stores) (string, any, error) {
+		var err error
+		plain, nk, err = auth.Create(r.Context(), tx.Keys, role, in.Name, k.ID)
+		return nk.ID, map[string]any{"role": nk.Role, "name": nk.Name}, err
+	})
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.KeyCreate, nk.ID, map[string]any{"role": nk.Role, "name": nk.Name}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, struct {
@@ -169,10 +173,11 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	id := r.PathValue("id")
-	if err := a.keys.RevokeKey(r.Context(), id, time.Now().UTC().Truncate(time.Microsecond)); err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.KeyRevoke, id, nil); err != nil {
+	err := a.changes.Do(r.Context(), k.ID, audit.KeyRevoke, func(tx usecase.Stores) (string, any, error) {
+		return id, nil, tx.Keys.RevokeKey(r.Context(), id, time.Now().UTC().Truncate(time.Microsecond))
+	})
+	a.keys.forget(id)
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -117,13 +117,14 @@ type Config struct {
 
 // API serves HTTP requests. Create it with New.
 type API struct {
-	cfg    Config
-	banks  *usecase.Banks
-	review *usecase.Review
-	log    *slog.Logger
-	mux    *http.ServeMux
-	routes []route
-	keys   *keyCache // cfg.Keys, with reads cached for authentication
+	cfg     Config
+	banks   *usecase.Banks
+	review  *usecase.Review
+	changes *usecase.Changes
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []route
+	keys    *keyCache // cfg.Keys, with reads cached for authentication
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the
@@ -160,6 +161,7 @@ func New(cfg Config) *API {
 	if a.banks == nil {
 		a.banks = &usecase.Banks{Stores: stores, Tx: tx, Log: cfg.Log, Matcher: cfg.Matcher}
 	}
+	a.changes = &usecase.Changes{Tx: tx, Log: cfg.Log}
 	a.review = cfg.Decisions
 	if a.review == nil {
 		a.review = &usecase.Review{Stores: stores, Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,

@@ -53,14 +53,12 @@ func (c *keyCache) KeyByID(ctx context.Context, id string) (auth.Key, auth.Hash,
 	return k, h, nil
 }
 
-// RevokeKey implements auth.Store, forgetting the key so that the next
-// request with it reads the revocation.
-func (c *keyCache) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	err := c.Store.RevokeKey(ctx, id, at)
+// forget drops a key from the cache, so that the next request with it
+// reads the store again (after a revocation through this API).
+func (c *keyCache) forget(id string) {
 	c.mu.Lock()
 	delete(c.keys, id)
 	c.mu.Unlock()
-	return err
 }
 
 // TouchKey implements auth.Store, and keeps the cached LastUsedAt in step:

@@ -22,6 +22,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 // leRequestBody is the body of POST /v1/le-requests.
@@ -81,14 +82,17 @@ func (a *API) createLERequest(w http.ResponseWriter, r *http.Request, k auth.Key
 			return err
 		}
 	}
-	created, err := g.Create(r.Context(), req, k.ID)
+	var created lerequest.Request
+	err = a.changes.Do(r.Context(), k.ID, "lerequest.create", func(tx usecase.Stores) (string, any, error) {
+		var err error
+		g := &lerequest.Register{Store: tx.LERequests, Now: g.Now}
+		created, err = g.Create(r.Context(), req, k.ID)
+		return leRequestSubject(created.ID), map[string]any{
+			"agency": created.Agency, "legal_basis": created.LegalBasis, "accounts": created.Accounts, "cases": created.Cases,
+			"from": created.From, "to": created.To, "deadline": created.Deadline, "emergency": created.Emergency,
+		}, err
+	})
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, "lerequest.create", leRequestSubject(created.ID), map[string]any{
-		"agency": created.Agency, "legal_basis": created.LegalBasis, "accounts": created.Accounts, "cases": created.Cases,
-		"from": created.From, "to": created.To, "deadline": created.Deadline, "emergency": created.Emergency,
-	}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a.leRequestView(created))

@@ -13,6 +13,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -113,6 +114,14 @@ func (a *API) checkRefs(ctx context.Context, rule rules.Rule) error {
 	return nil
 }
 
+// rulesChanged empties the rules cache the scans read, once a change made
+// through a transaction (around the cache) is committed.
+func (a *API) rulesChanged() {
+	if c, ok := a.cfg.Rules.(interface{ Invalidate() }); ok {
+		c.Invalidate()
+	}
+}
+
 func ruleDetail(rule rules.Rule) map[string]any {
 	return map[string]any{"id": rule.ID, "version": rule.Version, "name": rule.Name, "enabled": rule.Enabled, "rule": rule}
 }
@@ -126,11 +135,13 @@ func (a *API) createRule(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		return errorf(http.StatusBadRequest, CodeInvalidRule, "a new rule has no id or version: the server assigns them")
 	}
 	rule.UpdatedAt, rule.UpdatedBy = time.Now().UTC().Truncate(time.Microsecond), k.Name
-	rule, err = a.cfg.Rules.CreateRule(r.Context(), rule)
+	err = a.changes.Do(r.Context(), k.ID, audit.RuleCreate, func(tx usecase.Stores) (string, any, error) {
+		var err error
+		rule, err = tx.Rules.CreateRule(r.Context(), rule)
+		return strconv.FormatInt(rule.ID, 10), ruleDetail(rule), err
+	})
+	a.rulesChanged()
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.RuleCreate, strconv.FormatInt(rule.ID, 10), ruleDetail(rule)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, rule)
@@ -160,11 +171,13 @@ func (a *API) updateRule(w http.ResponseWriter, r *http.Request, k auth.Key) err
 
 func (a *API) saveRule(w http.ResponseWriter, r *http.Request, k auth.Key, rule rules.Rule) error {
 	rule.UpdatedAt, rule.UpdatedBy = time.Now().UTC().Truncate(time.Microsecond), k.Name
-	rule, err := a.cfg.Rules.UpdateRule(r.Context(), rule)
+	err := a.changes.Do(r.Context(), k.ID, audit.RuleUpdate, func(tx usecase.Stores) (string, any, error) {
+		var err error
+		rule, err = tx.Rules.UpdateRule(r.Context(), rule)
+		return strconv.FormatInt(rule.ID, 10), ruleDetail(rule), err
+	})
+	a.rulesChanged()
 	if err != nil {
-		return err
-	}
-	if err := a.record(r.Context(), k, audit.RuleUpdate, strconv.FormatInt(rule.ID, 10), ruleDetail(rule)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rule)

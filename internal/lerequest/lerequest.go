@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 )
 
 // Sentinel errors; stores and the Register wrap them, and the API maps
@@ -48,10 +49,13 @@ const (
 var States = []State{Open, Fulfilled, Refused}
 
 // Limits of a request, so one request cannot ask for the whole service or
-// fill the store with text.
+// fill the store with text, and its audit entry (which names every account
+// and case) always fits the log's 64 KiB: 100 x 256 + 500 x 20 + 3 x 4096
+// bytes and the JSON around them stay under 50 KiB. More accounts are
+// more requests.
 const (
-	MaxAccounts = 1000
-	MaxCases    = 1000
+	MaxAccounts = 100
+	MaxCases    = 500
 	maxText     = 4096 // agency, legal basis, reference, reason
 	maxID       = 256  // an account id, as review.Report allows
 )
@@ -105,8 +109,8 @@ func (r *Request) Validate() error {
 		switch {
 		case required && strings.TrimSpace(v) == "":
 			problems = append(problems, name+" is required")
-		case len(v) > maxText:
-			problems = append(problems, fmt.Sprintf("%s is %d bytes, more than %d", name, len(v), maxText))
+		case limits.Prose(name, v, maxText) != nil:
+			problems = append(problems, limits.Prose(name, v, maxText).Error())
 		}
 	}
 	text("agency", r.Agency, true)
@@ -123,8 +127,8 @@ func (r *Request) Validate() error {
 		switch {
 		case a == "" || strings.TrimSpace(a) != a:
 			problems = append(problems, fmt.Sprintf("accounts[%d] %q is empty or has surrounding space", i, a))
-		case len(a) > maxID:
-			problems = append(problems, fmt.Sprintf("accounts[%d] is %d bytes, more than %d", i, len(a), maxID))
+		case limits.Line("", a, maxID) != nil:
+			problems = append(problems, fmt.Sprintf("accounts[%d]%v", i, limits.Line("", a, maxID)))
 		case seen[a]:
 			problems = append(problems, fmt.Sprintf("accounts[%d] %q is listed twice", i, a))
 		}

@@ -55,7 +55,9 @@ func (c *Cache) ListRules(ctx context.Context) ([]Rule, error) {
 	return slices.Clone(rs), nil
 }
 
-func (c *Cache) invalidate() {
+// Invalidate empties the cache: for writes made around it, through a
+// transaction of the store, once they are committed.
+func (c *Cache) Invalidate() {
 	c.mu.Lock()
 	c.gen++
 	c.rules, c.loaded = nil, time.Time{}
@@ -64,12 +66,12 @@ func (c *Cache) invalidate() {
 
 // CreateRule creates through the store and empties the cache.
 func (c *Cache) CreateRule(ctx context.Context, r Rule) (Rule, error) {
-	defer c.invalidate()
+	defer c.Invalidate()
 	return c.Store.CreateRule(ctx, r)
 }
 
 // UpdateRule updates through the store and empties the cache.
 func (c *Cache) UpdateRule(ctx context.Context, r Rule) (Rule, error) {
-	defer c.invalidate()
+	defer c.Invalidate()
 	return c.Store.UpdateRule(ctx, r)
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 )
 
 // Sentinel errors that implementations of Outbox and Webhooks wrap, so the
@@ -116,6 +117,14 @@ const minSecretLen = 16
 func (e Endpoint) Validate() error {
 	if err := ValidName(e.Name); err != nil {
 		return err
+	}
+	// Bounded so that the webhook's audit entry, which records the URL,
+	// always fits.
+	if err := limits.Line("url", e.URL, limits.URL); err != nil {
+		return fmt.Errorf("webhook %q: %w", e.Name, err)
+	}
+	if err := limits.Line("secret", e.Secret, limits.ID); err != nil {
+		return fmt.Errorf("webhook %q: %w", e.Name, err)
 	}
 	u, err := url.Parse(e.URL)
 	switch {
