@@ -15,7 +15,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,26 +32,10 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // desk is the review API over in-memory stores with a fake clock, and a
 // key (secret and id) per name: one per role, plus a second reviewer and
@@ -62,7 +45,7 @@ type desk struct {
 	api     *api.API
 	log     *audittest.Memory
 	outbox  *webhooktest.Memory
-	clock   *clock
+	clock   *testkit.Clock
 	secrets map[string]string
 	ids     map[string]string
 }
@@ -72,7 +55,7 @@ func newDesk(t testing.TB, opts ...func(*api.Config)) *desk {
 	ctx := context.Background()
 	keys := new(authtest.Memory)
 	d := &desk{t: t, log: new(audittest.Memory), outbox: new(webhooktest.Memory),
-		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, secrets: map[string]string{}, ids: map[string]string{}}
+		clock: testkit.NewClock(time.Now().UTC().Truncate(time.Second)), secrets: map[string]string{}, ids: map[string]string{}}
 	names := map[string]auth.Role{"reviewer2": auth.Reviewer, "flagger2": auth.Flagger}
 	for _, r := range auth.Roles() {
 		names[string(r)] = r

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,25 +31,9 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/scan/scantest"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // world is the API and the console over in-memory stores, served over
 // HTTP, with one key per role and three cases waiting in the known-CSAM
@@ -62,7 +45,7 @@ type world struct {
 	keys    *authtest.Memory
 	audit   *audittest.Memory
 	desk    *review.Desk
-	clock   *clock
+	clock   *testkit.Clock
 	secrets map[auth.Role]string
 	ids     map[auth.Role]string
 	// top is the case with the preview, item its evidence item.
@@ -103,7 +86,7 @@ func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, keys: new(authtest.Memory), audit: new(audittest.Memory),
-		clock:   &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)},
+		clock:   testkit.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)),
 		secrets: map[auth.Role]string{}, ids: map[auth.Role]string{}}
 	for _, r := range auth.Roles() {
 		secret, k, err := auth.Create(ctx, w.keys, r, "test "+string(r), "test")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/lerequesttest"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -111,14 +112,9 @@ func TestOverdue(t *testing.T) {
 	}
 }
 
-// clock is an injectable clock.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time { return c.t }
-
 func TestRegister(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t0}
+	c := testkit.NewClock(t0)
 	g := &lerequest.Register{Store: new(lerequesttest.Memory), Now: c.Now}
 	if _, err := g.Create(ctx, lerequest.Request{Agency: "x"}, "key_1"); !errors.Is(err, lerequest.ErrInvalid) {
 		t.Fatalf("invalid request entered: %v", err)
@@ -138,12 +134,12 @@ func TestRegister(t *testing.T) {
 	if _, err := g.Close(ctx, r.ID, lerequest.Open, "key_2", ""); !errors.Is(err, lerequest.ErrInvalid) {
 		t.Errorf("closing as open: %v, want ErrInvalid", err)
 	}
-	c.t = t0.Add(time.Hour)
+	c.Set(t0.Add(time.Hour))
 	closed, err := g.Close(ctx, r.ID, lerequest.Fulfilled, "key_2", "sent by courier")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if closed.State != lerequest.Fulfilled || !closed.Closed.Equal(c.t) || closed.ClosedBy != "key_2" {
+	if closed.State != lerequest.Fulfilled || !closed.Closed.Equal(c.Now()) || closed.ClosedBy != "key_2" {
 		t.Errorf("closed %+v", closed)
 	}
 	if _, err := g.Close(ctx, r.ID, lerequest.Refused, "key_2", "again"); !errors.Is(err, lerequest.ErrState) {

@@ -14,21 +14,16 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
 var t0 = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC)
 
-// clock is a fake clock that moves only when told.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time          { return c.t }
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
-
-func newDesk(t *testing.T) (*review.Desk, *clock, *reviewtest.Memory) {
+func newDesk(t *testing.T) (*review.Desk, *testkit.Clock, *reviewtest.Memory) {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := testkit.NewClock(t0)
 	m := new(reviewtest.Memory)
-	return review.NewDesk(m, m, review.Config{Now: clk.now}), clk, m
+	return review.NewDesk(m, m, review.Config{Now: clk.Now}), clk, m
 }
 
 // userReport is a valid report from a user.
@@ -261,7 +256,7 @@ func TestSignals(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	_, c, _ := mustFile(t, d, review.Report{Source: review.User, Reporter: "good-reporter", Category: review.SuspectedCSAM,
 		ContentID: "new", AccountID: "acct-2", Hashes: review.Hashes{PDQ: flip(h0, 5)}})
 	if c.State != review.Open || c.Signals.Reports != 1 {

@@ -25,7 +25,7 @@ func TestSimulation(t *testing.T) {
 	const n = 400
 	known := 0
 	for i := range n {
-		clk.advance(time.Duration(rng.IntN(60)) * time.Second)
+		clk.Advance(time.Duration(rng.IntN(60)) * time.Second)
 		r := review.Report{
 			Source: review.User, Reporter: fmt.Sprintf("user-%d", rng.IntN(50)),
 			Category:  review.Categories[1+rng.IntN(len(review.Categories)-1)],

@@ -41,7 +41,7 @@ func TestQueueOrder(t *testing.T) {
 	d, clk, _ := newDesk(t)
 	file := func(r review.Report) int64 {
 		_, c, _ := mustFile(t, d, r)
-		clk.advance(time.Minute)
+		clk.Advance(time.Minute)
 		return c.ID
 	}
 	other := file(userReport("u1", review.Other, "p1"))                    // 10
@@ -59,7 +59,7 @@ func TestQueueOrder(t *testing.T) {
 	}
 	// At +1h the CSAM case is overdue (1 h target) and goes first,
 	// although waiting gives the others points too.
-	clk.t = t0.Add(time.Hour + 2*time.Minute)
+	clk.Set(t0.Add(time.Hour + 2*time.Minute))
 	if got, want := queueIDs(t, d, ""), []int64{csam, flagged, groom, tie, other}; !slices.Equal(got, want) {
 		t.Errorf("all queues at +62m: %v, want %v", got, want)
 	}
@@ -90,7 +90,7 @@ func TestEscalation(t *testing.T) {
 		{48 * time.Hour, []int64{other.ID}},
 		{49 * time.Hour, nil},
 	} {
-		clk.t = t0.Add(step.at)
+		clk.Set(t0.Add(step.at))
 		fx, err := d.Escalate(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -226,7 +226,7 @@ func TestTwoReviewerRule(t *testing.T) {
 			rep, c, _ := mustFile(t, d, tc.report)
 			var fx review.Effects
 			for i, dec := range tc.steps {
-				clk.advance(10 * time.Minute)
+				clk.Advance(10 * time.Minute)
 				var err error
 				_, fx, err = d.Decide(ctx, c.ID, dec)
 				if !errors.Is(err, tc.errs[i]) || (err != nil) != (tc.errs[i] != nil) {
@@ -271,19 +271,19 @@ func TestAppeal(t *testing.T) {
 	if _, _, err := d.Appeal(ctx, c.ID, review.Appeal{Appellant: "uploader", Reason: "x"}); !errors.Is(err, review.ErrState) {
 		t.Errorf("appeal of an undecided case: %v, want ErrState", err)
 	}
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if _, _, err := d.Decide(ctx, c.ID, confirm("r1")); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := d.Appeal(ctx, c.ID, review.Appeal{Reason: "x"}); !errors.Is(err, review.ErrInvalid) {
 		t.Errorf("appeal without appellant: %v, want ErrInvalid", err)
 	}
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	c, fx, err := d.Appeal(ctx, c.ID, review.Appeal{Appellant: "uploader", Reason: "that is me as an adult"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.State != review.Appealed || c.Queue != review.Appeals || !c.OpenedAt.Equal(clk.t) || !c.DueAt.Equal(clk.t.Add(24*time.Hour)) {
+	if c.State != review.Appealed || c.Queue != review.Appeals || !c.OpenedAt.Equal(clk.Now()) || !c.DueAt.Equal(clk.Now().Add(24*time.Hour)) {
 		t.Errorf("appealed case: %s in %s, opened %v due %v", c.State, c.Queue, c.OpenedAt, c.DueAt)
 	}
 	if got := kinds(fx); !slices.Equal(got, []review.EventKind{review.ReportOutcome}) || fx.Events[0].Status != review.InReview {
@@ -299,7 +299,7 @@ func TestAppeal(t *testing.T) {
 	if _, _, err := d.Decide(ctx, c.ID, review.Decision{Reviewer: "r1", Verdict: review.Confirm}); !errors.Is(err, review.ErrSecondReviewer) {
 		t.Errorf("appeal decided by the first decider: %v, want ErrSecondReviewer", err)
 	}
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	c, fx, err = d.Decide(ctx, c.ID, review.Decision{Reviewer: "r2", Verdict: review.Dismiss, Reason: "adult, verified"})
 	if err != nil {
 		t.Fatal(err)
@@ -394,10 +394,10 @@ func TestTimeToAction(t *testing.T) {
 func TestQueues(t *testing.T) {
 	d, clk, _ := newDesk(t)
 	mustFile(t, d, userReport("u1", review.Grooming, "p1"))
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	mustFile(t, d, userReport("u2", review.Grooming, "p2"))
 	mustFile(t, d, userReport("u3", review.SuspectedCSAM, "p3"))
-	clk.advance(3*time.Hour + 30*time.Minute) // the first grooming and the CSAM case are overdue
+	clk.Advance(3*time.Hour + 30*time.Minute) // the first grooming and the CSAM case are overdue
 	got, err := d.Queues(context.Background())
 	if err != nil {
 		t.Fatal(err)

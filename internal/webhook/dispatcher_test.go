@@ -15,34 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 	"github.com/safeguard-oss/safeguard/internal/webhook/webhooktest"
 )
-
-// clock is a fake clock the tests move to make retries due at once.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // receiver is an httptest server on loopback that records what it got and
 // answers with the status codes it is told, one per request, then 200.
 type receiver struct {
 	*httptest.Server
 	secret string
-	clock  *clock
+	clock  *testkit.Clock
 
 	mu       sync.Mutex
 	statuses []int
@@ -56,7 +39,7 @@ type request struct {
 	err    error // from Verify
 }
 
-func newReceiver(t *testing.T, c *clock, statuses ...int) *receiver {
+func newReceiver(t *testing.T, c *testkit.Clock, statuses ...int) *receiver {
 	r := &receiver{secret: webhook.NewSecret(), clock: c, statuses: statuses, header: http.Header{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -120,7 +103,7 @@ func setup(t *testing.T, rcv *receiver) *webhooktest.Memory {
 	return store
 }
 
-func enqueue(t *testing.T, store webhook.Outbox, c *clock, data any) webhook.Delivery {
+func enqueue(t *testing.T, store webhook.Outbox, c *testkit.Clock, data any) webhook.Delivery {
 	t.Helper()
 	d, err := webhook.NewDelivery("hook", "scan.decision", data, c.Now())
 	if err != nil {
@@ -134,7 +117,7 @@ func enqueue(t *testing.T, store webhook.Outbox, c *clock, data any) webhook.Del
 
 // run starts a Dispatcher polling every few milliseconds on the fake
 // clock; the returned function stops it and waits for it to finish.
-func run(t *testing.T, store webhook.Store, c *clock, cfg webhook.Config) (stop func()) {
+func run(t *testing.T, store webhook.Store, c *testkit.Clock, cfg webhook.Config) (stop func()) {
 	t.Helper()
 	cfg.PollInterval = 2 * time.Millisecond
 	cfg.Now = c.Now
@@ -178,7 +161,7 @@ func waitState(t *testing.T, store webhook.Outbox, id string, state webhook.Stat
 }
 
 func TestDeliverSigned(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c)
 	store := setup(t, rcv)
 	d := enqueue(t, store, c, map[string]any{"content_id": "post-1", "actions": []string{"block"}})
@@ -219,7 +202,7 @@ func TestDeliverSigned(t *testing.T) {
 }
 
 func TestRetryThenDeliver(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c, 500, 503, 408, 200)
 	store := setup(t, rcv)
 	d := enqueue(t, store, c, "x")
@@ -262,7 +245,7 @@ func TestRetryThenDeliver(t *testing.T) {
 }
 
 func TestDeadLetterAndReplay(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c, 500, 502, 500)
 	store := setup(t, rcv)
 	d := enqueue(t, store, c, "x")
@@ -321,7 +304,7 @@ func TestPermanentFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &clock{now: start}
+			c := testkit.NewClock(start)
 			rcv := newReceiver(t, c, tt.status)
 			store := setup(t, rcv)
 			if tt.endpoint != nil {
@@ -342,7 +325,7 @@ func TestPermanentFailures(t *testing.T) {
 }
 
 func TestUnknownWebhook(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	store := new(webhooktest.Memory)
 	d, err := webhook.NewDelivery("gone", "scan.decision", nil, c.Now())
 	if err != nil {
@@ -359,7 +342,7 @@ func TestUnknownWebhook(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c, 429)
 	rcv.header.Set("Retry-After", "600")
 	store := setup(t, rcv)
@@ -372,7 +355,7 @@ func TestRetryAfter(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	t.Cleanup(slow.Close)
@@ -388,7 +371,7 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestRedirects(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	final := newReceiver(t, c)
 	other := newReceiver(t, c) // another port: another host
 	tests := []struct {
@@ -446,7 +429,7 @@ func TestRedirects(t *testing.T) {
 // crashed dispatcher had leased, are all delivered by a new Dispatcher over
 // the same outbox.
 func TestRestart(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c)
 	store := setup(t, rcv)
 	a := enqueue(t, store, c, "a")
@@ -479,7 +462,7 @@ func TestRestart(t *testing.T) {
 // TestPrune: delivered deliveries go after the retention period, checked
 // hourly; dead letters stay.
 func TestPrune(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c, 200, 400)
 	store := setup(t, rcv)
 	run(t, store, c, webhook.Config{Retention: 24 * time.Hour})
@@ -521,7 +504,7 @@ func (f *failingMarks) MarkDelivered(ctx context.Context, id string, attempts in
 // recorded, the delivery is sent again once its lease runs out, with the
 // same idempotency key, so the receiver can tell it is a repeat.
 func TestAtLeastOnce(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c)
 	store := &failingMarks{Memory: setup(t, rcv)}
 	d := enqueue(t, store, c, "x")
@@ -554,7 +537,7 @@ func TestAtLeastOnce(t *testing.T) {
 // flight finish and records it, rather than abandoning a request the
 // receiver may already have acted on.
 func TestShutdownFinishesAttempts(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	arrived, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(arrived)
@@ -583,7 +566,7 @@ func TestShutdownFinishesAttempts(t *testing.T) {
 // at most PerWebhook workers, so another webhook's delivery, enqueued
 // behind many of the hung one's, still goes out at once.
 func TestHungWebhookDoesNotStarveOthers(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	release := make(chan struct{})
 	var hung atomic.Int64
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -618,7 +601,7 @@ func TestHungWebhookDoesNotStarveOthers(t *testing.T) {
 // TestConcurrentDispatchers: two Dispatchers over one outbox deliver each
 // of many deliveries, and none twice (while no lease runs out).
 func TestConcurrentDispatchers(t *testing.T) {
-	c := &clock{now: start}
+	c := testkit.NewClock(start)
 	rcv := newReceiver(t, c)
 	store := setup(t, rcv)
 	var ds []webhook.Delivery
