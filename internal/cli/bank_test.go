@@ -1,10 +1,20 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/store/postgres"
+	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 )
 
 // The bank and match commands end to end, on a SQLite store in a temporary
@@ -85,4 +95,83 @@ func TestBankImportExportMatch(t *testing.T) {
 	if s := mustRun(0, "bank", "list"); strings.Contains(s, "hotline") {
 		t.Errorf("deleted bank still listed: %q", s)
 	}
+}
+
+// TestBankChangesAudited: the bank commands write the audit log as the API
+// does, naming the operating-system user, on every backend the CLI opens.
+func TestBankChangesAudited(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	backends := map[string]struct {
+		flag string
+		open func() (store.Store, error)
+	}{"sqlite": {"--data=" + dir, func() (store.Store, error) { return sqlite.Open(ctx, dir) }}}
+	if u := os.Getenv("SAFEGUARD_TEST_POSTGRES"); u != "" {
+		u = freshSchema(t, u)
+		backends["postgres"] = struct {
+			flag string
+			open func() (store.Store, error)
+		}{"--database-url=" + u, func() (store.Store, error) { return postgres.Open(ctx, u) }}
+	} else {
+		t.Log("SAFEGUARD_TEST_POSTGRES not set: checking SQLite only")
+	}
+	for name, be := range backends {
+		t.Run(name, func(t *testing.T) {
+			list := filepath.Join(t.TempDir(), "list.txt")
+			os.WriteFile(list, []byte(strings.Repeat("a", 64)+"\n"+strings.Repeat("b", 64)+"\n"), 0o644)
+			for _, args := range [][]string{
+				{"bank", "create", "hotline"},
+				{"bank", "import", "hotline", list},
+				{"bank", "rm", "hotline", strings.Repeat("a", 64)},
+				{"bank", "export", "hotline"},
+				{"bank", "rm", "hotline"},
+			} {
+				if code, _, errs := run(t, "", append(args, be.flag)...); code != 0 {
+					t.Fatalf("%v: exit %d: %s", args, code, errs)
+				}
+			}
+			st, err := be.open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			var got []string
+			for e, err := range st.AuditEntries(ctx, 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e.Actor != cliActor() {
+					t.Errorf("entry %d by %q, want %q", e.Seq, e.Actor, cliActor())
+				}
+				got = append(got, e.Action+" "+e.Subject)
+			}
+			want := []string{"bank.create hotline", "bank.entries hotline", "bank.entries hotline", "bank.export hotline", "bank.delete hotline"}
+			if !slices.Equal(got, want) {
+				t.Errorf("audit log %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// freshSchema returns base with a search_path of a new schema, dropped when
+// the test ends.
+func freshSchema(t *testing.T, base string) string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to SAFEGUARD_TEST_POSTGRES: %v", err)
+	}
+	schema := fmt.Sprintf("sg_cli_%016x", rand.Uint64())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); conn.Close(ctx) })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

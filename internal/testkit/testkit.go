@@ -48,7 +48,9 @@ func (c *Clock) Set(t time.Time) {
 
 // Picture is a size x size colour image with enough structure (gradients
 // crossing a checkerboard, varied by seed) for a PDQ quality of 100, so
-// that near-duplicates of it match and pictures of other seeds do not.
+// that re-encodings of it match and pictures of other seeds do not. Its
+// fine texture makes mirrored copies hash far apart: tests of rotations
+// and mirrors use the reference's photographs in testdata.
 func Picture(seed, size int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, size, size))
 	for y := range size {
