@@ -161,11 +161,7 @@ func TestDialRefusesRebinding(t *testing.T) {
 		t.Fatalf("at creation: %v", err)
 	}
 	store := setup(t, rcv)
-	e, _ := store.Webhook(context.Background(), "hook")
-	e.URL = hookURL
-	if err := store.UpdateWebhook(context.Background(), e); err != nil {
-		t.Fatal(err)
-	}
+	pointAt(t, store, hookURL)
 	d := enqueue(t, store, c, "x")
 	run(t, store, c, webhook.Config{Policy: webhook.Policy{LookupIP: rebinding, Allow: []string{}}})
 	got := waitState(t, store, d.ID, webhook.Dead, 1)
@@ -177,6 +173,16 @@ func TestDialRefusesRebinding(t *testing.T) {
 	}
 }
 
+// pointAt moves the webhook "hook" to url.
+func pointAt(t *testing.T, store webhook.Webhooks, url string) {
+	t.Helper()
+	e, _ := store.Webhook(context.Background(), "hook")
+	e.URL = url
+	if err := store.UpdateWebhook(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // With the name allowed, the same delivery goes through, to the address the
 // dialer checked.
 func TestDialAllowedName(t *testing.T) {
@@ -184,11 +190,7 @@ func TestDialAllowedName(t *testing.T) {
 	rcv := newReceiver(t, c)
 	u, _ := url.Parse(rcv.URL)
 	store := setup(t, rcv)
-	e, _ := store.Webhook(context.Background(), "hook")
-	e.URL = "http://receiver.corp:" + u.Port() + "/events"
-	if err := store.UpdateWebhook(context.Background(), e); err != nil {
-		t.Fatal(err)
-	}
+	pointAt(t, store, "http://receiver.corp:"+u.Port()+"/events")
 	d := enqueue(t, store, c, "x")
 	dns := fakeDNS{"receiver.corp": {"127.0.0.1"}}
 	run(t, store, c, webhook.Config{Policy: webhook.Policy{LookupIP: dns.lookup, Allow: []string{"receiver.corp"}}})
