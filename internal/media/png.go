@@ -43,7 +43,7 @@ func pngSample(data []byte, w, h int) (image.Image, error) {
 		}
 		switch typ {
 		case "PLTE":
-			if len(body)%3 != 0 || len(body) == 0 || len(body) > 256*3 {
+			if len(body)%3 != 0 || len(body) == 0 || len(body) > 3<<min(depth, 8) {
 				return nil, errors.New("bad PLTE length")
 			}
 			palette = palette[:0]
@@ -243,9 +243,11 @@ func pngRGB(row []byte, x int, depth, ct byte, palette [][3]byte) (r, g, b byte)
 		v := pngGrey(row, x, depth)
 		return v, v, v
 	case 3:
-		i := int(row[x])
+		var i int
 		if depth < 8 {
 			i = int(pngIndex(row, x, depth))
+		} else {
+			i = int(row[x])
 		}
 		if i >= len(palette) {
 			return 0, 0, 0 // image/png's opaque black
