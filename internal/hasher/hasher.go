@@ -56,6 +56,9 @@ func (h *Hasher) HashContext(ctx context.Context, name string, data []byte) (Sig
 			return Signals{}, err
 		}
 		release, err := h.Budget.Acquire(ctx, name, cfg.Memory)
+		if e, ok := err.(*media.Error); ok {
+			e.Format = cfg.Format
+		}
 		if err != nil {
 			return Signals{}, err
 		}

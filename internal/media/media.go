@@ -6,6 +6,10 @@
 // over the pixel limit before a single pixel is allocated (a few hundred
 // bytes can claim 100000x100000 pixels), and every failure is an *Error
 // naming the file and what was wrong with it; no input makes it panic.
+// DecodeConfig estimates from the header the memory a decode will hold,
+// and a Budget shared by a server admits decodes by that estimate, so that
+// a handful of small files cannot together claim gigabytes (see
+// docs/hostile.md).
 //
 // JPEGs, most of what is uploaded, may be decoded by Go's decoder or, in
 // builds with cgo, by libjpeg-turbo: at full size, which matches the
@@ -116,10 +120,11 @@ type Options struct {
 	// or two.
 	Grey bool
 	// ForPDQ lets Decode return, for a JPEG that libjpeg-turbo decodes to
-	// more than 512 pixels on a side, only the 512x512 pixels that the
-	// reference PDQ hasher's nearest-neighbour pre-resize keeps, without
-	// ever holding the whole image. internal/pdq hashes the sample exactly
-	// as it hashes the whole.
+	// more than 512 pixels on a side, and for a non-interlaced PNG of more
+	// than 512 on a side, only the 512x512 pixels that the reference PDQ
+	// hasher's nearest-neighbour pre-resize keeps, without ever holding the
+	// whole image. internal/pdq hashes the sample exactly as it hashes the
+	// whole.
 	ForPDQ bool
 }
 
