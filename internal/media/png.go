@@ -116,7 +116,9 @@ func samplePNGRows(zr io.Reader, w, h int, depth, ct byte, grey bool, palette []
 	}
 	cur, prev := make([]byte, 1+rowBytes), make([]byte, 1+rowBytes)
 	next := 0 // the next sample row to fill
-	for y := 0; y < h && next < len(ys); y++ {
+	// Every row is read (and checked), also those after the last sampled
+	// one, as image/png would, so a file is accepted or refused alike.
+	for y := range h {
 		if _, err := io.ReadFull(zr, cur); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
@@ -137,20 +139,6 @@ func samplePNGRows(zr io.Reader, w, h int, depth, ct byte, grey bool, palette []
 				o[0], o[1], o[2] = pngRGB(row, x, depth, ct, palette)
 				o[3] = 0xff
 			}
-		}
-		cur, prev = prev, cur
-	}
-	// The rows after the last sampled one are read (and checked) too, as
-	// image/png would, so a file is accepted or refused alike.
-	for y := ys[len(ys)-1] + 1; y < h; y++ {
-		if _, err := io.ReadFull(zr, cur); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, err
-		}
-		if err := unfilter(cur, prev, bpp); err != nil {
-			return nil, err
 		}
 		cur, prev = prev, cur
 	}
