@@ -588,6 +588,7 @@ func FuzzReadJSONLines(f *testing.F) {
 	audit.WriteJSONLines(&buf, all(m))
 	f.Add(buf.String())
 	f.Add(`{"seq":1,"time":"2026-11-25T00:00:00Z","detail":null}`)
+	f.Add(`{"seq":1,"time":"2026-11-25T00:00:00Z","detail":{"&":0}}`)
 	f.Fuzz(func(t *testing.T, text string) {
 		var entries []audit.Entry
 		for e, err := range audit.ReadJSONLines(strings.NewReader(text)) {
@@ -613,6 +614,38 @@ func FuzzReadJSONLines(f *testing.F) {
 			i++
 		}
 	})
+}
+
+// A detail another writer left unescaped ("&", not "\u0026") goes back
+// out byte for byte, so its hash still holds; one with spaces, which the
+// encoder would compact, is refused on the way in.
+func TestJSONLinesKeepDetailBytes(t *testing.T) {
+	line := `{"seq":1,"time":"2026-11-25T00:00:00Z","actor":"a<b>","detail":{"&":"<\u0026>"}}`
+	var in []audit.Entry
+	for e, err := range audit.ReadJSONLines(strings.NewReader(line)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, e)
+	}
+	var out strings.Builder
+	if _, err := audit.WriteJSONLines(&out, seq(in)); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"detail":{"&":"<\u0026>"}`; !strings.Contains(out.String(), want) {
+		t.Errorf("written back as %s, want the detail as read: %s", out.String(), want)
+	}
+	for e, err := range audit.ReadJSONLines(strings.NewReader(out.String())) {
+		if err != nil || e.Sum() != in[0].Sum() {
+			t.Errorf("read back %+v, %v; want the entry that hashes as %x", e, err, in[0].Sum())
+		}
+	}
+	spaced := `{"seq":1,"time":"2026-11-25T00:00:00Z","detail":{"a": 1}}`
+	for _, err := range audit.ReadJSONLines(strings.NewReader(spaced)) {
+		if err == nil || !strings.Contains(err.Error(), "not compact") {
+			t.Errorf("a detail with spaces read with error %v, want one saying it is not compact", err)
+		}
+	}
 }
 
 func seq(es []audit.Entry) iter.Seq2[audit.Entry, error] {

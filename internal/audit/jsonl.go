@@ -16,6 +16,10 @@ import (
 func WriteJSONLines(w io.Writer, entries iter.Seq2[Entry, error]) (int64, error) {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
+	// A detail is written as it is stored, byte for byte, since its hash
+	// covers those bytes: HTML escaping would turn a detail read from
+	// another writer's `{"&":0}` into `{"\u0026":0}` and break its hash.
+	enc.SetEscapeHTML(false)
 	var n int64
 	for e, err := range entries {
 		if err != nil {
@@ -78,6 +82,14 @@ func decodeLine(b []byte) (Entry, error) {
 	}
 	if dec.More() {
 		return Entry{}, errors.New("more than one JSON value")
+	}
+	// The encoder compacts a detail on the way out, so one with spaces
+	// could not be written back with the hash it came with.
+	if len(e.Detail) > 0 {
+		var c bytes.Buffer
+		if err := json.Compact(&c, e.Detail); err != nil || !bytes.Equal(c.Bytes(), e.Detail) {
+			return Entry{}, fmt.Errorf("entry %d: detail is not compact JSON (an export never has spaces between its tokens)", e.Seq)
+		}
 	}
 	return e, nil
 }

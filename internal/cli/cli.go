@@ -30,7 +30,7 @@ func commands() []command {
 		{"serve", "serve the HTTP API: scan, lookup, banks, rules, webhooks, keys, audit", runServe},
 		{"apikey", "create, list and revoke API keys", runAPIKey},
 		{"audit", "verify the audit log's hash chain", runAudit},
-		{"evidence", "verify hotline evidence packages (evidence verify)", runEvidence},
+		{"evidence", "verify hotline evidence packages, rotate the master key (evidence verify, rotate-key)", runEvidence},
 		{"bench", "measure speed (bench hash, bench index, bench scan)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}

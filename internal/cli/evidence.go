@@ -3,6 +3,7 @@ package cli
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/ecdh"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,21 +12,91 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
+	"github.com/safeguard-oss/safeguard/internal/server"
 )
 
 func runEvidence(e *env, args []string) int {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(e.stderr, "usage: safeguard evidence verify [--key FILE] PACKAGE...")
-		if len(args) == 0 {
-			return 2
-		}
-		return fail(e, "evidence", "unknown subcommand %q: want verify", args[0])
+	switch {
+	case len(args) > 0 && args[0] == "verify":
+		return evidenceVerify(e, args[1:])
+	case len(args) > 0 && args[0] == "rotate-key":
+		return evidenceRotateKey(e, args[1:])
 	}
-	return evidenceVerify(e, args[1:])
+	fmt.Fprintln(e.stderr, "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]")
+	if len(args) == 0 {
+		return 2
+	}
+	return fail(e, "evidence", "unknown subcommand %q: want verify or rotate-key", args[0])
+}
+
+// evidenceRotateKey rewraps the data key of every evidence item under the
+// keyring's current master key, the step between adding a new master key
+// and dropping an old one. The keyring comes, as for serve, from
+// SAFEGUARD_EVIDENCE_KEYS or the config file, never a flag.
+func evidenceRotateKey(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard evidence rotate-key", flag.ContinueOnError)
+	data := fs.String("data", envOr("SAFEGUARD_DATA", server.DefaultData), "`directory` whose evidence/ to rotate (env SAFEGUARD_DATA)")
+	dir := fs.String("evidence-dir", os.Getenv("SAFEGUARD_EVIDENCE_DIR"), "`directory` of preserved evidence (default DATA/evidence; env SAFEGUARD_EVIDENCE_DIR)")
+	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings as serve reads it, for evidence-keys (env SAFEGUARD_CONFIG)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: safeguard evidence rotate-key [flags]
+
+Rewraps every evidence item's data key under the current master key, the
+first of SAFEGUARD_EVIDENCE_KEYS (or evidence-keys in the config file).
+To rotate: put the new key first, keep the old ones after it, run this
+(the server may keep running), then drop the old keys. Each item is read
+and checked in full before it moves; the content is not re-encrypted.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "evidence rotate-key", "unexpected argument %q", rest[0])
+	}
+	spec, ok := os.LookupEnv(envName("evidence-keys"))
+	if !ok && *config != "" {
+		file, err := readConfig(*config)
+		if err != nil {
+			return fail(e, "evidence rotate-key", "%v", err)
+		}
+		spec = file["evidence-keys"]
+	}
+	if spec == "" {
+		return fail(e, "evidence rotate-key", "no keyring: set SAFEGUARD_EVIDENCE_KEYS (new key first) or evidence-keys in --config")
+	}
+	kr, err := evidence.ParseKeyring(spec)
+	if err != nil {
+		return fail(e, "evidence rotate-key", "%v", err)
+	}
+	if *dir == "" {
+		*dir = filepath.Join(*data, "evidence")
+	}
+	if _, err := os.Stat(*dir); err != nil {
+		return fail(e, "evidence rotate-key", "evidence directory: %v", err)
+	}
+	st, err := evidence.Open(*dir, kr)
+	if err != nil {
+		return fail(e, "evidence rotate-key", "%v", err)
+	}
+	moved, err := st.RewrapAll(context.Background(), kr.Current())
+	fmt.Fprintf(e.stdout, "%s: rewrapped %d items under master key %q\n", *dir, moved, kr.Current())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "safeguard evidence rotate-key: some items were not moved; keep every key until they are:\n%v\n", err)
+		return 1
+	}
+	if old := slices.DeleteFunc(kr.IDs(), func(id string) bool { return id == kr.Current() }); len(old) > 0 {
+		fmt.Fprintf(e.stdout, "every item is under %q: %s may leave the keyring\n", kr.Current(), strings.Join(old, ", "))
+	}
+	return 0
 }
 
 // maxPackage bounds a package read for verification; packages are outside

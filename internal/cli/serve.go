@@ -30,6 +30,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
+	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 }
 
 // secretSettings come only from their SAFEGUARD_* variable or the config
@@ -116,6 +117,9 @@ flags:`)
 		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
+	}
+	if allow := *vals["webhook-allow"]; allow != "" {
+		cfg.WebhookAllow = strings.Split(allow, ",")
 	}
 	if email := *vals["reporter-email"]; email != "" {
 		cfg.LEReporter.ReportingPerson.Email = []string{email}

@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -304,6 +305,42 @@ func TestOpenRemovesStaleTemporaryFiles(t *testing.T) {
 	}
 }
 
+// However a keyring is mistyped (a key with no id, id and key swapped, a
+// key cut short or run into the next), its error shows no 8 characters of
+// any key in it.
+func TestParseKeyringErrorsHideKeys(t *testing.T) {
+	hexKey := hex.EncodeToString(keyFor("x"))
+	b64 := base64.StdEncoding.EncodeToString(keyFor("y"))
+	for _, spec := range []string{
+		hexKey,
+		b64,
+		hexKey + ":2026-11",
+		b64 + ":2026-11",
+		hexKey[:60] + ":2026-11",
+		"2026-11:" + hexKey + "," + hexKey,
+		"2026-11:" + hexKey[:63],
+		"2026-11:" + b64[:40],
+		"a:" + hexKey + ",a:" + hexKey,
+		hexKey + ":" + hexKey,
+		"2026 11:" + hexKey,
+		"k:" + hexKey + ",k2:" + hexKey + "zz",
+	} {
+		_, err := ParseKeyring(spec)
+		if err == nil {
+			t.Errorf("ParseKeyring(%.12q…) accepted a mistyped keyring", spec)
+			continue
+		}
+		for _, key := range []string{hexKey, b64} {
+			for i := 0; i+8 <= len(key); i++ {
+				if strings.Contains(err.Error(), key[i:i+8]) {
+					t.Errorf("ParseKeyring(%.12q…) error %q shows key material %q", spec, err, key[i:i+8])
+					break
+				}
+			}
+		}
+	}
+}
+
 func TestParseKeyring(t *testing.T) {
 	hexKey := hex.EncodeToString(keyFor("x"))
 	b64 := "3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // 32 bytes, not all zero
@@ -333,6 +370,9 @@ func TestParseKeyring(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), hexKey[:16]) {
 			t.Errorf("ParseKeyring error %q shows key material", err)
 		}
+	}
+	if _, err := ParseKeyring("2026-11:" + hexKey[:63]); err == nil || !strings.Contains(err.Error(), `master key 1 ("2026-11")`) {
+		t.Errorf("ParseKeyring error %v does not name the key by its place and id", err)
 	}
 	if _, err := NewKeyring("c", map[string][]byte{"a": keyFor("a")}); err == nil {
 		t.Error("NewKeyring accepted a current key it was not given")

@@ -109,7 +109,7 @@ func parseHeader(b []byte) (header, error) {
 	}
 	h.keyID = string(b[fixedSize+1 : fixedSize+1+k])
 	if err := checkKeyID(h.keyID); err != nil {
-		return h, fmt.Errorf("%v: %w", err, errFormat)
+		return h, fmt.Errorf("master key id: %v: %w", err, errFormat)
 	}
 	p := b[fixedSize+1+k:]
 	copy(h.wrapNonce[:], p)

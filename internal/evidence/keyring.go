@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -34,7 +35,7 @@ func NewKeyring(current string, keys map[string][]byte) (*Keyring, error) {
 	k := &Keyring{current: current, keys: make(map[string]cipher.AEAD, len(keys))}
 	for id, key := range keys {
 		if err := checkKeyID(id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("evidence: master key id of %d characters: %w", len(id), err)
 		}
 		if len(key) != MasterKeySize {
 			return nil, fmt.Errorf("evidence: master key %q is %d bytes, want %d", id, len(key), MasterKeySize)
@@ -61,21 +62,31 @@ func NewKeyring(current string, keys map[string][]byte) (*Keyring, error) {
 //
 //	SAFEGUARD_EVIDENCE_KEYS=2026-11:3q2+7w…,2025-06:0f1e2d…
 //
-// The error never contains key material.
+// The error never contains key material: a pair is named by its place in
+// the list, and by its id only when the id could not itself be a key (a
+// pair written "key:id", or a key with no id at all, must not be echoed
+// into a log).
 func ParseKeyring(spec string) (*Keyring, error) {
 	keys := make(map[string][]byte)
 	current := ""
 	for i, pair := range strings.Split(spec, ",") {
 		id, text, ok := strings.Cut(strings.TrimSpace(pair), ":")
 		if !ok {
-			return nil, fmt.Errorf(`evidence: master key %d of %q…: want "id:key"`, i+1, clip(pair))
+			return nil, fmt.Errorf(`evidence: master key %d (%d characters) has no ':': want "id:key"`, i+1, len(strings.TrimSpace(pair)))
+		}
+		name := keyName(i, id)
+		if err := checkKeyID(id); err != nil {
+			return nil, fmt.Errorf("evidence: %s: id of %d characters: %w", name, len(id), err)
+		}
+		if _, err := ParseKey(id); err == nil {
+			return nil, fmt.Errorf(`evidence: %s: the id is itself a key (id and key swapped?); want "id:key"`, name)
 		}
 		if _, dup := keys[id]; dup {
-			return nil, fmt.Errorf("evidence: master key %q given twice", id)
+			return nil, fmt.Errorf("evidence: %s: id given twice", name)
 		}
 		key, err := ParseKey(text)
 		if err != nil {
-			return nil, fmt.Errorf("evidence: master key %q: %w", id, err)
+			return nil, fmt.Errorf("evidence: %s: %w", name, err)
 		}
 		keys[id] = key
 		if i == 0 {
@@ -85,12 +96,16 @@ func ParseKeyring(spec string) (*Keyring, error) {
 	return NewKeyring(current, keys)
 }
 
-// clip shows the start of a pair in an error, without what could be a key.
-func clip(s string) string {
-	if len(s) > 8 {
-		return s[:8]
+// keyName names the i'th pair of a keyring's text in an error.
+func keyName(i int, id string) string {
+	if checkKeyID(id) != nil {
+		return fmt.Sprintf("master key %d", i+1)
 	}
-	return s
+	if _, err := ParseKey(id); err == nil || len(id) >= 16 {
+		// A key, or long enough to be most of one mistyped.
+		return fmt.Sprintf("master key %d", i+1)
+	}
+	return fmt.Sprintf("master key %d (%q)", i+1, id)
 }
 
 // ParseKey reads a 32-byte master key written in hex or base64.
@@ -114,13 +129,15 @@ func (k *Keyring) Current() string { return k.current }
 // IDs lists the ids of the keyring's keys, sorted.
 func (k *Keyring) IDs() []string { return slices.Sorted(maps.Keys(k.keys)) }
 
+// checkKeyID says what is wrong with a master key id, without repeating it
+// (what was given as an id may be a key).
 func checkKeyID(id string) error {
 	if id == "" || len(id) > maxKeyID {
-		return fmt.Errorf("evidence: master key id %q: want 1 to %d characters", id, maxKeyID)
+		return fmt.Errorf("want 1 to %d characters", maxKeyID)
 	}
 	for _, c := range []byte(id) {
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return fmt.Errorf("evidence: master key id %q: only letters, digits, '.', '_' and '-' are allowed", id)
+			return errors.New("only letters, digits, '.', '_' and '-' are allowed")
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@
 package hasher
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"sync"
@@ -34,14 +35,41 @@ func (s Signals) Set() signal.Set {
 type Hasher struct {
 	Media    media.Options
 	Dihedral bool // also compute the 8 dihedral PDQ hashes
-	pool     sync.Pool
+	// Budget, when set, bounds the memory the Hasher's decodes (and those
+	// of anything sharing it) hold at once: each decode waits for its
+	// estimate to fit, and an image whose estimate alone exceeds the budget
+	// is refused with a *media.Error of Kind media.OverBudget. The server
+	// shares one; nil admits every decode.
+	Budget *media.Budget
+	pool   sync.Pool
 }
 
-// Hash decodes data (name is only for error messages) and hashes it. The
-// error, if any, is a *media.Error naming the file and the problem.
+// Hash is HashContext without a deadline for waiting on the budget.
 func (h *Hasher) Hash(name string, data []byte) (Signals, error) {
+	return h.HashContext(context.Background(), name, data)
+}
+
+// HashContext decodes data (name is only for error messages) and hashes
+// it, first waiting, until ctx is done, for the decode's memory estimate to
+// fit in the Budget. The error is a *media.Error naming the file and the
+// problem, or ctx's error if it ended while waiting.
+func (h *Hasher) HashContext(ctx context.Context, name string, data []byte) (Signals, error) {
 	opt := h.Media
-	opt.ForPDQ = true // large JPEGs need never be held whole
+	opt.ForPDQ = true // large JPEGs and PNGs need never be held whole
+	if h.Budget != nil {
+		cfg, err := media.DecodeConfig(name, data, opt)
+		if err != nil {
+			return Signals{}, err
+		}
+		release, err := h.Budget.Acquire(ctx, name, cfg.Memory)
+		if e, ok := err.(*media.Error); ok {
+			e.Format = cfg.Format
+		}
+		if err != nil {
+			return Signals{}, err
+		}
+		defer release()
+	}
 	img, format, err := media.Decode(name, data, opt)
 	if err != nil {
 		return Signals{}, err

@@ -6,6 +6,10 @@
 // over the pixel limit before a single pixel is allocated (a few hundred
 // bytes can claim 100000x100000 pixels), and every failure is an *Error
 // naming the file and what was wrong with it; no input makes it panic.
+// DecodeConfig estimates from the header the memory a decode will hold,
+// and a Budget shared by a server admits decodes by that estimate, so that
+// a handful of small files cannot together claim gigabytes (see
+// docs/hostile.md).
 //
 // JPEGs, most of what is uploaded, may be decoded by Go's decoder or, in
 // builds with cgo, by libjpeg-turbo: at full size, which matches the
@@ -116,10 +120,11 @@ type Options struct {
 	// or two.
 	Grey bool
 	// ForPDQ lets Decode return, for a JPEG that libjpeg-turbo decodes to
-	// more than 512 pixels on a side, only the 512x512 pixels that the
-	// reference PDQ hasher's nearest-neighbour pre-resize keeps, without
-	// ever holding the whole image. internal/pdq hashes the sample exactly
-	// as it hashes the whole.
+	// more than 512 pixels on a side, and for a non-interlaced PNG of more
+	// than 512 on a side, only the 512x512 pixels that the reference PDQ
+	// hasher's nearest-neighbour pre-resize keeps, without ever holding the
+	// whole image. internal/pdq hashes the sample exactly as it hashes the
+	// whole.
 	ForPDQ bool
 }
 
@@ -149,6 +154,7 @@ const (
 	Corrupt          // the data is not a valid image of its format
 	Unsupported      // valid, but uses a feature the decoder lacks
 	Unavailable      // the asked-for decoder is not in this build
+	OverBudget       // decoding it would need more memory than the whole decode budget
 )
 
 // Error is a failure to decode one file.
@@ -172,7 +178,7 @@ func (e *Error) Error() string {
 		msg = "corrupt " + e.Format.name()
 	case Unsupported:
 		msg = "unsupported " + e.Format.name()
-	case TooLarge:
+	case TooLarge, OverBudget:
 		if e.Err != nil {
 			// It says it all: "image is 20000x20000 (400 MP), over the 100 MP limit".
 			return e.Name + ": " + e.Err.Error()
@@ -213,6 +219,12 @@ func Sniff(data []byte) Format {
 type Config struct {
 	Format        Format
 	Width, Height int
+	// Memory is about the most bytes decoding the image with the options
+	// given will hold at once, estimated from the header: pixels by
+	// channels by bit depth, and for progressive JPEGs their coefficient
+	// buffers, less what scaled and sampled decoding saves. A Budget
+	// admits decodes by it.
+	Memory int64
 }
 
 // DecodeConfig reads only the header of data: its format and size. It
@@ -237,7 +249,32 @@ func DecodeConfig(name string, data []byte, opt Options) (cfg Config, err error)
 		}
 		cfg.Width, cfg.Height = c.Width, c.Height
 	}
-	return cfg, checkSize(name, cfg.Format, cfg.Width, cfg.Height, opt.maxPixels())
+	if err := checkSize(name, cfg.Format, cfg.Width, cfg.Height, opt.maxPixels()); err != nil {
+		return cfg, err
+	}
+	if err := checkJPEGLength(name, cfg.Format, data, opt); err != nil {
+		return cfg, err
+	}
+	cfg.Memory = estimate(cfg.Format, data, cfg.Width, cfg.Height, opt)
+	return cfg, nil
+}
+
+// checkJPEGLength refuses a JPEG too short to hold the image its header
+// declares: a 214-byte file claiming 10000x10000 pixels would otherwise be
+// decoded in full (as grey) at the cost of a real one.
+func checkJPEGLength(name string, f Format, data []byte, opt Options) error {
+	if f != JPEG {
+		return nil
+	}
+	fr, ok := readJPEGFrame(data)
+	if !ok || int64(fr.w)*int64(fr.h) > opt.maxPixels() {
+		return nil // the decoder, or the pixel limit, says what is wrong
+	}
+	if need := fr.minBytes(); int64(len(data)) < need {
+		return &Error{Name: name, Format: JPEG, Kind: Truncated,
+			Err: fmt.Errorf("%d bytes cannot encode the %dx%d pixels the header declares (at least %d are needed)", len(data), fr.w, fr.h, need)}
+	}
+	return nil
 }
 
 // usesTurbo reports whether opt decodes JPEGs with libjpeg-turbo (or fails
@@ -256,6 +293,9 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 	if err != nil {
 		return nil, format, err
 	}
+	if err := checkJPEGLength(name, format, data, opt); err != nil {
+		return nil, format, err
+	}
 	if format == JPEG && opt.usesTurbo() {
 		img, err = decodeTurbo(name, data, opt)
 		return img, format, err
@@ -266,6 +306,13 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 	}
 	if err := checkSize(name, format, c.Width, c.Height, opt.maxPixels()); err != nil {
 		return nil, format, err
+	}
+	if _, _, interlaced, _ := pngIHDR(data); format == PNG && opt.ForPDQ && !interlaced && (c.Width > pdqSide || c.Height > pdqSide) {
+		img, err := pngSample(data, c.Width, c.Height)
+		if err != nil {
+			return nil, format, decodeError(name, format, err)
+		}
+		return img, format, nil
 	}
 	if format == JPEG && (opt.JPEG == JPEGGoScaled || opt.JPEG == JPEGAuto) {
 		// Any failure, even of a valid file gojpeg does not read, is left

@@ -12,3 +12,15 @@ func scaleDenom(w, h, minSide int) int {
 	}
 	return 1
 }
+
+// pdqSide is the side the reference PDQ hasher resizes larger images to,
+// by CImg's nearest neighbour: output i reads input floor(i*n/512).
+const pdqSide = 512
+
+func pdqSamples(n int) []int {
+	s := make([]int, pdqSide)
+	for i := range s {
+		s[i] = i * n / pdqSide
+	}
+	return s
+}

@@ -196,3 +196,40 @@ func TestLimits(t *testing.T) {
 		t.Errorf("right PIN after 10 wrong ones: %v, want a LimitError", err)
 	}
 }
+
+// A check of a code no case has costs what a wrong PIN for a real case
+// does (the same PBKDF2 work), so timing does not tell which codes exist.
+// Before, a missing code answered in a twentieth of the time. The bound is
+// loose, and the fastest of several tries is compared, for a loaded machine.
+func TestPINCheckTimeHidesCodes(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newService(t)
+	r, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := "2345-6789"
+	if missing == r.Case.Code {
+		missing = "3456-7892"
+	}
+	wrong := "000000"
+	if r.PIN == wrong {
+		wrong = "111111"
+	}
+	fastest := func(code string, try int) time.Duration {
+		start := time.Now()
+		_, err := s.Status(ctx, fmt.Sprintf("198.51.100.%d", try), code, wrong)
+		if !errors.Is(err, selfreport.ErrNoCase) {
+			t.Fatalf("Status(%s, wrong PIN): %v, want ErrNoCase", code, err)
+		}
+		return time.Since(start)
+	}
+	var real, none time.Duration = time.Hour, time.Hour
+	for try := range 5 {
+		real = min(real, fastest(r.Case.Code, 2*try))
+		none = min(none, fastest(missing, 2*try+1))
+	}
+	if none < real/2 {
+		t.Errorf("a missing code answers in %v, a real one with a wrong PIN in %v: timing tells them apart", none, real)
+	}
+}

@@ -81,6 +81,10 @@ type Config struct {
 	// from the environment or the config file, never flags. Empty: reports
 	// cannot be submitted (hotline packages still can).
 	CyberTipURL, CyberTipUser, CyberTipPassword string
+	// WebhookAllow lists the CIDR prefixes, addresses and host names that
+	// webhooks may reach although private or local (webhook.Policy.Allow);
+	// by default only public addresses are.
+	WebhookAllow []string
 	// LEReporter is the service as its law-enforcement reports name it;
 	// the CyberTipline requires the reporting person's email.
 	LEReporter lereport.Reporter
@@ -184,7 +188,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
 
 	metrics := api.NewMetrics(st.DeliveryBacklog)
-	s.dispatcher = webhook.New(st, webhook.Config{Metrics: metrics, Logger: logger})
+	policy := webhook.Policy{Allow: cfg.WebhookAllow}
+	if err := policy.Validate(); err != nil {
+		return nil, err
+	}
+	s.dispatcher = webhook.New(st, webhook.Config{Metrics: metrics, Logger: logger, Policy: policy})
 	h := &hasher.Hasher{Dihedral: true}
 	log := audit.NewLog(st)
 	s.audit = log

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Config tunes a Dispatcher. The zero value works.
@@ -33,8 +32,14 @@ type Config struct {
 	// Dispatcher prunes them (hourly); dead letters and pending deliveries
 	// are never pruned. Default 7 days; negative keeps them forever.
 	Retention time.Duration
+	// Policy says which addresses deliveries may reach; the zero Policy
+	// allows only public ones. It is applied at every connection.
+	Policy Policy
 	// Client sends the requests; default a plain http.Client. The
-	// Dispatcher uses a copy whose redirect policy it sets (see New).
+	// Dispatcher uses a copy whose redirect policy it sets (see New) and,
+	// when its Transport is nil or an *http.Transport, whose dialer is
+	// Policy's (and which uses no proxy, since a proxy would dial for us,
+	// unchecked). Any other RoundTripper is used as it is.
 	Client *http.Client
 	// Now is the clock; default time.Now. Tests move it to make retries due.
 	Now     func() time.Time
@@ -111,6 +116,12 @@ func New(store Store, cfg Config) *Dispatcher {
 		*client = *cfg.Client
 	}
 	client.CheckRedirect = checkRedirect
+	switch t := client.Transport.(type) {
+	case nil:
+		client.Transport = policyTransport(http.DefaultTransport.(*http.Transport), cfg.Policy)
+	case *http.Transport:
+		client.Transport = policyTransport(t, cfg.Policy)
+	}
 	return &Dispatcher{
 		store:  store,
 		cfg:    cfg,
@@ -118,6 +129,15 @@ func New(store Store, cfg Config) *Dispatcher {
 		wake:   make(chan struct{}, 1),
 		busy:   make(map[string]int),
 	}
+}
+
+// policyTransport is a copy of t that dials through p and no proxy.
+func policyTransport(t *http.Transport, p Policy) *http.Transport {
+	t = t.Clone()
+	t.Proxy = nil
+	t.DialContext = p.DialContext
+	t.DialTLSContext = nil // TLS then runs over DialContext's connection
+	return t
 }
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
@@ -294,8 +314,8 @@ func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) {
 	}
 }
 
-// maxResponseRead is how much of a response is read: enough for an error
-// message, and draining a short body lets the connection be reused.
+// maxResponseRead is how much of a response is drained: a short body read
+// to its end lets the connection be reused.
 const maxResponseRead = 4 << 10
 
 func (d *Dispatcher) send(ctx context.Context, dl Delivery, n int) result {
@@ -321,21 +341,28 @@ func (d *Dispatcher) send(ctx context.Context, dl Delivery, n int) result {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Safeguard-Webhook/1")
-	req.Header.Set(SignatureHeader, Sign([]byte(ep.Secret), d.cfg.Now(), dl.Body))
+	now := d.cfg.Now()
+	req.Header.Set(SignatureHeader, Sign(now, dl.Body, ep.secrets(now)...))
 	req.Header.Set(IdempotencyHeader, dl.ID)
 	req.Header.Set(EventHeader, dl.Event)
 	req.Header.Set(AttemptHeader, strconv.Itoa(n))
+	start := time.Now()
 	resp, err := d.client.Do(req)
 	if err != nil {
-		return result{reason: err.Error()}
+		// A refused target stays refused: no retry would reach it.
+		return result{permanent: errors.Is(err, ErrRefusedTarget), reason: err.Error()}
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseRead))
+	// Read a little, so a short answer frees its connection for reuse,
+	// but keep none of it: a dead letter shows the admin only the status
+	// and timing, or a webhook aimed inside the deployment would read back
+	// what answered there.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead))
 	code := resp.StatusCode
 	if code >= 200 && code <= 299 {
 		return result{ok: true}
 	}
-	res := result{reason: describe(resp, snippet)}
+	res := result{reason: describe(resp, time.Since(start))}
 	switch {
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
 		res.retryAfter = retryAfter(resp.Header.Get("Retry-After"), d.cfg.Now())
@@ -347,24 +374,15 @@ func (d *Dispatcher) send(ctx context.Context, dl Delivery, n int) result {
 	return res
 }
 
-// describe makes a failed answer into a line for LastError: the status,
-// where a redirect pointed, and the start of the body.
-func describe(resp *http.Response, body []byte) string {
+// describe makes a failed answer into a line for LastError: its status and
+// how long it took, and nothing the receiver chose to say (no body, no
+// Location), which could be another service's answer.
+func describe(resp *http.Response, took time.Duration) string {
 	s := resp.Status
-	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		s += " to " + strconv.Quote(loc) + " (not followed: only 307/308 to the same host are)"
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		s += " (redirect not followed: only 307/308 to the same host are)"
 	}
-	const max = 200
-	if len(body) > max {
-		body = body[:max]
-		for len(body) > 0 && !utf8.Valid(body) {
-			body = body[:len(body)-1]
-		}
-	}
-	if len(body) > 0 {
-		s += ": " + strconv.Quote(string(body))
-	}
-	return s
+	return s + " after " + took.Round(time.Millisecond).String()
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date.

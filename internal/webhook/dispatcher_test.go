@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,6 +123,9 @@ func run(t *testing.T, store webhook.Store, c *testkit.Clock, cfg webhook.Config
 	cfg.PollInterval = 2 * time.Millisecond
 	cfg.Now = c.Now
 	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Policy.Allow == nil {
+		cfg.Policy.Allow = []string{"127.0.0.1/32"} // the receivers are httptest servers
+	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
@@ -256,8 +260,10 @@ func TestDeadLetterAndReplay(t *testing.T) {
 		c.Advance(got.NextAttempt.Sub(c.Now()))
 	}
 	got := waitState(t, store, d.ID, webhook.Dead, 3)
-	if want := `attempt 3: 500 Internal Server Error: "answer 500" (gave up after 3 attempts)`; got.LastError != want {
-		t.Errorf("LastError = %q, want %q", got.LastError, want)
+	// The status and timing, never the body: a webhook aimed at another
+	// service would otherwise read its answers back from the dead letters.
+	if !regexp.MustCompile(`^attempt 3: 500 Internal Server Error after [0-9.]+m?s \(gave up after 3 attempts\)$`).MatchString(got.LastError) || strings.Contains(got.LastError, "answer 500") {
+		t.Errorf("LastError = %q, want the status and timing of the last attempt only", got.LastError)
 	}
 	dead, err := store.DeadLetters(context.Background(), 10)
 	if err != nil || len(dead) != 1 || dead[0].ID != d.ID {
@@ -292,7 +298,7 @@ func TestPermanentFailures(t *testing.T) {
 		want     webhook.State
 		reason   string
 	}{
-		{"400 is permanent", 400, nil, webhook.Dead, `attempt 1: 400 Bad Request: "answer 400"`},
+		{"400 is permanent", 400, nil, webhook.Dead, `attempt 1: 400 Bad Request after `},
 		{"410 is permanent", 410, nil, webhook.Dead, "attempt 1: 410 Gone"},
 		{"408 is retried", 408, nil, webhook.Pending, "attempt 1: 408 Request Timeout"},
 		{"429 is retried", 429, nil, webhook.Pending, "attempt 1: 429 Too Many Requests"},

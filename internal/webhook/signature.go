@@ -16,8 +16,11 @@ const (
 	// SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>", the
 	// HMAC keyed by the endpoint's secret over "<t>." followed by the body.
 	// Signing the timestamp with the body lets a receiver refuse a captured
-	// request replayed later; several v1 values may appear (a receiver
-	// accepts any that matches), so secrets can be rotated without a gap.
+	// request replayed later. While a rotated secret's overlap lasts
+	// (Endpoint.Rotate) there are two v1 values, the new secret's first:
+	// "t=1764640000,v1=<new>,v1=<old>". A receiver accepts the request when
+	// any v1 matches a secret it holds, so it can move to the new secret at
+	// any time in the overlap.
 	SignatureHeader = "Safeguard-Signature"
 	// IdempotencyHeader carries the delivery's ID, the same on every retry.
 	IdempotencyHeader = "Safeguard-Idempotency-Key"
@@ -44,10 +47,15 @@ var (
 // v1 values need, and little enough that a hostile header costs nothing.
 const maxSignatureHeader = 4096
 
-// Sign returns the SignatureHeader value for body sent at t.
-func Sign(secret []byte, t time.Time, body []byte) string {
+// Sign returns the SignatureHeader value for body sent at t, with one v1
+// signature for each secret, in order.
+func Sign(t time.Time, body []byte, secrets ...[]byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
+	h := "t=" + ts
+	for _, s := range secrets {
+		h += ",v1=" + hex.EncodeToString(mac(s, ts, body))
+	}
+	return h
 }
 
 func mac(secret []byte, ts string, body []byte) []byte {

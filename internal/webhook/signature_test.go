@@ -11,12 +11,12 @@ func TestSignVerify(t *testing.T) {
 	secret := []byte("whsec_test-secret-0123456789")
 	body := []byte(`{"id":"dlv_1","event":"scan.decision","data":{}}`)
 	signedAt := time.Unix(1764036000, 0)
-	good := Sign(secret, signedAt, body)
+	good := Sign(signedAt, body, secret)
 	if want := "t=1764036000,v1="; !strings.HasPrefix(good, want) || len(good) != len(want)+64 {
 		t.Fatalf("Sign = %q, want %q and 64 hex digits", good, want)
 	}
 	sig := strings.TrimPrefix(good, "t=1764036000,v1=")
-	other := strings.TrimPrefix(Sign([]byte("another secret"), signedAt, body), "t=1764036000,v1=")
+	other := strings.TrimPrefix(Sign(signedAt, body, []byte("another secret")), "t=1764036000,v1=")
 
 	tests := []struct {
 		name   string
@@ -64,7 +64,7 @@ func TestSignVerify(t *testing.T) {
 func TestSignatureVector(t *testing.T) {
 	body := `{"id":"dlv_9f2c4e0d8b7a41c3a5e6f7081928374a","event":"scan.decision","created_at":"2026-11-25T02:00:00Z","data":{"content_id":"post-1","blocked":true}}`
 	const want = "t=1764036000,v1=19eade15b3636919df0142c45c435de253648f3dd6d379e634df2b9acf9b6f3b"
-	if got := Sign([]byte("whsec_example-secret-do-not-use"), time.Unix(1764036000, 0), []byte(body)); got != want {
+	if got := Sign(time.Unix(1764036000, 0), []byte(body), []byte("whsec_example-secret-do-not-use")); got != want {
 		t.Errorf("Sign = %q, want %q", got, want)
 	}
 }
@@ -72,7 +72,7 @@ func TestSignatureVector(t *testing.T) {
 func FuzzVerify(f *testing.F) {
 	secret := []byte("whsec_fuzz")
 	now := time.Unix(1764036000, 0)
-	f.Add(Sign(secret, now, []byte("{}")), []byte("{}"))
+	f.Add(Sign(now, []byte("{}"), secret), []byte("{}"))
 	f.Add("t=1,v1=00", []byte(""))
 	f.Add("t=1764036000,v1=,v1=,=,,", []byte("x"))
 	f.Fuzz(func(t *testing.T, header string, body []byte) {

@@ -21,7 +21,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
@@ -105,9 +104,41 @@ type Endpoint struct {
 	// Secret is the HMAC key: the bytes of this string, exactly as shown to
 	// the receiver's operator. It must be stored readable (not hashed),
 	// since signing needs it.
-	Secret    string
-	Enabled   bool // a disabled endpoint's deliveries become dead letters
-	CreatedAt time.Time
+	Secret string
+	// PreviousSecret is the secret Rotate replaced, still signed with
+	// (beside Secret) until PreviousUntil, so a receiver can switch to the
+	// new secret at any time in the overlap without refusing a delivery.
+	PreviousSecret string
+	PreviousUntil  time.Time
+	Enabled        bool // a disabled endpoint's deliveries become dead letters
+	CreatedAt      time.Time
+}
+
+// Rotate returns e with secret as its signing secret and the one it
+// replaces kept, beside it, for overlap from now: during the overlap every
+// delivery carries both signatures (see SignatureHeader).
+func (e Endpoint) Rotate(secret string, now time.Time, overlap time.Duration) (Endpoint, error) {
+	if len(secret) < minSecretLen {
+		return e, fmt.Errorf("webhook %q: new secret is %d characters, want at least %d", e.Name, len(secret), minSecretLen)
+	}
+	if secret == e.Secret {
+		return e, fmt.Errorf("webhook %q: the new secret is the current one", e.Name)
+	}
+	if overlap < 0 {
+		return e, fmt.Errorf("webhook %q: overlap %s is negative", e.Name, overlap)
+	}
+	e.PreviousSecret, e.PreviousUntil, e.Secret = e.Secret, now.Add(overlap), secret
+	return e, nil
+}
+
+// secrets are the secrets a delivery sent at now is signed with: the
+// current one, and the previous one while its overlap lasts.
+func (e Endpoint) secrets(now time.Time) [][]byte {
+	s := [][]byte{[]byte(e.Secret)}
+	if e.PreviousSecret != "" && now.Before(e.PreviousUntil) {
+		s = append(s, []byte(e.PreviousSecret))
+	}
+	return s
 }
 
 // minSecretLen keeps keys guessable by nobody; NewSecret makes 49 characters.
@@ -126,16 +157,10 @@ func (e Endpoint) Validate() error {
 	if err := limits.Line("secret", e.Secret, limits.ID); err != nil {
 		return fmt.Errorf("webhook %q: %w", e.Name, err)
 	}
-	u, err := url.Parse(e.URL)
+	if _, err := parseURL(e.URL); err != nil {
+		return fmt.Errorf("webhook %q: %w", e.Name, err)
+	}
 	switch {
-	case err != nil:
-		return fmt.Errorf("webhook %q: url: %w", e.Name, err)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("webhook %q: url %q: scheme must be http or https", e.Name, e.URL)
-	case u.Host == "":
-		return fmt.Errorf("webhook %q: url %q: no host", e.Name, e.URL)
-	case u.User != nil:
-		return fmt.Errorf("webhook %q: url: credentials in the URL are not allowed (they would be logged); the signature authenticates us", e.Name)
 	case len(e.Secret) < minSecretLen:
 		return fmt.Errorf("webhook %q: secret is %d characters, want at least %d", e.Name, len(e.Secret), minSecretLen)
 	}

@@ -212,6 +212,7 @@ func (m *Memory) UpdateWebhook(_ context.Context, e webhook.Endpoint) error {
 		return fmt.Errorf("webhook %q: %w", e.Name, webhook.ErrNotFound)
 	}
 	old.URL, old.Secret, old.Enabled = e.URL, e.Secret, e.Enabled
+	old.PreviousSecret, old.PreviousUntil = e.PreviousSecret, e.PreviousUntil
 	m.endpoints[e.Name] = old
 	return nil
 }

@@ -1,0 +1,157 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// DefaultBudget is the decode memory a server admits at once unless
+// configured: 1 GiB, enough for a dozen ordinary photographs decoding
+// together (each a few megabytes, since JPEGs are scaled and sampled) or one
+// image at the 100 MP limit.
+const DefaultBudget = 1 << 30
+
+// Budget bounds the memory that decodes hold at once across a server. Each
+// decode acquires its estimate (Config.Memory) before it allocates and
+// releases it when done; a decode that would take the total over the budget
+// waits, in arrival order, and one whose own estimate is more than the
+// whole budget is refused at once. It is safe for concurrent use.
+type Budget struct {
+	total int64
+
+	mu      sync.Mutex
+	used    int64
+	waiters []*waiter // first come, first served: a large decode is not starved by small ones
+	big     bool      // a decode of more than returnAbove ran since memory was last returned
+	last    time.Time // when memory was last returned to the system
+}
+
+type waiter struct {
+	n     int64
+	ready chan struct{} // closed when admitted
+}
+
+// NewBudget returns a budget of total bytes (DefaultBudget if total <= 0).
+func NewBudget(total int64) *Budget {
+	if total <= 0 {
+		total = DefaultBudget
+	}
+	return &Budget{total: total}
+}
+
+// Total is the size of the budget in bytes.
+func (b *Budget) Total() int64 { return b.total }
+
+// Acquire takes n bytes of the budget for one decode, waiting until they
+// are free or ctx is done. The returned release gives them back; it must
+// be called exactly once. When n alone is more than the whole budget the
+// error is an *Error of Kind OverBudget (name names the image in it), so a
+// caller can refuse the image at once, saying why; when ctx ends first it
+// is ctx's error.
+func (b *Budget) Acquire(ctx context.Context, name string, n int64) (release func(), err error) {
+	if n > b.total {
+		return nil, &Error{Name: name, Kind: OverBudget,
+			Err: fmt.Errorf("decoding it needs about %d MiB, more than the whole %d MiB decode memory budget", mib(n), mib(b.total))}
+	}
+	n = max(n, 1)
+	b.mu.Lock()
+	if len(b.waiters) == 0 && b.used+n <= b.total {
+		b.used += n
+		b.mu.Unlock()
+		return b.releaser(n), nil
+	}
+	w := &waiter{n: n, ready: make(chan struct{})}
+	b.waiters = append(b.waiters, w)
+	b.mu.Unlock()
+	select {
+	case <-w.ready:
+		return b.releaser(n), nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		select {
+		case <-w.ready: // admitted meanwhile: give it back
+			b.release(n)
+		default:
+			for i, o := range b.waiters {
+				if o == w {
+					b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
+					break
+				}
+			}
+			b.admit() // the next in line may fit now that this one left
+		}
+		return nil, ctx.Err()
+	}
+}
+
+func (b *Budget) releaser(n int64) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			b.release(n)
+			b.mu.Unlock()
+		})
+	}
+}
+
+// returnAbove and returnEvery decide when memory is handed back to the
+// system: after a decode larger than returnAbove, once no decode holds
+// any, at most every returnEvery. Go's collector would keep the freed
+// pages for reuse, and a bomb's few hundred megabytes would stay resident
+// long after it was refused or hashed.
+const (
+	returnAbove = 64 << 20
+	returnEvery = 2 * time.Second
+)
+
+// release gives back n bytes and admits the waiters that now fit. b.mu is
+// held.
+func (b *Budget) release(n int64) {
+	b.used -= n
+	b.big = b.big || n > returnAbove
+	b.admit()
+	if b.used == 0 && b.big && time.Since(b.last) >= returnEvery {
+		b.big, b.last = false, time.Now()
+		go debug.FreeOSMemory()
+	}
+}
+
+// admit lets in waiters from the front of the line while they fit. b.mu is
+// held.
+func (b *Budget) admit() {
+	for len(b.waiters) > 0 && b.used+b.waiters[0].n <= b.total {
+		w := b.waiters[0]
+		b.waiters = b.waiters[1:]
+		b.used += w.n
+		close(w.ready)
+	}
+}
+
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+
+// SetMemoryLimit sets the Go runtime's soft memory limit for a server
+// whose decodes are bounded by budget: what the process holds now (the
+// index, caches: call it once they are loaded) plus the budget plus a
+// quarter for the collector's headroom and buffers of requests in flight.
+// Near the limit the collector runs more often instead of letting garbage
+// from finished decodes pile up beside new ones. A GOMEMLIMIT set in the
+// environment is left as the operator set it. It returns the limit in
+// force.
+func SetMemoryLimit(budget *Budget) int64 {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+		return debug.SetMemoryLimit(-1)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	limit := int64(ms.HeapInuse) + budget.Total()
+	limit += limit / 4
+	debug.SetMemoryLimit(limit)
+	return limit
+}
