@@ -15,6 +15,10 @@ type token struct {
 	id         int32 // in the language's vocabulary, or -1
 	num        int   // the value of a number token, or -1
 	start, end int
+	// obf says the word was disguised: leetspeak, homoglyphs of other
+	// scripts, fancy-font letters, zero-width characters inside it, or
+	// typed a letter at a time. Nobody disguises "send pics" innocently.
+	obf bool
 }
 
 // MaxText bounds the bytes of a message that are scored; the rest is
@@ -33,12 +37,12 @@ func scan(text string, emoji map[rune]string, out []token) []token {
 		text = text[:MaxText]
 	}
 	var word []byte
-	start, end := -1, 0
+	start, end, obf := -1, 0, false
 	flush := func() {
 		if start >= 0 && len(word) > 0 {
-			out = append(out, token{text: string(word), id: -1, num: -1, start: start, end: end})
+			out = append(out, token{text: string(word), id: -1, num: -1, start: start, end: end, obf: obf})
 		}
-		word, start = word[:0], -1
+		word, start, obf = word[:0], -1, false
 	}
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
@@ -74,6 +78,9 @@ func scan(text string, emoji map[rune]string, out []token) []token {
 			continue
 		}
 		if invisible(r) {
+			if start >= 0 && !unicode.Is(unicode.Mn, r) && r != 0xFE0F {
+				obf = true
+			}
 			continue
 		}
 		if e, ok := emoji[r]; ok {
@@ -95,6 +102,9 @@ func scan(text string, emoji map[rune]string, out []token) []token {
 		}
 		if start < 0 {
 			start = pos
+		}
+		if !unicode.Is(unicode.Latin, r) || r >= 0xFF00 || 0x0250 <= r && r <= 0x1DBF {
+			obf = true // Cyrillic, Greek, small-capital, mathematical or fullwidth letters
 		}
 		word = append(word, c)
 		end = i
@@ -259,7 +269,7 @@ func readWord(t token, out []token) []token {
 			}
 			b = append(b, c)
 		}
-		t.text = string(b)
+		t.text, t.obf = string(b), true
 	}
 	return append(out, t)
 }

@@ -79,17 +79,26 @@ func (s *Scorer) Score(m Message) Result {
 	return r
 }
 
-// labelsOf lists the categories of the families with any real strength;
+// labelsOf lists the categories of the strongest evidence;
 // when a model flagged what no rule did, the label is the category of the
 // strongest family, else grooming, the broadest.
 func labelsOf(fam *[nFamilies]float64) []string {
-	var labels []string
-	for _, l := range Labels {
-		for i, f := range families {
-			if f.label == l && fam[i] >= 0.2 {
-				labels = append(labels, l)
-				break
+	var byLabel [3]float64
+	top := 0.0
+	for i, f := range families {
+		for li, l := range Labels {
+			if f.label == l {
+				byLabel[li] = max(byLabel[li], fam[i])
 			}
+		}
+		top = max(top, fam[i])
+	}
+	var labels []string
+	for li, l := range Labels {
+		// A category is a label when its evidence is near the strongest:
+		// a 😏 in a sextortion threat does not make it a sexual comment.
+		if byLabel[li] >= 0.35 && byLabel[li] >= 0.75*top {
+			labels = append(labels, l)
 		}
 	}
 	if len(labels) == 0 {
@@ -107,39 +116,83 @@ func labelsOf(fam *[nFamilies]float64) []string {
 	return labels
 }
 
+// analyse reads the message in each language and keeps the reading with
+// the most evidence: people mix languages, and a short message has too
+// few words to tell which it is in.
 func (s *Scorer) analyse(m Message) analysis {
 	text := m.Text
 	if len(text) > MaxText {
 		text = text[:MaxText]
 	}
-	lx, toks := s.tokens(text)
+	raw := scan(text, s.emoji, make([]token, 0, 16))
+	var stops [8]int
+	most := 0
+	for li, lx := range s.langs[:min(len(s.langs), len(stops))] {
+		for i := range raw {
+			// Single letters ("y", "a", "e") are shared, and are what
+			// letter-at-a-time spelling is made of.
+			if len(raw[i].text) > 1 && lx.stop[raw[i].text] {
+				stops[li]++
+			}
+		}
+		most = max(most, stops[li])
+	}
+	var best analysis
+	bestStops := -1
+	for li, lx := range s.langs {
+		// A language with far fewer of its common words than another is
+		// not the one the message is in: reading English as Spanish
+		// would find Spanish rules in loanwords ("mega", "link").
+		if li < len(stops) && 2*stops[li] < most {
+			continue
+		}
+		a := analyseIn(m, text, lx, lx.tokens(raw))
+		st := 0
+		if li < len(stops) {
+			st = stops[li]
+		}
+		if bestStops < 0 || a.score > best.score || a.score == best.score && st > bestStops {
+			best, bestStops = a, st
+		}
+	}
+	return best
+}
+
+func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
 	type fired struct {
 		rule  int32
 		spans []Span
+		obf   bool
 	}
 	var hits []fired
-	add := func(ri int32, sp Span) {
+	add := func(ri int32, from, to int) {
+		sp := Span{toks[from].start, toks[to-1].end}
+		obf := false
+		for _, t := range toks[from:to] {
+			obf = obf || t.obf
+		}
 		for i := range hits {
 			if hits[i].rule == ri {
 				if last := hits[i].spans[len(hits[i].spans)-1]; last.End <= sp.Start {
 					hits[i].spans = append(hits[i].spans, sp)
 				}
+				hits[i].obf = hits[i].obf || obf
 				return
 			}
 		}
-		hits = append(hits, fired{ri, []Span{sp}})
+		hits = append(hits, fired{ri, []Span{sp}, obf})
 	}
 	for i := range toks {
 		for _, ri := range lx.byFirst[toks[i].id] {
 			if end, ok := lx.rules[ri].match(toks, i); ok {
-				add(ri, Span{toks[i].start, toks[end-1].end})
+				add(ri, i, end)
 			}
 		}
 		if toks[i].num >= 0 {
 			for _, ri := range lx.floating {
 				if end, ok := lx.rules[ri].match(toks, i); ok {
-					add(ri, Span{toks[i].start, toks[end-1].end})
+					add(ri, i, end)
 				}
 			}
 		}
@@ -161,20 +214,39 @@ func (s *Scorer) analyse(m Message) analysis {
 		}
 		f := &families[r.family]
 		k, why := contextFactor(f, m)
+		if h.obf {
+			k *= obfuscated
+			why = strings.TrimPrefix(why+fmt.Sprintf(", disguised (x%g)", float64(obfuscated)), ", ")
+		}
 		w := scaleOdds(r.weight, k)
 		phrases := make([]string, len(h.spans))
 		for i, sp := range h.spans {
 			phrases[i] = text[sp.Start:sp.End]
 		}
-		a.reasons = append(a.reasons, Reason{Family: f.name, Label: f.label, Rule: r.text, Strength: round3(w),
+		a.reasons = append(a.reasons, Reason{Family: f.name, Label: f.label, Rule: r.text, Strength: w,
 			Phrases: phrases, Spans: h.spans, Context: why})
-		a.fam[r.family] = max(a.fam[r.family], w)
 	}
 	sort.SliceStable(a.reasons, func(i, j int) bool { return a.reasons[i].Strength > a.reasons[j].Strength })
 	a.reasons = dropCovered(a.reasons)
+	// Within a family the strongest phrase counts in full and each other
+	// at half weight: two ways of saying one thing are less than two
+	// independent pieces of evidence, but more than one.
+	for i := range a.reasons {
+		r := &a.reasons[i]
+		fi := familyIndex[r.Family]
+		if a.fam[fi] == 0 {
+			a.fam[fi] = r.Strength
+		} else {
+			a.fam[fi] = 1 - (1-a.fam[fi])*(1-r.Strength/2)
+		}
+		r.Strength = round3(r.Strength)
+	}
 	a.score = noisyOr(a.fam[:])
 	return a
 }
+
+// obfuscated multiplies the odds of a rule whose phrase was disguised.
+const obfuscated = 2
 
 // contextFactor is how much the message's context multiplies a family's
 // odds, and why.
@@ -220,23 +292,8 @@ func noisyOr(ps []float64) float64 {
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
-// tokens normalises text in the language it is most likely written in.
-func (s *Scorer) tokens(text string) (*lexicon, []token) {
-	raw := scan(text, s.emoji, make([]token, 0, 16))
-	lx, best := s.langs[0], 0
-	if len(s.langs) > 1 {
-		for _, l := range s.langs {
-			n := 0
-			for i := range raw {
-				if l.stop[raw[i].text] {
-					n++
-				}
-			}
-			if n > best {
-				lx, best = l, n
-			}
-		}
-	}
+// tokens normalises raw words in the language of lx.
+func (lx *lexicon) tokens(raw []token) []token {
 	words := make([]token, 0, len(raw)+4)
 	for _, t := range raw {
 		if t.text[0] == '<' {
@@ -245,7 +302,7 @@ func (s *Scorer) tokens(text string) (*lexicon, []token) {
 		}
 		if exp, ok := lx.abbr[t.text]; ok && strings.ContainsAny(t.text, "0123456789$@!|+") {
 			for _, w := range exp {
-				words = append(words, token{text: w, id: -1, num: -1, start: t.start, end: t.end})
+				words = append(words, token{text: w, id: -1, num: -1, start: t.start, end: t.end, obf: true})
 			}
 			continue
 		}
@@ -261,7 +318,7 @@ func (s *Scorer) tokens(text string) (*lexicon, []token) {
 			}
 			if exp, ok := lx.abbr[t.text]; ok {
 				for _, w := range exp {
-					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end})
+					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end, obf: t.obf})
 				}
 				continue
 			}
@@ -271,7 +328,7 @@ func (s *Scorer) tokens(text string) (*lexicon, []token) {
 		}
 		out = append(out, t)
 	}
-	return lx, out
+	return out
 }
 
 // joinSpaced rejoins words typed a letter at a time ("s e n d p i c s",
@@ -298,7 +355,7 @@ func (lx *lexicon) joinSpaced(ws []token) []token {
 				from := 0
 				for _, to := range cuts {
 					out = append(out, token{text: b.String()[from:to], id: -1, num: -1,
-						start: ws[i+from].start, end: ws[i+to-1].end})
+						start: ws[i+from].start, end: ws[i+to-1].end, obf: true})
 					from = to
 				}
 				i = j

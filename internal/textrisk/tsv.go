@@ -22,20 +22,23 @@ const (
 // sextortion or sexual_comment (or confirmed) for a harmful message, none
 // (or dismissed) for a harmless one; the surface may carry context as
 // ParseContext reads it ("comment,child", "dm,age=13"). A first line
-// "label<TAB>surface<TAB>text" is a header; blank lines and lines starting
+// (after comments) "label<TAB>surface<TAB>text" is a header; blank lines and lines starting
 // with "#" are skipped. Errors name the line.
 func ReadExamples(r io.Reader) ([]Example, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	var out []Example
+	first := true
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimRight(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if n == 1 && strings.HasPrefix(line, "label\t") {
+		if first && strings.HasPrefix(line, "label\t") {
+			first = false
 			continue
 		}
+		first = false
 		e, err := parseExample(line)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
