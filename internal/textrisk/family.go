@@ -25,14 +25,14 @@ type family struct {
 const nFamilies = 14
 
 var families = [nFamilies]family{
-	{"age_probe", Grooming, "asks age, school, whether alone or where the parents are", 2.5, 1, 0.5, 1.5},
-	{"secrecy", Grooming, "asks for secrecy or for messages to be deleted", 2.5, 1, 0.6, 1.5},
+	{"age_probe", Grooming, "asks age, school, whether alone or where the parents are", 2.0, 1, 0.5, 1.5},
+	{"secrecy", Grooming, "asks for secrecy or for messages to be deleted", 2.0, 1, 0.6, 1.5},
 	{"platform_move", Grooming, "moves the talk to another app, a private account or vanish mode", 2.0, 1, 0.8, 1.5},
-	{"gifts", Grooming, "offers gifts, money or game currency", 2.5, 1, 0.7, 1.5},
-	{"image_request", Grooming, "asks for pictures, video or the camera", 2.5, 1, 0.6, 1.5},
+	{"gifts", Grooming, "offers gifts, money or game currency", 2.0, 1, 0.7, 1.5},
+	{"image_request", Grooming, "asks for pictures, video or the camera", 2.0, 1, 0.6, 1.5},
 	{"sexual_talk", Grooming, "sexual talk aimed at the person addressed", 3.0, 1, 0.8, 2.5},
-	{"meeting", Grooming, "proposes meeting in person, alone", 2.5, 1, 0.6, 1.5},
-	{"rapport", Grooming, "poses as a peer, flatters maturity, claims exclusive closeness, sets against family", 2.5, 1, 0.6, 1.5},
+	{"meeting", Grooming, "proposes meeting in person, alone", 2.0, 1, 0.6, 1.5},
+	{"rapport", Grooming, "poses as a peer, flatters maturity, claims exclusive closeness, sets against family", 2.0, 1, 0.6, 1.5},
 	{"threat_share", Sextortion, "threatens to share images or expose", 1.5, 1, 1.0, 1.0},
 	{"extortion_demand", Sextortion, "demands money or more images under pressure", 1.5, 1, 1.0, 1.0},
 	{"sexual_remark", SexualComment, "sexual remark about the person shown", 2.0, 0.5, 1.0, 3.0},

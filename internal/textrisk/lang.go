@@ -36,6 +36,9 @@ type lexicon struct {
 	// clears are "not" rules: phrases that clear a family in the
 	// message they occur in ("hot chocolate" for sexual remarks).
 	clears []rule
+	// kin are phrases addressing the other person as family ("thanks
+	// grandma"), which Conversation uses.
+	kin []rule
 }
 
 type rule struct {
@@ -196,6 +199,8 @@ func parseLanguage(src string) (*lexicon, error) {
 				}
 				classes[key] = words
 			}
+		case "kin":
+			rules = append(rules, pending{n, -1, 0, rest})
 		case "not":
 			fam, pat, _ := strings.Cut(rest, " ")
 			fi, ok := familyIndex[fam]
@@ -218,7 +223,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2])})
 		default:
-			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, words, abbr, class, rule or not", n, kw)
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, words, abbr, class, rule, not or kin", n, kw)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -233,6 +238,10 @@ func parseLanguage(src string) (*lexicon, error) {
 			return nil, fmt.Errorf("line %d: %w", p.line, err)
 		}
 		r.family, r.weight = p.family, p.weight
+		if p.family < 0 {
+			lx.kin = append(lx.kin, r)
+			continue
+		}
 		if p.weight == 0 {
 			lx.clears = append(lx.clears, r)
 			continue

@@ -55,11 +55,15 @@ type analysis struct {
 	fam     [nFamilies]float64 // each family's strength after context
 	reasons []Reason
 	score   float64
+	kin     bool // addresses the other person as family
 }
 
 // Score scores one message.
 func (s *Scorer) Score(m Message) Result {
-	a := s.analyse(m)
+	return s.result(m, s.analyse(m))
+}
+
+func (s *Scorer) result(m Message, a analysis) Result {
 	r := Result{Score: a.score, RuleScore: a.score, Reasons: a.reasons, Language: a.lx.code}
 	if s.model != nil {
 		part := s.model.score(m, &a)
@@ -194,6 +198,13 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 				if end, ok := lx.rules[ri].match(toks, i); ok {
 					add(ri, i, end)
 				}
+			}
+		}
+	}
+	for i := range lx.kin {
+		for t := range toks {
+			if _, ok := lx.kin[i].match(toks, t); ok {
+				a.kin = true
 			}
 		}
 	}
