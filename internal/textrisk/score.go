@@ -164,20 +164,21 @@ func (s *Scorer) analyse(m Message) analysis {
 
 func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
+	lx.kin.each(toks, func(*rule, int, int) { a.kin = true })
 	type fired struct {
-		rule  int32
+		rule  *rule
 		spans []Span
 		obf   bool
 	}
 	var hits []fired
-	add := func(ri int32, from, to int) {
+	lx.rules.each(toks, func(r *rule, from, to int) {
 		sp := Span{toks[from].start, toks[to-1].end}
 		obf := false
 		for _, t := range toks[from:to] {
 			obf = obf || t.obf
 		}
 		for i := range hits {
-			if hits[i].rule == ri {
+			if hits[i].rule == r {
 				if last := hits[i].spans[len(hits[i].spans)-1]; last.End <= sp.Start {
 					hits[i].spans = append(hits[i].spans, sp)
 				}
@@ -185,41 +186,15 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 				return
 			}
 		}
-		hits = append(hits, fired{ri, []Span{sp}, obf})
-	}
-	for i := range toks {
-		for _, ri := range lx.byFirst[toks[i].id] {
-			if end, ok := lx.rules[ri].match(toks, i); ok {
-				add(ri, i, end)
-			}
-		}
-		if toks[i].num >= 0 {
-			for _, ri := range lx.floating {
-				if end, ok := lx.rules[ri].match(toks, i); ok {
-					add(ri, i, end)
-				}
-			}
-		}
-	}
-	for i := range lx.kin {
-		for t := range toks {
-			if _, ok := lx.kin[i].match(toks, t); ok {
-				a.kin = true
-			}
-		}
+		hits = append(hits, fired{r, []Span{sp}, obf})
+	})
+	if len(hits) == 0 {
+		return a
 	}
 	var cleared [nFamilies]bool
-	for i := range lx.clears {
-		c := &lx.clears[i]
-		for t := range toks {
-			if _, ok := c.match(toks, t); ok {
-				cleared[c.family] = true
-				break
-			}
-		}
-	}
+	lx.clears.each(toks, func(r *rule, _, _ int) { cleared[r.family] = true })
 	for _, h := range hits {
-		r := &lx.rules[h.rule]
+		r := h.rule
 		if cleared[r.family] {
 			continue
 		}
@@ -416,8 +391,10 @@ func (lx *lexicon) segment(s string) []int {
 }
 
 // dropCovered drops a reason whose phrases all lie inside a stronger
-// reason's of the same family: "send nudes" and "nudes" are one piece of
-// evidence, shown once. reasons are sorted strongest first.
+// reason's: "send nudes" and "nudes" are one piece of evidence, shown and
+// counted once, and so is a phrase two families read ("sexy" as talk to
+// the target and as a remark about the person shown). reasons are sorted
+// strongest first.
 func dropCovered(reasons []Reason) []Reason {
 	kept := reasons[:0]
 	for _, r := range reasons {
@@ -425,9 +402,6 @@ func dropCovered(reasons []Reason) []Reason {
 		for _, sp := range r.Spans {
 			in := false
 			for _, k := range kept {
-				if k.Family != r.Family {
-					continue
-				}
 				for _, ks := range k.Spans {
 					if ks.Start <= sp.Start && sp.End <= ks.End {
 						in = true
