@@ -71,6 +71,7 @@ func (s *Scorer) result(m Message, a analysis) Result {
 		r.Score = part.Score
 	}
 	r.Flagged = r.Score >= Threshold
+	r.Score, r.RuleScore = round3(r.Score), round3(r.RuleScore)
 	if r.Flagged {
 		r.Labels = labelsOf(&a.fam)
 	}
@@ -239,24 +240,23 @@ const obfuscated = 2
 func contextFactor(f *family, m Message) (float64, string) {
 	k := 1.0
 	var why []string
+	apply := func(x float64, format string, a ...any) {
+		if x != 1 {
+			k *= x
+			why = append(why, fmt.Sprintf(format, a...)+fmt.Sprintf(" (x%g)", x))
+		}
+	}
 	if m.minorTarget() {
-		k *= f.minor
-		why = append(why, fmt.Sprintf("target declared %d (x%g)", m.TargetAge, f.minor))
+		apply(f.minor, "target declared %d", m.TargetAge)
 	}
-	if (m.Surface == DM || m.Surface == "") && f.dm != 1 {
-		k *= f.dm
-		why = append(why, fmt.Sprintf("dm (x%g)", f.dm))
-	}
-	if m.Surface == Comment || m.Surface == Caption || m.Surface == Bio {
-		k *= f.public
-		why = append(why, fmt.Sprintf("public %s (x%g)", m.Surface, f.public))
+	switch m.Surface {
+	case DM, "":
+		apply(f.dm, "dm")
+	case Comment, Caption, Bio:
+		apply(f.public, "public %s", m.Surface)
 	}
 	if m.OnChildContent {
-		k *= f.child
-		why = append(why, fmt.Sprintf("on content showing a child (x%g)", f.child))
-	}
-	if k == 1 {
-		return 1, ""
+		apply(f.child, "on content showing a child")
 	}
 	return k, strings.Join(why, ", ")
 }
