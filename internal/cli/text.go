@@ -128,6 +128,24 @@ func textScore(e *env, args []string) int {
 	return 0
 }
 
+// parseExamples parses a command's flags and reads the one file of
+// labelled examples it takes.
+func parseExamples(fs *flag.FlagSet, e *env, args []string, cmd string) ([]textrisk.Example, int, bool) {
+	files, code, ok := parse(fs, e, args)
+	if !ok {
+		return nil, code, false
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return nil, 2, false
+	}
+	ex, err := readExamplesFile(files[0])
+	if err != nil {
+		return nil, fail(e, cmd, "%v", err), false
+	}
+	return ex, 0, true
+}
+
 func readExamplesFile(path string) ([]textrisk.Example, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -150,19 +168,11 @@ func textEval(e *env, args []string) int {
 		fmt.Fprintln(fs.Output(), "usage: safeguard text eval [--model FILE] [--misses] FILE.tsv\n\nScores labelled messages (columns label, surface, text; label grooming, sextortion,\nsexual_comment or none) and prints precision, recall and F1 per surface and label.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	files, code, ok := parse(fs, e, args)
+	ex, code, ok := parseExamples(fs, e, args, "text eval")
 	if !ok {
 		return code
 	}
-	if len(files) != 1 {
-		fs.Usage()
-		return 2
-	}
 	s, err := textScorer(*model)
-	if err != nil {
-		return fail(e, "text eval", "%v", err)
-	}
-	ex, err := readExamplesFile(files[0])
 	if err != nil {
 		return fail(e, "text eval", "%v", err)
 	}
@@ -208,17 +218,9 @@ func textTrain(e *env, args []string) int {
 		fmt.Fprintln(fs.Output(), "usage: safeguard text train [--out FILE] [--holdout FILE] DECISIONS.tsv\n\nTrains the linear model on reviewers' decisions (columns label, surface, text; label\nconfirmed or a category for harmful, dismissed or none for harmless) and writes its\nversioned weights. safeguard text score --model FILE then uses it beside the rules.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	files, code, ok := parse(fs, e, args)
+	ex, code, ok := parseExamples(fs, e, args, "text train")
 	if !ok {
 		return code
-	}
-	if len(files) != 1 {
-		fs.Usage()
-		return 2
-	}
-	ex, err := readExamplesFile(files[0])
-	if err != nil {
-		return fail(e, "text train", "%v", err)
 	}
 	rules, err := textrisk.New(nil)
 	if err != nil {

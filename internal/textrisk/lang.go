@@ -3,6 +3,7 @@ package textrisk
 import (
 	"bufio"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -156,7 +157,7 @@ func loadLanguages(fsys fs.FS) ([]*lexicon, map[rune]string, error) {
 	// English first: it wins ties when a message says too little to tell.
 	sort.SliceStable(langs, func(i, j int) bool { return langs[i].code == "en" && langs[j].code != "en" })
 	if len(langs) == 0 {
-		return nil, nil, fmt.Errorf("no language files in lang/")
+		return nil, nil, errors.New("no language files under lang")
 	}
 	return langs, emoji, nil
 }
@@ -230,7 +231,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			key = strings.TrimSpace(key)
 			words := strings.Fields(val)
 			if !ok || key == "" || len(words) == 0 {
-				return nil, fmt.Errorf("line %d: want %s NAME = WORD...", n, kw)
+				return nil, fmt.Errorf("line %d: want %s NAME = WORDS", n, kw)
 			}
 			for _, w := range words {
 				if err := checkWord(w); err != nil {
