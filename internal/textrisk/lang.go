@@ -283,7 +283,23 @@ func parseLanguage(src string) (*lexicon, error) {
 	if lx.code == "" {
 		return nil, fmt.Errorf("no lang line")
 	}
+	// A word the normaliser rewrites ("lets" becomes "let us") can never
+	// be matched: refuse it rather than keep a rule that never fires.
+	for name, words := range classes {
+		for _, w := range words {
+			if exp, ok := lx.abbr[w]; ok && (len(exp) != 1 || exp[0] != w) {
+				return nil, fmt.Errorf("class %s: word %q is read as %q: write that", name, w, strings.Join(exp, " "))
+			}
+		}
+	}
 	for _, p := range rules {
+		for _, el := range strings.Fields(p.text) {
+			for _, w := range strings.Split(strings.TrimSuffix(el, "?"), "/") {
+				if exp, ok := lx.abbr[w]; ok && (len(exp) != 1 || exp[0] != w) {
+					return nil, fmt.Errorf("line %d: word %q is read as %q: write that", p.line, w, strings.Join(exp, " "))
+				}
+			}
+		}
 		r, err := lx.compile(p.text, classes)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", p.line, err)
