@@ -66,6 +66,17 @@ func TestIssueHardNegatives(t *testing.T) {
 	}
 }
 
+// One word borrowed by another language ("viral", "hotel", "link") is
+// not evidence alone, even read as Spanish.
+func TestShortHarmless(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"viral", "hotel", "mega", "link", "telegram", "trade?", "more", "lol", "ok", "our hotel room has a pool!", "this went viral lol"} {
+		if r := s.Score(Message{Text: text, Surface: DM, TargetAge: 13}); r.Flagged {
+			t.Errorf("%q: flagged %.2f %+v", text, r.Score, r.Reasons)
+		}
+	}
+}
+
 // Context is used: the same words weigh more to a declared minor, under
 // a child's photo, and less in a public caption.
 func TestContext(t *testing.T) {
