@@ -39,15 +39,6 @@ func New(model *Model) (*Scorer, error) {
 	return &s, nil
 }
 
-// Languages lists the codes of the languages the scorer reads.
-func (s *Scorer) Languages() []string {
-	var codes []string
-	for _, lx := range s.langs {
-		codes = append(codes, lx.code)
-	}
-	return codes
-}
-
 // analysis is what the rules found in one message, before any model.
 type analysis struct {
 	lx      *lexicon
@@ -88,7 +79,7 @@ func (s *Scorer) result(m Message, a analysis) Result {
 // when a model flagged what no rule did, the label is the category of the
 // strongest family, else grooming, the broadest.
 func labelsOf(fam *[nFamilies]float64) []string {
-	var byLabel [3]float64
+	byLabel := make([]float64, len(Labels))
 	top := 0.0
 	for i, f := range families {
 		for li, l := range Labels {
