@@ -379,7 +379,7 @@ func classify(path, name string, err error, stderr []byte, kind Kind) error {
 		if st := exit.ProcessState.String(); strings.Contains(st, "signal: killed") || strings.Contains(st, "CPU time") {
 			return &Error{path, Exhausted, name + " was stopped: " + st}
 		}
-		if strings.Contains(msg, "Cannot allocate memory") || strings.Contains(msg, "out of memory") {
+		if strings.Contains(msg, "Cannot allocate memory") || strings.Contains(msg, "failed to map segment") {
 			return &Error{path, Exhausted, name + " ran out of memory: " + msg}
 		}
 		if msg == "" {
