@@ -74,10 +74,11 @@ func TestReferenceHashes(t *testing.T) {
 	for _, name := range samples {
 		t.Run(name, func(t *testing.T) {
 			want := readRef(t, name)
-			got, _, err := HashFile(context.Background(), videoPath(name), HashOptions{})
+			v, err := HashFile(context.Background(), videoPath(name), HashOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := v.Frames
 			if len(got) != len(want) {
 				t.Fatalf("%d frames, reference has %d", len(got), len(want))
 			}
@@ -105,11 +106,11 @@ func TestReferenceHashes(t *testing.T) {
 				t.Errorf("%d of %d lines identical; the C path should reproduce this sample exactly", n, len(got))
 			}
 			if name == simdSample {
-				simd, _, err := HashFile(context.Background(), videoPath(name), HashOptions{CPUFlags: "mmx+mmxext"})
+				simd, err := HashFile(context.Background(), videoPath(name), HashOptions{CPUFlags: "mmx+mmxext"})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if sl := textLines(t, simd); strings.Join(sl, "\n") != strings.Join(wl, "\n") {
+				if sl := textLines(t, simd.Frames); strings.Join(sl, "\n") != strings.Join(wl, "\n") {
 					t.Errorf("with the MMXEXT conversion the lines still differ from the reference")
 				}
 			}
@@ -128,10 +129,11 @@ func TestReferenceHashes(t *testing.T) {
 // 0, 30, ..., 600, each equal to the reference's every-frame line.
 func TestSampling(t *testing.T) {
 	needFFmpeg(t)
-	got, _, err := HashFile(context.Background(), videoPath("chair-20-sd-bar"), HashOptions{SecondsPerHash: 1})
+	v, err := HashFile(context.Background(), videoPath("chair-20-sd-bar"), HashOptions{SecondsPerHash: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := v.Frames
 	every := readRef(t, "chair-20-sd-bar")
 	if len(got) != 21 {
 		t.Fatalf("%d frames, want 21", len(got))

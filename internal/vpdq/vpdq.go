@@ -47,21 +47,28 @@ type HashOptions struct {
 	CPUFlags string
 }
 
+// Video is a hashed video file.
+type Video struct {
+	Info   video.Info // what ffprobe said of its first video stream
+	Frames []Frame    // in frame order
+	Usage  video.Usage
+}
+
 // HashFile hashes the video in the file at path. Errors about the file
-// itself are *video.Error; a missing ffmpeg is video.ErrNoFFmpeg.
-func HashFile(ctx context.Context, path string, opt HashOptions) ([]Frame, video.Info, error) {
+// itself are *video.Error (the API answers 422); a missing ffmpeg is
+// video.ErrNoFFmpeg.
+func HashFile(ctx context.Context, path string, opt HashOptions) (*Video, error) {
 	if opt.SecondsPerHash < 0 {
-		return nil, video.Info{}, fmt.Errorf("vpdq: seconds per hash must not be negative, got %g", opt.SecondsPerHash)
+		return nil, fmt.Errorf("vpdq: seconds per hash must not be negative, got %g", opt.SecondsPerHash)
 	}
 	info, err := video.Probe(ctx, path, opt.Limits)
 	if err != nil {
-		return nil, info, err
+		return nil, err
 	}
 	if info.Width < minSide || info.Height < minSide {
-		return nil, info, &video.Error{Path: path, Kind: video.NotVideo,
+		return nil, &video.Error{Path: path, Kind: video.NotVideo,
 			Reason: fmt.Sprintf("frames of %dx%d are too small to hash (PDQ needs %dx%d)", info.Width, info.Height, minSide, minSide)}
 	}
-	every := frameMod(opt.SecondsPerHash, info.FrameRate)
 	flags := opt.CPUFlags
 	if flags == "" {
 		flags = "0"
@@ -69,11 +76,12 @@ func HashFile(ctx context.Context, path string, opt HashOptions) ([]Frame, video
 	// The reference divides in float32 (VideoMetadata holds the rate as a
 	// float); doing the same keeps printed timestamps identical.
 	fps := float32(info.FrameRate)
+	v := &Video{Info: info}
 	var h pdq.Hasher
-	var frames []Frame
-	err = video.Decode(ctx, path, info, opt.Limits, video.DecodeOptions{Every: every, CPUFlags: flags}, func(f video.Frame) error {
+	dopt := video.DecodeOptions{Every: frameMod(opt.SecondsPerHash, info.FrameRate), CPUFlags: flags}
+	v.Usage, err = video.Decode(ctx, path, info, opt.Limits, dopt, func(f video.Frame) error {
 		r := h.HashRGB24(f.Pix, 3*info.Width, info.Height, info.Width)
-		frames = append(frames, Frame{
+		v.Frames = append(v.Frames, Frame{
 			Number:    f.Number,
 			Quality:   r.Quality,
 			Hash:      r.Hash,
@@ -82,9 +90,9 @@ func HashFile(ctx context.Context, path string, opt HashOptions) ([]Frame, video
 		return nil
 	})
 	if err != nil {
-		return nil, info, err
+		return nil, err
 	}
-	return frames, info, nil
+	return v, nil
 }
 
 // minSide is the reference's MIN_HASHABLE_DIM: it refuses smaller frames.

@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -233,11 +234,18 @@ type DecodeOptions struct {
 	CPUFlags string
 }
 
+// Usage is what the ffmpeg child cost: for metrics, and to size how many
+// videos a server may decode at once.
+type Usage struct {
+	CPU     time.Duration // user plus system time
+	PeakRSS int64         // peak resident memory in bytes
+}
+
 // Decode runs ffmpeg on the file at path, converting every kept frame of the
 // first video stream to RGB24 at info's size with area scaling and no
 // rotation (the reference vPDQ's conversion), and calls fn with each in
 // order. An error from fn stops decoding and is returned as is.
-func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeOptions, fn func(Frame) error) error {
+func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeOptions, fn func(Frame) error) (Usage, error) {
 	lim = lim.withDefaults()
 	every := max(opt.Every, 1)
 	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error"}
@@ -261,16 +269,16 @@ func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeO
 	defer cancel()
 	cmd, err := command(ctx, "ffmpeg", lim, args...)
 	if err != nil {
-		return err
+		return Usage{}, err
 	}
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return fmt.Errorf("video %s: %w", path, err)
+		return Usage{}, fmt.Errorf("video %s: %w", path, err)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("video %s: starting ffmpeg: %w", path, err)
+		return Usage{}, fmt.Errorf("video %s: starting ffmpeg: %w", path, err)
 	}
 	size := 3 * info.Width * info.Height
 	buf := make([]byte, size)
@@ -298,15 +306,27 @@ func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeO
 	if fnErr != nil {
 		cancel() // stop ffmpeg; its exit status no longer matters
 		_ = cmd.Wait()
-		return fnErr
+		return usage(cmd), fnErr
 	}
 	if err := cmd.Wait(); err != nil {
-		return classify(path, "ffmpeg", errorWithContext(ctx, err), stderr.Bytes(), Corrupt)
+		return usage(cmd), classify(path, "ffmpeg", errorWithContext(ctx, err), stderr.Bytes(), Corrupt)
 	}
 	if count == 0 {
-		return &Error{path, Corrupt, "ffmpeg decoded no frames"}
+		return usage(cmd), &Error{path, Corrupt, "ffmpeg decoded no frames"}
 	}
-	return nil
+	return usage(cmd), nil
+}
+
+func usage(cmd *exec.Cmd) Usage {
+	ps := cmd.ProcessState
+	if ps == nil {
+		return Usage{}
+	}
+	u := Usage{CPU: ps.UserTime() + ps.SystemTime()}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		u.PeakRSS = ru.Maxrss << 10 // Linux reports KiB
+	}
+	return u
 }
 
 // errorWithContext prefers the context's error, so a killed child reads as

@@ -78,7 +78,7 @@ func TestDecodeEveryAndSampled(t *testing.T) {
 	}
 	for _, every := range []int{1, 30} {
 		var nums []int
-		err := Decode(ctx, sample, info, Limits{}, DecodeOptions{Every: every}, func(f Frame) error {
+		_, err := Decode(ctx, sample, info, Limits{}, DecodeOptions{Every: every}, func(f Frame) error {
 			if len(f.Pix) != 3*info.Width*info.Height {
 				t.Fatalf("frame %d has %d bytes, want %d", f.Number, len(f.Pix), 3*info.Width*info.Height)
 			}
@@ -105,7 +105,7 @@ func TestDecodeStopsOnCallbackError(t *testing.T) {
 	}
 	stop := errors.New("enough")
 	n := 0
-	err = Decode(ctx, sample, info, Limits{}, DecodeOptions{}, func(Frame) error {
+	_, err = Decode(ctx, sample, info, Limits{}, DecodeOptions{}, func(Frame) error {
 		n++
 		if n == 3 {
 			return stop
@@ -181,13 +181,16 @@ func TestHostileDecode(t *testing.T) {
 	}
 	none := func(Frame) error { return nil }
 	t.Run("too many frames", func(t *testing.T) {
-		wantKind(t, Decode(ctx, sample, info, Limits{MaxFrames: 10}, DecodeOptions{}, none), TooLarge)
+		_, err := Decode(ctx, sample, info, Limits{MaxFrames: 10}, DecodeOptions{}, none)
+		wantKind(t, err, TooLarge)
 	})
 	t.Run("wall time", func(t *testing.T) {
-		wantKind(t, Decode(ctx, sample, info, Limits{Timeout: 50 * time.Millisecond}, DecodeOptions{}, none), Exhausted)
+		_, err := Decode(ctx, sample, info, Limits{Timeout: 50 * time.Millisecond}, DecodeOptions{}, none)
+		wantKind(t, err, Exhausted)
 	})
 	t.Run("memory", func(t *testing.T) {
-		wantKind(t, Decode(ctx, sample, info, Limits{Memory: 16 << 20}, DecodeOptions{}, none), Exhausted)
+		_, err := Decode(ctx, sample, info, Limits{Memory: 16 << 20}, DecodeOptions{}, none)
+		wantKind(t, err, Exhausted)
 	})
 	t.Run("truncated", func(t *testing.T) {
 		// The sample's index (moov) comes first, so a cut file probes as
@@ -195,7 +198,7 @@ func TestHostileDecode(t *testing.T) {
 		data, _ := os.ReadFile(sample)
 		p := write(t, "cut.mp4", data[:len(data)/3])
 		n := 0
-		err := Decode(ctx, p, info, Limits{}, DecodeOptions{}, func(Frame) error { n++; return nil })
+		_, err := Decode(ctx, p, info, Limits{}, DecodeOptions{}, func(Frame) error { n++; return nil })
 		var ve *Error
 		if err != nil && !errors.As(err, &ve) {
 			t.Fatalf("got %v (%T), want nil or a *video.Error", err, err)
@@ -218,7 +221,7 @@ func TestHostileDecode(t *testing.T) {
 			wantKind(t, err, NotVideo)
 			return
 		}
-		err = Decode(ctx, p, inf, Limits{}, DecodeOptions{}, none)
+		_, err = Decode(ctx, p, inf, Limits{}, DecodeOptions{}, none)
 		if err != nil {
 			var ve *Error
 			if !errors.As(err, &ve) {
