@@ -41,10 +41,10 @@ type Kind int
 
 // The kinds of refusal. The API answers 422 for every one of them.
 const (
-	NotVideo Kind = iota + 1 // not a container ffmpeg reads, or no video stream
-	TooLarge                 // dimensions, stream count or frame count over a limit
-	Corrupt                  // ffmpeg failed part way: truncated or damaged data
-	Exhausted                // wall time, CPU time or memory limit reached
+	NotVideo  Kind = iota + 1 // not a container ffmpeg reads, or no video stream
+	TooLarge                  // dimensions, stream count or frame count over a limit
+	Corrupt                   // ffmpeg failed part way: truncated or damaged data
+	Exhausted                 // wall time, CPU time or memory limit reached
 )
 
 func (k Kind) String() string {
