@@ -228,70 +228,73 @@ type DecodeOptions struct {
 	// every frame). Frames in between are dropped inside ffmpeg, before
 	// colour conversion, so sparse sampling is cheap.
 	Every int
-	// CPUFlags is ffmpeg's -cpuflags: "0" forces the C colour conversion,
-	// which the reference's sample hashes were made with (docs/video.md);
-	// "" leaves ffmpeg's SIMD paths on.
+	// CPUFlags is ffmpeg's -cpuflags for the colour conversion alone: "0"
+	// forces swscale's C conversion, which the reference's sample hashes
+	// were made with (docs/video.md); "" leaves its SIMD paths on and runs
+	// one child instead of two.
 	CPUFlags string
 }
 
-// Usage is what the ffmpeg child cost: for metrics, and to size how many
-// videos a server may decode at once.
+// Usage is what the ffmpeg children cost: for metrics, and to size how
+// many videos a server may decode at once.
 type Usage struct {
-	CPU     time.Duration // user plus system time
-	PeakRSS int64         // peak resident memory in bytes
+	CPU     time.Duration // user plus system time, all children
+	PeakRSS int64         // sum of the children's peak resident memory, bytes
 }
 
 // Decode runs ffmpeg on the file at path, converting every kept frame of the
 // first video stream to RGB24 at info's size with area scaling and no
 // rotation (the reference vPDQ's conversion), and calls fn with each in
 // order. An error from fn stops decoding and is returned as is.
+//
+// With opt.CPUFlags set, two children run in a pipe: one decodes (with all
+// of the CPU's SIMD, which decoders keep bit-exact) and passes raw frames
+// in NUT to one that only converts colour under those flags. -cpuflags is
+// global in ffmpeg, and forcing the C colour conversion in one process
+// would force the C decoder too, at more than twice the CPU.
 func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeOptions, fn func(Frame) error) (Usage, error) {
 	lim = lim.withDefaults()
 	every := max(opt.Every, 1)
-	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error"}
-	if opt.CPUFlags != "" {
-		args = append(args, "-cpuflags", opt.CPUFlags)
+	quiet := []string{"-nostdin", "-hide_banner", "-loglevel", "error"}
+	input := []string{"-threads", strconv.Itoa(lim.Threads), "-noautorotate", "-i", "file:" + path,
+		"-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough"}
+	frames := []string{"-frames:v", strconv.Itoa(lim.MaxFrames + 1)}
+	sel := fmt.Sprintf("select=not(mod(n\\,%d))", every)
+	convert := fmt.Sprintf("scale=w=%d:h=%d:flags=area,format=rgb24", info.Width, info.Height)
+	output := []string{"-sws_flags", "area", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"}
+
+	var stages [][]string
+	if opt.CPUFlags == "" {
+		vf := convert
+		if every > 1 {
+			vf = sel + "," + convert
+		}
+		stages = [][]string{join(quiet, input, []string{"-vf", vf}, frames, output)}
+	} else {
+		dec := join(quiet, input)
+		if every > 1 {
+			dec = append(dec, "-vf", sel)
+		}
+		dec = join(dec, frames, []string{"-c:v", "rawvideo", "-f", "nut", "pipe:1"})
+		conv := join(quiet, []string{"-cpuflags", opt.CPUFlags, "-f", "nut", "-i", "pipe:0",
+			"-fps_mode", "passthrough", "-vf", convert}, frames, output)
+		stages = [][]string{dec, conv}
 	}
-	vf := fmt.Sprintf("scale=w=%d:h=%d:flags=area,format=rgb24", info.Width, info.Height)
-	if every > 1 {
-		vf = fmt.Sprintf("select=not(mod(n\\,%d)),", every) + vf
-	}
-	args = append(args,
-		"-threads", strconv.Itoa(lim.Threads),
-		"-noautorotate", "-i", "file:"+path,
-		"-map", "0:v:0", "-an", "-sn", "-dn",
-		"-fps_mode", "passthrough", "-sws_flags", "area",
-		"-vf", vf,
-		"-frames:v", strconv.Itoa(lim.MaxFrames+1),
-		"-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
 
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
-	cmd, err := command(ctx, "ffmpeg", lim, args...)
-	if err != nil {
-		return Usage{}, err
-	}
-	var stderr tailBuffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
+	p, err := startPipeline(ctx, lim, stages)
 	if err != nil {
 		return Usage{}, fmt.Errorf("video %s: %w", path, err)
 	}
-	if err := cmd.Start(); err != nil {
-		return Usage{}, fmt.Errorf("video %s: starting ffmpeg: %w", path, err)
-	}
-	size := 3 * info.Width * info.Height
-	buf := make([]byte, size)
-	r := bufio.NewReaderSize(stdout, 1<<20)
+	buf := make([]byte, 3*info.Width*info.Height)
+	r := bufio.NewReaderSize(p.out, 1<<20)
 	var fnErr error
 	count := 0
 	for {
-		_, err := io.ReadFull(r, buf)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			// A partial frame: ffmpeg died mid-frame; its exit says why.
+		if _, err := io.ReadFull(r, buf); err != nil {
+			// EOF, or a partial frame when ffmpeg died mid-frame: its exit
+			// status says which.
 			break
 		}
 		if count == lim.MaxFrames {
@@ -305,28 +308,99 @@ func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeO
 	}
 	if fnErr != nil {
 		cancel() // stop ffmpeg; its exit status no longer matters
-		_ = cmd.Wait()
-		return usage(cmd), fnErr
+		u, _ := p.wait(ctx)
+		return u, fnErr
 	}
-	if err := cmd.Wait(); err != nil {
-		return usage(cmd), classify(path, "ffmpeg", errorWithContext(ctx, err), stderr.Bytes(), Corrupt)
+	u, err := p.wait(ctx)
+	if err != nil {
+		return u, classify(path, "ffmpeg", err, p.failed.Bytes(), Corrupt)
 	}
 	if count == 0 {
-		return usage(cmd), &Error{path, Corrupt, "ffmpeg decoded no frames"}
+		return u, &Error{path, Corrupt, "ffmpeg decoded no frames"}
 	}
-	return usage(cmd), nil
+	return u, nil
 }
 
-func usage(cmd *exec.Cmd) Usage {
-	ps := cmd.ProcessState
-	if ps == nil {
-		return Usage{}
+func join(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
 	}
-	u := Usage{CPU: ps.UserTime() + ps.SystemTime()}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		u.PeakRSS = ru.Maxrss << 10 // Linux reports KiB
+	return out
+}
+
+// pipeline is ffmpeg children each reading the previous one's output.
+type pipeline struct {
+	cmds   []*exec.Cmd
+	logs   []*tailBuffer
+	out    io.ReadCloser // the last child's stdout
+	failed *tailBuffer   // after wait: the log of the child that failed
+}
+
+func startPipeline(ctx context.Context, lim Limits, stages [][]string) (*pipeline, error) {
+	p := &pipeline{}
+	var prev io.ReadCloser
+	for i, args := range stages {
+		cmd, err := command(ctx, "ffmpeg", lim, args...)
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		log := new(tailBuffer)
+		cmd.Stderr = log
+		if prev != nil {
+			cmd.Stdin = prev
+		}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			p.kill()
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("starting ffmpeg: %w", err)
+		}
+		if prev != nil {
+			prev.Close() // the child holds its own copy
+		}
+		p.cmds, p.logs = append(p.cmds, cmd), append(p.logs, log)
+		if i == len(stages)-1 {
+			p.out = out
+		} else {
+			prev = out
+		}
 	}
-	return u
+	return p, nil
+}
+
+func (p *pipeline) kill() {
+	for _, c := range p.cmds {
+		c.Process.Kill()
+		c.Wait()
+	}
+}
+
+// wait waits for every child and returns their cost and the failure that
+// explains the others: the first along the pipe (a decoder's error explains
+// the converter's short input), unless that child only lost its reader.
+func (p *pipeline) wait(ctx context.Context) (Usage, error) {
+	var u Usage
+	var first error
+	for i, c := range p.cmds {
+		err := c.Wait()
+		if ps := c.ProcessState; ps != nil {
+			u.CPU += ps.UserTime() + ps.SystemTime()
+			if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+				u.PeakRSS += ru.Maxrss << 10 // Linux reports KiB
+			}
+		}
+		lostReader := bytes.Contains(p.logs[i].Bytes(), []byte("Broken pipe"))
+		if err != nil && (first == nil || p.failed.lostReader && !lostReader) {
+			first, p.failed = errorWithContext(ctx, err), p.logs[i]
+			p.failed.lostReader = lostReader
+		}
+	}
+	return u, first
 }
 
 // errorWithContext prefers the context's error, so a killed child reads as
@@ -429,7 +503,10 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 
 // tailBuffer keeps the last few KiB written: the end of ffmpeg's log says
 // why it stopped, and a hostile file can make it log without end.
-type tailBuffer struct{ b []byte }
+type tailBuffer struct {
+	b          []byte
+	lostReader bool // the child failed writing to a closed pipe
+}
 
 const tailSize = 4 << 10
 

@@ -171,9 +171,16 @@ func TestHostile(t *testing.T) {
 	}
 }
 
-// TestHostileDecode covers limits only decoding reaches.
+// TestHostileDecode covers limits only decoding reaches, with one ffmpeg
+// and with the decoder-converter pair.
 func TestHostileDecode(t *testing.T) {
 	needFFmpeg(t)
+	for _, opt := range []DecodeOptions{{}, {CPUFlags: "0"}} {
+		t.Run("cpuflags="+opt.CPUFlags, func(t *testing.T) { hostileDecode(t, opt) })
+	}
+}
+
+func hostileDecode(t *testing.T, opt DecodeOptions) {
 	ctx := context.Background()
 	info, err := Probe(ctx, sample, Limits{})
 	if err != nil {
@@ -181,15 +188,15 @@ func TestHostileDecode(t *testing.T) {
 	}
 	none := func(Frame) error { return nil }
 	t.Run("too many frames", func(t *testing.T) {
-		_, err := Decode(ctx, sample, info, Limits{MaxFrames: 10}, DecodeOptions{}, none)
+		_, err := Decode(ctx, sample, info, Limits{MaxFrames: 10}, opt, none)
 		wantKind(t, err, TooLarge)
 	})
 	t.Run("wall time", func(t *testing.T) {
-		_, err := Decode(ctx, sample, info, Limits{Timeout: 50 * time.Millisecond}, DecodeOptions{}, none)
+		_, err := Decode(ctx, sample, info, Limits{Timeout: 50 * time.Millisecond}, opt, none)
 		wantKind(t, err, Exhausted)
 	})
 	t.Run("memory", func(t *testing.T) {
-		_, err := Decode(ctx, sample, info, Limits{Memory: 16 << 20}, DecodeOptions{}, none)
+		_, err := Decode(ctx, sample, info, Limits{Memory: 16 << 20}, opt, none)
 		wantKind(t, err, Exhausted)
 	})
 	t.Run("truncated", func(t *testing.T) {
@@ -198,7 +205,7 @@ func TestHostileDecode(t *testing.T) {
 		data, _ := os.ReadFile(sample)
 		p := write(t, "cut.mp4", data[:len(data)/3])
 		n := 0
-		_, err := Decode(ctx, p, info, Limits{}, DecodeOptions{}, func(Frame) error { n++; return nil })
+		_, err := Decode(ctx, p, info, Limits{}, opt, func(Frame) error { n++; return nil })
 		var ve *Error
 		if err != nil && !errors.As(err, &ve) {
 			t.Fatalf("got %v (%T), want nil or a *video.Error", err, err)
@@ -221,7 +228,7 @@ func TestHostileDecode(t *testing.T) {
 			wantKind(t, err, NotVideo)
 			return
 		}
-		_, err = Decode(ctx, p, inf, Limits{}, DecodeOptions{}, none)
+		_, err = Decode(ctx, p, inf, Limits{}, opt, none)
 		if err != nil {
 			var ve *Error
 			if !errors.As(err, &ve) {
