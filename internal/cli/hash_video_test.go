@@ -3,18 +3,20 @@ package cli
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
+
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/media/video"
 )
 
+// needFFmpeg skips tests that run ffmpeg where it is not installed; CI
+// installs it (.ci/run), so there they always run.
 func needFFmpeg(t *testing.T) {
 	t.Helper()
-	for _, name := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(name); err != nil {
-			t.Skipf("%s not installed (apt-get install ffmpeg); skipping", name)
-		}
+	if err := video.Available(); err != nil {
+		t.Skip(err)
 	}
 }
 

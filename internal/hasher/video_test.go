@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -12,8 +11,8 @@ import (
 )
 
 func TestHashVideo(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed (apt-get install ffmpeg); skipping")
+	if err := video.Available(); err != nil {
+		t.Skip(err)
 	}
 	const path = "../../testdata/threatexchange/tmk/sample-videos/chair-19-sd-bar.mp4"
 	var h Hasher

@@ -36,6 +36,18 @@ import (
 // ErrNoFFmpeg says that ffmpeg or ffprobe is not on the PATH.
 var ErrNoFFmpeg = errors.New("video: ffmpeg/ffprobe not found on PATH; install them (Debian: apt-get install ffmpeg)")
 
+// Available reports whether ffmpeg and ffprobe can be run: ErrNoFFmpeg when
+// either is missing. A server checks it at start-up to say so once, rather
+// than on every upload.
+func Available() error {
+	for _, name := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(name); err != nil {
+			return ErrNoFFmpeg
+		}
+	}
+	return nil
+}
+
 // Kind classifies why a video was refused.
 type Kind int
 

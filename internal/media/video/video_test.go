@@ -19,10 +19,8 @@ const sample = "../../../testdata/threatexchange/tmk/sample-videos/chair-20-sd-b
 // installs it (.ci/run), so there they always run.
 func needFFmpeg(t testing.TB) {
 	t.Helper()
-	for _, name := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(name); err != nil {
-			t.Skipf("%s not installed (apt-get install ffmpeg); skipping", name)
-		}
+	if err := Available(); err != nil {
+		t.Skip(err)
 	}
 }
 
