@@ -2,7 +2,6 @@ package vpdq
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
@@ -24,8 +23,8 @@ func cpuTime() time.Duration {
 // BenchmarkHashFile reports seconds of video hashed per CPU-second (ours
 // plus ffmpeg's) at every frame and at one frame a second, for the SD
 // sample (480x720, 20.5 s) and an HD clip made here with ffmpeg's testsrc
-// (1280x720, 30 fps, 10 s), and the peak resident memory of the ffmpeg
-// child. Run: go test -run '^$' -bench HashFile -benchtime 3x ./internal/vpdq
+// (1280x720, 30 fps, 10 s), with the C colour conversion (the default)
+// and the SIMD one, and the peak resident memory of the ffmpeg children. Run: go test -run '^$' -bench HashFile -benchtime 3x ./internal/vpdq
 func BenchmarkHashFile(b *testing.B) {
 	needFFmpeg(b)
 	hd := filepath.Join(b.TempDir(), "hd.mp4")
@@ -42,17 +41,18 @@ func BenchmarkHashFile(b *testing.B) {
 		{"HD", hd, 10},
 	}
 	for _, c := range clips {
-		for _, sph := range []float64{0, 1} {
-			name := fmt.Sprintf("%s/every-frame", c.name)
-			if sph == 1 {
-				name = fmt.Sprintf("%s/1fps", c.name)
-			}
-			b.Run(name, func(b *testing.B) {
+		for _, run := range []struct {
+			name string
+			sph  float64
+			conv Conversion
+		}{{"every-frame", 0, ConvertC}, {"1fps", 1, ConvertC}, {"every-frame-simd", 0, ConvertSIMD}} {
+			sph := run.sph
+			b.Run(c.name+"/"+run.name, func(b *testing.B) {
 				b.ReportAllocs()
 				cpu0 := cpuTime()
 				var rss int64
 				for i := 0; i < b.N; i++ {
-					v, err := HashFile(context.Background(), c.path, HashOptions{SecondsPerHash: sph})
+					v, err := HashFile(context.Background(), c.path, HashOptions{SecondsPerHash: sph, Conversion: run.conv})
 					if err != nil {
 						b.Fatal(err)
 					}
