@@ -24,7 +24,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"hash", "print the PDQ, MD5 and SHA-256 of images", runHash},
+		{"hash", "print the PDQ (images), vPDQ (videos), MD5 and SHA-256 of files", runHash},
 		{"bank", "create, list, import, export and remove hash banks", runBank},
 		{"match", "look images or PDQ hashes up in the banks", runMatch},
 		{"serve", "serve the HTTP API: scan, lookup, banks, rules, webhooks, keys, audit", runServe},

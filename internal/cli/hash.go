@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,25 +20,31 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 func runHash(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard hash", flag.ContinueOnError)
-	format := fs.String("format", "csv", "output `format`: csv (pdq_hex,quality,path, as the reference pdq-photo-hasher prints) or json (one object a line)")
+	format := fs.String("format", "csv", "output `format`: csv (images: pdq_hex,quality,path, as the reference pdq-photo-hasher prints), vpdq (videos: frame,quality,pdq_hex,seconds, as the reference vpdq-hash-video prints) or json (one object a line, images and videos)")
+	secondsPerHash := fs.Float64("seconds-per-hash", 1, "videos: hash one frame every `S` seconds (0: every frame)")
 	dihedral := fs.Bool("dihedral", false, "also print the 8 dihedral hashes (rotations and mirrors); csv then prints them all, as pdq-photo-hasher --pdqdih-across does")
 	mode := fs.String("mode", "auto", "JPEG decoding `mode`: "+modeNames())
 	maxPixels := fs.Int64("max-pixels", media.DefaultMaxPixels, "refuse images with more pixels than this")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "images hashed at once")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard hash [flags] PATH...\n\nHashes image files, and every file under directories. A PATH of - reads\npaths from standard input, one a line. Bad files are reported on stderr and\nskipped; the exit status is then 1.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard hash [flags] PATH...\n\nHashes image and video files (told apart by content), and every file under\ndirectories. A PATH of - reads paths from standard input, one a line. Bad\nfiles are reported on stderr and skipped; the exit status is then 1. Videos\nneed ffmpeg. With --format vpdq and several videos, each video's lines\nfollow a line \"# PATH\".\n\nflags:")
 		fs.PrintDefaults()
 	}
 	paths, code, ok := parse(fs, e, args)
 	if !ok {
 		return code
 	}
-	if *format != "csv" && *format != "json" {
-		return fail(e, "hash", "unknown --format %q: want csv or json", *format)
+	write, ok := hashWriters[*format]
+	if !ok {
+		return fail(e, "hash", "unknown --format %q: want csv, vpdq or json", *format)
+	}
+	if *secondsPerHash < 0 {
+		return fail(e, "hash", "--seconds-per-hash %g: want 0 (every frame) or more", *secondsPerHash)
 	}
 	opts, err := mediaOptions(*mode, *maxPixels)
 	if err != nil {
@@ -47,17 +55,17 @@ func runHash(e *env, args []string) int {
 		return 2
 	}
 	files, failed := expandPaths(e, paths)
-	h := &hasher.Hasher{Media: opts, Dihedral: *dihedral}
+	h := &hasher.Hasher{Media: opts, Dihedral: *dihedral, Video: vpdq.HashOptions{SecondsPerHash: *secondsPerHash}}
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
-	write := csvLine
-	if *format == "json" {
-		write = jsonLine
-	}
 	bar := newProgress(e.stderr, "hashed", len(files))
-	errs := hashFiles(h, files, max(1, *workers), func(path string, s hasher.Signals) {
-		write(out, path, s)
+	errs := hashFiles(h, files, max(1, *workers), func(path string, r hashed) error {
+		if r.video != nil && *format == "vpdq" && len(files) > 1 {
+			fmt.Fprintf(out, "# %s\n", path)
+		}
+		err := write(out, path, r)
 		bar.add()
+		return err
 	}, func(err error) {
 		bar.clear()
 		fmt.Fprintf(e.stderr, "safeguard hash: %v\n", err)
@@ -152,11 +160,37 @@ func expandPaths(e *env, args []string) (files []string, failed bool) {
 	return files, failed
 }
 
+// hashed is one file's signals: an image's or a video's.
+type hashed struct {
+	image *hasher.Signals
+	video *hasher.VideoSignals
+}
+
+// hashFile hashes one file as a video or an image, as its content says.
+func hashFile(h *hasher.Hasher, path string) (hashed, error) {
+	isVideo, err := hasher.IsVideo(path)
+	if err != nil {
+		return hashed{}, err
+	}
+	if isVideo {
+		v, err := h.HashVideo(context.Background(), path)
+		return hashed{video: &v}, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return hashed{}, err
+	}
+	s, err := h.Hash(path, data)
+	return hashed{image: &s}, err
+}
+
 // hashFiles hashes files on n goroutines and reports each result, in the
-// order of files, to ok or bad. It returns the number of failures.
-func hashFiles(h *hasher.Hasher, files []string, n int, ok func(string, hasher.Signals), bad func(error)) int {
+// order of files, to ok or bad; an error from ok (a file of the wrong kind
+// for the output format) goes to bad too. It returns the number of
+// failures.
+func hashFiles(h *hasher.Hasher, files []string, n int, ok func(string, hashed) error, bad func(error)) int {
 	type result struct {
-		s   hasher.Signals
+		h   hashed
 		err error
 	}
 	results := make([]chan result, len(files))
@@ -170,12 +204,8 @@ func hashFiles(h *hasher.Hasher, files []string, n int, ok func(string, hasher.S
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				data, err := os.ReadFile(files[i])
-				var s hasher.Signals
-				if err == nil {
-					s, err = h.Hash(files[i], data)
-				}
-				results[i] <- result{s, err}
+				r, err := hashFile(h, files[i])
+				results[i] <- result{r, err}
 			}
 		}()
 	}
@@ -189,15 +219,42 @@ func hashFiles(h *hasher.Hasher, files []string, n int, ok func(string, hasher.S
 	for i := range files {
 		r := <-results[i]
 		results[i] = nil
+		if r.err == nil {
+			r.err = ok(files[i], r.h)
+		}
 		if r.err != nil {
 			failures++
 			bad(r.err)
-			continue
 		}
-		ok(files[i], r.s)
 	}
 	wg.Wait()
 	return failures
+}
+
+// hashWriters print one file's signals in each --format; a file of a kind
+// the format cannot show is an error naming it.
+var hashWriters = map[string]func(io.Writer, string, hashed) error{
+	"csv": func(w io.Writer, path string, r hashed) error {
+		if r.image == nil {
+			return fmt.Errorf("%s is a video: use --format vpdq or json", path)
+		}
+		csvLine(w, path, *r.image)
+		return nil
+	},
+	"vpdq": func(w io.Writer, path string, r hashed) error {
+		if r.video == nil {
+			return fmt.Errorf("%s is not a video: use --format csv or json", path)
+		}
+		return vpdq.WriteText(w, r.video.Frames)
+	},
+	"json": func(w io.Writer, path string, r hashed) error {
+		if r.video != nil {
+			videoJSONLine(w, path, *r.video)
+		} else {
+			jsonLine(w, path, *r.image)
+		}
+		return nil
+	},
 }
 
 func csvLine(w io.Writer, path string, s hasher.Signals) {
@@ -240,6 +297,39 @@ func jsonLine(w io.Writer, path string, s hasher.Signals) {
 	}
 	if d := s.Dihedral; d != nil {
 		j.Dihedral = &dihedralJSON{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]}
+	}
+	b, _ := json.Marshal(j) // plain strings and numbers: cannot fail
+	w.Write(append(b, '\n'))
+}
+
+// videoJSON is one video's line of `safeguard hash --format json`.
+type videoJSON struct {
+	Path      string      `json:"path"`
+	Format    string      `json:"format"` // "video"
+	Width     int         `json:"width"`
+	Height    int         `json:"height"`
+	FrameRate float64     `json:"frame_rate"`
+	MD5       string      `json:"md5"`
+	SHA256    string      `json:"sha256"`
+	VPDQ      []frameJSON `json:"vpdq"`
+}
+
+type frameJSON struct {
+	Frame     int      `json:"frame"`
+	Quality   int      `json:"quality"`
+	PDQ       pdq.Hash `json:"pdq"`
+	Timestamp float64  `json:"timestamp"`
+}
+
+func videoJSONLine(w io.Writer, path string, v hasher.VideoSignals) {
+	j := videoJSON{
+		Path: path, Format: "video", Width: v.Info.Width, Height: v.Info.Height, FrameRate: v.Info.FrameRate,
+		MD5: hex.EncodeToString(v.MD5[:]), SHA256: hex.EncodeToString(v.SHA256[:]),
+		VPDQ: make([]frameJSON, len(v.Frames)),
+	}
+	for i, f := range v.Frames {
+		// Three decimals, as every vPDQ format carries timestamps.
+		j.VPDQ[i] = frameJSON{f.Number, f.Quality, f.Hash, math.Round(f.Timestamp*1000) / 1000}
 	}
 	b, _ := json.Marshal(j) // plain strings and numbers: cannot fail
 	w.Write(append(b, '\n'))

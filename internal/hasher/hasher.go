@@ -1,7 +1,8 @@
-// Package hasher turns uploaded bytes into signals: the PDQ hash and quality
-// of an image (with its dihedral variants when asked), and the MD5 and
-// SHA-256 of the bytes. It is the one place the CLI and the server hash
-// content, so both give the same answer for the same file.
+// Package hasher turns uploaded content into signals: the PDQ hash and
+// quality of an image (with its dihedral variants when asked), the vPDQ
+// frame hashes of a video, and the MD5 and SHA-256 of the bytes. It is the
+// one place the CLI and the server hash content, so both give the same
+// answer for the same file.
 package hasher
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/signal"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // Signals are the hashes of one piece of content.
@@ -30,11 +32,13 @@ func (s Signals) Set() signal.Set {
 	return signal.Set{PDQ: &s.PDQ, Quality: s.Quality, Dihedral: s.Dihedral, MD5: &s.MD5, SHA256: &s.SHA256}
 }
 
-// Hasher hashes images. The zero value decodes with media's defaults; it is
-// safe for concurrent use.
+// Hasher hashes images and videos. The zero value decodes with media's
+// and vpdq's defaults (every frame of a video); it is safe for concurrent
+// use.
 type Hasher struct {
 	Media    media.Options
-	Dihedral bool // also compute the 8 dihedral PDQ hashes
+	Dihedral bool             // also compute the 8 dihedral PDQ hashes
+	Video    vpdq.HashOptions // how videos are sampled and decoded
 	// Budget, when set, bounds the memory the Hasher's decodes (and those
 	// of anything sharing it) hold at once: each decode waits for its
 	// estimate to fit, and an image whose estimate alone exceeds the budget

@@ -155,3 +155,26 @@ func rgbaLuma(pix []uint8, stride, base, pixSize, chanSize int, xs, ys []int, mi
 		}
 	}
 }
+
+// HashRGB24 hashes packed 8-bit RGB pixels (rows x cols, stride bytes from
+// one row to the next) at their own size, with no pre-resize: the
+// reference's vPDQ hashes each video frame this way (fillFloatLumaFromRGB,
+// then pdqHash256FromFloatLuma on the full-resolution plane), so that frame
+// hashes match its lists bit for bit.
+func (h *Hasher) HashRGB24(pix []byte, stride, rows, cols int) Result {
+	if rows <= 0 || cols <= 0 || stride < 3*cols || len(pix) < (rows-1)*stride+3*cols {
+		return Result{}
+	}
+	if cap(h.buf1) < rows*cols {
+		h.buf1 = make([]float32, rows*cols)
+	}
+	luma := h.buf1[:rows*cols]
+	for y := 0; y < rows; y++ {
+		row := pix[y*stride : y*stride+3*cols]
+		o := luma[y*cols : (y+1)*cols]
+		for x := range o {
+			o[x] = rgbLuma(row[3*x], row[3*x+1], row[3*x+2])
+		}
+	}
+	return h.HashLuma(luma, rows, cols, false)
+}
