@@ -34,7 +34,7 @@ type Status struct {
 	// success.
 	Errors, ConsecutiveErrors int64
 	// Pages and Records count what was applied; Entries the bank entries
-	// those records held, Removed the records that removed theirs.
+	// those records held, Removed the tombstones among them.
 	Pages, Records, Entries, Removed int64
 	// Malformed counts upstream records skipped as unreadable; Problems
 	// says why for the last few.
@@ -218,7 +218,7 @@ func (r *Runner) apply(ctx context.Context, w *worker, p Page) error {
 		for _, f := range c.Unsupported {
 			skipped[f.Kind]++
 		}
-		if len(c.Entries) == 0 {
+		if rec.Deleted {
 			removed++
 		}
 		entries += int64(len(c.Entries))
