@@ -81,6 +81,9 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) ([]byte, error) {
 		if err == nil {
 			return body, nil
 		}
+		if Permanent(err) {
+			return nil, err
+		}
 		var se *StatusError
 		retry := errors.As(err, &se) && se.Retryable() || isNetError(err)
 		if !retry || i >= attempts || ctx.Err() != nil || (req.Body != nil && req.GetBody == nil) {
@@ -140,7 +143,7 @@ func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, retryA
 	}
 	client := h.Client
 	if client == nil {
-		client = http.DefaultClient
+		client = defaultClient
 	}
 	resp, err := client.Do(r)
 	if err != nil {
@@ -164,6 +167,18 @@ func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, retryA
 	}
 	return body, 0, nil
 }
+
+// defaultClient follows at most 5 redirects, each to a URL CheckURL allows:
+// a list at https must not be redirected to plain http.
+var defaultClient = &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return &PermanentError{errors.New("more than 5 redirects")}
+	}
+	if _, err := CheckURL(req.URL.String()); err != nil {
+		return &PermanentError{fmt.Errorf("redirected: %w", err)}
+	}
+	return nil
+}}
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {

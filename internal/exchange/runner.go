@@ -46,6 +46,10 @@ type Status struct {
 	Checkpoint Checkpoint
 }
 
+// maxKinds bounds the kinds Status.Skipped counts by name: upstream
+// chooses them, so past this many they count together as "other".
+const maxKinds = 32
+
 // Runner runs the fetches of configured exchanges, each on its own goroutine
 // so that a long backfill never holds up lookups or another exchange.
 // Set its fields, Add exchanges, then Run.
@@ -240,6 +244,9 @@ func (r *Runner) apply(ctx context.Context, w *worker, p Page) error {
 			s.Problems = slices.Delete(s.Problems, 0, n-MaxProblems)
 		}
 		for k, n := range skipped {
+			if _, ok := s.Skipped[k]; !ok && len(s.Skipped) >= maxKinds {
+				k = "other"
+			}
 			s.Skipped[k] += n
 		}
 		s.Checkpoint = b.Checkpoint
