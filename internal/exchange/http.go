@@ -68,6 +68,12 @@ func (e *StatusError) Retryable() bool {
 // must have GetBody (http.NewRequest sets it for in-memory bodies) so it
 // can be resent.
 func (h *HTTP) Do(ctx context.Context, req *http.Request) ([]byte, error) {
+	body, _, err := h.DoHeader(ctx, req)
+	return body, err
+}
+
+// DoHeader is Do, also returning the answer's header (a signature in it).
+func (h *HTTP) DoHeader(ctx context.Context, req *http.Request) ([]byte, http.Header, error) {
 	attempts := h.Attempts
 	if attempts <= 0 {
 		attempts = 5
@@ -77,30 +83,30 @@ func (h *HTTP) Do(ctx context.Context, req *http.Request) ([]byte, error) {
 		wait = time.Second
 	}
 	for i := 1; ; i++ {
-		body, retryAfter, err := h.once(ctx, req)
+		body, header, retryAfter, err := h.once(ctx, req)
 		if err == nil {
-			return body, nil
+			return body, header, nil
 		}
 		if Permanent(err) {
-			return nil, err
+			return nil, nil, err
 		}
 		var se *StatusError
 		retry := errors.As(err, &se) && se.Retryable() || isNetError(err)
 		if !retry || i >= attempts || ctx.Err() != nil || (req.Body != nil && req.GetBody == nil) {
 			if errors.As(err, &se) && !se.Retryable() {
-				return nil, &PermanentError{err}
+				return nil, nil, &PermanentError{err}
 			}
 			if retry && i >= attempts {
-				return nil, fmt.Errorf("%w (gave up after %d attempts)", err, i)
+				return nil, nil, fmt.Errorf("%w (gave up after %d attempts)", err, i)
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		d := wait + rand.N(wait/4+1) // jitter, so nodes do not retry in step
 		if retryAfter > 0 {
 			d = retryAfter
 		}
 		if err := h.sleep(ctx, min(d, h.maxWait())); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		wait = min(2*wait, h.maxWait())
 	}
@@ -128,7 +134,7 @@ func (h *HTTP) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // once makes one attempt; retryAfter is what a 429 or 503 asked for.
-func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, retryAfter time.Duration, err error) {
+func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, header http.Header, retryAfter time.Duration, err error) {
 	timeout := h.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
@@ -138,7 +144,7 @@ func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, retryA
 	r := req.Clone(ctx)
 	if req.GetBody != nil {
 		if r.Body, err = req.GetBody(); err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 	}
 	client := h.Client
@@ -147,7 +153,7 @@ func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, retryA
 	}
 	resp, err := client.Do(r)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer resp.Body.Close()
 	limit := h.MaxBody
@@ -156,16 +162,16 @@ func (h *HTTP) once(ctx context.Context, req *http.Request) (body []byte, retryA
 	}
 	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: reading the answer: %w", req.Method, redact(req.URL), err)
+		return nil, nil, 0, fmt.Errorf("%s %s: reading the answer: %w", req.Method, redact(req.URL), err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		return nil, nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 			&StatusError{Method: req.Method, URL: redact(req.URL), Code: resp.StatusCode, Body: Clip(string(body))}
 	}
 	if int64(len(body)) > limit {
-		return nil, 0, &PermanentError{fmt.Errorf("%s %s: answer longer than %d bytes", req.Method, redact(req.URL), limit)}
+		return nil, nil, 0, &PermanentError{fmt.Errorf("%s %s: answer longer than %d bytes", req.Method, redact(req.URL), limit)}
 	}
-	return body, 0, nil
+	return body, resp.Header, 0, nil
 }
 
 // defaultClient follows at most 5 redirects, each to a URL CheckURL allows:
