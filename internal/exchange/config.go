@@ -19,7 +19,7 @@ type Config struct {
 	// Name is the exchange's name and the bank it fills (a valid bank name).
 	Name string
 	// Kind is the wire format: ncmec, stopncii, threatexchange, list,
-	// safeguard.
+	// peer (see the kinds package).
 	Kind string
 	// Interval is the time between fetches; DefaultInterval if 0.
 	Interval time.Duration
