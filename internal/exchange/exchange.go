@@ -18,6 +18,7 @@ package exchange
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -199,4 +200,27 @@ func Clip(s string) string {
 		return s[:197] + "..."
 	}
 	return s
+}
+
+// ReadPosition decodes a checkpoint's Position, which the format wrote as
+// JSON with PositionOf, into v; an empty Position leaves v as it is. A
+// Position that does not decode is a permanent error: fetching from a guess
+// could skip upstream changes.
+func ReadPosition(cp Checkpoint, v any) error {
+	if cp.Position == "" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(cp.Position), v); err != nil {
+		return &PermanentError{Err: fmt.Errorf("checkpoint %q: %v", Clip(cp.Position), err)}
+	}
+	return nil
+}
+
+// PositionOf is the checkpoint of a format's position, as JSON.
+func PositionOf(v any) Checkpoint {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("exchange: a position that does not encode: %v", err)) // positions are plain structs
+	}
+	return Checkpoint{Position: string(b)}
 }

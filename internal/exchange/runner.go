@@ -237,9 +237,7 @@ func (r *Runner) apply(ctx context.Context, w *worker, p Page) error {
 		s.Entries += entries
 		s.Removed += removed
 		s.Malformed += int64(p.Malformed)
-		for _, pr := range p.Problems {
-			s.Problems = append(s.Problems, pr)
-		}
+		s.Problems = append(s.Problems, p.Problems...)
 		if n := len(s.Problems); n > MaxProblems {
 			s.Problems = slices.Delete(s.Problems, 0, n-MaxProblems)
 		}

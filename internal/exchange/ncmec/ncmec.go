@@ -11,7 +11,6 @@ package ncmec
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -199,10 +198,8 @@ const LinkLife = 12 * time.Hour
 // Fetch implements exchange.Fetcher.
 func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func(exchange.Page) error) error {
 	var pos position
-	if from.Position != "" {
-		if err := json.Unmarshal([]byte(from.Position), &pos); err != nil {
-			return &exchange.PermanentError{Err: fmt.Errorf("checkpoint %q: %v", exchange.Clip(from.Position), err)}
-		}
+	if err := exchange.ReadPosition(from, &pos); err != nil {
+		return err
 	}
 	now := f.now()
 	if pos.Next != "" && now.Sub(time.Unix(pos.At, 0)) > LinkLife {
@@ -229,8 +226,7 @@ func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func
 		} else {
 			pos.Next, pos.At = p.Next, f.now().Unix()
 		}
-		cp, _ := json.Marshal(pos)
-		p.Checkpoint = exchange.Checkpoint{Position: string(cp)}
+		p.Checkpoint = exchange.PositionOf(pos)
 		if err := emit(p.Page); err != nil {
 			return err
 		}

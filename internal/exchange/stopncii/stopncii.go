@@ -229,10 +229,8 @@ type Fetcher struct {
 // Fetch implements exchange.Fetcher.
 func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func(exchange.Page) error) error {
 	pos := position{Start: DefaultStart}
-	if from.Position != "" {
-		if err := json.Unmarshal([]byte(from.Position), &pos); err != nil {
-			return &exchange.PermanentError{Err: fmt.Errorf("checkpoint %q: %v", exchange.Clip(from.Position), err)}
-		}
+	if err := exchange.ReadPosition(from, &pos); err != nil {
+		return err
 	}
 	if pos.Token != "" && f.now().Sub(time.Unix(pos.At, 0)) > TokenLife {
 		pos.Token, pos.At = "", 0
@@ -265,8 +263,7 @@ func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func
 			// Played out: the next fetch asks for what changed since.
 			pos = position{Start: max(pos.Start, pos.Set)}
 		}
-		cp, _ := json.Marshal(pos)
-		p.Checkpoint = exchange.Checkpoint{Position: string(cp)}
+		p.Checkpoint = exchange.PositionOf(pos)
 		if err := emit(p); err != nil {
 			return err
 		}

@@ -96,10 +96,8 @@ type update struct {
 // Fetch implements exchange.Fetcher.
 func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func(exchange.Page) error) error {
 	var pos position
-	if from.Position != "" {
-		if err := json.Unmarshal([]byte(from.Position), &pos); err != nil {
-			return &exchange.PermanentError{Err: fmt.Errorf("checkpoint %q: %v", exchange.Clip(from.Position), err)}
-		}
+	if err := exchange.ReadPosition(from, &pos); err != nil {
+		return err
 	}
 	now := f.now()
 	if pos.Next != "" && now.Sub(time.Unix(pos.At, 0)) > CursorLife {
@@ -136,8 +134,7 @@ func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func
 			}
 			pos.At = f.now().Unix()
 		}
-		cp, _ := json.Marshal(pos)
-		p.Checkpoint = exchange.Checkpoint{Position: string(cp)}
+		p.Checkpoint = exchange.PositionOf(pos)
 		if err := emit(p); err != nil {
 			return err
 		}
