@@ -122,7 +122,7 @@ func (r *Runner) poll(ctx context.Context, w *worker) {
 		case <-w.kick:
 		}
 		err := r.fetch(ctx, w)
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrLocked) { // another node is on it: not a failure
 			r.log().Warn("exchange fetch failed", "exchange", w.cfg.Name, "err", err)
 		}
 		if r.snapshot(w).Stopped {
