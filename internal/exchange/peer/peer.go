@@ -87,6 +87,7 @@ type Publisher struct {
 	Now   func() time.Time // nil: time.Now
 }
 
+// ServeHTTP answers GET /feed/{bank}?after=N&limit=L with a signed page.
 func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(r.URL.Path, "/feed/")
 	if !ok || r.Method != http.MethodGet && r.Method != http.MethodHead {
