@@ -4,6 +4,7 @@ package exchangetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +36,13 @@ func (m *Memory) Apply(ctx context.Context, b exchange.Batch) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	for _, c := range b.Changes { // all or nothing: check before changing anything
+		for _, e := range c.Entries {
+			if _, err := e.Normalize(); err != nil {
+				return fmt.Errorf("record %q: %w", c.ID, err)
+			}
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
