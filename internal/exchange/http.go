@@ -192,7 +192,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
+		// Capped before multiplying: a huge value would overflow into a
+		// negative wait. Do caps the wait at MaxWait in any case.
+		return time.Duration(min(s, 24*3600)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)

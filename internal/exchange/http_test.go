@@ -103,6 +103,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"":                              0,
 		"3":                             3 * time.Second,
 		"-1":                            0,
+		"10000000000":                   24 * time.Hour,
 		"soon":                          0,
 		"Tue, 01 Dec 2026 10:00:30 GMT": 30 * time.Second,
 		"Tue, 01 Dec 2026 09:00:00 GMT": 0,
