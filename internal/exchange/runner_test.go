@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // script is a Fetcher over a list of records, pageSize a page, whose
 // position is the index of the next record.
 type script struct {
+	mu       sync.Mutex // guards records, which a test may change while Run polls
 	records  []exchange.Record
 	pageSize int
 	err      error // returned instead of fetching
@@ -26,6 +28,9 @@ func (s *script) Fetch(ctx context.Context, from exchange.Checkpoint, page func(
 	if s.err != nil {
 		return s.err
 	}
+	s.mu.Lock()
+	recs := s.records
+	s.mu.Unlock()
 	i := 0
 	if from.Position != "" {
 		var err error
@@ -33,9 +38,9 @@ func (s *script) Fetch(ctx context.Context, from exchange.Checkpoint, page func(
 			return err
 		}
 	}
-	for i < len(s.records) {
-		j := min(i+s.pageSize, len(s.records))
-		if err := page(exchange.Page{Records: s.records[i:j], Checkpoint: exchange.Checkpoint{Position: strconv.Itoa(j)}}); err != nil {
+	for i < len(recs) {
+		j := min(i+s.pageSize, len(recs))
+		if err := page(exchange.Page{Records: recs[i:j], Checkpoint: exchange.Checkpoint{Position: strconv.Itoa(j)}}); err != nil {
 			return err
 		}
 		i = j
@@ -218,4 +223,31 @@ func TestAddTwice(t *testing.T) {
 	if _, err := r.Status("b"); err == nil {
 		t.Error("status of an unknown exchange")
 	}
+}
+
+func TestKickFetchesNow(t *testing.T) {
+	mem := &exchangetest.Memory{}
+	f := &script{records: records(2), pageSize: 1}
+	r := &exchange.Runner{Sink: mem, Checkpoints: mem}
+	r.Add(exchange.Config{Name: "hotline", Kind: "test", Interval: time.Hour}, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	wait := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); mem.Len("hotline") != n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d entries, want %d", mem.Len("hotline"), n)
+			}
+		}
+	}
+	wait(2) // the first poll runs at once
+	f.mu.Lock()
+	f.records = records(4)
+	f.mu.Unlock()
+	// The next tick is an hour away: only a kick fetches the new records.
+	if err := r.Kick("hotline"); err != nil {
+		t.Fatal(err)
+	}
+	wait(4)
 }
