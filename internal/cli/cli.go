@@ -32,6 +32,7 @@ func commands() []command {
 		{"audit", "verify the audit log's hash chain", runAudit},
 		{"evidence", "verify hotline evidence packages, rotate the master key (evidence verify, rotate-key)", runEvidence},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
+		{"exchange", "check an exchange configuration; make a peer publishing key", runExchange},
 		{"bench", "measure speed (bench hash, bench index, bench scan)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}

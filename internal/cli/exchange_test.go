@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/exchange/peer"
+)
+
+func TestExchangeCheck(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "exchanges.json")
+	t.Setenv("SG_NCMEC_PASSWORD", "hunter2")
+	os.WriteFile(path, []byte(`{"exchanges": [
+		{"name": "ncmec_ngo", "kind": "ncmec", "interval": "30m", "settings": {"environment": "ngo"},
+		 "credentials": {"username": "me", "password": "env:SG_NCMEC_PASSWORD"}},
+		{"name": "hotline", "kind": "list", "settings": {"path": "/srv/list.txt"}}]}`), 0o600)
+	var out, errb bytes.Buffer
+	if code := Main([]string{"exchange", "check", path}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	got := out.String()
+	for _, want := range []string{"ncmec_ngo", "every 30m0s", "credentials: password, username", "hotline", "every 15m0s", "2 exchanges ok"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "hunter2") || strings.Contains(got, " me") {
+		t.Errorf("output shows a credential:\n%s", got)
+	}
+	os.WriteFile(path, []byte(`{"exchanges": [{"name": "x", "kind": "ncmec", "settings": {"environment": "moon"}}]}`), 0o600)
+	errb.Reset()
+	if code := Main([]string{"exchange", "check", path}, nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "unknown environment") {
+		t.Errorf("bad config: exit %d, %s", code, errb.String())
+	}
+}
+
+func TestExchangePeerKey(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"exchange", "peer-key"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var seed, pub string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "private seed: "); ok {
+			seed = v
+		}
+		if v, ok := strings.CutPrefix(line, "public key:   "); ok {
+			pub = v
+		}
+	}
+	priv, err := peer.ParsePrivateKey(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peer.EncodeKey(priv.Public().(ed25519.PublicKey)) != pub {
+		t.Error("the public key is not the seed's")
+	}
+}

@@ -1,0 +1,349 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+)
+
+// Status is what an exchange's fetches have done since the process started.
+type Status struct {
+	Name string // the exchange, and the bank it fills
+	Kind string
+	// Fetching is true while a fetch runs on this node.
+	Fetching bool
+	// LastFetch is when the last fetch started; LastSuccess when the last
+	// one that succeeded ended.
+	LastFetch, LastSuccess time.Time
+	// Succeeded: the last fetch ended without error. UpToDate: it also
+	// caught up with upstream.
+	Succeeded, UpToDate bool
+	// LockedElsewhere: the last attempt found another node fetching.
+	LockedElsewhere bool
+	// Stopped: the last error was permanent (refused credentials, a bad
+	// configuration): the exchange is not polled until it is added again.
+	Stopped   bool
+	LastError string
+	// Errors counts failed fetches; ConsecutiveErrors those since the last
+	// success.
+	Errors, ConsecutiveErrors int64
+	// Pages and Records count what was applied; Entries the bank entries
+	// those records held, Removed the tombstones among them.
+	Pages, Records, Entries, Removed int64
+	// Malformed counts upstream records skipped as unreadable; Problems
+	// says why for the last few.
+	Malformed int64
+	Problems  []string
+	// Skipped counts fingerprints of kinds a bank cannot hold yet.
+	Skipped map[Kind]int64
+	// Checkpoint is the position the next fetch starts from.
+	Checkpoint Checkpoint
+}
+
+// maxKinds bounds the kinds Status.Skipped counts by name: upstream
+// chooses them, so past this many they count together as "other".
+const maxKinds = 32
+
+// Runner runs the fetches of configured exchanges, each on its own goroutine
+// so that a long backfill never holds up lookups or another exchange.
+// Set its fields, Add exchanges, then Run.
+type Runner struct {
+	Sink        Sink
+	Checkpoints Checkpoints
+	// Lock keeps one fetcher per exchange across nodes; nil for a single
+	// node.
+	Lock Lock
+	Log  *slog.Logger     // nil: slog.Default()
+	Now  func() time.Time // nil: time.Now
+
+	mu      sync.Mutex
+	workers map[string]*worker
+	order   []string
+}
+
+type worker struct {
+	cfg     Config
+	fetcher Fetcher
+	kick    chan struct{} // a fetch is wanted now
+	run     sync.Mutex    // one fetch at a time in this process
+	status  Status
+}
+
+// Add registers an exchange. Its name must be unique.
+func (r *Runner) Add(cfg Config, f Fetcher) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.workers == nil {
+		r.workers = map[string]*worker{}
+	}
+	if _, ok := r.workers[cfg.Name]; ok {
+		return fmt.Errorf("exchange %q: added twice", cfg.Name)
+	}
+	r.workers[cfg.Name] = &worker{cfg: cfg, fetcher: f, kick: make(chan struct{}, 1),
+		status: Status{Name: cfg.Name, Kind: cfg.Kind, Skipped: map[Kind]int64{}}}
+	r.order = append(r.order, cfg.Name)
+	return nil
+}
+
+// Run polls every exchange at its interval until ctx ends, each on its own
+// goroutine, and returns when they have all stopped.
+func (r *Runner) Run(ctx context.Context) {
+	r.mu.Lock()
+	ws := make([]*worker, 0, len(r.order))
+	for _, n := range r.order {
+		ws = append(ws, r.workers[n])
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Go(func() { r.poll(ctx, w) })
+	}
+	wg.Wait()
+}
+
+func (r *Runner) poll(ctx context.Context, w *worker) {
+	interval := w.cfg.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.kick:
+		}
+		err := r.fetch(ctx, w)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrLocked) { // another node is on it: not a failure
+			r.log().Warn("exchange fetch failed", "exchange", w.cfg.Name, "err", err)
+		}
+		if r.snapshot(w).Stopped {
+			r.log().Error("exchange stopped: fix its configuration", "exchange", w.cfg.Name, "err", err)
+			return
+		}
+		t.Reset(interval)
+	}
+}
+
+// Kick asks the running poller of an exchange to fetch now rather than at
+// its next tick (a "fetch now" button); it does not wait.
+func (r *Runner) Kick(name string) error {
+	w, err := r.worker(name)
+	if err != nil {
+		return err
+	}
+	select {
+	case w.kick <- struct{}{}:
+	default: // one is already pending
+	}
+	return nil
+}
+
+// Fetch runs one fetch of the exchange now and waits for it (the CLI's
+// `exchange fetch`). It fails if another node holds the exchange's lock.
+func (r *Runner) Fetch(ctx context.Context, name string) error {
+	w, err := r.worker(name)
+	if err != nil {
+		return err
+	}
+	return r.fetch(ctx, w)
+}
+
+// ErrLocked is the error of a fetch while another node is fetching the
+// same exchange.
+var ErrLocked = errors.New("another node is fetching this exchange")
+
+func (r *Runner) fetch(ctx context.Context, w *worker) (err error) {
+	w.run.Lock()
+	defer w.run.Unlock()
+	if r.Lock != nil {
+		release, ok, err := r.Lock.TryLock(ctx, w.cfg.Name)
+		if err != nil {
+			err = fmt.Errorf("exchange %q: taking its lock: %w", w.cfg.Name, err)
+			r.update(w, func(s *Status) { s.LastError = err.Error() })
+			return err
+		}
+		r.update(w, func(s *Status) { s.LockedElsewhere = !ok })
+		if !ok {
+			return fmt.Errorf("exchange %q: %w", w.cfg.Name, ErrLocked)
+		}
+		defer release()
+	}
+	start := r.now()
+	r.update(w, func(s *Status) { s.Fetching, s.LastFetch = true, start })
+	defer func() {
+		end := r.now()
+		r.update(w, func(s *Status) {
+			s.Fetching = false
+			s.Succeeded, s.UpToDate = err == nil, err == nil
+			if err == nil {
+				s.LastSuccess, s.LastError, s.ConsecutiveErrors = end, "", 0
+				return
+			}
+			s.LastError = err.Error()
+			s.Errors++
+			s.ConsecutiveErrors++
+			s.Stopped = Permanent(err)
+		})
+	}()
+	cp, err := r.Checkpoints.Load(ctx, w.cfg.Name)
+	if err != nil {
+		return fmt.Errorf("exchange %q: loading its checkpoint: %w", w.cfg.Name, err)
+	}
+	r.update(w, func(s *Status) { s.Checkpoint = cp })
+	err = w.fetcher.Fetch(ctx, cp, func(p Page) error { return r.apply(ctx, w, p) })
+	if err != nil {
+		return fmt.Errorf("exchange %q: %w", w.cfg.Name, err)
+	}
+	return nil
+}
+
+// apply turns a page into a batch and applies it.
+func (r *Runner) apply(ctx context.Context, w *worker, p Page) error {
+	fetched := r.now()
+	b := Batch{Exchange: w.cfg.Name, Bank: w.cfg.Name, Complete: p.Complete, Checkpoint: p.Checkpoint}
+	b.Checkpoint.UpdatedAt = fetched
+	b.Changes = make([]Change, 0, len(p.Records))
+	var entries, removed int64
+	skipped := map[Kind]int64{}
+	for _, rec := range p.Records {
+		c, problems := w.cfg.change(rec, fetched)
+		for _, pr := range problems {
+			p.Skip("record %q: %s", rec.ID, pr)
+		}
+		for _, f := range c.Unsupported {
+			skipped[f.Kind]++
+		}
+		if rec.Deleted {
+			removed++
+		}
+		entries += int64(len(c.Entries))
+		b.Changes = append(b.Changes, c)
+	}
+	if err := r.Sink.Apply(ctx, b); err != nil {
+		return fmt.Errorf("applying %d records to bank %q: %w", len(b.Changes), b.Bank, err)
+	}
+	r.update(w, func(s *Status) {
+		s.Pages++
+		s.Records += int64(len(p.Records))
+		s.Entries += entries
+		s.Removed += removed
+		s.Malformed += int64(p.Malformed)
+		s.Problems = append(s.Problems, p.Problems...)
+		if n := len(s.Problems); n > MaxProblems {
+			s.Problems = slices.Delete(s.Problems, 0, n-MaxProblems)
+		}
+		for k, n := range skipped {
+			if _, ok := s.Skipped[k]; !ok && len(s.Skipped) >= maxKinds {
+				k = "other"
+			}
+			s.Skipped[k] += n
+		}
+		s.Checkpoint = b.Checkpoint
+	})
+	return nil
+}
+
+// change turns a record into a change of the exchange's bank: entries with
+// provenance for the fingerprints a bank holds, the others carried. A
+// fingerprint whose value is not valid for its kind is dropped and reported.
+func (c Config) change(rec Record, fetched time.Time) (Change, []string) {
+	ch := Change{ID: rec.ID}
+	if rec.Deleted {
+		return ch, nil
+	}
+	var problems []string
+	for _, f := range rec.Fingerprints {
+		sig, ok := f.Kind.Signal()
+		if !ok {
+			ch.Unsupported = append(ch.Unsupported, f)
+			continue
+		}
+		e, err := bank.Entry{
+			Signal: sig, Value: f.Value,
+			Source: c.Name, ExternalID: rec.ID, Category: rec.Classification,
+			AddedAt: fetched, AddedBy: "exchange:" + c.Kind, Note: rec.Note,
+		}.Normalize()
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if !slices.ContainsFunc(ch.Entries, func(o bank.Entry) bool { return o.Signal == e.Signal && o.Value == e.Value }) {
+			ch.Entries = append(ch.Entries, e)
+		}
+	}
+	return ch, problems
+}
+
+// Status returns an exchange's status.
+func (r *Runner) Status(name string) (Status, error) {
+	w, err := r.worker(name)
+	if err != nil {
+		return Status{}, err
+	}
+	return r.snapshot(w), nil
+}
+
+// Statuses returns every exchange's status, in the order they were added.
+func (r *Runner) Statuses() []Status {
+	r.mu.Lock()
+	names := slices.Clone(r.order)
+	r.mu.Unlock()
+	out := make([]Status, 0, len(names))
+	for _, n := range names {
+		if s, err := r.Status(n); err == nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (r *Runner) worker(name string) (*worker, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.workers[name]
+	if !ok {
+		return nil, fmt.Errorf("no exchange named %q", name)
+	}
+	return w, nil
+}
+
+func (r *Runner) snapshot(w *worker) Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := w.status
+	s.Problems = slices.Clone(s.Problems)
+	s.Skipped = make(map[Kind]int64, len(w.status.Skipped))
+	for k, n := range w.status.Skipped {
+		s.Skipped[k] = n
+	}
+	return s
+}
+
+func (r *Runner) update(w *worker, f func(*Status)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(&w.status)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) log() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
