@@ -22,15 +22,20 @@ import (
 //	             byID n×u32, dead bits ⌈n/64⌉×u64 when dead > 0,
 //	             per table: directory 2^width/32×u64, then
 //	             table 0: offsets (full buckets+1)×u32;
-//	             other tables: slots (full buckets)×u32, overflow length:u64, overflow
+//	             other tables: slots (full buckets)×u32, overflow length:u64,
+//	             overflow (each bucket's positions, its last with the top bit set)
 //	pending codes and ids
 //	CRC-32C of all the above: u32
 //
 // Read checks every invariant a search relies on, so a corrupt or hostile
 // snapshot is an error, never a panic or a wrong answer.
+//
+// Version 2 marks the end of an overflow list where version 1 counted its
+// length; Read refuses version 1 rather than convert it, since a snapshot
+// is a cache the matcher rebuilds from the banks.
 const (
 	magic   = "SGHAMIDX"
-	version = 1
+	version = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -164,7 +169,7 @@ func read(r io.Reader) (*Index, error) {
 		return nil, errors.New("not a hamming index snapshot (bad magic)")
 	}
 	if v := d.u32(); v != version && d.err == nil {
-		return nil, fmt.Errorf("version %d, want %d", v, version)
+		return nil, fmt.Errorf("version %d, want %d (an older snapshot must be rebuilt from its codes)", v, version)
 	}
 	nsegs, npend := d.u32(), d.u64()
 	if d.err != nil {
@@ -301,7 +306,14 @@ func (d *decoder) segment() (*segment, error) {
 			err = s.checkOrder(t)
 		} else {
 			t.head = readSlice[uint32](d, full)
-			t.over = readSlice[uint32](d, int(min(d.u64(), 2*maxCodes)))
+			listed := d.u64()
+			if d.err != nil {
+				return nil, d.err
+			}
+			if listed > n64 {
+				return nil, fmt.Errorf("table %d: overflow list of %d for %d codes", j, listed, n64)
+			}
+			t.over = readSlice[uint32](d, int(listed))
 			if d.err != nil {
 				return nil, d.err
 			}
@@ -402,16 +414,19 @@ func (s *segment) checkTable(t *table, seed uint64) error {
 		if h < listBit {
 			return add(h, k)
 		}
-		o := uint64(h &^ listBit)
-		if o >= uint64(len(t.over)) || t.over[o] < 2 || o+1+uint64(t.over[o]) > uint64(len(t.over)) {
-			return fmt.Errorf("bucket %d: overflow list at %d out of range", k, o)
+		o := int(h &^ listBit)
+		if o >= len(t.over) {
+			return fmt.Errorf("bucket %d: overflow list at %d of %d", k, o, len(t.over))
 		}
-		for _, pos := range t.over[o+1 : o+1+uint64(t.over[o])] {
-			if err := add(pos, k); err != nil {
+		for _, v := range t.over[o:] {
+			if err := add(v&^lastBit, k); err != nil {
 				return err
 			}
+			if v&lastBit != 0 {
+				return nil
+			}
 		}
-		return nil
+		return fmt.Errorf("bucket %d: overflow list at %d runs past the end", k, o)
 	})
 	if err != nil {
 		return err

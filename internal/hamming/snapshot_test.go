@@ -67,7 +67,8 @@ func TestReadCorrupt(t *testing.T) {
 	}{
 		{"empty", nil, "truncated"},
 		{"bad magic", append([]byte("SGHAMIDY"), good[8:]...), "bad magic"},
-		{"version", set32(good, 8, 2), "version 2"},
+		{"version 1", set32(good, 8, 1), "version 1, want 2"},
+		{"version 3", set32(good, 8, 3), "version 3"},
 		{"truncated header", good[:30], "truncated"},
 		{"truncated codes", good[:codes+1000], "truncated"},
 		{"truncated checksum", good[:len(good)-1], "truncated"},
