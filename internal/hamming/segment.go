@@ -22,12 +22,13 @@ import (
 // codes starts, and probing it reads codes in sequence. In the other
 // tables, a full bucket's slot holds the position of its one code, or
 // points into the overflow list, where the bucket's positions follow each
-// other and the last is marked: a mark costs no memory, since positions
-// leave the top bit clear, where a count would cost a word a bucket.
+// other and the last is marked: a bit, where a count would cost a word a
+// bucket. Positions, offsets and slots are packed in log2(n) bits (one
+// more for the mark), not 32.
 type segment struct {
 	codes []Code
 	ids   []uint64
-	byID  []uint32 // positions in increasing order of id, for kill
+	byID  packed // positions in increasing order of id, for kill
 	// dead marks removed positions; nil until the first removal.
 	deadBits []uint64
 	dead     int
@@ -41,18 +42,15 @@ type table struct {
 	// dir[2e] counts the full buckets before bucket 64e; bit b of
 	// dir[2e+1] is set when bucket 64e+b is full.
 	dir []uint64
-	off []uint32 // table 0: where each full bucket's codes start, and n
-	// Other tables: per full bucket, its one position, or listBit|i when
-	// its positions are over[i], over[i+1], … up to the first with lastBit.
-	head []uint32
-	over []uint32
+	off packed // table 0: where each full bucket's codes start, and n
+	// Other tables: per full bucket, its one position, or mark|i when its
+	// positions are over[i], over[i+1], … up to the first with mark set.
+	head, over packed
+	mark       uint32 // the bit above a position
 }
 
-const (
-	listBit  = 1 << 31
-	lastBit  = 1 << 31
-	maxCodes = listBit - 1 // positions must leave the top bit clear
-)
+// maxCodes keeps a position and its mark within 32 bits.
+const maxCodes = 1<<31 - 1
 
 // plan says how to search a segment at one radius.
 type plan struct {
@@ -161,12 +159,13 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
 		}
 		return int(kept[j])
 	}
-	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: make([]uint32, n)}
+	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: newPacked(n, posBits(n))}
 	s.tables = newTables(geometry(n, bias))
 	if len(s.tables) == 0 {
 		for j := range n {
 			i := src(j)
-			s.codes[j], s.ids[j], s.byID[j] = codes[i], ids[i], uint32(j)
+			s.codes[j], s.ids[j] = codes[i], ids[i]
+			s.byID.set(j, uint32(j))
 		}
 		s.makePlans()
 		return s
@@ -177,12 +176,14 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
 	for pos, pr := range pairs {
 		j := int(uint32(pr))
 		i := src(j)
-		s.codes[pos], s.ids[pos], s.byID[j] = codes[i], ids[i], uint32(pos)
+		s.codes[pos], s.ids[pos] = codes[i], ids[i]
+		s.byID.set(j, uint32(pos))
 	}
 	full, _ := runs(pairs)
-	t0.off = make([]uint32, 0, full+1)
-	t0.index(pairs, func(lo, hi int) { t0.off = append(t0.off, uint32(lo)) })
-	t0.off = append(t0.off, uint32(n))
+	t0.off = newPacked(full+1, posBits(n))
+	k := 0
+	t0.index(pairs, func(lo, hi int) { t0.off.set(k, uint32(lo)); k++ })
+	t0.off.set(k, uint32(n))
 	pairs = nil // the other tables' scratch takes its place
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -214,18 +215,30 @@ func increasing(ids []uint64) bool {
 func (s *segment) fill(t *table) {
 	pairs := bucketOrder(len(s.codes), t.width, func(pos int) uint32 { return t.key(s.codes[pos]) })
 	full, listed := runs(pairs)
-	t.head, t.over = make([]uint32, 0, full), make([]uint32, 0, listed)
+	t.setWidths(len(s.codes), full, listed)
+	k, o := 0, 0
 	t.index(pairs, func(lo, hi int) {
 		if hi-lo == 1 {
-			t.head = append(t.head, uint32(pairs[lo]))
+			t.head.set(k, uint32(pairs[lo]))
+			k++
 			return
 		}
-		t.head = append(t.head, listBit|uint32(len(t.over)))
-		for _, pr := range pairs[lo : hi-1] {
-			t.over = append(t.over, uint32(pr))
+		t.head.set(k, t.mark|uint32(o))
+		k++
+		for _, pr := range pairs[lo:hi] {
+			t.over.set(o, uint32(pr))
+			o++
 		}
-		t.over = append(t.over, lastBit|uint32(pairs[hi-1]))
+		t.over.set(o-1, t.mark|uint32(pairs[hi-1]))
 	})
+}
+
+// setWidths makes a table's empty slots and overflow list for a segment
+// of n codes.
+func (t *table) setWidths(n, full, listed int) {
+	b := posBits(n)
+	t.mark = 1 << b
+	t.head, t.over = newPacked(full, b+1), newPacked(listed, b+1)
 }
 
 // runs counts the full buckets among pairs sorted by key, and the codes in
@@ -478,19 +491,19 @@ func (s *segment) isDead(pos uint32) bool {
 
 // find returns the position of id, dead or alive.
 func (s *segment) find(id uint64) (uint32, bool) {
-	lo, hi := 0, len(s.byID)
+	lo, hi := 0, s.byID.n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if s.ids[s.byID[mid]] < id {
+		if s.ids[s.byID.get(mid)] < id {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	if lo == len(s.byID) || s.ids[s.byID[lo]] != id {
+	if lo == s.byID.n || s.ids[s.byID.get(lo)] != id {
 		return 0, false
 	}
-	return s.byID[lo], true
+	return s.byID.get(lo), true
 }
 
 // kill marks id dead and reports whether it was alive here.
@@ -518,9 +531,9 @@ func (s *segment) liveEntries(ids []uint64, codes []Code) ([]uint64, []Code) {
 }
 
 func (s *segment) bytes() int64 {
-	n := int64(len(s.codes))*(32+8+4) + int64(len(s.deadBits))*8
+	n := int64(len(s.codes))*(32+8) + s.byID.bytes() + int64(len(s.deadBits))*8
 	for _, t := range s.tables {
-		n += int64(len(t.dir))*8 + int64(len(t.off)+len(t.head)+len(t.over))*4
+		n += int64(len(t.dir))*8 + t.off.bytes() + t.head.bytes() + t.over.bytes()
 	}
 	return n
 }
@@ -583,22 +596,23 @@ func (s *segment) candidates(q Code, j, t int, sc *scratch) []uint32 {
 	cands := sc.cands[:0]
 	if j == 0 {
 		for _, i := range slots {
-			for pos := tb.off[i]; pos < tb.off[i+1]; pos++ {
+			for pos, end := tb.off.get(int(i)), tb.off.get(int(i)+1); pos < end; pos++ {
 				cands = append(cands, pos)
 			}
 		}
 	} else {
 		for i, slot := range slots {
-			slots[i] = tb.head[slot]
+			slots[i] = tb.head.get(int(slot))
 		}
 		for _, h := range slots {
-			if h < listBit {
+			if h < tb.mark {
 				cands = append(cands, h)
 				continue
 			}
-			for _, v := range tb.over[h&^listBit:] {
-				cands = append(cands, v&^lastBit)
-				if v&lastBit != 0 {
+			for o := int(h &^ tb.mark); ; o++ {
+				v := tb.over.get(o)
+				cands = append(cands, v&^tb.mark)
+				if v&tb.mark != 0 {
 					break
 				}
 			}

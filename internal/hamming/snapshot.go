@@ -19,18 +19,22 @@ import (
 //	"SGHAMIDX" version:u32 segments:u32 pending:u64
 //	per segment: n:u64 dead:u64 tables:u32 widths tables×u32
 //	             codes n×4×u64 (most significant word first), ids n×u64,
-//	             byID n×u32, dead bits ⌈n/64⌉×u64 when dead > 0,
+//	             byID packed(n, b), dead bits ⌈n/64⌉×u64 when dead > 0,
 //	             per table: directory 2^width/32×u64, then
-//	             table 0: offsets (full buckets+1)×u32;
-//	             other tables: slots (full buckets)×u32, overflow length:u64,
-//	             overflow (each bucket's positions, its last with the top bit set)
+//	             table 0: offsets packed(full buckets+1, b);
+//	             other tables: slots packed(full buckets, b+1),
+//	             overflow length:u64, overflow packed(length, b+1)
+//	             (each bucket's positions, its last with bit b set)
 //	pending codes and ids
 //	CRC-32C of all the above: u32
 //
+// where b = posBits(n), and packed(k, w) is k integers of w bits, the
+// first in the low bits of the first word, in ⌊(k×w+63)/64⌋+1 u64 words.
 // Read checks every invariant a search relies on, so a corrupt or hostile
 // snapshot is an error, never a panic or a wrong answer.
 //
-// Version 2 marks the end of an overflow list where version 1 counted its
+// Version 2 packs positions in b bits and marks the end of an overflow
+// list where version 1 had 32-bit positions and counted each list's
 // length; Read refuses version 1 rather than convert it, since a snapshot
 // is a cache the matcher rebuilds from the banks.
 const (
@@ -56,19 +60,19 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 		}
 		writeSlice(e, s.codes)
 		writeSlice(e, s.ids)
-		writeSlice(e, s.byID)
+		writeSlice(e, s.byID.words)
 		if s.dead > 0 {
 			writeSlice(e, s.deadBits)
 		}
 		for j, t := range s.tables {
 			writeSlice(e, t.dir)
 			if j == 0 {
-				writeSlice(e, t.off)
+				writeSlice(e, t.off.words)
 				continue
 			}
-			writeSlice(e, t.head)
-			e.u64(uint64(len(t.over)))
-			writeSlice(e, t.over)
+			writeSlice(e, t.head.words)
+			e.u64(uint64(t.over.n))
+			writeSlice(e, t.over.words)
 		}
 	}
 	writeSlice(e, x.pendCodes)
@@ -102,7 +106,7 @@ func (e *encoder) u32(v uint32) { e.bytes(binary.LittleEndian.AppendUint32(e.buf
 func (e *encoder) u64(v uint64) { e.bytes(binary.LittleEndian.AppendUint64(e.buf[:0], v)) }
 
 // word is what the flat arrays are made of.
-type word interface{ uint32 | uint64 | Code }
+type word interface{ uint64 | Code }
 
 // littleEndian is whether slices can be written and read as they lie in
 // memory; elsewhere their bytes are swapped on the way.
@@ -118,10 +122,6 @@ func asBytes[T word](s []T) []byte {
 // swapBytes turns little-endian words into native ones and back.
 func swapBytes[T word](s []T) {
 	switch v := any(s).(type) {
-	case []uint32:
-		for i := range v {
-			v[i] = bits.ReverseBytes32(v[i])
-		}
 	case []uint64:
 		for i := range v {
 			v[i] = bits.ReverseBytes64(v[i])
@@ -265,7 +265,8 @@ func (d *decoder) segment() (*segment, error) {
 	s := &segment{dead: int(dead64)}
 	s.codes = readSlice[Code](d, n)
 	s.ids = readSlice[uint64](d, n)
-	s.byID = readSlice[uint32](d, n)
+	b := posBits(n)
+	s.byID = readPacked(d, n, b)
 	if s.dead > 0 {
 		s.deadBits = readSlice[uint64](d, (n+63)/64)
 	}
@@ -299,13 +300,14 @@ func (d *decoder) segment() (*segment, error) {
 			return nil, fmt.Errorf("table %d: %w", j, err)
 		}
 		if j == 0 {
-			t.off = readSlice[uint32](d, full+1)
+			t.off = readPacked(d, full+1, b)
 			if d.err != nil {
 				return nil, d.err
 			}
 			err = s.checkOrder(t)
 		} else {
-			t.head = readSlice[uint32](d, full)
+			t.mark = 1 << b
+			t.head = readPacked(d, full, b+1)
 			listed := d.u64()
 			if d.err != nil {
 				return nil, d.err
@@ -313,7 +315,7 @@ func (d *decoder) segment() (*segment, error) {
 			if listed > n64 {
 				return nil, fmt.Errorf("table %d: overflow list of %d for %d codes", j, listed, n64)
 			}
-			t.over = readSlice[uint32](d, int(listed))
+			t.over = readPacked(d, int(listed), b+1)
 			if d.err != nil {
 				return nil, d.err
 			}
@@ -329,13 +331,16 @@ func (d *decoder) segment() (*segment, error) {
 // checkIDs checks that byID lists every position once in increasing order
 // of id, which also means that the ids are unique.
 func (s *segment) checkIDs() error {
-	for k, pos := range s.byID {
+	prev := uint32(0)
+	for k := range s.byID.n {
+		pos := s.byID.get(k)
 		if int(pos) >= len(s.ids) {
 			return fmt.Errorf("id order: position %d of %d codes", pos, len(s.ids))
 		}
-		if k > 0 && s.ids[s.byID[k-1]] >= s.ids[pos] {
-			return fmt.Errorf("id order: id %d after %d", s.ids[pos], s.ids[s.byID[k-1]])
+		if k > 0 && s.ids[prev] >= s.ids[pos] {
+			return fmt.Errorf("id order: id %d after %d", s.ids[pos], s.ids[prev])
 		}
+		prev = pos
 	}
 	return nil
 }
@@ -368,12 +373,13 @@ func (t *table) fullBuckets(f func(k uint32) error) error {
 // checkOrder checks that the codes are in the order of table 0's buckets.
 func (s *segment) checkOrder(t *table) error {
 	n := uint32(len(s.codes))
-	if t.off[0] != 0 || t.off[len(t.off)-1] != n {
-		return fmt.Errorf("offsets run from %d to %d, want 0 to %d", t.off[0], t.off[len(t.off)-1], n)
+	first, last := t.off.get(0), t.off.get(t.off.n-1)
+	if first != 0 || last != n {
+		return fmt.Errorf("offsets run from %d to %d, want 0 to %d", first, last, n)
 	}
 	i := 0
 	return t.fullBuckets(func(k uint32) error {
-		lo, hi := t.off[i], t.off[i+1]
+		lo, hi := t.off.get(i), t.off.get(i+1)
 		i++
 		if hi <= lo || hi > n {
 			return fmt.Errorf("full bucket %d: codes %d to %d of %d", k, lo, hi, n)
@@ -409,20 +415,21 @@ func (s *segment) checkTable(t *table, seed uint64) error {
 	}
 	i := 0
 	err := t.fullBuckets(func(k uint32) error {
-		h := t.head[i]
+		h := t.head.get(i)
 		i++
-		if h < listBit {
+		if h < t.mark {
 			return add(h, k)
 		}
-		o := int(h &^ listBit)
-		if o >= len(t.over) {
-			return fmt.Errorf("bucket %d: overflow list at %d of %d", k, o, len(t.over))
+		o := int(h &^ t.mark)
+		if o >= t.over.n {
+			return fmt.Errorf("bucket %d: overflow list at %d of %d", k, o, t.over.n)
 		}
-		for _, v := range t.over[o:] {
-			if err := add(v&^lastBit, k); err != nil {
+		for ; o < t.over.n; o++ {
+			v := t.over.get(o)
+			if err := add(v&^t.mark, k); err != nil {
 				return err
 			}
-			if v&lastBit != 0 {
+			if v&t.mark != 0 {
 				return nil
 			}
 		}
@@ -504,6 +511,11 @@ func (d *decoder) u64() uint64 {
 		return binary.LittleEndian.Uint64(b)
 	}
 	return 0
+}
+
+// readPacked reads n integers of width bits.
+func readPacked(d *decoder, n int, width uint) packed {
+	return packed{words: readSlice[uint64](d, packedWords(n, width)), width: width, n: n}
 }
 
 // readSlice reads n words straight into a slice. It grows the slice as
