@@ -351,6 +351,7 @@ func (t *table) index(pairs []uint64, full func(lo, hi int)) {
 		rank += uint64(bits.OnesCount64(t.dir[e+1]))
 	}
 }
+
 // slots appends to dst the slots of the full buckets among those whose
 // number is qk^mask for each mask.
 func (t *table) slots(qk uint32, masks []uint32, dst []uint32) []uint32 {
