@@ -82,7 +82,7 @@ const (
 	// buckets are crowded: near-duplicates of the query, found again in
 	// table after table, whose codes are by then in cache. It sets when a
 	// query bails out to a scan (docs/benchmarks.md has the measurements).
-	costEntry = 8.0
+	costEntry = 15.0
 )
 
 // widthBias shifts the substring width from log2(n), the width at which a
