@@ -12,10 +12,12 @@ import (
 // its dead marks change.
 //
 // Each table has a directory with a bit per bucket, set when the bucket
-// holds a code, and the count of set bits before every 64 buckets: so a
-// probe of an empty bucket, the usual case, reads only the directory, a
-// bit or two per bucket that stays in cache, and a probe of a full bucket
-// finds its slot among the full buckets' slots with a popcount.
+// holds a code, and the count of set bits before every 256 buckets: so a
+// probe of an empty bucket, the usual case, reads only its bit, and a probe
+// of a full bucket finds its slot among the full buckets' slots with a
+// count and up to four popcounts of words in one cache line. A count every
+// 64 buckets, as the first version had, made the directory 2 bits a bucket
+// instead of 1.125, and was no faster (docs/hamming.md).
 //
 // The codes are stored in the order of their table-0 substring, so table 0
 // needs no postings: its slot i says where the i-th full bucket's run of
@@ -39,10 +41,11 @@ type segment struct {
 // A table indexes one substring: bits [start, start+width) of the code.
 type table struct {
 	start, width int
-	// dir[2e] counts the full buckets before bucket 64e; bit b of
-	// dir[2e+1] is set when bucket 64e+b is full.
-	dir []uint64
-	off packed // table 0: where each full bucket's codes start, and n
+	// Bit b of full[e] is set when bucket 64e+b holds a code; rank[g]
+	// counts the full buckets before bucket 256g.
+	full []uint64
+	rank []uint32
+	off  packed // table 0: where each full bucket's codes start, and n
 	// Other tables: per full bucket, its one position, or mark|i when its
 	// positions are over[i], over[i+1], … up to the first with mark set.
 	head, over packed
@@ -69,7 +72,7 @@ type plan struct {
 // to 64 from 32,768 to a million); only their ratios matter.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 buckets make a 16 MiB directory
+	maxWidth  = 26   // 2^26 buckets make a 9 MiB directory
 	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
@@ -331,25 +334,46 @@ func sortLow(g []uint64, lo int, tmp []uint64) []uint64 {
 	return tmp
 }
 
-// index makes the table's directory from pairs sorted by key, calling full
+// index makes the table's directory from pairs sorted by key, calling bucket
 // with the bounds of each bucket's run of pairs, in order.
-func (t *table) index(pairs []uint64, full func(lo, hi int)) {
-	t.dir = make([]uint64, 2*(1<<t.width/64))
+func (t *table) index(pairs []uint64, bucket func(lo, hi int)) {
+	t.full = make([]uint64, 1<<t.width/64)
 	for lo := 0; lo < len(pairs); {
 		k := uint32(pairs[lo] >> 32)
 		hi := lo + 1
 		for hi < len(pairs) && uint32(pairs[hi]>>32) == k {
 			hi++
 		}
-		t.dir[k/64*2+1] |= 1 << (k & 63)
-		full(lo, hi)
+		t.full[k/64] |= 1 << (k & 63)
+		bucket(lo, hi)
 		lo = hi
 	}
-	rank := uint64(0)
-	for e := 0; e < len(t.dir); e += 2 {
-		t.dir[e] = rank
-		rank += uint64(bits.OnesCount64(t.dir[e+1]))
+	t.ranks()
+}
+
+// ranks counts the full buckets before every 256, and returns how many
+// there are.
+func (t *table) ranks() int {
+	t.rank = make([]uint32, len(t.full)/4)
+	n := 0
+	for e, w := range t.full {
+		if e%4 == 0 {
+			t.rank[e/4] = uint32(n)
+		}
+		n += bits.OnesCount64(w)
 	}
+	return n
+}
+
+// slot returns the slot of full bucket k: the number of full buckets
+// before it.
+func (t *table) slot(k uint32) uint32 {
+	e := k / 64
+	r := t.rank[k/256] + uint32(bits.OnesCount64(t.full[e]&(1<<(k&63)-1)))
+	for i := e &^ 3; i < e; i++ {
+		r += uint32(bits.OnesCount64(t.full[i]))
+	}
+	return r
 }
 
 // slots appends to dst the slots of the full buckets among those whose
@@ -360,14 +384,17 @@ func (t *table) slots(qk uint32, masks []uint32, dst []uint32) []uint32 {
 		dst = slices.Grow(dst, len(masks))
 	}
 	dst = dst[:n+len(masks)]
+	start := n
 	for _, mask := range masks {
 		k := qk ^ mask
-		e, b := k/64*2, k&63
-		word := t.dir[e+1]
-		// Branch-free: a full bucket's slot is kept by moving n on; the
-		// next probe overwrites an empty one's.
-		dst[n] = uint32(t.dir[e]) + uint32(bits.OnesCount64(word&(1<<b-1)))
-		n += int(word >> b & 1)
+		// Branch-free: a full bucket is kept by moving n on; the next
+		// probe overwrites an empty one.
+		dst[n] = k
+		n += int(t.full[k/64] >> (k & 63) & 1)
+	}
+	// The few full ones' words are in cache now.
+	for i := start; i < n; i++ {
+		dst[i] = t.slot(dst[i])
 	}
 	return dst[:n]
 }
@@ -534,7 +561,7 @@ func (s *segment) liveEntries(ids []uint64, codes []Code) ([]uint64, []Code) {
 func (s *segment) bytes() int64 {
 	n := int64(len(s.codes))*(32+8) + s.byID.bytes() + int64(len(s.deadBits))*8
 	for _, t := range s.tables {
-		n += int64(len(t.dir))*8 + t.off.bytes() + t.head.bytes() + t.over.bytes()
+		n += int64(len(t.full))*8 + int64(len(t.rank))*4 + t.off.bytes() + t.head.bytes() + t.over.bytes()
 	}
 	return n
 }

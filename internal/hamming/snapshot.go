@@ -20,7 +20,8 @@ import (
 //	per segment: n:u64 dead:u64 tables:u32 widths tables×u32
 //	             codes n×4×u64 (most significant word first), ids n×u64,
 //	             byID packed(n, b), dead bits ⌈n/64⌉×u64 when dead > 0,
-//	             per table: directory 2^width/32×u64, then
+//	             per table: directory 2^width/64×u64 (a bit a bucket, set
+//	             when it holds a code; Read counts them), then
 //	             table 0: offsets packed(full buckets+1, b);
 //	             other tables: slots packed(full buckets, b+1),
 //	             overflow length:u64, overflow packed(length, b+1)
@@ -65,7 +66,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 			writeSlice(e, s.deadBits)
 		}
 		for j, t := range s.tables {
-			writeSlice(e, t.dir)
+			writeSlice(e, t.full)
 			if j == 0 {
 				writeSlice(e, t.off.words)
 				continue
@@ -291,14 +292,12 @@ func (d *decoder) segment() (*segment, error) {
 	s.tables = newTables(widths)
 	for j := range s.tables {
 		t := &s.tables[j]
-		t.dir = readSlice[uint64](d, 1<<t.width/32)
+		t.full = readSlice[uint64](d, 1<<t.width/64)
 		if d.err != nil {
 			return nil, d.err
 		}
-		full, err := t.checkDir()
-		if err != nil {
-			return nil, fmt.Errorf("table %d: %w", j, err)
-		}
+		full := t.ranks()
+		var err error
 		if j == 0 {
 			t.off = readPacked(d, full+1, b)
 			if d.err != nil {
@@ -345,24 +344,11 @@ func (s *segment) checkIDs() error {
 	return nil
 }
 
-// checkDir checks that the directory's counts add up, and returns the
-// number of full buckets.
-func (t *table) checkDir() (int, error) {
-	rank := uint64(0)
-	for e := 0; e < len(t.dir); e += 2 {
-		if t.dir[e] != rank {
-			return 0, fmt.Errorf("directory counts %d full buckets before bucket %d, want %d", t.dir[e], e*32, rank)
-		}
-		rank += uint64(bits.OnesCount64(t.dir[e+1]))
-	}
-	return int(rank), nil
-}
-
 // fullBuckets calls f with the number of each full bucket, in order.
 func (t *table) fullBuckets(f func(k uint32) error) error {
-	for e := 1; e < len(t.dir); e += 2 {
-		for w := t.dir[e]; w != 0; w &= w - 1 {
-			if err := f(uint32(e/2*64 + bits.TrailingZeros64(w))); err != nil {
+	for e, w := range t.full {
+		for ; w != 0; w &= w - 1 {
+			if err := f(uint32(e*64 + bits.TrailingZeros64(w))); err != nil {
 				return err
 			}
 		}
