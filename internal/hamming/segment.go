@@ -15,9 +15,9 @@ import (
 // holds a code, and the count of set bits before every 256 buckets: so a
 // probe of an empty bucket, the usual case, reads only its bit, and a probe
 // of a full bucket finds its slot among the full buckets' slots with a
-// count and up to four popcounts of words in one cache line. A count every
+// count and up to four popcounts of words in one cache line. (A count every
 // 64 buckets, as the first version had, made the directory 2 bits a bucket
-// instead of 1.125, and was no faster (docs/hamming.md).
+// instead of 1.125.)
 //
 // The codes are stored in the order of their table-0 substring, so table 0
 // needs no postings: its slot i says where the i-th full bucket's run of
