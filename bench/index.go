@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +18,10 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+	"unsafe"
 
 	"github.com/safeguard-oss/safeguard/internal/hamming"
+	"github.com/safeguard-oss/safeguard/internal/hamming/hammingtest"
 )
 
 // IndexConfig says what `bench index` measures.
@@ -30,6 +31,9 @@ type IndexConfig struct {
 	Radius  int    // search radius
 	Sample  int    // queries checked against brute force for recall (and timed brute force)
 	Seed    uint64 // of the synthetic codes
+	// Data names the synthetic lists to measure, each in turn (see
+	// DataSets); empty means mixed.
+	Data []string
 	// Python is an interpreter that can import faiss, to time faiss side by
 	// side with bench/faiss_index.py; empty leaves faiss out.
 	Python string
@@ -41,56 +45,34 @@ type IndexConfig struct {
 	Reference string
 }
 
-// SyntheticCodes makes n codes as real hash lists have them: random codes,
-// and a tenth of the codes in clusters of 2-20 near-duplicates within
-// distance 0-40 of a centre. Its queries are, half and half, planted
-// near-duplicates of the codes (distance 0-40) and random codes.
-func SyntheticCodes(n, queries int, seed uint64) (codes, qs []hamming.Code) {
-	rng := rand.New(rand.NewPCG(seed, 0x5afe))
-	codes = make([]hamming.Code, 0, n)
-	for len(codes) < n-n/10 {
-		codes = append(codes, randomCode(rng))
-	}
-	for len(codes) < n {
-		centre := randomCode(rng)
-		for k := 2 + rng.IntN(19); k > 0 && len(codes) < n; k-- {
-			codes = append(codes, flip(rng, centre, rng.IntN(41)))
-		}
-	}
-	rng.Shuffle(len(codes), func(i, j int) { codes[i], codes[j] = codes[j], codes[i] })
-	for len(qs) < queries {
-		if n == 0 || rng.IntN(2) == 0 {
-			qs = append(qs, randomCode(rng))
-		} else {
-			qs = append(qs, flip(rng, codes[rng.IntN(n)], rng.IntN(41)))
-		}
-	}
-	return codes, qs
-}
+// DataSets describes the synthetic lists `bench index --data` knows.
+const DataSets = `random: uniform random codes; half the queries within 0-40 bits of a code, half random
+mixed: 90% random, 10% in clusters of 2-20 within 0-40 bits of a centre; queries as random's
+clusteredK (e.g. clustered1000): half random, half in clusters of K within 12 bits of a centre;
+    every query within 6 bits of a clustered code, so each has about K true matches at radius >= 30`
 
-func randomCode(rng *rand.Rand) hamming.Code {
-	return hamming.Code{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}
-}
-
-// flip returns c with d distinct bits flipped.
-func flip(rng *rand.Rand, c hamming.Code, d int) hamming.Code {
-	var mask hamming.Code
-	for k := 0; k < d; {
-		b := rng.IntN(256)
-		if mask[b>>6]&(1<<(b&63)) == 0 {
-			mask[b>>6] |= 1 << (b & 63)
-			k++
+// dataSet returns the generator of the named synthetic list.
+func dataSet(name string) (func(n, queries int, seed uint64) (codes, qs []hamming.Code), error) {
+	switch name {
+	case "random":
+		return hammingtest.Uniform[hamming.Code], nil
+	case "mixed":
+		return hammingtest.Mixed[hamming.Code], nil
+	}
+	if k, ok := strings.CutPrefix(name, "clustered"); ok {
+		size, err := strconv.Atoi(k)
+		if err == nil && size >= 1 {
+			return func(n, queries int, seed uint64) (codes, qs []hamming.Code) {
+				return hammingtest.Clustered[hamming.Code](n, size, queries, seed)
+			}, nil
 		}
 	}
-	for i := range c {
-		c[i] ^= mask[i]
-	}
-	return c
+	return nil, fmt.Errorf("bench: unknown data set %q; want one of:\n%s", name, DataSets)
 }
 
 // indexRow is one method's line in the table.
 type indexRow struct {
-	name                      string
+	data, name                string
 	build                     string
 	bytesPerCode              string
 	cpu, mean, p50, p99, maxL string
@@ -98,71 +80,37 @@ type indexRow struct {
 	recall                    string
 }
 
-// Index prints the table of `bench index`.
+// Index prints the table of `bench index`: for each data set, the index
+// beside brute force (and faiss and the reference when given), then each
+// data set's memory and snapshot times.
 func Index(w io.Writer, cfg IndexConfig) error {
 	if cfg.N <= 0 || cfg.Queries <= 0 {
 		return fmt.Errorf("bench: want --n and --queries above 0, got %d and %d", cfg.N, cfg.Queries)
 	}
+	if len(cfg.Data) == 0 {
+		cfg.Data = []string{"mixed"}
+	}
+	gens := make([]func(int, int, uint64) ([]hamming.Code, []hamming.Code), len(cfg.Data))
+	for i, name := range cfg.Data {
+		g, err := dataSet(name)
+		if err != nil {
+			return err
+		}
+		gens[i] = g
+	}
 	cfg.Sample = max(1, min(cfg.Sample, cfg.Queries))
 	ncpu := runtime.NumCPU()
-	fmt.Fprintf(w, "Hamming index: %d codes (10%% in near-duplicate clusters), %d queries (half planted at distance 0-40), radius %d\n%s, %d cores; latency on one goroutine\n\n",
-		cfg.N, cfg.Queries, cfg.Radius, cpuName(), ncpu)
-	codes, queries := SyntheticCodes(cfg.N, cfg.Queries, cfg.Seed)
-	ids := make([]uint64, len(codes))
-	for i := range ids {
-		ids[i] = uint64(i)
-	}
-
+	fmt.Fprintf(w, "Hamming index: %d codes, %d queries, radius %d, data %s\n%s, %d cores; latency on one goroutine\n\n",
+		cfg.N, cfg.Queries, cfg.Radius, strings.Join(cfg.Data, ", "), cpuName(), ncpu)
 	var rows []indexRow
-	before := heapInUse()
-	start := time.Now()
-	x := hamming.Build(ids, codes)
-	build := time.Since(start)
-	after := heapInUse()
-	perCode := float64(after-before) / float64(cfg.N)
-	row := indexRow{name: "hamming.Index", build: seconds(build), bytesPerCode: fmt.Sprintf("%.1f", perCode)}
-	row.setLatency(latencies(len(queries), func(i int, dst []hamming.Result) []hamming.Result {
-		return x.Search(queries[i], cfg.Radius, dst)
-	}))
-	row.qps = fmt.Sprintf("%.0f", allCores(queries, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
-		return x.Search(q, cfg.Radius, dst)
-	}))
-
-	// Brute force: the truth for recall, and a method of its own.
-	sample := queries[:cfg.Sample]
-	truth := make([][]hamming.Result, len(sample))
-	bruteLat, bruteCPU := latencies(len(sample), func(i int, dst []hamming.Result) []hamming.Result {
-		truth[i] = scan(codes, sample[i], cfg.Radius, nil)
-		return dst
-	})
-	found, total, extra := 0, 0, 0
-	for i, q := range sample {
-		got := x.Search(q, cfg.Radius, nil)
-		f, e := compare(truth[i], got)
-		found, total, extra = found+f, total+len(truth[i]), extra+e
-	}
-	row.recall = recall(found, total)
-	if extra > 0 {
-		row.recall += fmt.Sprintf(" (%d not within radius!)", extra)
-	}
-	rows = append(rows, row)
-	brute := indexRow{name: "brute-force popcount", build: "-", bytesPerCode: "32.0", recall: recall(total, total)}
-	brute.setLatency(bruteLat, bruteCPU)
-	brute.qps = fmt.Sprintf("%.0f", allCores(sample, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
-		return scan(codes, q, cfg.Radius, dst)
-	}))
-	rows = append(rows, brute)
-
-	snap, err := snapshotTimes(x, sample, cfg.Radius)
-	if err != nil {
-		return err
-	}
-	if cfg.Python != "" {
-		more, err := faissRows(cfg, codes, queries, truth)
+	var notes []string
+	for i, name := range cfg.Data {
+		r, note, err := indexData(w, cfg, name, gens[i])
 		if err != nil {
-			fmt.Fprintf(w, "faiss: %v\n\n", err)
+			return err
 		}
-		rows = append(rows, more...)
+		rows = append(rows, r...)
+		notes = append(notes, note)
 	}
 	if cfg.Reference != "" {
 		r, err := referenceRow(cfg)
@@ -174,21 +122,102 @@ func Index(w io.Writer, cfg IndexConfig) error {
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "method\tbuild s\tbytes/code\tCPU ms\tmean ms\tp50 ms\tp99 ms\tmax ms\tqueries/s (%d cores)\trecall\t\n", ncpu)
+	fmt.Fprintf(tw, "data\tmethod\tbuild s\tbytes/code\tCPU ms\tmean ms\tp50 ms\tp99 ms\tmax ms\tqueries/s (%d cores)\trecall\t\n", ncpu)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.build, r.bytesPerCode, r.cpu, r.mean, r.p50, r.p99, r.maxL, r.qps, r.recall)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.data, r.name, r.build, r.bytesPerCode, r.cpu, r.mean, r.p50, r.p99, r.maxL, r.qps, r.recall)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	raw := 32 * float64(cfg.N)
-	fmt.Fprintf(w, "\nheap in use: %.1f MB before build, %.1f MB after: %.1f MB for the index, %.2fx the %.1f MB of raw codes (hamming.Index.Bytes: %.1f MB)\n",
-		mb(before), mb(after), mb(after-before), float64(after-before)/raw, raw/1e6, float64(x.Bytes())/1e6)
-	fmt.Fprintf(w, "recall: %d sampled queries against brute force; brute-force latency over the same sample\n", len(sample))
+	fmt.Fprintf(w, "\n%s", strings.Join(notes, ""))
+	fmt.Fprintf(w, "recall: %d sampled queries against brute force; brute-force latency over the same sample\n", cfg.Sample)
 	fmt.Fprintf(w, "CPU ms: the timing thread's CPU time a query, without the time other processes held the core\n")
-	fmt.Fprintf(w, "snapshot: %s\n", snap)
-	runtime.KeepAlive(x)
 	return nil
+}
+
+// indexData measures one data set. Brute force (and faiss) run before the
+// build, so that the input codes are garbage once Build has copied them:
+// the heap after the build is the index's, and the peak resident set is
+// the build's with the input.
+func indexData(w io.Writer, cfg IndexConfig, data string, gen func(int, int, uint64) ([]hamming.Code, []hamming.Code)) ([]indexRow, string, error) {
+	before := heapInUse()
+	resetPeakRSS()
+	codes, queries := gen(cfg.N, cfg.Queries, cfg.Seed)
+	if len(queries) < cfg.Sample {
+		return nil, "", fmt.Errorf("bench: data set %s made %d queries of %d codes", data, len(queries), len(codes))
+	}
+	var rows []indexRow
+
+	// Brute force: the truth for recall, and a method of its own.
+	sample := queries[:cfg.Sample]
+	truth := make([][]hamming.Result, len(sample))
+	bruteLat, bruteCPU := latencies(len(sample), func(i int, dst []hamming.Result) []hamming.Result {
+		truth[i] = scan(codes, sample[i], cfg.Radius, nil)
+		return dst
+	})
+	total, truthBytes := 0, int64(0)
+	for _, t := range truth {
+		total += len(t)
+		truthBytes += int64(cap(t)) * int64(unsafe.Sizeof(hamming.Result{}))
+	}
+	brute := indexRow{data: data, name: "brute-force popcount", build: "-", bytesPerCode: "32.0", recall: recall(total, total)}
+	brute.setLatency(bruteLat, bruteCPU)
+	brute.qps = fmt.Sprintf("%.0f", allCores(sample, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
+		return scan(codes, q, cfg.Radius, dst)
+	}))
+	if cfg.Python != "" {
+		more, err := faissRows(cfg, codes, queries, truth)
+		if err != nil {
+			fmt.Fprintf(w, "faiss: %v\n\n", err)
+		}
+		for i := range more {
+			more[i].data = data
+		}
+		rows = append(rows, more...)
+	}
+
+	ids := make([]uint64, len(codes))
+	for i := range ids {
+		ids[i] = uint64(i)
+	}
+	start := time.Now()
+	x := hamming.Build(ids, codes)
+	build := time.Since(start)
+	// From here on the input is garbage: the index holds its own copies.
+	peak := peakRSS()
+	after := heapInUse() - truthBytes // the sample's answers are not the index's
+	perCode := float64(after-before) / float64(cfg.N)
+	row := indexRow{data: data, name: "hamming.Index", build: seconds(build), bytesPerCode: fmt.Sprintf("%.1f", perCode)}
+	row.setLatency(latencies(len(queries), func(i int, dst []hamming.Result) []hamming.Result {
+		return x.Search(queries[i], cfg.Radius, dst)
+	}))
+	row.qps = fmt.Sprintf("%.0f", allCores(queries, func(q hamming.Code, dst []hamming.Result) []hamming.Result {
+		return x.Search(q, cfg.Radius, dst)
+	}))
+	found, extra := 0, 0
+	for i, q := range sample {
+		f, e := compare(truth[i], x.Search(q, cfg.Radius, nil))
+		found, extra = found+f, extra+e
+	}
+	row.recall = recall(found, total)
+	if extra > 0 {
+		row.recall += fmt.Sprintf(" (%d not within radius!)", extra)
+	}
+	rows = append([]indexRow{row, brute}, rows...)
+
+	xBytes := x.Bytes()
+	snap, err := snapshotTimes(x, sample, cfg.Radius)
+	if err != nil {
+		return nil, "", err
+	}
+	raw := 32 * float64(cfg.N)
+	peakNote := "peak resident set not known here"
+	if peak > 0 {
+		peakNote = fmt.Sprintf("peak resident set %.1f MB making the codes and building (the input's ids and codes are %.1f MB of it)", mb(peak), 40*float64(cfg.N)/1e6)
+	}
+	note := fmt.Sprintf("%s: heap %.1f MB for the index, %.2fx the %.1f MB of raw codes (hamming.Index.Bytes: %.1f MB); %s\n%s: %.1f true matches a query; snapshot: %s\n",
+		data, mb(after-before), float64(after-before)/raw, raw/1e6, float64(xBytes)/1e6, peakNote, data, float64(total)/float64(len(sample)), snap)
+	return rows, note, nil
 }
 
 func (r *indexRow) setLatency(d []time.Duration, cpu time.Duration) {
@@ -305,6 +334,9 @@ func recall(found, total int) string {
 	return fmt.Sprintf("%.2f%% (%d/%d)", 100*float64(found)/float64(total), found, total)
 }
 
+// snapshotTimes writes x to a file and loads it back. x is garbage once
+// written, so that a large index and its copy need not fit at once; the
+// copy must give x's answers for the sample.
 func snapshotTimes(x *hamming.Index, sample []hamming.Code, radius int) (string, error) {
 	f, err := os.CreateTemp("", "safeguard-index-*.snap")
 	if err != nil {
@@ -321,6 +353,12 @@ func snapshotTimes(x *hamming.Index, sample []hamming.Code, radius int) (string,
 		return "", fmt.Errorf("bench: writing snapshot: %v", err)
 	}
 	write := time.Since(start)
+	n := x.Len()
+	want := make([][]hamming.Result, len(sample))
+	for i, q := range sample {
+		want[i] = x.Search(q, radius, nil)
+	}
+	runtime.GC() // x is dead here: nothing reads it again
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
@@ -330,13 +368,12 @@ func snapshotTimes(x *hamming.Index, sample []hamming.Code, radius int) (string,
 		return "", err
 	}
 	load := time.Since(start)
-	for _, q := range sample {
-		a, b := x.Search(q, radius, nil), y.Search(q, radius, nil)
-		if f, e := compare(a, b); f != len(a) || e != 0 {
+	for i, q := range sample {
+		if f, e := compare(want[i], y.Search(q, radius, nil)); f != len(want[i]) || e != 0 {
 			return "", fmt.Errorf("bench: the loaded snapshot answers differently")
 		}
 	}
-	perM := load.Seconds() / (float64(x.Len()) / 1e6)
+	perM := load.Seconds() / (float64(n) / 1e6)
 	return fmt.Sprintf("%.1f MB, written in %s s, loaded (checked) in %s s = %.3f s per million codes (from the page cache)",
 		float64(size)/1e6, seconds(write), seconds(load), perM), nil
 }
@@ -448,6 +485,26 @@ func referenceRow(cfg IndexConfig) (indexRow, error) {
 	}
 	return indexRow{name: "reference C++ MIH (own codes)", build: fmt.Sprintf("%.2f", build), bytesPerCode: "-", cpu: "-",
 		mean: fmt.Sprintf("%.4f", total/float64(8*groups)*1e3), p50: "-", p99: "-", maxL: "-", qps: "-", recall: "-"}, nil
+}
+
+// resetPeakRSS starts Linux's record of the peak resident set afresh
+// (clear_refs 5); peakRSS reads it, or returns -1.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return -1
 }
 
 func heapInUse() int64 {

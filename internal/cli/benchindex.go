@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 
 	"github.com/safeguard-oss/safeguard/bench"
 )
@@ -17,11 +18,12 @@ func benchIndex(e *env, args []string) int {
 	radius := fs.Int("radius", 31, "search radius in bits")
 	sample := fs.Int("sample", 200, "queries checked against brute force for recall")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic codes")
+	data := fs.String("data", "mixed", "comma-separated `lists` of synthetic codes to measure in turn: random, mixed, clusteredK")
 	faiss := fs.String("faiss", "auto", "`python` interpreter that imports faiss, to time faiss side by side; auto tries python3 and /usr/bin/python3; none leaves faiss out")
 	script := fs.String("faiss-script", "bench/faiss_index.py", "`path` of faiss_index.py")
 	ref := fs.String("reference", "", "`path` of the reference benchmark-query (facebook/ThreatExchange pdq/cpp) to time side by side")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard bench index [flags]\n\nBuilds an index of synthetic codes (random, a tenth in clusters of\nnear-duplicates) and prints build time, memory, single-thread query\nlatency, queries a second on all cores, recall against brute force and\nsnapshot times, beside brute force and, when installed, faiss.\n\nflags:")
+		fmt.Fprintf(fs.Output(), "usage: safeguard bench index [flags]\n\nFor each list of synthetic codes, builds an index and prints build time,\nmemory, single-thread query latency, queries a second on all cores,\nrecall against brute force and snapshot times, beside brute force and,\nwhen installed, faiss. The lists:\n\n%s\n\nflags:\n", bench.DataSets)
 		fs.PrintDefaults()
 	}
 	if _, code, ok := parse(fs, e, args); !ok {
@@ -39,7 +41,7 @@ func benchIndex(e *env, args []string) int {
 			return fail(e, "bench index", "reference: %v", err)
 		}
 	}
-	cfg := bench.IndexConfig{N: *n, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed,
+	cfg := bench.IndexConfig{N: *n, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed, Data: strings.Split(*data, ","),
 		Python: python, FaissScript: *script, Reference: *ref}
 	if err := bench.Index(e.stdout, cfg); err != nil {
 		return fail(e, "bench index", "%v", err)

@@ -6,45 +6,26 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/hamming/hammingtest"
 )
 
-func randomCode(rng *rand.Rand) Code {
-	return Code{rng.Uint64(), rng.Uint64(), rng.Uint64(), rng.Uint64()}
-}
-
 // near returns c with exactly d distinct bits flipped.
-func near(rng *rand.Rand, c Code, d int) Code {
-	for _, b := range rng.Perm(256)[:d] {
-		c[b>>6] ^= 1 << (b & 63)
-	}
-	return c
+func near(rng *rand.Rand, c Code, d int) Code { return hammingtest.Flip(rng, c, d) }
+
+// corpus is hammingtest.Mixed's codes under ids 3, 10, 17, …, so that ids
+// are not positions.
+func corpus(seed uint64, n, nq int) (ids []uint64, codes []Code, queries []Code) {
+	codes, queries = hammingtest.Mixed[Code](n, nq, seed)
+	return idsFor(codes), codes, queries
 }
 
-// corpus is random codes with planted clusters of near-duplicates, as real
-// hash lists have, and queries at distances 0-40 around planted codes plus
-// random ones.
-func corpus(seed uint64, n, nq int) (ids []uint64, codes []Code, queries []Code) {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	for len(codes) < n {
-		c := randomCode(rng)
-		codes = append(codes, c)
-		if rng.IntN(10) == 0 {
-			for k := rng.IntN(19) + 1; k > 0 && len(codes) < n; k-- {
-				codes = append(codes, near(rng, c, rng.IntN(41)))
-			}
-		}
+func idsFor(codes []Code) []uint64 {
+	ids := make([]uint64, len(codes))
+	for i := range ids {
+		ids[i] = uint64(i)*7 + 3
 	}
-	for i := range codes {
-		ids = append(ids, uint64(i)*7+3)
-	}
-	for len(queries) < nq {
-		if n == 0 || rng.IntN(4) == 0 {
-			queries = append(queries, randomCode(rng))
-		} else {
-			queries = append(queries, near(rng, codes[rng.IntN(n)], rng.IntN(41)))
-		}
-	}
-	return ids, codes, queries
+	return ids
 }
 
 // oracle is the brute force the index must agree with.
@@ -141,6 +122,62 @@ func TestSearchExact(t *testing.T) {
 			}
 			check(t, "built", x, o, queries, radii)
 		})
+	}
+}
+
+// TestSearchExactClustered is TestSearchExact on lists of near-duplicate
+// clusters, where a query finds hundreds or thousands of codes, most of
+// them in nearly every table: each must be reported once, and a query that
+// bails out to a scan must still find them all.
+func TestSearchExactClustered(t *testing.T) {
+	radii := []int{0, 6, 16, 24, 31, 40, 64}
+	for _, tc := range []struct{ n, size int }{
+		{3000, 100}, {20000, 500}, {70000, 3000}, {40000, 20000},
+	} {
+		t.Run(fmt.Sprintf("%d/%d", tc.n, tc.size), func(t *testing.T) {
+			codes, queries := hammingtest.Clustered[Code](tc.n, tc.size, 25, uint64(tc.n))
+			_, _, random := corpus(uint64(tc.n), tc.n, 10)
+			ids := idsFor(codes)
+			x := Build(ids, codes)
+			o := oracle{}
+			for i := range ids {
+				o[ids[i]] = codes[i]
+			}
+			check(t, "built", x, o, append(queries, random...), radii)
+		})
+	}
+}
+
+// TestCrowdedQueryScans checks that a query whose buckets overflow bails
+// out to a scan, and that an ordinary one does not.
+func TestCrowdedQueryScans(t *testing.T) {
+	codes, queries := hammingtest.Clustered[Code](40000, 20000, 1, 1)
+	s := buildSegment(idsFor(codes), codes)
+	p := &s.plans[31]
+	if p.brute {
+		t.Fatal("40000 codes: plan scans at radius 31")
+	}
+	_, _, random := corpus(2, 100, 1)
+	for _, tc := range []struct {
+		what string
+		q    Code
+		want bool
+	}{
+		{"query inside a cluster of 20000", queries[0], true},
+		{"random query", random[0], false},
+	} {
+		sc := new(scratch)
+		entries, done, crowded := 0, 0, false
+		for j, tj := range p.t {
+			if tj >= 0 {
+				entries += len(s.candidates(tc.q, j, int(tj), sc))
+				done++
+				crowded = crowded || s.crowded(p, entries, done)
+			}
+		}
+		if crowded != tc.want {
+			t.Errorf("%s: %d bucket entries in %d tables, budget %.0f: crowded = %v, want %v", tc.what, entries, done, p.budget, crowded, tc.want)
+		}
 	}
 }
 
@@ -309,29 +346,27 @@ func TestConcurrentSearch(t *testing.T) {
 	}
 }
 
-func TestSortKeys(t *testing.T) {
+func TestBucketOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, width := range []int{12, 21, 23, 26} {
-		keys := make([]uint32, 5000)
-		for i := range keys {
-			keys[i] = uint32(rng.IntN(1 << width))
-			if i > 0 && rng.IntN(4) == 0 {
-				keys[i] = keys[i-1] // runs, to check stability
+		for _, n := range []int{0, 1, 30, 5000} {
+			keys := make([]uint32, n)
+			for i := range keys {
+				keys[i] = uint32(rng.IntN(1 << width))
+				if i > 0 && rng.IntN(4) == 0 {
+					keys[i] = keys[i-1] // runs, to check the order within a key
+				}
+				if i > 0 && rng.IntN(8) == 0 {
+					keys[i] = keys[i-1] ^ 1<<rng.IntN(width) // neighbours in a group
+				}
 			}
-		}
-		want := make([]uint32, len(keys))
-		for i := range want {
-			want[i] = uint32(i)
-		}
-		slices.SortStableFunc(want, func(a, b uint32) int { return int(keys[a]) - int(keys[b]) })
-		orig := slices.Clone(keys)
-		order := sortKeys(keys, width)
-		if !slices.Equal(order, want) {
-			t.Fatalf("width %d: order differs from a stable sort", width)
-		}
-		for i, j := range order {
-			if keys[i] != orig[j] {
-				t.Fatalf("width %d: keys[%d] = %d, want %d", width, i, keys[i], orig[j])
+			want := make([]uint64, n)
+			for i, k := range keys {
+				want[i] = uint64(k)<<32 | uint64(i)
+			}
+			slices.Sort(want)
+			if got := bucketOrder(n, width, func(i int) uint32 { return keys[i] }); !slices.Equal(got, want) {
+				t.Fatalf("width %d, %d keys: order differs from a sort by key and index", width, n)
 			}
 		}
 	}
@@ -339,18 +374,22 @@ func TestSortKeys(t *testing.T) {
 
 func TestRuns(t *testing.T) {
 	for _, tc := range []struct {
-		sorted       []uint32
+		keys         []uint64
 		full, listed int
 	}{
 		{nil, 0, 0},
-		{[]uint32{4}, 1, 0},
-		{[]uint32{1, 2, 3}, 3, 0},
-		{[]uint32{1, 1, 2}, 2, 3},
-		{[]uint32{1, 1, 1, 2, 5, 5}, 3, 4 + 3},
+		{[]uint64{4}, 1, 0},
+		{[]uint64{1, 2, 3}, 3, 0},
+		{[]uint64{1, 1, 2}, 2, 2},
+		{[]uint64{1, 1, 1, 2, 5, 5}, 3, 3 + 2},
 	} {
-		full, listed := runs(tc.sorted)
+		pairs := make([]uint64, len(tc.keys))
+		for i, k := range tc.keys {
+			pairs[i] = k<<32 | uint64(i)
+		}
+		full, listed := runs(pairs)
 		if full != tc.full || listed != tc.listed {
-			t.Errorf("runs(%v) = %d, %d; want %d, %d", tc.sorted, full, listed, tc.full, tc.listed)
+			t.Errorf("runs(%v) = %d, %d; want %d, %d", tc.keys, full, listed, tc.full, tc.listed)
 		}
 	}
 }

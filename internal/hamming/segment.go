@@ -1,7 +1,6 @@
 package hamming
 
 import (
-	"cmp"
 	"math"
 	"math/bits"
 	"runtime"
@@ -13,20 +12,25 @@ import (
 // its dead marks change.
 //
 // Each table has a directory with a bit per bucket, set when the bucket
-// holds a code, and the count of set bits before every 64 buckets: so a
-// probe of an empty bucket, the usual case, reads only the directory, a
-// bit or two per bucket that stays in cache, and a probe of a full bucket
-// finds its slot among the full buckets' slots with a popcount.
+// holds a code, and the count of set bits before every 256 buckets: so a
+// probe of an empty bucket, the usual case, reads only its bit, and a probe
+// of a full bucket finds its slot among the full buckets' slots with a
+// count and up to four popcounts of words in one cache line. (A count every
+// 64 buckets, as the first version had, made the directory 2 bits a bucket
+// instead of 1.125.)
 //
 // The codes are stored in the order of their table-0 substring, so table 0
 // needs no postings: its slot i says where the i-th full bucket's run of
 // codes starts, and probing it reads codes in sequence. In the other
-// tables, most full buckets hold one code, and the slot holds its position
-// itself; a larger bucket's slot points into the overflow list.
+// tables, a full bucket's slot holds the position of its one code, or
+// points into the overflow list, where the bucket's positions follow each
+// other and the last is marked: a bit, where a count would cost a word a
+// bucket. Positions, offsets and slots are packed in log2(n) bits (one
+// more for the mark), not 32.
 type segment struct {
 	codes []Code
 	ids   []uint64
-	byID  []uint32 // positions in increasing order of id, for kill
+	byID  packed // positions in increasing order of id, for kill
 	// dead marks removed positions; nil until the first removal.
 	deadBits []uint64
 	dead     int
@@ -37,25 +41,29 @@ type segment struct {
 // A table indexes one substring: bits [start, start+width) of the code.
 type table struct {
 	start, width int
-	// dir[2e] counts the full buckets before bucket 64e; bit b of
-	// dir[2e+1] is set when bucket 64e+b is full.
-	dir []uint64
-	off []uint32 // table 0: where each full bucket's codes start, and n
-	// Other tables: per full bucket, its one position, or listBit|i where
-	// over[i] is the number of positions that follow it.
-	head []uint32
-	over []uint32
+	// Bit b of full[e] is set when bucket 64e+b holds a code; rank[g]
+	// counts the full buckets before bucket 256g.
+	full []uint64
+	rank []uint32
+	off  packed // table 0: where each full bucket's codes start, and n
+	// Other tables: per full bucket, its one position, or mark|i when its
+	// positions are over[i], over[i+1], … up to the first with mark set.
+	head, over packed
+	mark       uint32 // the bit above a position
 }
 
-const (
-	listBit  = 1 << 31
-	maxCodes = listBit - 1 // positions must leave listBit clear
-)
+// maxCodes keeps a position and its mark within 32 bits.
+const maxCodes = 1<<31 - 1
 
 // plan says how to search a segment at one radius.
 type plan struct {
 	brute bool
 	t     []int8 // per table, the bit flips to probe; -1: not probed
+	// probed counts the tables with t >= 0; budget is the number of
+	// bucket entries a query may read before a scan would have been
+	// cheaper (see search).
+	probed int
+	budget float64
 }
 
 // Substring geometry and the cost model. The costs are nanoseconds, fitted
@@ -64,7 +72,7 @@ type plan struct {
 // to 64 from 32,768 to a million); only their ratios matter.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 buckets make a 16 MiB directory
+	maxWidth  = 26   // 2^26 buckets make a 9 MiB directory
 	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
@@ -73,6 +81,11 @@ const (
 	costSlot  = 10.0 // a full bucket: its slot, a cache miss
 	costCand  = 20.0 // a candidate: its code, a cache miss, and its distance
 	costCode  = 2.5  // a code in a scan
+	// costEntry is what a bucket entry costs on average when a query's
+	// buckets are crowded: near-duplicates of the query, found again in
+	// table after table, whose codes are by then in cache. It sets when a
+	// query bails out to a scan (docs/benchmarks.md has the measurements).
+	costEntry = 15.0
 )
 
 // widthBias shifts the substring width from log2(n), the width at which a
@@ -80,14 +93,14 @@ const (
 // the directory and costs more probes (docs/benchmarks.md has the sweep).
 const widthBias = 2
 
-// geometry returns the substring widths for n codes: about log2(n)+2 bits
-// each, as many tables as fit in 256 bits, and the bits left over spread
-// over them (one more bit each at most).
-func geometry(n int) []int {
+// geometry returns the substring widths for n codes: about log2(n)+bias
+// bits each, as many tables as fit in 256 bits, and the bits left over
+// spread over them (one more bit each at most).
+func geometry(n, bias int) []int {
 	if n < minTableN {
 		return nil
 	}
-	w := int(math.Round(math.Log2(float64(n)))) + widthBias
+	w := int(math.Round(math.Log2(float64(n)))) + bias
 	w = max(minWidth, min(maxWidth-1, w))
 	m := 256 / w
 	widths := make([]int, m)
@@ -124,36 +137,57 @@ func newTables(widths []int) []table {
 
 // buildSegment indexes the codes; when an id repeats, its last code wins.
 func buildSegment(ids []uint64, codes []Code) *segment {
-	kept := uniqueByID(ids)
-	n := len(kept)
+	return buildSegmentWidths(ids, codes, widthBias)
+}
+
+// buildSegmentWidths is buildSegment with the substring widths about
+// log2(n)+bias bits, so that tests and benchmarks can trace the trade
+// between memory and time.
+func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
+	// kept lists the codes to index in increasing order of id; nil when
+	// that is all of them in their own order, the usual case, which saves
+	// the sort and its 24 bytes a code of scratch.
+	var kept []uint32
+	n := len(ids)
+	if !increasing(ids) {
+		kept = uniqueByID(ids)
+		n = len(kept)
+	}
 	if n > maxCodes {
 		panic("hamming: more than 2^31-1 codes in one segment")
 	}
-	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: make([]uint32, n)}
-	s.tables = newTables(geometry(n))
+	src := func(j int) int {
+		if kept == nil {
+			return j
+		}
+		return int(kept[j])
+	}
+	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: newPacked(n, posBits(n))}
+	s.tables = newTables(geometry(n, bias))
 	if len(s.tables) == 0 {
-		for j, i := range kept {
-			s.codes[j], s.ids[j], s.byID[j] = codes[i], ids[i], uint32(j)
+		for j := range n {
+			i := src(j)
+			s.codes[j], s.ids[j] = codes[i], ids[i]
+			s.byID.set(j, uint32(j))
 		}
 		s.makePlans()
 		return s
 	}
-	// Table 0 orders the codes. The sort is stable, so each bucket's codes
-	// are in order of id.
+	// Table 0 orders the codes; within a bucket they stay in order of id.
 	t0 := &s.tables[0]
-	keys := make([]uint32, n)
-	for j, i := range kept {
-		keys[j] = t0.key(codes[i])
+	pairs := bucketOrder(n, t0.width, func(j int) uint32 { return t0.key(codes[src(j)]) })
+	for pos, pr := range pairs {
+		j := int(uint32(pr))
+		i := src(j)
+		s.codes[pos], s.ids[pos] = codes[i], ids[i]
+		s.byID.set(j, uint32(pos))
 	}
-	order := sortKeys(keys, t0.width)
-	for pos, j := range order {
-		i := kept[j]
-		s.codes[pos], s.ids[pos], s.byID[j] = codes[i], ids[i], uint32(pos)
-	}
-	full, _ := runs(keys)
-	t0.off = make([]uint32, 0, full+1)
-	t0.index(keys, func(lo, hi int) { t0.off = append(t0.off, uint32(lo)) })
-	t0.off = append(t0.off, uint32(n))
+	full, _ := runs(pairs)
+	t0.off = newPacked(full+1, posBits(n))
+	k := 0
+	t0.index(pairs, func(lo, hi int) { t0.off.set(k, uint32(lo)); k++ })
+	t0.off.set(k, uint32(n))
+	pairs = nil // the other tables' scratch takes its place
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for j := 1; j < len(s.tables); j++ {
@@ -169,38 +203,59 @@ func buildSegment(ids []uint64, codes []Code) *segment {
 	return s
 }
 
+// increasing reports whether ids are in strictly increasing order.
+func increasing(ids []uint64) bool {
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
 // fill builds a table's directory and slots: a slot holds a bucket's one
 // position, or points into the overflow list.
 func (s *segment) fill(t *table) {
-	keys := make([]uint32, len(s.codes))
-	for pos, c := range s.codes {
-		keys[pos] = t.key(c)
-	}
-	post := sortKeys(keys, t.width)
-	full, listed := runs(keys)
-	t.head, t.over = make([]uint32, 0, full), make([]uint32, 0, listed)
-	t.index(keys, func(lo, hi int) {
+	pairs := bucketOrder(len(s.codes), t.width, func(pos int) uint32 { return t.key(s.codes[pos]) })
+	full, listed := runs(pairs)
+	t.setWidths(len(s.codes), full, listed)
+	k, o := 0, 0
+	t.index(pairs, func(lo, hi int) {
 		if hi-lo == 1 {
-			t.head = append(t.head, post[lo])
+			t.head.set(k, uint32(pairs[lo]))
+			k++
 			return
 		}
-		t.head = append(t.head, listBit|uint32(len(t.over)))
-		t.over = append(t.over, uint32(hi-lo))
-		t.over = append(t.over, post[lo:hi]...)
+		t.head.set(k, t.mark|uint32(o))
+		k++
+		for _, pr := range pairs[lo:hi] {
+			t.over.set(o, uint32(pr))
+			o++
+		}
+		t.over.set(o-1, t.mark|uint32(pairs[hi-1]))
 	})
 }
 
-// runs counts the full buckets among sorted keys, and the length of the
-// overflow list their larger buckets make, so that the slots and the list
-// are allocated exactly: append's growth would leave up to a quarter of
-// them unused for the life of the index.
-func runs(sorted []uint32) (full, listed int) {
-	for i, k := range sorted {
+// setWidths makes a table's empty slots and overflow list for a segment
+// of n codes.
+func (t *table) setWidths(n, full, listed int) {
+	b := posBits(n)
+	t.mark = 1 << b
+	t.head, t.over = newPacked(full, b+1), newPacked(listed, b+1)
+}
+
+// runs counts the full buckets among pairs sorted by key, and the codes in
+// buckets of more than one, so that the slots and the overflow list are
+// allocated exactly: append's growth would leave up to a quarter of them
+// unused for the life of the index.
+func runs(pairs []uint64) (full, listed int) {
+	for i, pr := range pairs {
+		k := pr >> 32
 		switch {
-		case i == 0 || k != sorted[i-1]:
+		case i == 0 || k != pairs[i-1]>>32:
 			full++
-		case i == 1 || k != sorted[i-2]:
-			listed += 3 // a bucket of two: its count and both positions
+		case i == 1 || k != pairs[i-2]>>32:
+			listed += 2 // a bucket of two
 		default:
 			listed++
 		}
@@ -208,65 +263,117 @@ func runs(sorted []uint32) (full, listed int) {
 	return full, listed
 }
 
-// sortKeys sorts keys of width bits, stably, and returns the order it put
-// them in: the i-th sorted key was keys[order[i]]. It is a radix sort of
-// passes of at most 11 bits, whose counts and write streams stay in cache:
-// a counting sort over all 2^width buckets would miss the cache at every
-// key, twice.
-func sortKeys(keys []uint32, width int) []uint32 {
-	n := len(keys)
-	passes := (width + 10) / 11
-	order, tk, to := make([]uint32, n), make([]uint32, n), make([]uint32, n)
-	for i := range order {
-		order[i] = uint32(i)
+// bucketOrder returns key(i)<<32|i for each i below n, in increasing
+// order: by key of width bits, and within a key by i. It distributes the
+// pairs by their top 11 bits of key, which keeps the counts and the write
+// streams in cache, and then sorts each group, small enough to stay in
+// cache, by the rest of its key. Its scratch beyond the result is one
+// group: half what a radix sort of keys and a permutation alongside needs.
+func bucketOrder(n, width int, key func(i int) uint32) []uint64 {
+	hi := min(width, 11)
+	lo := width - hi
+	var start [1<<11 + 1]int
+	for i := range n {
+		start[key(i)>>lo+1]++
 	}
-	var count [1 << 11]int
-	shift := 0
+	for d := 1; d < len(start); d++ {
+		start[d] += start[d-1]
+	}
+	next := start
+	pairs := make([]uint64, n)
+	for i := range n {
+		k := key(i)
+		d := k >> lo
+		pairs[next[d]] = uint64(k)<<32 | uint64(i)
+		next[d]++
+	}
+	var tmp []uint64
+	for d := range 1 << hi {
+		if g := pairs[start[d]:start[d+1]]; len(g) > 1 && lo > 0 {
+			tmp = sortLow(g, lo, tmp)
+		}
+	}
+	return pairs
+}
+
+// sortLow sorts pairs whose keys share all but their low lo bits, and
+// whose indexes increase, into increasing order: a stable radix sort of
+// the low bits, in passes of at most 8, through tmp (returned for reuse).
+func sortLow(g []uint64, lo int, tmp []uint64) []uint64 {
+	if len(g) <= 32 {
+		slices.Sort(g) // the indexes break ties, so any sort is stable here
+		return tmp
+	}
+	if cap(tmp) < len(g) {
+		tmp = make([]uint64, len(g))
+	}
+	src, dst := g, tmp[:len(g)]
+	passes := (lo + 7) / 8
+	shift := 32
 	for p := range passes {
-		digits := (width - shift + passes - p - 1) / (passes - p)
-		mask := uint32(1)<<digits - 1
-		clear(count[:])
-		for _, k := range keys {
-			count[k>>shift&mask]++
+		digits := (lo - (shift - 32) + passes - p - 1) / (passes - p)
+		mask := uint64(1)<<digits - 1
+		var count [1<<8 + 1]int
+		for _, v := range src {
+			count[v>>shift&mask+1]++
 		}
-		sum := 0
-		for d := range count[:mask+1] {
-			count[d], sum = sum, sum+count[d]
+		for d := 1; d < len(count); d++ {
+			count[d] += count[d-1]
 		}
-		for i, k := range keys {
-			d := k >> shift & mask
-			tk[count[d]], to[count[d]] = k, order[i]
+		for _, v := range src {
+			d := v >> shift & mask
+			dst[count[d]] = v
 			count[d]++
 		}
-		keys, tk = tk, keys
-		order, to = to, order
+		src, dst = dst, src
 		shift += digits
 	}
 	if passes%2 == 1 {
-		copy(tk, keys) // the caller's slice, after an odd number of swaps
+		copy(g, src)
 	}
-	return order
+	return tmp
 }
 
-// index makes the table's directory from its sorted keys, calling full
-// with the bounds of each bucket's run of keys, in order.
-func (t *table) index(sorted []uint32, full func(lo, hi int)) {
-	t.dir = make([]uint64, 2*(1<<t.width/64))
-	for lo := 0; lo < len(sorted); {
-		k := sorted[lo]
+// index makes the table's directory from pairs sorted by key, calling bucket
+// with the bounds of each bucket's run of pairs, in order.
+func (t *table) index(pairs []uint64, bucket func(lo, hi int)) {
+	t.full = make([]uint64, 1<<t.width/64)
+	for lo := 0; lo < len(pairs); {
+		k := uint32(pairs[lo] >> 32)
 		hi := lo + 1
-		for hi < len(sorted) && sorted[hi] == k {
+		for hi < len(pairs) && uint32(pairs[hi]>>32) == k {
 			hi++
 		}
-		t.dir[k/64*2+1] |= 1 << (k & 63)
-		full(lo, hi)
+		t.full[k/64] |= 1 << (k & 63)
+		bucket(lo, hi)
 		lo = hi
 	}
-	rank := uint64(0)
-	for e := 0; e < len(t.dir); e += 2 {
-		t.dir[e] = rank
-		rank += uint64(bits.OnesCount64(t.dir[e+1]))
+	t.ranks()
+}
+
+// ranks counts the full buckets before every 256, and returns how many
+// there are.
+func (t *table) ranks() int {
+	t.rank = make([]uint32, len(t.full)/4)
+	n := 0
+	for e, w := range t.full {
+		if e%4 == 0 {
+			t.rank[e/4] = uint32(n)
+		}
+		n += bits.OnesCount64(w)
 	}
+	return n
+}
+
+// slot returns the slot of full bucket k: the number of full buckets
+// before it.
+func (t *table) slot(k uint32) uint32 {
+	e := k / 64
+	r := t.rank[k/256] + uint32(bits.OnesCount64(t.full[e]&(1<<(k&63)-1)))
+	for i := e &^ 3; i < e; i++ {
+		r += uint32(bits.OnesCount64(t.full[i]))
+	}
+	return r
 }
 
 // slots appends to dst the slots of the full buckets among those whose
@@ -277,14 +384,17 @@ func (t *table) slots(qk uint32, masks []uint32, dst []uint32) []uint32 {
 		dst = slices.Grow(dst, len(masks))
 	}
 	dst = dst[:n+len(masks)]
+	start := n
 	for _, mask := range masks {
 		k := qk ^ mask
-		e, b := k/64*2, k&63
-		word := t.dir[e+1]
-		// Branch-free: a full bucket's slot is kept by moving n on; the
-		// next probe overwrites an empty one's.
-		dst[n] = uint32(t.dir[e]) + uint32(bits.OnesCount64(word&(1<<b-1)))
-		n += int(word >> b & 1)
+		// Branch-free: a full bucket is kept by moving n on; the next
+		// probe overwrites an empty one.
+		dst[n] = k
+		n += int(t.full[k/64] >> (k & 63) & 1)
+	}
+	// The few full ones' words are in cache now.
+	for i := start; i < n; i++ {
+		dst[i] = t.slot(dst[i])
 	}
 	return dst[:n]
 }
@@ -379,7 +489,13 @@ func (s *segment) makePlans() {
 			s.plans[r] = plan{brute: true}
 			continue
 		}
-		s.plans[r] = plan{t: append([]int8(nil), t...)}
+		probed := 0
+		for _, ti := range t {
+			if ti >= 0 {
+				probed++
+			}
+		}
+		s.plans[r] = plan{t: append([]int8(nil), t...), probed: probed, budget: scan / costEntry}
 	}
 }
 
@@ -403,19 +519,19 @@ func (s *segment) isDead(pos uint32) bool {
 
 // find returns the position of id, dead or alive.
 func (s *segment) find(id uint64) (uint32, bool) {
-	lo, hi := 0, len(s.byID)
+	lo, hi := 0, s.byID.n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if s.ids[s.byID[mid]] < id {
+		if s.ids[s.byID.get(mid)] < id {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	if lo == len(s.byID) || s.ids[s.byID[lo]] != id {
+	if lo == s.byID.n || s.ids[s.byID.get(lo)] != id {
 		return 0, false
 	}
-	return s.byID[lo], true
+	return s.byID.get(lo), true
 }
 
 // kill marks id dead and reports whether it was alive here.
@@ -443,9 +559,9 @@ func (s *segment) liveEntries(ids []uint64, codes []Code) ([]uint64, []Code) {
 }
 
 func (s *segment) bytes() int64 {
-	n := int64(len(s.codes))*(32+8+4) + int64(len(s.deadBits))*8
+	n := int64(len(s.codes))*(32+8) + s.byID.bytes() + int64(len(s.deadBits))*8
 	for _, t := range s.tables {
-		n += int64(len(t.dir))*8 + int64(len(t.off)+len(t.head)+len(t.over))*4
+		n += int64(len(t.full))*8 + int64(len(t.rank))*4 + t.off.bytes() + t.head.bytes() + t.over.bytes()
 	}
 	return n
 }
@@ -462,6 +578,15 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // (the directory, then the slots, then the overflow lists, then the
 // candidates' codes), so that the processor overlaps their cache misses
 // instead of waiting on each in turn.
+//
+// Two things keep a query among near-duplicates, whose buckets are
+// crowded, from costing more than a scan. A code near the query is near it
+// in most substrings and found in table after table; it is reported only
+// by the first table that finds it, which the distances of its substrings
+// tell without any memory of what was found. And the plan's costs assume
+// buckets of average size: when the entries read so far, extrapolated
+// over the tables left, would cost more than scanning the segment, the
+// query scans it instead.
 func (s *segment) search(q Code, r int, dst []Result) []Result {
 	p := &s.plans[r]
 	if p.brute {
@@ -470,48 +595,78 @@ func (s *segment) search(q Code, r int, dst []Result) []Result {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	start := len(dst)
+	entries, done := 0, 0
 	for j, t := range p.t {
 		if t < 0 {
 			continue
 		}
-		tb := &s.tables[j]
-		qk := tb.key(q)
-		slots := tb.slots(qk, masksUpTo(tb.width, int(t)), sc.slots[:0])
-		cands := sc.cands[:0]
-		if j == 0 {
-			for _, i := range slots {
-				for pos := tb.off[i]; pos < tb.off[i+1]; pos++ {
-					cands = append(cands, pos)
-				}
-			}
-		} else {
-			for i, slot := range slots {
-				slots[i] = tb.head[slot]
-			}
-			for _, h := range slots {
-				if h < listBit {
-					cands = append(cands, h)
-				} else {
-					i := h &^ listBit
-					cands = append(cands, tb.over[i+1:i+1+tb.over[i]]...)
-				}
-			}
+		cands := s.candidates(q, j, int(t), sc)
+		entries += len(cands)
+		done++
+		if s.crowded(p, entries, done) {
+			return s.scan(q, r, dst[:start])
 		}
 		for _, pos := range cands {
-			if d := Distance(q, s.codes[pos]); d <= r && !s.isDead(pos) {
+			c := &s.codes[pos]
+			if d := Distance(q, *c); d <= r && !s.isDead(pos) && !s.foundBefore(q, c, p, j) {
 				dst = append(dst, Result{s.ids[pos], d})
 			}
 		}
-		sc.slots, sc.cands = slots, cands
-	}
-	// A code near the query is often near it in several substrings, and
-	// found in each of their tables: report it once.
-	found := dst[start:]
-	if len(found) > 1 {
-		slices.SortFunc(found, func(a, b Result) int { return cmp.Compare(a.ID, b.ID) })
-		dst = dst[:start+len(slices.CompactFunc(found, func(a, b Result) bool { return a.ID == b.ID }))]
 	}
 	return dst
+}
+
+// candidates returns the positions in table j's buckets within t bit
+// flips of the query's, in sc.cands.
+func (s *segment) candidates(q Code, j, t int, sc *scratch) []uint32 {
+	tb := &s.tables[j]
+	slots := tb.slots(tb.key(q), masksUpTo(tb.width, t), sc.slots[:0])
+	cands := sc.cands[:0]
+	if j == 0 {
+		for _, i := range slots {
+			for pos, end := tb.off.get(int(i)), tb.off.get(int(i)+1); pos < end; pos++ {
+				cands = append(cands, pos)
+			}
+		}
+	} else {
+		for i, slot := range slots {
+			slots[i] = tb.head.get(int(slot))
+		}
+		for _, h := range slots {
+			if h < tb.mark {
+				cands = append(cands, h)
+				continue
+			}
+			for o := int(h &^ tb.mark); ; o++ {
+				v := tb.over.get(o)
+				cands = append(cands, v&^tb.mark)
+				if v&tb.mark != 0 {
+					break
+				}
+			}
+		}
+	}
+	sc.slots, sc.cands = slots, cands
+	return cands
+}
+
+// crowded reports whether a query that has read entries in the first done
+// of its plan's tables would, at that rate, cost more than a scan.
+func (s *segment) crowded(p *plan, entries, done int) bool {
+	return float64(entries)*float64(p.probed)/float64(done) > p.budget
+}
+
+// foundBefore reports whether a table probed before table j found c: it
+// did when c's substring there is within that table's flips of the
+// query's. Only codes within the radius ask, so the cost is theirs.
+func (s *segment) foundBefore(q Code, c *Code, p *plan, j int) bool {
+	x := Code{q[0] ^ c[0], q[1] ^ c[1], q[2] ^ c[2], q[3] ^ c[3]}
+	for i, t := range p.t[:j] {
+		if t >= 0 && bits.OnesCount32(s.tables[i].key(x)) <= int(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *segment) scan(q Code, r int, dst []Result) []Result {

@@ -19,18 +19,28 @@ import (
 //	"SGHAMIDX" version:u32 segments:u32 pending:u64
 //	per segment: n:u64 dead:u64 tables:u32 widths tables×u32
 //	             codes n×4×u64 (most significant word first), ids n×u64,
-//	             byID n×u32, dead bits ⌈n/64⌉×u64 when dead > 0,
-//	             per table: directory 2^width/32×u64, then
-//	             table 0: offsets (full buckets+1)×u32;
-//	             other tables: slots (full buckets)×u32, overflow length:u64, overflow
+//	             byID packed(n, b), dead bits ⌈n/64⌉×u64 when dead > 0,
+//	             per table: directory 2^width/64×u64 (a bit a bucket, set
+//	             when it holds a code; Read counts them), then
+//	             table 0: offsets packed(full buckets+1, b);
+//	             other tables: slots packed(full buckets, b+1),
+//	             overflow length:u64, overflow packed(length, b+1)
+//	             (each bucket's positions, its last with bit b set)
 //	pending codes and ids
 //	CRC-32C of all the above: u32
 //
+// where b = posBits(n), and packed(k, w) is k integers of w bits, the
+// first in the low bits of the first word, in ⌊(k×w+63)/64⌋+1 u64 words.
 // Read checks every invariant a search relies on, so a corrupt or hostile
 // snapshot is an error, never a panic or a wrong answer.
+//
+// Version 2 packs positions in b bits and marks the end of an overflow
+// list where version 1 had 32-bit positions and counted each list's
+// length; Read refuses version 1 rather than convert it, since a snapshot
+// is a cache the matcher rebuilds from the banks.
 const (
 	magic   = "SGHAMIDX"
-	version = 1
+	version = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -51,19 +61,19 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 		}
 		writeSlice(e, s.codes)
 		writeSlice(e, s.ids)
-		writeSlice(e, s.byID)
+		writeSlice(e, s.byID.words)
 		if s.dead > 0 {
 			writeSlice(e, s.deadBits)
 		}
 		for j, t := range s.tables {
-			writeSlice(e, t.dir)
+			writeSlice(e, t.full)
 			if j == 0 {
-				writeSlice(e, t.off)
+				writeSlice(e, t.off.words)
 				continue
 			}
-			writeSlice(e, t.head)
-			e.u64(uint64(len(t.over)))
-			writeSlice(e, t.over)
+			writeSlice(e, t.head.words)
+			e.u64(uint64(t.over.n))
+			writeSlice(e, t.over.words)
 		}
 	}
 	writeSlice(e, x.pendCodes)
@@ -97,7 +107,7 @@ func (e *encoder) u32(v uint32) { e.bytes(binary.LittleEndian.AppendUint32(e.buf
 func (e *encoder) u64(v uint64) { e.bytes(binary.LittleEndian.AppendUint64(e.buf[:0], v)) }
 
 // word is what the flat arrays are made of.
-type word interface{ uint32 | uint64 | Code }
+type word interface{ uint64 | Code }
 
 // littleEndian is whether slices can be written and read as they lie in
 // memory; elsewhere their bytes are swapped on the way.
@@ -113,10 +123,6 @@ func asBytes[T word](s []T) []byte {
 // swapBytes turns little-endian words into native ones and back.
 func swapBytes[T word](s []T) {
 	switch v := any(s).(type) {
-	case []uint32:
-		for i := range v {
-			v[i] = bits.ReverseBytes32(v[i])
-		}
 	case []uint64:
 		for i := range v {
 			v[i] = bits.ReverseBytes64(v[i])
@@ -164,7 +170,7 @@ func read(r io.Reader) (*Index, error) {
 		return nil, errors.New("not a hamming index snapshot (bad magic)")
 	}
 	if v := d.u32(); v != version && d.err == nil {
-		return nil, fmt.Errorf("version %d, want %d", v, version)
+		return nil, fmt.Errorf("version %d, want %d (an older snapshot must be rebuilt from its codes)", v, version)
 	}
 	nsegs, npend := d.u32(), d.u64()
 	if d.err != nil {
@@ -260,7 +266,8 @@ func (d *decoder) segment() (*segment, error) {
 	s := &segment{dead: int(dead64)}
 	s.codes = readSlice[Code](d, n)
 	s.ids = readSlice[uint64](d, n)
-	s.byID = readSlice[uint32](d, n)
+	b := posBits(n)
+	s.byID = readPacked(d, n, b)
 	if s.dead > 0 {
 		s.deadBits = readSlice[uint64](d, (n+63)/64)
 	}
@@ -285,23 +292,29 @@ func (d *decoder) segment() (*segment, error) {
 	s.tables = newTables(widths)
 	for j := range s.tables {
 		t := &s.tables[j]
-		t.dir = readSlice[uint64](d, 1<<t.width/32)
+		t.full = readSlice[uint64](d, 1<<t.width/64)
 		if d.err != nil {
 			return nil, d.err
 		}
-		full, err := t.checkDir()
-		if err != nil {
-			return nil, fmt.Errorf("table %d: %w", j, err)
-		}
+		full := t.ranks()
+		var err error
 		if j == 0 {
-			t.off = readSlice[uint32](d, full+1)
+			t.off = readPacked(d, full+1, b)
 			if d.err != nil {
 				return nil, d.err
 			}
 			err = s.checkOrder(t)
 		} else {
-			t.head = readSlice[uint32](d, full)
-			t.over = readSlice[uint32](d, int(min(d.u64(), 2*maxCodes)))
+			t.mark = 1 << b
+			t.head = readPacked(d, full, b+1)
+			listed := d.u64()
+			if d.err != nil {
+				return nil, d.err
+			}
+			if listed > n64 {
+				return nil, fmt.Errorf("table %d: overflow list of %d for %d codes", j, listed, n64)
+			}
+			t.over = readPacked(d, int(listed), b+1)
 			if d.err != nil {
 				return nil, d.err
 			}
@@ -317,35 +330,25 @@ func (d *decoder) segment() (*segment, error) {
 // checkIDs checks that byID lists every position once in increasing order
 // of id, which also means that the ids are unique.
 func (s *segment) checkIDs() error {
-	for k, pos := range s.byID {
+	prev := uint32(0)
+	for k := range s.byID.n {
+		pos := s.byID.get(k)
 		if int(pos) >= len(s.ids) {
 			return fmt.Errorf("id order: position %d of %d codes", pos, len(s.ids))
 		}
-		if k > 0 && s.ids[s.byID[k-1]] >= s.ids[pos] {
-			return fmt.Errorf("id order: id %d after %d", s.ids[pos], s.ids[s.byID[k-1]])
+		if k > 0 && s.ids[prev] >= s.ids[pos] {
+			return fmt.Errorf("id order: id %d after %d", s.ids[pos], s.ids[prev])
 		}
+		prev = pos
 	}
 	return nil
 }
 
-// checkDir checks that the directory's counts add up, and returns the
-// number of full buckets.
-func (t *table) checkDir() (int, error) {
-	rank := uint64(0)
-	for e := 0; e < len(t.dir); e += 2 {
-		if t.dir[e] != rank {
-			return 0, fmt.Errorf("directory counts %d full buckets before bucket %d, want %d", t.dir[e], e*32, rank)
-		}
-		rank += uint64(bits.OnesCount64(t.dir[e+1]))
-	}
-	return int(rank), nil
-}
-
 // fullBuckets calls f with the number of each full bucket, in order.
 func (t *table) fullBuckets(f func(k uint32) error) error {
-	for e := 1; e < len(t.dir); e += 2 {
-		for w := t.dir[e]; w != 0; w &= w - 1 {
-			if err := f(uint32(e/2*64 + bits.TrailingZeros64(w))); err != nil {
+	for e, w := range t.full {
+		for ; w != 0; w &= w - 1 {
+			if err := f(uint32(e*64 + bits.TrailingZeros64(w))); err != nil {
 				return err
 			}
 		}
@@ -356,12 +359,13 @@ func (t *table) fullBuckets(f func(k uint32) error) error {
 // checkOrder checks that the codes are in the order of table 0's buckets.
 func (s *segment) checkOrder(t *table) error {
 	n := uint32(len(s.codes))
-	if t.off[0] != 0 || t.off[len(t.off)-1] != n {
-		return fmt.Errorf("offsets run from %d to %d, want 0 to %d", t.off[0], t.off[len(t.off)-1], n)
+	first, last := t.off.get(0), t.off.get(t.off.n-1)
+	if first != 0 || last != n {
+		return fmt.Errorf("offsets run from %d to %d, want 0 to %d", first, last, n)
 	}
 	i := 0
 	return t.fullBuckets(func(k uint32) error {
-		lo, hi := t.off[i], t.off[i+1]
+		lo, hi := t.off.get(i), t.off.get(i+1)
 		i++
 		if hi <= lo || hi > n {
 			return fmt.Errorf("full bucket %d: codes %d to %d of %d", k, lo, hi, n)
@@ -397,21 +401,25 @@ func (s *segment) checkTable(t *table, seed uint64) error {
 	}
 	i := 0
 	err := t.fullBuckets(func(k uint32) error {
-		h := t.head[i]
+		h := t.head.get(i)
 		i++
-		if h < listBit {
+		if h < t.mark {
 			return add(h, k)
 		}
-		o := uint64(h &^ listBit)
-		if o >= uint64(len(t.over)) || t.over[o] < 2 || o+1+uint64(t.over[o]) > uint64(len(t.over)) {
-			return fmt.Errorf("bucket %d: overflow list at %d out of range", k, o)
+		o := int(h &^ t.mark)
+		if o >= t.over.n {
+			return fmt.Errorf("bucket %d: overflow list at %d of %d", k, o, t.over.n)
 		}
-		for _, pos := range t.over[o+1 : o+1+uint64(t.over[o])] {
-			if err := add(pos, k); err != nil {
+		for ; o < t.over.n; o++ {
+			v := t.over.get(o)
+			if err := add(v&^t.mark, k); err != nil {
 				return err
 			}
+			if v&t.mark != 0 {
+				return nil
+			}
 		}
-		return nil
+		return fmt.Errorf("bucket %d: overflow list at %d runs past the end", k, o)
 	})
 	if err != nil {
 		return err
@@ -489,6 +497,11 @@ func (d *decoder) u64() uint64 {
 		return binary.LittleEndian.Uint64(b)
 	}
 	return 0
+}
+
+// readPacked reads n integers of width bits.
+func readPacked(d *decoder, n int, width uint) packed {
+	return packed{words: readSlice[uint64](d, packedWords(n, width)), width: width, n: n}
 }
 
 // readSlice reads n words straight into a slice. It grows the slice as

@@ -67,7 +67,8 @@ func TestReadCorrupt(t *testing.T) {
 	}{
 		{"empty", nil, "truncated"},
 		{"bad magic", append([]byte("SGHAMIDY"), good[8:]...), "bad magic"},
-		{"version", set32(good, 8, 2), "version 2"},
+		{"version 1", set32(good, 8, 1), "version 1, want 2"},
+		{"version 3", set32(good, 8, 3), "version 3"},
 		{"truncated header", good[:30], "truncated"},
 		{"truncated codes", good[:codes+1000], "truncated"},
 		{"truncated checksum", good[:len(good)-1], "truncated"},
@@ -78,7 +79,7 @@ func TestReadCorrupt(t *testing.T) {
 		{"dead count", reseal(set64(good, seg+8, 1<<20)), "dead"},
 		{"many tables", reseal(set32(good, seg+16, 1000)), "tables"},
 		{"wide table", reseal(set32(good, seg+20, 40)), "bits"},
-		{"id order", reseal(set32(good, byID, binary.LittleEndian.Uint32(good[byID+4:]))), "id order"},
+		{"id order", reseal(set64(good, byID, 0)), "id order"},
 		{"codes out of bucket order", reseal(swapped), "bucket"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
