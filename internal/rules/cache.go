@@ -32,7 +32,7 @@ func NewCache(s Store, ttl time.Duration) *Cache {
 // ...) with the cache and with other callers: read them, do not modify them.
 func (c *Cache) ListRules(ctx context.Context) ([]Rule, error) {
 	c.mu.Lock()
-	if !c.loaded.IsZero() && time.Now().Sub(c.loaded) < c.ttl {
+	if !c.loaded.IsZero() && time.Since(c.loaded) < c.ttl {
 		rs := slices.Clone(c.rules)
 		c.mu.Unlock()
 		return rs, nil

@@ -133,7 +133,7 @@ func OpenStores(ctx context.Context, cfg Config) (store.Store, error) {
 	cfg = cfg.withDefaults()
 	if u := cfg.DatabaseURL; u != "" {
 		if !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
-			return nil, fmt.Errorf("database URL: want postgres://...")
+			return nil, fmt.Errorf("database URL %q: want a postgres:// URL", u)
 		}
 		return postgres.Open(ctx, u)
 	}
@@ -233,17 +233,15 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		},
 	})
 	s.handler = s.api
-	if selfReports != nil {
-		assets, missing := remove.Assets(cfg.RemoveAssets)
-		if missing != nil {
-			logger.Warn("/remove will not work: this build lacks the browser hasher; run go generate ./web/remove, then build again", "missing", missing)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/remove", remove.Handler(assets))
-		mux.Handle("/remove/", remove.Handler(assets))
-		mux.Handle("/", s.api)
-		s.handler = mux
+	assets, missing := remove.Assets(cfg.RemoveAssets)
+	if missing != nil {
+		logger.Warn("/remove will not work: this build lacks the browser hasher; run go generate ./web/remove, then build again", "missing", missing)
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/remove", remove.Handler(assets))
+	mux.Handle("/remove/", remove.Handler(assets))
+	mux.Handle("/", s.api)
+	s.handler = mux
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
