@@ -354,13 +354,14 @@ func (r *run) network(accs []int32) (Network, bool) {
 			follows[f.to] = append(follows[f.to], -1-f.from) // followed by
 		}
 	}
-	// An account is a member when it did at least two things to children's
-	// images, or one and has a follow tie in the community: one re-post of a
-	// relative's photo is not enough.
+	// An account is a member on evidence of its own: a sexualised comment on
+	// a child's image, or three re-posts of children's images, or two and
+	// follow ties to two others in the community. One or two re-posts alone
+	// are what relatives do.
 	var members []int32
 	for _, acc := range accs {
 		e := r.engaged[acc]
-		if n := len(e.reposts) + len(e.comments); n >= 2 || (n == 1 && len(follows[acc]) > 0) {
+		if len(e.comments) > 0 || len(e.reposts) >= 3 || (len(e.reposts) == 2 && len(follows[acc]) >= 2) {
 			members = append(members, acc)
 		}
 	}
