@@ -31,6 +31,7 @@ func commands() []command {
 		{"apikey", "create, list and revoke API keys", runAPIKey},
 		{"audit", "verify the audit log's hash chain", runAudit},
 		{"evidence", "verify hotline evidence packages (evidence verify)", runEvidence},
+		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"bench", "measure speed (bench hash, bench index, bench scan)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}
