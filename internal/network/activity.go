@@ -140,3 +140,9 @@ func (a *Activity) post(id string) int32 {
 	a.postIdx[id] = i
 	return i
 }
+
+// isFollowing reports whether account from follows account to.
+func (a *Activity) isFollowing(from, to int32) bool {
+	_, ok := a.followSet[[2]int32{from, to}]
+	return ok
+}

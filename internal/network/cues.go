@@ -45,3 +45,19 @@ func childCue(declaredAge int, bio string) string {
 	}
 	return ""
 }
+
+// statedAdult reports whether an account states an adult age, declared or
+// in its bio ("24 y/o", "tengo 30 años").
+func statedAdult(declaredAge int, bio string) bool {
+	if declaredAge >= AdultAge {
+		return true
+	}
+	for _, re := range []*regexp.Regexp{ageCue, ageSaid} {
+		for _, m := range re.FindAllStringSubmatch(bio, -1) {
+			if n, err := strconv.Atoi(m[1]); err == nil && n >= AdultAge {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -112,6 +112,7 @@ func (d *Detector) defaults() Detector {
 type cluster struct {
 	posts []int32
 	dist  []int // each post's distance from the origin
+	child bool  // the origin's account looks like a child's
 }
 
 // engagement is what one account did to children's images.
@@ -128,7 +129,7 @@ type run struct {
 	cue      []string // per account, "" when not a child's; cueKnown says computed
 	cueKnown []bool
 	clusters []cluster
-	postClus []int32 // per post: its child cluster, or -1
+	postClus []int32 // per post: its cluster, or -1
 	engaged  map[int32]*engagement
 }
 
@@ -137,18 +138,24 @@ func (d *Detector) Detect(a *Activity) []Network {
 	r := &run{Detector: d.defaults(), a: a}
 	r.cue = make([]string, len(a.accounts))
 	r.cueKnown = make([]bool, len(a.accounts))
-	r.childClusters()
+	r.cluster()
 	r.engagements()
 	suspects := r.suspects()
-	g := r.graph(suspects)
+	g, follows := r.graph(suspects)
 	comm := louvain(g)
 	groups := map[int32][]int32{}
 	for i, c := range comm {
 		groups[c] = append(groups[c], suspects[i])
 	}
+	ties := map[int32][]follow{}
+	for _, f := range follows {
+		if c := comm[f.from]; c == comm[f.to] {
+			ties[c] = append(ties[c], follow{suspects[f.from], suspects[f.to], f.at})
+		}
+	}
 	var out []Network
 	for _, c := range slices.Sorted(maps.Keys(groups)) {
-		if n, ok := r.network(groups[c]); ok {
+		if n, ok := r.network(groups[c], ties[c]); ok {
 			out = append(out, n)
 		}
 	}
@@ -156,6 +163,11 @@ func (d *Detector) Detect(a *Activity) []Network {
 		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(x.ID, y.ID))
 	})
 	return out
+}
+
+func (r *run) statedAdult(acc int32) bool {
+	ac := &r.a.accounts[acc]
+	return statedAdult(ac.age, ac.bio)
 }
 
 func (r *run) childCue(acc int32) string {
@@ -166,14 +178,12 @@ func (r *run) childCue(acc int32) string {
 	return r.cue[acc]
 }
 
-// childClusters groups posts into near-duplicate clusters and keeps those
-// whose origin is a child's account and that another account re-posted or
-// commented on. Posts are taken earliest first; each post not yet in a
-// cluster starts one with every unclustered post within Radius of it. So the
-// origin is the earliest poster, a search runs once per distinct image
-// rather than once per post, and a meme re-posted by thousands costs one
-// search.
-func (r *run) childClusters() {
+// cluster groups posts into near-duplicate clusters of two posts or more.
+// Posts are taken earliest first; each post not yet in a cluster starts one
+// with every unclustered post within Radius of it. So the origin is the
+// earliest poster, and a search runs once per distinct image rather than
+// once per post: a meme re-posted by thousands costs one search.
+func (r *run) cluster() {
 	a := r.a
 	var order []int32
 	for i := range a.posts {
@@ -201,38 +211,36 @@ func (r *run) childClusters() {
 		if done[k] {
 			continue
 		}
-		res = idx.Search(codes[k], r.Radius, res[:0])
-		child := r.childCue(a.posts[p].account) != ""
-		var c cluster
-		if child {
-			c = cluster{posts: []int32{p}, dist: []int{0}}
-		}
 		done[k] = true
+		res = idx.Search(codes[k], r.Radius, res[:0])
 		slices.SortFunc(res, func(x, y hamming.Result) int { return cmp.Compare(x.ID, y.ID) })
+		c := cluster{posts: []int32{p}, dist: []int{0}}
 		for _, m := range res {
-			if done[m.ID] {
-				continue
-			}
-			done[m.ID] = true
-			if child {
+			if !done[m.ID] {
+				done[m.ID] = true
 				c.posts = append(c.posts, order[m.ID])
 				c.dist = append(c.dist, m.Distance)
 			}
 		}
-		if child {
-			ci := int32(len(r.clusters))
-			for _, q := range c.posts {
-				r.postClus[q] = ci
-			}
-			r.clusters = append(r.clusters, c)
+		if len(c.posts) < 2 {
+			continue
 		}
+		c.child = r.childCue(a.posts[p].account) != ""
+		ci := int32(len(r.clusters))
+		for _, q := range c.posts {
+			r.postClus[q] = ci
+		}
+		r.clusters = append(r.clusters, c)
 	}
 }
 
 // engagements records, per account, its reposts of children's images and
 // its sexualised comments on them. Children's accounts are left out: a
 // child re-sharing a friend's photo is not an offender, and targets are
-// never members.
+// never members. So is what an account does to the images of a child
+// whose account follows it: the child, or the parent running the account,
+// chose that account, as families' relatives are chosen. A network member
+// a child follows back escapes on that child's images (not on others').
 func (r *run) engagements() {
 	a := r.a
 	r.engaged = map[int32]*engagement{}
@@ -246,10 +254,13 @@ func (r *run) engagements() {
 	}
 	for ci := range r.clusters {
 		c := &r.clusters[ci]
+		if !c.child {
+			continue
+		}
 		origin := a.posts[c.posts[0]].account
 		for _, p := range c.posts[1:] {
 			acc := a.posts[p].account
-			if acc != origin && r.childCue(acc) == "" {
+			if acc != origin && r.childCue(acc) == "" && !a.isFollowing(origin, acc) {
 				get(acc).reposts = append(get(acc).reposts, p)
 			}
 		}
@@ -257,11 +268,11 @@ func (r *run) engagements() {
 	for i := range a.comments {
 		cm := &a.comments[i]
 		ci := r.postClus[cm.post]
-		if ci < 0 {
+		if ci < 0 || !r.clusters[ci].child {
 			continue
 		}
 		origin := a.posts[r.clusters[ci].posts[0]].account
-		if cm.account == origin || r.childCue(cm.account) != "" {
+		if cm.account == origin || r.childCue(cm.account) != "" || a.isFollowing(origin, cm.account) {
 			continue
 		}
 		if s := r.Scorer.Sexualised(cm.text); s >= r.SexualisedAt {
@@ -287,18 +298,21 @@ const coLinks = 16
 
 // graph links suspects that follow each other, comment on each other's
 // posts, or engaged with the same child's image; each tie adds weight 1.
-func (r *run) graph(suspects []int32) *graph {
+// It also returns the follows among suspects, by node number.
+func (r *run) graph(suspects []int32) (*graph, []follow) {
 	a := r.a
 	node := make(map[int32]int32, len(suspects))
 	for i, s := range suspects {
 		node[s] = int32(i)
 	}
 	g := newGraph(len(suspects))
+	var follows []follow
 	for _, f := range a.follows {
 		i, ok1 := node[f.from]
 		j, ok2 := node[f.to]
 		if ok1 && ok2 {
 			g.add(i, j, 1)
+			follows = append(follows, follow{i, j, f.at})
 		}
 	}
 	for i := range a.comments {
@@ -336,51 +350,99 @@ func (r *run) graph(suspects []int32) *graph {
 		}
 	}
 	g.compact()
-	return g
+	return g, follows
 }
 
 // network judges one community: which of its accounts have evidence of
 // their own, which children they target, and how strong the whole is.
-func (r *run) network(accs []int32) (Network, bool) {
-	a := r.a
+// ties are the follows inside the community.
+func (r *run) network(accs []int32, ties []follow) (Network, bool) {
+	if len(accs) < r.MinMembers {
+		return Network{}, false
+	}
 	in := map[int32]bool{}
 	for _, acc := range accs {
 		in[acc] = true
 	}
-	follows := map[int32][]int32{}
-	for _, f := range a.follows {
-		if in[f.from] && in[f.to] {
-			follows[f.from] = append(follows[f.from], f.to)
-			follows[f.to] = append(follows[f.to], -1-f.from) // followed by
-		}
+	tied := map[int32]int{} // follow ties, either way, inside the community
+	for _, f := range ties {
+		tied[f.from]++
+		tied[f.to]++
 	}
-	// An account is a member on evidence of its own: a sexualised comment on
-	// a child's image, or three re-posts of children's images, or two and
-	// follow ties to two others in the community. One or two re-posts alone
-	// are what relatives do.
-	var members []int32
+	// First on children's images alone; a community that scores at least
+	// half of MinScore on them is judged again with the images it treats as
+	// children's (inferred), so that inference completes a network whose
+	// other targets state no age, but cannot make one from nothing.
+	reposts := map[int32][]int32{}
 	for _, acc := range accs {
-		e := r.engaged[acc]
-		if len(e.comments) > 0 || len(e.reposts) >= 3 || (len(e.reposts) == 2 && len(follows[acc]) >= 2) {
-			members = append(members, acc)
-		}
+		reposts[acc] = r.engaged[acc].reposts
 	}
-	if len(members) < r.MinMembers {
+	members, isMember := r.members(accs, reposts, tied)
+	if nt, ok := r.judge(members, isMember, reposts, ties); !ok || nt.Score < r.MinScore/2 {
 		return Network{}, false
 	}
+	for acc, ps := range r.inferred(accs, in) {
+		reposts[acc] = append(slices.Clip(reposts[acc]), ps...)
+	}
+	// Accounts with one act of their own against these children and two
+	// follow ties to the accounts already members join them: that is how
+	// the quieter members of a network look.
+	core := isMember
+	coreTied := map[int32]int{}
+	for _, f := range ties {
+		if core[f.to] {
+			coreTied[f.from]++
+		}
+		if core[f.from] {
+			coreTied[f.to]++
+		}
+	}
+	members, isMember = r.members(accs, reposts, tied)
+	for _, acc := range accs {
+		if !isMember[acc] && coreTied[acc] >= 2 && len(reposts[acc])+len(r.engaged[acc].comments) > 0 {
+			members = append(members, acc)
+			isMember[acc] = true
+		}
+	}
+	nt, ok := r.judge(members, isMember, reposts, ties)
+	return nt, ok && nt.Score >= r.MinScore
+}
+
+// members picks the accounts of a community with evidence of their own: a
+// sexualised comment on a child's image, or three re-posts of children's
+// images, or two and follow ties to two others in the community. One or
+// two re-posts alone are what relatives do.
+func (r *run) members(accs []int32, reposts map[int32][]int32, tied map[int32]int) ([]int32, map[int32]bool) {
+	var members []int32
 	isMember := map[int32]bool{}
-	for _, m := range members {
-		isMember[m] = true
+	for _, acc := range accs {
+		nc, nr := len(r.engaged[acc].comments), len(reposts[acc])
+		if nc > 0 || nr >= 3 || (nr == 2 && tied[acc] >= 2) {
+			members = append(members, acc)
+			isMember[acc] = true
+		}
+	}
+	return members, isMember
+}
+
+// judge builds the network of members with its evidence and score; ok is
+// false when there are too few members.
+func (r *run) judge(members []int32, isMember map[int32]bool, reposts map[int32][]int32, ties []follow) (Network, bool) {
+	a := r.a
+	if len(members) < r.MinMembers {
+		return Network{}, false
 	}
 	var nt Network
 	targets := map[int32]*Target{}
 	origins := map[int32]bool{}
 	touch := func(ci int32) string {
-		c := &r.clusters[ci]
-		op := &a.posts[c.posts[0]]
+		op := &a.posts[r.clusters[ci].posts[0]]
 		t := targets[op.account]
 		if t == nil {
 			t = &Target{Account: a.accounts[op.account].id, Cue: r.childCue(op.account)}
+			if t.Cue == "" {
+				t.Cue = "no age stated; its images are re-shared mostly by this network"
+			}
 			targets[op.account] = t
 		}
 		if !origins[ci] {
@@ -389,39 +451,40 @@ func (r *run) network(accs []int32) (Network, bool) {
 		}
 		return t.Account
 	}
-	var reposts, comments, ties int
+	follows := map[int32][]string{}
+	for _, f := range ties {
+		if isMember[f.from] && isMember[f.to] {
+			follows[f.from] = append(follows[f.from], a.accounts[f.to].id)
+		}
+	}
+	ev := evidence{members: len(members)}
+	var nTies, engaged int
 	for _, acc := range members {
 		e := r.engaged[acc]
-		m := Member{Account: a.accounts[acc].id}
-		for _, p := range e.reposts {
+		m := Member{Account: a.accounts[acc].id, Follows: follows[acc]}
+		for _, p := range reposts[acc] {
 			ci := r.postClus[p]
 			c := &r.clusters[ci]
-			origin := a.posts[c.posts[0]].id
-			d := c.dist[slices.Index(c.posts, p)]
-			m.Reposts = append(m.Reposts, Repost{Post: a.posts[p].id, Origin: origin, Target: touch(ci), Distance: d, At: time.Unix(0, a.posts[p].at).UTC()})
+			m.Reposts = append(m.Reposts, Repost{Post: a.posts[p].id, Origin: a.posts[c.posts[0]].id, Target: touch(ci),
+				Distance: c.dist[slices.Index(c.posts, p)], At: time.Unix(0, a.posts[p].at).UTC()})
 		}
 		for k, ix := range e.comments {
 			cm := &a.comments[ix]
-			m.Comments = append(m.Comments, Comment{ID: cm.id, Post: a.posts[cm.post].id, Target: touch(r.postClus[cm.post]), Text: cm.text, Score: e.score[k], At: time.Unix(0, cm.at).UTC()})
-		}
-		for _, f := range follows[acc] {
-			if f >= 0 && isMember[f] {
-				m.Follows = append(m.Follows, a.accounts[f].id)
-				ties++
-			}
+			m.Comments = append(m.Comments, Comment{ID: cm.id, Post: a.posts[cm.post].id, Target: touch(r.postClus[cm.post]),
+				Text: cm.text, Score: e.score[k], At: time.Unix(0, cm.at).UTC()})
 		}
 		slices.Sort(m.Follows)
-		reposts += len(m.Reposts)
-		comments += len(m.Comments)
+		ev.reposts += len(m.Reposts)
+		ev.comments += len(m.Comments)
+		engaged += distinctTargets(m)
+		nTies += len(m.Follows)
 		m.Reasons = memberReasons(m)
 		nt.Members = append(nt.Members, m)
 	}
 	n := len(members)
-	density := float64(ties) / float64(n*(n-1))
-	nt.Score, nt.Reasons = score(len(targets), n, reposts, comments, density)
-	if nt.Score < r.MinScore {
-		return Network{}, false
-	}
+	ev.targets, ev.perMember = len(targets), float64(engaged)/float64(n)
+	ev.density = float64(nTies) / float64(n*(n-1))
+	nt.Score, nt.Reasons = score(ev)
 	for _, t := range targets {
 		nt.Targets = append(nt.Targets, *t)
 	}
@@ -440,6 +503,57 @@ func (r *run) network(accs []int32) (Network, bool) {
 	return nt, true
 }
 
+// inferred finds the images a community treats as it treats children's
+// images although their origin states no age: images that two or more of
+// its accounts re-posted and whose re-posters are mostly in the community.
+// A network also steals from children whose accounts say nothing of their
+// age; a meme, a club's team photo or an influencer's picture is re-posted
+// by many outside any one community, and an account that states an adult
+// age is never taken for a child. It returns each account's re-posts of
+// such images.
+func (r *run) inferred(accs []int32, in map[int32]bool) map[int32][]int32 {
+	a := r.a
+	byCluster := map[int32][]int32{} // cluster -> re-posts by the community
+	for _, acc := range accs {
+		for _, p := range a.accounts[acc].posts {
+			ci := r.postClus[p]
+			if ci < 0 || r.clusters[ci].child {
+				continue
+			}
+			origin := a.posts[r.clusters[ci].posts[0]].account
+			if origin == acc || in[origin] || r.statedAdult(origin) || a.isFollowing(origin, acc) {
+				continue
+			}
+			byCluster[ci] = append(byCluster[ci], p)
+		}
+	}
+	out := map[int32][]int32{}
+	for ci, ps := range byCluster {
+		if len(ps) < 2 || 2*len(ps) < len(r.clusters[ci].posts)-1 {
+			continue
+		}
+		for _, p := range ps {
+			acc := a.posts[p].account
+			out[acc] = append(out[acc], p)
+		}
+	}
+	for _, ps := range out {
+		slices.Sort(ps)
+	}
+	return out
+}
+
+func distinctTargets(m Member) int {
+	ts := map[string]bool{}
+	for _, r := range m.Reposts {
+		ts[r.Target] = true
+	}
+	for _, c := range m.Comments {
+		ts[c.Target] = true
+	}
+	return len(ts)
+}
+
 func memberReasons(m Member) []string {
 	var rs []string
 	if n := len(m.Reposts); n > 0 {
@@ -454,34 +568,39 @@ func memberReasons(m Member) []string {
 	return rs
 }
 
-// score weighs a community's evidence. How many children it targets counts
-// most, since a family re-sharing one child's photos is the commonest
-// innocent pattern; then sexualised comments per member, re-posts per
-// member and how densely members follow each other. Without sexualised
-// comments a network needs three or more children to reach 0.5.
-func score(targets, members, reposts, comments int, density float64) (float64, []string) {
-	var s float64
-	var rs []string
-	switch {
-	case targets >= 3:
-		s += 0.3
-	case targets == 2:
-		s += 0.2
-	default:
-		s += 0.1
+// evidence is what a network's score weighs.
+type evidence struct {
+	members, targets, reposts, comments int
+	// perMember is how many children a member engages with on average.
+	perMember float64
+	density   float64 // follows among members / possible follows
+}
+
+// score weighs a network's evidence. How many children each member goes
+// after counts most, since families are the commonest innocent pattern: a
+// relative re-posts the photos of the one or two children of the family,
+// while a network's members each go after several of its targets, so
+// families joined by chance follows into one community still average two
+// children or fewer. Then come sexualised comments per member, re-posts
+// per member (a relative re-posts a photo once; the heavy re-poster
+// several times per member) and how densely members follow each other.
+// Without sexualised comments, members averaging two children or fewer
+// and two re-posts or fewer stay at 0.4.
+func score(ev evidence) (float64, []string) {
+	n := float64(ev.members)
+	s := 0.3 * min(1, max(0, (ev.perMember-1)/2))
+	rs := []string{fmt.Sprintf("%d members go after %d children, %.1f each on average", ev.members, ev.targets, ev.perMember)}
+	if ev.comments > 0 {
+		s += min(0.4, 0.4*float64(ev.comments)/n)
+		rs = append(rs, fmt.Sprintf("%d sexualised comments on those children's images", ev.comments))
 	}
-	rs = append(rs, fmt.Sprintf("%d members share or comment on images of %d children", members, targets))
-	if comments > 0 {
-		s += min(0.4, 0.4*float64(comments)/float64(members))
-		rs = append(rs, fmt.Sprintf("%d sexualised comments on those images", comments))
+	if ev.reposts > 0 {
+		s += min(0.2, 0.05*float64(ev.reposts)/n)
+		rs = append(rs, fmt.Sprintf("%d re-posts of those children's images", ev.reposts))
 	}
-	if reposts > 0 {
-		s += min(0.15, 0.15*float64(reposts)/float64(members))
-		rs = append(rs, fmt.Sprintf("%d re-posts of children's images", reposts))
-	}
-	if density > 0 {
-		s += min(0.15, density)
-		rs = append(rs, fmt.Sprintf("members follow each other (density %.2f)", density))
+	if ev.density > 0 {
+		s += min(0.15, ev.density)
+		rs = append(rs, fmt.Sprintf("members follow each other (density %.2f)", ev.density))
 	}
 	return min(1, s), rs
 }

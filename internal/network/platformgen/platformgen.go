@@ -15,7 +15,6 @@
 package platformgen
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -36,7 +35,8 @@ const (
 	Mixed    Style = "mixed"    // sexualised comments among ordinary chatter
 )
 
-// Config sizes the platform. Zero fields take the defaults of Default.
+// Config sizes the platform; a zero count leaves that kind out. Default
+// gives every kind.
 type Config struct {
 	Seed     uint64
 	Ordinary int // ordinary adult accounts
@@ -44,8 +44,11 @@ type Config struct {
 	// CueLess is the share of child accounts whose bio and declared age say
 	// nothing of a child: the targets a detector cannot recognise.
 	CueLess float64
-	// Networks are the planted networks' sizes; styles take turns.
+	// Networks are the planted networks' sizes; network i has style
+	// Styles[i % len(Styles)], or emoji, reposter, mixed in turn when
+	// Styles is empty.
 	Networks []int
+	Styles   []Style
 	Memes    int // meme accounts, each posting memes re-posted by many
 	// MemeReposts is how many accounts re-post each meme.
 	MemeReposts int
@@ -95,6 +98,7 @@ type gen struct {
 	nextID int
 	// ordinary accounts, for follows and chatter
 	ordinary []string
+	related  map[string]bool // accounts that are some family's relatives
 	// every post with a time, for comments
 	posts []postRef
 	truth Truth
@@ -109,19 +113,6 @@ type postRef struct {
 
 // Generate makes the platform: its events in time order, and the truth.
 func Generate(cfg Config) ([]network.Event, Truth) {
-	d := Default(cfg.Seed)
-	cfg.Ordinary = cmp.Or(cfg.Ordinary, d.Ordinary)
-	cfg.Children = cmp.Or(cfg.Children, d.Children)
-	cfg.CueLess = cmp.Or(cfg.CueLess, d.CueLess)
-	if cfg.Networks == nil {
-		cfg.Networks = d.Networks
-	}
-	cfg.Memes = cmp.Or(cfg.Memes, d.Memes)
-	cfg.MemeReposts = cmp.Or(cfg.MemeReposts, d.MemeReposts)
-	cfg.Influencers = cmp.Or(cfg.Influencers, d.Influencers)
-	cfg.Fans = cmp.Or(cfg.Fans, d.Fans)
-	cfg.Clubs = cmp.Or(cfg.Clubs, d.Clubs)
-	cfg.Days = cmp.Or(cfg.Days, d.Days)
 	g := &gen{
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
@@ -129,13 +120,20 @@ func Generate(cfg Config) ([]network.Event, Truth) {
 		span:  time.Duration(cfg.Days) * 24 * time.Hour,
 		truth: Truth{Seed: cfg.Seed, Negatives: map[string][]string{}},
 	}
+	if cfg.Ordinary < 1 || cfg.Children < 1 || cfg.Days < 1 {
+		panic(fmt.Sprintf("platformgen: want at least one ordinary account, one child and one day, got %d, %d, %d", cfg.Ordinary, cfg.Children, cfg.Days))
+	}
 	g.ordinaryAccounts()
 	children := g.childAccounts()
 	g.memes()
 	g.influencers()
 	g.clubs()
 	for i, size := range cfg.Networks {
-		style := []Style{Emoji, Reposter, Mixed}[i%3]
+		styles := cfg.Styles
+		if len(styles) == 0 {
+			styles = []Style{Emoji, Reposter, Mixed}
+		}
+		style := styles[i%len(styles)]
 		g.plant(fmt.Sprintf("planted-%d", i+1), style, size, children)
 	}
 	g.chatter()

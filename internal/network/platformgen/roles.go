@@ -83,6 +83,7 @@ type child struct {
 
 func (g *gen) childAccounts() []child {
 	var cs []child
+	var family []string
 	for range g.cfg.Children {
 		var id string
 		if g.rng.Float64() < g.cfg.CueLess {
@@ -102,20 +103,30 @@ func (g *gen) childAccounts() []child {
 		}
 		// Relatives follow the child and each other, and re-post one
 		// photo once: the commonest innocent re-share of a child's image.
+		// Each family has its own relatives; a fifth of children are the
+		// sibling of the child before, sharing its relatives, who then
+		// re-post two children's photos.
 		var rel []string
-		for range g.rng.IntN(4) {
-			r := g.pick(g.ordinary)
-			rel = append(rel, r)
+		if len(cs) > 0 && g.rng.IntN(5) == 0 {
+			rel = family
+		} else {
+			for range g.rng.IntN(4) {
+				rel = append(rel, g.relative())
+			}
+			for i, r := range rel {
+				for _, s := range rel[:i] {
+					g.follow(r, s)
+					g.follow(s, r)
+				}
+			}
+		}
+		family = rel
+		for _, r := range rel {
 			g.follow(r, id)
+			g.follow(id, r) // parents follow the family back
 			p := c.posts[g.rng.IntN(len(c.posts))]
 			g.repost(r, p, g.pick(relativeText))
 			g.comment(r, p, g.pick(relativeText))
-		}
-		for i, r := range rel {
-			for _, s := range rel[:i] {
-				g.follow(r, s)
-				g.follow(s, r)
-			}
 		}
 		g.truth.Negatives["relatives"] = append(g.truth.Negatives["relatives"], rel...)
 		for range g.rng.IntN(6) {
@@ -124,6 +135,23 @@ func (g *gen) childAccounts() []child {
 		cs = append(cs, c)
 	}
 	return cs
+}
+
+// relative is an ordinary account that is nobody's relative yet, or a new
+// one when all are.
+func (g *gen) relative() string {
+	if g.related == nil {
+		g.related = map[string]bool{}
+	}
+	for range 20 {
+		if r := g.pick(g.ordinary); !g.related[r] {
+			g.related[r] = true
+			return r
+		}
+	}
+	r := g.account(g.pick(ordinaryBios), 0)
+	g.related[r] = true
+	return r
 }
 
 func (g *gen) memes() {
@@ -233,6 +261,9 @@ func (g *gen) plant(name string, style Style, size int, children []child) {
 		for _, t := range tn.Targets {
 			if g.rng.IntN(2) == 0 {
 				g.follow(m, t)
+				if g.rng.IntN(10) == 0 {
+					g.follow(t, m) // some children follow strangers back
+				}
 			}
 		}
 		for range 3 + g.rng.IntN(8) {
