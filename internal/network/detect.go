@@ -141,16 +141,16 @@ func (d *Detector) Detect(a *Activity) []Network {
 	r.cluster()
 	r.engagements()
 	suspects := r.suspects()
-	g, follows := r.graph(suspects)
+	g, links := r.graph(suspects)
 	comm := louvain(g)
 	groups := map[int32][]int32{}
 	for i, c := range comm {
 		groups[c] = append(groups[c], suspects[i])
 	}
-	ties := map[int32][]follow{}
-	for _, f := range follows {
-		if c := comm[f.from]; c == comm[f.to] {
-			ties[c] = append(ties[c], follow{suspects[f.from], suspects[f.to], f.at})
+	ties := map[int32][]tie{}
+	for _, t := range links {
+		if c := comm[t.from]; c == comm[t.to] {
+			ties[c] = append(ties[c], tie{suspects[t.from], suspects[t.to], t.comment})
 		}
 	}
 	var out []Network
@@ -298,21 +298,21 @@ const coLinks = 16
 
 // graph links suspects that follow each other, comment on each other's
 // posts, or engaged with the same child's image; each tie adds weight 1.
-// It also returns the follows among suspects, by node number.
-func (r *run) graph(suspects []int32) (*graph, []follow) {
+// It also returns the follows and comments among suspects, by node number.
+func (r *run) graph(suspects []int32) (*graph, []tie) {
 	a := r.a
 	node := make(map[int32]int32, len(suspects))
 	for i, s := range suspects {
 		node[s] = int32(i)
 	}
 	g := newGraph(len(suspects))
-	var follows []follow
+	var links []tie
 	for _, f := range a.follows {
 		i, ok1 := node[f.from]
 		j, ok2 := node[f.to]
 		if ok1 && ok2 {
 			g.add(i, j, 1)
-			follows = append(follows, follow{i, j, f.at})
+			links = append(links, tie{i, j, false})
 		}
 	}
 	for i := range a.comments {
@@ -325,6 +325,7 @@ func (r *run) graph(suspects []int32) (*graph, []follow) {
 		cj, ok2 := node[p.account]
 		if ok1 && ok2 {
 			g.add(ci, cj, 1)
+			links = append(links, tie{ci, cj, true})
 		}
 	}
 	per := make([][]int32, len(r.clusters))
@@ -350,13 +351,19 @@ func (r *run) graph(suspects []int32) (*graph, []follow) {
 		}
 	}
 	g.compact()
-	return g, follows
+	return g, links
+}
+
+// tie is a follow, or a comment on the other's post, between two accounts.
+type tie struct {
+	from, to int32
+	comment  bool
 }
 
 // network judges one community: which of its accounts have evidence of
 // their own, which children they target, and how strong the whole is.
-// ties are the follows inside the community.
-func (r *run) network(accs []int32, ties []follow) (Network, bool) {
+// ties are the follows and comments inside the community.
+func (r *run) network(accs []int32, ties []tie) (Network, bool) {
 	if len(accs) < r.MinMembers {
 		return Network{}, false
 	}
@@ -364,7 +371,7 @@ func (r *run) network(accs []int32, ties []follow) (Network, bool) {
 	for _, acc := range accs {
 		in[acc] = true
 	}
-	tied := map[int32]int{} // follow ties, either way, inside the community
+	tied := map[int32]int{} // ties, either way, inside the community
 	for _, f := range ties {
 		tied[f.from]++
 		tied[f.to]++
@@ -385,8 +392,8 @@ func (r *run) network(accs []int32, ties []follow) (Network, bool) {
 		reposts[acc] = append(slices.Clip(reposts[acc]), ps...)
 	}
 	// Accounts with one act of their own against these children and two
-	// follow ties to the accounts already members join them: that is how
-	// the quieter members of a network look.
+	// ties (follows or comments) to the accounts already members join them:
+	// that is how the quieter members of a network look.
 	core := isMember
 	coreTied := map[int32]int{}
 	for _, f := range ties {
@@ -410,8 +417,8 @@ func (r *run) network(accs []int32, ties []follow) (Network, bool) {
 
 // members picks the accounts of a community with evidence of their own: a
 // sexualised comment on a child's image, or three re-posts of children's
-// images, or two and follow ties to two others in the community. One or
-// two re-posts alone are what relatives do.
+// images, or two and ties (follows, comments) to two others in the
+// community. One or two re-posts alone are what relatives do.
 func (r *run) members(accs []int32, reposts map[int32][]int32, tied map[int32]int) ([]int32, map[int32]bool) {
 	var members []int32
 	isMember := map[int32]bool{}
@@ -427,7 +434,7 @@ func (r *run) members(accs []int32, reposts map[int32][]int32, tied map[int32]in
 
 // judge builds the network of members with its evidence and score; ok is
 // false when there are too few members.
-func (r *run) judge(members []int32, isMember map[int32]bool, reposts map[int32][]int32, ties []follow) (Network, bool) {
+func (r *run) judge(members []int32, isMember map[int32]bool, reposts map[int32][]int32, ties []tie) (Network, bool) {
 	a := r.a
 	if len(members) < r.MinMembers {
 		return Network{}, false
@@ -453,7 +460,7 @@ func (r *run) judge(members []int32, isMember map[int32]bool, reposts map[int32]
 	}
 	follows := map[int32][]string{}
 	for _, f := range ties {
-		if isMember[f.from] && isMember[f.to] {
+		if !f.comment && isMember[f.from] && isMember[f.to] {
 			follows[f.from] = append(follows[f.from], a.accounts[f.to].id)
 		}
 	}
