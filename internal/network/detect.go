@@ -12,11 +12,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hamming"
 )
 
-// CommentScorer says how strongly a comment sexualises its subject, from 0
-// (not at all) to 1. The text-signal scorer (internal/textrisk) fills it in
-// production; Lexicon is a minimal stand-in.
+// CommentScorer says how strongly a comment under a child's image
+// sexualises the child, from 0 (not at all) to 1; childAge is the child's
+// declared age, 0 when unknown. The text-signal scorer (internal/textrisk)
+// fills it in production; Lexicon is a minimal stand-in.
 type CommentScorer interface {
-	Sexualised(text string) float64
+	Sexualised(text string, childAge int) float64
 }
 
 // Detector finds networks in an Activity. The zero value uses the defaults
@@ -275,7 +276,7 @@ func (r *run) engagements() {
 		if cm.account == origin || r.childCue(cm.account) != "" || a.isFollowing(origin, cm.account) {
 			continue
 		}
-		if s := r.Scorer.Sexualised(cm.text); s >= r.SexualisedAt {
+		if s := r.Scorer.Sexualised(cm.text, a.accounts[origin].age); s >= r.SexualisedAt {
 			e := get(cm.account)
 			e.comments = append(e.comments, int32(i))
 			e.score = append(e.score, s)

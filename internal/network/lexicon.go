@@ -17,7 +17,7 @@ var lexicon = []string{
 }
 
 // Sexualised implements CommentScorer.
-func (Lexicon) Sexualised(text string) float64 {
+func (Lexicon) Sexualised(text string, _ int) float64 {
 	t := strings.ToLower(text)
 	for _, w := range lexicon {
 		if strings.Contains(t, w) {
