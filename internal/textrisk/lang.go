@@ -1,0 +1,392 @@
+package textrisk
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The languages and the emoji table are data, so that adding a language
+// is adding a file; docs/text.md describes the format.
+//
+//go:embed lang/*.txt
+var langFiles embed.FS
+
+// emojiFile names the emoji table among the language files: emoji mean the
+// same in every language.
+const emojiFile = "emoji.txt"
+
+// A lexicon is one language compiled: its vocabulary, the words that
+// identify it, abbreviations, and rules indexed by the token they start
+// with.
+type lexicon struct {
+	code, name string
+	vocab      map[string]int32
+	stop       map[string]bool
+	abbr       map[string][]string
+	rules      []rule
+	byFirst    map[int32][]int32 // token id -> rules starting with it
+	floating   []int32           // rules starting with a number
+	// clears are "not" rules: phrases that clear a family in the
+	// message they occur in ("hot chocolate" for sexual remarks).
+	clears []rule
+	// kin are phrases addressing the other person as family ("thanks
+	// grandma"), which Conversation uses.
+	kin []rule
+}
+
+type rule struct {
+	family int
+	weight float64
+	text   string // as written, for reasons
+	steps  []step
+}
+
+type stepKind uint8
+
+const (
+	stepWord stepKind = iota // one token from a set
+	stepGap                  // up to hi tokens of anything
+	stepNum                  // a number in [lo, hi]
+)
+
+type step struct {
+	kind   stepKind
+	words  []int32 // sorted; for stepWord
+	lo, hi int
+	opt    bool
+}
+
+func (s *step) accepts(t *token) bool {
+	switch s.kind {
+	case stepNum:
+		return t.num >= s.lo && t.num <= s.hi
+	case stepWord:
+		if t.id < 0 {
+			return false
+		}
+		i := sort.Search(len(s.words), func(i int) bool { return s.words[i] >= t.id })
+		return i < len(s.words) && s.words[i] == t.id
+	}
+	return false
+}
+
+// loadLanguages compiles every language file in fsys; the emoji table
+// comes back separately, shared by all.
+func loadLanguages(fsys fs.FS) ([]*lexicon, map[rune]string, error) {
+	names, err := fs.Glob(fsys, "lang/*.txt")
+	if err != nil {
+		return nil, nil, err
+	}
+	emoji := map[rune]string{}
+	var langs []*lexicon
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if path.Base(name) == emojiFile {
+			if err := parseEmoji(string(b), emoji); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", name, err)
+			}
+			continue
+		}
+		lx, err := parseLanguage(string(b))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		langs = append(langs, lx)
+	}
+	// English first: it wins ties when a message says too little to tell.
+	sort.SliceStable(langs, func(i, j int) bool { return langs[i].code == "en" && langs[j].code != "en" })
+	if len(langs) == 0 {
+		return nil, nil, fmt.Errorf("no language files in lang/")
+	}
+	return langs, emoji, nil
+}
+
+// parseEmoji reads lines "<category> EMOJI..." into emoji -> "<category>".
+func parseEmoji(src string, emoji map[rune]string) error {
+	for n, line := range strings.Split(src, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		cat := f[0]
+		if !strings.HasPrefix(cat, "<") || !strings.HasSuffix(cat, ">") {
+			return fmt.Errorf("line %d: category %q: want <name>", n+1, cat)
+		}
+		for _, e := range f[1:] {
+			r, size := utf8.DecodeRuneInString(e)
+			if size != len(e) {
+				return fmt.Errorf("line %d: %q: want one code point per emoji", n+1, e)
+			}
+			if old, ok := emoji[r]; ok && old != cat {
+				return fmt.Errorf("line %d: %s is both %s and %s", n+1, e, old, cat)
+			}
+			emoji[r] = cat
+		}
+	}
+	return nil
+}
+
+// parseLanguage reads one language file; see docs/text.md for the format.
+func parseLanguage(src string) (*lexicon, error) {
+	lx := &lexicon{vocab: map[string]int32{}, stop: map[string]bool{}, abbr: map[string][]string{}, byFirst: map[int32][]int32{}}
+	classes := map[string][]string{}
+	type pending struct {
+		line   int
+		family int
+		weight float64
+		text   string
+	}
+	var rules []pending
+	sc := bufio.NewScanner(strings.NewReader(src))
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		kw, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimSpace(rest)
+		switch kw {
+		case "lang":
+			code, name, _ := strings.Cut(rest, " ")
+			lx.code, lx.name = code, strings.TrimSpace(name)
+		case "stop":
+			for _, w := range strings.Fields(rest) {
+				if err := checkWord(w); err != nil {
+					return nil, fmt.Errorf("line %d: %w", n, err)
+				}
+				lx.stop[w] = true
+				lx.word(w)
+			}
+		case "words":
+			for _, w := range strings.Fields(rest) {
+				if err := checkWord(w); err != nil {
+					return nil, fmt.Errorf("line %d: %w", n, err)
+				}
+				lx.word(w)
+			}
+		case "abbr", "class":
+			key, val, ok := strings.Cut(rest, "=")
+			key = strings.TrimSpace(key)
+			words := strings.Fields(val)
+			if !ok || key == "" || len(words) == 0 {
+				return nil, fmt.Errorf("line %d: want %s NAME = WORD...", n, kw)
+			}
+			for _, w := range words {
+				if err := checkWord(w); err != nil {
+					return nil, fmt.Errorf("line %d: %w", n, err)
+				}
+				lx.word(w)
+			}
+			if kw == "abbr" {
+				if _, dup := lx.abbr[key]; dup {
+					return nil, fmt.Errorf("line %d: abbreviation %q given twice", n, key)
+				}
+				lx.abbr[key] = words
+			} else {
+				if _, dup := classes[key]; dup {
+					return nil, fmt.Errorf("line %d: class %q given twice", n, key)
+				}
+				classes[key] = words
+			}
+		case "kin":
+			rules = append(rules, pending{n, -1, 0, rest})
+		case "not":
+			fam, pat, _ := strings.Cut(rest, " ")
+			fi, ok := familyIndex[fam]
+			if !ok {
+				return nil, fmt.Errorf("line %d: unknown family %q", n, fam)
+			}
+			rules = append(rules, pending{n, fi, 0, strings.TrimSpace(pat)})
+		case "rule":
+			f := strings.SplitN(rest, " ", 3)
+			if len(f) < 3 {
+				return nil, fmt.Errorf("line %d: want rule FAMILY WEIGHT PATTERN", n)
+			}
+			fi, ok := familyIndex[f[0]]
+			if !ok {
+				return nil, fmt.Errorf("line %d: unknown family %q", n, f[0])
+			}
+			w, err := strconv.ParseFloat(f[1], 64)
+			if err != nil || w <= 0 || w >= 1 {
+				return nil, fmt.Errorf("line %d: weight %q: want a number between 0 and 1", n, f[1])
+			}
+			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2])})
+		default:
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, words, abbr, class, rule, not or kin", n, kw)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if lx.code == "" {
+		return nil, fmt.Errorf("no lang line")
+	}
+	for _, p := range rules {
+		r, err := lx.compile(p.text, classes)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", p.line, err)
+		}
+		r.family, r.weight = p.family, p.weight
+		if p.family < 0 {
+			lx.kin = append(lx.kin, r)
+			continue
+		}
+		if p.weight == 0 {
+			lx.clears = append(lx.clears, r)
+			continue
+		}
+		i := int32(len(lx.rules))
+		lx.rules = append(lx.rules, r)
+		if first := r.steps[0]; first.kind == stepWord {
+			for _, id := range first.words {
+				lx.byFirst[id] = append(lx.byFirst[id], i)
+			}
+		} else {
+			lx.floating = append(lx.floating, i)
+		}
+	}
+	return lx, nil
+}
+
+// word adds w to the vocabulary and returns its id.
+func (lx *lexicon) word(w string) int32 {
+	if id, ok := lx.vocab[w]; ok {
+		return id
+	}
+	id := int32(len(lx.vocab))
+	lx.vocab[w] = id
+	return id
+}
+
+// known reports whether w is a word of the language (or an abbreviation).
+func (lx *lexicon) known(w string) bool {
+	if _, ok := lx.vocab[w]; ok {
+		return true
+	}
+	_, ok := lx.abbr[w]
+	return ok
+}
+
+// checkWord rejects vocabulary the normaliser could never produce, which
+// would make a rule that never fires.
+func checkWord(w string) error {
+	if strings.HasPrefix(w, "<") && strings.HasSuffix(w, ">") && len(w) > 2 {
+		return nil // an emoji category
+	}
+	if w == "$" {
+		return nil
+	}
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return fmt.Errorf("word %q: want lower-case a-z and 0-9 only, as the normaliser writes words", w)
+		}
+	}
+	return nil
+}
+
+// compile reads a pattern: words, "a/b" alternatives (of words and
+// classes), "[class]", "#" or
+// "#LO-HI" for a number, "*" or "*N" for a gap of up to 3 or N tokens; a
+// trailing "?" makes a word, class or number optional.
+func (lx *lexicon) compile(pattern string, classes map[string][]string) (rule, error) {
+	r := rule{text: pattern}
+	for _, el := range strings.Fields(pattern) {
+		var s step
+		if strings.HasPrefix(el, "*") {
+			s.kind, s.hi = stepGap, 3
+			if len(el) > 1 {
+				n, err := strconv.Atoi(el[1:])
+				if err != nil || n < 1 || n > 12 {
+					return r, fmt.Errorf("gap %q: want * or *N with N from 1 to 12", el)
+				}
+				s.hi = n
+			}
+			r.steps = append(r.steps, s)
+			continue
+		}
+		if strings.HasSuffix(el, "?") && len(el) > 1 {
+			s.opt, el = true, el[:len(el)-1]
+		}
+		switch {
+		case strings.HasPrefix(el, "#"):
+			s.kind, s.lo, s.hi = stepNum, 0, 1<<30
+			if len(el) > 1 {
+				lo, hi, ok := strings.Cut(el[1:], "-")
+				a, err1 := strconv.Atoi(lo)
+				b, err2 := strconv.Atoi(hi)
+				if !ok || err1 != nil || err2 != nil || a > b {
+					return r, fmt.Errorf("number %q: want # or #LO-HI", el)
+				}
+				s.lo, s.hi = a, b
+			}
+		default:
+			for _, w := range strings.Split(el, "/") {
+				if strings.HasPrefix(w, "[") && strings.HasSuffix(w, "]") {
+					words, ok := classes[w[1:len(w)-1]]
+					if !ok {
+						return r, fmt.Errorf("unknown class %s", w)
+					}
+					for _, w := range words {
+						s.words = append(s.words, lx.word(w))
+					}
+					continue
+				}
+				if err := checkWord(w); err != nil {
+					return r, err
+				}
+				s.words = append(s.words, lx.word(w))
+			}
+		}
+		sort.Slice(s.words, func(i, j int) bool { return s.words[i] < s.words[j] })
+		r.steps = append(r.steps, s)
+	}
+	if len(r.steps) == 0 {
+		return r, fmt.Errorf("empty pattern")
+	}
+	first, last := r.steps[0], r.steps[len(r.steps)-1]
+	if first.kind == stepGap || first.opt || last.kind == stepGap || last.opt {
+		return r, fmt.Errorf("pattern %q: must start and end with a required word, class or number", pattern)
+	}
+	return r, nil
+}
+
+// match tries rule r at token i and returns the end (exclusive) of the
+// shortest match found first.
+func (r *rule) match(toks []token, i int) (int, bool) {
+	return matchSteps(r.steps, toks, i)
+}
+
+func matchSteps(steps []step, toks []token, i int) (int, bool) {
+	if len(steps) == 0 {
+		return i, true
+	}
+	s := &steps[0]
+	if s.kind == stepGap {
+		for k := 0; k <= s.hi && i+k <= len(toks); k++ {
+			if end, ok := matchSteps(steps[1:], toks, i+k); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	}
+	if i < len(toks) && s.accepts(&toks[i]) {
+		if end, ok := matchSteps(steps[1:], toks, i+1); ok {
+			return end, true
+		}
+	}
+	if s.opt {
+		return matchSteps(steps[1:], toks, i)
+	}
+	return 0, false
+}

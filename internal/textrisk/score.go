@@ -1,0 +1,447 @@
+package textrisk
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Threshold is the score at and above which a message is flagged.
+const Threshold = 0.5
+
+// Scorer scores messages and conversations. Its zero value is not usable;
+// make one with New. A Scorer is safe for concurrent use.
+type Scorer struct {
+	langs []*lexicon
+	emoji map[rune]string
+	model *Model
+}
+
+var builtin = sync.OnceValues(func() (*Scorer, error) {
+	langs, emoji, err := loadLanguages(langFiles)
+	if err != nil {
+		return nil, fmt.Errorf("textrisk: built-in language files: %w", err)
+	}
+	return &Scorer{langs: langs, emoji: emoji}, nil
+})
+
+// New returns a Scorer over the built-in languages (lang/*.txt), refined
+// by model when it is not nil.
+func New(model *Model) (*Scorer, error) {
+	b, err := builtin()
+	if err != nil {
+		return nil, err
+	}
+	s := *b
+	s.model = model
+	return &s, nil
+}
+
+// Languages lists the codes of the languages the scorer reads.
+func (s *Scorer) Languages() []string {
+	var codes []string
+	for _, lx := range s.langs {
+		codes = append(codes, lx.code)
+	}
+	return codes
+}
+
+// analysis is what the rules found in one message, before any model.
+type analysis struct {
+	lx      *lexicon
+	toks    []token
+	fam     [nFamilies]float64 // each family's strength after context
+	reasons []Reason
+	score   float64
+	kin     bool // addresses the other person as family
+}
+
+// Score scores one message.
+func (s *Scorer) Score(m Message) Result {
+	return s.result(m, s.analyse(m))
+}
+
+func (s *Scorer) result(m Message, a analysis) Result {
+	r := Result{Score: a.score, RuleScore: a.score, Reasons: a.reasons, Language: a.lx.code}
+	if s.model != nil {
+		part := s.model.score(m, &a)
+		r.Model = &part
+		r.Score = part.Score
+	}
+	r.Flagged = r.Score >= Threshold
+	if r.Flagged {
+		r.Labels = labelsOf(&a.fam)
+	}
+	if r.Reasons == nil {
+		r.Reasons = []Reason{}
+	}
+	if r.Labels == nil {
+		r.Labels = []string{}
+	}
+	return r
+}
+
+// labelsOf lists the categories of the strongest evidence;
+// when a model flagged what no rule did, the label is the category of the
+// strongest family, else grooming, the broadest.
+func labelsOf(fam *[nFamilies]float64) []string {
+	var byLabel [3]float64
+	top := 0.0
+	for i, f := range families {
+		for li, l := range Labels {
+			if f.label == l {
+				byLabel[li] = max(byLabel[li], fam[i])
+			}
+		}
+		top = max(top, fam[i])
+	}
+	var labels []string
+	for li, l := range Labels {
+		// A category is a label when its evidence is near the strongest:
+		// a 😏 in a sextortion threat does not make it a sexual comment.
+		if byLabel[li] >= 0.35 && byLabel[li] >= 0.75*top {
+			labels = append(labels, l)
+		}
+	}
+	if len(labels) == 0 {
+		best, bi := 0.0, -1
+		for i, v := range fam {
+			if v > best {
+				best, bi = v, i
+			}
+		}
+		if bi < 0 {
+			return []string{Grooming}
+		}
+		return []string{families[bi].label}
+	}
+	return labels
+}
+
+// analyse reads the message in each language and keeps the reading with
+// the most evidence: people mix languages, and a short message has too
+// few words to tell which it is in.
+func (s *Scorer) analyse(m Message) analysis {
+	text := m.Text
+	if len(text) > MaxText {
+		text = text[:MaxText]
+	}
+	raw := scan(text, s.emoji, make([]token, 0, 16))
+	var stops [8]int
+	most := 0
+	for li, lx := range s.langs[:min(len(s.langs), len(stops))] {
+		for i := range raw {
+			// Single letters ("y", "a", "e") are shared, and are what
+			// letter-at-a-time spelling is made of.
+			if len(raw[i].text) > 1 && lx.stop[raw[i].text] {
+				stops[li]++
+			}
+		}
+		most = max(most, stops[li])
+	}
+	var best analysis
+	bestStops := -1
+	for li, lx := range s.langs {
+		// A language with far fewer of its common words than another is
+		// not the one the message is in: reading English as Spanish
+		// would find Spanish rules in loanwords ("mega", "link").
+		if li < len(stops) && 2*stops[li] < most {
+			continue
+		}
+		a := analyseIn(m, text, lx, lx.tokens(raw))
+		st := 0
+		if li < len(stops) {
+			st = stops[li]
+		}
+		if bestStops < 0 || a.score > best.score || a.score == best.score && st > bestStops {
+			best, bestStops = a, st
+		}
+	}
+	return best
+}
+
+func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
+	a := analysis{lx: lx, toks: toks}
+	type fired struct {
+		rule  int32
+		spans []Span
+		obf   bool
+	}
+	var hits []fired
+	add := func(ri int32, from, to int) {
+		sp := Span{toks[from].start, toks[to-1].end}
+		obf := false
+		for _, t := range toks[from:to] {
+			obf = obf || t.obf
+		}
+		for i := range hits {
+			if hits[i].rule == ri {
+				if last := hits[i].spans[len(hits[i].spans)-1]; last.End <= sp.Start {
+					hits[i].spans = append(hits[i].spans, sp)
+				}
+				hits[i].obf = hits[i].obf || obf
+				return
+			}
+		}
+		hits = append(hits, fired{ri, []Span{sp}, obf})
+	}
+	for i := range toks {
+		for _, ri := range lx.byFirst[toks[i].id] {
+			if end, ok := lx.rules[ri].match(toks, i); ok {
+				add(ri, i, end)
+			}
+		}
+		if toks[i].num >= 0 {
+			for _, ri := range lx.floating {
+				if end, ok := lx.rules[ri].match(toks, i); ok {
+					add(ri, i, end)
+				}
+			}
+		}
+	}
+	for i := range lx.kin {
+		for t := range toks {
+			if _, ok := lx.kin[i].match(toks, t); ok {
+				a.kin = true
+			}
+		}
+	}
+	var cleared [nFamilies]bool
+	for i := range lx.clears {
+		c := &lx.clears[i]
+		for t := range toks {
+			if _, ok := c.match(toks, t); ok {
+				cleared[c.family] = true
+				break
+			}
+		}
+	}
+	for _, h := range hits {
+		r := &lx.rules[h.rule]
+		if cleared[r.family] {
+			continue
+		}
+		f := &families[r.family]
+		k, why := contextFactor(f, m)
+		if h.obf {
+			k *= obfuscated
+			why = strings.TrimPrefix(why+fmt.Sprintf(", disguised (x%g)", float64(obfuscated)), ", ")
+		}
+		w := scaleOdds(r.weight, k)
+		phrases := make([]string, len(h.spans))
+		for i, sp := range h.spans {
+			phrases[i] = text[sp.Start:sp.End]
+		}
+		a.reasons = append(a.reasons, Reason{Family: f.name, Label: f.label, Rule: r.text, Strength: w,
+			Phrases: phrases, Spans: h.spans, Context: why})
+	}
+	sort.SliceStable(a.reasons, func(i, j int) bool { return a.reasons[i].Strength > a.reasons[j].Strength })
+	a.reasons = dropCovered(a.reasons)
+	// Within a family the strongest phrase counts in full and each other
+	// at half weight: two ways of saying one thing are less than two
+	// independent pieces of evidence, but more than one.
+	for i := range a.reasons {
+		r := &a.reasons[i]
+		fi := familyIndex[r.Family]
+		if a.fam[fi] == 0 {
+			a.fam[fi] = r.Strength
+		} else {
+			a.fam[fi] = 1 - (1-a.fam[fi])*(1-r.Strength/2)
+		}
+		r.Strength = round3(r.Strength)
+	}
+	a.score = noisyOr(a.fam[:])
+	return a
+}
+
+// obfuscated multiplies the odds of a rule whose phrase was disguised.
+const obfuscated = 2
+
+// contextFactor is how much the message's context multiplies a family's
+// odds, and why.
+func contextFactor(f *family, m Message) (float64, string) {
+	k := 1.0
+	var why []string
+	if m.minorTarget() {
+		k *= f.minor
+		why = append(why, fmt.Sprintf("target declared %d (x%g)", m.TargetAge, f.minor))
+	}
+	if (m.Surface == DM || m.Surface == "") && f.dm != 1 {
+		k *= f.dm
+		why = append(why, fmt.Sprintf("dm (x%g)", f.dm))
+	}
+	if m.Surface == Comment || m.Surface == Caption || m.Surface == Bio {
+		k *= f.public
+		why = append(why, fmt.Sprintf("public %s (x%g)", m.Surface, f.public))
+	}
+	if m.OnChildContent {
+		k *= f.child
+		why = append(why, fmt.Sprintf("on content showing a child (x%g)", f.child))
+	}
+	if k == 1 {
+		return 1, ""
+	}
+	return k, strings.Join(why, ", ")
+}
+
+// scaleOdds multiplies the odds p/(1-p) by k.
+func scaleOdds(p, k float64) float64 {
+	return p * k / (1 - p + p*k)
+}
+
+// noisyOr combines independent pieces of evidence: the chance that at
+// least one is right.
+func noisyOr(ps []float64) float64 {
+	q := 1.0
+	for _, p := range ps {
+		q *= 1 - p
+	}
+	return 1 - q
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// tokens normalises raw words in the language of lx.
+func (lx *lexicon) tokens(raw []token) []token {
+	words := make([]token, 0, len(raw)+4)
+	for _, t := range raw {
+		if t.text[0] == '<' {
+			words = append(words, t)
+			continue
+		}
+		if exp, ok := lx.abbr[t.text]; ok && strings.ContainsAny(t.text, "0123456789$@!|+") {
+			for _, w := range exp {
+				words = append(words, token{text: w, id: -1, num: -1, start: t.start, end: t.end, obf: true})
+			}
+			continue
+		}
+		words = readWord(t, words)
+	}
+	words = lx.joinSpaced(words)
+	out := make([]token, 0, len(words)+4)
+	for _, t := range words {
+		if t.num < 0 && t.text[0] != '<' && t.text != "$" {
+			t.text = collapse(t.text, lx.known)
+			if n := len(t.text); n >= 4 && t.text[n-1] == 's' && !lx.known(t.text) && lx.known(t.text[:n-1]) {
+				t.text = t.text[:n-1]
+			}
+			if exp, ok := lx.abbr[t.text]; ok {
+				for _, w := range exp {
+					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end, obf: t.obf})
+				}
+				continue
+			}
+		}
+		if id, ok := lx.vocab[t.text]; ok {
+			t.id = id
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// joinSpaced rejoins words typed a letter at a time ("s e n d p i c s",
+// "s.e.n.d"): a run of three or more single letters is read as the fewest
+// words of the vocabulary that spell it, when one of them is longer than
+// two letters; otherwise the letters stay as they were.
+func (lx *lexicon) joinSpaced(ws []token) []token {
+	single := func(t *token) bool { return len(t.text) == 1 && 'a' <= t.text[0] && t.text[0] <= 'z' }
+	out := ws[:0:0]
+	for i := 0; i < len(ws); {
+		j := i
+		for j < len(ws) && single(&ws[j]) {
+			j++
+		}
+		if j-i >= 3 && j-i <= 64 {
+			var b strings.Builder
+			for _, t := range ws[i:j] {
+				b.WriteString(t.text)
+			}
+			if cuts := lx.segment(b.String()); cuts != nil {
+				if out == nil {
+					out = append(make([]token, 0, len(ws)), ws[:i]...)
+				}
+				from := 0
+				for _, to := range cuts {
+					out = append(out, token{text: b.String()[from:to], id: -1, num: -1,
+						start: ws[i+from].start, end: ws[i+to-1].end, obf: true})
+					from = to
+				}
+				i = j
+				continue
+			}
+		}
+		if j == i {
+			j = i + 1
+		}
+		if out != nil {
+			out = append(out, ws[i:j]...)
+		}
+		i = j
+	}
+	if out == nil {
+		return ws
+	}
+	return out
+}
+
+// segment splits s into the fewest known words, returning the end of each,
+// or nil when it cannot or when no word is longer than two letters.
+func (lx *lexicon) segment(s string) []int {
+	n := len(s)
+	best := make([]int, n+1) // fewest words for s[:i], 0 = impossible (except i = 0)
+	prev := make([]int, n+1)
+	long := make([]bool, n+1) // whether that split has a word of 3+ letters
+	for i := 1; i <= n; i++ {
+		for j := max(0, i-20); j < i; j++ {
+			if j > 0 && best[j] == 0 || !lx.known(s[j:i]) {
+				continue
+			}
+			c := best[j] + 1
+			if best[i] == 0 || c < best[i] || c == best[i] && !long[i] && (long[j] || i-j >= 3) {
+				best[i], prev[i], long[i] = c, j, long[j] || i-j >= 3
+			}
+		}
+	}
+	if best[n] == 0 || !long[n] {
+		return nil
+	}
+	cuts := make([]int, best[n])
+	for i, k := n, best[n]-1; i > 0; i, k = prev[i], k-1 {
+		cuts[k] = i
+	}
+	return cuts
+}
+
+// dropCovered drops a reason whose phrases all lie inside a stronger
+// reason's of the same family: "send nudes" and "nudes" are one piece of
+// evidence, shown once. reasons are sorted strongest first.
+func dropCovered(reasons []Reason) []Reason {
+	kept := reasons[:0]
+	for _, r := range reasons {
+		covered := true
+		for _, sp := range r.Spans {
+			in := false
+			for _, k := range kept {
+				if k.Family != r.Family {
+					continue
+				}
+				for _, ks := range k.Spans {
+					if ks.Start <= sp.Start && sp.End <= ks.End {
+						in = true
+					}
+				}
+			}
+			if !in {
+				covered = false
+				break
+			}
+		}
+		if !covered {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
