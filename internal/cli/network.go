@@ -13,6 +13,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/network"
 	"github.com/safeguard-oss/safeguard/internal/network/platformgen"
+	"github.com/safeguard-oss/safeguard/internal/textrisk"
 )
 
 func runNetwork(e *env, args []string) int {
@@ -37,8 +38,22 @@ events and scores it against that truth.`)
 	return 2
 }
 
-// commentScorer is the comment scorer the commands use.
-func commentScorer() network.CommentScorer { return network.Lexicon{} }
+// textComments scores comments with the text-signal scorer, as comments
+// under content that shows a child.
+type textComments struct{ s *textrisk.Scorer }
+
+func (t textComments) Sexualised(text string, childAge int) float64 {
+	return t.s.Score(textrisk.Message{Text: text, Surface: textrisk.Comment, OnChildContent: true, TargetAge: childAge}).Score
+}
+
+// detector is the detector the commands use, with the text-signal scorer.
+func detector() (*network.Detector, error) {
+	s, err := textrisk.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	return &network.Detector{Scorer: textComments{s}, SexualisedAt: textrisk.Threshold}, nil
+}
 
 func runNetworkDetect(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard network detect", flag.ContinueOnError)
@@ -58,11 +73,14 @@ func runNetworkDetect(e *env, args []string) int {
 		fs.Usage()
 		return 2
 	}
+	d, err := detector()
+	if err != nil {
+		return fail(e, "network detect", "%v", err)
+	}
 	a, bad, err := readEvents(e, "network detect", pos[0])
 	if err != nil {
 		return fail(e, "network detect", "%v", err)
 	}
-	d := network.Detector{Scorer: commentScorer()}
 	nets := d.Detect(a)
 	out := bufio.NewWriter(e.stdout)
 	if *format == "json" {
@@ -196,11 +214,14 @@ func runNetworkEval(e *env, args []string) int {
 	if err := json.Unmarshal(b, &truth); err != nil {
 		return fail(e, "network eval", "%s: %v", *truthPath, err)
 	}
+	d, err := detector()
+	if err != nil {
+		return fail(e, "network eval", "%v", err)
+	}
 	a, _, err := readEvents(e, "network eval", pos[0])
 	if err != nil {
 		return fail(e, "network eval", "%v", err)
 	}
-	d := network.Detector{Scorer: commentScorer()}
 	platformgen.Evaluate(truth, d.Detect(a)).Print(e.stdout)
 	return 0
 }
