@@ -144,6 +144,7 @@ func (d *Detector) Detect(a *Activity) []Network {
 	suspects := r.suspects()
 	g, links := r.graph(suspects)
 	comm := louvain(g)
+	r.joinSmall(g, comm)
 	groups := map[int32][]int32{}
 	for i, c := range comm {
 		groups[c] = append(groups[c], suspects[i])
@@ -289,6 +290,44 @@ func (r *run) suspects() []int32 {
 	s := slices.Collect(maps.Keys(r.engaged))
 	slices.Sort(s)
 	return s
+}
+
+// joinSmall moves each community too small to be a network into the
+// community its nodes are most tied to, if any: modularity splits off a
+// tight pair hanging off a network (two new members who talk mostly to
+// each other), which alone could never be reported.
+func (r *run) joinSmall(g *graph, comm []int32) {
+	size := map[int32]int{}
+	for _, c := range comm {
+		size[c]++
+	}
+	nodes := map[int32][]int32{}
+	for i, c := range comm {
+		if size[c] < r.MinMembers {
+			nodes[c] = append(nodes[c], int32(i))
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(nodes)) {
+		w := map[int32]float64{}
+		for _, i := range nodes[c] {
+			for _, e := range g.adj[i] {
+				if d := comm[e.to]; d != c && size[d] >= r.MinMembers {
+					w[d] += e.w
+				}
+			}
+		}
+		best, bw := int32(-1), 0.0
+		for _, d := range slices.Sorted(maps.Keys(w)) {
+			if w[d] > bw {
+				best, bw = d, w[d]
+			}
+		}
+		if best >= 0 {
+			for _, i := range nodes[c] {
+				comm[i] = best
+			}
+		}
+	}
 }
 
 // coLinks bounds the edges a shared image adds: each account that engaged
