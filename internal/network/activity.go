@@ -116,28 +116,24 @@ func (a *Activity) Len() int {
 }
 
 func (a *Activity) account(id string) int32 {
-	if i, ok := a.accountIdx[id]; ok {
-		return i
-	}
-	if a.accountIdx == nil {
-		a.accountIdx = make(map[string]int32)
-	}
-	i := int32(len(a.accounts))
-	a.accounts = append(a.accounts, account{id: id})
-	a.accountIdx[id] = i
-	return i
+	return intern(&a.accountIdx, &a.accounts, id, account{id: id})
 }
 
 func (a *Activity) post(id string) int32 {
-	if i, ok := a.postIdx[id]; ok {
+	return intern(&a.postIdx, &a.posts, id, post{id: id, account: -1})
+}
+
+// intern returns id's index in list, appending zero when id is new.
+func intern[T any](idx *map[string]int32, list *[]T, id string, zero T) int32 {
+	if i, ok := (*idx)[id]; ok {
 		return i
 	}
-	if a.postIdx == nil {
-		a.postIdx = make(map[string]int32)
+	if *idx == nil {
+		*idx = make(map[string]int32)
 	}
-	i := int32(len(a.posts))
-	a.posts = append(a.posts, post{id: id, account: -1})
-	a.postIdx[id] = i
+	i := int32(len(*list))
+	*list = append(*list, zero)
+	(*idx)[id] = i
 	return i
 }
 

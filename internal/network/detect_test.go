@@ -203,9 +203,15 @@ func TestAdultOriginsAreNotTargets(t *testing.T) {
 		photos = append(photos, c)
 	}
 	s.ring([]string{"f1", "f2", "f3", "f4"}, photos, "hot 🥵")
+	s.none(t, "fans of an adult")
+}
+
+// none checks that the scene holds no network.
+func (s *scene) none(t *testing.T, what string) {
+	t.Helper()
 	var d Detector
 	if nets := d.Detect(&s.a); len(nets) > 0 {
-		t.Errorf("fans of an adult make a network: %v", nets[0].Reasons)
+		t.Errorf("%s make a network: %v", what, nets[0].Reasons)
 	}
 }
 
@@ -221,22 +227,19 @@ func TestFollowedBackIsFamily(t *testing.T) {
 		}
 	}
 	s.ring(family, photos, "")
-	var d Detector
-	if nets := d.Detect(&s.a); len(nets) > 0 {
-		t.Errorf("a family the children follow makes a network: %v", nets[0].Reasons)
-	}
+	s.none(t, "relatives the children follow")
 }
 
 // TestEarliestIsOrigin checks that the first poster of an image is its
-// origin even when events arrive out of order.
+// origin, by time, not by arrival.
 func TestEarliestIsOrigin(t *testing.T) {
 	s := newScene()
 	_, photos, posts := s.children(3)
 	ring := []string{"m1", "m2", "m3"}
 	s.ring(ring, photos, "🥵")
-	// The child's first post arrives again last, under the same id: no
-	// change. A copy posted by a member before the child cannot exist in
-	// time order, so post one dated a day earlier.
+	// A copy by a member dated before the child's post arrives last: the
+	// member is then the image's origin, an adult, so the child's post is
+	// no origin.
 	code := photos[0]
 	s.a.Add(Event{Type: "post", ID: "early", Account: "m1", At: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), PDQ: pdq.FromWords(code).String()})
 	var d Detector
