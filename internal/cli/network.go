@@ -198,6 +198,7 @@ func runNetworkGenerate(e *env, args []string) int {
 func runNetworkEval(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard network eval", flag.ContinueOnError)
 	truthPath := fs.String("truth", "", "the generator's ground truth `file`")
+	scorer := fs.String("scorer", "textrisk", "comment `scorer`: textrisk, or lexicon (network.Lexicon, the minimal stand-in the package's tests use)")
 	pos, code, ok := parse(fs, e, args)
 	if !ok {
 		return code
@@ -217,6 +218,13 @@ func runNetworkEval(e *env, args []string) int {
 	d, err := detector()
 	if err != nil {
 		return fail(e, "network eval", "%v", err)
+	}
+	switch *scorer {
+	case "textrisk":
+	case "lexicon":
+		d = &network.Detector{Scorer: network.Lexicon{}}
+	default:
+		return fail(e, "network eval", "unknown --scorer %q: want textrisk or lexicon", *scorer)
 	}
 	a, _, err := readEvents(e, "network eval", pos[0])
 	if err != nil {

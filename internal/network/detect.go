@@ -416,10 +416,11 @@ func (r *run) network(accs []int32, ties []tie) (Network, bool) {
 		tied[f.from]++
 		tied[f.to]++
 	}
-	// First on children's images alone; a community that scores at least
-	// half of MinScore on them is judged again with the images it treats as
-	// children's (inferred), so that inference completes a network whose
-	// other targets state no age, but cannot make one from nothing.
+	// First on children's images alone; a community whose accounts with
+	// evidence of their own score at least half of MinScore on them is
+	// judged again with the images it treats as children's (inferred) and
+	// with its quieter members, so that both complete a network but
+	// cannot make one from nothing.
 	reposts := map[int32][]int32{}
 	for _, acc := range accs {
 		reposts[acc] = r.engaged[acc].reposts
@@ -452,7 +453,7 @@ func (r *run) network(accs []int32, ties []tie) (Network, bool) {
 		}
 	}
 	nt, ok := r.judge(members, isMember, reposts, ties)
-	return nt, ok && nt.Score >= r.MinScore
+	return nt, ok && len(members) >= r.MinMembers && nt.Score >= r.MinScore
 }
 
 // members picks the accounts of a community with evidence of their own: a
@@ -473,10 +474,10 @@ func (r *run) members(accs []int32, reposts map[int32][]int32, tied map[int32]in
 }
 
 // judge builds the network of members with its evidence and score; ok is
-// false when there are too few members.
+// false for fewer than two members.
 func (r *run) judge(members []int32, isMember map[int32]bool, reposts map[int32][]int32, ties []tie) (Network, bool) {
 	a := r.a
-	if len(members) < r.MinMembers {
+	if len(members) < 2 {
 		return Network{}, false
 	}
 	var nt Network
