@@ -32,6 +32,7 @@ func commands() []command {
 		{"audit", "verify the audit log's hash chain", runAudit},
 		{"evidence", "verify hotline evidence packages (evidence verify)", runEvidence},
 		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
+		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
 		{"bench", "measure speed (bench hash, bench index, bench scan)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}

@@ -75,3 +75,15 @@ func TestHoldoutSet(t *testing.T) {
 		t.Errorf("holdout: precision %.3f recall %.3f: want at least 0.90 and 0.80", p, r)
 	}
 }
+
+// The second holdout was written after tuning and scored once (precision
+// 0.935, recall 0.644: docs/text.md); rules were then added for the kinds
+// of phrasing it showed missing, so it is no longer a clean measure. The
+// test keeps it from getting worse.
+func TestHoldout2Set(t *testing.T) {
+	ev := mustScorer(t).Evaluate(readSet(t, "../../testdata/text/holdout2.tsv"))
+	logEvaluation(t, ev)
+	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.9 || r < 0.9 {
+		t.Errorf("holdout2: precision %.3f recall %.3f: want at least 0.90 and 0.90", p, r)
+	}
+}

@@ -3,6 +3,7 @@ package textrisk
 import (
 	"bufio"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -30,15 +31,57 @@ type lexicon struct {
 	vocab      map[string]int32
 	stop       map[string]bool
 	abbr       map[string][]string
-	rules      []rule
-	byFirst    map[int32][]int32 // token id -> rules starting with it
-	floating   []int32           // rules starting with a number
+	rules      ruleSet
 	// clears are "not" rules: phrases that clear a family in the
 	// message they occur in ("hot chocolate" for sexual remarks).
-	clears []rule
+	clears ruleSet
 	// kin are phrases addressing the other person as family ("thanks
 	// grandma"), which Conversation uses.
-	kin []rule
+	kin ruleSet
+}
+
+// A ruleSet holds rules indexed by the token they start with, so a
+// message is tried only against the rules its words can start.
+type ruleSet struct {
+	rules    []rule
+	byFirst  map[int32][]int32 // token id -> rules starting with it
+	floating []int32           // rules starting with a number
+}
+
+func (rs *ruleSet) add(r rule) {
+	i := int32(len(rs.rules))
+	rs.rules = append(rs.rules, r)
+	if first := r.steps[0]; first.kind == stepWord {
+		if rs.byFirst == nil {
+			rs.byFirst = map[int32][]int32{}
+		}
+		for _, id := range first.words {
+			rs.byFirst[id] = append(rs.byFirst[id], i)
+		}
+	} else {
+		rs.floating = append(rs.floating, i)
+	}
+}
+
+// each calls fn for every rule that matches, at every token it matches
+// from, with the end of the match.
+func (rs *ruleSet) each(toks []token, fn func(r *rule, from, to int)) {
+	for i := range toks {
+		if toks[i].id >= 0 {
+			for _, ri := range rs.byFirst[toks[i].id] {
+				if end, ok := rs.rules[ri].match(toks, i); ok {
+					fn(&rs.rules[ri], i, end)
+				}
+			}
+		}
+		if toks[i].num >= 0 {
+			for _, ri := range rs.floating {
+				if end, ok := rs.rules[ri].match(toks, i); ok {
+					fn(&rs.rules[ri], i, end)
+				}
+			}
+		}
+	}
 }
 
 type rule struct {
@@ -71,8 +114,16 @@ func (s *step) accepts(t *token) bool {
 		if t.id < 0 {
 			return false
 		}
-		i := sort.Search(len(s.words), func(i int) bool { return s.words[i] >= t.id })
-		return i < len(s.words) && s.words[i] == t.id
+		lo, hi := 0, len(s.words)
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if s.words[mid] < t.id {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		return lo < len(s.words) && s.words[lo] == t.id
 	}
 	return false
 }
@@ -106,7 +157,7 @@ func loadLanguages(fsys fs.FS) ([]*lexicon, map[rune]string, error) {
 	// English first: it wins ties when a message says too little to tell.
 	sort.SliceStable(langs, func(i, j int) bool { return langs[i].code == "en" && langs[j].code != "en" })
 	if len(langs) == 0 {
-		return nil, nil, fmt.Errorf("no language files in lang/")
+		return nil, nil, errors.New("no language files under lang")
 	}
 	return langs, emoji, nil
 }
@@ -138,7 +189,7 @@ func parseEmoji(src string, emoji map[rune]string) error {
 
 // parseLanguage reads one language file; see docs/text.md for the format.
 func parseLanguage(src string) (*lexicon, error) {
-	lx := &lexicon{vocab: map[string]int32{}, stop: map[string]bool{}, abbr: map[string][]string{}, byFirst: map[int32][]int32{}}
+	lx := &lexicon{vocab: map[string]int32{}, stop: map[string]bool{}, abbr: map[string][]string{}}
 	classes := map[string][]string{}
 	type pending struct {
 		line   int
@@ -180,7 +231,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			key = strings.TrimSpace(key)
 			words := strings.Fields(val)
 			if !ok || key == "" || len(words) == 0 {
-				return nil, fmt.Errorf("line %d: want %s NAME = WORD...", n, kw)
+				return nil, fmt.Errorf("line %d: want %s NAME = WORDS", n, kw)
 			}
 			for _, w := range words {
 				if err := checkWord(w); err != nil {
@@ -232,28 +283,35 @@ func parseLanguage(src string) (*lexicon, error) {
 	if lx.code == "" {
 		return nil, fmt.Errorf("no lang line")
 	}
+	// A word the normaliser rewrites ("lets" becomes "let us") can never
+	// be matched: refuse it rather than keep a rule that never fires.
+	for name, words := range classes {
+		for _, w := range words {
+			if exp, ok := lx.abbr[w]; ok && (len(exp) != 1 || exp[0] != w) {
+				return nil, fmt.Errorf("class %s: word %q is read as %q: write that", name, w, strings.Join(exp, " "))
+			}
+		}
+	}
 	for _, p := range rules {
+		for _, el := range strings.Fields(p.text) {
+			for _, w := range strings.Split(strings.TrimSuffix(el, "?"), "/") {
+				if exp, ok := lx.abbr[w]; ok && (len(exp) != 1 || exp[0] != w) {
+					return nil, fmt.Errorf("line %d: word %q is read as %q: write that", p.line, w, strings.Join(exp, " "))
+				}
+			}
+		}
 		r, err := lx.compile(p.text, classes)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", p.line, err)
 		}
 		r.family, r.weight = p.family, p.weight
-		if p.family < 0 {
-			lx.kin = append(lx.kin, r)
-			continue
-		}
-		if p.weight == 0 {
-			lx.clears = append(lx.clears, r)
-			continue
-		}
-		i := int32(len(lx.rules))
-		lx.rules = append(lx.rules, r)
-		if first := r.steps[0]; first.kind == stepWord {
-			for _, id := range first.words {
-				lx.byFirst[id] = append(lx.byFirst[id], i)
-			}
-		} else {
-			lx.floating = append(lx.floating, i)
+		switch {
+		case p.family < 0:
+			lx.kin.add(r)
+		case p.weight == 0:
+			lx.clears.add(r)
+		default:
+			lx.rules.add(r)
 		}
 	}
 	return lx, nil

@@ -202,7 +202,7 @@ func readWord(t token, out []token) []token {
 			t.start++
 		}
 	}
-	for len(t.text) > 1 && strings.IndexByte("!|+@$", t.text[len(t.text)-1]) >= 0 {
+	for len(t.text) > 1 && strings.IndexByte("!|+@", t.text[len(t.text)-1]) >= 0 {
 		t.text = t.text[:len(t.text)-1]
 		if ascii {
 			t.end--

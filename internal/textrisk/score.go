@@ -39,15 +39,6 @@ func New(model *Model) (*Scorer, error) {
 	return &s, nil
 }
 
-// Languages lists the codes of the languages the scorer reads.
-func (s *Scorer) Languages() []string {
-	var codes []string
-	for _, lx := range s.langs {
-		codes = append(codes, lx.code)
-	}
-	return codes
-}
-
 // analysis is what the rules found in one message, before any model.
 type analysis struct {
 	lx      *lexicon
@@ -71,6 +62,7 @@ func (s *Scorer) result(m Message, a analysis) Result {
 		r.Score = part.Score
 	}
 	r.Flagged = r.Score >= Threshold
+	r.Score, r.RuleScore = round3(r.Score), round3(r.RuleScore)
 	if r.Flagged {
 		r.Labels = labelsOf(&a.fam)
 	}
@@ -87,7 +79,7 @@ func (s *Scorer) result(m Message, a analysis) Result {
 // when a model flagged what no rule did, the label is the category of the
 // strongest family, else grooming, the broadest.
 func labelsOf(fam *[nFamilies]float64) []string {
-	var byLabel [3]float64
+	byLabel := make([]float64, len(Labels))
 	top := 0.0
 	for i, f := range families {
 		for li, l := range Labels {
@@ -164,20 +156,21 @@ func (s *Scorer) analyse(m Message) analysis {
 
 func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
+	lx.kin.each(toks, func(*rule, int, int) { a.kin = true })
 	type fired struct {
-		rule  int32
+		rule  *rule
 		spans []Span
 		obf   bool
 	}
 	var hits []fired
-	add := func(ri int32, from, to int) {
+	lx.rules.each(toks, func(r *rule, from, to int) {
 		sp := Span{toks[from].start, toks[to-1].end}
 		obf := false
 		for _, t := range toks[from:to] {
 			obf = obf || t.obf
 		}
 		for i := range hits {
-			if hits[i].rule == ri {
+			if hits[i].rule == r {
 				if last := hits[i].spans[len(hits[i].spans)-1]; last.End <= sp.Start {
 					hits[i].spans = append(hits[i].spans, sp)
 				}
@@ -185,41 +178,15 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 				return
 			}
 		}
-		hits = append(hits, fired{ri, []Span{sp}, obf})
-	}
-	for i := range toks {
-		for _, ri := range lx.byFirst[toks[i].id] {
-			if end, ok := lx.rules[ri].match(toks, i); ok {
-				add(ri, i, end)
-			}
-		}
-		if toks[i].num >= 0 {
-			for _, ri := range lx.floating {
-				if end, ok := lx.rules[ri].match(toks, i); ok {
-					add(ri, i, end)
-				}
-			}
-		}
-	}
-	for i := range lx.kin {
-		for t := range toks {
-			if _, ok := lx.kin[i].match(toks, t); ok {
-				a.kin = true
-			}
-		}
+		hits = append(hits, fired{r, []Span{sp}, obf})
+	})
+	if len(hits) == 0 {
+		return a
 	}
 	var cleared [nFamilies]bool
-	for i := range lx.clears {
-		c := &lx.clears[i]
-		for t := range toks {
-			if _, ok := c.match(toks, t); ok {
-				cleared[c.family] = true
-				break
-			}
-		}
-	}
+	lx.clears.each(toks, func(r *rule, _, _ int) { cleared[r.family] = true })
 	for _, h := range hits {
-		r := &lx.rules[h.rule]
+		r := h.rule
 		if cleared[r.family] {
 			continue
 		}
@@ -264,24 +231,23 @@ const obfuscated = 2
 func contextFactor(f *family, m Message) (float64, string) {
 	k := 1.0
 	var why []string
+	apply := func(x float64, format string, a ...any) {
+		if x != 1 {
+			k *= x
+			why = append(why, fmt.Sprintf(format, a...)+fmt.Sprintf(" (x%g)", x))
+		}
+	}
 	if m.minorTarget() {
-		k *= f.minor
-		why = append(why, fmt.Sprintf("target declared %d (x%g)", m.TargetAge, f.minor))
+		apply(f.minor, "target declared %d", m.TargetAge)
 	}
-	if (m.Surface == DM || m.Surface == "") && f.dm != 1 {
-		k *= f.dm
-		why = append(why, fmt.Sprintf("dm (x%g)", f.dm))
-	}
-	if m.Surface == Comment || m.Surface == Caption || m.Surface == Bio {
-		k *= f.public
-		why = append(why, fmt.Sprintf("public %s (x%g)", m.Surface, f.public))
+	switch m.Surface {
+	case DM, "":
+		apply(f.dm, "dm")
+	case Comment, Caption, Bio:
+		apply(f.public, "public %s", m.Surface)
 	}
 	if m.OnChildContent {
-		k *= f.child
-		why = append(why, fmt.Sprintf("on content showing a child (x%g)", f.child))
-	}
-	if k == 1 {
-		return 1, ""
+		apply(f.child, "on content showing a child")
 	}
 	return k, strings.Join(why, ", ")
 }
@@ -416,8 +382,10 @@ func (lx *lexicon) segment(s string) []int {
 }
 
 // dropCovered drops a reason whose phrases all lie inside a stronger
-// reason's of the same family: "send nudes" and "nudes" are one piece of
-// evidence, shown once. reasons are sorted strongest first.
+// reason's: "send nudes" and "nudes" are one piece of evidence, shown and
+// counted once, and so is a phrase two families read ("sexy" as talk to
+// the target and as a remark about the person shown). reasons are sorted
+// strongest first.
 func dropCovered(reasons []Reason) []Reason {
 	kept := reasons[:0]
 	for _, r := range reasons {
@@ -425,9 +393,6 @@ func dropCovered(reasons []Reason) []Reason {
 		for _, sp := range r.Spans {
 			in := false
 			for _, k := range kept {
-				if k.Family != r.Family {
-					continue
-				}
 				for _, ks := range k.Spans {
 					if ks.Start <= sp.Start && sp.End <= ks.End {
 						in = true

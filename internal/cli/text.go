@@ -1,0 +1,262 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/safeguard-oss/safeguard/internal/textrisk"
+)
+
+func runText(e *env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "usage: safeguard text score|eval|train [flags] [FILE]")
+		return 2
+	}
+	switch args[0] {
+	case "score":
+		return textScore(e, args[1:])
+	case "eval":
+		return textEval(e, args[1:])
+	case "train":
+		return textTrain(e, args[1:])
+	}
+	return fail(e, "text", "unknown subcommand %q: want score, eval or train", args[0])
+}
+
+// textScorer is the scorer over the built-in rules, refined by the model
+// in modelPath when it is not "".
+func textScorer(modelPath string) (*textrisk.Scorer, error) {
+	if modelPath == "" {
+		return textrisk.New(nil)
+	}
+	f, err := os.Open(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	md, err := textrisk.Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("--model %s: %w", modelPath, err)
+	}
+	return textrisk.New(md)
+}
+
+// openInput opens a file argument, "-" or none meaning standard input.
+func openInput(e *env, args []string) (io.Reader, func(), error) {
+	switch {
+	case len(args) > 1:
+		return nil, nil, fmt.Errorf("want one file, got %d", len(args))
+	case len(args) == 0 || args[0] == "-":
+		return e.stdin, func() {}, nil
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// textScore prints one line a message, in input order.
+func textScore(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard text score", flag.ContinueOnError)
+	format := fs.String("format", "csv", "output `format`: csv (flagged,score,labels) or json (one object a line, with the reasons)")
+	model := fs.String("model", "", "`file` of a model from safeguard text train, to refine the rules")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard text score [--format csv|json] [--model FILE] [FILE|-]\n\nScores one message a line: surface<TAB>text, or just text (a DM). The surface may\ncarry context: comment,child (under content showing a child), dm,age=13 (to an\naccount declaring 13). Reads standard input without FILE.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	files, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if *format != "csv" && *format != "json" {
+		return fail(e, "text score", "unknown --format %q: want csv or json", *format)
+	}
+	s, err := textScorer(*model)
+	if err != nil {
+		return fail(e, "text score", "%v", err)
+	}
+	in, done, err := openInput(e, files)
+	if err != nil {
+		return fail(e, "text score", "%v", err)
+	}
+	defer done()
+	out := bufio.NewWriter(e.stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	if *format == "csv" {
+		fmt.Fprintln(out, "flagged,score,labels")
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 4096), textrisk.MaxLine)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		m, err := textrisk.ReadMessage(line)
+		if err != nil {
+			// Keep one output line per input line: score the whole line
+			// as text, and say why.
+			fmt.Fprintf(e.stderr, "safeguard text score: line %d: %v; scoring the whole line as a DM\n", n, err)
+			m = textrisk.Message{Text: line, Surface: textrisk.DM}
+		}
+		r := s.Score(m)
+		if *format == "csv" {
+			fmt.Fprintf(out, "%t,%.3f,%s\n", r.Flagged, r.Score, strings.Join(r.Labels, ";"))
+			continue
+		}
+		if err := enc.Encode(struct {
+			Line    int    `json:"line"`
+			Context string `json:"context"`
+			textrisk.Result
+		}{n, m.ContextString(), r}); err != nil {
+			return fail(e, "text score", "%v", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("a line is longer than %d KiB", textrisk.MaxLine>>10)
+		}
+		out.Flush()
+		return fail(e, "text score", "%v", err)
+	}
+	return 0
+}
+
+// parseExamples parses a command's flags and reads the one file of
+// labelled examples it takes.
+func parseExamples(fs *flag.FlagSet, e *env, args []string, cmd string) ([]textrisk.Example, int, bool) {
+	files, code, ok := parse(fs, e, args)
+	if !ok {
+		return nil, code, false
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return nil, 2, false
+	}
+	ex, err := readExamplesFile(files[0])
+	if err != nil {
+		return nil, fail(e, cmd, "%v", err), false
+	}
+	return ex, 0, true
+}
+
+func readExamplesFile(path string) ([]textrisk.Example, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ex, err := textrisk.ReadExamples(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ex, nil
+}
+
+// textEval prints precision, recall and F1 per surface and per label.
+func textEval(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard text eval", flag.ContinueOnError)
+	model := fs.String("model", "", "`file` of a model from safeguard text train, to refine the rules")
+	misses := fs.Bool("misses", false, "also list the missed messages and the false alarms")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard text eval [--model FILE] [--misses] FILE.tsv\n\nScores labelled messages (columns label, surface, text; label grooming, sextortion,\nsexual_comment or none) and prints precision, recall and F1 per surface and label.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	ex, code, ok := parseExamples(fs, e, args, "text eval")
+	if !ok {
+		return code
+	}
+	s, err := textScorer(*model)
+	if err != nil {
+		return fail(e, "text eval", "%v", err)
+	}
+	ev := s.Evaluate(ex)
+	printEvaluation(e.stdout, ev)
+	if *misses {
+		for _, x := range ev.Missed {
+			fmt.Fprintf(e.stdout, "missed\tline %d\t%s\t%s\t%s\n", x.Line, x.Label, x.ContextString(), x.Text)
+		}
+		for _, x := range ev.FalseAlarms {
+			fmt.Fprintf(e.stdout, "false alarm\tline %d\t%s\t%s\n", x.Line, x.ContextString(), x.Text)
+		}
+	}
+	return 0
+}
+
+func printEvaluation(w io.Writer, ev textrisk.Evaluation) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "by\tgroup\tprecision\trecall\tF1\tTP\tFP\tFN\tTN\t")
+	row := func(by, group string, c textrisk.Counts) {
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\t%d\t\n", by, group, c.Precision(), c.Recall(), c.F1(), c.TP, c.FP, c.FN, c.TN)
+	}
+	row("all", "all", ev.All)
+	for _, s := range textrisk.Surfaces {
+		if c, ok := ev.BySurface[s]; ok {
+			row("surface", string(s), c)
+		}
+	}
+	for _, l := range textrisk.Labels {
+		row("label", l, ev.ByLabel[l])
+	}
+	tw.Flush()
+}
+
+// textTrain fits a model to reviewed decisions and writes it.
+func textTrain(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard text train", flag.ContinueOnError)
+	outPath := fs.String("out", "textrisk-model.json", "`file` to write the model to")
+	holdout := fs.String("holdout", "", "`file` of held-out decisions (same columns) to measure the model's lift over the rules on")
+	epochs := fs.Int("epochs", 0, "passes over the decisions (0: the default, 12)")
+	seed := fs.Uint64("seed", 1, "seed of the shuffle, so training is reproducible")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard text train [--out FILE] [--holdout FILE] DECISIONS.tsv\n\nTrains the linear model on reviewers' decisions (columns label, surface, text; label\nconfirmed or a category for harmful, dismissed or none for harmless) and writes its\nversioned weights. safeguard text score --model FILE then uses it beside the rules.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	ex, code, ok := parseExamples(fs, e, args, "text train")
+	if !ok {
+		return code
+	}
+	rules, err := textrisk.New(nil)
+	if err != nil {
+		return fail(e, "text train", "%v", err)
+	}
+	md, err := rules.Train(ex, textrisk.TrainOptions{Epochs: *epochs, Seed: *seed})
+	if err != nil {
+		return fail(e, "text train", "%v", err)
+	}
+	f, err := os.Create(*outPath)
+	if err != nil {
+		return fail(e, "text train", "%v", err)
+	}
+	if err := md.Save(f); err != nil {
+		f.Close()
+		return fail(e, "text train", "%s: %v", *outPath, err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(e, "text train", "%s: %v", *outPath, err)
+	}
+	fmt.Fprintf(e.stdout, "model %s: %d decisions (%d confirmed), format %s version %d, written to %s\n",
+		md.ID, md.Examples, md.Positives, textrisk.ModelFormat, textrisk.ModelVersion, *outPath)
+	if *holdout == "" {
+		return 0
+	}
+	hold, err := readExamplesFile(*holdout)
+	if err != nil {
+		return fail(e, "text train", "%v", err)
+	}
+	learned, err := textrisk.New(md)
+	if err != nil {
+		return fail(e, "text train", "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "\nrules alone on %s:\n", *holdout)
+	printEvaluation(e.stdout, rules.Evaluate(hold))
+	fmt.Fprintf(e.stdout, "\nrules + model on %s:\n", *holdout)
+	printEvaluation(e.stdout, learned.Evaluate(hold))
+	return 0
+}

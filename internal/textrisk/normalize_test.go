@@ -1,0 +1,130 @@
+package textrisk
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// words is what the normaliser reads text as, in English.
+func words(t *testing.T, s *Scorer, text string) string {
+	t.Helper()
+	var ws []string
+	for _, tk := range s.langs[0].tokens(scan(text, s.emoji, nil)) {
+		ws = append(ws, tk.text)
+	}
+	return strings.Join(ws, " ")
+}
+
+// Each trick, alone, reads back as the plain words.
+func TestNormaliseTricks(t *testing.T) {
+	s := mustScorer(t)
+	for _, c := range []struct{ trick, in, want string }{
+		{"case", "SeNd PiCs", "send pics"},
+		{"cyrillic homoglyphs", "ѕеnd рiсѕ", "send pics"},
+		{"greek homoglyphs", "nυdεs", "nudes"},
+		{"fullwidth", "ｓｅｎｄ ｐｉｃｓ", "send pics"},
+		{"mathematical bold", "𝐬𝐞𝐧𝐝 𝐩𝐢𝐜𝐬", "send pics"},
+		{"mathematical script", "𝓈𝑒𝓃𝒹", "send"},
+		{"circled", "ⓢⓔⓝⓓ", "send"},
+		{"small capitals", "ᴅᴇʟᴇᴛᴇ", "delete"},
+		{"accents", "sénd pícs", "send pics"},
+		{"combining strike-through", "s̶e̶n̶d̶", "send"},
+		{"leetspeak digits", "s3nd p1cs", "send pics"},
+		{"leetspeak symbols", "$end p!c$", "send pics"},
+		{"leetspeak at", "wh@t", "what"},
+		{"spaced letters", "s e n d p i c s", "send pics"},
+		{"dotted letters", "n.u.d.e.s", "nudes"},
+		{"dashed letters", "d-e-l-e-t-e", "delete"},
+		{"repeated letters", "pleeeease seeeend", "please send"},
+		{"repeated letters keep doubles", "goooood", "good"},
+		{"zero-width space", "nu\u200bdes", "nudes"},
+		{"zero-width joiner and soft hyphen", "de\u200dle\u00adte", "delete"},
+		{"abbreviations", "r u home? pls", "are you home please"},
+		{"abbreviation with digits", "gr8 2nite", "great tonight"},
+		{"contractions", "don't", "do not"},
+		{"curly apostrophe", "don’t", "do not"},
+		{"age with suffix", "13yo", "13 years old"},
+		{"money", "$50", "$ 50"},
+		{"emoji token", "hot 🥵🍑", "hot <lewd> <lewd>"},
+		{"emoji skin tone dropped", "🤳🏽", "<camera>"},
+		{"other emoji dropped", "ok 🎈 ok", "ok ok"},
+	} {
+		if got := words(t, s, c.in); got != c.want {
+			t.Errorf("%s: %q reads %q, want %q", c.trick, c.in, got, c.want)
+		}
+	}
+}
+
+// Spaced letters that spell no words stay letters: "r u a" is not "rua".
+func TestSpacedLettersNeedWords(t *testing.T) {
+	s := mustScorer(t)
+	if got := words(t, s, "r u a"); got != "are you a" {
+		t.Fatalf("%q", got)
+	}
+}
+
+// A disguised phrase is stronger evidence than the plain one.
+func TestDisguiseRaisesScore(t *testing.T) {
+	s := mustScorer(t)
+	plain := s.Score(Message{Text: "send pics", Surface: DM})
+	for _, d := range []string{"s3nd p1cs", "ѕеnd рiсѕ", "s e n d p i c s", "se\u200bnd pi\u200bcs"} {
+		r := s.Score(Message{Text: d, Surface: DM})
+		if r.Score <= plain.Score || len(r.Reasons) == 0 || !strings.Contains(r.Reasons[0].Context, "disguised") {
+			t.Errorf("%q: %.3f %+v: want above the plain %.3f, with the disguise named", d, r.Score, r.Reasons, plain.Score)
+		}
+	}
+}
+
+// Spans point into the original text, whatever the normaliser undid.
+func TestSpansPointIntoText(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{
+		"ѕеnd mе а рiс", "hey 🥵🥵 more of her", "dont tell ur mom ok?", "s e n d  n u d e s", "i'm 13yo, r u alone?",
+		"ｓｅｎｄ ｎｕｄｅｓ", "pásame el pack 😏", "nu\u200bdes",
+	} {
+		r := s.Score(Message{Text: text, Surface: Comment, OnChildContent: true})
+		if len(r.Reasons) == 0 {
+			t.Errorf("%q: no reasons", text)
+		}
+		for _, re := range r.Reasons {
+			for i, sp := range re.Spans {
+				if sp.Start < 0 || sp.End > len(text) || sp.Start >= sp.End || !utf8.ValidString(text[sp.Start:sp.End]) {
+					t.Fatalf("%q: span %+v", text, sp)
+				}
+				if text[sp.Start:sp.End] != re.Phrases[i] {
+					t.Fatalf("%q: phrase %q for span %+v", text, re.Phrases[i], sp)
+				}
+			}
+		}
+	}
+}
+
+func FuzzNormalise(f *testing.F) {
+	for _, s := range []string{"s3nd p1cs", "ѕеnd", "s e n d", "🥵🍑", "13yo", "$50", "don't", "n\u200bu", "𝐬", "aaaaaaa", "", "\xff\xfe"} {
+		f.Add(s)
+	}
+	s, err := New(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		r := s.Score(Message{Text: text, Surface: Comment, OnChildContent: true, TargetAge: 12})
+		if r.Score < 0 || r.Score > 1 {
+			t.Fatalf("score %v", r.Score)
+		}
+		n := min(len(text), MaxText)
+		for _, re := range r.Reasons {
+			for _, sp := range re.Spans {
+				if sp.Start < 0 || sp.End > n || sp.Start >= sp.End {
+					t.Fatalf("span %+v of %d bytes", sp, n)
+				}
+			}
+		}
+		c := s.NewConversation()
+		c.Add(Turn{Author: "a", Message: Message{Text: text}})
+		if cr := c.Result(); cr.Score < 0 || cr.Score > 1 {
+			t.Fatalf("conversation score %v", cr.Score)
+		}
+	})
+}

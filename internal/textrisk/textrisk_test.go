@@ -1,0 +1,237 @@
+package textrisk
+
+import (
+	"strings"
+	"testing"
+)
+
+func fired(r Result, family string) bool {
+	for _, re := range r.Reasons {
+		if re.Family == family {
+			return true
+		}
+	}
+	return false
+}
+
+// Each family fires on what it is about, with its reason, and stays clear
+// of the harmless text that shares its words. Messages here are not in
+// the evaluation sets.
+func TestFamilies(t *testing.T) {
+	s := mustScorer(t)
+	dm13 := Message{Surface: DM, TargetAge: 13}
+	under := Message{Surface: Comment, OnChildContent: true}
+	for _, c := range []struct {
+		family   string
+		ctx      Message
+		pos, neg string
+	}{
+		{"age_probe", dm13, "how old r u btw? u home alone?", "how old is ur cousin now"},
+		{"secrecy", dm13, "dont tell ur parents about us ok", "dont tell mom about the birthday cake"},
+		{"platform_move", dm13, "lets move to telegram, its safer", "the meeting moved to room 4"},
+		{"gifts", dm13, "i can get u free robux for a selfie", "mom will buy you a robux card for your birthday"},
+		{"image_request", dm13, "send me a pic of u in ur pjs", "send me a pic of the worksheet"},
+		{"sexual_talk", dm13, "r u still a virgin?", "sex ed class is on tuesday"},
+		{"meeting", dm13, "sneak out tonight, come alone", "dad will pick you up from practice"},
+		{"rapport", dm13, "ur so mature for ur age, ur parents dont get u", "ur puppy is so cute"},
+		{"threat_share", Message{Surface: DM}, "pay or i send ur pics to all ur friends", "i will send the pics to grandma tonight"},
+		{"extortion_demand", Message{Surface: DM}, "u have 2 hours to pay or else", "pay me back for the tickets whenever"},
+		{"sexual_remark", under, "she is so hot 🥵", "hot chocolate after the game ☕"},
+		{"lewd_emoji", under, "🍑🍑💦", "hot day at the lake ☀️🥵"},
+		{"more_request", under, "more of her pls", "more info about the camp please"},
+		{"link_trade", under, "trade? tele link in bio", "pokemon card trade at the library saturday"},
+	} {
+		pos, neg := c.ctx, c.ctx
+		pos.Text, neg.Text = c.pos, c.neg
+		rp, rn := s.Score(pos), s.Score(neg)
+		if !rp.Flagged || !fired(rp, c.family) {
+			t.Errorf("%s: %q: flagged %v %.2f, reasons %+v: want flagged by %s", c.family, c.pos, rp.Flagged, rp.Score, rp.Reasons, c.family)
+		}
+		if rn.Flagged || fired(rn, c.family) {
+			t.Errorf("%s: hard negative %q: flagged %v %.2f, reasons %+v", c.family, c.neg, rn.Flagged, rn.Score, rn.Reasons)
+		}
+	}
+}
+
+// The hard negatives the issue names stay clear, wherever they are posted.
+func TestIssueHardNegatives(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"so proud of her first recital", "send me the homework page", "hot chocolate weather 🥵"} {
+		for _, m := range []Message{{Surface: Comment, OnChildContent: true}, {Surface: Caption}, {Surface: DM, TargetAge: 12}} {
+			m.Text = text
+			if r := s.Score(m); r.Flagged {
+				t.Errorf("%q as %s: flagged %.2f %+v", text, m.ContextString(), r.Score, r.Reasons)
+			}
+		}
+	}
+}
+
+// One word borrowed by another language ("viral", "hotel", "link") is
+// not evidence alone, even read as Spanish.
+func TestShortHarmless(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"viral", "hotel", "mega", "link", "telegram", "trade?", "more", "lol", "ok", "our hotel room has a pool!", "this went viral lol"} {
+		if r := s.Score(Message{Text: text, Surface: DM, TargetAge: 13}); r.Flagged {
+			t.Errorf("%q: flagged %.2f %+v", text, r.Score, r.Reasons)
+		}
+	}
+}
+
+// Context is used: the same words weigh more to a declared minor, under
+// a child's photo, and less in a public caption.
+func TestContext(t *testing.T) {
+	s := mustScorer(t)
+	score := func(m Message) float64 { return s.Score(m).Score }
+	if a, b := score(Message{Text: "are you alone?", Surface: DM, TargetAge: 12}), score(Message{Text: "are you alone?", Surface: DM}); a <= b {
+		t.Errorf("to a 12-year-old %.2f, to an unknown age %.2f: want higher", a, b)
+	}
+	if a, b := score(Message{Text: "are you alone?", Surface: DM, TargetAge: 12}), score(Message{Text: "are you alone?", Surface: DM, TargetAge: 30}); a <= b {
+		t.Errorf("to a 12-year-old %.2f, to an adult %.2f: want higher", a, b)
+	}
+	under, plain := Message{Text: "🥵🥵", Surface: Comment, OnChildContent: true}, Message{Text: "🥵🥵", Surface: Comment}
+	if !s.Score(under).Flagged || s.Score(plain).Flagged {
+		t.Errorf("🥵🥵 under a child's photo %.2f, under other content %.2f: want only the first flagged", score(under), score(plain))
+	}
+	r := s.Score(under)
+	if !strings.Contains(r.Reasons[0].Context, "child") {
+		t.Errorf("reason context %q: want the child content named", r.Reasons[0].Context)
+	}
+}
+
+func TestSpanish(t *testing.T) {
+	s := mustScorer(t)
+	r := s.Score(Message{Text: "no le digas a tu mamá, es nuestro secreto", Surface: DM, TargetAge: 12})
+	if !r.Flagged || r.Language != "es" || !fired(r, "secrecy") {
+		t.Fatalf("%+v", r)
+	}
+	if r := s.Score(Message{Text: "no le digas a mamá lo de la fiesta sorpresa", Surface: DM, TargetAge: 12}); r.Flagged {
+		t.Fatalf("surprise party flagged: %+v", r)
+	}
+}
+
+func TestLabels(t *testing.T) {
+	s := mustScorer(t)
+	for text, want := range map[string]string{
+		"pay me $200 or i post ur pics everywhere": Sextortion,
+		"send me a pic of u, dont tell ur mom":     Grooming,
+	} {
+		r := s.Score(Message{Text: text, Surface: DM, TargetAge: 14})
+		if len(r.Labels) != 1 || r.Labels[0] != want {
+			t.Errorf("%q: labels %v, want [%s]", text, r.Labels, want)
+		}
+	}
+	r := s.Score(Message{Text: "more of her 🥵", Surface: Comment, OnChildContent: true})
+	if len(r.Labels) != 1 || r.Labels[0] != SexualComment {
+		t.Errorf("labels %v, want [%s]", r.Labels, SexualComment)
+	}
+	if r := s.Score(Message{Text: "see you at practice", Surface: DM}); r.Flagged || len(r.Labels) != 0 || len(r.Reasons) != 0 {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestParseContext(t *testing.T) {
+	m, err := ParseContext("dm,age=13,child")
+	if err != nil || m.Surface != DM || m.TargetAge != 13 || !m.OnChildContent || m.ContextString() != "dm,child,age=13" {
+		t.Fatalf("%+v %v", m, err)
+	}
+	for _, bad := range []string{"", "sms", "dm,age=0", "dm,age=x", "dm,adult", "comment,age=999"} {
+		if _, err := ParseContext(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
+
+// The language files are checked when loaded: a mistake in one is an
+// error naming its line, never a rule that silently never fires.
+func TestLanguageFileErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		"rule secrecy 0.5 x":                 "no lang line",
+		"lang xx\nrule nosuch 0.5 x":         "line 2: unknown family",
+		"lang xx\nrule secrecy 2 x":          "weight",
+		"lang xx\nrule secrecy 0.5 Don't":    "lower-case",
+		"lang xx\nrule secrecy 0.5 * x":      "must start and end",
+		"lang xx\nrule secrecy 0.5 [nope] x": "unknown class",
+		"lang xx\nfrobnicate":                "unknown keyword",
+		"lang xx\nabbr u = you\nabbr u = u":  "given twice",
+	} {
+		_, err := parseLanguage(src)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+}
+
+func TestReadExamples(t *testing.T) {
+	in := "# c\nlabel\tsurface\ttext\ngrooming\tdm,age=13\thow old r u\nnone\tcomment,child\tso proud\n\nconfirmed\tbio\tx\n"
+	ex, err := ReadExamples(strings.NewReader(in))
+	if err != nil || len(ex) != 3 || !ex[0].Positive || ex[0].TargetAge != 13 || ex[1].Positive || !ex[1].OnChildContent || !ex[2].Positive || ex[2].Line != 6 {
+		t.Fatalf("%+v %v", ex, err)
+	}
+	for in, want := range map[string]string{
+		"grooming\tdm":   "line 1: want three",
+		"bad\tdm\tx":     "line 1: label",
+		"none\tsms\tx":   "surface",
+		"none\tdm\t\xff": "UTF-8",
+		"none\tdm\t" + strings.Repeat("a", MaxLine): "longer than",
+	} {
+		if _, err := ReadExamples(strings.NewReader(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%.30q: error %v, want %q", in, err, want)
+		}
+	}
+}
+
+func FuzzReadExamples(f *testing.F) {
+	f.Add("label\tsurface\ttext\ngrooming\tdm,age=13\thow old r u\n")
+	f.Add("none\tcomment,child\tso proud\r\n# x\n\nsextortion\tdm\tpay me\n")
+	f.Add("x\ty\n")
+	s, err := New(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		ex, err := ReadExamples(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for _, e := range ex {
+			if _, err := ParseContext(e.ContextString()); err != nil {
+				t.Fatalf("context %q read but not re-read: %v", e.ContextString(), err)
+			}
+			s.Score(e.Message)
+		}
+	})
+}
+
+func FuzzLoadModel(f *testing.F) {
+	f.Add(`{"format":"safeguard-textrisk-model","version":1,"bits":18,"index":[1,2],"weight":[0.5,-1]}`)
+	f.Add(`{"format":"safeguard-textrisk-model","version":1,"bits":18,"index":[262144],"weight":[1]}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		md, err := Load(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		s, err := New(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := s.Score(Message{Text: "how old r u", Surface: DM}); r.Score < 0 || r.Score > 1 {
+			t.Fatalf("score %v", r.Score)
+		}
+	})
+}
+
+func FuzzParseLanguage(f *testing.F) {
+	f.Add("lang xx X\nclass a = b c\nrule secrecy 0.5 d [a] * #1-5 e?/f g\nnot secrecy h\nkin i")
+	f.Add("lang xx\nrule secrecy 0.5 *12 x")
+	f.Fuzz(func(t *testing.T, src string) {
+		lx, err := parseLanguage(src)
+		if err != nil {
+			return
+		}
+		toks := lx.tokens(scan("d b x 3 e g h i", map[rune]string{}, nil))
+		for _, rs := range []*ruleSet{&lx.rules, &lx.clears, &lx.kin} {
+			rs.each(toks, func(*rule, int, int) {})
+		}
+	})
+}
