@@ -31,6 +31,7 @@ func commands() []command {
 		{"apikey", "create, list and revoke API keys", runAPIKey},
 		{"audit", "verify the audit log's hash chain", runAudit},
 		{"evidence", "verify hotline evidence packages, rotate the master key (evidence verify, rotate-key)", runEvidence},
+		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
 		{"exchange", "check an exchange configuration; make a peer publishing key", runExchange},
 		{"bench", "measure speed (bench hash, bench index, bench scan)", runBench},

@@ -1,0 +1,53 @@
+package network
+
+import "testing"
+
+func TestChildCue(t *testing.T) {
+	for _, tc := range []struct {
+		bio   string
+		age   int
+		child bool
+	}{
+		{"Lily 🌸 9 y/o", 0, true},
+		{"dancer 💃 11yo", 0, true},
+		{"Mia, 10 years old", 0, true},
+		{"gymnastics | account managed by my mom", 0, true},
+		{"page run by her parents ✨", 0, true},
+		{"mum-run account", 0, true},
+		{"Valentina 12 años 🎀", 0, true},
+		{"Cuenta manejada por mamá 💕", 0, true},
+		{"cuenta administrada por mi mamá", 0, true},
+		{"I'm 13 | volleyball", 0, true},
+		{"tengo 10 y me gusta bailar", 0, true},
+		{"", 12, true},
+		{"anything", 9, true},
+		// Near misses and adults.
+		{"mum of 3 💕", 0, false},
+		{"11 years in marketing", 0, false},
+		{"U12 coach on weekends ⚽", 0, false},
+		{"St. Mary's Primary School – ages 4-11", 0, false},
+		{"35 y/o and still learning guitar", 0, false},
+		{"I'm 42 and I love gardening", 0, false},
+		{"modelo | 26 años", 0, false},
+		{"9 y/o at heart", 30, false}, // a declared adult age wins
+		{"papá de dos", 0, false},
+	} {
+		got := childCue(tc.age, tc.bio)
+		if (got != "") != tc.child {
+			t.Errorf("childCue(%d, %q) = %q; want child %v", tc.age, tc.bio, got, tc.child)
+		}
+	}
+	if !statedAdult(0, "fitness & travel | 24 y/o") || !statedAdult(19, "") || statedAdult(0, "dancer 11yo") || statedAdult(0, "daily memes") {
+		t.Error("statedAdult misreads a stated age")
+	}
+}
+
+func FuzzChildCue(f *testing.F) {
+	f.Add("Lily 9 y/o | account run by mum", 0)
+	f.Add("cuenta manejada por mamá 12 años", 0)
+	f.Fuzz(func(t *testing.T, bio string, age int) {
+		if age >= AdultAge && childCue(age, bio) != "" {
+			t.Fatalf("declared adult age %d gave a child cue", age)
+		}
+	})
+}
