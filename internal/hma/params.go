@@ -250,4 +250,3 @@ func (up upload) single() (file, error) {
 	}
 	return file{}, fail(http.StatusBadRequest, "Only one file allowed per request")
 }
-
