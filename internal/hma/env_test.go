@@ -28,7 +28,7 @@ import (
 // plus a loopback server of test images (HMA's tests serve the same two
 // checkerboards from a local server).
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	images  string
 	keys    map[auth.Role]string
@@ -37,12 +37,13 @@ type env struct {
 	backend *safeguard.Backend
 	// pdq is IMAGE_URL_TO_PDQ of HMA's tests: each image's PDQ, as
 	// Safeguard's hasher computes it from the bytes served.
-	pdq   map[string]string
-	files map[string][]byte
+	pdq     map[string]string
+	files   map[string][]byte
+	handler http.Handler
 }
 
 // checkerboard is HMA's test image: 128x128, black and white cells.
-func checkerboard(t *testing.T, cell int) []byte {
+func checkerboard(t testing.TB, cell int) []byte {
 	img := image.NewGray(image.Rect(0, 0, 128, 128))
 	for x := range 128 {
 		for y := range 128 {
@@ -60,7 +61,7 @@ func checkerboard(t *testing.T, cell int) []byte {
 
 type option func(*hma.Config, *env)
 
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir())
@@ -117,11 +118,10 @@ func newEnv(t *testing.T, opts ...option) *env {
 	for _, o := range opts {
 		o(&cfg, e)
 	}
-	handler, err := hma.New(cfg)
-	if err != nil {
+	if e.handler, err = hma.New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewServer(e.handler)
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	return e
@@ -214,7 +214,7 @@ func (e *env) upload(role auth.Role, path, field string, data []byte, fields map
 
 // want checks an answer's status and, unless body is "", that its JSON
 // equals body's.
-func (rep reply) want(t *testing.T, status int, body string) {
+func (rep reply) want(t testing.TB, status int, body string) {
 	t.Helper()
 	if rep.status != status {
 		t.Fatalf("status %d, want %d: %s", rep.status, status, rep.body)
@@ -232,7 +232,7 @@ func (rep reply) want(t *testing.T, status int, body string) {
 }
 
 // obj returns the answer as a JSON object.
-func (rep reply) obj(t *testing.T) map[string]any {
+func (rep reply) obj(t testing.TB) map[string]any {
 	t.Helper()
 	m, ok := rep.json.(map[string]any)
 	if !ok {
@@ -256,7 +256,7 @@ func (e *env) addHashToBank(bankName, imageURL string, contentID int) {
 }
 
 // id returns the "id" of an answer.
-func (rep reply) id(t *testing.T) int64 {
+func (rep reply) id(t testing.TB) int64 {
 	t.Helper()
 	v, ok := rep.obj(t)["id"].(float64)
 	if !ok {
