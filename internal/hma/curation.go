@@ -64,11 +64,7 @@ func (h *handler) listBanks(w http.ResponseWriter, r *http.Request, _ auth.Key) 
 }
 
 func (h *handler) getBank(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	name := r.PathValue("bank")
-	b, err := h.be.Bank(r.Context(), name)
-	if errors.Is(err, ErrNotFound) {
-		return fail(http.StatusNotFound, "bank '%s' not found", clip(name))
-	}
+	b, err := h.bankOf(r)
 	if err != nil {
 		return err
 	}
@@ -175,7 +171,7 @@ func (h *handler) deleteBank(w http.ResponseWriter, r *http.Request, k auth.Key)
 	return nil
 }
 
-// bankOf returns the bank a content route names, or HMA's 404.
+// bankOf returns the bank a route names, or HMA's 404.
 func (h *handler) bankOf(r *http.Request) (Bank, error) {
 	name := r.PathValue("bank")
 	b, err := h.be.Bank(r.Context(), name)

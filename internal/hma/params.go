@@ -109,21 +109,30 @@ func readObject(w http.ResponseWriter, r *http.Request) (map[string]any, error) 
 	return obj, nil
 }
 
-// toFloat reads a number that may arrive as a JSON number or a string (Coop
-// sends enabled_ratio as "1"), as pydantic's lax mode does.
-func toFloat(name string, v any) (float64, error) {
-	var s string
+// numberText returns the text of a number given as a JSON number or a
+// string, as pydantic's lax mode and HMA's str_to_type take either.
+func numberText(v any) (string, bool) {
 	switch x := v.(type) {
 	case json.Number:
-		s = x.String()
+		return x.String(), true
 	case string:
-		s = strings.TrimSpace(x)
-	case bool:
-		if x {
+		return strings.TrimSpace(x), true
+	}
+	return "", false
+}
+
+// toFloat reads a number that may arrive as a JSON number or a string (Coop
+// sends enabled_ratio as "1"), or as a boolean, which pydantic takes as 1
+// or 0.
+func toFloat(name string, v any) (float64, error) {
+	if b, ok := v.(bool); ok {
+		if b {
 			return 1, nil
 		}
 		return 0, nil
-	default:
+	}
+	s, ok := numberText(v)
+	if !ok {
 		return 0, fail(http.StatusUnprocessableEntity, "%s: want a number", name)
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -136,13 +145,8 @@ func toFloat(name string, v any) (float64, error) {
 // toInt reads an integer given as a JSON number or a string, as HMA's
 // str_to_type(…, int) does; anything else is 400.
 func toInt(name string, v any) (int64, error) {
-	var s string
-	switch x := v.(type) {
-	case json.Number:
-		s = x.String()
-	case string:
-		s = strings.TrimSpace(x)
-	default:
+	s, ok := numberText(v)
+	if !ok {
 		return 0, fail(http.StatusBadRequest, "Invalid int for %s", name)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
