@@ -3,6 +3,7 @@ package hma
 import (
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -250,7 +251,8 @@ func (h *handler) addContent(w http.ResponseWriter, r *http.Request, k auth.Key)
 	}
 	body := map[string]any{}
 	var noteRaw any
-	if up.files == nil {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		// As Flask's request.is_json: other bodies are not read.
 		v, _, err := readJSON(w, r)
 		if err != nil {
 			return err

@@ -175,7 +175,7 @@ func (h *handler) guard(rt route) http.Handler {
 			err = rt.fn(w, r, k)
 		}
 		if err != nil {
-			h.fail(w, r, err)
+			h.writeError(w, r, err)
 		}
 	})
 }
@@ -241,8 +241,8 @@ func fail(status int, format string, args ...any) error {
 	return &httpError{status, fmt.Sprintf(format, args...)}
 }
 
-// fail writes err as HMA does: {"message": ...} with the status it means.
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+// writeError writes err as HMA does: {"message": ...} with the status it means.
+func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var mbe *http.MaxBytesError
 	status := http.StatusInternalServerError
