@@ -15,11 +15,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
+	"github.com/safeguard-oss/safeguard/internal/hma/safeguard/safeguardtest"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 )
@@ -64,25 +64,15 @@ type option func(*hma.Config, *env)
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, keys: map[auth.Role]string{}, pdq: map[string]string{}, files: map[string][]byte{}}
+	e := &env{t: t, keys: map[auth.Role]string{}, pdq: map[string]string{}, files: map[string][]byte{}}
+	e.backend, e.st, e.matcher = safeguardtest.Open(t)
+	var err error
 	for _, r := range auth.Roles() {
-		if e.keys[r], _, err = auth.Create(ctx, st, r, "test "+string(r), "test"); err != nil {
+		if e.keys[r], _, err = auth.Create(ctx, e.st, r, "test "+string(r), "test"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.matcher = match.New(st)
-	if err := e.matcher.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h := &hasher.Hasher{Dihedral: true}
-	if e.backend, err = safeguard.New(st, e.matcher, h, audit.NewLog(st)); err != nil {
-		t.Fatal(err)
-	}
+	h := &hasher.Hasher{}
 
 	e.files["image1.jpg"], e.files["image2.jpg"] = checkerboard(t, 8), checkerboard(t, 16)
 	e.files["video.mp4"] = []byte("not really a video, but MD5 does not mind")
@@ -112,7 +102,7 @@ func newEnv(t testing.TB, opts ...option) *env {
 
 	cfg := hma.Config{
 		Backend:      e.backend,
-		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, st, k) },
+		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, e.st, k) },
 		FetchAllow:   []string{"127.0.0.1"},
 	}
 	for _, o := range opts {

@@ -6,13 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma"
-	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
-	"github.com/safeguard-oss/safeguard/internal/match"
-	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/hma/safeguard/safeguardtest"
 )
 
 const (
@@ -21,30 +17,11 @@ const (
 	md51 = "cab08b36195edb1a1231d2d09fa450e0"
 )
 
-func open(t *testing.T) (*safeguard.Backend, *sqlite.Store, *match.Matcher) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	m := match.New(st)
-	if err := m.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	b, err := safeguard.New(st, m, &hasher.Hasher{}, audit.NewLog(st))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, st, m
-}
-
 // A content with several signals is one id: each signal finds it, it
 // shows them all, and deleting it removes them all.
 func TestContentWithSeveralSignals(t *testing.T) {
 	ctx := context.Background()
-	b, st, _ := open(t)
+	b, st, _ := safeguardtest.Open(t)
 	if _, err := b.CreateBank(ctx, "k1", hma.Bank{Name: "VIDEOS", EnabledRatio: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +98,7 @@ func TestContentWithSeveralSignals(t *testing.T) {
 // and keep their provenance.
 func TestForeignEntries(t *testing.T) {
 	ctx := context.Background()
-	b, st, m := open(t)
+	b, st, m := safeguardtest.Open(t)
 	if _, err := st.CreateBank(ctx, bank.Bank{Name: "iwf", Threshold: 20, Description: "from the hotline"}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +142,7 @@ func TestForeignEntries(t *testing.T) {
 
 func TestRefusals(t *testing.T) {
 	ctx := context.Background()
-	b, _, _ := open(t)
+	b, _, _ := safeguardtest.Open(t)
 	if _, err := b.CreateBank(ctx, "k1", hma.Bank{Name: "_LEADING", EnabledRatio: 1}); !errors.Is(err, hma.ErrInvalid) {
 		t.Errorf("leading underscore: %v", err)
 	}
