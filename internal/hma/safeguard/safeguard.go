@@ -402,8 +402,11 @@ func (b *Backend) find(ctx context.Context, bankName string, e bank.Entry) (bank
 func query(sig bank.Signal, value string) (match.Query, error) {
 	q := match.Query{Quality: -1, Radius: -1}
 	raw, err := hex.DecodeString(value)
+	if err == nil && len(raw)*2 != sig.HexLen() {
+		err = fmt.Errorf("%d hex digits, want %d", len(value), sig.HexLen())
+	}
 	if err != nil {
-		return q, hma.Errorf(hma.ErrInvalid, "invalid signal: %v", err)
+		return q, hma.Errorf(hma.ErrInvalid, "invalid %s signal: %v", sig, err)
 	}
 	switch sig {
 	case bank.PDQ:
