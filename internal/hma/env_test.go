@@ -78,6 +78,21 @@ func newEnv(t testing.TB, opts ...option) *env {
 	e.files["video.mp4"] = []byte("not really a video, but MD5 does not mind")
 	img := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/")
+		switch name {
+		case "redirect-in": // to an allowed host
+			http.Redirect(w, r, "/image1.jpg", http.StatusFound)
+			return
+		case "redirect-out": // to the same server by a name not on the allow-list
+			http.Redirect(w, r, "http://localhost:"+r.URL.Port()+"/image1.jpg", http.StatusFound)
+			return
+		case "stream": // no Content-Length: the bound applies while reading
+			w.Header().Set("Content-Type", "image/jpeg")
+			for range 64 {
+				w.Write(make([]byte, 1024))
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
 		b, ok := e.files[name]
 		if !ok {
 			http.NotFound(w, r)

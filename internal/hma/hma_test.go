@@ -689,7 +689,16 @@ func TestHashByURL(t *testing.T) {
 	}
 	e.call("GET", "/h/hash", nil).want(t, 422, "")
 	e.call("GET", "/h/hash?url="+e.images+"/big.jpg", nil).want(t, 413, `{"message": "Content too large"}`)
+	e.call("GET", "/h/hash?url="+e.images+"/stream", nil).want(t, 413, `{"message": "Content too large"}`)
 	e.call("GET", "/h/hash?url="+e.images+"/nothing.jpg", nil).want(t, 400, "")
+	// Every redirect hop must be allowed too.
+	e.call("GET", "/h/hash?url="+e.images+"/redirect-in", nil).want(t, 200, fmt.Sprintf(`{"pdq": %q}`, e.pdq[e.images+"/image1.jpg"]))
+	rep := e.call("GET", "/h/hash?url="+e.images+"/redirect-out", nil)
+	if rep.status != 400 || !strings.Contains(string(rep.body), "localhost") {
+		t.Fatalf("redirect to a host not allowed: %d %s", rep.status, rep.body)
+	}
+	// Uploads are bounded the same way.
+	e.upload(auth.Admin, "/h/hash", "photo", make([]byte, 2000), nil).want(t, 413, "")
 	e.files["image2.jpg"] = checkerboard(t, 16)[:0]
 	e.call("GET", "/h/hash?url="+img, nil).want(t, 400, "")
 }
