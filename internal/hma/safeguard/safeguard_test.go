@@ -3,6 +3,7 @@ package safeguard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -176,5 +177,47 @@ func TestRefusals(t *testing.T) {
 	}
 	if _, err := b.Exchange(ctx, "X"); !errors.Is(err, hma.ErrNotFound) {
 		t.Errorf("no exchanges: %v", err)
+	}
+}
+
+// Contents added at once each get their own id, and each of their signals
+// finds it: the two writes of a content with several signals do not mix
+// with another's.
+func TestConcurrentAdds(t *testing.T) {
+	ctx := context.Background()
+	b, _, _ := safeguardtest.Open(t)
+	if _, err := b.CreateBank(ctx, "k1", hma.Bank{Name: "MANY", EnabledRatio: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	ids := make([]int64, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			c, err := b.AddContent(ctx, "k1", hma.Content{Bank: "MANY", Signals: map[string]string{
+				"pdq": fmt.Sprintf("%064x", i+1), "video_md5": fmt.Sprintf("%032x", i+1)}})
+			ids[i] = c.ID
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[int64]bool{}
+	for i, id := range ids {
+		if seen[id] {
+			t.Fatalf("id %d given twice", id)
+		}
+		seen[id] = true
+		ms, err := b.Lookup(ctx, "video_md5", fmt.Sprintf("%032x", i+1), nil)
+		if err != nil || len(ms) != 1 || ms[0].ContentID != id {
+			t.Fatalf("content %d's MD5: %+v %v", id, ms, err)
+		}
+		c, err := b.Content(ctx, "MANY", id)
+		if err != nil || c.Signals["pdq"] != fmt.Sprintf("%064x", i+1) {
+			t.Fatalf("content %d: %+v %v", id, c, err)
+		}
 	}
 }
