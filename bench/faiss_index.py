@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Times one of faiss's binary indexes on the codes `safeguard bench index` made.
+"""Times one of faiss's binary indexes on the codes `safeguard-bench index` made.
 
 usage: faiss_index.py METHOD CODES QUERIES RADIUS SAMPLE
 

@@ -1,5 +1,5 @@
 // Package bench measures Safeguard against its targets and prints tables:
-// `safeguard bench hash` and `safeguard bench index` call it, and
+// `safeguard-bench hash` and `safeguard-bench index` call it, and
 // docs/benchmarks.md records what it printed.
 package bench
 

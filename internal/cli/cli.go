@@ -34,7 +34,6 @@ func commands() []command {
 		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
 		{"exchange", "check an exchange configuration; make a peer publishing key", runExchange},
-		{"bench", "measure speed (bench hash, bench index, bench scan)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // photo encodes a w x h JPEG with a photograph's amount of detail (smooth
 // gradients under noise), so that entropy decoding costs what it does on
-// real pictures. `safeguard bench hash` prints the fuller table.
+// real pictures. `safeguard-bench hash` prints the fuller table.
 func photo(b *testing.B, w, h int) []byte {
 	rng := rand.New(rand.NewPCG(1, 2))
 	m := image.NewRGBA(image.Rect(0, 0, w, h))

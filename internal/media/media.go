@@ -67,7 +67,7 @@ const (
 	// JPEGAuto is libjpeg-turbo, scaled in the DCT domain so that the
 	// shorter side stays at least MinSide (full size for images already
 	// that small): JPEGTurboScaled, or JPEGGoScaled in builds without
-	// libjpeg-turbo. It was chosen from `safeguard bench hash`; see
+	// libjpeg-turbo. It was chosen from `safeguard-bench hash`; see
 	// docs/benchmarks.md.
 	JPEGAuto JPEGMode = iota
 	// JPEGGo is the standard library's pure-Go decoder, with libjpeg's

@@ -1,0 +1,207 @@
+package bench
+
+// The safeguard-bench command: flags in, tables out.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/media"
+)
+
+// env is where a benchmark command writes.
+type env struct{ stdout, stderr io.Writer }
+
+// Main runs safeguard-bench with args (without the program name) and
+// returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, "usage: safeguard-bench hash|index|scan [flags]\n\nRun 'safeguard-bench <benchmark> -h' for its flags; docs/benchmarks.md records the results.")
+		return 0
+	}
+	return runBench(e, args[0:])
+}
+
+// parse parses a benchmark's flags (before its arguments) and returns the
+// arguments.
+func parse(fs *flag.FlagSet, e *env, args []string) ([]string, int, bool) {
+	fs.SetOutput(e.stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0, false
+		}
+		return nil, 2, false
+	}
+	return fs.Args(), 0, true
+}
+
+func fail(e *env, cmd string, format string, a ...any) int {
+	fmt.Fprintf(e.stderr, "safeguard-%s: %s\n", cmd, strings.TrimSuffix(fmt.Sprintf(format, a...), "\n"))
+	return 2
+}
+
+func runBench(e *env, args []string) int {
+	if len(args) == 0 {
+		return fail(e, "bench", "want a benchmark: safeguard-bench hash")
+	}
+	switch args[0] {
+	case "hash":
+		return benchHash(e, args[1:])
+	case "index":
+		return benchIndex(e, args[1:])
+	case "scan":
+		return benchScan(e, args[1:])
+	}
+	return fail(e, "bench", "unknown benchmark %q: want hash, index or scan", args[0])
+}
+
+// benchModes are the JPEG decoding modes `bench hash` compares.
+var benchModes = []Mode{
+	{Name: "go", Options: media.Options{JPEG: media.JPEGGo}},
+	{Name: "go-fast-512", Options: media.Options{JPEG: media.JPEGGoScaled, MinSide: 512}},
+	{Name: "turbo", Options: media.Options{JPEG: media.JPEGTurbo}},
+	{Name: "turbo-grey", Options: media.Options{JPEG: media.JPEGTurbo, Grey: true}},
+	{Name: "fast-512", Options: media.Options{JPEG: media.JPEGTurboScaled, MinSide: 512}},
+	{Name: "fast-512-grey", Options: media.Options{JPEG: media.JPEGTurboScaled, MinSide: 512, Grey: true}},
+	{Name: "fast-256", Options: media.Options{JPEG: media.JPEGTurboScaled, MinSide: 256}},
+	{Name: "fast-256-grey", Options: media.Options{JPEG: media.JPEGTurboScaled, MinSide: 256, Grey: true}},
+	{Name: "auto (default)", Options: media.Options{JPEG: media.JPEGAuto}},
+}
+
+func benchHash(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench hash", flag.ContinueOnError)
+	ref := fs.String("reference", "", "`path` of the reference pdq-photo-hasher to time side by side (built from facebook/ThreatExchange pdq/cpp)")
+	dur := fs.Duration("duration", 2*time.Second, "how long to time each mode on each image")
+	only := fs.String("modes", "", "comma-separated mode names to run (default all)")
+	testdata := fs.String("testdata", "testdata/threatexchange", "`directory` of the reference's sample images and expected-pdq.csv, for the accuracy table")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard-bench hash [flags] [IMAGE...]\n\nTimes PDQ hashing (decode included) per mode on one core and on all cores,\nbeside the reference hasher when --reference is given, and compares each\nmode's hashes with the reference's. Without IMAGEs it makes a 1 MP and a\n12 MP synthetic photograph.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	images, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	modes := benchModes
+	if *only != "" {
+		modes = nil
+		for _, name := range strings.Split(*only, ",") {
+			found := false
+			for _, m := range benchModes {
+				if m.Name == name {
+					modes, found = append(modes, m), true
+				}
+			}
+			if !found {
+				return fail(e, "bench hash", "unknown mode %q", name)
+			}
+		}
+	}
+	if *ref != "" {
+		if _, err := os.Stat(*ref); err != nil {
+			return fail(e, "bench hash", "reference hasher: %v", err)
+		}
+	}
+	cfg := HashConfig{Images: images, Reference: *ref, Modes: modes, Duration: *dur, Accuracy: *testdata}
+	if err := Hash(e.stdout, cfg); err != nil {
+		return fail(e, "bench hash", "%v", err)
+	}
+	return 0
+}
+
+func benchIndex(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench index", flag.ContinueOnError)
+	n := fs.Int("n", 1_000_000, "codes in the index")
+	queries := fs.Int("queries", 10_000, "queries to time")
+	radius := fs.Int("radius", 31, "search radius in bits")
+	sample := fs.Int("sample", 200, "queries checked against brute force for recall")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic codes")
+	data := fs.String("data", "mixed", "comma-separated `lists` of synthetic codes to measure in turn: random, mixed, clusteredK")
+	faiss := fs.String("faiss", "auto", "`python` interpreter that imports faiss, to time faiss side by side; auto tries python3 and /usr/bin/python3; none leaves faiss out")
+	script := fs.String("faiss-script", "bench/faiss_index.py", "`path` of faiss_index.py")
+	ref := fs.String("reference", "", "`path` of the reference benchmark-query (facebook/ThreatExchange pdq/cpp) to time side by side")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: safeguard-bench index [flags]\n\nFor each list of synthetic codes, builds an index and prints build time,\nmemory, single-thread query latency, queries a second on all cores,\nrecall against brute force and snapshot times, beside brute force and,\nwhen installed, faiss. The lists:\n\n%s\n\nflags:\n", DataSets)
+		fs.PrintDefaults()
+	}
+	if _, code, ok := parse(fs, e, args); !ok {
+		return code
+	}
+	python := findFaiss(*faiss)
+	if python != "" {
+		if _, err := os.Stat(*script); err != nil {
+			fmt.Fprintf(e.stderr, "safeguard-bench index: faiss left out: %v\n", err)
+			python = ""
+		}
+	}
+	if *ref != "" {
+		if _, err := os.Stat(*ref); err != nil {
+			return fail(e, "bench index", "reference: %v", err)
+		}
+	}
+	cfg := IndexConfig{N: *n, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed, Data: strings.Split(*data, ","),
+		Python: python, FaissScript: *script, Reference: *ref}
+	if err := Index(e.stdout, cfg); err != nil {
+		return fail(e, "bench index", "%v", err)
+	}
+	return 0
+}
+
+// findFaiss returns a python interpreter that can import faiss, or "".
+// Debian's python3-faiss installs for /usr/bin/python3, which may not be
+// the python3 first on PATH.
+func findFaiss(choice string) string {
+	candidates := []string{choice}
+	switch choice {
+	case "none", "":
+		return ""
+	case "auto":
+		candidates = []string{"python3", "/usr/bin/python3"}
+	}
+	for _, py := range candidates {
+		if exec.CommandContext(context.Background(), py, "-c", "import faiss, numpy").Run() == nil {
+			return py
+		}
+	}
+	return ""
+}
+
+func benchScan(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench scan", flag.ContinueOnError)
+	pg := fs.String("database-url", os.Getenv("SAFEGUARD_TEST_POSTGRES"), "PostgreSQL `URL` to measure besides SQLite, in a schema of its own that is dropped afterwards (env SAFEGUARD_TEST_POSTGRES)")
+	conc := fs.String("concurrency", "8,64", "comma-separated `list` of requests in flight")
+	dur := fs.Duration("duration", 5*time.Second, "how long each run lasts at most")
+	maxScans := fs.Int("max", 20000, "most scans per run")
+	bankSize := fs.Int("bank", 10000, "random PDQ entries in the bank besides the listed images")
+	width := fs.Int("width", 640, "width of the JPEGs in `pixels` (height is 3/4 of it; 1152 makes 1 MP)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard-bench scan [flags]\n\nRuns the server in this process on a loopback port and scans 640-px JPEGs\nthrough POST /v1/scan at each concurrency, on SQLite (and PostgreSQL when\na URL is given); prints scans per second and latency percentiles.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "bench scan", "unexpected argument %q", rest[0])
+	}
+	cfg := ScanConfig{DatabaseURL: *pg, Duration: *dur, MaxScans: *maxScans, BankSize: *bankSize, Width: *width, Listed: -1}
+	for _, s := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 1024 {
+			return fail(e, "bench scan", "--concurrency %q: want numbers 1..1024", s)
+		}
+		cfg.Concurrency = append(cfg.Concurrency, n)
+	}
+	if err := Scan(e.stdout, cfg); err != nil {
+		return fail(e, "bench scan", "%v", err)
+	}
+	return 0
+}
