@@ -9,7 +9,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"image/png"
 	"sync"
 	"testing"
 	"time"
@@ -62,33 +61,11 @@ func Picture(seed, size int) *image.RGBA {
 	return img
 }
 
-// Mirror returns img flipped left to right.
-func Mirror(img image.Image) *image.RGBA {
-	b := img.Bounds()
-	out := image.NewRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			out.Set(b.Max.X-1-(x-b.Min.X), y, img.At(x, y))
-		}
-	}
-	return out
-}
-
 // JPEG encodes img at quality 95.
 func JPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// PNG encodes img.
-func PNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
