@@ -54,6 +54,11 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if err := e.Validate(); err != nil {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 	}
+	// Refused here as well as when dialled, so an admin learns at once
+	// that a target is internal (see webhook.Policy).
+	if err := webhook.CheckURL(r.Context(), e.URL, a.cfg.WebhookPolicy); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "webhook %q: %v", e.Name, err)
+	}
 	err := a.changes.Do(r.Context(), k.ID, audit.WebhookUpdate, func(tx usecase.Stores) (string, any, error) {
 		return e.Name, map[string]any{"created": true, "url": e.URL, "enabled": e.Enabled}, tx.Webhooks.CreateWebhook(r.Context(), e)
 	})

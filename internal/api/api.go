@@ -76,6 +76,9 @@ type Config struct {
 	// Evidence, when nil, means content cannot be kept, so rules that
 	// quarantine or report are refused.
 	Evidence *evidence.Store
+	// WebhookPolicy says where webhooks may point; the zero value allows
+	// public addresses only.
+	WebhookPolicy webhook.Policy
 	// Wake is called after a dead letter is replayed (the dispatcher's Wake).
 	Wake func()
 	// Ready reports whether the server can take traffic, for /readyz.

@@ -119,7 +119,7 @@ func toError(err error) *Error {
 		switch me.Kind {
 		case media.Empty:
 			return errorf(http.StatusBadRequest, CodeEmptyBody, "no content")
-		case media.TooLarge:
+		case media.TooLarge, media.OverBudget:
 			return errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v", me)
 		case media.UnknownType, media.Unsupported, media.Unavailable:
 			return errorf(http.StatusUnprocessableEntity, CodeUnsupportedImage, "%v", me)

@@ -128,7 +128,7 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 				return Result{}, ctx.Err()
 			}
 		}
-		sig, err := p.Hasher.Hash("content", req.Content)
+		sig, err := p.Hasher.HashContext(ctx, "content", req.Content)
 		if p.Slots != nil {
 			<-p.Slots
 		}

@@ -251,6 +251,10 @@ func testBounded(t *testing.T, admin, liaison client) {
 		}
 	}
 
+	// A webhook at the cloud metadata address is refused when created
+	// (issue 12: the server must not be made to reach inside).
+	admin.json("POST", "/v1/webhooks", map[string]any{"name": "meta", "url": "http://169.254.169.254/latest/meta-data/"}, 400, nil)
+
 	accounts := make([]string, 1000)
 	for i := range accounts {
 		accounts[i] = fmt.Sprintf("%0256d", i)

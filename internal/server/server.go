@@ -26,6 +26,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -49,8 +50,11 @@ type Config struct {
 	// key first (see docs/audit.md); empty means content cannot be kept,
 	// and rules that quarantine or report are refused.
 	EvidenceKeys string
-	EvidenceDir  string        // default Data/evidence
-	MaxBody      int64         // bytes of one uploaded piece of content; api.DefaultMaxBody
+	EvidenceDir  string // default Data/evidence
+	MaxBody      int64  // bytes of one uploaded piece of content; api.DefaultMaxBody
+	// DecodeBudget bounds the memory all image decodes hold at once
+	// (media.DefaultBudget when 0); see docs/hostile.md.
+	DecodeBudget int64
 	SyncEvery    time.Duration // how often the index picks up other processes' bank changes
 	// ShutdownTimeout bounds how long shutdown waits for requests in flight.
 	ShutdownTimeout time.Duration
@@ -193,7 +197,14 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		return nil, err
 	}
 	s.dispatcher = webhook.New(st, webhook.Config{Metrics: metrics, Logger: logger, Policy: policy})
-	h := &hasher.Hasher{Dihedral: true}
+	budget := cfg.DecodeBudget
+	if budget <= 0 {
+		budget = media.DefaultBudget
+	}
+	h := &hasher.Hasher{Dihedral: true, Budget: media.NewBudget(budget)}
+	if limit := media.SetMemoryLimit(h.Budget); limit > 0 {
+		logger.Info("memory limit set", "bytes", limit, "decode_budget", budget)
+	}
 	log := audit.NewLog(st)
 	s.audit = log
 	// Every scan that matches lists the rules; writes through the cache
@@ -209,7 +220,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	s.review = &usecase.Review{Stores: stores, Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
 	s.api = api.New(api.Config{
-		Tx: tx, BankChanges: banks, Decisions: s.review,
+		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
