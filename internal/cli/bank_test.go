@@ -2,19 +2,16 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
 // The bank and match commands end to end, on a SQLite store in a temporary
@@ -107,7 +104,7 @@ func TestBankChangesAudited(t *testing.T) {
 		open func() (store.Store, error)
 	}{"sqlite": {"--data=" + dir, func() (store.Store, error) { return sqlite.Open(ctx, dir) }}}
 	if u := os.Getenv("SAFEGUARD_TEST_POSTGRES"); u != "" {
-		u = freshSchema(t, u)
+		u = testkit.PostgresSchema(t, u)
 		backends["postgres"] = struct {
 			flag string
 			open func() (store.Store, error)
@@ -151,27 +148,4 @@ func TestBankChangesAudited(t *testing.T) {
 			}
 		})
 	}
-}
-
-// freshSchema returns base with a search_path of a new schema, dropped when
-// the test ends.
-func freshSchema(t *testing.T, base string) string {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to SAFEGUARD_TEST_POSTGRES: %v", err)
-	}
-	schema := fmt.Sprintf("sg_cli_%016x", rand.Uint64())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); conn.Close(ctx) })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -6,12 +6,19 @@ package testkit
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"math/rand/v2"
+	"net/url"
+	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Clock is a fake clock that moves only when told. The zero value reads
@@ -69,4 +76,51 @@ func JPEG(t testing.TB, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// PostgresURL returns the URL of a fresh schema of the database that
+// SAFEGUARD_TEST_POSTGRES names (dropped when the test ends), or skips the
+// test, saying what it needs, where that is unset.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("SAFEGUARD_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("SAFEGUARD_TEST_POSTGRES not set (postgres://...): skipping the PostgreSQL part")
+	}
+	return PostgresSchema(t, base)
+}
+
+// PostgresSchema creates a schema of its own in the database at base for
+// one test, dropped after it, and returns a URL whose connections use it.
+func PostgresSchema(t testing.TB, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connecting to SAFEGUARD_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("sg_test_%016x", rand.Uint64())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

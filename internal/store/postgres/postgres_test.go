@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -12,10 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/storetest"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
 // testURL is the database the suite runs in, from SAFEGUARD_TEST_POSTGRES.
@@ -27,42 +24,8 @@ func testURL(t testing.TB) string {
 	return u
 }
 
-// freshSchema creates a schema of its own for one test, dropped after it,
-// and returns a URL whose connections use it.
-func freshSchema(t testing.TB, base string) string {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to SAFEGUARD_TEST_POSTGRES: %v", err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("sg_test_%016x", rand.Uint64())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func openTest(t testing.TB) *Store {
-	s, err := Open(context.Background(), freshSchema(t, testURL(t)))
+	s, err := Open(context.Background(), testkit.PostgresSchema(t, testURL(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +45,7 @@ func TestStore(t *testing.T) {
 // The pool has one connection, so the server's share of the CPU time is
 // that of one backend process, read from /proc when the server is local.
 func BenchmarkStore(b *testing.B) {
-	u := freshSchema(b, testURL(b)) + "&pool_max_conns=1"
+	u := testkit.PostgresSchema(b, testURL(b)) + "&pool_max_conns=1"
 	s, err := Open(context.Background(), u)
 	if err != nil {
 		b.Fatal(err)
@@ -116,7 +79,7 @@ func procCPU(pid int) time.Duration {
 // TestOpenConcurrently starts several stores on one new schema at once: the
 // advisory lock must make them migrate one after the other.
 func TestOpenConcurrently(t *testing.T) {
-	u := freshSchema(t, testURL(t))
+	u := testkit.PostgresSchema(t, testURL(t))
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for range 4 {
