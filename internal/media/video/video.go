@@ -29,7 +29,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -402,9 +401,7 @@ func (p *pipeline) wait(ctx context.Context) (Usage, error) {
 		err := c.Wait()
 		if ps := c.ProcessState; ps != nil {
 			u.CPU += ps.UserTime() + ps.SystemTime()
-			if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-				u.PeakRSS += ru.Maxrss << 10 // Linux reports KiB
-			}
+			u.PeakRSS += peakRSS(ps)
 		}
 		lostReader := bytes.Contains(p.logs[i].Bytes(), []byte("Broken pipe"))
 		if err != nil && (first == nil || p.failed.lostReader && !lostReader) {
