@@ -9,6 +9,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -155,9 +156,12 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 
 // contextFields checks the platform's ids and context.
 func contextFields(req *scan.Request, surface, visibility string) error {
+	// Checked here, the same for both backends: PostgreSQL refuses NUL and
+	// invalid UTF-8 itself, and a scan that fails there never returns the
+	// block decision a listed image needs.
 	for name, v := range map[string]string{"content_id": req.ContentID, "account_id": req.AccountID} {
-		if len(v) > maxField {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is %d bytes, limit %d", name, len(v), maxField)
+		if err := limits.Line(name, v, maxField); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
 		}
 	}
 	req.Context = rules.Content{Surface: rules.Surface(surface), Visibility: rules.Visibility(visibility)}
@@ -250,7 +254,11 @@ func parseDigest(sig bank.Signal, s string, into []byte) error {
 
 // getScan handles GET /v1/scans/{id}: the full record, for auditors.
 func (a *API) getScan(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	rec, err := a.cfg.Scans.ScanRecord(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	if err := limits.Line("scan id", id, limits.ID); err != nil {
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	rec, err := a.cfg.Scans.ScanRecord(r.Context(), id)
 	if err != nil {
 		return err
 	}

@@ -106,6 +106,7 @@ func TestFindings(t *testing.T) {
 			t.Run("ClaimIsNoEvidence", func(t *testing.T) { testClaim(t, as, client{t, base, admin}) })
 			t.Run("ReportsMatchAsScans", func(t *testing.T) { testMirroredReport(t, as, client{t, base, admin}) })
 			t.Run("NoChangeWithoutItsEntry", func(t *testing.T) { testBounded(t, client{t, base, admin}, as("liaison")) })
+			t.Run("HostileStrings", func(t *testing.T) { testHostileStrings(t, as("platform"), as("auditor")) })
 		})
 	}
 }
@@ -276,4 +277,22 @@ func testBounded(t *testing.T, admin, liaison client) {
 	if !verify.OK {
 		t.Error("audit verify fails after the refusals")
 	}
+}
+
+// Issue 12, finding 2: NUL, invalid UTF-8 and control characters in the
+// strings a scan or lookup carries are a 400 naming the field on every
+// backend, never a 500 that withholds a block decision.
+func testHostileStrings(t *testing.T, platform, auditor client) {
+	picture := testkit.JPEG(t, testkit.Picture(5, 128))
+	for _, q := range []string{"account_id=%ff", "account_id=a%00b", "content_id=%c3%28", "content_id=bell%07"} {
+		body := platform.do("POST", "/v1/scan?"+q, "image/jpeg", picture, 400, nil)
+		field, _, _ := strings.Cut(q, "=")
+		if !strings.Contains(string(body), field) {
+			t.Errorf("scan ?%s: %s does not name %s", q, body, field)
+		}
+	}
+	for _, id := range []string{`a\u0000b`, `bell\u0007`} {
+		platform.do("POST", "/v1/lookup", "application/json", []byte(`{"pdq":"`+strings.Repeat("0f", 32)+`","account_id":"`+id+`"}`), 400, nil)
+	}
+	auditor.do("GET", "/v1/scans/%00", "", nil, 400, nil)
 }
