@@ -173,33 +173,42 @@ func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk)
 	if u.Desk == nil {
 		return fmt.Errorf("review is not available on this server: its store keeps no reports: %w", derrors.Unavailable)
 	}
-	queued := false
+	var fx applied
 	err := u.Tx(ctx, func(tx Stores) error {
 		d := u.Desk
 		if tx.Review != nil {
 			d = d.In(tx.Review, tx.ReviewIndex)
 		}
-		fx, err := fn(d)
+		effects, err := fn(d)
 		if err != nil {
 			return err
 		}
-		queued, err = u.apply(ctx, tx, actor, fx)
+		fx, err = u.apply(ctx, tx, actor, effects)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if queued && u.Wake != nil {
+	if fx.queued && u.Wake != nil {
 		u.Wake()
 	}
-	return u.Banks.sync(ctx)
+	if fx.banked && u.Banks != nil {
+		return u.Banks.sync(ctx)
+	}
+	return nil
+}
+
+// applied says what apply wrote besides audit entries.
+type applied struct {
+	queued bool // webhook deliveries: the dispatcher should wake
+	banked bool // review-bank entries: the index should sync
 }
 
 // apply writes a change's effects in tx: its audit entries (the acting key
 // as actor, with whom it acted for in the detail; the desk's own acts as
 // the system's), the bank changes its intents ask for, and its events as
-// deliveries to the review webhook. It reports whether it queued any.
-func (u *Review) apply(ctx context.Context, tx Stores, actor string, fx review.Effects) (bool, error) {
+// deliveries to the review webhook.
+func (u *Review) apply(ctx context.Context, tx Stores, actor string, fx review.Effects) (applied, error) {
 	log := u.Log.In(tx.Audit)
 	for _, e := range fx.Audit {
 		who, detail := actor, e.Detail
@@ -216,22 +225,27 @@ func (u *Review) apply(ctx context.Context, tx Stores, actor string, fx review.E
 			}
 		}
 		if err := record(ctx, log, who, e.Action, e.Subject, detail); err != nil {
-			return false, err
+			return applied{}, err
 		}
 	}
+	var out applied
 	for _, ev := range fx.Events {
+		var changed bool
 		var err error
 		switch {
 		case ev.Kind == review.BankAdd:
-			err = u.bankAdd(ctx, tx, ev)
+			changed, err = u.bankAdd(ctx, tx, ev)
 		case ev.Kind == review.ContentReinstate && slices.Contains(ev.Actions, review.AddToBank):
-			err = u.bankRemove(ctx, tx, ev)
+			changed, err = u.bankRemove(ctx, tx, ev)
 		}
 		if err != nil {
-			return false, err
+			return applied{}, err
 		}
+		out.banked = out.banked || changed
 	}
-	return u.send(ctx, tx, fx.Events)
+	var err error
+	out.queued, err = u.send(ctx, tx, fx.Events)
+	return out, err
 }
 
 // caseRef is how the review bank's entries name the case that put them
@@ -260,28 +274,28 @@ func caseEntries(ev review.Event) []bank.Entry {
 // bankAdd carries out a bank.add intent: the confirmed case's hashes go
 // into the service's own bank (created on first use), so the next upload
 // of the content or a near-duplicate matches at scan. A case about an
-// account alone has no hashes to add.
-func (u *Review) bankAdd(ctx context.Context, tx Stores, ev review.Event) error {
+// account alone has no hashes to add. It reports whether it added any.
+func (u *Review) bankAdd(ctx context.Context, tx Stores, ev review.Event) (bool, error) {
 	es := caseEntries(ev)
-	if u.ReviewBank == "" || len(es) == 0 {
-		return nil
+	if u.ReviewBank == "" || tx.Banks == nil || len(es) == 0 {
+		return false, nil
 	}
 	if _, err := tx.Banks.Bank(ctx, u.ReviewBank); errors.Is(err, derrors.NotFound) {
 		b := bank.Bank{Name: u.ReviewBank, Description: "content confirmed in review", Threshold: bank.DefaultThreshold}
 		if _, err := tx.Banks.CreateBank(ctx, b); err != nil {
-			return fmt.Errorf("creating the review bank %q: %w", u.ReviewBank, err)
+			return false, fmt.Errorf("creating the review bank %q: %w", u.ReviewBank, err)
 		}
 		if err := record(ctx, u.Log.In(tx.Audit), audit.System, audit.BankCreate, u.ReviewBank, map[string]any{"for": "bank.add"}); err != nil {
-			return err
+			return false, err
 		}
 	} else if err != nil {
-		return fmt.Errorf("review bank %q: %w", u.ReviewBank, err)
+		return false, fmt.Errorf("review bank %q: %w", u.ReviewBank, err)
 	}
 	res, err := tx.Banks.AddEntries(ctx, u.ReviewBank, Slice(es), nil)
 	if err != nil {
-		return fmt.Errorf("adding case %d to bank %q: %w", ev.CaseID, u.ReviewBank, err)
+		return false, fmt.Errorf("adding case %d to bank %q: %w", ev.CaseID, u.ReviewBank, err)
 	}
-	return record(ctx, u.Log.In(tx.Audit), audit.System, audit.BankEntries, u.ReviewBank,
+	return res.Added > 0, record(ctx, u.Log.In(tx.Audit), audit.System, audit.BankEntries, u.ReviewBank,
 		map[string]any{"added": res.Added, "existing": res.Existing, "case": ev.CaseID, "reviewer": ev.Reviewer})
 }
 
@@ -289,9 +303,9 @@ func (u *Review) bankAdd(ctx context.Context, tx Stores, ev review.Event) error 
 // entries the case put in the review bank are removed, so its hashes stop
 // matching and stop raising later cases' priority. An entry another case
 // put there (the same hash confirmed twice) stays: that decision stands.
-func (u *Review) bankRemove(ctx context.Context, tx Stores, ev review.Event) error {
-	if u.ReviewBank == "" {
-		return nil
+func (u *Review) bankRemove(ctx context.Context, tx Stores, ev review.Event) (bool, error) {
+	if u.ReviewBank == "" || tx.Banks == nil {
+		return false, nil
 	}
 	removed := 0
 	for _, e := range caseEntries(ev) {
@@ -300,20 +314,20 @@ func (u *Review) bankRemove(ctx context.Context, tx Stores, ev review.Event) err
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("overturning case %d: %w", ev.CaseID, err)
+			return false, fmt.Errorf("overturning case %d: %w", ev.CaseID, err)
 		}
 		if live.Source != "review" || live.ExternalID != caseRef(ev.CaseID) {
 			continue
 		}
 		if err := tx.Banks.RemoveEntry(ctx, u.ReviewBank, e.Signal, e.Value); err != nil {
-			return fmt.Errorf("overturning case %d: %w", ev.CaseID, err)
+			return false, fmt.Errorf("overturning case %d: %w", ev.CaseID, err)
 		}
 		removed++
 	}
 	if removed == 0 {
-		return nil
+		return false, nil
 	}
-	return record(ctx, u.Log.In(tx.Audit), audit.System, audit.BankEntries, u.ReviewBank,
+	return true, record(ctx, u.Log.In(tx.Audit), audit.System, audit.BankEntries, u.ReviewBank,
 		map[string]any{"removed": removed, "case": ev.CaseID, "for": "appeal overturned"})
 }
 
