@@ -26,8 +26,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/signal"
 )
 
-// Codes of the review routes (added to, never changed, like the others).
-
 // MaxBulk bounds the reports of one bulk submission; with the 1 MiB JSON
 // limit that is about 1 KiB a report.
 const MaxBulk = 1000
@@ -114,8 +112,7 @@ func (a *API) report(ctx context.Context, k auth.Key, in reportRequest, computed
 
 // createReport handles POST /v1/reports.
 func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	_, err := a.desk()
-	if err != nil {
+	if _, err := a.desk(); err != nil {
 		return err
 	}
 	var in reportRequest
@@ -211,7 +208,7 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 			return nil, r.Context().Err()
 		}
 	}
-	sig, err := a.cfg.Hasher.Hash("report", content)
+	sig, err := a.cfg.Hasher.HashContext(r.Context(), "report", content)
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +228,7 @@ func (a *API) createReports(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if k.Role != auth.Flagger {
 		return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s: bulk submission is for trusted flaggers; file reports one at a time with POST /v1/reports", k.ID, k.Role)
 	}
-	_, err := a.desk()
-	if err != nil {
+	if _, err := a.desk(); err != nil {
 		return err
 	}
 	var in struct {
@@ -411,8 +407,7 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request, k auth.Key) error 
 
 // decide handles POST /v1/cases/{id}/decision. The reviewer is the key.
 func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	_, err := a.desk()
-	if err != nil {
+	if _, err := a.desk(); err != nil {
 		return err
 	}
 	id, err := pathID(r, "case")
@@ -446,8 +441,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 // uploader. The answer says where the appeal waits, not what the case
 // holds (other reporters, signals), which is for reviewers.
 func (a *API) appeal(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	_, err := a.desk()
-	if err != nil {
+	if _, err := a.desk(); err != nil {
 		return err
 	}
 	id, err := pathID(r, "case")
