@@ -167,7 +167,7 @@ func New(cfg Config) *API {
 	a.changes = &usecase.Changes{Tx: tx, Log: cfg.Log}
 	a.review = cfg.Decisions
 	if a.review == nil {
-		a.review = &usecase.Review{Stores: stores, Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,
+		a.review = &usecase.Review{Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,
 			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
 	}
 	a.routes = a.table()

@@ -214,10 +214,9 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// the same new content arriving together open one case.
 	s.desk = review.NewDesk(st, st, review.Config{})
 	stores, tx := usecase.Over(st)
-	stores.Rules = rs // reads through the cache; its writes empty it
 	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: log, Matcher: s.matcher}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
-	s.review = &usecase.Review{Stores: stores, Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
+	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
 	s.api = api.New(api.Config{
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,

@@ -19,7 +19,7 @@ import (
 
 // Banks changes banks and their entries.
 type Banks struct {
-	Stores Stores // Banks and Audit
+	Stores Stores // Banks, which Export reads outside any transaction
 	Tx     Tx
 	Log    *audit.Log
 	// Matcher, if set, is brought up to date after each change, so that the

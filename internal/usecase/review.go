@@ -27,9 +27,8 @@ import (
 // deliveries in one transaction, whichever way it came in (the API, the
 // console, a rule's enqueue action, the escalation timer).
 type Review struct {
-	Stores Stores // Review, ReviewIndex, Audit, Banks, Webhooks
-	Tx     Tx
-	Log    *audit.Log
+	Tx  Tx // its stores: Review, ReviewIndex, Audit, Banks, Webhooks
+	Log *audit.Log
 	// Desk holds the review policy and the intake lock; its stores are
 	// replaced by the transaction's for every change.
 	Desk *review.Desk
