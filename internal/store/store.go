@@ -23,7 +23,8 @@ import (
 )
 
 // Errors the stores wrap with what was not found or already exists, e.g.
-// fmt.Errorf("bank %q: %w", name, ErrNotFound); test them with errors.Is.
+// fmt.Errorf("scan %q: %w", id, ErrNotFound) (banks have bank.ErrNotFound);
+// test them with errors.Is or by their kind (derrors.NotFound).
 var (
 	ErrNotFound = derrors.New(derrors.NotFound, "not found")
 	ErrExists   = derrors.New(derrors.Exists, "already exists")

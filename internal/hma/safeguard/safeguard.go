@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/signal"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 // Backend implements hma.Backend. Create it with New.
@@ -299,20 +299,6 @@ func contentID(e bank.Entry) int64 {
 	return e.ID
 }
 
-func one(e bank.Entry) iter.Seq2[bank.Entry, error] {
-	return func(yield func(bank.Entry, error) bool) { yield(e, nil) }
-}
-
-func all(es []bank.Entry) iter.Seq2[bank.Entry, error] {
-	return func(yield func(bank.Entry, error) bool) {
-		for _, e := range es {
-			if !yield(e, nil) {
-				return
-			}
-		}
-	}
-}
-
 // AddContent implements hma.Backend. The store does not return the ids of
 // what it adds, so the first signal is written alone and found again in
 // the index (exactly, in that bank), then the others are written naming
@@ -345,7 +331,7 @@ func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hm
 	if len(entries) == 0 {
 		return c, hma.Errorf(hma.ErrInvalid, "No signals given")
 	}
-	res, err := b.banks.AddEntries(ctx, x.Name, one(entries[0]), nil)
+	res, err := b.banks.AddEntries(ctx, x.Name, usecase.Slice(entries[:1]), nil)
 	if err != nil {
 		return c, notFound(err, "bank '%s' not found", c.Bank)
 	}
@@ -361,7 +347,7 @@ func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hm
 		for i := range entries[1:] {
 			entries[1+i].Source = siblingSource(c.ID)
 		}
-		more, err := b.banks.AddEntries(ctx, x.Name, all(entries[1:]), nil)
+		more, err := b.banks.AddEntries(ctx, x.Name, usecase.Slice(entries[1:]), nil)
 		if err != nil {
 			return c, err
 		}
@@ -510,7 +496,7 @@ func (b *Backend) UpdateContent(ctx context.Context, who, name string, id int64,
 			return c, err
 		}
 	}
-	if _, err := b.banks.AddEntries(ctx, x.Name, all(renewed), nil); err != nil {
+	if _, err := b.banks.AddEntries(ctx, x.Name, usecase.Slice(renewed), nil); err != nil {
 		return c, err
 	}
 	if err := b.record(ctx, who, audit.BankEntries, x.Name, map[string]any{"content": id, "note": "changed"}); err != nil {
