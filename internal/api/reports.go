@@ -336,7 +336,12 @@ type rankedJSON struct {
 	Case         review.Case     `json:"case"`
 	Priority     review.Priority `json:"priority"`
 	DueInSeconds int64           `json:"due_in_seconds"`
+	// Reason is the first words of the reports' reasons (queues only).
+	Reason string `json:"reason,omitempty"`
 }
+
+// reasonWords is how many words of a report's reason a queue row shows.
+const reasonWords = 12
 
 func countdown(c review.Case, now time.Time) int64 {
 	return int64(c.DueAt.Sub(now).Truncate(time.Second) / time.Second)
@@ -368,7 +373,11 @@ func (a *API) getQueue(w http.ResponseWriter, r *http.Request, _ auth.Key) error
 	now := a.now()
 	out := make([]rankedJSON, 0, min(limit, len(ranked)))
 	for _, rk := range ranked[:min(limit, len(ranked))] {
-		out = append(out, rankedJSON{rk.Case, rk.Priority, countdown(rk.Case, now)})
+		reason, err := desk.Reason(r.Context(), rk.Case.ID, reasonWords)
+		if err != nil {
+			return err
+		}
+		out = append(out, rankedJSON{rk.Case, rk.Priority, countdown(rk.Case, now), reason})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"queue": q, "target_seconds": int64(desk.Target(q) / time.Second), "total": len(ranked), "cases": out,

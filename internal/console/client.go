@@ -72,6 +72,7 @@ type rankedCase struct {
 	Case         review.Case     `json:"case"`
 	Priority     review.Priority `json:"priority"`
 	DueInSeconds int64           `json:"due_in_seconds"`
+	Reason       string          `json:"reason"`
 }
 
 type queuePage struct {

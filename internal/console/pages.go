@@ -181,6 +181,7 @@ type queueData struct {
 	queuePage
 	Decided int64  // the case just decided, for the notice
 	Verdict string // confirm, dismiss or firstDismissal
+	Context []rowContext // per row of Cases
 }
 
 // firstDismissal is the notice's word for a dismissal that waits for a
@@ -197,6 +198,9 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	if err := c.call(r.Context(), s, "GET", "/v1/queues/"+url.PathEscape(string(q))+"?limit=200", nil, &d.queuePage); err != nil {
 		c.failAPI(w, r, s, err)
 		return
+	}
+	for _, rc := range d.Cases {
+		d.Context = append(d.Context, queueContext(rc.Case, rc.Reason))
 	}
 	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
 		d.Decided = id
@@ -217,6 +221,14 @@ type caseData struct {
 	Decidable, OnAppeal bool
 	Classifications     []review.Classification
 	Form                decisionForm // what was posted, when it was refused
+	// Who is every report's reporter and every accuracy line's, by
+	// name and role (never a key id); History the decisions and the
+	// appeal in the order they happened; FirstOpened the first report's
+	// arrival (an appeal restarts OpenedAt, the clock).
+	Reporters   []string
+	Accuracy    []string
+	History     []event
+	FirstOpened time.Time
 }
 
 // decisionForm is the decision form as posted.
@@ -263,6 +275,15 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, s *session, s
 	for _, h := range d.Case.PDQ {
 		d.PDQ = append(d.PDQ, h.String())
 	}
+	n := c.names(r.Context())
+	for _, rep := range d.Reports {
+		d.Reporters = append(d.Reporters, n.reporter(rep.Source, rep.Reporter))
+	}
+	for _, a := range d.Case.Signals.Accuracy {
+		d.Accuracy = append(d.Accuracy, n.anyone(a.Reporter))
+	}
+	d.History = history(d.Case, n)
+	d.FirstOpened = firstOpened(d.Case, d.Reports)
 	st := d.Case.State
 	d.Decidable = canReview && (st == review.Open || st == review.PendingSecond || st == review.Appealed)
 	d.OnAppeal = st == review.Appealed

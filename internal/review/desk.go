@@ -435,6 +435,30 @@ func (d *Desk) Case(ctx context.Context, id int64) (Case, Priority, []Report, er
 	return c, d.Priority(&c), rs, nil
 }
 
+// Reason is the first words of a case's reports' reasons, oldest first,
+// at most words words (and 120 characters), "…" where cut; empty when no
+// report gave one. A queue shows it so a reviewer can triage.
+func (d *Desk) Reason(ctx context.Context, id int64, words int) (string, error) {
+	rs, err := d.store.CaseReports(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("review: case %d: %w", id, err)
+	}
+	for _, r := range rs {
+		if f := strings.Fields(r.Text); len(f) > 0 {
+			cut := len(f) > words
+			s := strings.Join(f[:min(words, len(f))], " ")
+			if rs := []rune(s); len(rs) > 120 {
+				s, cut = string(rs[:120]), true
+			}
+			if cut {
+				s += "…"
+			}
+			return s, nil
+		}
+	}
+	return "", nil
+}
+
 // Report returns a report, for its reporter to see its status.
 func (d *Desk) Report(ctx context.Context, id int64) (Report, error) {
 	r, err := d.store.Report(ctx, id)
