@@ -179,8 +179,8 @@ func (c *Console) queues(w http.ResponseWriter, r *http.Request, s *session) {
 // queueData is the queue page's.
 type queueData struct {
 	queuePage
-	Decided int64  // the case just decided, for the notice
-	Verdict string // confirm, dismiss or firstDismissal
+	Decided int64        // the case just decided, for the notice
+	Verdict string       // confirm, dismiss or firstDismissal
 	Context []rowContext // per row of Cases
 }
 
