@@ -34,6 +34,9 @@ const (
 	// DefaultBreakAfter is when the reminder to take a break first shows,
 	// and how long dismissing it puts it off.
 	DefaultBreakAfter = 50 * time.Minute
+	// DefaultUndoAfter is how long a decision can be undone in the page
+	// before it is sent.
+	DefaultUndoAfter = 5 * time.Second
 	// DefaultIdle ends a session nobody has used for this long.
 	DefaultIdle = time.Hour
 	// DefaultMaxSession ends any session this long after sign-in: a
@@ -61,6 +64,10 @@ type Config struct {
 	// either nil the console shows hashes only ("no preview kept").
 	Scans    scan.Store
 	Evidence *evidence.Store
+	// UndoAfter is how long a decision waits in the page, with a
+	// countdown and Undo, before it is sent; DefaultUndoAfter if zero,
+	// none if negative.
+	UndoAfter time.Duration
 	// BreakAfter is DefaultBreakAfter if zero.
 	BreakAfter time.Duration
 	// Idle and MaxSession bound sessions; DefaultIdle and
@@ -91,6 +98,9 @@ var files embed.FS
 func New(cfg Config) *Console {
 	if cfg.BreakAfter <= 0 {
 		cfg.BreakAfter = DefaultBreakAfter
+	}
+	if cfg.UndoAfter == 0 {
+		cfg.UndoAfter = DefaultUndoAfter
 	}
 	if cfg.Idle <= 0 {
 		cfg.Idle = DefaultIdle

@@ -220,6 +220,7 @@ type caseData struct {
 	// OnAppeal: that decision answers an appeal (uphold or overturn).
 	Decidable, OnAppeal bool
 	Classifications     []review.Classification
+	UndoSeconds         int64 // a decision's countdown before it is sent
 	Form                decisionForm // what was posted, when it was refused
 	// Who is every report's reporter and every accuracy line's, by
 	// name and role (never a key id); History the decisions and the
@@ -288,6 +289,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, s *session, s
 	d.Decidable = canReview && (st == review.Open || st == review.PendingSecond || st == review.Appealed)
 	d.OnAppeal = st == review.Appealed
 	d.Classifications = review.Classifications
+	d.UndoSeconds = int64(c.cfg.UndoAfter / time.Second)
 	if form.Version == 0 {
 		form.Version = d.Case.Version
 	}

@@ -101,6 +101,43 @@
   var form = document.getElementById("decision");
   function el(id) { return document.getElementById(id); }
   function submit(id) { if (form) form.requestSubmit(el(id)); }
+
+  // A decision waits a few seconds, shown with a countdown and Undo,
+  // before it is sent: a stray key press can be taken back. Nothing is
+  // sent until the countdown ends, so closing the tab cancels it.
+  var pending = el("pending"), wait = null, armed = false;
+  function undo() {
+    if (!wait) return;
+    clearInterval(wait.timer);
+    wait = null;
+    pending.hidden = true;
+    el("undone").hidden = false;
+  }
+  if (form && pending) {
+    var seconds = parseInt(form.getAttribute("data-undo-seconds") || "0", 10);
+    form.addEventListener("submit", function (e) {
+      if (armed || seconds <= 0) return;
+      e.preventDefault();
+      if (wait) return;
+      var btn = e.submitter || el("confirm");
+      var left = seconds;
+      el("undone").hidden = true;
+      el("pending-what").textContent = btn.getAttribute("data-doing") || btn.textContent;
+      el("pending-left").textContent = left;
+      pending.hidden = false;
+      wait = { timer: setInterval(function () {
+        left--;
+        el("pending-left").textContent = left;
+        if (left > 0) return;
+        clearInterval(wait.timer);
+        wait = null;
+        armed = true;
+        form.requestSubmit(btn);
+      }, 1000) };
+    });
+    el("undo").addEventListener("click", undo);
+    window.addEventListener("pagehide", undo);
+  }
   var dismissing = false;
   var reason = el("reason");
   if (reason) {
@@ -118,6 +155,10 @@
       return;
     }
     var k = e.key;
+    if (wait) {
+      if (k === "u" || k === "Escape" || k === "z") { undo(); e.preventDefault(); }
+      return;
+    }
     if (k === "?") { help.hidden = !help.hidden; return; }
     if (k === "Escape") { help.hidden = true; blurAll(); return; }
     if (k === "g") { var b = el("back"); location.href = b ? b.href : "/console/"; return; }
