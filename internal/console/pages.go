@@ -220,7 +220,7 @@ type caseData struct {
 	// OnAppeal: that decision answers an appeal (uphold or overturn).
 	Decidable, OnAppeal bool
 	Classifications     []review.Classification
-	UndoSeconds         int64 // a decision's countdown before it is sent
+	UndoSeconds         int64        // a decision's countdown before it is sent
 	Form                decisionForm // what was posted, when it was refused
 	// Who is every report's reporter and every accuracy line's, by
 	// name and role (never a key id); History the decisions and the
