@@ -20,6 +20,11 @@ type bankJSON struct {
 	Threshold   int       `json:"threshold"`
 	Entries     int64     `json:"entries"`
 	CreatedAt   time.Time `json:"created_at"`
+	// Sources and LastAdded (GET /v1/banks/{bank} only, where the store
+	// can summarize): the live entries per source, and when the last was
+	// added.
+	Sources   []bank.SourceCount `json:"sources,omitempty"`
+	LastAdded *time.Time         `json:"last_added,omitempty"`
 }
 
 func toBankJSON(b bank.Bank) bankJSON {
@@ -44,7 +49,18 @@ func (a *API) getBank(w http.ResponseWriter, r *http.Request, _ auth.Key) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toBankJSON(b))
+	out := toBankJSON(b)
+	if sz, ok := a.cfg.Banks.(bank.Summarizer); ok {
+		sum, err := sz.Summarize(r.Context(), b.Name)
+		if err != nil {
+			return err
+		}
+		out.Sources = sum.Sources
+		if !sum.LastAdded.IsZero() {
+			out.LastAdded = &sum.LastAdded
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

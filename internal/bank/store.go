@@ -3,6 +3,7 @@ package bank
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
@@ -86,4 +87,26 @@ type Store interface {
 	// Signal and Value: what an index needs, read in 55-70 % of the time,
 	// which counts when a matcher loads millions of entries at start.
 	ChangeKeys(ctx context.Context, since int64, limit int) ([]Change, error)
+}
+
+// SourceCount is how many of a bank's live entries one source supplied.
+type SourceCount struct {
+	Source  string `json:"source"` // empty: entries that name none
+	Entries int64  `json:"entries"`
+}
+
+// Summary is where a bank's live entries came from and when the last of
+// them was added.
+type Summary struct {
+	Sources   []SourceCount // most entries first
+	LastAdded time.Time     // zero for an empty bank
+}
+
+// Summarizer is a Store that can summarize a bank's entries (both SQL
+// stores can). It reads every live entry of the bank, so it is for an
+// admin's page, not for every request.
+type Summarizer interface {
+	// Summarize returns the summary of the live bank of that name.
+	// ErrNotFound if there is none.
+	Summarize(ctx context.Context, name string) (Summary, error)
 }

@@ -116,3 +116,27 @@ func liveBankID(ctx context.Context, q interface {
 	}
 	return id, nil
 }
+
+// Summarize implements bank.Summarizer.
+func (s *Store) Summarize(ctx context.Context, name string) (bank.Summary, error) {
+	b, err := s.Bank(ctx, name)
+	if err != nil {
+		return bank.Summary{}, err
+	}
+	rows, _ := s.db.Query(ctx, `SELECT source, COUNT(*), MAX(added_at) FROM entries WHERE bank_id = $1 AND NOT removed
+		GROUP BY source ORDER BY COUNT(*) DESC, source`, b.ID)
+	var sum bank.Summary
+	var sc bank.SourceCount
+	var last time.Time
+	_, err = pgx.ForEachRow(rows, []any{&sc.Source, &sc.Entries, &last}, func() error {
+		sum.Sources = append(sum.Sources, sc)
+		if last.After(sum.LastAdded) {
+			sum.LastAdded = last.UTC()
+		}
+		return nil
+	})
+	if err != nil {
+		return bank.Summary{}, fmt.Errorf("summarizing bank %q: %w", name, err)
+	}
+	return sum, nil
+}

@@ -133,3 +133,33 @@ func liveBankID(ctx context.Context, q querier, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// Summarize implements bank.Summarizer.
+func (s *Store) Summarize(ctx context.Context, name string) (bank.Summary, error) {
+	b, err := s.Bank(ctx, name)
+	if err != nil {
+		return bank.Summary{}, err
+	}
+	rows, err := s.r().QueryContext(ctx, `SELECT source, COUNT(*), MAX(added_at) FROM entries WHERE bank_id = ? AND removed = 0
+		GROUP BY source ORDER BY COUNT(*) DESC, source`, b.ID)
+	if err != nil {
+		return bank.Summary{}, fmt.Errorf("summarizing bank %q: %w", name, err)
+	}
+	defer rows.Close()
+	var sum bank.Summary
+	for rows.Next() {
+		var sc bank.SourceCount
+		var last int64
+		if err := rows.Scan(&sc.Source, &sc.Entries, &last); err != nil {
+			return bank.Summary{}, fmt.Errorf("summarizing bank %q: %w", name, err)
+		}
+		sum.Sources = append(sum.Sources, sc)
+		if t := fromMicros(last); t.After(sum.LastAdded) {
+			sum.LastAdded = t
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return bank.Summary{}, fmt.Errorf("summarizing bank %q: %w", name, err)
+	}
+	return sum, nil
+}

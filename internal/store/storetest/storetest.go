@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cancelled", testCancelled},
 		{"Provenance", testProvenance},
 		{"Atomically", testAtomically},
+		{"Summarize", testSummarize},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
@@ -837,5 +838,40 @@ func testAtomically(t *testing.T, s store.Store) {
 	}
 	if last, err := s.LastAudit(ctx); err != nil || last == nil || last.Subject != "kept" {
 		t.Errorf("audit entry of a committed transaction: %+v, %v", last, err)
+	}
+}
+
+// testSummarize: the live entries per source, most first, and the last
+// added; removed entries do not count; a bank that does not exist is not
+// found.
+func testSummarize(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	sz, ok := s.(bank.Summarizer)
+	if !ok {
+		t.Skip("the store cannot summarize a bank")
+	}
+	mustCreate(t, s, "b")
+	if sum, err := sz.Summarize(ctx, "b"); err != nil || len(sum.Sources) != 0 || !sum.LastAdded.IsZero() {
+		t.Fatalf("empty bank: %+v, %v", sum, err)
+	}
+	at := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
+	mustAdd(t, s, "b",
+		bank.Entry{Signal: bank.PDQ, Value: pdqHash(1), Source: "IWF", AddedAt: at(1)},
+		bank.Entry{Signal: bank.PDQ, Value: pdqHash(2), Source: "IWF", AddedAt: at(3)},
+		bank.Entry{Signal: bank.PDQ, Value: pdqHash(3), Source: "review", AddedAt: at(2)},
+		bank.Entry{Signal: bank.MD5, Value: md5Hash(4), AddedAt: at(9)})
+	if err := s.RemoveEntry(ctx, "b", bank.MD5, md5Hash(4)); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sz.Summarize(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bank.SourceCount{{Source: "IWF", Entries: 2}, {Source: "review", Entries: 1}}
+	if !reflect.DeepEqual(sum.Sources, want) || !sum.LastAdded.Equal(at(3)) {
+		t.Errorf("summary %+v, want sources %+v, last added %v", sum, want, at(3))
+	}
+	if _, err := sz.Summarize(ctx, "nosuch"); !errors.Is(err, derrors.NotFound) {
+		t.Errorf("Summarize(nosuch): %v, want not found", err)
 	}
 }
