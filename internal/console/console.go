@@ -132,6 +132,7 @@ func New(cfg Config) *Console {
 	c.mux.Handle("GET /console/cases/{id}/content/{item}", c.session(c.content, true))
 	c.mux.Handle("POST /console/cases/{id}/content/{item}/reveal", c.session(c.reveal, true))
 	c.mux.Handle("GET /console/stats", c.session(c.stats, false))
+	c.adminRoutes()
 	return c
 }
 
@@ -159,7 +160,8 @@ func parsePages() map[string]*template.Template {
 		"inc":       func(i int) int { return i + 1 },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error"} {
+	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error",
+		"admin_banks", "admin_rules", "admin_webhooks", "admin_keys", "admin_audit"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return pages

@@ -37,7 +37,7 @@ func TestSignIn(t *testing.T) {
 	}{
 		{"garbage", "hello", http.StatusUnauthorized, "not an API key"},
 		{"unknown", "sg_aaaaaaaaaaaaaaaa_" + strings.Repeat("a", 52), http.StatusUnauthorized, ""},
-		{"admin", w.secrets[auth.Admin], http.StatusForbidden, "role admin"},
+		{"integrator", w.secrets[auth.Integrator], http.StatusForbidden, "role integrator"},
 		{"flagger", w.secrets[auth.Flagger], http.StatusForbidden, "role flagger"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
