@@ -56,6 +56,7 @@ type world struct {
 	ev    *evidence.Store
 	scans *scantest.Memory
 	api   *api.API
+	hooks *webhooktest.Memory
 	scanN int
 }
 
@@ -82,7 +83,9 @@ func (w *world) ruleCase(contentID string, content []byte, contentType string) (
 	return w.caseOf(contentID), it.ID
 }
 
-func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
+// newWorld's options: func(*console.Config) for the console's, and
+// func(*api.Config) for the API's.
+func newWorld(t testing.TB, opts ...any) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, keys: new(authtest.Memory), audit: new(audittest.Memory),
@@ -107,8 +110,15 @@ func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
 	mem := new(reviewtest.Memory)
 	w.desk = review.NewDesk(mem, mem, review.Config{Now: w.clock.Now})
 	log := audit.NewLog(w.audit)
-	a := api.New(api.Config{Keys: w.keys, Webhooks: new(webhooktest.Memory), Audit: w.audit, Log: log,
-		Scans: scans, Review: w.desk, Now: w.clock.Now})
+	w.hooks = new(webhooktest.Memory)
+	acfg := api.Config{Keys: w.keys, Webhooks: w.hooks, Audit: w.audit, Log: log,
+		Scans: scans, Review: w.desk, Now: w.clock.Now}
+	for _, o := range opts {
+		if f, ok := o.(func(*api.Config)); ok {
+			f(&acfg)
+		}
+	}
+	a := api.New(acfg)
 
 	w.ev, w.scans, w.api = ev, scans, a
 	// The content: a picture a rule's quarantine kept, as a scan keeps it.
@@ -121,7 +131,9 @@ func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
 
 	cfg := console.Config{API: a, Keys: w.keys, Log: log, Scans: scans, Evidence: ev, Now: w.clock.Now}
 	for _, o := range opts {
-		o(&cfg)
+		if f, ok := o.(func(*console.Config)); ok {
+			f(&cfg)
+		}
 	}
 	c := console.New(cfg)
 	mux := http.NewServeMux()
