@@ -112,6 +112,13 @@
     wait = null;
     pending.hidden = true;
     el("undone").hidden = false;
+    freeze(false);
+  }
+  // While a decision counts down, the form cannot change: what is sent
+  // is what the countdown showed.
+  function freeze(on) {
+    form.querySelectorAll("textarea").forEach(function (f) { f.readOnly = on; });
+    if (on && document.activeElement) document.activeElement.blur();
   }
   if (form && pending) {
     var seconds = parseInt(form.getAttribute("data-undo-seconds") || "0", 10);
@@ -125,6 +132,7 @@
       el("pending-what").textContent = btn.getAttribute("data-doing") || btn.textContent;
       el("pending-left").textContent = left;
       pending.hidden = false;
+      freeze(true);
       wait = { timer: setInterval(function () {
         left--;
         el("pending-left").textContent = left;
@@ -136,6 +144,11 @@
       }, 1000) };
     });
     el("undo").addEventListener("click", undo);
+    ["click", "mousedown"].forEach(function (type) {
+      form.addEventListener(type, function (e) {
+        if (wait && e.target !== el("undo")) e.preventDefault();
+      }, true);
+    });
     window.addEventListener("pagehide", undo);
   }
   var dismissing = false;
