@@ -20,14 +20,14 @@ import (
 
 // adminWorld is the world with banks and rules in a SQLite store: a bank
 // of three entries from two sources, a rule, and a dead letter.
-func adminWorld(t *testing.T) (*world, *sqlite.Store) {
+func adminWorld(t *testing.T, opts ...any) (*world, *sqlite.Store) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	w := newWorld(t, func(c *api.Config) { c.Banks, c.Rules = st, st })
+	w := newWorld(t, append(opts, func(c *api.Config) { c.Banks, c.Rules = st, st })...)
 	if _, err := st.CreateBank(ctx, bank.Bank{Name: "hotline", Description: "the hotline's list"}); err != nil {
 		t.Fatal(err)
 	}
