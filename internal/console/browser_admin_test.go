@@ -28,7 +28,7 @@ func TestBrowserGuardsAndAdmin(t *testing.T) {
 	shots := map[string][]byte{}
 	shot := func(name string) {
 		var b []byte
-		ch.run("screenshot "+name, chromedp.FullScreenshot(&b, 90))
+		ch.run("screenshot "+name, chromedp.FullScreenshot(&b, 100))
 		shots[name] = b
 	}
 	text := func(sel string) string {

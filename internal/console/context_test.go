@@ -67,7 +67,7 @@ func TestQueueContext(t *testing.T) {
 		t.Errorf("the second case's row %q does not count 1 related case after its account", r2)
 	}
 	top := row(t, q.body, w.top)
-	for _, want := range []string{"pdq match in hotline, distance 6", "acct-post-1"} {
+	for _, want := range []string{"pdq match in hotline, distance 6", "rule hotline near", "acct-post-1"} {
 		if !strings.Contains(top, want) {
 			t.Errorf("the rule case's row %q lacks %q", top, want)
 		}

@@ -436,15 +436,29 @@ func (d *Desk) Case(ctx context.Context, id int64) (Case, Priority, []Report, er
 }
 
 // Reason is the first words of a case's reports' reasons, oldest first,
-// at most words words (and 120 characters), "…" where cut; empty when no
-// report gave one. A queue shows it so a reviewer can triage.
+// at most words words (and 120 characters), "…" where cut: a person's
+// report's text, else the name of the rule that asked for review (a
+// rule's report text only names its scan); empty when there is neither.
+// A queue shows it so a reviewer can triage.
 func (d *Desk) Reason(ctx context.Context, id int64, words int) (string, error) {
 	rs, err := d.store.CaseReports(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("review: case %d: %w", id, err)
 	}
+	texts := make([]string, 0, len(rs)+1)
 	for _, r := range rs {
-		if f := strings.Fields(r.Text); len(f) > 0 {
+		if r.Source != Rule {
+			texts = append(texts, r.Text)
+		}
+	}
+	for _, r := range rs {
+		if r.Source == Rule && r.Rule != nil {
+			texts = append(texts, "rule "+r.Rule.Name)
+			break
+		}
+	}
+	for _, t := range texts {
+		if f := strings.Fields(t); len(f) > 0 {
 			cut := len(f) > words
 			s := strings.Join(f[:min(words, len(f))], " ")
 			if rs := []rune(s); len(rs) > 120 {
