@@ -182,6 +182,7 @@ type createdKey struct {
 
 func (c *Console) keysData(r *http.Request, s *session) (keysData, error) {
 	d := keysData{Roles: auth.Roles()}
+	d.Form.Role = string(auth.Reviewer) // the usual new key; admin is never the default
 	var list struct {
 		Keys []auth.Key `json:"keys"`
 	}
