@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/exchange"
+)
+
+var _ exchange.Store = (*Store)(nil)
+
+// ExchangeCheckpoint implements exchange.Store.
+func (s *Store) ExchangeCheckpoint(ctx context.Context, name string) (exchange.Checkpoint, error) {
+	var cp exchange.Checkpoint
+	err := s.db.QueryRow(ctx, `SELECT position, updated_at FROM exchange_checkpoints WHERE exchange = $1`, name).Scan(&cp.Position, &cp.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return exchange.Checkpoint{}, nil
+	}
+	if err != nil {
+		return cp, notFound(err, "checkpoint of exchange %q", name)
+	}
+	cp.UpdatedAt = cp.UpdatedAt.UTC()
+	return cp, nil
+}
+
+// SetExchangeCheckpoint implements exchange.Store.
+func (s *Store) SetExchangeCheckpoint(ctx context.Context, name string, cp exchange.Checkpoint) error {
+	at := cp.UpdatedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO exchange_checkpoints (exchange, position, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (exchange) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+		name, cp.Position, at)
+	return err
+}
+
+// SourceEntries implements exchange.Store.
+func (s *Store) SourceEntries(ctx context.Context, bankName, source string, ids []string) ([]bank.Entry, error) {
+	bankID, err := liveBankID(ctx, s.db, bankName)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + entryCols + ` FROM entries WHERE bank_id = $1 AND source = $2 AND NOT removed`
+	args := []any{bankID, source}
+	if ids != nil {
+		q += ` AND external_id = ANY($3)`
+		args = append(args, ids)
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bank.Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// exchangeLock is the first key of exchanges' advisory locks (the second is
+// the hash of the exchange's name), apart from the migration lock's.
+const exchangeLock = 0x5afe_e8c0
+
+// TryLockExchange implements exchange.Store with a session advisory lock
+// on a connection held until release: if this node dies, its connection
+// drops and the lock frees itself.
+func (s *Store) TryLockExchange(ctx context.Context, name string) (func(), bool, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, hashtext($2))`, int32(exchangeLock), name).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, err
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1, hashtext($2))`, int32(exchangeLock), name); err != nil {
+				// The lock's state is unknown: drop the connection, which frees it.
+				conn.Conn().Close(context.Background())
+			}
+			conn.Release()
+		})
+	}, true, nil
+}
