@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Status is what an exchange's fetches have done since the process started.
@@ -156,6 +157,9 @@ func (r *Runner) Fetch(ctx context.Context, name string) error {
 	}
 	return r.fetch(ctx, w)
 }
+
+// ErrNoExchange is wrapped by errors naming an exchange not configured.
+var ErrNoExchange = derrors.New(derrors.NotFound, "no such exchange configured")
 
 // ErrLocked is the error of a fetch while another node is fetching the
 // same exchange.
@@ -311,7 +315,7 @@ func (r *Runner) worker(name string) (*worker, error) {
 	defer r.mu.Unlock()
 	w, ok := r.workers[name]
 	if !ok {
-		return nil, fmt.Errorf("no exchange named %q", name)
+		return nil, fmt.Errorf("exchange %q: %w", name, ErrNoExchange)
 	}
 	return w, nil
 }
