@@ -158,6 +158,20 @@ func (r *Runner) Fetch(ctx context.Context, name string) error {
 	return r.fetch(ctx, w)
 }
 
+// SendFeedback sends a reviewer's verdict to the exchange's upstream, if
+// its format takes feedback; otherwise the error is permanent.
+func (r *Runner) SendFeedback(ctx context.Context, fb Feedback) error {
+	w, err := r.worker(fb.Exchange)
+	if err != nil {
+		return &PermanentError{Err: err}
+	}
+	s, ok := w.fetcher.(FeedbackSender)
+	if !ok {
+		return &PermanentError{Err: fmt.Errorf("exchange %q (%s) takes no feedback", fb.Exchange, w.cfg.Kind)}
+	}
+	return s.SendFeedback(ctx, fb)
+}
+
 // ErrNoExchange is wrapped by errors naming an exchange not configured.
 var ErrNoExchange = derrors.New(derrors.NotFound, "no such exchange configured")
 

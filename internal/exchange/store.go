@@ -25,4 +25,5 @@ type Store interface {
 	// lock that frees itself when its connection drops, on SQLite a lock
 	// within the process.
 	TryLockExchange(ctx context.Context, exchange string) (release func(), ok bool, err error)
+	FeedbackStore
 }

@@ -80,3 +80,39 @@ func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}, nil
 }
+
+// feedbackEvery is how often queued feedback is sent upstream.
+const feedbackEvery = 30 * time.Second
+
+// feedbackLock names the lock of the feedback sender, so that one node at
+// a time sends (the name is no bank's: it cannot be an exchange's).
+const feedbackLock = "feedback:"
+
+// sendFeedback sends queued reviewers' verdicts upstream until ctx ends,
+// on one node at a time.
+func sendFeedback(ctx context.Context, f *usecase.Feedback, lock exchange.Store, logger *slog.Logger) {
+	t := time.NewTicker(feedbackEvery)
+	defer t.Stop()
+	for {
+		release, ok, err := lock.TryLockExchange(ctx, feedbackLock)
+		if err == nil && ok {
+			for {
+				n, err := f.SendDue(ctx, 50)
+				if err != nil && ctx.Err() == nil {
+					logger.Error("sending exchange feedback", "err", err)
+				}
+				if err != nil || n < 50 {
+					break
+				}
+			}
+			release()
+		} else if err != nil && ctx.Err() == nil {
+			logger.Error("exchange feedback: taking its lock", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

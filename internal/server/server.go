@@ -170,6 +170,7 @@ type Server struct {
 	review     *usecase.Review
 	handler    http.Handler // api, and Report Remove's page
 	exchanges  *exchange.Runner
+	feedback   *usecase.Feedback
 	hmaLn      net.Listener
 	hma        *http.Server
 }
@@ -234,6 +235,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		if s.exchanges, err = NewExchanges(ctx, cfg.Exchanges, banks, logger); err != nil {
 			return nil, err
 		}
+		s.feedback = &usecase.Feedback{Store: st, Log: log, Send: s.exchanges.SendFeedback}
 	}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
@@ -395,6 +397,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })
+		wg.Go(func() { sendFeedback(bg, s.feedback, s.st, s.log.With("part", "exchanges")) })
 	}
 
 	serveErr := make(chan error, 2)

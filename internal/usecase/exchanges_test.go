@@ -30,9 +30,9 @@ import (
 // SAFEGUARD_TEST_POSTGRES is set).
 var backends = []struct {
 	name string
-	open func(t *testing.T) store.Store
+	open func(t testing.TB) store.Store
 }{
-	{"sqlite", func(t *testing.T) store.Store {
+	{"sqlite", func(t testing.TB) store.Store {
 		st, err := sqlite.Open(context.Background(), t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -40,7 +40,7 @@ var backends = []struct {
 		t.Cleanup(func() { st.Close() })
 		return st
 	}},
-	{"postgres", func(t *testing.T) store.Store {
+	{"postgres", func(t testing.TB) store.Store {
 		st, err := postgres.Open(context.Background(), testkit.PostgresURL(t))
 		if err != nil {
 			t.Fatal(err)
@@ -52,7 +52,7 @@ var backends = []struct {
 
 // sink is the use case over st with the matcher indexing it, and a bank
 // of the exchange's name.
-func sink(t *testing.T, st store.Store, name string) (*usecase.Exchanges, *match.Matcher) {
+func sink(t testing.TB, st store.Store, name string) (*usecase.Exchanges, *match.Matcher) {
 	t.Helper()
 	stores, tx := usecase.Over(st)
 	m := match.New(st)

@@ -100,3 +100,46 @@ func (s *Store) TryLockExchange(ctx context.Context, name string) (func(), bool,
 		})
 	}, true, nil
 }
+
+// QueueFeedback implements exchange.FeedbackStore.
+func (s *Store) QueueFeedback(ctx context.Context, fbs []exchange.Feedback) error {
+	now := time.Now()
+	b := &pgx.Batch{}
+	for _, f := range fbs {
+		at := now
+		if !f.QueuedAt.IsZero() {
+			at = f.QueuedAt
+		}
+		b.Queue(`INSERT INTO exchange_feedback (exchange, record_id, kind, value, confirmed, case_id, queued_at, next_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`,
+			f.Exchange, f.RecordID, string(f.Kind), f.Value, f.Confirmed, f.CaseID, at)
+	}
+	return s.db.SendBatch(ctx, b).Close()
+}
+
+// DueFeedback implements exchange.FeedbackStore.
+func (s *Store) DueFeedback(ctx context.Context, now time.Time, limit int) ([]exchange.Feedback, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, exchange, record_id, kind, value, confirmed, case_id, queued_at, attempts, last_error, next_at
+		FROM exchange_feedback WHERE NOT done AND next_at <= $1 ORDER BY next_at, id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []exchange.Feedback
+	for rows.Next() {
+		var f exchange.Feedback
+		if err := rows.Scan(&f.ID, &f.Exchange, &f.RecordID, &f.Kind, &f.Value, &f.Confirmed, &f.CaseID, &f.QueuedAt, &f.Attempts, &f.LastError, &f.NextAt); err != nil {
+			return nil, err
+		}
+		f.QueuedAt, f.NextAt = f.QueuedAt.UTC(), f.NextAt.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// SettleFeedback implements exchange.FeedbackStore.
+func (s *Store) SettleFeedback(ctx context.Context, id int64, attempts int, lastErr string, done bool, next time.Time) error {
+	_, err := s.db.Exec(ctx, `UPDATE exchange_feedback SET attempts = $1, last_error = $2, done = $3, next_at = $4 WHERE id = $5`,
+		attempts, lastErr, done, next, id)
+	return err
+}

@@ -119,3 +119,52 @@ func (s *Store) TryLockExchange(ctx context.Context, name string) (func(), bool,
 		})
 	}, true, nil
 }
+
+// QueueFeedback implements exchange.FeedbackStore.
+func (s *Store) QueueFeedback(ctx context.Context, fbs []exchange.Feedback) error {
+	now := micros(time.Now())
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		for _, f := range fbs {
+			at := now
+			if !f.QueuedAt.IsZero() {
+				at = micros(f.QueuedAt)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO exchange_feedback (exchange, record_id, kind, value, confirmed, case_id, queued_at, next_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				f.Exchange, f.RecordID, string(f.Kind), f.Value, f.Confirmed, f.CaseID, at, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DueFeedback implements exchange.FeedbackStore.
+func (s *Store) DueFeedback(ctx context.Context, now time.Time, limit int) ([]exchange.Feedback, error) {
+	rows, err := s.r().QueryContext(ctx, `SELECT id, exchange, record_id, kind, value, confirmed, case_id, queued_at, attempts, last_error, next_at
+		FROM exchange_feedback WHERE done = 0 AND next_at <= ? ORDER BY next_at, id LIMIT ?`, micros(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []exchange.Feedback
+	for rows.Next() {
+		var f exchange.Feedback
+		var queued, next int64
+		if err := rows.Scan(&f.ID, &f.Exchange, &f.RecordID, &f.Kind, &f.Value, &f.Confirmed, &f.CaseID, &queued, &f.Attempts, &f.LastError, &next); err != nil {
+			return nil, err
+		}
+		f.QueuedAt, f.NextAt = fromMicros(queued), fromMicros(next)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// SettleFeedback implements exchange.FeedbackStore.
+func (s *Store) SettleFeedback(ctx context.Context, id int64, attempts int, lastErr string, done bool, next time.Time) error {
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE exchange_feedback SET attempts = ?, last_error = ?, done = ?, next_at = ? WHERE id = ?`,
+			attempts, lastErr, done, micros(next), id)
+		return err
+	})
+}
