@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +50,14 @@ func (s *Store) SourceEntries(ctx context.Context, bankName, source string, ids 
 	q := `SELECT ` + entryCols + ` FROM entries WHERE bank_id = $1 AND source = $2 AND NOT removed`
 	args := []any{bankID, source}
 	if ids != nil {
-		q += ` AND external_id = ANY($3)`
+		// One index probe per id, all three columns equal (OFFSET 0 keeps
+		// the planner from flattening the subquery): with external_id =
+		// ANY($3), or a plain join, the planner used only (bank_id,
+		// source) of the index when the table's statistics were stale (a
+		// backfill into a new bank), scanning every entry of the source
+		// for each page, which made a backfill quadratic.
+		q = `SELECT e.` + strings.ReplaceAll(entryCols, ", ", ", e.") + ` FROM unnest($3::text[]) AS ids(id),
+			LATERAL (SELECT * FROM entries WHERE bank_id = $1 AND source = $2 AND external_id = ids.id AND NOT removed OFFSET 0) e`
 		args = append(args, ids)
 	}
 	rows, err := s.db.Query(ctx, q, args...)
