@@ -34,6 +34,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 	{"exchanges", "", "JSON `file` of hash-list exchanges to fetch (docs/exchanges.md)"},
 	{"hma-listen", "", "`host:port` of a second listener serving HMA 2.0's API (docs/hma.md)"},
+	{"hma-fetch-allow", "", "comma-separated host `names` whose content the HMA listener's ?url= may fetch (and their subdomains; default: fetching off)"},
 	{"hma-anonymous", "", "let HMA requests without a key in, from loopback and private addresses only, as admin, or as the `role` given (--hma-anonymous=integrator)"},
 }
 
@@ -162,6 +163,9 @@ flags:`)
 		}
 	}
 	cfg.HMAListen, cfg.HMAAnonymous = *vals["hma-listen"], roleOf(*vals["hma-anonymous"])
+	if allow := *vals["hma-fetch-allow"]; allow != "" {
+		cfg.HMAFetchAllow = strings.Split(allow, ",")
+	}
 	if email := *vals["reporter-email"]; email != "" {
 		cfg.LEReporter.ReportingPerson.Email = []string{email}
 	}

@@ -61,6 +61,8 @@ func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, 
 		Backend:      b,
 		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, st, k) },
 		Anonymous:    role,
+		FetchAllow:   cfg.HMAFetchAllow,
+		MaxContent:   cfg.MaxBody,
 		StaleAfter:   time.Minute,
 		Log:          logger.With("part", "hma"),
 	})

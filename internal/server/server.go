@@ -103,6 +103,9 @@ type Config struct {
 	// HMAAnonymous is the role of its requests without a key (only from
 	// loopback and private addresses); empty requires a key.
 	HMAListen, HMAAnonymous string
+	// HMAFetchAllow lists the hosts whose content the HMA listener's ?url=
+	// may fetch (hma.Config.FetchAllow); empty turns fetching off.
+	HMAFetchAllow []string
 }
 
 // Defaults.
