@@ -112,6 +112,9 @@ type Config struct {
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
 	LERequests export.Store
+	// Exchanges are the hash-list exchanges the server runs; nil answers
+	// their routes 503.
+	Exchanges Exchanges
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -198,6 +201,9 @@ func (a *API) table() []route {
 		{"POST", "/v1/banks", auth.BanksWrite, a.createBank},
 		{"GET", "/v1/banks/{bank}", auth.BanksRead, a.getBank},
 		{"DELETE", "/v1/banks/{bank}", auth.BanksWrite, a.deleteBank},
+		{"GET", "/v1/exchanges", auth.BanksRead, a.listExchanges},
+		{"GET", "/v1/exchanges/{exchange}", auth.BanksRead, a.getExchange},
+		{"POST", "/v1/exchanges/{exchange}/fetch", auth.BanksWrite, a.fetchExchange},
 		{"POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries},
 		{"DELETE", "/v1/banks/{bank}/entries/{signal}/{value}", auth.BanksWrite, a.removeEntry},
 		{"POST", "/v1/banks/{bank}/import", auth.BanksWrite, a.importEntries},

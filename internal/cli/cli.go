@@ -33,7 +33,7 @@ func commands() []command {
 		{"evidence", "verify hotline evidence packages, rotate the master key (evidence verify, rotate-key)", runEvidence},
 		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
-		{"exchange", "check an exchange configuration; make a peer publishing key", runExchange},
+		{"exchange", "check exchanges, show their status, fetch one now; make a peer publishing key", runExchange},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}
 }

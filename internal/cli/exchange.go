@@ -1,21 +1,36 @@
 package cli
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"flag"
 	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/exchange/kinds"
 	"github.com/safeguard-oss/safeguard/internal/exchange/peer"
+	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
-const exchangeUsage = `usage: safeguard exchange check CONFIG | peer-key
+const exchangeUsage = `usage: safeguard exchange check CONFIG | status CONFIG | fetch CONFIG NAME | peer-key
 
   check CONFIG   read an exchange configuration (docs/exchanges.md), build every
                  exchange and print it, naming its credentials but never their values
+  status CONFIG  each configured exchange's bank and stored checkpoint (--data or
+                 --database-url); a running server's live status is GET /v1/exchanges
+  fetch CONFIG NAME
+                 fetch one exchange now into the store and wait (a backfill, a cron
+                 job); refused while another node holds the exchange's lock
   peer-key       make an Ed25519 key for publishing banks to other Safeguard instances:
                  the private seed (keep it secret) and the public key subscribers pin`
 
@@ -34,6 +49,8 @@ func runExchange(e *env, args []string) int {
 			return 2
 		}
 		return exchangeCheck(e, args[1])
+	case "status", "fetch":
+		return exchangeStore(e, args[0], args[1:])
 	case "peer-key":
 		pub, priv, err := ed25519.GenerateKey(nil)
 		if err != nil {
@@ -67,5 +84,67 @@ func exchangeCheck(e *env, path string) int {
 		fmt.Fprintf(e.stdout, "%-24s %-15s every %-8s credentials: %s\n", c.Name, c.Kind, interval, strings.Join(creds, ", "))
 	}
 	fmt.Fprintf(e.stdout, "%d exchanges ok\n", len(cfgs))
+	return 0
+}
+
+// exchangeStore runs status and fetch, which read or write the store.
+func exchangeStore(e *env, sub string, args []string) int {
+	cmd := "exchange " + sub
+	fs := flag.NewFlagSet("safeguard "+cmd, flag.ContinueOnError)
+	sf := addStoreFlags(fs)
+	rest, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if want := map[string]int{"status": 1, "fetch": 2}[sub]; len(rest) != want {
+		fmt.Fprintln(e.stderr, exchangeUsage)
+		return 2
+	}
+	cfgs, err := exchange.LoadConfigFile(rest[0])
+	if err != nil {
+		return fail(e, cmd, "%v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := sf.open(ctx)
+	if err != nil {
+		return fail(e, cmd, "%v", err)
+	}
+	defer st.Close()
+	stores, tx := usecase.Over(st)
+	// No matcher: servers sharing the store pick the changes up from the
+	// change feed.
+	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}
+	if sub == "fetch" {
+		r, err := server.NewExchanges(ctx, cfgs, banks, slog.New(slog.NewTextHandler(e.stderr, nil)))
+		if err != nil {
+			return fail(e, cmd, "%v", err)
+		}
+		ferr := r.Fetch(ctx, rest[1])
+		s, err := r.Status(rest[1])
+		if err != nil {
+			return fail(e, cmd, "%v", err)
+		}
+		fmt.Fprintf(e.stdout, "%s: %d pages, %d records, %d entries, %d tombstones, %d malformed\n",
+			s.Name, s.Pages, s.Records, s.Entries, s.Removed, s.Malformed)
+		if ferr != nil {
+			return fail(e, cmd, "%v", ferr)
+		}
+	}
+	for _, c := range cfgs {
+		entries := "no bank yet"
+		if b, err := st.Bank(ctx, c.Name); err == nil {
+			entries = fmt.Sprintf("%d entries", b.Entries)
+		}
+		cp, err := st.ExchangeCheckpoint(ctx, c.Name)
+		if err != nil {
+			return fail(e, cmd, "%v", err)
+		}
+		at := "never fetched"
+		if !cp.UpdatedAt.IsZero() {
+			at = "checkpoint " + cp.UpdatedAt.UTC().Format(time.RFC3339) + " " + exchange.Clip(cp.Position)
+		}
+		fmt.Fprintf(e.stdout, "%-24s %-15s %-16s %s\n", c.Name, c.Kind, entries, at)
+	}
 	return 0
 }

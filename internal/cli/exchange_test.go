@@ -61,3 +61,35 @@ func TestExchangePeerKey(t *testing.T) {
 		t.Error("the public key is not the seed's")
 	}
 }
+
+// exchange fetch fills the bank in the store and says what it applied;
+// exchange status reads the bank and checkpoint back; an exchange not in
+// the file is refused.
+func TestExchangeFetchAndStatus(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "list.txt")
+	os.WriteFile(list, []byte("md5 "+strings.Repeat("ab", 16)+"\nmd5 "+strings.Repeat("cd", 16)+"\n"), 0o600)
+	cfg := filepath.Join(dir, "exchanges.json")
+	os.WriteFile(cfg, []byte(`{"exchanges": [{"name": "hotline", "kind": "list", "settings": {"path": "`+list+`"}}]}`), 0o600)
+	data := filepath.Join(dir, "data")
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := Main(append([]string{"exchange"}, args...), nil, &out, &errb); code != want {
+			t.Fatalf("%v: exit %d, want %d: %s%s", args, code, want, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	if got := run(0, "status", cfg, "--data", data); !strings.Contains(got, "no bank yet") || !strings.Contains(got, "never fetched") {
+		t.Errorf("status before a fetch: %s", got)
+	}
+	if got := run(0, "fetch", cfg, "hotline", "--data", data); !strings.Contains(got, "2 records") || !strings.Contains(got, "2 entries") {
+		t.Errorf("fetch: %s", got)
+	}
+	if got := run(0, "status", cfg, "--data", data); !strings.Contains(got, "2 entries") || !strings.Contains(got, "checkpoint ") {
+		t.Errorf("status after a fetch: %s", got)
+	}
+	if got := run(2, "fetch", cfg, "nope", "--data", data); !strings.Contains(got, "no such exchange") {
+		t.Errorf("fetch of an unknown exchange: %s", got)
+	}
+}

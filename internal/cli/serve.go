@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/server"
 )
 
@@ -31,6 +32,35 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
+	{"exchanges", "", "JSON `file` of hash-list exchanges to fetch (docs/exchanges.md)"},
+	{"hma-listen", "", "`host:port` of a second listener serving HMA 2.0's API (docs/hma.md)"},
+	{"hma-fetch-allow", "", "comma-separated host `names` whose content the HMA listener's ?url= may fetch (and their subdomains; default: fetching off)"},
+	{"hma-anonymous", "", "let HMA requests without a key in, from loopback and private addresses only, as admin, or as the `role` given (--hma-anonymous=integrator)"},
+}
+
+// anonymousRole is --hma-anonymous: a flag that may stand alone (admin,
+// what an HMA client without keys needs) or name a role.
+type anonymousRole struct{ p *string }
+
+func (a anonymousRole) String() string {
+	if a.p == nil {
+		return ""
+	}
+	return *a.p
+}
+func (a anonymousRole) Set(v string) error { *a.p = v; return nil }
+func (a anonymousRole) IsBoolFlag() bool   { return true }
+
+// roleOf reads --hma-anonymous's value: true or a bare flag is admin,
+// false or empty is none, anything else a role's name.
+func roleOf(v string) string {
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return "admin"
+	case "false", "0", "no":
+		return ""
+	}
+	return v
 }
 
 // secretSettings come only from their SAFEGUARD_* variable or the config
@@ -45,6 +75,12 @@ func runServe(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard serve", flag.ContinueOnError)
 	vals := map[string]*string{}
 	for _, s := range serveSettings {
+		if s.name == "hma-anonymous" {
+			v := s.def
+			vals[s.name] = &v
+			fs.Var(anonymousRole{&v}, s.name, s.usage+" (env "+envName(s.name)+")")
+			continue
+		}
 		vals[s.name] = fs.String(s.name, s.def, s.usage+" (env "+envName(s.name)+")")
 	}
 	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings, one \"name = value\" a line, names as the flags (env SAFEGUARD_CONFIG)")
@@ -120,6 +156,15 @@ flags:`)
 	}
 	if allow := *vals["webhook-allow"]; allow != "" {
 		cfg.WebhookAllow = strings.Split(allow, ",")
+	}
+	if path := *vals["exchanges"]; path != "" {
+		if cfg.Exchanges, err = exchange.LoadConfigFile(path); err != nil {
+			return fail(e, "serve", "%v", err)
+		}
+	}
+	cfg.HMAListen, cfg.HMAAnonymous = *vals["hma-listen"], roleOf(*vals["hma-anonymous"])
+	if allow := *vals["hma-fetch-allow"]; allow != "" {
+		cfg.HMAFetchAllow = strings.Split(allow, ",")
 	}
 	if email := *vals["reporter-email"]; email != "" {
 		cfg.LEReporter.ReportingPerson.Email = []string{email}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
 // Status is what an exchange's fetches have done since the process started.
@@ -156,6 +157,23 @@ func (r *Runner) Fetch(ctx context.Context, name string) error {
 	}
 	return r.fetch(ctx, w)
 }
+
+// SendFeedback sends a reviewer's verdict to the exchange's upstream, if
+// its format takes feedback; otherwise the error is permanent.
+func (r *Runner) SendFeedback(ctx context.Context, fb Feedback) error {
+	w, err := r.worker(fb.Exchange)
+	if err != nil {
+		return &PermanentError{Err: err}
+	}
+	s, ok := w.fetcher.(FeedbackSender)
+	if !ok {
+		return &PermanentError{Err: fmt.Errorf("exchange %q (%s) takes no feedback", fb.Exchange, w.cfg.Kind)}
+	}
+	return s.SendFeedback(ctx, fb)
+}
+
+// ErrNoExchange is wrapped by errors naming an exchange not configured.
+var ErrNoExchange = derrors.New(derrors.NotFound, "no such exchange configured")
 
 // ErrLocked is the error of a fetch while another node is fetching the
 // same exchange.
@@ -311,7 +329,7 @@ func (r *Runner) worker(name string) (*worker, error) {
 	defer r.mu.Unlock()
 	w, ok := r.workers[name]
 	if !ok {
-		return nil, fmt.Errorf("no exchange named %q", name)
+		return nil, fmt.Errorf("exchange %q: %w", name, ErrNoExchange)
 	}
 	return w, nil
 }

@@ -24,15 +24,15 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
-	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
+	"github.com/safeguard-oss/safeguard/internal/hma/safeguard/safeguardtest"
 	"github.com/safeguard-oss/safeguard/internal/match"
 )
 
 // newBackend is the env's backend over another matcher.
 func newBackend(e *env, m *match.Matcher) (*safeguard.Backend, error) {
-	return safeguard.New(e.st, m, &hasher.Hasher{Dihedral: true}, audit.NewLog(e.st))
+	return safeguardtest.New(e.st, m)
 }
 
 // photo is the reference's bridge photograph, mirrored if asked.

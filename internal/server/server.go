@@ -22,6 +22,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
@@ -92,6 +93,19 @@ type Config struct {
 	// LEReporter is the service as its law-enforcement reports name it;
 	// the CyberTipline requires the reporting person's email.
 	LEReporter lereport.Reporter
+
+	// Exchanges are the hash-list exchanges this server fetches
+	// (exchange.LoadConfigFile; docs/exchanges.md), each into the bank of
+	// its name, created if missing.
+	Exchanges []exchange.Config
+	// HMAListen, when set, is the host:port of a second listener serving
+	// HMA 2.0's API over the same store and index (docs/hma.md).
+	// HMAAnonymous is the role of its requests without a key (only from
+	// loopback and private addresses); empty requires a key.
+	HMAListen, HMAAnonymous string
+	// HMAFetchAllow lists the hosts whose content the HMA listener's ?url=
+	// may fetch (hma.Config.FetchAllow); empty turns fetching off.
+	HMAFetchAllow []string
 }
 
 // Defaults.
@@ -158,6 +172,10 @@ type Server struct {
 	desk       *review.Desk
 	review     *usecase.Review
 	handler    http.Handler // api, and Report Remove's page
+	exchanges  *exchange.Runner
+	feedback   *usecase.Feedback
+	hmaLn      net.Listener
+	hma        *http.Server
 }
 
 // New builds the service over st and starts listening (so Addr is known
@@ -215,6 +233,13 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	s.desk = review.NewDesk(st, st, review.Config{})
 	stores, tx := usecase.Over(st)
 	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: log, Matcher: s.matcher}
+	if len(cfg.Exchanges) > 0 {
+		var err error
+		if s.exchanges, err = NewExchanges(ctx, cfg.Exchanges, banks, logger); err != nil {
+			return nil, err
+		}
+		s.feedback = &usecase.Feedback{Store: st, Log: log, Send: s.exchanges.SendFeedback}
+	}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
@@ -225,7 +250,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		LEReports: st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
-		LERequests: st,
+		LERequests: st, Exchanges: s.runnerOrNil(),
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -259,8 +284,17 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
+	if cfg.HMAListen != "" {
+		var err error
+		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, logger); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		if s.hmaLn != nil {
+			s.hmaLn.Close()
+		}
 		return nil, err
 	}
 	s.ln = ln
@@ -284,6 +318,23 @@ func cyberTip(cfg Config) cybertip.API {
 	// large one on a slow link without letting a stalled peer hang.
 	return &cybertip.Client{BaseURL: cfg.CyberTipURL, User: cfg.CyberTipUser, Password: cfg.CyberTipPassword,
 		HTTP: &http.Client{Timeout: time.Minute}}
+}
+
+// runnerOrNil is the exchanges as the API takes them: a nil interface when
+// none run, so that their routes answer 503.
+func (s *Server) runnerOrNil() api.Exchanges {
+	if s.exchanges == nil {
+		return nil
+	}
+	return s.exchanges
+}
+
+// HMAAddr is where the HMA listener listens, or "" if there is none.
+func (s *Server) HMAAddr() string {
+	if s.hmaLn == nil {
+		return ""
+	}
+	return s.hmaLn.Addr().String()
 }
 
 // Addr is where the server listens, e.g. "127.0.0.1:8080".
@@ -347,8 +398,16 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 	}
 
-	serveErr := make(chan error, 1)
+	if s.exchanges != nil {
+		wg.Go(func() { s.exchanges.Run(bg) })
+		wg.Go(func() { sendFeedback(bg, s.feedback, s.st, s.log.With("part", "exchanges")) })
+	}
+
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
+	if s.hma != nil {
+		go func() { serveErr <- s.hma.Serve(s.hmaLn) }()
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -359,6 +418,11 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	if e := s.http.Shutdown(sctx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
+	}
+	if s.hma != nil {
+		if e := s.hma.Shutdown(sctx); e != nil && err == nil {
+			err = fmt.Errorf("shutdown of the HMA listener: %w", e)
+		}
 	}
 	stop()
 	wg.Wait()
@@ -379,5 +443,8 @@ func (s *Server) Banner(w io.Writer) {
 		where, flag = "PostgreSQL", "--database-url '<the same URL>'"
 	}
 	fmt.Fprintf(w, "safeguard: serving http://%s/v1 (%s)\n", s.Addr(), where)
+	if a := s.HMAAddr(); a != "" {
+		fmt.Fprintf(w, "safeguard: serving HMA 2.0's API at http://%s/ (docs/hma.md)\n", a)
+	}
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
 }

@@ -106,6 +106,25 @@ func (u *Banks) Remove(ctx context.Context, actor, name string, sig bank.Signal,
 	return u.sync(ctx)
 }
 
+// Change runs write over a transaction's stores and records that actor did
+// action to subject with the detail write returns, in the same
+// transaction, then brings the index up to date: for changes of several
+// steps that the methods above do not cover (an HMA client's rename, or
+// content of several signals), with the same effects as theirs.
+func (u *Banks) Change(ctx context.Context, actor, action, subject string, write func(tx Stores) (map[string]any, error)) error {
+	err := u.Tx(ctx, func(tx Stores) error {
+		detail, err := write(tx)
+		if err != nil {
+			return err
+		}
+		return record(ctx, u.Log.In(tx.Audit), actor, action, subject, detail)
+	})
+	if err != nil {
+		return err
+	}
+	return u.sync(ctx)
+}
+
 // Export writes a bank's entries to w in format f. The export is recorded
 // first: a hash list that left the service must be accounted for, even if
 // the copy is cut short.

@@ -89,7 +89,7 @@ func (u *Review) FileBulk(ctx context.Context, actor string, rs []review.Report)
 // is refused as a conflict, checked in the decision's own transaction.
 func (u *Review) Decide(ctx context.Context, actor string, id int64, version int, dec review.Decision) (review.Case, error) {
 	var c review.Case
-	err := u.change(ctx, actor, func(d *review.Desk) (review.Effects, error) {
+	err := u.changeIn(ctx, actor, func(d *review.Desk, tx Stores) (review.Effects, error) {
 		if version != 0 {
 			now, _, _, err := d.Case(ctx, id)
 			if err != nil {
@@ -102,8 +102,10 @@ func (u *Review) Decide(ctx context.Context, actor string, id int64, version int
 		}
 		var fx review.Effects
 		var err error
-		c, fx, err = d.Decide(ctx, id, dec)
-		return fx, err
+		if c, fx, err = d.Decide(ctx, id, dec); err != nil {
+			return fx, err
+		}
+		return fx, queueFeedback(ctx, u.Log, tx, actor, c)
 	})
 	return c, err
 }
@@ -169,6 +171,11 @@ func sameMatch(a, b match.Match) bool {
 // change runs one change of the desk in a transaction with its effects. A
 // change the desk refuses writes nothing.
 func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk) (review.Effects, error)) error {
+	return u.changeIn(ctx, actor, func(d *review.Desk, _ Stores) (review.Effects, error) { return fn(d) })
+}
+
+// changeIn is change whose fn also writes to the transaction's stores.
+func (u *Review) changeIn(ctx context.Context, actor string, fn func(*review.Desk, Stores) (review.Effects, error)) error {
 	if u.Desk == nil {
 		return fmt.Errorf("review is not available on this server: its store keeps no reports: %w", derrors.Unavailable)
 	}
@@ -178,7 +185,7 @@ func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk)
 		if tx.Review != nil {
 			d = d.In(tx.Review, tx.ReviewIndex)
 		}
-		effects, err := fn(d)
+		effects, err := fn(d, tx)
 		if err != nil {
 			return err
 		}

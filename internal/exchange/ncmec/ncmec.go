@@ -80,7 +80,7 @@ func New(base, username, password string, h *exchange.HTTP) (*Client, error) {
 // "environment" (a key of Environments) or "url" (another server speaking
 // the API, such as a test double), credentials "username" and "password".
 func Config(cfg exchange.Config, h *exchange.HTTP) (*Fetcher, error) {
-	if err := cfg.Only([]string{"environment", "url"}, []string{"username", "password"}); err != nil {
+	if err := cfg.Only([]string{"environment", "url", "negative_reason"}, []string{"username", "password"}); err != nil {
 		return nil, err
 	}
 	base := cfg.Setting("url", "")
@@ -112,7 +112,7 @@ func Config(cfg exchange.Config, h *exchange.HTTP) (*Fetcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exchange %q: %w", cfg.Name, err)
 	}
-	return &Fetcher{Client: c}, nil
+	return &Fetcher{Client: c, NegativeReason: cfg.Setting("negative_reason", "")}, nil
 }
 
 func (c *Client) get(ctx context.Context, pathAndQuery string) ([]byte, error) {
@@ -187,6 +187,29 @@ type Fetcher struct {
 	// Lag keeps a window's end this far behind now, so entries written
 	// while a window is read fall in the next; 0: 5 s.
 	Lag time.Duration
+	// NegativeReason is the GUID of NCMEC's reason (Client.Reasons) sent
+	// with negative feedback; setting "negative_reason". Without it, a
+	// rejected match sends no feedback (NCMEC requires a reason).
+	NegativeReason string
+}
+
+var _ exchange.FeedbackSender = (*Fetcher)(nil)
+
+// SendFeedback implements exchange.FeedbackSender: affirmative for a
+// confirmed match, negative with NegativeReason for a rejected one.
+func (f *Fetcher) SendFeedback(ctx context.Context, fb exchange.Feedback) error {
+	t, err := FingerprintOf(fb.Kind)
+	if err != nil {
+		return &exchange.PermanentError{Err: err}
+	}
+	v := Feedback{Affirmative: fb.Confirmed}
+	if !fb.Confirmed {
+		if f.NegativeReason == "" {
+			return &exchange.PermanentError{Err: fmt.Errorf("negative feedback on %s needs the setting negative_reason (a reason GUID from NCMEC's feedback reasons)", fb.RecordID)}
+		}
+		v.ReasonIDs = []string{f.NegativeReason}
+	}
+	return f.Client.SendFeedback(ctx, fb.RecordID, t, v)
 }
 
 // LinkLife is how long a <next> link is trusted after it was received: a

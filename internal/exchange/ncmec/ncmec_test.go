@@ -324,3 +324,42 @@ func TestConfigErrors(t *testing.T) {
 		t.Errorf("test_ngo: %v", err)
 	}
 }
+
+// The server's feedback worker sends through the Runner: affirmative for a
+// confirmed match, negative with the configured reason for a rejected one,
+// and a rejection without a configured reason is a permanent error.
+func TestRunnerSendsFeedback(t *testing.T) {
+	f := newFake(t)
+	ctx := context.Background()
+	for _, reason := range []string{"01234567-abcd-0123-4567-012345678900", ""} {
+		cfg := exchange.Config{Name: "ncmec_test", Kind: "ncmec",
+			Settings:    map[string]string{"url": f.srv.URL},
+			Credentials: map[string]string{"username": "esp", "password": "pw"}}
+		if reason != "" {
+			cfg.Settings["negative_reason"] = reason
+		}
+		nf, err := ncmec.Config(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &exchange.Runner{}
+		r.Add(cfg, nf)
+		for _, confirmed := range []bool{true, false} {
+			err := r.SendFeedback(ctx, exchange.Feedback{Exchange: "ncmec_test", RecordID: "42-image1", Kind: exchange.PDQ, Value: pdqOf(1), Confirmed: confirmed})
+			if reason == "" && !confirmed {
+				if !exchange.Permanent(err) {
+					t.Errorf("negative feedback without a reason: %v, want a permanent error", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	aff := `PUT /v2/entries/42/image1/PDQ/feedback <feedbackSubmission xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><affirmative></affirmative></feedbackSubmission>`
+	want := []string{aff,
+		`PUT /v2/entries/42/image1/PDQ/feedback <feedbackSubmission xmlns="https://hashsharing.ncmec.org/hashsharing/v2"><negative><reasonIds><guid>01234567-abcd-0123-4567-012345678900</guid></reasonIds></negative></feedbackSubmission>`,
+		aff}
+	if strings.Join(f.feedback, "\n") != strings.Join(want, "\n") {
+		t.Errorf("feedback sent:\n%s\nwant:\n%s", strings.Join(f.feedback, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -226,6 +226,18 @@ type Fetcher struct {
 	Now      func() time.Time // nil: time.Now
 }
 
+var _ exchange.FeedbackSender = (*Fetcher)(nil)
+
+// SendFeedback implements exchange.FeedbackSender: Blocked for a confirmed
+// match, NotBlocked for a rejected one.
+func (f *Fetcher) SendFeedback(ctx context.Context, fb exchange.Feedback) error {
+	v := NotBlocked
+	if fb.Confirmed {
+		v = Blocked
+	}
+	return f.Client.SubmitFeedback(ctx, []Feedback{{Kind: fb.Kind, Value: fb.Value, Verdict: v}})
+}
+
 // Fetch implements exchange.Fetcher.
 func (f *Fetcher) Fetch(ctx context.Context, from exchange.Checkpoint, emit func(exchange.Page) error) error {
 	pos := position{Start: DefaultStart}

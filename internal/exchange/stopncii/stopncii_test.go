@@ -283,3 +283,26 @@ func TestSubmitFeedbackSendsSignalTypeNames(t *testing.T) {
 		t.Error("feedback on a kind StopNCII does not have was sent")
 	}
 }
+
+// The server's feedback worker sends through the Runner: a confirmed match
+// is Blocked, a rejected one NotBlocked, the type by its name.
+func TestRunnerSendsFeedback(t *testing.T) {
+	s := newSetup(t, "sub")
+	ctx := context.Background()
+	for _, confirmed := range []bool{true, false} {
+		if err := s.runner.SendFeedback(ctx, exchange.Feedback{Exchange: "stopncii", RecordID: "ImagePDQ:" + pdqOf(2),
+			Kind: exchange.PDQ, Value: pdqOf(2), Confirmed: confirmed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		`{"count":1,"hashFeedbacks":[{"hashValue":"` + pdqOf(2) + `","signalType":"ImagePDQ","feedbackValue":"Blocked","tags":[]}]}`,
+		`{"count":1,"hashFeedbacks":[{"hashValue":"` + pdqOf(2) + `","signalType":"ImagePDQ","feedbackValue":"NotBlocked","tags":[]}]}`,
+	}
+	if strings.Join(s.fake.feedback, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sent\n%s\nwant\n%s", strings.Join(s.fake.feedback, "\n"), strings.Join(want, "\n"))
+	}
+	if err := s.runner.SendFeedback(ctx, exchange.Feedback{Exchange: "other", Kind: exchange.PDQ}); !exchange.Permanent(err) {
+		t.Errorf("feedback to an exchange not configured: %v, want a permanent error", err)
+	}
+}

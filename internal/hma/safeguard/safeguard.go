@@ -1,8 +1,9 @@
 // Package safeguard is the hma.Backend over Safeguard's own parts: the bank
-// store, the matcher and its index, the hasher and the audit log. It maps
+// use case (store, audit log, matcher and its index) and the hasher. It maps
 // HMA's words onto Safeguard's and keeps nothing of its own: every change
-// is a store write, recorded in the audit log and applied to the index
-// before it answers.
+// goes through usecase.Banks, so it is one transaction of store writes and
+// their audit entry, applied to the index before it answers, as a change
+// through Safeguard's own API is.
 //
 // HMA keeps a few things Safeguard's store has no field for yet; how each is
 // carried, and what is lost, is documented on the functions below and in
@@ -33,10 +34,10 @@ import (
 
 // Backend implements hma.Backend. Create it with New.
 type Backend struct {
-	banks   bank.Store
+	uc      *usecase.Banks
+	banks   bank.Store // reads, outside any transaction
 	matcher *match.Matcher
 	hasher  *hasher.Hasher
-	log     *audit.Log
 	// Exchanges, if set, answers the exchange routes; nil means none are
 	// configured.
 	Exchanges hma.Exchanges
@@ -44,14 +45,14 @@ type Backend struct {
 
 var _ hma.Backend = (*Backend)(nil)
 
-// New returns the backend over a store's banks, the matcher indexing them,
-// a hasher (with Dihedral set, uploaded photos also match rotated and
-// mirrored copies) and the audit log.
-func New(banks bank.Store, m *match.Matcher, h *hasher.Hasher, log *audit.Log) (*Backend, error) {
-	if banks == nil || m == nil || h == nil || log == nil {
-		return nil, errors.New("hma/safeguard: banks, matcher, hasher and audit log are all required")
+// New returns the backend over the bank use case (with its stores, audit
+// log and matcher all set) and a hasher (with Dihedral set, uploaded photos
+// also match rotated and mirrored copies).
+func New(banks *usecase.Banks, h *hasher.Hasher) (*Backend, error) {
+	if banks == nil || banks.Stores.Banks == nil || banks.Tx == nil || banks.Log == nil || banks.Matcher == nil || h == nil {
+		return nil, errors.New("hma/safeguard: the bank use case (stores, Tx, audit log, matcher) and a hasher are all required")
 	}
-	return &Backend{banks: banks, matcher: m, hasher: h, log: log}, nil
+	return &Backend{uc: banks, banks: banks.Stores.Banks, matcher: banks.Matcher, hasher: h}, nil
 }
 
 // Bank names: HMA's are upper case, Safeguard's lower case, and otherwise
@@ -103,21 +104,18 @@ func notFound(err error, format string, args ...any) error {
 	return err
 }
 
-func (b *Backend) record(ctx context.Context, who, action, subject string, detail map[string]any) error {
-	detail["via"] = "hma"
-	if _, err := b.log.Record(ctx, who, action, subject, detail); err != nil {
-		return fmt.Errorf("recording %s %q in the audit log: %w", action, subject, err)
-	}
-	return nil
-}
-
-// sync applies a write to the index before the answer, so the caller's
-// next lookup sees it (HMA rebuilds its index every few minutes).
-func (b *Backend) sync(ctx context.Context) error {
-	if err := b.matcher.Sync(ctx); err != nil {
-		return fmt.Errorf("updating the index: %w", err)
-	}
-	return nil
+// change makes one change through the bank use case: write runs in a
+// transaction with the audit entry it details (marked as made through
+// this API), and the index is up to date before the answer, so the
+// caller's next lookup sees it (HMA rebuilds its index every few minutes).
+func (b *Backend) change(ctx context.Context, who, action, subject string, write func(tx bank.Store) (map[string]any, error)) error {
+	return b.uc.Change(ctx, who, action, subject, func(tx usecase.Stores) (map[string]any, error) {
+		d, err := write(tx.Banks)
+		if d != nil {
+			d["via"] = "hma"
+		}
+		return d, err
+	})
 }
 
 // SignalTypes implements hma.Backend.
@@ -187,17 +185,18 @@ func (b *Backend) CreateBank(ctx context.Context, who string, hb hma.Bank) (hma.
 	if err := x.Validate(); err != nil {
 		return hma.Bank{}, hma.Errorf(hma.ErrInvalid, "%v", err)
 	}
-	x, err := b.banks.CreateBank(ctx, x)
+	err := b.change(ctx, who, audit.BankCreate, x.Name, func(tx bank.Store) (map[string]any, error) {
+		var err error
+		x, err = tx.CreateBank(ctx, x)
+		return map[string]any{"threshold": x.Threshold, "matching_enabled_ratio": hb.EnabledRatio}, err
+	})
 	if errors.Is(err, derrors.Exists) {
 		return hma.Bank{}, hma.Errorf(hma.ErrExists, "Bank already exists")
 	}
 	if err != nil {
 		return hma.Bank{}, err
 	}
-	if err := b.record(ctx, who, audit.BankCreate, x.Name, map[string]any{"threshold": x.Threshold, "matching_enabled_ratio": hb.EnabledRatio}); err != nil {
-		return hma.Bank{}, err
-	}
-	return toHMA(x), b.sync(ctx)
+	return toHMA(x), nil
 }
 
 // UpdateBank implements hma.Backend. The store cannot rename a bank, so a
@@ -211,11 +210,11 @@ func (b *Backend) UpdateBank(ctx context.Context, who, name string, u hma.BankUp
 	}
 	if u.EnabledRatio != nil {
 		x.Description = withRatio(x.Description, *u.EnabledRatio)
-		if err := b.banks.UpdateBank(ctx, x); err != nil {
+		err := b.change(ctx, who, "bank.update", x.Name, func(tx bank.Store) (map[string]any, error) {
+			return map[string]any{"matching_enabled_ratio": *u.EnabledRatio}, tx.UpdateBank(ctx, x)
+		})
+		if err != nil {
 			return hma.Bank{}, notFound(err, "Bank not found")
-		}
-		if err := b.record(ctx, who, "bank.update", x.Name, map[string]any{"matching_enabled_ratio": *u.EnabledRatio}); err != nil {
-			return hma.Bank{}, err
 		}
 	}
 	if u.Name != nil && ourName(*u.Name) != x.Name {
@@ -223,43 +222,47 @@ func (b *Backend) UpdateBank(ctx context.Context, who, name string, u hma.BankUp
 			return hma.Bank{}, err
 		}
 	}
-	return toHMA(x), b.sync(ctx)
+	return toHMA(x), nil
 }
 
+// rename is one transaction: the new bank, the copies, the old bank's
+// deletion and the audit entry (under the new name, saying the old).
 func (b *Backend) rename(ctx context.Context, who string, old bank.Bank, to string) (bank.Bank, error) {
 	nb := bank.Bank{Name: to, Description: old.Description, Threshold: old.Threshold}
 	if err := nb.Validate(); err != nil {
 		return nb, hma.Errorf(hma.ErrInvalid, "%v", err)
 	}
-	nb, err := b.banks.CreateBank(ctx, nb)
+	err := b.change(ctx, who, audit.BankCreate, to, func(tx bank.Store) (map[string]any, error) {
+		var err error
+		if nb, err = tx.CreateBank(ctx, nb); err != nil {
+			return nil, err
+		}
+		// Read before writing: on SQLite a transaction's reads and writes
+		// share one connection, so the entries are held, not streamed.
+		var es []bank.Entry
+		for e, err := range tx.Entries(ctx, old.Name) {
+			if err != nil {
+				return nil, err
+			}
+			if contentID(e) == e.ID && e.Source == hmaSource {
+				e.Source = siblingSource(e.ID)
+			}
+			e.ID, e.BankID = 0, 0
+			es = append(es, e)
+		}
+		res, err := tx.AddEntries(ctx, to, usecase.Slice(es), nil)
+		if err != nil {
+			return nil, fmt.Errorf("copying bank %q to %q: %w", old.Name, to, err)
+		}
+		if err := tx.DeleteBank(ctx, old.Name); err != nil {
+			return nil, fmt.Errorf("renaming bank %q to %q: deleting the old one: %w", old.Name, to, err)
+		}
+		return map[string]any{"renamed_from": old.Name, "entries": res.Added}, nil
+	})
 	if errors.Is(err, derrors.Exists) {
 		return nb, hma.Errorf(hma.ErrExists, "Bank name already exists")
 	}
 	if err != nil {
-		return nb, err
-	}
-	copies := func(yield func(bank.Entry, error) bool) {
-		for e, err := range b.banks.Entries(ctx, old.Name) {
-			if err == nil && contentID(e) == e.ID && e.Source == hmaSource {
-				e.Source = siblingSource(e.ID)
-			}
-			e.ID, e.BankID = 0, 0
-			if !yield(e, err) {
-				return
-			}
-		}
-	}
-	res, err := b.banks.AddEntries(ctx, to, copies, nil)
-	if err != nil {
-		return nb, fmt.Errorf("copying bank %q to %q: %w", old.Name, to, err)
-	}
-	if err := b.banks.DeleteBank(ctx, old.Name); err != nil {
-		return nb, fmt.Errorf("renaming bank %q to %q: deleting the old one: %w", old.Name, to, err)
-	}
-	if err := b.record(ctx, who, audit.BankCreate, to, map[string]any{"renamed_from": old.Name, "entries": res.Added}); err != nil {
-		return nb, err
-	}
-	if err := b.record(ctx, who, audit.BankDelete, old.Name, map[string]any{"renamed_to": to, "entries": old.Entries}); err != nil {
 		return nb, err
 	}
 	return b.banks.Bank(ctx, to)
@@ -271,13 +274,10 @@ func (b *Backend) DeleteBank(ctx context.Context, who, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := b.banks.DeleteBank(ctx, x.Name); err != nil {
-		return notFound(err, "bank '%s' not found", name)
-	}
-	if err := b.record(ctx, who, audit.BankDelete, x.Name, map[string]any{"entries": x.Entries}); err != nil {
-		return err
-	}
-	return b.sync(ctx)
+	err = b.change(ctx, who, audit.BankDelete, x.Name, func(tx bank.Store) (map[string]any, error) {
+		return map[string]any{"entries": x.Entries}, tx.DeleteBank(ctx, x.Name)
+	})
+	return notFound(err, "bank '%s' not found", name)
 }
 
 // HMA content is one id over several signals; the store keeps one entry
@@ -300,11 +300,10 @@ func contentID(e bank.Entry) int64 {
 }
 
 // AddContent implements hma.Backend. The store does not return the ids of
-// what it adds, so the first signal is written alone and found again in
-// the index (exactly, in that bank), then the others are written naming
-// its id: two writes, not one transaction. A signal already in the bank is
-// not added twice (HMA would make a second content); its content's id is
-// the answer.
+// what it adds, so the first signal is written alone and read back in the
+// same transaction, then the others are written naming its id: one
+// transaction. A signal already in the bank is not added twice (HMA would
+// make a second content); its content's id is the answer.
 func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hma.Content, error) {
 	x, err := b.bank(ctx, c.Bank)
 	if err != nil {
@@ -331,30 +330,30 @@ func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hm
 	if len(entries) == 0 {
 		return c, hma.Errorf(hma.ErrInvalid, "No signals given")
 	}
-	res, err := b.banks.AddEntries(ctx, x.Name, usecase.Slice(entries[:1]), nil)
+	err = b.change(ctx, who, audit.BankEntries, x.Name, func(tx bank.Store) (map[string]any, error) {
+		res, err := tx.AddEntries(ctx, x.Name, usecase.Slice(entries[:1]), nil)
+		if err != nil {
+			return nil, err
+		}
+		head, err := tx.LiveEntry(ctx, x.Name, entries[0].Signal, entries[0].Value)
+		if err != nil {
+			return nil, err
+		}
+		c.ID = contentID(head)
+		if len(entries) > 1 {
+			for i := range entries[1:] {
+				entries[1+i].Source = siblingSource(c.ID)
+			}
+			more, err := tx.AddEntries(ctx, x.Name, usecase.Slice(entries[1:]), nil)
+			if err != nil {
+				return nil, err
+			}
+			res.Added, res.Existing = res.Added+more.Added, res.Existing+more.Existing
+		}
+		return map[string]any{"content": c.ID, "added": res.Added, "existing": res.Existing}, nil
+	})
 	if err != nil {
 		return c, notFound(err, "bank '%s' not found", c.Bank)
-	}
-	if err := b.sync(ctx); err != nil {
-		return c, err
-	}
-	head, err := b.find(ctx, x.Name, entries[0])
-	if err != nil {
-		return c, err
-	}
-	c.ID = contentID(head)
-	if len(entries) > 1 {
-		for i := range entries[1:] {
-			entries[1+i].Source = siblingSource(c.ID)
-		}
-		more, err := b.banks.AddEntries(ctx, x.Name, usecase.Slice(entries[1:]), nil)
-		if err != nil {
-			return c, err
-		}
-		res.Added, res.Existing = res.Added+more.Added, res.Existing+more.Existing
-	}
-	if err := b.record(ctx, who, audit.BankEntries, x.Name, map[string]any{"content": c.ID, "added": res.Added, "existing": res.Existing}); err != nil {
-		return c, err
 	}
 	c.Bank = hmaName(x.Name)
 	c.Signals = map[string]string{}
@@ -362,27 +361,7 @@ func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hm
 		c.Signals[signalType(e.Signal)] = e.Value
 	}
 	c.DisableUntil = 1
-	return c, b.sync(ctx)
-}
-
-// find returns the live entry of a bank holding e's signal and value,
-// through the index.
-func (b *Backend) find(ctx context.Context, bankName string, e bank.Entry) (bank.Entry, error) {
-	q, err := query(e.Signal, e.Value)
-	if err != nil {
-		return e, err
-	}
-	q.Banks, q.Radius = []string{bankName}, 0
-	res, err := b.matcher.Match(ctx, q)
-	if err != nil {
-		return e, err
-	}
-	for _, m := range res.Matches {
-		if m.Entry.Signal == e.Signal && m.Entry.Value == e.Value {
-			return m.Entry, nil
-		}
-	}
-	return e, fmt.Errorf("bank %q: the %s entry just added is not in the index", bankName, e.Signal)
+	return c, nil
 }
 
 // query is the matcher's query for one signal value (normalised already).
@@ -491,32 +470,36 @@ func (b *Backend) UpdateContent(ctx context.Context, who, name string, id int64,
 		e.Note, e.Source, e.ID, e.BankID = *u.Note, siblingSource(id), 0, 0
 		renewed = append(renewed, e)
 	}
-	for _, e := range es {
-		if err := b.banks.RemoveEntry(ctx, x.Name, e.Signal, e.Value); err != nil {
-			return c, err
+	err = b.change(ctx, who, audit.BankEntries, x.Name, func(tx bank.Store) (map[string]any, error) {
+		for _, e := range es {
+			if err := tx.RemoveEntry(ctx, x.Name, e.Signal, e.Value); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if _, err := b.banks.AddEntries(ctx, x.Name, usecase.Slice(renewed), nil); err != nil {
-		return c, err
-	}
-	if err := b.record(ctx, who, audit.BankEntries, x.Name, map[string]any{"content": id, "note": "changed"}); err != nil {
+		_, err := tx.AddEntries(ctx, x.Name, usecase.Slice(renewed), nil)
+		return map[string]any{"content": id, "note": "changed"}, err
+	})
+	if err != nil {
 		return c, err
 	}
 	c.Note = *u.Note
-	return c, b.sync(ctx)
+	return c, nil
 }
 
 func (b *Backend) remove(ctx context.Context, who string, x bank.Bank, id int64, es []bank.Entry, detail map[string]any) (int, error) {
-	for _, e := range es {
-		if err := b.banks.RemoveEntry(ctx, x.Name, e.Signal, e.Value); err != nil {
-			return 0, err
+	err := b.change(ctx, who, audit.BankEntries, x.Name, func(tx bank.Store) (map[string]any, error) {
+		for _, e := range es {
+			if err := tx.RemoveEntry(ctx, x.Name, e.Signal, e.Value); err != nil {
+				return nil, err
+			}
 		}
-	}
-	detail["content"], detail["removed"] = id, len(es)
-	if err := b.record(ctx, who, audit.BankEntries, x.Name, detail); err != nil {
+		detail["content"], detail["removed"] = id, len(es)
+		return detail, nil
+	})
+	if err != nil {
 		return 0, err
 	}
-	return 1, b.sync(ctx)
+	return 1, nil
 }
 
 // DeleteContent implements hma.Backend.

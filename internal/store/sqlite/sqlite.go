@@ -39,6 +39,8 @@ type Store struct {
 	// tx is set in the view Atomically hands its function: every read and
 	// write then goes through the one transaction.
 	tx *sql.Tx
+	// locks are the exchange locks (exchange.go), shared with the views.
+	locks *locks
 }
 
 // querier is what reads need of a database or a transaction.
@@ -94,7 +96,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// clients at once then opens and closes a connection (and re-runs the
 	// pragmas) for most reads.
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, write: make(chan struct{}, 1)}
+	s := &Store{db: db, write: make(chan struct{}, 1), locks: &locks{held: map[string]bool{}}}
 	// Connections that open a new database file at the same moment race to
 	// switch it to WAL, and SQLite answers the loser SQLITE_BUSY at once,
 	// without the busy timeout: try again for a while.
@@ -117,7 +119,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // write transaction, committed if fn returns nil and rolled back otherwise.
 func (s *Store) Atomically(ctx context.Context, fn func(store.Store) error) error {
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
-		return fn(&Store{db: s.db, write: s.write, tx: tx})
+		return fn(&Store{db: s.db, write: s.write, tx: tx, locks: s.locks})
 	})
 }
 

@@ -11,7 +11,9 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
 // Open returns a backend over a new store in a temporary directory, closed
@@ -29,9 +31,16 @@ func Open(t testing.TB) (*safeguard.Backend, *sqlite.Store, *match.Matcher) {
 	if err := m.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	b, err := safeguard.New(st, m, &hasher.Hasher{Dihedral: true}, audit.NewLog(st))
+	b, err := New(st, m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b, st, m
+}
+
+// New returns the backend over st and a matcher of it, writing through
+// the bank use case as the server's does.
+func New(st store.Store, m *match.Matcher) (*safeguard.Backend, error) {
+	stores, tx := usecase.Over(st)
+	return safeguard.New(&usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st), Matcher: m}, &hasher.Hasher{Dihedral: true})
 }

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/exchange"
+	"github.com/safeguard-oss/safeguard/internal/exchange/kinds"
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/hma"
+	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
+)
+
+// exchangeActor is who the audit log says created an exchange's bank.
+const exchangeActor = "system:exchanges"
+
+// NewExchanges builds the runner of the configured exchanges over the bank
+// use case, and creates each exchange's bank if it is missing. The runner's
+// workers are goroutines of their own (started by Run), never a request's:
+// a backfill holds no lookup up.
+func NewExchanges(ctx context.Context, cfgs []exchange.Config, banks *usecase.Banks, logger *slog.Logger) (*exchange.Runner, error) {
+	ex := &usecase.Exchanges{Banks: banks}
+	r := &exchange.Runner{Sink: ex, Checkpoints: ex, Lock: ex, Log: logger.With("part", "exchanges")}
+	if err := kinds.AddAll(r, cfgs, &exchange.HTTP{}); err != nil {
+		return nil, err
+	}
+	for _, c := range cfgs {
+		_, err := banks.Create(ctx, exchangeActor, bank.Bank{Name: c.Name, Description: "filled by exchange " + c.Name + " (" + c.Kind + ")"})
+		if err != nil && !errors.Is(err, derrors.Exists) {
+			return nil, fmt.Errorf("exchange %q: creating its bank: %w", c.Name, err)
+		}
+	}
+	return r, nil
+}
+
+// newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same
+// bank use case, matcher and hasher as the API.
+func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, logger *slog.Logger) (net.Listener, *http.Server, error) {
+	b, err := safeguard.New(banks, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r != nil {
+		b.Exchanges = &safeguard.Exchanges{Runner: r, Configs: cfg.Exchanges}
+	}
+	role := auth.Role(cfg.HMAAnonymous)
+	if role != "" && !role.Valid() {
+		return nil, nil, fmt.Errorf("hma-anonymous %q: want a role (%v)", role, auth.Roles())
+	}
+	handler, err := hma.New(hma.Config{
+		Backend:      b,
+		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, st, k) },
+		Anonymous:    role,
+		FetchAllow:   cfg.HMAFetchAllow,
+		MaxContent:   cfg.MaxBody,
+		StaleAfter:   time.Minute,
+		Log:          logger.With("part", "hma"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.HMAListen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hma listener: %w", err)
+	}
+	return ln, &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}, nil
+}
+
+// feedbackEvery is how often queued feedback is sent upstream.
+const feedbackEvery = 30 * time.Second
+
+// feedbackLock names the lock of the feedback sender, so that one node at
+// a time sends (the name is no bank's: it cannot be an exchange's).
+const feedbackLock = "feedback:"
+
+// sendFeedback sends queued reviewers' verdicts upstream until ctx ends,
+// on one node at a time.
+func sendFeedback(ctx context.Context, f *usecase.Feedback, lock exchange.Store, logger *slog.Logger) {
+	t := time.NewTicker(feedbackEvery)
+	defer t.Stop()
+	for {
+		release, ok, err := lock.TryLockExchange(ctx, feedbackLock)
+		if err == nil && ok {
+			for {
+				n, err := f.SendDue(ctx, 50)
+				if err != nil && ctx.Err() == nil {
+					logger.Error("sending exchange feedback", "err", err)
+				}
+				if err != nil || n < 50 {
+					break
+				}
+			}
+			release()
+		} else if err != nil && ctx.Err() == nil {
+			logger.Error("exchange feedback: taking its lock", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
