@@ -9,6 +9,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -310,6 +311,9 @@ func (a *API) authenticated(rt route) http.Handler {
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if rt.perm == public {
+		if err := checkParams(r, rt.path); err != nil {
+			return err
+		}
 		return rt.handle(w, r, auth.Key{})
 	}
 	presented, ok := bearer(r)
@@ -335,6 +339,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 			a.recordDenied(r, k, rt)
 			return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s, which may not %s (needs %s)", k.ID, k.Role, rt.method+" "+rt.path, rt.perm)
 		}
+	}
+	if err := checkParams(r, rt.path); err != nil {
+		return err
 	}
 	return rt.handle(w, r, k)
 }
@@ -411,7 +418,7 @@ func limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
 }
 
 // decodeJSON reads a JSON request body strictly into v: the right content
-// type, no unknown fields, nothing after the value.
+// type, within maxJSON, then as unmarshalStrict.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := checkContentType(r, "application/json"); err != nil {
 		return err
@@ -419,20 +426,35 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := limitBody(w, r, maxJSON); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict(b, v, "")
+}
+
+// unmarshalStrict is the one JSON decoding of request bodies: checkJSON's
+// refusals (null, duplicate keys, bad strings, each naming the field), then
+// no unknown fields and nothing after the value. where prefixes messages
+// ("multipart form: part report: ").
+func unmarshalStrict(b []byte, v any, where string) error {
+	if len(bytes.TrimSpace(b)) == 0 && where == "" {
+		return errorf(http.StatusBadRequest, CodeEmptyBody, "empty body: want a JSON object")
+	}
+	if err := checkJSON(b); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return errorf(e.Status, e.Code, "%s%s", where, e.Message)
+		}
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return err
-		case errors.Is(err, io.EOF):
-			return errorf(http.StatusBadRequest, CodeEmptyBody, "empty body: want a JSON object")
-		}
-		return errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON: %v", err)
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%smalformed JSON: %v", where, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON: more data after the object")
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%smalformed JSON: more data after the object", where)
 	}
 	return nil
 }

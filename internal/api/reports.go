@@ -11,7 +11,6 @@ package api
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -170,13 +169,15 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 		switch name := part.FormName(); {
 		case name == "report" && !sawReport:
 			sawReport = true
-			dec := json.NewDecoder(io.LimitReader(part, maxJSON))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(in); err != nil {
-				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: malformed JSON: %v", err)
+			b, err := io.ReadAll(io.LimitReader(part, maxJSON+1))
+			if err != nil {
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: %v", err)
 			}
-			if _, err := dec.Token(); err != io.EOF {
-				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: more data after the object, or over %d bytes", maxJSON)
+			if len(b) > maxJSON {
+				return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "multipart form: part report is over %d bytes", maxJSON)
+			}
+			if err := unmarshalStrict(b, in, "multipart form: part report: "); err != nil {
+				return nil, err
 			}
 		case name == "content" && content == nil:
 			if content, err = readContent(part, a.cfg.MaxBody); err != nil {
