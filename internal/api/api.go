@@ -1,8 +1,8 @@
 // Package api is Safeguard's HTTP API: JSON under /v1, every route behind an
 // API key whose role must grant the route's permission, errors as
 // {"error": {"code", "message"}}, and the OpenAPI document that describes
-// it all served at /v1/openapi.json. It also serves /healthz, /readyz and
-// /metrics for the operator.
+// it all served at /v1/openapi.json. Operator serves /metrics, /readyz and
+// /healthz for the operator's listener, Public the keyless routes alone.
 //
 // Handlers only translate HTTP to the domain packages and back: deciding is
 // internal/scan's, storing is the stores', permissions are internal/auth's.
@@ -121,14 +121,16 @@ type Config struct {
 
 // API serves HTTP requests. Create it with New.
 type API struct {
-	cfg     Config
-	banks   *usecase.Banks
-	review  *usecase.Review
-	changes *usecase.Changes
-	log     *slog.Logger
-	mux     *http.ServeMux
-	routes  []route
-	keys    *keyCache // cfg.Keys, with reads cached for authentication
+	cfg      Config
+	banks    *usecase.Banks
+	review   *usecase.Review
+	changes  *usecase.Changes
+	log      *slog.Logger
+	mux      *http.ServeMux // every route of the table, and /healthz
+	public   *http.ServeMux // the public routes, and /healthz
+	operator *http.ServeMux // /metrics, /readyz, /healthz
+	routes   []route
+	keys     *keyCache // cfg.Keys, with reads cached for authentication
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the
@@ -172,17 +174,37 @@ func New(cfg Config) *API {
 			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
 	}
 	a.routes = a.table()
+	a.public = http.NewServeMux()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))
+		if rt.perm == public {
+			a.public.Handle(rt.method+" "+rt.path, a.authenticated(rt))
+		}
 	}
-	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	healthz := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	a.mux.HandleFunc("GET /readyz", a.readyz)
+	}
+	a.mux.HandleFunc("GET /healthz", healthz)
+	a.public.HandleFunc("GET /healthz", healthz)
+	a.operator = http.NewServeMux()
+	a.operator.HandleFunc("GET /healthz", healthz)
+	a.operator.HandleFunc("GET /readyz", a.readyz)
 	if cfg.Metrics != nil {
-		a.mux.Handle("GET /metrics", cfg.Metrics.Handler())
+		a.operator.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
 	return a
+}
+
+// Operator serves the operator's routes, /metrics, /readyz and /healthz,
+// for a listener of their own (loopback by default): metrics name banks
+// and count silent report actions, which an uploader must not read.
+func (a *API) Operator() http.Handler { return a.operator }
+
+// Public serves only the routes anyone may call without a key (Report
+// Remove's) and /healthz, for a listener a deployment puts on the
+// internet while the rest of the API stays on its private network.
+func (a *API) Public() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.route(w, r, a.public) })
 }
 
 // Review is the review use case the routes call: the server's timer
@@ -264,7 +286,9 @@ func (a *API) table() []route {
 // ServeHTTP implements http.Handler. A panic in a handler is answered 500
 // and logged with its stack; the server goes on. Unknown paths and methods
 // are answered in the JSON error form like everything else.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.route(w, r, a.mux) }
+
+func (a *API) route(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -274,7 +298,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeErrorBody(w, errorf(http.StatusInternalServerError, CodeInternal, "internal error; the server log has the details"))
 		}
 	}()
-	h, pattern := a.mux.Handler(r)
+	h, pattern := mux.Handler(r)
 	if pattern == "" {
 		// ServeMux answers 404 or 405 (with Allow) in plain text; learn
 		// which from it, then answer in JSON.
@@ -290,7 +314,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrorBody(w, errorf(rec.Code, code, "%s %s: %s", r.Method, r.URL.Path, strings.ToLower(http.StatusText(rec.Code))))
 		return
 	}
-	a.mux.ServeHTTP(w, r)
+	mux.ServeHTTP(w, r)
 }
 
 // authenticated wraps a route with authentication, its permission check,

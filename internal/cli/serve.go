@@ -30,6 +30,8 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
+	{"operator-listen", server.DefaultOperatorListen, "`host:port` of the operator's routes (/metrics, /readyz, /healthz); \"main\" serves them on --listen"},
+	{"public-listen", "", "`host:port` serving only the public part (/remove and its API), for the internet; the rest stays on --listen"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 }
 
@@ -118,6 +120,10 @@ flags:`)
 		EvidenceHolds: *vals["evidence-holds"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
 	}
+	if op := *vals["operator-listen"]; op != "main" {
+		cfg.OperatorListen = op
+	}
+	cfg.PublicListen = *vals["public-listen"]
 	if allow := *vals["webhook-allow"]; allow != "" {
 		cfg.WebhookAllow = strings.Split(allow, ",")
 	}

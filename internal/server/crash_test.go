@@ -34,7 +34,7 @@ func buildBinary(t *testing.T) string {
 // process and its base URL, read from the banner.
 func serveProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--operator-listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "SAFEGUARD_EVIDENCE_KEYS="+testEvidenceKeys, "SAFEGUARD_WEBHOOK_ALLOW=127.0.0.1/32") // the tests' receivers are on loopback
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -30,6 +30,14 @@ const testEvidenceKeys = "test:000102030405060708090a0b0c0d0e0f10111213141516171
 // URL and an admin key; the server shuts down when the test ends.
 func start(t *testing.T, cfg server.Config, st store.Store) (string, string) {
 	t.Helper()
+	_, base, admin := startServer(t, cfg, st)
+	return base, admin
+}
+
+// startServer is start, also returning the server (for its other
+// listeners' addresses).
+func startServer(t *testing.T, cfg server.Config, st store.Store) (*server.Server, string, string) {
+	t.Helper()
 	ctx := context.Background()
 	admin, _, err := auth.Create(ctx, st, auth.Admin, "test-admin", "test")
 	if err != nil {
@@ -52,7 +60,7 @@ func start(t *testing.T, cfg server.Config, st store.Store) (string, string) {
 			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	return "http://" + srv.Addr(), admin
+	return srv, "http://" + srv.Addr(), admin
 }
 
 // client drives the API with one key.

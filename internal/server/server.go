@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -92,14 +93,25 @@ type Config struct {
 	// LEReporter is the service as its law-enforcement reports name it;
 	// the CyberTipline requires the reporting person's email.
 	LEReporter lereport.Reporter
+	// OperatorListen is where /metrics, /readyz and /healthz are served
+	// (serve's default is DefaultOperatorListen, on loopback); empty
+	// serves them on Listen as well, as before there was a choice.
+	OperatorListen string
+	// PublicListen, if set, is a listener serving only the public part:
+	// the Report Remove page, its API and /healthz (docs/hostile.md has a
+	// deployment that puts only it on the internet).
+	PublicListen string
 }
 
 // Defaults.
 const (
-	DefaultListen        = "127.0.0.1:8080"
-	DefaultData          = "./safeguard-data"
-	DefaultReviewWebhook = "review"
-	DefaultReviewBank    = "confirmed"
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultOperatorListen is serve's operator listener: loopback, for
+	// a Prometheus and probes on the same host (or a sidecar).
+	DefaultOperatorListen = "127.0.0.1:9090"
+	DefaultData           = "./safeguard-data"
+	DefaultReviewWebhook  = "review"
+	DefaultReviewBank     = "confirmed"
 )
 
 // withDefaults fills in what is unset.
@@ -158,6 +170,9 @@ type Server struct {
 	desk       *review.Desk
 	review     *usecase.Review
 	handler    http.Handler // api, and Report Remove's page
+	// The operator's and the public listener, when configured.
+	opLn, pubLn     net.Listener
+	opHTTP, pubHTTP *http.Server
 }
 
 // New builds the service over st and starts listening (so Addr is known
@@ -229,18 +244,12 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
-			Enqueue: s.review.Enqueue,
+			Enqueue: s.review.Enqueue, Unkept: metrics.Unkept,
 			// Two images per CPU keep the CPUs busy while bounding the
 			// memory a burst of large uploads takes.
 			Slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 		},
-		Ready: func(ctx context.Context) error {
-			if s.matcher.Stats().Synced.IsZero() {
-				return errors.New("index not loaded")
-			}
-			_, err := st.ListBanks(ctx)
-			return err
-		},
+		Ready: s.ready,
 	})
 	s.handler = s.api
 	assets, missing := remove.Assets(cfg.RemoveAssets)
@@ -259,20 +268,54 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	primary := s.handler
+	if cfg.OperatorListen == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.api.Operator())
+		mux.Handle("GET /readyz", s.api.Operator())
+		mux.Handle("/", s.handler)
+		primary = mux
+	}
+	var err error
+	if s.ln, s.http, err = s.listen("listen", cfg.Listen, primary); err != nil {
 		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{
-		Handler:           s.handler,
+	if cfg.OperatorListen != "" {
+		if s.opLn, s.opHTTP, err = s.listen("operator-listen", cfg.OperatorListen, s.api.Operator()); err != nil {
+			s.ln.Close()
+			return nil, err
+		}
+	}
+	if cfg.PublicListen != "" {
+		pub := http.NewServeMux()
+		pub.Handle("/remove", remove.Handler(assets))
+		pub.Handle("/remove/", remove.Handler(assets))
+		pub.Handle("/", s.api.Public())
+		if s.pubLn, s.pubHTTP, err = s.listen("public-listen", cfg.PublicListen, pub); err != nil {
+			s.ln.Close()
+			if s.opLn != nil {
+				s.opLn.Close()
+			}
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// listen opens one of the server's listeners (setting names it in errors).
+func (s *Server) listen(setting, addr string, h http.Handler) (net.Listener, *http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", setting, addr, err)
+	}
+	return ln, &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // a bank import may be large
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	return s, nil
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}, nil
 }
 
 // cyberTip is the CyberTipline client cfg configures, or nil.
@@ -288,6 +331,23 @@ func cyberTip(cfg Config) cybertip.API {
 
 // Addr is where the server listens, e.g. "127.0.0.1:8080".
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// OperatorAddr is where the operator's routes are served: the operator
+// listener's address, or Addr when there is none.
+func (s *Server) OperatorAddr() string {
+	if s.opLn == nil {
+		return s.Addr()
+	}
+	return s.opLn.Addr().String()
+}
+
+// PublicAddr is the public listener's address, or "" when there is none.
+func (s *Server) PublicAddr() string {
+	if s.pubLn == nil {
+		return ""
+	}
+	return s.pubLn.Addr().String()
+}
 
 // Handler is the API and /remove, for serving them elsewhere (tests).
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -347,8 +407,18 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 	}
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 3)
+	servers := []*http.Server{s.http}
 	go func() { serveErr <- s.http.Serve(s.ln) }()
+	for _, l := range []struct {
+		ln  net.Listener
+		srv *http.Server
+	}{{s.opLn, s.opHTTP}, {s.pubLn, s.pubHTTP}} {
+		if l.ln != nil {
+			servers = append(servers, l.srv)
+			go func() { serveErr <- l.srv.Serve(l.ln) }()
+		}
+	}
 	var err error
 	select {
 	case <-ctx.Done():
@@ -357,8 +427,10 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("shutting down: finishing requests in flight", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if e := s.http.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("shutdown: %w", e)
+	for _, srv := range servers {
+		if e := srv.Shutdown(sctx); e != nil && err == nil {
+			err = fmt.Errorf("shutdown: %w", e)
+		}
 	}
 	stop()
 	wg.Wait()
@@ -379,5 +451,53 @@ func (s *Server) Banner(w io.Writer) {
 		where, flag = "PostgreSQL", "--database-url '<the same URL>'"
 	}
 	fmt.Fprintf(w, "safeguard: serving http://%s/v1 (%s)\n", s.Addr(), where)
+	if s.opLn != nil {
+		fmt.Fprintf(w, "safeguard: operator routes (/metrics, /readyz, /healthz) on http://%s\n", s.OperatorAddr())
+	}
+	if s.pubLn != nil {
+		fmt.Fprintf(w, "safeguard: public part (/remove and its API) on http://%s\n", s.PublicAddr())
+	}
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+}
+
+// ready is /readyz: the index loaded, the store answering, and the
+// directories the server writes (SQLite's, the evidence directory) taking a
+// write that reaches the disk. A server on a full disk says so here instead
+// of taking traffic it can only refuse.
+func (s *Server) ready(ctx context.Context) error {
+	if s.matcher.Stats().Synced.IsZero() {
+		return errors.New("index not loaded")
+	}
+	if _, err := s.st.ListBanks(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if s.cfg.DatabaseURL == "" {
+		if err := writable(s.cfg.Data); err != nil {
+			return fmt.Errorf("store not writable: %w", err)
+		}
+	}
+	if s.cfg.EvidenceKeys != "" {
+		if err := writable(s.cfg.EvidenceDir); err != nil {
+			return fmt.Errorf("evidence not writable: %w", err)
+		}
+	}
+	return nil
+}
+
+// writable writes, syncs and removes a probe file of 64 KiB in dir (about
+// what a scan's record or a small evidence item needs).
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".ready-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, 64<<10))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
