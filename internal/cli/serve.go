@@ -32,6 +32,9 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
 	{"operator-listen", server.DefaultOperatorListen, "`host:port` of the operator's routes (/metrics, /readyz, /healthz); \"main\" serves them on --listen"},
 	{"public-listen", "", "`host:port` serving only the public part (/remove and its API), for the internet; the rest stays on --listen"},
+	{"trusted-proxies", "", "comma-separated `addresses` or CIDR prefixes of reverse proxies whose X-Forwarded-For / Forwarded headers give the client address (rate limits) and X-Forwarded-Proto whether it came over TLS"},
+	{"tls-cert", "", "PEM `file` of the TLS certificate (chain) for --listen and --public-listen"},
+	{"tls-key", "", "PEM `file` of the TLS certificate's private key"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 }
 
@@ -124,6 +127,10 @@ flags:`)
 		cfg.OperatorListen = op
 	}
 	cfg.PublicListen = *vals["public-listen"]
+	cfg.TLSCert, cfg.TLSKey = *vals["tls-cert"], *vals["tls-key"]
+	if tp := *vals["trusted-proxies"]; tp != "" {
+		cfg.TrustedProxies = strings.Split(tp, ",")
+	}
 	if allow := *vals["webhook-allow"]; allow != "" {
 		cfg.WebhookAllow = strings.Split(allow, ",")
 	}

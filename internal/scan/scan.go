@@ -284,12 +284,15 @@ func (p *Pipeline) notify(ctx context.Context, rec Record) error {
 // in the scan.decision webhook: never the listed hash values or where an
 // entry came from, since hash lists are confidential.
 type Answer struct {
-	ID         string       `json:"scan_id"`
-	ContentID  string       `json:"content_id,omitempty"`
-	AccountID  string       `json:"account_id,omitempty"`
-	Surface    string       `json:"surface,omitempty"`
-	Visibility string       `json:"visibility,omitempty"`
-	Blocked    bool         `json:"blocked"`
+	ID         string `json:"scan_id"`
+	ContentID  string `json:"content_id,omitempty"`
+	AccountID  string `json:"account_id,omitempty"`
+	Surface    string `json:"surface,omitempty"`
+	Visibility string `json:"visibility,omitempty"`
+	Blocked    bool   `json:"blocked"`
+	// Restricted: hide the content pending review (a restrict action,
+	// and no block).
+	Restricted bool         `json:"restricted"`
 	Matches    []MatchInfo  `json:"matches"`
 	Actions    []ActionInfo `json:"actions"`
 	CreatedAt  time.Time    `json:"created_at"`
@@ -317,8 +320,9 @@ func EventData(rec Record) Answer {
 		ID: rec.ID, ContentID: rec.ContentID, AccountID: rec.AccountID,
 		Surface: rec.Surface, Visibility: rec.Visibility,
 		Blocked: rec.Decision.Has(rules.Block), CreatedAt: rec.Time,
-		Matches: make([]MatchInfo, 0, len(rec.Matches)),
-		Actions: make([]ActionInfo, 0, len(rec.Decision.Actions)),
+		Restricted: rec.Decision.Has(rules.Restrict) && !rec.Decision.Has(rules.Block),
+		Matches:    make([]MatchInfo, 0, len(rec.Matches)),
+		Actions:    make([]ActionInfo, 0, len(rec.Decision.Actions)),
 	}
 	for _, m := range rec.Matches {
 		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance})

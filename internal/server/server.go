@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/forwarded"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
@@ -101,6 +103,14 @@ type Config struct {
 	// the Report Remove page, its API and /healthz (docs/hostile.md has a
 	// deployment that puts only it on the internet).
 	PublicListen string
+	// TrustedProxies lists the reverse proxies (addresses or CIDR
+	// prefixes) whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are
+	// believed: the client address every rate limit uses, and whether the
+	// request came over TLS (Secure cookies, HSTS). Others' are removed.
+	TrustedProxies []string
+	// TLSCert and TLSKey, PEM files, serve the main and public listeners
+	// over TLS (cookies Secure, HSTS sent).
+	TLSCert, TLSKey string
 }
 
 // Defaults.
@@ -173,6 +183,7 @@ type Server struct {
 	// The operator's and the public listener, when configured.
 	opLn, pubLn     net.Listener
 	opHTTP, pubHTTP *http.Server
+	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
 }
 
 // New builds the service over st and starts listening (so Addr is known
@@ -276,7 +287,21 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		mux.Handle("/", s.handler)
 		primary = mux
 	}
-	var err error
+	trusted, err := forwarded.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("tls: give both a certificate and its key (--tls-cert, --tls-key), or neither")
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	primary = trusted.Handler(primary)
 	if s.ln, s.http, err = s.listen("listen", cfg.Listen, primary); err != nil {
 		return nil, err
 	}
@@ -291,7 +316,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		pub.Handle("/remove", remove.Handler(assets))
 		pub.Handle("/remove/", remove.Handler(assets))
 		pub.Handle("/", s.api.Public())
-		if s.pubLn, s.pubHTTP, err = s.listen("public-listen", cfg.PublicListen, pub); err != nil {
+		if s.pubLn, s.pubHTTP, err = s.listen("public-listen", cfg.PublicListen, trusted.Handler(pub)); err != nil {
 			s.ln.Close()
 			if s.opLn != nil {
 				s.opLn.Close()
@@ -409,15 +434,22 @@ func (s *Server) Run(ctx context.Context) error {
 
 	serveErr := make(chan error, 3)
 	servers := []*http.Server{s.http}
-	go func() { serveErr <- s.http.Serve(s.ln) }()
 	for _, l := range []struct {
 		ln  net.Listener
 		srv *http.Server
-	}{{s.opLn, s.opHTTP}, {s.pubLn, s.pubHTTP}} {
-		if l.ln != nil {
-			servers = append(servers, l.srv)
-			go func() { serveErr <- l.srv.Serve(l.ln) }()
+		tls bool
+	}{{s.ln, s.http, true}, {s.opLn, s.opHTTP, false}, {s.pubLn, s.pubHTTP, true}} {
+		if l.ln == nil {
+			continue
 		}
+		if l.srv != s.http {
+			servers = append(servers, l.srv)
+		}
+		ln := l.ln
+		if l.tls && s.tls != nil {
+			ln = tls.NewListener(ln, s.tls)
+		}
+		go func() { serveErr <- l.srv.Serve(ln) }()
 	}
 	var err error
 	select {
@@ -450,12 +482,16 @@ func (s *Server) Banner(w io.Writer) {
 	if s.cfg.DatabaseURL != "" {
 		where, flag = "PostgreSQL", "--database-url '<the same URL>'"
 	}
-	fmt.Fprintf(w, "safeguard: serving http://%s/v1 (%s)\n", s.Addr(), where)
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(w, "safeguard: serving %s://%s/v1 (%s)\n", scheme, s.Addr(), where)
 	if s.opLn != nil {
 		fmt.Fprintf(w, "safeguard: operator routes (/metrics, /readyz, /healthz) on http://%s\n", s.OperatorAddr())
 	}
 	if s.pubLn != nil {
-		fmt.Fprintf(w, "safeguard: public part (/remove and its API) on http://%s\n", s.PublicAddr())
+		fmt.Fprintf(w, "safeguard: public part (/remove and its API) on %s://%s\n", scheme, s.PublicAddr())
 	}
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
 }
