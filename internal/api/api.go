@@ -236,6 +236,7 @@ func (a *API) table() []route {
 		{"GET", "/v1/webhooks", auth.WebhooksAdmin, a.listWebhooks},
 		{"POST", "/v1/webhooks", auth.WebhooksAdmin, a.createWebhook},
 		{"DELETE", "/v1/webhooks/{name}", auth.WebhooksAdmin, a.deleteWebhook},
+		{"POST", "/v1/webhooks/{name}/rotate", auth.WebhooksAdmin, a.rotateWebhook},
 		{"GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters},
 		{"POST", "/v1/webhooks/dead-letters/{id}/replay", auth.WebhooksAdmin, a.replay},
 
