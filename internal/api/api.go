@@ -131,6 +131,7 @@ type API struct {
 	operator *http.ServeMux // /metrics, /readyz, /healthz
 	routes   []route
 	keys     *keyCache // cfg.Keys, with reads cached for authentication
+	denied   deniedLog // access.denied entries, coalesced
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the

@@ -294,8 +294,10 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 		return err
 	}
 	rep, err := desk.Report(r.Context(), id)
-	if err == nil && k.Role == auth.Flagger && rep.Reporter != k.ID {
-		err = fmt.Errorf("review: report %d: %w", id, review.ErrNotFound)
+	if err == nil && k.Role == auth.Flagger && rep.Reporter != k.ID || errors.Is(err, review.ErrNotFound) {
+		// One answer, word for word, for a report that does not exist
+		// and another flagger's: the wording must not tell them apart.
+		return errorf(http.StatusNotFound, CodeNotFound, "no report %d", id)
 	}
 	if err != nil {
 		return err
@@ -345,7 +347,7 @@ func countdown(c review.Case, now time.Time) int64 {
 
 // getQueue handles GET /v1/queues/{queue}?limit=N: the undecided cases in
 // the order a reviewer should take them.
-func (a *API) getQueue(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+func (a *API) getQueue(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	desk, err := a.desk()
 	if err != nil {
 		return err
@@ -368,7 +370,9 @@ func (a *API) getQueue(w http.ResponseWriter, r *http.Request, _ auth.Key) error
 	}
 	now := a.now()
 	out := make([]rankedJSON, 0, min(limit, len(ranked)))
+	mask := a.maskFor(r.Context(), k)
 	for _, rk := range ranked[:min(limit, len(ranked))] {
+		mask.caseView(&rk.Case, &rk.Priority, nil)
 		out = append(out, rankedJSON{rk.Case, rk.Priority, countdown(rk.Case, now)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -400,6 +404,7 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request, k auth.Key) error 
 	if rs == nil {
 		rs = []review.Report{}
 	}
+	a.maskFor(r.Context(), k).caseView(&c, &p, rs)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"case": c, "priority": p, "reports": rs, "due_in_seconds": countdown(c, a.now()),
 	})
