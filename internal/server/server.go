@@ -196,6 +196,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, st: st, log: logger}
+	if cfg.CyberTipURL != "" {
+		if err := cybertip.CheckURL(cfg.CyberTipURL); err != nil {
+			return nil, err
+		}
+	}
 	var ev *evidence.Store
 	if cfg.EvidenceKeys != "" {
 		kr, err := evidence.ParseKeyring(cfg.EvidenceKeys)
