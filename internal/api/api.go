@@ -32,6 +32,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -113,6 +114,10 @@ type Config struct {
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
 	LERequests export.Store
+
+	// BodyBudget, if set, admits uploaded content (scans, reports with
+	// content, bank uploads) by its size before it is read (admitBody).
+	BodyBudget *media.Budget
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0

@@ -148,6 +148,11 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
 		return nil, err
 	}
+	release, err := a.admitBody(r, a.cfg.MaxBody+maxJSON)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
@@ -180,7 +185,7 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 				return nil, err
 			}
 		case name == "content" && content == nil:
-			if content, err = readContent(part, a.cfg.MaxBody); err != nil {
+			if content, err = readContent(part, a.cfg.MaxBody, 0); err != nil {
 				return nil, err
 			}
 			if content == nil {

@@ -255,6 +255,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
+		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports: st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st,
 		Pipeline: &scan.Pipeline{
@@ -541,4 +542,14 @@ func writable(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// bodyBudget is the memory uploaded bodies may hold at once before they are
+// decoded: 256 MiB, or room for two of the largest allowed when that is
+// more (docs/hostile.md).
+func bodyBudget(maxBody int64) int64 {
+	if maxBody <= 0 {
+		maxBody = api.DefaultMaxBody
+	}
+	return max(256<<20, 2*(maxBody+1<<20))
 }
