@@ -256,7 +256,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
-		LEReports: st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
+		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
