@@ -3,6 +3,7 @@ package forwarded_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/forwarded"
@@ -50,4 +51,27 @@ func TestHandler(t *testing.T) {
 	if _, err := forwarded.Parse([]string{"not-an-address"}); err == nil {
 		t.Error("Parse took a non-address")
 	}
+}
+
+// FuzzHandler: no forwarding header makes the handler panic, and whatever
+// they say, RemoteAddr stays an address with a port.
+func FuzzHandler(f *testing.F) {
+	f.Add("198.51.100.1, 10.0.0.1", `for="[2001:db8::1]:4711";proto=https`, "https")
+	f.Add("", "for=unknown, for=_hidden", "")
+	trusted, _ := forwarded.Parse([]string{"10.0.0.0/8"})
+	f.Fuzz(func(t *testing.T, xff, fwd, proto string) {
+		var got string
+		h := trusted.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.RemoteAddr }))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "10.1.1.1:80"
+		r.Header["X-Forwarded-For"] = []string{xff}
+		r.Header["X-Forwarded-Proto"] = []string{proto}
+		if fwd != "" {
+			r.Header["Forwarded"] = []string{fwd}
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if _, err := netip.ParseAddrPort(got); err != nil {
+			t.Errorf("RemoteAddr %q from X-Forwarded-For %q, Forwarded %q: %v", got, xff, fwd, err)
+		}
+	})
 }
