@@ -69,6 +69,54 @@ func (a *API) createWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	return nil
 }
 
+// Bounds of a rotation's overlap: long enough for a receiver's operator to
+// deploy the new secret, short enough that a leaked old one soon stops.
+const (
+	defaultOverlap = 24 * time.Hour
+	maxOverlap     = 7 * 24 * time.Hour
+)
+
+// rotateWebhook handles POST /v1/webhooks/{name}/rotate: a new secret
+// (generated unless given), answered this once; the old one keeps signing
+// beside it for the overlap, so the receiver can switch at any moment.
+func (a *API) rotateWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	var in struct {
+		Secret         string `json:"secret"`
+		OverlapSeconds *int64 `json:"overlap_seconds"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	overlap := defaultOverlap
+	if in.OverlapSeconds != nil {
+		if *in.OverlapSeconds < 0 || *in.OverlapSeconds > int64(maxOverlap/time.Second) {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "overlap_seconds %d: want 0 to %d", *in.OverlapSeconds, int64(maxOverlap/time.Second))
+		}
+		overlap = time.Duration(*in.OverlapSeconds) * time.Second
+	}
+	if in.Secret == "" {
+		in.Secret = webhook.NewSecret()
+	}
+	name := r.PathValue("name")
+	var e webhook.Endpoint
+	err := a.changes.Do(r.Context(), k.ID, audit.WebhookUpdate, func(tx usecase.Stores) (string, any, error) {
+		old, err := tx.Webhooks.Webhook(r.Context(), name)
+		if err != nil {
+			return name, nil, err
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if e, err = old.Rotate(in.Secret, now, overlap); err != nil {
+			return name, nil, errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+		}
+		return name, map[string]any{"rotated": true, "previous_until": e.PreviousUntil}, tx.Webhooks.UpdateWebhook(r.Context(), e)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": e.Name, "secret": e.Secret, "previous_until": e.PreviousUntil})
+	return nil
+}
+
 func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	name := r.PathValue("name")
 	err := a.changes.Do(r.Context(), k.ID, audit.WebhookUpdate, func(tx usecase.Stores) (string, any, error) {

@@ -1,14 +1,15 @@
 // Package api is Safeguard's HTTP API: JSON under /v1, every route behind an
 // API key whose role must grant the route's permission, errors as
 // {"error": {"code", "message"}}, and the OpenAPI document that describes
-// it all served at /v1/openapi.json. It also serves /healthz, /readyz and
-// /metrics for the operator.
+// it all served at /v1/openapi.json. Operator serves /metrics, /readyz and
+// /healthz for the operator's listener, Public the keyless routes alone.
 //
 // Handlers only translate HTTP to the domain packages and back: deciding is
 // internal/scan's, storing is the stores', permissions are internal/auth's.
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -116,6 +118,10 @@ type Config struct {
 	// their routes 503.
 	Exchanges Exchanges
 
+	// BodyBudget, if set, admits uploaded content (scans, reports with
+	// content, bank uploads) by its size before it is read (admitBody).
+	BodyBudget *media.Budget
+
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
 	Logger    *slog.Logger
@@ -123,14 +129,17 @@ type Config struct {
 
 // API serves HTTP requests. Create it with New.
 type API struct {
-	cfg     Config
-	banks   *usecase.Banks
-	review  *usecase.Review
-	changes *usecase.Changes
-	log     *slog.Logger
-	mux     *http.ServeMux
-	routes  []route
-	keys    *keyCache // cfg.Keys, with reads cached for authentication
+	cfg      Config
+	banks    *usecase.Banks
+	review   *usecase.Review
+	changes  *usecase.Changes
+	log      *slog.Logger
+	mux      *http.ServeMux // every route of the table, and /healthz
+	public   *http.ServeMux // the public routes, and /healthz
+	operator *http.ServeMux // /metrics, /readyz, /healthz
+	routes   []route
+	keys     *keyCache // cfg.Keys, with reads cached for authentication
+	denied   deniedLog // access.denied entries, coalesced
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the
@@ -174,17 +183,37 @@ func New(cfg Config) *API {
 			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
 	}
 	a.routes = a.table()
+	a.public = http.NewServeMux()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))
+		if rt.perm == public {
+			a.public.Handle(rt.method+" "+rt.path, a.authenticated(rt))
+		}
 	}
-	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	healthz := func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	a.mux.HandleFunc("GET /readyz", a.readyz)
+	}
+	a.mux.HandleFunc("GET /healthz", healthz)
+	a.public.HandleFunc("GET /healthz", healthz)
+	a.operator = http.NewServeMux()
+	a.operator.HandleFunc("GET /healthz", healthz)
+	a.operator.HandleFunc("GET /readyz", a.readyz)
 	if cfg.Metrics != nil {
-		a.mux.Handle("GET /metrics", cfg.Metrics.Handler())
+		a.operator.Handle("GET /metrics", cfg.Metrics.Handler())
 	}
 	return a
+}
+
+// Operator serves the operator's routes, /metrics, /readyz and /healthz,
+// for a listener of their own (loopback by default): metrics name banks
+// and count silent report actions, which an uploader must not read.
+func (a *API) Operator() http.Handler { return a.operator }
+
+// Public serves only the routes anyone may call without a key (Report
+// Remove's) and /healthz, for a listener a deployment puts on the
+// internet while the rest of the API stays on its private network.
+func (a *API) Public() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { a.route(w, r, a.public) })
 }
 
 // Review is the review use case the routes call: the server's timer
@@ -219,6 +248,7 @@ func (a *API) table() []route {
 		{"GET", "/v1/webhooks", auth.WebhooksAdmin, a.listWebhooks},
 		{"POST", "/v1/webhooks", auth.WebhooksAdmin, a.createWebhook},
 		{"DELETE", "/v1/webhooks/{name}", auth.WebhooksAdmin, a.deleteWebhook},
+		{"POST", "/v1/webhooks/{name}/rotate", auth.WebhooksAdmin, a.rotateWebhook},
 		{"GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters},
 		{"POST", "/v1/webhooks/dead-letters/{id}/replay", auth.WebhooksAdmin, a.replay},
 
@@ -269,7 +299,9 @@ func (a *API) table() []route {
 // ServeHTTP implements http.Handler. A panic in a handler is answered 500
 // and logged with its stack; the server goes on. Unknown paths and methods
 // are answered in the JSON error form like everything else.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.route(w, r, a.mux) }
+
+func (a *API) route(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -279,7 +311,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeErrorBody(w, errorf(http.StatusInternalServerError, CodeInternal, "internal error; the server log has the details"))
 		}
 	}()
-	h, pattern := a.mux.Handler(r)
+	h, pattern := mux.Handler(r)
 	if pattern == "" {
 		// ServeMux answers 404 or 405 (with Allow) in plain text; learn
 		// which from it, then answer in JSON.
@@ -295,7 +327,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrorBody(w, errorf(rec.Code, code, "%s %s: %s", r.Method, r.URL.Path, strings.ToLower(http.StatusText(rec.Code))))
 		return
 	}
-	a.mux.ServeHTTP(w, r)
+	mux.ServeHTTP(w, r)
 }
 
 // authenticated wraps a route with authentication, its permission check,
@@ -316,6 +348,9 @@ func (a *API) authenticated(rt route) http.Handler {
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if rt.perm == public {
+		if err := checkParams(r, rt.path); err != nil {
+			return err
+		}
 		return rt.handle(w, r, auth.Key{})
 	}
 	presented, ok := bearer(r)
@@ -341,6 +376,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 			a.recordDenied(r, k, rt)
 			return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s, which may not %s (needs %s)", k.ID, k.Role, rt.method+" "+rt.path, rt.perm)
 		}
+	}
+	if err := checkParams(r, rt.path); err != nil {
+		return err
 	}
 	return rt.handle(w, r, k)
 }
@@ -417,7 +455,7 @@ func limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
 }
 
 // decodeJSON reads a JSON request body strictly into v: the right content
-// type, no unknown fields, nothing after the value.
+// type, within maxJSON, then as unmarshalStrict.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := checkContentType(r, "application/json"); err != nil {
 		return err
@@ -425,20 +463,35 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := limitBody(w, r, maxJSON); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict(b, v, "")
+}
+
+// unmarshalStrict is the one JSON decoding of request bodies: checkJSON's
+// refusals (null, duplicate keys, bad strings, each naming the field), then
+// no unknown fields and nothing after the value. where prefixes messages
+// ("multipart form: part report: ").
+func unmarshalStrict(b []byte, v any, where string) error {
+	if len(bytes.TrimSpace(b)) == 0 && where == "" {
+		return errorf(http.StatusBadRequest, CodeEmptyBody, "empty body: want a JSON object")
+	}
+	if err := checkJSON(b); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return errorf(e.Status, e.Code, "%s%s", where, e.Message)
+		}
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return err
-		case errors.Is(err, io.EOF):
-			return errorf(http.StatusBadRequest, CodeEmptyBody, "empty body: want a JSON object")
-		}
-		return errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON: %v", err)
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%smalformed JSON: %v", where, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "malformed JSON: more data after the object")
+		return errorf(http.StatusBadRequest, CodeBadRequest, "%smalformed JSON: more data after the object", where)
 	}
 	return nil
 }

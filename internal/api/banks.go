@@ -133,7 +133,12 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		if err := limitBody(w, r, a.cfg.MaxBody); err != nil {
 			return err
 		}
-		data, err := readContent(r.Body, a.cfg.MaxBody)
+		release, err := a.admitBody(r, a.cfg.MaxBody)
+		if err != nil {
+			return err
+		}
+		defer release()
+		data, err := readContent(r.Body, a.cfg.MaxBody, r.ContentLength)
 		if err != nil {
 			return err
 		}

@@ -159,6 +159,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeErrorBody(w, e)
 }
 
+// retryAfter is the Retry-After of a 503, in seconds.
+const retryAfter = "5"
+
 func writeErrorBody(w http.ResponseWriter, e *Error) {
 	type body struct {
 		Code    string `json:"code"`
@@ -166,6 +169,11 @@ func writeErrorBody(w http.ResponseWriter, e *Error) {
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="safeguard"`)
+	}
+	// Every 503 says when to try again: a platform that retries instead of
+	// failing open still gets its decision once the fault is fixed.
+	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfter)
 	}
 	writeJSON(w, e.Status, map[string]body{"error": {e.Code, e.Message}})
 }

@@ -740,19 +740,12 @@ func (a *API) deleteEvidence(w http.ResponseWriter, r *http.Request, k auth.Key)
 	return nil
 }
 
-// recordDenied records in the audit log a key refused a route that guards
-// law-enforcement reports or preserved content: who tried to reach
-// evidence without the role is part of its chain of custody. A failure to
-// record is logged; the request is refused either way.
-func (a *API) recordDenied(r *http.Request, k auth.Key, rt route) {
-	if rt.perm != auth.LEReports && !strings.Contains(rt.path, "/evidence") || a.cfg.Log == nil {
-		return
-	}
-	if err := a.record(r.Context(), k, "access.denied", rt.method+" "+clip(r.URL.Path), map[string]string{
-		"role": string(k.Role), "needs": string(rt.perm),
-	}); err != nil {
-		a.log.Error("api: recording a refused access", "key", k.ID, "path", r.URL.Path, "err", err)
-	}
+// deniedAudited says which refusals recordDenied puts in the audit log:
+// those of routes that guard law-enforcement reports or preserved content,
+// since who tried to reach evidence without the role is part of its chain
+// of custody.
+func deniedAudited(rt route) bool {
+	return rt.perm == auth.LEReports || strings.Contains(rt.path, "/evidence")
 }
 
 // recipientAPI marks every failure of the CyberTipline's calls — refusals,

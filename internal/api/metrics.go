@@ -26,6 +26,7 @@ type Metrics struct {
 	actions    *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
 	attemptDur *prometheus.HistogramVec
+	unkept     prometheus.Counter
 }
 
 var _ webhook.Metrics = (*Metrics)(nil)
@@ -58,8 +59,12 @@ func NewMetrics(backlog func(ctx context.Context) (pending, dead int64, err erro
 			Name: "safeguard_webhook_attempt_duration_seconds", Help: "Webhook delivery attempt latency.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"webhook"}),
+		unkept: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "safeguard_scans_unkept_total",
+			Help: "Scans answered 503 because content a rule keeps could not be written as evidence.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur,
+	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if backlog != nil {
 		read := func(dead bool) func() float64 {
@@ -109,3 +114,7 @@ func (m *Metrics) scanned(res scan.Result) {
 		m.actions.WithLabelValues(string(a.Kind)).Inc()
 	}
 }
+
+// Unkept counts a scan refused because its content could not be kept
+// (scan.Pipeline.Unkept).
+func (m *Metrics) Unkept() { m.unkept.Inc() }

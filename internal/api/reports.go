@@ -11,7 +11,6 @@ package api
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -149,6 +148,11 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
 		return nil, err
 	}
+	release, err := a.admitBody(r, a.cfg.MaxBody+maxJSON)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
@@ -170,16 +174,18 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 		switch name := part.FormName(); {
 		case name == "report" && !sawReport:
 			sawReport = true
-			dec := json.NewDecoder(io.LimitReader(part, maxJSON))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(in); err != nil {
-				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: malformed JSON: %v", err)
+			b, err := io.ReadAll(io.LimitReader(part, maxJSON+1))
+			if err != nil {
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: %v", err)
 			}
-			if _, err := dec.Token(); err != io.EOF {
-				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: more data after the object, or over %d bytes", maxJSON)
+			if len(b) > maxJSON {
+				return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "multipart form: part report is over %d bytes", maxJSON)
+			}
+			if err := unmarshalStrict(b, in, "multipart form: part report: "); err != nil {
+				return nil, err
 			}
 		case name == "content" && content == nil:
-			if content, err = readContent(part, a.cfg.MaxBody); err != nil {
+			if content, err = readContent(part, a.cfg.MaxBody, 0); err != nil {
 				return nil, err
 			}
 			if content == nil {
@@ -293,8 +299,10 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 		return err
 	}
 	rep, err := desk.Report(r.Context(), id)
-	if err == nil && k.Role == auth.Flagger && rep.Reporter != k.ID {
-		err = fmt.Errorf("review: report %d: %w", id, review.ErrNotFound)
+	if err == nil && k.Role == auth.Flagger && rep.Reporter != k.ID || errors.Is(err, review.ErrNotFound) {
+		// One answer, word for word, for a report that does not exist
+		// and another flagger's: the wording must not tell them apart.
+		return errorf(http.StatusNotFound, CodeNotFound, "no report %d", id)
 	}
 	if err != nil {
 		return err
@@ -349,7 +357,7 @@ func countdown(c review.Case, now time.Time) int64 {
 
 // getQueue handles GET /v1/queues/{queue}?limit=N: the undecided cases in
 // the order a reviewer should take them.
-func (a *API) getQueue(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+func (a *API) getQueue(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	desk, err := a.desk()
 	if err != nil {
 		return err
@@ -372,7 +380,9 @@ func (a *API) getQueue(w http.ResponseWriter, r *http.Request, _ auth.Key) error
 	}
 	now := a.now()
 	out := make([]rankedJSON, 0, min(limit, len(ranked)))
+	mask := a.maskFor(r.Context(), k)
 	for _, rk := range ranked[:min(limit, len(ranked))] {
+		mask.caseView(&rk.Case, &rk.Priority, nil)
 		reason, err := desk.Reason(r.Context(), rk.Case.ID, reasonWords)
 		if err != nil {
 			return err
@@ -408,6 +418,7 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request, k auth.Key) error 
 	if rs == nil {
 		rs = []review.Report{}
 	}
+	a.maskFor(r.Context(), k).caseView(&c, &p, rs)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"case": c, "priority": p, "reports": rs, "due_in_seconds": countdown(c, a.now()),
 	})

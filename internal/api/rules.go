@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,7 +75,14 @@ func (a *API) readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, erro
 	if err := limitBody(w, r, rules.MaxRuleSize); err != nil {
 		return rules.Rule{}, err
 	}
-	rule, err := rules.Decode(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return rules.Rule{}, err
+	}
+	if err := checkJSON(b); err != nil {
+		return rules.Rule{}, err
+	}
+	rule, err := rules.Decode(bytes.NewReader(b))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		var ve *rules.ValidationError

@@ -129,9 +129,9 @@ func selfReportError(w http.ResponseWriter, err error) error {
 	return err
 }
 
-// address is the caller's address for rate limiting: the connection's peer.
-// Behind a reverse proxy every request comes from the proxy, so the proxy
-// must limit /v1/self-reports itself (docs/remove.md).
+// address is the caller's address for rate limiting: r.RemoteAddr, which
+// the server's forwarded.Trusted handler has set to the client a trusted
+// reverse proxy names (docs/remove.md).
 func address(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

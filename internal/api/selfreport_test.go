@@ -85,8 +85,10 @@ func TestSelfReports(t *testing.T) {
 		t.Fatalf("submission: %d %v", status, v)
 	}
 	lookup := `{"pdq": "` + strings.Repeat("c", 64) + `"}`
-	if _, v, _ := call(t, "POST", base+"/v1/lookup", admin, lookup); v["blocked"] != true {
-		t.Errorf("lookup of the reported hash: %v, want blocked by the default rule", v)
+	// Restricted pending a person's review, not blocked: anyone can send
+	// a hash (issue 12, finding 6).
+	if _, v, _ := call(t, "POST", base+"/v1/lookup", admin, lookup); v["blocked"] != false || v["restricted"] != true {
+		t.Errorf("lookup of the reported hash: %v, want restricted (not blocked) by the default rule", v)
 	}
 
 	for _, tc := range []struct {

@@ -205,10 +205,12 @@ func Authenticate(ctx context.Context, s Store, presented string) (Key, error) {
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= TouchEvery {
 		now = now.UTC().Truncate(time.Microsecond)
-		if err := s.TouchKey(ctx, id, now); err != nil {
-			return Key{}, fmt.Errorf("auth: recording use of key %s: %w", id, err)
+		// Bookkeeping: a failed write (a full disk, a read-only replica)
+		// must not fail the request, least of all a read; the next
+		// request tries again.
+		if err := s.TouchKey(ctx, id, now); err == nil {
+			k.LastUsedAt = &now
 		}
-		k.LastUsedAt = &now
 	}
 	return k, nil
 }

@@ -233,3 +233,28 @@ func (f failing) KeyByID(context.Context, string) (auth.Key, auth.Hash, error) {
 func (f failing) ListKeys(context.Context) ([]auth.Key, error)       { return nil, f.err }
 func (f failing) RevokeKey(context.Context, string, time.Time) error { return f.err }
 func (f failing) TouchKey(context.Context, string, time.Time) error  { return f.err }
+
+// fullDisk is a store whose writes fail, as on a full disk.
+type fullDisk struct{ *authtest.Memory }
+
+func (fullDisk) TouchKey(context.Context, string, time.Time) error {
+	return errors.New("database or disk is full")
+}
+
+// Issue 12, finding 8: a read must not fail because recording the key's
+// last use (bookkeeping) failed.
+func TestAuthenticateTouchFails(t *testing.T) {
+	ctx := t.Context()
+	s := fullDisk{new(authtest.Memory)}
+	plain, k, h, _ := auth.Generate(auth.Auditor, "reader")
+	if err := s.CreateKey(ctx, k, h); err != nil {
+		t.Fatal(err)
+	}
+	got, err := auth.Authenticate(ctx, s, plain)
+	if err != nil {
+		t.Fatalf("Authenticate with a failing last-used write: %v", err)
+	}
+	if got.ID != k.ID || got.LastUsedAt != nil {
+		t.Errorf("got %+v, want key %s with no last use recorded", got, k.ID)
+	}
+}

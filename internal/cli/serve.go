@@ -31,6 +31,11 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
+	{"operator-listen", server.DefaultOperatorListen, "`host:port` of the operator's routes (/metrics, /readyz, /healthz); \"main\" serves them on --listen"},
+	{"public-listen", "", "`host:port` serving only the public part (/remove and its API), for the internet; the rest stays on --listen"},
+	{"trusted-proxies", "", "comma-separated `addresses` or CIDR prefixes of reverse proxies whose X-Forwarded-For / Forwarded headers give the client address (rate limits) and X-Forwarded-Proto whether it came over TLS"},
+	{"tls-cert", "", "PEM `file` of the TLS certificate (chain) for --listen and --public-listen"},
+	{"tls-key", "", "PEM `file` of the TLS certificate's private key"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 	{"exchanges", "", "JSON `file` of hash-list exchanges to fetch (docs/exchanges.md)"},
 	{"hma-listen", "", "`host:port` of a second listener serving HMA 2.0's API (docs/hma.md)"},
@@ -153,6 +158,14 @@ flags:`)
 		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
+	}
+	if op := *vals["operator-listen"]; op != "main" {
+		cfg.OperatorListen = op
+	}
+	cfg.PublicListen = *vals["public-listen"]
+	cfg.TLSCert, cfg.TLSKey = *vals["tls-cert"], *vals["tls-key"]
+	if tp := *vals["trusted-proxies"]; tp != "" {
+		cfg.TrustedProxies = strings.Split(tp, ",")
 	}
 	if allow := *vals["webhook-allow"]; allow != "" {
 		cfg.WebhookAllow = strings.Split(allow, ",")

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
@@ -117,7 +118,16 @@ func New(cfg Config) *Console {
 	c := &Console{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), pages: parsePages(),
 		sessions: newSessions(cfg.Idle, cfg.MaxSession)}
 	static, _ := fs.Sub(files, "static")
-	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	assets := http.StripPrefix("/console/static/", http.FileServerFS(static))
+	c.mux.HandleFunc("GET /console/static/", func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a directory's listing tells a prober what the
+		// console is built of.
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		assets.ServeHTTP(w, r)
+	})
 	c.mux.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 	})

@@ -222,3 +222,15 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("%d content views recorded, want %d", n, tabs*each)
 	}
 }
+
+// Issue 12 (low): the console's static files are served, their directory
+// is not listed.
+func TestStaticNoListing(t *testing.T) {
+	b := newWorld(t).browser()
+	if a := b.get("/console/static/console.css"); a.status != http.StatusOK {
+		t.Errorf("console.css: %d", a.status)
+	}
+	if a := b.get("/console/static/"); a.status != http.StatusNotFound || strings.Contains(a.body, "console.js") {
+		t.Errorf("/console/static/: %d %q, want 404 without a listing", a.status, a.body)
+	}
+}

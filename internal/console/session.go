@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/forwarded"
 )
 
 const (
@@ -129,7 +130,7 @@ func sameToken(a, b string) bool {
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil || c.cfg.SecureCookies, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: forwarded.Secure(r) || c.cfg.SecureCookies, SameSite: http.SameSiteStrictMode,
 	})
 }
 

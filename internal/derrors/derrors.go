@@ -12,7 +12,10 @@
 // ErrNotFound). errors.Is finds both the sentinel and its kind.
 package derrors
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
 // The kinds. They are only ever added to.
 var (
@@ -60,14 +63,41 @@ func (e *Error) Error() string { return e.msg }
 func (e *Error) Unwrap() error { return e.kind }
 
 // Kind returns the kind err belongs to, or nil when it belongs to none (an
-// unexpected failure: the server's fault).
+// unexpected failure: the server's fault). An error of no kind is offered
+// to the classifiers the store packages registered, so a driver's "disk
+// full" or "connection refused" is Unavailable wherever it surfaces.
 func Kind(err error) error {
 	for _, k := range kinds {
 		if errors.Is(err, k) {
 			return k
 		}
 	}
+	if err == nil {
+		return nil
+	}
+	classifiers.mu.RLock()
+	defer classifiers.mu.RUnlock()
+	for _, f := range classifiers.fs {
+		if k := f(err); k != nil {
+			return k
+		}
+	}
 	return nil
+}
+
+var classifiers struct {
+	mu sync.RWMutex
+	fs []func(error) error
+}
+
+// Classify registers f, which gives the kind of errors from outside the
+// vocabulary (a database driver's) or nil. The store packages register
+// theirs when loaded: that is the store boundary, where a driver's errors
+// get the meaning the rest of the program acts on.
+func Classify(f func(error) error) {
+	classifiers.mu.Lock()
+	defer classifiers.mu.Unlock()
+	classifiers.fs = append(classifiers.fs, f)
 }
 
 // Code returns the client code of the first Error in err's chain that has

@@ -24,11 +24,12 @@ const DefaultBudget = 1 << 30
 type Budget struct {
 	total int64
 
-	mu      sync.Mutex
-	used    int64
-	waiters []*waiter // first come, first served: a large decode is not starved by small ones
-	big     bool      // a decode of more than returnAbove ran since memory was last returned
-	last    time.Time // when memory was last returned to the system
+	mu        sync.Mutex
+	used      int64
+	waiters   []*waiter // first come, first served: a large decode is not starved by small ones
+	freed     int64     // bytes released since memory was last returned to the system
+	last      time.Time // when memory was last returned
+	scheduled bool      // a return is due once returnEvery has passed
 }
 
 type waiter struct {
@@ -102,10 +103,11 @@ func (b *Budget) releaser(n int64) func() {
 }
 
 // returnAbove and returnEvery decide when memory is handed back to the
-// system: after a decode larger than returnAbove, once no decode holds
-// any, at most every returnEvery. Go's collector would keep the freed
-// pages for reuse, and a bomb's few hundred megabytes would stay resident
-// long after it was refused or hashed.
+// system: once no decode holds any and more than returnAbove was released
+// since the last time (one bomb, or many large bodies), at most every
+// returnEvery; a return the interval holds back is made when it ends. Go's
+// collector would keep the freed pages for reuse, and a bomb's few hundred
+// megabytes would stay resident long after it was refused or hashed.
 const (
 	returnAbove = 64 << 20
 	returnEvery = 2 * time.Second
@@ -115,12 +117,29 @@ const (
 // held.
 func (b *Budget) release(n int64) {
 	b.used -= n
-	b.big = b.big || n > returnAbove
+	b.freed += n
 	b.admit()
-	if b.used == 0 && b.big && time.Since(b.last) >= returnEvery {
-		b.big, b.last = false, time.Now()
-		go debug.FreeOSMemory()
+	b.returnMemory()
+}
+
+// returnMemory returns memory to the system, or schedules it, when nothing
+// is held and enough was freed. b.mu is held.
+func (b *Budget) returnMemory() {
+	if b.used != 0 || b.freed <= returnAbove || b.scheduled {
+		return
 	}
+	if wait := returnEvery - time.Since(b.last); wait > 0 {
+		b.scheduled = true
+		time.AfterFunc(wait, func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.scheduled = false
+			b.returnMemory()
+		})
+		return
+	}
+	b.freed, b.last = 0, time.Now()
+	go debug.FreeOSMemory()
 }
 
 // admit lets in waiters from the front of the line while they fit. b.mu is

@@ -13,6 +13,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
 )
 
 // System is the actor of what the Desk does on its own: automatic
@@ -134,8 +135,14 @@ func (d *Desk) Priority(c *Case) Priority { return d.w.Score(c, d.now()) }
 // the caller's to add.
 func RuleReport(a rules.Decided) Report {
 	r := a.Rule
+	category := KnownCSAM
+	if a.Match.Bank == selfreport.BankName {
+		// A hash someone sent of an image of themselves, which no
+		// analyst has seen: a person confirms it (auto ignores it).
+		category = SelfGenerated
+	}
 	return Report{
-		Source: Rule, Reporter: "rule:" + strconv.FormatInt(r.ID, 10), Category: KnownCSAM,
+		Source: Rule, Reporter: "rule:" + strconv.FormatInt(r.ID, 10), Category: category,
 		Rule: &r, Priority: a.Priority, Matches: []match.Match{a.Match},
 	}
 }
@@ -320,7 +327,9 @@ func (d *Desk) auto(r Report) (match.Match, bool) {
 		return match.Match{}, false
 	}
 	for _, m := range r.Matches {
-		if !m.Claimed && m.Distance <= d.cfg.AutoDistance {
+		// Claimed hashes and self-reported ones have had no analyst look
+		// at them: anyone can send one, so a person decides.
+		if !m.Claimed && m.Bank != selfreport.BankName && m.Distance <= d.cfg.AutoDistance {
 			return m, true
 		}
 	}

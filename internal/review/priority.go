@@ -9,6 +9,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/selfreport"
 )
 
 // Weights are the priority formula's points; docs/review.md explains each
@@ -35,6 +36,11 @@ type Weights struct {
 	// (so each queue's cases rise at the pace of its target), held at
 	// Waiting once overdue; overdue cases sort first anyway.
 	Waiting int
+	// FormAbuseAccounts: a case matching the self-reported bank whose
+	// content was uploaded by at least this many distinct accounts is
+	// flagged suspected_form_abuse. An image of oneself is shared by few
+	// accounts; a meme or a news photo someone wants gone, by many.
+	FormAbuseAccounts int
 }
 
 // DefaultWeights are the documented weights.
@@ -47,7 +53,7 @@ var DefaultWeights = Weights{
 	Public: 10, Unlisted: 5, AudiencePerDecade: 2, AudienceMax: 10,
 	Flagger: 15, RuleMax: 20, Accuracy: 10, AccuracyMin: 3,
 	AccountConfirmed: 10, ExtraReporter: 2, ExtraReporterMax: 10,
-	Waiting: 20,
+	Waiting: 20, FormAbuseAccounts: 5,
 }
 
 // Contribution is one term of a priority score.
@@ -63,7 +69,21 @@ type Priority struct {
 	Score     int            `json:"score"`
 	Overdue   bool           `json:"overdue"`
 	Breakdown []Contribution `json:"breakdown"`
+	// Flags are warnings for the reviewer that change no points, e.g.
+	// suspected_form_abuse.
+	Flags []Flag `json:"flags,omitempty"`
 }
+
+// Flag is a warning on a case.
+type Flag struct {
+	Flag string `json:"flag"`
+	Why  string `json:"why"`
+}
+
+// FlagFormAbuse marks a self-reported hash that matches uploads from many
+// unrelated accounts: perhaps Report Remove used to get someone else's
+// image hidden. The reviewer decides; nothing is blocked meanwhile.
+const FlagFormAbuse = "suspected_form_abuse"
 
 // Score computes c's priority at now. Terms that give nothing are left
 // out of the breakdown.
@@ -137,6 +157,11 @@ func (w Weights) Score(c *Case, now time.Time) Priority {
 			pts = int(int64(w.Waiting) * int64(waited) / int64(total))
 		}
 		add("waiting", pts, "waiting "+waited.Round(time.Minute).String())
+	}
+	if n := len(c.AccountIDs); w.FormAbuseAccounts > 0 && n >= w.FormAbuseAccounts &&
+		slices.ContainsFunc(s.Matches, func(m match.Match) bool { return m.Bank == selfreport.BankName }) {
+		p.Flags = append(p.Flags, Flag{FlagFormAbuse, "a self-reported hash matched uploads from " + itoa(n) +
+			" distinct accounts: check that the report is of the person themselves, not an image someone wants gone"})
 	}
 	p.Overdue = !c.Decided() && !now.Before(c.DueAt)
 	return p

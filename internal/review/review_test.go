@@ -3,6 +3,7 @@ package review_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -361,5 +362,33 @@ func TestScore(t *testing.T) {
 				t.Errorf("Overdue = %v at +%v, want %v", p.Overdue, tc.at, overdue)
 			}
 		})
+	}
+}
+
+// Issue 12, finding 6: a self-reported hash matching uploads from many
+// unrelated accounts is flagged as suspected abuse of the form; a few
+// accounts, or another bank, are not.
+func TestFormAbuseFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		bank     string
+		accounts int
+		flagged  bool
+	}{
+		{"self-reported, one account", "self-reported", 1, false},
+		{"self-reported, four accounts", "self-reported", 4, false},
+		{"self-reported, five accounts", "self-reported", 5, true},
+		{"hotline list, many accounts", "ncmec", 50, false},
+	} {
+		c := review.Case{State: review.Open, Category: review.SelfGenerated, OpenedAt: t0, DueAt: t0.Add(time.Hour)}
+		c.Signals.Matches = []match.Match{{Bank: tc.bank, Signal: bank.PDQ, Distance: 3}}
+		for i := range tc.accounts {
+			c.AccountIDs = append(c.AccountIDs, fmt.Sprintf("acct-%d", i))
+		}
+		p := review.DefaultWeights.Score(&c, t0)
+		got := len(p.Flags) == 1 && p.Flags[0].Flag == review.FlagFormAbuse
+		if got != tc.flagged || (tc.flagged && !strings.Contains(p.Flags[0].Why, fmt.Sprint(tc.accounts))) {
+			t.Errorf("%s: flags %+v, want flagged %v", tc.name, p.Flags, tc.flagged)
+		}
 	}
 }

@@ -32,6 +32,11 @@ const (
 	// Block: the platform must not publish the content. Decide's answer is
 	// what the platform acts on, so this is first.
 	Block ActionKind = "block"
+	// Restrict: the platform hides the content from everyone but its
+	// uploader until a person has reviewed it (pair it with enqueue). For
+	// signals no analyst has confirmed, such as self-reported hashes: a
+	// wrong hash then costs a delay, not a removal.
+	Restrict ActionKind = "restrict"
 	// Quarantine: keep the content as encrypted evidence instead of
 	// discarding it. Before report, which needs the evidence preserved.
 	Quarantine ActionKind = "quarantine"
@@ -45,7 +50,7 @@ const (
 )
 
 // Kinds lists every action kind in the order a Decision gives them.
-var Kinds = []ActionKind{Block, Quarantine, Report, Enqueue, Notify}
+var Kinds = []ActionKind{Block, Restrict, Quarantine, Report, Enqueue, Notify}
 
 // MaxPriority is the highest review priority an enqueue action can ask for.
 const MaxPriority = 100

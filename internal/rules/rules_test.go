@@ -60,7 +60,7 @@ func TestValidate(t *testing.T) {
 		{"control in category", func(r *Rule) { r.Categories = []string{"a\tb"} }, []string{`categories: "a\tb" has a control character at byte 2`}},
 		{"no actions", func(r *Rule) { r.Actions = nil }, []string{"no actions: a rule must do something"}},
 		{"unknown kind", func(r *Rule) { r.Actions = append(r.Actions, Action{Kind: "nuke"}) },
-			[]string{`action 2: unknown kind "nuke": want one of block, quarantine, report, enqueue, notify`}},
+			[]string{`action 2: unknown kind "nuke": want one of block, restrict, quarantine, report, enqueue, notify`}},
 		{"priority too high", func(r *Rule) { r.Actions = []Action{{Kind: Enqueue, Priority: 101}} },
 			[]string{"action 1: enqueue priority 101 out of range 0..100"}},
 		{"negative priority", func(r *Rule) { r.Actions = []Action{{Kind: Enqueue, Priority: -1}} },
@@ -112,7 +112,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidationErrorNamesRule(t *testing.T) {
 	r := Rule{Name: "x", Actions: []Action{{Kind: Block}, {Kind: "nuke"}}}
-	if got, want := r.Validate().Error(), `rule "x": action 2: unknown kind "nuke": want one of block, quarantine, report, enqueue, notify`; got != want {
+	if got, want := r.Validate().Error(), `rule "x": action 2: unknown kind "nuke": want one of block, restrict, quarantine, report, enqueue, notify`; got != want {
 		t.Errorf("error = %q, want %q", got, want)
 	}
 	r = Rule{ID: 7, Actions: []Action{{Kind: Block}}}

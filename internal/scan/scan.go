@@ -90,8 +90,11 @@ type Pipeline struct {
 	// record and before webhooks are queued. Its failure fails the scan:
 	// the platform retries, and a report asked for is not lost.
 	Enqueue func(ctx context.Context, rec Record, a rules.Decided) error
-	Logger  *slog.Logger
-	Now     func() time.Time // default time.Now
+	// Unkept, if set, is called each time a scan fails because content a
+	// rule keeps could not be written (a metric counts it).
+	Unkept func()
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
 }
 
 // ErrNoSignal is returned (wrapped) for a request with neither content nor
@@ -162,7 +165,12 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 	}
 
 	if kept := rec.Decision.Has(rules.Quarantine) || rec.Decision.Has(rules.Report); kept {
-		p.keep(ctx, &rec, req)
+		if err := p.keep(ctx, &rec, req); err != nil {
+			if p.Unkept != nil {
+				p.Unkept()
+			}
+			return Result{}, err
+		}
 	}
 	if err := p.Scans.RecordScan(ctx, rec); err != nil {
 		return Result{}, fmt.Errorf("scan %s: recording the decision: %w", rec.ID, err)
@@ -191,10 +199,12 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 	return Result{Record: rec, Blocked: rec.Decision.Has(rules.Block)}, nil
 }
 
-// keep preserves the content a rule quarantined or reported. A failure does
-// not stop the decision from being answered (the platform must still block),
-// but is recorded with it so that nobody believes the evidence exists.
-func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
+// keep preserves the content a rule quarantined or reported. It fails
+// closed: when content was sent and cannot be kept, the scan fails with
+// ErrNotKept (503, and the platform retries) rather than answer an action
+// it did not carry out. A lookup sends only hashes, so there is nothing to
+// keep; its record says so.
+func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) error {
 	var why rules.Decided
 	for _, a := range rec.Decision.Actions {
 		if a.Kind == rules.Quarantine || a.Kind == rules.Report {
@@ -205,11 +215,10 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
 	switch {
 	case req.Content == nil:
 		rec.EvidenceError = "no content to keep: only hashes were sent"
-		return
+		return nil
 	case p.Evidence == nil:
-		rec.EvidenceError = "no evidence store configured (set SAFEGUARD_EVIDENCE_KEYS)"
 		p.logger().Error("scan: content not kept: no evidence store", "scan", rec.ID, "rule", why.Rule.ID)
-		return
+		return fmt.Errorf("scan %s: rule %d %ss the content and this server has no evidence store (set SAFEGUARD_EVIDENCE_KEYS): %w", rec.ID, why.Rule.ID, why.Kind, ErrNotKept)
 	}
 	item, err := p.Evidence.Put(req.Content, evidence.Meta{
 		ContentType: req.ContentType,
@@ -219,9 +228,10 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
 		Reason:      fmt.Sprintf("%s by rule %d v%d %q", why.Kind, why.Rule.ID, why.Rule.Version, why.Rule.Name),
 	})
 	if err != nil {
-		rec.EvidenceError = err.Error()
+		// The cause (a full or read-only volume) is the operator's to
+		// read in the log; the platform needs only to retry.
 		p.logger().Error("scan: content not kept", "scan", rec.ID, "err", err)
-		return
+		return fmt.Errorf("scan %s: rule %d %ss the content and keeping it failed: %w", rec.ID, why.Rule.ID, why.Kind, ErrNotKept)
 	}
 	rec.Evidence = item.ID
 	// The evidence.put entry precedes the decision's, so the chain of
@@ -230,7 +240,12 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
 		map[string]string{"sha256": item.SHA256.String(), "scan": rec.ID, "content_id": rec.ContentID}); err != nil {
 		p.logger().Error("scan: recording evidence intake", "scan", rec.ID, "evidence", item.ID, "err", err)
 	}
+	return nil
 }
+
+// ErrNotKept is returned (wrapped) when a rule keeps content and the copy
+// could not be written: nothing of the decision was carried out or recorded.
+var ErrNotKept = derrors.New(derrors.Unavailable, "the content could not be kept as evidence; try again")
 
 func (p *Pipeline) logger() *slog.Logger {
 	if p.Logger != nil {
@@ -269,12 +284,15 @@ func (p *Pipeline) notify(ctx context.Context, rec Record) error {
 // in the scan.decision webhook: never the listed hash values or where an
 // entry came from, since hash lists are confidential.
 type Answer struct {
-	ID         string       `json:"scan_id"`
-	ContentID  string       `json:"content_id,omitempty"`
-	AccountID  string       `json:"account_id,omitempty"`
-	Surface    string       `json:"surface,omitempty"`
-	Visibility string       `json:"visibility,omitempty"`
-	Blocked    bool         `json:"blocked"`
+	ID         string `json:"scan_id"`
+	ContentID  string `json:"content_id,omitempty"`
+	AccountID  string `json:"account_id,omitempty"`
+	Surface    string `json:"surface,omitempty"`
+	Visibility string `json:"visibility,omitempty"`
+	Blocked    bool   `json:"blocked"`
+	// Restricted: hide the content pending review (a restrict action,
+	// and no block).
+	Restricted bool         `json:"restricted"`
 	Matches    []MatchInfo  `json:"matches"`
 	Actions    []ActionInfo `json:"actions"`
 	CreatedAt  time.Time    `json:"created_at"`
@@ -302,8 +320,9 @@ func EventData(rec Record) Answer {
 		ID: rec.ID, ContentID: rec.ContentID, AccountID: rec.AccountID,
 		Surface: rec.Surface, Visibility: rec.Visibility,
 		Blocked: rec.Decision.Has(rules.Block), CreatedAt: rec.Time,
-		Matches: make([]MatchInfo, 0, len(rec.Matches)),
-		Actions: make([]ActionInfo, 0, len(rec.Decision.Actions)),
+		Restricted: rec.Decision.Has(rules.Restrict) && !rec.Decision.Has(rules.Block),
+		Matches:    make([]MatchInfo, 0, len(rec.Matches)),
+		Actions:    make([]ActionInfo, 0, len(rec.Decision.Actions)),
 	}
 	for _, m := range rec.Matches {
 		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance})

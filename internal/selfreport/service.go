@@ -28,15 +28,20 @@ const (
 	AuditWithdraw = "selfreport.withdraw"
 )
 
-// DefaultRule is the rule made with the bank: block near-matches and queue
-// them for a person to review, since a self-reported hash has had no
-// analyst look at it.
+// DefaultRule is the rule made with the bank: restrict near-matches (hidden
+// pending review, not blocked) and queue them at the top of the queue for a
+// person to confirm. A self-reported hash has had no analyst look at it and
+// anyone can send one, so it must not remove content on its own: the
+// person who reports an image of themselves gets it hidden at once, and
+// someone who sends the hash of an image they want gone gets a reviewer's
+// look, not a removal. A reviewer's confirmation puts the content in the
+// review bank, whose rules block.
 func DefaultRule() rules.Rule {
 	return rules.Rule{
-		Name:    BankName + ": block near-matches and queue for review",
+		Name:    BankName + ": restrict near-matches and queue them first for review",
 		Enabled: true,
 		Banks:   []string{BankName},
-		Actions: []rules.Action{{Kind: rules.Block}, {Kind: rules.Enqueue, Priority: 70}},
+		Actions: []rules.Action{{Kind: rules.Restrict}, {Kind: rules.Enqueue, Priority: rules.MaxPriority}},
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 )
 
 // buildBinary builds the safeguard command into a directory of the test's.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "safeguard")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/safeguard-oss/safeguard/cmd/safeguard")
@@ -32,9 +32,9 @@ func buildBinary(t *testing.T) string {
 
 // serveProcess starts `safeguard serve` on a loopback port and returns the
 // process and its base URL, read from the banner.
-func serveProcess(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
+func serveProcess(t testing.TB, bin string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--operator-listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "SAFEGUARD_EVIDENCE_KEYS="+testEvidenceKeys, "SAFEGUARD_WEBHOOK_ALLOW=127.0.0.1/32") // the tests' receivers are on loopback
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -30,12 +30,13 @@ const testEvidenceKeys = "test:000102030405060708090a0b0c0d0e0f10111213141516171
 // URL and an admin key; the server shuts down when the test ends.
 func start(t *testing.T, cfg server.Config, st store.Store) (string, string) {
 	t.Helper()
-	srv, admin := startServer(t, cfg, st)
-	return "http://" + srv.Addr(), admin
+	_, base, admin := startServer(t, cfg, st)
+	return base, admin
 }
 
-// startServer is start, returning the server itself.
-func startServer(t *testing.T, cfg server.Config, st store.Store) (*server.Server, string) {
+// startServer is start, also returning the server (for its other
+// listeners' addresses).
+func startServer(t *testing.T, cfg server.Config, st store.Store) (*server.Server, string, string) {
 	t.Helper()
 	ctx := context.Background()
 	admin, _, err := auth.Create(ctx, st, auth.Admin, "test-admin", "test")
@@ -59,7 +60,7 @@ func startServer(t *testing.T, cfg server.Config, st store.Store) (*server.Serve
 			t.Errorf("server shutdown: %v", err)
 		}
 	})
-	return srv, admin
+	return srv, "http://" + srv.Addr(), admin
 }
 
 // client drives the API with one key.

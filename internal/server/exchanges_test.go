@@ -36,7 +36,7 @@ func TestServeExchangesAndHMA(t *testing.T) {
 			write(10)
 			cfg.Exchanges = []exchange.Config{{Name: "hotline", Kind: "list", Interval: time.Hour, Settings: map[string]string{"path": list}}}
 			cfg.HMAListen = "127.0.0.1:0"
-			srv, admin := startServer(t, cfg, st)
+			srv, _, admin := startServer(t, cfg, st)
 			api := client{t: t, base: "http://" + srv.Addr(), key: admin}
 			hma := client{t: t, base: "http://" + srv.HMAAddr(), key: admin}
 

@@ -6,12 +6,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -23,6 +25,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
+	"github.com/safeguard-oss/safeguard/internal/forwarded"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
@@ -106,14 +109,33 @@ type Config struct {
 	// HMAFetchAllow lists the hosts whose content the HMA listener's ?url=
 	// may fetch (hma.Config.FetchAllow); empty turns fetching off.
 	HMAFetchAllow []string
+	// OperatorListen is where /metrics, /readyz and /healthz are served
+	// (serve's default is DefaultOperatorListen, on loopback); empty
+	// serves them on Listen as well, as before there was a choice.
+	OperatorListen string
+	// PublicListen, if set, is a listener serving only the public part:
+	// the Report Remove page, its API and /healthz (docs/hostile.md has a
+	// deployment that puts only it on the internet).
+	PublicListen string
+	// TrustedProxies lists the reverse proxies (addresses or CIDR
+	// prefixes) whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are
+	// believed: the client address every rate limit uses, and whether the
+	// request came over TLS (Secure cookies, HSTS). Others' are removed.
+	TrustedProxies []string
+	// TLSCert and TLSKey, PEM files, serve the main and public listeners
+	// over TLS (cookies Secure, HSTS sent).
+	TLSCert, TLSKey string
 }
 
 // Defaults.
 const (
-	DefaultListen        = "127.0.0.1:8080"
-	DefaultData          = "./safeguard-data"
-	DefaultReviewWebhook = "review"
-	DefaultReviewBank    = "confirmed"
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultOperatorListen is serve's operator listener: loopback, for
+	// a Prometheus and probes on the same host (or a sidecar).
+	DefaultOperatorListen = "127.0.0.1:9090"
+	DefaultData           = "./safeguard-data"
+	DefaultReviewWebhook  = "review"
+	DefaultReviewBank     = "confirmed"
 )
 
 // withDefaults fills in what is unset.
@@ -176,6 +198,10 @@ type Server struct {
 	feedback   *usecase.Feedback
 	hmaLn      net.Listener
 	hma        *http.Server
+	// The operator's and the public listener, when configured.
+	opLn, pubLn     net.Listener
+	opHTTP, pubHTTP *http.Server
+	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
 }
 
 // New builds the service over st and starts listening (so Addr is known
@@ -188,6 +214,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, st: st, log: logger}
+	if cfg.CyberTipURL != "" {
+		if err := cybertip.CheckURL(cfg.CyberTipURL); err != nil {
+			return nil, err
+		}
+	}
 	var ev *evidence.Store
 	if cfg.EvidenceKeys != "" {
 		kr, err := evidence.ParseKeyring(cfg.EvidenceKeys)
@@ -249,23 +280,18 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
-		LEReports: st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
+		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
+		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(),
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
-			Enqueue: s.review.Enqueue,
+			Enqueue: s.review.Enqueue, Unkept: metrics.Unkept,
 			// Two images per CPU keep the CPUs busy while bounding the
 			// memory a burst of large uploads takes.
 			Slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 		},
-		Ready: func(ctx context.Context) error {
-			if s.matcher.Stats().Synced.IsZero() {
-				return errors.New("index not loaded")
-			}
-			_, err := st.ListBanks(ctx)
-			return err
-		},
+		Ready: s.ready,
 	})
 	s.handler = s.api
 	assets, missing := remove.Assets(cfg.RemoveAssets)
@@ -284,29 +310,78 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
-	if cfg.HMAListen != "" {
-		var err error
-		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, logger); err != nil {
+	primary := s.handler
+	if cfg.OperatorListen == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.api.Operator())
+		mux.Handle("GET /readyz", s.api.Operator())
+		mux.Handle("/", s.handler)
+		primary = mux
+	}
+	trusted, err := forwarded.Parse(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("tls: give both a certificate and its key (--tls-cert, --tls-key), or neither")
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	primary = trusted.Handler(primary)
+	if s.ln, s.http, err = s.listen("listen", cfg.Listen, primary); err != nil {
+		return nil, err
+	}
+	if cfg.OperatorListen != "" {
+		if s.opLn, s.opHTTP, err = s.listen("operator-listen", cfg.OperatorListen, s.api.Operator()); err != nil {
+			s.ln.Close()
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		if s.hmaLn != nil {
-			s.hmaLn.Close()
+	if cfg.PublicListen != "" {
+		pub := http.NewServeMux()
+		pub.Handle("/remove", remove.Handler(assets))
+		pub.Handle("/remove/", remove.Handler(assets))
+		pub.Handle("/", s.api.Public())
+		if s.pubLn, s.pubHTTP, err = s.listen("public-listen", cfg.PublicListen, trusted.Handler(pub)); err != nil {
+			s.ln.Close()
+			if s.opLn != nil {
+				s.opLn.Close()
+			}
+			return nil, err
 		}
-		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{
-		Handler:           s.handler,
+	if cfg.HMAListen != "" {
+		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, logger); err != nil {
+			for _, ln := range []net.Listener{s.ln, s.opLn, s.pubLn} {
+				if ln != nil {
+					ln.Close()
+				}
+			}
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// listen opens one of the server's listeners (setting names it in errors).
+func (s *Server) listen(setting, addr string, h http.Handler) (net.Listener, *http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", setting, addr, err)
+	}
+	return ln, &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // a bank import may be large
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	return s, nil
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}, nil
 }
 
 // cyberTip is the CyberTipline client cfg configures, or nil.
@@ -339,6 +414,23 @@ func (s *Server) HMAAddr() string {
 
 // Addr is where the server listens, e.g. "127.0.0.1:8080".
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// OperatorAddr is where the operator's routes are served: the operator
+// listener's address, or Addr when there is none.
+func (s *Server) OperatorAddr() string {
+	if s.opLn == nil {
+		return s.Addr()
+	}
+	return s.opLn.Addr().String()
+}
+
+// PublicAddr is the public listener's address, or "" when there is none.
+func (s *Server) PublicAddr() string {
+	if s.pubLn == nil {
+		return ""
+	}
+	return s.pubLn.Addr().String()
+}
 
 // Handler is the API and /remove, for serving them elsewhere (tests).
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -403,10 +495,24 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { sendFeedback(bg, s.feedback, s.st, s.log.With("part", "exchanges")) })
 	}
 
-	serveErr := make(chan error, 2)
-	go func() { serveErr <- s.http.Serve(s.ln) }()
-	if s.hma != nil {
-		go func() { serveErr <- s.hma.Serve(s.hmaLn) }()
+	serveErr := make(chan error, 4)
+	servers := []*http.Server{s.http}
+	for _, l := range []struct {
+		ln  net.Listener
+		srv *http.Server
+		tls bool
+	}{{s.ln, s.http, true}, {s.opLn, s.opHTTP, false}, {s.pubLn, s.pubHTTP, true}, {s.hmaLn, s.hma, false}} {
+		if l.ln == nil {
+			continue
+		}
+		if l.srv != s.http {
+			servers = append(servers, l.srv)
+		}
+		ln := l.ln
+		if l.tls && s.tls != nil {
+			ln = tls.NewListener(ln, s.tls)
+		}
+		go func() { serveErr <- l.srv.Serve(ln) }()
 	}
 	var err error
 	select {
@@ -416,12 +522,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("shutting down: finishing requests in flight", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if e := s.http.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("shutdown: %w", e)
-	}
-	if s.hma != nil {
-		if e := s.hma.Shutdown(sctx); e != nil && err == nil {
-			err = fmt.Errorf("shutdown of the HMA listener: %w", e)
+	for _, srv := range servers {
+		if e := srv.Shutdown(sctx); e != nil && err == nil {
+			err = fmt.Errorf("shutdown: %w", e)
 		}
 	}
 	stop()
@@ -442,9 +545,71 @@ func (s *Server) Banner(w io.Writer) {
 	if s.cfg.DatabaseURL != "" {
 		where, flag = "PostgreSQL", "--database-url '<the same URL>'"
 	}
-	fmt.Fprintf(w, "safeguard: serving http://%s/v1 (%s)\n", s.Addr(), where)
+	scheme := "http"
+	if s.tls != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(w, "safeguard: serving %s://%s/v1 (%s)\n", scheme, s.Addr(), where)
+	if s.opLn != nil {
+		fmt.Fprintf(w, "safeguard: operator routes (/metrics, /readyz, /healthz) on http://%s\n", s.OperatorAddr())
+	}
+	if s.pubLn != nil {
+		fmt.Fprintf(w, "safeguard: public part (/remove and its API) on %s://%s\n", scheme, s.PublicAddr())
+	}
 	if a := s.HMAAddr(); a != "" {
 		fmt.Fprintf(w, "safeguard: serving HMA 2.0's API at http://%s/ (docs/hma.md)\n", a)
 	}
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+}
+
+// ready is /readyz: the index loaded, the store answering, and the
+// directories the server writes (SQLite's, the evidence directory) taking a
+// write that reaches the disk. A server on a full disk says so here instead
+// of taking traffic it can only refuse.
+func (s *Server) ready(ctx context.Context) error {
+	if s.matcher.Stats().Synced.IsZero() {
+		return errors.New("index not loaded")
+	}
+	if _, err := s.st.ListBanks(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if s.cfg.DatabaseURL == "" {
+		if err := writable(s.cfg.Data); err != nil {
+			return fmt.Errorf("store not writable: %w", err)
+		}
+	}
+	if s.cfg.EvidenceKeys != "" {
+		if err := writable(s.cfg.EvidenceDir); err != nil {
+			return fmt.Errorf("evidence not writable: %w", err)
+		}
+	}
+	return nil
+}
+
+// writable writes, syncs and removes a probe file of 64 KiB in dir (about
+// what a scan's record or a small evidence item needs).
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".ready-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, 64<<10))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// bodyBudget is the memory uploaded bodies may hold at once before they are
+// decoded: 256 MiB, or room for two of the largest allowed when that is
+// more (docs/hostile.md).
+func bodyBudget(maxBody int64) int64 {
+	if maxBody <= 0 {
+		maxBody = api.DefaultMaxBody
+	}
+	return max(256<<20, 2*(maxBody+1<<20))
 }

@@ -17,10 +17,13 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // API is the CyberTipline's reporting flow.
@@ -101,6 +104,26 @@ func ParseResponse(body []byte) (Response, error) {
 	}, nil
 }
 
+// CheckURL refuses a reporting API URL that is not https: reports carry
+// the content itself and the account's password. Plain http is allowed to
+// loopback only, for a test double on the same machine.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("cybertip URL %q: want an absolute https:// URL", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			return nil
+		}
+	}
+	return fmt.Errorf("cybertip URL %q: want https:// (plain http only to loopback, for tests)", raw)
+}
+
 func (c *Client) do(ctx context.Context, op, contentType string, body io.Reader) (Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+"/"+op, body)
 	if err != nil {
@@ -122,22 +145,33 @@ func (c *Client) do(ctx context.Context, op, contentType string, body io.Reader)
 		return Response{}, fmt.Errorf("cybertip: %s: reading the answer: %w", op, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return Response{}, fmt.Errorf("cybertip: %s: HTTP %s: %s", op, resp.Status, snippet(b))
+		// The body is not shown: it could be anything a proxy or the
+		// recipient put there, and it would reach the client and the log.
+		return Response{}, fmt.Errorf("cybertip: %s: HTTP %d %s (a body of %d bytes, not shown)", op, resp.StatusCode, http.StatusText(resp.StatusCode), len(b))
 	}
 	r, err := ParseResponse(b)
 	if err != nil {
 		return Response{}, fmt.Errorf("cybertip: %s: %w", op, err)
 	}
 	if r.Code != 0 {
-		return Response{}, &APIError{Op: op, Code: r.Code, Description: r.Description}
+		return Response{}, &APIError{Op: op, Code: r.Code, Description: snippet([]byte(r.Description))}
 	}
 	return r, nil
 }
 
+// snippet is the recipient's words made safe to pass on: printable
+// characters only (no control characters, no escape sequences for a
+// terminal reading the log), whitespace folded, at most 200 bytes.
 func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+	s := strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), ""))
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
 }

@@ -362,3 +362,45 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
+
+// Issue 12 (low): the reporting API is https, plain http to loopback only.
+func TestCheckURL(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"https://report.cybertip.org/ispws": true, "http://127.0.0.1:8080/ispws": true, "http://localhost/x": true,
+		"http://[::1]:9/x": true, "http://report.cybertip.org/ispws": false, "ftp://x/y": false, "report.cybertip.org": false,
+		"http://10.0.0.1/x": false,
+	} {
+		if err := CheckURL(u); (err == nil) != ok {
+			t.Errorf("CheckURL(%q) = %v, want ok %v", u, err, ok)
+		}
+	}
+}
+
+// Issue 12 (low): what the recipient answers reaches the client and the
+// log only as its status, or its description made printable.
+func TestRecipientWordsSanitised(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		body   string
+		never  []string
+	}{
+		{500, "<html>internal-host db01.corp password=hunter2</html>", []string{"db01", "hunter2", "<html>"}},
+		{200, "<reportResponse><responseCode>4000</responseCode><responseDescription>bad \x1b[31mred\x1b[0m\x07 thing</responseDescription></reportResponse>", []string{"\x1b", "\x07"}},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(c.status)
+			io.WriteString(w, c.body)
+		}))
+		cl := &Client{BaseURL: srv.URL, User: "u", Password: "p"}
+		_, err := cl.Submit(context.Background(), []byte("<report/>"))
+		srv.Close()
+		if err == nil {
+			t.Fatalf("HTTP %d: no error", c.status)
+		}
+		for _, s := range c.never {
+			if strings.Contains(err.Error(), s) {
+				t.Errorf("HTTP %d: error %q passes on %q", c.status, err, s)
+			}
+		}
+	}
+}

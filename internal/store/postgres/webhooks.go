@@ -201,13 +201,26 @@ func (s *Store) DeliveryBacklog(ctx context.Context) (pending, dead int64, err e
 	return pending, dead, nil
 }
 
-const webhookCols = `name, url, secret, enabled, created_at`
+const webhookCols = `name, url, secret, enabled, created_at, previous_secret, previous_until`
 
 func scanWebhook(row pgx.CollectableRow) (webhook.Endpoint, error) {
 	var e webhook.Endpoint
-	err := row.Scan(&e.Name, &e.URL, &e.Secret, &e.Enabled, &e.CreatedAt)
+	var until *time.Time
+	err := row.Scan(&e.Name, &e.URL, &e.Secret, &e.Enabled, &e.CreatedAt, &e.PreviousSecret, &until)
 	e.CreatedAt = e.CreatedAt.UTC()
+	if until != nil {
+		e.PreviousUntil = until.UTC()
+	}
 	return e, err
+}
+
+// untilStored is PreviousUntil as stored: NULL for none.
+func untilStored(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	s := stored(t)
+	return &s
 }
 
 // Webhook implements webhook.Webhooks.
@@ -235,8 +248,8 @@ func (s *Store) ListWebhooks(ctx context.Context) ([]webhook.Endpoint, error) {
 
 // CreateWebhook implements webhook.Webhooks.
 func (s *Store) CreateWebhook(ctx context.Context, e webhook.Endpoint) error {
-	tag, err := s.db.Exec(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
-		e.Name, e.URL, e.Secret, e.Enabled, stored(e.CreatedAt))
+	tag, err := s.db.Exec(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`,
+		e.Name, e.URL, e.Secret, e.Enabled, stored(e.CreatedAt), e.PreviousSecret, untilStored(e.PreviousUntil))
 	if err != nil {
 		return fmt.Errorf("creating webhook %q: %w", e.Name, err)
 	}
@@ -249,7 +262,8 @@ func (s *Store) CreateWebhook(ctx context.Context, e webhook.Endpoint) error {
 // UpdateWebhook implements webhook.Webhooks.
 func (s *Store) UpdateWebhook(ctx context.Context, e webhook.Endpoint) error {
 	return s.changeWebhook(ctx, e.Name, "updating",
-		`UPDATE webhooks SET url = $1, secret = $2, enabled = $3 WHERE name = $4`, e.URL, e.Secret, e.Enabled, e.Name)
+		`UPDATE webhooks SET url = $1, secret = $2, enabled = $3, previous_secret = $4, previous_until = $5 WHERE name = $6`,
+		e.URL, e.Secret, e.Enabled, e.PreviousSecret, untilStored(e.PreviousUntil), e.Name)
 }
 
 // DeleteWebhook implements webhook.Webhooks.

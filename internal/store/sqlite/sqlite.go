@@ -66,7 +66,7 @@ var schema embed.FS
 // its schema up to date.
 func Open(ctx context.Context, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("sqlite store: %w", err)
+		return nil, fmt.Errorf("sqlite store: %w", notWritable(dir, err))
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
@@ -85,6 +85,14 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	path, err := filepath.Abs(filepath.Join(dir, FileName))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: %w", err)
+	}
+	// The database holds hash lists and reports: readable by its owner
+	// only. SQLite gives the -wal and -shm files the database file's mode,
+	// so creating it 0600 here covers all three.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("sqlite store %s: %w", path, notWritable(dir, err))
 	}
 	// As a URI, so that '?', '#' or '%' in the directory's name are escaped.
 	dsn := &url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
@@ -107,7 +115,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	}
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite store %s: %w", path, notWritable(dir, err))
 	}
 	return s, nil
 }

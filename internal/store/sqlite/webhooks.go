@@ -262,14 +262,25 @@ func (s *Store) DeliveryBacklog(ctx context.Context) (pending, dead int64, err e
 	return pending, dead, nil
 }
 
-const webhookCols = `name, url, secret, enabled, created_at`
+const webhookCols = `name, url, secret, enabled, created_at, previous_secret, previous_until`
 
 func scanWebhook(row interface{ Scan(...any) error }) (webhook.Endpoint, error) {
 	var e webhook.Endpoint
-	var created int64
-	err := row.Scan(&e.Name, &e.URL, &e.Secret, &e.Enabled, &created)
+	var created, until int64
+	err := row.Scan(&e.Name, &e.URL, &e.Secret, &e.Enabled, &created, &e.PreviousSecret, &until)
 	e.CreatedAt = fromMicros(created)
+	if until != 0 {
+		e.PreviousUntil = fromMicros(until)
+	}
 	return e, err
+}
+
+// untilMicros is PreviousUntil as stored: 0 for none.
+func untilMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
 }
 
 // Webhook implements webhook.Webhooks.
@@ -308,8 +319,8 @@ func (s *Store) ListWebhooks(ctx context.Context) ([]webhook.Endpoint, error) {
 // CreateWebhook implements webhook.Webhooks.
 func (s *Store) CreateWebhook(ctx context.Context, e webhook.Endpoint) error {
 	err := s.inWrite(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
-			e.Name, e.URL, e.Secret, e.Enabled, micros(e.CreatedAt))
+		r, err := tx.ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+			e.Name, e.URL, e.Secret, e.Enabled, micros(e.CreatedAt), e.PreviousSecret, untilMicros(e.PreviousUntil))
 		if err != nil {
 			return err
 		}
@@ -327,7 +338,8 @@ func (s *Store) CreateWebhook(ctx context.Context, e webhook.Endpoint) error {
 // UpdateWebhook implements webhook.Webhooks.
 func (s *Store) UpdateWebhook(ctx context.Context, e webhook.Endpoint) error {
 	return s.changeWebhook(ctx, e.Name, "updating",
-		`UPDATE webhooks SET url = ?, secret = ?, enabled = ? WHERE name = ?`, e.URL, e.Secret, e.Enabled, e.Name)
+		`UPDATE webhooks SET url = ?, secret = ?, enabled = ?, previous_secret = ?, previous_until = ? WHERE name = ?`,
+		e.URL, e.Secret, e.Enabled, e.PreviousSecret, untilMicros(e.PreviousUntil), e.Name)
 }
 
 // DeleteWebhook implements webhook.Webhooks.

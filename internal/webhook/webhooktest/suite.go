@@ -386,8 +386,23 @@ func testWebhooks(t *testing.T, s webhook.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.URL != a.URL || got.Secret != a.Secret || !got.Enabled || !got.CreatedAt.Equal(t0) {
+	if got.URL != a.URL || got.Secret != a.Secret || !got.Enabled || !got.CreatedAt.Equal(t0) || got.PreviousSecret != "" || !got.PreviousUntil.IsZero() {
 		t.Errorf("after update: %+v, want %+v", got, a)
+	}
+	// A rotation keeps the old secret and the end of its overlap (issue
+	// 12): a store that dropped them would sign with the new one alone.
+	rotated, err := got.Rotate("whsec_second-second-second", t0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateWebhook(ctx, rotated); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.Webhook(ctx, "a-hook"); err != nil {
+		t.Fatal(err)
+	}
+	if got.Secret != "whsec_second-second-second" || got.PreviousSecret != a.Secret || !got.PreviousUntil.Equal(t0.Add(time.Hour)) {
+		t.Errorf("after a rotation: secret %q previous %q until %v, want the new, the old, and %v", got.Secret, got.PreviousSecret, got.PreviousUntil, t0.Add(time.Hour))
 	}
 	if err := s.DeleteWebhook(ctx, "a-hook"); err != nil {
 		t.Fatal(err)

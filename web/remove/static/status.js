@@ -24,8 +24,8 @@ function show(c) {
   const when = new Date(c.created_at).toLocaleDateString();
   const n = c.images === 1 ? "1 photo" : c.images + " photos";
   $("state").textContent = c.state === "active"
-    ? `Case ${c.code}: active since ${when}. ${n} are being blocked here if anyone tries to post them.`
-    : `Case ${c.code}: taken back on ${new Date(c.withdrawn_at).toLocaleDateString()}. ${n} are not blocked any more.`;
+    ? `Case ${c.code}: active since ${when}. ${n} are hidden here at once if anyone tries to post them, and a person checks them.`
+    : `Case ${c.code}: taken back on ${new Date(c.withdrawn_at).toLocaleDateString()}. ${n} are not hidden any more.`;
   $("case").hidden = false;
   $("case").dataset.state = c.state;
   $("withdraw").hidden = c.state !== "active";
@@ -50,5 +50,5 @@ $("check").addEventListener("submit", (ev) => {
 });
 
 $("withdraw").addEventListener("click", () => {
-  if (confirm("Take your case back? Your photos will not be blocked any more.")) run("withdraw");
+  if (confirm("Take your case back? Your photos will not be hidden any more.")) run("withdraw");
 });

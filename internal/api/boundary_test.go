@@ -1,0 +1,60 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestCheckJSON(t *testing.T) {
+	for _, c := range []struct {
+		doc, want string // want: "" accepted, else a word of the error
+	}{
+		{`{"a":1,"b":[{"c":"x"}]}`, ""},
+		{`{"text":"two\nlines\tand tab"}`, ""},
+		{`null`, "null"},
+		{` null `, "null"},
+		{`{"a":1,"a":2}`, "a is given twice"},
+		{`{"x":{"a":1,"a":2}}`, "x.a is given twice"},
+		{`[{"a":1},{"a":2}]`, ""},
+		{`{"images":[{"pdq":"a\u0000b"}]}`, "images[0].pdq"},
+		{`{"images":[{},{"pdq":"\u0007"}]}`, "images[1].pdq"},
+		{"{\"name\":\"\xff\"}", "name is not valid UTF-8"},
+		{`{"a\u0000":1}`, "a key of the body"},
+		{`{"":1,"":2}`, "given twice"},
+		{`{"n":"` + strings.Repeat("x", maxJSONString+1) + `"}`, "n is"},
+	} {
+		err := checkJSON([]byte(c.doc))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%.60q: %v, want accepted", c.doc, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%.60q: %v, want an error saying %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// FuzzCheckJSON: checkJSON never panics, and what it accepts that is valid
+// JSON has no NUL left in it once decoded.
+func FuzzCheckJSON(f *testing.F) {
+	for _, s := range []string{`{"a":"b"}`, `{"a":1,"a":2}`, `null`, `[{"x":["\u0000"]}]`, "{\"\xff\":1}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if checkJSON(b) != nil || !json.Valid(b) {
+			return
+		}
+		var v any
+		if json.Unmarshal(b, &v) == nil {
+			if out, _ := json.Marshal(v); strings.Contains(string(out), `\u0000`) {
+				t.Errorf("%q accepted, holds a NUL", b)
+			}
+		}
+	})
+}
+
+func TestPathNames(t *testing.T) {
+	if got := strings.Join(pathNames("/v1/banks/{bank}/entries/{signal}/{value}"), ","); got != "bank,signal,value" {
+		t.Errorf("pathNames = %s", got)
+	}
+}

@@ -1,0 +1,4 @@
+-- Webhook secret rotation (issue 12): the secret Rotate replaced, signed
+-- with beside the new one until previous_until (NULL: none).
+ALTER TABLE webhooks ADD COLUMN previous_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE webhooks ADD COLUMN previous_until TIMESTAMPTZ;
