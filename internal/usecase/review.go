@@ -44,6 +44,9 @@ type Review struct {
 	// sent while no webhook of that name is registered.
 	ReviewWebhook string
 	Wake          func() // the dispatcher's, after deliveries are queued
+	// Drafts, if set, opens the law-enforcement report a person's
+	// confirmation asks for, in the decision's transaction.
+	Drafts *Drafts
 }
 
 // Match looks a report's signals up in the banks, with the one call scans
@@ -104,6 +107,21 @@ func (u *Review) Decide(ctx context.Context, actor string, id int64, version int
 		var err error
 		c, fx, err = d.Decide(ctx, id, dec)
 		return fx, err
+	}, func(tx Stores, d *review.Desk) error {
+		if u.Drafts == nil || len(c.Decisions) == 0 {
+			return nil
+		}
+		saved, _, rs, err := d.Case(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		last := saved.Decisions[len(saved.Decisions)-1]
+		why := wantsReport(ctx, u.Drafts.Scans, saved, rs, last)
+		if why == "" {
+			return nil
+		}
+		_, err = u.Drafts.open(ctx, tx, u.Log.In(tx.Audit), audit.System, saved, rs, last, why)
+		return err
 	})
 	return c, err
 }
@@ -166,9 +184,10 @@ func sameMatch(a, b match.Match) bool {
 	return a.Bank == b.Bank && a.EntryID == b.EntryID && a.Distance == b.Distance && a.Claimed == b.Claimed
 }
 
-// change runs one change of the desk in a transaction with its effects. A
-// change the desk refuses writes nothing.
-func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk) (review.Effects, error)) error {
+// change runs one change of the desk in a transaction with its effects,
+// then the thens (in the same transaction). A change the desk refuses
+// writes nothing.
+func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk) (review.Effects, error), then ...func(Stores, *review.Desk) error) error {
 	if u.Desk == nil {
 		return fmt.Errorf("review is not available on this server: its store keeps no reports: %w", derrors.Unavailable)
 	}
@@ -182,8 +201,15 @@ func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk)
 		if err != nil {
 			return err
 		}
-		fx, err = u.apply(ctx, tx, actor, effects)
-		return err
+		if fx, err = u.apply(ctx, tx, actor, effects); err != nil {
+			return err
+		}
+		for _, f := range then {
+			if err := f(tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
