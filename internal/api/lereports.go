@@ -150,14 +150,8 @@ func (a *API) confirmedCase(ctx context.Context, id int64) (review.Case, error) 
 	if err != nil {
 		return review.Case{}, err
 	}
-	for _, d := range slices.Backward(c.Decisions) {
-		if d.Pending {
-			continue
-		}
-		if d.Verdict == review.Confirm {
-			return c, nil
-		}
-		break
+	if _, ok := confirmation(c); ok {
+		return c, nil
 	}
 	return review.Case{}, errorf(http.StatusConflict, CodeNotConfirmed, "case %d is %s without a standing confirmation: only confirmed cases are reported", id, c.State)
 }
