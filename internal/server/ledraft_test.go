@@ -133,6 +133,10 @@ func leDraftEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
 		t.Errorf("the draft has problems a person must fix: %+v", it.Problems)
 	}
 	path := fmt.Sprintf("/v1/le-reports/%d", it.ReportID)
+	// A case-only request for a case with a report names that report.
+	if e := liaison.json("POST", "/v1/le-reports", map[string]any{"case_id": caseID}, 409, nil); !strings.Contains(string(e), fmt.Sprintf("report %d", it.ReportID)) {
+		t.Errorf("a second prefilled draft: %s; want the existing report named", e)
+	}
 	var draft lereport.Report
 	liaison.do("GET", path, "", nil, 200, &draft)
 	doc := draft.Document
