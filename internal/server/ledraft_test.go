@@ -272,3 +272,55 @@ func leDraftEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
 		t.Error("audit chain does not verify")
 	}
 }
+
+// BenchmarkConfirmToDraft times a reviewer's confirmation of a reported
+// upload, over HTTP on SQLite, until the liaison's queue holds its
+// complete draft: the decision's transaction (decision, audit entries,
+// the draft with its evidence read and views asked) and the queue read.
+// Filing the upload is outside the timing.
+//
+//	go test -run - -bench ConfirmToDraft -benchtime 50x ./internal/server
+func BenchmarkConfirmToDraft(b *testing.B) {
+	cfg, st := server.Config{Data: b.TempDir()}, store.Store(nil)
+	var err error
+	if st, err = server.OpenStores(b.Context(), cfg); err != nil {
+		b.Fatal(err)
+	}
+	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{Email: []string{"safety@example.net"}}}
+	base, adminKey := start(b, cfg, st)
+	admin := client{b, base, adminKey}
+	key := func(role string) client {
+		var k struct {
+			Key string `json:"key"`
+		}
+		admin.json("POST", "/v1/keys", map[string]any{"role": role, "name": role}, 201, &k)
+		return client{b, base, k.Key}
+	}
+	platform, reviewer, liaison := key("integrator"), key("reviewer"), key("le_liaison")
+	admin.json("POST", "/v1/banks", map[string]any{"name": "known"}, 201, nil)
+	admin.json("POST", "/v1/rules", map[string]any{"name": "report", "banks": []string{"known"},
+		"actions": []map[string]any{{"kind": "block"}, {"kind": "report"}}}, 201, nil)
+	for i := range b.N {
+		b.StopTimer()
+		original, altered := photo(b, uint64(1000+i))
+		admin.do("POST", "/v1/banks/known/entries?source=hotline&category=A", "image/jpeg", original, 200, nil)
+		platform.do("POST", fmt.Sprintf("/v1/scan?content_id=p-%d&account_id=a-%d&ip=198.51.100.%d", i, i, i%250+1), "image/jpeg", altered, 200, nil)
+		var q queue
+		reviewer.do("GET", "/v1/queues/known_csam", "", nil, 200, &q)
+		if q.Total != 1 {
+			b.Fatalf("queue %+v; want the new case alone", q)
+		}
+		b.StartTimer()
+		reviewer.json("POST", fmt.Sprintf("/v1/cases/%d/decision", q.Cases[0].Case.ID),
+			map[string]any{"verdict": "confirm", "classification": "A1", "actions": []string{"remove"}}, 200, nil)
+		var lq struct {
+			Reports []queueItem `json:"reports"`
+		}
+		liaison.do("GET", "/v1/le-queue", "", nil, 200, &lq)
+		b.StopTimer()
+		if len(lq.Reports) != i+1 || len(lq.Reports[i].Problems) != 0 || lq.Reports[i].Files != 1 {
+			b.Fatalf("queue %+v; want %d complete drafts", lq.Reports, i+1)
+		}
+		b.StartTimer()
+	}
+}
