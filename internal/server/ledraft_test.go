@@ -111,6 +111,9 @@ func leDraftEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
 		t.Fatalf("queue before the decision: %+v", lq.Reports)
 	}
 	liaison.do("GET", fmt.Sprintf("/v1/cases/%d", caseID), "", nil, 403, nil)
+	if e := liaison.json("POST", "/v1/le-reports", map[string]any{"case_id": caseID}, 409, nil); !strings.Contains(string(e), "not_confirmed") {
+		t.Errorf("a prefilled draft of an unconfirmed case: %s", e)
+	}
 
 	// The reviewer views the content and confirms, choosing no
 	// law-enforcement action: the rule's report action and the known

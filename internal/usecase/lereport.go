@@ -153,7 +153,7 @@ func (u *Review) OpenReport(ctx context.Context, actor string, id int64) (lerepo
 		}
 		dec, ok := standing(c)
 		if !ok || dec.Verdict != review.Confirm {
-			return fmt.Errorf("case %d is %s without a standing confirmation: only confirmed cases are reported: %w", id, c.State, derrors.WrongState)
+			return fmt.Errorf("case %d is %s: %w", id, c.State, errNotConfirmed)
 		}
 		caseID := strconv.FormatInt(id, 10)
 		if have, ok, err := reportOf(ctx, tx.LEReports, caseID); err != nil {
@@ -166,6 +166,9 @@ func (u *Review) OpenReport(ctx context.Context, actor string, id int64) (lerepo
 	})
 	return out, err
 }
+
+// errNotConfirmed refuses a report of a case nobody confirmed.
+var errNotConfirmed = derrors.New(derrors.WrongState, "no standing confirmation: only confirmed cases are reported").WithCode("not_confirmed")
 
 // standing is c's standing decision: the last that is not a pending first
 // dismissal.
