@@ -169,6 +169,9 @@ func New(cfg Config) *API {
 	if a.review == nil {
 		a.review = &usecase.Review{Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,
 			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
+		if cfg.Evidence != nil && cfg.LEReports != nil {
+			a.review.Drafts = &usecase.Drafts{Evidence: cfg.Evidence, Scans: cfg.Scans, Reporter: cfg.LEReporter, Now: cfg.Now}
+		}
 	}
 	a.routes = a.table()
 	for _, rt := range a.routes {

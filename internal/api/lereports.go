@@ -250,10 +250,7 @@ func (a *API) createLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 	if len(in.Files) == 0 && reflect.ValueOf(in.Document).IsZero() && in.Recipient == cybertip.Recipient {
 		// Only the case: the draft is prefilled from what the service
 		// knows, as a decision opens it.
-		if a.cfg.Decisions == nil {
-			return errorf(http.StatusServiceUnavailable, CodeUnavailable, "review is not available on this server")
-		}
-		draft, err := a.cfg.Decisions.OpenReport(r.Context(), k.ID, in.CaseID)
+		draft, err := a.review.OpenReport(r.Context(), k.ID, in.CaseID)
 		if err != nil {
 			return err
 		}
