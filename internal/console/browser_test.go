@@ -37,26 +37,36 @@ func chromium(t *testing.T) string {
 // queue in priority order, open the top case from the keyboard, find its
 // preview blurred and greyscale, reveal it with a key, confirm with a key,
 // and see the case leave the queue. Screenshots go to the directory it logs.
-func TestBrowser(t *testing.T) {
+// headless is a headless Chromium for a test, which fails the test on any
+// script error or CSP refusal of the pages it shows.
+type headless struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	problems []string
+}
+
+// newHeadless starts Chromium for t (skipping without one, or with
+// -short); it stops when t ends.
+func newHeadless(t *testing.T) *headless {
 	browser := chromium(t)
 	if testing.Short() {
 		t.Skip("-short: skipping the browser test")
 	}
-	w := newWorld(t)
 	// Not t.TempDir: Chromium's helpers may still be writing to its
 	// profile just after it exits, which would fail the test's cleanup.
 	profile, err := os.MkdirTemp("", "safeguard-console-chromium-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		for range 20 {
 			if os.RemoveAll(profile) == nil {
 				return
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-	}()
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(browser), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
@@ -64,11 +74,10 @@ func TestBrowser(t *testing.T) {
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
 	ctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
+	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	h := &headless{t: t, ctx: ctx}
 
 	// The browser lives as long as the context of the first Run. The
 	// Log domain reports what the page refused (CSP) or failed to load.
@@ -77,18 +86,16 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Script errors, CSP refusals included, fail the test.
-	var mu sync.Mutex
-	var problems []string
 	chromedp.ListenTarget(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		switch e := ev.(type) {
 		case *cdpruntime.EventExceptionThrown:
-			problems = append(problems, "exception: "+e.ExceptionDetails.Error())
+			h.problems = append(h.problems, "exception: "+e.ExceptionDetails.Error())
 		case *cdplog.EventEntryAdded:
 			// Chromium asks for /favicon.ico on its own; the console has none.
 			if e.Entry.Level == cdplog.LevelError && !strings.HasSuffix(e.Entry.URL, "/favicon.ico") {
-				problems = append(problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
+				h.problems = append(h.problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
 			}
 		case *cdpruntime.EventConsoleAPICalled:
 			if e.Type == cdpruntime.APITypeError {
@@ -96,29 +103,45 @@ func TestBrowser(t *testing.T) {
 				for _, a := range e.Args {
 					parts = append(parts, string(a.Value)+a.Description)
 				}
-				problems = append(problems, "console.error: "+strings.Join(parts, " "))
+				h.problems = append(h.problems, "console.error: "+strings.Join(parts, " "))
 			}
 		}
 	})
+	return h
+}
 
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			var html, loc string
-			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			chromedp.Run(hctx, chromedp.Location(&loc), chromedp.OuterHTML("html", &html, chromedp.ByQuery))
-			cancel()
-			t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, html)
-		}
+// run runs a step, failing the test with the page it was on.
+func (h *headless) run(step string, actions ...chromedp.Action) {
+	h.t.Helper()
+	sctx, cancel := context.WithTimeout(h.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Run(sctx, actions...); err != nil {
+		var html, loc string
+		hctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
+		chromedp.Run(hctx, chromedp.Location(&loc), chromedp.OuterHTML("html", &html, chromedp.ByQuery))
+		cancel()
+		h.t.Fatalf("%s: %v\nat %s:\n%s", step, err, loc, html)
 	}
-	// poll waits until the expression is true.
-	poll := func(step, expr string) {
-		t.Helper()
-		var ok bool
-		run(step, chromedp.Poll(expr, &ok, chromedp.WithPollingTimeout(15*time.Second)))
-	}
+}
+
+// poll waits until the expression is true.
+func (h *headless) poll(step, expr string) {
+	h.t.Helper()
+	var ok bool
+	h.run(step, chromedp.Poll(expr, &ok, chromedp.WithPollingTimeout(15*time.Second)))
+}
+
+// problemsBut returns what the pages reported, but for those skip keeps.
+func (h *headless) problemsBut(skip func(string) bool) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(h.problems), skip)
+}
+
+func TestBrowser(t *testing.T) {
+	h := newHeadless(t)
+	w := newWorld(t)
+	run, poll := h.run, h.poll
 
 	// press types a key as a person does: one keyDown carrying its text,
 	// so a handler that prevents the default stops the character too
@@ -274,11 +297,9 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the video's computed filter is %q, want blurred and greyscale", filter)
 	}
 
-	mu.Lock()
-	defer mu.Unlock()
 	// The image element's failure to draw the video is how the page
 	// learns to show a player: not a problem.
-	problems = slices.DeleteFunc(problems, func(p string) bool { return strings.Contains(p, "/content/") })
+	problems := h.problemsBut(func(p string) bool { return strings.Contains(p, "/content/") })
 	if len(problems) > 0 {
 		t.Errorf("the pages reported problems:\n%s", strings.Join(problems, "\n"))
 	}

@@ -25,6 +25,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/lereporttest"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
@@ -108,7 +110,9 @@ func newWorld(t testing.TB, opts ...func(*console.Config)) *world {
 	w.desk = review.NewDesk(mem, mem, review.Config{Now: w.clock.Now})
 	log := audit.NewLog(w.audit)
 	a := api.New(api.Config{Keys: w.keys, Webhooks: new(webhooktest.Memory), Audit: w.audit, Log: log,
-		Scans: scans, Review: w.desk, Now: w.clock.Now})
+		Scans: scans, Review: w.desk, Now: w.clock.Now,
+		Evidence: ev, LEReports: new(lereporttest.Memory), CyberTip: new(tipline),
+		LEReporter: lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}})
 
 	w.ev, w.scans, w.api = ev, scans, a
 	// The content: a picture a rule's quarantine kept, as a scan keeps it.

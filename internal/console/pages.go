@@ -25,6 +25,7 @@ type page struct {
 	KeyID     string
 	Role      auth.Role
 	CanReview bool
+	CanLE     bool // law-enforcement reports
 	CSRF      string
 	Path      string // this page, for the break reminder's "back"
 	// BreakIn is the seconds until the break reminder shows (0 or less:
@@ -41,6 +42,7 @@ func (c *Console) newPage(r *http.Request, s *session, title string, data any) p
 		now := c.cfg.Now()
 		p.Signed, p.KeyName, p.KeyID, p.Role = true, s.key.Name, s.key.ID, s.key.Role
 		p.CanReview = s.key.Check(auth.Review) == nil
+		p.CanLE = canLE(s.key)
 		p.CSRF = s.csrf
 		s.mu.Lock()
 		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)
@@ -132,8 +134,8 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
 		return
 	}
-	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil {
-		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers (and auditors, to read).", k.ID, k.Role))
+	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil && !canLE(k) {
+		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers, law-enforcement liaisons (and auditors, to read).", k.ID, k.Role))
 		return
 	}
 	now := c.cfg.Now()
@@ -166,6 +168,10 @@ func (c *Console) snooze(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (c *Console) queues(w http.ResponseWriter, r *http.Request, s *session) {
+	if s.key.Check(auth.ReviewRead) != nil && canLE(s.key) {
+		http.Redirect(w, r, "/console/le", http.StatusSeeOther)
+		return
+	}
 	var out struct {
 		Queues []queueStatus `json:"queues"`
 	}
