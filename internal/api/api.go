@@ -106,9 +106,13 @@ type Config struct {
 	// 503. LEReporter is the service as every report names it, and
 	// CyberTip the CyberTipline account reports are submitted through
 	// (nil: submission answers 503; packages for hotlines still work).
-	LEReports  lereport.Store
-	LEReporter lereport.Reporter
-	CyberTip   cybertip.API
+	LEReports lereport.Store
+	// Conversations, if set, is the platform's messages around flagged
+	// ones (the text signal keeps them): drafts, evidence packages and
+	// data-request exports include them.
+	Conversations lereport.Conversations
+	LEReporter    lereport.Reporter
+	CyberTip      cybertip.API
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
 	LERequests export.Store
@@ -170,7 +174,8 @@ func New(cfg Config) *API {
 		a.review = &usecase.Review{Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,
 			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
 		if cfg.Evidence != nil && cfg.LEReports != nil {
-			a.review.Drafts = &usecase.Drafts{Evidence: cfg.Evidence, Scans: cfg.Scans, Reporter: cfg.LEReporter, Now: cfg.Now}
+			a.review.Drafts = &usecase.Drafts{Evidence: cfg.Evidence, Scans: cfg.Scans, Reporter: cfg.LEReporter,
+				Conversations: cfg.Conversations, Now: cfg.Now}
 		}
 	}
 	a.routes = a.table()

@@ -1,11 +1,20 @@
 package api_test
 
 import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 )
 
 // Issue 13's trial: a PUT of the document alone dropped the files, and the
@@ -87,5 +96,59 @@ func TestLEReportEditsKeepEvidence(t *testing.T) {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit %v lacks %s", actions, want)
 		}
+	}
+}
+
+// conversations is a fake of the text signal's message store.
+type conversations []lereport.Message
+
+func (c conversations) Around(_ context.Context, accounts []string) ([]lereport.Message, error) {
+	var out []lereport.Message
+	for _, m := range c {
+		if slices.Contains(accounts, m.From) || slices.Contains(accounts, m.To) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// With a conversation source, a prefilled draft names the conversation
+// around the flagged message and its package carries the messages.
+func TestLEReportConversations(t *testing.T) {
+	at := time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC)
+	src := conversations{
+		{Time: at, Conversation: "dm-42", From: "acct-9", To: "acct-child", Text: "how old are you"},
+		{Time: at.Add(time.Minute), Conversation: "dm-42", From: "acct-9", To: "acct-child", Text: "send a photo, don't tell", Flagged: true},
+		{Time: at, Conversation: "dm-7", From: "someone", To: "else", Text: "unrelated", Flagged: true},
+	}
+	d, _, _, item := leDesk(t, func(c *api.Config) { c.Conversations = src })
+	rep := d.do("integrator", "POST", "/v1/reports", map[string]any{"reporter": "user-1", "category": "grooming", "content_id": "post-1", "account_id": "acct-9"}, 201)
+	caseID := num(rep["case_id"])
+	d.do("reviewer", "POST", fmt.Sprintf("/v1/cases/%d/decision", caseID), map[string]any{"verdict": "confirm", "actions": []string{"restrict", "le_report"}}, 200)
+	list := d.do("le_liaison", "GET", "/v1/le-reports", nil, 200)
+	reports := list["reports"].([]any)
+	if len(reports) != 1 {
+		t.Fatalf("reports after the decision: %v", list)
+	}
+	draft := reports[0].(map[string]any)
+	b, _ := json.Marshal(draft["document"])
+	if !strings.Contains(string(b), `"chatRoomName":"dm-42"`) || !strings.Contains(string(b), "send a photo") || strings.Contains(string(b), "dm-7") ||
+		!strings.Contains(string(b), string(lereport.OnlineEnticement)) {
+		t.Errorf("draft document %s; want dm-42 quoted, dm-7 not, enticement", b)
+	}
+	path := fmt.Sprintf("/v1/le-reports/%d", num(draft["id"]))
+	d.do("le_liaison", "PUT", path, map[string]any{"files": []map[string]any{{"evidence_id": item.ID, "relevance": "Supplemental Reported"}}}, 200)
+	d.do("le_liaison", "POST", path+"/ready", nil, 200)
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg := d.raw("le_liaison", "POST", path+"/package", map[string]string{"recipient_key": base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())}, 200)
+	c, err := hotline.Open(pkg.Body.Bytes(), priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if csv := string(c.Conversations); !strings.Contains(csv, "how old are you") || !strings.Contains(csv, "send a photo") || strings.Contains(csv, "unrelated") {
+		t.Errorf("conversations.csv = %q; want dm-42's two messages only", csv)
 	}
 }

@@ -631,9 +631,15 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if rep.State == lereport.Draft || rep.State == lereport.Retracted {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a report that is ready or later is packaged", id, rep.State)
 	}
+	var msgs []lereport.Message
+	if a.cfg.Conversations != nil {
+		if msgs, err = a.caseConversations(r, rep); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
 	sum, err := hotline.Write(r.Context(), &buf, hotline.Package{
-		Report: rep, Recipient: pub, Created: a.now(),
+		Report: rep, Recipient: pub, Created: a.now(), Messages: msgs,
 		Files: custodyFiles{a: a, k: k, purpose: purposePackage, report: id},
 	})
 	if err != nil {
@@ -660,6 +666,25 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
 	return nil
+}
+
+// caseConversations are the conversations around the flagged messages of
+// the accounts of rep's case.
+func (a *API) caseConversations(r *http.Request, rep lereport.Report) ([]lereport.Message, error) {
+	desk, err := a.desk()
+	if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(rep.CaseID, 10, 64)
+	if err != nil {
+		return nil, nil
+	}
+	c, _, _, err := desk.Case(r.Context(), id)
+	if err != nil || len(c.AccountIDs) == 0 {
+		return nil, err
+	}
+	msgs, err := a.cfg.Conversations.Around(r.Context(), c.AccountIDs)
+	return msgs[:min(len(msgs), lereport.MaxMessages)], err
 }
 
 // evidenceAnswer is an item as GET /v1/evidence/{id} shows it: what it is

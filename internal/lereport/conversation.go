@@ -74,3 +74,14 @@ func ChatIncidents(msgs []Message, client string) []InternetDetails {
 	}
 	return out
 }
+
+// Between keeps the messages of msgs in [from, to).
+func Between(msgs []Message, from, to time.Time) []Message {
+	var out []Message
+	for _, m := range msgs {
+		if !m.Time.Before(from) && m.Time.Before(to) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
