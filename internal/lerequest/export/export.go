@@ -35,15 +35,15 @@ const Format = "safeguard-le-request-export/1"
 // others with their size and SHA-256, as a hotline package's manifest does
 // (the same Member shape), so one habit checks both.
 const (
-	RequestJSON  = "request.json"  // the request as registered
-	ScansJSON    = "scans.json"    // []scan.Record: content metadata and what was decided at intake
-	CasesJSON    = "cases.json"    // []review.Case: the review decisions
-	ReportsJSON  = "reports.json"  // []review.Report: reports the platform, users and flaggers sent
+	RequestJSON = "request.json" // the request as registered
+	ScansJSON   = "scans.json"   // []scan.Record: content metadata and what was decided at intake
+	CasesJSON   = "cases.json"   // []review.Case: the review decisions
+	ReportsJSON = "reports.json" // []review.Report: reports the platform, users and flaggers sent
 	// ConversationsJSON is []lereport.Message: the conversations around
 	// the accounts' flagged messages in the period, when the platform sent
 	// messages to Safeguard. Only present when there are any.
 	ConversationsJSON = "conversations.json"
-	ManifestJSON = "manifest.json" // Manifest
+	ManifestJSON      = "manifest.json" // Manifest
 )
 
 // dataMembers are the members every package has besides the manifest.
