@@ -90,8 +90,8 @@ type Pipeline struct {
 	// database must not leave the CPUs idle.
 	Slots chan struct{}
 	// Enqueue, if set, files the report a rule's enqueue or report action
-	// asks for (once a scan, the enqueue action's if both)
-	// (the server hands it to the review desk), once the scan is on
+	// asks for, once a scan (with the enqueue action when there are both;
+	// the server hands it to the review desk), once the scan is on
 	// record and before webhooks are queued. Its failure fails the scan:
 	// the platform retries, and a report asked for is not lost.
 	Enqueue func(ctx context.Context, rec Record, a rules.Decided) error
