@@ -50,6 +50,14 @@ func TestLEReportEditsKeepEvidence(t *testing.T) {
 		t.Errorf("account after a nested edit: %v", p)
 	}
 	d.do("le_liaison", "PUT", path, map[string]any{"document": map[string]any{"bogus": 1}}, 400)
+	// The document as read goes back as it is; its reporter stays the
+	// service's.
+	back := maps(out["document"].(map[string]any))
+	back["reporter"] = map[string]any{"reportingPerson": map[string]any{"email": []string{"someone@else.example"}}}
+	out = d.do("le_liaison", "PUT", path, map[string]any{"document": back}, 200)
+	if b, _ := json.Marshal(out["document"]); strings.Contains(string(b), "someone@else") || !strings.Contains(string(b), "safety@example.net") {
+		t.Errorf("the reporter after sending the document back: %s", b)
+	}
 
 	// Files sent are the whole list: none, and ready refuses at "files".
 	out = d.do("le_liaison", "PUT", path, map[string]any{"files": []any{}}, 200)
@@ -70,7 +78,7 @@ func TestLEReportEditsKeepEvidence(t *testing.T) {
 		t.Errorf("edit of a ready report: %v; want the way back named", e)
 	}
 	d.do("reviewer", "POST", path+"/draft", map[string]any{"reason": "x"}, 403)
-	back := d.do("le_liaison", "POST", path+"/draft", map[string]any{"reason": "add the second account"}, 200)
+	back = d.do("le_liaison", "POST", path+"/draft", map[string]any{"reason": "add the second account"}, 200)
 	if back["state"] != "draft" {
 		t.Errorf("after /draft: %v", back)
 	}

@@ -74,6 +74,9 @@ type leDocument struct {
 	PersonOrUserReported *lereport.PersonOrUserReported `json:"personOrUserReported"`
 	Victims              []lereport.Victim              `json:"victim"`
 	AdditionalInfo       string                         `json:"additionalInfo"`
+	// Reporter is accepted so that a report read can be sent back as it
+	// is, and ignored: the reporter is the service's.
+	Reporter json.RawMessage `json:"reporter,omitempty"`
 }
 
 // leReportRequest is the body of POST /v1/le-reports; PUT takes it without
