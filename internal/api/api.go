@@ -108,9 +108,13 @@ type Config struct {
 	// 503. LEReporter is the service as every report names it, and
 	// CyberTip the CyberTipline account reports are submitted through
 	// (nil: submission answers 503; packages for hotlines still work).
-	LEReports  lereport.Store
-	LEReporter lereport.Reporter
-	CyberTip   cybertip.API
+	LEReports lereport.Store
+	// Conversations, if set, is the platform's messages around flagged
+	// ones (the text signal keeps them): drafts, evidence packages and
+	// data-request exports include them.
+	Conversations lereport.Conversations
+	LEReporter    lereport.Reporter
+	CyberTip      cybertip.API
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
 	LERequests export.Store
@@ -181,6 +185,10 @@ func New(cfg Config) *API {
 	if a.review == nil {
 		a.review = &usecase.Review{Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,
 			ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: cfg.Wake}
+		if cfg.Evidence != nil && cfg.LEReports != nil {
+			a.review.Drafts = &usecase.Drafts{Evidence: cfg.Evidence, Scans: cfg.Scans, Reporter: cfg.LEReporter,
+				Conversations: cfg.Conversations, Now: cfg.Now}
+		}
 	}
 	a.routes = a.table()
 	a.public = http.NewServeMux()
@@ -282,6 +290,9 @@ func (a *API) table() []route {
 		{"POST", "/v1/le-reports/{id}/retract", auth.LEReports, a.retractLEReport},
 		{"POST", "/v1/le-reports/{id}/package", auth.LEReports, a.packageLEReport},
 		{"POST", "/v1/le-reports/{id}/acknowledge", auth.LEReports, a.acknowledgeLEReport},
+		{"POST", "/v1/le-reports/{id}/draft", auth.LEReports, a.unreadyLEReport},
+		{"GET", "/v1/le-reports/{id}/context", auth.LEReports, a.leReportContext},
+		{"GET", "/v1/le-queue", auth.LEReports, a.leQueue},
 		{"GET", "/v1/evidence/{id}", auth.LEReports, a.getEvidence},
 		{"POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold},
 		{"DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence},

@@ -16,8 +16,10 @@ import (
 	"crypto/ecdh"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -72,6 +74,9 @@ type leDocument struct {
 	PersonOrUserReported *lereport.PersonOrUserReported `json:"personOrUserReported"`
 	Victims              []lereport.Victim              `json:"victim"`
 	AdditionalInfo       string                         `json:"additionalInfo"`
+	// Reporter is accepted so that a report read can be sent back as it
+	// is, and ignored: the reporter is the service's.
+	Reporter json.RawMessage `json:"reporter,omitempty"`
 }
 
 // leReportRequest is the body of POST /v1/le-reports; PUT takes it without
@@ -148,14 +153,8 @@ func (a *API) confirmedCase(ctx context.Context, id int64) (review.Case, error) 
 	if err != nil {
 		return review.Case{}, err
 	}
-	for _, d := range slices.Backward(c.Decisions) {
-		if d.Pending {
-			continue
-		}
-		if d.Verdict == review.Confirm {
-			return c, nil
-		}
-		break
+	if _, ok := confirmation(c); ok {
+		return c, nil
 	}
 	return review.Case{}, errorf(http.StatusConflict, CodeNotConfirmed, "case %d is %s without a standing confirmation: only confirmed cases are reported", id, c.State)
 }
@@ -251,6 +250,16 @@ func (a *API) createLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 	if in.CaseID <= 0 {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "case_id: want the id of a confirmed case")
 	}
+	if len(in.Files) == 0 && reflect.ValueOf(in.Document).IsZero() && in.Recipient == cybertip.Recipient {
+		// Only the case: the draft is prefilled from what the service
+		// knows, as a decision opens it.
+		draft, err := a.review.OpenReport(r.Context(), k.ID, in.CaseID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusCreated, draft)
+		return nil
+	}
 	c, err := a.confirmedCase(r.Context(), in.CaseID)
 	if err != nil {
 		return err
@@ -322,9 +331,22 @@ func (a *API) listLEReports(w http.ResponseWriter, r *http.Request, _ auth.Key) 
 	return nil
 }
 
+// leEdit is the body of PUT /v1/le-reports/{id}. It is a partial update:
+// the document's fields that are sent replace the draft's, those left out
+// stay; files, when sent, are the whole new list, and when left out the
+// draft's files stay. An edit can therefore never drop evidence by
+// omission.
+type leEdit struct {
+	CaseID    int64           `json:"case_id"`
+	Recipient string          `json:"recipient"`
+	Document  json.RawMessage `json:"document"`
+	Files     *[]leFile       `json:"files"`
+}
+
 // editLEReport handles PUT /v1/le-reports/{id}: the draft is built again
-// from the document and files given, so an edit is checked like a new
-// draft (files of the case, hashes from the store, views from the log).
+// from its document and files with the edit applied, so an edit is checked
+// like a new draft (files of the case, hashes from the store, views from
+// the log).
 func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	st, err := a.leStore()
 	if err != nil {
@@ -334,7 +356,7 @@ func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	if err != nil {
 		return err
 	}
-	var in leReportRequest
+	var in leEdit
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -343,17 +365,28 @@ func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 		return err
 	}
 	if cur.State != lereport.Draft {
-		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a draft can be edited (move it back to draft first)", id, cur.State)
+		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a draft can be edited (a ready report goes back with POST /v1/le-reports/%d/draft)", id, cur.State, id)
 	}
 	caseID, err := strconv.ParseInt(cur.CaseID, 10, 64)
 	if err != nil || in.CaseID != 0 && in.CaseID != caseID || in.Recipient != "" && in.Recipient != cur.Recipient {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "report %d is about case %s for %s; neither changes in an edit", id, cur.CaseID, cur.Recipient)
 	}
+	req := leReportRequest{Document: documentOf(cur.Document), Files: filesOf(cur.Files)}
+	if len(in.Document) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(in.Document))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req.Document); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "document: %v", err)
+		}
+	}
+	if in.Files != nil {
+		req.Files = *in.Files
+	}
 	c, err := a.confirmedCase(r.Context(), caseID)
 	if err != nil {
 		return err
 	}
-	inc, err := a.incident(r.Context(), k, c, cur.Recipient, in)
+	inc, err := a.incident(r.Context(), k, c, cur.Recipient, req)
 	if err != nil {
 		return err
 	}
@@ -367,11 +400,35 @@ func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	if err != nil {
 		return err
 	}
-	if err := a.record(r.Context(), k, "lereport.edit", lereport.Subject(id), map[string]any{"files": len(out.Files)}); err != nil {
+	if err := a.record(r.Context(), k, "lereport.edit", lereport.Subject(id), map[string]any{
+		"files": len(out.Files), "document_edited": len(in.Document) > 0, "files_replaced": in.Files != nil,
+	}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// documentOf is a stored document as a client writes it (the reporter is
+// the service's, set when built).
+func documentOf(d lereport.Document) leDocument {
+	return leDocument{IncidentSummary: d.IncidentSummary, InternetDetails: d.InternetDetails,
+		PersonOrUserReported: d.PersonOrUserReported, Victims: d.Victims, AdditionalInfo: d.AdditionalInfo}
+}
+
+// filesOf is a report's files as a client names them; hashes and views
+// are taken again from the store and the log when it is built.
+func filesOf(fs []lereport.File) []leFile {
+	out := make([]leFile, 0, len(fs))
+	for _, f := range fs {
+		d := f.Details
+		out = append(out, leFile{
+			EvidenceID: f.EvidenceID, OriginalFileName: d.OriginalFileName, Relevance: d.FileRelevance,
+			Annotations: d.FileAnnotations, Classification: d.IndustryClassification, PubliclyAvailable: d.PubliclyAvailable,
+			IPCaptureEvents: d.IPCaptureEvents, ExifShown: d.ExifViewedByESP != nil && *d.ExifViewedByESP,
+		})
+	}
+	return out
 }
 
 // readyLEReport handles POST /v1/le-reports/{id}/ready: the views are
@@ -577,9 +634,15 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if rep.State == lereport.Draft || rep.State == lereport.Retracted {
 		return errorf(http.StatusConflict, CodeWrongState, "report %d is %s; only a report that is ready or later is packaged", id, rep.State)
 	}
+	var msgs []lereport.Message
+	if a.cfg.Conversations != nil {
+		if msgs, err = a.caseConversations(r, rep); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
 	sum, err := hotline.Write(r.Context(), &buf, hotline.Package{
-		Report: rep, Recipient: pub, Created: a.now(),
+		Report: rep, Recipient: pub, Created: a.now(), Messages: msgs,
 		Files: custodyFiles{a: a, k: k, purpose: purposePackage, report: id},
 	})
 	if err != nil {
@@ -606,6 +669,25 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	w.WriteHeader(http.StatusOK)
 	w.Write(buf.Bytes())
 	return nil
+}
+
+// caseConversations are the conversations around the flagged messages of
+// the accounts of rep's case.
+func (a *API) caseConversations(r *http.Request, rep lereport.Report) ([]lereport.Message, error) {
+	desk, err := a.desk()
+	if err != nil {
+		return nil, err
+	}
+	id, err := strconv.ParseInt(rep.CaseID, 10, 64)
+	if err != nil {
+		return nil, nil
+	}
+	c, _, _, err := desk.Case(r.Context(), id)
+	if err != nil || len(c.AccountIDs) == 0 {
+		return nil, err
+	}
+	msgs, err := a.cfg.Conversations.Around(r.Context(), c.AccountIDs)
+	return msgs[:min(len(msgs), lereport.MaxMessages)], err
 }
 
 // evidenceAnswer is an item as GET /v1/evidence/{id} shows it: what it is

@@ -85,7 +85,7 @@ func (f *tipline) Retract(_ context.Context, id string) error { f.call("retract 
 
 // leDesk is the review desk with evidence, law-enforcement reports and a
 // tipline, and one preserved image of post-1.
-func leDesk(t testing.TB) (*desk, *evidence.Store, *tipline, evidence.Item) {
+func leDesk(t testing.TB, opts ...func(*api.Config)) (*desk, *evidence.Store, *tipline, evidence.Item) {
 	t.Helper()
 	kr, err := evidence.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
@@ -99,6 +99,9 @@ func leDesk(t testing.TB) (*desk, *evidence.Store, *tipline, evidence.Item) {
 	d := newDesk(t, func(c *api.Config) {
 		c.Evidence, c.LEReports, c.CyberTip = ev, new(lereporttest.Memory), tip
 		c.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}
+		for _, o := range opts {
+			o(c)
+		}
 	})
 	ev.Now = d.clock.Now
 	item, err := ev.Put([]byte("JPEG-BYTES-OF-POST-1"), evidence.Meta{ContentType: "image/jpeg", ContentID: "post-1", AccountID: "acct-9",

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/review"
@@ -167,6 +168,13 @@ func (a *API) exportLERequest(w http.ResponseWriter, r *http.Request, k auth.Key
 	recs, err := export.Gather(r.Context(), st, st, q)
 	if err != nil {
 		return err
+	}
+	if a.cfg.Conversations != nil {
+		msgs, err := a.cfg.Conversations.Around(r.Context(), q.Accounts)
+		if err != nil {
+			return err
+		}
+		recs.Messages = lereport.Between(msgs, q.From, q.To)
 	}
 	now := a.now()
 	var pkg bytes.Buffer

@@ -70,6 +70,8 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	fields := map[string]*string{"content_id": &req.ContentID, "account_id": &req.AccountID}
 	var surface, visibility string
 	fields["surface"], fields["visibility"] = &surface, &visibility
+	var up uploadFields
+	up.into(fields)
 	if mt == "multipart/form-data" {
 		if err := a.readForm(r, &req, fields); err != nil {
 			return err
@@ -85,6 +87,9 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		}
 	}
 	if err := contextFields(&req, surface, visibility); err != nil {
+		return err
+	}
+	if req.Upload, err = up.parse(); err != nil {
 		return err
 	}
 	if len(req.Content) == 0 {
@@ -161,7 +166,7 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 			}
 			*p = string(v)
 		default:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, content_id, account_id, surface, visibility", clip(name))
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, content_id, account_id, surface, visibility, ip, port, uploaded_at, user_agent, file_name", clip(name))
 		}
 		part.Close()
 	}

@@ -178,3 +178,12 @@ type Store interface {
 	// LastAudit returns the last entry, or nil when the log is empty.
 	LastAudit(ctx context.Context) (*Entry, error)
 }
+
+// Finder is a Store that finds the entries about one subject through an
+// index (both SQL stores). Readers that ask per subject use it when their
+// Store has it, and read the whole log otherwise.
+type Finder interface {
+	// AuditEntriesAbout returns the entries with the action and subject,
+	// in increasing Seq order.
+	AuditEntriesAbout(ctx context.Context, action, subject string) ([]Entry, error)
+}

@@ -28,12 +28,16 @@ func runEvidence(e *env, args []string) int {
 		return evidenceVerify(e, args[1:])
 	case len(args) > 0 && args[0] == "rotate-key":
 		return evidenceRotateKey(e, args[1:])
+	case len(args) > 0 && args[0] == "keygen":
+		return evidenceKeygen(e, args[1:])
+	case len(args) > 0 && args[0] == "open":
+		return evidenceOpen(e, args[1:])
 	}
-	fmt.Fprintln(e.stderr, "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]")
+	fmt.Fprintln(e.stderr, "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]")
 	if len(args) == 0 {
 		return 2
 	}
-	return fail(e, "evidence", "unknown subcommand %q: want verify or rotate-key", args[0])
+	return fail(e, "evidence", "unknown subcommand %q: want verify, open, keygen or rotate-key", args[0])
 }
 
 // evidenceRotateKey rewraps the data key of every evidence item under the
@@ -125,16 +129,9 @@ func evidenceVerify(e *env, args []string) int {
 	}
 	var priv *ecdh.PrivateKey
 	if *keyFile != "" {
-		b, err := os.ReadFile(*keyFile)
-		if err != nil {
+		var err error
+		if priv, err = readPrivateKey(*keyFile); err != nil {
 			return fail(e, "evidence verify", "%v", err)
-		}
-		raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err == nil {
-			priv, err = ecdh.X25519().NewPrivateKey(raw)
-		}
-		if err != nil {
-			return fail(e, "evidence verify", "--key %s: want an X25519 private key as 64 hex digits: %v", *keyFile, err)
 		}
 	}
 	failed := false
@@ -150,18 +147,27 @@ func evidenceVerify(e *env, args []string) int {
 	return 0
 }
 
-func verifyPackage(e *env, path string, priv *ecdh.PrivateKey) error {
+// readPackage reads a package file, bounded by maxPackage.
+func readPackage(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	pkg, err := io.ReadAll(io.LimitReader(f, maxPackage+1))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(pkg) > maxPackage {
-		return fmt.Errorf("larger than %d GiB", maxPackage>>30)
+		return nil, fmt.Errorf("larger than %d GiB", maxPackage>>30)
+	}
+	return pkg, nil
+}
+
+func verifyPackage(e *env, path string, priv *ecdh.PrivateKey) error {
+	pkg, err := readPackage(path)
+	if err != nil {
+		return err
 	}
 	if manifestFormat(pkg) == export.Format {
 		m, sum, err := export.Verify(pkg)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/server"
 )
 
@@ -97,8 +99,10 @@ data in SQLite in ./safeguard-data and listens on 127.0.0.1:8080. Each
 setting comes from its flag, else its SAFEGUARD_* variable, else the
 config file, else its default. Secrets are read only from their variable
 or the config file (never a flag, which any user could read in the process
-list): SAFEGUARD_EVIDENCE_KEYS / evidence-keys (without it, rules that
-quarantine or report are refused), SAFEGUARD_CYBERTIP_USER / cybertip-user
+list): SAFEGUARD_EVIDENCE_KEYS / evidence-keys (without it, on the
+embedded store, serve makes one in the data directory, evidence.keys, and
+says how to move it; with --database-url, rules that quarantine or report
+keep nothing), SAFEGUARD_CYBERTIP_USER / cybertip-user
 and SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password.
 
 flags:`)
@@ -183,6 +187,13 @@ flags:`)
 		cfg.LEReporter.ReportingPerson.Email = []string{email}
 	}
 
+	if keys == "" && cfg.DatabaseURL == "" {
+		if cfg.EvidenceKeys, err = embeddedKeyring(e, cfg.Data); err != nil {
+			return fail(e, "serve", "%v", err)
+		}
+		keys = cfg.EvidenceKeys
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := server.OpenStores(ctx, cfg)
@@ -195,7 +206,7 @@ flags:`)
 		return fail(e, "serve", "%v", err)
 	}
 	if keys == "" {
-		logger.Warn("no evidence keyring (SAFEGUARD_EVIDENCE_KEYS): rules that quarantine or report are refused")
+		logger.Warn("no evidence keyring (SAFEGUARD_EVIDENCE_KEYS): rules that quarantine or report keep nothing, and law-enforcement reports are refused")
 	}
 	srv.Banner(e.stdout)
 	if err := srv.Run(ctx); err != nil {
@@ -230,4 +241,35 @@ func readConfig(path string) (map[string]string, error) {
 		out[k] = strings.TrimSpace(v)
 	}
 	return out, sc.Err()
+}
+
+// keyringFile is where the embedded default keeps the evidence keyring it
+// made, in the data directory.
+const keyringFile = "evidence.keys"
+
+// embeddedKeyring is the evidence keyring of a server on the embedded
+// store with none configured: the one in the data directory, made on the
+// first start (0600) and announced loudly, since whoever can read the data
+// directory can then read the evidence. A multi-node server (PostgreSQL)
+// never makes one: its nodes must share a keyring.
+func embeddedKeyring(e *env, data string) (string, error) {
+	path := filepath.Join(data, keyringFile)
+	spec, created, err := evidence.KeyringFile(path)
+	if err != nil {
+		return "", err
+	}
+	if created {
+		fmt.Fprintf(e.stderr, `
+*** safeguard: no evidence keyring was configured, so one was created:
+***   %s (mode 0600)
+*** It encrypts every preserved item and law-enforcement report file.
+*** Lose it and the evidence is unreadable; back it up now. Kept beside
+*** the data it protects, it guards nothing against a copy of the whole
+*** directory: move it to a secret store by setting
+***   SAFEGUARD_EVIDENCE_KEYS="$(cat %s)"
+*** in the server's environment (or evidence-keys in --config), then
+*** delete the file. A new key is made with: safeguard evidence keygen
+`, path, path)
+	}
+	return spec, nil
 }

@@ -23,11 +23,24 @@ func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.
 // call sends one request to the API as s's key, in process, and decodes a
 // 2xx answer's JSON into out.
 func (c *Console) call(ctx context.Context, s *session, method, path string, body, out any) error {
+	rec, err := c.callRaw(ctx, s, method, path, body)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+		return fmt.Errorf("console: reading the API's answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// callRaw sends one request to the API as s's key, in process, and returns
+// a 2xx answer as it is; any other is an *apiError.
+func (c *Console) callRaw(ctx context.Context, s *session, method, path string, body any) (*httptest.ResponseRecorder, error) {
 	var rd *bytes.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	} else {
@@ -35,7 +48,7 @@ func (c *Console) call(ctx context.Context, s *session, method, path string, bod
 	}
 	req, err := http.NewRequestWithContext(ctx, method, path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+s.secret)
 	if body != nil {
@@ -48,15 +61,9 @@ func (c *Console) call(ctx context.Context, s *session, method, path string, bod
 			Error struct{ Code, Message string } `json:"error"`
 		}
 		json.Unmarshal(rec.Body.Bytes(), &e)
-		return &apiError{Status: rec.Code, Code: e.Error.Code, Message: e.Error.Message}
+		return nil, &apiError{Status: rec.Code, Code: e.Error.Code, Message: e.Error.Message}
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
-		return fmt.Errorf("console: reading the API's answer to %s %s: %w", method, path, err)
-	}
-	return nil
+	return rec, nil
 }
 
 // The API's answers, as the console reads them (docs/api.md).

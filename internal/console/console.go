@@ -143,6 +143,13 @@ func New(cfg Config) *Console {
 	c.mux.Handle("POST /console/cases/{id}/content/{item}/reveal", c.session(c.reveal, true))
 	c.mux.Handle("GET /console/stats", c.session(c.stats, false))
 	c.adminRoutes()
+	c.mux.Handle("GET /console/le", c.session(c.leQueue, false))
+	c.mux.Handle("GET /console/le/{id}", c.session(c.leReport, false))
+	c.mux.Handle("POST /console/le/{id}/edit", c.session(c.leEdit, false))
+	c.mux.Handle("POST /console/le/{id}/ready", c.session(c.leMove("ready", "ready"), false))
+	c.mux.Handle("POST /console/le/{id}/draft", c.session(c.leMove("draft", "draft"), false))
+	c.mux.Handle("POST /console/le/{id}/submit", c.session(c.leMove("submit", "submitted"), false))
+	c.mux.Handle("POST /console/le/{id}/package", c.session(c.lePackage, false))
 	return c
 }
 
@@ -168,9 +175,10 @@ func parsePages() map[string]*template.Template {
 		"dur":       durSeconds,
 		"pct":       formatPct,
 		"inc":       func(i int) int { return i + 1 },
+		"waited":    func(sec int64) string { return humanDuration(time.Duration(sec) * time.Second) },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error",
+	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error", "lequeue", "lereport",
 		"admin_banks", "admin_rules", "admin_webhooks", "admin_keys", "admin_audit"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}

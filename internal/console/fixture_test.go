@@ -25,6 +25,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/lereporttest"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/review/reviewtest"
@@ -112,7 +114,9 @@ func newWorld(t testing.TB, opts ...any) *world {
 	log := audit.NewLog(w.audit)
 	w.hooks = new(webhooktest.Memory)
 	acfg := api.Config{Keys: w.keys, Webhooks: w.hooks, Audit: w.audit, Log: log,
-		Scans: scans, Review: w.desk, Now: w.clock.Now}
+		Scans: scans, Review: w.desk, Now: w.clock.Now,
+		Evidence: ev, LEReports: new(lereporttest.Memory), CyberTip: new(tipline),
+		LEReporter: lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}}
 	for _, o := range opts {
 		if f, ok := o.(func(*api.Config)); ok {
 			f(&acfg)

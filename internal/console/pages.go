@@ -26,6 +26,7 @@ type page struct {
 	Role      auth.Role
 	CanReview bool
 	Admin     bool // the admin screens are this key's
+	CanLE     bool // law-enforcement reports
 	CSRF      string
 	Path      string // this page, for the break reminder's "back"
 	// BreakIn is the seconds until the break reminder shows (0 or less:
@@ -43,6 +44,7 @@ func (c *Console) newPage(r *http.Request, s *session, title string, data any) p
 		p.Signed, p.KeyName, p.KeyID, p.Role = true, s.key.Name, s.key.ID, s.key.Role
 		p.CanReview = s.key.Check(auth.Review) == nil
 		p.Admin = s.key.Role == auth.Admin
+		p.CanLE = canLE(s.key)
 		p.CSRF = s.csrf
 		s.mu.Lock()
 		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)
@@ -134,8 +136,8 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
 		return
 	}
-	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil && k.Role != auth.Admin {
-		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers (and auditors, to read) and admins.", k.ID, k.Role))
+	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil && k.Role != auth.Admin && !canLE(k) {
+		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers, law-enforcement liaisons, admins (and auditors, to read).", k.ID, k.Role))
 		return
 	}
 	now := c.cfg.Now()
@@ -171,6 +173,10 @@ func (c *Console) queues(w http.ResponseWriter, r *http.Request, s *session) {
 	if s.key.Role == auth.Admin {
 		// An admin reads no queues (no review.read): the admin screens.
 		http.Redirect(w, r, "/console/admin/banks", http.StatusSeeOther)
+		return
+	}
+	if s.key.Check(auth.ReviewRead) != nil && canLE(s.key) {
+		http.Redirect(w, r, "/console/le", http.StatusSeeOther)
 		return
 	}
 	var out struct {

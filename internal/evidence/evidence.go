@@ -48,6 +48,20 @@ type Meta struct {
 	// Jurisdiction names the law the content is kept under (e.g. "US"); it
 	// chooses the preservation hold (Store.Holds). Empty is the default.
 	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Upload is what the platform said about the upload, if anything: a
+	// law-enforcement report's IP capture event comes from it. It is kept
+	// only here, encrypted with the content it concerns.
+	Upload *Upload `json:"upload,omitempty"`
+}
+
+// Upload is the platform's account of one upload: where from and when.
+// The CyberTipline's form has a field for each.
+type Upload struct {
+	IP        string    `json:"ip,omitempty"`   // the uploader's address, as text
+	Port      int       `json:"port,omitempty"` // the uploader's source port
+	Time      time.Time `json:"time,omitzero"`  // when the platform received it
+	UserAgent string    `json:"user_agent,omitempty"`
+	FileName  string    `json:"file_name,omitempty"` // the name the file had on the uploader's device
 }
 
 // stored is the metadata as the item file keeps it: the caller's Meta and

@@ -18,11 +18,14 @@ package lereport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/lereport/schema"
 )
 
 // State is where a report is in its life.
@@ -128,12 +131,36 @@ type Store interface {
 	LEReports(ctx context.Context, state State) ([]Report, error)
 }
 
-// Validate checks the report's document and every file's details against
-// the schema. The recipient's ids are not known before sending, so files
-// without them are checked with stand-ins of the right form.
-func (r *Report) Validate() error {
+// Problem is one way a report does not conform: the field at fault (the
+// element's path, e.g. "report/incidentSummary/incidentType", or
+// "files/2/fileDetails/industryClassification" for the second file) and
+// what is wrong with it.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Problems checks the report's document and every file's details against
+// the schema, and that a child-sexual-abuse-material report has files. It
+// lists the first problem of the document and of each file, so an editor
+// can show each at its field. The recipient's ids are not known before
+// sending, so files without them are checked with stand-ins of the right
+// form.
+func (r *Report) Problems() []Problem {
+	var ps []Problem
+	add := func(prefix, suffix string, err error) {
+		var se *schema.Error
+		if errors.As(err, &se) {
+			ps = append(ps, Problem{Field: prefix + se.Path, Message: se.Msg + suffix})
+		} else {
+			ps = append(ps, Problem{Field: strings.TrimSuffix(prefix, "/"), Message: err.Error()})
+		}
+	}
 	if _, err := r.Document.Encode(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		add("", "", err)
+	}
+	if r.Document.IncidentSummary.IncidentType == ChildPornography && len(r.Files) == 0 {
+		ps = append(ps, Problem{Field: "files", Message: fmt.Sprintf("a %q report must include the files it is about; none are attached", ChildPornography)})
 	}
 	for i, f := range r.Files {
 		d := f.Details
@@ -144,10 +171,19 @@ func (r *Report) Validate() error {
 			d.FileID = "pending"
 		}
 		if _, err := d.Encode(); err != nil {
-			return fmt.Errorf("%w: file %d (evidence %s): %w", ErrInvalid, i+1, f.EvidenceID, err)
+			add(fmt.Sprintf("files/%d/", i+1), " (evidence "+f.EvidenceID+")", err)
 		}
 	}
-	return nil
+	return ps
+}
+
+// Validate is Problems as an error wrapping ErrInvalid, naming the first.
+func (r *Report) Validate() error {
+	ps := r.Problems()
+	if len(ps) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, ps[0].Field, ps[0].Message)
 }
 
 // Move changes the report's state to `to`, recording who did it, refusing

@@ -101,7 +101,7 @@ func TestEncodeRefuses(t *testing.T) {
 			r.Document.InternetDetails[0].WebPage = &lereport.WebPageIncident{}
 		}, "report/internetDetails/chatImIncident: at most 1 of (webPageIncident|emailIncident|chatImIncident) allowed"},
 		{"bad classification", func(r *lereport.Report) { r.Files[0].Details.IndustryClassification = "C" },
-			`file 1 (evidence 0123456789abcdef0123456789abcdef): lereport: fileDetails does not conform to cybertipline-subset.xsd: fileDetails/industryClassification: "C" is not one of`},
+			`files/1/fileDetails/industryClassification: "C" is not one of the allowed values ("A1", "A2", "B1", "B2") (evidence 0123456789abcdef0123456789abcdef)`},
 		{"bad hash", func(r *lereport.Report) { r.Files[0].Details.OriginalFileHash[0].Value = "xyz" },
 			"fileDetails/originalFileHash: \"xyz\" does not match"},
 	}

@@ -51,7 +51,11 @@ type Request struct {
 	// instead (a platform's hashes: claimed, never computed here).
 	Content     []byte
 	ContentType string // as the platform sent it, kept with evidence
-	Signals     signal.Set
+	// Upload is what the platform says about the upload (address, port,
+	// time, user agent); kept with the evidence, for a report, and
+	// nowhere else.
+	Upload  *evidence.Upload
+	Signals signal.Set
 
 	// Banks restricts matching to these banks; empty means all.
 	Banks []string
@@ -85,8 +89,9 @@ type Pipeline struct {
 	// takes a slot: the rest of a decision waits on the store, and a slow
 	// database must not leave the CPUs idle.
 	Slots chan struct{}
-	// Enqueue, if set, files the report a rule's enqueue action asks for
-	// (the server hands it to the review desk), once the scan is on
+	// Enqueue, if set, files the report a rule's enqueue or report action
+	// asks for, once a scan (with the enqueue action when there are both;
+	// the server hands it to the review desk), once the scan is on
 	// record and before webhooks are queued. Its failure fails the scan:
 	// the platform retries, and a report asked for is not lost.
 	Enqueue func(ctx context.Context, rec Record, a rules.Decided) error
@@ -176,11 +181,18 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		return Result{}, fmt.Errorf("scan %s: recording the decision: %w", rec.ID, err)
 	}
 	if p.Enqueue != nil {
+		// A report action files for review too: a person confirms before
+		// a law-enforcement draft is opened (the confirmation opens it).
+		// One report per scan, at the enqueue action's priority if any.
+		var file *rules.Decided
 		for _, a := range rec.Decision.Actions {
-			if a.Kind == rules.Enqueue {
-				if err := p.Enqueue(ctx, rec, a); err != nil {
-					return Result{}, fmt.Errorf("scan %s: enqueueing for review: %w", rec.ID, err)
-				}
+			if a.Kind == rules.Enqueue || a.Kind == rules.Report && file == nil {
+				file = &a
+			}
+		}
+		if file != nil {
+			if err := p.Enqueue(ctx, rec, *file); err != nil {
+				return Result{}, fmt.Errorf("scan %s: enqueueing for review: %w", rec.ID, err)
 			}
 		}
 	}
@@ -225,6 +237,7 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) error {
 		ContentID:   req.ContentID,
 		AccountID:   req.AccountID,
 		Source:      "scan " + rec.ID,
+		Upload:      req.Upload,
 		Reason:      fmt.Sprintf("%s by rule %d v%d %q", why.Kind, why.Rule.ID, why.Rule.Version, why.Rule.Name),
 	})
 	if err != nil {

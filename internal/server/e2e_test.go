@@ -28,7 +28,7 @@ const testEvidenceKeys = "test:000102030405060708090a0b0c0d0e0f10111213141516171
 
 // start runs a real server on a loopback port over st and returns its base
 // URL and an admin key; the server shuts down when the test ends.
-func start(t *testing.T, cfg server.Config, st store.Store) (string, string) {
+func start(t testing.TB, cfg server.Config, st store.Store) (string, string) {
 	t.Helper()
 	_, base, admin := startServer(t, cfg, st)
 	return base, admin
@@ -65,7 +65,7 @@ func startServer(t *testing.T, cfg server.Config, st store.Store) (*server.Serve
 
 // client drives the API with one key.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	key  string
 }

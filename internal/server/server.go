@@ -273,7 +273,8 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
-		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
+		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake,
+		Drafts: &usecase.Drafts{Evidence: ev, Scans: st, Reporter: cfg.LEReporter}}
 	s.api = api.New(api.Config{
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,

@@ -44,6 +44,9 @@ type Review struct {
 	// sent while no webhook of that name is registered.
 	ReviewWebhook string
 	Wake          func() // the dispatcher's, after deliveries are queued
+	// Drafts, if set, opens the law-enforcement report a person's
+	// confirmation asks for, in the decision's transaction.
+	Drafts *Drafts
 }
 
 // Match looks a report's signals up in the banks, with the one call scans
@@ -106,6 +109,21 @@ func (u *Review) Decide(ctx context.Context, actor string, id int64, version int
 			return fx, err
 		}
 		return fx, queueFeedback(ctx, u.Log, tx, actor, c)
+	}, func(tx Stores, d *review.Desk) error {
+		if u.Drafts == nil || len(c.Decisions) == 0 {
+			return nil
+		}
+		saved, _, rs, err := d.Case(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		last := saved.Decisions[len(saved.Decisions)-1]
+		why := wantsReport(ctx, u.Drafts.Scans, saved, rs, last)
+		if why == "" {
+			return nil
+		}
+		_, err = u.Drafts.open(ctx, tx, u.Log.In(tx.Audit), audit.System, saved, rs, last, why)
+		return err
 	})
 	return c, err
 }
@@ -174,8 +192,9 @@ func (u *Review) change(ctx context.Context, actor string, fn func(*review.Desk)
 	return u.changeIn(ctx, actor, func(d *review.Desk, _ Stores) (review.Effects, error) { return fn(d) })
 }
 
-// changeIn is change whose fn also writes to the transaction's stores.
-func (u *Review) changeIn(ctx context.Context, actor string, fn func(*review.Desk, Stores) (review.Effects, error)) error {
+// changeIn is change whose fn also writes to the transaction's stores,
+// followed by the thens (in the same transaction, after the effects).
+func (u *Review) changeIn(ctx context.Context, actor string, fn func(*review.Desk, Stores) (review.Effects, error), then ...func(Stores, *review.Desk) error) error {
 	if u.Desk == nil {
 		return fmt.Errorf("review is not available on this server: its store keeps no reports: %w", derrors.Unavailable)
 	}
@@ -189,8 +208,15 @@ func (u *Review) changeIn(ctx context.Context, actor string, fn func(*review.Des
 		if err != nil {
 			return err
 		}
-		fx, err = u.apply(ctx, tx, actor, effects)
-		return err
+		if fx, err = u.apply(ctx, tx, actor, effects); err != nil {
+			return err
+		}
+		for _, f := range then {
+			if err := f(tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

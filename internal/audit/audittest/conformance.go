@@ -19,6 +19,8 @@ import (
 // each time it is called. Run it against every implementation, as
 // testing/fstest.TestFS is run against file systems.
 func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
+	t.Run("Finder", func(t *testing.T) { testFinder(t, newStore(t)) })
+
 	t.Run("Empty", func(t *testing.T) {
 		s := newStore(t)
 		last, err := s.LastAudit(t.Context())
@@ -150,6 +152,44 @@ func TestStore(t *testing.T, newStore func(t *testing.T) audit.Store) {
 			t.Errorf("after 4×25 concurrent records: %d entries, %v", r.Entries, err)
 		}
 	})
+}
+
+// testFinder checks a Finder against reading the whole log: the same
+// entries, in order, exactly.
+func testFinder(t *testing.T, s audit.Store) {
+	f, ok := s.(audit.Finder)
+	if !ok {
+		t.Skip("not an audit.Finder")
+	}
+	l := audit.NewLog(s)
+	for i := range 30 {
+		action := []string{audit.EvidenceRead, audit.BankCreate}[i%2]
+		subject := fmt.Sprint("item-", i%3)
+		if _, err := l.Record(t.Context(), fmt.Sprint("k", i), action, subject, map[string]int{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, subject := range []string{"item-0", "item-1", "item-2", "item-3", "item-%"} {
+		var want []audit.Entry
+		for e, err := range s.AuditEntries(t.Context(), 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Action == audit.EvidenceRead && e.Subject == subject {
+				want = append(want, e)
+			}
+		}
+		got, err := f.AuditEntriesAbout(t.Context(), audit.EvidenceRead, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("AuditEntriesAbout(%s) = %d entries %v, want the %d the whole log holds %v", subject, len(got), got, len(want), want)
+		}
+		if subject == "item-0" && len(want) != 5 {
+			t.Errorf("item-0 has %d evidence reads, want 5", len(want))
+		}
+	}
 }
 
 func record(t *testing.T, l *audit.Log, n int) {

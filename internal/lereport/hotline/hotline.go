@@ -108,14 +108,8 @@ type twin struct {
 	Files  []lereport.FileDetails `json:"files"`
 }
 
-// Message is one message of a conversation a report concerns, as the
-// platform sent it to Safeguard.
-type Message struct {
-	Time         time.Time
-	Conversation string // the platform's id for the conversation
-	From, To     string // account ids
-	Text         string
-}
+// Message is one message of a conversation a report concerns.
+type Message = lereport.Message
 
 // Package is what Write puts in a package.
 type Package struct {

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/review"
@@ -34,11 +35,15 @@ const Format = "safeguard-le-request-export/1"
 // others with their size and SHA-256, as a hotline package's manifest does
 // (the same Member shape), so one habit checks both.
 const (
-	RequestJSON  = "request.json"  // the request as registered
-	ScansJSON    = "scans.json"    // []scan.Record: content metadata and what was decided at intake
-	CasesJSON    = "cases.json"    // []review.Case: the review decisions
-	ReportsJSON  = "reports.json"  // []review.Report: reports the platform, users and flaggers sent
-	ManifestJSON = "manifest.json" // Manifest
+	RequestJSON = "request.json" // the request as registered
+	ScansJSON   = "scans.json"   // []scan.Record: content metadata and what was decided at intake
+	CasesJSON   = "cases.json"   // []review.Case: the review decisions
+	ReportsJSON = "reports.json" // []review.Report: reports the platform, users and flaggers sent
+	// ConversationsJSON is []lereport.Message: the conversations around
+	// the accounts' flagged messages in the period, when the platform sent
+	// messages to Safeguard. Only present when there are any.
+	ConversationsJSON = "conversations.json"
+	ManifestJSON      = "manifest.json" // Manifest
 )
 
 // dataMembers are the members every package has besides the manifest.
@@ -58,9 +63,10 @@ type Manifest struct {
 
 // Records are what an export holds for a request.
 type Records struct {
-	Scans   []scan.Record
-	Cases   []review.Case
-	Reports []review.Report
+	Scans    []scan.Record
+	Cases    []review.Case
+	Reports  []review.Report
+	Messages []lereport.Message // written as conversations.json if any
 }
 
 // Store keeps data requests and reads what their exports hold: the scan
@@ -168,9 +174,14 @@ func Write(w io.Writer, r lerequest.Request, recs Records, created time.Time) (m
 		CasesJSON:   nonNil(recs.Cases, len(recs.Cases)),
 		ReportsJSON: nonNil(recs.Reports, len(recs.Reports)),
 	}
+	names := dataMembers
+	if len(recs.Messages) > 0 {
+		parts[ConversationsJSON] = recs.Messages
+		names = append(slices.Clone(names), ConversationsJSON)
+	}
 	z := zip.NewWriter(w)
 	m := Manifest{Format: Format, Created: created.UTC(), RequestID: r.ID, Agency: r.Agency}
-	for _, name := range dataMembers {
+	for _, name := range names {
 		b, err := json.MarshalIndent(parts[name], "", "  ")
 		if err != nil {
 			return manifestSum, fmt.Errorf("request %d: %s: %w", r.ID, name, err)

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/lerequesttest"
@@ -231,4 +234,42 @@ func BenchmarkWrite10k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(buf.Len()), "package-bytes")
+}
+
+// The conversations around flagged messages, when there are any, are a
+// member of their own, listed and checked like the others.
+func TestExportConversations(t *testing.T) {
+	mem, cases, r := fixture(t)
+	recs, err := export.Gather(context.Background(), mem, cases, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs.Messages = []lereport.Message{{Time: t0, Conversation: "dm-1", From: "a", To: "b", Text: "flagged", Flagged: true}}
+	var buf bytes.Buffer
+	if _, err := export.Write(&buf, r, recs, t0); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := export.Verify(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(m.Members, func(x hotline.Member) bool { return x.Name == export.ConversationsJSON }) {
+		t.Errorf("members %+v lack %s", m.Members, export.ConversationsJSON)
+	}
+	bad := rewrite(t, buf.Bytes(), func(n string, b []byte) (string, []byte) {
+		if n == export.ConversationsJSON {
+			b = bytes.Replace(b, []byte("flagged"), []byte("fl4gged"), 1)
+		}
+		return n, b
+	})
+	if _, _, err := export.Verify(bad); err == nil || !strings.Contains(err.Error(), export.ConversationsJSON) {
+		t.Errorf("altered conversations: %v", err)
+	}
+	// None: no member.
+	recs.Messages = nil
+	buf.Reset()
+	export.Write(&buf, r, recs, t0)
+	if m, _, _ := export.Verify(buf.Bytes()); slices.ContainsFunc(m.Members, func(x hotline.Member) bool { return x.Name == export.ConversationsJSON }) {
+		t.Error("an export without messages has a conversations member")
+	}
 }

@@ -97,6 +97,17 @@ func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit
 	}
 }
 
+// AuditEntriesAbout implements audit.Finder with the audit_log_subject
+// index.
+func (s *Store) AuditEntriesAbout(ctx context.Context, action, subject string) ([]audit.Entry, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE subject = $1 AND action = $2 ORDER BY seq`, subject, action)
+	es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Entry, error) { return scanAudit(r) })
+	if err != nil {
+		return nil, fmt.Errorf("audit entries %s of %q: %w", action, subject, err)
+	}
+	return es, nil
+}
+
 // LastAudit implements audit.Store.
 func (s *Store) LastAudit(ctx context.Context) (*audit.Entry, error) {
 	e, err := lastAudit(ctx, s.db)

@@ -92,6 +92,25 @@ func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit
 	}
 }
 
+// AuditEntriesAbout implements audit.Finder with the audit_log_subject
+// index.
+func (s *Store) AuditEntriesAbout(ctx context.Context, action, subject string) ([]audit.Entry, error) {
+	rows, err := s.r().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE subject = ? AND action = ? ORDER BY seq`, subject, action)
+	if err != nil {
+		return nil, fmt.Errorf("audit entries %s of %q: %w", action, subject, err)
+	}
+	defer rows.Close()
+	var es []audit.Entry
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
+
 func (s *Store) auditPage(ctx context.Context, from int64, page []audit.Entry) ([]audit.Entry, error) {
 	rows, err := s.r().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, auditPage)
 	if err != nil {

@@ -1,0 +1,240 @@
+package cli
+
+// Making the keys the evidence chain needs, and opening a package with
+// one: evidence keygen (a master key for SAFEGUARD_EVIDENCE_KEYS), hotline
+// keygen (the recipient's X25519 key pair) and evidence open (verify a
+// package, then write its decrypted members).
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
+)
+
+// evidenceKeygen prints a new master key as a keyring entry.
+func evidenceKeygen(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard evidence keygen", flag.ContinueOnError)
+	id := fs.String("id", "", "the key's `id` (default: the current month, e.g. 2026-12)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: safeguard evidence keygen [--id ID]
+
+Prints a new random evidence master key as "id:base64", the form of
+SAFEGUARD_EVIDENCE_KEYS. A first keyring is that line; to rotate, put the
+new line first, the old after a comma, restart and run
+safeguard evidence rotate-key. Keep it in a secret store, never in a file
+others can read.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "evidence keygen", "unexpected argument %q", rest[0])
+	}
+	spec, err := evidence.NewKeyringSpec(*id)
+	if err != nil {
+		return fail(e, "evidence keygen", "%v", err)
+	}
+	fmt.Fprintln(e.stdout, spec)
+	return 0
+}
+
+// runHotline is the hotline command: the recipient's side of packages.
+func runHotline(e *env, args []string) int {
+	if len(args) > 0 && args[0] == "keygen" {
+		return hotlineKeygen(e, args[1:])
+	}
+	fmt.Fprintln(e.stderr, "usage: safeguard hotline keygen --out PREFIX")
+	if len(args) == 0 {
+		return 2
+	}
+	return fail(e, "hotline", "unknown subcommand %q: want keygen", args[0])
+}
+
+// hotlineKeygen makes a recipient's X25519 key pair: PREFIX.key, the
+// private key in hex (0600), for evidence verify/open --key; PREFIX.pub,
+// the public key in base64, the recipient_key a package is made for.
+func hotlineKeygen(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard hotline keygen", flag.ContinueOnError)
+	out := fs.String("out", "", "`prefix` of the files to write: PREFIX.key (private, 0600) and PREFIX.pub (public)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: safeguard hotline keygen --out PREFIX
+
+Makes a hotline's X25519 key pair for evidence packages. PREFIX.key is the
+private key (64 hex digits, mode 0600): it stays with the hotline and opens
+packages (safeguard evidence open --key PREFIX.key). PREFIX.pub is the
+public key in base64: the service sends it as recipient_key when it makes a
+package (POST /v1/le-reports/{id}/package). Existing files are not
+overwritten.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "hotline keygen", "unexpected argument %q", rest[0])
+	}
+	if *out == "" {
+		return fail(e, "hotline keygen", "--out PREFIX is required")
+	}
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return fail(e, "hotline keygen", "%v", err)
+	}
+	pub := base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())
+	if err := writeNew(*out+".key", hex.EncodeToString(priv.Bytes())+"\n", 0o600); err != nil {
+		return fail(e, "hotline keygen", "%v", err)
+	}
+	if err := writeNew(*out+".pub", pub+"\n", 0o644); err != nil {
+		return fail(e, "hotline keygen", "%v", err)
+	}
+	fmt.Fprintf(e.stdout, "private key: %s.key (keep it secret)\npublic key:  %s.pub\nrecipient_key: %s\n", *out, *out, pub)
+	return 0
+}
+
+// writeNew writes a file that must not exist yet.
+func writeNew(path, content string, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(f, content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// memberOf reads a package's member as stored (manifest and JSON twin are
+// not encrypted).
+func memberOf(pkg []byte, name string) ([]byte, error) {
+	r, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range r.File {
+		if f.Name == name {
+			return hotline.ReadMember(f, maxPackage)
+		}
+	}
+	return nil, fmt.Errorf("no %s", name)
+}
+
+// readPrivateKey reads an X25519 private key file (64 hex digits).
+func readPrivateKey(path string) (*ecdh.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: want an X25519 private key as 64 hex digits: %v", path, err)
+	}
+	priv, err := ecdh.X25519().NewPrivateKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--key %s: want an X25519 private key as 64 hex digits: %v", path, err)
+	}
+	return priv, nil
+}
+
+// evidenceID is how a package names an evidence item: only such names
+// become file names.
+var evidenceID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// evidenceOpen verifies a package, then writes its decrypted members to a
+// new directory: report.xml, report.json, manifest.json, files/<evidence
+// id> and conversations.csv if there is one.
+func evidenceOpen(e *env, args []string) int {
+	set := flag.NewFlagSet("safeguard evidence open", flag.ContinueOnError)
+	keyFile := set.String("key", "", "`file` holding the recipient's X25519 private key (64 hex digits)")
+	set.Usage = func() {
+		fmt.Fprintln(set.Output(), `usage: safeguard evidence open --key FILE PACKAGE DIR
+
+Verifies a hotline evidence package (every member's size and SHA-256, the
+key wrap bound to the manifest, each file's intake SHA-256), and only then
+writes its decrypted members to DIR, which must not exist or be empty
+(made 0700; files 0600): report.xml, report.json, manifest.json,
+files/<evidence id>, conversations.csv. A package that fails is not opened.
+
+flags:`)
+		set.PrintDefaults()
+	}
+	rest, code, ok := parse(set, e, args)
+	if !ok {
+		return code
+	}
+	if *keyFile == "" || len(rest) != 2 {
+		set.Usage()
+		return 2
+	}
+	priv, err := readPrivateKey(*keyFile)
+	if err != nil {
+		return fail(e, "evidence open", "%v", err)
+	}
+	pkg, err := readPackage(rest[0])
+	if err != nil {
+		return fail(e, "evidence open", "%s: %v", rest[0], err)
+	}
+	c, err := hotline.Open(pkg, priv)
+	if err != nil {
+		return fail(e, "evidence open", "%s: %v", rest[0], err)
+	}
+	dir := rest[1]
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return fail(e, "evidence open", "%s is not empty: give a new directory", dir)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fail(e, "evidence open", "%v", err)
+	}
+	out := map[string][]byte{hotline.ReportXML: c.ReportXML}
+	for _, name := range []string{hotline.ReportJSON, hotline.Manifest} {
+		b, err := memberOf(pkg, name)
+		if err != nil {
+			return fail(e, "evidence open", "%s: %v", rest[0], err)
+		}
+		out[name] = b
+	}
+	for id, b := range c.Files {
+		if !evidenceID.MatchString(id) {
+			return fail(e, "evidence open", "%s: evidence id %q is not 32 hex digits; not written", rest[0], clipArg(id))
+		}
+		out[filepath.Join("files", id)] = b
+	}
+	if c.Conversations != nil {
+		out["conversations.csv"] = c.Conversations
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "files"), 0o700); err != nil {
+		return fail(e, "evidence open", "%v", err)
+	}
+	for name, b := range out {
+		if err := writeNew(filepath.Join(dir, name), string(b), 0o600); err != nil {
+			return fail(e, "evidence open", "%v", err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s: verified; case %s, report %d: %d files decrypted to their intake SHA-256, written to %s\n",
+		rest[0], c.Manifest.CaseID, c.Manifest.ReportID, len(c.Files), dir)
+	return 0
+}
+
+func clipArg(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
