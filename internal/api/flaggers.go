@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -37,8 +35,7 @@ func (m *flaggerMask) name(id string) string {
 	}
 	shown := id
 	if k, _, err := m.a.keys.KeyByID(m.ctx, id); err == nil && k.Role == auth.Flagger {
-		sum := sha256.Sum256([]byte(id))
-		shown = "flagger-" + hex.EncodeToString(sum[:6])
+		shown = auth.Pseudonym(id)
 	}
 	m.decided[id] = shown
 	return shown

@@ -23,6 +23,9 @@ type names struct {
 	ctx  context.Context
 	keys auth.Store
 	seen map[string]string
+	// pseudonyms maps the masked flagger ids to their keys, read once a
+	// page when a masked id is first met.
+	pseudonyms map[string]auth.Key
 }
 
 func (c *Console) names(ctx context.Context) *names {
@@ -38,9 +41,33 @@ func (n *names) key(id string) string {
 	s := "a removed key"
 	if k, _, err := n.keys.KeyByID(n.ctx, id); err == nil {
 		s = fmt.Sprintf("%s (%s)", k.Name, k.Role)
+	} else if k, ok := n.flagger(id); ok {
+		s = fmt.Sprintf("%s (%s)", k.Name, k.Role)
 	}
 	n.seen[id] = s
 	return s
+}
+
+// flagger finds the flagger key whose pseudonym (the API's mask for
+// roles other than admin, auth.Pseudonym) is p.
+func (n *names) flagger(p string) (auth.Key, bool) {
+	if !strings.HasPrefix(p, "flagger-") {
+		return auth.Key{}, false
+	}
+	if n.pseudonyms == nil {
+		n.pseudonyms = map[string]auth.Key{}
+		keys, err := n.keys.ListKeys(n.ctx)
+		if err != nil {
+			return auth.Key{}, false
+		}
+		for _, k := range keys {
+			if k.Role == auth.Flagger {
+				n.pseudonyms[auth.Pseudonym(k.ID)] = k
+			}
+		}
+	}
+	k, ok := n.pseudonyms[p]
+	return k, ok
 }
 
 // reviewer names a decision's reviewer: a key, or the system.
