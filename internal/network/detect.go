@@ -14,7 +14,10 @@ import (
 
 // CommentScorer says how strongly a comment under a child's image
 // sexualises the child, from 0 (not at all) to 1; childAge is the child's
-// declared age, 0 when unknown. The text-signal scorer (internal/textrisk)
+// age as the detector knows it: declared, else stated in the bio ("9
+// y/o"), else UnknownChildAge for a child whose account states no age
+// (one run by a parent). It is never 0 or adult, since the comment is on
+// an image whose origin the detector took for a child's. The text-signal scorer (internal/textrisk)
 // fills it in production; Lexicon is a minimal stand-in.
 type CommentScorer interface {
 	Sexualised(text string, childAge int) float64
@@ -224,10 +227,14 @@ func (r *run) cluster() {
 				c.dist = append(c.dist, m.Distance)
 			}
 		}
-		if len(c.posts) < 2 {
+		// A child's image nobody re-posted is kept as a cluster of one:
+		// the comments beneath the child's own post are the commonest
+		// sexualised ones, and a network comments there as much as under
+		// its copies.
+		c.child = r.childCue(a.posts[p].account) != ""
+		if len(c.posts) < 2 && !c.child {
 			continue
 		}
-		c.child = r.childCue(a.posts[p].account) != ""
 		ci := int32(len(r.clusters))
 		for _, q := range c.posts {
 			r.postClus[q] = ci
@@ -277,7 +284,7 @@ func (r *run) engagements() {
 		if cm.account == origin || r.childCue(cm.account) != "" || a.isFollowing(origin, cm.account) {
 			continue
 		}
-		if s := r.Scorer.Sexualised(cm.text, a.accounts[origin].age); s >= r.SexualisedAt {
+		if s := r.Scorer.Sexualised(cm.text, childAge(a.accounts[origin].age, a.accounts[origin].bio)); s >= r.SexualisedAt {
 			e := get(cm.account)
 			e.comments = append(e.comments, int32(i))
 			e.score = append(e.score, s)
