@@ -48,47 +48,52 @@ type Network struct {
 	// the same while the network grows around that image; a case opened
 	// for a network finds it again by ID (or, after a split or merge, by
 	// the overlap of Origins).
-	ID      string
-	Score   float64
-	Reasons []string
-	Members []Member
-	Targets []Target
+	ID      string   `json:"id"`
+	Score   float64  `json:"score"`
+	Reasons []string `json:"reasons"`
+	Members []Member `json:"members"`
+	Targets []Target `json:"targets"`
 	// Origins are the post ids of the children's images the members
 	// re-share or comment on, earliest first.
-	Origins []string
+	Origins []string `json:"origins"`
 }
 
 // Member is an account to act on, with the evidence that makes it one.
 type Member struct {
-	Account  string
-	Reposts  []Repost
-	Comments []Comment
+	Account  string    `json:"account"`
+	Reposts  []Repost  `json:"reposts,omitempty"`
+	Comments []Comment `json:"comments,omitempty"`
 	// Follows are the other members this account follows.
-	Follows []string
-	Reasons []string
+	Follows []string `json:"follows,omitempty"`
+	Reasons []string `json:"reasons"`
 }
 
 // Repost is a member's post of a near-duplicate of a child's image.
 type Repost struct {
-	Post, Origin, Target string
-	Distance             int
-	At                   time.Time
+	Post     string    `json:"post"`
+	Origin   string    `json:"origin"`
+	Target   string    `json:"target"`
+	Distance int       `json:"distance"`
+	At       time.Time `json:"at"`
 }
 
 // Comment is a member's sexualised comment on a child's image or a repost
 // of it.
 type Comment struct {
-	ID, Post, Target, Text string
-	Score                  float64
-	At                     time.Time
+	ID     string    `json:"id"`
+	Post   string    `json:"post"`
+	Target string    `json:"target"`
+	Text   string    `json:"text"`
+	Score  float64   `json:"score"`
+	At     time.Time `json:"at"`
 }
 
 // Target is a child whose images the network re-shares: a victim to
 // protect, never a member.
 type Target struct {
-	Account string
-	Cue     string // why the account looks like a child's
-	Images  []string
+	Account string   `json:"account"`
+	Cue     string   `json:"cue"` // why the account looks like a child's
+	Images  []string `json:"images"`
 }
 
 func (d *Detector) defaults() Detector {
