@@ -17,6 +17,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/network"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
@@ -47,6 +48,7 @@ type Store interface {
 	export.Store // lerequest.Store, and what exports read
 	scan.Store
 	selfreport.Store
+	network.Store
 	// Atomically runs fn with a view of the store whose every read and
 	// write goes through one transaction, committed if fn returns nil and
 	// rolled back otherwise: how a change and its audit entry are written
