@@ -112,6 +112,9 @@ type Config struct {
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
 	LERequests export.Store
+	// Networks takes account-network activity (POST /v1/events); nil
+	// answers it 503.
+	Networks *usecase.Networks
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -192,6 +195,7 @@ func (a *API) table() []route {
 	return []route{
 		{"POST", "/v1/scan", auth.Scan, a.scan},
 		{"POST", "/v1/lookup", auth.Lookup, a.lookup},
+		{"POST", "/v1/events", auth.Scan, a.events},
 		{"GET", "/v1/scans/{id}", auth.AuditRead, a.getScan},
 
 		{"GET", "/v1/banks", auth.BanksRead, a.listBanks},

@@ -8,6 +8,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
+	"github.com/safeguard-oss/safeguard/internal/network"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -26,6 +27,7 @@ type Stores struct {
 	ReviewIndex review.Index
 	LEReports   lereport.Store
 	LERequests  lerequest.Store
+	Network     network.Store
 }
 
 // Tx runs fn over stores whose writes commit together, or not at all.
@@ -40,7 +42,7 @@ func Over(st store.Store) (Stores, Tx) {
 }
 
 func storesOf(st store.Store) Stores {
-	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st}
+	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Network: st}
 }
 
 // Separately is the Tx of stores that share no transaction (in-memory ones
