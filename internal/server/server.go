@@ -75,6 +75,10 @@ type Config struct {
 	// EscalateEvery is how often cases past their time-to-action target
 	// are escalated; a minute by default.
 	EscalateEvery time.Duration
+	// NetworkEvery is how often account-network detection runs over the
+	// activity sent to POST /v1/events, when events came since the last
+	// run; a minute by default.
+	NetworkEvery time.Duration
 
 	// EvidenceHolds is the preservation policy, e.g. "default=365d,DE=180d"
 	// (evidence.ParseHolds); empty holds every item a year.
@@ -128,6 +132,9 @@ func (c Config) withDefaults() Config {
 	if c.EscalateEvery <= 0 {
 		c.EscalateEvery = time.Minute
 	}
+	if c.NetworkEvery <= 0 {
+		c.NetworkEvery = time.Minute
+	}
 	return c
 }
 
@@ -157,6 +164,7 @@ type Server struct {
 	api        *api.API
 	desk       *review.Desk
 	review     *usecase.Review
+	networks   *usecase.Networks
 	handler    http.Handler // api, and Report Remove's page
 }
 
@@ -218,6 +226,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
+	var err error
+	if s.networks, err = loadNetworks(ctx, st, tx, log, s.review, logger); err != nil {
+		return nil, err
+	}
 	s.api = api.New(api.Config{
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
@@ -225,7 +237,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		LEReports: st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
-		LERequests: st,
+		LERequests: st, Networks: s.networks,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -346,6 +358,12 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 		}()
 	}
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.detectNetworks(bg)
+	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
