@@ -106,4 +106,5 @@ type decision struct {
 	Actions        []review.Action       `json:"actions,omitempty"`
 	Reason         string                `json:"reason,omitempty"`
 	Version        int                   `json:"version,omitempty"`
+	Except         []string              `json:"except,omitempty"`
 }

@@ -217,6 +217,7 @@ type caseData struct {
 	Decidable, OnAppeal bool
 	Classifications     []review.Classification
 	Form                decisionForm // what was posted, when it was refused
+	Network             *networkView // a network case's members, evidence and targets
 }
 
 // decisionForm is the decision form as posted.
@@ -227,6 +228,7 @@ type decisionForm struct {
 	Bank, LE       bool
 	Reason         string
 	Version        int
+	Except         []string // a network case's members spared
 }
 
 func caseID(r *http.Request) (int64, bool) {
@@ -271,6 +273,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, s *session, s
 		form.Version = d.Case.Version
 	}
 	d.Form = form
+	d.Network = newNetworkView(d.Case.Network, form.Except)
 	p := c.newPage(r, s, fmt.Sprintf("Case %d", id), d)
 	p.Error = msg
 	c.render(w, status, "case", p)
@@ -289,10 +292,13 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		Verdict: review.Verdict(r.PostFormValue("verdict")), Takedown: review.Action(r.PostFormValue("takedown")),
 		Classification: review.Classification(r.PostFormValue("classification")),
 		Bank:           r.PostFormValue("bank") != "", LE: r.PostFormValue("le_report") != "",
-		Reason: r.PostFormValue("reason"),
+		Reason: r.PostFormValue("reason"), Except: r.PostForm["except"],
 	}
 	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
 	body := decision{Verdict: f.Verdict, Version: f.Version}
+	if f.Verdict == review.Confirm {
+		body.Except = f.Except
+	}
 	switch {
 	case f.Verdict == review.Dismiss:
 		body.Reason = f.Reason
