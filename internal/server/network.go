@@ -35,14 +35,7 @@ func loadNetworks(ctx context.Context, st store.Store, tx usecase.Tx, log *audit
 // since the last run, so its cost is bounded by the interval: one pass
 // over the activity (about 4 s per million events) at most that often.
 func (s *Server) detectNetworks(ctx context.Context) {
-	t := time.NewTicker(s.cfg.NetworkEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, s.cfg.NetworkEvery, func() {
 		start := time.Now()
 		res, err := s.networks.Detect(ctx)
 		switch {
@@ -51,5 +44,19 @@ func (s *Server) detectNetworks(ctx context.Context) {
 		case res.Changed > 0:
 			s.log.Info("network cases opened or grown", "networks", res.Networks, "cases", res.Changed, "took", time.Since(start).Round(time.Millisecond))
 		}
+	})
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fn()
 	}
 }

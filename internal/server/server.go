@@ -342,20 +342,13 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(s.cfg.EscalateEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-bg.Done():
-					return
-				case <-t.C:
-				}
+			every(bg, s.cfg.EscalateEvery, func() {
 				if n, err := s.review.Escalate(bg); err != nil && bg.Err() == nil {
 					s.log.Error("escalating overdue cases", "err", err)
 				} else if n > 0 {
 					s.log.Info("escalated overdue cases", "cases", n)
 				}
-			}
+			})
 		}()
 	}
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/safeguard-oss/safeguard/internal/network"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 var _ network.Store = (*Store)(nil)
@@ -47,20 +48,7 @@ func (s *Store) Events(ctx context.Context, fn func(network.Event) error) error 
 		return fmt.Errorf("reading events: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return fmt.Errorf("reading events: %w", err)
-		}
-		var e network.Event
-		if err := json.Unmarshal([]byte(doc), &e); err != nil {
-			return fmt.Errorf("reading events: %w", err)
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return store.EachEvent(rows, fn)
 }
 
 // ScannedPDQ implements network.Store.
