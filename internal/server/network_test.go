@@ -162,6 +162,11 @@ func networkEndToEnd(t *testing.T, base, adminKey string) {
 		t.Fatalf("the same batch again: %+v, want all repeated", got)
 	}
 	platform.do("POST", "/v1/events", "application/x-ndjson", []byte("garbage\n"), 400, nil)
+	platform.do("POST", "/v1/events", "application/x-ndjson", []byte(strings.Repeat(" ", 17<<20)), 413, nil)
+	platform.json("POST", "/v1/events", []any{es[0], map[string]any{"type": "follow", "account": "x", "target": "x", "at": "2026-11-01T00:00:00Z"}}, 200, &got)
+	if got.Accepted != 0 || got.Repeated != 1 || got.Bad != 1 || len(got.BadLines) != 1 || got.BadLines[0].Line != 2 || !strings.Contains(got.BadLines[0].Error, "follows itself") {
+		t.Fatalf("a JSON batch with a bad item: %+v, want item 2 named and item 1 repeated", got)
+	}
 	platform.do("POST", "/v1/events", "text/plain", body, 415, nil)
 	reviewer.do("POST", "/v1/events", "application/x-ndjson", body, 403, nil)
 
