@@ -125,6 +125,9 @@ type Config struct {
 	// BodyBudget, if set, admits uploaded content (scans, reports with
 	// content, bank uploads) by its size before it is read (admitBody).
 	BodyBudget *media.Budget
+	// Networks takes account-network activity (POST /v1/events); nil
+	// answers it 503.
+	Networks *usecase.Networks
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -232,6 +235,7 @@ func (a *API) table() []route {
 	return []route{
 		{"POST", "/v1/scan", auth.Scan, a.scan},
 		{"POST", "/v1/lookup", auth.Lookup, a.lookup},
+		{"POST", "/v1/events", auth.Scan, a.events},
 		{"GET", "/v1/scans/{id}", auth.AuditRead, a.getScan},
 
 		{"GET", "/v1/banks", auth.BanksRead, a.listBanks},

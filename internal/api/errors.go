@@ -48,6 +48,8 @@ const (
 
 	CodeRateLimited = "rate_limited" // with Retry-After
 	CodeLowQuality  = "low_quality"  // an image too plain for its hash to be matched safely
+
+	CodeInvalidEvents = "invalid_events" // no event of a POST /v1/events body is valid (the first ones named)
 )
 
 var statusByCode = map[string]int{
@@ -65,6 +67,7 @@ var statusByCode = map[string]int{
 	CodeNotInCase: http.StatusUnprocessableEntity, CodeHeld: http.StatusConflict,
 	CodeRecipient: http.StatusBadGateway, CodeInvalidLERequest: http.StatusUnprocessableEntity,
 	CodeRateLimited: http.StatusTooManyRequests, CodeLowQuality: http.StatusUnprocessableEntity,
+	CodeInvalidEvents: http.StatusBadRequest,
 }
 
 // codeOfKind is the code of an error of a kind that names none of its own.

@@ -439,6 +439,8 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		Classification review.Classification `json:"classification"`
 		Actions        []review.Action       `json:"actions"`
 		Reason         string                `json:"reason"`
+		// Except, on a network case, names members the decision spares.
+		Except []string `json:"except"`
 		// Version, if set, is the version of the case the reviewer
 		// looked at: a report that joined since (perhaps a graver one)
 		// must be seen before deciding.
@@ -449,6 +451,7 @@ func (a *API) decide(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	}
 	c, err := a.review.Decide(r.Context(), k.ID, id, in.Version, review.Decision{
 		Reviewer: k.ID, Verdict: in.Verdict, Classification: in.Classification, Actions: in.Actions, Reason: in.Reason,
+		Except: in.Except,
 	})
 	if err != nil {
 		return invalidAs(CodeInvalidDecision, err)

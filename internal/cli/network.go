@@ -13,7 +13,6 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/network"
 	"github.com/safeguard-oss/safeguard/internal/network/platformgen"
-	"github.com/safeguard-oss/safeguard/internal/textrisk"
 )
 
 func runNetwork(e *env, args []string) int {
@@ -38,22 +37,8 @@ events and scores it against that truth.`)
 	return 2
 }
 
-// textComments scores comments with the text-signal scorer, as comments
-// under content that shows a child.
-type textComments struct{ s *textrisk.Scorer }
-
-func (t textComments) Sexualised(text string, childAge int) float64 {
-	return t.s.Score(textrisk.Message{Text: text, Surface: textrisk.Comment, OnChildContent: true, TargetAge: childAge}).Score
-}
-
 // detector is the detector the commands use, with the text-signal scorer.
-func detector() (*network.Detector, error) {
-	s, err := textrisk.New(nil)
-	if err != nil {
-		return nil, err
-	}
-	return &network.Detector{Scorer: textComments{s}, SexualisedAt: textrisk.Threshold}, nil
-}
+func detector() (*network.Detector, error) { return network.NewDetector() }
 
 func runNetworkDetect(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard network detect", flag.ContinueOnError)

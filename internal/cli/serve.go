@@ -15,8 +15,8 @@ import (
 	"syscall"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
-	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/server"
 )
 

@@ -114,4 +114,5 @@ type decision struct {
 	Actions        []review.Action       `json:"actions,omitempty"`
 	Reason         string                `json:"reason,omitempty"`
 	Version        int                   `json:"version,omitempty"`
+	Except         []string              `json:"except,omitempty"`
 }

@@ -243,6 +243,7 @@ type caseData struct {
 	Accuracy    []string
 	History     []event
 	FirstOpened time.Time
+	Network             *networkView // a network case's members, evidence and targets
 }
 
 // decisionForm is the decision form as posted.
@@ -253,6 +254,7 @@ type decisionForm struct {
 	Bank, LE       bool
 	Reason         string
 	Version        int
+	Except         []string // a network case's members spared
 }
 
 func caseID(r *http.Request) (int64, bool) {
@@ -307,6 +309,7 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, s *session, s
 		form.Version = d.Case.Version
 	}
 	d.Form = form
+	d.Network = newNetworkView(d.Case.Network, form.Except)
 	p := c.newPage(r, s, fmt.Sprintf("Case %d", id), d)
 	p.Error = msg
 	c.render(w, status, "case", p)
@@ -325,10 +328,13 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		Verdict: review.Verdict(r.PostFormValue("verdict")), Takedown: review.Action(r.PostFormValue("takedown")),
 		Classification: review.Classification(r.PostFormValue("classification")),
 		Bank:           r.PostFormValue("bank") != "", LE: r.PostFormValue("le_report") != "",
-		Reason: r.PostFormValue("reason"),
+		Reason: r.PostFormValue("reason"), Except: r.PostForm["except"],
 	}
 	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
 	body := decision{Verdict: f.Verdict, Version: f.Version}
+	if f.Verdict == review.Confirm {
+		body.Except = f.Except
+	}
 	switch {
 	case f.Verdict == review.Dismiss:
 		body.Reason = f.Reason

@@ -33,17 +33,46 @@ func childCue(declaredAge int, bio string) string {
 	if declaredAge > 0 {
 		return fmt.Sprintf("declared age %d", declaredAge)
 	}
-	for _, re := range []*regexp.Regexp{ageCue, ageSaid} {
-		for _, m := range re.FindAllStringSubmatch(bio, -1) {
-			if n, err := strconv.Atoi(m[1]); err == nil && n > 0 && n < AdultAge {
-				return fmt.Sprintf("bio says %q", strings.TrimSpace(m[0]))
-			}
-		}
+	if _, m := bioChildAge(bio); m != "" {
+		return fmt.Sprintf("bio says %q", m)
 	}
 	if m := runBy.FindString(bio); m != "" {
 		return fmt.Sprintf("bio says %q", m)
 	}
 	return ""
+}
+
+// UnknownChildAge is the age given to the comment scorer for a child whose
+// account states none (an account run by a parent): the oldest a child can
+// be, so that the scorer treats the target as a minor without claiming a
+// younger age than anything says. Scorers that weigh a minor target (as
+// internal/textrisk does) would otherwise miss the comment a child with a
+// stated age draws.
+const UnknownChildAge = AdultAge - 1
+
+// childAge is the age of a child account, one for which childCue says why:
+// declared, else the first age its bio states, else UnknownChildAge.
+func childAge(declaredAge int, bio string) int {
+	if declaredAge > 0 && declaredAge < AdultAge {
+		return declaredAge
+	}
+	if n, _ := bioChildAge(bio); n > 0 {
+		return n
+	}
+	return UnknownChildAge
+}
+
+// bioChildAge returns the first child's age a bio states and the words
+// that state it, or 0 and "".
+func bioChildAge(bio string) (int, string) {
+	for _, re := range []*regexp.Regexp{ageCue, ageSaid} {
+		for _, m := range re.FindAllStringSubmatch(bio, -1) {
+			if n, err := strconv.Atoi(m[1]); err == nil && n > 0 && n < AdultAge {
+				return n, strings.TrimSpace(m[0])
+			}
+		}
+	}
+	return 0, ""
 }
 
 // statedAdult reports whether an account states an adult age, declared or

@@ -51,3 +51,21 @@ func FuzzChildCue(f *testing.F) {
 		}
 	})
 }
+
+func TestChildAge(t *testing.T) {
+	for _, tc := range []struct {
+		age  int
+		bio  string
+		want int
+	}{
+		{11, "", 11},
+		{0, "Lily 🌸 9 y/o | account run by mum", 9},
+		{0, "I'm 13 | volleyball", 13},
+		{0, "account run by mum", UnknownChildAge},
+		{0, "Cuenta manejada por mamá 💕", UnknownChildAge},
+	} {
+		if got := childAge(tc.age, tc.bio); got != tc.want {
+			t.Errorf("childAge(%d, %q) = %d, want %d", tc.age, tc.bio, got, tc.want)
+		}
+	}
+}

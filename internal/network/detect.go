@@ -14,7 +14,10 @@ import (
 
 // CommentScorer says how strongly a comment under a child's image
 // sexualises the child, from 0 (not at all) to 1; childAge is the child's
-// declared age, 0 when unknown. The text-signal scorer (internal/textrisk)
+// age as the detector knows it: declared, else stated in the bio ("9
+// y/o"), else UnknownChildAge for a child whose account states no age
+// (one run by a parent). It is never 0 or adult, since the comment is on
+// an image whose origin the detector took for a child's. The text-signal scorer (internal/textrisk)
 // fills it in production; Lexicon is a minimal stand-in.
 type CommentScorer interface {
 	Sexualised(text string, childAge int) float64
@@ -45,47 +48,52 @@ type Network struct {
 	// the same while the network grows around that image; a case opened
 	// for a network finds it again by ID (or, after a split or merge, by
 	// the overlap of Origins).
-	ID      string
-	Score   float64
-	Reasons []string
-	Members []Member
-	Targets []Target
+	ID      string   `json:"id"`
+	Score   float64  `json:"score"`
+	Reasons []string `json:"reasons"`
+	Members []Member `json:"members"`
+	Targets []Target `json:"targets"`
 	// Origins are the post ids of the children's images the members
 	// re-share or comment on, earliest first.
-	Origins []string
+	Origins []string `json:"origins"`
 }
 
 // Member is an account to act on, with the evidence that makes it one.
 type Member struct {
-	Account  string
-	Reposts  []Repost
-	Comments []Comment
+	Account  string    `json:"account"`
+	Reposts  []Repost  `json:"reposts,omitempty"`
+	Comments []Comment `json:"comments,omitempty"`
 	// Follows are the other members this account follows.
-	Follows []string
-	Reasons []string
+	Follows []string `json:"follows,omitempty"`
+	Reasons []string `json:"reasons"`
 }
 
 // Repost is a member's post of a near-duplicate of a child's image.
 type Repost struct {
-	Post, Origin, Target string
-	Distance             int
-	At                   time.Time
+	Post     string    `json:"post"`
+	Origin   string    `json:"origin"`
+	Target   string    `json:"target"`
+	Distance int       `json:"distance"`
+	At       time.Time `json:"at"`
 }
 
 // Comment is a member's sexualised comment on a child's image or a repost
 // of it.
 type Comment struct {
-	ID, Post, Target, Text string
-	Score                  float64
-	At                     time.Time
+	ID     string    `json:"id"`
+	Post   string    `json:"post"`
+	Target string    `json:"target"`
+	Text   string    `json:"text"`
+	Score  float64   `json:"score"`
+	At     time.Time `json:"at"`
 }
 
 // Target is a child whose images the network re-shares: a victim to
 // protect, never a member.
 type Target struct {
-	Account string
-	Cue     string // why the account looks like a child's
-	Images  []string
+	Account string   `json:"account"`
+	Cue     string   `json:"cue"` // why the account looks like a child's
+	Images  []string `json:"images"`
 }
 
 func (d *Detector) defaults() Detector {
@@ -224,10 +232,14 @@ func (r *run) cluster() {
 				c.dist = append(c.dist, m.Distance)
 			}
 		}
-		if len(c.posts) < 2 {
+		// A child's image nobody re-posted is kept as a cluster of one:
+		// the comments beneath the child's own post are the commonest
+		// sexualised ones, and a network comments there as much as under
+		// its copies.
+		c.child = r.childCue(a.posts[p].account) != ""
+		if len(c.posts) < 2 && !c.child {
 			continue
 		}
-		c.child = r.childCue(a.posts[p].account) != ""
 		ci := int32(len(r.clusters))
 		for _, q := range c.posts {
 			r.postClus[q] = ci
@@ -277,7 +289,7 @@ func (r *run) engagements() {
 		if cm.account == origin || r.childCue(cm.account) != "" || a.isFollowing(origin, cm.account) {
 			continue
 		}
-		if s := r.Scorer.Sexualised(cm.text, a.accounts[origin].age); s >= r.SexualisedAt {
+		if s := r.Scorer.Sexualised(cm.text, childAge(a.accounts[origin].age, a.accounts[origin].bio)); s >= r.SexualisedAt {
 			e := get(cm.account)
 			e.comments = append(e.comments, int32(i))
 			e.score = append(e.score, s)

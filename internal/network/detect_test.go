@@ -251,3 +251,57 @@ func TestEarliestIsOrigin(t *testing.T) {
 		}
 	}
 }
+
+// ages records the child ages the detector passes to the scorer.
+type ages struct {
+	Lexicon
+	seen map[int]bool
+}
+
+func (a *ages) Sexualised(text string, childAge int) float64 {
+	a.seen[childAge] = true
+	return a.Lexicon.Sexualised(text, childAge)
+}
+
+// A network that only comments, beneath the children's own photos that
+// nobody re-posted, is found; the scorer is told each child's age as the
+// bio states it, or UnknownChildAge for an account run by a parent.
+func TestDetectCommentsOnOriginals(t *testing.T) {
+	s := newScene()
+	bios := []string{"Lily 9 y/o", "account run by mum", "dancer 11yo", "gymnastics | mum-run"}
+	var photos []string
+	for i, bio := range bios {
+		kid := fmt.Sprintf("kid%d", i)
+		s.account(kid, bio, 0)
+		for range 2 {
+			p, _ := s.photo(kid)
+			photos = append(photos, p)
+		}
+	}
+	members := []string{"m1", "m2", "m3", "m4", "m5"}
+	for i, m := range members {
+		s.account(m, "", 0)
+		for _, n := range members[:i] {
+			s.follow(m, n)
+		}
+		for k := range 4 {
+			s.comment(m, photos[(i*3+k)%len(photos)], "🥵🥵")
+		}
+	}
+	sc := &ages{seen: map[int]bool{}}
+	nets := (&Detector{Scorer: sc}).Detect(&s.a)
+	if len(nets) != 1 || len(nets[0].Members) != len(members) {
+		t.Fatalf("want one network of %d members, got %+v", len(members), nets)
+	}
+	if len(nets[0].Targets) != len(bios) {
+		t.Errorf("targets %+v, want the %d children", nets[0].Targets, len(bios))
+	}
+	for _, want := range []int{9, 11, UnknownChildAge} {
+		if !sc.seen[want] {
+			t.Errorf("scorer never told age %d (told %v)", want, sc.seen)
+		}
+	}
+	if sc.seen[0] {
+		t.Errorf("scorer told age 0 for a child")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/hamming"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 )
 
@@ -27,6 +28,10 @@ type Event struct {
 	// post
 	PDQ     string `json:"pdq,omitempty"`
 	Caption string `json:"caption,omitempty"`
+	// ContentID, on a post instead of pdq, names content the service
+	// scanned earlier (POST /v1/scan's content_id): the server takes that
+	// scan's PDQ hash. A post with neither has no image.
+	ContentID string `json:"content_id,omitempty"`
 	// comment: the post commented on
 	Post string `json:"post,omitempty"`
 	Text string `json:"text,omitempty"`
@@ -78,6 +83,17 @@ func (e *Event) Check() error {
 		if len(f.v) > MaxText {
 			return fmt.Errorf("%s %q: %s of %d bytes is over the %d-byte limit", e.Type, id, f.name, len(f.v), MaxText)
 		}
+		if err := limits.Prose(f.name, f.v, MaxText); err != nil {
+			return fmt.Errorf("%s %q: %v", e.Type, id, err)
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"id", e.ID}, {"account", e.Account}, {"post", e.Post}, {"target", e.Target}, {"content_id", e.ContentID}} {
+		if err := limits.Line(f.name, f.v, MaxID); err != nil && len(f.v) <= MaxID { // length: below, per type
+			return fmt.Errorf("%s %q: %v", e.Type, id, err)
+		}
+	}
+	if e.ContentID != "" && (e.Type != "post" || e.PDQ != "") {
+		return fmt.Errorf("%s %q: content_id is for a post without pdq", e.Type, id)
 	}
 	need := func(name, v string) error {
 		if v == "" {

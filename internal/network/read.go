@@ -34,13 +34,20 @@ func (e LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.
 // naming them; what was accepted before a bad line stays accepted. The
 // error is only for failures to read r.
 func Read(r io.Reader, a *Activity) (ReadStats, error) {
+	return Decode(r, a.Add)
+}
+
+// Decode calls add with every good JSON line of r, skipping bad ones as
+// Read does; add reports whether the event was new (counted Accepted) or a
+// repeat.
+func Decode(r io.Reader, add func(Event) bool) (ReadStats, error) {
 	var st ReadStats
 	br := bufio.NewReaderSize(r, MaxLine+1)
 	for {
 		line, long, err := readLine(br)
 		if len(line) > 0 || long {
 			st.Lines++
-			st.add(a, line, long)
+			st.add(add, line, long)
 		} else if err == nil {
 			st.Lines++ // blank
 		}
@@ -53,7 +60,7 @@ func Read(r io.Reader, a *Activity) (ReadStats, error) {
 	}
 }
 
-func (st *ReadStats) add(a *Activity, line []byte, long bool) {
+func (st *ReadStats) add(add func(Event) bool, line []byte, long bool) {
 	var err error
 	if long {
 		err = fmt.Errorf("line is over the %d-byte limit", MaxLine)
@@ -62,7 +69,7 @@ func (st *ReadStats) add(a *Activity, line []byte, long bool) {
 	} else {
 		var e Event
 		if e, err = ParseEvent(line); err == nil {
-			if a.Add(e) {
+			if add(e) {
 				st.Accepted++
 			} else {
 				st.Repeated++

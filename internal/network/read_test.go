@@ -89,6 +89,10 @@ func TestCheck(t *testing.T) {
 		{`{"type":"post","id":"p","account":"a","at":"yesterday"}`, "not a JSON event"},
 		{`{"type":"post","id":"` + strings.Repeat("x", MaxID+1) + `","account":"a","at":"2026-01-01T00:00:00Z"}`, "over the 256-byte limit"},
 		{`{"type":"post","id":"p","account":"a","at":"2026-01-01T00:00:00Z"} {"type":"post"}`, "more than one value"},
+		{`{"type":"post","id":"p\u0000","account":"a","at":"2026-01-01T00:00:00Z"}`, "control character"},
+		{`{"type":"comment","id":"c","account":"a","post":"p","text":"hi\u0007","at":"2026-01-01T00:00:00Z"}`, "control character"},
+		{`{"type":"post","id":"p","account":"a","pdq":"` + hashA + `","content_id":"img1","at":"2026-01-01T00:00:00Z"}`, "content_id is for a post without pdq"},
+		{`{"type":"comment","id":"c","account":"a","post":"p","content_id":"img1","at":"2026-01-01T00:00:00Z"}`, "content_id is for a post"},
 	} {
 		_, err := ParseEvent([]byte(tc.line))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

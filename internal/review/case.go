@@ -69,6 +69,9 @@ type Case struct {
 	// and the decision on an appeal.
 	Decisions []Decision `json:"decisions,omitempty"`
 	Appeal    *Appeal    `json:"appeal,omitempty"`
+
+	// Network is set on the case of an account network (FileNetwork).
+	Network *NetworkCase `json:"network,omitempty"`
 }
 
 // Signals are what the Desk gathered about a case when its reports came
@@ -171,6 +174,8 @@ type Decision struct {
 	// Pending: a first dismissal of a trusted flagger's report, which a
 	// second reviewer has not yet agreed to.
 	Pending bool `json:"pending,omitempty"`
+	// Except, on a network case, names members the decision spares.
+	Except []string `json:"except,omitempty"`
 }
 
 // Appeal is the uploader's appeal of a decision.

@@ -82,6 +82,9 @@ func (d *Desk) Decide(ctx context.Context, id int64, dec Decision) (Case, Effect
 	if err := dec.Validate(c.Category, dec.OnAppeal); err != nil {
 		return Case{}, Effects{}, fmt.Errorf("review: case %d: %w", id, err)
 	}
+	if err := c.checkExcept(dec); err != nil {
+		return Case{}, Effects{}, fmt.Errorf("review: case %d: %w", id, err)
+	}
 	switch c.State {
 	case Decided:
 		return Case{}, Effects{}, fmt.Errorf("review: decide case %d: already decided: %w", id, ErrState)
@@ -146,6 +149,7 @@ func (d *Desk) decide(ctx context.Context, c Case, dec Decision) (Case, Effects,
 		status = NoAction
 	}
 	changed := setStatus(rs, status, dec)
+	contentIDs, accountIDs := c.actOn(dec)
 	saved, err := d.store.SaveCase(ctx, c, changed)
 	if err != nil {
 		return Case{}, Effects{}, fmt.Errorf("review: decide case %d: %w", c.ID, err)
@@ -153,7 +157,7 @@ func (d *Desk) decide(ctx context.Context, c Case, dec Decision) (Case, Effects,
 	fx := Effects{Audit: []Audit{{Actor: dec.Reviewer, Action: action, Subject: subject, Detail: detail}}}
 	intent := func(k EventKind, actions []Action) Event {
 		return Event{
-			Kind: k, CaseID: saved.ID, ContentIDs: saved.ContentIDs, AccountIDs: saved.AccountIDs,
+			Kind: k, CaseID: saved.ID, ContentIDs: contentIDs, AccountIDs: accountIDs,
 			PDQ: saved.PDQ, Digests: saved.Digests, Category: saved.Category,
 			Classification: dec.Classification, Actions: actions, Reviewer: dec.Reviewer,
 		}

@@ -73,7 +73,7 @@ const (
 )
 
 // Sources lists every source.
-var Sources = []Source{User, Flagger, Rule}
+var Sources = []Source{User, Flagger, Rule, Detector}
 
 // Status is where a report stands, as its reporter may be told.
 type Status string

@@ -36,7 +36,7 @@ func start(t testing.TB, cfg server.Config, st store.Store) (string, string) {
 
 // startServer is start, also returning the server (for its other
 // listeners' addresses).
-func startServer(t *testing.T, cfg server.Config, st store.Store) (*server.Server, string, string) {
+func startServer(t testing.TB, cfg server.Config, st store.Store) (*server.Server, string, string) {
 	t.Helper()
 	ctx := context.Background()
 	admin, _, err := auth.Create(ctx, st, auth.Admin, "test-admin", "test")

@@ -79,6 +79,10 @@ type Config struct {
 	// EscalateEvery is how often cases past their time-to-action target
 	// are escalated; a minute by default.
 	EscalateEvery time.Duration
+	// NetworkEvery is how often account-network detection runs over the
+	// activity sent to POST /v1/events, when events came since the last
+	// run; a minute by default.
+	NetworkEvery time.Duration
 
 	// EvidenceHolds is the preservation policy, e.g. "default=365d,DE=180d"
 	// (evidence.ParseHolds); empty holds every item a year.
@@ -164,6 +168,9 @@ func (c Config) withDefaults() Config {
 	if c.EscalateEvery <= 0 {
 		c.EscalateEvery = time.Minute
 	}
+	if c.NetworkEvery <= 0 {
+		c.NetworkEvery = time.Minute
+	}
 	return c
 }
 
@@ -193,6 +200,7 @@ type Server struct {
 	api        *api.API
 	desk       *review.Desk
 	review     *usecase.Review
+	networks   *usecase.Networks
 	handler    http.Handler // api, and Report Remove's page
 	exchanges  *exchange.Runner
 	feedback   *usecase.Feedback
@@ -275,6 +283,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake,
 		Drafts: &usecase.Drafts{Evidence: ev, Scans: st, Reporter: cfg.LEReporter}}
+	var err error
+	if s.networks, err = loadNetworks(ctx, st, tx, log, s.review, logger); err != nil {
+		return nil, err
+	}
 	s.api = api.New(api.Config{
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
@@ -283,7 +295,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
-		LERequests: st, Exchanges: s.runnerOrNil(),
+		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -474,22 +486,17 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(s.cfg.EscalateEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-bg.Done():
-					return
-				case <-t.C:
-				}
+			every(bg, s.cfg.EscalateEvery, func() {
 				if n, err := s.review.Escalate(bg); err != nil && bg.Err() == nil {
 					s.log.Error("escalating overdue cases", "err", err)
 				} else if n > 0 {
 					s.log.Info("escalated overdue cases", "cases", n)
 				}
-			}
+			})
 		}()
 	}
+
+	wg.Go(func() { s.detectNetworks(bg) })
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })

@@ -9,6 +9,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
+	"github.com/safeguard-oss/safeguard/internal/network"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -28,6 +29,7 @@ type Stores struct {
 	LEReports   lereport.Store
 	LERequests  lerequest.Store
 	Exchanges   exchange.Store
+	Network     network.Store
 }
 
 // Tx runs fn over stores whose writes commit together, or not at all.
@@ -42,7 +44,7 @@ func Over(st store.Store) (Stores, Tx) {
 }
 
 func storesOf(st store.Store) Stores {
-	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Exchanges: st}
+	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Exchanges: st, Network: st}
 }
 
 // Separately is the Tx of stores that share no transaction (in-memory ones

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/safeguard-oss/safeguard/internal/network/networktest"
 	"testing"
 	"time"
 
@@ -86,4 +87,9 @@ func benchAppendAudit(b *testing.B, s audit.Store) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+func TestNetworkEvents(t *testing.T) {
+	testURL(t)
+	networktest.Run(t, func(t *testing.T) networktest.Store { return openTest(t) })
 }

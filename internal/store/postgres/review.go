@@ -31,10 +31,12 @@ type caseDoc struct {
 	Escalated  bool              `json:"escalated,omitempty"`
 	Decisions  []review.Decision `json:"decisions,omitempty"`
 	Appeal     *review.Appeal    `json:"appeal,omitempty"`
+	// Network: a network case's members, evidence and targets.
+	Network *review.NetworkCase `json:"network,omitempty"`
 }
 
 func docOf(c review.Case) caseDoc {
-	return caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal}
+	return caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal, c.Network}
 }
 
 // reportDoc is what review_reports.doc holds. The free text is here, not
@@ -64,6 +66,7 @@ func scanCase(row pgx.CollectableRow) (review.Case, error) {
 	c.OpenedAt, c.DueAt = c.OpenedAt.UTC(), c.DueAt.UTC()
 	c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests = d.ContentIDs, d.AccountIDs, d.PDQ, d.Digests
 	c.Signals, c.Escalated, c.Decisions, c.Appeal = d.Signals, d.Escalated, d.Decisions, d.Appeal
+	c.Network = d.Network
 	return c, nil
 }
 

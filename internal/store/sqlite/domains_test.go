@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"github.com/safeguard-oss/safeguard/internal/network/networktest"
 	"sync"
 	"testing"
 	"time"
@@ -125,4 +126,8 @@ func benchAppendAudit(b *testing.B, s audit.Store) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+func TestNetworkEvents(t *testing.T) {
+	networktest.Run(t, func(t *testing.T) networktest.Store { return openEmpty(t) })
 }

@@ -34,6 +34,8 @@ type caseDoc struct {
 	Escalated  bool              `json:"escalated,omitempty"`
 	Decisions  []review.Decision `json:"decisions,omitempty"`
 	Appeal     *review.Appeal    `json:"appeal,omitempty"`
+	// Network: a network case's members, evidence and targets.
+	Network *review.NetworkCase `json:"network,omitempty"`
 }
 
 // reportDoc is what review_reports.doc holds. The free text is here, not
@@ -64,11 +66,12 @@ func scanCase(row interface{ Scan(...any) error }) (review.Case, error) {
 	}
 	c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests = d.ContentIDs, d.AccountIDs, d.PDQ, d.Digests
 	c.Signals, c.Escalated, c.Decisions, c.Appeal = d.Signals, d.Escalated, d.Decisions, d.Appeal
+	c.Network = d.Network
 	return c, nil
 }
 
 func caseJSON(c review.Case) (string, error) {
-	b, err := json.Marshal(caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal})
+	b, err := json.Marshal(caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal, c.Network})
 	return string(b), err
 }
 
