@@ -35,6 +35,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -112,6 +113,10 @@ type Config struct {
 	// LERequests keeps authorities' data requests and reads what their
 	// exports hold; nil answers their routes 503.
 	LERequests export.Store
+	// Text scores messages (POST /v1/text) and TextMessages reads the kept
+	// ones; nil answers their routes 503.
+	Text         *usecase.Text
+	TextMessages textmsg.Store
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -192,6 +197,9 @@ func (a *API) table() []route {
 	return []route{
 		{"POST", "/v1/scan", auth.Scan, a.scan},
 		{"POST", "/v1/lookup", auth.Lookup, a.lookup},
+		{"POST", "/v1/text", auth.Scan, a.scoreText},
+		{"POST", "/v1/text/batch", auth.Scan, a.scoreTexts},
+		{"GET", "/v1/text/messages/{id}/around", auth.ReviewRead, a.messagesAround},
 		{"GET", "/v1/scans/{id}", auth.AuditRead, a.getScan},
 
 		{"GET", "/v1/banks", auth.BanksRead, a.listBanks},

@@ -112,3 +112,21 @@ type Store interface {
 
 // ErrNotFound is returned for a message that is not kept.
 var ErrNotFound = derrors.New(derrors.NotFound, "no such message")
+
+// ChatLog is the evidence item a flagged conversation is kept as (JSON,
+// encrypted by the evidence store, content type ChatLogType): every kept
+// message of the conversation up to the one that fired a rule. A
+// law-enforcement report or data-request export decodes it, or reads
+// Store.MessagesAround while the messages are still kept.
+type ChatLog struct {
+	Format         string    `json:"format"` // ChatLogFormat
+	ConversationID string    `json:"conversation_id,omitempty"`
+	Flagged        int64     `json:"flagged_message_id"`
+	Messages       []Message `json:"messages"`
+}
+
+// The chat log's format name and content type.
+const (
+	ChatLogFormat = "safeguard-chat-log-v1"
+	ChatLogType   = "application/vnd.safeguard.chat-log+json"
+)
