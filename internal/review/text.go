@@ -105,7 +105,7 @@ func (r Report) TextExample() (ex TextExample, ok bool) {
 	}
 	t := r.TextSignal
 	return TextExample{Text: r.Text, Surface: t.Surface, ChildContent: t.ChildContent, TargetAge: t.TargetAge,
-		Confirmed: r.Status == Actioned}, true
+		Labels: t.Labels, Confirmed: r.Status == Actioned}, true
 }
 
 // TextExample is one reviewer decision on a message.
@@ -114,5 +114,6 @@ type TextExample struct {
 	Surface      string
 	ChildContent bool
 	TargetAge    int
+	Labels       []string // the text signal's, as it was scored
 	Confirmed    bool
 }

@@ -92,6 +92,9 @@ type Config struct {
 	// LEReporter is the service as its law-enforcement reports name it;
 	// the CyberTipline requires the reporting person's email.
 	LEReporter lereport.Reporter
+	// TextModel is a learned text model's file (safeguard text train);
+	// empty scores text with the rules alone.
+	TextModel string
 }
 
 // Defaults.
@@ -218,7 +221,13 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake}
+	scorer, err := textScorer(cfg.TextModel)
+	if err != nil {
+		return nil, err
+	}
+	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	s.api = api.New(api.Config{
+		Text: text, TextMessages: st,
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
