@@ -147,6 +147,7 @@ func parsePages() map[string]*template.Template {
 		"dur":       durSeconds,
 		"pct":       formatPct,
 		"inc":       func(i int) int { return i + 1 },
+		"marked":    marked,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error"} {
