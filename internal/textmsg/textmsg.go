@@ -28,6 +28,11 @@ const (
 	// Keep is how many messages of a conversation are kept for scoring and
 	// for the thread a case shows, the newest first.
 	Keep = 200
+	// Window is how many of the newest kept messages a new message is
+	// scored after: grooming's stages come within dozens of messages, and
+	// re-scoring all 200 for each new one cost 14 ms on SQLite
+	// (docs/benchmarks.md).
+	Window = 50
 )
 
 // ErrInvalid is wrapped by every validation error.

@@ -97,7 +97,7 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 		var prior []textmsg.Message
 		if m.ConversationID != "" {
 			var err error
-			if prior, err = tx.Text.Conversation(ctx, m.ConversationID, keep-1); err != nil {
+			if prior, err = tx.Text.Conversation(ctx, m.ConversationID, min(keep, textmsg.Window)-1); err != nil {
 				return err
 			}
 		}
@@ -237,7 +237,22 @@ func (u *Text) keep(ctx context.Context, s *Scored, thread []textmsg.Message) {
 		s.EvidenceError = "no evidence store configured (set SAFEGUARD_EVIDENCE_KEYS)"
 		return
 	}
-	data, err := json.Marshal(textmsg.ChatLog{Format: textmsg.ChatLogFormat, ConversationID: m.ConversationID, Flagged: m.ID, Messages: thread})
+	// The log holds every kept message, not only the scoring window.
+	log := thread
+	var err error
+	if m.ConversationID != "" {
+		err = u.Tx(ctx, func(tx Stores) error {
+			all, err := tx.Text.MessagesAround(ctx, m.ID, textmsg.Keep, 0)
+			if err == nil {
+				log = all
+			}
+			return err
+		})
+	}
+	var data []byte
+	if err == nil {
+		data, err = json.Marshal(textmsg.ChatLog{Format: textmsg.ChatLogFormat, ConversationID: m.ConversationID, Flagged: m.ID, Messages: log})
+	}
 	if err == nil {
 		var item evidence.Item
 		a := s.Actions[0]
