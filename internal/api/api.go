@@ -37,6 +37,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -128,6 +129,10 @@ type Config struct {
 	// Networks takes account-network activity (POST /v1/events); nil
 	// answers it 503.
 	Networks *usecase.Networks
+	// Text scores messages (POST /v1/text) and TextMessages reads the kept
+	// ones; nil answers their routes 503.
+	Text         *usecase.Text
+	TextMessages textmsg.Store
 
 	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxImport int64 // of a bank import; DefaultMaxImport if 0
@@ -236,6 +241,9 @@ func (a *API) table() []route {
 		{"POST", "/v1/scan", auth.Scan, a.scan},
 		{"POST", "/v1/lookup", auth.Lookup, a.lookup},
 		{"POST", "/v1/events", auth.Scan, a.events},
+		{"POST", "/v1/text", auth.Scan, a.scoreText},
+		{"POST", "/v1/text/batch", auth.Scan, a.scoreTexts},
+		{"GET", "/v1/text/messages/{id}/around", auth.ReviewRead, a.messagesAround},
 		{"GET", "/v1/scans/{id}", auth.AuditRead, a.getScan},
 
 		{"GET", "/v1/banks", auth.BanksRead, a.listBanks},

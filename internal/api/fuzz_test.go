@@ -40,7 +40,8 @@ func FuzzRequests(f *testing.F) {
 	h.ServeHTTP(httptest.NewRecorder(), setup)
 
 	routes := []string{"POST /v1/scan", "POST /v1/lookup", "POST /v1/banks", "POST /v1/banks/known/entries",
-		"POST /v1/banks/known/import", "POST /v1/rules", "PUT /v1/rules/1", "POST /v1/webhooks", "POST /v1/keys", "POST /v1/events"}
+		"POST /v1/banks/known/import", "POST /v1/rules", "PUT /v1/rules/1", "POST /v1/webhooks", "POST /v1/keys", "POST /v1/events",
+		"POST /v1/text", "POST /v1/text/batch"}
 	types := []string{"image/jpeg", "application/json", "multipart/form-data; boundary=xyz", "text/plain", "application/octet-stream", "", "application/x-ndjson"}
 	f.Add(uint8(0), uint8(0), "content_id=a&surface=post", []byte("\xff\xd8\xff\xe0garbage"))
 	f.Add(uint8(1), uint8(1), "", []byte(`{"pdq":"`+strings.Repeat("0f", 32)+`","quality":90,"banks":["known"]}`))
@@ -51,6 +52,8 @@ func FuzzRequests(f *testing.F) {
 	f.Add(uint8(8), uint8(1), "", []byte(`{"role":"auditor","name":"n"}`))
 	f.Add(uint8(9), uint8(6), "", []byte(`{"type":"account","id":"a","at":"2026-01-01T00:00:00Z","declared_age":9}`+"\n"+`{"type":"post","id":"p","account":"a","content_id":"c","at":"2026-01-01T00:00:00Z"}`))
 	f.Add(uint8(9), uint8(1), "", []byte(`{"events":[{"type":"follow","account":"a","target":"b","at":"2026-01-01T00:00:00Z"},7,null]}`))
+	f.Add(uint8(10), uint8(1), "", []byte(`{"text":"s3nd p1cs 🥵 dont tell","surface":"dm","conversation_id":"c","author":"a","target_age":13}`))
+	f.Add(uint8(11), uint8(1), "", []byte(`{"messages":[{"text":"hi","surface":"comment","child_content":true},{"text":"\u0000","surface":"dm"}]}`))
 	f.Fuzz(func(t *testing.T, route, ctype uint8, query string, body []byte) {
 		method, path, _ := strings.Cut(routes[int(route)%len(routes)], " ")
 		req := httptest.NewRequest(method, path, strings.NewReader(string(body)))

@@ -31,6 +31,7 @@ const (
 	EvidencePut    = "evidence.put"    // content preserved; detail holds its SHA-256
 	EvidenceRead   = "evidence.read"   // chain of custody: every read of preserved content
 	EvidenceRewrap = "evidence.rewrap" // an item's data key rewrapped under another master key
+	TextDecision   = "text.decision"   // a text rule decided actions for a message (usecase.Text)
 )
 
 // MaxDetail bounds an entry's Detail: the log records decisions, not content.

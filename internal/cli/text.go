@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,7 +11,9 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/textrisk"
 )
 
@@ -214,17 +217,41 @@ func textTrain(e *env, args []string) int {
 	holdout := fs.String("holdout", "", "`file` of held-out decisions (same columns) to measure the model's lift over the rules on")
 	epochs := fs.Int("epochs", 0, "passes over the decisions (0: the default, 12)")
 	seed := fs.Uint64("seed", 1, "seed of the shuffle, so training is reproducible")
+	fromStore := fs.Bool("from-store", false, "train on the store's reviewed text cases (confirmed and dismissed), with DECISIONS.tsv if given too")
+	sf := addStoreFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard text train [--out FILE] [--holdout FILE] DECISIONS.tsv\n\nTrains the linear model on reviewers' decisions (columns label, surface, text; label\nconfirmed or a category for harmful, dismissed or none for harmless) and writes its\nversioned weights. safeguard text score --model FILE then uses it beside the rules.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard text train [--out FILE] [--holdout FILE] [--from-store [--data DIR | --database-url URL]] [DECISIONS.tsv]\n\nTrains the linear model on reviewers' decisions (columns label, surface, text; label\nconfirmed or a category for harmful, dismissed or none for harmless), or on the decided\ntext cases of the store with --from-store, and writes its versioned weights.\nsafeguard text score --model FILE and safeguard serve --text-model FILE then use it beside the rules.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	ex, code, ok := parseExamples(fs, e, args, "text train")
+	files, code, ok := parse(fs, e, args)
 	if !ok {
 		return code
+	}
+	if len(files) > 1 || len(files) == 0 && !*fromStore {
+		fs.Usage()
+		return 2
+	}
+	var ex []textrisk.Example
+	for _, f := range files {
+		var err error
+		if ex, err = readExamplesFile(f); err != nil {
+			return fail(e, "text train", "%v", err)
+		}
+	}
+	if *fromStore {
+		reviewed, err := reviewedTexts(sf)
+		if err != nil {
+			return fail(e, "text train", "%v", err)
+		}
+		fmt.Fprintf(e.stdout, "%d reviewed text decisions in the store\n", len(reviewed))
+		ex = append(ex, reviewed...)
 	}
 	rules, err := textrisk.New(nil)
 	if err != nil {
 		return fail(e, "text train", "%v", err)
+	}
+	if len(ex) == 0 {
+		return fail(e, "text train", "no decisions to train on")
 	}
 	md, err := rules.Train(ex, textrisk.TrainOptions{Epochs: *epochs, Seed: *seed})
 	if err != nil {
@@ -259,4 +286,15 @@ func textTrain(e *env, args []string) int {
 	fmt.Fprintf(e.stdout, "\nrules + model on %s:\n", *holdout)
 	printEvaluation(e.stdout, learned.Evaluate(hold))
 	return 0
+}
+
+// reviewedTexts reads the store's decided text reports as examples.
+func reviewedTexts(sf *storeFlags) ([]textrisk.Example, error) {
+	ctx := context.Background()
+	st, err := sf.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return textmsg.Reviewed(ctx, st, time.Time{})
 }

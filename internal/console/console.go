@@ -176,6 +176,7 @@ func parsePages() map[string]*template.Template {
 		"pct":       formatPct,
 		"inc":       func(i int) int { return i + 1 },
 		"waited":    func(sec int64) string { return humanDuration(time.Duration(sec) * time.Second) },
+		"marked":    marked,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error", "lequeue", "lereport",

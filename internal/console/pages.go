@@ -243,7 +243,7 @@ type caseData struct {
 	Accuracy    []string
 	History     []event
 	FirstOpened time.Time
-	Network             *networkView // a network case's members, evidence and targets
+	Network     *networkView // a network case's members, evidence and targets
 }
 
 // decisionForm is the decision form as posted.

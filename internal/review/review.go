@@ -157,6 +157,9 @@ type Report struct {
 	Rule     *rules.RuleRef `json:"rule,omitempty"`
 	Priority int            `json:"priority,omitempty"`
 	Matches  []match.Match  `json:"matches,omitempty"`
+	// TextSignal is set on reports of text rules: the message, the
+	// phrases that fired and its conversation (text.go).
+	TextSignal *TextSignal `json:"text_signal,omitempty"`
 
 	// Set by the Desk.
 	CaseID     int64     `json:"case_id"`
@@ -219,6 +222,7 @@ func (r *Report) Validate() error {
 	if len(r.Matches) > MaxMatches {
 		bad("%d matches, more than %d", len(r.Matches), MaxMatches)
 	}
+	r.TextSignal.problems(r.Text, bad)
 	if r.Source == Rule {
 		if r.Rule == nil {
 			bad("a rule's report names its rule")

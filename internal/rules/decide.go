@@ -28,6 +28,8 @@ type Decided struct {
 	// Match is the match that fired the rule: the nearest of those it
 	// selected (the first listed, among equals).
 	Match match.Match `json:"match"`
+	// Text is the text signal that fired a text rule (DecideText).
+	Text *Text `json:"text,omitempty"`
 }
 
 // Decision is what the rules decided about one piece of content.
@@ -56,10 +58,16 @@ func (d Decision) Has(k ActionKind) bool {
 // (stores hold only validated rules) and treats an unknown action kind as
 // coming after all the known ones.
 func Decide(rules []Rule, c Content, ms []match.Match) Decision {
-	d := Decision{Actions: []Decided{}, Fired: []RuleRef{}}
 	if len(ms) == 0 {
-		return d
+		return Decision{Actions: []Decided{}, Fired: []RuleRef{}}
 	}
+	return decide(rules, func(r *Rule) (match.Match, bool) { return r.fire(c, ms) }, nil)
+}
+
+// decide runs the enabled rules in ID order, each fired (or not) by fire,
+// and merges their actions; t is the text signal, for text rules.
+func decide(rules []Rule, fire func(*Rule) (match.Match, bool), t *Text) Decision {
+	d := Decision{Actions: []Decided{}, Fired: []RuleRef{}}
 	order := make([]int, 0, len(rules))
 	for i, r := range rules {
 		if r.Enabled {
@@ -70,7 +78,7 @@ func Decide(rules []Rule, c Content, ms []match.Match) Decision {
 
 	for _, i := range order {
 		r := &rules[i]
-		m, ok := r.fire(c, ms)
+		m, ok := fire(r)
 		if !ok {
 			continue
 		}
@@ -81,9 +89,9 @@ func Decide(rules []Rule, c Content, ms []match.Match) Decision {
 			})
 			switch {
 			case j < 0:
-				d.Actions = append(d.Actions, Decided{Action: a, Rule: r.ref(), Match: m})
+				d.Actions = append(d.Actions, Decided{Action: a, Rule: r.ref(), Match: m, Text: t})
 			case a.Kind == Enqueue && a.Priority > d.Actions[j].Priority:
-				d.Actions[j] = Decided{Action: a, Rule: r.ref(), Match: m}
+				d.Actions[j] = Decided{Action: a, Rule: r.ref(), Match: m, Text: t}
 			}
 		}
 	}
@@ -102,10 +110,7 @@ func rank(k ActionKind) int {
 
 // fire reports whether r fires for c and ms, and on which match.
 func (r *Rule) fire(c Content, ms []match.Match) (match.Match, bool) {
-	if len(r.Surfaces) > 0 && !slices.Contains(r.Surfaces, c.Surface) {
-		return match.Match{}, false
-	}
-	if len(r.Visibility) > 0 && !slices.Contains(r.Visibility, c.Visibility) {
+	if r.IsText() || !r.context(c) {
 		return match.Match{}, false
 	}
 	best := -1
@@ -118,6 +123,12 @@ func (r *Rule) fire(c Content, ms []match.Match) (match.Match, bool) {
 		return match.Match{}, false
 	}
 	return ms[best], true
+}
+
+// context reports whether r's surface and visibility selectors hold for c.
+func (r *Rule) context(c Content) bool {
+	return (len(r.Surfaces) == 0 || slices.Contains(r.Surfaces, c.Surface)) &&
+		(len(r.Visibility) == 0 || slices.Contains(r.Visibility, c.Visibility))
 }
 
 // selects reports whether the match-level selectors of r hold for m.

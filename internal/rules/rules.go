@@ -130,6 +130,14 @@ type Rule struct {
 	// without regard to case.
 	Categories []string `json:"categories,omitempty"`
 
+	// TextLabels and MinTextScore make a text rule: it fires on a text
+	// signal (a message or comment scored by POST /v1/text), never on a
+	// hash match, when the text carries one of these labels (TextLabels
+	// lists) and scores at least MinTextScore (0-1). A rule with neither is
+	// a match rule and never fires on text. See DecideText.
+	TextLabels   []string `json:"text_labels,omitempty"`
+	MinTextScore *float64 `json:"min_text_score,omitempty"`
+
 	Actions []Action `json:"actions"` // at least one; see Decide for the order they run in
 
 	UpdatedAt time.Time `json:"updated_at"`
@@ -227,6 +235,7 @@ func (r Rule) Validate() error {
 			}
 		}
 	}
+	r.validateText(bad)
 	if len(r.Actions) == 0 {
 		bad("no actions: a rule must do something")
 	}

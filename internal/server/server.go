@@ -129,6 +129,9 @@ type Config struct {
 	// TLSCert and TLSKey, PEM files, serve the main and public listeners
 	// over TLS (cookies Secure, HSTS sent).
 	TLSCert, TLSKey string
+	// TextModel is a learned text model's file (safeguard text train);
+	// empty scores text with the rules alone.
+	TextModel string
 }
 
 // Defaults.
@@ -287,7 +290,13 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if s.networks, err = loadNetworks(ctx, st, tx, log, s.review, logger); err != nil {
 		return nil, err
 	}
+	scorer, err := textScorer(cfg.TextModel)
+	if err != nil {
+		return nil, err
+	}
+	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	s.api = api.New(api.Config{
+		Text: text, TextMessages: st,
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,

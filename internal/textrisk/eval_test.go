@@ -87,3 +87,16 @@ func TestHoldout2Set(t *testing.T) {
 		t.Errorf("holdout2: precision %.3f recall %.3f: want at least 0.90 and 0.90", p, r)
 	}
 }
+
+// The third holdout was written blind and committed before its first run
+// (precision 0.862, recall 0.800: docs/text.md), and is never tuned on:
+// only aggregates are printed. It stays below the precision
+// target; the test keeps it from getting worse while the rules grow from
+// reviewers' decisions instead.
+func TestHoldout3Set(t *testing.T) {
+	ev := mustScorer(t).Evaluate(readSet(t, "../../testdata/text/holdout3.tsv"))
+	logEvaluation(t, ev)
+	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.85 || r < 0.78 {
+		t.Errorf("holdout3: precision %.3f recall %.3f: want at least 0.85 and 0.78 (first run 0.862, 0.800)", p, r)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -30,6 +31,7 @@ type Stores struct {
 	LERequests  lerequest.Store
 	Exchanges   exchange.Store
 	Network     network.Store
+	Text        textmsg.Store
 }
 
 // Tx runs fn over stores whose writes commit together, or not at all.
@@ -44,7 +46,7 @@ func Over(st store.Store) (Stores, Tx) {
 }
 
 func storesOf(st store.Store) Stores {
-	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Exchanges: st, Network: st}
+	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Exchanges: st, Network: st, Text: st}
 }
 
 // Separately is the Tx of stores that share no transaction (in-memory ones

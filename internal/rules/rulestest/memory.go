@@ -30,6 +30,11 @@ func clone(r rules.Rule) rules.Rule {
 	r.Visibility = slices.Clone(r.Visibility)
 	r.Categories = slices.Clone(r.Categories)
 	r.Actions = slices.Clone(r.Actions)
+	r.TextLabels = slices.Clone(r.TextLabels)
+	if r.MinTextScore != nil {
+		v := *r.MinTextScore
+		r.MinTextScore = &v
+	}
 	if r.MaxDistance != nil {
 		d := *r.MaxDistance
 		r.MaxDistance = &d

@@ -21,6 +21,7 @@ func Run(t *testing.T, open func(t *testing.T) rules.Store) {
 	t.Run("CreateAndRead", func(t *testing.T) { testCreate(t, open(t)) })
 	t.Run("UpdateKeepsHistory", func(t *testing.T) { testUpdate(t, open(t)) })
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
+	t.Run("TextRule", func(t *testing.T) { testTextRule(t, open(t)) })
 	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, open(t)) })
 }
 
@@ -51,7 +52,7 @@ func full() rules.Rule {
 // instant.
 func same(a, b rules.Rule) error {
 	norm := func(r rules.Rule) rules.Rule {
-		for _, p := range []any{&r.Banks, &r.Signals, &r.Surfaces, &r.Visibility, &r.Categories, &r.Actions} {
+		for _, p := range []any{&r.Banks, &r.Signals, &r.Surfaces, &r.Visibility, &r.Categories, &r.Actions, &r.TextLabels} {
 			v := reflect.ValueOf(p).Elem()
 			if v.Len() == 0 {
 				v.Set(reflect.Zero(v.Type()))
@@ -213,5 +214,28 @@ func testConcurrentUpdates(t *testing.T, s rules.Store) {
 	}
 	if len(hist) != 2 || hist[1].Name != fmt.Sprintf("writer %d", won) {
 		t.Errorf("history after the race: %d versions, latest %q; want 2, %q", len(hist), hist[len(hist)-1].Name, fmt.Sprintf("writer %d", won))
+	}
+}
+
+// A text rule keeps its selectors: without them it would be read back as
+// a rule that fires on every match.
+func testTextRule(t *testing.T, s rules.Store) {
+	score := 0.625
+	want := rules.Rule{Name: "grooming", Enabled: true, TextLabels: []string{"grooming", "sextortion"}, MinTextScore: &score,
+		Surfaces: []rules.Surface{rules.DirectMessage}, Actions: []rules.Action{{Kind: rules.Enqueue, Priority: 50}}, UpdatedAt: t0}
+	a, err := s.CreateRule(context.Background(), want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Rule(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.ID, want.Version = a.ID, 1
+	if err := same(got, want); err != nil {
+		t.Error(err)
+	}
+	if !got.IsText() {
+		t.Errorf("read back as a match rule: %+v", got)
 	}
 }

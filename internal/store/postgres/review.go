@@ -42,17 +42,18 @@ func docOf(c review.Case) caseDoc {
 // reportDoc is what review_reports.doc holds. The free text is here, not
 // in a column, because a text column cannot hold a NUL and JSON escapes it.
 type reportDoc struct {
-	Text           string         `json:"text,omitempty"`
-	Hashes         review.Hashes  `json:"hashes,omitzero"`
-	MinorSuspected bool           `json:"minor_suspected,omitempty"`
-	Reach          review.Reach   `json:"reach,omitzero"`
-	Rule           *rules.RuleRef `json:"rule,omitempty"`
-	Priority       int            `json:"priority,omitempty"`
-	Matches        []match.Match  `json:"matches,omitempty"`
+	Text           string             `json:"text,omitempty"`
+	Hashes         review.Hashes      `json:"hashes,omitzero"`
+	MinorSuspected bool               `json:"minor_suspected,omitempty"`
+	Reach          review.Reach       `json:"reach,omitzero"`
+	Rule           *rules.RuleRef     `json:"rule,omitempty"`
+	Priority       int                `json:"priority,omitempty"`
+	Matches        []match.Match      `json:"matches,omitempty"`
+	TextSignal     *review.TextSignal `json:"text_signal,omitempty"`
 }
 
 func reportDocOf(r review.Report) reportDoc {
-	return reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches}
+	return reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches, r.TextSignal}
 }
 
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
@@ -86,6 +87,7 @@ func scanReport(row pgx.CollectableRow) (review.Report, error) {
 	}
 	r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches =
 		d.Text, d.Hashes, d.MinorSuspected, d.Reach, d.Rule, d.Priority, d.Matches
+	r.TextSignal = d.TextSignal
 	return r, nil
 }
 

@@ -23,6 +23,9 @@ type ruleSpec struct {
 	Visibility  []rules.Visibility `json:"visibility,omitempty"`
 	Categories  []string           `json:"categories,omitempty"`
 	Actions     []rules.Action     `json:"actions"`
+	// A text rule's selectors (rules.Rule.IsText).
+	TextLabels   []string `json:"text_labels,omitempty"`
+	MinTextScore *float64 `json:"min_text_score,omitempty"`
 }
 
 // ruleCols are rule_versions' columns, which queries alias as v.
@@ -36,6 +39,7 @@ func scanRule(row pgx.CollectableRow) (rules.Rule, error) {
 	}
 	r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions =
 		p.Banks, p.Signals, p.MaxDistance, p.Surfaces, p.Visibility, p.Categories, p.Actions
+	r.TextLabels, r.MinTextScore = p.TextLabels, p.MinTextScore
 	r.UpdatedAt = r.UpdatedAt.UTC()
 	return r, nil
 }
@@ -45,7 +49,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, r rules.Rule) error {
 	_, err := tx.Exec(ctx, `INSERT INTO rule_versions (rule_id, version, name, enabled, spec, updated_at, updated_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.ID, r.Version, r.Name, r.Enabled,
-		ruleSpec{r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions},
+		ruleSpec{r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions, r.TextLabels, r.MinTextScore},
 		r.UpdatedAt, r.UpdatedBy)
 	return err
 }

@@ -41,13 +41,14 @@ type caseDoc struct {
 // reportDoc is what review_reports.doc holds. The free text is here, not
 // in a column, so that it is kept as JSON escapes whatever it holds.
 type reportDoc struct {
-	Text           string         `json:"text,omitempty"`
-	Hashes         review.Hashes  `json:"hashes,omitzero"`
-	MinorSuspected bool           `json:"minor_suspected,omitempty"`
-	Reach          review.Reach   `json:"reach,omitzero"`
-	Rule           *rules.RuleRef `json:"rule,omitempty"`
-	Priority       int            `json:"priority,omitempty"`
-	Matches        []match.Match  `json:"matches,omitempty"`
+	Text           string             `json:"text,omitempty"`
+	Hashes         review.Hashes      `json:"hashes,omitzero"`
+	MinorSuspected bool               `json:"minor_suspected,omitempty"`
+	Reach          review.Reach       `json:"reach,omitzero"`
+	Rule           *rules.RuleRef     `json:"rule,omitempty"`
+	Priority       int                `json:"priority,omitempty"`
+	Matches        []match.Match      `json:"matches,omitempty"`
+	TextSignal     *review.TextSignal `json:"text_signal,omitempty"`
 }
 
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
@@ -96,11 +97,12 @@ func scanReport(row interface{ Scan(...any) error }) (review.Report, error) {
 	}
 	r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches =
 		d.Text, d.Hashes, d.MinorSuspected, d.Reach, d.Rule, d.Priority, d.Matches
+	r.TextSignal = d.TextSignal
 	return r, nil
 }
 
 func reportJSON(r review.Report) (string, error) {
-	b, err := json.Marshal(reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches})
+	b, err := json.Marshal(reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches, r.TextSignal})
 	return string(b), err
 }
 

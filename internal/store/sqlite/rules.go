@@ -23,6 +23,9 @@ type ruleSpec struct {
 	Visibility  []rules.Visibility `json:"visibility,omitempty"`
 	Categories  []string           `json:"categories,omitempty"`
 	Actions     []rules.Action     `json:"actions"`
+	// A text rule's selectors (rules.Rule.IsText).
+	TextLabels   []string `json:"text_labels,omitempty"`
+	MinTextScore *float64 `json:"min_text_score,omitempty"`
 }
 
 // ruleCols are rule_versions' columns, which queries alias as v.
@@ -41,13 +44,14 @@ func scanRule(row interface{ Scan(...any) error }) (rules.Rule, error) {
 	}
 	r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions =
 		p.Banks, p.Signals, p.MaxDistance, p.Surfaces, p.Visibility, p.Categories, p.Actions
+	r.TextLabels, r.MinTextScore = p.TextLabels, p.MinTextScore
 	r.UpdatedAt = fromMicros(updated)
 	return r, nil
 }
 
 // insertVersion stores r as version r.Version of rule r.ID.
 func insertVersion(ctx context.Context, tx *sql.Tx, r rules.Rule) error {
-	spec, err := json.Marshal(ruleSpec{r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions})
+	spec, err := json.Marshal(ruleSpec{r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions, r.TextLabels, r.MinTextScore})
 	if err != nil {
 		return err
 	}

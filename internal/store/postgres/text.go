@@ -1,0 +1,91 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
+)
+
+var _ textmsg.Store = (*Store)(nil)
+
+// AddMessage implements textmsg.Store. The trim runs in the insert's
+// transaction, so a conversation never holds more than keep for long.
+func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (textmsg.Message, error) {
+	m.ID, m.ReceivedAt = 0, stored(m.ReceivedAt)
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO text_messages (conversation, received_at, doc) VALUES ($1, $2, $3) RETURNING id`,
+			m.ConversationID, m.ReceivedAt, m).Scan(&m.ID); err != nil {
+			return err
+		}
+		if keep > 0 && m.ConversationID != "" {
+			if _, err := tx.Exec(ctx, `DELETE FROM text_messages WHERE conversation = $1 AND id <= (
+				SELECT id FROM text_messages WHERE conversation = $1 ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+				m.ConversationID, keep); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return textmsg.Message{}, fmt.Errorf("storing a message of conversation %q: %w", m.ConversationID, err)
+	}
+	return m, nil
+}
+
+// Conversation implements textmsg.Store.
+func (s *Store) Conversation(ctx context.Context, id string, limit int) ([]textmsg.Message, error) {
+	ms, err := s.messages(ctx, `SELECT id, received_at, doc FROM text_messages WHERE conversation = $1 ORDER BY id DESC LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading conversation %q: %w", id, err)
+	}
+	slices.Reverse(ms)
+	return ms, nil
+}
+
+// MessagesAround implements textmsg.Store, in one statement: the message,
+// the before earlier and the after later ones of its conversation.
+func (s *Store) MessagesAround(ctx context.Context, id int64, before, after int) ([]textmsg.Message, error) {
+	ms, err := s.messages(ctx, `WITH m AS (SELECT id, conversation FROM text_messages WHERE id = $1)
+		SELECT * FROM (SELECT t.id, t.received_at, t.doc FROM text_messages t, m
+			WHERE m.conversation <> '' AND t.conversation = m.conversation AND t.id < m.id ORDER BY t.id DESC LIMIT $2) earlier
+		UNION ALL
+		SELECT * FROM (SELECT t.id, t.received_at, t.doc FROM text_messages t, m
+			WHERE t.id = m.id OR (m.conversation <> '' AND t.conversation = m.conversation AND t.id > m.id) ORDER BY t.id LIMIT $3) later
+		ORDER BY id`, id, before, after+1)
+	if err != nil {
+		return nil, fmt.Errorf("reading around message %d: %w", id, err)
+	}
+	if !slices.ContainsFunc(ms, func(m textmsg.Message) bool { return m.ID == id }) {
+		return nil, fmt.Errorf("message %d: %w", id, textmsg.ErrNotFound)
+	}
+	return ms, nil
+}
+
+func (s *Store) messages(ctx context.Context, query string, args ...any) ([]textmsg.Message, error) {
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (textmsg.Message, error) {
+		var (
+			m  textmsg.Message
+			id int64
+			at time.Time
+		)
+		if err := row.Scan(&id, &at, &m); err != nil {
+			return m, err
+		}
+		m.ID, m.ReceivedAt = id, at.UTC()
+		return m, nil
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return ms, err
+}

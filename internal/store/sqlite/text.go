@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
+)
+
+var _ textmsg.Store = (*Store)(nil)
+
+// AddMessage implements textmsg.Store.
+func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (textmsg.Message, error) {
+	m.ID, m.ReceivedAt = 0, store.Time(m.ReceivedAt)
+	doc, err := json.Marshal(m)
+	if err != nil {
+		return textmsg.Message{}, err
+	}
+	err = s.inWrite(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO text_messages (conversation, received_at, doc) VALUES (?, ?, ?) RETURNING id`,
+			m.ConversationID, micros(m.ReceivedAt), string(doc)).Scan(&m.ID); err != nil {
+			return err
+		}
+		if keep <= 0 || m.ConversationID == "" {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM text_messages WHERE conversation = ? AND id <= (
+			SELECT id FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			m.ConversationID, m.ConversationID, keep)
+		return err
+	})
+	if err != nil {
+		return textmsg.Message{}, fmt.Errorf("storing a message of conversation %q: %w", m.ConversationID, err)
+	}
+	return m, nil
+}
+
+// Conversation implements textmsg.Store.
+func (s *Store) Conversation(ctx context.Context, id string, limit int) ([]textmsg.Message, error) {
+	ms, err := readMessages(ctx, s.r(), `SELECT id, received_at, doc FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading conversation %q: %w", id, err)
+	}
+	slices.Reverse(ms)
+	return ms, nil
+}
+
+// MessagesAround implements textmsg.Store.
+func (s *Store) MessagesAround(ctx context.Context, id int64, before, after int) ([]textmsg.Message, error) {
+	q := s.r()
+	var conv string
+	err := q.QueryRowContext(ctx, `SELECT conversation FROM text_messages WHERE id = ?`, id).Scan(&conv)
+	if err == sql.ErrNoRows {
+		return nil, fmt.Errorf("message %d: %w", id, textmsg.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading message %d: %w", id, err)
+	}
+	if conv == "" { // a message of no conversation stands alone
+		before, after = 0, 0
+	}
+	earlier, err := readMessages(ctx, q, `SELECT id, received_at, doc FROM text_messages
+		WHERE conversation = ? AND id < ? ORDER BY id DESC LIMIT ?`, conv, id, before)
+	if err != nil {
+		return nil, fmt.Errorf("reading around message %d: %w", id, err)
+	}
+	later, err := readMessages(ctx, q, `SELECT id, received_at, doc FROM text_messages
+		WHERE id = ? OR (conversation = ? AND id > ?) ORDER BY id LIMIT ?`, id, conv, id, after+1)
+	if err != nil {
+		return nil, fmt.Errorf("reading around message %d: %w", id, err)
+	}
+	slices.Reverse(earlier)
+	return append(earlier, later...), nil
+}
+
+func readMessages(ctx context.Context, q querier, query string, args ...any) ([]textmsg.Message, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ms []textmsg.Message
+	for rows.Next() {
+		var (
+			m   textmsg.Message
+			id  int64
+			at  int64
+			doc string
+		)
+		if err := rows.Scan(&id, &at, &doc); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			return nil, fmt.Errorf("message %d: reading its stored document: %w", id, err)
+		}
+		m.ID, m.ReceivedAt = id, fromMicros(at)
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}

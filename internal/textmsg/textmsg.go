@@ -1,0 +1,137 @@
+// Package textmsg keeps the messages and comments scored by the text signal
+// (internal/textrisk), so a conversation between two accounts is scored
+// over time, a case shows it as a thread, and a law-enforcement report or a
+// data-request export can include the chat log around a flagged message.
+//
+// Storage is the Store interface, implemented by the SQLite and PostgreSQL
+// stores. It keeps at most a bounded number of messages per conversation
+// (the newest); a flagged conversation is preserved whole in the encrypted
+// evidence store (usecase.Text), so trimming never loses what a case needs.
+package textmsg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/limits"
+	"github.com/safeguard-oss/safeguard/internal/textrisk"
+)
+
+// Bounds on what a client sends.
+const (
+	MaxText  = 8 << 10 // bytes of one message: a report's text holds it whole
+	MaxBatch = 500     // messages in one batch request
+	MaxAge   = 150     // a declared age above this is a mistake
+	// Keep is how many messages of a conversation are kept for scoring and
+	// for the thread a case shows, the newest first.
+	Keep = 200
+	// Window is how many of the newest kept messages a new message is
+	// scored after: grooming's stages come within dozens of messages, and
+	// re-scoring all 200 for each new one cost 14 ms on SQLite
+	// (docs/benchmarks.md).
+	Window = 50
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = derrors.New(derrors.Invalid, "invalid")
+
+// Message is one message or comment as it was sent and as it was scored.
+type Message struct {
+	ID int64 `json:"id"` // assigned by the store; increases with time
+	// ConversationID groups the messages of one conversation (a DM thread,
+	// a post's comments); empty scores the message alone and keeps nothing.
+	ConversationID string           `json:"conversation_id,omitempty"`
+	Author         string           `json:"author,omitempty"` // the platform's account id of the sender
+	Target         string           `json:"target,omitempty"` // the account addressed, if any
+	Surface        textrisk.Surface `json:"surface"`
+	// ContentID is the content the text is attached to (the post under
+	// which a comment sits); ChildContent says that content shows a child.
+	ContentID    string `json:"content_id,omitempty"`
+	ChildContent bool   `json:"child_content,omitempty"`
+	TargetAge    int    `json:"target_age,omitempty"` // the target's declared age, 0 unknown
+	Text         string `json:"text"`
+
+	Score   float64           `json:"score"`
+	Flagged bool              `json:"flagged"`
+	Labels  []string          `json:"labels"`
+	Reasons []textrisk.Reason `json:"reasons"`
+
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Validate checks the fields a client sends, each error naming its field.
+func (m Message) Validate() error {
+	var errs []error
+	for _, f := range []struct{ name, v string }{
+		{"conversation_id", m.ConversationID}, {"author", m.Author}, {"target", m.Target}, {"content_id", m.ContentID},
+	} {
+		if err := limits.Line(f.name, f.v, limits.ID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch m.Surface {
+	case textrisk.DM, textrisk.Comment, textrisk.Caption, textrisk.Bio:
+	default:
+		errs = append(errs, fmt.Errorf("%w: unknown surface %q: want dm, comment, caption or bio", ErrInvalid, clip(string(m.Surface))))
+	}
+	if m.TargetAge < 0 || m.TargetAge > MaxAge {
+		errs = append(errs, fmt.Errorf("%w: target_age %d out of range 0..%d", ErrInvalid, m.TargetAge, MaxAge))
+	}
+	if m.Text == "" {
+		errs = append(errs, fmt.Errorf("%w: text is empty", ErrInvalid))
+	} else if err := limits.Prose("text", m.Text, MaxText); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func clip(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+// Input is what the scorer reads of m.
+func (m Message) Input() textrisk.Message {
+	return textrisk.Message{Text: m.Text, Surface: m.Surface, OnChildContent: m.ChildContent, TargetAge: m.TargetAge}
+}
+
+// Store keeps messages. Both backends implement it.
+type Store interface {
+	// AddMessage stores m (its ID is assigned) and drops the oldest
+	// messages of its conversation beyond the newest keep.
+	AddMessage(ctx context.Context, m Message, keep int) (Message, error)
+	// Conversation returns the newest limit messages of a conversation,
+	// oldest first; none for an unknown conversation.
+	Conversation(ctx context.Context, id string, limit int) ([]Message, error)
+	// MessagesAround returns message id with up to before messages of its
+	// conversation before it and up to after after it, oldest first: the
+	// chat log a law-enforcement report or export includes around a
+	// flagged message; ErrNotFound if id is not kept.
+	MessagesAround(ctx context.Context, id int64, before, after int) ([]Message, error)
+}
+
+// ErrNotFound is returned for a message that is not kept.
+var ErrNotFound = derrors.New(derrors.NotFound, "no such message")
+
+// ChatLog is the evidence item a flagged conversation is kept as (JSON,
+// encrypted by the evidence store, content type ChatLogType): every kept
+// message of the conversation up to the one that fired a rule. A
+// law-enforcement report or data-request export decodes it, or reads
+// Store.MessagesAround while the messages are still kept.
+type ChatLog struct {
+	Format         string    `json:"format"` // ChatLogFormat
+	ConversationID string    `json:"conversation_id,omitempty"`
+	Flagged        int64     `json:"flagged_message_id"`
+	Messages       []Message `json:"messages"`
+}
+
+// The chat log's format name and content type.
+const (
+	ChatLogFormat = "safeguard-chat-log-v1"
+	ChatLogType   = "application/vnd.safeguard.chat-log+json"
+)

@@ -1,0 +1,69 @@
+// Package textmsgtest is the test suite every textmsg.Store passes.
+package textmsgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
+	"github.com/safeguard-oss/safeguard/internal/textrisk"
+)
+
+// Run runs the suite over a fresh store from open.
+func Run(t *testing.T, open func(t *testing.T) textmsg.Store) {
+	ctx := context.Background()
+	s := open(t)
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	add := func(conv string, i, keep int) textmsg.Message {
+		t.Helper()
+		m, err := s.AddMessage(ctx, textmsg.Message{
+			ConversationID: conv, Author: "a", Target: "b", Surface: textrisk.DM, TargetAge: 13,
+			Text: fmt.Sprintf("message %d ✓ \"quoted\"", i), Score: 0.25, Labels: []string{},
+			Reasons:    []textrisk.Reason{{Family: "secrecy", Label: "grooming", Rule: "r", Strength: 0.5, Phrases: []string{"x"}, Spans: []textrisk.Span{{Start: 0, End: 7}}}},
+			ReceivedAt: at.Add(time.Duration(i) * time.Second),
+		}, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	var ids []int64
+	for i := range 8 {
+		ids = append(ids, add("c1", i, 5).ID)
+		add("c2", i, 5)
+	}
+	ms, err := s.Conversation(ctx, "c1", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 5 || ms[0].Text != "message 3 ✓ \"quoted\"" || ms[4].ID != ids[7] {
+		t.Fatalf("conversation kept %d: %+v", len(ms), ms)
+	}
+	if m := ms[0]; !m.ReceivedAt.Equal(at.Add(3*time.Second)) || m.TargetAge != 13 || len(m.Reasons) != 1 || m.Reasons[0].Spans[0].End != 7 {
+		t.Errorf("message read back as %+v", m)
+	}
+	if ms, _ := s.Conversation(ctx, "c1", 2); len(ms) != 2 || ms[1].ID != ids[7] {
+		t.Errorf("newest 2: %+v", ms)
+	}
+	if ms, _ := s.Conversation(ctx, "none", 10); len(ms) != 0 {
+		t.Errorf("unknown conversation: %d messages", len(ms))
+	}
+	around, err := s.MessagesAround(ctx, ids[5], 1, 1)
+	if err != nil || len(around) != 3 || around[0].ID != ids[4] || around[1].ID != ids[5] || around[2].ID != ids[6] {
+		t.Errorf("around message 5: %v %+v", err, around)
+	}
+	if around, _ := s.MessagesAround(ctx, ids[7], 10, 10); len(around) != 5 || around[4].ID != ids[7] {
+		t.Errorf("around the last, wide: %d", len(around))
+	}
+	if _, err := s.MessagesAround(ctx, ids[0], 1, 1); !errors.Is(err, textmsg.ErrNotFound) {
+		t.Errorf("a trimmed message: %v, want not found", err)
+	}
+	alone := add("", 99, 5)
+	add("", 100, 5)
+	if around, err := s.MessagesAround(ctx, alone.ID, 5, 5); err != nil || len(around) != 1 || around[0].ID != alone.ID {
+		t.Errorf("a message of no conversation: %v %+v", err, around)
+	}
+}
