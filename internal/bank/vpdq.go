@@ -101,3 +101,22 @@ func ReadVPDQFile(r io.Reader) (Entry, error) {
 	}
 	return Entry{Signal: VPDQ, Value: v}, nil
 }
+
+// VideoEntries are the entries of a video hashed here: the MD5 and SHA-256
+// of its file, which hotlines (NCMEC) share for videos, and its vPDQ when
+// some frame reaches the match rule's quality (a video of flat frames can
+// match nothing by vPDQ; python-threatexchange refuses to bank it too).
+func VideoEntries(frames []vpdq.Frame, md5 [16]byte, sha256 [32]byte) ([]Entry, error) {
+	es := []Entry{
+		{Signal: MD5, Value: hex.EncodeToString(md5[:])},
+		{Signal: SHA256, Value: hex.EncodeToString(sha256[:])},
+	}
+	if len(vpdq.DefaultRule.Prepare(frames)) == 0 {
+		return es, nil
+	}
+	v, err := VPDQValue(frames)
+	if err != nil {
+		return nil, err
+	}
+	return append([]Entry{{Signal: VPDQ, Value: v}}, es...), nil
+}
