@@ -18,12 +18,13 @@ type bankJSON struct {
 	Name        string    `json:"name"`
 	Description string    `json:"description"`
 	Threshold   int       `json:"threshold"`
+	VPDQ        float64   `json:"vpdq_threshold"`
 	Entries     int64     `json:"entries"`
 	CreatedAt   time.Time `json:"created_at"`
 }
 
 func toBankJSON(b bank.Bank) bankJSON {
-	return bankJSON{Name: b.Name, Description: b.Description, Threshold: b.Threshold, Entries: b.Entries, CreatedAt: b.CreatedAt}
+	return bankJSON{Name: b.Name, Description: b.Description, Threshold: b.Threshold, VPDQ: b.VPDQPercent(), Entries: b.Entries, CreatedAt: b.CreatedAt}
 }
 
 func (a *API) listBanks(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
@@ -50,14 +51,15 @@ func (a *API) getBank(w http.ResponseWriter, r *http.Request, _ auth.Key) error 
 
 func (a *API) createBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	var in struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Threshold   int    `json:"threshold"`
+		Name        string  `json:"name"`
+		Description string  `json:"description"`
+		Threshold   int     `json:"threshold"`
+		VPDQ        float64 `json:"vpdq_threshold"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	b, err := a.banks.Create(r.Context(), k.ID, bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold})
+	b, err := a.banks.Create(r.Context(), k.ID, bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold, VPDQThreshold: in.VPDQ})
 	if err != nil {
 		return err
 	}

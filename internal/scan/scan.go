@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
@@ -49,7 +50,11 @@ type Request struct {
 	Context   rules.Content
 	// Content is the uploaded bytes; nil for a lookup, which sets Signals
 	// instead (a platform's hashes: claimed, never computed here).
-	Content     []byte
+	Content []byte
+	// ContentFile, instead of Content, is a video spooled to disk: ffmpeg
+	// reads it there and it is never held in memory to be hashed. The
+	// caller removes it after Decide.
+	ContentFile string
 	ContentType string // as the platform sent it, kept with evidence
 	Signals     signal.Set
 
@@ -85,6 +90,10 @@ type Pipeline struct {
 	// takes a slot: the rest of a decision waits on the store, and a slow
 	// database must not leave the CPUs idle.
 	Slots chan struct{}
+	// VideoSlots, if set, bounds how many videos are hashed at once (each
+	// runs ffmpeg children under their own memory limits); videos take no
+	// Slot.
+	VideoSlots chan struct{}
 	// Enqueue, if set, files the report a rule's enqueue action asks for
 	// (the server hands it to the review desk), once the scan is on
 	// record and before webhooks are queued. Its failure fails the scan:
@@ -119,7 +128,14 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		Quality:    -1,
 	}
 	q := match.Query{Set: req.Signals, Radius: -1, Banks: req.Banks}
-	if req.Content != nil {
+	if req.ContentFile != "" {
+		rec.Kind = KindScan
+		set, err := p.hashVideo(ctx, req.ContentFile)
+		if err != nil {
+			return Result{}, err
+		}
+		q.Set = set
+	} else if req.Content != nil {
 		rec.Kind = KindScan
 		if p.Slots != nil {
 			select {
@@ -202,8 +218,18 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
 			break
 		}
 	}
+	content := req.Content
+	if req.ContentFile != "" {
+		// Evidence is sealed whole (evidence.Store.Put), so a kept video
+		// is read back into memory here, once, bounded by the upload limit.
+		var err error
+		if content, err = os.ReadFile(req.ContentFile); err != nil {
+			rec.EvidenceError = "reading the spooled video: " + err.Error()
+			return
+		}
+	}
 	switch {
-	case req.Content == nil:
+	case content == nil:
 		rec.EvidenceError = "no content to keep: only hashes were sent"
 		return
 	case p.Evidence == nil:
@@ -211,7 +237,7 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) {
 		p.logger().Error("scan: content not kept: no evidence store", "scan", rec.ID, "rule", why.Rule.ID)
 		return
 	}
-	item, err := p.Evidence.Put(req.Content, evidence.Meta{
+	item, err := p.Evidence.Put(content, evidence.Meta{
 		ContentType: req.ContentType,
 		ContentID:   req.ContentID,
 		AccountID:   req.AccountID,
@@ -286,6 +312,9 @@ type MatchInfo struct {
 	EntryID  int64       `json:"entry_id"`
 	Signal   bank.Signal `json:"signal"`
 	Distance int         `json:"distance"`
+	// For a vPDQ match: how much of the video matched the entry's.
+	QueryPercent    float64 `json:"query_match_percent,omitempty"`
+	ComparedPercent float64 `json:"compared_match_percent,omitempty"`
 }
 
 // ActionInfo is an action as the platform sees it.
@@ -306,7 +335,8 @@ func EventData(rec Record) Answer {
 		Actions: make([]ActionInfo, 0, len(rec.Decision.Actions)),
 	}
 	for _, m := range rec.Matches {
-		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance})
+		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance,
+			QueryPercent: m.QueryPercent, ComparedPercent: m.ComparedPercent})
 	}
 	for _, d := range rec.Decision.Actions {
 		a.Actions = append(a.Actions, ActionInfo{Kind: d.Kind, Priority: d.Priority, Webhook: d.Webhook, Rule: d.Rule})
