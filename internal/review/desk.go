@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
@@ -320,7 +321,9 @@ func (d *Desk) auto(r Report) (match.Match, bool) {
 		return match.Match{}, false
 	}
 	for _, m := range r.Matches {
-		if !m.Claimed && m.Distance <= d.cfg.AutoDistance {
+		// A vPDQ match is a share of similar frames, not an identical
+		// file: its Distance of 0 says nothing, and a person decides.
+		if !m.Claimed && m.Signal != bank.VPDQ && m.Distance <= d.cfg.AutoDistance {
 			return m, true
 		}
 	}
