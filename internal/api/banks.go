@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -86,12 +87,13 @@ type entryJSON struct {
 }
 
 // addEntries handles POST /v1/banks/{bank}/entries: either JSON
-// {"entries": [...]}, or the content itself (an image), whose PDQ, MD5 and
-// SHA-256 are added, with source, external_id, category and note as query
-// parameters.
+// {"entries": [...]}, or the content itself: an image, whose PDQ, MD5 and
+// SHA-256 are added, or a video (spooled to disk as at scan), whose vPDQ,
+// MD5 and SHA-256 are; with source, external_id, category and note as
+// query parameters.
 func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	name := r.PathValue("bank")
-	mt, err := checkContentType(r, append([]string{"application/json"}, contentTypes...)...)
+	mt, err := checkContentType(r, append([]string{"application/json", "video/*"}, contentTypes...)...)
 	if err != nil {
 		return err
 	}
@@ -116,12 +118,20 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			entries = append(entries, be)
 		}
 	} else {
-		if err := limitBody(w, r, a.cfg.MaxBody); err != nil {
+		if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)); err != nil {
 			return err
 		}
-		data, err := readContent(r.Body, a.cfg.MaxBody)
+		data, file, err := a.readUpload(r.Body)
+		if file != "" {
+			defer os.Remove(file)
+		}
 		if err != nil {
 			return err
+		}
+		q := r.URL.Query()
+		base := bank.Entry{Source: q.Get("source"), ExternalID: q.Get("external_id"), Category: q.Get("category"), Note: q.Get("note"), AddedBy: k.ID}
+		if file != "" {
+			return a.addVideo(w, r, k, name, file, base)
 		}
 		if len(data) == 0 {
 			return errorf(http.StatusBadRequest, CodeEmptyBody, "no content: send the image as the body")
@@ -130,8 +140,6 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		if err != nil {
 			return err
 		}
-		q := r.URL.Query()
-		base := bank.Entry{Source: q.Get("source"), ExternalID: q.Get("external_id"), Category: q.Get("category"), Note: q.Get("note"), AddedBy: k.ID}
 		hashed = &hashes{PDQ: sig.PDQ.String(), Quality: &sig.Quality, MD5: hex.EncodeToString(sig.MD5[:]), SHA256: hex.EncodeToString(sig.SHA256[:])}
 		for _, v := range []struct {
 			s bank.Signal

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
@@ -118,4 +121,31 @@ func parseVPDQ(raw json.RawMessage) ([]vpdq.Frame, error) {
 		return nil, fmt.Errorf("%d frames: at most %d (hash at one frame a second)", len(frames), bank.MaxVPDQFrames)
 	}
 	return frames, nil
+}
+
+// addVideo adds a spooled video's entries (bank.VideoEntries) to a bank,
+// each with base's provenance, and answers as addEntries does.
+func (a *API) addVideo(w http.ResponseWriter, r *http.Request, k auth.Key, name, file string, base bank.Entry) error {
+	v, err := a.cfg.Hasher.HashVideo(r.Context(), file)
+	if err != nil {
+		return err
+	}
+	es, err := bank.VideoEntries(v.Frames, v.MD5, v.SHA256)
+	if err != nil {
+		return errorf(http.StatusUnprocessableEntity, CodeVideo, "video: %v", err)
+	}
+	for i, e := range es {
+		p := base
+		p.Signal, p.Value = e.Signal, e.Value
+		if es[i], err = p.Normalize(); err != nil {
+			return errorf(http.StatusBadRequest, CodeInvalidEntries, "%v", err)
+		}
+	}
+	res, err := a.banks.Add(r.Context(), k.ID, name, usecase.Slice(es), map[string]any{"video_frames": len(v.Frames)}, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"added": res.Added, "existing": res.Existing,
+		"hashes": hashes{MD5: hex.EncodeToString(v.MD5[:]), SHA256: hex.EncodeToString(v.SHA256[:])}, "vpdq_frames": len(v.Frames)})
+	return nil
 }

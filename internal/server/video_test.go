@@ -130,6 +130,20 @@ func videoAPI(t *testing.T, admin client) {
 	}
 	admin.json("POST", "/v1/lookup", map[string]any{"vpdq": `["nothex,100,0.0"]`}, 400, nil)
 
+	// A video uploaded to a bank is hashed there: vPDQ, MD5, SHA-256.
+	admin.json("POST", "/v1/banks", map[string]any{"name": "uploads"}, 201, nil)
+	var up struct {
+		Added  int `json:"added"`
+		Hashes struct {
+			MD5 string `json:"md5"`
+		} `json:"hashes"`
+		Frames int `json:"vpdq_frames"`
+	}
+	admin.do("POST", "/v1/banks/uploads/entries?source=hotline", "video/mp4", chair20, 200, &up)
+	if up.Added != 3 || up.Hashes.MD5 != md5Hex || up.Frames != 21 {
+		t.Errorf("video upload to a bank: %+v, want 3 entries, its MD5 and 21 frames", up)
+	}
+
 	// The hostile suite.
 	var bomb bytes.Buffer
 	bomb.Write([]byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")) // an MP4's first box
