@@ -134,8 +134,10 @@ type Config struct {
 	Text         *usecase.Text
 	TextMessages textmsg.Store
 
-	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
-	MaxImport int64 // of a bank import; DefaultMaxImport if 0
+	MaxBody   int64  // of scanned or uploaded content; DefaultMaxBody if 0
+	MaxVideo  int64  // of a scanned video, spooled to disk; DefaultMaxVideo if 0
+	SpoolDir  string // where uploaded videos are spooled; os.TempDir() if empty
+	MaxImport int64  // of a bank import; DefaultMaxImport if 0
 	Logger    *slog.Logger
 }
 
@@ -167,6 +169,9 @@ type route struct {
 func New(cfg Config) *API {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxVideo <= 0 {
+		cfg.MaxVideo = DefaultMaxVideo
 	}
 	if cfg.MaxImport <= 0 {
 		cfg.MaxImport = DefaultMaxImport

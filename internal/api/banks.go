@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -18,6 +19,7 @@ type bankJSON struct {
 	Name        string    `json:"name"`
 	Description string    `json:"description"`
 	Threshold   int       `json:"threshold"`
+	VPDQ        float64   `json:"vpdq_threshold"`
 	Entries     int64     `json:"entries"`
 	CreatedAt   time.Time `json:"created_at"`
 	// Sources and LastAdded (GET /v1/banks/{bank} only, where the store
@@ -28,7 +30,7 @@ type bankJSON struct {
 }
 
 func toBankJSON(b bank.Bank) bankJSON {
-	return bankJSON{Name: b.Name, Description: b.Description, Threshold: b.Threshold, Entries: b.Entries, CreatedAt: b.CreatedAt}
+	return bankJSON{Name: b.Name, Description: b.Description, Threshold: b.Threshold, VPDQ: b.VPDQPercent(), Entries: b.Entries, CreatedAt: b.CreatedAt}
 }
 
 func (a *API) listBanks(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
@@ -66,14 +68,15 @@ func (a *API) getBank(w http.ResponseWriter, r *http.Request, _ auth.Key) error 
 
 func (a *API) createBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	var in struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Threshold   int    `json:"threshold"`
+		Name        string  `json:"name"`
+		Description string  `json:"description"`
+		Threshold   int     `json:"threshold"`
+		VPDQ        float64 `json:"vpdq_threshold"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	b, err := a.banks.Create(r.Context(), k.ID, bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold})
+	b, err := a.banks.Create(r.Context(), k.ID, bank.Bank{Name: in.Name, Description: in.Description, Threshold: in.Threshold, VPDQThreshold: in.VPDQ})
 	if err != nil {
 		return err
 	}
@@ -100,12 +103,13 @@ type entryJSON struct {
 }
 
 // addEntries handles POST /v1/banks/{bank}/entries: either JSON
-// {"entries": [...]}, or the content itself (an image), whose PDQ, MD5 and
-// SHA-256 are added, with source, external_id, category and note as query
-// parameters.
+// {"entries": [...]}, or the content itself: an image, whose PDQ, MD5 and
+// SHA-256 are added, or a video (spooled to disk as at scan), whose vPDQ,
+// MD5 and SHA-256 are; with source, external_id, category and note as
+// query parameters.
 func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	name := r.PathValue("bank")
-	mt, err := checkContentType(r, append([]string{"application/json"}, contentTypes...)...)
+	mt, err := checkContentType(r, append([]string{"application/json", "video/*"}, contentTypes...)...)
 	if err != nil {
 		return err
 	}
@@ -130,7 +134,7 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			entries = append(entries, be)
 		}
 	} else {
-		if err := limitBody(w, r, a.cfg.MaxBody); err != nil {
+		if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)); err != nil {
 			return err
 		}
 		release, err := a.admitBody(r, a.cfg.MaxBody)
@@ -138,9 +142,17 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			return err
 		}
 		defer release()
-		data, err := readContent(r.Body, a.cfg.MaxBody, r.ContentLength)
+		data, file, err := a.readUpload(r.Body)
+		if file != "" {
+			defer os.Remove(file)
+		}
 		if err != nil {
 			return err
+		}
+		q := r.URL.Query()
+		base := bank.Entry{Source: q.Get("source"), ExternalID: q.Get("external_id"), Category: q.Get("category"), Note: q.Get("note"), AddedBy: k.ID}
+		if file != "" {
+			return a.addVideo(w, r, k, name, file, base)
 		}
 		if len(data) == 0 {
 			return errorf(http.StatusBadRequest, CodeEmptyBody, "no content: send the image as the body")
@@ -149,8 +161,6 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		if err != nil {
 			return err
 		}
-		q := r.URL.Query()
-		base := bank.Entry{Source: q.Get("source"), ExternalID: q.Get("external_id"), Category: q.Get("category"), Note: q.Get("note"), AddedBy: k.ID}
 		hashed = &hashes{PDQ: sig.PDQ.String(), Quality: &sig.Quality, MD5: hex.EncodeToString(sig.MD5[:]), SHA256: hex.EncodeToString(sig.SHA256[:])}
 		for _, v := range []struct {
 			s bank.Signal

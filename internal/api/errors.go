@@ -11,6 +11,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/media/video"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -68,6 +69,7 @@ var statusByCode = map[string]int{
 	CodeRecipient: http.StatusBadGateway, CodeInvalidLERequest: http.StatusUnprocessableEntity,
 	CodeRateLimited: http.StatusTooManyRequests, CodeLowQuality: http.StatusUnprocessableEntity,
 	CodeInvalidEvents: http.StatusBadRequest,
+	CodeVideo: http.StatusUnprocessableEntity,
 }
 
 // codeOfKind is the code of an error of a kind that names none of its own.
@@ -113,9 +115,14 @@ func toError(err error) *Error {
 	var le *bank.LineError
 	var mbe *http.MaxBytesError
 	var re recipientError
+	var vide *video.Error
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &vide):
+		return videoError(vide)
+	case errors.Is(err, video.ErrNoFFmpeg):
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "videos cannot be hashed on this server: ffmpeg is not installed")
 	case errors.As(err, &mbe):
 		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "body is over the %d-byte limit", mbe.Limit)
 	case errors.As(err, &me):

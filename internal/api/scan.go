@@ -3,9 +3,11 @@ package api
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -21,6 +23,9 @@ import (
 // besides multipart/form-data. The bytes decide the format; the type only
 // says the body is content, not JSON or a form.
 var contentTypes = []string{"image/*", "application/octet-stream"}
+
+// scanTypes are what POST /v1/scan accepts: content, images or videos.
+var scanTypes = []string{"multipart/form-data", "image/*", "video/*", "application/octet-stream"}
 
 // maxField bounds the ids and context fields the platform sends.
 const maxField = 256
@@ -54,11 +59,11 @@ func answer(res scan.Result) scanAnswer {
 // account_id, surface and visibility as query parameters) or as the
 // "content" part of a multipart form (with those as form fields).
 func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	mt, err := checkContentType(r, append([]string{"multipart/form-data"}, contentTypes...)...)
+	mt, err := checkContentType(r, scanTypes...)
 	if err != nil {
 		return err
 	}
-	if err := limitBody(w, r, a.cfg.MaxBody+64<<10); err != nil { // room for a form's fields
+	if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)+64<<10); err != nil { // room for a form's fields
 		return err
 	}
 	release, err := a.admitBody(r, a.cfg.MaxBody+64<<10)
@@ -67,6 +72,11 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	}
 	defer release()
 	req := scan.Request{Actor: k.ID}
+	defer func() {
+		if req.ContentFile != "" {
+			os.Remove(req.ContentFile)
+		}
+	}()
 	fields := map[string]*string{"content_id": &req.ContentID, "account_id": &req.AccountID}
 	var surface, visibility string
 	fields["surface"], fields["visibility"] = &surface, &visibility
@@ -82,7 +92,7 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 			*p = q.Get(name)
 		}
 		req.ContentType = mt
-		if req.Content, err = readContent(r.Body, a.cfg.MaxBody, r.ContentLength); err != nil {
+		if req.Content, req.ContentFile, err = a.readUpload(r.Body); err != nil {
 			return err
 		}
 	}
@@ -92,7 +102,7 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if req.Upload, err = up.parse(); err != nil {
 		return err
 	}
-	if len(req.Content) == 0 {
+	if len(req.Content) == 0 && req.ContentFile == "" {
 		return errorf(http.StatusBadRequest, CodeEmptyBody, "no content: send the image as the body or as the form's \"content\" part")
 	}
 	res, err := a.cfg.Pipeline.Decide(r.Context(), req)
@@ -149,14 +159,14 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 		name := part.FormName()
 		switch p := fields[name]; {
 		case name == "content":
-			if req.Content != nil {
+			if req.Content != nil || req.ContentFile != "" {
 				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: two \"content\" parts")
 			}
 			req.ContentType = part.Header.Get("Content-Type")
-			if req.Content, err = readContent(part, a.cfg.MaxBody, 0); err != nil {
+			if req.Content, req.ContentFile, err = a.readUpload(part); err != nil {
 				return err
 			}
-			if req.Content == nil {
+			if req.Content == nil && req.ContentFile == "" {
 				req.Content = []byte{}
 			}
 		case p != nil:
@@ -198,15 +208,18 @@ func clip(s string) string {
 
 // lookupRequest is the body of POST /v1/lookup.
 type lookupRequest struct {
-	PDQ        string   `json:"pdq"`
-	Quality    *int     `json:"quality"`
-	MD5        string   `json:"md5"`
-	SHA256     string   `json:"sha256"`
-	ContentID  string   `json:"content_id"`
-	AccountID  string   `json:"account_id"`
-	Surface    string   `json:"surface"`
-	Visibility string   `json:"visibility"`
-	Banks      []string `json:"banks"`
+	PDQ     string `json:"pdq"`
+	Quality *int   `json:"quality"`
+	MD5     string `json:"md5"`
+	SHA256  string `json:"sha256"`
+	// VPDQ is a video's frame hashes: python-threatexchange's signal
+	// string, or the JSON array it holds.
+	VPDQ       json.RawMessage `json:"vpdq"`
+	ContentID  string          `json:"content_id"`
+	AccountID  string          `json:"account_id"`
+	Surface    string          `json:"surface"`
+	Visibility string          `json:"visibility"`
+	Banks      []string        `json:"banks"`
 }
 
 // lookup handles POST /v1/lookup: hashes computed on the platform's side,
@@ -246,6 +259,13 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 			return err
 		}
 		req.Signals.SHA256 = &d
+	}
+	if len(in.VPDQ) > 0 && string(in.VPDQ) != "null" {
+		frames, err := parseVPDQ(in.VPDQ)
+		if err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "vpdq: %v", err)
+		}
+		req.Signals.VPDQ = frames
 	}
 	if err := contextFields(&req, in.Surface, in.Visibility); err != nil {
 		return err

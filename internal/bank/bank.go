@@ -28,13 +28,18 @@ const (
 	PDQ    Signal = "pdq"
 	MD5    Signal = "md5"
 	SHA256 Signal = "sha256"
+	// VPDQ is a video's frame hashes (vPDQ), matched under the vPDQ rule
+	// (internal/vpdq). Its value is the hex of vpdq.MarshalBinary, so
+	// its length varies; ParseValue also takes python-threatexchange's
+	// signal string and turns it into that form.
+	VPDQ Signal = "vpdq"
 )
 
 // Signals lists every signal, in a stable order.
-var Signals = []Signal{PDQ, MD5, SHA256}
+var Signals = []Signal{PDQ, MD5, SHA256, VPDQ}
 
 // HexLen returns the number of hex digits in a value of the signal, or 0 for
-// an unknown signal.
+// an unknown signal and for VPDQ, whose values vary in length.
 func (s Signal) HexLen() int {
 	switch s {
 	case PDQ, SHA256:
@@ -46,7 +51,7 @@ func (s Signal) HexLen() int {
 }
 
 // Valid reports whether s is one of the known signals.
-func (s Signal) Valid() bool { return s.HexLen() != 0 }
+func (s Signal) Valid() bool { return s.HexLen() != 0 || s == VPDQ }
 
 // ParseSignal reads a signal name. Case does not matter, and the spellings
 // other tools write are accepted: "sha-256", and "video_md5", which is what
@@ -60,13 +65,18 @@ func ParseSignal(s string) (Signal, error) {
 		return MD5, nil
 	case "sha256", "sha-256":
 		return SHA256, nil
+	case "vpdq":
+		return VPDQ, nil
 	}
-	return "", fmt.Errorf("unknown signal %q: want pdq, md5 or sha256", clip(s))
+	return "", fmt.Errorf("unknown signal %q: want pdq, md5, sha256 or vpdq", clip(s))
 }
 
 // ParseValue checks a hash value for a signal and returns it normalised to
 // lower-case hex, the one form values are stored, compared and exported in.
 func ParseValue(s Signal, v string) (string, error) {
+	if s == VPDQ {
+		return parseVPDQ(v)
+	}
 	n := s.HexLen()
 	if n == 0 {
 		return "", fmt.Errorf("unknown signal %q", clip(string(s)))
@@ -122,8 +132,23 @@ type Bank struct {
 	// Threshold is the largest PDQ Hamming distance that matches, 1 to
 	// MaxThreshold. Creating a bank with 0 gives it DefaultThreshold.
 	Threshold int
-	CreatedAt time.Time
-	Entries   int64 // live entries, filled in by the store
+	// VPDQThreshold is the least query_match_percent (0 to 100) at which a
+	// video matches one of the bank's vPDQ entries; 0 means
+	// DefaultVPDQThreshold.
+	VPDQThreshold float64
+	CreatedAt     time.Time
+	Entries       int64 // live entries, filled in by the store
+}
+
+// DefaultVPDQThreshold is python-threatexchange's vPDQ query percentage.
+const DefaultVPDQThreshold = 80
+
+// VPDQPercent is the bank's vPDQ query percentage, the default filled in.
+func (b Bank) VPDQPercent() float64 {
+	if b.VPDQThreshold == 0 {
+		return DefaultVPDQThreshold
+	}
+	return b.VPDQThreshold
 }
 
 // ValidName reports what is wrong with a bank name, if anything. Names are
@@ -156,6 +181,9 @@ func (b Bank) Validate() error {
 	}
 	if b.Threshold < 1 || b.Threshold > MaxThreshold {
 		return derrors.Wrap(fmt.Errorf("bank %q: threshold %d out of range 1..%d", b.Name, b.Threshold, MaxThreshold), derrors.Invalid)
+	}
+	if !(b.VPDQThreshold >= 0 && b.VPDQThreshold <= 100) {
+		return derrors.Wrap(fmt.Errorf("bank %q: vPDQ threshold %g out of range 0..100 percent", b.Name, b.VPDQThreshold), derrors.Invalid)
 	}
 	// Bounded so that the bank's audit entry, which records it, always fits.
 	if err := limits.Prose("description", b.Description, limits.Description); err != nil {

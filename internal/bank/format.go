@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // Format is a file format hash lists are imported from and exported to.
@@ -67,9 +69,10 @@ func DetectFormat(head []byte) Format {
 }
 
 // MaxLine is the longest line Read accepts. A hash list line is under a
-// hundred bytes; a longer one means the file is not a hash list, and reading
-// it whole would let a file without line breaks exhaust memory.
-const MaxLine = 64 << 10
+// hundred bytes, but a vPDQ entry's is one video's frames (up to
+// MaxVPDQFrames of them); a longer one means the file is not a hash list,
+// and reading it whole would let a file without line breaks exhaust memory.
+const MaxLine = 1 << 20
 
 // LineError is an error in one line of an imported file.
 type LineError struct {
@@ -275,7 +278,7 @@ var (
 			set: colSignal.set,
 			get: func(e *Entry) string { return hmaSignalName(e.Signal) },
 		}, "signal_type"),
-		named(colValue, "signal_str", "signal_value"),
+		named(column{set: colValue.set, get: hmaSignalStr}, "signal_str", "signal_value"),
 		named(colSource, "collab"), named(colCategory, "category"), named(colNote, "tags"),
 	}
 )
@@ -286,6 +289,17 @@ func hmaSignalName(s Signal) string {
 		return "video_md5"
 	}
 	return string(s)
+}
+
+// hmaSignalStr is python-threatexchange's string of a value: the value,
+// except that a vPDQ hash is its JSON array of frames.
+func hmaSignalStr(e *Entry) string {
+	if e.Signal == VPDQ {
+		if frames, err := VPDQFrames(e.Value); err == nil {
+			return vpdq.FormatSignal(frames)
+		}
+	}
+	return e.Value
 }
 
 func readCSV(r io.Reader, wide Signal, cols []column, yield func(Entry, error) bool, fail func(int, error)) {
@@ -460,9 +474,10 @@ func writeText(w *bufio.Writer, entries iter.Seq2[Entry, error]) error {
 		if strings.ContainsAny(e.Note, "\r\n") {
 			return fmt.Errorf("entry %d (%s %s): the note has a line break, which text cannot carry: export as csv", e.ID, e.Signal, e.Value)
 		}
-		// Only SHA-256 needs its name: a bare 64-digit value reads as PDQ.
-		if e.Signal == SHA256 {
-			w.WriteString("sha256 ")
+		// Only SHA-256 and vPDQ need their names: a bare 64-digit value
+		// reads as PDQ.
+		if e.Signal == SHA256 || e.Signal == VPDQ {
+			w.WriteString(string(e.Signal) + " ")
 		}
 		w.WriteString(e.Value)
 		if e.Note != "" {

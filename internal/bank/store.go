@@ -45,7 +45,7 @@ type Store interface {
 	Bank(ctx context.Context, name string) (Bank, error)
 	// ListBanks returns the live banks in name order, with their counts.
 	ListBanks(ctx context.Context) ([]Bank, error)
-	// UpdateBank sets the description and threshold of the bank named
+	// UpdateBank sets the description, threshold and vPDQ threshold of the bank named
 	// b.Name. ErrNotFound if there is none.
 	UpdateBank(ctx context.Context, b Bank) error
 	// DeleteBank deletes a bank: its live entries become removed, each with

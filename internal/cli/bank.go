@@ -15,8 +15,11 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/media/video"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 func runBank(e *env, args []string) int {
@@ -58,6 +61,7 @@ func bankCreate(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard bank create", flag.ContinueOnError)
 	desc := fs.String("description", "", "what the bank holds and where it comes from")
 	threshold := fs.Int("threshold", bank.DefaultThreshold, "PDQ match distance for this bank")
+	vpdqThreshold := fs.Float64("vpdq-threshold", bank.DefaultVPDQThreshold, "least query_match_percent at which a video matches this bank's vPDQ entries")
 	sf := addStoreFlags(fs)
 	names, code, ok := parse(fs, e, args)
 	if !ok {
@@ -67,11 +71,11 @@ func bankCreate(e *env, args []string) int {
 		return fail(e, "bank create", "want one bank NAME")
 	}
 	return withStore(e, "bank create", sf, func(ctx context.Context, _ store.Store, banks *usecase.Banks) error {
-		b, err := banks.Create(ctx, cliActor(), bank.Bank{Name: names[0], Description: *desc, Threshold: *threshold})
+		b, err := banks.Create(ctx, cliActor(), bank.Bank{Name: names[0], Description: *desc, Threshold: *threshold, VPDQThreshold: *vpdqThreshold})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "created bank %s (threshold %d)\n", b.Name, b.Threshold)
+		fmt.Fprintf(e.stdout, "created bank %s (threshold %d, vPDQ %g%%)\n", b.Name, b.Threshold, b.VPDQPercent())
 		return nil
 	})
 }
@@ -104,9 +108,10 @@ func bankImport(e *env, args []string) int {
 	category := fs.String("category", "", "category (e.g. a hotline class) for entries that do not say")
 	note := fs.String("note", "", "note for entries that do not have one")
 	addedBy := fs.String("added-by", currentUser(), "who is adding the entries")
+	secondsPerHash := fs.Float64("seconds-per-hash", 1, "videos: hash one frame every `S` seconds (0: every frame)")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard bank import [flags] NAME FILE...\n\nAdds every hash of each FILE (- reads standard input) to bank NAME, each\nfile in one transaction: a bad line fails that file's import, naming the\nline, and nothing of it is kept. Hashes already in the bank are counted\nand left alone, so importing a file twice changes nothing.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard bank import [flags] NAME FILE...\n\nAdds every hash of each FILE (- reads standard input) to bank NAME, each\nfile in one transaction: a bad line fails that file's import, naming the\nline, and nothing of it is kept. Hashes already in the bank are counted\nand left alone, so importing a file twice changes nothing.\n\nA FILE may also be a video (told by its content; hashed here with ffmpeg:\nits vPDQ, MD5 and SHA-256 become three entries) or one video's vPDQ hash,\nas vpdq-hash-video writes it or as python-threatexchange's signal string\n(one entry).\n\nflags:")
 		fs.PrintDefaults()
 	}
 	pos, code, ok := parse(fs, e, args)
@@ -128,6 +133,10 @@ func bankImport(e *env, args []string) int {
 	if err != nil || sig == bank.MD5 {
 		return fail(e, "bank import", "--signal %q: want pdq or sha256", *wide)
 	}
+	if *secondsPerHash < 0 {
+		return fail(e, "bank import", "--seconds-per-hash %g: want 0 (every frame) or more", *secondsPerHash)
+	}
+	h := &hasher.Hasher{Video: vpdq.HashOptions{SecondsPerHash: *secondsPerHash}}
 	name, files := pos[0], pos[1:]
 	return withStore(e, "bank import", sf, func(ctx context.Context, st store.Store, banks *usecase.Banks) error {
 		if _, err := st.Bank(ctx, name); err != nil {
@@ -146,12 +155,21 @@ func bankImport(e *env, args []string) int {
 			}
 			br := bufio.NewReaderSize(r, 64<<10)
 			ff := f
+			head, _ := br.Peek(4096)
 			if ff == "" {
-				head, _ := br.Peek(4096)
 				ff = bank.DetectFormat(head)
 			}
 			defaults := bank.Entry{Source: *source, Category: *category, Note: *note, AddedBy: *addedBy}
 			entries := withDefaults(bank.ReadWith(br, label, ff, bank.Options{Wide: sig}), defaults)
+			if f == "" {
+				es, kind, err := videoEntries(ctx, h, file, head, br)
+				if err != nil {
+					return fmt.Errorf("%s: %w (nothing of it was imported)", label, err)
+				}
+				if es != nil {
+					ff, entries = kind, withDefaults(usecase.Slice(es), defaults)
+				}
+			}
 			bar := newProgress(e.stderr, "imported", 0)
 			res, err := banks.Add(ctx, cliActor(), name, entries, map[string]any{"imported": string(ff), "file": label}, bar.set)
 			bar.done()
@@ -166,6 +184,24 @@ func bankImport(e *env, args []string) int {
 		}
 		return nil
 	})
+}
+
+// videoEntries reads a file that is a video (hashed here) or one video's
+// vPDQ hash, and says which; nil entries for any other file.
+func videoEntries(ctx context.Context, h *hasher.Hasher, file string, head []byte, r io.Reader) ([]bank.Entry, bank.Format, error) {
+	if bank.IsVPDQFile(head) {
+		en, err := bank.ReadVPDQFile(r)
+		return []bank.Entry{en}, "vpdq", err
+	}
+	if file == "-" || !video.Sniff(head) {
+		return nil, "", nil
+	}
+	v, err := h.HashVideo(ctx, file)
+	if err != nil {
+		return nil, "", err
+	}
+	es, err := bank.VideoEntries(v.Frames, v.MD5, v.SHA256)
+	return es, "video", err
 }
 
 // withDefaults fills the provenance an entry's file left blank.

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/signal"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // stringList is a repeatable string flag.
@@ -30,9 +33,11 @@ func runMatch(e *env, args []string) int {
 	fs.Var(&banks, "bank", "search only this bank `NAME` (repeatable; default every bank)")
 	radius := fs.Int("radius", -1, "PDQ match distance `N` for every bank (default: each bank's own threshold)")
 	floor := fs.Int("quality-floor", match.DefaultQualityFloor, "images whose PDQ quality is below this are not PDQ-matched")
+	format := fs.String("format", "csv", "output `format`: csv or json (one object a line per match)")
+	secondsPerHash := fs.Float64("seconds-per-hash", 1, "videos: hash one frame every `S` seconds (0: every frame)")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard match [flags] QUERY...\n\nLooks queries up in the banks. A QUERY is an image file (matched by PDQ\nthrough its 8 rotations and mirrors, and by MD5 and SHA-256) or a 64-hex\nPDQ hash; - reads hex hashes from standard input, one a line. Prints CSV\nlines query,match,distance,bank,entry for each match, where query is the\nhex hash that was searched. The exit status is 1 when a query was bad.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard match [flags] QUERY...\n\nLooks queries up in the banks. A QUERY is an image file (matched by PDQ\nthrough its 8 rotations and mirrors, and by MD5 and SHA-256), a video file\n(matched by vPDQ under each bank's vPDQ threshold, and by MD5 and SHA-256;\nneeds ffmpeg) or a 64-hex PDQ hash; - reads hex hashes from standard\ninput, one a line. Prints CSV lines query,match,distance,bank,entry for\neach match, where query is the hex hash that was searched (for a vPDQ\nmatch: the file, \"vpdq\", and the query and compared match percentages\nas QUERY%/COMPARED%), or with --format json one object a line with query,\nbank, entry, signal, distance and, for vPDQ, query_match_percent and\ncompared_match_percent. The exit status is 1 when a query was bad.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	queries, code, ok := parse(fs, e, args)
@@ -42,6 +47,12 @@ func runMatch(e *env, args []string) int {
 	if len(queries) == 0 {
 		fs.Usage()
 		return 2
+	}
+	if *format != "csv" && *format != "json" {
+		return fail(e, "match", "--format %q: want csv or json", *format)
+	}
+	if *secondsPerHash < 0 {
+		return fail(e, "match", "--seconds-per-hash %g: want 0 (every frame) or more", *secondsPerHash)
 	}
 	if *radius > match.MaxRadius {
 		return fail(e, "match", "--radius %d: at most %d", *radius, match.MaxRadius)
@@ -59,7 +70,8 @@ func runMatch(e *env, args []string) int {
 	}
 	out := bufio.NewWriter(e.stdout)
 	defer out.Flush()
-	h := &hasher.Hasher{Dihedral: true}
+	h := &hasher.Hasher{Dihedral: true, Video: vpdq.HashOptions{SecondsPerHash: *secondsPerHash}}
+	enc := json.NewEncoder(out)
 	bad := false
 	one := func(q string) bool {
 		mq, err := matchQuery(h, q)
@@ -83,7 +95,7 @@ func runMatch(e *env, args []string) int {
 			fmt.Fprintf(e.stderr, "safeguard match: %s: PDQ quality %d is below %d: not PDQ-matched\n", q, mq.Quality, *floor)
 		}
 		for _, r := range res.Matches {
-			searched := ""
+			searched, value := "", r.Entry.Value
 			switch r.Entry.Signal {
 			case bank.PDQ:
 				searched = mq.PDQ.String()
@@ -91,8 +103,15 @@ func runMatch(e *env, args []string) int {
 				searched = hex.EncodeToString(mq.MD5[:])
 			case bank.SHA256:
 				searched = hex.EncodeToString(mq.SHA256[:])
+			case bank.VPDQ:
+				searched, value = q, fmt.Sprintf("vpdq:%.2f%%/%.2f%%", r.QueryPercent, r.ComparedPercent)
 			}
-			fmt.Fprintf(out, "%s,%s,%d,%s,%d\n", searched, r.Entry.Value, r.Distance, r.Bank, r.Entry.ID)
+			if *format == "json" {
+				enc.Encode(jsonMatch{Query: q, Bank: r.Bank, Entry: r.Entry.ID, Signal: r.Signal, Distance: r.Distance,
+					QueryPercent: percent(r, r.QueryPercent), ComparedPercent: percent(r, r.ComparedPercent), Category: r.Category})
+				continue
+			}
+			fmt.Fprintf(out, "%s,%s,%d,%s,%d\n", searched, value, r.Distance, r.Bank, r.Entry.ID)
 		}
 		return true
 	}
@@ -130,9 +149,32 @@ func runMatch(e *env, args []string) int {
 	return 0
 }
 
+// jsonMatch is a match as --format json prints it: python-threatexchange's
+// names for the vPDQ percentages.
+type jsonMatch struct {
+	Query           string      `json:"query"`
+	Bank            string      `json:"bank"`
+	Entry           int64       `json:"entry"`
+	Signal          bank.Signal `json:"signal"`
+	Distance        int         `json:"distance"`
+	QueryPercent    *float64    `json:"query_match_percent,omitempty"`
+	ComparedPercent *float64    `json:"compared_match_percent,omitempty"`
+	Category        string      `json:"category,omitempty"`
+}
+
+// percent is a vPDQ match's percentage to two decimals, as
+// python-threatexchange prints it; nil for other signals.
+func percent(m match.Match, p float64) *float64 {
+	if m.Signal != bank.VPDQ {
+		return nil
+	}
+	r := math.Round(p*100) / 100
+	return &r
+}
+
 // matchQuery turns a query argument into a match.Query: a 64-hex PDQ hash as
-// it is (quality unknown), or an image file hashed with its dihedral variants
-// and digests.
+// it is (quality unknown), a video file's vPDQ and digests, or an image file
+// hashed with its dihedral variants and digests.
 func matchQuery(h *hasher.Hasher, q string) (match.Query, error) {
 	if len(q) == 64 && isHex(q) {
 		p, err := pdq.ParseHex(q)
@@ -140,6 +182,15 @@ func matchQuery(h *hasher.Hasher, q string) (match.Query, error) {
 			return match.Query{}, err
 		}
 		return match.Query{Set: signal.Set{PDQ: &p, Quality: -1}}, nil
+	}
+	if isVideo, err := hasher.IsVideo(q); err != nil {
+		return match.Query{}, err
+	} else if isVideo {
+		v, err := h.HashVideo(context.Background(), q)
+		if err != nil {
+			return match.Query{}, err
+		}
+		return match.Query{Set: v.Set()}, nil
 	}
 	data, err := readLimited(q)
 	if err != nil {

@@ -28,6 +28,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"database-url", "", "PostgreSQL `URL` (postgres://...) to use instead of SQLite"},
 	{"evidence-dir", "", "`directory` of preserved evidence (default DATA/evidence)"},
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
+	{"max-video", strconv.Itoa(api.DefaultMaxVideo), "largest uploaded video in `bytes` (spooled to disk, hashed by ffmpeg)"},
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
 	{"send-webhooks", "true", "send queued webhooks from this process; false when other processes sharing the database send them"},
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
@@ -149,6 +150,10 @@ flags:`)
 	if _, err := fmt.Sscan(*vals["max-body"], &maxBody); err != nil || maxBody <= 0 {
 		return fail(e, "serve", "max-body %q: want a positive number of bytes", *vals["max-body"])
 	}
+	var maxVideo int64
+	if _, err := fmt.Sscan(*vals["max-video"], &maxVideo); err != nil || maxVideo <= 0 {
+		return fail(e, "serve", "max-video %q: want a positive number of bytes", *vals["max-video"])
+	}
 	send, err := strconv.ParseBool(*vals["send-webhooks"])
 	if err != nil {
 		return fail(e, "serve", "send-webhooks %q: want true or false", *vals["send-webhooks"])
@@ -160,7 +165,7 @@ flags:`)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	cfg := server.Config{
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
-		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, WebhooksElsewhere: !send,
+		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"],
 		TextModel:     *vals["text-model"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],

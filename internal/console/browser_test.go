@@ -320,16 +320,18 @@ func TestBrowser(t *testing.T) {
 	// (The bytes are not a playable video; what matters is the element.)
 	video, _ := w.ruleCase("clip-1", []byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom not really a video"), "video/mp4")
 	var preload string
-	var autoplay, paused bool
+	var autoplay, paused, muted, strip bool
 	run("a case with a video",
 		chromedp.Navigate(fmt.Sprintf("%s/console/cases/%d", w.srv.URL, video)),
 		chromedp.WaitReady(`video.preview`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector("video.preview").preload`, &preload),
 		chromedp.Evaluate(`document.querySelector("video.preview").autoplay`, &autoplay),
 		chromedp.Evaluate(`document.querySelector("video.preview").paused`, &paused),
+		chromedp.Evaluate(`document.querySelector("video.preview").muted`, &muted),
+		chromedp.Evaluate(`!!document.querySelector("video.preview + img.strip")`, &strip),
 		computed)
-	if preload != "none" || autoplay || !paused {
-		t.Errorf("video: preload %q, autoplay %v, paused %v", preload, autoplay, paused)
+	if preload != "none" || autoplay || !paused || !muted || !strip {
+		t.Errorf("video: preload %q, autoplay %v, paused %v, muted %v, keyframe strip %v", preload, autoplay, paused, muted, strip)
 	}
 	if !strings.Contains(filter, "blur(") || !strings.Contains(filter, "grayscale(1)") {
 		t.Errorf("the video's computed filter is %q, want blurred and greyscale", filter)

@@ -141,6 +141,7 @@ func New(cfg Config) *Console {
 	c.mux.Handle("POST /console/cases/{id}/decision", c.session(c.decide, true))
 	c.mux.Handle("GET /console/cases/{id}/content/{item}", c.session(c.content, true))
 	c.mux.Handle("POST /console/cases/{id}/content/{item}/reveal", c.session(c.reveal, true))
+	c.mux.Handle("GET /console/cases/{id}/content/{item}/strip", c.session(c.strip, true))
 	c.mux.Handle("GET /console/stats", c.session(c.stats, false))
 	c.adminRoutes()
 	c.mux.Handle("GET /console/le", c.session(c.leQueue, false))

@@ -107,8 +107,8 @@ type Fingerprint struct {
 // video hashes are ready once the matcher supports them.
 type Kind string
 
-// Fingerprint kinds upstream lists send. PDQ, MD5 and SHA256 are bank
-// signals; the others are not (yet).
+// Fingerprint kinds upstream lists send. PDQ, MD5, SHA256 and VPDQ are
+// bank signals; the others are not (yet).
 const (
 	PDQ      Kind = Kind(bank.PDQ)
 	MD5      Kind = Kind(bank.MD5)
@@ -116,7 +116,7 @@ const (
 	SHA1     Kind = "sha1"
 	PhotoDNA Kind = "pdna"
 	TMK      Kind = "tmk"
-	VPDQ     Kind = "vpdq"
+	VPDQ     Kind = Kind(bank.VPDQ)
 )
 
 // Signal returns the bank signal of the kind, and whether a bank holds it.

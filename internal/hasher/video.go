@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/signal"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
@@ -60,4 +61,9 @@ func (h *Hasher) HashVideo(ctx context.Context, path string) (VideoSignals, erro
 	}
 	s.Info, s.Frames = v.Info, v.Frames
 	return s, nil
+}
+
+// Set is s as the matcher takes it: computed here, so not claimed.
+func (s VideoSignals) Set() signal.Set {
+	return signal.Set{VPDQ: s.Frames, Quality: -1, MD5: &s.MD5, SHA256: &s.SHA256}
 }

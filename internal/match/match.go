@@ -9,6 +9,7 @@
 package match
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/hamming"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // DefaultQualityFloor is the PDQ quality below which a hash is not matched:
@@ -56,6 +58,11 @@ type Match struct {
 	Category string      `json:"category,omitempty"`
 	// Variant is the rotation or mirror of the query that came nearest.
 	Variant pdq.Dihedral `json:"variant,omitempty"`
+	// QueryPercent and ComparedPercent say how much of a video matched a
+	// banked vPDQ entry (python-threatexchange's query_match_percent and
+	// compared_match_percent); zero for other signals.
+	QueryPercent    float64 `json:"query_match_percent,omitempty"`
+	ComparedPercent float64 `json:"compared_match_percent,omitempty"`
 	// Claimed is set when the hash that matched was a reporter's claim,
 	// not computed here from content Safeguard received: such a match
 	// raises a case's priority but never decides anything by itself.
@@ -82,6 +89,7 @@ type Matcher struct {
 
 	mu     sync.RWMutex
 	pdq    *hamming.Index
+	video  *vpdq.Index         // vPDQ entries' frames, keyed by packed id
 	exact  map[string][]uint64 // signal ":" raw digest bytes -> packed ids
 	banks  map[int64]bankInfo
 	seq    int64 // last change applied
@@ -89,8 +97,9 @@ type Matcher struct {
 }
 
 type bankInfo struct {
-	name      string
-	threshold int
+	name        string
+	threshold   int
+	vpdqPercent float64 // least query_match_percent of a vPDQ match
 }
 
 // IDs in the index pack the bank into the top bits so that filtering by bank
@@ -114,6 +123,7 @@ func New(st bank.Store) *Matcher {
 		st:           st,
 		QualityFloor: DefaultQualityFloor,
 		pdq:          hamming.New(),
+		video:        vpdq.NewIndex(vpdq.DefaultRule),
 		exact:        map[string][]uint64{},
 		banks:        map[int64]bankInfo{},
 	}
@@ -131,11 +141,11 @@ func (m *Matcher) Sync(ctx context.Context) error {
 	}
 	info := make(map[int64]bankInfo, len(banks))
 	for _, b := range banks {
-		info[b.ID] = bankInfo{b.Name, b.Threshold}
+		info[b.ID] = bankInfo{b.Name, b.Threshold, b.VPDQPercent()}
 	}
 	m.mu.Lock()
 	m.banks = info
-	since, empty := m.seq, m.pdq.Len() == 0 && len(m.exact) == 0
+	since, empty := m.seq, m.pdq.Len() == 0 && len(m.exact) == 0 && m.video.Len() == 0
 	m.mu.Unlock()
 
 	if empty && since == 0 {
@@ -183,6 +193,7 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 	var codes []hamming.Code
 	removed := map[uint64]bool{}
 	exact := map[string][]uint64{}
+	video := vpdq.NewIndex(vpdq.DefaultRule)
 	var seq int64
 	for {
 		changes, err := m.st.ChangeKeys(ctx, seq, syncPage)
@@ -194,6 +205,12 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 			id, err := pack(c.Entry.BankID, c.Entry.ID)
 			if err != nil {
 				return err
+			}
+			if c.Entry.Signal == bank.VPDQ {
+				if err := applyVideo(video, c, id); err != nil {
+					return err
+				}
+				continue
 			}
 			if c.Entry.Signal != bank.PDQ {
 				if err := applyExact(exact, c, id); err != nil {
@@ -222,7 +239,7 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pdq, m.exact, m.seq = ix, exact, seq
+	m.pdq, m.exact, m.video, m.seq = ix, exact, video, seq
 	return nil
 }
 
@@ -243,7 +260,27 @@ func (m *Matcher) apply(c bank.Change) error {
 		m.pdq.Add(id, h.Words())
 		return nil
 	}
+	if c.Entry.Signal == bank.VPDQ {
+		return applyVideo(m.video, c, id)
+	}
 	return applyExact(m.exact, c, id)
+}
+
+// applyVideo applies a change of a vPDQ entry to the frame index. An entry
+// with no frame of matching quality is left out: it can match nothing.
+func applyVideo(x *vpdq.Index, c bank.Change, id uint64) error {
+	if c.Removed {
+		x.Remove(id)
+		return nil
+	}
+	frames, err := bank.VPDQFrames(c.Entry.Value)
+	if err != nil {
+		return fmt.Errorf("match: entry %d: %w", c.Entry.ID, err)
+	}
+	if err := x.Add(id, frames); err != nil && !errors.Is(err, vpdq.ErrNoUsableFrames) {
+		return fmt.Errorf("match: entry %d: %w", c.Entry.ID, err)
+	}
+	return nil
 }
 
 // applyExact applies a change of an MD5 or SHA-256 entry to a digest map.
@@ -295,8 +332,10 @@ func (m *Matcher) Watch(ctx context.Context, every time.Duration, onErr func(err
 // Stats describe what the index holds.
 type Stats struct {
 	PDQ, Exact int
-	Seq        int64
-	Synced     time.Time
+	// Videos and Frames count the vPDQ entries indexed and their frames.
+	Videos, Frames int
+	Seq            int64
+	Synced         time.Time
 }
 
 // Stats returns the index's size and how far it has caught up.
@@ -307,7 +346,7 @@ func (m *Matcher) Stats() Stats {
 	for _, ids := range m.exact {
 		n += len(ids)
 	}
-	return Stats{PDQ: m.pdq.Len(), Exact: n, Seq: m.seq, Synced: m.synced}
+	return Stats{PDQ: m.pdq.Len(), Exact: n, Videos: m.video.Len(), Frames: m.video.Frames(), Seq: m.seq, Synced: m.synced}
 }
 
 // ErrUnknownBank is returned (wrapped) when a query names a bank that does
@@ -331,7 +370,8 @@ func (m *Matcher) Match(ctx context.Context, q Query) (Result, error) {
 			return res, fmt.Errorf("match: reading entry %d: %w", h.entryID, err)
 		}
 		res.Matches = append(res.Matches, Match{Bank: h.bank, EntryID: e.ID, Signal: e.Signal, Distance: h.distance,
-			Category: e.Category, Variant: h.variant, Claimed: q.Claimed, Entry: e})
+			Category: e.Category, Variant: h.variant, QueryPercent: h.video.QueryPercent, ComparedPercent: h.video.ComparedPercent,
+			Claimed: q.Claimed, Entry: e})
 	}
 	return res, nil
 }
@@ -341,6 +381,7 @@ type hit struct {
 	entryID  int64
 	distance int
 	variant  pdq.Dihedral
+	video    vpdq.Result // of a vPDQ match
 }
 
 // search does the in-memory part of Match, under the read lock.
@@ -385,9 +426,15 @@ func (m *Matcher) search(q Query) ([]hit, bool, error) {
 	if q.SHA256 != nil {
 		hits = m.exactHits(hits, bank.SHA256, q.SHA256[:], want)
 	}
+	if len(q.VPDQ) > 0 {
+		hits = m.videoHits(hits, q.VPDQ, want)
+	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if a.distance != b.distance {
 			return a.distance - b.distance
+		}
+		if a.video.QueryPercent != b.video.QueryPercent {
+			return cmp.Compare(b.video.QueryPercent, a.video.QueryPercent)
 		}
 		if a.bank != b.bank {
 			if a.bank < b.bank {
@@ -405,6 +452,30 @@ func (m *Matcher) exactHits(hits []hit, sig bank.Signal, raw []byte, want func(i
 		bankID, entryID := unpack(id)
 		if b, ok := want(bankID); ok {
 			hits = append(hits, hit{bank: b.name, entryID: entryID})
+		}
+	}
+	return hits
+}
+
+// videoHits finds the banked videos that frames match under each wanted
+// bank's own query percentage: the index is searched once at the lowest
+// of them, and each hit checked against its bank's.
+func (m *Matcher) videoHits(hits []hit, frames []vpdq.Frame, want func(int64) (bankInfo, bool)) []hit {
+	least := -1.0
+	for id := range m.banks {
+		if b, ok := want(id); ok && (least < 0 || b.vpdqPercent < least) {
+			least = b.vpdqPercent
+		}
+	}
+	if least < 0 {
+		return hits
+	}
+	rule := vpdq.DefaultRule
+	rule.QueryPercent = least
+	for _, v := range m.video.SearchRule(frames, rule) {
+		bankID, entryID := unpack(v.Key)
+		if b, ok := want(bankID); ok && v.QueryPercent >= b.vpdqPercent {
+			hits = append(hits, hit{bank: b.name, entryID: entryID, video: v.Result})
 		}
 	}
 	return hits

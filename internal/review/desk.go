@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
@@ -328,8 +329,10 @@ func (d *Desk) auto(r Report) (match.Match, bool) {
 	}
 	for _, m := range r.Matches {
 		// Claimed hashes and self-reported ones have had no analyst look
-		// at them: anyone can send one, so a person decides.
-		if !m.Claimed && m.Bank != selfreport.BankName && m.Distance <= d.cfg.AutoDistance {
+		// at them: anyone can send one, so a person decides. A vPDQ match
+		// is a share of similar frames, not an identical file: its
+		// Distance of 0 says nothing, and a person decides.
+		if !m.Claimed && m.Bank != selfreport.BankName && m.Signal != bank.VPDQ && m.Distance <= d.cfg.AutoDistance {
 			return m, true
 		}
 	}

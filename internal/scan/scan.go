@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
@@ -49,7 +50,11 @@ type Request struct {
 	Context   rules.Content
 	// Content is the uploaded bytes; nil for a lookup, which sets Signals
 	// instead (a platform's hashes: claimed, never computed here).
-	Content     []byte
+	Content []byte
+	// ContentFile, instead of Content, is a video spooled to disk: ffmpeg
+	// reads it there and it is never held in memory to be hashed. The
+	// caller removes it after Decide.
+	ContentFile string
 	ContentType string // as the platform sent it, kept with evidence
 	// Upload is what the platform says about the upload (address, port,
 	// time, user agent); kept with the evidence, for a report, and
@@ -89,6 +94,10 @@ type Pipeline struct {
 	// takes a slot: the rest of a decision waits on the store, and a slow
 	// database must not leave the CPUs idle.
 	Slots chan struct{}
+	// VideoSlots, if set, bounds how many videos are hashed at once (each
+	// runs ffmpeg children under their own memory limits); videos take no
+	// Slot.
+	VideoSlots chan struct{}
 	// Enqueue, if set, files the report a rule's enqueue or report action
 	// asks for, once a scan (with the enqueue action when there are both;
 	// the server hands it to the review desk), once the scan is on
@@ -127,7 +136,14 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		Quality:    -1,
 	}
 	q := match.Query{Set: req.Signals, Radius: -1, Banks: req.Banks}
-	if req.Content != nil {
+	if req.ContentFile != "" {
+		rec.Kind = KindScan
+		set, err := p.hashVideo(ctx, req.ContentFile)
+		if err != nil {
+			return Result{}, err
+		}
+		q.Set = set
+	} else if req.Content != nil {
 		rec.Kind = KindScan
 		if p.Slots != nil {
 			select {
@@ -224,15 +240,24 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) error {
 			break
 		}
 	}
+	content := req.Content
+	if req.ContentFile != "" {
+		// Evidence is sealed whole (evidence.Store.Put), so a kept video
+		// is read back into memory here, once, bounded by the upload limit.
+		var err error
+		if content, err = os.ReadFile(req.ContentFile); err != nil {
+			return fmt.Errorf("scan %s: reading the spooled video to keep it: %v: %w", rec.ID, err, ErrNotKept)
+		}
+	}
 	switch {
-	case req.Content == nil:
+	case content == nil:
 		rec.EvidenceError = "no content to keep: only hashes were sent"
 		return nil
 	case p.Evidence == nil:
 		p.logger().Error("scan: content not kept: no evidence store", "scan", rec.ID, "rule", why.Rule.ID)
 		return fmt.Errorf("scan %s: rule %d %ss the content and this server has no evidence store (set SAFEGUARD_EVIDENCE_KEYS): %w", rec.ID, why.Rule.ID, why.Kind, ErrNotKept)
 	}
-	item, err := p.Evidence.Put(req.Content, evidence.Meta{
+	item, err := p.Evidence.Put(content, evidence.Meta{
 		ContentType: req.ContentType,
 		ContentID:   req.ContentID,
 		AccountID:   req.AccountID,
@@ -317,6 +342,9 @@ type MatchInfo struct {
 	EntryID  int64       `json:"entry_id"`
 	Signal   bank.Signal `json:"signal"`
 	Distance int         `json:"distance"`
+	// For a vPDQ match: how much of the video matched the entry's.
+	QueryPercent    float64 `json:"query_match_percent,omitempty"`
+	ComparedPercent float64 `json:"compared_match_percent,omitempty"`
 }
 
 // ActionInfo is an action as the platform sees it.
@@ -338,7 +366,8 @@ func EventData(rec Record) Answer {
 		Actions:    make([]ActionInfo, 0, len(rec.Decision.Actions)),
 	}
 	for _, m := range rec.Matches {
-		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance})
+		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance,
+			QueryPercent: m.QueryPercent, ComparedPercent: m.ComparedPercent})
 	}
 	for _, d := range rec.Decision.Actions {
 		a.Actions = append(a.Actions, ActionInfo{Kind: d.Kind, Priority: d.Priority, Webhook: d.Webhook, Rule: d.Rule})

@@ -39,6 +39,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 	"github.com/safeguard-oss/safeguard/web/remove"
 )
@@ -56,6 +57,7 @@ type Config struct {
 	EvidenceKeys string
 	EvidenceDir  string // default Data/evidence
 	MaxBody      int64  // bytes of one uploaded piece of content; api.DefaultMaxBody
+	MaxVideo     int64  // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
 	// DecodeBudget bounds the memory all image decodes hold at once
 	// (media.DefaultBudget when 0); see docs/hostile.md.
 	DecodeBudget int64
@@ -261,7 +263,9 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if budget <= 0 {
 		budget = media.DefaultBudget
 	}
-	h := &hasher.Hasher{Dihedral: true, Budget: media.NewBudget(budget)}
+	// Videos are hashed at one frame a second, as python-threatexchange and
+	// HMA hash the lists they share.
+	h := &hasher.Hasher{Dihedral: true, Budget: media.NewBudget(budget), Video: vpdq.HashOptions{SecondsPerHash: 1}}
 	if limit := media.SetMemoryLimit(h.Budget); limit > 0 {
 		logger.Info("memory limit set", "bytes", limit, "decode_budget", budget)
 	}
@@ -301,7 +305,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
-		Metrics: metrics, MaxBody: cfg.MaxBody, Logger: logger, SelfReports: selfReports,
+		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, Logger: logger, SelfReports: selfReports,
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks,
@@ -312,6 +316,8 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 			// Two images per CPU keep the CPUs busy while bounding the
 			// memory a burst of large uploads takes.
 			Slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+			// A video keeps a CPU busy in its ffmpeg children for a while.
+			VideoSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		},
 		Ready: s.ready,
 	})

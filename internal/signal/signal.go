@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // Set is the hash signals of one piece of content. Any may be missing.
@@ -20,6 +21,9 @@ type Set struct {
 	Dihedral *[8]pdq.Hash
 	MD5      *[16]byte
 	SHA256   *[32]byte
+	// VPDQ is a video's frame hashes (with MD5 and SHA-256 of its file);
+	// nil for an image.
+	VPDQ []vpdq.Frame
 	// Claimed is set when the hashes came from a client (a reporter's
 	// word, a platform's lookup) rather than from content Safeguard
 	// hashed: a claimed match may raise priority, never decide.
@@ -27,7 +31,7 @@ type Set struct {
 }
 
 // Empty reports whether the set holds no hash at all.
-func (s Set) Empty() bool { return s.PDQ == nil && s.MD5 == nil && s.SHA256 == nil }
+func (s Set) Empty() bool { return s.PDQ == nil && s.MD5 == nil && s.SHA256 == nil && len(s.VPDQ) == 0 }
 
 // MD5Hex is the MD5 in lower-case hex, or "".
 func (s Set) MD5Hex() string {

@@ -71,8 +71,19 @@
       v.className = "preview";
       v.controls = true;
       v.preload = "none";
+      // Muted until the reviewer unmutes it: sound can be as harmful.
+      v.muted = true;
+      v.defaultMuted = true;
+      v.setAttribute("muted", "");
       v.src = img.getAttribute("src");
       img.replaceWith(v);
+      // Its keyframes, blurred like it, to judge it without playing it.
+      var strip = document.createElement("img");
+      strip.className = "strip";
+      strip.alt = "keyframes of item " + box.getAttribute("data-item") + " (blurred)";
+      strip.draggable = false;
+      strip.src = img.getAttribute("src") + "/strip";
+      v.after(strip);
     }
     // The image may have failed before this script ran.
     if (img.complete && img.naturalWidth === 0) toVideo();

@@ -34,7 +34,7 @@ func newRunner(t *testing.T, settings, creds map[string]string) (*exchange.Runne
 
 func TestURLListIsASnapshot(t *testing.T) {
 	var body atomic.Value
-	body.Store("pdq " + pdqOf(1) + "\npdq " + pdqOf(2) + "\n# a comment\nvideo_md5 " + strings.Repeat("ab", 16) + "\nvpdq 0,100,abc\n")
+	body.Store("pdq " + pdqOf(1) + "\npdq " + pdqOf(2) + "\n# a comment\nvideo_md5 " + strings.Repeat("ab", 16) + "\ntmk 0,100,abc\n")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer k" {
 			http.Error(w, "no", http.StatusForbidden)
@@ -51,8 +51,8 @@ func TestURLListIsASnapshot(t *testing.T) {
 	if mem.Len("hotline") != 3 || !mem.Has("hotline", bank.MD5, strings.Repeat("ab", 16)) {
 		t.Fatalf("entries %+v", mem.Entries("hotline"))
 	}
-	if st, _ := r.Status("hotline"); st.Skipped[exchange.VPDQ] != 1 {
-		t.Errorf("skipped %v: want the vpdq line carried", st.Skipped)
+	if st, _ := r.Status("hotline"); st.Skipped[exchange.TMK] != 1 {
+		t.Errorf("skipped %v: want the tmk line carried", st.Skipped)
 	}
 	batches, _ := mem.Applied()
 	if err := r.Fetch(ctx, "hotline"); err != nil {

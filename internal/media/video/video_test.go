@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,4 +270,29 @@ func TestSniff(t *testing.T) {
 			t.Errorf("Sniff(%s) = %v, want %v", c.name, got, c.want)
 		}
 	}
+}
+
+// A strip is one JPEG of StripFrames tiles 96 pixels high, and a hostile
+// file gets the same refusal Probe gives.
+func TestStrip(t *testing.T) {
+	needFFmpeg(t)
+	ctx := context.Background()
+	b, err := Strip(ctx, sample, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("strip is not a JPEG: %v", err)
+	}
+	info, err := Probe(ctx, sample, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tile := (info.Width*96/info.Height + 1) &^ 1
+	if cfg.Height != 96 || cfg.Width < StripFrames*(tile-2) || cfg.Width > StripFrames*(tile+2) {
+		t.Errorf("strip is %dx%d, want %d tiles of about %dx96", cfg.Width, cfg.Height, StripFrames, tile)
+	}
+	_, err = Strip(ctx, write(t, "notes.mp4", []byte("not a video")), Limits{})
+	wantKind(t, err, NotVideo)
 }

@@ -11,11 +11,11 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 )
 
-const bankCols = `id, name, description, threshold, created_at, live_entries`
+const bankCols = `id, name, description, threshold, vpdq_threshold, created_at, live_entries`
 
 func scanBank(row pgx.Row) (bank.Bank, error) {
 	var b bank.Bank
-	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.Threshold, &b.CreatedAt, &b.Entries)
+	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.Threshold, &b.VPDQThreshold, &b.CreatedAt, &b.Entries)
 	b.CreatedAt = b.CreatedAt.UTC()
 	return b, err
 }
@@ -25,14 +25,17 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 	if b.Threshold == 0 {
 		b.Threshold = bank.DefaultThreshold
 	}
+	if b.VPDQThreshold == 0 {
+		b.VPDQThreshold = bank.DefaultVPDQThreshold
+	}
 	if err := b.Validate(); err != nil {
 		return bank.Bank{}, err
 	}
 	b.CreatedAt = stored(time.Now())
 	b.Entries = 0
-	err := s.db.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES ($1, $2, $3, $4)
+	err := s.db.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, vpdq_threshold, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
-		b.Name, b.Description, b.Threshold, b.CreatedAt).Scan(&b.ID)
+		b.Name, b.Description, b.Threshold, b.VPDQThreshold, b.CreatedAt).Scan(&b.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, bank.ErrExists)
 	}
@@ -66,8 +69,8 @@ func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	tag, err := s.db.Exec(ctx, `UPDATE banks SET description = $1, threshold = $2 WHERE name = $3 AND deleted_at IS NULL`,
-		b.Description, b.Threshold, b.Name)
+	tag, err := s.db.Exec(ctx, `UPDATE banks SET description = $1, threshold = $2, vpdq_threshold = $3 WHERE name = $4 AND deleted_at IS NULL`,
+		b.Description, b.Threshold, b.VPDQPercent(), b.Name)
 	if err != nil {
 		return fmt.Errorf("updating bank %q: %w", b.Name, err)
 	}

@@ -124,7 +124,7 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 			tag, err := tx.Exec(ctx, `INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq)
 				SELECT $1, signal, value, source, external_id, category, added_at, added_by, note, $2 + ord
 				FROM import_entries ORDER BY ord
-				ON CONFLICT (bank_id, signal, value) WHERE NOT removed DO NOTHING`, bankID, last)
+				ON CONFLICT (bank_id, signal, sha256(value)) WHERE NOT removed DO NOTHING`, bankID, last)
 			if err != nil {
 				return err
 			}
@@ -170,7 +170,7 @@ func (s *Store) RemoveEntry(ctx context.Context, bankName string, sig bank.Signa
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE entries SET removed = true, seq = $1 WHERE bank_id = $2 AND signal = $3 AND value = $4 AND NOT removed`,
+		tag, err := tx.Exec(ctx, `UPDATE entries SET removed = true, seq = $1 WHERE bank_id = $2 AND signal = $3 AND sha256(value) = sha256($4) AND value = $4 AND NOT removed`,
 			last+1, bankID, string(sig), raw)
 		if err != nil {
 			return fmt.Errorf("removing %s %s from bank %q: %w", sig, v, bankName, err)
@@ -203,7 +203,7 @@ func (s *Store) LiveEntry(ctx context.Context, bankName string, sig bank.Signal,
 	}
 	raw, _ := bank.DecodeValue(v)
 	e, err := scanEntry(s.db.QueryRow(ctx, `SELECT `+entryCols+` FROM entries
-		WHERE bank_id = (SELECT id FROM banks WHERE name = $1 AND deleted_at IS NULL) AND signal = $2 AND value = $3 AND NOT removed`,
+		WHERE bank_id = (SELECT id FROM banks WHERE name = $1 AND deleted_at IS NULL) AND signal = $2 AND sha256(value) = sha256($3) AND value = $3 AND NOT removed`,
 		bankName, string(sig), raw))
 	if err != nil {
 		return bank.Entry{}, notFound(err, "%s %s in bank %q", sig, v, bankName)

@@ -9,12 +9,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 )
 
-const bankCols = `id, name, description, threshold, created_at, live_entries`
+const bankCols = `id, name, description, threshold, vpdq_threshold, created_at, live_entries`
 
 func scanBank(row interface{ Scan(...any) error }) (bank.Bank, error) {
 	var b bank.Bank
 	var created int64
-	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.Threshold, &created, &b.Entries)
+	err := row.Scan(&b.ID, &b.Name, &b.Description, &b.Threshold, &b.VPDQThreshold, &created, &b.Entries)
 	b.CreatedAt = fromMicros(created)
 	return b, err
 }
@@ -23,6 +23,9 @@ func scanBank(row interface{ Scan(...any) error }) (bank.Bank, error) {
 func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
 	if b.Threshold == 0 {
 		b.Threshold = bank.DefaultThreshold
+	}
+	if b.VPDQThreshold == 0 {
+		b.VPDQThreshold = bank.DefaultVPDQThreshold
 	}
 	if err := b.Validate(); err != nil {
 		return bank.Bank{}, err
@@ -37,8 +40,8 @@ func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) 
 		if exists {
 			return bank.ErrExists
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO banks (name, description, threshold, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
-			b.Name, b.Description, b.Threshold, micros(b.CreatedAt)).Scan(&b.ID)
+		return tx.QueryRowContext(ctx, `INSERT INTO banks (name, description, threshold, vpdq_threshold, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			b.Name, b.Description, b.Threshold, b.VPDQThreshold, micros(b.CreatedAt)).Scan(&b.ID)
 	})
 	if err != nil {
 		return bank.Bank{}, fmt.Errorf("creating bank %q: %w", b.Name, err)
@@ -82,8 +85,8 @@ func (s *Store) UpdateBank(ctx context.Context, b bank.Bank) error {
 		return err
 	}
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE banks SET description = ?, threshold = ? WHERE name = ? AND deleted_at IS NULL`,
-			b.Description, b.Threshold, b.Name)
+		res, err := tx.ExecContext(ctx, `UPDATE banks SET description = ?, threshold = ?, vpdq_threshold = ? WHERE name = ? AND deleted_at IS NULL`,
+			b.Description, b.Threshold, b.VPDQPercent(), b.Name)
 		if err != nil {
 			return fmt.Errorf("updating bank %q: %w", b.Name, err)
 		}

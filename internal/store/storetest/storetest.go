@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Provenance", testProvenance},
 		{"Atomically", testAtomically},
 		{"Summarize", testSummarize},
+		{"VPDQ", testVPDQ},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}

@@ -5,9 +5,10 @@
 // WebAssembly, so a photo hashed on a phone gets the hashes the server
 // would give it, and the photo itself never leaves the phone.
 //
-// It defines one JavaScript function, safeguardHash(bytes: Uint8Array),
-// returning {pdq, quality, md5, sha256, format} or {error, kind}, then
-// waits for calls. Build it with go generate ./web/remove.
+// It defines safeguardHash(bytes: Uint8Array), returning {pdq, quality,
+// md5, sha256, format} or {error, kind}, and safeguardHashFrame(rgba,
+// width, height) for a video frame drawn to a canvas, returning {pdq,
+// quality}, then waits for calls. Build it with go generate ./web/remove.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
 )
 
 func main() {
@@ -35,6 +37,27 @@ func main() {
 			"pdq": s.PDQ.String(), "quality": s.Quality, "format": string(s.Format),
 			"md5": hex.EncodeToString(s.MD5[:]), "sha256": hex.EncodeToString(s.SHA256[:]),
 		}
+	}))
+	// safeguardHashFrame(rgba: Uint8ClampedArray, width, height) hashes a
+	// video frame the page drew to a canvas (the browser decodes; no video
+	// code is in here) as vPDQ hashes a frame: PDQ at its own size.
+	var ph pdq.Hasher
+	js.Global().Set("safeguardHashFrame", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) != 3 || args[0].Type() != js.TypeObject {
+			return map[string]any{"error": "safeguardHashFrame wants (rgba, width, height)", "kind": "other"}
+		}
+		w, h := args[1].Int(), args[2].Int()
+		if w <= 0 || h <= 0 || w*h > 8192*8192 || args[0].Get("length").Int() != 4*w*h {
+			return map[string]any{"error": "frame size does not match its pixels", "kind": "other"}
+		}
+		rgba := make([]byte, 4*w*h)
+		js.CopyBytesToGo(rgba, js.Global().Get("Uint8Array").New(args[0].Get("buffer"), args[0].Get("byteOffset"), args[0].Get("length")))
+		rgb := make([]byte, 3*w*h)
+		for i, j := 0, 0; i < len(rgba); i, j = i+4, j+3 {
+			rgb[j], rgb[j+1], rgb[j+2] = rgba[i], rgba[i+1], rgba[i+2]
+		}
+		r := ph.HashRGB24(rgb, 3*w, h, w)
+		return map[string]any{"pdq": r.Hash.String(), "quality": r.Quality}
 	}))
 	select {}
 }
