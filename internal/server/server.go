@@ -245,7 +245,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	s.handler = s.api
 	assets, missing := remove.Assets(cfg.RemoveAssets)
 	if missing != nil {
-		logger.Warn("/remove will not work: this build lacks the browser hasher; run go generate ./web/remove, then build again", "missing", missing)
+		logger.Warn("/remove will not work: this build lacks the browser hasher (web/remove/dist); run go generate ./web/remove, then build again", "missing", missing)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/remove", remove.Handler(assets))

@@ -1,6 +1,9 @@
 package remove
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -75,5 +78,48 @@ func TestAssets(t *testing.T) {
 	dir := t.TempDir()
 	if _, missing := Assets(dir); len(missing) != 2 {
 		t.Errorf("an empty directory: missing %v, want both files", missing)
+	}
+}
+
+// TestEmbedded checks that a plain build carries the committed hasher, and
+// that a client taking no gzip gets it decompressed: a WebAssembly module.
+func TestEmbedded(t *testing.T) {
+	assets, missing := Assets("")
+	if missing != nil {
+		t.Fatalf("the embedded hasher lacks %v: run go generate ./web/remove and commit dist/", missing)
+	}
+	h := Handler(assets)
+	for _, encoding := range []string{"", "gzip"} {
+		req := httptest.NewRequest("GET", "/remove/hasher.wasm", nil)
+		if encoding != "" {
+			req.Header.Set("Accept-Encoding", encoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.Bytes()
+		if encoding == "gzip" {
+			if rec.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("gzip asked: Content-Encoding %q", rec.Header().Get("Content-Encoding"))
+			}
+			r, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(r); err != nil {
+				t.Fatal(err)
+			}
+		} else if rec.Header().Get("Content-Encoding") != "" {
+			t.Errorf("no gzip asked: Content-Encoding %q", rec.Header().Get("Content-Encoding"))
+		}
+		if rec.Code != 200 || !bytes.HasPrefix(body, []byte("\x00asm")) || len(body) < 1<<20 {
+			t.Errorf("Accept-Encoding %q: %d, %d bytes starting %.8q; want a WebAssembly module", encoding, rec.Code, len(body), body)
+		}
+	}
+	for _, name := range []string{"/remove/hasher.wasm.gz", "/remove/GOVERSION"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", name, nil))
+		if rec.Code != 404 {
+			t.Errorf("%s: %d, want 404", name, rec.Code)
+		}
 	}
 }
