@@ -30,6 +30,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
+	{"demo", "true", "on the first start of an empty SQLite store, add a DEMO bank (one test photo) and print an admin key; false: neither"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 }
 
@@ -130,6 +131,15 @@ flags:`)
 	st, err := server.OpenStores(ctx, cfg)
 	if err != nil {
 		return fail(e, "serve", "%v", err)
+	}
+	if demo, err := strconv.ParseBool(*vals["demo"]); err != nil {
+		st.Close()
+		return fail(e, "serve", "demo %q: want true or false", *vals["demo"])
+	} else if demo && cfg.DatabaseURL == "" {
+		if _, err := firstStart(ctx, st, e.stdout); err != nil {
+			st.Close()
+			return fail(e, "serve", "first start: %v", err)
+		}
 	}
 	srv, err := server.New(ctx, cfg, st, logger)
 	if err != nil {

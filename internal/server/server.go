@@ -250,6 +250,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	mux := http.NewServeMux()
 	mux.Handle("/remove", remove.Handler(assets))
 	mux.Handle("/remove/", remove.Handler(assets))
+	mux.HandleFunc("GET /{$}", landing) // links the console, Report Remove, the API document, health
 	mux.Handle("/", s.api)
 	s.handler = mux
 	// The review console (docs/console.md) is the API's client for people.

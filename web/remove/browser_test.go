@@ -30,6 +30,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
 // chromium finds Debian's chromium (or another Chromium-based browser).
@@ -41,29 +42,6 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("no chromium on PATH (Debian: apt-get install chromium): skipping the browser test of /remove")
 	return ""
-}
-
-// buildAssets builds the WebAssembly hasher and copies Go's wasm_exec.js
-// into a temporary directory, as go generate does into dist/.
-func buildAssets(t *testing.T) string {
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "hasher.wasm"), "./wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the hasher: %v\n%s", err, out)
-	}
-	root, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), js, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // photo draws a w x h picture with enough detail for a meaningful PDQ hash
@@ -132,9 +110,10 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: skipping the browser test")
 	}
 	ctx := context.Background()
-	assets := buildAssets(t)
-	if st, err := os.Stat(filepath.Join(assets, "hasher.wasm")); err == nil {
-		t.Logf("hasher.wasm: %d bytes", st.Size())
+	// The hasher the binary embeds: the committed web/remove/dist, which
+	// .ci/run checks is what ./wasm builds, and which a plain build serves.
+	if _, missing := remove.Assets(""); missing != nil {
+		t.Fatalf("this build lacks the browser hasher's %v", missing)
 	}
 	cli := filepath.Join(t.TempDir(), "safeguard")
 	if out, err := exec.Command("go", "build", "-o", cli, "github.com/safeguard-oss/safeguard/cmd/safeguard").CombinedOutput(); err != nil {
@@ -154,7 +133,7 @@ func TestBrowser(t *testing.T) {
 	os.WriteFile(video, []byte("\x00\x00\x00\x18ftypmp42 not really a video"), 0o644)
 
 	// The server, behind a recorder of every request and its body.
-	cfg := server.Config{Listen: "127.0.0.1:0", Data: t.TempDir(), RemoveAssets: assets}
+	cfg := server.Config{Listen: "127.0.0.1:0", Data: t.TempDir()}
 	st, err := server.OpenStores(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
