@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+)
+
+// TestDemoHash checks that the demo bank's hash is its image's.
+func TestDemoHash(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("../..", demoImage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := new(hasher.Hasher).Hash(demoImage, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.PDQ.String() != demoPDQ {
+		t.Errorf("demoPDQ %s, but %s hashes to %s", demoPDQ, demoImage, s.PDQ)
+	}
+}
+
+// TestFirstStart checks that an empty store gets the demo bank and one
+// working admin key, printed, and that a second start adds nothing.
+func TestFirstStart(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var out bytes.Buffer
+	if did, err := firstStart(ctx, st, &out); err != nil || !did {
+		t.Fatalf("first start: %v, %v", did, err)
+	}
+	_, key, ok := strings.Cut(out.String(), "KEY=")
+	key = strings.TrimSpace(key)
+	if !ok || !strings.HasPrefix(key, "sg_") {
+		t.Fatalf("no key printed: %q", out.String())
+	}
+	b, err := st.Bank(ctx, demoBank)
+	if err != nil || b.Entries != 1 || !strings.Contains(b.Description, "DEMO") {
+		t.Fatalf("demo bank %+v, %v", b, err)
+	}
+	ks, err := st.ListKeys(ctx)
+	if err != nil || len(ks) != 1 || ks[0].Role != "admin" {
+		t.Fatalf("keys %+v, %v", ks, err)
+	}
+	out.Reset()
+	if did, err := firstStart(ctx, st, &out); err != nil || did || out.Len() > 0 {
+		t.Errorf("second start: %v, %v, printed %q; want nothing done", did, err, out.String())
+	}
+}
