@@ -58,3 +58,17 @@ func TestFirstStart(t *testing.T) {
 		t.Errorf("second start: %v, %v, printed %q; want nothing done", did, err, out.String())
 	}
 }
+
+// TestHelp checks that every command, and every command group, answers -h
+// with its usage on standard output and exit status 0.
+func TestHelp(t *testing.T) {
+	for _, c := range commands() {
+		for _, h := range []string{"-h", "--help"} {
+			var out, errs bytes.Buffer
+			code := Main([]string{c.name, h}, strings.NewReader(""), &out, &errs)
+			if code != 0 || (out.Len() == 0 && errs.Len() == 0) {
+				t.Errorf("safeguard %s %s: exit %d, stdout %q, stderr %q", c.name, h, code, out.String(), errs.String())
+			}
+		}
+	}
+}

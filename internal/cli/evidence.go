@@ -29,9 +29,9 @@ func runEvidence(e *env, args []string) int {
 	case len(args) > 0 && args[0] == "rotate-key":
 		return evidenceRotateKey(e, args[1:])
 	}
-	fmt.Fprintln(e.stderr, "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]")
-	if len(args) == 0 {
-		return 2
+	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return groupUsage(e, args, usage)
 	}
 	return fail(e, "evidence", "unknown subcommand %q: want verify or rotate-key", args[0])
 }
