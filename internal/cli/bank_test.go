@@ -68,10 +68,12 @@ func TestBankImportExportMatch(t *testing.T) {
 
 	// A rotated copy matches through its dihedral hashes; the query column
 	// is the hash that was searched.
-	out = mustRun(0, "match", rotated)
+	// With several files, the last column names the one that matched.
+	unrelated := filepath.Join(testdata, "pdq/data/reg-test-input/pen-and-coaster.png")
+	out = mustRun(0, "match", unrelated, rotated)
 	fields := strings.Split(strings.TrimSpace(out), ",")
-	if len(fields) != 5 || fields[1] != origHash || fields[3] != "hotline" {
-		t.Fatalf("rotated copy: %q", out)
+	if len(fields) != 6 || fields[1] != origHash || fields[3] != "hotline" || fields[5] != rotated {
+		t.Fatalf("an unrelated image and a rotated copy: %q, want one line naming %s", out, rotated)
 	}
 	if s := mustRun(0, "match", "--radius", "0", other); !strings.HasPrefix(s, other+","+other+",0,hotline,") {
 		t.Errorf("hex query: %q", s)

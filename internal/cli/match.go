@@ -3,12 +3,14 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
@@ -32,7 +34,7 @@ func runMatch(e *env, args []string) int {
 	floor := fs.Int("quality-floor", match.DefaultQualityFloor, "images whose PDQ quality is below this are not PDQ-matched")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard match [flags] QUERY...\n\nLooks queries up in the banks. A QUERY is an image file (matched by PDQ\nthrough its 8 rotations and mirrors, and by MD5 and SHA-256) or a 64-hex\nPDQ hash; - reads hex hashes from standard input, one a line. Prints CSV\nlines query,match,distance,bank,entry for each match, where query is the\nhex hash that was searched. The exit status is 1 when a query was bad.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard match [flags] QUERY...\n\nLooks queries up in the banks. A QUERY is an image file (matched by PDQ\nthrough its 8 rotations and mirrors, and by MD5 and SHA-256) or a 64-hex\nPDQ hash; - reads hex hashes from standard input, one a line. Prints CSV\nlines query,match,distance,bank,entry,file for each match, where query is\nthe hex hash that was searched and file the QUERY as given (the image\nfile, or the hash). The exit status is 1 when a query was bad.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	queries, code, ok := parse(fs, e, args)
@@ -57,7 +59,7 @@ func runMatch(e *env, args []string) int {
 	if err := m.Sync(ctx); err != nil {
 		return fail(e, "match", "%v", err)
 	}
-	out := bufio.NewWriter(e.stdout)
+	out := csv.NewWriter(e.stdout)
 	defer out.Flush()
 	h := &hasher.Hasher{Dihedral: true}
 	bad := false
@@ -92,7 +94,9 @@ func runMatch(e *env, args []string) int {
 			case bank.SHA256:
 				searched = hex.EncodeToString(mq.SHA256[:])
 			}
-			fmt.Fprintf(out, "%s,%s,%d,%s,%d\n", searched, r.Entry.Value, r.Distance, r.Bank, r.Entry.ID)
+			// The query as given last, so that of several files the one
+			// that matched is named (quoted if its name needs it).
+			out.Write([]string{searched, r.Entry.Value, strconv.Itoa(r.Distance), r.Bank, strconv.FormatInt(r.Entry.ID, 10), q})
 		}
 		return true
 	}
