@@ -61,8 +61,12 @@ func ParseSignal(s string) (Signal, error) {
 	case "sha256", "sha-256":
 		return SHA256, nil
 	}
-	return "", fmt.Errorf("unknown signal %q: want pdq, md5 or sha256", clip(s))
+	return "", fmt.Errorf("%w %q: want pdq, md5 or sha256", ErrUnknownSignal, clip(s))
 }
+
+// ErrUnknownSignal is what ParseSignal's errors wrap: a signal Safeguard
+// does not hold (e.g. python-threatexchange's "url" or "vpdq").
+var ErrUnknownSignal = errors.New("unknown signal")
 
 // ParseValue checks a hash value for a signal and returns it normalised to
 // lower-case hex, the one form values are stored, compared and exported in.

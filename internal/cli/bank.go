@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"os/user"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -104,6 +107,7 @@ func bankImport(e *env, args []string) int {
 	category := fs.String("category", "", "category (e.g. a hotline class) for entries that do not say")
 	note := fs.String("note", "", "note for entries that do not have one")
 	addedBy := fs.String("added-by", currentUser(), "who is adding the entries")
+	skipUnsupported := fs.Bool("skip-unsupported", false, "skip (and count) CSV and HMA rows of signal types Safeguard does not hold, e.g. url; by default such a row fails the file, naming it")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard bank import [flags] NAME FILE...\n\nAdds every hash of each FILE (- reads standard input) to bank NAME, each\nfile in one transaction: a bad line fails that file's import, naming the\nline, and nothing of it is kept. Hashes already in the bank are counted\nand left alone, so importing a file twice changes nothing.\n\nflags:")
@@ -151,18 +155,38 @@ func bankImport(e *env, args []string) int {
 				ff = bank.DetectFormat(head)
 			}
 			defaults := bank.Entry{Source: *source, Category: *category, Note: *note, AddedBy: *addedBy}
-			entries := withDefaults(bank.ReadWith(br, label, ff, bank.Options{Wide: sig}), defaults)
+			opts := bank.Options{Wide: sig}
+			skipped := map[string]int{}
+			if *skipUnsupported {
+				opts.SkipUnknown = func(signal string) {
+					if len(skipped) >= 20 && skipped[signal] == 0 {
+						signal = "(others)" // a hostile file cannot grow the count without bound
+					}
+					skipped[signal]++
+				}
+			}
+			entries := withDefaults(bank.ReadWith(br, label, ff, opts), defaults)
 			bar := newProgress(e.stderr, "imported", 0)
 			res, err := banks.Add(ctx, cliActor(), name, entries, map[string]any{"imported": string(ff), "file": label}, bar.set)
 			bar.done()
 			if err != nil {
 				var le *bank.LineError
+				if errors.As(err, &le) && errors.Is(err, bank.ErrUnknownSignal) {
+					return fmt.Errorf("%v (nothing of %s was imported; --skip-unsupported skips and counts such rows)", le, label)
+				}
 				if errors.As(err, &le) {
 					return fmt.Errorf("%v (nothing of %s was imported)", le, label)
 				}
 				return fmt.Errorf("importing %s: %w", label, err)
 			}
 			fmt.Fprintf(e.stdout, "%s: %d added, %d already in bank %s\n", label, res.Added, res.Existing, name)
+			if len(skipped) > 0 {
+				var parts []string
+				for _, signal := range slices.Sorted(maps.Keys(skipped)) {
+					parts = append(parts, fmt.Sprintf("%s %d", signal, skipped[signal]))
+				}
+				fmt.Fprintf(e.stdout, "%s: skipped rows of unsupported signal types: %s\n", label, strings.Join(parts, ", "))
+			}
 		}
 		return nil
 	})

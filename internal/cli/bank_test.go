@@ -151,3 +151,27 @@ func TestBankChangesAudited(t *testing.T) {
 		})
 	}
 }
+
+// TestImportUnsupported checks an HMA file with a url row: refused whole by
+// default, naming the row and the flag; with --skip-unsupported, the rest
+// is imported and the skipped rows counted by signal type.
+func TestImportUnsupported(t *testing.T) {
+	data := "--data=" + t.TempDir()
+	file := filepath.Join(t.TempDir(), "hma.csv")
+	os.WriteFile(file, []byte("signal_type,signal_str,collab,category,tags\n"+
+		"pdq,"+strings.Repeat("a", 64)+",c,,\n"+
+		"url,https://example.com/x,c,,\n"+
+		"md5,"+strings.Repeat("b", 32)+",c,,\n"+
+		"url,https://example.com/y,c,,\n"), 0o644)
+	if code, _, errs := run(t, "", "bank", "create", "hma", data); code != 0 {
+		t.Fatal(errs)
+	}
+	code, _, errs := run(t, "", "bank", "import", "hma", file, data)
+	if code != 2 || !strings.Contains(errs, ":3") || !strings.Contains(errs, `"url"`) || !strings.Contains(errs, "--skip-unsupported") {
+		t.Errorf("default: exit %d, stderr %q; want the url row (line 3) named and the flag", code, errs)
+	}
+	code, out, errs := run(t, "", "bank", "import", "--skip-unsupported", "hma", file, data)
+	if code != 0 || !strings.Contains(out, "2 added") || !strings.Contains(out, "url 2") {
+		t.Errorf("--skip-unsupported: exit %d, stdout %q, stderr %q; want 2 added and url 2 skipped", code, out, errs)
+	}
+}
