@@ -72,3 +72,26 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedConfig checks that a store command reads serve's config file
+// as serve does: the file's data directory, unless a flag says otherwise.
+func TestSharedConfig(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	conf := filepath.Join(t.TempDir(), "safeguard.conf")
+	os.WriteFile(conf, []byte("# serve's file\nlisten = 127.0.0.1:9999\ndata = "+dir+"\n"), 0o644)
+	t.Setenv("SAFEGUARD_DATA", "")
+	os.Unsetenv("SAFEGUARD_DATA")
+	if code, _, errs := run(t, "", "bank", "create", "fromconfig", "--config", conf); code != 0 {
+		t.Fatalf("bank create --config: %s", errs)
+	}
+	if _, out, _ := run(t, "", "bank", "list", "--data", dir); !strings.Contains(out, "fromconfig") {
+		t.Errorf("the bank is not in the config file's data directory: %q", out)
+	}
+	if _, out, _ := run(t, "", "bank", "list", "--config", conf, "--data", other); strings.Contains(out, "fromconfig") {
+		t.Errorf("--data did not win over the config file: %q", out)
+	}
+	t.Setenv("SAFEGUARD_CONFIG", conf)
+	if _, out, _ := run(t, "", "apikey", "list"); !strings.Contains(out, "ID") {
+		t.Errorf("apikey list with SAFEGUARD_CONFIG: %q", out)
+	}
+}

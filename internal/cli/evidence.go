@@ -44,7 +44,7 @@ func evidenceRotateKey(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard evidence rotate-key", flag.ContinueOnError)
 	data := fs.String("data", envOr("SAFEGUARD_DATA", server.DefaultData), "`directory` whose evidence/ to rotate (env SAFEGUARD_DATA)")
 	dir := fs.String("evidence-dir", os.Getenv("SAFEGUARD_EVIDENCE_DIR"), "`directory` of preserved evidence (default DATA/evidence; env SAFEGUARD_EVIDENCE_DIR)")
-	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings as serve reads it, for evidence-keys (env SAFEGUARD_CONFIG)")
+	config := addConfigFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard evidence rotate-key [flags]
 
@@ -62,12 +62,12 @@ flags:`)
 	} else if len(rest) > 0 {
 		return fail(e, "evidence rotate-key", "unexpected argument %q", rest[0])
 	}
+	file, err := settle(fs, *config, map[string]*string{"data": data, "evidence-dir": dir})
+	if err != nil {
+		return fail(e, "evidence rotate-key", "%v", err)
+	}
 	spec, ok := os.LookupEnv(envName("evidence-keys"))
-	if !ok && *config != "" {
-		file, err := readConfig(*config)
-		if err != nil {
-			return fail(e, "evidence rotate-key", "%v", err)
-		}
+	if !ok {
 		spec = file["evidence-keys"]
 	}
 	if spec == "" {

@@ -48,7 +48,7 @@ func runServe(e *env, args []string) int {
 	for _, s := range serveSettings {
 		vals[s.name] = fs.String(s.name, s.def, s.usage+" (env "+envName(s.name)+")")
 	}
-	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings, one \"name = value\" a line, names as the flags (env SAFEGUARD_CONFIG)")
+	config := addConfigFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard serve [flags]
 
@@ -67,28 +67,13 @@ flags:`)
 	if _, code, ok := parse(fs, e, args); !ok {
 		return code
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	file := map[string]string{}
-	if *config != "" {
-		var err error
-		if file, err = readConfig(*config); err != nil {
-			return fail(e, "serve", "%v", err)
-		}
-		for k := range file {
-			if vals[k] == nil && !slices.Contains(secretSettings, k) {
-				return fail(e, "serve", "%s: unknown setting %q", *config, k)
-			}
-		}
+	file, err := settle(fs, *config, vals)
+	if err != nil {
+		return fail(e, "serve", "%v", err)
 	}
-	for name, p := range vals {
-		if set[name] {
-			continue
-		}
-		if v, ok := os.LookupEnv(envName(name)); ok {
-			*p = v
-		} else if v, ok := file[name]; ok {
-			*p = v
+	for k := range file {
+		if vals[k] == nil && !slices.Contains(secretSettings, k) {
+			return fail(e, "serve", "%s: unknown setting %q", *config, k)
 		}
 	}
 	secret := map[string]string{}
