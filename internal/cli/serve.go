@@ -15,6 +15,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
 // serveSettings are serve's settings: each a flag, a SAFEGUARD_* variable
@@ -30,6 +31,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
+	{"remove-helplines", "", "JSON `file` of the helplines Report Remove shows, by region (docs/remove.md); default the UK's and the US's"},
 	{"demo", "true", "on the first start of an empty SQLite store, add a DEMO bank (one test photo) and print an admin key; false: neither"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 }
@@ -103,6 +105,17 @@ flags:`)
 		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
+	}
+	if path := *vals["remove-helplines"]; path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fail(e, "serve", "remove-helplines: %v", err)
+		}
+		h, err := remove.ParseHelplines(b)
+		if err != nil {
+			return fail(e, "serve", "%s: %v", path, err)
+		}
+		cfg.RemoveHelplines = &h
 	}
 	if allow := *vals["webhook-allow"]; allow != "" {
 		cfg.WebhookAllow = strings.Split(allow, ",")

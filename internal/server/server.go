@@ -65,6 +65,9 @@ type Config struct {
 	// RemoveAssets is a directory holding hasher.wasm and wasm_exec.js to
 	// serve at /remove instead of the ones built in (web/remove).
 	RemoveAssets string
+	// RemoveHelplines are the helplines /remove shows, by region; nil:
+	// remove.DefaultHelplines (the UK's and the US's).
+	RemoveHelplines *remove.Helplines
 	// ReviewWebhook names the webhook that gets review events (report
 	// outcomes, escalations, decisions' actions); DefaultReviewWebhook. Until
 	// a webhook of that name is registered, none are sent.
@@ -248,8 +251,13 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		logger.Warn("/remove will not work: this build lacks the browser hasher (web/remove/dist); run go generate ./web/remove, then build again", "missing", missing)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/remove", remove.Handler(assets))
-	mux.Handle("/remove/", remove.Handler(assets))
+	helplines := remove.DefaultHelplines
+	if cfg.RemoveHelplines != nil {
+		helplines = *cfg.RemoveHelplines
+	}
+	removePage := remove.Handler(assets, helplines)
+	mux.Handle("/remove", removePage)
+	mux.Handle("/remove/", removePage)
 	mux.HandleFunc("GET /{$}", landing) // links the console, Report Remove, the API document, health
 	mux.Handle("/", s.api)
 	s.handler = mux

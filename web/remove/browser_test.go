@@ -242,9 +242,24 @@ func TestBrowser(t *testing.T) {
 		t.Logf("picked %d: %s", i+1, tm)
 	}
 	var sentPNG []byte
+	var pinInView bool
+	var helplines string
 	step("sending", chromedp.Click(`#send`, chromedp.ByID), chromedp.WaitVisible(`#done`, chromedp.ByID),
 		chromedp.Text(`#code`, &code, chromedp.ByID), chromedp.Text(`#pin`, &pin, chromedp.ByID),
+		chromedp.Sleep(300*time.Millisecond),
+		// On the phone-width page the code, PIN and copy button are
+		// brought into view after sending.
+		chromedp.Evaluate(`(() => { const r = document.getElementById("copy").getBoundingClientRect();
+			const p = document.getElementById("pin").getBoundingClientRect();
+			return p.top >= 0 && r.bottom <= window.innerHeight; })()`, &pinInView),
+		chromedp.Text(`#helplines`, &helplines, chromedp.ByID),
 		chromedp.FullScreenshot(&sentPNG, 100))
+	if !pinInView {
+		t.Errorf("after sending, the PIN and the copy button are not in view")
+	}
+	if !strings.Contains(helplines, "0800 1111") && !strings.Contains(helplines, "1-800-843-5678") || strings.Contains(helplines, "988") {
+		t.Errorf("helplines shown: %q, want the UK's or the US's defaults and never 988", helplines)
+	}
 	if !strings.Contains(timings[3], "coming soon") {
 		t.Errorf("the video: %q, want the page to say videos are coming", timings[3])
 	}

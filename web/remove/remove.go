@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net/http"
@@ -87,9 +88,10 @@ func wasm(fsys fs.FS, acceptGzip bool) ([]byte, bool, error) {
 }
 
 // Handler serves /remove and everything under it, with the hasher's files
-// from assets (see Assets).
-func Handler(assets fs.FS) http.Handler {
+// from assets (see Assets), and helplines at /remove/helplines.json.
+func Handler(assets fs.FS, helplines Helplines) http.Handler {
 	pages, _ := fs.Sub(static, "static")
+	helplinesJSON, _ := json.Marshal(helplines) // of plain strings: cannot fail
 	start := time.Now()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -124,7 +126,10 @@ func Handler(assets fs.FS) http.Handler {
 		}
 		var b []byte
 		var err error
-		if name == "hasher.wasm" {
+		if name == "helplines.json" {
+			h.Set("Content-Type", "application/json")
+			b, err = helplinesJSON, nil
+		} else if name == "hasher.wasm" {
 			h.Set("Vary", "Accept-Encoding")
 			var gzipped bool
 			b, gzipped, err = wasm(fsys, strings.Contains(r.Header.Get("Accept-Encoding"), "gzip"))
