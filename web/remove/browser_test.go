@@ -131,6 +131,9 @@ func TestBrowser(t *testing.T) {
 	}
 	video := filepath.Join(pics, "clip.mp4")
 	os.WriteFile(video, []byte("\x00\x00\x00\x18ftypmp42 not really a video"), 0o644)
+	// An iPhone photo as a desktop browser hands it: HEIC bytes, no JPEG.
+	heic := filepath.Join(pics, "IMG_0001.HEIC")
+	os.WriteFile(heic, []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic not really a photo"), 0o644)
 
 	// The server, behind a recorder of every request and its body.
 	cfg := server.Config{Listen: "127.0.0.1:0", Data: t.TempDir()}
@@ -234,8 +237,8 @@ func TestBrowser(t *testing.T) {
 	if focused != "files" || unlabelled != 0 || overflow > 0 {
 		t.Errorf("first Tab focuses %q (want files); %d inputs without a label; %d px wider than the screen", focused, unlabelled, overflow)
 	}
-	step("picking the photos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), video), chromedp.ByID),
-		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 4`, nil, chromedp.WithPollingTimeout(60*time.Second)),
+	step("picking the photos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), video, heic), chromedp.ByID),
+		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 5`, nil, chromedp.WithPollingTimeout(60*time.Second)),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll("#picked li")).map(li => (li.dataset.ms || "-") + " ms: " + li.textContent)`, &timings),
 		chromedp.Evaluate(`document.getElementById("payload").textContent`, &payload))
 	for i, tm := range timings {
@@ -262,6 +265,9 @@ func TestBrowser(t *testing.T) {
 	}
 	if !strings.Contains(timings[3], "coming soon") {
 		t.Errorf("the video: %q, want the page to say videos are coming", timings[3])
+	}
+	if !strings.Contains(timings[4], "HEIC") || !strings.Contains(timings[4], "JPEG") {
+		t.Errorf("the HEIC photo: %q, want the page to say what to do (JPEG)", timings[4])
 	}
 
 	// What was sent is what the page showed, and the hashes are the CLI's.
