@@ -388,5 +388,6 @@ func (s *Server) Banner(w io.Writer) {
 		where, flag = "PostgreSQL", "--database-url '<the same URL>'"
 	}
 	fmt.Fprintf(w, "safeguard: serving http://%s/v1 (%s)\n", s.Addr(), where)
+	fmt.Fprintf(w, "safeguard: open http://%s/ for the review console, Report Remove and the API document\n", s.Addr())
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
 }
