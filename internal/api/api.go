@@ -320,7 +320,7 @@ func (a *API) table() []route {
 		{"POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest},
 		{"POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest},
 
-		{"GET", "/v1/openapi.json", "", a.openapi},
+		{"GET", "/v1/openapi.json", public, a.openapi},
 	}
 }
 

@@ -227,6 +227,13 @@ func TestBadInput(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q", ct)
 			}
+			// No message repeats itself ("pdq: pdq: hash ...").
+			parts := strings.Split(body.Error.Message, ": ")
+			for i := 1; i < len(parts); i++ {
+				if parts[i] == parts[i-1] {
+					t.Errorf("message %q repeats %q", body.Error.Message, parts[i])
+				}
+			}
 			if c, ok := tc.body.(*countingReader); ok {
 				// Refused without reading it all: the server stops at the
 				// limit, so the client could not send everything.

@@ -69,7 +69,7 @@ var statusByCode = map[string]int{
 	CodeRecipient: http.StatusBadGateway, CodeInvalidLERequest: http.StatusUnprocessableEntity,
 	CodeRateLimited: http.StatusTooManyRequests, CodeLowQuality: http.StatusUnprocessableEntity,
 	CodeInvalidEvents: http.StatusBadRequest,
-	CodeVideo: http.StatusUnprocessableEntity,
+	CodeVideo:         http.StatusUnprocessableEntity,
 }
 
 // codeOfKind is the code of an error of a kind that names none of its own.

@@ -236,7 +236,7 @@ func (a *API) lookup(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if in.PDQ != "" {
 		h, err := pdq.ParseHex(in.PDQ)
 		if err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "pdq: %v", err)
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err) // "pdq: hash ...: want ..."
 		}
 		req.Signals.PDQ = &h
 	}

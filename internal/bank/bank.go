@@ -68,8 +68,12 @@ func ParseSignal(s string) (Signal, error) {
 	case "vpdq":
 		return VPDQ, nil
 	}
-	return "", fmt.Errorf("unknown signal %q: want pdq, md5, sha256 or vpdq", clip(s))
+	return "", fmt.Errorf("%w %q: want pdq, md5, sha256 or vpdq", ErrUnknownSignal, clip(s))
 }
+
+// ErrUnknownSignal is what ParseSignal's errors wrap: a signal Safeguard
+// does not hold (e.g. python-threatexchange's "url" or "tmk").
+var ErrUnknownSignal = errors.New("unknown signal")
 
 // ParseValue checks a hash value for a signal and returns it normalised to
 // lower-case hex, the one form values are stored, compared and exported in.

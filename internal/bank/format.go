@@ -109,6 +109,10 @@ type Options struct {
 	// Wide is the signal of 64-digit values whose signal the file does not
 	// give: PDQ when empty, or SHA256.
 	Wide Signal
+	// SkipUnknown, when set, is called with the signal name of each CSV or
+	// HMA row whose signal Safeguard does not hold, and the row is skipped;
+	// when nil, such a row fails the file, naming its line.
+	SkipUnknown func(signal string)
 }
 
 var utf8BOM = []byte("\xef\xbb\xbf")
@@ -140,9 +144,9 @@ func ReadWith(r io.Reader, file string, f Format, o Options) iter.Seq2[Entry, er
 		case Text:
 			readText(r, wide, yield, fail)
 		case CSV:
-			readCSV(r, wide, csvColumns, yield, fail)
+			readCSV(r, wide, csvColumns, o.SkipUnknown, yield, fail)
 		case HMA:
-			readCSV(r, wide, hmaColumns, yield, fail)
+			readCSV(r, wide, hmaColumns, o.SkipUnknown, yield, fail)
 		default:
 			fail(0, fmt.Errorf("unknown format %q", f))
 		}
@@ -302,7 +306,7 @@ func hmaSignalStr(e *Entry) string {
 	return e.Value
 }
 
-func readCSV(r io.Reader, wide Signal, cols []column, yield func(Entry, error) bool, fail func(int, error)) {
+func readCSV(r io.Reader, wide Signal, cols []column, skip func(string), yield func(Entry, error) bool, fail func(int, error)) {
 	lr := &lineLimit{r: r}
 	cr := csv.NewReader(lr)
 	cr.ReuseRecord = true
@@ -354,11 +358,20 @@ func readCSV(r io.Reader, wide Signal, cols []column, yield func(Entry, error) b
 		}
 		line, _ := cr.FieldPos(0)
 		var e Entry
+		skipped := false
 		for i, c := range order {
 			if err := c.set(&e, rec[i]); err != nil {
+				if skip != nil && c.names[0] == cols[0].names[0] && errors.Is(err, ErrUnknownSignal) {
+					skip(clip(strings.ToLower(strings.TrimSpace(rec[i]))))
+					skipped = true
+					break
+				}
 				fail(line, err)
 				return
 			}
+		}
+		if skipped {
+			continue // counted among the rows, so a file of only such rows is not "empty"
 		}
 		if e.Signal == "" {
 			if e.Signal, err = InferSignal(e.Value, wide); err != nil {

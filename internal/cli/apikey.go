@@ -47,11 +47,8 @@ func apikeyCreate(e *env, args []string) int {
 		return fail(e, "apikey create", "--role: %v", err)
 	}
 	return withStore(e, "apikey create", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
-		plain, k, err := auth.Create(ctx, st, r, *name, cliActor())
+		plain, k, err := createKey(ctx, st, r, *name)
 		if err != nil {
-			return err
-		}
-		if _, err := audit.NewLog(st).Record(ctx, cliActor(), audit.KeyCreate, k.ID, map[string]any{"role": k.Role, "name": k.Name}); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "created %s key %s (%q); it is shown this once, store it now:\n", k.Role, k.ID, k.Name)

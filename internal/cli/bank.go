@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"os"
 	"os/user"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -109,6 +112,7 @@ func bankImport(e *env, args []string) int {
 	note := fs.String("note", "", "note for entries that do not have one")
 	addedBy := fs.String("added-by", currentUser(), "who is adding the entries")
 	secondsPerHash := fs.Float64("seconds-per-hash", 1, "videos: hash one frame every `S` seconds (0: every frame)")
+	skipUnsupported := fs.Bool("skip-unsupported", false, "skip (and count) CSV and HMA rows of signal types Safeguard does not hold, e.g. url; by default such a row fails the file, naming it")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard bank import [flags] NAME FILE...\n\nAdds every hash of each FILE (- reads standard input) to bank NAME, each\nfile in one transaction: a bad line fails that file's import, naming the\nline, and nothing of it is kept. Hashes already in the bank are counted\nand left alone, so importing a file twice changes nothing.\n\nA FILE may also be a video (told by its content; hashed here with ffmpeg:\nits vPDQ, MD5 and SHA-256 become three entries) or one video's vPDQ hash,\nas vpdq-hash-video writes it or as python-threatexchange's signal string\n(one entry).\n\nflags:")
@@ -160,7 +164,17 @@ func bankImport(e *env, args []string) int {
 				ff = bank.DetectFormat(head)
 			}
 			defaults := bank.Entry{Source: *source, Category: *category, Note: *note, AddedBy: *addedBy}
-			entries := withDefaults(bank.ReadWith(br, label, ff, bank.Options{Wide: sig}), defaults)
+			opts := bank.Options{Wide: sig}
+			skipped := map[string]int{}
+			if *skipUnsupported {
+				opts.SkipUnknown = func(signal string) {
+					if len(skipped) >= 20 && skipped[signal] == 0 {
+						signal = "(others)" // a hostile file cannot grow the count without bound
+					}
+					skipped[signal]++
+				}
+			}
+			entries := withDefaults(bank.ReadWith(br, label, ff, opts), defaults)
 			if f == "" {
 				es, kind, err := videoEntries(ctx, h, file, head, br)
 				if err != nil {
@@ -175,12 +189,22 @@ func bankImport(e *env, args []string) int {
 			bar.done()
 			if err != nil {
 				var le *bank.LineError
+				if errors.As(err, &le) && errors.Is(err, bank.ErrUnknownSignal) {
+					return fmt.Errorf("%v (nothing of %s was imported; --skip-unsupported skips and counts such rows)", le, label)
+				}
 				if errors.As(err, &le) {
 					return fmt.Errorf("%v (nothing of %s was imported)", le, label)
 				}
 				return fmt.Errorf("importing %s: %w", label, err)
 			}
 			fmt.Fprintf(e.stdout, "%s: %d added, %d already in bank %s\n", label, res.Added, res.Existing, name)
+			if len(skipped) > 0 {
+				var parts []string
+				for _, signal := range slices.Sorted(maps.Keys(skipped)) {
+					parts = append(parts, fmt.Sprintf("%s %d", signal, skipped[signal]))
+				}
+				fmt.Fprintf(e.stdout, "%s: skipped rows of unsupported signal types: %s\n", label, strings.Join(parts, ", "))
+			}
 		}
 		return nil
 	})

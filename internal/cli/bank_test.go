@@ -68,10 +68,12 @@ func TestBankImportExportMatch(t *testing.T) {
 
 	// A rotated copy matches through its dihedral hashes; the query column
 	// is the hash that was searched.
-	out = mustRun(0, "match", rotated)
+	// With several files, the last column names the one that matched.
+	unrelated := filepath.Join(testdata, "pdq/data/reg-test-input/pen-and-coaster.png")
+	out = mustRun(0, "match", unrelated, rotated)
 	fields := strings.Split(strings.TrimSpace(out), ",")
-	if len(fields) != 5 || fields[1] != origHash || fields[3] != "hotline" {
-		t.Fatalf("rotated copy: %q", out)
+	if len(fields) != 6 || fields[1] != origHash || fields[3] != "hotline" || fields[5] != rotated {
+		t.Fatalf("an unrelated image and a rotated copy: %q, want one line naming %s", out, rotated)
 	}
 	if s := mustRun(0, "match", "--radius", "0", other); !strings.HasPrefix(s, other+","+other+",0,hotline,") {
 		t.Errorf("hex query: %q", s)
@@ -147,5 +149,29 @@ func TestBankChangesAudited(t *testing.T) {
 				t.Errorf("audit log %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestImportUnsupported checks an HMA file with a url row: refused whole by
+// default, naming the row and the flag; with --skip-unsupported, the rest
+// is imported and the skipped rows counted by signal type.
+func TestImportUnsupported(t *testing.T) {
+	data := "--data=" + t.TempDir()
+	file := filepath.Join(t.TempDir(), "hma.csv")
+	os.WriteFile(file, []byte("signal_type,signal_str,collab,category,tags\n"+
+		"pdq,"+strings.Repeat("a", 64)+",c,,\n"+
+		"url,https://example.com/x,c,,\n"+
+		"md5,"+strings.Repeat("b", 32)+",c,,\n"+
+		"url,https://example.com/y,c,,\n"), 0o644)
+	if code, _, errs := run(t, "", "bank", "create", "hma", data); code != 0 {
+		t.Fatal(errs)
+	}
+	code, _, errs := run(t, "", "bank", "import", "hma", file, data)
+	if code != 2 || !strings.Contains(errs, ":3") || !strings.Contains(errs, `"url"`) || !strings.Contains(errs, "--skip-unsupported") {
+		t.Errorf("default: exit %d, stderr %q; want the url row (line 3) named and the flag", code, errs)
+	}
+	code, out, errs := run(t, "", "bank", "import", "--skip-unsupported", "hma", file, data)
+	if code != 0 || !strings.Contains(out, "2 added") || !strings.Contains(out, "url 2") {
+		t.Errorf("--skip-unsupported: exit %d, stdout %q, stderr %q; want 2 added and url 2 skipped", code, out, errs)
 	}
 }

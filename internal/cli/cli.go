@@ -35,6 +35,7 @@ func commands() []command {
 		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
 		{"exchange", "check exchanges, show their status, fetch one now; make a peer publishing key", runExchange},
+		{"bench", "the benchmarks are a command of their own: safeguard-bench (go run ./cmd/safeguard-bench -h)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},
 	}
 }
@@ -67,6 +68,18 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'safeguard <command> -h' for a command's flags.")
+}
+
+// groupUsage prints a command group's usage: on standard output, exiting 0,
+// when help was asked for (args[0] is -h, --help or help); else on standard
+// error, exiting 2.
+func groupUsage(e *env, args []string, usage string) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(e.stdout, usage)
+		return 0
+	}
+	fmt.Fprintln(e.stderr, usage)
+	return 2
 }
 
 // parse parses flags that may come before, between or after the

@@ -33,9 +33,9 @@ func runEvidence(e *env, args []string) int {
 	case len(args) > 0 && args[0] == "open":
 		return evidenceOpen(e, args[1:])
 	}
-	fmt.Fprintln(e.stderr, "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]")
-	if len(args) == 0 {
-		return 2
+	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return groupUsage(e, args, usage)
 	}
 	return fail(e, "evidence", "unknown subcommand %q: want verify, open, keygen or rotate-key", args[0])
 }
@@ -48,7 +48,7 @@ func evidenceRotateKey(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard evidence rotate-key", flag.ContinueOnError)
 	data := fs.String("data", envOr("SAFEGUARD_DATA", server.DefaultData), "`directory` whose evidence/ to rotate (env SAFEGUARD_DATA)")
 	dir := fs.String("evidence-dir", os.Getenv("SAFEGUARD_EVIDENCE_DIR"), "`directory` of preserved evidence (default DATA/evidence; env SAFEGUARD_EVIDENCE_DIR)")
-	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings as serve reads it, for evidence-keys (env SAFEGUARD_CONFIG)")
+	config := addConfigFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard evidence rotate-key [flags]
 
@@ -66,12 +66,12 @@ flags:`)
 	} else if len(rest) > 0 {
 		return fail(e, "evidence rotate-key", "unexpected argument %q", rest[0])
 	}
+	file, err := settle(fs, *config, map[string]*string{"data": data, "evidence-dir": dir})
+	if err != nil {
+		return fail(e, "evidence rotate-key", "%v", err)
+	}
 	spec, ok := os.LookupEnv(envName("evidence-keys"))
-	if !ok && *config != "" {
-		file, err := readConfig(*config)
-		if err != nil {
-			return fail(e, "evidence rotate-key", "%v", err)
-		}
+	if !ok {
 		spec = file["evidence-keys"]
 	}
 	if spec == "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
@@ -37,7 +39,7 @@ func runMatch(e *env, args []string) int {
 	secondsPerHash := fs.Float64("seconds-per-hash", 1, "videos: hash one frame every `S` seconds (0: every frame)")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard match [flags] QUERY...\n\nLooks queries up in the banks. A QUERY is an image file (matched by PDQ\nthrough its 8 rotations and mirrors, and by MD5 and SHA-256), a video file\n(matched by vPDQ under each bank's vPDQ threshold, and by MD5 and SHA-256;\nneeds ffmpeg) or a 64-hex PDQ hash; - reads hex hashes from standard\ninput, one a line. Prints CSV lines query,match,distance,bank,entry for\neach match, where query is the hex hash that was searched (for a vPDQ\nmatch: the file, \"vpdq\", and the query and compared match percentages\nas QUERY%/COMPARED%), or with --format json one object a line with query,\nbank, entry, signal, distance and, for vPDQ, query_match_percent and\ncompared_match_percent. The exit status is 1 when a query was bad.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard match [flags] QUERY...\n\nLooks queries up in the banks. A QUERY is an image file (matched by PDQ\nthrough its 8 rotations and mirrors, and by MD5 and SHA-256), a video file\n(matched by vPDQ under each bank's vPDQ threshold, and by MD5 and SHA-256;\nneeds ffmpeg) or a 64-hex PDQ hash; - reads hex hashes from standard\ninput, one a line. Prints CSV lines query,match,distance,bank,entry,file\nfor each match, where query is the hex hash that was searched and file\nthe QUERY as given (for a vPDQ\nmatch: the file, \"vpdq\", and the query and compared match percentages\nas QUERY%/COMPARED%), or with --format json one object a line with query,\nbank, entry, signal, distance and, for vPDQ, query_match_percent and\ncompared_match_percent. The exit status is 1 when a query was bad.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	queries, code, ok := parse(fs, e, args)
@@ -68,10 +70,12 @@ func runMatch(e *env, args []string) int {
 	if err := m.Sync(ctx); err != nil {
 		return fail(e, "match", "%v", err)
 	}
-	out := bufio.NewWriter(e.stdout)
-	defer out.Flush()
+	w := bufio.NewWriter(e.stdout)
+	defer w.Flush()
+	out := csv.NewWriter(w)
+	defer out.Flush() // before w's
 	h := &hasher.Hasher{Dihedral: true, Video: vpdq.HashOptions{SecondsPerHash: *secondsPerHash}}
-	enc := json.NewEncoder(out)
+	enc := json.NewEncoder(w)
 	bad := false
 	one := func(q string) bool {
 		mq, err := matchQuery(h, q)
@@ -111,7 +115,9 @@ func runMatch(e *env, args []string) int {
 					QueryPercent: percent(r, r.QueryPercent), ComparedPercent: percent(r, r.ComparedPercent), Category: r.Category})
 				continue
 			}
-			fmt.Fprintf(out, "%s,%s,%d,%s,%d\n", searched, value, r.Distance, r.Bank, r.Entry.ID)
+			// The query as given last, so that of several files the one
+			// that matched is named (quoted if its name needs it).
+			out.Write([]string{searched, value, strconv.Itoa(r.Distance), r.Bank, strconv.FormatInt(r.Entry.ID, 10), q})
 		}
 		return true
 	}

@@ -26,7 +26,7 @@ func runNetwork(e *env, args []string) int {
 			return runNetworkEval(e, args[1:])
 		}
 	}
-	fmt.Fprintln(e.stderr, `usage: safeguard network detect [--format csv|json] EVENTS.jsonl|-
+	return groupUsage(e, args, `usage: safeguard network detect [--format csv|json] EVENTS.jsonl|-
        safeguard network generate [--seed N] [--accounts N] [--networks SIZES] [--truth FILE]
        safeguard network eval --truth FILE EVENTS.jsonl|-
 
@@ -34,7 +34,6 @@ detect finds networks that re-share and sexualise children's images in
 activity events (JSON lines; docs/network.md). generate writes a synthetic
 platform's events, and its ground truth to --truth; eval runs detect on
 events and scores it against that truth.`)
-	return 2
 }
 
 // detector is the detector the commands use, with the text-signal scorer.

@@ -18,6 +18,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
 // serveSettings are serve's settings: each a flag, a SAFEGUARD_* variable
@@ -40,6 +41,8 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"trusted-proxies", "", "comma-separated `addresses` or CIDR prefixes of reverse proxies whose X-Forwarded-For / Forwarded headers give the client address (rate limits) and X-Forwarded-Proto whether it came over TLS"},
 	{"tls-cert", "", "PEM `file` of the TLS certificate (chain) for --listen and --public-listen"},
 	{"tls-key", "", "PEM `file` of the TLS certificate's private key"},
+	{"remove-helplines", "", "JSON `file` of the helplines Report Remove shows, by region (docs/remove.md); default the UK's and the US's"},
+	{"demo", "true", "on the first start of an empty SQLite store, add a DEMO bank (one test photo) and print an admin key; false: neither"},
 	{"webhook-allow", "", "comma-separated CIDR prefixes, addresses and host `names` webhooks may reach although private or local (default: public addresses only)"},
 	{"exchanges", "", "JSON `file` of hash-list exchanges to fetch (docs/exchanges.md)"},
 	{"hma-listen", "", "`host:port` of a second listener serving HMA 2.0's API (docs/hma.md)"},
@@ -92,7 +95,7 @@ func runServe(e *env, args []string) int {
 		}
 		vals[s.name] = fs.String(s.name, s.def, s.usage+" (env "+envName(s.name)+")")
 	}
-	config := fs.String("config", os.Getenv("SAFEGUARD_CONFIG"), "`file` of settings, one \"name = value\" a line, names as the flags (env SAFEGUARD_CONFIG)")
+	config := addConfigFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard serve [flags]
 
@@ -113,28 +116,13 @@ flags:`)
 	if _, code, ok := parse(fs, e, args); !ok {
 		return code
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	file := map[string]string{}
-	if *config != "" {
-		var err error
-		if file, err = readConfig(*config); err != nil {
-			return fail(e, "serve", "%v", err)
-		}
-		for k := range file {
-			if vals[k] == nil && !slices.Contains(secretSettings, k) {
-				return fail(e, "serve", "%s: unknown setting %q", *config, k)
-			}
-		}
+	file, err := settle(fs, *config, vals)
+	if err != nil {
+		return fail(e, "serve", "%v", err)
 	}
-	for name, p := range vals {
-		if set[name] {
-			continue
-		}
-		if v, ok := os.LookupEnv(envName(name)); ok {
-			*p = v
-		} else if v, ok := file[name]; ok {
-			*p = v
+	for k := range file {
+		if vals[k] == nil && !slices.Contains(secretSettings, k) {
+			return fail(e, "serve", "%s: unknown setting %q", *config, k)
 		}
 	}
 	secret := map[string]string{}
@@ -178,6 +166,17 @@ flags:`)
 	if tp := *vals["trusted-proxies"]; tp != "" {
 		cfg.TrustedProxies = strings.Split(tp, ",")
 	}
+	if path := *vals["remove-helplines"]; path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fail(e, "serve", "remove-helplines: %v", err)
+		}
+		h, err := remove.ParseHelplines(b)
+		if err != nil {
+			return fail(e, "serve", "%s: %v", path, err)
+		}
+		cfg.RemoveHelplines = &h
+	}
 	if allow := *vals["webhook-allow"]; allow != "" {
 		cfg.WebhookAllow = strings.Split(allow, ",")
 	}
@@ -206,6 +205,15 @@ flags:`)
 	st, err := server.OpenStores(ctx, cfg)
 	if err != nil {
 		return fail(e, "serve", "%v", err)
+	}
+	if demo, err := strconv.ParseBool(*vals["demo"]); err != nil {
+		st.Close()
+		return fail(e, "serve", "demo %q: want true or false", *vals["demo"])
+	} else if demo && cfg.DatabaseURL == "" {
+		if _, err := firstStart(ctx, st, e.stdout); err != nil {
+			st.Close()
+			return fail(e, "serve", "first start: %v", err)
+		}
 	}
 	srv, err := server.New(ctx, cfg, st, logger)
 	if err != nil {

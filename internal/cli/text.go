@@ -18,9 +18,9 @@ import (
 )
 
 func runText(e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: safeguard text score|eval|train [flags] [FILE]")
-		return 2
+	usage := "usage: safeguard text score|eval|train [flags] [FILE]\n\nRun 'safeguard text score -h' (or eval, train) for a subcommand's flags."
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return groupUsage(e, args, usage)
 	}
 	switch args[0] {
 	case "score":

@@ -14,7 +14,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/signal"
-	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // Signals are the hashes of one piece of content.
@@ -37,8 +36,8 @@ func (s Signals) Set() signal.Set {
 // use.
 type Hasher struct {
 	Media    media.Options
-	Dihedral bool             // also compute the 8 dihedral PDQ hashes
-	Video    vpdq.HashOptions // how videos are sampled and decoded
+	Dihedral bool         // also compute the 8 dihedral PDQ hashes
+	Video    videoOptions // how videos are sampled and decoded: a vpdq.HashOptions
 	// Budget, when set, bounds the memory the Hasher's decodes (and those
 	// of anything sharing it) hold at once: each decode waits for its
 	// estimate to fit, and an image whose estimate alone exceeds the budget

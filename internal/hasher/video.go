@@ -1,3 +1,5 @@
+//go:build !(js && wasm)
+
 package hasher
 
 import (
@@ -12,6 +14,10 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/signal"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
+
+// videoOptions is vpdq.HashOptions; in the browser hasher (js/wasm), which
+// hashes photos only, it is empty, so no video code is built into it.
+type videoOptions = vpdq.HashOptions
 
 // VideoSignals are the hashes of one video file.
 type VideoSignals struct {

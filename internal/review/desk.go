@@ -235,7 +235,7 @@ func (d *Desk) file(ctx context.Context, r Report) (Report, Case, Effects, error
 			if !slices.ContainsFunc(related, func(c Case) bool { return c.ID == id }) {
 				c, err := d.store.Case(ctx, id)
 				if err != nil {
-					return Report{}, Case{}, Effects{}, fmt.Errorf("review: file report: %w", err)
+					return Report{}, Case{}, Effects{}, fmt.Errorf("review: file report: related case %d: %w", id, err)
 				}
 				related = append(related, c)
 			}

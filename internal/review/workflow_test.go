@@ -351,6 +351,8 @@ func TestDecisionEffects(t *testing.T) {
 	}
 	if _, _, err := d.Decide(ctx, 999, dec); !errors.Is(err, review.ErrNotFound) {
 		t.Errorf("Decide on a missing case: %v", err)
+	} else if n := strings.Count(err.Error(), "999"); n != 1 {
+		t.Errorf("Decide on a missing case: %q names the case %d times, want once", err, n)
 	}
 }
 

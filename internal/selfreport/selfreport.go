@@ -129,17 +129,18 @@ const MaxImages = 20
 const QualityFloor = match.DefaultQualityFloor
 
 // Normalize checks an image's hashes and returns them in their stored
-// form. The error wraps ErrInvalid and names the field.
+// form. The error wraps ErrInvalid and names the field (as bank.ParseValue
+// does: "pdq value ...").
 func (im Image) Normalize() (Image, error) {
 	var err error
 	if im.PDQ, err = bank.ParseValue(bank.PDQ, im.PDQ); err != nil {
-		return im, fmt.Errorf("%w: pdq: %v", ErrInvalid, err)
+		return im, fmt.Errorf("%w: %v", ErrInvalid, err) // bank.ParseValue names the signal
 	}
 	if im.MD5, err = bank.ParseValue(bank.MD5, im.MD5); err != nil {
-		return im, fmt.Errorf("%w: md5: %v", ErrInvalid, err)
+		return im, fmt.Errorf("%w: %v", ErrInvalid, err) // bank.ParseValue names the signal
 	}
 	if im.SHA256, err = bank.ParseValue(bank.SHA256, im.SHA256); err != nil {
-		return im, fmt.Errorf("%w: sha256: %v", ErrInvalid, err)
+		return im, fmt.Errorf("%w: %v", ErrInvalid, err) // bank.ParseValue names the signal
 	}
 	if im.Quality < 0 || im.Quality > 100 {
 		return im, fmt.Errorf("%w: quality %d out of range 0..100", ErrInvalid, im.Quality)

@@ -71,6 +71,9 @@ type Config struct {
 	// RemoveAssets is a directory holding hasher.wasm and wasm_exec.js to
 	// serve at /remove instead of the ones built in (web/remove).
 	RemoveAssets string
+	// RemoveHelplines are the helplines /remove shows, by region; nil:
+	// remove.DefaultHelplines (the UK's and the US's).
+	RemoveHelplines *remove.Helplines
 	// ReviewWebhook names the webhook that gets review events (report
 	// outcomes, escalations, decisions' actions); DefaultReviewWebhook. Until
 	// a webhook of that name is registered, none are sent.
@@ -324,11 +327,17 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	s.handler = s.api
 	assets, missing := remove.Assets(cfg.RemoveAssets)
 	if missing != nil {
-		logger.Warn("/remove will not work: this build lacks the browser hasher; run go generate ./web/remove, then build again", "missing", missing)
+		logger.Warn("/remove will not work: this build lacks the browser hasher (web/remove/dist); run go generate ./web/remove, then build again", "missing", missing)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/remove", remove.Handler(assets))
-	mux.Handle("/remove/", remove.Handler(assets))
+	helplines := remove.DefaultHelplines
+	if cfg.RemoveHelplines != nil {
+		helplines = *cfg.RemoveHelplines
+	}
+	removePage := remove.Handler(assets, helplines)
+	mux.Handle("/remove", removePage)
+	mux.Handle("/remove/", removePage)
+	mux.HandleFunc("GET /{$}", landing) // links the console, Report Remove, the API document, health
 	mux.Handle("/", s.api)
 	s.handler = mux
 	// The review console (docs/console.md) is the API's client for people.
@@ -372,8 +381,8 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	}
 	if cfg.PublicListen != "" {
 		pub := http.NewServeMux()
-		pub.Handle("/remove", remove.Handler(assets))
-		pub.Handle("/remove/", remove.Handler(assets))
+		pub.Handle("/remove", removePage)
+		pub.Handle("/remove/", removePage)
 		pub.Handle("/", s.api.Public())
 		if s.pubLn, s.pubHTTP, err = s.listen("public-listen", cfg.PublicListen, trusted.Handler(pub)); err != nil {
 			s.ln.Close()
@@ -582,6 +591,7 @@ func (s *Server) Banner(w io.Writer) {
 	if a := s.HMAAddr(); a != "" {
 		fmt.Fprintf(w, "safeguard: serving HMA 2.0's API at http://%s/ (docs/hma.md)\n", a)
 	}
+	fmt.Fprintf(w, "safeguard: open %s://%s/ for the review console, Report Remove and the API document\n", scheme, s.Addr())
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
 }
 

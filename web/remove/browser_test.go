@@ -30,6 +30,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
 // chromium finds Debian's chromium (or another Chromium-based browser).
@@ -41,29 +42,6 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("no chromium on PATH (Debian: apt-get install chromium): skipping the browser test of /remove")
 	return ""
-}
-
-// buildAssets builds the WebAssembly hasher and copies Go's wasm_exec.js
-// into a temporary directory, as go generate does into dist/.
-func buildAssets(t *testing.T) string {
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "hasher.wasm"), "./wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the hasher: %v\n%s", err, out)
-	}
-	root, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), js, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // photo draws a w x h picture with enough detail for a meaningful PDQ hash
@@ -132,9 +110,10 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: skipping the browser test")
 	}
 	ctx := context.Background()
-	assets := buildAssets(t)
-	if st, err := os.Stat(filepath.Join(assets, "hasher.wasm")); err == nil {
-		t.Logf("hasher.wasm: %d bytes", st.Size())
+	// The hasher the binary embeds: the committed web/remove/dist, which
+	// .ci/run checks is what ./wasm builds, and which a plain build serves.
+	if _, missing := remove.Assets(""); missing != nil {
+		t.Fatalf("this build lacks the browser hasher's %v", missing)
 	}
 	cli := filepath.Join(t.TempDir(), "safeguard")
 	if out, err := exec.Command("go", "build", "-o", cli, "github.com/safeguard-oss/safeguard/cmd/safeguard").CombinedOutput(); err != nil {
@@ -152,9 +131,12 @@ func TestBrowser(t *testing.T) {
 	}
 	video := filepath.Join(pics, "clip.mp4")
 	os.WriteFile(video, []byte("\x00\x00\x00\x18ftypmp42 not really a video"), 0o644)
+	// An iPhone photo as a desktop browser hands it: HEIC bytes, no JPEG.
+	heic := filepath.Join(pics, "IMG_0001.HEIC")
+	os.WriteFile(heic, []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic not really a photo"), 0o644)
 
 	// The server, behind a recorder of every request and its body.
-	cfg := server.Config{Listen: "127.0.0.1:0", Data: t.TempDir(), RemoveAssets: assets}
+	cfg := server.Config{Listen: "127.0.0.1:0", Data: t.TempDir()}
 	st, err := server.OpenStores(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -255,19 +237,37 @@ func TestBrowser(t *testing.T) {
 	if focused != "files" || unlabelled != 0 || overflow > 0 {
 		t.Errorf("first Tab focuses %q (want files); %d inputs without a label; %d px wider than the screen", focused, unlabelled, overflow)
 	}
-	step("picking the photos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), video), chromedp.ByID),
-		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 4`, nil, chromedp.WithPollingTimeout(60*time.Second)),
+	step("picking the photos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), video, heic), chromedp.ByID),
+		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 5`, nil, chromedp.WithPollingTimeout(60*time.Second)),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll("#picked li")).map(li => (li.dataset.ms || "-") + " ms: " + li.textContent)`, &timings),
 		chromedp.Evaluate(`document.getElementById("payload").textContent`, &payload))
 	for i, tm := range timings {
 		t.Logf("picked %d: %s", i+1, tm)
 	}
 	var sentPNG []byte
+	var pinInView bool
+	var helplines string
 	step("sending", chromedp.Click(`#send`, chromedp.ByID), chromedp.WaitVisible(`#done`, chromedp.ByID),
 		chromedp.Text(`#code`, &code, chromedp.ByID), chromedp.Text(`#pin`, &pin, chromedp.ByID),
+		chromedp.Sleep(300*time.Millisecond),
+		// On the phone-width page the code, PIN and copy button are
+		// brought into view after sending.
+		chromedp.Evaluate(`(() => { const r = document.getElementById("copy").getBoundingClientRect();
+			const p = document.getElementById("pin").getBoundingClientRect();
+			return p.top >= 0 && r.bottom <= window.innerHeight; })()`, &pinInView),
+		chromedp.Text(`#helplines`, &helplines, chromedp.ByID),
 		chromedp.FullScreenshot(&sentPNG, 100))
+	if !pinInView {
+		t.Errorf("after sending, the PIN and the copy button are not in view")
+	}
+	if !strings.Contains(helplines, "0800 1111") && !strings.Contains(helplines, "1-800-843-5678") || strings.Contains(helplines, "988") {
+		t.Errorf("helplines shown: %q, want the UK's or the US's defaults and never 988", helplines)
+	}
 	if !strings.Contains(timings[3], "coming soon") {
 		t.Errorf("the video: %q, want the page to say videos are coming", timings[3])
+	}
+	if !strings.Contains(timings[4], "HEIC") || !strings.Contains(timings[4], "JPEG") {
+		t.Errorf("the HEIC photo: %q, want the page to say what to do (JPEG)", timings[4])
 	}
 
 	// What was sent is what the page showed, and the hashes are the CLI's.

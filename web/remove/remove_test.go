@@ -1,6 +1,10 @@
 package remove
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -13,7 +17,7 @@ func TestHandler(t *testing.T) {
 		"hasher.wasm.gz": {Data: []byte("gzipped")},
 		"wasm_exec.js":   {Data: []byte("// go")},
 	}
-	h := Handler(assets)
+	h := Handler(assets, DefaultHelplines)
 	for _, tc := range []struct {
 		method, path, encoding string
 		status                 int
@@ -27,6 +31,7 @@ func TestHandler(t *testing.T) {
 		{"GET", "/remove/hasher.wasm", "", 200, "\x00asm plain", "application/wasm"},
 		{"GET", "/remove/hasher.wasm", "gzip, br", 200, "gzipped", "application/wasm"},
 		{"GET", "/remove/wasm_exec.js", "", 200, "// go", "text/javascript"},
+		{"GET", "/remove/helplines.json", "", 200, `"phone":"0800 1111"`, "application/json"},
 		{"GET", "/remove/nothing.js", "", 404, "", ""},
 		{"GET", "/remove/../remove.go", "", 404, "", ""},
 		{"POST", "/remove", "", 405, "", ""},
@@ -75,5 +80,94 @@ func TestAssets(t *testing.T) {
 	dir := t.TempDir()
 	if _, missing := Assets(dir); len(missing) != 2 {
 		t.Errorf("an empty directory: missing %v, want both files", missing)
+	}
+}
+
+// TestEmbedded checks that a plain build carries the committed hasher, and
+// that a client taking no gzip gets it decompressed: a WebAssembly module.
+func TestEmbedded(t *testing.T) {
+	assets, missing := Assets("")
+	if missing != nil {
+		t.Fatalf("the embedded hasher lacks %v: run go generate ./web/remove and commit dist/", missing)
+	}
+	h := Handler(assets, DefaultHelplines)
+	for _, encoding := range []string{"", "gzip"} {
+		req := httptest.NewRequest("GET", "/remove/hasher.wasm", nil)
+		if encoding != "" {
+			req.Header.Set("Accept-Encoding", encoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.Bytes()
+		if encoding == "gzip" {
+			if rec.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatalf("gzip asked: Content-Encoding %q", rec.Header().Get("Content-Encoding"))
+			}
+			r, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(r); err != nil {
+				t.Fatal(err)
+			}
+		} else if rec.Header().Get("Content-Encoding") != "" {
+			t.Errorf("no gzip asked: Content-Encoding %q", rec.Header().Get("Content-Encoding"))
+		}
+		if rec.Code != 200 || !bytes.HasPrefix(body, []byte("\x00asm")) || len(body) < 1<<20 {
+			t.Errorf("Accept-Encoding %q: %d, %d bytes starting %.8q; want a WebAssembly module", encoding, rec.Code, len(body), body)
+		}
+	}
+	for _, name := range []string{"/remove/hasher.wasm.gz", "/remove/GOVERSION"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", name, nil))
+		if rec.Code != 404 {
+			t.Errorf("%s: %d, want 404", name, rec.Code)
+		}
+	}
+}
+
+func TestHelplines(t *testing.T) {
+	if err := DefaultHelplines.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(DefaultHelplines)
+	for _, want := range []string{"0800 1111", "Childline", "Report Remove", "Take It Down", "1-800-843-5678"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("default helplines lack %q", want)
+		}
+	}
+	if strings.Contains(string(b), "988") {
+		t.Errorf("default helplines name 988, a suicide line, not for this")
+	}
+	if h, err := ParseHelplines([]byte(`{"order":["DE"],"regions":{"DE":[{"name":"Nummer gegen Kummer","what":"Beratung","phone":"116 111"}]}}`)); err != nil || h.Regions["DE"][0].Phone != "116 111" {
+		t.Errorf("a deployment's helplines: %+v, %v", h, err)
+	}
+	for _, bad := range []string{
+		`{"regions":{}}`,
+		`{"regions":{"uk":[{"name":"a","what":"b","phone":"1"}]}}`,
+		`{"regions":{"GB":[{"name":"a","what":"b","url":"http://example.org/"}]}}`,
+		`{"regions":{"GB":[{"name":"a","what":"b"}]}}`,
+		`{"order":["US"],"regions":{"GB":[{"name":"a","what":"b","phone":"1"}]}}`,
+		`{"regions":{"GB":[{"name":"a","what":"b","phone":"1","extra":1}]}}`,
+		`not json`,
+	} {
+		if _, err := ParseHelplines([]byte(bad)); err == nil {
+			t.Errorf("ParseHelplines(%s): no error", bad)
+		}
+	}
+}
+
+// TestWording checks the page's promises: "this device", not "your phone"
+// (a laptop is not a phone), and no 988.
+func TestWording(t *testing.T) {
+	b, _ := static.ReadFile("static/index.html")
+	js, _ := static.ReadFile("static/remove.js")
+	for _, s := range []string{string(b), string(js)} {
+		if strings.Contains(s, "your phone") || strings.Contains(s, "988") {
+			t.Errorf("the page says \"your phone\" or names 988")
+		}
+	}
+	if !strings.Contains(string(b), "never leaves this device") || !strings.Contains(string(b), "Nobody sees your photo") {
+		t.Errorf("the page does not say the photo stays on this device and that nobody sees it")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/media/video"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
+	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
 // framePage hashes the video at /clip in the page: Chromium decodes it, each
@@ -70,7 +71,13 @@ func TestBrowserFrameHashes(t *testing.T) {
 	if os.Getenv("SAFEGUARD_TEST_VIDEO_BROWSER") == "" {
 		t.Skip("set SAFEGUARD_TEST_VIDEO_BROWSER=1 to measure the browser's video frame hashes")
 	}
-	assets := buildAssets(t)
+	// The hasher the binary embeds (web/remove/dist), served as /remove
+	// serves it.
+	assets, missing := remove.Assets("")
+	if missing != nil {
+		t.Fatalf("this build lacks the browser hasher's %v", missing)
+	}
+	hasher := remove.Handler(assets, remove.Helplines{})
 	dir := "../../testdata/threatexchange/tmk/sample-videos"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(framePage)) })
@@ -78,11 +85,8 @@ func TestBrowserFrameHashes(t *testing.T) {
 		w.Header().Set("Content-Type", "video/mp4")
 		http.ServeFile(w, r, filepath.Join(dir, filepath.Base(r.PathValue("name"))+".mp4"))
 	})
-	mux.Handle("/wasm_exec.js", http.FileServer(http.Dir(assets)))
-	mux.HandleFunc("/hasher.wasm", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/wasm")
-		http.ServeFile(w, r, filepath.Join(assets, "hasher.wasm"))
-	})
+	mux.Handle("/wasm_exec.js", hasher)
+	mux.Handle("/hasher.wasm", hasher)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	opts := []chromedp.ExecAllocatorOption{

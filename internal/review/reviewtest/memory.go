@@ -89,10 +89,10 @@ func (m *Memory) FileReport(_ context.Context, r review.Report, c review.Case) (
 // check reports whether c may replace the stored case c.ID.
 func (m *Memory) check(c review.Case) error {
 	if c.ID < 1 || c.ID > int64(len(m.cases)) {
-		return fmt.Errorf("case %d: %w", c.ID, review.ErrNotFound)
+		return review.ErrNotFound // the caller (review.Desk) names the case
 	}
 	if v := m.cases[c.ID-1].Version; v != c.Version {
-		return fmt.Errorf("case %d: update of version %d, latest is %d: %w", c.ID, c.Version, v, review.ErrConflict)
+		return fmt.Errorf("update of version %d, latest is %d: %w", c.Version, v, review.ErrConflict)
 	}
 	return nil
 }
@@ -120,7 +120,7 @@ func (m *Memory) Case(_ context.Context, id int64) (review.Case, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if id < 1 || id > int64(len(m.cases)) {
-		return review.Case{}, fmt.Errorf("case %d: %w", id, review.ErrNotFound)
+		return review.Case{}, review.ErrNotFound
 	}
 	return cloneCase(m.cases[id-1]), nil
 }

@@ -230,7 +230,7 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 		return nil
 	})
 	if err != nil {
-		return review.Case{}, fmt.Errorf("case %d: %w", c.ID, err)
+		return review.Case{}, err // the caller (review.Desk) names the case
 	}
 	c.Version++
 	return c, nil
@@ -250,10 +250,10 @@ func (s *Store) queryReports(ctx context.Context, query string, args ...any) ([]
 func (s *Store) Case(ctx context.Context, id int64) (review.Case, error) {
 	cs, err := s.queryCases(ctx, `WHERE id = $1`, id)
 	if err != nil {
-		return review.Case{}, fmt.Errorf("case %d: %w", id, err)
+		return review.Case{}, err // the caller (review.Desk) names the case
 	}
 	if len(cs) == 0 {
-		return review.Case{}, fmt.Errorf("case %d: %w", id, review.ErrNotFound)
+		return review.Case{}, review.ErrNotFound
 	}
 	return cs[0], nil
 }

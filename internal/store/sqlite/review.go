@@ -263,7 +263,7 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 		return nil
 	})
 	if err != nil {
-		return review.Case{}, fmt.Errorf("case %d: %w", c.ID, err)
+		return review.Case{}, err // the caller (review.Desk) names the case
 	}
 	c.Version++
 	return c, nil
@@ -273,10 +273,10 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 func (s *Store) Case(ctx context.Context, id int64) (review.Case, error) {
 	c, err := scanCase(s.r().QueryRowContext(ctx, `SELECT `+caseCols+` FROM review_cases WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return review.Case{}, fmt.Errorf("case %d: %w", id, review.ErrNotFound)
+		return review.Case{}, review.ErrNotFound
 	}
 	if err != nil {
-		return review.Case{}, fmt.Errorf("case %d: %w", id, err)
+		return review.Case{}, err // the caller (review.Desk) names the case
 	}
 	return c, nil
 }

@@ -48,7 +48,8 @@ ready.then(() => {
 function problemText(kind) {
   switch (kind) {
     case "video": return "Videos can't be done yet. It's coming soon.";
-    case "unsupported": return "We can't read this kind of file yet. If it is an iPhone photo (HEIC), take a screenshot of it and pick that instead.";
+    case "heic": return "This is an iPhone photo in HEIC format, which we can't read here. On an iPhone, pick it from Photos on this page (the iPhone turns it into a JPEG). On a computer, open it and save it as JPEG first, or take a screenshot of it and pick that.";
+    case "unsupported": return "We can't read this kind of file yet. Try a screenshot of it instead.";
     case "too_large": return "This picture is too big for us to read.";
     case "low_quality": return "This picture is too plain (for example, mostly one colour) to be spotted safely, so it won't be sent.";
     default: return "We couldn't read this file. It may be damaged.";
@@ -68,11 +69,14 @@ $("files").addEventListener("change", async (ev) => {
     li.append(img, text);
     $("picked").append(li);
     const item = { name: file.name, hashes: null, problem: "" };
-    if (file.type.startsWith("video/")) {
+    const bytes = file.type.startsWith("video/") ? null : new Uint8Array(await file.arrayBuffer());
+    if (!bytes) {
       item.problem = "video";
+    } else if (isHEIC(file, bytes)) {
+      item.problem = "heic"; // desktop browsers hand the file as it is; iOS Safari converts to JPEG
     } else {
       img.src = URL.createObjectURL(file); // shown on this device only
-      const h = await hash(new Uint8Array(await file.arrayBuffer()));
+      const h = await hash(bytes);
       li.dataset.ms = String(Math.round(h.ms || 0));
       if (h.error) item.problem = h.kind;
       else if (h.quality < 50) item.problem = "low_quality";
@@ -118,15 +122,62 @@ $("send").addEventListener("click", async () => {
     $("pin").textContent = body.pin;
     $("sending").textContent = "Sent.";
     $("done").hidden = false;
-    $("done").focus();
+    // On a phone the code and PIN are below the fold: bring them into view.
+    $("done").focus({ preventScroll: true });
+    $("done").scrollIntoView({ block: "start" });
     picked.length = 0;
     $("picked").replaceChildren();
     update();
   } catch (e) {
     $("sending").textContent = navigator.onLine === false
-      ? "You're offline. Your photos are still only on your phone; connect and press Send again."
+      ? "You're offline. Your photos are still only on this device; connect and press Send again."
       : "Not sent: " + e.message;
     $("sending").className = "bad";
     $("send").disabled = false;
   }
 });
+
+// isHEIC tells an iPhone's HEIC/HEIF photo by its type, its name, or its
+// bytes (an ISO-BMFF "ftyp" box of a HEIF brand), since browsers on
+// computers often give it no type.
+function isHEIC(file, b) {
+  if (/^image\/hei[cf]/.test(file.type) || /\.hei[cf]$/i.test(file.name)) return true;
+  if (b.length < 12 || String.fromCharCode(b[4], b[5], b[6], b[7]) !== "ftyp") return false;
+  const brand = String.fromCharCode(b[8], b[9], b[10], b[11]);
+  return ["heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"].includes(brand);
+}
+
+// The code and PIN, copied together; where the clipboard is refused, the
+// text is selected so that the person can copy it themselves.
+$("copy").addEventListener("click", async () => {
+  const text = "Case code: " + $("code").textContent + "\nPIN: " + $("pin").textContent;
+  try {
+    await navigator.clipboard.writeText(text);
+    $("copied").textContent = "Copied.";
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents($("done"));
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    $("copied").textContent = "Selected: copy it with your device's copy command.";
+  }
+});
+
+// The helplines of the person's region (from the browser's languages, e.g.
+// en-GB), else every region the service lists.
+fetch("/remove/helplines.json", { credentials: "omit" }).then((r) => r.json()).then((h) => {
+  const regions = (navigator.languages || [navigator.language || ""])
+    .map((l) => (l.split("-")[1] || "").toUpperCase()).filter((r) => h.regions[r]);
+  const show = regions.length ? [regions[0]] : h.order;
+  for (const r of show) {
+    for (const l of h.regions[r]) {
+      const li = document.createElement("li");
+      const name = document.createElement(l.url ? "a" : "strong");
+      name.textContent = l.name;
+      if (l.url) { name.href = l.url; name.rel = "noreferrer"; name.target = "_blank"; }
+      li.append(name, document.createTextNode(" (" + r + "): " + l.what + (l.phone ? " Phone " + l.phone + "." : "")));
+      $("helplines").append(li);
+    }
+  }
+}).catch(() => {});

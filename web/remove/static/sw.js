@@ -4,9 +4,9 @@
 // sees or stores a photo: the page sends none).
 "use strict";
 
-const CACHE = "safeguard-remove-v1";
+const CACHE = "safeguard-remove-v2";
 const ASSETS = ["/remove", "/remove/status", "/remove/remove.css", "/remove/remove.js", "/remove/status.js",
-  "/remove/hasher.js", "/remove/wasm_exec.js", "/remove/hasher.wasm"];
+  "/remove/hasher.js", "/remove/wasm_exec.js", "/remove/hasher.wasm", "/remove/helplines.json"];
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/usecase"
+)
+
+// The demo bank: what a first start of an empty embedded store adds so that
+// a first scan visibly matches. Its one entry is the PDQ hash of a photo of
+// a bridge from Meta's ThreatExchange test data (demoImage; a test checks
+// the hash is that file's), not abuse material.
+const (
+	demoBank  = "demo"
+	demoImage = "testdata/threatexchange/pdq/data/reg-test-input/dih/bridge-1-original.jpg"
+	demoPDQ   = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"
+)
+
+// firstStart readies an empty store (no bank, no key) for a first try: it
+// adds the demo bank and an admin key, printing the key (once: only its hash
+// is kept) and how to undo both. It reports whether it did anything.
+func firstStart(ctx context.Context, st store.Store, w io.Writer) (bool, error) {
+	bs, err := st.ListBanks(ctx)
+	if err != nil {
+		return false, err
+	}
+	ks, err := st.ListKeys(ctx)
+	if err != nil || len(bs) > 0 || len(ks) > 0 {
+		return false, err
+	}
+	stores, tx := usecase.Over(st)
+	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}
+	desc := "DEMO, not real: one photo of a bridge from Meta's ThreatExchange test data (" + demoImage + "); remove with: safeguard bank rm " + demoBank
+	if _, err := banks.Create(ctx, cliActor(), bank.Bank{Name: demoBank, Description: desc}); err != nil {
+		return false, err
+	}
+	entry := bank.Entry{Signal: bank.PDQ, Value: demoPDQ, Source: "demo", Note: "bridge-1-original.jpg (demo)", AddedBy: cliActor()}
+	if _, err := banks.Add(ctx, cliActor(), demoBank, usecase.Slice([]bank.Entry{entry}), map[string]any{"demo": true}, nil); err != nil {
+		return false, err
+	}
+	plain, k, err := createKey(ctx, st, auth.Admin, "first start")
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(w, `safeguard: first start of an empty store: added the DEMO bank %q (one test photo; remove it with
+safeguard: 'safeguard bank rm %s', or start with --demo=false) and an admin key %s, shown this once:
+safeguard: KEY=%s
+`, demoBank, demoBank, k.ID, plain)
+	return true, nil
+}
+
+// createKey makes an API key and records it in the audit log; it returns the
+// key's secret, which is never stored.
+func createKey(ctx context.Context, st store.Store, role auth.Role, name string) (string, auth.Key, error) {
+	plain, k, err := auth.Create(ctx, st, role, name, cliActor())
+	if err != nil {
+		return "", auth.Key{}, err
+	}
+	_, err = audit.NewLog(st).Record(ctx, cliActor(), audit.KeyCreate, k.ID, map[string]any{"role": k.Role, "name": k.Name})
+	return plain, k, err
+}
