@@ -38,6 +38,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
@@ -290,9 +291,12 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		s.feedback = &usecase.Feedback{Store: st, Log: log, Send: s.exchanges.SendFeedback}
 	}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
+	// The text signal's kept messages are the chat logs law-enforcement
+	// reports and data-request exports carry.
+	chats := textmsg.ChatSource{Store: st}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake,
-		Drafts: &usecase.Drafts{Evidence: ev, Scans: st, Reporter: cfg.LEReporter}}
+		Drafts: &usecase.Drafts{Evidence: ev, Scans: st, Reporter: cfg.LEReporter, Conversations: chats}}
 	var err error
 	if s.networks, err = loadNetworks(ctx, st, tx, log, s.review, logger); err != nil {
 		return nil, err
@@ -303,7 +307,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	s.api = api.New(api.Config{
-		Text: text, TextMessages: st,
+		Text: text, TextMessages: st, Conversations: chats,
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
 		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,

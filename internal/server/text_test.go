@@ -205,7 +205,30 @@ func textEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
 		if harmful {
 			dec = map[string]any{"verdict": "confirm", "reason": "harmful", "actions": []string{"remove"}}
 		}
+		if id == caseID { // the grooming conversation goes to the police
+			dec["actions"] = []string{"remove", "le_report"}
+		}
 		reviewer.json("POST", fmt.Sprintf("/v1/cases/%d/decision", id), dec, 200, nil)
+	}
+
+	// The law-enforcement draft the confirmation opened names the
+	// conversation and quotes its flagged messages (textmsg.ChatSource).
+	liaison := client{t, base, keysFor(t, st, map[string]auth.Role{"liaison": auth.LELiaison})["liaison"]}
+	var lq struct {
+		Reports []struct {
+			ReportID int64 `json:"report_id"`
+			CaseID   string `json:"case_id"` // a report's case, as the LE routes write it
+		} `json:"reports"`
+	}
+	liaison.do("GET", "/v1/le-queue", "", nil, 200, &lq)
+	var draft []byte
+	for _, r := range lq.Reports {
+		if r.CaseID == fmt.Sprint(caseID) {
+			draft = liaison.do("GET", fmt.Sprintf("/v1/le-reports/%d", r.ReportID), "", nil, 200, nil)
+		}
+	}
+	if !strings.Contains(string(draft), "chatImIncident") || !strings.Contains(string(draft), "dm-1-2") {
+		t.Errorf("the grooming case's law-enforcement draft carries no chat log: %.2000s (queue %+v)", draft, lq.Reports)
 	}
 
 	// The decisions are the learning examples; a model trained on them

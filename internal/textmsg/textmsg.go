@@ -113,6 +113,10 @@ type Store interface {
 	// chat log a law-enforcement report or export includes around a
 	// flagged message; ErrNotFound if id is not kept.
 	MessagesAround(ctx context.Context, id int64, before, after int) ([]Message, error)
+	// FlaggedConversations returns the ids of up to limit conversations
+	// holding a flagged message that one of the accounts sent or was sent:
+	// the conversations a law-enforcement report about them carries.
+	FlaggedConversations(ctx context.Context, accounts []string, limit int) ([]string, error)
 }
 
 // ErrNotFound is returned for a message that is not kept.

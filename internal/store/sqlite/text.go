@@ -49,6 +49,37 @@ func (s *Store) Conversation(ctx context.Context, id string, limit int) ([]textm
 	return ms, nil
 }
 
+// FlaggedConversations implements textmsg.Store. It reads the documents of
+// the kept messages (at most textmsg's keep per conversation); it runs when
+// a law-enforcement report is drafted, not per message.
+func (s *Store) FlaggedConversations(ctx context.Context, accounts []string, limit int) ([]string, error) {
+	if len(accounts) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	in, err := json.Marshal(accounts)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r().QueryContext(ctx, `SELECT conversation FROM text_messages
+		WHERE conversation != '' AND json_extract(doc, '$.flagged') = 1
+		AND (json_extract(doc, '$.author') IN (SELECT value FROM json_each(?))
+		  OR json_extract(doc, '$.target') IN (SELECT value FROM json_each(?)))
+		GROUP BY conversation ORDER BY MIN(id) LIMIT ?`, string(in), string(in), limit)
+	if err != nil {
+		return nil, fmt.Errorf("finding the flagged conversations of %d accounts: %w", len(accounts), err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 // MessagesAround implements textmsg.Store.
 func (s *Store) MessagesAround(ctx context.Context, id int64, before, after int) ([]textmsg.Message, error) {
 	q := s.r()

@@ -66,4 +66,46 @@ func Run(t *testing.T, open func(t *testing.T) textmsg.Store) {
 	if around, err := s.MessagesAround(ctx, alone.ID, 5, 5); err != nil || len(around) != 1 || around[0].ID != alone.ID {
 		t.Errorf("a message of no conversation: %v %+v", err, around)
 	}
+
+	// The conversations a report about an account carries: those holding
+	// a flagged message it sent or was sent, the window around them.
+	flag := func(conv, author, target, text string, flagged bool, at time.Time) {
+		t.Helper()
+		if _, err := s.AddMessage(ctx, textmsg.Message{ConversationID: conv, Author: author, Target: target,
+			Surface: textrisk.DM, Text: text, Flagged: flagged, Labels: []string{}, ReceivedAt: at}, 200); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := at.Add(48 * time.Hour)
+	flag("g1", "groomer", "kid", "long before", false, day.Add(-72*time.Hour))
+	flag("g1", "groomer", "kid", "hi there", false, day.Add(-time.Hour))
+	flag("g1", "groomer", "kid", "dont tell ur mum", true, day)
+	flag("g1", "kid", "groomer", "ok", false, day.Add(time.Minute))
+	flag("g2", "kid", "groomer", "send pics", true, day.Add(time.Hour)) // flagged, groomer as target
+	flag("g3", "groomer", "other", "nice weather", false, day)          // nothing flagged
+	flag("g4", "someone", "else", "send pics", true, day)               // other accounts
+	convs, err := s.FlaggedConversations(ctx, []string{"groomer"}, 10)
+	if err != nil || len(convs) != 2 || convs[0] != "g1" || convs[1] != "g2" {
+		t.Errorf("flagged conversations of groomer: %v %v, want [g1 g2]", err, convs)
+	}
+	if convs, err := s.FlaggedConversations(ctx, []string{"nobody"}, 10); err != nil || len(convs) != 0 {
+		t.Errorf("flagged conversations of nobody: %v %v", err, convs)
+	}
+	if convs, _ := s.FlaggedConversations(ctx, []string{"groomer", "someone"}, 2); len(convs) != 2 {
+		t.Errorf("limit 2: %v", convs)
+	}
+	chat, err := textmsg.ChatSource{Store: s}.Around(ctx, []string{"groomer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range chat {
+		texts = append(texts, m.Conversation+":"+m.Text)
+	}
+	if want := "[g1:hi there g1:dont tell ur mum g1:ok g2:send pics]"; fmt.Sprint(texts) != want {
+		t.Errorf("the chat log around groomer's flagged messages: %v, want %s (the message 3 days before is outside the window)", texts, want)
+	}
+	if len(chat) == 4 && (!chat[1].Flagged || chat[0].Flagged || chat[1].From != "groomer" || chat[1].To != "kid") {
+		t.Errorf("chat messages: %+v", chat)
+	}
 }
