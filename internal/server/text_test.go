@@ -216,7 +216,7 @@ func textEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
 	liaison := client{t, base, keysFor(t, st, map[string]auth.Role{"liaison": auth.LELiaison})["liaison"]}
 	var lq struct {
 		Reports []struct {
-			ReportID int64 `json:"report_id"`
+			ReportID int64  `json:"report_id"`
 			CaseID   string `json:"case_id"` // a report's case, as the LE routes write it
 		} `json:"reports"`
 	}
