@@ -60,10 +60,11 @@ func runHotline(e *env, args []string) int {
 	if len(args) > 0 && args[0] == "keygen" {
 		return hotlineKeygen(e, args[1:])
 	}
-	fmt.Fprintln(e.stderr, "usage: safeguard hotline keygen --out PREFIX")
-	if len(args) == 0 {
-		return 2
+	usage := "usage: safeguard hotline keygen --out PREFIX"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		return groupUsage(e, args, usage)
 	}
+	fmt.Fprintln(e.stderr, usage)
 	return fail(e, "hotline", "unknown subcommand %q: want keygen", args[0])
 }
 
