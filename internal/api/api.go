@@ -207,7 +207,10 @@ func New(cfg Config) *API {
 	a.public = http.NewServeMux()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.path, a.authenticated(rt))
-		if rt.perm == public {
+		// The public listener serves Report Remove's API alone: other routes
+		// that need no key (the API document) describe the private API and
+		// stay with it.
+		if rt.perm == public && strings.HasPrefix(rt.path, "/v1/self-reports") {
 			a.public.Handle(rt.method+" "+rt.path, a.authenticated(rt))
 		}
 	}
