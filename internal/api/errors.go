@@ -47,8 +47,9 @@ const (
 	CodeRecipient        = "recipient_error"    // the recipient refused or failed
 	CodeInvalidLERequest = "invalid_le_request" // a data request fails validation
 
-	CodeRateLimited = "rate_limited" // with Retry-After
-	CodeLowQuality  = "low_quality"  // an image too plain for its hash to be matched safely
+	CodeRateLimited = "rate_limited"         // with Retry-After
+	CodeEvidenceKey = "evidence_key_missing" // an evidence item's master key is gone from the keyring
+	CodeLowQuality  = "low_quality"          // an image too plain for its hash to be matched safely
 
 	CodeInvalidEvents = "invalid_events" // no event of a POST /v1/events body is valid (the first ones named)
 )
@@ -70,6 +71,7 @@ var statusByCode = map[string]int{
 	CodeRateLimited: http.StatusTooManyRequests, CodeLowQuality: http.StatusUnprocessableEntity,
 	CodeInvalidEvents: http.StatusBadRequest,
 	CodeVideo:         http.StatusUnprocessableEntity,
+	CodeEvidenceKey:   http.StatusConflict,
 }
 
 // codeOfKind is the code of an error of a kind that names none of its own.

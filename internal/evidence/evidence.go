@@ -104,7 +104,10 @@ func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 // Errors, wrapped with the item's id.
 var (
 	ErrNotFound   = derrors.New(derrors.NotFound, "no such evidence item")
-	ErrUnknownKey = derrors.New(derrors.Unavailable, "master key not in the keyring")
+	// ErrUnknownKey: the item was sealed under a master key the keyring
+	// no longer holds. Asking again will not help (no Retry-After): an
+	// operator must put the key back (SAFEGUARD_EVIDENCE_KEYS) or rewrap.
+	ErrUnknownKey = derrors.New(derrors.WrongState, "master key not in the keyring").WithCode("evidence_key_missing")
 	ErrCorrupt    = errors.New("evidence item fails its integrity check")
 	ErrTooLarge   = derrors.New(derrors.TooLarge, "evidence item too large")
 )
