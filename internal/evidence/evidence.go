@@ -103,7 +103,7 @@ func (d Digest) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // Errors, wrapped with the item's id.
 var (
-	ErrNotFound   = derrors.New(derrors.NotFound, "no such evidence item")
+	ErrNotFound = derrors.New(derrors.NotFound, "no such evidence item")
 	// ErrUnknownKey: the item was sealed under a master key the keyring
 	// no longer holds. Asking again will not help (no Retry-After): an
 	// operator must put the key back (SAFEGUARD_EVIDENCE_KEYS) or rewrap.
