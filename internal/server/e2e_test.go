@@ -101,6 +101,17 @@ func (c client) do(method, path, contentType string, body []byte, want int, out 
 	return b
 }
 
+// newKey has c (an admin) create a key through the API, returning a
+// client with it and its id.
+func (c client) newKey(role, name string) (client, string) {
+	var k struct {
+		Key string `json:"key"`
+		ID  string `json:"id"`
+	}
+	c.json("POST", "/v1/keys", map[string]any{"role": role, "name": name}, 201, &k)
+	return client{c.t, c.base, k.Key}, k.ID
+}
+
 func (c client) json(method, path string, in any, want int, out any) []byte {
 	c.t.Helper()
 	b, err := json.Marshal(in)

@@ -49,19 +49,10 @@ type queueItem struct {
 }
 
 func leDraftEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
-	tip, tipURL := newTipline(t)
-	cfg.CyberTipURL, cfg.CyberTipUser, cfg.CyberTipPassword = tipURL, "esp-test", "tipline-secret"
-	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}
+	tip := reportTo(t, &cfg)
 	base, adminKey := start(t, cfg, st)
 	admin := client{t, base, adminKey}
-	key := func(role, name string) (client, string) {
-		var k struct {
-			Key string `json:"key"`
-			ID  string `json:"id"`
-		}
-		admin.json("POST", "/v1/keys", map[string]any{"role": role, "name": name}, 201, &k)
-		return client{t, base, k.Key}, k.ID
-	}
+	key := admin.newKey
 	platform, _ := key("integrator", "platform")
 	reviewer, reviewerID := key("reviewer", "r1")
 	liaison, _ := key("le_liaison", "le")

@@ -35,6 +35,15 @@ type fakeTipline struct {
 	info    map[string]bool
 }
 
+// reportTo points cfg's law-enforcement reports at a fake CyberTipline
+// (with an ESP account and a reporting person) and returns it.
+func reportTo(t testing.TB, cfg *server.Config) *fakeTipline {
+	tip, url := newTipline(t)
+	cfg.CyberTipURL, cfg.CyberTipUser, cfg.CyberTipPassword = url, "esp-test", "tipline-secret"
+	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}
+	return tip
+}
+
 func newTipline(t testing.TB) (*fakeTipline, string) {
 	f := &fakeTipline{t: t, reports: map[string]string{}, files: map[string][]byte{}, fileOf: map[string]string{}, info: map[string]bool{}}
 	srv := httptest.NewServer(f)
@@ -150,19 +159,10 @@ func TestLEReportEndToEnd(t *testing.T) {
 }
 
 func leReportEndToEnd(t *testing.T, cfg server.Config, st store.Store) {
-	tip, url := newTipline(t)
-	cfg.CyberTipURL, cfg.CyberTipUser, cfg.CyberTipPassword = url, "esp-test", "tipline-secret"
-	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}
+	tip := reportTo(t, &cfg)
 	base, adminKey := start(t, cfg, st)
 	admin := client{t, base, adminKey}
-	key := func(role, name string) (client, string) {
-		var k struct {
-			Key string `json:"key"`
-			ID  string `json:"id"`
-		}
-		admin.json("POST", "/v1/keys", map[string]any{"role": role, "name": name}, 201, &k)
-		return client{t, base, k.Key}, k.ID
-	}
+	key := admin.newKey
 	platform, _ := key("integrator", "platform")
 	reviewer, reviewerID := key("reviewer", "r1")
 	liaison, liaisonID := key("le_liaison", "le")

@@ -113,13 +113,7 @@ type networkCase struct {
 
 func networkEndToEnd(t *testing.T, base, adminKey string) {
 	admin := client{t, base, adminKey}
-	key := func(role, name string) client {
-		var k struct {
-			Key string `json:"key"`
-		}
-		admin.json("POST", "/v1/keys", map[string]any{"role": role, "name": name}, 201, &k)
-		return client{t, base, k.Key}
-	}
+	key := func(role, name string) client { c, _ := admin.newKey(role, name); return c }
 	platform, reviewer := key("integrator", "platform"), key("reviewer", "r1")
 	rv := newReceiver(t)
 	var hook struct {

@@ -50,14 +50,7 @@ type queue struct {
 
 func reviewEndToEnd(t *testing.T, base, adminKey string) {
 	admin := client{t, base, adminKey}
-	key := func(role, name string) (client, string) {
-		var k struct {
-			Key string `json:"key"`
-			ID  string `json:"id"`
-		}
-		admin.json("POST", "/v1/keys", map[string]any{"role": role, "name": name}, 201, &k)
-		return client{t, base, k.Key}, k.ID
-	}
+	key := admin.newKey
 	flagger, flaggerID := key("flagger", "hotline")
 	reviewer, _ := key("reviewer", "r1")
 	reviewer2, _ := key("reviewer", "r2")

@@ -35,18 +35,10 @@ func TestVideoLEReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, st := openSQLite(t)
-	tip, url := newTipline(t)
-	cfg.CyberTipURL, cfg.CyberTipUser, cfg.CyberTipPassword = url, "esp-test", "tipline-secret"
-	cfg.LEReporter = lereport.Reporter{ReportingPerson: lereport.Person{FirstName: "Trust", LastName: "Safety", Email: []string{"safety@example.net"}}}
+	tip := reportTo(t, &cfg)
 	base, adminKey := start(t, cfg, st)
 	admin := client{t, base, adminKey}
-	key := func(role, name string) client {
-		var k struct {
-			Key string `json:"key"`
-		}
-		admin.json("POST", "/v1/keys", map[string]any{"role": role, "name": name}, 201, &k)
-		return client{t, base, k.Key}
-	}
+	key := func(role, name string) client { c, _ := admin.newKey(role, name); return c }
 	platform, reviewer, liaison := key("integrator", "platform"), key("reviewer", "r1"), key("le_liaison", "le")
 
 	admin.json("POST", "/v1/banks", map[string]any{"name": "known"}, 201, nil)
