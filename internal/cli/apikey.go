@@ -17,7 +17,7 @@ func runAPIKey(e *env, args []string) int {
 	subs := map[string]func(*env, []string) int{"create": apikeyCreate, "list": apikeyList, "revoke": apikeyRevoke}
 	if len(args) == 0 || subs[args[0]] == nil {
 		fmt.Fprintln(e.stderr, "usage: safeguard apikey create|list|revoke [flags] ...\n\n  create --role R --name N   make a key and print it (once: only its hash is kept)\n  list                       every key, revoked ones included, never their secrets\n  revoke ID                  refuse the key from now on")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		if askedHelp(args) {
 			return 0
 		}
 		if len(args) > 0 {

@@ -14,7 +14,7 @@ import (
 func runAudit(e *env, args []string) int {
 	if len(args) == 0 || args[0] != "verify" {
 		fmt.Fprintln(e.stderr, "usage: safeguard audit verify [--anchor sgaudit:SEQ:HASH]... [store flags]\n\n  verify   check the hash chain; name every edited, deleted, inserted or reordered entry")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		if askedHelp(args) {
 			return 0
 		}
 		return 2

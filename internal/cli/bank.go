@@ -34,7 +34,7 @@ func runBank(e *env, args []string) int {
 		if len(args) == 0 {
 			return 2
 		}
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if askedHelp(args) {
 			return 0
 		}
 		return fail(e, "bank", "unknown subcommand %q", args[0])

@@ -47,7 +47,7 @@ var Version = "dev"
 // the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || askedHelp(args) {
 		usage(e.stdout)
 		return 0
 	}
@@ -73,8 +73,13 @@ func usage(w io.Writer) {
 // groupUsage prints a command group's usage: on standard output, exiting 0,
 // when help was asked for (args[0] is -h, --help or help); else on standard
 // error, exiting 2.
+// askedHelp says whether args ask for a command's usage.
+func askedHelp(args []string) bool {
+	return len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")
+}
+
 func groupUsage(e *env, args []string, usage string) int {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+	if askedHelp(args) {
 		fmt.Fprintln(e.stdout, usage)
 		return 0
 	}

@@ -34,7 +34,7 @@ func runEvidence(e *env, args []string) int {
 		return evidenceOpen(e, args[1:])
 	}
 	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || askedHelp(args) {
 		return groupUsage(e, args, usage)
 	}
 	return fail(e, "evidence", "unknown subcommand %q: want verify, open, keygen or rotate-key", args[0])

@@ -61,7 +61,7 @@ func runHotline(e *env, args []string) int {
 		return hotlineKeygen(e, args[1:])
 	}
 	usage := "usage: safeguard hotline keygen --out PREFIX"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || askedHelp(args) {
 		return groupUsage(e, args, usage)
 	}
 	fmt.Fprintln(e.stderr, usage)

@@ -19,7 +19,7 @@ import (
 
 func runText(e *env, args []string) int {
 	usage := "usage: safeguard text score|eval|train [flags] [FILE]\n\nRun 'safeguard text score -h' (or eval, train) for a subcommand's flags."
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || askedHelp(args) {
 		return groupUsage(e, args, usage)
 	}
 	switch args[0] {
