@@ -133,6 +133,7 @@ func runNetworkGenerate(e *env, args []string) int {
 	children := fs.Int("children", d.Children, "parent-run child accounts")
 	sizes := fs.String("networks", joinInts(d.Networks), "planted networks' `sizes`, comma-separated; styles take turns (emoji, reposter, mixed)")
 	memeReposts := fs.Int("meme-reposts", d.MemeReposts, "accounts re-posting each meme")
+	cueLess := fs.Float64("cue-less", d.CueLess, "share (0-1) of child accounts whose bio and declared age say nothing of a child")
 	truthPath := fs.String("truth", "", "write the ground truth (JSON) to this `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard network generate [flags] > EVENTS.jsonl\n\nWrites a synthetic platform's events (docs/network.md).\n\nflags:")
@@ -147,7 +148,10 @@ func runNetworkGenerate(e *env, args []string) int {
 		return 2
 	}
 	cfg := platformgen.Default(*seed)
-	cfg.Ordinary, cfg.Children, cfg.MemeReposts = *accounts, *children, *memeReposts
+	cfg.Ordinary, cfg.Children, cfg.MemeReposts, cfg.CueLess = *accounts, *children, *memeReposts, *cueLess
+	if cfg.CueLess < 0 || cfg.CueLess > 1 {
+		return fail(e, "network generate", "--cue-less: want a share from 0 to 1, got %v", cfg.CueLess)
+	}
 	var err error
 	if cfg.Networks, err = splitInts(*sizes); err != nil {
 		return fail(e, "network generate", "--networks: %v", err)

@@ -90,3 +90,54 @@ func statedAdult(declaredAge int, bio string) bool {
 	}
 	return false
 }
+
+// Words others use of the person in an image that say the person is a
+// child, in English and Spanish: "so mature for her age", "our little
+// star", "growing up so fast", "she's 12", "her 9th birthday", "para su
+// edad", "princesita". A network reveals what it takes its targets for
+// in these words, and relatives do in theirs, so an account that states
+// no age is taken for a child's when two or more voices say so of its
+// images (youthVoices). Like the bio cues they are narrow: "little" needs
+// a word for a child or a pet name after it ("little thing", not "a
+// little late"), an age needs to be said of her or him or to have a unit.
+var youthCue = regexp.MustCompile(`(?i)\bfor (?:her|his|their|your) age\b` +
+	`|\b(?:little|lil|tiny|young) (?:girl|boy|one|lady|princess|thing|model|dancer|angel|star|miss|cutie|gymnast|ballerina|darling)s?\b` +
+	`|\b(?:too|very) young\b|\bgrowing up (?:so |too )?(?:fast|nicely|well|quick(?:ly)?)\b|\b(?:all|so) grown up\b` +
+	`|\b(?:she|he)(?:'s|’s| is|s) (?:only |just |barely )?(\d{1,2})\b(?: (?:y/o|yo|years?(?: old)?|yrs?))?` +
+	`|\b(\d{1,2})(?:st|nd|rd|th) (?:birthday|bday|grade)\b|\bschool ?girl\b|\bjail ?bait\b` +
+	`|\bpara su edad\b|\b(?:niñita|nenita|princesita|chiquitita|pequeñita)\b` +
+	`|\b(?:mi|nuestra|qué|que|tan|muy|esta) (?:peque|pequeña|chiquita|niña)\b|\b(?:tan|muy) (?:joven|jovencita)\b` +
+	`|\bjovencita\b|\b(?:est[aá]|ya) (?:muy |tan )?(?:grande|creciendo)\b|\bcumple(?:años)? (?:n[uú]mero )?(\d{1,2})\b`)
+
+// youthSaid returns the words of text that speak of a child, or "".
+func youthSaid(text string) string {
+	for _, m := range youthCue.FindAllStringSubmatchIndex(text, -1) {
+		if n, ok := capturedAge(text, m); ok && (n == 0 || n >= AdultAge) {
+			continue // "she's 25", "21st birthday": an adult
+		}
+		return strings.TrimSpace(text[m[0]:m[1]])
+	}
+	// An age with its unit ("12 y/o 😍"); not "I'm 13", which is the
+	// writer's own.
+	for _, m := range ageCue.FindAllStringSubmatch(text, -1) {
+		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 && n < AdultAge {
+			return strings.TrimSpace(m[0])
+		}
+	}
+	return ""
+}
+
+// capturedAge returns the number a youthCue match captured, if any.
+func capturedAge(text string, m []int) (int, bool) {
+	for g := 1; g < len(m)/2; g++ {
+		if m[2*g] >= 0 {
+			n, err := strconv.Atoi(text[m[2*g]:m[2*g+1]])
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// minVoices is how many accounts must speak of an account's images as a
+// child's before an account that states no age is taken for a child's.
+const minVoices = 2

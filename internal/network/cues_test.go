@@ -69,3 +69,43 @@ func TestChildAge(t *testing.T) {
 		}
 	}
 }
+
+func TestYouthSaid(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		child bool
+	}{
+		{"so mature for her age 😏", true},
+		{"our little star 🌟", true},
+		{"sexy little thing", true},
+		{"growing up so fast ❤️", true},
+		{"all grown up!", true},
+		{"she's 12? 😍", true},
+		{"she is only 11", true},
+		{"happy 9th birthday sweetie", true},
+		{"12 y/o 😍", true},
+		{"too young to be this pretty", true},
+		{"qué madura para su edad", true},
+		{"mi princesita 💕", true},
+		{"qué niña tan linda", true},
+		{"ya está muy grande", true},
+		// Adults, and words that only look like it.
+		{"hot 🥵", false},
+		{"goddess", false},
+		{"a little late to the party", false},
+		{"little by little", false},
+		{"she's 25 and killing it", false},
+		{"happy 21st birthday!", false},
+		{"I'm 13 hours into this drive", false},
+		{"I'm 13", false}, // the writer's age, not the person shown
+		{"so proud of our girls", false},
+		{"well done team!", false},
+		{"qué guapa 🔥", false},
+		{"11 years in marketing", false},
+		{"", false},
+	} {
+		if got := youthSaid(tc.text); (got != "") != tc.child {
+			t.Errorf("youthSaid(%q) = %q; want child %v", tc.text, got, tc.child)
+		}
+	}
+}

@@ -149,6 +149,9 @@ func (d *Detector) Detect(a *Activity) []Network {
 	r.cueKnown = make([]bool, len(a.accounts))
 	r.cluster()
 	r.engagements()
+	if r.sexualisedAlike() {
+		r.engagements()
+	}
 	suspects := r.suspects()
 	g, links := r.graph(suspects)
 	comm := louvain(g)
@@ -217,6 +220,7 @@ func (r *run) cluster() {
 		r.postClus[i] = -1
 	}
 	var res []hamming.Result
+	var all []cluster
 	for k, p := range order {
 		if done[k] {
 			continue
@@ -236,15 +240,151 @@ func (r *run) cluster() {
 		// the comments beneath the child's own post are the commonest
 		// sexualised ones, and a network comments there as much as under
 		// its copies.
-		c.child = r.childCue(a.posts[p].account) != ""
-		if len(c.posts) < 2 && !c.child {
-			continue
-		}
+		all = append(all, c)
+	}
+	r.youthVoices(all)
+	// Every image is kept, a cluster of one too: an account that states no
+	// age may yet be taken for a child's (sexualisedAlike), and then the
+	// comments beneath its own photos count.
+	for _, c := range all {
+		c.child = r.childCue(a.posts[c.posts[0]].account) != ""
 		ci := int32(len(r.clusters))
 		for _, q := range c.posts {
 			r.postClus[q] = ci
 		}
 		r.clusters = append(r.clusters, c)
+	}
+}
+
+// sexualisedAlike takes for a child's an account that states no age whose
+// images draw sexualised comments mostly from accounts that sexualise
+// children's images: at least minVoices of them, and at least half of all
+// who comment so beneath its images. A network comments the same way under
+// a child whose account says nothing of age; an adult's photos draw such
+// comments from many who never go near a child's, so the share keeps
+// an influencer's fans clear even when a few network members are among
+// them. It reports whether it took any account for a child's; the caller
+// then counts the engagement with its images.
+func (r *run) sexualisedAlike() bool {
+	a := r.a
+	suspect := func(acc int32) bool { e := r.engaged[acc]; return e != nil && len(e.comments) > 0 }
+	// Candidates first, from suspects' comments only, so that the many
+	// ordinary comments are scored only beneath a candidate's images.
+	candidate := map[int32]bool{}
+	for i := range a.comments {
+		cm := &a.comments[i]
+		if !suspect(cm.account) {
+			continue
+		}
+		if origin, ok := r.unstated(cm); ok && !candidate[origin] &&
+			r.Scorer.Sexualised(cm.text, UnknownChildAge) >= r.SexualisedAt {
+			candidate[origin] = true
+		}
+	}
+	if len(candidate) == 0 {
+		return false
+	}
+	from, all := map[int32]map[int32]bool{}, map[int32]map[int32]bool{}
+	add := func(m map[int32]map[int32]bool, k, v int32) {
+		if m[k] == nil {
+			m[k] = map[int32]bool{}
+		}
+		m[k][v] = true
+	}
+	for i := range a.comments {
+		cm := &a.comments[i]
+		origin, ok := r.unstated(cm)
+		if !ok || !candidate[origin] || r.Scorer.Sexualised(cm.text, UnknownChildAge) < r.SexualisedAt {
+			continue
+		}
+		add(all, origin, cm.account)
+		if suspect(cm.account) {
+			add(from, origin, cm.account)
+		}
+	}
+	took := false
+	for _, origin := range slices.Sorted(maps.Keys(from)) {
+		if n := len(from[origin]); n >= minVoices && 2*n >= len(all[origin]) {
+			r.cueKnown[origin] = true
+			r.cue[origin] = fmt.Sprintf("no age stated; %d of the %d accounts that sexualise its images do so to children's images too", n, len(all[origin]))
+			for ci := range r.clusters {
+				if a.posts[r.clusters[ci].posts[0]].account == origin {
+					r.clusters[ci].child = true
+				}
+			}
+			took = true
+		}
+	}
+	return took
+}
+
+// unstated returns the origin of the image a comment is beneath when that
+// origin's account states no age and is not a child's already, and the
+// comment is by another account that origin does not follow.
+func (r *run) unstated(cm *comment) (int32, bool) {
+	ci := r.postClus[cm.post]
+	if ci < 0 || r.clusters[ci].child {
+		return 0, false
+	}
+	origin := r.a.posts[r.clusters[ci].posts[0]].account
+	if origin == cm.account || r.statedAdult(origin) || r.childCue(cm.account) != "" || r.a.isFollowing(origin, cm.account) {
+		return 0, false
+	}
+	return origin, true
+}
+
+// youthVoices takes for a child's an account that states no age but whose
+// images others speak of as a child's (youthSaid): in comments beneath the
+// image or any copy of it, or in a copy's caption, by at least minVoices
+// accounts. Networks also steal from children whose accounts say nothing,
+// and what they write beneath ("so mature for her age") says what they
+// take the child for, as relatives' "our little star" does. The account's
+// own captions count as one voice more ("her 9th birthday").
+func (r *run) youthVoices(clusters []cluster) {
+	a := r.a
+	said := map[int32][]int32{} // post -> comments on it that speak of a child
+	for i := range a.comments {
+		if cm := &a.comments[i]; youthSaid(cm.text) != "" {
+			said[cm.post] = append(said[cm.post], int32(i))
+		}
+	}
+	type heard struct {
+		voices map[int32]bool
+		words  []string
+	}
+	byOrigin := map[int32]*heard{}
+	hear := func(origin, voice int32, words string) {
+		h := byOrigin[origin]
+		if h == nil {
+			h = &heard{voices: map[int32]bool{}}
+			byOrigin[origin] = h
+		}
+		if !h.voices[voice] {
+			h.voices[voice] = true
+			h.words = append(h.words, words)
+		}
+	}
+	for _, c := range clusters {
+		origin := a.posts[c.posts[0]].account
+		if r.childCue(origin) != "" || r.statedAdult(origin) {
+			continue
+		}
+		for _, p := range c.posts {
+			if w := youthSaid(a.posts[p].caption); w != "" {
+				hear(origin, a.posts[p].account, w)
+			}
+			for _, ix := range said[p] {
+				cm := &a.comments[ix]
+				hear(origin, cm.account, youthSaid(cm.text))
+			}
+		}
+	}
+	for _, origin := range slices.Sorted(maps.Keys(byOrigin)) {
+		if h := byOrigin[origin]; len(h.voices) >= minVoices {
+			r.cueKnown[origin] = true
+			r.cue[origin] = fmt.Sprintf("no age stated; %d accounts speak of its images as a child's (%q, %q)",
+				len(h.voices), h.words[0], h.words[1])
+		}
 	}
 }
 

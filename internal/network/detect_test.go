@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -303,5 +304,129 @@ func TestDetectCommentsOnOriginals(t *testing.T) {
 	}
 	if sc.seen[0] {
 		t.Errorf("scorer told age 0 for a child")
+	}
+}
+
+// noAge posts photos of n accounts whose bios say nothing of age.
+func (s *scene) noAge(n int) (ids, posts []string) {
+	for i := range n {
+		id := fmt.Sprintf("quiet%d", i)
+		s.account(id, "ballet 🩰 | singing", 0)
+		ids = append(ids, id)
+		for range 2 {
+			p, _ := s.photo(id)
+			posts = append(posts, p)
+		}
+	}
+	return ids, posts
+}
+
+// A child whose account says nothing of age is taken for a child's when
+// two accounts speak of her as one beneath her photos; one voice is not
+// enough.
+func TestYouthVoicesMakeATarget(t *testing.T) {
+	for _, voices := range []int{1, 2} {
+		s := newScene()
+		_, posts := s.noAge(1)
+		members := []string{"m1", "m2", "m3", "m4"}
+		for i, m := range members {
+			s.account(m, "", 0)
+			for _, n := range members[:i] {
+				s.follow(m, n)
+			}
+			s.comment(m, posts[i%len(posts)], "🥵🥵")
+		}
+		s.account("gran", "", 0)
+		s.comment("gran", posts[0], "our little star 🌟")
+		if voices == 2 {
+			s.comment("m1", posts[1], "so mature for her age")
+		}
+		nets := (&Detector{}).Detect(&s.a)
+		if voices == 1 && len(nets) != 0 {
+			t.Errorf("one voice made a network: %+v", nets)
+		}
+		if voices == 2 {
+			if len(nets) != 1 || len(nets[0].Members) != len(members) || len(nets[0].Targets) != 1 || nets[0].Targets[0].Account != "quiet0" {
+				t.Fatalf("two voices: want one network of %d members targeting quiet0, got %+v", len(members), nets)
+			}
+			if cue := nets[0].Targets[0].Cue; !strings.Contains(cue, "little star") {
+				t.Errorf("target's cue %q does not say what was said", cue)
+			}
+		}
+	}
+}
+
+// A network that sexualises children whose age is stated also sexualises
+// a child whose account says nothing: she is its target too, and the
+// members who only comment beneath her photos are members.
+func TestSexualisedAlike(t *testing.T) {
+	s := newScene()
+	_, _, kidPosts := s.children(2)
+	_, quietPosts := s.noAge(1)
+	members := []string{"m1", "m2", "m3", "m4", "m5"}
+	for i, m := range members {
+		s.account(m, "", 0)
+		for _, n := range members[:i] {
+			s.follow(m, n)
+		}
+		if i < 3 {
+			s.comment(m, kidPosts[i%len(kidPosts)], "🥵🥵")
+		}
+		s.comment(m, quietPosts[i%len(quietPosts)], "👅🥵")
+	}
+	nets := (&Detector{}).Detect(&s.a)
+	if len(nets) != 1 || len(nets[0].Members) != len(members) {
+		t.Fatalf("want one network of all %d members, got %+v", len(members), nets)
+	}
+	var found bool
+	for _, tg := range nets[0].Targets {
+		found = found || tg.Account == "quiet0"
+	}
+	if !found {
+		t.Errorf("quiet0 is not a target: %+v", nets[0].Targets)
+	}
+}
+
+// An adult's photos that state no age draw "hot" comments from many fans,
+// two of whom also sexualise children: the adult is no target, and the
+// fans no network.
+func TestSexualisedAlikeNeedsMost(t *testing.T) {
+	s := newScene()
+	_, _, kidPosts := s.children(2)
+	s.account("star", "model 📸 | collabs by email", 0)
+	var star []string
+	for range 4 {
+		p, _ := s.photo("star")
+		star = append(star, p)
+	}
+	ring := []string{"m1", "m2", "m3"}
+	for i, m := range ring {
+		s.account(m, "", 0)
+		for _, n := range ring[:i] {
+			s.follow(m, n)
+		}
+		s.comment(m, kidPosts[i%len(kidPosts)], "🥵🥵")
+		s.comment(m, star[i%len(star)], "hot 🥵")
+	}
+	fans := make([]string, 12)
+	for i := range fans {
+		fans[i] = fmt.Sprintf("fan%d", i)
+		s.account(fans[i], "", 0)
+		for _, n := range fans[:i] {
+			s.follow(fans[i], n)
+		}
+		s.comment(fans[i], star[i%len(star)], "so hot 🥵")
+	}
+	for _, n := range (&Detector{}).Detect(&s.a) {
+		for _, tg := range n.Targets {
+			if tg.Account == "star" {
+				t.Errorf("the adult is a target: %+v", tg)
+			}
+		}
+		for _, m := range n.Members {
+			if strings.HasPrefix(m.Account, "fan") {
+				t.Errorf("fan %s is a member", m.Account)
+			}
+		}
 	}
 }
