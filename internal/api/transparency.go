@@ -3,20 +3,14 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/transparency"
 )
 
-// DefaultTransparencyPeriod is the period of a transparency report asked
-// for without from: the 91 days (a quarter) before to.
-const DefaultTransparencyPeriod = 91 * 24 * time.Hour
-
-// transparencyFor reads a request's period (from, to: RFC 3339; to
-// defaults to now, from to DefaultTransparencyPeriod before to) and
-// category, and computes its report.
+// transparencyFor reads a request's period (transparency.ParsePeriod)
+// and category, and computes its report.
 func (a *API) transparencyFor(r *http.Request) (transparency.Report, transparency.Input, transparency.Config, error) {
 	var cfg transparency.Config
 	if a.cfg.Transparency == nil {
@@ -24,27 +18,8 @@ func (a *API) transparencyFor(r *http.Request) (transparency.Report, transparenc
 	}
 	now := a.now().UTC()
 	q := r.URL.Query()
-	at := func(name string, def time.Time) (time.Time, error) {
-		s := q.Get(name)
-		if s == "" {
-			return def, nil
-		}
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			return time.Time{}, errorf(http.StatusBadRequest, CodeBadRequest, "%s %q: want an RFC 3339 time such as 2026-07-01T00:00:00Z", name, clip(s))
-		}
-		return t.UTC(), nil
-	}
-	to, err := at("to", now)
+	p, err := transparency.ParsePeriod(q.Get("from"), q.Get("to"), now)
 	if err != nil {
-		return transparency.Report{}, transparency.Input{}, cfg, err
-	}
-	from, err := at("from", to.Add(-DefaultTransparencyPeriod))
-	if err != nil {
-		return transparency.Report{}, transparency.Input{}, cfg, err
-	}
-	p := transparency.Period{From: from, To: to}
-	if err := p.Check(); err != nil {
 		return transparency.Report{}, transparency.Input{}, cfg, err
 	}
 	if c := review.Category(q.Get("category")); c != "" {
@@ -56,7 +31,7 @@ func (a *API) transparencyFor(r *http.Request) (transparency.Report, transparenc
 	if a.cfg.Review != nil {
 		cfg.Target = a.cfg.Review.Target
 	}
-	in, err := transparency.Gather(r.Context(), a.cfg.Transparency, from, now)
+	in, err := transparency.Gather(r.Context(), a.cfg.Transparency, p.From, now)
 	if err != nil {
 		return transparency.Report{}, transparency.Input{}, cfg, err
 	}

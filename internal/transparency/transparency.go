@@ -86,6 +86,44 @@ func (p Period) Check() error {
 	return nil
 }
 
+// DefaultPeriod is the length of a period given no start: a quarter.
+const DefaultPeriod = 91 * 24 * time.Hour
+
+// ParsePeriod reads a period as the API and the CLI take it: from and to
+// as RFC 3339 times or dates (2026-07-01, midnight UTC); to defaults to
+// now, from to DefaultPeriod before to. The period is checked.
+func ParsePeriod(from, to string, now time.Time) (Period, error) {
+	at := func(name, s string, def time.Time) (time.Time, error) {
+		if s == "" {
+			return def, nil
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t.UTC(), nil
+		}
+		if t, err := time.Parse(time.DateOnly, s); err == nil {
+			return t, nil
+		}
+		return time.Time{}, fmt.Errorf("transparency: %s %q: want an RFC 3339 time such as 2026-07-01T00:00:00Z or a date such as 2026-07-01: %w", name, clip(s), ErrPeriod)
+	}
+	var p Period
+	var err error
+	if p.To, err = at("to", to, now.UTC()); err != nil {
+		return Period{}, err
+	}
+	if p.From, err = at("from", from, p.To.Add(-DefaultPeriod)); err != nil {
+		return Period{}, err
+	}
+	return p, p.Check()
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
 func (p Period) has(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 
 // Input is what the figures are computed from: Gather reads it.
