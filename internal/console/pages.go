@@ -27,8 +27,10 @@ type page struct {
 	CanReview bool
 	Admin     bool // the admin screens are this key's
 	CanLE     bool // law-enforcement reports
-	CSRF      string
-	Path      string // this page, for the break reminder's "back"
+	// CanTransparency: the transparency figures (admins, auditors).
+	CanTransparency bool
+	CSRF            string
+	Path            string // this page, for the break reminder's "back"
 	// BreakIn is the seconds until the break reminder shows (0 or less:
 	// it shows now); BreakMinutes is how long the person has been signed in.
 	BreakIn      int64
@@ -45,6 +47,7 @@ func (c *Console) newPage(r *http.Request, s *session, title string, data any) p
 		p.CanReview = s.key.Check(auth.Review) == nil
 		p.Admin = s.key.Role == auth.Admin
 		p.CanLE = canLE(s.key)
+		p.CanTransparency = canTransparency(s.key)
 		p.CSRF = s.csrf
 		s.mu.Lock()
 		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)

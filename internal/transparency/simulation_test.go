@@ -125,7 +125,9 @@ func TestQuarter(t *testing.T) {
 	mem := &reviewtest.Memory{}
 	desk := review.NewDesk(mem, mem, review.Config{Now: clk.Now})
 	rng := rand.New(rand.NewPCG(18, 1))
-	sec := func(max time.Duration) time.Duration { return time.Duration(rng.Int64N(int64(max/time.Second))) * time.Second }
+	sec := func(max time.Duration) time.Duration {
+		return time.Duration(rng.Int64N(int64(max/time.Second))) * time.Second
+	}
 
 	var q events
 	seq := 0
@@ -142,7 +144,7 @@ func TestQuarter(t *testing.T) {
 	}
 	var all []*simReport
 	cases := map[int64]*simCase{}
-	var openContent []string // content ids with an open case, to report again
+	var openContent []string                // content ids with an open case, to report again
 	contentCases := map[string][]*simCase{} // every case that held a content id
 	lastContent := 0
 
