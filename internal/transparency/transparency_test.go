@@ -1,0 +1,57 @@
+package transparency
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestDefinitionsDocumented: docs/transparency.md's table names every
+// figure, in order, with its denominator.
+func TestDefinitionsDocumented(t *testing.T) {
+	b, err := os.ReadFile("../../docs/transparency.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_.0-9]+)` \\| [^|]+ \\| ([^|]+) \\|").FindAllStringSubmatch(string(b), -1) {
+		names = append(names, m[1])
+	}
+	var want []string
+	for _, d := range Definitions {
+		want = append(want, d.Name)
+		if d.Denominator == "" {
+			t.Errorf("%s has no denominator in words", d.Name)
+		}
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("docs/transparency.md lists\n%v\nwant\n%v", names, want)
+	}
+	// Every figure a report prints is defined, and every definition is printed.
+	rep := Compute(Input{AsOf: time.Now()}, Period{From: time.Now().Add(-time.Hour), To: time.Now()}, Config{})
+	var printed []string
+	for _, f := range append(rep.Groups[0].Figures, rep.Service...) {
+		printed = append(printed, f.Name)
+	}
+	if !slices.Equal(printed, want) {
+		t.Errorf("a report prints\n%v\nwant\n%v", printed, want)
+	}
+}
+
+func TestParsePeriod(t *testing.T) {
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	p, err := ParsePeriod("2026-07-01", "2026-10-01T00:00:00+02:00", now)
+	if err != nil || !p.From.Equal(time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)) || !p.To.Equal(time.Date(2026, 9, 30, 22, 0, 0, 0, time.UTC)) {
+		t.Errorf("ParsePeriod = %+v, %v", p, err)
+	}
+	if p, err := ParsePeriod("", "", now); err != nil || p.To != now || p.To.Sub(p.From) != DefaultPeriod {
+		t.Errorf("default period %+v, %v", p, err)
+	}
+	for _, bad := range [][2]string{{"soon", ""}, {"2026-07-02", "2026-07-01"}, {"2026-07-01", "2026-07-01"}, {"2020-01-01", "2026-01-01"}, {"", "later"}} {
+		if _, err := ParsePeriod(bad[0], bad[1], now); err == nil {
+			t.Errorf("ParsePeriod(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
