@@ -105,12 +105,13 @@ func WriteDSA(w io.Writer, r Report, in Input, cfg Config) error {
 	split := map[review.Category]map[string]Group{}
 	missed, found := laterFound(in.Cases, cfg.join())
 	for _, c := range cats {
-		var notices, own []review.Report
-		for _, x := range in.Reports {
+		var notices, own []*review.Report
+		for i := range in.Reports {
+			x := &in.Reports[i]
 			if x.Category != c || !r.Period.has(x.ReceivedAt) {
 				continue
 			}
-			if ChannelOf(x).Proactive() {
+			if ChannelOf(*x).Proactive() {
 				own = append(own, x)
 			} else {
 				notices = append(notices, x)

@@ -308,9 +308,11 @@ func Compute(in Input, p Period, cfg Config) Report {
 	out := Report{Period: p, AsOf: in.AsOf, Category: string(cfg.Category)}
 	missed, found := laterFound(in.Cases, cfg.join())
 
-	var rs []review.Report
-	for _, r := range in.Reports {
-		if p.has(r.ReceivedAt) && (cfg.Category == "" || r.Category == cfg.Category) {
+	// Pointers: a report is a few hundred bytes, and each is in two
+	// groups.
+	var rs []*review.Report
+	for i := range in.Reports {
+		if r := &in.Reports[i]; p.has(r.ReceivedAt) && (cfg.Category == "" || r.Category == cfg.Category) {
 			rs = append(rs, r)
 		}
 	}
@@ -329,7 +331,7 @@ func Compute(in Input, p Period, cfg Config) Report {
 		if cfg.Category != "" && cat != cfg.Category {
 			continue
 		}
-		var crs []review.Report
+		var crs []*review.Report
 		for _, r := range rs {
 			if r.Category == cat {
 				crs = append(crs, r)
@@ -400,7 +402,7 @@ func share(n, of int) float64 {
 	return float64(n) / float64(of)
 }
 
-func group(name string, rs []review.Report, appealed []review.Case, in Input, cfg Config, missed, found map[int64]bool) Group {
+func group(name string, rs []*review.Report, appealed []review.Case, in Input, cfg Config, missed, found map[int64]bool) Group {
 	g := Group{Category: name}
 	add := func(n string, v float64, unit string, of *int) {
 		g.Figures = append(g.Figures, Figure{Name: n, Value: v, Unit: unit, Of: of, Denominator: denominators[n]})
@@ -410,7 +412,7 @@ func group(name string, rs []review.Report, appealed []review.Case, in Input, cf
 	var decided, auto, actioned, dismissed, overdue, proactive, proactiveActioned, proactiveDecided, missedN, foundN int
 	var waits, ages []time.Duration
 	for _, r := range rs {
-		ch := ChannelOf(r)
+		ch := ChannelOf(*r)
 		byCh[ch]++
 		target := cfg.target(review.Queue(r.Category))
 		var wait time.Duration
@@ -564,7 +566,7 @@ func service(in Input, p Period) []Figure {
 	return fs
 }
 
-func plots(rs []review.Report, asOf time.Time, p Period) Plots {
+func plots(rs []*review.Report, asOf time.Time, p Period) Plots {
 	pl := Plots{TimeToAction: make([]int, len(Buckets)+1), Backlog: make([]int, len(Buckets)+1)}
 	for t := p.From; t.Before(p.To); t = t.Add(7 * 24 * time.Hour) {
 		pl.Weeks = append(pl.Weeks, Week{Start: t, Counts: make([]int, len(Channels))})
@@ -576,7 +578,7 @@ func plots(rs []review.Report, asOf time.Time, p Period) Plots {
 			pl.TimeToAction[bucket(r.DecidedAt.Sub(r.ReceivedAt))]++
 		}
 		w := int(r.ReceivedAt.Sub(p.From) / (7 * 24 * time.Hour))
-		pl.Weeks[w].Counts[slices.Index(Channels, ChannelOf(r))]++
+		pl.Weeks[w].Counts[slices.Index(Channels, ChannelOf(*r))]++
 	}
 	return pl
 }
