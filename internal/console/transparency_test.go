@@ -31,13 +31,7 @@ func figuresWorld(t *testing.T) (*world, string) {
 	start := time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)
 	w := &world{t: t, keys: new(authtest.Memory), audit: new(audittest.Memory), clock: testkit.NewClock(start),
 		secrets: map[auth.Role]string{}, ids: map[auth.Role]string{}}
-	for _, r := range auth.Roles() {
-		secret, k, err := auth.Create(ctx, w.keys, r, "test "+string(r), "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.secrets[r], w.ids[r] = secret, k.ID
-	}
+	w.addKeys()
 	st, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
