@@ -108,7 +108,7 @@ func WriteDSA(w io.Writer, r Report, in Input, cfg Config) error {
 		var notices, own []*review.Report
 		for i := range in.Reports {
 			x := &in.Reports[i]
-			if x.Category != c || !r.Period.has(x.ReceivedAt) {
+			if x.Category != c || !r.Period.has(x.ReceivedAt) || !cfg.keeps(x) {
 				continue
 			}
 			if ChannelOf(*x).Proactive() {

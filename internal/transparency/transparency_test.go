@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
 // TestDefinitionsDocumented: docs/transparency.md's table names every
@@ -52,6 +54,42 @@ func TestParsePeriod(t *testing.T) {
 	for _, bad := range [][2]string{{"soon", ""}, {"2026-07-02", "2026-07-01"}, {"2026-07-01", "2026-07-01"}, {"2020-01-01", "2026-01-01"}, {"", "later"}} {
 		if _, err := ParsePeriod(bad[0], bad[1], now); err == nil {
 			t.Errorf("ParsePeriod(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+// TestReporter: one flagger's own figures, by the same definitions; the
+// other reporters' reports and the appeals are left out.
+func TestReporter(t *testing.T) {
+	t0 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	asOf := t0.Add(20 * 24 * time.Hour)
+	var in Input
+	in.AsOf, in.Cases = asOf, map[int64]review.Case{}
+	add := func(reporter string, st review.Status, decided time.Duration) {
+		id := int64(len(in.Reports) + 1)
+		r := review.Report{ID: id, CaseID: id, Source: review.Flagger, Reporter: reporter, Category: review.Grooming,
+			ReceivedAt: t0.Add(time.Duration(id) * time.Hour), Status: st}
+		if decided > 0 {
+			r.DecidedAt = r.ReceivedAt.Add(decided)
+		}
+		in.Reports = append(in.Reports, r)
+		in.Cases[id] = review.Case{ID: id, State: review.Decided, Category: review.Grooming,
+			Appeal: &review.Appeal{At: t0.Add(2 * time.Hour)}}
+	}
+	for range 6 {
+		add("hotline", review.Actioned, time.Hour)
+	}
+	for range 3 {
+		add("hotline", review.NoAction, 2*time.Hour)
+	}
+	add("hotline", review.Received, 0)
+	add("other", review.Actioned, time.Hour)
+	rep := Compute(in, Period{From: t0, To: t0.Add(10 * 24 * time.Hour)}, Config{Reporter: "hotline"})
+	g, _ := rep.Group("all")
+	for name, want := range map[string]float64{"received": 10, "actioned": 6, "dismissed": 3, "undecided": 1,
+		"undecided.oldest_age": (asOf.Sub(t0.Add(10 * time.Hour))).Seconds(), "appeals": 0} {
+		if f, _ := g.Get(name); f.Value != want {
+			t.Errorf("%s = %v, want %v", name, f.Value, want)
 		}
 	}
 }
