@@ -27,16 +27,17 @@ type page struct {
 	CanReview bool
 	Admin     bool // the admin screens are this key's
 	CanLE     bool // law-enforcement reports
-	// CanTransparency: the transparency figures (admins, auditors).
-	CanTransparency bool
-	CSRF            string
-	Path            string // this page, for the break reminder's "back"
+	CSRF      string
+	Path      string // this page, for the break reminder's "back"
 	// BreakIn is the seconds until the break reminder shows (0 or less:
 	// it shows now); BreakMinutes is how long the person has been signed in.
 	BreakIn      int64
 	BreakMinutes int64
 	Error        string
 	Data         any
+
+	// CanTransparency: the transparency figures (admins, auditors).
+	CanTransparency bool
 }
 
 func (c *Console) newPage(r *http.Request, s *session, title string, data any) page {
