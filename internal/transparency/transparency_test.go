@@ -93,3 +93,17 @@ func TestReporter(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePeriod: any from and to are refused or give a checked period.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range [][2]string{{"2026-07-01", "2026-10-01"}, {"", ""}, {"2026-07-01T00:00:00Z", "x"}, {"9999-12-31", "0001-01-01"}} {
+		f.Add(s[0], s[1])
+	}
+	now := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, from, to string) {
+		p, err := ParsePeriod(from, to, now)
+		if err == nil && (!p.From.Before(p.To) || p.To.Sub(p.From) > MaxPeriod) {
+			t.Errorf("ParsePeriod(%q, %q) = %+v, accepted", from, to, p)
+		}
+	})
+}
