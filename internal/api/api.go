@@ -38,6 +38,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
+	"github.com/safeguard-oss/safeguard/internal/transparency"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -133,6 +134,9 @@ type Config struct {
 	// ones; nil answers their routes 503.
 	Text         *usecase.Text
 	TextMessages textmsg.Store
+	// Transparency is read for the transparency figures; nil answers
+	// their routes 503.
+	Transparency transparency.Stores
 
 	MaxBody   int64  // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxVideo  int64  // of a scanned video, spooled to disk; DefaultMaxVideo if 0
@@ -296,6 +300,9 @@ func (a *API) table() []route {
 		{"POST", "/v1/cases/{id}/decision", auth.Review, a.decide},
 		{"POST", "/v1/cases/{id}/appeal", auth.AppealsCreate, a.appeal},
 		{"GET", "/v1/stats", auth.ReviewRead, a.stats},
+		{"GET", "/v1/transparency", auth.TransparencyRead, a.transparencyJSON},
+		{"GET", "/v1/transparency.csv", auth.TransparencyRead, a.transparencyCSV},
+		{"GET", "/v1/transparency/dsa.csv", auth.TransparencyRead, a.transparencyDSA},
 
 		{"POST", "/v1/self-reports", public, a.createSelfReport},
 		{"POST", "/v1/self-reports/{code}/status", public, a.selfReportStatus},

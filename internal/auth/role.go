@@ -49,6 +49,9 @@ const (
 	ReviewRead    Permission = "review.read"    // queues, cases and time to action, deciding nothing
 	AppealsCreate Permission = "appeals.create" // appeal a decision for the uploader
 	LEReports     Permission = "le.reports"     // law-enforcement reports and preserved evidence
+	// TransparencyRead: the transparency report's figures (counts and
+	// times, never content or who reported).
+	TransparencyRead Permission = "transparency.read"
 )
 
 // grants is the permission model: every permission, whether it only reads,
@@ -77,6 +80,7 @@ var grants = []struct {
 	{ReviewRead, true, []Role{Reviewer, Auditor}},
 	{AppealsCreate, false, []Role{Admin, Integrator}},
 	{LEReports, false, []Role{LELiaison}},
+	{TransparencyRead, true, []Role{Admin, Auditor}},
 }
 
 // Roles lists every role, in a stable order.

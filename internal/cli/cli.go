@@ -34,6 +34,7 @@ func commands() []command {
 		{"hotline", "make a hotline's key pair for evidence packages (hotline keygen)", runHotline},
 		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
+		{"transparency", "print a period's transparency figures (--format json|csv|dsa)", runTransparency},
 		{"exchange", "check exchanges, show their status, fetch one now; make a peer publishing key", runExchange},
 		{"bench", "the benchmarks are a command of their own: safeguard-bench (go run ./cmd/safeguard-bench -h)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},

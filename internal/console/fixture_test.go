@@ -89,17 +89,10 @@ func (w *world) ruleCase(contentID string, content []byte, contentType string) (
 // func(*api.Config) for the API's.
 func newWorld(t testing.TB, opts ...any) *world {
 	t.Helper()
-	ctx := context.Background()
 	w := &world{t: t, keys: new(authtest.Memory), audit: new(audittest.Memory),
 		clock:   testkit.NewClock(time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)),
 		secrets: map[auth.Role]string{}, ids: map[auth.Role]string{}}
-	for _, r := range auth.Roles() {
-		secret, k, err := auth.Create(ctx, w.keys, r, "test "+string(r), "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.secrets[r], w.ids[r] = secret, k.ID
-	}
+	w.addKeys()
 	kr, err := evidence.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +140,18 @@ func newWorld(t testing.TB, opts ...any) *world {
 	w.srv = httptest.NewServer(mux)
 	t.Cleanup(w.srv.Close)
 	return w
+}
+
+// addKeys makes w one key of each role, in w.keys.
+func (w *world) addKeys() {
+	w.t.Helper()
+	for _, r := range auth.Roles() {
+		secret, k, err := auth.Create(context.Background(), w.keys, r, "test "+string(r), "test")
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		w.secrets[r], w.ids[r] = secret, k.ID
+	}
 }
 
 func (w *world) file(r review.Report) {

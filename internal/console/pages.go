@@ -35,6 +35,9 @@ type page struct {
 	BreakMinutes int64
 	Error        string
 	Data         any
+
+	// CanTransparency: the transparency figures (admins, auditors).
+	CanTransparency bool
 }
 
 func (c *Console) newPage(r *http.Request, s *session, title string, data any) page {
@@ -45,6 +48,7 @@ func (c *Console) newPage(r *http.Request, s *session, title string, data any) p
 		p.CanReview = s.key.Check(auth.Review) == nil
 		p.Admin = s.key.Role == auth.Admin
 		p.CanLE = canLE(s.key)
+		p.CanTransparency = canTransparency(s.key)
 		p.CSRF = s.csrf
 		s.mu.Lock()
 		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)

@@ -56,7 +56,7 @@ func TimeToAction(rs []Report) []Row {
 		row.Share = float64(row.Actioned) / float64(row.Received)
 		if w := waits[k]; len(w) > 0 {
 			slices.Sort(w)
-			row.Median, row.P90 = rank(w, 50), rank(w, 90)
+			row.Median, row.P90 = Percentile(w, 50), Percentile(w, 90)
 		}
 		out = append(out, *row)
 	}
@@ -68,8 +68,10 @@ func TimeToAction(rs []Report) []Row {
 	return out
 }
 
-// rank is the nearest-rank p-th percentile of sorted, non-empty w.
-func rank(w []time.Duration, p int) time.Duration {
+// Percentile is the nearest-rank p-th percentile of sorted, non-empty w:
+// the smallest time at least p% of them are within. Every time-to-action
+// figure (here and in internal/transparency) uses it.
+func Percentile(w []time.Duration, p int) time.Duration {
 	i := (p*len(w) + 99) / 100 // ceil(p/100 × n), 1-based
 	return w[max(i, 1)-1]
 }

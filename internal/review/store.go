@@ -52,6 +52,10 @@ type Store interface {
 	Related(ctx context.Context, contentIDs, accountIDs, digests []string) ([]Case, error)
 	// OpenCases returns, by ID, every case that is not Decided.
 	OpenCases(ctx context.Context) ([]Case, error)
+	// CasesSince returns, by ID, every case whose OpenedAt is at or
+	// after since, whatever its state (an appealed case's OpenedAt is its
+	// appeal's time).
+	CasesSince(ctx context.Context, since time.Time) ([]Case, error)
 	// Reports returns, by ID, the reports received at or after since.
 	Reports(ctx context.Context, since time.Time) ([]Report, error)
 	// Reporter counts a reporter's reports whose status is Actioned

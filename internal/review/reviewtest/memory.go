@@ -171,6 +171,18 @@ func (m *Memory) OpenCases(context.Context) ([]review.Case, error) {
 	return out, nil
 }
 
+func (m *Memory) CasesSince(_ context.Context, since time.Time) ([]review.Case, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []review.Case
+	for _, c := range m.cases {
+		if !c.OpenedAt.Before(since) {
+			out = append(out, cloneCase(c))
+		}
+	}
+	return out, nil
+}
+
 func (m *Memory) Reports(_ context.Context, since time.Time) ([]review.Report, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

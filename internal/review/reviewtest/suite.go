@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) review.Store) {
 	t.Run("NotFound", func(t *testing.T) { testNotFound(t, open(t)) })
 	t.Run("Related", func(t *testing.T) { testRelated(t, open(t)) })
 	t.Run("OpenCasesReportsReporter", func(t *testing.T) { testQueries(t, open(t)) })
+	t.Run("CasesSince", func(t *testing.T) { testCasesSince(t, open(t)) })
 	t.Run("ConcurrentSaves", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("NearCases", func(t *testing.T) {
 		s := open(t)
@@ -386,6 +387,40 @@ func testQueries(t *testing.T, s review.Store) {
 	} {
 		if got, err := s.Reporter(ctx, tc.who); err != nil || got != tc.want {
 			t.Errorf("Reporter(%q) = %+v, %v; want %+v", tc.who, got, err, tc.want)
+		}
+	}
+}
+
+// testCasesSince: cases by their opening time, whatever their state, with
+// a since between two microseconds rounded up.
+func testCasesSince(t *testing.T, s review.Store) {
+	ctx := context.Background()
+	var cs []review.Case
+	for i, st := range []review.State{review.Decided, review.Open, review.Decided, review.Appealed} {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		c := review.Case{State: st, Category: review.Other, Queue: review.Queue(review.Other), OpenedAt: at, DueAt: at}
+		r := review.Report{Source: review.User, Reporter: "u1", Category: review.Other, ContentID: fmt.Sprint("c", i),
+			ReceivedAt: at, Status: review.Received}
+		_, c, err := s.FileReport(ctx, r, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	for _, tc := range []struct {
+		since time.Time
+		want  []int64
+	}{
+		{t0.Add(time.Minute), []int64{cs[1].ID, cs[2].ID, cs[3].ID}},
+		{t0.Add(time.Minute + time.Nanosecond), []int64{cs[2].ID, cs[3].ID}},
+		{t0.Add(time.Hour), []int64{}},
+	} {
+		got, err := s.CasesSince(ctx, tc.since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ids(got), tc.want) {
+			t.Errorf("CasesSince(%s) = %v, want %v", tc.since.Format(time.RFC3339Nano), ids(got), tc.want)
 		}
 	}
 }

@@ -304,6 +304,19 @@ func (s *Store) OpenCases(ctx context.Context) ([]review.Case, error) {
 	return cs, nil
 }
 
+// CasesSince implements review.Store.
+func (s *Store) CasesSince(ctx context.Context, since time.Time) ([]review.Case, error) {
+	from := stored(since)
+	if from.Before(since) {
+		from = from.Add(time.Microsecond)
+	}
+	cs, err := s.queryCases(ctx, `WHERE opened_at >= $1 ORDER BY id`, from)
+	if err != nil {
+		return nil, fmt.Errorf("cases since %s: %w", since.Format(time.RFC3339Nano), err)
+	}
+	return cs, nil
+}
+
 // Reports implements review.Store.
 func (s *Store) Reports(ctx context.Context, since time.Time) ([]review.Report, error) {
 	// Round up: pgx would truncate, and a report at since's microsecond
