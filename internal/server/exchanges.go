@@ -30,7 +30,8 @@ const exchangeActor = "system:exchanges"
 // a backfill holds no lookup up.
 func NewExchanges(ctx context.Context, cfgs []exchange.Config, banks *usecase.Banks, logger *slog.Logger) (*exchange.Runner, error) {
 	ex := &usecase.Exchanges{Banks: banks}
-	r := &exchange.Runner{Sink: ex, Checkpoints: ex, Lock: ex, Log: logger.With("part", "exchanges")}
+	// Statuses live in the store, so every node answers the same.
+	r := &exchange.Runner{Sink: ex, Checkpoints: ex, Lock: ex, StatusStore: banks.Stores.Exchanges, Log: logger.With("part", "exchanges")}
 	if err := kinds.AddAll(r, cfgs, &exchange.HTTP{}); err != nil {
 		return nil, err
 	}
