@@ -147,6 +147,10 @@ type Config struct {
 	// TextModel is a learned text model's file (safeguard text train);
 	// empty scores text with the rules alone.
 	TextModel string
+	// OperationsEvery is how often the operations metrics (queues,
+	// evidence, exchanges, index; docs/operations.md) are gathered for
+	// /metrics; DefaultOperationsEvery.
+	OperationsEvery time.Duration
 }
 
 // Defaults.
@@ -189,6 +193,9 @@ func (c Config) withDefaults() Config {
 	if c.NetworkEvery <= 0 {
 		c.NetworkEvery = time.Minute
 	}
+	if c.OperationsEvery <= 0 {
+		c.OperationsEvery = DefaultOperationsEvery
+	}
 	return c
 }
 
@@ -225,6 +232,9 @@ type Server struct {
 	hmaLn      net.Listener
 	hma        *http.Server
 	publisher  *peer.Publisher // nil: no bank is published
+	metrics    *api.Metrics
+	indexLoad  time.Duration  // how long the index took to load at start
+	ops        api.Operations // the last gathered, touched only by refreshOperations
 	// The operator's and the public listener, when configured.
 	opLn, pubLn     net.Listener
 	opHTTP, pubHTTP *http.Server
@@ -264,10 +274,12 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if err := s.matcher.Sync(ctx); err != nil {
 		return nil, err
 	}
+	s.indexLoad = time.Since(start)
 	stats := s.matcher.Stats()
-	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
+	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", s.indexLoad.Round(time.Millisecond))
 
 	metrics := api.NewMetrics(st.DeliveryBacklog)
+	s.metrics = metrics
 	policy := webhook.Policy{Allow: cfg.WebhookAllow}
 	if err := policy.Validate(); err != nil {
 		return nil, err
@@ -542,6 +554,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	wg.Go(func() { s.detectNetworks(bg) })
+	wg.Go(func() {
+		s.refreshOperations(bg)
+		every(bg, s.cfg.OperationsEvery, func() { s.refreshOperations(bg) })
+	})
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })
