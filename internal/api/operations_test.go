@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,36 @@ func TestOperationsScrape(t *testing.T) {
 	}
 	if !strings.Contains(body, `safeguard_exchange_lag_seconds{exchange="ex_0",kind="ncmec"} 6`) {
 		t.Errorf("lag is not about a minute:\n%s", grepLines(body, "safeguard_exchange_lag"))
+	}
+}
+
+// TestOperationsDocumented keeps docs/operations.md's table true: every
+// operations metric a scrape shows has its row.
+func TestOperationsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := api.NewMetrics(nil)
+	o := operations()
+	o.Failed = []string{"queues"}
+	m.SetOperations(o)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	seen := 0
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		name, ok := strings.CutPrefix(l, "# TYPE ")
+		if !ok || !strings.HasPrefix(name, "safeguard_") {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		seen++
+		if !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/operations.md does not describe %s", name)
+		}
+	}
+	if seen < 20 {
+		t.Errorf("only %d metrics seen", seen)
 	}
 }
 
