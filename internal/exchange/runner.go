@@ -77,7 +77,7 @@ type Runner struct {
 	// nil keeps statuses in memory, per process.
 	StatusStore StatusStore
 	Log         *slog.Logger     // nil: slog.Default()
-	Now  func() time.Time // nil: time.Now
+	Now         func() time.Time // nil: time.Now
 
 	mu      sync.Mutex
 	workers map[string]*worker

@@ -63,7 +63,7 @@ func TestOperationsMetrics(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s (%s); /metrics has:\n%s", what, series, grep(text, "safeguard_"))
+				t.Fatalf("timed out waiting for %s (%s); /metrics has:\n%s", what, series, grepLines(text, "safeguard_"))
 			}
 		}
 	}
@@ -107,14 +107,4 @@ func TestOperationsMetrics(t *testing.T) {
 	}
 	waitFor("evidence unwritable", `safeguard_evidence_writable`, func(v float64) bool { return v == 0 })
 	waitFor("the failed part named", `safeguard_operations_failed{part="evidence"}`, func(v float64) bool { return v == 1 })
-}
-
-func grep(text, prefix string) string {
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
