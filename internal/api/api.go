@@ -123,6 +123,9 @@ type Config struct {
 	// Exchanges are the hash-list exchanges the server runs; nil answers
 	// their routes 503.
 	Exchanges Exchanges
+	// Feeds serves the banks this server publishes to partner instances;
+	// nil answers GET /v1/peer/feed/{bank} 503.
+	Feeds *usecase.Feeds
 
 	// BodyBudget, if set, admits uploaded content (scans, reports with
 	// content, bank uploads) by its size before it is read (admitBody).
@@ -265,6 +268,7 @@ func (a *API) table() []route {
 		{"GET", "/v1/exchanges", auth.BanksRead, a.listExchanges},
 		{"GET", "/v1/exchanges/{exchange}", auth.BanksRead, a.getExchange},
 		{"POST", "/v1/exchanges/{exchange}/fetch", auth.BanksWrite, a.fetchExchange},
+		{"GET", "/v1/peer/feed/{bank}", auth.FeedsRead, a.peerFeed},
 		{"POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries},
 		{"DELETE", "/v1/banks/{bank}/entries/{signal}/{value}", auth.BanksWrite, a.removeEntry},
 		{"POST", "/v1/banks/{bank}/import", auth.BanksWrite, a.importEntries},

@@ -27,6 +27,7 @@ type Metrics struct {
 	attempts   *prometheus.CounterVec
 	attemptDur *prometheus.HistogramVec
 	unkept     prometheus.Counter
+	ops        *operations
 }
 
 var _ webhook.Metrics = (*Metrics)(nil)
@@ -63,8 +64,9 @@ func NewMetrics(backlog func(ctx context.Context) (pending, dead int64, err erro
 			Name: "safeguard_scans_unkept_total",
 			Help: "Scans answered 503 because content a rule keeps could not be written as evidence.",
 		}),
+		ops: &operations{now: time.Now},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept,
+	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept, m.ops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if backlog != nil {
 		read := func(dead bool) func() float64 {

@@ -22,6 +22,7 @@ const (
 	BankDelete     = "bank.delete"     //
 	BankEntries    = "bank.entries"    // entries added, removed or imported
 	BankExport     = "bank.export"     // a hash list left the service
+	BankFeed       = "bank.feed"       // a partner read a published bank's feed from its start
 	RuleCreate     = "rule.create"     //
 	RuleUpdate     = "rule.update"     // includes disabling
 	KeyCreate      = "key.create"      //

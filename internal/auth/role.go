@@ -26,6 +26,7 @@ const (
 	Flagger    Role = "flagger"    // a trusted flagger: files reports
 	LELiaison  Role = "le_liaison" // law-enforcement reports and their evidence
 	Auditor    Role = "auditor"    // reads everything but content and evidence, changes nothing
+	Partner    Role = "partner"    // another Safeguard instance pulling the banks this one publishes
 )
 
 // Permission is one thing a request may do. Routes ask for one each.
@@ -52,6 +53,7 @@ const (
 	// TransparencyRead: the transparency report's figures (counts and
 	// times, never content or who reported).
 	TransparencyRead Permission = "transparency.read"
+	FeedsRead        Permission = "feeds.read" // the published banks' signed feeds (docs/exchanges.md)
 )
 
 // grants is the permission model: every permission, whether it only reads,
@@ -81,10 +83,13 @@ var grants = []struct {
 	{AppealsCreate, false, []Role{Admin, Integrator}},
 	{LEReports, false, []Role{LELiaison}},
 	{TransparencyRead, true, []Role{Admin, Auditor}},
+	// A partner reads only the banks the operator chose to publish; it
+	// reads them whole, so it is a list's recipient, never a platform.
+	{FeedsRead, true, []Role{Admin, Partner}},
 }
 
 // Roles lists every role, in a stable order.
-func Roles() []Role { return []Role{Admin, Integrator, Reviewer, Flagger, LELiaison, Auditor} }
+func Roles() []Role { return []Role{Admin, Integrator, Reviewer, Flagger, LELiaison, Auditor, Partner} }
 
 // Permissions lists every permission, in a stable order.
 func Permissions() []Permission {

@@ -48,6 +48,11 @@ func TestCan(t *testing.T) {
 		// Appeals come from the platform for the uploader, not from flaggers.
 		{auth.Integrator, auth.AppealsCreate, true},
 		{auth.Flagger, auth.AppealsCreate, false},
+		// A partner instance reads published feeds and nothing else.
+		{auth.Partner, auth.FeedsRead, true},
+		{auth.Partner, auth.BanksRead, false},
+		{auth.Partner, auth.Scan, false},
+		{auth.Integrator, auth.FeedsRead, false},
 		{"root", auth.Scan, false},
 		{"", auth.AuditRead, false},
 		{auth.Admin, "everything", false},

@@ -34,7 +34,7 @@ func cliActor() string { return "cli:" + currentUser() }
 
 func apikeyCreate(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard apikey create", flag.ContinueOnError)
-	role := fs.String("role", "", "the key's `role`: admin, integrator, reviewer, flagger, le_liaison or auditor")
+	role := fs.String("role", "", "the key's `role`: admin, integrator, reviewer, flagger, le_liaison, auditor or partner")
 	name := fs.String("name", "", "what the key is for, e.g. \"upload service\" (shown in listings and the audit log)")
 	sf := addStoreFlags(fs)
 	if rest, code, ok := parse(fs, e, args); !ok {

@@ -32,7 +32,11 @@ const exchangeUsage = `usage: safeguard exchange check CONFIG | status CONFIG | 
                  fetch one exchange now into the store and wait (a backfill, a cron
                  job); refused while another node holds the exchange's lock
   peer-key       make an Ed25519 key for publishing banks to other Safeguard instances:
-                 the private seed (keep it secret) and the public key subscribers pin`
+                 the private seed (keep it secret: SAFEGUARD_PEER_KEY or peer-key in serve's
+                 config file) and the public key subscribers pin
+  peer-key --public [--config FILE]
+                 print the public key of the configured seed (SAFEGUARD_PEER_KEY, else
+                 peer-key in the config file), for a new subscriber to pin`
 
 func runExchange(e *env, args []string) int {
 	if len(args) == 0 {
@@ -52,6 +56,9 @@ func runExchange(e *env, args []string) int {
 	case "status", "fetch":
 		return exchangeStore(e, args[0], args[1:])
 	case "peer-key":
+		if len(args) > 1 {
+			return peerPublicKey(e, args[1:])
+		}
 		pub, priv, err := ed25519.GenerateKey(nil)
 		if err != nil {
 			return fail(e, "exchange peer-key", "%v", err)
@@ -60,6 +67,38 @@ func runExchange(e *env, args []string) int {
 		return 0
 	}
 	return fail(e, "exchange", "unknown subcommand %q\n\n%s", args[0], exchangeUsage)
+}
+
+// peerPublicKey prints the public key of the configured publishing key.
+func peerPublicKey(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard exchange peer-key", flag.ContinueOnError)
+	public := fs.Bool("public", false, "print the configured key's public key")
+	config := addConfigFlag(fs)
+	rest, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if !*public || len(rest) > 0 {
+		fmt.Fprintln(e.stderr, exchangeUsage)
+		return 2
+	}
+	file, err := settle(fs, *config, nil)
+	if err != nil {
+		return fail(e, "exchange peer-key", "%v", err)
+	}
+	seed, ok := os.LookupEnv(envName("peer-key"))
+	if !ok {
+		seed = file["peer-key"]
+	}
+	if seed == "" {
+		return fail(e, "exchange peer-key", "no peer key: set SAFEGUARD_PEER_KEY or peer-key in --config")
+	}
+	priv, err := peer.ParsePrivateKey(seed)
+	if err != nil {
+		return fail(e, "exchange peer-key", "%v", err)
+	}
+	fmt.Fprintln(e.stdout, peer.EncodeKey(priv.Public().(ed25519.PublicKey)))
+	return 0
 }
 
 func exchangeCheck(e *env, path string) int {
@@ -120,13 +159,19 @@ func exchangeStore(e *env, sub string, args []string) int {
 		if err != nil {
 			return fail(e, cmd, "%v", err)
 		}
+		// The status is the store's, counted over every fetch: this
+		// fetch's part is the difference.
+		was, err := r.Status(rest[1])
+		if err != nil {
+			return fail(e, cmd, "%v", err)
+		}
 		ferr := r.Fetch(ctx, rest[1])
 		s, err := r.Status(rest[1])
 		if err != nil {
 			return fail(e, cmd, "%v", err)
 		}
 		fmt.Fprintf(e.stdout, "%s: %d pages, %d records, %d entries, %d tombstones, %d malformed\n",
-			s.Name, s.Pages, s.Records, s.Entries, s.Removed, s.Malformed)
+			s.Name, s.Pages-was.Pages, s.Records-was.Records, s.Entries-was.Entries, s.Removed-was.Removed, s.Malformed-was.Malformed)
 		if ferr != nil {
 			return fail(e, cmd, "%v", ferr)
 		}
@@ -144,7 +189,18 @@ func exchangeStore(e *env, sub string, args []string) int {
 		if !cp.UpdatedAt.IsZero() {
 			at = "checkpoint " + cp.UpdatedAt.UTC().Format(time.RFC3339) + " " + exchange.Clip(cp.Position)
 		}
-		fmt.Fprintf(e.stdout, "%-24s %-15s %-16s %s\n", c.Name, c.Kind, entries, at)
+		last := ""
+		if ss, ok, err := st.ExchangeStatus(ctx, c.Name); err != nil {
+			return fail(e, cmd, "%v", err)
+		} else if ok {
+			last = "; last fetch " + ss.LastFetch.UTC().Format(time.RFC3339)
+			if ss.Succeeded {
+				last += " succeeded"
+			} else {
+				last += " failed: " + exchange.Clip(ss.LastError)
+			}
+		}
+		fmt.Fprintf(e.stdout, "%-24s %-15s %-16s %s%s\n", c.Name, c.Kind, entries, at, last)
 	}
 	return 0
 }

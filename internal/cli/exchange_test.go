@@ -60,6 +60,26 @@ func TestExchangePeerKey(t *testing.T) {
 	if peer.EncodeKey(priv.Public().(ed25519.PublicKey)) != pub {
 		t.Error("the public key is not the seed's")
 	}
+	// --public prints the configured seed's public key, from the
+	// environment or the config file.
+	t.Setenv("SAFEGUARD_PEER_KEY", seed)
+	out.Reset()
+	if code := Main([]string{"exchange", "peer-key", "--public"}, nil, &out, &errb); code != 0 || strings.TrimSpace(out.String()) != pub {
+		t.Errorf("--public from the environment: exit %d, %q, want %q (%s)", code, out.String(), pub, errb.String())
+	}
+	os.Unsetenv("SAFEGUARD_PEER_KEY")
+	cfg := filepath.Join(t.TempDir(), "safeguard.conf")
+	if err := os.WriteFile(cfg, []byte("peer-key = "+seed+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := Main([]string{"exchange", "peer-key", "--public", "--config", cfg}, nil, &out, &errb); code != 0 || strings.TrimSpace(out.String()) != pub {
+		t.Errorf("--public from the config file: exit %d, %q (%s)", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := Main([]string{"exchange", "peer-key", "--public"}, nil, &out, &errb); code == 0 || !strings.Contains(errb.String(), "SAFEGUARD_PEER_KEY") {
+		t.Errorf("--public without a key: exit %d, %s", code, errb.String())
+	}
 }
 
 // exchange fetch fills the bank in the store and says what it applied;

@@ -42,9 +42,9 @@ type Checkpoint struct {
 	// Position is the format's own cursor, in a form only its Fetcher reads
 	// (a time, a paging link, a sequence number). Empty means from the
 	// beginning.
-	Position string
+	Position string `json:"position"`
 	// UpdatedAt is when the checkpoint was written; set by the Runner.
-	UpdatedAt time.Time
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Page is one page of upstream records and the position after it.

@@ -13,38 +13,49 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 )
 
-// Status is what an exchange's fetches have done since the process started.
+// Status is what an exchange's fetches have done. With a Runner's
+// StatusStore it is kept in the store, counted across every node's
+// fetches; without one, in memory since the process started. Its JSON is
+// how the stores keep it.
 type Status struct {
-	Name string // the exchange, and the bank it fills
-	Kind string
-	// Fetching is true while a fetch runs on this node.
-	Fetching bool
+	Name string `json:"name"` // the exchange, and the bank it fills
+	Kind string `json:"kind"`
+	// Fetching is true while a fetch runs (on any node, when stored; a
+	// node that dies mid-fetch leaves it set until the next fetch ends).
+	Fetching bool `json:"fetching"`
 	// LastFetch is when the last fetch started; LastSuccess when the last
 	// one that succeeded ended.
-	LastFetch, LastSuccess time.Time
+	LastFetch   time.Time `json:"last_fetch"`
+	LastSuccess time.Time `json:"last_success"`
 	// Succeeded: the last fetch ended without error. UpToDate: it also
 	// caught up with upstream.
-	Succeeded, UpToDate bool
-	// LockedElsewhere: the last attempt found another node fetching.
-	LockedElsewhere bool
+	Succeeded bool `json:"succeeded"`
+	UpToDate  bool `json:"up_to_date"`
+	// LockedElsewhere: this node's last attempt found another node
+	// fetching. It is the one field of this node only: it is never stored.
+	LockedElsewhere bool `json:"-"`
 	// Stopped: the last error was permanent (refused credentials, a bad
 	// configuration): the exchange is not polled until it is added again.
-	Stopped   bool
-	LastError string
+	Stopped   bool   `json:"stopped"`
+	LastError string `json:"last_error,omitempty"`
 	// Errors counts failed fetches; ConsecutiveErrors those since the last
 	// success.
-	Errors, ConsecutiveErrors int64
+	Errors            int64 `json:"errors"`
+	ConsecutiveErrors int64 `json:"consecutive_errors"`
 	// Pages and Records count what was applied; Entries the bank entries
 	// those records held, Removed the tombstones among them.
-	Pages, Records, Entries, Removed int64
+	Pages   int64 `json:"pages"`
+	Records int64 `json:"records"`
+	Entries int64 `json:"entries"`
+	Removed int64 `json:"removed"`
 	// Malformed counts upstream records skipped as unreadable; Problems
 	// says why for the last few.
-	Malformed int64
-	Problems  []string
+	Malformed int64    `json:"malformed"`
+	Problems  []string `json:"problems,omitempty"`
 	// Skipped counts fingerprints of kinds a bank cannot hold yet.
-	Skipped map[Kind]int64
+	Skipped map[Kind]int64 `json:"skipped,omitempty"`
 	// Checkpoint is the position the next fetch starts from.
-	Checkpoint Checkpoint
+	Checkpoint Checkpoint `json:"checkpoint"`
 }
 
 // maxKinds bounds the kinds Status.Skipped counts by name: upstream
@@ -60,8 +71,13 @@ type Runner struct {
 	// Lock keeps one fetcher per exchange across nodes; nil for a single
 	// node.
 	Lock Lock
-	Log  *slog.Logger     // nil: slog.Default()
-	Now  func() time.Time // nil: time.Now
+	// StatusStore, if set, keeps every exchange's Status in the store:
+	// the node that fetches continues the stored counts and writes them
+	// as it goes, and Status reads them, so every node answers the same.
+	// nil keeps statuses in memory, per process.
+	StatusStore StatusStore
+	Log         *slog.Logger     // nil: slog.Default()
+	Now         func() time.Time // nil: time.Now
 
 	mu      sync.Mutex
 	workers map[string]*worker
@@ -195,9 +211,12 @@ func (r *Runner) fetch(ctx context.Context, w *worker) (err error) {
 		}
 		defer release()
 	}
+	r.resume(ctx, w)
 	start := r.now()
 	r.update(w, func(s *Status) { s.Fetching, s.LastFetch = true, start })
+	r.keep(ctx, w)
 	defer func() {
+		defer r.keep(context.WithoutCancel(ctx), w)
 		end := r.now()
 		r.update(w, func(s *Status) {
 			s.Fetching = false
@@ -267,7 +286,42 @@ func (r *Runner) apply(ctx context.Context, w *worker, p Page) error {
 		}
 		s.Checkpoint = b.Checkpoint
 	})
+	r.keep(ctx, w)
 	return nil
+}
+
+// resume continues the stored status of an exchange (another node may
+// have fetched since this one did); the caller holds its lock.
+func (r *Runner) resume(ctx context.Context, w *worker) {
+	if r.StatusStore == nil {
+		return
+	}
+	stored, ok, err := r.StatusStore.ExchangeStatus(ctx, w.cfg.Name)
+	if err != nil {
+		r.log().Warn("exchange status: reading it from the store", "exchange", w.cfg.Name, "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	r.update(w, func(s *Status) {
+		stored.Name, stored.Kind, stored.LockedElsewhere = s.Name, s.Kind, s.LockedElsewhere
+		if stored.Skipped == nil {
+			stored.Skipped = map[Kind]int64{}
+		}
+		*s = stored
+	})
+}
+
+// keep writes an exchange's status to the store, if there is one. A
+// failure is logged: the fetch itself goes on.
+func (r *Runner) keep(ctx context.Context, w *worker) {
+	if r.StatusStore == nil {
+		return
+	}
+	if err := r.StatusStore.SetExchangeStatus(ctx, r.snapshot(w)); err != nil && ctx.Err() == nil {
+		r.log().Warn("exchange status: storing it", "exchange", w.cfg.Name, "err", err)
+	}
 }
 
 // change turns a record into a change of the exchange's bank: entries with
@@ -301,13 +355,33 @@ func (c Config) change(rec Record, fetched time.Time) (Change, []string) {
 	return ch, problems
 }
 
-// Status returns an exchange's status.
+// statusTimeout bounds reading a stored status (Status has no context:
+// it answers status pages, which must not hang on a stalled database).
+const statusTimeout = 5 * time.Second
+
+// Status returns an exchange's status: the stored one when there is a
+// StatusStore (with this node's LockedElsewhere), else this process's.
 func (r *Runner) Status(name string) (Status, error) {
 	w, err := r.worker(name)
 	if err != nil {
 		return Status{}, err
 	}
-	return r.snapshot(w), nil
+	local := r.snapshot(w)
+	if r.StatusStore == nil {
+		return local, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	stored, ok, err := r.StatusStore.ExchangeStatus(ctx, name)
+	switch {
+	case err != nil:
+		local.LastError = fmt.Sprintf("reading the stored status failed (this node's follows): %v; %s", err, local.LastError)
+		return local, nil
+	case !ok:
+		return local, nil
+	}
+	stored.Name, stored.Kind, stored.LockedElsewhere = local.Name, local.Kind, local.LockedElsewhere
+	return stored, nil
 }
 
 // Statuses returns every exchange's status, in the order they were added.

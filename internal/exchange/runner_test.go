@@ -251,3 +251,47 @@ func TestKickFetchesNow(t *testing.T) {
 	}
 	wait(4)
 }
+
+// Two nodes over one store: the status either answers is the stored one,
+// counted across both nodes' fetches, and only the fetching node's lock
+// contention stays its own.
+func TestStatusIsSharedAcrossNodes(t *testing.T) {
+	mem, lock, statuses := &exchangetest.Memory{}, &exchangetest.Lock{}, &exchangetest.Statuses{}
+	src := &script{records: records(5), pageSize: 2}
+	node := func() *exchange.Runner {
+		r := &exchange.Runner{Sink: mem, Checkpoints: mem, Lock: lock, StatusStore: statuses,
+			Now: func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }}
+		if err := r.Add(exchange.Config{Name: "hotline", Kind: "test"}, src); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := node(), node()
+	if err := a.Fetch(context.Background(), "hotline"); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := a.Status("hotline")
+	sb, _ := b.Status("hotline")
+	if sa.Pages != 3 || sa.Records != 5 || !sa.Succeeded || fmt.Sprintf("%+v", sa) != fmt.Sprintf("%+v", sb) {
+		t.Fatalf("after A's fetch:\nA %+v\nB %+v", sa, sb)
+	}
+	// B fetches next: it continues the stored counts (two more records).
+	src.mu.Lock()
+	src.records = records(7)
+	src.mu.Unlock()
+	if err := b.Fetch(context.Background(), "hotline"); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ = a.Status("hotline")
+	if sa.Pages != 4 || sa.Records != 7 || sa.Checkpoint.Position != "7" {
+		t.Errorf("A after B's fetch: %+v, want 4 pages, 7 records, at 7", sa)
+	}
+	// A failing fetch on A shows on B.
+	src.err = errors.New("upstream 503")
+	if err := a.Fetch(context.Background(), "hotline"); err == nil {
+		t.Fatal("no error")
+	}
+	if sb, _ = b.Status("hotline"); sb.Succeeded || sb.ConsecutiveErrors != 1 || !strings.Contains(sb.LastError, "upstream 503") {
+		t.Errorf("B after A's failure: %+v", sb)
+	}
+}

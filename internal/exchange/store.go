@@ -25,5 +25,22 @@ type Store interface {
 	// lock that frees itself when its connection drops, on SQLite a lock
 	// within the process.
 	TryLockExchange(ctx context.Context, exchange string) (release func(), ok bool, err error)
+	// BankChanges is bank.Store's change feed of the banks named bankName
+	// (the live one and any deleted before it): up to limit changes with
+	// Seq above after, in Seq order. A publisher serves it as the bank's
+	// feed (peer.Source).
+	BankChanges(ctx context.Context, bankName string, after int64, limit int) ([]bank.Change, error)
+	StatusStore
 	FeedbackStore
+}
+
+// StatusStore keeps each exchange's Status where every node reads it, so
+// that whichever node answers says the same. Only the node holding the
+// exchange's lock writes it.
+type StatusStore interface {
+	// ExchangeStatus returns an exchange's stored status; ok is false if
+	// none is stored.
+	ExchangeStatus(ctx context.Context, exchange string) (s Status, ok bool, err error)
+	// SetExchangeStatus stores s as the status of the exchange s.Name.
+	SetExchangeStatus(ctx context.Context, s Status) error
 }

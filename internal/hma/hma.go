@@ -46,13 +46,15 @@ func (e *kindError) Error() string { return e.msg }
 func (e *kindError) Unwrap() error { return e.kind }
 
 // The signal and content types HMA names, as far as Safeguard holds them.
-// vPDQ is not among them until Safeguard's video matching is wired in:
-// requests naming it get HMA's own error for an unknown signal type.
 const (
 	SignalPDQ      = "pdq"
 	SignalVideoMD5 = "video_md5" // the MD5 of a file's bytes
-	ContentPhoto   = "photo"
-	ContentVideo   = "video"
+	// SignalVPDQ is a video's frame hashes, as python-threatexchange's
+	// signal string; its matches' distances read "Q%[C%]", the query's and
+	// the banked video's matching shares, as HMA prints them.
+	SignalVPDQ   = "vpdq"
+	ContentPhoto = "photo"
+	ContentVideo = "video"
 )
 
 // Bank is a bank as HMA shows it. Names are HMA's: [A-Z_][A-Z0-9_]*.
@@ -96,7 +98,7 @@ type Match struct {
 	ContentID int64
 	Bank      string
 	// Distance is HMA's string form: "0".."256" for PDQ, "0" for exact
-	// digests.
+	// digests, "100%[98%]" for vPDQ.
 	Distance string
 }
 

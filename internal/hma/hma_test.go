@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard/safeguardtest"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // newBackend is the env's backend over another matcher.
@@ -221,7 +224,7 @@ func TestCompareHashes(t *testing.T) {
 		map[string]any{"pdq": []string{}},
 		map[string]any{"pdq": []string{"banana", "banana"}},
 		map[string]any{"pdq": []string{specimen1, specimen2, specimen1}},
-		map[string]any{"vpdq": []string{specimen1, specimen2}}, // not until video matching is wired
+		map[string]any{"vpdq": []string{specimen1, specimen2}}, // PDQ hex is not a vPDQ signal
 	} {
 		e.call("POST", "/m/compare", bad).want(t, 400, "")
 	}
@@ -486,7 +489,8 @@ func TestBankAddHashWithNote(t *testing.T) {
 	}
 	// _bank_add_signals' refusals.
 	e.call("POST", "/c/bank/TEST_BANK_HASH_NOTE/signal", map[string]any{}).want(t, 400, `{"message": "No signals given"}`)
-	e.call("POST", "/c/bank/TEST_BANK_HASH_NOTE/signal", map[string]any{"vpdq": "x"}).want(t, 400, `{"message": "No such signal type vpdq"}`)
+	e.call("POST", "/c/bank/TEST_BANK_HASH_NOTE/signal", map[string]any{"tmk": "x"}).want(t, 400, `{"message": "No such signal type tmk"}`)
+	e.call("POST", "/c/bank/TEST_BANK_HASH_NOTE/signal", map[string]any{"vpdq": "x"}).want(t, 400, "")
 	e.call("POST", "/c/bank/TEST_BANK_HASH_NOTE/signal", map[string]any{"pdq": "banana"}).want(t, 400, "")
 	e.call("POST", "/c/bank/NO_BANK/signal", map[string]any{"pdq": pdqExamples[0]}).want(t, 404, "")
 }
@@ -507,7 +511,7 @@ func TestAddHashesAndFindMatch(t *testing.T) {
 	e.call("GET", "/m/lookup?signal_type=pdq&signal="+pdqExamples[len(pdqExamples)-1], nil).
 		want(t, 200, `{"TEST_BANK": [{"bank_content_id": 16, "distance": "0"}]}`)
 	e.call("GET", "/m/lookup?signal_type=pdq&signal="+strings.Repeat("5", 64), nil).want(t, 200, `{}`)
-	e.call("GET", "/m/index/status?signal_type=vpdq", nil).want(t, 400, "")
+	e.call("GET", "/m/index/status?signal_type=tmk", nil).want(t, 400, "")
 }
 
 // sampleBank is test_match_api.py's client_with_sample_data: a bank SAMPLE
@@ -545,7 +549,8 @@ func sampleBank(t *testing.T, e *env) {
 func TestRawLookupsAndLookups(t *testing.T) {
 	e := newEnv(t)
 	sampleBank(t, e)
-	e.call("GET", "/c/signal_type", nil).want(t, 200, `[{"name": "pdq", "enabled_ratio": 1}, {"name": "video_md5", "enabled_ratio": 1}]`)
+	// HMA with python-threatexchange's vPDQ extension lists vpdq too.
+	e.call("GET", "/c/signal_type", nil).want(t, 200, `[{"name": "pdq", "enabled_ratio": 1}, {"name": "video_md5", "enabled_ratio": 1}, {"name": "vpdq", "enabled_ratio": 1}]`)
 	for st, sig := range map[string]string{"pdq": pdqExamples[0], "video_md5": md5Examples[0]} {
 		q := "signal_type=" + st + "&signal=" + sig
 		raw := e.call("GET", "/m/raw_lookup?"+q, nil)
@@ -578,7 +583,8 @@ func TestRawLookupsAndLookups(t *testing.T) {
 	e.call("GET", "/m/raw_lookup?signal_type=pdq", nil).want(t, 422, "")
 	e.call("GET", "/m/raw_lookup?signal="+pdqExamples[0], nil).want(t, 422, "")
 	e.call("GET", "/m/raw_lookup?signal_type=pdq&signal="+pdqExamples[0]+"&include_distance=banana", nil).want(t, 422, "")
-	e.call("GET", "/m/raw_lookup?signal_type=vpdq&signal=x", nil).want(t, 400, `{"message": "No such SignalType 'vpdq'"}`)
+	e.call("GET", "/m/raw_lookup?signal_type=tmk&signal=x", nil).want(t, 400, `{"message": "No such SignalType 'tmk'"}`)
+	e.call("GET", "/m/raw_lookup?signal_type=vpdq&signal=x", nil).want(t, 400, "")
 	e.call("GET", "/m/raw_lookup?signal_type=pdq&signal=banana", nil).want(t, 400, "")
 	e.call("GET", "/m/lookup?signal_type=pdq", nil).want(t, 400, `{"message": "Either url or both signal and signal_type are required"}`)
 }
@@ -839,5 +845,55 @@ func TestAnonymous(t *testing.T) {
 		if w.Code != want {
 			t.Errorf("anonymous from %s: %d, want %d: %s", addr, w.Code, want, w.Body)
 		}
+	}
+}
+
+// vPDQ as HMA with python-threatexchange's vPDQ extension serves it: a
+// video's signal string banked through /c/bank/<name>/signal, shown back
+// as that string, looked up by signal with HMA's "Q%[C%]" distance (the
+// share of the query's frames that match, then of the banked video's),
+// compared, and counted in the index status.
+func TestVPDQ(t *testing.T) {
+	e := newEnv(t)
+	e.createBank("VIDEOS")
+	frames := make([]vpdq.Frame, 4)
+	for i := range frames {
+		var h pdq.Hash
+		for j := range h {
+			h[j] = byte(i*37 + j*11 + 1)
+		}
+		frames[i] = vpdq.Frame{Number: i, Quality: 100, Hash: h, Timestamp: float64(i)}
+	}
+	whole := vpdq.FormatSignal(frames)
+	e.call("POST", "/c/bank/VIDEOS/signal", map[string]any{"vpdq": whole}).want(t, 200, "")
+	got := e.call("GET", "/c/bank/VIDEOS/content/1?include_signals=true", nil)
+	if sigs, _ := got.obj(t)["signals"].(map[string]any); sigs["vpdq"] != whole {
+		t.Fatalf("content: %s, want the signal string %s", got.body, whole)
+	}
+	lookup := func(sig string) string {
+		return strings.TrimSpace(string(e.call("GET", "/m/lookup?signal_type=vpdq&signal="+url.QueryEscape(sig), nil).body))
+	}
+	if got := lookup(whole); !strings.Contains(got, `"distance":"100%[100%]"`) {
+		t.Errorf("the whole video: %s", got)
+	}
+	// Half the video: all of the query matches, half of the banked video.
+	if got := lookup(vpdq.FormatSignal(frames[:2])); !strings.Contains(got, `"distance":"100%[50%]"`) {
+		t.Errorf("half the video: %s", got)
+	}
+	// Another video: nothing.
+	other := slices.Clone(frames)
+	for i := range other {
+		for j := range other[i].Hash {
+			other[i].Hash[j] ^= 0x5a
+		}
+	}
+	if got := lookup(vpdq.FormatSignal(other)); got != "{}" {
+		t.Errorf("another video matched: %s", got)
+	}
+	e.call("POST", "/m/compare", map[string]any{"vpdq": []string{whole, whole}}).want(t, 200, `{"vpdq": [true, {}]}`)
+	e.call("POST", "/m/compare", map[string]any{"vpdq": []string{whole, vpdq.FormatSignal(other)}}).want(t, 200, `{"vpdq": [false, {}]}`)
+	st := e.call("GET", "/m/index/status?signal_type=vpdq", nil)
+	if info, _ := st.obj(t)["vpdq"].(map[string]any); info["size"] != float64(1) {
+		t.Errorf("index status: %s", st.body)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -14,6 +16,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/exchange/kinds"
+	"github.com/safeguard-oss/safeguard/internal/exchange/peer"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
@@ -30,7 +33,8 @@ const exchangeActor = "system:exchanges"
 // a backfill holds no lookup up.
 func NewExchanges(ctx context.Context, cfgs []exchange.Config, banks *usecase.Banks, logger *slog.Logger) (*exchange.Runner, error) {
 	ex := &usecase.Exchanges{Banks: banks}
-	r := &exchange.Runner{Sink: ex, Checkpoints: ex, Lock: ex, Log: logger.With("part", "exchanges")}
+	// Statuses live in the store, so every node answers the same.
+	r := &exchange.Runner{Sink: ex, Checkpoints: ex, Lock: ex, StatusStore: banks.Stores.Exchanges, Log: logger.With("part", "exchanges")}
 	if err := kinds.AddAll(r, cfgs, &exchange.HTTP{}); err != nil {
 		return nil, err
 	}
@@ -41,6 +45,35 @@ func NewExchanges(ctx context.Context, cfgs []exchange.Config, banks *usecase.Ba
 		}
 	}
 	return r, nil
+}
+
+// newPublisher builds the publisher of the banks cfg.Publish names, over
+// the store's per-bank change feed, or nil if none is published.
+func newPublisher(cfg Config, st store.Store) (*peer.Publisher, error) {
+	if len(cfg.Publish) == 0 {
+		if cfg.PeerKey != "" {
+			return nil, errors.New("peer key given but no bank to publish: name them with --publish")
+		}
+		return nil, nil
+	}
+	if cfg.PeerKey == "" {
+		return nil, errors.New("publish: no peer key to sign the feeds with: set SAFEGUARD_PEER_KEY (or peer-key in --config) to a seed made by safeguard exchange peer-key")
+	}
+	key, err := peer.ParsePrivateKey(cfg.PeerKey)
+	if err != nil {
+		return nil, fmt.Errorf("peer key: %w", err)
+	}
+	var names []string
+	for _, n := range cfg.Publish {
+		n = strings.TrimSpace(n)
+		if err := bank.ValidName(n); err != nil {
+			return nil, fmt.Errorf("publish %q: %w", n, err)
+		}
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return &peer.Publisher{Key: key, Source: st, Banks: names}, nil
 }
 
 // newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same

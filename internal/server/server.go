@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
+	"github.com/safeguard-oss/safeguard/internal/exchange/peer"
 	"github.com/safeguard-oss/safeguard/internal/forwarded"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
@@ -119,6 +121,13 @@ type Config struct {
 	// HMAFetchAllow lists the hosts whose content the HMA listener's ?url=
 	// may fetch (hma.Config.FetchAllow); empty turns fetching off.
 	HMAFetchAllow []string
+	// Publish names the banks this server publishes to partner instances
+	// as signed feeds (GET /v1/peer/feed/{bank}, permission feeds.read),
+	// signed with PeerKey, the base64 of an Ed25519 seed (safeguard
+	// exchange peer-key); like the evidence keys it comes from the
+	// environment or the config file, never a flag.
+	Publish []string
+	PeerKey string
 	// OperatorListen is where /metrics, /readyz and /healthz are served
 	// (serve's default is DefaultOperatorListen, on loopback); empty
 	// serves them on Listen as well, as before there was a choice.
@@ -138,6 +147,10 @@ type Config struct {
 	// TextModel is a learned text model's file (safeguard text train);
 	// empty scores text with the rules alone.
 	TextModel string
+	// OperationsEvery is how often the operations metrics (queues,
+	// evidence, exchanges, index; docs/operations.md) are gathered for
+	// /metrics; DefaultOperationsEvery.
+	OperationsEvery time.Duration
 }
 
 // Defaults.
@@ -180,6 +193,9 @@ func (c Config) withDefaults() Config {
 	if c.NetworkEvery <= 0 {
 		c.NetworkEvery = time.Minute
 	}
+	if c.OperationsEvery <= 0 {
+		c.OperationsEvery = DefaultOperationsEvery
+	}
 	return c
 }
 
@@ -215,6 +231,10 @@ type Server struct {
 	feedback   *usecase.Feedback
 	hmaLn      net.Listener
 	hma        *http.Server
+	publisher  *peer.Publisher // nil: no bank is published
+	metrics    *api.Metrics
+	indexLoad  time.Duration  // how long the index took to load at start
+	ops        api.Operations // the last gathered, touched only by refreshOperations
 	// The operator's and the public listener, when configured.
 	opLn, pubLn     net.Listener
 	opHTTP, pubHTTP *http.Server
@@ -254,10 +274,12 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if err := s.matcher.Sync(ctx); err != nil {
 		return nil, err
 	}
+	s.indexLoad = time.Since(start)
 	stats := s.matcher.Stats()
-	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
+	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", s.indexLoad.Round(time.Millisecond))
 
 	metrics := api.NewMetrics(st.DeliveryBacklog)
+	s.metrics = metrics
 	policy := webhook.Policy{Allow: cfg.WebhookAllow}
 	if err := policy.Validate(); err != nil {
 		return nil, err
@@ -305,6 +327,13 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	var feeds *usecase.Feeds
+	if s.publisher, err = newPublisher(cfg, st); err != nil {
+		return nil, err
+	}
+	if s.publisher != nil {
+		feeds = &usecase.Feeds{Publisher: s.publisher, Log: log}
+	}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	s.api = api.New(api.Config{
 		Text: text, TextMessages: st, Conversations: chats,
@@ -315,7 +344,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, Logger: logger, SelfReports: selfReports,
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
-		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks,
+		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
 		Transparency: st,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
@@ -526,6 +555,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	wg.Go(func() { s.detectNetworks(bg) })
+	wg.Go(func() {
+		s.refreshOperations(bg)
+		every(bg, s.cfg.OperationsEvery, func() { s.refreshOperations(bg) })
+	})
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })
@@ -595,6 +628,10 @@ func (s *Server) Banner(w io.Writer) {
 	}
 	if a := s.HMAAddr(); a != "" {
 		fmt.Fprintf(w, "safeguard: serving HMA 2.0's API at http://%s/ (docs/hma.md)\n", a)
+	}
+	if p := s.publisher; p != nil {
+		fmt.Fprintf(w, "safeguard: publishing banks %s at %s://%s/v1/peer/feed/{bank} to partner keys; subscribers pin public_key %s\n",
+			strings.Join(p.Banks, ", "), scheme, s.Addr(), peer.EncodeKey(p.Key.Public().(ed25519.PublicKey)))
 	}
 	fmt.Fprintf(w, "safeguard: open %s://%s/ for the review console, Report Remove and the API document\n", scheme, s.Addr())
 	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)

@@ -84,6 +84,14 @@ func TestExchangeSinkOnStores(t *testing.T) {
 	}
 }
 
+func TestExchangeStoreOnStores(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			exchangetest.TestStore(t, func(t *testing.T) exchangetest.Store { return be.open(t) })
+		})
+	}
+}
+
 func md5Of(i int) string { return fmt.Sprintf("%032x", i) }
 
 func matches(t *testing.T, m *match.Matcher, value string) []match.Match {

@@ -4,6 +4,7 @@ package exchangetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -179,4 +180,40 @@ func (l *Lock) TryLock(ctx context.Context, name string) (func(), bool, error) {
 			delete(l.held, name)
 		})
 	}, true, nil
+}
+
+// Statuses is an exchange.StatusStore in memory, standing in for the
+// table every node of a server reads. The zero value is ready.
+type Statuses struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// ExchangeStatus implements exchange.StatusStore.
+func (s *Statuses) ExchangeStatus(ctx context.Context, name string) (exchange.Status, bool, error) {
+	s.mu.Lock()
+	b, ok := s.m[name]
+	s.mu.Unlock()
+	var st exchange.Status
+	if !ok {
+		return st, false, nil
+	}
+	// Kept as JSON, as the SQL stores keep it, so that what does not
+	// survive the trip fails here too.
+	return st, true, json.Unmarshal(b, &st)
+}
+
+// SetExchangeStatus implements exchange.StatusStore.
+func (s *Statuses) SetExchangeStatus(ctx context.Context, st exchange.Status) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[st.Name] = b
+	return nil
 }

@@ -114,3 +114,118 @@ func TestSink(t *testing.T, open func(t *testing.T) Target) {
 		check(t, tg, "1", entry("a", 1))
 	})
 }
+
+// Store is a database's exchange and bank stores, as internal/store gives
+// them.
+type Store interface {
+	exchange.Store
+	bank.Store
+}
+
+// TestStore checks what a store keeps for exchanges beside checkpoints
+// and entries: statuses round-trip whole (a later one replaces an earlier
+// one, hostile text included), and a bank's change feed holds that bank's
+// additions and removals in order, across a delete and re-create of its
+// name, and nothing of other banks. open returns a fresh, empty store.
+func TestStore(t *testing.T, open func(t *testing.T) Store) {
+	ctx := context.Background()
+	t.Run("status", func(t *testing.T) {
+		st := open(t)
+		if _, ok, err := st.ExchangeStatus(ctx, "ex"); err != nil || ok {
+			t.Fatalf("before any: ok %v, err %v", ok, err)
+		}
+		at := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+		want := exchange.Status{Name: "ex", Kind: "ncmec", LastFetch: at, LastSuccess: at.Add(time.Minute),
+			Succeeded: true, UpToDate: true, Errors: 3, ConsecutiveErrors: 0, Pages: 7, Records: 7000,
+			Entries: 6900, Removed: 100, Malformed: 2, Problems: []string{"record \"1\": bad \x00 hex", "é"},
+			Skipped: map[exchange.Kind]int64{exchange.TMK: 5}, LastError: "",
+			Checkpoint: exchange.Checkpoint{Position: `{"from":"x"}`, UpdatedAt: at}}
+		for _, s := range []exchange.Status{{Name: "ex", Kind: "ncmec", Fetching: true, LastError: "old"}, want} {
+			if err := st.SetExchangeStatus(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, ok, err := st.ExchangeStatus(ctx, "ex")
+		if err != nil || !ok {
+			t.Fatalf("ok %v, err %v", ok, err)
+		}
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+			t.Errorf("status:\n got %+v\nwant %+v", got, want)
+		}
+		if _, ok, _ := st.ExchangeStatus(ctx, "other"); ok {
+			t.Error("another exchange has a status")
+		}
+	})
+	t.Run("bank changes", func(t *testing.T) {
+		st := open(t)
+		for _, name := range []string{"pub", "other"} {
+			if _, err := st.CreateBank(ctx, bank.Bank{Name: name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add := func(bankName string, vals ...int) {
+			t.Helper()
+			var es []bank.Entry
+			for _, v := range vals {
+				es = append(es, bank.Entry{Signal: bank.MD5, Value: fmt.Sprintf("%032x", v), Source: "s", Category: "A1"})
+			}
+			if _, err := st.AddEntries(ctx, bankName, func(yield func(bank.Entry, error) bool) {
+				for _, e := range es {
+					if !yield(e, nil) {
+						return
+					}
+				}
+			}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add("pub", 1, 2)
+		add("other", 3)
+		add("pub", 4)
+		if err := st.RemoveEntry(ctx, "pub", bank.MD5, fmt.Sprintf("%032x", 1)); err != nil {
+			t.Fatal(err)
+		}
+		feed := func(after int64, limit int) (string, int64) {
+			t.Helper()
+			cs, err := st.BankChanges(ctx, "pub", after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			last := after
+			for _, c := range cs {
+				if c.Seq <= last {
+					t.Fatalf("seq %d after %d", c.Seq, last)
+				}
+				last = c.Seq
+				fmt.Fprintf(&b, "%s%s ", map[bool]string{true: "-", false: "+"}[c.Removed], strings.TrimLeft(c.Entry.Value, "0"))
+			}
+			return strings.TrimSpace(b.String()), last
+		}
+		// 1 was added then removed: its one change is its latest state.
+		if got, _ := feed(0, 10); got != "+2 +4 -1" {
+			t.Errorf("feed = %q, want +2 +4 -1", got)
+		}
+		got, next := feed(0, 2)
+		if got != "+2 +4" {
+			t.Errorf("first page = %q", got)
+		}
+		if got, _ := feed(next, 2); got != "-1" {
+			t.Errorf("second page = %q", got)
+		}
+		_, end := feed(0, 10)
+		if err := st.DeleteBank(ctx, "pub"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateBank(ctx, bank.Bank{Name: "pub"}); err != nil {
+			t.Fatal(err)
+		}
+		add("pub", 5)
+		if got, _ := feed(end, 10); got != "-2 -4 +5" && got != "-4 -2 +5" {
+			t.Errorf("after delete and re-create: %q, want the old entries' removals then +5", got)
+		}
+		if cs, err := st.BankChanges(ctx, "nothing", 0, 10); err != nil || len(cs) != 0 {
+			t.Errorf("a bank never created: %v, %v", cs, err)
+		}
+	})
+}

@@ -18,11 +18,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 )
 
@@ -60,70 +62,66 @@ type FeedChange struct {
 	Note     string      `json:"note,omitempty"`
 }
 
-// Change is a change of a bank as the publisher's store reports it.
-type Change struct {
-	Seq     int64
-	Entry   bank.Entry
-	Removed bool
-}
-
-// Source reads a bank's change log; the server implements it over its
-// store's change feed.
+// Source reads a bank's change log; the server's store implements it
+// (exchange.Store.BankChanges).
 type Source interface {
-	// Changes returns up to limit changes of the named bank with Seq above
-	// after, in Seq order. An entry's latest state is enough: a reader
-	// applying changes in order converges on the bank's live entries.
-	Changes(ctx context.Context, bankName string, after int64, limit int) ([]Change, error)
+	// BankChanges returns up to limit changes of the named bank with Seq
+	// above after, in Seq order. An entry's latest state is enough: a
+	// reader applying changes in order converges on the bank's live
+	// entries.
+	BankChanges(ctx context.Context, bankName string, after int64, limit int) ([]bank.Change, error)
 }
 
-// Publisher is an http.Handler serving GET /feed/{bank} for the banks it
-// publishes. Mount it under a prefix with http.StripPrefix; who may read
-// it is the mounting server's business (an API key role).
+// Publisher signs pages of the feeds of the banks it publishes. Who may
+// read them is the mounting server's business (internal/api serves Page
+// to keys with permission feeds.read); ServeHTTP serves it bare.
 type Publisher struct {
 	Key    ed25519.PrivateKey
 	Source Source
-	// Banks are the bank names published; any other is 404.
+	// Banks are the bank names published; any other is ErrNotPublished.
 	Banks []string
 	Now   func() time.Time // nil: time.Now
 }
 
-// ServeHTTP answers GET /feed/{bank}?after=N&limit=L with a signed page.
-func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name, ok := strings.CutPrefix(r.URL.Path, "/feed/")
-	if !ok || r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "not found: want GET /feed/{bank}", http.StatusNotFound)
-		return
+// ErrNotPublished is wrapped by the error of a feed of a bank the
+// publisher does not publish (the bank may exist: that is not said).
+var ErrNotPublished = derrors.New(derrors.NotFound, "not published")
+
+// ErrQuery is wrapped by the errors of ParseQuery.
+var ErrQuery = derrors.New(derrors.Invalid, "bad feed query")
+
+// ParseQuery reads a feed request's after (default 0) and limit (default
+// DefaultPageSize, at most MaxPageSize).
+func ParseQuery(q url.Values) (after int64, limit int, err error) {
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			return 0, 0, fmt.Errorf("after %q: want a sequence number: %w", exchange.Clip(v), ErrQuery)
+		}
 	}
-	published := false
-	for _, b := range p.Banks {
-		published = published || b == name
-	}
-	if !published {
-		http.Error(w, fmt.Sprintf("bank %q is not published", exchange.Clip(name)), http.StatusNotFound)
-		return
-	}
-	q := r.URL.Query()
-	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
-	if q.Get("after") == "" {
-		after, err = 0, nil
-	}
-	if err != nil || after < 0 {
-		http.Error(w, "after: want a sequence number", http.StatusBadRequest)
-		return
-	}
-	limit := DefaultPageSize
+	limit = DefaultPageSize
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
-			http.Error(w, "limit: want a positive number", http.StatusBadRequest)
-			return
+			return 0, 0, fmt.Errorf("limit %q: want a positive number: %w", exchange.Clip(v), ErrQuery)
 		}
 		limit = min(limit, MaxPageSize)
 	}
+	return after, limit, nil
+}
+
+// Page returns the signed page of a published bank's feed after position
+// after: the JSON body and the value of its SignatureHeader.
+func (p *Publisher) Page(ctx context.Context, name string, after int64, limit int) (body []byte, signature string, err error) {
+	if !slices.Contains(p.Banks, name) {
+		return nil, "", fmt.Errorf("bank %q: %w", exchange.Clip(name), ErrNotPublished)
+	}
+	if after < 0 || limit < 1 {
+		return nil, "", fmt.Errorf("after %d, limit %d: %w", after, limit, ErrQuery)
+	}
+	limit = min(limit, MaxPageSize)
 	// One more than asked says whether another page follows.
-	changes, err := p.Source.Changes(r.Context(), name, after, limit+1)
+	changes, err := p.Source.BankChanges(ctx, name, after, limit+1)
 	if err != nil {
-		http.Error(w, "reading the feed failed", http.StatusInternalServerError)
-		return
+		return nil, "", fmt.Errorf("reading the feed of bank %q: %w", name, err)
 	}
 	f := Feed{Format: Format, Bank: name, After: after, Next: after, More: len(changes) > limit, GeneratedAt: p.now().UTC(), Changes: []FeedChange{}}
 	for _, c := range changes[:min(len(changes), limit)] {
@@ -131,13 +129,39 @@ func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Source: c.Entry.Source, Category: c.Entry.Category, Note: c.Entry.Note})
 		f.Next = c.Seq
 	}
-	body, err := json.Marshal(f)
-	if err != nil {
-		http.Error(w, "encoding the feed failed", http.StatusInternalServerError)
+	if body, err = json.Marshal(f); err != nil {
+		return nil, "", err
+	}
+	return body, "ed25519 " + base64.StdEncoding.EncodeToString(ed25519.Sign(p.Key, body)), nil
+}
+
+// ServeHTTP answers GET /feed/{bank}?after=N&limit=L with a signed page,
+// errors in plain text (for a feed mounted outside internal/api).
+func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.URL.Path, "/feed/")
+	if !ok || r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "not found: want GET /feed/{bank}", http.StatusNotFound)
+		return
+	}
+	after, limit, err := ParseQuery(r.URL.Query())
+	var body []byte
+	var sig string
+	if err == nil {
+		body, sig, err = p.Page(r.Context(), name, after, limit)
+	}
+	switch {
+	case errors.Is(err, ErrNotPublished):
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	case errors.Is(err, ErrQuery):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		http.Error(w, "reading the feed failed", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set(SignatureHeader, "ed25519 "+base64.StdEncoding.EncodeToString(ed25519.Sign(p.Key, body)))
+	w.Header().Set(SignatureHeader, sig)
 	w.Write(body)
 }
 

@@ -22,7 +22,7 @@ import (
 // log is a publisher's change log in memory.
 type log struct {
 	mu      sync.Mutex
-	changes map[string][]peer.Change
+	changes map[string][]bank.Change
 	seq     int64
 }
 
@@ -30,16 +30,16 @@ func (l *log) add(bankName string, e bank.Entry, removed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.changes == nil {
-		l.changes = map[string][]peer.Change{}
+		l.changes = map[string][]bank.Change{}
 	}
 	l.seq++
-	l.changes[bankName] = append(l.changes[bankName], peer.Change{Seq: l.seq, Entry: e, Removed: removed})
+	l.changes[bankName] = append(l.changes[bankName], bank.Change{Seq: l.seq, Entry: e, Removed: removed})
 }
 
-func (l *log) Changes(_ context.Context, bankName string, after int64, limit int) ([]peer.Change, error) {
+func (l *log) BankChanges(_ context.Context, bankName string, after int64, limit int) ([]bank.Change, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []peer.Change
+	var out []bank.Change
 	for _, c := range l.changes[bankName] {
 		if c.Seq > after && len(out) < limit {
 			out = append(out, c)

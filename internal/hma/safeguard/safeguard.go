@@ -30,6 +30,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/signal"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 // Backend implements hma.Backend. Create it with New.
@@ -119,10 +120,14 @@ func (b *Backend) change(ctx context.Context, who, action, subject string, write
 }
 
 // SignalTypes implements hma.Backend.
-func (b *Backend) SignalTypes() []string { return []string{hma.SignalPDQ, hma.SignalVideoMD5} }
+func (b *Backend) SignalTypes() []string {
+	return []string{hma.SignalPDQ, hma.SignalVideoMD5, hma.SignalVPDQ}
+}
 
 // ContentTypes implements hma.Backend: a photo is hashed to PDQ, a video
-// to the MD5 of its bytes (vPDQ joins it once video matching is wired in).
+// to the MD5 of its bytes. (vPDQ signals are banked and looked up, but an
+// uploaded video is not hashed to one here: that takes ffmpeg on a spooled
+// file, which /v1/scan does.)
 func (b *Backend) ContentTypes() map[string][]string {
 	return map[string][]string{hma.ContentPhoto: {hma.SignalPDQ}, hma.ContentVideo: {hma.SignalVideoMD5}}
 }
@@ -134,6 +139,8 @@ func signalOf(st string) (bank.Signal, error) {
 		return bank.PDQ, nil
 	case hma.SignalVideoMD5:
 		return bank.MD5, nil
+	case hma.SignalVPDQ:
+		return bank.VPDQ, nil
 	}
 	return "", hma.Errorf(hma.ErrInvalid, "No such signal type %s", st)
 }
@@ -147,6 +154,8 @@ func signalType(s bank.Signal) string {
 		return hma.SignalPDQ
 	case bank.MD5:
 		return hma.SignalVideoMD5
+	case bank.VPDQ:
+		return hma.SignalVPDQ
 	}
 	return string(s)
 }
@@ -358,7 +367,7 @@ func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hm
 	c.Bank = hmaName(x.Name)
 	c.Signals = map[string]string{}
 	for _, e := range entries {
-		c.Signals[signalType(e.Signal)] = e.Value
+		c.Signals[signalType(e.Signal)] = signalString(e)
 	}
 	c.DisableUntil = 1
 	return c, nil
@@ -367,6 +376,14 @@ func (b *Backend) AddContent(ctx context.Context, who string, c hma.Content) (hm
 // query is the matcher's query for one signal value (normalised already).
 func query(sig bank.Signal, value string) (match.Query, error) {
 	q := match.Query{Set: signal.Set{Quality: -1}, Radius: -1}
+	if sig == bank.VPDQ {
+		frames, err := bank.VPDQFrames(value)
+		if err != nil {
+			return q, hma.Errorf(hma.ErrInvalid, "invalid vpdq signal: %v", err)
+		}
+		q.VPDQ = frames
+		return q, nil
+	}
 	raw, err := hex.DecodeString(value)
 	if err == nil && len(raw)*2 != sig.HexLen() {
 		err = fmt.Errorf("%d hex digits, want %d", len(value), sig.HexLen())
@@ -421,10 +438,23 @@ func (b *Backend) content(ctx context.Context, name string, id int64) (bank.Bank
 func toContent(x bank.Bank, id int64, es []bank.Entry) hma.Content {
 	c := hma.Content{ID: id, Bank: hmaName(x.Name), Signals: map[string]string{}, DisableUntil: 1}
 	for _, e := range es {
-		c.Signals[signalType(e.Signal)] = e.Value
+		c.Signals[signalType(e.Signal)] = signalString(e)
 		c.Note, c.ExternalID = e.Note, e.ExternalID
 	}
 	return c
+}
+
+// signalString is an entry's value as HMA shows signals: for vPDQ the
+// python-threatexchange signal string, not the store's binary hex.
+func signalString(e bank.Entry) string {
+	if e.Signal != bank.VPDQ {
+		return e.Value
+	}
+	frames, err := bank.VPDQFrames(e.Value)
+	if err != nil {
+		return e.Value
+	}
+	return vpdq.FormatSignal(frames)
 }
 
 // Content implements hma.Backend.
@@ -555,9 +585,20 @@ func (b *Backend) match(ctx context.Context, q match.Query, banks []string) ([]h
 		if len(banks) > 0 && !slices.Contains(banks, name) {
 			continue
 		}
-		out = append(out, hma.Match{ContentID: contentID(m.Entry), Bank: name, Distance: strconv.Itoa(m.Distance)})
+		out = append(out, hma.Match{ContentID: contentID(m.Entry), Bank: name, Distance: distance(m)})
 	}
 	return out, nil
+}
+
+// distance is a match's distance as HMA prints it: PDQ's Hamming distance,
+// "0" for a digest, and for vPDQ python-threatexchange's pretty_str, the
+// two percentages rounded as Python's "%.0f" rounds (half to even, as
+// strconv does).
+func distance(m match.Match) string {
+	if m.Signal == bank.VPDQ {
+		return strconv.FormatFloat(m.QueryPercent, 'f', 0, 64) + "%[" + strconv.FormatFloat(m.ComparedPercent, 'f', 0, 64) + "%]"
+	}
+	return strconv.Itoa(m.Distance)
 }
 
 // LookupContent implements hma.Backend. A photo is matched through its
@@ -609,7 +650,19 @@ func (b *Backend) Compare(st, x, y string) (hma.Comparison, error) {
 	if err != nil {
 		return hma.Comparison{}, err
 	}
-	if sig != bank.PDQ {
+	switch sig {
+	case bank.VPDQ:
+		fa, err := bank.VPDQFrames(a)
+		if err != nil {
+			return hma.Comparison{}, hma.Errorf(hma.ErrInvalid, "invalid vpdq signal: %v", err)
+		}
+		fc, err := bank.VPDQFrames(c)
+		if err != nil {
+			return hma.Comparison{}, hma.Errorf(hma.ErrInvalid, "invalid vpdq signal: %v", err)
+		}
+		return hma.Comparison{Match: vpdq.DefaultRule.Matches(vpdq.DefaultRule.Compare(fa, fc))}, nil
+	case bank.PDQ:
+	default:
 		return hma.Comparison{Match: a == c}, nil
 	}
 	ha, _ := pdq.ParseHex(a)
@@ -629,7 +682,7 @@ func (b *Backend) IndexStatus(ctx context.Context) (map[string]hma.IndexStatus, 
 	s := func(n int) hma.IndexStatus {
 		return hma.IndexStatus{Present: !st.Synced.IsZero(), Size: n, BuiltTo: st.Synced, OutOfDate: len(behind) > 0}
 	}
-	return map[string]hma.IndexStatus{hma.SignalPDQ: s(st.PDQ), hma.SignalVideoMD5: s(st.Exact)}, nil
+	return map[string]hma.IndexStatus{hma.SignalPDQ: s(st.PDQ), hma.SignalVideoMD5: s(st.Exact), hma.SignalVPDQ: s(st.Videos)}, nil
 }
 
 // ExchangeAPIs implements hma.Backend.

@@ -252,6 +252,16 @@ func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]bank.Cha
 		})
 }
 
+// BankChanges implements exchange.Store (index entries_bank_seq).
+func (s *Store) BankChanges(ctx context.Context, bankName string, after int64, limit int) ([]bank.Change, error) {
+	return s.changes(ctx, after, limit, `SELECT `+entryCols+`, removed, seq FROM entries
+		WHERE seq > $1 AND bank_id IN (SELECT id FROM banks WHERE name = $3) ORDER BY seq LIMIT $2`,
+		func(r pgx.CollectableRow) (c bank.Change, err error) {
+			c.Entry, err = scanEntry(r, &c.Removed, &c.Seq)
+			return c, err
+		}, bankName)
+}
+
 // ChangeKeys implements bank.Store.
 func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]bank.Change, error) {
 	return s.changes(ctx, since, limit, `SELECT id, bank_id, signal, value, removed, seq FROM entries WHERE seq > $1 ORDER BY seq LIMIT $2`,
@@ -263,11 +273,13 @@ func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]bank.
 		})
 }
 
-func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan pgx.RowToFunc[bank.Change]) ([]bank.Change, error) {
+// changes runs a change-feed query whose parameters are since, limit,
+// then args.
+func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan pgx.RowToFunc[bank.Change], args ...any) ([]bank.Change, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
-	rows, _ := s.db.Query(ctx, query, since, limit)
+	rows, _ := s.db.Query(ctx, query, append([]any{since, limit}, args...)...)
 	cs, err := pgx.CollectRows(rows, scan)
 	if err != nil {
 		return nil, fmt.Errorf("changes since %d: %w", since, err)

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -149,5 +151,33 @@ func (s *Store) DueFeedback(ctx context.Context, now time.Time, limit int) ([]ex
 func (s *Store) SettleFeedback(ctx context.Context, id int64, attempts int, lastErr string, done bool, next time.Time) error {
 	_, err := s.db.Exec(ctx, `UPDATE exchange_feedback SET attempts = $1, last_error = $2, done = $3, next_at = $4 WHERE id = $5`,
 		attempts, lastErr, done, next, id)
+	return err
+}
+
+// ExchangeStatus implements exchange.StatusStore.
+func (s *Store) ExchangeStatus(ctx context.Context, name string) (exchange.Status, bool, error) {
+	var doc string
+	err := s.db.QueryRow(ctx, `SELECT doc FROM exchange_status WHERE exchange = $1`, name).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return exchange.Status{}, false, nil
+	}
+	if err != nil {
+		return exchange.Status{}, false, err
+	}
+	var st exchange.Status
+	if err := json.Unmarshal([]byte(doc), &st); err != nil {
+		return exchange.Status{}, false, fmt.Errorf("status of exchange %q: %w", name, err)
+	}
+	return st, true, nil
+}
+
+// SetExchangeStatus implements exchange.StatusStore.
+func (s *Store) SetExchangeStatus(ctx context.Context, st exchange.Status) error {
+	doc, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO exchange_status (exchange, doc, updated_at) VALUES ($1, $2, now())
+		ON CONFLICT (exchange) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, st.Name, string(doc))
 	return err
 }

@@ -248,6 +248,16 @@ func (s *Store) Changes(ctx context.Context, since int64, limit int) ([]bank.Cha
 		})
 }
 
+// BankChanges implements exchange.Store (index entries_bank_seq).
+func (s *Store) BankChanges(ctx context.Context, bankName string, after int64, limit int) ([]bank.Change, error) {
+	return s.changes(ctx, after, limit, `SELECT `+entryCols+`, removed, seq FROM entries
+		WHERE seq > ?1 AND bank_id IN (SELECT id FROM banks WHERE name = ?3) ORDER BY seq LIMIT ?2`,
+		func(rows *sql.Rows, c *bank.Change) (err error) {
+			c.Entry, err = scanEntry(rows, &c.Removed, &c.Seq)
+			return err
+		}, bankName)
+}
+
 // ChangeKeys implements bank.Store.
 func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]bank.Change, error) {
 	return s.changes(ctx, since, limit, `SELECT id, bank_id, signal, value, removed, seq FROM entries WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -261,11 +271,13 @@ func (s *Store) ChangeKeys(ctx context.Context, since int64, limit int) ([]bank.
 		})
 }
 
-func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan func(*sql.Rows, *bank.Change) error) ([]bank.Change, error) {
+// changes runs a change-feed query whose parameters are since, limit,
+// then args.
+func (s *Store) changes(ctx context.Context, since int64, limit int, query string, scan func(*sql.Rows, *bank.Change) error, args ...any) ([]bank.Change, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("changes: limit %d, want a positive number", limit)
 	}
-	rows, err := s.r().QueryContext(ctx, query, since, limit)
+	rows, err := s.r().QueryContext(ctx, query, append([]any{since, limit}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("changes since %d: %w", since, err)
 	}

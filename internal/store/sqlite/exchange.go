@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -165,6 +167,37 @@ func (s *Store) SettleFeedback(ctx context.Context, id int64, attempts int, last
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE exchange_feedback SET attempts = ?, last_error = ?, done = ?, next_at = ? WHERE id = ?`,
 			attempts, lastErr, done, micros(next), id)
+		return err
+	})
+}
+
+// ExchangeStatus implements exchange.StatusStore.
+func (s *Store) ExchangeStatus(ctx context.Context, name string) (exchange.Status, bool, error) {
+	var doc string
+	err := s.r().QueryRowContext(ctx, `SELECT doc FROM exchange_status WHERE exchange = ?`, name).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return exchange.Status{}, false, nil
+	}
+	if err != nil {
+		return exchange.Status{}, false, err
+	}
+	var st exchange.Status
+	if err := json.Unmarshal([]byte(doc), &st); err != nil {
+		return exchange.Status{}, false, fmt.Errorf("status of exchange %q: %w", name, err)
+	}
+	return st, true, nil
+}
+
+// SetExchangeStatus implements exchange.StatusStore.
+func (s *Store) SetExchangeStatus(ctx context.Context, st exchange.Status) error {
+	doc, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO exchange_status (exchange, doc, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (exchange) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`,
+			st.Name, string(doc), micros(time.Now()))
 		return err
 	})
 }
