@@ -44,6 +44,7 @@ type Scored struct {
 	MessageID    int64                        `json:"message_id,omitempty"` // 0 when nothing was kept
 	Score        float64                      `json:"score"`
 	Flagged      bool                         `json:"flagged"`
+	Reported     bool                         `json:"reported,omitempty"` // reports or quotes someone else (textrisk.Result.Reported)
 	Labels       []string                     `json:"labels"`
 	Reasons      []textrisk.Reason            `json:"reasons"`
 	Model        *textrisk.ModelPart          `json:"model,omitempty"`
@@ -110,7 +111,7 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 		}
 		r, cr := u.score(prior, m)
 		m.Score, m.Flagged, m.Labels, m.Reasons = r.Score, r.Flagged, r.Labels, r.Reasons
-		s = Scored{Score: r.Score, Flagged: r.Flagged, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
+		s = Scored{Score: r.Score, Flagged: r.Flagged, Reported: r.Reported, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
 		d, err := u.decide(ctx, tx, m, r, cr)
 		if err != nil {
 			return err
@@ -185,7 +186,7 @@ func (u *Text) again(ctx context.Context, m textmsg.Message) (s Scored, thread [
 			return err
 		}
 		r, cr := u.score(thread[:len(thread)-1], kept)
-		s = Scored{MessageID: kept.ID, Score: r.Score, Flagged: r.Flagged, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
+		s = Scored{MessageID: kept.ID, Score: r.Score, Flagged: r.Flagged, Reported: r.Reported, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
 		d, err := u.decide(ctx, tx, kept, r, cr)
 		if err != nil {
 			return err
