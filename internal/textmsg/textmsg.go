@@ -144,6 +144,18 @@ type Store interface {
 // ErrNotFound is returned for a message that is not kept.
 var ErrNotFound = derrors.New(derrors.NotFound, "no such message")
 
+// ByExternalID is what a store's MessageByExternalID answers from the
+// messages its query found for externalID (none or one) and its error.
+func ByExternalID(externalID string, ms []Message, err error) (Message, error) {
+	if err != nil {
+		return Message{}, fmt.Errorf("reading message %q: %w", externalID, err)
+	}
+	if len(ms) == 0 {
+		return Message{}, fmt.Errorf("message %q: %w", externalID, ErrNotFound)
+	}
+	return ms[0], nil
+}
+
 // ErrExists is returned for a message whose ExternalID is already kept.
 var ErrExists = derrors.New(derrors.Exists, "a message with this external_id is kept")
 

@@ -41,13 +41,13 @@ func New(model *Model) (*Scorer, error) {
 
 // analysis is what the rules found in one message, before any model.
 type analysis struct {
-	lx      *lexicon
-	toks    []token
-	fam     [nFamilies]float64 // each family's strength after context
+	lx   *lexicon
+	toks []token
+	fam  [nFamilies]float64 // each family's strength after context
 	// inTalk is fam without the discount of one phrase alone: in a
 	// conversation a message is not alone, and the conversation
 	// discounts each message itself (turnDiscount).
-	inTalk [nFamilies]float64
+	inTalk  [nFamilies]float64
 	reasons []Reason
 	score   float64
 	kin     bool // addresses the other person as family

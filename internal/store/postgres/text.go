@@ -46,13 +46,7 @@ func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (te
 // MessageByExternalID implements textmsg.Store.
 func (s *Store) MessageByExternalID(ctx context.Context, externalID string) (textmsg.Message, error) {
 	ms, err := s.messages(ctx, `SELECT id, received_at, doc FROM text_messages WHERE external_id = $1 AND external_id <> ''`, externalID)
-	if err != nil {
-		return textmsg.Message{}, fmt.Errorf("reading message %q: %w", externalID, err)
-	}
-	if len(ms) == 0 {
-		return textmsg.Message{}, fmt.Errorf("message %q: %w", externalID, textmsg.ErrNotFound)
-	}
-	return ms[0], nil
+	return textmsg.ByExternalID(externalID, ms, err)
 }
 
 // SetFiled implements textmsg.Store.
