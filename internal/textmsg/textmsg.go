@@ -41,6 +41,11 @@ var ErrInvalid = derrors.New(derrors.Invalid, "invalid")
 // Message is one message or comment as it was sent and as it was scored.
 type Message struct {
 	ID int64 `json:"id"` // assigned by the store; increases with time
+	// ExternalID is the platform's id of the message, unique among kept
+	// messages: a request repeated with it (a retry after a failure) is
+	// answered from the kept message and completes its filing, and never
+	// stores the message twice.
+	ExternalID string `json:"external_id,omitempty"`
 	// ConversationID groups the messages of one conversation (a DM thread,
 	// a post's comments); empty scores the message alone and keeps nothing.
 	ConversationID string           `json:"conversation_id,omitempty"`
@@ -60,13 +65,23 @@ type Message struct {
 	Reasons []textrisk.Reason `json:"reasons"`
 
 	ReceivedAt time.Time `json:"received_at"`
+
+	Filed // set by SetFiled once the message's evidence or case is written
+}
+
+// Filed is what was written for a message that fired a filing rule: its
+// chat log in the evidence store and the case its report is in (or, for a
+// later message of a conversation already in an open case, that case).
+type Filed struct {
+	Evidence string `json:"evidence,omitempty"`
+	CaseID   int64  `json:"case_id,omitempty"`
 }
 
 // Validate checks the fields a client sends, each error naming its field.
 func (m Message) Validate() error {
 	var errs []error
 	for _, f := range []struct{ name, v string }{
-		{"conversation_id", m.ConversationID}, {"author", m.Author}, {"target", m.Target}, {"content_id", m.ContentID},
+		{"external_id", m.ExternalID}, {"conversation_id", m.ConversationID}, {"author", m.Author}, {"target", m.Target}, {"content_id", m.ContentID},
 	} {
 		if err := limits.Line(f.name, f.v, limits.ID); err != nil {
 			errs = append(errs, err)
@@ -103,8 +118,15 @@ func (m Message) Input() textrisk.Message {
 // Store keeps messages. Both backends implement it.
 type Store interface {
 	// AddMessage stores m (its ID is assigned) and drops the oldest
-	// messages of its conversation beyond the newest keep.
+	// messages of its conversation beyond the newest keep. A non-empty
+	// ExternalID already kept is refused (ErrExists).
 	AddMessage(ctx context.Context, m Message, keep int) (Message, error)
+	// MessageByExternalID returns the kept message with that ExternalID,
+	// ErrNotFound if none is kept.
+	MessageByExternalID(ctx context.Context, externalID string) (Message, error)
+	// SetFiled records what was written for message id (ErrNotFound if it
+	// is not kept).
+	SetFiled(ctx context.Context, id int64, f Filed) error
 	// Conversation returns the newest limit messages of a conversation,
 	// oldest first; none for an unknown conversation.
 	Conversation(ctx context.Context, id string, limit int) ([]Message, error)
@@ -121,6 +143,21 @@ type Store interface {
 
 // ErrNotFound is returned for a message that is not kept.
 var ErrNotFound = derrors.New(derrors.NotFound, "no such message")
+
+// ByExternalID is what a store's MessageByExternalID answers from the
+// messages its query found for externalID (none or one) and its error.
+func ByExternalID(externalID string, ms []Message, err error) (Message, error) {
+	if err != nil {
+		return Message{}, fmt.Errorf("reading message %q: %w", externalID, err)
+	}
+	if len(ms) == 0 {
+		return Message{}, fmt.Errorf("message %q: %w", externalID, ErrNotFound)
+	}
+	return ms[0], nil
+}
+
+// ErrExists is returned for a message whose ExternalID is already kept.
+var ErrExists = derrors.New(derrors.Exists, "a message with this external_id is kept")
 
 // ChatLog is the evidence item a flagged conversation is kept as (JSON,
 // encrypted by the evidence store, content type ChatLogType): every kept

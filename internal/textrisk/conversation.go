@@ -97,7 +97,7 @@ func (c *Conversation) Add(t Turn) Result {
 		c.kinBy[t.Author] = true
 	}
 	before := c.authorScore(t.Author, au)
-	for i, v := range a.fam {
+	for i, v := range a.inTalk {
 		if v == 0 {
 			continue
 		}

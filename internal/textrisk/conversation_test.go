@@ -127,9 +127,19 @@ func TestConversationAccumulates(t *testing.T) {
 
 // The holdout conversations were never tuned on: only counts are printed.
 func TestConversationHoldout(t *testing.T) {
+	conversationHoldout(t, "../../testdata/text/conversations-holdout.txt", 8)
+}
+
+// The second holdout of conversations was written blind by another hand
+// (with holdout4.tsv) and is never tuned on: only counts are printed.
+func TestConversationHoldout2(t *testing.T) {
+	conversationHoldout(t, "../../testdata/text/conversations-holdout2.txt", 5)
+}
+
+func conversationHoldout(t *testing.T, path string, least int) {
 	s := mustScorer(t)
 	var groom, early, benign, clear int
-	for _, c := range readConversations(t, "../../testdata/text/conversations-holdout.txt") {
+	for _, c := range readConversations(t, path) {
 		r := s.ScoreConversation(c.turns)
 		if c.label == Grooming {
 			groom++
@@ -143,8 +153,8 @@ func TestConversationHoldout(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("grooming conversations flagged by their third grooming message: %d of %d; benign ones not flagged: %d of %d", early, groom, clear, benign)
-	if groom < 8 || benign < 8 || early < groom*3/4 || clear < benign*3/4 {
-		t.Errorf("holdout conversations: %d of %d grooming flagged in time, %d of %d benign clear: want three quarters or more of each", early, groom, clear, benign)
+	t.Logf("%s: grooming conversations flagged by their third grooming message: %d of %d; benign ones not flagged: %d of %d", path, early, groom, clear, benign)
+	if groom < least || benign < least || early < groom*3/4 || clear < benign*3/4 {
+		t.Errorf("%s: %d of %d grooming flagged in time, %d of %d benign clear: want three quarters or more of each", path, early, groom, clear, benign)
 	}
 }

@@ -89,14 +89,24 @@ func TestHoldout2Set(t *testing.T) {
 }
 
 // The third holdout was written blind and committed before its first run
-// (precision 0.862, recall 0.800: docs/text.md), and is never tuned on:
-// only aggregates are printed. It stays below the precision
-// target; the test keeps it from getting worse while the rules grow from
-// reviewers' decisions instead.
+// (precision 0.862, recall 0.800: docs/text.md); since the fourth holdout
+// took its place as the blind set, its errors were tuned on with the
+// others'. The test keeps it from getting worse.
 func TestHoldout3Set(t *testing.T) {
 	ev := mustScorer(t).Evaluate(readSet(t, "../../testdata/text/holdout3.tsv"))
 	logEvaluation(t, ev)
-	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.85 || r < 0.78 {
-		t.Errorf("holdout3: precision %.3f recall %.3f: want at least 0.85 and 0.78 (first run 0.862, 0.800)", p, r)
+	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.95 || r < 0.8 {
+		t.Errorf("holdout3: precision %.3f recall %.3f: want at least 0.95 and 0.80 (first run 0.862, 0.800; 0.983, 0.814 after tuning)", p, r)
+	}
+}
+
+// The fourth holdout was written blind by another hand than the rules'
+// and committed before its first run; it is never tuned on, and only
+// aggregates are printed (docs/text.md has its first and last runs).
+func TestHoldout4Set(t *testing.T) {
+	ev := mustScorer(t).Evaluate(readSet(t, "../../testdata/text/holdout4.tsv"))
+	logEvaluation(t, ev)
+	if n := ev.All.TP + ev.All.FN; n < 140 {
+		t.Errorf("holdout4: %d harmful messages, want the file's 149", n)
 	}
 }

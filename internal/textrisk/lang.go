@@ -38,6 +38,10 @@ type lexicon struct {
 	// kin are phrases addressing the other person as family ("thanks
 	// grandma"), which Conversation uses.
 	kin ruleSet
+	// reports are phrases that say the message reports what someone else
+	// wrote ("he told me", "police arrested", "report this account"): a
+	// parent, a victim or the news quoting a groomer is not a groomer.
+	reports ruleSet
 }
 
 // A ruleSet holds rules indexed by the token they start with, so a
@@ -252,6 +256,8 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 		case "kin":
 			rules = append(rules, pending{n, -1, 0, rest})
+		case "report":
+			rules = append(rules, pending{n, -2, 0, rest})
 		case "not":
 			fam, pat, _ := strings.Cut(rest, " ")
 			fi, ok := familyIndex[fam]
@@ -274,7 +280,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2])})
 		default:
-			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, words, abbr, class, rule, not or kin", n, kw)
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, words, abbr, class, rule, not, kin or report", n, kw)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -306,6 +312,8 @@ func parseLanguage(src string) (*lexicon, error) {
 		}
 		r.family, r.weight = p.family, p.weight
 		switch {
+		case p.family == -2:
+			lx.reports.add(r)
 		case p.family < 0:
 			lx.kin.add(r)
 		case p.weight == 0:

@@ -41,12 +41,19 @@ func New(model *Model) (*Scorer, error) {
 
 // analysis is what the rules found in one message, before any model.
 type analysis struct {
-	lx      *lexicon
-	toks    []token
-	fam     [nFamilies]float64 // each family's strength after context
+	lx   *lexicon
+	toks []token
+	fam  [nFamilies]float64 // each family's strength after context
+	// inTalk is fam without the discount of one phrase alone: in a
+	// conversation a message is not alone, and the conversation
+	// discounts each message itself (turnDiscount).
+	inTalk  [nFamilies]float64
 	reasons []Reason
 	score   float64
 	kin     bool // addresses the other person as family
+	// reported: the message reports what someone else wrote (a report
+	// phrase, or evidence found inside quotation marks).
+	reported bool
 }
 
 // Score scores one message.
@@ -55,7 +62,7 @@ func (s *Scorer) Score(m Message) Result {
 }
 
 func (s *Scorer) result(m Message, a analysis) Result {
-	r := Result{Score: a.score, RuleScore: a.score, Reasons: a.reasons, Language: a.lx.code}
+	r := Result{Score: a.score, RuleScore: a.score, Reasons: a.reasons, Language: a.lx.code, Reported: a.reported}
 	if s.model != nil {
 		part := s.model.score(m, &a)
 		r.Model = &part
@@ -185,6 +192,9 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	}
 	var cleared [nFamilies]bool
 	lx.clears.each(toks, func(r *rule, _, _ int) { cleared[r.family] = true })
+	reporting := false
+	lx.reports.each(toks, func(*rule, int, int) { reporting = true })
+	quotes := quoted(text)
 	for _, h := range hits {
 		r := h.rule
 		if cleared[r.family] {
@@ -196,16 +206,33 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 			k *= obfuscated
 			why = strings.TrimPrefix(why+fmt.Sprintf(", disguised (x%g)", float64(obfuscated)), ", ")
 		}
+		if rep := reporting || within(h.spans, quotes); rep {
+			a.reported = true
+			k *= reportedSpeech
+			why = strings.TrimPrefix(why+fmt.Sprintf(", reported or quoted (x%g)", reportedSpeech), ", ")
+		}
 		w := scaleOdds(r.weight, k)
 		phrases := make([]string, len(h.spans))
 		for i, sp := range h.spans {
 			phrases[i] = text[sp.Start:sp.End]
 		}
 		a.reasons = append(a.reasons, Reason{Family: f.name, Label: f.label, Rule: r.text, Strength: w,
-			Phrases: phrases, Spans: h.spans, Context: why})
+			Phrases: phrases, Spans: h.spans, Context: why, disguised: h.obf})
 	}
 	sort.SliceStable(a.reasons, func(i, j int) bool { return a.reasons[i].Strength > a.reasons[j].Strength })
 	a.reasons = dropCovered(a.reasons)
+	// One phrase alone, undisguised, with no context that raises it (no
+	// declared minor, not on content showing a child), of a kind harmless
+	// talk also uses: weaker than the same phrase beside another.
+	lone := 1.0
+	if len(a.reasons) == 1 && !m.minorTarget() && !m.OnChildContent && !a.reasons[0].disguised {
+		r := &a.reasons[0]
+		if lone = families[familyIndex[r.Family]].alone; lone != 1 {
+			a.inTalk[familyIndex[r.Family]] = r.Strength
+			r.Strength = scaleOdds(r.Strength, lone)
+			r.Context = strings.TrimPrefix(r.Context+fmt.Sprintf(", one phrase alone (x%g)", lone), ", ")
+		}
+	}
 	// Within a family the strongest phrase counts in full and each other
 	// at half weight: two ways of saying one thing are less than two
 	// independent pieces of evidence, but more than one.
@@ -219,12 +246,72 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		}
 		r.Strength = round3(r.Strength)
 	}
+	if lone == 1 {
+		a.inTalk = a.fam
+	}
 	a.score = noisyOr(a.fam[:])
 	return a
 }
 
 // obfuscated multiplies the odds of a rule whose phrase was disguised.
 const obfuscated = 2
+
+// reportedSpeech multiplies the odds of evidence in a message that reports
+// or quotes what someone else wrote.
+const reportedSpeech = 0.1
+
+// quoted returns the byte ranges of text between paired quotation marks
+// ("...", “...”, «...»): quoted words are someone else's. An unpaired
+// mark quotes nothing.
+func quoted(text string) []Span {
+	var out []Span
+	open, want := -1, rune(0)
+	for i, c := range text {
+		switch {
+		case open >= 0 && c == want:
+			out = append(out, Span{open, i})
+			open = -1
+		case open < 0:
+			if w := closing(c); w != 0 {
+				open, want = i, w
+			}
+		}
+	}
+	return out
+}
+
+// closing is the mark that closes a quotation opened by c, 0 if c opens
+// none.
+func closing(c rune) rune {
+	switch c {
+	case '"':
+		return '"'
+	case '“':
+		return '”'
+	case '«':
+		return '»'
+	case '„':
+		return '“'
+	}
+	return 0
+}
+
+// within says whether every span lies inside one of the ranges.
+func within(spans []Span, ranges []Span) bool {
+	if len(ranges) == 0 {
+		return false
+	}
+	for _, s := range spans {
+		in := false
+		for _, r := range ranges {
+			in = in || r.Start <= s.Start && s.End <= r.End
+		}
+		if !in {
+			return false
+		}
+	}
+	return true
+}
 
 // contextFactor is how much the message's context multiplies a family's
 // odds, and why.

@@ -118,6 +118,8 @@ type Reason struct {
 	// Context names what changed the rule's weight into Strength, if
 	// anything ("target under 18", "under content showing a child").
 	Context string `json:"context,omitempty"`
+
+	disguised bool // the phrase needed undoing a disguise
 }
 
 // Result is a message's score and why.
@@ -134,4 +136,8 @@ type Result struct {
 	RuleScore float64 `json:"rule_score"`
 	// Model holds the learned model's part, when one is used.
 	Model *ModelPart `json:"model,omitempty"`
+	// Reported says the message reports or quotes what someone else
+	// wrote (a parent, a victim, the news): its phrases are reasons, but
+	// weigh a tenth, since they are not aimed at the person addressed.
+	Reported bool `json:"reported,omitempty"`
 }

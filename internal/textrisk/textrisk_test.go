@@ -235,3 +235,72 @@ func FuzzParseLanguage(f *testing.F) {
 		}
 	})
 }
+
+// A victim, a parent, a moderator or the news quoting what an offender
+// wrote keeps the phrases as reasons (a reviewer sees them) but is scored
+// distinctly: Reported, and far below the same words sent to a child.
+// Messages here are not in the evaluation sets.
+func TestReportedSpeech(t *testing.T) {
+	s := mustScorer(t)
+	for _, c := range []struct{ sent, reported string }{
+		{"dont tell ur parents about us, delete this chat", "he kept saying dont tell ur parents about us, delete this chat. i have screenshots"},
+		{"send me a pic of u in ur pjs, its our secret", "someone is messaging my daughter: send me a pic of u in ur pjs, its our secret"},
+		{"pay $200 or i send ur pics to all ur friends", `my son got "pay $200 or i send ur pics to all ur friends" last night`},
+		{"pay $200 or i send ur pics to all ur friends", "police arrested a man who wrote pay $200 or i send ur pics to all ur friends"},
+		{"no le digas a tu mamá, borra el chat", "mi hija recibió un mensaje: no le digas a tu mamá, borra el chat"},
+	} {
+		m := Message{Surface: DM, TargetAge: 13, Text: c.sent}
+		sent := s.Score(m)
+		m.Text = c.reported
+		rep := s.Score(m)
+		if !sent.Flagged || sent.Reported {
+			t.Errorf("%q sent: flagged %v reported %v (%.2f)", c.sent, sent.Flagged, sent.Reported, sent.Score)
+		}
+		if rep.Flagged || !rep.Reported || len(rep.Reasons) == 0 {
+			t.Errorf("%q: flagged %v reported %v, %d reasons (%.2f): want reported, not flagged, with its reasons", c.reported, rep.Flagged, rep.Reported, len(rep.Reasons), rep.Score)
+		}
+	}
+	// A quotation mark that is never closed quotes nothing.
+	if r := s.Score(Message{Surface: DM, TargetAge: 13, Text: `"dont tell ur parents about us, delete this chat`}); !r.Flagged || r.Reported {
+		t.Errorf("an unclosed quote: flagged %v reported %v", r.Flagged, r.Reported)
+	}
+}
+
+// One phrase that harmless talk also uses, alone and without context
+// that raises it, counts less; beside another kind of evidence, to a
+// declared minor, or disguised, it counts in full; in a conversation it
+// is not alone.
+func TestOnePhraseAlone(t *testing.T) {
+	s := mustScorer(t)
+	alone := s.Score(Message{Surface: DM, Text: "ill post the pics tonight"})
+	both := s.Score(Message{Surface: DM, Text: "ill post the pics tonight unless u pay"})
+	if alone.Flagged || !both.Flagged || !strings.Contains(alone.Reasons[0].Context, "one phrase alone") {
+		t.Errorf("alone %.2f (%+v), with a demand %.2f: want only the second flagged", alone.Score, alone.Reasons, both.Score)
+	}
+	minor := s.Score(Message{Surface: DM, TargetAge: 13, Text: "lets go private, this app reads everything"})
+	adult := s.Score(Message{Surface: DM, Text: "lets go private, this app reads everything"})
+	if !(minor.Score > adult.Score) || strings.Contains(minor.Reasons[0].Context, "alone") {
+		t.Errorf("to a declared minor %.2f (%s), unknown %.2f", minor.Score, minor.Reasons[0].Context, adult.Score)
+	}
+	if r := s.Score(Message{Surface: DM, Text: "ｄｏｎｔ ｔｅｌｌ ａｎｙｏｎｅ"}); strings.Contains(r.Reasons[0].Context, "alone") {
+		t.Errorf("a disguised phrase was discounted as alone: %+v", r.Reasons)
+	}
+}
+
+// The speaker's own secret, a peer's permission, a shop and a group chat
+// are not grooming or trading. Messages here are not in the evaluation sets.
+func TestHardNegativeCues(t *testing.T) {
+	s := mustScorer(t)
+	for _, m := range []Message{
+		{Surface: DM, TargetAge: 14, Text: "dont tell anyone but i failed the quiz lol"},
+		{Surface: DM, TargetAge: 13, Text: "can u keep a secret? i have a crush on sam"},
+		{Surface: DM, TargetAge: 13, Text: "can i come over saturday? my dad said its fine"},
+		{Surface: Bio, Text: "selling handmade stickers and prints, dm me"},
+		{Surface: DM, Text: "i took a screenshot of the map, ill send it to you"},
+		{Surface: DM, Text: "moving this to the whatsapp group chat, easier for everyone"},
+	} {
+		if r := s.Score(m); r.Flagged {
+			t.Errorf("%q flagged (%.2f): %+v", m.Text, r.Score, r.Reasons)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package usecase
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -43,6 +44,7 @@ type Scored struct {
 	MessageID    int64                        `json:"message_id,omitempty"` // 0 when nothing was kept
 	Score        float64                      `json:"score"`
 	Flagged      bool                         `json:"flagged"`
+	Reported     bool                         `json:"reported,omitempty"` // reports or quotes someone else (textrisk.Result.Reported)
 	Labels       []string                     `json:"labels"`
 	Reasons      []textrisk.Reason            `json:"reasons"`
 	Model        *textrisk.ModelPart          `json:"model,omitempty"`
@@ -83,11 +85,17 @@ func (u *Text) Score(ctx context.Context, ms []textmsg.Message) ([]Scored, error
 }
 
 func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
-	m.ReceivedAt = u.now()
-	keep := u.Keep
-	if keep <= 0 {
-		keep = textmsg.Keep
+	if m.ExternalID != "" {
+		s, thread, filed, again, err := u.again(ctx, m)
+		if err != nil {
+			return Scored{}, fmt.Errorf("scoring message %q again: %w", m.ExternalID, err)
+		}
+		if again {
+			return s, u.act(ctx, &s, thread, filed)
+		}
 	}
+	m.ReceivedAt = u.now()
+	keep := u.keepN()
 	var (
 		s      Scored
 		thread []textmsg.Message
@@ -103,8 +111,15 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 		}
 		r, cr := u.score(prior, m)
 		m.Score, m.Flagged, m.Labels, m.Reasons = r.Score, r.Flagged, r.Labels, r.Reasons
-		s = Scored{Score: r.Score, Flagged: r.Flagged, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
-		if m.ConversationID != "" || m.Flagged {
+		s = Scored{Score: r.Score, Flagged: r.Flagged, Reported: r.Reported, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
+		d, err := u.decide(ctx, tx, m, r, cr)
+		if err != nil {
+			return err
+		}
+		s.Actions, s.Blocked = d.Actions, d.Has(rules.Block)
+		// A message that may be filed is kept even alone, so that a retry
+		// (by its external_id) finds it rather than filing it twice.
+		if m.ConversationID != "" || m.Flagged || files(s.Actions) {
 			stored, err := tx.Text.AddMessage(ctx, m, keep)
 			if err != nil {
 				return err
@@ -113,13 +128,6 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 			s.MessageID = m.ID
 		}
 		thread = append(prior, m)
-
-		rs, err := tx.Rules.ListRules(ctx)
-		if err != nil {
-			return fmt.Errorf("reading rules: %w", err)
-		}
-		d := rules.DecideText(rs, rules.Content{Surface: ruleSurface(m.Surface)}, signalOf(r, cr))
-		s.Actions, s.Blocked = d.Actions, d.Has(rules.Block)
 		if len(d.Fired) == 0 {
 			return nil
 		}
@@ -137,13 +145,147 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 	if queued && u.Wake != nil {
 		u.Wake()
 	}
-	if !slices.ContainsFunc(s.Actions, func(a rules.Decided) bool {
-		return a.Kind == rules.Enqueue || a.Kind == rules.Report || a.Kind == rules.Quarantine
-	}) {
-		return s, nil
+	return s, u.act(ctx, &s, thread, textmsg.Filed{})
+}
+
+func (u *Text) keepN() int {
+	if u.Keep <= 0 {
+		return textmsg.Keep
 	}
-	u.keep(ctx, &s, thread)
-	return s, u.file(ctx, &s, thread)
+	return u.Keep
+}
+
+func (u *Text) decide(ctx context.Context, tx Stores, m textmsg.Message, r textrisk.Result, cr *textrisk.ConversationResult) (rules.Decision, error) {
+	rs, err := tx.Rules.ListRules(ctx)
+	if err != nil {
+		return rules.Decision{}, fmt.Errorf("reading rules: %w", err)
+	}
+	return rules.DecideText(rs, rules.Content{Surface: ruleSurface(m.Surface)}, signalOf(r, cr)), nil
+}
+
+// again answers a request whose external_id is kept (a retry, perhaps
+// after a failed filing): the kept message is scored again after the
+// messages before it and decided by the rules as they are now, and
+// nothing is written but what its filing still lacks (act). Its audit
+// entry and deliveries were written with it the first time. again is
+// false when the id is not kept. The same id with another text is refused.
+func (u *Text) again(ctx context.Context, m textmsg.Message) (s Scored, thread []textmsg.Message, filed textmsg.Filed, again bool, err error) {
+	err = u.Tx(ctx, func(tx Stores) error {
+		kept, err := tx.Text.MessageByExternalID(ctx, m.ExternalID)
+		if errors.Is(err, textmsg.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if kept.Text != m.Text || kept.ConversationID != m.ConversationID || kept.Author != m.Author {
+			return fmt.Errorf("%w: it was sent before with another text, author or conversation", textmsg.ErrExists)
+		}
+		thread, err = tx.Text.MessagesAround(ctx, kept.ID, min(u.keepN(), textmsg.Window)-1, 0)
+		if err != nil {
+			return err
+		}
+		r, cr := u.score(thread[:len(thread)-1], kept)
+		s = Scored{MessageID: kept.ID, Score: r.Score, Flagged: r.Flagged, Reported: r.Reported, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
+		d, err := u.decide(ctx, tx, kept, r, cr)
+		if err != nil {
+			return err
+		}
+		s.Actions, s.Blocked = d.Actions, d.Has(rules.Block)
+		filed, again = kept.Filed, true
+		return nil
+	})
+	return s, thread, filed, again, err
+}
+
+// files says whether actions file a case (and keep the chat log).
+func files(actions []rules.Decided) bool {
+	return slices.ContainsFunc(actions, func(a rules.Decided) bool {
+		return a.Kind == rules.Enqueue || a.Kind == rules.Report || a.Kind == rules.Quarantine
+	})
+}
+
+// act keeps the chat log and files the case of a message whose actions
+// ask for it, skipping what done says was written already, and records on
+// the message what it wrote, so a retry completes a failed filing.
+//
+// One case per conversation: a reviewer wants the conversation once, not
+// a report for every "ok" that follows a flagged message. So a message
+// that fires the rules only because its conversation is flagged, while an
+// earlier message of the conversation is in a case still undecided, files
+// nothing: it is kept with the conversation (the thread, MessagesAround
+// and the next chat log show it) and the answer names that case. A
+// message flagged by its own words is new evidence and joins the case as
+// a report of its own, with the thread up to it.
+func (u *Text) act(ctx context.Context, s *Scored, thread []textmsg.Message, done textmsg.Filed) error {
+	if !files(s.Actions) {
+		return nil
+	}
+	m := thread[len(thread)-1]
+	if done.CaseID != 0 {
+		s.CaseID, s.Evidence = done.CaseID, done.Evidence
+		return nil
+	}
+	if !s.Flagged && u.Review != nil {
+		open, err := u.openCase(ctx, thread[:len(thread)-1])
+		if err != nil {
+			return err
+		}
+		if open != 0 {
+			s.CaseID = open
+			return u.setFiled(ctx, m, textmsg.Filed{CaseID: open})
+		}
+	}
+	if done.Evidence != "" {
+		s.Evidence = done.Evidence
+	} else {
+		u.keep(ctx, s, thread)
+		if s.Evidence != "" {
+			if err := u.setFiled(ctx, m, textmsg.Filed{Evidence: s.Evidence}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := u.file(ctx, s, thread); err != nil || s.CaseID == 0 {
+		return err
+	}
+	return u.setFiled(ctx, m, textmsg.Filed{Evidence: s.Evidence, CaseID: s.CaseID})
+}
+
+// openCase is the undecided case an earlier message of the conversation
+// was filed in, the newest; 0 if none.
+func (u *Text) openCase(ctx context.Context, prior []textmsg.Message) (int64, error) {
+	var id int64
+	err := u.Tx(ctx, func(tx Stores) error {
+		seen := map[int64]bool{}
+		for i := len(prior) - 1; i >= 0; i-- {
+			p := prior[i]
+			if p.CaseID == 0 || seen[p.CaseID] {
+				continue
+			}
+			seen[p.CaseID] = true
+			c, err := tx.Review.Case(ctx, p.CaseID)
+			if errors.Is(err, review.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !c.Decided() && c.State != review.Appealed {
+				id = c.ID
+				return nil
+			}
+		}
+		return nil
+	})
+	return id, err
+}
+
+func (u *Text) setFiled(ctx context.Context, m textmsg.Message, f textmsg.Filed) error {
+	if m.ID == 0 {
+		return nil
+	}
+	return u.Tx(ctx, func(tx Stores) error { return tx.Text.SetFiled(ctx, m.ID, f) })
 }
 
 // score scores m after the messages before it in its conversation.
@@ -316,6 +458,12 @@ func (u *Text) file(ctx context.Context, s *Scored, thread []textmsg.Message) er
 	}
 	if s.Model != nil {
 		rep.TextSignal.Model = s.Model.ID
+	}
+	if c := s.Conversation; !s.Flagged && c != nil && c.Flagged && c.Author != "" {
+		// Filed for its conversation's score, not its own words: the case
+		// is about the author whose messages gave that score (a child's
+		// "ok" after a groomer's messages is not the child's case).
+		rep.AccountID = c.Author
 	}
 	if rep.ContentID == "" && rep.AccountID == "" {
 		rep.ContentID = subject(m)

@@ -19,8 +19,13 @@ var _ textmsg.Store = (*Store)(nil)
 func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (textmsg.Message, error) {
 	m.ID, m.ReceivedAt = 0, stored(m.ReceivedAt)
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO text_messages (conversation, received_at, doc) VALUES ($1, $2, $3) RETURNING id`,
-			m.ConversationID, m.ReceivedAt, m).Scan(&m.ID); err != nil {
+		err := tx.QueryRow(ctx, `INSERT INTO text_messages (conversation, received_at, doc, external_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (external_id) WHERE external_id <> '' DO NOTHING RETURNING id`,
+			m.ConversationID, m.ReceivedAt, m, m.ExternalID).Scan(&m.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%q: %w", m.ExternalID, textmsg.ErrExists)
+		}
+		if err != nil {
 			return err
 		}
 		if keep > 0 && m.ConversationID != "" {
@@ -36,6 +41,25 @@ func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (te
 		return textmsg.Message{}, fmt.Errorf("storing a message of conversation %q: %w", m.ConversationID, err)
 	}
 	return m, nil
+}
+
+// MessageByExternalID implements textmsg.Store.
+func (s *Store) MessageByExternalID(ctx context.Context, externalID string) (textmsg.Message, error) {
+	ms, err := s.messages(ctx, `SELECT id, received_at, doc FROM text_messages WHERE external_id = $1 AND external_id <> ''`, externalID)
+	return textmsg.ByExternalID(externalID, ms, err)
+}
+
+// SetFiled implements textmsg.Store.
+func (s *Store) SetFiled(ctx context.Context, id int64, f textmsg.Filed) error {
+	tag, err := s.db.Exec(ctx, `UPDATE text_messages SET doc = doc || jsonb_build_object('evidence', $1::text, 'case_id', $2::bigint) WHERE id = $3`,
+		f.Evidence, f.CaseID, id)
+	if err != nil {
+		return fmt.Errorf("message %d: recording its filing: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("message %d: %w", id, textmsg.ErrNotFound)
+	}
+	return nil
 }
 
 // Conversation implements textmsg.Store.

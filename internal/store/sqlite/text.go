@@ -21,14 +21,19 @@ func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (te
 		return textmsg.Message{}, err
 	}
 	err = s.inWrite(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO text_messages (conversation, received_at, doc) VALUES (?, ?, ?) RETURNING id`,
-			m.ConversationID, micros(m.ReceivedAt), string(doc)).Scan(&m.ID); err != nil {
+		err := tx.QueryRowContext(ctx, `INSERT INTO text_messages (conversation, received_at, doc, external_id) VALUES (?, ?, ?, ?)
+			ON CONFLICT (external_id) WHERE external_id != '' DO NOTHING RETURNING id`,
+			m.ConversationID, micros(m.ReceivedAt), string(doc), m.ExternalID).Scan(&m.ID)
+		if err == sql.ErrNoRows {
+			return fmt.Errorf("%q: %w", m.ExternalID, textmsg.ErrExists)
+		}
+		if err != nil {
 			return err
 		}
 		if keep <= 0 || m.ConversationID == "" {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM text_messages WHERE conversation = ? AND id <= (
+		_, err = tx.ExecContext(ctx, `DELETE FROM text_messages WHERE conversation = ? AND id <= (
 			SELECT id FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
 			m.ConversationID, m.ConversationID, keep)
 		return err
@@ -37,6 +42,27 @@ func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (te
 		return textmsg.Message{}, fmt.Errorf("storing a message of conversation %q: %w", m.ConversationID, err)
 	}
 	return m, nil
+}
+
+// MessageByExternalID implements textmsg.Store.
+func (s *Store) MessageByExternalID(ctx context.Context, externalID string) (textmsg.Message, error) {
+	ms, err := readMessages(ctx, s.r(), `SELECT id, received_at, doc FROM text_messages WHERE external_id = ? AND external_id != ''`, externalID)
+	return textmsg.ByExternalID(externalID, ms, err)
+}
+
+// SetFiled implements textmsg.Store.
+func (s *Store) SetFiled(ctx context.Context, id int64, f textmsg.Filed) error {
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE text_messages SET doc = json_set(doc, '$.evidence', ?, '$.case_id', ?) WHERE id = ?`,
+			f.Evidence, f.CaseID, id)
+		if err != nil {
+			return fmt.Errorf("message %d: recording its filing: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("message %d: %w", id, textmsg.ErrNotFound)
+		}
+		return nil
+	})
 }
 
 // Conversation implements textmsg.Store.

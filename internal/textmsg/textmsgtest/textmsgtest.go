@@ -67,6 +67,36 @@ func Run(t *testing.T, open func(t *testing.T) textmsg.Store) {
 		t.Errorf("a message of no conversation: %v %+v", err, around)
 	}
 
+	// A platform's message id is kept once: a retry finds the message,
+	// and what was filed for it is read back with it.
+	ext, err := s.AddMessage(ctx, textmsg.Message{ConversationID: "c3", ExternalID: "plat-1", Surface: textrisk.DM,
+		Text: "once", Labels: []string{}, ReceivedAt: at}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddMessage(ctx, textmsg.Message{ConversationID: "c3", ExternalID: "plat-1", Surface: textrisk.DM,
+		Text: "twice", Labels: []string{}, ReceivedAt: at}, 5); !errors.Is(err, textmsg.ErrExists) {
+		t.Errorf("the same external id again: %v, want exists", err)
+	}
+	if _, err := s.AddMessage(ctx, textmsg.Message{ConversationID: "c3", Surface: textrisk.DM, Text: "no id", Labels: []string{}, ReceivedAt: at}, 5); err != nil {
+		t.Errorf("a second message without an external id: %v", err)
+	}
+	if _, err := s.MessageByExternalID(ctx, ""); !errors.Is(err, textmsg.ErrNotFound) {
+		t.Errorf("the empty external id: %v, want not found", err)
+	}
+	if err := s.SetFiled(ctx, ext.ID, textmsg.Filed{Evidence: "ev-1", CaseID: 42}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetFiled(ctx, 1<<40, textmsg.Filed{CaseID: 1}); !errors.Is(err, textmsg.ErrNotFound) {
+		t.Errorf("filing an unknown message: %v, want not found", err)
+	}
+	if got, err := s.MessageByExternalID(ctx, "plat-1"); err != nil || got.ID != ext.ID || got.Text != "once" || got.CaseID != 42 || got.Evidence != "ev-1" {
+		t.Errorf("by external id: %v %+v", err, got)
+	}
+	if _, err := s.MessageByExternalID(ctx, "plat-2"); !errors.Is(err, textmsg.ErrNotFound) {
+		t.Errorf("an unknown external id: %v, want not found", err)
+	}
+
 	// The conversations a report about an account carries: those holding
 	// a flagged message it sent or was sent, the window around them.
 	flag := func(conv, author, target, text string, flagged bool, at time.Time) {
