@@ -303,7 +303,9 @@ func TestVideos(t *testing.T) {
 func TestVideoRefusals(t *testing.T) {
 	ctx := context.Background()
 	isInvalid := func(want string) func(error) bool {
-		return func(err error) bool { return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), want) }
+		return func(err error) bool {
+			return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), want)
+		}
 	}
 	long := clip('c', selfreport.MaxVideoFrames+1, 90)
 	noMD5 := clip('c', 3, 90)
