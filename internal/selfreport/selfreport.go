@@ -1,5 +1,6 @@
 // Package selfreport is Report Remove's domain: a young person hashes images
-// of themselves on their own device and sends only the hashes; the hashes go
+// or videos of themselves on their own device and sends only the hashes (a
+// video's as vPDQ of a frame a second, plus the file's digests); they go
 // into the "self-reported" bank, and the person gets a case code and a PIN
 // (no account, no name) to see what happened or to withdraw.
 //

@@ -361,18 +361,19 @@ func TestBrowser(t *testing.T) {
 			Distance int    `json:"distance"`
 		} `json:"matches"`
 	}
-	scanCopy := func() scanAnswer {
-		req := httptest.NewRequest("POST", "/v1/scan?content_id=upload-1", bytes.NewReader(again.Bytes()))
+	scan := func(contentID, contentType string, body []byte) scanAnswer {
+		req := httptest.NewRequest("POST", "/v1/scan?content_id="+contentID, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", "image/jpeg")
+		req.Header.Set("Content-Type", contentType)
 		rec := httptest.NewRecorder()
 		srv.Handler().ServeHTTP(rec, req)
 		var a scanAnswer
 		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || rec.Code != 200 {
-			t.Fatalf("scan: %d %s", rec.Code, rec.Body)
+			t.Fatalf("scan of %s: %d %s", contentID, rec.Code, rec.Body)
 		}
 		return a
 	}
+	scanCopy := func() scanAnswer { return scan("upload-1", "image/jpeg", again.Bytes()) }
 	// Restricted (hidden pending a person's review), not blocked: anyone
 	// can send a hash (issue 12).
 	if a := scanCopy(); a.Blocked || !a.Restricted || len(a.Matches) == 0 || a.Matches[0].Bank != "self-reported" || a.Matches[0].Signal != "pdq" {
@@ -392,18 +393,7 @@ func TestBrowser(t *testing.T) {
 		}
 		reencoded, _ = os.ReadFile(out)
 	}
-	scanVideo := func() scanAnswer {
-		req := httptest.NewRequest("POST", "/v1/scan?content_id=upload-2", bytes.NewReader(reencoded))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", "video/mp4")
-		rec := httptest.NewRecorder()
-		srv.Handler().ServeHTTP(rec, req)
-		var a scanAnswer
-		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || rec.Code != 200 {
-			t.Fatalf("video scan: %d %s", rec.Code, rec.Body)
-		}
-		return a
-	}
+	scanVideo := func() scanAnswer { return scan("upload-2", "video/mp4", reencoded) }
 	if !haveFFmpeg {
 		t.Logf("no ffmpeg (%v): not scanning the video", video.Available())
 	} else if a := scanVideo(); a.Blocked || !a.Restricted || len(a.Matches) != 1 || a.Matches[0].Bank != "self-reported" || a.Matches[0].Signal != "vpdq" {
