@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net"
@@ -28,6 +29,14 @@ type selfReportImage struct {
 	SHA256  string `json:"sha256"`
 }
 
+// selfReportVideo is one video's hashes as the page sends them: vpdq is
+// python-threatexchange's signal string or the array it holds.
+type selfReportVideo struct {
+	VPDQ   json.RawMessage `json:"vpdq"`
+	MD5    string          `json:"md5"`
+	SHA256 string          `json:"sha256"`
+}
+
 // selfReportView is a case as its owner sees it: never the hashes back, and
 // the PIN only in the answer that created it.
 type selfReportView struct {
@@ -35,12 +44,13 @@ type selfReportView struct {
 	PIN         string     `json:"pin,omitempty"`
 	State       string     `json:"state"`
 	Images      int        `json:"images"`
+	Videos      int        `json:"videos"`
 	CreatedAt   time.Time  `json:"created_at"`
 	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
 }
 
 func viewOf(c selfreport.Case) selfReportView {
-	v := selfReportView{Code: c.Code, State: string(c.State), Images: len(c.Images), CreatedAt: c.CreatedAt}
+	v := selfReportView{Code: c.Code, State: string(c.State), Images: len(c.Images), Videos: len(c.Videos), CreatedAt: c.CreatedAt}
 	if !c.WithdrawnAt.IsZero() {
 		v.WithdrawnAt = &c.WithdrawnAt
 	}
@@ -52,6 +62,7 @@ func viewOf(c selfreport.Case) selfReportView {
 func (a *API) createSelfReport(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
 	var in struct {
 		Images []selfReportImage `json:"images"`
+		Videos []selfReportVideo `json:"videos"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
@@ -60,10 +71,18 @@ func (a *API) createSelfReport(w http.ResponseWriter, r *http.Request, _ auth.Ke
 	for i, im := range in.Images {
 		ims[i] = selfreport.Image(im)
 	}
+	vids := make([]selfreport.Video, len(in.Videos))
+	for i, v := range in.Videos {
+		sig, err := vpdqSignal(v.VPDQ)
+		if err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "video %d: vpdq: %v", i+1, err)
+		}
+		vids[i] = selfreport.Video{VPDQ: sig, MD5: v.MD5, SHA256: v.SHA256}
+	}
 	if a.cfg.SelfReports == nil {
 		return errNoSelfReports
 	}
-	rc, err := a.cfg.SelfReports.Submit(r.Context(), address(r), ims)
+	rc, err := a.cfg.SelfReports.Submit(r.Context(), address(r), ims, vids)
 	if err != nil {
 		return selfReportError(w, err)
 	}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -142,5 +143,77 @@ func TestSelfReports(t *testing.T) {
 	_, v, _ = call(t, "GET", base+"/v1/audit?limit=100", admin, "")
 	if b, _ := json.Marshal(v); !bytes.Contains(b, []byte(`"selfreport.withdraw"`)) {
 		t.Errorf("the withdrawal is not in the audit log: %s", b)
+	}
+}
+
+// A video's hashes, as the page sends them, go into the self-reported bank
+// as one vPDQ entry (plus the file's MD5 and SHA-256) and match a lookup of
+// a video with those frames under the same restrict-and-queue rule.
+func TestSelfReportVideos(t *testing.T) {
+	base, keys := testServer(t, 0)
+	admin := keys[auth.Admin]
+	frames := func(c string, n, q int) string {
+		fs := make([]string, n)
+		for i := range fs {
+			fs[i] = fmt.Sprintf("%s%02x,%d,%d.000", strings.Repeat(c, 62), i, q, i)
+		}
+		b, _ := json.Marshal(fs)
+		return string(b)
+	}
+	vid := func(vpdq, c string) string {
+		return `{"vpdq": ` + vpdq + `, "md5": "` + strings.Repeat(c, 32) + `", "sha256": "` + strings.Repeat(c+"0", 32) + `"}`
+	}
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"vpdq not a list", `{"videos": [` + vid(`12`, "a") + `]}`, 400, "bad_request"},
+		{"malformed frame", `{"videos": [` + vid(`["zz,90,0"]`, "a") + `]}`, 400, "bad_request"},
+		{"no vpdq", `{"videos": [{"md5": "` + strings.Repeat("a", 32) + `", "sha256": "` + strings.Repeat("a", 64) + `"}]}`, 400, "bad_request"},
+		{"too long", `{"videos": [` + vid(frames("a", 1801, 90), "a") + `]}`, 400, "bad_request"},
+		{"too many", `{"videos": [` + strings.Repeat(vid(frames("a", 2, 90), "a")+",", 5) + vid(frames("a", 2, 90), "a") + `]}`, 400, "bad_request"},
+		{"flat video", `{"videos": [` + vid(frames("a", 5, 30), "a") + `]}`, 422, "low_quality"},
+		{"unknown field", `{"videos": [{"vpdq": [], "md5": "", "sha256": "", "name": "me"}]}`, 400, "bad_request"},
+	} {
+		status, v, _ := call(t, "POST", base+"/v1/self-reports", "", tc.body)
+		if status != tc.status || errCode(v) != tc.code {
+			t.Errorf("%s: %d %v, want %d %s", tc.name, status, v, tc.status, tc.code)
+		}
+	}
+
+	sig := frames("e", 21, 90)
+	// As a signal string, the form python-threatexchange and HMA use.
+	asString, _ := json.Marshal(sig)
+	status, v, _ := call(t, "POST", base+"/v1/self-reports", "", `{"videos": [`+vid(string(asString), "e")+`]}`)
+	code, _ := v["code"].(string)
+	pin, _ := v["pin"].(string)
+	if status != http.StatusCreated || v["videos"] != 1.0 || v["images"] != 0.0 {
+		t.Fatalf("submission: %d %v", status, v)
+	}
+	_, b, _ := call(t, "GET", base+"/v1/banks/self-reported", admin, "")
+	if b["entries"] != 3.0 {
+		t.Errorf("bank %v: want 3 entries (vpdq, md5, sha256)", b)
+	}
+	// With a content id: a vPDQ alone gives the review queue nothing to
+	// file the report against.
+	lookup := `{"content_id": "clip-1", "vpdq": ` + sig + `}`
+	_, v, _ = call(t, "POST", base+"/v1/lookup", admin, lookup)
+	if v["blocked"] != false || v["restricted"] != true {
+		t.Errorf("lookup of the reported video's frames: %v, want restricted (not blocked) by the default rule", v)
+	}
+	if ms, _ := v["matches"].([]any); len(ms) != 1 || ms[0].(map[string]any)["signal"] != "vpdq" {
+		t.Errorf("lookup matches %v: want the one vpdq match", v["matches"])
+	}
+	_, v, _ = call(t, "POST", base+"/v1/lookup", admin, `{"md5": "`+strings.Repeat("e", 32)+`"}`)
+	if v["restricted"] != true {
+		t.Errorf("lookup of the video file's MD5: %v, want restricted", v)
+	}
+	status, v, _ = call(t, "POST", base+"/v1/self-reports/"+code+"/withdraw", "", `{"pin": "`+pin+`"}`)
+	if status != http.StatusOK || v["state"] != "withdrawn" || v["videos"] != 1.0 {
+		t.Fatalf("withdraw: %d %v", status, v)
+	}
+	if _, v, _ := call(t, "POST", base+"/v1/lookup", admin, lookup); v["restricted"] != false {
+		t.Errorf("lookup after withdrawal: %v, want not restricted", v)
 	}
 }

@@ -104,14 +104,24 @@ func videoError(ve *video.Error) *Error {
 	return errorf(http.StatusUnprocessableEntity, CodeVideo, "video: %s: %s", ve.Kind, reason)
 }
 
-// parseVPDQ reads a lookup's vPDQ: python-threatexchange's signal string,
-// or the JSON array of "pdqHex,quality,timestamp" it holds.
-func parseVPDQ(raw json.RawMessage) ([]vpdq.Frame, error) {
+// vpdqSignal is a request's vPDQ as python-threatexchange's signal string:
+// the string itself, or the JSON array of "pdqHex,quality,timestamp" it
+// holds.
+func vpdqSignal(raw json.RawMessage) (string, error) {
 	s := string(raw)
 	if strings.HasPrefix(s, `"`) {
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, err
+			return "", err
 		}
+	}
+	return s, nil
+}
+
+// parseVPDQ reads a lookup's vPDQ (vpdqSignal).
+func parseVPDQ(raw json.RawMessage) ([]vpdq.Frame, error) {
+	s, err := vpdqSignal(raw)
+	if err != nil {
+		return nil, err
 	}
 	frames, err := vpdq.ParseSignal(s)
 	if err != nil {

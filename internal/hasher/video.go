@@ -4,8 +4,6 @@ package hasher
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -55,12 +53,11 @@ func (h *Hasher) HashVideo(ctx context.Context, path string) (VideoSignals, erro
 		return s, err
 	}
 	defer f.Close()
-	m, sh := md5.New(), sha256.New()
-	if _, err := io.Copy(io.MultiWriter(m, sh), f); err != nil {
+	d := NewFileDigest()
+	if _, err := io.Copy(d, f); err != nil {
 		return s, fmt.Errorf("reading %s: %w", path, err)
 	}
-	m.Sum(s.MD5[:0])
-	sh.Sum(s.SHA256[:0])
+	s.MD5, s.SHA256 = d.Sum()
 	v, err := vpdq.HashFile(ctx, path, h.Video)
 	if err != nil {
 		return s, err

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/bank"
 )
 
 // FuzzParseCode: any text is either refused with ErrInvalid or read as a
@@ -47,6 +49,32 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if again, err := im.Normalize(); err != nil || again != im {
 			t.Fatalf("normalising %+v again: %+v, %v", im, again, err)
+		}
+	})
+}
+
+// FuzzNormalizeVideo: a video's hashes from the page are refused with
+// ErrInvalid or come out in their stored form, within MaxVideoFrames, with
+// the best quality among the frames, unchanged by normalising again.
+func FuzzNormalizeVideo(f *testing.F) {
+	f.Add(`["`+strings.Repeat("a", 64)+`,90,0.000","`+strings.Repeat("b", 64)+`,40,1.000"]`, strings.Repeat("b", 32), strings.Repeat("c", 64))
+	f.Add(`[]`, "", "")
+	f.Add(`["zz,1,2"`, strings.Repeat("b", 32), strings.Repeat("c", 64))
+	f.Fuzz(func(t *testing.T, vpdq, md5, sha string) {
+		v, best, err := Video{VPDQ: vpdq, MD5: md5, SHA256: sha}.Normalize()
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		frames, err := bank.VPDQFrames(v.VPDQ)
+		if err != nil || len(frames) == 0 || len(frames) > MaxVideoFrames || best < 0 || best > 100 {
+			t.Fatalf("normalised to %d frames, best quality %d: %v", len(frames), best, err)
+		}
+		again, best2, err := v.Normalize()
+		if err != nil || again != v || best2 != best {
+			t.Fatalf("normalising again: %v", err)
 		}
 	})
 }

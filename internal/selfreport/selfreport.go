@@ -1,5 +1,6 @@
 // Package selfreport is Report Remove's domain: a young person hashes images
-// of themselves on their own device and sends only the hashes; the hashes go
+// or videos of themselves on their own device and sends only the hashes (a
+// video's as vPDQ of a frame a second, plus the file's digests); they go
 // into the "self-reported" bank, and the person gets a case code and a PIN
 // (no account, no name) to see what happened or to withdraw.
 //
@@ -54,12 +55,24 @@ type Image struct {
 	SHA256  string `json:"sha256"`
 }
 
+// Video is the hashes of one video, as the page computed them: the PDQ of
+// a frame a second as the browser decoded them (vPDQ), and the MD5 and
+// SHA-256 of the file. VPDQ is bank.VPDQ's stored form once normalised;
+// the page sends python-threatexchange's signal string, a JSON array of
+// "pdqHex,quality,timestamp".
+type Video struct {
+	VPDQ   string
+	MD5    string
+	SHA256 string
+}
+
 // Case is one submission.
 type Case struct {
 	Code        string
 	PINHash     string // see hashPIN; never the PIN
 	State       State
 	Images      []Image
+	Videos      []Video
 	CreatedAt   time.Time
 	WithdrawnAt time.Time // zero while active
 }
@@ -95,19 +108,34 @@ var (
 )
 
 // QualityError refuses a submission holding images whose PDQ hash is too
-// flat to be matched safely.
+// flat to be matched safely, or videos none of whose frames is detailed
+// enough (vPDQ ignores frames under the floor, so such a video matches
+// nothing).
 type QualityError struct {
-	Images []int // 1-based positions in the submission
+	Images []int // 1-based positions among the submission's images
+	Videos []int // 1-based positions among its videos
 	Floor  int
 }
 
 func (e *QualityError) Error() string {
-	nums := make([]string, len(e.Images))
-	for i, n := range e.Images {
-		nums[i] = strconv.Itoa(n)
+	var parts []string
+	if len(e.Images) > 0 {
+		parts = append(parts, fmt.Sprintf("image %s: too plain to recognise reliably (PDQ quality under %d); a photo with more detail in it can be blocked, this one cannot without blocking other people's pictures",
+			positions(e.Images), e.Floor))
 	}
-	return fmt.Sprintf("image %s: too plain to recognise reliably (PDQ quality under %d); a photo with more detail in it can be blocked, this one cannot without blocking other people's pictures",
-		strings.Join(nums, ", "), e.Floor)
+	if len(e.Videos) > 0 {
+		parts = append(parts, fmt.Sprintf("video %s: no frame detailed enough to recognise reliably (PDQ quality under %d in every frame)",
+			positions(e.Videos), e.Floor))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func positions(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // LimitError is a refusal by a rate limit: try again after RetryAfter.
@@ -123,6 +151,15 @@ func (e *LimitError) Error() string {
 // MaxImages bounds one submission: a person may send several photos at
 // once, not an album.
 const MaxImages = 20
+
+// MaxVideos bounds the videos of one submission, and MaxVideoFrames the
+// frames of one: half an hour at the page's one frame a second. Together
+// they keep the largest submission (~720 KB of JSON) inside the API's body
+// limit; a longer video can be sent in parts of its own.
+const (
+	MaxVideos      = 5
+	MaxVideoFrames = 1800
+)
 
 // QualityFloor is the lowest PDQ quality accepted: the matcher's own floor,
 // below which PDQ's authors say a hash is not meaningful.
@@ -146,6 +183,34 @@ func (im Image) Normalize() (Image, error) {
 		return im, fmt.Errorf("%w: quality %d out of range 0..100", ErrInvalid, im.Quality)
 	}
 	return im, nil
+}
+
+// Normalize checks a video's hashes and returns them in their stored form,
+// with the best quality among its frames. The error wraps ErrInvalid and
+// names the field.
+func (v Video) Normalize() (Video, int, error) {
+	var err error
+	if v.VPDQ, err = bank.ParseValue(bank.VPDQ, v.VPDQ); err != nil {
+		return v, 0, fmt.Errorf("%w: %v", ErrInvalid, err) // bank.ParseValue names the signal
+	}
+	frames, err := bank.VPDQFrames(v.VPDQ)
+	if err != nil {
+		return v, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if len(frames) > MaxVideoFrames {
+		return v, 0, fmt.Errorf("%w: %d frames; at most %d (half an hour at one frame a second)", ErrInvalid, len(frames), MaxVideoFrames)
+	}
+	if v.MD5, err = bank.ParseValue(bank.MD5, v.MD5); err != nil {
+		return v, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if v.SHA256, err = bank.ParseValue(bank.SHA256, v.SHA256); err != nil {
+		return v, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	best := 0
+	for _, f := range frames {
+		best = max(best, f.Quality)
+	}
+	return v, best, nil
 }
 
 // Case codes are 8 characters from an alphabet without 0/O and 1/I, so they

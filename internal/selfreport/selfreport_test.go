@@ -11,10 +11,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
+	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
 
 func image(c byte, quality int) selfreport.Image {
@@ -48,7 +50,7 @@ func TestSubmitStatusWithdraw(t *testing.T) {
 	ctx := context.Background()
 	s, st, al := newService(t)
 	a, b := image('a', 90), image('b', 80)
-	r1, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{a, b, a})
+	r1, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{a, b, a}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestSubmitStatusWithdraw(t *testing.T) {
 	if strings.Contains(r1.Case.PINHash, r1.PIN) {
 		t.Errorf("PIN stored in the clear: %q", r1.Case.PINHash)
 	}
-	r2, err := s.Submit(ctx, "192.0.2.2", []selfreport.Image{b})
+	r2, err := s.Submit(ctx, "192.0.2.2", []selfreport.Image{b}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +119,25 @@ func wrong(pin string) string {
 	return "000000"
 }
 
-func TestRefusals(t *testing.T) {
+// refused submits to a new service and checks the error, and that nothing
+// was stored or audited.
+func refused(t *testing.T, images []selfreport.Image, videos []selfreport.Video, check func(error) bool) {
+	t.Helper()
 	ctx := context.Background()
+	s, st, al := newService(t)
+	_, err := s.Submit(ctx, "192.0.2.1", images, videos)
+	if !check(err) {
+		t.Errorf("got %v", err)
+	}
+	if _, err := st.Bank(ctx, selfreport.BankName); !errors.Is(err, derrors.NotFound) {
+		t.Errorf("a refused submission created the bank (%v)", err)
+	}
+	if last, _ := al.LastAudit(ctx); last != nil {
+		t.Errorf("a refused submission was audited: %+v", last)
+	}
+}
+
+func TestRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		images []selfreport.Image
@@ -141,17 +160,7 @@ func TestRefusals(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, st, al := newService(t)
-			_, err := s.Submit(ctx, "192.0.2.1", tc.images)
-			if !tc.check(err) {
-				t.Errorf("got %v", err)
-			}
-			if _, err := st.Bank(ctx, selfreport.BankName); !errors.Is(err, derrors.NotFound) {
-				t.Errorf("a refused submission created the bank (%v)", err)
-			}
-			if last, _ := al.LastAudit(ctx); last != nil {
-				t.Errorf("a refused submission was audited: %+v", last)
-			}
+			refused(t, tc.images, nil, tc.check)
 		})
 	}
 }
@@ -164,7 +173,7 @@ func TestLimits(t *testing.T) {
 	s.Limits.Submissions = selfreport.Limiter{Burst: 3, Per: time.Hour}
 	var r selfreport.Receipt
 	for i := range 5 {
-		got, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)})
+		got, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}, nil)
 		if err == nil {
 			r = got
 		}
@@ -173,14 +182,14 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("submission %d: %v", i+1, err)
 		}
 	}
-	if _, err := s.Submit(ctx, "192.0.2.2", []selfreport.Image{image('a', 90)}); err != nil {
+	if _, err := s.Submit(ctx, "192.0.2.2", []selfreport.Image{image('a', 90)}, nil); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 	if b, _ := st.Bank(ctx, selfreport.BankName); b.Entries != 3 {
 		t.Errorf("bank holds %d entries after a flood of one image, want 3", b.Entries)
 	}
 	now = now.Add(25 * time.Minute)
-	if _, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}); err != nil {
+	if _, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}, nil); err != nil {
 		t.Errorf("after the bucket refilled a little: %v", err)
 	}
 
@@ -204,7 +213,7 @@ func TestLimits(t *testing.T) {
 func TestPINCheckTimeHidesCodes(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newService(t)
-	r, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)})
+	r, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,5 +240,99 @@ func TestPINCheckTimeHidesCodes(t *testing.T) {
 	}
 	if none < real/2 {
 		t.Errorf("a missing code answers in %v, a real one with a wrong PIN in %v: timing tells them apart", none, real)
+	}
+}
+
+// clip is a video's hashes as the page sends them: n frames a second
+// apart, of the quality given, as python-threatexchange's signal string.
+func clip(c byte, n, quality int) selfreport.Video {
+	frames := make([]vpdq.Frame, n)
+	for i := range frames {
+		h, _ := pdq.ParseHex(strings.Repeat(string(c), 62) + fmt.Sprintf("%02x", i))
+		frames[i] = vpdq.Frame{Number: i, Quality: quality, Hash: h, Timestamp: float64(i)}
+	}
+	return selfreport.Video{VPDQ: vpdq.FormatSignal(frames), MD5: strings.Repeat(string(c)+"1", 16), SHA256: strings.Repeat(string(c)+"1", 32)}
+}
+
+// Videos go through the same case, bank and withdrawal as images: their
+// vPDQ, MD5 and SHA-256 in the bank with the case as provenance.
+func TestVideos(t *testing.T) {
+	ctx := context.Background()
+	s, st, al := newService(t)
+	v := clip('c', 21, 90)
+	r, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}, []selfreport.Video{v, v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Case.Videos) != 1 || len(r.Case.Images) != 1 {
+		t.Fatalf("case %+v: want 1 image and 1 video (the repeat kept once)", r.Case)
+	}
+	want, err := bank.ParseValue(bank.VPDQ, v.VPDQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Case.Videos[0].VPDQ != want {
+		t.Errorf("stored vPDQ is not bank.VPDQ's stored form")
+	}
+	var sigs []string
+	for e, err := range st.Entries(ctx, selfreport.BankName) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Source != "self-report" || e.ExternalID != r.Case.Code {
+			t.Errorf("entry %s without the case as provenance: %+v", e.Signal, e)
+		}
+		sigs = append(sigs, string(e.Signal))
+	}
+	if got := strings.Join(sigs, " "); got != "pdq md5 sha256 vpdq md5 sha256" {
+		t.Errorf("bank entries %s: want the image's three and the video's three", got)
+	}
+	frames, _ := bank.VPDQFrames(want)
+	if len(frames) != 21 || frames[20].Timestamp != 20 {
+		t.Errorf("stored frames %d, last at %v s: want 21, the last at 20 s", len(frames), frames[len(frames)-1].Timestamp)
+	}
+	c, err := s.Status(ctx, "192.0.2.1", r.Case.Code, r.PIN)
+	if err != nil || len(c.Videos) != 1 || c.Videos[0] != r.Case.Videos[0] {
+		t.Fatalf("status: %+v, %v", c, err)
+	}
+	if _, err := s.Withdraw(ctx, "192.0.2.1", r.Case.Code, r.PIN); err != nil {
+		t.Fatal(err)
+	}
+	if got := liveValues(t, st); len(got) != 0 {
+		t.Errorf("after withdrawal the bank holds %d values, want none", len(got))
+	}
+	last, _ := al.LastAudit(ctx)
+	if last == nil || last.Action != selfreport.AuditWithdraw || !strings.Contains(string(last.Detail), `"removed":6`) {
+		t.Errorf("last audit entry %+v: want the withdrawal of 6 hashes", last)
+	}
+}
+
+func TestVideoRefusals(t *testing.T) {
+	isInvalid := func(want string) func(error) bool {
+		return func(err error) bool {
+			return errors.Is(err, selfreport.ErrInvalid) && strings.Contains(err.Error(), want)
+		}
+	}
+	long := clip('c', selfreport.MaxVideoFrames+1, 90)
+	noMD5 := clip('c', 3, 90)
+	noMD5.MD5 = ""
+	for _, tc := range []struct {
+		name   string
+		videos []selfreport.Video
+		check  func(error) bool
+	}{
+		{"malformed vpdq", []selfreport.Video{{VPDQ: `["zz,90,0"]`, MD5: strings.Repeat("a", 32), SHA256: strings.Repeat("a", 64)}}, isInvalid("video 1")},
+		{"empty vpdq", []selfreport.Video{{VPDQ: `[]`, MD5: strings.Repeat("a", 32), SHA256: strings.Repeat("a", 64)}}, isInvalid("video 1")},
+		{"no md5", []selfreport.Video{noMD5}, isInvalid("md5")},
+		{"too long", []selfreport.Video{long}, isInvalid("at most 1800")},
+		{"too many", []selfreport.Video{clip('a', 2, 90), clip('b', 2, 90), clip('c', 2, 90), clip('d', 2, 90), clip('e', 2, 90), clip('f', 2, 90)}, isInvalid("6 videos")},
+		{"flat", []selfreport.Video{clip('a', 3, 90), clip('b', 3, 49)}, func(err error) bool {
+			var qe *selfreport.QualityError
+			return errors.As(err, &qe) && fmt.Sprint(qe.Videos) == "[2]" && qe.Images == nil && strings.Contains(err.Error(), "video 2: no frame")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			refused(t, nil, tc.videos, tc.check)
+		})
 	}
 }

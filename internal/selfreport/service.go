@@ -106,34 +106,50 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Submit stores images as a new case and their hashes in the bank, and
-// returns the receipt. addr is the submitter's AddressKey. Nothing is
-// stored when it fails: bad hashes wrap ErrInvalid, flat images are a
-// *QualityError, a limit is a *LimitError. The same hash sent twice in one
-// submission is kept once.
-func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Receipt, error) {
-	if len(images) == 0 {
-		return Receipt{}, fmt.Errorf("%w: no images", ErrInvalid)
+// Submit stores images and videos as a new case and their hashes in the
+// bank, and returns the receipt. addr is the submitter's AddressKey.
+// Nothing is stored when it fails: bad hashes wrap ErrInvalid, flat images
+// or videos are a *QualityError, a limit is a *LimitError. The same hashes
+// sent twice in one submission are kept once.
+func (s *Service) Submit(ctx context.Context, addr string, images []Image, videos []Video) (Receipt, error) {
+	if len(images)+len(videos) == 0 {
+		return Receipt{}, fmt.Errorf("%w: no images or videos", ErrInvalid)
 	}
 	if len(images) > MaxImages {
 		return Receipt{}, fmt.Errorf("%w: %d images; send at most %d at a time", ErrInvalid, len(images), MaxImages)
 	}
-	var kept []Image
-	var flat []int
+	if len(videos) > MaxVideos {
+		return Receipt{}, fmt.Errorf("%w: %d videos; send at most %d at a time", ErrInvalid, len(videos), MaxVideos)
+	}
+	var c Case
+	var flat QualityError
 	for i, im := range images {
 		im, err := im.Normalize()
 		if err != nil {
 			return Receipt{}, fmt.Errorf("image %d: %w", i+1, err)
 		}
 		if im.Quality < QualityFloor {
-			flat = append(flat, i+1)
+			flat.Images = append(flat.Images, i+1)
 		}
-		if !slices.Contains(kept, im) {
-			kept = append(kept, im)
+		if !slices.Contains(c.Images, im) {
+			c.Images = append(c.Images, im)
 		}
 	}
-	if flat != nil {
-		return Receipt{}, &QualityError{Images: flat, Floor: QualityFloor}
+	for i, v := range videos {
+		v, best, err := v.Normalize()
+		if err != nil {
+			return Receipt{}, fmt.Errorf("video %d: %w", i+1, err)
+		}
+		if best < QualityFloor {
+			flat.Videos = append(flat.Videos, i+1)
+		}
+		if !slices.Contains(c.Videos, v) {
+			c.Videos = append(c.Videos, v)
+		}
+	}
+	if flat.Images != nil || flat.Videos != nil {
+		flat.Floor = QualityFloor
+		return Receipt{}, &flat
 	}
 	s.Limits.defaults()
 	if err := s.Limits.Submissions.Allow(addr, s.now()); err != nil {
@@ -143,7 +159,7 @@ func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Rece
 		return Receipt{}, err
 	}
 	pin := NewPIN()
-	c := Case{PINHash: hashPIN(pin), State: Active, Images: kept, CreatedAt: s.now().UTC()}
+	c.PINHash, c.State, c.CreatedAt = hashPIN(pin), Active, s.now().UTC()
 	for try := 0; ; try++ {
 		c.Code = NewCode()
 		err := s.Store.CreateSelfReport(ctx, c)
@@ -159,7 +175,7 @@ func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Rece
 		return Receipt{}, fmt.Errorf("case %s: adding its hashes to bank %s: %w", c.Code, BankName, err)
 	}
 	if _, err := s.Log.Record(ctx, Actor, AuditSubmit, c.Code, map[string]any{
-		"images": len(c.Images), "added": res.Added, "existing": res.Existing}); err != nil {
+		"images": len(c.Images), "videos": len(c.Videos), "added": res.Added, "existing": res.Existing}); err != nil {
 		return Receipt{}, fmt.Errorf("case %s: recording it in the audit log: %w", c.Code, err)
 	}
 	return Receipt{Case: c, PIN: pin}, nil
@@ -168,15 +184,21 @@ func (s *Service) Submit(ctx context.Context, addr string, images []Image) (Rece
 // entries are a case's hashes as bank entries, with the case as provenance.
 func entries(c Case) iter.Seq2[bank.Entry, error] {
 	return func(yield func(bank.Entry, error) bool) {
+		type hash struct {
+			sig bank.Signal
+			v   string
+		}
+		var hs []hash
 		for _, im := range c.Images {
-			for _, h := range [...]struct {
-				sig bank.Signal
-				v   string
-			}{{bank.PDQ, im.PDQ}, {bank.MD5, im.MD5}, {bank.SHA256, im.SHA256}} {
-				e := bank.Entry{Signal: h.sig, Value: h.v, Source: "self-report", ExternalID: c.Code, AddedAt: c.CreatedAt, AddedBy: Actor}
-				if !yield(e, nil) {
-					return
-				}
+			hs = append(hs, hash{bank.PDQ, im.PDQ}, hash{bank.MD5, im.MD5}, hash{bank.SHA256, im.SHA256})
+		}
+		for _, v := range c.Videos {
+			hs = append(hs, hash{bank.VPDQ, v.VPDQ}, hash{bank.MD5, v.MD5}, hash{bank.SHA256, v.SHA256})
+		}
+		for _, h := range hs {
+			e := bank.Entry{Signal: h.sig, Value: h.v, Source: "self-report", ExternalID: c.Code, AddedAt: c.CreatedAt, AddedBy: Actor}
+			if !yield(e, nil) {
+				return
 			}
 		}
 	}

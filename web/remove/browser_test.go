@@ -3,6 +3,8 @@ package remove_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -29,6 +31,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/media/video"
 	"github.com/safeguard-oss/safeguard/internal/server"
 	"github.com/safeguard-oss/safeguard/web/remove"
 )
@@ -121,7 +124,9 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// The photos: a 12-megapixel JPEG as a phone takes, a small JPEG and a
-	// PNG; and a video, which the page must refuse without sending.
+	// PNG; a video (the reference's 20-second sample, hashed at a frame a
+	// second); and a "video" no browser can play, which the page must
+	// refuse without sending.
 	pics := t.TempDir()
 	files := []string{filepath.Join(pics, "phone.jpg"), filepath.Join(pics, "small.jpg"), filepath.Join(pics, "drawing.png")}
 	contents := [][]byte{
@@ -129,8 +134,15 @@ func TestBrowser(t *testing.T) {
 		writeImage(t, files[1], photo(800, 600, 2)),
 		writeImage(t, files[2], photo(640, 640, 3)),
 	}
-	video := filepath.Join(pics, "clip.mp4")
-	os.WriteFile(video, []byte("\x00\x00\x00\x18ftypmp42 not really a video"), 0o644)
+	clip, err := os.ReadFile("../../testdata/threatexchange/tmk/sample-videos/chair-20-sd-bar.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clipFile := filepath.Join(pics, "clip.mp4")
+	os.WriteFile(clipFile, clip, 0o644)
+	contents = append(contents, clip)
+	broken := filepath.Join(pics, "broken.mp4")
+	os.WriteFile(broken, []byte("\x00\x00\x00\x18ftypmp42 not really a video"), 0o644)
 	// An iPhone photo as a desktop browser hands it: HEIC bytes, no JPEG.
 	heic := filepath.Join(pics, "IMG_0001.HEIC")
 	os.WriteFile(heic, []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic not really a photo"), 0o644)
@@ -237,8 +249,8 @@ func TestBrowser(t *testing.T) {
 	if focused != "files" || unlabelled != 0 || overflow > 0 {
 		t.Errorf("first Tab focuses %q (want files); %d inputs without a label; %d px wider than the screen", focused, unlabelled, overflow)
 	}
-	step("picking the photos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), video, heic), chromedp.ByID),
-		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 5`, nil, chromedp.WithPollingTimeout(60*time.Second)),
+	step("picking the photos and videos", chromedp.SetUploadFiles(`#files`, append(append([]string(nil), files...), clipFile, broken, heic), chromedp.ByID),
+		chromedp.Poll(`document.querySelectorAll("#picked li span.ok, #picked li span.bad").length === 6`, nil, chromedp.WithPollingTimeout(60*time.Second)),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll("#picked li")).map(li => (li.dataset.ms || "-") + " ms: " + li.textContent)`, &timings),
 		chromedp.Evaluate(`document.getElementById("payload").textContent`, &payload))
 	for i, tm := range timings {
@@ -263,11 +275,14 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(helplines, "0800 1111") && !strings.Contains(helplines, "1-800-843-5678") || strings.Contains(helplines, "988") {
 		t.Errorf("helplines shown: %q, want the UK's or the US's defaults and never 988", helplines)
 	}
-	if !strings.Contains(timings[3], "coming soon") {
-		t.Errorf("the video: %q, want the page to say videos are coming", timings[3])
+	if !strings.Contains(timings[3], "Video ready to send (21 frames)") {
+		t.Errorf("the video: %q, want it hashed at one frame a second, 21 frames", timings[3])
 	}
-	if !strings.Contains(timings[4], "HEIC") || !strings.Contains(timings[4], "JPEG") {
-		t.Errorf("the HEIC photo: %q, want the page to say what to do (JPEG)", timings[4])
+	if !strings.Contains(timings[4], "can't play this video") {
+		t.Errorf("the unplayable video: %q, want the page to say this browser can't play it", timings[4])
+	}
+	if !strings.Contains(timings[5], "HEIC") || !strings.Contains(timings[5], "JPEG") {
+		t.Errorf("the HEIC photo: %q, want the page to say what to do (JPEG)", timings[5])
 	}
 
 	// What was sent is what the page showed, and the hashes are the CLI's.
@@ -278,6 +293,11 @@ func TestBrowser(t *testing.T) {
 			MD5     string `json:"md5"`
 			SHA256  string `json:"sha256"`
 		} `json:"images"`
+		Videos []struct {
+			VPDQ   []string `json:"vpdq"`
+			MD5    string   `json:"md5"`
+			SHA256 string   `json:"sha256"`
+		} `json:"videos"`
 	}
 	mu.Lock()
 	var posted []byte
@@ -309,8 +329,13 @@ func TestBrowser(t *testing.T) {
 		}
 		want[h.SHA256] = fmt.Sprint(h.PDQ, " ", h.Quality, " ", h.MD5)
 	}
-	if len(sent.Images) != 3 {
-		t.Fatalf("sent %d images' hashes, want 3 (the video is not sent)", len(sent.Images))
+	if len(sent.Images) != 3 || len(sent.Videos) != 1 {
+		t.Fatalf("sent %d images' and %d videos' hashes, want 3 and 1 (the unplayable video is not sent)", len(sent.Images), len(sent.Videos))
+	}
+	if v := sent.Videos[0]; v.MD5 != fmt.Sprintf("%x", md5.Sum(clip)) || v.SHA256 != fmt.Sprintf("%x", sha256.Sum256(clip)) || len(v.VPDQ) != 21 {
+		t.Errorf("sent for the video md5 %s, sha256 %s, %d frames; want the file's digests and 21 frames", v.MD5, v.SHA256, len(v.VPDQ))
+	} else {
+		t.Logf("video frames sent: %s … %s", v.VPDQ[0], v.VPDQ[20])
 	}
 	for _, im := range sent.Images {
 		if got := fmt.Sprint(im.PDQ, " ", im.Quality, " ", im.MD5); got != want[im.SHA256] {
@@ -336,24 +361,43 @@ func TestBrowser(t *testing.T) {
 			Distance int    `json:"distance"`
 		} `json:"matches"`
 	}
-	scanCopy := func() scanAnswer {
-		req := httptest.NewRequest("POST", "/v1/scan?content_id=upload-1", bytes.NewReader(again.Bytes()))
+	scan := func(contentID, contentType string, body []byte) scanAnswer {
+		req := httptest.NewRequest("POST", "/v1/scan?content_id="+contentID, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", "image/jpeg")
+		req.Header.Set("Content-Type", contentType)
 		rec := httptest.NewRecorder()
 		srv.Handler().ServeHTTP(rec, req)
 		var a scanAnswer
 		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || rec.Code != 200 {
-			t.Fatalf("scan: %d %s", rec.Code, rec.Body)
+			t.Fatalf("scan of %s: %d %s", contentID, rec.Code, rec.Body)
 		}
 		return a
 	}
+	scanCopy := func() scanAnswer { return scan("upload-1", "image/jpeg", again.Bytes()) }
 	// Restricted (hidden pending a person's review), not blocked: anyone
 	// can send a hash (issue 12).
 	if a := scanCopy(); a.Blocked || !a.Restricted || len(a.Matches) == 0 || a.Matches[0].Bank != "self-reported" || a.Matches[0].Signal != "pdq" {
 		t.Errorf("scan of a re-encoded copy: %+v, want restricted by a PDQ match in self-reported", a)
 	} else {
 		t.Logf("re-encoded copy: restricted, PDQ distance %d", a.Matches[0].Distance)
+	}
+	// An upload of a re-encoded copy of the video (another file, so no MD5
+	// match: the browser's frame hashes must do it) is restricted by a
+	// vPDQ match, hashed by the server's ffmpeg.
+	haveFFmpeg := video.Available() == nil
+	var reencoded []byte
+	if haveFFmpeg {
+		out := filepath.Join(pics, "reencoded.mp4")
+		if b, err := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-i", clipFile, "-c:v", "libx264", "-crf", "30", "-an", out).CombinedOutput(); err != nil {
+			t.Fatalf("re-encoding the video: %v %s", err, b)
+		}
+		reencoded, _ = os.ReadFile(out)
+	}
+	scanVideo := func() scanAnswer { return scan("upload-2", "video/mp4", reencoded) }
+	if !haveFFmpeg {
+		t.Logf("no ffmpeg (%v): not scanning the video", video.Available())
+	} else if a := scanVideo(); a.Blocked || !a.Restricted || len(a.Matches) != 1 || a.Matches[0].Bank != "self-reported" || a.Matches[0].Signal != "vpdq" {
+		t.Errorf("scan of a re-encoded copy of the video: %+v, want restricted by a vPDQ match in self-reported", a)
 	}
 
 	// The status page shows the case.
@@ -368,8 +412,8 @@ func TestBrowser(t *testing.T) {
 		chromedp.Text(`#state`, &state, chromedp.ByID),
 		chromedp.FullScreenshot(&shotPNG, 100),
 	)
-	if !strings.Contains(state, code) || !strings.Contains(state, "active") || !strings.Contains(state, "3 photos") {
-		t.Errorf("status page says %q, want case %s active with 3 photos", state, code)
+	if !strings.Contains(state, code) || !strings.Contains(state, "active") || !strings.Contains(state, "3 photos and 1 video") {
+		t.Errorf("status page says %q, want case %s active with 3 photos and 1 video", state, code)
 	}
 	// Withdrawing on the status page (confirming its dialog) stops the
 	// copy being blocked.
@@ -386,6 +430,11 @@ func TestBrowser(t *testing.T) {
 	}
 	if a := scanCopy(); a.Blocked || a.Restricted || len(a.Matches) != 0 {
 		t.Errorf("scan after withdrawal: %+v, want no match", a)
+	}
+	if haveFFmpeg {
+		if a := scanVideo(); a.Restricted || len(a.Matches) != 0 {
+			t.Errorf("video scan after withdrawal: %+v, want no match", a)
+		}
 	}
 
 	// With the server gone, the page still opens and its hasher still
@@ -415,7 +464,7 @@ func TestBrowser(t *testing.T) {
 			for _, at := range []int{0, len(c) / 2, len(c) - 64} {
 				chunk := c[at : at+64]
 				if bytes.Contains(r.body, chunk) || bytes.Contains(r.body, []byte(base64.StdEncoding.EncodeToString(chunk)[8:72])) {
-					t.Errorf("%s %s carries bytes of %s", r.method, r.path, filepath.Base(files[i]))
+					t.Errorf("%s %s carries bytes of file %d", r.method, r.path, i+1)
 				}
 			}
 		}

@@ -37,9 +37,10 @@ var static embed.FS
 var dist embed.FS
 
 // The page loads nothing from anywhere else, and nothing else may frame
-// it or read its address. 'wasm-unsafe-eval' lets it compile the hasher
+// it or read its address. media-src blob: lets its <video> decode a video
+// the person picked, from the device's memory. 'wasm-unsafe-eval' lets it compile the hasher
 // (and nothing else: no eval of scripts).
-const csp = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob:; " +
+const csp = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob:; media-src blob:; " +
 	"connect-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // Assets returns the hasher's files to serve: those in dir if it is not

@@ -19,38 +19,20 @@ import (
 	"github.com/safeguard-oss/safeguard/web/remove"
 )
 
-// framePage hashes the video at /clip in the page: Chromium decodes it, each
-// second's frame is drawn to a canvas at the video's own size and hashed by
-// the WebAssembly PDQ (safeguardHashFrame), as Report Remove would.
-const framePage = `<!doctype html><meta charset="utf-8"><script src="/wasm_exec.js"></script><script>
+// framePage hashes the video at /clip with the page's own sampler
+// (/remove/video.js: Chromium decodes, each second's frame is drawn to a
+// canvas at the video's own size) and the WebAssembly PDQ
+// (safeguardHashFrame), as Report Remove does; here in the page rather
+// than its worker, which changes nothing in the hashes.
+const framePage = `<!doctype html><meta charset="utf-8"><script src="/remove/wasm_exec.js"></script><script src="/remove/video.js"></script><script>
 const loaded = (async () => {
   const go = new Go();
-  const { instance } = await WebAssembly.instantiateStreaming(fetch("/hasher.wasm"), go.importObject);
+  const { instance } = await WebAssembly.instantiateStreaming(fetch("/remove/hasher.wasm"), go.importObject);
   go.run(instance);
 })();
 window.hashVideo = async function (src) {
   await loaded;
-  const v = document.createElement("video");
-  v.muted = true; v.preload = "auto"; v.src = src;
-  await new Promise((ok, bad) => { v.onloadeddata = ok; v.onerror = () => bad(new Error("cannot decode")); });
-  const c = document.createElement("canvas");
-  c.width = v.videoWidth; c.height = v.videoHeight;
-  const g = c.getContext("2d", { willReadFrequently: true });
-  const out = [];
-  for (let t = 0; t < v.duration; t += 1) {
-    // Just past the frame's start, so the frame shown is the one at t.
-    // "seeked" can come before the frame is ready to draw; wait for the
-    // frame itself to be presented too (at most half a second).
-    const presented = new Promise((ok) => { v.requestVideoFrameCallback(() => ok()); setTimeout(ok, 500); });
-    v.currentTime = t + 0.005;
-    await new Promise((ok) => { v.onseeked = ok; });
-    await presented;
-    g.drawImage(v, 0, 0);
-    const px = g.getImageData(0, 0, c.width, c.height).data;
-    const h = self.safeguardHashFrame(px, c.width, c.height);
-    if (h.error) throw new Error(h.error);
-    out.push({ t, pdq: h.pdq, quality: h.quality });
-  }
+  const out = await sampleVideo(src, async (px, w, h) => self.safeguardHashFrame(px, w, h));
   return JSON.stringify(out);
 };
 </script>`
@@ -85,8 +67,7 @@ func TestBrowserFrameHashes(t *testing.T) {
 		w.Header().Set("Content-Type", "video/mp4")
 		http.ServeFile(w, r, filepath.Join(dir, filepath.Base(r.PathValue("name"))+".mp4"))
 	})
-	mux.Handle("/wasm_exec.js", hasher)
-	mux.Handle("/hasher.wasm", hasher)
+	mux.Handle("/remove/", hasher)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	opts := []chromedp.ExecAllocatorOption{
@@ -102,7 +83,13 @@ func TestBrowserFrameHashes(t *testing.T) {
 	if err := chromedp.Run(bctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"chair-20-sd-bar", "doorknob-hd-no-bar", "pattern-sd-grey-bar"} {
+	var all struct{ pairs, sum, worst, frames int }
+	defer func() {
+		t.Logf("all samples: %d pairs of quality >= 50, distance mean %.2f, worst %d", all.pairs, float64(all.sum)/float64(max(all.pairs, 1)), all.worst)
+	}()
+	for _, name := range []string{"chair-19-sd-bar", "chair-20-sd-bar", "chair-22-sd-grey-bar", "chair-22-with-large-logo-bar",
+		"chair-orig-22-sd-bar", "doorknob-hd-no-bar", "pattern-sd-grey-bar", "pattern-sd-with-large-logo-bar",
+		"pattern-sd-with-small-logo-bar", "test-padded-dimensions"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".mp4")
 			if _, err := os.Stat(path); err != nil {
@@ -144,6 +131,7 @@ func TestBrowserFrameHashes(t *testing.T) {
 			}
 			// The bank holds the browser's hashes (the victim's report); an
 			// upload of the video is the query, hashed by the server.
+			all.pairs, all.sum, all.worst = all.pairs+n, all.sum+sum, max(all.worst, worst)
 			r := vpdq.DefaultRule.Compare(server.Frames, browserFrames)
 			t.Logf("%s: %d browser frames, %d server frames; over %d pairs of quality >= 50: distance mean %.1f, worst %d, %d within 31; server's upload against the browser's hashes: %.2f%% / %.2f%%",
 				name, len(got), len(server.Frames), n, float64(sum)/float64(max(n, 1)), worst, within, r.QueryPercent, r.ComparedPercent)

@@ -30,7 +30,7 @@ func (m *Memory) CreateSelfReport(_ context.Context, c selfreport.Case) error {
 	if _, ok := m.cases[c.Code]; ok {
 		return fmt.Errorf("case %s: %w", c.Code, selfreport.ErrExists)
 	}
-	c.Images = slices.Clone(c.Images)
+	c.Images, c.Videos = slices.Clone(c.Images), slices.Clone(c.Videos)
 	m.cases[c.Code] = c
 	return nil
 }
@@ -43,7 +43,7 @@ func (m *Memory) SelfReport(_ context.Context, code string) (selfreport.Case, er
 	if !ok {
 		return selfreport.Case{}, fmt.Errorf("case %s: %w", code, selfreport.ErrNoCase)
 	}
-	c.Images = slices.Clone(c.Images)
+	c.Images, c.Videos = slices.Clone(c.Images), slices.Clone(c.Videos)
 	return c, nil
 }
 
@@ -59,7 +59,7 @@ func (m *Memory) WithdrawSelfReport(_ context.Context, code string, at time.Time
 		c.State, c.WithdrawnAt = selfreport.Withdrawn, at
 		m.cases[code] = c
 	}
-	c.Images = slices.Clone(c.Images)
+	c.Images, c.Videos = slices.Clone(c.Images), slices.Clone(c.Videos)
 	return c, nil
 }
 
@@ -69,8 +69,13 @@ func (m *Memory) SelfReportHolders(_ context.Context, value string) (int, error)
 	defer m.mu.Unlock()
 	n := 0
 	for _, c := range m.cases {
-		if c.State == selfreport.Active && slices.ContainsFunc(c.Images, func(im selfreport.Image) bool {
+		if c.State != selfreport.Active {
+			continue
+		}
+		if slices.ContainsFunc(c.Images, func(im selfreport.Image) bool {
 			return im.PDQ == value || im.MD5 == value || im.SHA256 == value
+		}) || slices.ContainsFunc(c.Videos, func(v selfreport.Video) bool {
+			return v.VPDQ == value || v.MD5 == value || v.SHA256 == value
 		}) {
 			n++
 		}

@@ -29,6 +29,12 @@ func (s *Store) CreateSelfReport(ctx context.Context, c selfreport.Case) error {
 				return fmt.Errorf("storing case %s: image %d: %w", c.Code, i+1, err)
 			}
 		}
+		for i, v := range c.Videos {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO selfreport_videos (code, pos, vpdq, md5, sha256) VALUES (?, ?, ?, ?, ?)`,
+				c.Code, i, v.VPDQ, v.MD5, v.SHA256); err != nil {
+				return fmt.Errorf("storing case %s: video %d: %w", c.Code, i+1, err)
+			}
+		}
 		return nil
 	})
 }
@@ -75,6 +81,21 @@ func readCase(ctx context.Context, q querier, code string) (selfreport.Case, err
 	if err := rows.Err(); err != nil {
 		return selfreport.Case{}, fmt.Errorf("reading case %s: %w", code, err)
 	}
+	vrows, err := q.QueryContext(ctx, `SELECT vpdq, md5, sha256 FROM selfreport_videos WHERE code = ? ORDER BY pos`, code)
+	if err != nil {
+		return selfreport.Case{}, fmt.Errorf("reading case %s: %w", code, err)
+	}
+	defer vrows.Close()
+	for vrows.Next() {
+		var v selfreport.Video
+		if err := vrows.Scan(&v.VPDQ, &v.MD5, &v.SHA256); err != nil {
+			return selfreport.Case{}, fmt.Errorf("reading case %s: %w", code, err)
+		}
+		c.Videos = append(c.Videos, v)
+	}
+	if err := vrows.Err(); err != nil {
+		return selfreport.Case{}, fmt.Errorf("reading case %s: %w", code, err)
+	}
 	return c, nil
 }
 
@@ -96,8 +117,11 @@ func (s *Store) WithdrawSelfReport(ctx context.Context, code string, at time.Tim
 // SelfReportHolders implements selfreport.Store.
 func (s *Store) SelfReportHolders(ctx context.Context, value string) (int, error) {
 	var n int
-	err := s.r().QueryRowContext(ctx, `SELECT count(DISTINCT c.code) FROM selfreport_images i JOIN selfreport_cases c ON c.code = i.code
-		WHERE c.state = 'active' AND (i.pdq = ?1 OR i.md5 = ?1 OR i.sha256 = ?1)`, value).Scan(&n)
+	err := s.r().QueryRowContext(ctx, `SELECT count(DISTINCT c.code) FROM (
+			SELECT code FROM selfreport_images WHERE pdq = ?1 OR md5 = ?1 OR sha256 = ?1
+			UNION ALL
+			SELECT code FROM selfreport_videos WHERE vpdq = ?1 OR md5 = ?1 OR sha256 = ?1
+		) h JOIN selfreport_cases c ON c.code = h.code WHERE c.state = 'active'`, value).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting cases holding a hash: %w", err)
 	}

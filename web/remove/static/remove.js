@@ -1,10 +1,12 @@
-// Report Remove: hash photos on this device with Safeguard's own hasher
-// (WebAssembly) and send only the hashes. No photo bytes are ever put in a
-// request: the only request with a body is the POST of `payload` below.
+// Report Remove: hash photos and videos on this device with Safeguard's own
+// hasher (WebAssembly) and send only the hashes. No photo or video bytes
+// are ever put in a request: the only request with a body is the POST of
+// `payload` below. Videos are decoded by the browser and sampled at one
+// frame a second (video.js).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const picked = []; // {name, hashes | null, problem}
+const picked = []; // {name, hashes | null, video | null, problem}
 
 // The service worker keeps the page working offline once loaded.
 if ("serviceWorker" in navigator) {
@@ -27,14 +29,45 @@ const ready = new Promise((resolve, reject) => {
   worker.onerror = () => reject(new Error("hasher failed"));
 });
 
-// hash gives a photo's bytes to the worker (they stay on this device) and
-// resolves to {pdq, quality, md5, sha256, ms} or {error, kind}.
-function hash(bytes) {
+// ask gives the worker a job (what it hashes stays on this device) and
+// resolves to its answer.
+function ask(job, transfer) {
   const id = nextID++;
   return new Promise((resolve) => {
     waiting.set(id, resolve);
-    worker.postMessage({ id, bytes }, [bytes.buffer]);
+    worker.postMessage({ id, ...job }, transfer);
   });
+}
+
+// hash resolves to a photo's {pdq, quality, md5, sha256, ms} or {error, kind}.
+const hash = (bytes) => ask({ bytes }, [bytes.buffer]);
+// hashFrame resolves to a video frame's {pdq, quality}.
+const hashFrame = (frame, width, height) => ask({ frame, width, height }, [frame.buffer]);
+// digestFile resolves to a video file's {md5, sha256}, read in slices.
+const digestFile = (file) => ask({ file }, []);
+
+// hashVideo resolves to a video's hashes as the API takes them, or throws
+// an Error with a kind for problemText.
+async function hashVideo(file, text) {
+  const url = URL.createObjectURL(file); // read by the browser on this device only
+  try {
+    const digest = digestFile(file);
+    const frames = await sampleVideo(url, hashFrame, (done, total) => {
+      text.textContent = "Working… " + done + " of " + total + " seconds.";
+    });
+    if (!frames.some((f) => f.quality >= 50)) throw Object.assign(new Error("flat"), { kind: "low_quality_video" });
+    const d = await digest;
+    if (d.error) throw Object.assign(new Error(d.error), { kind: "other" });
+    return { vpdq: vpdqSignal(frames), md5: d.md5, sha256: d.sha256 };
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+// isVideo tells a video by its type or, where the browser gives none, its
+// name.
+function isVideo(file) {
+  return file.type.startsWith("video/") || (!file.type && /\.(mp4|m4v|mov|webm|mkv|3gp|avi)$/i.test(file.name));
 }
 
 ready.then(() => {
@@ -47,7 +80,9 @@ ready.then(() => {
 // Words for what went wrong with one file.
 function problemText(kind) {
   switch (kind) {
-    case "video": return "Videos can't be done yet. It's coming soon.";
+    case "unplayable": return "This browser can't play this video, so it can't make its hashes. Try another browser (on an iPhone, Safari), or pick a screenshot of it.";
+    case "too_long": return "This video is longer than 30 minutes, too long to do here. A screenshot of the worst part can be sent instead.";
+    case "low_quality_video": return "This video is too plain (for example, mostly dark or one colour) to be spotted safely, so it won't be sent.";
     case "heic": return "This is an iPhone photo in HEIC format, which we can't read here. On an iPhone, pick it from Photos on this page (the iPhone turns it into a JPEG). On a computer, open it and save it as JPEG first, or take a screenshot of it and pick that.";
     case "unsupported": return "We can't read this kind of file yet. Try a screenshot of it instead.";
     case "too_large": return "This picture is too big for us to read.";
@@ -68,10 +103,16 @@ $("files").addEventListener("change", async (ev) => {
     text.textContent = "Working…";
     li.append(img, text);
     $("picked").append(li);
-    const item = { name: file.name, hashes: null, problem: "" };
-    const bytes = file.type.startsWith("video/") ? null : new Uint8Array(await file.arrayBuffer());
+    const item = { name: file.name, hashes: null, video: null, problem: "" };
+    const bytes = isVideo(file) ? null : new Uint8Array(await file.arrayBuffer());
     if (!bytes) {
-      item.problem = "video";
+      const t0 = performance.now();
+      try {
+        item.video = await hashVideo(file, text);
+      } catch (e) {
+        item.problem = e.kind || "other";
+      }
+      li.dataset.ms = String(Math.round(performance.now() - t0));
     } else if (isHEIC(file, bytes)) {
       item.problem = "heic"; // desktop browsers hand the file as it is; iOS Safari converts to JPEG
     } else {
@@ -82,21 +123,26 @@ $("files").addEventListener("change", async (ev) => {
       else if (h.quality < 50) item.problem = "low_quality";
       else item.hashes = { pdq: h.pdq, quality: h.quality, md5: h.md5, sha256: h.sha256 };
     }
-    text.textContent = item.hashes ? "Ready to send." : problemText(item.problem);
-    text.className = item.hashes ? "ok" : "bad";
+    const ok = item.hashes || item.video;
+    text.textContent = ok ? (item.video ? "Video ready to send (" + item.video.vpdq.length + " frames)." : "Ready to send.") : problemText(item.problem);
+    text.className = ok ? "ok" : "bad";
     picked.push(item);
   }
   update();
 });
 
 function payload() {
-  return { images: picked.filter((p) => p.hashes).map((p) => p.hashes) };
+  return {
+    images: picked.filter((p) => p.hashes).map((p) => p.hashes),
+    videos: picked.filter((p) => p.video).map((p) => p.video),
+  };
 }
 
 function update() {
   const p = payload();
-  $("payload").textContent = p.images.length ? JSON.stringify(p, null, 1) : "Nothing yet: pick a photo first.";
-  $("send").disabled = p.images.length === 0;
+  const any = p.images.length + p.videos.length > 0;
+  $("payload").textContent = any ? JSON.stringify(p, null, 1) : "Nothing yet: pick a photo or video first.";
+  $("send").disabled = !any;
 }
 
 $("send").addEventListener("click", async () => {
@@ -130,7 +176,7 @@ $("send").addEventListener("click", async () => {
     update();
   } catch (e) {
     $("sending").textContent = navigator.onLine === false
-      ? "You're offline. Your photos are still only on this device; connect and press Send again."
+      ? "You're offline. Your photos and videos are still only on this device; connect and press Send again."
       : "Not sent: " + e.message;
     $("sending").className = "bad";
     $("send").disabled = false;

@@ -22,7 +22,8 @@ async function post(action) {
 
 function show(c) {
   const when = new Date(c.created_at).toLocaleDateString();
-  const n = c.images === 1 ? "1 photo" : c.images + " photos";
+  const count = (k, one) => (k === 1 ? "1 " + one : k + " " + one + "s");
+  const n = [c.images ? count(c.images, "photo") : "", c.videos ? count(c.videos, "video") : ""].filter(Boolean).join(" and ");
   $("state").textContent = c.state === "active"
     ? `Case ${c.code}: active since ${when}. ${n} are hidden here at once if anyone tries to post them, and a person checks them.`
     : `Case ${c.code}: taken back on ${new Date(c.withdrawn_at).toLocaleDateString()}. ${n} are not hidden any more.`;
@@ -50,5 +51,5 @@ $("check").addEventListener("submit", (ev) => {
 });
 
 $("withdraw").addEventListener("click", () => {
-  if (confirm("Take your case back? Your photos will not be hidden any more.")) run("withdraw");
+  if (confirm("Take your case back? Your photos and videos will not be hidden any more.")) run("withdraw");
 });

@@ -4,8 +4,8 @@
 // sees or stores a photo: the page sends none).
 "use strict";
 
-const CACHE = "safeguard-remove-v2";
-const ASSETS = ["/remove", "/remove/status", "/remove/remove.css", "/remove/remove.js", "/remove/status.js",
+const CACHE = "safeguard-remove-v3";
+const ASSETS = ["/remove", "/remove/status", "/remove/remove.css", "/remove/remove.js", "/remove/status.js", "/remove/video.js",
   "/remove/hasher.js", "/remove/wasm_exec.js", "/remove/hasher.wasm", "/remove/helplines.json"];
 
 self.addEventListener("install", (ev) => {

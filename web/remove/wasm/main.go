@@ -6,9 +6,11 @@
 // would give it, and the photo itself never leaves the phone.
 //
 // It defines safeguardHash(bytes: Uint8Array), returning {pdq, quality,
-// md5, sha256, format} or {error, kind}, and safeguardHashFrame(rgba,
+// md5, sha256, format} or {error, kind}, safeguardHashFrame(rgba,
 // width, height) for a video frame drawn to a canvas, returning {pdq,
-// quality}, then waits for calls. Build it with go generate ./web/remove.
+// quality}, and safeguardDigest(), returning {write(bytes), sum()} for a
+// video file's MD5 and SHA-256 read in slices (sum gives {md5, sha256}),
+// then waits for calls. Build it with go generate ./web/remove.
 package main
 
 import (
@@ -58,6 +60,28 @@ func main() {
 		}
 		r := ph.HashRGB24(rgb, 3*w, h, w)
 		return map[string]any{"pdq": r.Hash.String(), "quality": r.Quality}
+	}))
+	// safeguardDigest() hashes a video file the page reads in slices, so
+	// that a long video is never held in memory whole.
+	js.Global().Set("safeguardDigest", js.FuncOf(func(_ js.Value, _ []js.Value) any {
+		d := hasher.NewFileDigest()
+		var write, sum js.Func
+		write = js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if len(args) != 1 || args[0].Type() != js.TypeObject {
+				return map[string]any{"error": "write wants one Uint8Array", "kind": "other"}
+			}
+			b := make([]byte, args[0].Get("length").Int())
+			js.CopyBytesToGo(b, args[0])
+			d.Write(b)
+			return nil
+		})
+		sum = js.FuncOf(func(_ js.Value, _ []js.Value) any {
+			write.Release()
+			sum.Release()
+			m, s := d.Sum()
+			return map[string]any{"md5": hex.EncodeToString(m[:]), "sha256": hex.EncodeToString(s[:])}
+		})
+		return map[string]any{"write": write, "sum": sum}
 	}))
 	select {}
 }

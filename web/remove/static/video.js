@@ -1,0 +1,68 @@
+// Samples a video as vPDQ hashes it at one frame a second, for Report
+// Remove: the browser decodes it (a muted <video> that never plays), each
+// whole second's frame is drawn to a canvas at the video's own size, and
+// its pixels are handed to hashFrame (the WebAssembly PDQ,
+// safeguardHashFrame). Each step waits on the browser (a seek, the frame
+// being presented, the hash), so the page never freezes. No video code is
+// in the WebAssembly: decoding is the browser's.
+"use strict";
+
+// The longest video sampled: the server takes at most 1800 frames
+// (selfreport.MaxVideoFrames), half an hour at one a second.
+const maxVideoSeconds = 1800;
+
+// sampleVideo resolves to [{t, pdq, quality}, ...], one a second from 0;
+// hashFrame(pixels: Uint8ClampedArray, width, height) resolves to {pdq,
+// quality} or {error}. progress(done, total) is told after each frame.
+// It rejects with an Error whose kind is "unplayable" (this browser cannot
+// decode it) or "too_long".
+async function sampleVideo(src, hashFrame, progress) {
+  const v = document.createElement("video");
+  v.muted = true;
+  v.playsInline = true;
+  v.preload = "auto";
+  const fail = (kind, msg) => Object.assign(new Error(msg), { kind });
+  await new Promise((ok, bad) => {
+    v.onloadeddata = ok;
+    v.onerror = () => bad(fail("unplayable", "this browser cannot decode the video"));
+    v.src = src;
+  });
+  const w = v.videoWidth, h = v.videoHeight;
+  if (!(w > 0 && h > 0 && isFinite(v.duration))) throw fail("unplayable", "the video has no picture or no length");
+  if (v.duration > maxVideoSeconds) throw fail("too_long", "longer than " + maxVideoSeconds + " s");
+  const c = document.createElement("canvas");
+  c.width = w;
+  c.height = h;
+  const g = c.getContext("2d", { willReadFrequently: true });
+  const total = Math.ceil(v.duration);
+  const out = [];
+  for (let t = 0; t < v.duration; t += 1) {
+    // Just past the frame's start, so the frame shown is the one at t.
+    // "seeked" can come before that frame is ready to draw (Chromium then
+    // draws the previous one): wait for it to be presented too, for at
+    // most half a second.
+    const presented = new Promise((ok) => {
+      if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(() => ok());
+      setTimeout(ok, 500);
+    });
+    const seeked = new Promise((ok) => { v.onseeked = ok; });
+    v.currentTime = t + 0.005;
+    await seeked;
+    await presented;
+    g.drawImage(v, 0, 0, w, h);
+    const px = g.getImageData(0, 0, w, h).data;
+    const r = await hashFrame(px, w, h);
+    if (r.error) throw fail("other", r.error);
+    out.push({ t, pdq: r.pdq, quality: r.quality });
+    if (progress) progress(out.length, total);
+  }
+  v.removeAttribute("src");
+  v.load();
+  return out;
+}
+
+// vpdqSignal is frames as python-threatexchange's vPDQ signal, the form
+// POST /v1/self-reports takes: ["pdqHex,quality,timestamp", ...].
+function vpdqSignal(frames) {
+  return frames.map((f) => f.pdq + "," + f.quality + "," + f.t.toFixed(3));
+}
