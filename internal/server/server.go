@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
@@ -138,6 +139,19 @@ type Config struct {
 	// TextModel is a learned text model's file (safeguard text train);
 	// empty scores text with the rules alone.
 	TextModel string
+
+	// IndexSnapshot is the matcher's snapshot file (match.WriteSnapshot),
+	// written on a clean stop and every SnapshotEvery when the index has
+	// changed, and loaded at start when the store holds its mark; default
+	// Data/index.snapshot, "off" for none. SnapshotEvery is 10 minutes by
+	// default.
+	IndexSnapshot string
+	SnapshotEvery time.Duration
+	// LoadInBackground opens the ports before the index is loaded: /healthz
+	// answers at once, /readyz says "not ready" and matching answers 503
+	// until the index is loaded (serve sets it). Off, New loads before it
+	// returns.
+	LoadInBackground bool
 }
 
 // Defaults.
@@ -180,6 +194,15 @@ func (c Config) withDefaults() Config {
 	if c.NetworkEvery <= 0 {
 		c.NetworkEvery = time.Minute
 	}
+	switch c.IndexSnapshot {
+	case "":
+		c.IndexSnapshot = filepath.Join(c.Data, "index.snapshot")
+	case "off":
+		c.IndexSnapshot = ""
+	}
+	if c.SnapshotEvery <= 0 {
+		c.SnapshotEvery = 10 * time.Minute
+	}
 	return c
 }
 
@@ -219,12 +242,15 @@ type Server struct {
 	opLn, pubLn     net.Listener
 	opHTTP, pubHTTP *http.Server
 	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
+
+	snapSeq atomic.Int64 // the feed position of the last snapshot written or loaded
 }
 
 // New builds the service over st and starts listening (so Addr is known
-// before Run), but serves nothing until Run. It loads the whole index
-// first: a server that answered scans before knowing its banks would say
-// "no match" to content it lists.
+// before Run), but serves nothing until Run. It loads the index first (or,
+// with LoadInBackground, Run loads it while matching answers 503): a
+// server that answered scans before knowing its banks would say "no
+// match" to content it lists.
 func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if logger == nil {
@@ -250,12 +276,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	s.matcher = match.New(st)
-	start := time.Now()
-	if err := s.matcher.Sync(ctx); err != nil {
+	if cfg.LoadInBackground {
+		s.matcher.Loading()
+	} else if err := s.loadIndex(ctx); err != nil {
 		return nil, err
 	}
-	stats := s.matcher.Stats()
-	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", time.Since(start).Round(time.Millisecond))
 
 	metrics := api.NewMetrics(st.DeliveryBacklog)
 	policy := webhook.Policy{Allow: cfg.WebhookAllow}
@@ -483,6 +508,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	if s.cfg.LoadInBackground {
+		wg.Go(func() { s.loadUntilDone(bg) })
+	}
+	if s.cfg.IndexSnapshot != "" {
+		wg.Go(func() { every(bg, s.cfg.SnapshotEvery, func() { s.snapshot(bg) }) })
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -565,6 +596,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	stop()
 	wg.Wait()
+	if s.cfg.IndexSnapshot != "" {
+		// On a clean stop the next start loads in seconds, not the feed.
+		s.snapshot(context.Background())
+	}
 	if e := s.st.Close(); e != nil && err == nil {
 		err = e
 	}
@@ -604,8 +639,8 @@ func (s *Server) Banner(w io.Writer) {
 // write that reaches the disk. A server on a full disk says so here instead
 // of taking traffic it can only refuse.
 func (s *Server) ready(ctx context.Context) error {
-	if s.matcher.Stats().Synced.IsZero() {
-		return errors.New("index not loaded")
+	if st := s.matcher.Stats(); st.Loading || st.Synced.IsZero() {
+		return errors.New("index loading")
 	}
 	if _, err := s.st.ListBanks(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -649,4 +684,64 @@ func bodyBudget(maxBody int64) int64 {
 		maxBody = api.DefaultMaxBody
 	}
 	return max(256<<20, 2*(maxBody+1<<20))
+}
+
+// loadIndex loads the matcher: from its snapshot when the store holds the
+// snapshot's mark, else from the whole change feed.
+func (s *Server) loadIndex(ctx context.Context) error {
+	info, err := s.matcher.Load(ctx, s.cfg.IndexSnapshot)
+	if err != nil {
+		return err
+	}
+	if info.Refused != nil {
+		s.log.Warn("index snapshot not used: loaded the change feed instead", "reason", info.Refused)
+	}
+	stats := s.matcher.Stats()
+	if info.Snapshot {
+		s.snapSeq.Store(stats.Seq - info.Changes)
+	}
+	from := "change feed"
+	if info.Snapshot {
+		from = "snapshot and change feed"
+	}
+	s.log.Info("index loaded", "from", from, "changes", info.Changes, "pdq", stats.PDQ, "digests", stats.Exact,
+		"videos", stats.Videos, "took", info.Took.Round(time.Millisecond))
+	return nil
+}
+
+// loadUntilDone loads the index while the server serves, trying again
+// every few seconds if the store fails (a database not up yet).
+func (s *Server) loadUntilDone(ctx context.Context) {
+	for {
+		err := s.loadIndex(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.log.Error("loading the index (trying again in 5 s)", "err", err)
+		s.matcher.Loading()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// snapshot writes the index snapshot when the index moved since the last.
+func (s *Server) snapshot(ctx context.Context) {
+	stats := s.matcher.Stats()
+	if stats.Loading || stats.Synced.IsZero() || stats.Seq == s.snapSeq.Load() {
+		return
+	}
+	start := time.Now()
+	if err := os.MkdirAll(filepath.Dir(s.cfg.IndexSnapshot), 0o700); err != nil {
+		s.log.Error("index snapshot", "err", err)
+		return
+	}
+	if err := s.matcher.WriteSnapshot(ctx, s.cfg.IndexSnapshot); err != nil {
+		s.log.Error("index snapshot", "err", err)
+		return
+	}
+	s.snapSeq.Store(stats.Seq)
+	s.log.Info("index snapshot written", "file", s.cfg.IndexSnapshot, "seq", stats.Seq, "took", time.Since(start).Round(time.Millisecond))
 }
