@@ -92,22 +92,8 @@ func TestStartWhileLoading(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(runCtx) }()
 	base := "http://" + srv.Addr()
-	get := func(path string) (int, string) {
+	do := func(req *http.Request) (int, string) {
 		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.String()
-	}
-	lookup := func() (int, string) {
-		t.Helper()
-		req, _ := http.NewRequest("POST", base+"/v1/lookup", strings.NewReader(fmt.Sprintf(`{"pdq": %q}`, banked)))
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -116,6 +102,16 @@ func TestStartWhileLoading(t *testing.T) {
 		var b bytes.Buffer
 		b.ReadFrom(resp.Body)
 		return resp.StatusCode, b.String()
+	}
+	get := func(path string) (int, string) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		return do(req)
+	}
+	lookup := func() (int, string) {
+		req, _ := http.NewRequest("POST", base+"/v1/lookup", strings.NewReader(fmt.Sprintf(`{"pdq": %q}`, banked)))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		return do(req)
 	}
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("healthz while loading: %d, want 200", code)
