@@ -25,7 +25,7 @@ type env struct{ stdout, stderr io.Writer }
 func Main(args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, "usage: safeguard-bench hash|index|scan [flags]\n\nRun 'safeguard-bench <benchmark> -h' for its flags; docs/benchmarks.md records the results.")
+		fmt.Fprintln(stdout, "usage: safeguard-bench hash|index|scan|startup [flags]\n\nRun 'safeguard-bench <benchmark> -h' for its flags; docs/benchmarks.md records the results.")
 		return 0
 	}
 	return runBench(e, args[0:])
@@ -60,8 +60,10 @@ func runBench(e *env, args []string) int {
 		return benchIndex(e, args[1:])
 	case "scan":
 		return benchScan(e, args[1:])
+	case "startup":
+		return benchStartup(e, args[1:])
 	}
-	return fail(e, "bench", "unknown benchmark %q: want hash, index or scan", args[0])
+	return fail(e, "bench", "unknown benchmark %q: want hash, index, scan or startup", args[0])
 }
 
 // benchModes are the JPEG decoding modes `bench hash` compares.
@@ -202,6 +204,26 @@ func benchScan(e *env, args []string) int {
 	}
 	if err := Scan(e.stdout, cfg); err != nil {
 		return fail(e, "bench scan", "%v", err)
+	}
+	return 0
+}
+
+func benchStartup(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench startup", flag.ContinueOnError)
+	n := fs.Int("n", 1_000_000, "PDQ entries in the store")
+	data := fs.String("data", "", "`directory` of the SQLite store, kept between runs (a store holding the entries is not imported again)")
+	pg := fs.String("database-url", "", "PostgreSQL `URL` to measure instead of SQLite")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard-bench startup --data DIR [flags]\n\nImports N random PDQ entries (timing each million), then times loading\nthe matcher from the change feed, writing its snapshot, loading from the\nsnapshot, and a server's start after a clean stop until /readyz is 200.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 || *data == "" || *n < 1 {
+		return fail(e, "bench startup", "want --data DIR and --n >= 1, no arguments")
+	}
+	if err := Startup(e.stdout, StartupConfig{N: *n, Data: *data, DatabaseURL: *pg}); err != nil {
+		return fail(e, "bench startup", "%v", err)
 	}
 	return 0
 }

@@ -49,6 +49,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"hma-fetch-allow", "", "comma-separated host `names` whose content the HMA listener's ?url= may fetch (and their subdomains; default: fetching off)"},
 	{"publish", "", "comma-separated `banks` to publish to partner Safeguard instances as signed feeds (GET /v1/peer/feed/{bank}, keys of role partner), signed with SAFEGUARD_PEER_KEY"},
 	{"hma-anonymous", "", "let HMA requests without a key in, from loopback and private addresses only, as admin, or as the `role` given (--hma-anonymous=integrator)"},
+	{"index-snapshot", "", "`file` of the matcher's index snapshot, written on a clean stop and every 10 minutes, loaded at start when it is of this database's history (default DATA/index.snapshot; \"off\": none)"},
 }
 
 // anonymousRole is --hma-anonymous: a flag that may stand alone (admin,
@@ -160,6 +161,9 @@ flags:`)
 		TextModel:     *vals["text-model"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
 	}
+	// The ports open at once: /healthz answers while the index loads and
+	// /readyz says ready only when it is loaded.
+	cfg.IndexSnapshot, cfg.LoadInBackground = *vals["index-snapshot"], true
 	if op := *vals["operator-listen"]; op != "main" {
 		cfg.OperatorListen = op
 	}

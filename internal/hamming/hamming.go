@@ -107,6 +107,19 @@ func (x *Index) Add(id uint64, c Code) {
 	}
 }
 
+// Has reports whether id is in the index.
+func (x *Index) Has(id uint64) bool {
+	if slices.Contains(x.pendIDs, id) {
+		return true
+	}
+	for _, s := range x.segs {
+		if s.alive(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // Remove drops id from the index and reports whether it was there.
 func (x *Index) Remove(id uint64) bool {
 	if i := slices.Index(x.pendIDs, id); i >= 0 {

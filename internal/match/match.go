@@ -94,6 +94,10 @@ type Matcher struct {
 	banks  map[int64]bankInfo
 	seq    int64 // last change applied
 	synced time.Time
+	// loading is set while Load runs (see Loading); token names the
+	// snapshot the index was last loaded from or saved to (its Marks).
+	loading bool
+	token   string
 }
 
 type bankInfo struct {
@@ -133,8 +137,19 @@ func New(st bank.Store) *Matcher {
 const syncPage = 50_000
 
 // Sync applies every change the store has recorded since the last Sync. The
-// first Sync loads every live entry; it builds the index in bulk.
+// first Sync loads every live entry; it builds the index in bulk. While
+// Load runs, Sync does nothing: Load reads the feed to its end.
 func (m *Matcher) Sync(ctx context.Context) error {
+	m.mu.RLock()
+	loading := m.loading
+	m.mu.RUnlock()
+	if loading {
+		return nil
+	}
+	return m.sync(ctx)
+}
+
+func (m *Matcher) sync(ctx context.Context) error {
 	banks, err := m.st.ListBanks(ctx)
 	if err != nil {
 		return fmt.Errorf("match: listing banks: %w", err)
@@ -336,6 +351,8 @@ type Stats struct {
 	Videos, Frames int
 	Seq            int64
 	Synced         time.Time
+	// Loading is set while Load runs.
+	Loading bool
 }
 
 // Stats returns the index's size and how far it has caught up.
@@ -346,7 +363,7 @@ func (m *Matcher) Stats() Stats {
 	for _, ids := range m.exact {
 		n += len(ids)
 	}
-	return Stats{PDQ: m.pdq.Len(), Exact: n, Videos: m.video.Len(), Frames: m.video.Frames(), Seq: m.seq, Synced: m.synced}
+	return Stats{PDQ: m.pdq.Len(), Exact: n, Videos: m.video.Len(), Frames: m.video.Frames(), Seq: m.seq, Synced: m.synced, Loading: m.loading}
 }
 
 // ErrUnknownBank is returned (wrapped) when a query names a bank that does
@@ -388,6 +405,9 @@ type hit struct {
 func (m *Matcher) search(q Query) ([]hit, bool, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.loading {
+		return nil, false, fmt.Errorf("match: %w", ErrLoading)
+	}
 	if q.Radius > MaxRadius {
 		return nil, false, fmt.Errorf("match: radius %d: at most %d", q.Radius, MaxRadius)
 	}

@@ -17,7 +17,7 @@ func (s *Server) refreshOperations(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.OperationsEvery)
 	defer cancel()
 	prev := s.ops
-	o := api.Operations{At: time.Now(), Index: s.matcher.Stats(), IndexLoad: s.indexLoad, EvidenceKept: s.cfg.EvidenceKeys != ""}
+	o := api.Operations{At: time.Now(), Index: s.matcher.Stats(), IndexLoad: time.Duration(s.indexLoad.Load()), EvidenceKept: s.cfg.EvidenceKeys != ""}
 	failed := func(part string, err error) {
 		o.Failed = append(o.Failed, part)
 		if ctx.Err() == nil {

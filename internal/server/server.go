@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
@@ -151,6 +152,19 @@ type Config struct {
 	// evidence, exchanges, index; docs/operations.md) are gathered for
 	// /metrics; DefaultOperationsEvery.
 	OperationsEvery time.Duration
+
+	// IndexSnapshot is the matcher's snapshot file (match.WriteSnapshot),
+	// written on a clean stop and every SnapshotEvery when the index has
+	// changed, and loaded at start when the store holds its mark; default
+	// Data/index.snapshot, "off" for none. SnapshotEvery is 10 minutes by
+	// default.
+	IndexSnapshot string
+	SnapshotEvery time.Duration
+	// LoadInBackground opens the ports before the index is loaded: /healthz
+	// answers at once, /readyz says "not ready" and matching answers 503
+	// until the index is loaded (serve sets it). Off, New loads before it
+	// returns.
+	LoadInBackground bool
 }
 
 // Defaults.
@@ -196,6 +210,15 @@ func (c Config) withDefaults() Config {
 	if c.OperationsEvery <= 0 {
 		c.OperationsEvery = DefaultOperationsEvery
 	}
+	switch c.IndexSnapshot {
+	case "":
+		c.IndexSnapshot = filepath.Join(c.Data, "index.snapshot")
+	case "off":
+		c.IndexSnapshot = ""
+	}
+	if c.SnapshotEvery <= 0 {
+		c.SnapshotEvery = 10 * time.Minute
+	}
 	return c
 }
 
@@ -233,18 +256,21 @@ type Server struct {
 	hma        *http.Server
 	publisher  *peer.Publisher // nil: no bank is published
 	metrics    *api.Metrics
-	indexLoad  time.Duration  // how long the index took to load at start
+	indexLoad  atomic.Int64   // nanoseconds the index took to load (set when loaded)
 	ops        api.Operations // the last gathered, touched only by refreshOperations
 	// The operator's and the public listener, when configured.
 	opLn, pubLn     net.Listener
 	opHTTP, pubHTTP *http.Server
 	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
+
+	snapSeq atomic.Int64 // the feed position of the last snapshot written or loaded
 }
 
 // New builds the service over st and starts listening (so Addr is known
-// before Run), but serves nothing until Run. It loads the whole index
-// first: a server that answered scans before knowing its banks would say
-// "no match" to content it lists.
+// before Run), but serves nothing until Run. It loads the index first (or,
+// with LoadInBackground, Run loads it while matching answers 503): a
+// server that answered scans before knowing its banks would say "no
+// match" to content it lists.
 func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if logger == nil {
@@ -270,13 +296,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	s.matcher = match.New(st)
-	start := time.Now()
-	if err := s.matcher.Sync(ctx); err != nil {
+	if cfg.LoadInBackground {
+		s.matcher.Loading()
+	} else if err := s.loadIndex(ctx); err != nil {
 		return nil, err
 	}
-	s.indexLoad = time.Since(start)
-	stats := s.matcher.Stats()
-	logger.Info("index loaded", "pdq", stats.PDQ, "digests", stats.Exact, "took", s.indexLoad.Round(time.Millisecond))
 
 	metrics := api.NewMetrics(st.DeliveryBacklog)
 	s.metrics = metrics
@@ -513,6 +537,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	if s.cfg.LoadInBackground {
+		wg.Go(func() { s.loadUntilDone(bg) })
+	}
+	if s.cfg.IndexSnapshot != "" {
+		wg.Go(func() { every(bg, s.cfg.SnapshotEvery, func() { s.snapshot(bg) }) })
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -599,6 +629,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	stop()
 	wg.Wait()
+	if s.cfg.IndexSnapshot != "" {
+		// On a clean stop the next start loads in seconds, not the feed.
+		s.snapshot(context.Background())
+	}
 	if e := s.st.Close(); e != nil && err == nil {
 		err = e
 	}
@@ -642,8 +676,8 @@ func (s *Server) Banner(w io.Writer) {
 // write that reaches the disk. A server on a full disk says so here instead
 // of taking traffic it can only refuse.
 func (s *Server) ready(ctx context.Context) error {
-	if s.matcher.Stats().Synced.IsZero() {
-		return errors.New("index not loaded")
+	if st := s.matcher.Stats(); st.Loading || st.Synced.IsZero() {
+		return errors.New("index loading")
 	}
 	if _, err := s.st.ListBanks(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -687,4 +721,65 @@ func bodyBudget(maxBody int64) int64 {
 		maxBody = api.DefaultMaxBody
 	}
 	return max(256<<20, 2*(maxBody+1<<20))
+}
+
+// loadIndex loads the matcher: from its snapshot when the store holds the
+// snapshot's mark, else from the whole change feed.
+func (s *Server) loadIndex(ctx context.Context) error {
+	info, err := s.matcher.Load(ctx, s.cfg.IndexSnapshot)
+	if err != nil {
+		return err
+	}
+	if info.Refused != nil {
+		s.log.Warn("index snapshot not used: loaded the change feed instead", "reason", info.Refused)
+	}
+	stats := s.matcher.Stats()
+	if info.Snapshot {
+		s.snapSeq.Store(stats.Seq - info.Changes)
+	}
+	from := "change feed"
+	if info.Snapshot {
+		from = "snapshot and change feed"
+	}
+	s.indexLoad.Store(int64(info.Took))
+	s.log.Info("index loaded", "from", from, "changes", info.Changes, "pdq", stats.PDQ, "digests", stats.Exact,
+		"videos", stats.Videos, "took", info.Took.Round(time.Millisecond))
+	return nil
+}
+
+// loadUntilDone loads the index while the server serves, trying again
+// every few seconds if the store fails (a database not up yet).
+func (s *Server) loadUntilDone(ctx context.Context) {
+	for {
+		err := s.loadIndex(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.log.Error("loading the index (trying again in 5 s)", "err", err)
+		s.matcher.Loading()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// snapshot writes the index snapshot when the index moved since the last.
+func (s *Server) snapshot(ctx context.Context) {
+	stats := s.matcher.Stats()
+	if stats.Loading || stats.Synced.IsZero() || stats.Seq == s.snapSeq.Load() {
+		return
+	}
+	start := time.Now()
+	if err := os.MkdirAll(filepath.Dir(s.cfg.IndexSnapshot), 0o700); err != nil {
+		s.log.Error("index snapshot", "err", err)
+		return
+	}
+	if err := s.matcher.WriteSnapshot(ctx, s.cfg.IndexSnapshot); err != nil {
+		s.log.Error("index snapshot", "err", err)
+		return
+	}
+	s.snapSeq.Store(stats.Seq)
+	s.log.Info("index snapshot written", "file", s.cfg.IndexSnapshot, "seq", stats.Seq, "took", time.Since(start).Round(time.Millisecond))
 }

@@ -38,6 +38,14 @@ const progressEvery = 10_000
 
 const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
+// pageCache is every connection's page cache (64 MiB, as Open sets it);
+// importCache is an import's, 1 GiB: enough for the random-key indexes of
+// about 12 M entries (docs/benchmarks.md, "Import at 10 M").
+const (
+	pageCache   = `PRAGMA cache_size = -65536`
+	importCache = `PRAGMA cache_size = -1048576`
+)
+
 func insertSQL(rows int) string {
 	return `INSERT INTO entries (bank_id, signal, value, source, external_id, category, added_at, added_by, note, seq) VALUES ` +
 		strings.Repeat(insertRow+",", rows-1) + insertRow +
@@ -55,6 +63,16 @@ func (s *Store) AddEntries(ctx context.Context, bankName string, entries iter.Se
 		if err != nil {
 			return err
 		}
+		// Each entry goes into two indexes of random keys (entries_live,
+		// entries_source); once they outgrow the page cache, every insert
+		// reads a page back and spills a dirty one into the WAL, so the
+		// time an entry took doubled from 1 M to 3 M entries. The import's
+		// connection gets a larger cache while it runs (pages are taken
+		// only as used; the smaller size frees them once committed).
+		if _, err := tx.ExecContext(ctx, importCache); err != nil {
+			return err
+		}
+		defer tx.ExecContext(context.WithoutCancel(ctx), pageCache)
 		full, err := tx.PrepareContext(ctx, insertSQL(insertBatch))
 		if err != nil {
 			return err

@@ -77,7 +77,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	// A bulk import inserts into an index of random hashes: with SQLite's
 	// default 2 MB page cache, each insert reads pages back from the file.
-	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", "cache_size(-65536)") // pageCache (entry.go)
 	// Statement journals (each multi-row INSERT ... ON CONFLICT needs one)
 	// in memory rather than in temporary files.
 	q.Add("_pragma", "temp_store(memory)")

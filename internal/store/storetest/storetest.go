@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Atomically", testAtomically},
 		{"Summarize", testSummarize},
 		{"VPDQ", testVPDQ},
+		{"IndexMarks", testIndexMarks},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}
