@@ -1,11 +1,8 @@
--- Issue 18. A reporter's own view of their reports (review.Desk.Reporter)
--- reads them by reporter.
-CREATE INDEX review_reports_reporter ON review_reports (reporter, source, id);
-
--- Notices to outside hosts (internal/notice): one row per notice, chased
--- until the content is gone. next_at is when the chasing worker takes it
--- next (leased forward while one is working on it, FOR UPDATE SKIP
--- LOCKED); the rest is JSON (json, not jsonb: see 0005).
+-- Issue 18: notices to outside hosts (internal/notice), one row per notice,
+-- chased until the content is gone. (A reporter's own view of their reports
+-- reads them through 0005's review_reports_reporter.) next_at is when the
+-- chasing worker takes it next (leased forward while one is working on it,
+-- FOR UPDATE SKIP LOCKED); the rest is JSON (json, not jsonb: see 0005).
 CREATE TABLE notices (
     id         BIGSERIAL   PRIMARY KEY,
     version    INTEGER     NOT NULL,

@@ -1,11 +1,8 @@
--- Issue 18. A reporter's own view of their reports (review.Desk.Reporter)
--- reads them by reporter.
-CREATE INDEX review_reports_reporter ON review_reports (reporter, source, id);
-
--- Notices to outside hosts (internal/notice): one row per notice, chased
--- until the content is gone. next_at is when the chasing worker takes it
--- next (leased forward while one is working on it); the rest is JSON.
--- Times are Unix microseconds.
+-- Issue 18: notices to outside hosts (internal/notice), one row per notice,
+-- chased until the content is gone. (A reporter's own view of their reports
+-- reads them through 0005's review_reports_reporter.) next_at is when the
+-- chasing worker takes it next (leased forward while one is working on it);
+-- the rest is JSON. Times are Unix microseconds.
 CREATE TABLE notices (
     id         INTEGER PRIMARY KEY,
     version    INTEGER NOT NULL,
