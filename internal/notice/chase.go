@@ -1,6 +1,7 @@
 package notice
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -48,14 +49,6 @@ func (c *Chaser) now() time.Time {
 	return now().UTC().Truncate(time.Microsecond)
 }
 
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // Step does what is due about Open notice n: it checks the URL; if the
 // material is gone the notice is Removed; otherwise a notice is sent if
 // none was or the last is Resend old, and the authority is told once the
@@ -74,7 +67,7 @@ func (c *Chaser) Step(ctx context.Context, n Notice) (Notice, []Event) {
 		n.State, n.RemovedAt = Removed, now
 		return n, append(evs, Event{Kind: Gone, At: now})
 	}
-	resend := or(c.Resend, DefaultResend)
+	resend := cmp.Or(c.Resend, DefaultResend)
 	if n.Sends == 0 || !now.Before(n.LastSentAt.Add(resend)) {
 		ev := Event{Kind: Sent, At: now}
 		ev.Channel, ev.To, ev.Error = c.send(ctx, n, false)
@@ -96,7 +89,7 @@ func (c *Chaser) Step(ctx context.Context, n Notice) (Notice, []Event) {
 		}
 		evs = append(evs, ev)
 	}
-	n.NextAt = now.Add(or(c.CheckEvery, DefaultCheckEvery))
+	n.NextAt = now.Add(cmp.Or(c.CheckEvery, DefaultCheckEvery))
 	if n.Sends > 0 {
 		if due := n.LastSentAt.Add(resend); due.Before(n.NextAt) {
 			n.NextAt = due
@@ -146,7 +139,7 @@ func (c *Chaser) check(ctx context.Context, n *Notice, now time.Time) Check {
 	if n.PDQ != nil && c.PDQ != nil {
 		if h, err := c.PDQ(ctx, f.Body); err == nil {
 			d := pdq.Distance(h, *n.PDQ)
-			if d <= or(c.Distance, DefaultDistance) {
+			if d <= cmp.Or(c.Distance, DefaultDistance) {
 				ck.Found, ck.Distance = true, d
 				return ck
 			}
@@ -193,7 +186,7 @@ func (c *Chaser) send(ctx context.Context, n Notice, authority bool) (channel, t
 // message is the text of n's next notice, or of its escalation.
 func (c *Chaser) message(n Notice, authority bool) Message {
 	m := Message{Notice: n, Nth: n.Sends + 1}
-	org := or(c.Org, "Safeguard")
+	org := cmp.Or(c.Org, "Safeguard")
 	var b strings.Builder
 	if authority {
 		m.Subject = fmt.Sprintf("Escalation: %s material still up at %s after %d notices", n.Category, n.Host, n.Sends)

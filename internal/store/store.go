@@ -20,6 +20,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/network"
+	"github.com/safeguard-oss/safeguard/internal/notice"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
@@ -53,6 +54,7 @@ type Store interface {
 	exchange.Store
 	network.Store
 	textmsg.Store
+	notice.Store
 	// Atomically runs fn with a view of the store whose every read and
 	// write goes through one transaction, committed if fn returns nil and
 	// rolled back otherwise: how a change and its audit entry are written
