@@ -133,6 +133,9 @@ type Config struct {
 	// ones; nil answers their routes 503.
 	Text         *usecase.Text
 	TextMessages textmsg.Store
+	// Notices is the notice register (POST /v1/notices ...); nil answers
+	// its routes 503.
+	Notices *usecase.Notices
 
 	MaxBody   int64  // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxVideo  int64  // of a scanned video, spooled to disk; DefaultMaxVideo if 0
@@ -290,6 +293,7 @@ func (a *API) table() []route {
 		{"POST", "/v1/reports", auth.ReportsCreate, a.createReport},
 		{"POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports},
 		{"GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport},
+		{"GET", "/v1/reports/mine", auth.ReportsCreate, a.myReports},
 		{"GET", "/v1/queues", auth.ReviewRead, a.listQueues},
 		{"GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue},
 		{"GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase},
@@ -322,6 +326,12 @@ func (a *API) table() []route {
 		{"GET", "/v1/le-requests/{id}", auth.LEReports, a.getLERequest},
 		{"POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest},
 		{"POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest},
+
+		{"POST", "/v1/notices", auth.Notices, a.createNotice},
+		{"GET", "/v1/notices", auth.NoticesRead, a.listNotices},
+		{"GET", "/v1/notices/figures", auth.NoticesRead, a.noticeFigures},
+		{"GET", "/v1/notices/{id}", auth.NoticesRead, a.getNotice},
+		{"POST", "/v1/notices/{id}/withdraw", auth.Notices, a.withdrawNotice},
 
 		{"GET", "/v1/openapi.json", public, a.openapi},
 	}

@@ -49,6 +49,8 @@ const (
 	ReviewRead    Permission = "review.read"    // queues, cases and time to action, deciding nothing
 	AppealsCreate Permission = "appeals.create" // appeal a decision for the uploader
 	LEReports     Permission = "le.reports"     // law-enforcement reports and preserved evidence
+	Notices       Permission = "notices"        // register notices to outside hosts, withdraw them
+	NoticesRead   Permission = "notices.read"   // notices, their checks and sendings, per-host figures
 )
 
 // grants is the permission model: every permission, whether it only reads,
@@ -77,6 +79,8 @@ var grants = []struct {
 	{ReviewRead, true, []Role{Reviewer, Auditor}},
 	{AppealsCreate, false, []Role{Admin, Integrator}},
 	{LEReports, false, []Role{LELiaison}},
+	{Notices, false, []Role{Reviewer, LELiaison}},
+	{NoticesRead, true, []Role{Admin, Reviewer, LELiaison, Auditor}},
 }
 
 // Roles lists every role, in a stable order.
