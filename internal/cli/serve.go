@@ -47,6 +47,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"exchanges", "", "JSON `file` of hash-list exchanges to fetch (docs/exchanges.md)"},
 	{"hma-listen", "", "`host:port` of a second listener serving HMA 2.0's API (docs/hma.md)"},
 	{"hma-fetch-allow", "", "comma-separated host `names` whose content the HMA listener's ?url= may fetch (and their subdomains; default: fetching off)"},
+	{"notices", "", "JSON `file` of the notice register's settings: mail server, authority, schedule, hosts' APIs (docs/notices.md)"},
 	{"hma-anonymous", "", "let HMA requests without a key in, from loopback and private addresses only, as admin, or as the `role` given (--hma-anonymous=integrator)"},
 }
 
@@ -77,7 +78,7 @@ func roleOf(v string) string {
 
 // secretSettings come only from their SAFEGUARD_* variable or the config
 // file, never a flag, which any user could read in the process list.
-var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password"}
+var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password", "smtp-user", "smtp-password"}
 
 func envName(flagName string) string {
 	return "SAFEGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
@@ -108,7 +109,9 @@ list): SAFEGUARD_EVIDENCE_KEYS / evidence-keys (without it, on the
 embedded store, serve makes one in the data directory, evidence.keys, and
 says how to move it; with --database-url, rules that quarantine or report
 keep nothing), SAFEGUARD_CYBERTIP_USER / cybertip-user
-and SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password.
+and SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password, SAFEGUARD_SMTP_USER /
+smtp-user and SAFEGUARD_SMTP_PASSWORD / smtp-password (the notices' mail
+server).
 
 flags:`)
 		fs.PrintDefaults()
@@ -189,6 +192,7 @@ flags:`)
 	if allow := *vals["hma-fetch-allow"]; allow != "" {
 		cfg.HMAFetchAllow = strings.Split(allow, ",")
 	}
+	cfg.NoticesFile, cfg.SMTPUser, cfg.SMTPPassword = *vals["notices"], secret["smtp-user"], secret["smtp-password"]
 	if email := *vals["reporter-email"]; email != "" {
 		cfg.LEReporter.ReportingPerson.Email = []string{email}
 	}

@@ -138,6 +138,17 @@ type Config struct {
 	// TextModel is a learned text model's file (safeguard text train);
 	// empty scores text with the rules alone.
 	TextModel string
+
+	// NoticesFile is the JSON file of the notice register's settings
+	// (notice.Config: mail server, authority, schedule, hosts' APIs;
+	// docs/notices.md); empty: notices are checked but no e-mail goes
+	// out. SMTPUser and SMTPPassword, like the evidence keys, come from
+	// the environment or the config file, never flags.
+	NoticesFile            string
+	SMTPUser, SMTPPassword string
+	// ChaseEvery is how often the notice worker looks for due notices; a
+	// minute by default.
+	ChaseEvery time.Duration
 }
 
 // Defaults.
@@ -180,6 +191,9 @@ func (c Config) withDefaults() Config {
 	if c.NetworkEvery <= 0 {
 		c.NetworkEvery = time.Minute
 	}
+	if c.ChaseEvery <= 0 {
+		c.ChaseEvery = time.Minute
+	}
 	return c
 }
 
@@ -210,6 +224,7 @@ type Server struct {
 	desk       *review.Desk
 	review     *usecase.Review
 	networks   *usecase.Networks
+	notices    *usecase.Notices
 	handler    http.Handler // api, and Report Remove's page
 	exchanges  *exchange.Runner
 	feedback   *usecase.Feedback
@@ -305,6 +320,9 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	if s.notices, err = newNotices(cfg, st, tx, log, ev, h); err != nil {
+		return nil, err
+	}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	s.api = api.New(api.Config{
 		Text: text, TextMessages: st, Conversations: chats,
@@ -316,6 +334,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks,
+		Notices: s.notices,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -525,6 +544,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	wg.Go(func() { s.detectNetworks(bg) })
+	wg.Go(func() { chaseNotices(bg, s.notices, s.cfg.ChaseEvery, s.log.With("part", "notices")) })
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })
