@@ -143,6 +143,8 @@ func New(cfg Config) *Console {
 	c.mux.Handle("POST /console/cases/{id}/content/{item}/reveal", c.session(c.reveal, true))
 	c.mux.Handle("GET /console/cases/{id}/content/{item}/strip", c.session(c.strip, true))
 	c.mux.Handle("GET /console/stats", c.session(c.stats, false))
+	c.mux.Handle("GET /console/mine", c.session(c.mine, false))
+	c.mux.Handle("GET /console/notices", c.session(c.notices, false))
 	c.adminRoutes()
 	c.mux.Handle("GET /console/le", c.session(c.leQueue, false))
 	c.mux.Handle("GET /console/le/{id}", c.session(c.leReport, false))
@@ -181,7 +183,7 @@ func parsePages() map[string]*template.Template {
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error", "lequeue", "lereport",
-		"admin_banks", "admin_rules", "admin_webhooks", "admin_keys", "admin_audit"} {
+		"admin_banks", "admin_rules", "admin_webhooks", "admin_keys", "admin_audit", "mine", "notices"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return pages
