@@ -131,8 +131,10 @@ func (a *API) notices() (*usecase.Notices, error) {
 }
 
 // noticeBody is the body of POST /v1/notices. Content, if sent, is the
-// material as found (base64 in JSON), kept encrypted as the evidence; its
-// hashes are what each check looks for at the URL.
+// material as found, kept encrypted as the evidence; its hashes are what
+// each check looks for at the URL. It comes base64 in the JSON (which
+// bounds every string to 64 KiB), or as the part "content" of a
+// multipart form whose part "notice" is this JSON (up to max-body).
 type noticeBody struct {
 	URL         string          `json:"url"`
 	Host        string          `json:"host"`
@@ -151,7 +153,19 @@ func (a *API) createNotice(w http.ResponseWriter, r *http.Request, k auth.Key) e
 		return err
 	}
 	var in noticeBody
-	if err := decodeJSON(w, r, &in); err != nil {
+	if mt, _ := checkContentType(r, "multipart/form-data"); mt != "" {
+		content, release, err := a.readJSONForm(w, r, "notice", &in)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if content != nil {
+			if in.Content != nil {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "send the content as a part or in the JSON, not both")
+			}
+			in.Content = content
+		}
+	} else if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	n, err := u.Create(r.Context(), k.ID, notice.Notice{URL: in.URL, Host: in.Host, Contact: in.Contact, Category: in.Category,
