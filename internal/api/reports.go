@@ -144,13 +144,13 @@ func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, part string, 
 	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
 		return nil, nil, err
 	}
-	release, err = a.admitBody(r, a.cfg.MaxBody+maxJSON)
+	admitted, err := a.admitBody(r, a.cfg.MaxBody+maxJSON)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer func() {
 		if err != nil {
-			release()
+			admitted() // every failing return leaves release nil
 		}
 	}()
 	mr, err := r.MultipartReader()
@@ -198,7 +198,7 @@ func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, part string, 
 	if !sawJSON {
 		return nil, nil, errorf(http.StatusBadRequest, CodeEmptyBody, "multipart form: no %s part", part)
 	}
-	return content, release, nil
+	return content, admitted, nil
 }
 
 // readReportForm reads a report sent with its content: a multipart form
