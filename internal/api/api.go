@@ -140,6 +140,9 @@ type Config struct {
 	// Transparency is read for the transparency figures; nil answers
 	// their routes 503.
 	Transparency transparency.Stores
+	// Notices is the notice register (POST /v1/notices ...); nil answers
+	// its routes 503.
+	Notices *usecase.Notices
 
 	MaxBody   int64  // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxVideo  int64  // of a scanned video, spooled to disk; DefaultMaxVideo if 0
@@ -298,6 +301,7 @@ func (a *API) table() []route {
 		{"POST", "/v1/reports", auth.ReportsCreate, a.createReport},
 		{"POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports},
 		{"GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport},
+		{"GET", "/v1/reports/mine", auth.ReportsCreate, a.myReports},
 		{"GET", "/v1/queues", auth.ReviewRead, a.listQueues},
 		{"GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue},
 		{"GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase},
@@ -333,6 +337,12 @@ func (a *API) table() []route {
 		{"GET", "/v1/le-requests/{id}", auth.LEReports, a.getLERequest},
 		{"POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest},
 		{"POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest},
+
+		{"POST", "/v1/notices", auth.Notices, a.createNotice},
+		{"GET", "/v1/notices", auth.NoticesRead, a.listNotices},
+		{"GET", "/v1/notices/figures", auth.NoticesRead, a.noticeFigures},
+		{"GET", "/v1/notices/{id}", auth.NoticesRead, a.getNotice},
+		{"POST", "/v1/notices/{id}/withdraw", auth.Notices, a.withdrawNotice},
 
 		{"GET", "/v1/openapi.json", public, a.openapi},
 	}

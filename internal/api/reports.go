@@ -136,6 +136,71 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	return nil
 }
 
+// readJSONForm reads a multipart form of one JSON part, named part, decoded
+// strictly into in, and at most one "content" part (up to MaxBody), which
+// it returns (nil if absent). The body is admitted by its size first;
+// release gives the admission back once the content is done with.
+func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, part string, in any) (content []byte, release func(), err error) {
+	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
+		return nil, nil, err
+	}
+	admitted, err := a.admitBody(r, a.cfg.MaxBody+maxJSON)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			admitted() // every failing return leaves release nil
+		}
+	}()
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+	}
+	sawJSON := false
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, nil, err
+			}
+			return nil, nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+		}
+		switch name := p.FormName(); {
+		case name == part && !sawJSON:
+			sawJSON = true
+			b, err := io.ReadAll(io.LimitReader(p, maxJSON+1))
+			if err != nil {
+				return nil, nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part %s: %v", part, err)
+			}
+			if len(b) > maxJSON {
+				return nil, nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "multipart form: part %s is over %d bytes", part, maxJSON)
+			}
+			if err := unmarshalStrict(b, in, "multipart form: part "+part+": "); err != nil {
+				return nil, nil, err
+			}
+		case name == "content" && content == nil:
+			if content, err = readContent(p, a.cfg.MaxBody, 0); err != nil {
+				return nil, nil, err
+			}
+			if content == nil {
+				content = []byte{}
+			}
+		default:
+			return nil, nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unexpected part %q: want one %s and at most one content", clip(name), part)
+		}
+		p.Close()
+	}
+	if !sawJSON {
+		return nil, nil, errorf(http.StatusBadRequest, CodeEmptyBody, "multipart form: no %s part", part)
+	}
+	return content, admitted, nil
+}
+
 // readReportForm reads a report sent with its content: a multipart form
 // whose "report" part is the report's JSON and whose "content" part is the
 // image. The content is hashed, as a scan would hash it, and dropped: the
@@ -145,60 +210,11 @@ func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportR
 	if a.cfg.Hasher == nil {
 		return nil, errorf(http.StatusUnsupportedMediaType, CodeContentType, "this server takes reports as application/json only")
 	}
-	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
-		return nil, err
-	}
-	release, err := a.admitBody(r, a.cfg.MaxBody+maxJSON)
+	content, release, err := a.readJSONForm(w, r, "report", in)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
-	}
-	var content []byte
-	sawReport := false
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, err
-			}
-			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
-		}
-		switch name := part.FormName(); {
-		case name == "report" && !sawReport:
-			sawReport = true
-			b, err := io.ReadAll(io.LimitReader(part, maxJSON+1))
-			if err != nil {
-				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part report: %v", err)
-			}
-			if len(b) > maxJSON {
-				return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "multipart form: part report is over %d bytes", maxJSON)
-			}
-			if err := unmarshalStrict(b, in, "multipart form: part report: "); err != nil {
-				return nil, err
-			}
-		case name == "content" && content == nil:
-			if content, err = readContent(part, a.cfg.MaxBody, 0); err != nil {
-				return nil, err
-			}
-			if content == nil {
-				content = []byte{}
-			}
-		default:
-			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unexpected part %q: want one report and at most one content", clip(name))
-		}
-		part.Close()
-	}
-	if !sawReport {
-		return nil, errorf(http.StatusBadRequest, CodeEmptyBody, "multipart form: no report part")
-	}
 	if content == nil {
 		return nil, nil
 	}

@@ -53,7 +53,9 @@ const (
 	// TransparencyRead: the transparency report's figures (counts and
 	// times, never content or who reported).
 	TransparencyRead Permission = "transparency.read"
-	FeedsRead        Permission = "feeds.read" // the published banks' signed feeds (docs/exchanges.md)
+	FeedsRead        Permission = "feeds.read"   // the published banks' signed feeds (docs/exchanges.md)
+	Notices          Permission = "notices"      // register notices to outside hosts, withdraw them
+	NoticesRead      Permission = "notices.read" // notices, their checks and sendings, per-host figures
 )
 
 // grants is the permission model: every permission, whether it only reads,
@@ -86,6 +88,8 @@ var grants = []struct {
 	// A partner reads only the banks the operator chose to publish; it
 	// reads them whole, so it is a list's recipient, never a platform.
 	{FeedsRead, true, []Role{Admin, Partner}},
+	{Notices, false, []Role{Reviewer, LELiaison}},
+	{NoticesRead, true, []Role{Admin, Reviewer, LELiaison, Auditor}},
 }
 
 // Roles lists every role, in a stable order.

@@ -35,6 +35,7 @@ func commands() []command {
 		{"network", "find networks re-sharing children's images in activity events (network detect, generate, eval)", runNetwork},
 		{"text", "score text for grooming, sextortion, sexual comments (text score, eval, train)", runText},
 		{"transparency", "print a period's transparency figures (--format json|csv|dsa)", runTransparency},
+		{"notice", "notices to outside hosts, chased until removal: check settings, add, list, figures per host, withdraw", runNotice},
 		{"exchange", "check exchanges, show their status, fetch one now; make a peer publishing key", runExchange},
 		{"bench", "the benchmarks are a command of their own: safeguard-bench (go run ./cmd/safeguard-bench -h)", runBench},
 		{"version", "print the version", func(e *env, _ []string) int { fmt.Fprintln(e.stdout, "safeguard", Version); return 0 }},

@@ -48,6 +48,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"hma-listen", "", "`host:port` of a second listener serving HMA 2.0's API (docs/hma.md)"},
 	{"hma-fetch-allow", "", "comma-separated host `names` whose content the HMA listener's ?url= may fetch (and their subdomains; default: fetching off)"},
 	{"publish", "", "comma-separated `banks` to publish to partner Safeguard instances as signed feeds (GET /v1/peer/feed/{bank}, keys of role partner), signed with SAFEGUARD_PEER_KEY"},
+	{"notices", "", "JSON `file` of the notice register's settings: mail server, authority, schedule, hosts' APIs (docs/notices.md)"},
 	{"hma-anonymous", "", "let HMA requests without a key in, from loopback and private addresses only, as admin, or as the `role` given (--hma-anonymous=integrator)"},
 	{"index-snapshot", "", "`file` of the matcher's index snapshot, written on a clean stop and every 10 minutes, loaded at start when it is of this database's history (default DATA/index.snapshot; \"off\": none)"},
 }
@@ -79,7 +80,7 @@ func roleOf(v string) string {
 
 // secretSettings come only from their SAFEGUARD_* variable or the config
 // file, never a flag, which any user could read in the process list.
-var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password", "peer-key"}
+var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password", "peer-key", "smtp-user", "smtp-password"}
 
 func envName(flagName string) string {
 	return "SAFEGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
@@ -112,6 +113,10 @@ says how to move it; with --database-url, rules that quarantine or report
 keep nothing), SAFEGUARD_CYBERTIP_USER / cybertip-user,
 SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password and SAFEGUARD_PEER_KEY /
 peer-key (the seed that signs --publish's feeds: safeguard exchange peer-key).
+keep nothing), SAFEGUARD_CYBERTIP_USER / cybertip-user
+and SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password, SAFEGUARD_SMTP_USER /
+smtp-user and SAFEGUARD_SMTP_PASSWORD / smtp-password (the notices' mail
+server).
 
 flags:`)
 		fs.PrintDefaults()
@@ -199,6 +204,7 @@ flags:`)
 		cfg.Publish = strings.Split(banks, ",")
 	}
 	cfg.PeerKey = secret["peer-key"]
+	cfg.NoticesFile, cfg.SMTPUser, cfg.SMTPPassword = *vals["notices"], secret["smtp-user"], secret["smtp-password"]
 	if email := *vals["reporter-email"]; email != "" {
 		cfg.LEReporter.ReportingPerson.Email = []string{email}
 	}

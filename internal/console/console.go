@@ -147,6 +147,8 @@ func New(cfg Config) *Console {
 	c.mux.Handle("GET /console/transparency/print", c.session(c.transparencyPage(true), false))
 	c.mux.Handle("GET /console/transparency/figures.csv", c.session(c.transparencyDownload("/v1/transparency.csv"), false))
 	c.mux.Handle("GET /console/transparency/dsa.csv", c.session(c.transparencyDownload("/v1/transparency/dsa.csv"), false))
+	c.mux.Handle("GET /console/mine", c.session(c.mine, false))
+	c.mux.Handle("GET /console/notices", c.session(c.notices, false))
 	c.adminRoutes()
 	c.mux.Handle("GET /console/le", c.session(c.leQueue, false))
 	c.mux.Handle("GET /console/le/{id}", c.session(c.leReport, false))
@@ -185,7 +187,7 @@ func parsePages() map[string]*template.Template {
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "queues", "queue", "case", "stats", "error", "lequeue", "lereport",
-		"admin_banks", "admin_rules", "admin_webhooks", "admin_keys", "admin_audit", "transparency"} {
+		"admin_banks", "admin_rules", "admin_webhooks", "admin_keys", "admin_audit", "transparency", "mine", "notices"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return pages

@@ -38,7 +38,6 @@ func TestSignIn(t *testing.T) {
 		{"garbage", "hello", http.StatusUnauthorized, "not an API key"},
 		{"unknown", "sg_aaaaaaaaaaaaaaaa_" + strings.Repeat("a", 52), http.StatusUnauthorized, ""},
 		{"integrator", w.secrets[auth.Integrator], http.StatusForbidden, "role integrator"},
-		{"flagger", w.secrets[auth.Flagger], http.StatusForbidden, "role flagger"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			form := b.get("/console/signin")

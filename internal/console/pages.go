@@ -27,6 +27,8 @@ type page struct {
 	CanReview bool
 	Admin     bool // the admin screens are this key's
 	CanLE     bool // law-enforcement reports
+	Flagger   bool // a trusted flagger: its own reports only
+	Notices   bool // the notice register
 	CSRF      string
 	Path      string // this page, for the break reminder's "back"
 	// BreakIn is the seconds until the break reminder shows (0 or less:
@@ -49,6 +51,8 @@ func (c *Console) newPage(r *http.Request, s *session, title string, data any) p
 		p.Admin = s.key.Role == auth.Admin
 		p.CanLE = canLE(s.key)
 		p.CanTransparency = canTransparency(s.key)
+		p.Flagger = s.key.Role == auth.Flagger
+		p.Notices = s.key.Check(auth.NoticesRead) == nil
 		p.CSRF = s.csrf
 		s.mu.Lock()
 		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)
@@ -140,8 +144,8 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
 		return
 	}
-	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil && k.Role != auth.Admin && !canLE(k) {
-		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers, law-enforcement liaisons, admins (and auditors, to read).", k.ID, k.Role))
+	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil && k.Role != auth.Admin && !canLE(k) && k.Role != auth.Flagger {
+		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers, law-enforcement liaisons, admins, trusted flaggers (their own reports) and auditors (to read).", k.ID, k.Role))
 		return
 	}
 	now := c.cfg.Now()
@@ -174,6 +178,11 @@ func (c *Console) snooze(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (c *Console) queues(w http.ResponseWriter, r *http.Request, s *session) {
+	if s.key.Role == auth.Flagger {
+		// A flagger reads no queues: its own reports.
+		http.Redirect(w, r, "/console/mine", http.StatusSeeOther)
+		return
+	}
 	if s.key.Role == auth.Admin {
 		// An admin reads no queues (no review.read): the admin screens.
 		http.Redirect(w, r, "/console/admin/banks", http.StatusSeeOther)

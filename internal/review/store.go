@@ -58,6 +58,10 @@ type Store interface {
 	CasesSince(ctx context.Context, since time.Time) ([]Case, error)
 	// Reports returns, by ID, the reports received at or after since.
 	Reports(ctx context.Context, since time.Time) ([]Report, error)
+	// ReporterReports returns, by ID, the reports of one reporter from
+	// one source (a trusted flagger's key id, or a platform user's id), for
+	// the reporter's own view of them (Desk.Flagger).
+	ReporterReports(ctx context.Context, source Source, reporter string) ([]Report, error)
 	// Reporter counts a reporter's reports whose status is Actioned
 	// (Confirmed) or NoAction (Dismissed).
 	Reporter(ctx context.Context, reporter string) (Accuracy, error)

@@ -165,6 +165,17 @@ type Config struct {
 	// until the index is loaded (serve sets it). Off, New loads before it
 	// returns.
 	LoadInBackground bool
+
+	// NoticesFile is the JSON file of the notice register's settings
+	// (notice.Config: mail server, authority, schedule, hosts' APIs;
+	// docs/notices.md); empty: notices are checked but no e-mail goes
+	// out. SMTPUser and SMTPPassword, like the evidence keys, come from
+	// the environment or the config file, never flags.
+	NoticesFile            string
+	SMTPUser, SMTPPassword string
+	// ChaseEvery is how often the notice worker looks for due notices; a
+	// minute by default.
+	ChaseEvery time.Duration
 }
 
 // Defaults.
@@ -219,6 +230,9 @@ func (c Config) withDefaults() Config {
 	if c.SnapshotEvery <= 0 {
 		c.SnapshotEvery = 10 * time.Minute
 	}
+	if c.ChaseEvery <= 0 {
+		c.ChaseEvery = time.Minute
+	}
 	return c
 }
 
@@ -249,6 +263,7 @@ type Server struct {
 	desk       *review.Desk
 	review     *usecase.Review
 	networks   *usecase.Networks
+	notices    *usecase.Notices
 	handler    http.Handler // api, and Report Remove's page
 	exchanges  *exchange.Runner
 	feedback   *usecase.Feedback
@@ -358,6 +373,9 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if s.publisher != nil {
 		feeds = &usecase.Feeds{Publisher: s.publisher, Log: log}
 	}
+	if s.notices, err = newNotices(cfg, st, tx, log, ev, h); err != nil {
+		return nil, err
+	}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	s.api = api.New(api.Config{
 		Text: text, TextMessages: st, Conversations: chats,
@@ -369,7 +387,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
-		Transparency: st,
+		Transparency: st, Notices: s.notices,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -589,6 +607,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.refreshOperations(bg)
 		every(bg, s.cfg.OperationsEvery, func() { s.refreshOperations(bg) })
 	})
+	wg.Go(func() { chaseNotices(bg, s.notices, s.cfg.ChaseEvery, s.log.With("part", "notices")) })
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })

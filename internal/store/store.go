@@ -21,6 +21,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/network"
+	"github.com/safeguard-oss/safeguard/internal/notice"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
@@ -55,6 +56,7 @@ type Store interface {
 	network.Store
 	textmsg.Store
 	match.Marks
+	notice.Store
 	// Atomically runs fn with a view of the store whose every read and
 	// write goes through one transaction, committed if fn returns nil and
 	// rolled back otherwise: how a change and its audit entry are written

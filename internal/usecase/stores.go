@@ -10,6 +10,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/network"
+	"github.com/safeguard-oss/safeguard/internal/notice"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -32,6 +33,7 @@ type Stores struct {
 	Exchanges   exchange.Store
 	Network     network.Store
 	Text        textmsg.Store
+	Notices     notice.Store
 }
 
 // Tx runs fn over stores whose writes commit together, or not at all.
@@ -46,7 +48,7 @@ func Over(st store.Store) (Stores, Tx) {
 }
 
 func storesOf(st store.Store) Stores {
-	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Exchanges: st, Network: st, Text: st}
+	return Stores{Banks: st, Audit: st, Keys: st, Rules: st, Webhooks: st, Review: st, ReviewIndex: st, LEReports: st, LERequests: st, Exchanges: st, Network: st, Text: st, Notices: st}
 }
 
 // Separately is the Tx of stores that share no transaction (in-memory ones

@@ -195,6 +195,18 @@ func (m *Memory) Reports(_ context.Context, since time.Time) ([]review.Report, e
 	return out, nil
 }
 
+func (m *Memory) ReporterReports(_ context.Context, source review.Source, reporter string) ([]review.Report, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []review.Report
+	for _, r := range m.reports {
+		if r.Source == source && r.Reporter == reporter {
+			out = append(out, cloneReport(r))
+		}
+	}
+	return out, nil
+}
+
 func (m *Memory) Reporter(_ context.Context, reporter string) (review.Accuracy, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -377,6 +377,12 @@ func testQueries(t *testing.T, s review.Store) {
 	if len(rs) != 3 || !rs[0].ReceivedAt.Equal(t0.Add(2*time.Minute)) || rs[0].ID > rs[1].ID || rs[1].ID > rs[2].ID {
 		t.Errorf("Reports since the third = %d reports %+v, want the last 3 by id", len(rs), rs)
 	}
+	if mine, err := s.ReporterReports(ctx, review.User, "u1"); err != nil || len(mine) != 4 || mine[0].ID != 1 || mine[3].Status != review.NoAction {
+		t.Errorf("ReporterReports(user, u1) = %+v, %v; want its 4 reports by id", mine, err)
+	}
+	if mine, err := s.ReporterReports(ctx, review.Flagger, "u1"); err != nil || len(mine) != 0 {
+		t.Errorf("ReporterReports(flagger, u1) = %+v, %v; want none (u1 reported as a user)", mine, err)
+	}
 	for _, tc := range []struct {
 		who  string
 		want review.Accuracy

@@ -332,6 +332,15 @@ func (s *Store) Reports(ctx context.Context, since time.Time) ([]review.Report, 
 	return rs, nil
 }
 
+// ReporterReports implements review.Store.
+func (s *Store) ReporterReports(ctx context.Context, source review.Source, reporter string) ([]review.Report, error) {
+	rs, err := s.queryReports(ctx, `WHERE reporter = $1 AND source = $2 ORDER BY id`, reporter, source)
+	if err != nil {
+		return nil, fmt.Errorf("reports of reporter %q: %w", reporter, err)
+	}
+	return rs, nil
+}
+
 // Reporter implements review.Store.
 func (s *Store) Reporter(ctx context.Context, reporter string) (review.Accuracy, error) {
 	a := review.Accuracy{Reporter: reporter}
