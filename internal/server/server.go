@@ -483,10 +483,11 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
+	wake := s.followChanges(bg, &wg)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		s.matcher.Watch(bg, s.cfg.SyncEvery, func(err error) { s.log.Error("index sync", "err", err) })
+		s.matcher.Follow(bg, s.cfg.SyncEvery, wake, func(err error) { s.log.Error("index sync", "err", err) })
 	}()
 	go func() {
 		defer wg.Done()
@@ -572,6 +573,32 @@ func (s *Server) Run(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// followChanges follows other servers' changes when the store tells of them
+// (PostgreSQL): a revoked key is forgotten at once, and the returned
+// channel wakes the index's sync. Without a Notifier it returns nil, and
+// the index polls every SyncEvery alone.
+func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan struct{} {
+	n, ok := s.st.(store.Notifier)
+	if !ok {
+		return nil
+	}
+	wake := make(chan struct{}, 1)
+	wg.Go(func() {
+		n.Listen(ctx, func(c store.Notice) {
+			switch c.Topic {
+			case store.TopicEntries:
+				select {
+				case wake <- struct{}{}:
+				default: // a sync is already due; it will read this change too
+				}
+			case store.TopicKeys:
+				s.api.ForgetKey(c.Key)
+			}
+		}, func(err error) { s.log.Warn("change notifications", "err", err) })
+	})
+	return wake
 }
 
 // Banner prints where the server listens and how to get in.
