@@ -56,7 +56,10 @@ type Config struct {
 	// key first (see docs/audit.md); empty means content cannot be kept,
 	// and rules that quarantine or report are refused.
 	EvidenceKeys string
-	EvidenceDir  string // default Data/evidence
+	// EvidenceDir is the evidence directory: by default Data/evidence on
+	// SQLite; on PostgreSQL evidence is kept in the database, which every
+	// server sharing it reads, unless EvidenceDir is set.
+	EvidenceDir string
 	MaxBody      int64  // bytes of one uploaded piece of content; api.DefaultMaxBody
 	MaxVideo     int64  // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
 	// DecodeBudget bounds the memory all image decodes hold at once
@@ -159,7 +162,7 @@ func (c Config) withDefaults() Config {
 	if c.Data == "" {
 		c.Data = DefaultData
 	}
-	if c.EvidenceDir == "" {
+	if c.EvidenceDir == "" && c.DatabaseURL == "" {
 		c.EvidenceDir = filepath.Join(c.Data, "evidence")
 	}
 	if c.SyncEvery <= 0 {
@@ -242,7 +245,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		if ev, err = evidence.Open(cfg.EvidenceDir, kr); err != nil {
+		if ev, err = openEvidence(cfg, st, kr); err != nil {
 			return nil, err
 		}
 		if ev.Holds, err = evidence.ParseHolds(cfg.EvidenceHolds); err != nil {
@@ -407,6 +410,35 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	return s, nil
+}
+
+// sharedEvidence is a store that keeps evidence files every server
+// sharing it reads (PostgreSQL).
+type sharedEvidence interface {
+	EvidenceFiles() *postgres.EvidenceFiles
+}
+
+// openEvidence opens the evidence store cfg names: its directory, or on
+// PostgreSQL with no directory set, the database. A directory that
+// PostgreSQL servers kept evidence in before it moved to the database is
+// not silently left behind: its items would be 404s.
+func openEvidence(cfg Config, st store.Store, kr *evidence.Keyring) (*evidence.Store, error) {
+	if cfg.EvidenceDir != "" {
+		return evidence.Open(cfg.EvidenceDir, kr)
+	}
+	shared, ok := st.(sharedEvidence)
+	if !ok {
+		return nil, errors.New("evidence: this store keeps no evidence files: set an evidence directory (--evidence-dir)")
+	}
+	old := filepath.Join(cfg.Data, "evidence")
+	for name, err := range evidence.Dir(old).Names() {
+		if id, ok := strings.CutSuffix(name, ".sgev"); ok && err == nil {
+			return nil, fmt.Errorf("evidence: %s holds items (%s, ...) from before PostgreSQL kept evidence in the database; "+
+					"copy them in with `safeguard evidence copy --from %s --database-url URL`, then remove the directory, or keep using it with --evidence-dir %s (other servers cannot read it)",
+				old, id, old, old)
+		}
+	}
+	return evidence.OpenFiles(shared.EvidenceFiles(), kr)
 }
 
 // listen opens one of the server's listeners (setting names it in errors).
@@ -642,7 +674,7 @@ func (s *Server) ready(ctx context.Context) error {
 			return fmt.Errorf("store not writable: %w", err)
 		}
 	}
-	if s.cfg.EvidenceKeys != "" {
+	if s.cfg.EvidenceKeys != "" && s.cfg.EvidenceDir != "" {
 		if err := writable(s.cfg.EvidenceDir); err != nil {
 			return fmt.Errorf("evidence not writable: %w", err)
 		}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/evidence/evidencetest"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
@@ -72,4 +74,21 @@ func TestListen(t *testing.T) {
 	if n := next(); n != (store.Notice{Topic: store.TopicKeys, Key: k.ID}) {
 		t.Fatalf("after a revocation: %+v, want key %s (a touch notifies nothing)", n, k.ID)
 	}
+}
+
+// Evidence kept through one server's store is read through another's.
+func TestEvidenceFiles(t *testing.T) {
+	evidencetest.Run(t, func(t *testing.T) (evidence.Files, evidence.Files) {
+		url := testkit.PostgresSchema(t, testURL(t))
+		var fs []evidence.Files
+		for range 2 {
+			s, err := Open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			fs = append(fs, s.EvidenceFiles())
+		}
+		return fs[0], fs[1]
+	})
 }

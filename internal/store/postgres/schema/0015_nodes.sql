@@ -27,3 +27,22 @@ END $$;
 -- Not on last_used_at, which every authenticated request may move.
 CREATE TRIGGER api_keys_notify AFTER UPDATE OF revoked_at, role, name, secret_hash OR DELETE ON api_keys
     FOR EACH ROW EXECUTE FUNCTION safeguard_notify_keys();
+
+-- Evidence every server sees (internal/evidence's Files): each file is
+-- sealed by the evidence package before it gets here, kept as chunks of at
+-- most 1 MiB so that no statement carries a whole large item. A file is
+-- replaced in one transaction; a reader reads it with one statement, so
+-- it sees one version.
+CREATE TABLE evidence_files (
+    name       text        PRIMARY KEY,
+    size       bigint      NOT NULL,
+    written_at timestamptz NOT NULL
+);
+CREATE TABLE evidence_chunks (
+    name  text    NOT NULL,
+    chunk integer NOT NULL,
+    data  bytea   NOT NULL,
+    PRIMARY KEY (name, chunk)
+);
+-- Sealed bytes do not compress: store them without trying.
+ALTER TABLE evidence_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
