@@ -60,8 +60,8 @@ type Config struct {
 	// SQLite; on PostgreSQL evidence is kept in the database, which every
 	// server sharing it reads, unless EvidenceDir is set.
 	EvidenceDir string
-	MaxBody      int64  // bytes of one uploaded piece of content; api.DefaultMaxBody
-	MaxVideo     int64  // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
+	MaxBody     int64 // bytes of one uploaded piece of content; api.DefaultMaxBody
+	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
 	// DecodeBudget bounds the memory all image decodes hold at once
 	// (media.DefaultBudget when 0); see docs/hostile.md.
 	DecodeBudget int64
@@ -434,7 +434,7 @@ func openEvidence(cfg Config, st store.Store, kr *evidence.Keyring) (*evidence.S
 	for name, err := range evidence.Dir(old).Names() {
 		if id, ok := strings.CutSuffix(name, ".sgev"); ok && err == nil {
 			return nil, fmt.Errorf("evidence: %s holds items (%s, ...) from before PostgreSQL kept evidence in the database; "+
-					"copy them in with `safeguard evidence copy --from %s --database-url URL`, then remove the directory, or keep using it with --evidence-dir %s (other servers cannot read it)",
+				"copy them in with `safeguard evidence copy --from %s --database-url URL`, then remove the directory, or keep using it with --evidence-dir %s (other servers cannot read it)",
 				old, id, old, old)
 		}
 	}

@@ -7,17 +7,17 @@ package evidencetest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"io/fs"
-	"crypto/rand"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
-	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
 )
 
 // Run checks the Files that open returns (fresh and empty); each call of
