@@ -54,12 +54,23 @@ func (c *keyCache) KeyByID(ctx context.Context, id string) (auth.Key, auth.Hash,
 }
 
 // forget drops a key from the cache, so that the next request with it
-// reads the store again (after a revocation through this API).
+// reads the store again (after a revocation through this API); id ""
+// drops every key.
 func (c *keyCache) forget(id string) {
 	c.mu.Lock()
-	delete(c.keys, id)
+	if id == "" {
+		clear(c.keys)
+	} else {
+		delete(c.keys, id)
+	}
 	c.mu.Unlock()
 }
+
+// ForgetKey makes the next request with key id read it from the store
+// again; "" forgets every key. The server calls it when another server
+// revokes a key (store.Notifier), so a revocation holds everywhere at
+// once rather than within keyTTL.
+func (a *API) ForgetKey(id string) { a.keys.forget(id) }
 
 // TouchKey implements auth.Store, and keeps the cached LastUsedAt in step:
 // Authenticate decides from it whether to write again.

@@ -20,6 +20,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 )
 
 func runEvidence(e *env, args []string) int {
@@ -32,12 +33,14 @@ func runEvidence(e *env, args []string) int {
 		return evidenceKeygen(e, args[1:])
 	case len(args) > 0 && args[0] == "open":
 		return evidenceOpen(e, args[1:])
+	case len(args) > 0 && args[0] == "copy":
+		return evidenceCopy(e, args[1:])
 	}
-	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--config FILE]"
+	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--database-url URL] [--config FILE]\n       safeguard evidence copy --from DIR --database-url URL"
 	if len(args) == 0 || askedHelp(args) {
 		return groupUsage(e, args, usage)
 	}
-	return fail(e, "evidence", "unknown subcommand %q: want verify, open, keygen or rotate-key", args[0])
+	return fail(e, "evidence", "unknown subcommand %q: want verify, open, keygen, rotate-key or copy", args[0])
 }
 
 // evidenceRotateKey rewraps the data key of every evidence item under the
@@ -47,7 +50,8 @@ func runEvidence(e *env, args []string) int {
 func evidenceRotateKey(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard evidence rotate-key", flag.ContinueOnError)
 	data := fs.String("data", envOr("SAFEGUARD_DATA", server.DefaultData), "`directory` whose evidence/ to rotate (env SAFEGUARD_DATA)")
-	dir := fs.String("evidence-dir", os.Getenv("SAFEGUARD_EVIDENCE_DIR"), "`directory` of preserved evidence (default DATA/evidence; env SAFEGUARD_EVIDENCE_DIR)")
+	dir := fs.String("evidence-dir", os.Getenv("SAFEGUARD_EVIDENCE_DIR"), "`directory` of preserved evidence (default DATA/evidence, or the database with --database-url; env SAFEGUARD_EVIDENCE_DIR)")
+	url := fs.String("database-url", os.Getenv("SAFEGUARD_DATABASE_URL"), "PostgreSQL `URL` whose evidence to rotate, when no --evidence-dir is given (env SAFEGUARD_DATABASE_URL)")
 	config := addConfigFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard evidence rotate-key [flags]
@@ -66,7 +70,7 @@ flags:`)
 	} else if len(rest) > 0 {
 		return fail(e, "evidence rotate-key", "unexpected argument %q", rest[0])
 	}
-	file, err := settle(fs, *config, map[string]*string{"data": data, "evidence-dir": dir})
+	file, err := settle(fs, *config, map[string]*string{"data": data, "evidence-dir": dir, "database-url": url})
 	if err != nil {
 		return fail(e, "evidence rotate-key", "%v", err)
 	}
@@ -81,24 +85,84 @@ flags:`)
 	if err != nil {
 		return fail(e, "evidence rotate-key", "%v", err)
 	}
-	if *dir == "" {
-		*dir = filepath.Join(*data, "evidence")
-	}
-	if _, err := os.Stat(*dir); err != nil {
-		return fail(e, "evidence rotate-key", "evidence directory: %v", err)
-	}
-	st, err := evidence.Open(*dir, kr)
-	if err != nil {
-		return fail(e, "evidence rotate-key", "%v", err)
+	var st *evidence.Store
+	where := *dir
+	if *dir == "" && *url != "" {
+		db, err := postgres.Open(context.Background(), *url)
+		if err != nil {
+			return fail(e, "evidence rotate-key", "%v", err)
+		}
+		defer db.Close()
+		where = "the database's evidence"
+		st, err = evidence.OpenFiles(db.EvidenceFiles(), kr)
+		if err != nil {
+			return fail(e, "evidence rotate-key", "%v", err)
+		}
+	} else {
+		if *dir == "" {
+			*dir = filepath.Join(*data, "evidence")
+			where = *dir
+		}
+		if _, err := os.Stat(*dir); err != nil {
+			return fail(e, "evidence rotate-key", "evidence directory: %v", err)
+		}
+		if st, err = evidence.Open(*dir, kr); err != nil {
+			return fail(e, "evidence rotate-key", "%v", err)
+		}
 	}
 	moved, err := st.RewrapAll(context.Background(), kr.Current())
-	fmt.Fprintf(e.stdout, "%s: rewrapped %d items under master key %q\n", *dir, moved, kr.Current())
+	fmt.Fprintf(e.stdout, "%s: rewrapped %d items under master key %q\n", where, moved, kr.Current())
 	if err != nil {
 		fmt.Fprintf(e.stderr, "safeguard evidence rotate-key: some items were not moved; keep every key until they are:\n%v\n", err)
 		return 1
 	}
 	if old := slices.DeleteFunc(kr.IDs(), func(id string) bool { return id == kr.Current() }); len(old) > 0 {
 		fmt.Fprintf(e.stdout, "every item is under %q: %s may leave the keyring\n", kr.Current(), strings.Join(old, ", "))
+	}
+	return 0
+}
+
+// evidenceCopy copies an evidence directory into the PostgreSQL store's
+// evidence, sealed as it is, for servers on PostgreSQL that kept evidence
+// in a directory before it moved to the database.
+func evidenceCopy(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard evidence copy", flag.ContinueOnError)
+	from := fs.String("from", "", "evidence `directory` to copy (e.g. DATA/evidence)")
+	sf := addStoreFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `usage: safeguard evidence copy --from DIR --database-url URL
+
+Copies every evidence item and hold of DIR into the database, as they are
+(sealed: no key is needed). Run it again after an interruption; then remove
+DIR, which serve on PostgreSQL refuses to leave behind.
+
+flags:`)
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "evidence copy", "unexpected argument %q", rest[0])
+	}
+	if *from == "" {
+		return fail(e, "evidence copy", "--from DIR is required")
+	}
+	if _, err := os.Stat(*from); err != nil {
+		return fail(e, "evidence copy", "%v", err)
+	}
+	st, err := sf.open(context.Background())
+	if err != nil {
+		return fail(e, "evidence copy", "%v", err)
+	}
+	defer st.Close()
+	db, ok := st.(*postgres.Store)
+	if !ok {
+		return fail(e, "evidence copy", "--database-url is required: SQLite servers keep evidence in a directory")
+	}
+	n, err := evidence.Copy(db.EvidenceFiles(), evidence.Dir(*from))
+	fmt.Fprintf(e.stdout, "copied %d files (items and holds) from %s into the database\n", n, *from)
+	if err != nil {
+		return fail(e, "evidence copy", "%v", err)
 	}
 	return 0
 }

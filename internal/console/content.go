@@ -22,6 +22,9 @@ const ViewPurpose = "view"
 type preview struct {
 	Item string // evidence item id
 	URL  string
+	// Missing, if set, says why the item cannot be shown: the page says
+	// so in words instead of an image that fails to an empty dark box.
+	Missing string
 }
 
 // previews finds the evidence kept for a case. Cases do not name evidence
@@ -52,10 +55,20 @@ func (c *Console) previews(ctx context.Context, caseID int64, reports []review.R
 		// The content type is inside the encrypted item, learnt only when
 		// it is served: the page shows an image, and the script swaps in a
 		// <video preload="none"> (never autoplaying) if it was not one.
-		out = append(out, preview{
+		p := preview{
 			Item: rec.Evidence,
 			URL:  "/console/cases/" + strconv.FormatInt(caseID, 10) + "/content/" + rec.Evidence,
-		})
+		}
+		switch ok, err := c.cfg.Evidence.Has(rec.Evidence); {
+		case err != nil:
+			c.log.Error("console: looking for evidence", "case", caseID, "item", rec.Evidence, "err", err)
+			p.Missing = "The content could not be read from the evidence store (the server log has the details); try again later."
+		case !ok:
+			c.log.Warn("console: evidence item missing", "case", caseID, "item", rec.Evidence)
+			p.Missing = "The scan kept this content, but the evidence store has no such item: it was deleted after its hold, or this server " +
+				"does not share the evidence store of the server that kept it. An operator can check the evidence settings."
+		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -67,22 +67,28 @@ type world struct {
 // rule's report, through the API's Enqueue. It returns the case and item.
 func (w *world) ruleCase(contentID string, content []byte, contentType string) (int64, string) {
 	w.t.Helper()
-	ctx := context.Background()
 	it, err := w.ev.Put(content, evidence.Meta{ContentType: contentType, ContentID: contentID, Source: "scan"})
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	return w.ruleCaseOf(contentID, it.ID), it.ID
+}
+
+// ruleCaseOf is ruleCase for content kept as item, which may be missing.
+func (w *world) ruleCaseOf(contentID, item string) int64 {
+	w.t.Helper()
+	ctx := context.Background()
 	w.scanN++
 	m := match.Match{Bank: "hotline", EntryID: 1, Signal: bank.PDQ, Distance: 6}
 	rec := scan.Record{ID: fmt.Sprintf("scn_%032d", w.scanN), Time: w.clock.Now(), Kind: "scan", ContentID: contentID,
-		AccountID: "acct-" + contentID, Matches: []match.Match{m}, Evidence: it.ID, Quality: -1}
+		AccountID: "acct-" + contentID, Matches: []match.Match{m}, Evidence: item, Quality: -1}
 	if err := w.scans.RecordScan(ctx, rec); err != nil {
 		w.t.Fatal(err)
 	}
 	if err := w.api.Review().Enqueue(ctx, rec, rules.Decided{Rule: rules.RuleRef{ID: 3, Version: 1, Name: "hotline near"}, Match: m}); err != nil {
 		w.t.Fatal(err)
 	}
-	return w.caseOf(contentID), it.ID
+	return w.caseOf(contentID)
 }
 
 // newWorld's options: func(*console.Config) for the console's, and

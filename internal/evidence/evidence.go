@@ -123,9 +123,10 @@ const (
 	tmpPrefix = ".tmp-"
 )
 
-// Store is an evidence directory. It is safe for concurrent use.
+// Store is an evidence store: a directory (Open), or Files that several
+// servers share (OpenFiles). It is safe for concurrent use.
 type Store struct {
-	dir     string
+	files   Files
 	keyring *Keyring
 	// MaxSize is the largest content Put accepts, and so bounds the file
 	// Get reads into memory: DefaultMaxSize unless changed before the Store
@@ -163,7 +164,17 @@ func Open(dir string, keyring *Keyring) (*Store, error) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-	return &Store{dir: dir, keyring: keyring, MaxSize: DefaultMaxSize, Holds: DefaultHolds()}, nil
+	return OpenFiles(Dir(dir), keyring)
+}
+
+// OpenFiles returns the evidence store keeping its files in files, with
+// the keys of keyring. Items are sealed as Open's are, so files learns
+// nothing of their content.
+func OpenFiles(files Files, keyring *Keyring) (*Store, error) {
+	if keyring == nil {
+		return nil, errors.New("evidence: open: no keyring")
+	}
+	return &Store{files: files, keyring: keyring, MaxSize: DefaultMaxSize, Holds: DefaultHolds()}, nil
 }
 
 // Put encrypts data and writes it as a new item, durably (the file and the
@@ -212,7 +223,7 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 		return Item{}, err
 	}
 	if err := s.write(id, buf); err != nil {
-		os.Remove(filepath.Join(s.dir, id+holdSuffix))
+		s.files.Remove(id + holdSuffix)
 		return Item{}, err
 	}
 	return Item{
@@ -262,27 +273,15 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 			err = fmt.Errorf("evidence: item %s: %w", id, err)
 		}
 	}()
-	path, err := s.path(id)
+	name, err := s.name(id)
 	if err != nil {
 		return nil, Item{}, r, err
 	}
-	f, err := os.Open(path)
+	buf, _, err := readAll(s.files, name, s.MaxSize+MaxMeta+bodyOverhead+fixedSize+1+maxKeyID+nonceSize+wrappedLen)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, Item{}, r, ErrNotFound
 	}
 	if err != nil {
-		return nil, Item{}, r, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, Item{}, r, err
-	}
-	if limit := s.MaxSize + MaxMeta + bodyOverhead + fixedSize + 1 + maxKeyID + nonceSize + wrappedLen; info.Size() > limit {
-		return nil, Item{}, r, fmt.Errorf("file is %d bytes, more than an item can be (%d): %w", info.Size(), limit, ErrTooLarge)
-	}
-	buf := make([]byte, info.Size())
-	if _, err := f.ReadAt(buf, 0); err != nil {
 		return nil, Item{}, r, err
 	}
 
@@ -345,6 +344,24 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	return data, item, readState{h: h, body: body, dataKey: dataKey}, nil
 }
 
+// Has says whether item id is in the store, without reading it; an id
+// that is not an item id is not.
+func (s *Store) Has(id string) (bool, error) {
+	name, err := s.name(id)
+	if err != nil {
+		return false, nil
+	}
+	rc, _, err := s.files.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("evidence: item %s: %w", id, err)
+	}
+	rc.Close()
+	return true, nil
+}
+
 type readState struct {
 	h       header
 	body    []byte // encrypted, if read was asked to keep it
@@ -379,70 +396,42 @@ func (s *Store) rewrap(id, keyID string) (moved bool, err error) {
 	return true, s.write(id, buf)
 }
 
-// path returns the file of item id, refusing anything but an item id (and
+// name returns the file of item id, refusing anything but an item id (and
 // so any path outside the directory).
-func (s *Store) path(id string) (string, error) {
+func (s *Store) name(id string) (string, error) {
 	if len(id) != 2*idSize || strings.ToLower(id) != id {
 		return "", fmt.Errorf("not an item id (want %d lower-case hex digits): %w", 2*idSize, ErrNotFound)
 	}
 	if _, err := hex.DecodeString(id); err != nil {
 		return "", fmt.Errorf("not an item id (want %d lower-case hex digits): %w", 2*idSize, ErrNotFound)
 	}
-	return filepath.Join(s.dir, id+suffix), nil
+	return id + suffix, nil
 }
 
-// write puts b in item id's file atomically: a temporary file, synced, then
-// renamed over it, then the directory synced so the rename survives a crash.
+// write puts b in item id's file atomically.
 func (s *Store) write(id string, b []byte) error { return s.writeFile(id, id+suffix, b) }
 
-// writeFile puts b in file name of the directory atomically, as write
-// describes; id names the item in errors.
-func (s *Store) writeFile(id, name string, b []byte) (err error) {
-	f, err := os.CreateTemp(s.dir, tmpPrefix+id+"-*")
-	if err != nil {
+// writeFile puts b in file name atomically; id names the item in errors.
+func (s *Store) writeFile(id, name string, b []byte) error {
+	if err := writeBytes(s.files, name, b); err != nil {
 		return fmt.Errorf("evidence: writing item %s: %w", id, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("evidence: writing item %s: %w", id, err)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), filepath.Join(s.dir, name)); err != nil {
-		return err
-	}
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
-// IDs yields the id of every item in the directory, in no set order.
+// IDs yields the id of every item in the store, in no set order.
 func (s *Store) IDs() iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
-		entries, err := os.ReadDir(s.dir)
-		if err != nil {
-			yield("", fmt.Errorf("evidence: listing items: %w", err))
-			return
-		}
-		for _, e := range entries {
-			id, ok := strings.CutSuffix(e.Name(), suffix)
-			if !ok || strings.HasPrefix(id, tmpPrefix) {
+		for name, err := range s.files.Names() {
+			if err != nil {
+				yield("", fmt.Errorf("evidence: listing items: %w", err))
+				return
+			}
+			id, ok := strings.CutSuffix(name, suffix)
+			if !ok {
 				continue
 			}
-			if _, err := s.path(id); err != nil {
+			if _, err := s.name(id); err != nil {
 				continue // not ours
 			}
 			if !yield(id, nil) {

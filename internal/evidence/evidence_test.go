@@ -222,7 +222,7 @@ func TestLimits(t *testing.T) {
 	// is read into memory.
 	s.MaxSize = 1
 	big := make([]byte, 1+MaxMeta+bodyOverhead+fixedSize+1+maxKeyID+nonceSize+wrappedLen+1)
-	os.WriteFile(filepath.Join(s.dir, item.ID+".sgev"), big, 0o600)
+	os.WriteFile(filepath.Join(dirOf(s), item.ID+".sgev"), big, 0o600)
 	if _, _, err := s.Get(item.ID); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("Get of an oversized file: %v", err)
 	}
@@ -426,3 +426,6 @@ func FuzzGet(f *testing.F) {
 		}
 	})
 }
+
+// dirOf is the directory of a Store that Open returned.
+func dirOf(s *Store) string { return string(s.files.(Dir)) }

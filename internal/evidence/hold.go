@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +122,9 @@ type Extension struct {
 
 const holdSuffix = ".hold"
 
+// maxHold bounds a hold file read: thousands of extensions.
+const maxHold = 1 << 20
+
 func (s *Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
@@ -146,11 +148,11 @@ func (s *Store) putHold(id string, h Hold) error {
 // missing (lost, or written by a version without holds) is held the
 // default term from its creation: a hold is never assumed to be over.
 func (s *Store) Hold(id string) (Hold, error) {
-	path, err := s.path(id)
+	name, err := s.name(id)
 	if err != nil {
 		return Hold{}, fmt.Errorf("evidence: item %s: %w", id, err)
 	}
-	b, err := os.ReadFile(strings.TrimSuffix(path, suffix) + holdSuffix)
+	b, _, err := readAll(s.files, id+holdSuffix, maxHold)
 	if errors.Is(err, fs.ErrNotExist) {
 		_, item, err := s.Get(id)
 		if err != nil && !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrCorrupt) {
@@ -158,11 +160,12 @@ func (s *Store) Hold(id string) (Hold, error) {
 		}
 		if err != nil {
 			// Unreadable, but there: held from its file's time.
-			info, serr := os.Stat(path)
+			rc, info, serr := s.files.Open(name)
 			if serr != nil {
 				return Hold{}, err
 			}
-			item.Created = info.ModTime().UTC()
+			rc.Close()
+			item.Created = info.Written
 		}
 		return s.initialHold(item.Created, item.Meta.Jurisdiction), nil
 	}
@@ -173,9 +176,14 @@ func (s *Store) Hold(id string) (Hold, error) {
 	if err := json.Unmarshal(b, &h); err != nil || h.Until.IsZero() {
 		return Hold{}, fmt.Errorf("evidence: item %s: hold file is not a hold (%v): %w", id, err, ErrCorrupt)
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	rc, _, err := s.files.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
 		return Hold{}, fmt.Errorf("evidence: item %s: %w", id, ErrNotFound)
 	}
+	if err != nil {
+		return Hold{}, fmt.Errorf("evidence: item %s: %w", id, err)
+	}
+	rc.Close()
 	return h, nil
 }
 
@@ -235,17 +243,11 @@ func (s *Store) Delete(ctx context.Context, log *audit.Log, id, actor, why strin
 	if _, err := log.Record(ctx, actor, ActionDelete, id, detail); err != nil {
 		return fmt.Errorf("evidence: delete %s: %w", id, err)
 	}
-	path, _ := s.path(id)
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.files.Remove(id + suffix); err != nil {
 		return fmt.Errorf("evidence: delete %s: %w", id, err)
 	}
-	if err := os.Remove(strings.TrimSuffix(path, suffix) + holdSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.files.Remove(id + holdSuffix); err != nil {
 		return fmt.Errorf("evidence: delete %s: hold file: %w", id, err)
 	}
-	d, err := os.Open(s.dir)
-	if err != nil {
-		return fmt.Errorf("evidence: delete %s: %w", id, err)
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

@@ -106,7 +106,7 @@ func TestDeleteRefusedDuringHoldAllowedAndAuditedAfter(t *testing.T) {
 	if _, _, err := s.Get(item.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Get after Delete = %v, want ErrNotFound", err)
 	}
-	if left, _ := os.ReadDir(s.dir); len(left) != 0 {
+	if left, _ := os.ReadDir(dirOf(s)); len(left) != 0 {
 		t.Errorf("directory holds %v after the delete", left)
 	}
 	es := entries(t, mem)
@@ -148,7 +148,7 @@ func TestExtendHold(t *testing.T) {
 		t.Errorf("Extend = %+v", h)
 	}
 	// The extension is kept: a store opened afresh sees it.
-	s2 := open(t, s.dir, ring(t, "k1"))
+	s2 := open(t, dirOf(s), ring(t, "k1"))
 	s2.Now = s.Now
 	if got, err := s2.Hold(item.ID); err != nil || !got.Until.Equal(later) || len(got.Extensions) != 1 {
 		t.Errorf("Hold after reopening = %+v, %v", got, err)
@@ -171,7 +171,7 @@ func TestHoldFileLost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(s.dir, item.ID+".hold")); err != nil {
+	if err := os.Remove(filepath.Join(dirOf(s), item.ID+".hold")); err != nil {
 		t.Fatal(err)
 	}
 	// Without its file, the hold is the policy's from intake, never none.
@@ -251,7 +251,7 @@ func TestHoldFileAltered(t *testing.T) {
 	}
 	*now = now.Add(10 * DefaultHold)
 	for _, junk := range []string{"", "{}", `{"until":"yesterday"}`, "not json"} {
-		if err := os.WriteFile(filepath.Join(s.dir, item.ID+".hold"), []byte(junk), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dirOf(s), item.ID+".hold"), []byte(junk), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Delete(context.Background(), log, item.ID, "key-admin", "x"); !errors.Is(err, ErrCorrupt) {

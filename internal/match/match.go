@@ -330,6 +330,14 @@ func exactKey(sig bank.Signal, value string) (string, error) {
 // other processes (several servers on one PostgreSQL) reach this index.
 // Errors go to onErr and the next tick tries again.
 func (m *Matcher) Watch(ctx context.Context, every time.Duration, onErr func(error)) {
+	m.Follow(ctx, every, nil, onErr)
+}
+
+// Follow is Watch that also syncs at once whenever wake receives: a
+// store that notifies of other processes' changes (PostgreSQL's
+// LISTEN/NOTIFY) brings them in within a round trip, and the interval
+// remains as a fallback for a notification lost with a connection.
+func (m *Matcher) Follow(ctx context.Context, every time.Duration, wake <-chan struct{}, onErr func(error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -337,9 +345,10 @@ func (m *Matcher) Watch(ctx context.Context, every time.Duration, onErr func(err
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := m.Sync(ctx); err != nil && ctx.Err() == nil && onErr != nil {
-				onErr(err)
-			}
+		case <-wake:
+		}
+		if err := m.Sync(ctx); err != nil && ctx.Err() == nil && onErr != nil {
+			onErr(err)
 		}
 	}
 }

@@ -204,7 +204,18 @@ func (d *Desk) FileBulk(ctx context.Context, rs []Report) ([]Report, Effects, er
 	return out, fx, nil
 }
 
+// lockIntake takes the store's intake lock, if it has one (IntakeLocker).
+func (d *Desk) lockIntake(ctx context.Context) error {
+	if l, ok := d.store.(IntakeLocker); ok {
+		return l.LockIntake(ctx)
+	}
+	return nil
+}
+
 func (d *Desk) file(ctx context.Context, r Report) (Report, Case, Effects, error) {
+	if err := d.lockIntake(ctx); err != nil {
+		return Report{}, Case{}, Effects{}, fmt.Errorf("review: file report: %w", err)
+	}
 	now := d.now()
 	r.ID, r.CaseID, r.ReceivedAt, r.Status, r.DecidedAt = 0, 0, now, Received, time.Time{}
 	r.Matches = slices.Clone(r.Matches)

@@ -47,6 +47,9 @@ func (d *Desk) FileNetwork(ctx context.Context, nt network.Network) (c Case, fx 
 	}
 	d.intake.Lock()
 	defer d.intake.Unlock()
+	if err := d.lockIntake(ctx); err != nil {
+		return Case{}, Effects{}, false, fmt.Errorf("review: network %s: %w", nt.ID, err)
+	}
 	members := memberAccounts(nt.Members)
 	related, err := d.store.Related(ctx, nil, members, nil)
 	if err != nil {

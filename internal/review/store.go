@@ -67,6 +67,16 @@ type Store interface {
 	Reporter(ctx context.Context, reporter string) (Accuracy, error)
 }
 
+// IntakeLocker is a Store that several processes share (PostgreSQL): the
+// Desk's own lock orders one process's filings, and LockIntake orders
+// every process's. It takes a lock that lasts until the transaction the
+// store is in ends, so two servers given the same new content at once do
+// not both see no case and open two: the second waits for the first's
+// case to commit, then finds and joins it.
+type IntakeLocker interface {
+	LockIntake(ctx context.Context) error
+}
+
 // Index finds cases about near-duplicates. A store can answer by a scan
 // or SQL; a server with many cases keeps a Hamming index in step.
 type Index interface {

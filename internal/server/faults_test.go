@@ -65,6 +65,9 @@ func TestQuarantineFailsClosed(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			cfg, st := b.open(t)
 			cfg.OperatorListen = "127.0.0.1:0"
+			// A volume of its own, also on PostgreSQL (which otherwise
+			// keeps evidence in the database).
+			cfg.EvidenceDir = filepath.Join(cfg.Data, "evidence")
 			srv, base, adminKey := startServer(t, cfg, st)
 			admin := client{t, base, adminKey}
 			picture, _ := photo(t, 3)

@@ -59,9 +59,12 @@ type Config struct {
 	// key first (see docs/audit.md); empty means content cannot be kept,
 	// and rules that quarantine or report are refused.
 	EvidenceKeys string
-	EvidenceDir  string // default Data/evidence
-	MaxBody      int64  // bytes of one uploaded piece of content; api.DefaultMaxBody
-	MaxVideo     int64  // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
+	// EvidenceDir is the evidence directory: by default Data/evidence on
+	// SQLite; on PostgreSQL evidence is kept in the database, which every
+	// server sharing it reads, unless EvidenceDir is set.
+	EvidenceDir string
+	MaxBody     int64 // bytes of one uploaded piece of content; api.DefaultMaxBody
+	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
 	// DecodeBudget bounds the memory all image decodes hold at once
 	// (media.DefaultBudget when 0); see docs/hostile.md.
 	DecodeBudget int64
@@ -197,7 +200,7 @@ func (c Config) withDefaults() Config {
 	if c.Data == "" {
 		c.Data = DefaultData
 	}
-	if c.EvidenceDir == "" {
+	if c.EvidenceDir == "" && c.DatabaseURL == "" {
 		c.EvidenceDir = filepath.Join(c.Data, "evidence")
 	}
 	if c.SyncEvery <= 0 {
@@ -303,7 +306,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		if ev, err = evidence.Open(cfg.EvidenceDir, kr); err != nil {
+		if ev, err = openEvidence(cfg, st, kr); err != nil {
 			return nil, err
 		}
 		if ev.Holds, err = evidence.ParseHolds(cfg.EvidenceHolds); err != nil {
@@ -481,6 +484,35 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	return s, nil
 }
 
+// sharedEvidence is a store that keeps evidence files every server
+// sharing it reads (PostgreSQL).
+type sharedEvidence interface {
+	EvidenceFiles() *postgres.EvidenceFiles
+}
+
+// openEvidence opens the evidence store cfg names: its directory, or on
+// PostgreSQL with no directory set, the database. A directory that
+// PostgreSQL servers kept evidence in before it moved to the database is
+// not silently left behind: its items would be 404s.
+func openEvidence(cfg Config, st store.Store, kr *evidence.Keyring) (*evidence.Store, error) {
+	if cfg.EvidenceDir != "" {
+		return evidence.Open(cfg.EvidenceDir, kr)
+	}
+	shared, ok := st.(sharedEvidence)
+	if !ok {
+		return nil, errors.New("evidence: this store keeps no evidence files: set an evidence directory (--evidence-dir)")
+	}
+	old := filepath.Join(cfg.Data, "evidence")
+	for name, err := range evidence.Dir(old).Names() {
+		if id, ok := strings.CutSuffix(name, ".sgev"); ok && err == nil {
+			return nil, fmt.Errorf("evidence: %s holds items (%s, ...) from before PostgreSQL kept evidence in the database; "+
+				"copy them in with `safeguard evidence copy --from %s --database-url URL`, then remove the directory, or keep using it with --evidence-dir %s (other servers cannot read it)",
+				old, id, old, old)
+		}
+	}
+	return evidence.OpenFiles(shared.EvidenceFiles(), kr)
+}
+
 // listen opens one of the server's listeners (setting names it in errors).
 func (s *Server) listen(setting, addr string, h http.Handler) (net.Listener, *http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
@@ -561,10 +593,11 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.IndexSnapshot != "" {
 		wg.Go(func() { every(bg, s.cfg.SnapshotEvery, func() { s.snapshot(bg) }) })
 	}
+	wake := s.followChanges(bg, &wg)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		s.matcher.Watch(bg, s.cfg.SyncEvery, func(err error) { s.log.Error("index sync", "err", err) })
+		s.matcher.Follow(bg, s.cfg.SyncEvery, wake, func(err error) { s.log.Error("index sync", "err", err) })
 	}()
 	go func() {
 		defer wg.Done()
@@ -661,6 +694,32 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
+// followChanges follows other servers' changes when the store tells of them
+// (PostgreSQL): a revoked key is forgotten at once, and the returned
+// channel wakes the index's sync. Without a Notifier it returns nil, and
+// the index polls every SyncEvery alone.
+func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan struct{} {
+	n, ok := s.st.(store.Notifier)
+	if !ok {
+		return nil
+	}
+	wake := make(chan struct{}, 1)
+	wg.Go(func() {
+		n.Listen(ctx, func(c store.Notice) {
+			switch c.Topic {
+			case store.TopicEntries:
+				select {
+				case wake <- struct{}{}:
+				default: // a sync is already due; it will read this change too
+				}
+			case store.TopicKeys:
+				s.api.ForgetKey(c.Key)
+			}
+		}, func(err error) { s.log.Warn("change notifications", "err", err) })
+	})
+	return wake
+}
+
 // Banner prints where the server listens and how to get in.
 func (s *Server) Banner(w io.Writer) {
 	where := "SQLite in " + s.cfg.Data
@@ -706,7 +765,7 @@ func (s *Server) ready(ctx context.Context) error {
 			return fmt.Errorf("store not writable: %w", err)
 		}
 	}
-	if s.cfg.EvidenceKeys != "" {
+	if s.cfg.EvidenceKeys != "" && s.cfg.EvidenceDir != "" {
 		if err := writable(s.cfg.EvidenceDir); err != nil {
 			return fmt.Errorf("evidence not writable: %w", err)
 		}

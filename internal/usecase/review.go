@@ -108,6 +108,14 @@ func (u *Review) Decide(ctx context.Context, actor string, id int64, version int
 		if c, fx, err = d.Decide(ctx, id, dec); err != nil {
 			return fx, err
 		}
+		// The check above and the desk's read are two statements: a change
+		// another server committed between them would be decided over
+		// unseen. The desk's save is conditional on the version it read and
+		// adds one, so any other version means that happened (rolled back).
+		if version != 0 && c.Version != version+1 {
+			return review.Effects{}, fmt.Errorf("case %d changed since version %d was read (it is at version %d): read it again: %w",
+				id, version, c.Version-1, review.ErrConflict)
+		}
 		return fx, queueFeedback(ctx, u.Log, tx, actor, c)
 	}, func(tx Stores, d *review.Desk) error {
 		if u.Drafts == nil || len(c.Decisions) == 0 {

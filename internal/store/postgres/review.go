@@ -368,3 +368,15 @@ func (s *Store) NearCases(ctx context.Context, h pdq.Hash, d int) ([]review.Near
 	}
 	return ns, nil
 }
+
+// intakeLock is the advisory lock key that orders filings across servers.
+const intakeLock = 0x5afe_9a4d_0003
+
+// LockIntake implements review.IntakeLocker with a transaction-scoped
+// advisory lock: in Atomically's view it lasts until the filing commits.
+func (s *Store) LockIntake(ctx context.Context) error {
+	if _, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(intakeLock)); err != nil {
+		return fmt.Errorf("waiting for the intake lock: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+// Package evidencetest checks an evidence.Files: the evidence store over
+// it keeps, reads, rewraps, holds, lists and deletes items as over a
+// directory, and a second Store over the same files (another server)
+// reads what the first kept.
+package evidencetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"io/fs"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+)
+
+// Run checks the Files that open returns (fresh and empty); each call of
+// open after the first in one test must return the same files again, as
+// another server opening them would.
+func Run(t *testing.T, open func(t *testing.T) (first, second evidence.Files)) {
+	t.Run("Files", func(t *testing.T) { files(t, open) })
+	t.Run("Store", func(t *testing.T) { stores(t, open) })
+}
+
+func keyring(t *testing.T, current string) *evidence.Keyring {
+	keys := map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32), "k2": bytes.Repeat([]byte{2}, 32)}
+	k, err := evidence.NewKeyring(current, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func files(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.Files)) {
+	f, _ := open(t)
+	if _, _, err := f.Open("none.sgev"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open of a missing file: %v, want fs.ErrNotExist", err)
+	}
+	// Larger than a chunk of any sensible store, and not a multiple.
+	big := make([]byte, 3<<20+12345)
+	rand.Read(big)
+	for _, data := range [][]byte{[]byte("small"), big, []byte("replaced")} {
+		before := time.Now().Add(-time.Minute)
+		if err := f.Write("a.sgev", bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		rc, info, err := f.Open("a.sgev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, data) || info.Size != int64(len(data)) {
+			t.Fatalf("read back %d bytes (size %d), wrote %d", len(got), info.Size, len(data))
+		}
+		if info.Written.Before(before) {
+			t.Errorf("written %v, before the write", info.Written)
+		}
+	}
+	// A failed write leaves the old file.
+	if err := f.Write("a.sgev", io.MultiReader(bytes.NewReader(big), errReader{})); err == nil {
+		t.Fatal("a write whose reader failed succeeded")
+	}
+	rc, _, err := f.Open("a.sgev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != "replaced" {
+		t.Fatalf("after a failed write the file holds %d bytes, want the old 8", len(got))
+	}
+	if err := f.Write("b.hold", bytes.NewReader([]byte("{}"))); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for n, err := range f.Names() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"a.sgev", "b.hold"}) {
+		t.Fatalf("names %v", names)
+	}
+	for _, n := range []string{"a.sgev", "a.sgev", "b.hold"} {
+		if err := f.Remove(n); err != nil {
+			t.Fatalf("remove %s: %v", n, err)
+		}
+	}
+	if _, _, err := f.Open("a.sgev"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open of a removed file: %v", err)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("reader failed") }
+
+func stores(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.Files)) {
+	ctx := context.Background()
+	f1, f2 := open(t)
+	a, err := evidence.OpenFiles(f1, keyring(t, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := evidence.OpenFiles(f2, keyring(t, "k2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := make([]byte, 5<<20)
+	rand.Read(content)
+	item, err := a.Put(content, evidence.Meta{ContentType: "image/jpeg", ContentID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other server reads it, and moves it to its key.
+	got, gitem, err := b.Get(item.ID)
+	if err != nil {
+		t.Fatalf("another store over the same files: %v", err)
+	}
+	if !bytes.Equal(got, content) || gitem.SHA256 != item.SHA256 || gitem.Meta.ContentID != "c1" {
+		t.Fatalf("read back %d bytes %v, kept %d %v", len(got), gitem.SHA256, len(content), item.SHA256)
+	}
+	if moved, err := b.RewrapAll(ctx, "k2"); err != nil || moved != 1 {
+		t.Fatalf("rewrap: moved %d, %v", moved, err)
+	}
+	if _, gitem, err := a.Get(item.ID); err != nil || gitem.KeyID != "k2" {
+		t.Fatalf("after rewrap: key %q, %v", gitem.KeyID, err)
+	}
+	if _, _, err := a.Get("0123456789abcdef0123456789abcdef"); !errors.Is(err, evidence.ErrNotFound) {
+		t.Fatalf("Get of a missing item: %v", err)
+	}
+	if _, _, err := a.Get("../../etc/passwd"); !errors.Is(err, evidence.ErrNotFound) {
+		t.Fatalf("Get of a path: %v", err)
+	}
+	h, err := b.Hold(item.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := audit.NewLog(&audittest.Memory{})
+	if err := a.Delete(ctx, log, item.ID, "admin", "test"); !errors.Is(err, evidence.ErrHeld) {
+		t.Fatalf("delete within the hold: %v", err)
+	}
+	a.Now = func() time.Time { return h.Until.Add(time.Hour) }
+	if err := a.Delete(ctx, log, item.ID, "admin", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Get(item.ID); !errors.Is(err, evidence.ErrNotFound) {
+		t.Fatalf("Get of a deleted item on the other store: %v", err)
+	}
+	for id, err := range b.IDs() {
+		t.Fatalf("IDs after the delete: %s %v", id, err)
+	}
+}

@@ -1,0 +1,94 @@
+package postgres
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/evidence/evidencetest"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
+)
+
+// A listener hears, at once, entries added and a key revoked through
+// another connection pool (another server), and not a key merely used.
+func TestListen(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := testkit.PostgresSchema(t, testURL(t))
+	listener, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close()
+	other, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	heard := make(chan store.Notice, 16)
+	go listener.Listen(ctx, func(n store.Notice) { heard <- n }, func(err error) { t.Log(err) })
+	next := func() store.Notice {
+		t.Helper()
+		select {
+		case n := <-heard:
+			return n
+		case <-time.After(5 * time.Second):
+			t.Fatal("no notification within 5 s")
+		}
+		return store.Notice{}
+	}
+	// On connecting: everything may have changed.
+	if got := []store.Notice{next(), next()}; !slices.Contains(got, store.Notice{Topic: store.TopicEntries}) || !slices.Contains(got, store.Notice{Topic: store.TopicKeys}) {
+		t.Fatalf("first notices %v, want one of each topic with no key", got)
+	}
+
+	if _, err := other.CreateBank(ctx, bank.Bank{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	entries := func(yield func(bank.Entry, error) bool) {
+		yield(bank.Entry{Signal: bank.MD5, Value: "0123456789abcdef0123456789abcdef"}, nil)
+	}
+	if _, err := other.AddEntries(ctx, "b", entries, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n.Topic != store.TopicEntries {
+		t.Fatalf("after an addition: %+v", n)
+	}
+
+	_, k, err := auth.Create(ctx, other, auth.Integrator, "k", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.TouchKey(ctx, k.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.RevokeKey(ctx, k.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n != (store.Notice{Topic: store.TopicKeys, Key: k.ID}) {
+		t.Fatalf("after a revocation: %+v, want key %s (a touch notifies nothing)", n, k.ID)
+	}
+}
+
+// Evidence kept through one server's store is read through another's.
+func TestEvidenceFiles(t *testing.T) {
+	evidencetest.Run(t, func(t *testing.T) (evidence.Files, evidence.Files) {
+		url := testkit.PostgresSchema(t, testURL(t))
+		var fs []evidence.Files
+		for range 2 {
+			s, err := Open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			fs = append(fs, s.EvidenceFiles())
+		}
+		return fs[0], fs[1]
+	})
+}
