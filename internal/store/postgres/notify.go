@@ -8,7 +8,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
-// The channels 0015_nodes.sql's triggers notify, and their topics.
+// The channels 0021_nodes.sql's triggers notify, and their topics.
 var channels = map[string]string{
 	"safeguard_entries": store.TopicEntries,
 	"safeguard_keys":    store.TopicKeys,
