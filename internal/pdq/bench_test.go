@@ -46,9 +46,11 @@ func BenchmarkHashImage(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				var h pdq.Hasher
 				b.ReportAllocs()
-				for b.Loop() {
-					h.HashImage(rgba, dihedral)
-				}
+				reportCPU(b, func() {
+					for b.Loop() {
+						h.HashImage(rgba, dihedral)
+					}
+				})
 			})
 		}
 	}

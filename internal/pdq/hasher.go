@@ -32,9 +32,11 @@ var dctMatrix = func() (d [16 * 64]float32) {
 // for concurrent use, but the zero value is ready and each goroutine may have
 // its own.
 type Hasher struct {
-	buf1, buf2, buf3 []float32
-	colSums          []float32
-	rowDst, colDst   []int32
+	buf1   []float32 // a luminance plane (Luma, HashRGB24)
+	blur   blur
+	b64    [64][64]float32 // the blurred, decimated image
+	ident  []int32         // 0, 1, ...: where each position lands in the full rounds
+	xs, ys []int           // the pixels sampled of each row and column
 }
 
 // Result is what hashing one image gives.
@@ -54,28 +56,37 @@ type Result struct {
 // skips the blur in the plain hash but not in the dihedral one.
 func (h *Hasher) HashLuma(luma []float32, numRows, numCols int, dihedral bool) Result {
 	if numRows < minHashableDim || numCols < minHashableDim {
+		return h.hashRows(nil, numRows, numCols, dihedral)
+	}
+	return h.hashRows(func(i int, _ []float32) []float32 { return luma[i*numCols : (i+1)*numCols] }, numRows, numCols, dihedral)
+}
+
+// hashRows is HashLuma with the plane's rows taken from src, in order.
+func (h *Hasher) hashRows(src rowSource, numRows, numCols int, dihedral bool) Result {
+	if numRows < minHashableDim || numCols < minHashableDim {
 		r := Result{}
 		if dihedral {
 			r.Dihedral = new([8]Hash)
 		}
 		return r
 	}
-	var b64 [64][64]float32
+	b64 := &h.b64
 	if !dihedral && numRows == 64 && numCols == 64 {
-		copy(b64[0][:], luma) // a video frame ffmpeg already scaled
-		for i := 1; i < 64; i++ {
-			copy(b64[i][:], luma[i*64:])
+		for i := range b64 { // a video frame ffmpeg already scaled
+			copy(b64[i][:], src(i, b64[i][:]))
 		}
 	} else {
-		h.blurDecimate(luma, numRows, numCols, &b64)
+		h.blurDecimateRows(src, numRows, numCols, b64)
 	}
 	var r Result
-	r.Quality = quality(&b64)
+	r.Quality = quality(b64)
 	var dct [16][16]float32
-	dct64To16(&b64, &dct)
-	r.Hash = toBits(&dct)
+	dct64To16(b64, &dct)
 	if dihedral {
 		r.Dihedral = dihedrals(&dct)
+		r.Hash = r.Dihedral[Original]
+	} else {
+		r.Hash = toBits(&dct)
 	}
 	return r
 }

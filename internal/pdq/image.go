@@ -1,6 +1,7 @@
 package pdq
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 )
@@ -22,20 +23,20 @@ import (
 // Because only the sampled pixels of a large image are read, converting a
 // 12-megapixel photograph costs the same as a 512x512 one.
 func (h *Hasher) HashImage(img image.Image, dihedral bool) Result {
-	luma, rows, cols := h.Luma(img)
-	return h.HashLuma(luma, rows, cols, dihedral)
+	xs, ys := h.sampling(img)
+	// Each row's luminance is made as the blur reaches it, so the plane is
+	// never held whole.
+	return h.hashRows(func(i int, scratch []float32) []float32 {
+		fillLuma(img, xs, ys[i:i+1], scratch)
+		return scratch
+	}, len(ys), len(xs), dihedral)
 }
 
 // Luma returns the luminance plane the reference hashes for img, after its
 // pre-resize. The plane is the Hasher's scratch buffer, valid until the
 // next call.
 func (h *Hasher) Luma(img image.Image) (luma []float32, rows, cols int) {
-	b := img.Bounds()
-	w, ht := b.Dx(), b.Dy()
-	xs, ys := sampling(w, b.Min.X), sampling(ht, b.Min.Y)
-	if w > downsampleDims || ht > downsampleDims {
-		xs, ys = resample(w, b.Min.X), resample(ht, b.Min.Y)
-	}
+	xs, ys := h.sampling(img)
 	rows, cols = len(ys), len(xs)
 	if cap(h.buf1) < rows*cols {
 		h.buf1 = make([]float32, rows*cols)
@@ -45,23 +46,30 @@ func (h *Hasher) Luma(img image.Image) (luma []float32, rows, cols int) {
 	return luma, rows, cols
 }
 
-// sampling is the identity: every column (or row) is read.
-func sampling(n, origin int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = origin + i
+// sampling gives the columns and rows of img that the reference hashes:
+// every one, or for images wider or taller than 512, those of CImg's
+// nearest-neighbour resize to 512x512 (output i reads input
+// floor(i*n/512)). The slices are the Hasher's scratch.
+func (h *Hasher) sampling(img image.Image) (xs, ys []int) {
+	b := img.Bounds()
+	w, ht := b.Dx(), b.Dy()
+	resize := w > downsampleDims || ht > downsampleDims
+	pick := func(dst []int, n, origin int) []int {
+		if !resize {
+			dst = grow(dst, n)
+			for i := range dst {
+				dst[i] = origin + i
+			}
+			return dst
+		}
+		dst = grow(dst, downsampleDims)
+		for i := range dst {
+			dst[i] = origin + i*n/downsampleDims
+		}
+		return dst
 	}
-	return s
-}
-
-// resample gives the source indices of CImg's nearest-neighbour resize to
-// 512: output i reads input floor(i*n/512).
-func resample(n, origin int) []int {
-	s := make([]int, downsampleDims)
-	for i := range s {
-		s[i] = origin + i*n/downsampleDims
-	}
-	return s
+	h.xs, h.ys = pick(h.xs, w, b.Min.X), pick(h.ys, ht, b.Min.Y)
+	return h.xs, h.ys
 }
 
 // lumaTables hold 0.299*v, 0.587*v and 0.114*v in float32 for every byte v:
@@ -148,7 +156,17 @@ func rgbaLuma(pix []uint8, stride, base, pixSize, chanSize int, xs, ys []int, mi
 	cols := len(xs)
 	for i, y := range ys {
 		row := pix[base+(y-min.Y)*stride:]
-		o := out[i*cols:]
+		o := out[i*cols : (i+1)*cols]
+		if pixSize == 4 && len(xs) > 0 && xs[len(xs)-1]-xs[0] == len(xs)-1 {
+			// Every pixel of the row, one 32-bit load each.
+			row = row[(xs[0]-min.X)*4:]
+			row = row[:4*len(o)]
+			for j := range o {
+				v := binary.LittleEndian.Uint32(row[4*j:])
+				o[j] = float32(lumaR[uint8(v)]+lumaG[uint8(v>>8)]) + lumaB[uint8(v>>16)]
+			}
+			continue
+		}
 		for j, x := range xs {
 			p := row[(x-min.X)*pixSize:]
 			o[j] = rgbLuma(p[0], p[chanSize], p[2*chanSize])
