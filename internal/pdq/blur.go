@@ -18,7 +18,7 @@ package pdq
 //   - a division by a power of two becomes a multiplication by its
 //     reciprocal, which is exact; other divisions by a window's count go
 //     through float64 (see divideRow), which is exact too;
-//   - rows are filtered four at a time, so that independent running sums
+//   - rows are filtered eight at a time, so that independent running sums
 //     overlap in the CPU instead of waiting on each other.
 
 // rowSource returns row i (cols values) of a luminance plane, either a
@@ -51,23 +51,23 @@ func (h *Hasher) blurDecimateRows(src rowSource, rows, cols int, out *[64][64]fl
 	p.rowDst = centres(p.rowDst, cols)
 	p.colDst = centres(p.colDst, rows)
 
-	// Scratch: 4 source rows, the first column filter's ring and sums, a
-	// group of 4 of its output rows, the second's ring and sums.
+	// Scratch: a batch of source rows, the first column filter's ring and
+	// sums, a batch of its output rows, the second's ring and sums.
 	slots := ringSlots(winC)
-	p.scratch = grow(p.scratch, 4*cols+slots*cols+cols+4*cols+slots*64+64)
+	p.scratch = grow(p.scratch, batch*cols+slots*cols+cols+batch*cols+slots*64+64)
 	s := p.scratch
 	take := func(n int) []float32 { t := s[:n:n]; s = s[n:]; return t }
-	srcRows := take(4 * cols)
+	srcRows := take(batch * cols)
 	p.first = colBox{width: cols, window: winC, ring: take(slots * cols), slots: slots, sums: take(cols)}
-	p.group = take(4 * cols)
+	p.group = take(batch * cols)
 	p.second = colBox{width: 64, window: winC, ring: take(slots * 64), slots: slots, sums: take(64)}
 	p.pending = 0
 	p.first.start()
 	p.second.start()
 
 	ident := h.identity(cols)
-	for r0 := 0; r0 < rows; r0 += 4 {
-		n := min(4, rows-r0)
+	for r0 := 0; r0 < rows; r0 += batch {
+		n := min(batch, rows-r0)
 		in := srcRows[:n*cols]
 		for i := 0; i < n; i++ {
 			row := src(r0+i, in[i*cols:(i+1)*cols])
@@ -104,20 +104,20 @@ func (h *Hasher) blurDecimateRows(src rowSource, rows, cols int, out *[64][64]fl
 type blur struct {
 	cols, winR     int
 	first, second  colBox
-	group          []float32 // output rows of first, waiting in fours
+	group          []float32 // output rows of first, waiting for a batch
 	pending        int       // how many rows group holds
 	b              [64 * 64]float32
 	rowDst, colDst []int32 // where each position lands in the last round
 	scratch        []float32
 }
 
-// emitFirst collects the first column filter's output row; four at a
-// time are filtered along the row straight into the second's ring.
+// emitFirst collects the first column filter's output row; a batch at a
+// time is filtered along the row straight into the second's ring.
 func (p *blur) emitFirst() {
 	c := &p.first
 	divideRow(p.group[p.pending*p.cols:(p.pending+1)*p.cols], c.sums, c.cur)
 	p.pending++
-	if p.pending == 4 {
+	if p.pending == batch {
 		p.flush()
 	}
 }
@@ -147,9 +147,11 @@ func (p *blur) emitSecond() {
 func centre(k, n int) int { return int((float64(k) + 0.5) * float64(n) / 64) }
 
 // ringSlots is how many rows a column filter of the window keeps: the
-// window, plus the 4 rows written ahead of being pushed, rounded to a
-// multiple of 4 so that a group of 4 never wraps.
-func ringSlots(window int) int { return (window + 4 + 1 + 3) &^ 3 }
+// window plus the batch of rows written ahead of being pushed.
+func ringSlots(window int) int { return window + batch }
+
+// batch is how many rows are filtered along the row at once (boxRows8).
+const batch = 8
 
 // identity returns 0, 1, ..., n-1: every position of a full round lands
 // where it is.
@@ -217,30 +219,50 @@ func boxRowsTo(in []float32, cols, window int, dst []int32, slot func(r int) []f
 	rows := len(in) / cols
 	line := func(r int) []float32 { return in[r*cols : (r+1)*cols] }
 	r := 0
-	for ; r+4 <= rows; r += 4 {
-		boxRows4(line(r), line(r+1), line(r+2), line(r+3), slot(r), slot(r+1), slot(r+2), slot(r+3), window, dst)
+	for ; r+8 <= rows; r += 8 {
+		boxRows8(&[8][]float32{line(r), line(r + 1), line(r + 2), line(r + 3), line(r + 4), line(r + 5), line(r + 6), line(r + 7)}, &[8][]float32{slot(r), slot(r + 1), slot(r + 2), slot(r + 3), slot(r + 4), slot(r + 5), slot(r + 6), slot(r + 7)}, window, dst)
 	}
 	for ; r < rows; r++ {
 		boxLine(line(r), slot(r), window, dst)
 	}
 }
 
-// boxRows4 filters four rows in lockstep: the reference's four phases per
-// line (accumulate half a window, emit while the window grows, slide, emit
-// while it shrinks) at the same positions in every row.
-func boxRows4(l0, l1, l2, l3, o0, o1, o2, o3 []float32, window int, dst []int32) {
-	cols := len(l0)
-	l1, l2, l3 = l1[:cols], l2[:cols], l3[:cols]
+// boxRows8 filters 8 rows in lockstep, so that their running sums,
+// each a chain of dependent additions, overlap in the CPU: the reference's
+// four phases per line (accumulate half a window, emit while the window
+// grows, slide, emit while it shrinks) at the same positions in every row.
+func boxRows8(in, out *[8][]float32, window int, dst []int32) {
+	cols := len(in[0])
+	l0 := in[0][:cols]
+	l1 := in[1][:cols]
+	l2 := in[2][:cols]
+	l3 := in[3][:cols]
+	l4 := in[4][:cols]
+	l5 := in[5][:cols]
+	l6 := in[6][:cols]
+	l7 := in[7][:cols]
+	o0 := out[0]
+	o1 := out[1]
+	o2 := out[2]
+	o3 := out[3]
+	o4 := out[4]
+	o5 := out[5]
+	o6 := out[6]
+	o7 := out[7]
 	dst = dst[:cols]
 	half := (window + 2) / 2
 	slide := cols - window
-	var s0, s1, s2, s3 float32
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	ri, li, oi, cur := 0, 0, 0, 0
 	for ; ri < half-1; ri++ {
 		s0 += l0[ri]
 		s1 += l1[ri]
 		s2 += l2[ri]
 		s3 += l3[ri]
+		s4 += l4[ri]
+		s5 += l5[ri]
+		s6 += l6[ri]
+		s7 += l7[ri]
 		cur++
 	}
 	for k := 0; k < window-half+1; k++ {
@@ -248,10 +270,21 @@ func boxRows4(l0, l1, l2, l3, o0, o1, o2, o3 []float32, window int, dst []int32)
 		s1 += l1[ri]
 		s2 += l2[ri]
 		s3 += l3[ri]
+		s4 += l4[ri]
+		s5 += l5[ri]
+		s6 += l6[ri]
+		s7 += l7[ri]
 		ri++
 		cur++
 		if d := dst[oi]; d >= 0 {
-			o0[d], o1[d], o2[d], o3[d] = divide(s0, cur), divide(s1, cur), divide(s2, cur), divide(s3, cur)
+			o0[d] = divide(s0, cur)
+			o1[d] = divide(s1, cur)
+			o2[d] = divide(s2, cur)
+			o3[d] = divide(s3, cur)
+			o4[d] = divide(s4, cur)
+			o5[d] = divide(s5, cur)
+			o6[d] = divide(s6, cur)
+			o7[d] = divide(s7, cur)
 		}
 		oi++
 	}
@@ -262,14 +295,29 @@ func boxRows4(l0, l1, l2, l3, o0, o1, o2, o3 []float32, window int, dst []int32)
 			s1 += l1[ri]
 			s2 += l2[ri]
 			s3 += l3[ri]
+			s4 += l4[ri]
+			s5 += l5[ri]
+			s6 += l6[ri]
+			s7 += l7[ri]
 			s0 -= l0[li]
 			s1 -= l1[li]
 			s2 -= l2[li]
 			s3 -= l3[li]
+			s4 -= l4[li]
+			s5 -= l5[li]
+			s6 -= l6[li]
+			s7 -= l7[li]
 			ri++
 			li++
 			if d := dst[oi]; d >= 0 {
-				o0[d], o1[d], o2[d], o3[d] = s0*inv, s1*inv, s2*inv, s3*inv
+				o0[d] = s0 * inv
+				o1[d] = s1 * inv
+				o2[d] = s2 * inv
+				o3[d] = s3 * inv
+				o4[d] = s4 * inv
+				o5[d] = s5 * inv
+				o6[d] = s6 * inv
+				o7[d] = s7 * inv
 			}
 			oi++
 		}
@@ -280,14 +328,29 @@ func boxRows4(l0, l1, l2, l3, o0, o1, o2, o3 []float32, window int, dst []int32)
 			s1 += l1[ri]
 			s2 += l2[ri]
 			s3 += l3[ri]
+			s4 += l4[ri]
+			s5 += l5[ri]
+			s6 += l6[ri]
+			s7 += l7[ri]
 			s0 -= l0[li]
 			s1 -= l1[li]
 			s2 -= l2[li]
 			s3 -= l3[li]
+			s4 -= l4[li]
+			s5 -= l5[li]
+			s6 -= l6[li]
+			s7 -= l7[li]
 			ri++
 			li++
 			if d := dst[oi]; d >= 0 {
-				o0[d], o1[d], o2[d], o3[d] = quotient(s0, window, inv), quotient(s1, window, inv), quotient(s2, window, inv), quotient(s3, window, inv)
+				o0[d] = quotient(s0, window, inv)
+				o1[d] = quotient(s1, window, inv)
+				o2[d] = quotient(s2, window, inv)
+				o3[d] = quotient(s3, window, inv)
+				o4[d] = quotient(s4, window, inv)
+				o5[d] = quotient(s5, window, inv)
+				o6[d] = quotient(s6, window, inv)
+				o7[d] = quotient(s7, window, inv)
 			}
 			oi++
 		}
@@ -297,16 +360,27 @@ func boxRows4(l0, l1, l2, l3, o0, o1, o2, o3 []float32, window int, dst []int32)
 		s1 -= l1[li]
 		s2 -= l2[li]
 		s3 -= l3[li]
+		s4 -= l4[li]
+		s5 -= l5[li]
+		s6 -= l6[li]
+		s7 -= l7[li]
 		li++
 		cur--
 		if d := dst[oi]; d >= 0 {
-			o0[d], o1[d], o2[d], o3[d] = divide(s0, cur), divide(s1, cur), divide(s2, cur), divide(s3, cur)
+			o0[d] = divide(s0, cur)
+			o1[d] = divide(s1, cur)
+			o2[d] = divide(s2, cur)
+			o3[d] = divide(s3, cur)
+			o4[d] = divide(s4, cur)
+			o5[d] = divide(s5, cur)
+			o6[d] = divide(s6, cur)
+			o7[d] = divide(s7, cur)
 		}
 		oi++
 	}
 }
 
-// boxLine is boxRows4 for a single row.
+// boxLine is boxRows8 for a single row.
 func boxLine(in, out []float32, window int, dst []int32) {
 	half := (window + 2) / 2
 	var s float32
