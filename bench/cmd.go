@@ -60,6 +60,8 @@ func runBench(e *env, args []string) int {
 		return benchIndex(e, args[1:])
 	case "scan":
 		return benchScan(e, args[1:])
+	case "scan-client": // bench scan's load generator, run as a child process
+		return benchScanClient(e, args[1:])
 	}
 	return fail(e, "bench", "unknown benchmark %q: want hash, index or scan", args[0])
 }
@@ -183,6 +185,7 @@ func benchScan(e *env, args []string) int {
 	maxScans := fs.Int("max", 20000, "most scans per run")
 	bankSize := fs.Int("bank", 10000, "random PDQ entries in the bank besides the listed images")
 	width := fs.Int("width", 640, "width of the JPEGs in `pixels` (height is 3/4 of it; 1152 makes 1 MP)")
+	profile := fs.String("cpuprofile", "", "write a pprof CPU profile of the server during the first run to `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard-bench scan [flags]\n\nRuns the server in this process on a loopback port and scans 640-px JPEGs\nthrough POST /v1/scan at each concurrency, on SQLite (and PostgreSQL when\na URL is given); prints scans per second and latency percentiles.\n\nflags:")
 		fs.PrintDefaults()
@@ -193,6 +196,14 @@ func benchScan(e *env, args []string) int {
 		return fail(e, "bench scan", "unexpected argument %q", rest[0])
 	}
 	cfg := ScanConfig{DatabaseURL: *pg, Duration: *dur, MaxScans: *maxScans, BankSize: *bankSize, Width: *width, Listed: -1}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return fail(e, "bench scan", "%v", err)
+		}
+		defer f.Close()
+		cfg.CPUProfile = f
+	}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 1024 {
@@ -202,6 +213,30 @@ func benchScan(e *env, args []string) int {
 	}
 	if err := Scan(e.stdout, cfg); err != nil {
 		return fail(e, "bench scan", "%v", err)
+	}
+	return 0
+}
+
+// benchScanClient is the load generator `bench scan` starts as a process of
+// its own, so that the server's CPU time is measured without it.
+func benchScanClient(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench scan-client", flag.ContinueOnError)
+	base := fs.String("base", "", "server `URL`")
+	key := fs.String("key", "", "integrator key")
+	width := fs.Int("width", 640, "JPEG width")
+	images := fs.Int("images", 32, "distinct JPEGs")
+	conc := fs.Int("concurrency", 8, "requests in flight")
+	dur := fs.Duration("duration", 5*time.Second, "how long at most")
+	maxScans := fs.Int("max", 20000, "most scans")
+	if _, code, ok := parse(fs, e, args); !ok {
+		return code
+	}
+	if *base == "" || *key == "" || *conc < 1 || *conc > 1024 {
+		return fail(e, "bench scan-client", "want --base, --key and --concurrency 1..1024")
+	}
+	cfg := ScanConfig{Width: *width, Images: *images, Duration: *dur, MaxScans: *maxScans}
+	if err := scanClient(e.stdout, *base, *key, cfg, *conc); err != nil {
+		return fail(e, "bench scan-client", "%v", err)
 	}
 	return 0
 }
