@@ -317,7 +317,7 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 	if format == JPEG && (opt.JPEG == JPEGGoScaled || opt.JPEG == JPEGAuto) {
 		// Any failure, even of a valid file gojpeg does not read, is left
 		// to image/jpeg to decode or to explain.
-		denom := scaleDenom(c.Width, c.Height, opt.minSide())
+		denom := ScaleDenom(c.Width, c.Height, opt.minSide())
 		if img, err := gojpeg.Decode(data, denom, opt.maxPixels()); err == nil {
 			return grey(img, opt), format, nil
 		}
