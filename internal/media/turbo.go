@@ -52,3 +52,5 @@ func turboError(name string, err error) error {
 	}
 	return &Error{Name: name, Format: JPEG, Kind: kind, Err: err}
 }
+
+func releaseTurbo(img image.Image) { libjpeg.Release(img) }
