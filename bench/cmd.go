@@ -25,7 +25,7 @@ type env struct{ stdout, stderr io.Writer }
 func Main(args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, "usage: safeguard-bench hash|index|scan|startup [flags]\n\nRun 'safeguard-bench <benchmark> -h' for its flags; docs/benchmarks.md records the results.")
+		fmt.Fprintln(stdout, "usage: safeguard-bench hash|scalecurve|index|scan|startup [flags]\n\nRun 'safeguard-bench <benchmark> -h' for its flags; docs/benchmarks.md records the results.")
 		return 0
 	}
 	return runBench(e, args[0:])
@@ -60,10 +60,14 @@ func runBench(e *env, args []string) int {
 		return benchIndex(e, args[1:])
 	case "scan":
 		return benchScan(e, args[1:])
+	case "scalecurve":
+		return benchScaleCurve(e, args[1:])
 	case "startup":
 		return benchStartup(e, args[1:])
+	case "scan-client": // bench scan's load generator, run as a child process
+		return benchScanClient(e, args[1:])
 	}
-	return fail(e, "bench", "unknown benchmark %q: want hash, index, scan or startup", args[0])
+	return fail(e, "bench", "unknown benchmark %q: want hash, scalecurve, index, scan or startup", args[0])
 }
 
 // benchModes are the JPEG decoding modes `bench hash` compares.
@@ -185,6 +189,7 @@ func benchScan(e *env, args []string) int {
 	maxScans := fs.Int("max", 20000, "most scans per run")
 	bankSize := fs.Int("bank", 10000, "random PDQ entries in the bank besides the listed images")
 	width := fs.Int("width", 640, "width of the JPEGs in `pixels` (height is 3/4 of it; 1152 makes 1 MP)")
+	profile := fs.String("cpuprofile", "", "write a pprof CPU profile of the server during the first run to `file`")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard-bench scan [flags]\n\nRuns the server in this process on a loopback port and scans 640-px JPEGs\nthrough POST /v1/scan at each concurrency, on SQLite (and PostgreSQL when\na URL is given); prints scans per second and latency percentiles.\n\nflags:")
 		fs.PrintDefaults()
@@ -195,6 +200,14 @@ func benchScan(e *env, args []string) int {
 		return fail(e, "bench scan", "unexpected argument %q", rest[0])
 	}
 	cfg := ScanConfig{DatabaseURL: *pg, Duration: *dur, MaxScans: *maxScans, BankSize: *bankSize, Width: *width, Listed: -1}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return fail(e, "bench scan", "%v", err)
+		}
+		defer f.Close()
+		cfg.CPUProfile = f
+	}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 || n > 1024 {
@@ -204,6 +217,71 @@ func benchScan(e *env, args []string) int {
 	}
 	if err := Scan(e.stdout, cfg); err != nil {
 		return fail(e, "bench scan", "%v", err)
+	}
+	return 0
+}
+
+// benchScanClient is the load generator `bench scan` starts as a process of
+// its own, so that the server's CPU time is measured without it.
+func benchScanClient(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench scan-client", flag.ContinueOnError)
+	base := fs.String("base", "", "server `URL`")
+	key := fs.String("key", "", "integrator key")
+	width := fs.Int("width", 640, "JPEG width")
+	images := fs.Int("images", 32, "distinct JPEGs")
+	conc := fs.Int("concurrency", 8, "requests in flight")
+	dur := fs.Duration("duration", 5*time.Second, "how long at most")
+	maxScans := fs.Int("max", 20000, "most scans")
+	if _, code, ok := parse(fs, e, args); !ok {
+		return code
+	}
+	if *base == "" || *key == "" || *conc < 1 || *conc > 1024 {
+		return fail(e, "bench scan-client", "want --base, --key and --concurrency 1..1024")
+	}
+	cfg := ScanConfig{Width: *width, Images: *images, Duration: *dur, MaxScans: *maxScans}
+	if err := scanClient(e.stdout, *base, *key, cfg, *conc); err != nil {
+		return fail(e, "bench scan-client", "%v", err)
+	}
+	return 0
+}
+
+func benchScaleCurve(e *env, args []string) int {
+	fs := flag.NewFlagSet("safeguard-bench scalecurve", flag.ContinueOnError)
+	testdata := fs.String("testdata", "testdata/threatexchange", "`directory` of the reference's sample images and expected-pdq.csv")
+	widths := fs.String("widths", "480,640,800,1024", "comma-separated `widths` of the small images")
+	sides := fs.String("min-sides", "0,512,256,192,128,96,64", "comma-separated MinSide `values` (0: full-size decoding, exact)")
+	dur := fs.Duration("duration", 2*time.Second, "how long to time each point")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: safeguard-bench scalecurve [flags]\n\nSpeed against distance from the reference of DCT-scaled decoding of small\nJPEGs (the reference's samples resized), end to end as a scan hashes.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if rest, code, ok := parse(fs, e, args); !ok {
+		return code
+	} else if len(rest) > 0 {
+		return fail(e, "bench scalecurve", "unexpected argument %q", rest[0])
+	}
+	ints := func(flagName, list string, lo, hi int) ([]int, bool) {
+		var out []int
+		for _, s := range strings.Split(list, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n < lo || n > hi {
+				fail(e, "bench scalecurve", "--%s %q: want numbers %d..%d", flagName, s, lo, hi)
+				return nil, false
+			}
+			out = append(out, n)
+		}
+		return out, true
+	}
+	cfg := CurveConfig{Testdata: *testdata, Duration: *dur}
+	var ok bool
+	if cfg.Widths, ok = ints("widths", *widths, 16, 8192); !ok {
+		return 2
+	}
+	if cfg.MinSides, ok = ints("min-sides", *sides, 0, 8192); !ok {
+		return 2
+	}
+	if err := ScaleCurve(e.stdout, cfg); err != nil {
+		return fail(e, "bench scalecurve", "%v", err)
 	}
 	return 0
 }

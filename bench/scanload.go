@@ -14,8 +14,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -39,6 +42,10 @@ type ScanConfig struct {
 	Width       int           // of the JPEGs, whose height is 3/4 of it; default 640
 	Listed      int           // of them in a bank, so a rule blocks and notifies; default 2
 	BankSize    int           // random PDQ entries added to the bank besides; default 10000
+	// CPUProfile, when set, receives a pprof CPU profile of the server
+	// during the timed part of the first run (the load generator is
+	// another process, so it is not in it).
+	CPUProfile io.Writer
 }
 
 func (c ScanConfig) withDefaults() ScanConfig {
@@ -74,13 +81,9 @@ func (c ScanConfig) withDefaults() ScanConfig {
 // cores, as they would not in production.
 func Scan(w io.Writer, cfg ScanConfig) error {
 	cfg = cfg.withDefaults()
-	imgs := make([][]byte, cfg.Images)
-	for i := range imgs {
-		var b bytes.Buffer
-		if err := jpeg.Encode(&b, Synthetic(cfg.Width, cfg.Width*3/4, uint64(1000+i)), &jpeg.Options{Quality: 85}); err != nil {
-			return err
-		}
-		imgs[i] = b.Bytes()
+	imgs, err := scanImages(cfg)
+	if err != nil {
+		return err
 	}
 	type backend struct {
 		name string
@@ -107,6 +110,7 @@ func Scan(w io.Writer, cfg ScanConfig) error {
 				return fmt.Errorf("%s: %w", b.name, err)
 			}
 			r, err := scanRun(scfg, cfg, imgs, c)
+			cfg.CPUProfile = nil // one run's profile
 			cleanup()
 			if err != nil {
 				return fmt.Errorf("%s, concurrency %d: %w", b.name, c, err)
@@ -118,7 +122,7 @@ func Scan(w io.Writer, cfg ScanConfig) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nCPU ms/scan is this process's CPU time (server and load generator) per scan; CPU-bound scans/s\nis what %d idle CPUs would give at that cost, when the machine is shared and the wall-clock rate is not.\n", runtime.NumCPU())
+	fmt.Fprintf(w, "\nCPU ms/scan is the server's CPU time per scan: this process's (server and webhook receiver) plus, on\nPostgreSQL, its backends' (from /proc); the load generator is a process of its own, not counted.\nCPU-bound scans/s is what %d idle CPUs would give at that cost, when the machine is shared and the\nwall-clock rate is not.\n", runtime.NumCPU())
 	return nil
 }
 
@@ -128,12 +132,13 @@ type scanResult struct {
 	n, errors, matched, webhooks int
 	rate                         float64
 	p50, p99, max                time.Duration
-	cpu                          time.Duration // per scan, server and load generator together
+	cpu                          time.Duration // server CPU per scan (the load generator is another process)
 }
 
 func scanRun(scfg server.Config, cfg ScanConfig, imgs [][]byte, concurrency int) (scanResult, error) {
 	ctx := context.Background()
 	scfg.Listen = "127.0.0.1:0"
+	scfg.WebhookAllow = []string{"127.0.0.1/32"} // the receiver below
 	st, err := server.OpenStores(ctx, scfg)
 	if err != nil {
 		return scanResult{}, err
@@ -231,51 +236,45 @@ func scanRun(scfg server.Config, cfg ScanConfig, imgs [][]byte, concurrency int)
 	hooks.n = 0
 	hooks.Unlock()
 
-	var mu sync.Mutex
-	var lat []time.Duration
-	var errs, matched int
-	var firstErr error
-	next := make(chan int)
-	deadline := time.Now().Add(cfg.Duration)
-	go func() {
-		for i := 0; i < cfg.MaxScans && time.Now().Before(deadline); i++ {
-			next <- i
-		}
-		close(next)
-	}()
-	var wg sync.WaitGroup
-	start, cpu0 := time.Now(), cpuTime()
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				var ans struct {
-					Matches []json.RawMessage `json:"matches"`
-				}
-				t0 := time.Now()
-				err := call(key.Key, "POST", fmt.Sprintf("/v1/scan?content_id=load-%d&surface=post", i), "image/jpeg", imgs[i%len(imgs)], &ans)
-				d := time.Since(t0)
-				mu.Lock()
-				if err != nil {
-					errs++
-					if firstErr == nil {
-						firstErr = err
-					}
-				} else {
-					lat = append(lat, d)
-					if len(ans.Matches) > 0 {
-						matched++
-					}
-				}
-				mu.Unlock()
-			}
-		}()
+	// The load runs in a child process (this binary's hidden scan-client
+	// command), so that the CPU measured here is the server's alone: this
+	// process's (server and webhook receiver) plus, on PostgreSQL, the
+	// database backends serving its connections.
+	self, err := os.Executable()
+	if err != nil {
+		return scanResult{}, err
 	}
-	wg.Wait()
-	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	pgCPU := func() time.Duration { return 0 }
+	if scfg.DatabaseURL != "" {
+		pgCPU = postgresBackendCPU(scfg.DatabaseURL)
+	}
+	cmd := exec.Command(self, "scan-client", "--base", base, "--key", key.Key, "--width", strconv.Itoa(cfg.Width),
+		"--images", strconv.Itoa(cfg.Images), "--concurrency", strconv.Itoa(concurrency),
+		"--duration", cfg.Duration.String(), "--max", strconv.Itoa(cfg.MaxScans))
+	cmd.Stderr = os.Stderr
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cpu0, pg0 := cpuTime(), pgCPU()
+	if cfg.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
+			return scanResult{}, err
+		}
+	}
+	err = cmd.Run()
+	if cfg.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return scanResult{}, fmt.Errorf("load generator: %v", err)
+	}
+	var load clientResult
+	if err := json.Unmarshal(out.Bytes(), &load); err != nil {
+		return scanResult{}, fmt.Errorf("load generator: %v", err)
+	}
+	lat, errs, matched := load.Latencies, load.Errors, load.Matched
+	elapsed, cpu := time.Duration(load.ElapsedNs), cpuTime()-cpu0+pgCPU()-pg0
 	if len(lat) == 0 {
-		return scanResult{}, fmt.Errorf("no scan succeeded: %v", firstErr)
+		return scanResult{}, fmt.Errorf("no scan succeeded: %v", load.FirstError)
 	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
@@ -316,6 +315,160 @@ func freshSchema(base string) (string, func(), error) {
 	}
 	q := u.Query()
 	q.Set("search_path", name)
+	q.Set("application_name", name) // so that its backends' CPU can be found
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
 }
+
+// clientResult is what the scan-client process reports.
+type clientResult struct {
+	Latencies  []time.Duration `json:"latencies_ns"`
+	Errors     int             `json:"errors"`
+	Matched    int             `json:"matched"`
+	ElapsedNs  int64           `json:"elapsed_ns"`
+	FirstError string          `json:"first_error"`
+}
+
+// scanClient is the load generator: it scans the synthetic JPEGs round
+// robin through POST /v1/scan from concurrency clients and writes a
+// clientResult as JSON to w.
+func scanClient(w io.Writer, base, key string, cfg ScanConfig, concurrency int) error {
+	imgs, err := scanImages(cfg)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency,
+		DialContext: (&net.Dialer{}).DialContext}, Timeout: time.Minute}
+	scan := func(i int, out any) error {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/v1/scan?content_id=load-%d&surface=post", base, i), bytes.NewReader(imgs[i%len(imgs)]))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "image/jpeg")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			return fmt.Errorf("POST /v1/scan: %s %s", resp.Status, b)
+		}
+		return json.Unmarshal(b, out)
+	}
+	var mu sync.Mutex
+	var res clientResult
+	next := make(chan int)
+	deadline := time.Now().Add(cfg.Duration)
+	go func() {
+		for i := 0; i < cfg.MaxScans && time.Now().Before(deadline); i++ {
+			next <- i
+		}
+		close(next)
+	}()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				var ans struct {
+					Matches []json.RawMessage `json:"matches"`
+				}
+				t0 := time.Now()
+				err := scan(i, &ans)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					res.Errors++
+					if res.FirstError == "" {
+						res.FirstError = err.Error()
+					}
+				} else {
+					res.Latencies = append(res.Latencies, d)
+					if len(ans.Matches) > 0 {
+						res.Matched++
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.ElapsedNs = int64(time.Since(start))
+	return json.NewEncoder(w).Encode(res)
+}
+
+// scanImages makes the benchmark's JPEGs, the same in both processes.
+func scanImages(cfg ScanConfig) ([][]byte, error) {
+	imgs := make([][]byte, cfg.Images)
+	for i := range imgs {
+		var b bytes.Buffer
+		if err := jpeg.Encode(&b, Synthetic(cfg.Width, cfg.Width*3/4, uint64(1000+i)), &jpeg.Options{Quality: 85}); err != nil {
+			return nil, err
+		}
+		imgs[i] = b.Bytes()
+	}
+	return imgs, nil
+}
+
+// postgresBackendCPU returns a function giving the CPU time (user +
+// system, from /proc) of the PostgreSQL backends serving connections whose
+// application_name is the URL's: the database's share of the server's
+// work, when PostgreSQL runs on this machine. Backends that exit between
+// two calls lose their time, so the figure can only understate; the
+// server's pool keeps its connections open through a run.
+func postgresBackendCPU(dbURL string) func() time.Duration {
+	u, err := url.Parse(dbURL)
+	name := ""
+	if err == nil {
+		name = u.Query().Get("application_name")
+	}
+	return func() time.Duration {
+		if name == "" {
+			return 0
+		}
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			return 0
+		}
+		defer conn.Close(ctx)
+		rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", name)
+		if err != nil {
+			return 0
+		}
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return 0
+		}
+		var total time.Duration
+		for _, pid := range pids {
+			total += procCPU(int(pid))
+		}
+		return total
+	}
+}
+
+// procCPU is a process's user + system time from /proc/<pid>/stat, or 0.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count from
+	// after its closing parenthesis (utime and stime are fields 14 and 15).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc's times.
+const clockTicks = 100

@@ -83,6 +83,7 @@ func (h *Hasher) HashContext(ctx context.Context, name string, data []byte) (Sig
 	}
 	r := ph.HashImage(img, h.Dihedral)
 	h.pool.Put(ph)
+	media.Release(img)
 	return Signals{
 		Format:   format,
 		PDQ:      r.Hash,

@@ -135,7 +135,7 @@ func jpegEstimate(data []byte, w, h int, opt Options) int64 {
 	if opt.usesTurbo() {
 		denom := 1
 		if opt.JPEG == JPEGAuto || opt.JPEG == JPEGTurboScaled {
-			denom = scaleDenom(w, h, opt.minSide())
+			denom = ScaleDenom(w, h, opt.minSide())
 		}
 		ow, oh := (w+denom-1)/denom, (h+denom-1)/denom
 		out = int64(ow) * int64(oh) * 4 // RGBA or CMYK
@@ -152,7 +152,7 @@ func jpegEstimate(data []byte, w, h int, opt Options) int64 {
 		if f.progressive {
 			coef = f.blocks() * 64 * 4 // image/jpeg keeps int32 coefficients
 		} else if opt.JPEG == JPEGGoScaled || opt.JPEG == JPEGAuto {
-			denom := scaleDenom(w, h, opt.minSide())
+			denom := ScaleDenom(w, h, opt.minSide())
 			out = int64((w+denom-1)/denom) * int64((h+denom-1)/denom) * channels
 		}
 	}

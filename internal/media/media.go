@@ -283,6 +283,12 @@ func (o Options) usesTurbo() bool {
 	return o.JPEG == JPEGTurbo || o.JPEG == JPEGTurboScaled || o.JPEG == JPEGAuto && HaveLibjpeg
 }
 
+// Release hands the pixels of an image Decode returned back for later
+// decodes to reuse (libjpeg-turbo's decodes of up to 512x512 pixels, what
+// ForPDQ gives large JPEGs), which spares the garbage collector a
+// megabyte per hash. img must not be used afterwards.
+func Release(img image.Image) { releaseTurbo(img) }
+
 // Decode decodes the image in data; name is only for error messages.
 // Errors are *Error. The image's pixels are laid out as its decoder left
 // them (*image.YCbCr, *image.RGBA, *image.Gray, *image.Paletted, ...):
@@ -317,7 +323,7 @@ func Decode(name string, data []byte, opt Options) (img image.Image, format Form
 	if format == JPEG && (opt.JPEG == JPEGGoScaled || opt.JPEG == JPEGAuto) {
 		// Any failure, even of a valid file gojpeg does not read, is left
 		// to image/jpeg to decode or to explain.
-		denom := scaleDenom(c.Width, c.Height, opt.minSide())
+		denom := ScaleDenom(c.Width, c.Height, opt.minSide())
 		if img, err := gojpeg.Decode(data, denom, opt.maxPixels()); err == nil {
 			return grey(img, opt), format, nil
 		}

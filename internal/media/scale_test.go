@@ -16,8 +16,8 @@ func TestScaleDenom(t *testing.T) {
 		{4000, 3000, 256, 8},
 		{4000, 3000, 2, 8},
 	} {
-		if got := scaleDenom(c.w, c.h, c.min); got != c.want {
-			t.Errorf("scaleDenom(%d, %d, %d) = %d, want %d", c.w, c.h, c.min, got, c.want)
+		if got := ScaleDenom(c.w, c.h, c.min); got != c.want {
+			t.Errorf("ScaleDenom(%d, %d, %d) = %d, want %d", c.w, c.h, c.min, got, c.want)
 		}
 	}
 }

@@ -22,7 +22,7 @@ func decodeTurbo(name string, data []byte, opt Options) (image.Image, error) {
 	}
 	denom := 1
 	if opt.JPEG == JPEGAuto || opt.JPEG == JPEGTurboScaled {
-		denom = scaleDenom(d.Width, d.Height, opt.minSide())
+		denom = ScaleDenom(d.Width, d.Height, opt.minSide())
 	}
 	var img image.Image
 	if w, h := libjpeg.OutputSize(d.Width, d.Height, denom); opt.ForPDQ && (w > pdqSide || h > pdqSide) {
@@ -52,3 +52,5 @@ func turboError(name string, err error) error {
 	}
 	return &Error{Name: name, Format: JPEG, Kind: kind, Err: err}
 }
+
+func releaseTurbo(img image.Image) { libjpeg.Release(img) }

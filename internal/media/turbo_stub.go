@@ -23,3 +23,5 @@ func unavailable(name string, opt Options) error {
 	return &Error{Name: name, Format: JPEG, Kind: Unavailable,
 		Err: fmt.Errorf("JPEG mode %q needs libjpeg-turbo, which this build leaves out (no cgo, or the nolibjpeg tag)", opt.JPEG)}
 }
+
+func releaseTurbo(image.Image) {}

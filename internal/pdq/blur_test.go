@@ -1,6 +1,7 @@
 package pdq
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -84,6 +85,40 @@ func TestBlurDecimateIsExact(t *testing.T) {
 						t.Fatalf("%dx%d: [%d][%d] = %v, want %v", rows, cols, i, j, got[i][j], want[i][j])
 					}
 				}
+			}
+		}
+	}
+}
+
+// quotient must be the correctly rounded float32 division for every window
+// count: random float32 sums of every magnitude (and luminance-like ones),
+// every count up to 1024 and some larger.
+func TestQuotient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	counts := []int{1 << 20, 1<<20 + 1, 1<<20 - 1, 999_999}
+	for c := 1; c <= 1024; c++ {
+		counts = append(counts, c)
+	}
+	for _, c := range counts {
+		inv := 1 / float64(c)
+		for i := 0; i < 2000; i++ {
+			var s float32
+			switch i % 3 {
+			case 0: // any bit pattern of a finite float32
+				s = math.Float32frombits(rng.Uint32())
+				if math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
+					continue
+				}
+			case 1: // a window's sum of luminance values
+				s = float32(rng.IntN(c*255*1000+1)) * 0.001
+			default: // subnormal and tiny
+				s = math.Float32frombits(rng.Uint32() & 0x0fffffff)
+			}
+			if got, want := quotient(s, c, inv), s/float32(c); got != want {
+				t.Fatalf("quotient(%g, %d) = %g, want %g", s, c, got, want)
+			}
+			if got, want := divide(s, c), s/float32(c); got != want {
+				t.Fatalf("divide(%g, %d) = %g, want %g", s, c, got, want)
 			}
 		}
 	}

@@ -32,9 +32,11 @@ var dctMatrix = func() (d [16 * 64]float32) {
 // for concurrent use, but the zero value is ready and each goroutine may have
 // its own.
 type Hasher struct {
-	buf1, buf2, buf3 []float32
-	colSums          []float32
-	rowDst, colDst   []int32
+	buf1   []float32 // a luminance plane (Luma, HashRGB24)
+	blur   blur
+	b64    [64][64]float32 // the blurred, decimated image
+	ident  []int32         // 0, 1, ...: where each position lands in the full rounds
+	xs, ys []int           // the pixels sampled of each row and column
 }
 
 // Result is what hashing one image gives.
@@ -54,28 +56,37 @@ type Result struct {
 // skips the blur in the plain hash but not in the dihedral one.
 func (h *Hasher) HashLuma(luma []float32, numRows, numCols int, dihedral bool) Result {
 	if numRows < minHashableDim || numCols < minHashableDim {
+		return h.hashRows(nil, numRows, numCols, dihedral)
+	}
+	return h.hashRows(func(i int, _ []float32) []float32 { return luma[i*numCols : (i+1)*numCols] }, numRows, numCols, dihedral)
+}
+
+// hashRows is HashLuma with the plane's rows taken from src, in order.
+func (h *Hasher) hashRows(src rowSource, numRows, numCols int, dihedral bool) Result {
+	if numRows < minHashableDim || numCols < minHashableDim {
 		r := Result{}
 		if dihedral {
 			r.Dihedral = new([8]Hash)
 		}
 		return r
 	}
-	var b64 [64][64]float32
+	b64 := &h.b64
 	if !dihedral && numRows == 64 && numCols == 64 {
-		copy(b64[0][:], luma) // a video frame ffmpeg already scaled
-		for i := 1; i < 64; i++ {
-			copy(b64[i][:], luma[i*64:])
+		for i := range b64 { // a video frame ffmpeg already scaled
+			copy(b64[i][:], src(i, b64[i][:]))
 		}
 	} else {
-		h.blurDecimate(luma, numRows, numCols, &b64)
+		h.blurDecimateRows(src, numRows, numCols, b64)
 	}
 	var r Result
-	r.Quality = quality(&b64)
+	r.Quality = quality(b64)
 	var dct [16][16]float32
-	dct64To16(&b64, &dct)
-	r.Hash = toBits(&dct)
+	dct64To16(b64, &dct)
 	if dihedral {
 		r.Dihedral = dihedrals(&dct)
+		r.Hash = r.Dihedral[Original]
+	} else {
+		r.Hash = toBits(&dct)
 	}
 	return r
 }
@@ -141,12 +152,19 @@ func dct64To16(a *[64][64]float32, out *[16][16]float32) {
 // toBits sets each bit whose DCT coefficient is above the median. The
 // reference's Torben median of 256 values is the 128th smallest.
 func toBits(dct *[16][16]float32) Hash {
+	return bitsAbove(dct, median(dct))
+}
+
+func median(dct *[16][16]float32) float32 {
 	var sorted [256]float32
 	for i := range dct {
 		copy(sorted[i*16:], dct[i][:])
 	}
 	slices.Sort(sorted[:])
-	median := sorted[127]
+	return sorted[127]
+}
+
+func bitsAbove(dct *[16][16]float32, median float32) Hash {
 	var h Hash
 	for i := 0; i < 16; i++ {
 		for j := 0; j < 16; j++ {
@@ -160,29 +178,40 @@ func toBits(dct *[16][16]float32) Hash {
 
 // dihedrals derives the hashes of the seven rotations and reflections from
 // the original's DCT: flipping an axis negates its odd frequencies
-// (1-based), and a quarter turn transposes.
+// (1-based), and a quarter turn transposes. A transpose moves values but
+// keeps their multiset, so a transposed variant has the median of the
+// untransposed one with the same signs: four medians serve all eight.
 func dihedrals(a *[16][16]float32) *[8]Hash {
 	var out [8]Hash
 	var b [16][16]float32
 	type rule struct {
 		transpose bool
-		negate    func(i, j int) bool
+		signs     int // which of the four sign patterns below
+	}
+	negate := [4]func(i, j int) bool{
+		func(i, j int) bool { return false },
+		func(i, j int) bool { return j&1 == 0 },
+		func(i, j int) bool { return (i+j)&1 == 1 },
+		func(i, j int) bool { return i&1 == 0 },
 	}
 	rules := [8]rule{
-		Original:   {false, func(i, j int) bool { return false }},
-		Rotate90:   {true, func(i, j int) bool { return j&1 == 0 }},
-		Rotate180:  {false, func(i, j int) bool { return (i+j)&1 == 1 }},
-		Rotate270:  {true, func(i, j int) bool { return i&1 == 0 }},
-		FlipX:      {false, func(i, j int) bool { return i&1 == 0 }},
-		FlipY:      {false, func(i, j int) bool { return j&1 == 0 }},
-		FlipPlus1:  {true, func(i, j int) bool { return false }},
-		FlipMinus1: {true, func(i, j int) bool { return (i+j)&1 == 1 }},
+		Original:   {false, 0},
+		Rotate90:   {true, 1},
+		Rotate180:  {false, 2},
+		Rotate270:  {true, 3},
+		FlipX:      {false, 3},
+		FlipY:      {false, 1},
+		FlipPlus1:  {true, 0},
+		FlipMinus1: {true, 2},
 	}
+	var medians [4]float32
+	var known [4]bool
 	for d, r := range rules {
+		neg := negate[r.signs]
 		for i := 0; i < 16; i++ {
 			for j := 0; j < 16; j++ {
 				v := a[i][j]
-				if r.negate(i, j) {
+				if neg(i, j) {
 					v = -v
 				}
 				if r.transpose {
@@ -192,7 +221,10 @@ func dihedrals(a *[16][16]float32) *[8]Hash {
 				}
 			}
 		}
-		out[d] = toBits(&b)
+		if !known[r.signs] {
+			medians[r.signs], known[r.signs] = median(&b), true
+		}
+		out[d] = bitsAbove(&b, medians[r.signs])
 	}
 	return &out
 }

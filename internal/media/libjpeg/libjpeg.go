@@ -162,6 +162,7 @@ import (
 	"fmt"
 	"image"
 	"runtime"
+	"sync"
 	"unsafe"
 )
 
@@ -344,15 +345,16 @@ func (d *Decoder) prepare(denom int, grey bool, w, h int) (img image.Image, pix 
 		w, h = int(d.c.d.output_width), int(d.c.d.output_height)
 	}
 	r := image.Rect(0, 0, w, h)
+	// libjpeg writes every byte, so a released buffer needs no clearing.
 	switch out {
 	case C.JCS_GRAYSCALE:
-		m := image.NewGray(r)
+		m := &image.Gray{Pix: pixels(w * h), Stride: w, Rect: r}
 		img, pix, stride = m, m.Pix, m.Stride
 	case C.JCS_CMYK:
-		m := image.NewCMYK(r)
+		m := &image.CMYK{Pix: pixels(4 * w * h), Stride: 4 * w, Rect: r}
 		img, pix, stride = m, m.Pix, m.Stride
 	default:
-		m := image.NewRGBA(r)
+		m := &image.RGBA{Pix: pixels(4 * w * h), Stride: 4 * w, Rect: r}
 		img, pix, stride = m, m.Pix, m.Stride
 	}
 	if len(pix) == 0 {
@@ -368,5 +370,44 @@ func (d *Decoder) invertAdobe(pix []byte) {
 		for i := range pix {
 			pix[i] = 255 - pix[i]
 		}
+	}
+}
+
+// maxPooled bounds the pixel buffers kept for reuse: a 512x512 RGBA sample
+// (what PDQ hashing decodes every large JPEG to) and anything smaller.
+const maxPooled = 4 * 512 * 512
+
+var pool sync.Pool // of *[]byte, each of capacity maxPooled
+
+// pixels returns n bytes for a decode's pixels, reused where Release gave
+// them back. Their contents are stale: the decoder overwrites every byte.
+func pixels(n int) []byte {
+	if n > maxPooled {
+		return make([]byte, n)
+	}
+	if b, ok := pool.Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, maxPooled)
+}
+
+// Release gives the pixels of an image Decode or DecodeSampled returned
+// back for later decodes to reuse. The image must not be used afterwards.
+// Releasing any other image, or none, is harmless.
+func Release(img image.Image) {
+	var pix []byte
+	switch m := img.(type) {
+	case *image.RGBA:
+		pix = m.Pix
+	case *image.Gray:
+		pix = m.Pix
+	case *image.CMYK:
+		pix = m.Pix
+	default:
+		return
+	}
+	if cap(pix) == maxPooled {
+		pix = pix[:0]
+		pool.Put(&pix)
 	}
 }

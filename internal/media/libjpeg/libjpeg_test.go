@@ -163,3 +163,52 @@ func TestDecodeSampled(t *testing.T) {
 		t.Error("column 300 of a 151-wide half-size image: no error")
 	}
 }
+
+// A released image's pixels are reused by later decodes, which still give
+// exactly the pixels of a fresh decode (no stale bytes from the first).
+func TestRelease(t *testing.T) {
+	decode := func(data []byte, grey bool) image.Image {
+		t.Helper()
+		d, err := libjpeg.NewDecoder(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		img, err := d.Decode(1, grey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	a, b := encode(t, smooth(512, 512)), encode(t, smooth(97, 300))
+	for _, grey := range []bool{false, true} {
+		want := decode(b, grey)
+		first := decode(a, grey)
+		reused := false
+		for range 10 { // sync.Pool may drop a buffer; one reuse in ten tries is enough
+			libjpeg.Release(first)
+			got := decode(b, grey)
+			var pix []byte
+			switch m := got.(type) {
+			case *image.RGBA:
+				pix = m.Pix
+			case *image.Gray:
+				pix = m.Pix
+			}
+			reused = reused || cap(pix) > len(pix)
+			for y := 0; y < 300; y++ {
+				for x := 0; x < 97; x++ {
+					if got.At(x, y) != want.At(x, y) {
+						t.Fatalf("grey=%v (%d,%d): %v, want %v", grey, x, y, got.At(x, y), want.At(x, y))
+					}
+				}
+			}
+			first = got
+		}
+		if !reused {
+			t.Errorf("grey=%v: no decode reused a released buffer", grey)
+		}
+	}
+	libjpeg.Release(image.NewNRGBA(image.Rect(0, 0, 2, 2))) // not ours: ignored
+	libjpeg.Release(nil)
+}
