@@ -25,6 +25,9 @@ func TestTextEndToEnd(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			cfg, st := be.open(t)
+			// The chat log is read back from the directory below, also on
+			// PostgreSQL (which otherwise keeps evidence in the database).
+			cfg.EvidenceDir = filepath.Join(cfg.Data, "evidence")
 			textEndToEnd(t, cfg, st)
 		})
 	}
