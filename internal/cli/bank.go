@@ -10,9 +10,11 @@ import (
 	"iter"
 	"maps"
 	"os"
+	"os/signal"
 	"os/user"
 	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -46,18 +48,27 @@ func runBank(e *env, args []string) int {
 // with the bank changes' use case over it: changes made here are audited
 // like the API's, with the operating-system user as actor ("cli:NAME"). A
 // server on the same store sees them through its change feed.
+// An interrupt cancels the context, so a long import or fetch stops
+// between transactions rather than being killed inside one.
 func withStore(e *env, cmd string, sf *storeFlags, f func(context.Context, store.Store, *usecase.Banks) error) int {
-	ctx := context.Background()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	st, err := sf.open(ctx)
 	if err != nil {
 		return fail(e, cmd, "%v", err)
 	}
 	defer st.Close()
-	stores, tx := usecase.Over(st)
-	if err := f(ctx, st, &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}); err != nil {
+	if err := f(ctx, st, cliBanks(st)); err != nil {
 		return fail(e, cmd, "%v", err)
 	}
 	return 0
+}
+
+// cliBanks is the bank changes' use case over st, audited with the CLI's
+// actor. Its Tx and Log serve the CLI's other use cases too.
+func cliBanks(st store.Store) *usecase.Banks {
+	stores, tx := usecase.Over(st)
+	return &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}
 }
 
 func bankCreate(e *env, args []string) int {

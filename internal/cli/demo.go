@@ -34,8 +34,7 @@ func firstStart(ctx context.Context, st store.Store, w io.Writer) (bool, error) 
 	if err != nil || len(bs) > 0 || len(ks) > 0 {
 		return false, err
 	}
-	stores, tx := usecase.Over(st)
-	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}
+	banks := cliBanks(st)
 	desc := "DEMO, not real: one photo of a bridge from Meta's ThreatExchange test data (" + demoImage + "); remove with: safeguard bank rm " + demoBank
 	if _, err := banks.Create(ctx, cliActor(), bank.Bank{Name: demoBank, Description: desc}); err != nil {
 		return false, err

@@ -8,17 +8,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/exchange/kinds"
 	"github.com/safeguard-oss/safeguard/internal/exchange/peer"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
@@ -143,37 +141,34 @@ func exchangeStore(e *env, sub string, args []string) int {
 	if err != nil {
 		return fail(e, cmd, "%v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	st, err := sf.open(ctx)
-	if err != nil {
-		return fail(e, cmd, "%v", err)
-	}
-	defer st.Close()
-	stores, tx := usecase.Over(st)
-	// No matcher: servers sharing the store pick the changes up from the
-	// change feed.
-	banks := &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}
+	return withStore(e, cmd, sf, func(ctx context.Context, st store.Store, banks *usecase.Banks) error {
+		// No matcher: servers sharing the store pick the changes up from
+		// the change feed.
+		return exchangeReport(ctx, e, st, banks, sub, rest, cfgs)
+	})
+}
+
+func exchangeReport(ctx context.Context, e *env, st store.Store, banks *usecase.Banks, sub string, rest []string, cfgs []exchange.Config) error {
 	if sub == "fetch" {
 		r, err := server.NewExchanges(ctx, cfgs, banks, slog.New(slog.NewTextHandler(e.stderr, nil)))
 		if err != nil {
-			return fail(e, cmd, "%v", err)
+			return err
 		}
 		// The status is the store's, counted over every fetch: this
 		// fetch's part is the difference.
 		was, err := r.Status(rest[1])
 		if err != nil {
-			return fail(e, cmd, "%v", err)
+			return err
 		}
 		ferr := r.Fetch(ctx, rest[1])
 		s, err := r.Status(rest[1])
 		if err != nil {
-			return fail(e, cmd, "%v", err)
+			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: %d pages, %d records, %d entries, %d tombstones, %d malformed\n",
 			s.Name, s.Pages-was.Pages, s.Records-was.Records, s.Entries-was.Entries, s.Removed-was.Removed, s.Malformed-was.Malformed)
 		if ferr != nil {
-			return fail(e, cmd, "%v", ferr)
+			return ferr
 		}
 	}
 	for _, c := range cfgs {
@@ -183,7 +178,7 @@ func exchangeStore(e *env, sub string, args []string) int {
 		}
 		cp, err := st.ExchangeCheckpoint(ctx, c.Name)
 		if err != nil {
-			return fail(e, cmd, "%v", err)
+			return err
 		}
 		at := "never fetched"
 		if !cp.UpdatedAt.IsZero() {
@@ -191,7 +186,7 @@ func exchangeStore(e *env, sub string, args []string) int {
 		}
 		last := ""
 		if ss, ok, err := st.ExchangeStatus(ctx, c.Name); err != nil {
-			return fail(e, cmd, "%v", err)
+			return err
 		} else if ok {
 			last = "; last fetch " + ss.LastFetch.UTC().Format(time.RFC3339)
 			if ss.Succeeded {
@@ -202,5 +197,5 @@ func exchangeStore(e *env, sub string, args []string) int {
 		}
 		fmt.Fprintf(e.stdout, "%-24s %-15s %-16s %s%s\n", c.Name, c.Kind, entries, at, last)
 	}
-	return 0
+	return nil
 }

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/notice"
 	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
@@ -111,49 +111,45 @@ func noticeStore(e *env, sub string, args []string) int {
 		fmt.Fprintln(e.stderr, noticeUsage)
 		return 2
 	}
-	ctx := context.Background()
-	st, err := sf.open(ctx)
-	if err != nil {
-		return fail(e, cmd, "%v", err)
-	}
-	defer st.Close()
-	_, tx := usecase.Over(st)
-	u := &usecase.Notices{Tx: tx, Log: audit.NewLog(st), Store: st}
-	switch sub {
-	case "add":
-		if n, err = u.Create(ctx, cliActor(), n, nil, ""); err != nil {
-			return fail(e, cmd, "%v", err)
-		}
-		fmt.Fprintf(e.stdout, "notice %d: %s (%s), due now\n", n.ID, n.URL, n.Host)
-	case "withdraw":
-		var id int64
-		if _, err := fmt.Sscan(rest[0], &id); err != nil {
-			return fail(e, cmd, "%q is not a notice id", rest[0])
-		}
-		if _, err := u.Withdraw(ctx, cliActor(), id, reason); err != nil {
-			return fail(e, cmd, "%v", err)
-		}
-		fmt.Fprintf(e.stdout, "notice %d withdrawn\n", id)
-	case "list":
-		ns, err := st.Notices(ctx)
-		if err != nil {
-			return fail(e, cmd, "%v", err)
-		}
-		for _, n := range ns {
-			last := "never checked"
-			if c := n.LastCheck; c != nil {
-				last = fmt.Sprintf("last check %s: status %d, found %v", c.At.Format(time.RFC3339), c.Status, c.Found)
+	return withStore(e, cmd, sf, func(ctx context.Context, st store.Store, b *usecase.Banks) error {
+		u := &usecase.Notices{Tx: b.Tx, Log: b.Log, Store: st}
+		switch sub {
+		case "add":
+			made, err := u.Create(ctx, cliActor(), n, nil, "")
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(e.stdout, "%-6d %-9s %-24s sent %-3d %s  %s\n", n.ID, n.State, n.Host, n.Sends, last, n.URL)
+			fmt.Fprintf(e.stdout, "notice %d: %s (%s), due now\n", made.ID, made.URL, made.Host)
+		case "withdraw":
+			var id int64
+			if _, err := fmt.Sscan(rest[0], &id); err != nil {
+				return fmt.Errorf("%q is not a notice id", rest[0])
+			}
+			if _, err := u.Withdraw(ctx, cliActor(), id, reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "notice %d withdrawn\n", id)
+		case "list":
+			ns, err := st.Notices(ctx)
+			if err != nil {
+				return err
+			}
+			for _, n := range ns {
+				last := "never checked"
+				if c := n.LastCheck; c != nil {
+					last = fmt.Sprintf("last check %s: status %d, found %v", c.At.Format(time.RFC3339), c.Status, c.Found)
+				}
+				fmt.Fprintf(e.stdout, "%-6d %-9s %-24s sent %-3d %s  %s\n", n.ID, n.State, n.Host, n.Sends, last, n.URL)
+			}
+		case "figures":
+			ns, err := st.Notices(ctx)
+			if err != nil {
+				return err
+			}
+			printFigures(e, notice.Figures(ns, time.Now()))
 		}
-	case "figures":
-		ns, err := st.Notices(ctx)
-		if err != nil {
-			return fail(e, cmd, "%v", err)
-		}
-		printFigures(e, notice.Figures(ns, time.Now()))
-	}
-	return 0
+		return nil
+	})
 }
 
 func categories() []string {

@@ -1,6 +1,7 @@
 package usecase
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -228,7 +229,7 @@ func (d *Drafts) Incident(ctx context.Context, log *audit.Log, c review.Case, rs
 		if c.Category == review.SelfGenerated {
 			f.Annotations = lereport.FileAnnotations{lereport.PossibleSelfProduction}
 		}
-		if p := cmp(item.Meta.PDQ, rec.PDQ); p != "" {
+		if p := cmp.Or(item.Meta.PDQ, rec.PDQ); p != "" {
 			f.Hashes = append(f.Hashes, lereport.FileHash{Type: "PDQ", Value: p})
 		}
 		if rec.Visibility != "" {
@@ -268,13 +269,6 @@ func (d *Drafts) Incident(ctx context.Context, log *audit.Log, c review.Case, rs
 	}
 	inc.Info = caseInfo(c, dec)
 	return inc, nil
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // uploadEvent is the IP capture event of an upload, if the platform sent
