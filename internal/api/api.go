@@ -31,6 +31,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/review"
@@ -508,6 +509,21 @@ func limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
 
 // decodeJSON reads a JSON request body strictly into v: the right content
 // type, within maxJSON, then as unmarshalStrict.
+// decodeReason reads the {"reason"} body that every state change back or
+// out (to draft, retract, withdraw) takes, and checks it as a reason.
+func decodeReason(w http.ResponseWriter, r *http.Request) (string, error) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		return "", err
+	}
+	if err := limits.Prose("reason", in.Reason, limits.Description); err != nil {
+		return "", err
+	}
+	return in.Reason, nil
+}
+
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := checkContentType(r, "application/json"); err != nil {
 		return err

@@ -188,20 +188,15 @@ func (a *API) unreadyLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	if len(in.Reason) > 1000 {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "reason: at most 1000 bytes")
-	}
-	out, err := lereport.Transition(r.Context(), st, id, lereport.Draft, k.ID, in.Reason, a.now(), nil)
+	reason, err := decodeReason(w, r)
 	if err != nil {
 		return err
 	}
-	if err := a.record(r.Context(), k, "lereport.unready", lereport.Subject(id), map[string]string{"reason": in.Reason}); err != nil {
+	out, err := lereport.Transition(r.Context(), st, id, lereport.Draft, k.ID, reason, a.now(), nil)
+	if err != nil {
+		return err
+	}
+	if err := a.record(r.Context(), k, "lereport.unready", lereport.Subject(id), map[string]string{"reason": reason}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -515,13 +515,11 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	reason, err := decodeReason(w, r)
+	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(in.Reason) == "" {
+	if strings.TrimSpace(reason) == "" {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "reason: say why the report is withdrawn")
 	}
 	cur, err := st.LEReport(r.Context(), id)
@@ -531,12 +529,12 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	if cur.Recipient != cybertip.Recipient {
 		// A hotline's package left by hand; its withdrawal goes the same
 		// way, and is recorded here.
-		out, err := lereport.Transition(r.Context(), st, id, lereport.Retracted, k.ID, in.Reason, a.now(), nil)
+		out, err := lereport.Transition(r.Context(), st, id, lereport.Retracted, k.ID, reason, a.now(), nil)
 		if err != nil {
 			return err
 		}
 		if err := a.record(r.Context(), k, lereport.AuditRetract, lereport.Subject(id), map[string]string{
-			"recipient": out.Recipient, "recipient_report_id": out.RecipientReportID, "reason": in.Reason,
+			"recipient": out.Recipient, "recipient_report_id": out.RecipientReportID, "reason": reason,
 		}); err != nil {
 			return err
 		}
@@ -547,7 +545,7 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "report %d was submitted to the CyberTipline, and this server has no account configured to retract it", id)
 	}
 	sub := &cybertip.Submitter{API: recipientAPI{a.cfg.CyberTip}, Store: st, Log: a.cfg.Log, Now: a.now}
-	out, err := sub.Retract(r.Context(), id, k.ID, in.Reason)
+	out, err := sub.Retract(r.Context(), id, k.ID, reason)
 	if err != nil {
 		return err
 	}

@@ -266,13 +266,11 @@ func (a *API) withdrawNotice(w http.ResponseWriter, r *http.Request, k auth.Key)
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	reason, err := decodeReason(w, r)
+	if err != nil {
 		return err
 	}
-	n, err := u.Withdraw(r.Context(), k.ID, id, in.Reason)
+	n, err := u.Withdraw(r.Context(), k.ID, id, reason)
 	if err != nil {
 		return err
 	}
