@@ -25,41 +25,30 @@ func TestBrowserGuardsAndAdmin(t *testing.T) {
 	const undo = 2 * time.Second
 	w, _ := adminWorld(t, func(c *console.Config) { c.UndoAfter = undo })
 	ctx := context.Background()
-	shots := map[string][]byte{}
-	shot := func(name string) {
-		var b []byte
-		ch.run("screenshot "+name, chromedp.FullScreenshot(&b, 100))
-		shots[name] = b
-	}
-	text := func(sel string) string {
-		var s string
-		ch.run("read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
-		return s
-	}
 
 	ch.signIn(w, auth.Reviewer)
 	ch.run("the queue", chromedp.Navigate(w.srv.URL+"/console/queues/known_csam"), chromedp.WaitVisible(`#cases`, chromedp.ByQuery))
-	flaggedRow := text(fmt.Sprintf(`tr[data-case="%d"]`, w.flagged))
+	flaggedRow := ch.text(fmt.Sprintf(`tr[data-case="%d"]`, w.flagged))
 	if !strings.Contains(flaggedRow, "trusted flagger") || !strings.Contains(flaggedRow, "hotline report") {
 		t.Errorf("the flagger's row reads %q", flaggedRow)
 	}
-	if top := text(fmt.Sprintf(`tr[data-case="%d"]`, w.top)); !strings.Contains(top, "pdq match in hotline") || !strings.Contains(top, "acct-post-1") {
+	if top := ch.text(fmt.Sprintf(`tr[data-case="%d"]`, w.top)); !strings.Contains(top, "pdq match in hotline") || !strings.Contains(top, "acct-post-1") {
 		t.Errorf("the rule case's row reads %q", top)
 	}
-	shot("console-queue-context.png")
+	ch.shot("console-queue-context.png")
 
 	// A stray c: the countdown shows, u undoes it, nothing is sent.
 	ch.run("open the flagger's case", chromedp.Navigate(fmt.Sprintf("%s/console/cases/%d", w.srv.URL, w.flagged)), chromedp.WaitVisible(`#decision`, chromedp.ByQuery))
-	if who := text(".reporter"); who != "test flagger (flagger)" || strings.Contains(who, w.ids[auth.Flagger]) {
+	if who := ch.text(".reporter"); who != "test flagger (flagger)" || strings.Contains(who, w.ids[auth.Flagger]) {
 		t.Errorf("the reporter is shown as %q", who)
 	}
 	ch.ready()
 	ch.run("a stray c", press('c'))
 	ch.poll("the countdown shows", `!document.getElementById("pending").hidden && +document.getElementById("pending-left").textContent > 0`)
-	if s := text("#pending"); !strings.Contains(s, fmt.Sprintf("Confirming case %d", w.flagged)) || !strings.Contains(s, "Undo") {
+	if s := ch.text("#pending"); !strings.Contains(s, fmt.Sprintf("Confirming case %d", w.flagged)) || !strings.Contains(s, "Undo") {
 		t.Errorf("the countdown reads %q", s)
 	}
-	shot("console-undo-countdown.png")
+	ch.shot("console-undo-countdown.png")
 	ch.run("undo with u", press('u'))
 	ch.poll("undone", `document.getElementById("pending").hidden && !document.getElementById("undone").hidden`)
 	// Longer than the countdown: still nothing sent.
@@ -78,21 +67,21 @@ func TestBrowserGuardsAndAdmin(t *testing.T) {
 		t.Fatalf("after the countdown the case is %s", c.State)
 	}
 	ch.run("the decided case", chromedp.Navigate(fmt.Sprintf("%s/console/cases/%d", w.srv.URL, w.flagged)), chromedp.WaitVisible(`#history`, chromedp.ByQuery))
-	if h := text("#history"); !strings.Contains(h, "test reviewer (reviewer) confirm") || strings.Contains(h, w.ids[auth.Reviewer]) {
+	if h := ch.text("#history"); !strings.Contains(h, "test reviewer (reviewer) confirm") || strings.Contains(h, w.ids[auth.Reviewer]) {
 		t.Errorf("the history reads %q", h)
 	}
-	shot("console-case-names.png")
+	ch.shot("console-case-names.png")
 	ch.run("sign out", chromedp.Click(`header .who button`, chromedp.ByQuery), chromedp.WaitVisible(`#key`, chromedp.ByQuery))
 
 	// The admin screens.
 	ch.signIn(w, auth.Admin)
 	ch.run("the banks", chromedp.WaitVisible(`#banks`, chromedp.ByQuery))
-	if b := text(`tr[data-bank="hotline"]`); !strings.Contains(b, "IWF: 2") || !strings.Contains(b, "review: 1") {
+	if b := ch.text(`tr[data-bank="hotline"]`); !strings.Contains(b, "IWF: 2") || !strings.Contains(b, "review: 1") {
 		t.Errorf("the bank's row reads %q", b)
 	}
-	shot("console-admin-banks.png")
+	ch.shot("console-admin-banks.png")
 	ch.run("the webhooks", chromedp.Navigate(w.srv.URL+"/console/admin/webhooks"), chromedp.WaitVisible(`tr[data-delivery="dlv_1"]`, chromedp.ByQuery))
-	shot("console-admin-webhooks.png")
+	ch.shot("console-admin-webhooks.png")
 	ch.run("replay", chromedp.Click(`tr[data-delivery="dlv_1"] button.replay`, chromedp.ByQuery), chromedp.WaitVisible(`.notice`, chromedp.ByQuery))
 
 	ch.run("create a key",
@@ -102,12 +91,12 @@ func TestBrowserGuardsAndAdmin(t *testing.T) {
 		chromedp.SetValue(`#role`, "flagger", chromedp.ByQuery),
 		chromedp.Click(`#create`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#new-key`, chromedp.ByQuery))
-	plain := text("#new-key")
+	plain := ch.text("#new-key")
 	k, err := auth.Authenticate(ctx, w.keys, plain)
 	if err != nil || k.Name != "Hotline NGO" || k.Role != auth.Flagger {
 		t.Fatalf("the key shown (%q): %+v %v", plain, k, err)
 	}
-	shot("console-admin-key-created.png")
+	ch.shot("console-admin-key-created.png")
 	ch.run("revoke asks first",
 		chromedp.Navigate(w.srv.URL+"/console/admin/keys"),
 		chromedp.WaitVisible(fmt.Sprintf(`tr[data-key="%s"] button.revoke`, k.ID), chromedp.ByQuery),
@@ -122,14 +111,13 @@ func TestBrowserGuardsAndAdmin(t *testing.T) {
 	}
 	ch.run("the audit log", chromedp.Navigate(w.srv.URL+"/console/admin/audit"), chromedp.WaitVisible(`#verify`, chromedp.ByQuery),
 		chromedp.Click(`#verify`, chromedp.ByQuery), chromedp.WaitVisible(`#verified`, chromedp.ByQuery))
-	if v := text("#verified"); !strings.Contains(v, "Chain verified") {
+	if v := ch.text("#verified"); !strings.Contains(v, "Chain verified") {
 		t.Errorf("verification reads %q", v)
 	}
-	if a := text("#audit"); !strings.Contains(a, "key.revoke") || !strings.Contains(a, "test admin (admin)") {
+	if a := ch.text("#audit"); !strings.Contains(a, "key.revoke") || !strings.Contains(a, "test admin (admin)") {
 		t.Errorf("the audit log lacks the revocation by the admin: %q", a)
 	}
-	shot("console-admin-audit.png")
+	ch.shot("console-admin-audit.png")
 
 	ch.check(func(p string) bool { return strings.Contains(p, "/content/") })
-	screenshots(t, shots)
 }

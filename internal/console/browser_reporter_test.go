@@ -61,24 +61,12 @@ func TestBrowserReporterAndNotices(t *testing.T) {
 		}
 	}
 
-	shots := map[string][]byte{}
-	shot := func(name string) {
-		var b []byte
-		ch.run("screenshot "+name, chromedp.FullScreenshot(&b, 100))
-		shots[name] = b
-	}
-	text := func(sel string) string {
-		var s string
-		ch.run("read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
-		return s
-	}
-
 	ch.signIn(w, auth.Flagger)
 	ch.run("the flagger's page", chromedp.Navigate(w.srv.URL+"/console/"), chromedp.WaitVisible(`#mine`, chromedp.ByQuery))
-	if got := text("#tally"); got != "2 sent, 1 actioned, 0 dismissed, 1 pending — oldest 5 hours (1 past target, 1 escalated)" {
+	if got := ch.text("#tally"); got != "2 sent, 1 actioned, 0 dismissed, 1 pending — oldest 5 hours (1 past target, 1 escalated)" {
 		t.Errorf("the figures read %q", got)
 	}
-	rows := text("#mine tbody")
+	rows := ch.text("#mine tbody")
 	for _, want := range []string{"post-3", "past target, escalated", "1 other (1 report)", "post-4", "confirm · remove"} {
 		if !strings.Contains(rows, want) {
 			t.Errorf("the reports lack %q:\n%s", want, rows)
@@ -89,15 +77,14 @@ func TestBrowserReporterAndNotices(t *testing.T) {
 			t.Errorf("the flagger's page shows %q", leak)
 		}
 	}
-	shot("console-flagger-reports.png")
+	ch.shot("console-flagger-reports.png")
 
 	ch.signIn(w, auth.Reviewer)
 	ch.run("the notices page", chromedp.Navigate(w.srv.URL+"/console/notices"), chromedp.WaitVisible(`#hosts`, chromedp.ByQuery))
-	hosts := text("#hosts tbody")
+	hosts := ch.text("#hosts tbody")
 	if !strings.Contains(hosts, "files.example") || !strings.Contains(hosts, "img.example") || !strings.Contains(hosts, "42h") {
 		t.Errorf("the per-host table reads:\n%s", hosts)
 	}
-	shot("console-notices.png")
+	ch.shot("console-notices.png")
 	ch.check(nil)
-	screenshots(t, shots)
 }

@@ -41,6 +41,7 @@ type chrome struct {
 	ctx      context.Context
 	mu       sync.Mutex
 	problems []string
+	shots    map[string][]byte // written out when the test ends
 }
 
 // newChrome starts Chromium, or skips the test where there is none or
@@ -77,7 +78,8 @@ func newChrome(t *testing.T) *chrome {
 	t.Cleanup(cancelA)
 	t.Cleanup(cancelB)
 	t.Cleanup(cancelT)
-	c := &chrome{t: t, ctx: ctx}
+	c := &chrome{t: t, ctx: ctx, shots: map[string][]byte{}}
+	t.Cleanup(c.saveShots)
 
 	// The browser lives as long as the context of the first Run. The
 	// Log domain reports what the page refused (CSP) or failed to load.
@@ -164,19 +166,35 @@ func (c *chrome) signIn(w *world, role auth.Role) {
 		chromedp.WaitVisible(`header .who`, chromedp.ByQuery))
 }
 
-// screenshots writes the screenshots to $SAFEGUARD_ARTIFACTS (default
+// shot takes a screenshot of the whole page, kept as name.
+func (c *chrome) shot(name string) {
+	c.t.Helper()
+	var b []byte
+	c.run("screenshot "+name, chromedp.FullScreenshot(&b, 100))
+	c.shots[name] = b
+}
+
+// text reads the text of the element sel selects.
+func (c *chrome) text(sel string) string {
+	c.t.Helper()
+	var s string
+	c.run("read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
+	return s
+}
+
+// saveShots writes the screenshots to $SAFEGUARD_ARTIFACTS (default
 // $TMPDIR/safeguard-console-test) and logs where.
-func screenshots(t *testing.T, shots map[string][]byte) {
+func (c *chrome) saveShots() {
 	dir := os.Getenv("SAFEGUARD_ARTIFACTS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "safeguard-console-test")
 	}
 	os.MkdirAll(dir, 0o755)
-	for name, b := range shots {
+	for name, b := range c.shots {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
+			c.t.Error(err)
 		}
-		t.Logf("screenshot: %s", filepath.Join(dir, name))
+		c.t.Logf("screenshot: %s", filepath.Join(dir, name))
 	}
 }
 
@@ -244,8 +262,7 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(filter, "blur(") || !strings.Contains(filter, "grayscale(1)") {
 		t.Fatalf("the preview's computed filter is %q, want blurred and greyscale", filter)
 	}
-	var blurredPNG []byte
-	run("screenshot", chromedp.FullScreenshot(&blurredPNG, 100))
+	ch.shot("console-case-blurred.png")
 
 	ready()
 	run("reveal with v", chromedp.KeyEvent("v"))
@@ -309,8 +326,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the flagger's case, waiting for a second reviewer, left the queue: %v", order)
 	}
 
-	var queuePNG []byte
-	run("screenshot", chromedp.FullScreenshot(&queuePNG, 100))
+	ch.shot("console-queue-after.png")
 	dec := w.entries("case.decide")
 	if len(dec) != 1 || dec[0].Actor != w.ids[auth.Reviewer] || dec[0].Subject != fmt.Sprintf("case:%d", w.top) || !strings.Contains(string(dec[0].Detail), "A1") {
 		t.Fatalf("case.decide entries: %+v", dec)
@@ -340,5 +356,4 @@ func TestBrowser(t *testing.T) {
 	// The image element's failure to draw the video is how the page
 	// learns to show a player: not a problem.
 	ch.check(func(p string) bool { return strings.Contains(p, "/content/") })
-	screenshots(t, map[string][]byte{"console-case-blurred.png": blurredPNG, "console-queue-after.png": queuePNG})
 }

@@ -110,12 +110,6 @@ func TestTransparencyPage(t *testing.T) {
 func TestBrowserTransparency(t *testing.T) {
 	ch := newChrome(t)
 	w, q := figuresWorld(t)
-	shots := map[string][]byte{}
-	shot := func(name string) {
-		var b []byte
-		ch.run("screenshot "+name, chromedp.FullScreenshot(&b, 100))
-		shots[name] = b
-	}
 	ch.signIn(w, auth.Auditor)
 	ch.run("the figures", chromedp.Navigate(w.srv.URL+"/console/transparency?"+q), chromedp.WaitVisible(`#plot-tta svg`, chromedp.ByQuery))
 	// The plots are drawn: bars with a size, the CDF reaching 100 %.
@@ -132,7 +126,7 @@ func TestBrowserTransparency(t *testing.T) {
 	if received != "120" {
 		t.Errorf("received reads %q", received)
 	}
-	shot("console-transparency.png")
+	ch.shot("console-transparency.png")
 
 	ch.run("the printable page", chromedp.Navigate(w.srv.URL+"/console/transparency/print?"+q), chromedp.WaitVisible(`#plot-backlog svg`, chromedp.ByQuery),
 		emulation.SetEmulatedMedia().WithMedia("print"))
@@ -141,7 +135,6 @@ func TestBrowserTransparency(t *testing.T) {
 	if !hidden {
 		t.Error("the printable page shows the console's header or the form in print")
 	}
-	shot("console-transparency-print.png")
+	ch.shot("console-transparency-print.png")
 	ch.check(func(string) bool { return false })
-	screenshots(t, shots)
 }
