@@ -180,11 +180,7 @@ func (a *API) leReportContext(w http.ResponseWriter, r *http.Request, k auth.Key
 // unreadyLEReport handles POST /v1/le-reports/{id}/draft {"reason"}: a
 // ready report not yet submitted goes back to draft for more edits.
 func (a *API) unreadyLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,17 @@ func (a *API) leStore() (lereport.Store, error) {
 	return a.cfg.LEReports, nil
 }
 
+// leReportOf is the store and the report id of a /v1/le-reports/{id}
+// route: every such handler starts with both.
+func (a *API) leReportOf(r *http.Request) (lereport.Store, int64, error) {
+	st, err := a.leStore()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathID(r, "law-enforcement report")
+	return st, id, err
+}
+
 func (a *API) evidenceStore() (*evidence.Store, error) {
 	if a.cfg.Evidence == nil {
 		return nil, errorf(http.StatusServiceUnavailable, CodeUnavailable, "this server keeps no evidence (set SAFEGUARD_EVIDENCE_KEYS)")
@@ -288,11 +299,7 @@ func (a *API) createLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 
 // getLEReport handles GET /v1/le-reports/{id}.
 func (a *API) getLEReport(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}
@@ -348,11 +355,7 @@ type leEdit struct {
 // like a new draft (files of the case, hashes from the store, views from
 // the log).
 func (a *API) editLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}
@@ -436,11 +439,7 @@ func filesOf(fs []lereport.File) []leFile {
 // then the report is checked against the schema and refused, naming the
 // element, if it does not conform.
 func (a *API) readyLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}
@@ -507,11 +506,7 @@ func (a *API) submitLEReport(w http.ResponseWriter, r *http.Request, k auth.Key)
 
 // retractLEReport handles POST /v1/le-reports/{id}/retract {"reason"}.
 func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}
@@ -558,11 +553,7 @@ func (a *API) retractLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 // reference, makes the report acknowledged. (The CyberTipline's comes from
 // /finish, so its reports are refused here.)
 func (a *API) acknowledgeLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}
@@ -603,11 +594,7 @@ func (a *API) acknowledgeLEReport(w http.ResponseWriter, r *http.Request, k auth
 // files encrypted for that key. The manifest's SHA-256 is in the audit log
 // and the X-Manifest-SHA256 header.
 func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key) error {
-	st, err := a.leStore()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "law-enforcement report")
+	st, id, err := a.leReportOf(r)
 	if err != nil {
 		return err
 	}
