@@ -553,29 +553,28 @@ type QueueStatus struct {
 	NextDue time.Time `json:"next_due,omitzero"`
 }
 
+// QueueCount is what a store counts of one queue's undecided cases.
+type QueueCount struct {
+	Queue   Queue
+	Cases   int
+	Overdue int       // due at or before the time asked about
+	NextDue time.Time // the earliest due time after it; zero if none
+}
+
 // Queues returns every queue's status, in the order of Queues().
 func (d *Desk) Queues(ctx context.Context) ([]QueueStatus, error) {
-	cs, err := d.store.OpenCases(ctx)
+	counts, err := d.store.CountOpenCases(ctx, d.now())
 	if err != nil {
 		return nil, fmt.Errorf("review: queues: %w", err)
 	}
-	now := d.now()
 	qs := Queues()
 	out := make([]QueueStatus, len(qs))
 	for i, q := range qs {
 		out[i] = QueueStatus{Queue: q, Target: d.Target(q)}
 	}
-	for _, c := range cs {
-		i := slices.Index(qs, c.Queue)
-		if i < 0 {
-			continue
-		}
-		s := &out[i]
-		s.Cases++
-		if !now.Before(c.DueAt) {
-			s.Overdue++
-		} else if s.NextDue.IsZero() || c.DueAt.Before(s.NextDue) {
-			s.NextDue = c.DueAt
+	for _, n := range counts {
+		if i := slices.Index(qs, n.Queue); i >= 0 {
+			out[i].Cases, out[i].Overdue, out[i].NextDue = n.Cases, n.Overdue, n.NextDue
 		}
 	}
 	return out, nil

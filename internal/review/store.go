@@ -52,6 +52,11 @@ type Store interface {
 	Related(ctx context.Context, contentIDs, accountIDs, digests []string) ([]Case, error)
 	// OpenCases returns, by ID, every case that is not Decided.
 	OpenCases(ctx context.Context) ([]Case, error)
+	// CountOpenCases counts the cases not Decided per queue, those due
+	// at or before now, and the earliest due time after now, without
+	// reading the cases: metrics ask every few seconds on every node.
+	// Queues with no open case may be left out.
+	CountOpenCases(ctx context.Context, now time.Time) ([]QueueCount, error)
 	// CasesSince returns, by ID, every case whose OpenedAt is at or
 	// after since, whatever its state (an appealed case's OpenedAt is its
 	// appeal's time).

@@ -171,6 +171,33 @@ func (m *Memory) OpenCases(context.Context) ([]review.Case, error) {
 	return out, nil
 }
 
+func (m *Memory) CountOpenCases(_ context.Context, now time.Time) ([]review.QueueCount, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	by := map[review.Queue]*review.QueueCount{}
+	var out []review.QueueCount
+	for _, c := range m.cases {
+		if c.State == review.Decided {
+			continue
+		}
+		n := by[c.Queue]
+		if n == nil {
+			n = &review.QueueCount{Queue: c.Queue}
+			by[c.Queue] = n
+		}
+		n.Cases++
+		if !now.Before(c.DueAt) {
+			n.Overdue++
+		} else if n.NextDue.IsZero() || c.DueAt.Before(n.NextDue) {
+			n.NextDue = c.DueAt
+		}
+	}
+	for _, n := range by {
+		out = append(out, *n)
+	}
+	return out, nil
+}
+
 func (m *Memory) CasesSince(_ context.Context, since time.Time) ([]review.Case, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -346,7 +346,7 @@ func testQueries(t *testing.T, s review.Store) {
 	ctx := context.Background()
 	var cs []review.Case
 	for i, st := range []review.State{review.Open, review.Decided, review.PendingSecond, review.Appealed, review.Decided} {
-		c := review.Case{State: st, Category: review.Other, Queue: review.Queue(review.Other), OpenedAt: t0, DueAt: t0}
+		c := review.Case{State: st, Category: review.Other, Queue: review.Queue(review.Other), OpenedAt: t0, DueAt: t0.Add(time.Duration(i) * time.Hour)}
 		r := review.Report{Source: review.User, Reporter: "u1", Category: review.Other, AccountID: "a",
 			ReceivedAt: t0.Add(time.Duration(i) * time.Minute), Status: review.Received}
 		switch i {
@@ -369,6 +369,18 @@ func testQueries(t *testing.T, s review.Store) {
 	}
 	if want := []int64{cs[0].ID, cs[2].ID, cs[3].ID}; !reflect.DeepEqual(ids(open), want) {
 		t.Errorf("OpenCases = %v, want %v", ids(open), want)
+	}
+	// The open cases are due at t0, t0+2h and t0+3h.
+	counts, err := s.CountOpenCases(ctx, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []review.QueueCount{{Queue: review.Queue(review.Other), Cases: 3, Overdue: 1, NextDue: t0.Add(2 * time.Hour)}}; len(counts) != 1 ||
+		counts[0].Queue != want[0].Queue || counts[0].Cases != 3 || counts[0].Overdue != 1 || !counts[0].NextDue.Equal(want[0].NextDue) {
+		t.Errorf("CountOpenCases at t0+1h = %+v, want %+v", counts, want)
+	}
+	if counts, err := s.CountOpenCases(ctx, t0.Add(3*time.Hour)); err != nil || len(counts) != 1 || counts[0].Overdue != 3 || !counts[0].NextDue.IsZero() {
+		t.Errorf("CountOpenCases at t0+3h = %+v, %v, want 3 overdue and no next due", counts, err)
 	}
 	rs, err := s.Reports(ctx, t0.Add(2*time.Minute))
 	if err != nil {

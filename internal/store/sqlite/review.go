@@ -371,6 +371,33 @@ func (s *Store) OpenCases(ctx context.Context) ([]review.Case, error) {
 	return cs, nil
 }
 
+// CountOpenCases implements review.Store.
+func (s *Store) CountOpenCases(ctx context.Context, now time.Time) ([]review.QueueCount, error) {
+	at := micros(now)
+	rows, err := s.r().QueryContext(ctx, `SELECT queue, count(*), count(*) FILTER (WHERE due_at <= ?), min(due_at) FILTER (WHERE due_at > ?)
+		FROM review_cases WHERE state <> 'decided' GROUP BY queue`, at, at)
+	if err != nil {
+		return nil, fmt.Errorf("counting open cases: %w", err)
+	}
+	defer rows.Close()
+	var out []review.QueueCount
+	for rows.Next() {
+		var n review.QueueCount
+		var next sql.NullInt64
+		if err := rows.Scan(&n.Queue, &n.Cases, &n.Overdue, &next); err != nil {
+			return nil, fmt.Errorf("counting open cases: %w", err)
+		}
+		if next.Valid {
+			n.NextDue = fromMicros(next.Int64)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting open cases: %w", err)
+	}
+	return out, nil
+}
+
 // CasesSince implements review.Store.
 func (s *Store) CasesSince(ctx context.Context, since time.Time) ([]review.Case, error) {
 	from := micros(since)
