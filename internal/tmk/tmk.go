@@ -186,14 +186,11 @@ func Level2(a, b *Features) float32 {
 			cc[j], ss[j], sc[j], cs[j] = dot(ac, bc), dot(as, bs), dot(as, bc), dot(ac, bs)
 		}
 		var periodBest float32
-		for offset := int32(0); offset < period; offset++ {
+		for offset := range period {
 			// The reference steps cos(jδ), sin(jδ) by the addition
 			// formulae (Numerical Recipes' incremental form) rather than
 			// calling cos and sin per term; so do we, in its float32.
-			delta := float32(2.0 * math.Pi * float64(float32(offset)) / float64(float32(period)))
-			beta := float32(math.Sin(float64(delta)))
-			alpha := float32(math.Sin(float64(delta / 2)))
-			alpha = 2 * alpha * alpha
+			alpha, beta := steps[i][0][offset], steps[i][1][offset]
 			cosJD, sinJD := float32(1), float32(0)
 			k := cc[0]
 			for j := 1; j < NumCoefficients; j++ {
@@ -214,6 +211,22 @@ func Level2(a, b *Features) float32 {
 	}
 	return best / pairScoreNormalizer
 }
+
+// steps holds, for each period and offset, the reference's alpha =
+// 2·sin²(δ/2) and beta = sin(δ) of δ = 2π·offset/period, in its float32:
+// they depend on nothing else, and the sines were half of Level2's time.
+var steps = func() (s [NumPeriods][2][]float32) {
+	for i, period := range Periods {
+		s[i][0], s[i][1] = make([]float32, period), make([]float32, period)
+		for offset := range period {
+			delta := float32(2.0 * math.Pi * float64(float32(offset)) / float64(float32(period)))
+			alpha := float32(math.Sin(float64(delta / 2)))
+			s[i][0][offset] = 2 * alpha * alpha
+			s[i][1][offset] = float32(math.Sin(float64(delta)))
+		}
+	}
+	return s
+}()
 
 // Score is a comparison of two videos.
 type Score struct {
