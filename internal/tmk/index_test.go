@@ -1,7 +1,13 @@
 package tmk
 
 import (
+	"context"
+	"path/filepath"
+	"time"
+
 	"fmt"
+	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -97,5 +103,46 @@ func BenchmarkUnmarshal(b *testing.B) {
 		if err := f.UnmarshalBinary(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkHashFile is TMK+PDQF of one sample video, ffmpeg included:
+// go test -bench HashFile -benchtime 3x ./internal/tmk. It reports the
+// ffmpeg child's CPU beside the wall time (the Go side runs PDQF and the
+// kernel sums in this process).
+func BenchmarkHashFile(b *testing.B) {
+	if err := video.Available(); err != nil {
+		b.Skip(err)
+	}
+	for _, name := range []string{"chair-20-sd-bar", "doorknob-hd-no-bar"} {
+		b.Run(name, func(b *testing.B) {
+			var ffmpeg time.Duration
+			for range b.N {
+				_, u, err := HashFile(context.Background(), filepath.Join(videoDir, name+".mp4"), video.Limits{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ffmpeg += u.CPU
+			}
+			b.ReportMetric(ffmpeg.Seconds()/float64(b.N), "ffmpeg-cpu-s/op")
+		})
+	}
+}
+
+// BenchmarkFrame is the in-process cost of one resampled frame: PDQF of
+// 64x64 RGB24 and its kernel sums (4 periods x 32 coefficients x 256).
+func BenchmarkFrame(b *testing.B) {
+	pix := make([]byte, 3*FrameSide*FrameSide)
+	for i := range pix {
+		pix[i] = byte(i * 7)
+	}
+	var (
+		h    pdq.Hasher
+		bld  Builder
+		feat [16][16]float32
+	)
+	for range b.N {
+		h.FloatRGB24(pix, 3*FrameSide, FrameSide, FrameSide, &feat)
+		bld.Add(&feat)
 	}
 }
