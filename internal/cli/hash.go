@@ -25,12 +25,13 @@ import (
 
 func runHash(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard hash", flag.ContinueOnError)
-	format := fs.String("format", "csv", "output `format`: csv (images: pdq_hex,quality,path, as the reference pdq-photo-hasher prints), vpdq (videos: frame,quality,pdq_hex,seconds, as the reference vpdq-hash-video prints) or json (one object a line, images and videos)")
+	format := fs.String("format", "csv", "output `format`: csv (images: pdq_hex,quality,path, as the reference pdq-photo-hasher prints), vpdq (videos: frame,quality,pdq_hex,seconds, as the reference vpdq-hash-video prints), tmk (videos: TMK+PDQF, the reference tmk-hash-video's binary .tmk; see --out-dir) or json (one object a line, images and videos)")
 	secondsPerHash := fs.Float64("seconds-per-hash", 1, "videos: hash one frame every `S` seconds (0: every frame)")
 	dihedral := fs.Bool("dihedral", false, "also print the 8 dihedral hashes (rotations and mirrors); csv then prints them all, as pdq-photo-hasher --pdqdih-across does")
 	mode := fs.String("mode", "auto", "JPEG decoding `mode`: "+modeNames())
 	maxPixels := fs.Int64("max-pixels", media.DefaultMaxPixels, "refuse images with more pixels than this")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "images hashed at once")
+	outDir := fs.String("out-dir", "", "--format tmk: write each VIDEO's features to `DIR`/VIDEO.tmk (without it, one video's go to standard output)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard hash [flags] PATH...\n\nHashes image and video files (told apart by content), and every file under\ndirectories. A PATH of - reads paths from standard input, one a line. Bad\nfiles are reported on stderr and skipped; the exit status is then 1. Videos\nneed ffmpeg. With --format vpdq and several videos, each video's lines\nfollow a line \"# PATH\".\n\nflags:")
 		fs.PrintDefaults()
@@ -39,9 +40,12 @@ func runHash(e *env, args []string) int {
 	if !ok {
 		return code
 	}
+	if *format == "tmk" {
+		return hashTMK(e, paths, *outDir)
+	}
 	write, ok := hashWriters[*format]
 	if !ok {
-		return fail(e, "hash", "unknown --format %q: want csv, vpdq or json", *format)
+		return fail(e, "hash", "unknown --format %q: want csv, vpdq, tmk or json", *format)
 	}
 	if *secondsPerHash < 0 {
 		return fail(e, "hash", "--seconds-per-hash %g: want 0 (every frame) or more", *secondsPerHash)

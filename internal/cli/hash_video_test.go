@@ -121,3 +121,38 @@ func TestHashVideoFormatErrors(t *testing.T) {
 		}
 	}
 }
+
+// --format tmk writes the reference tmk-hash-video's .tmk, byte for byte,
+// to standard output or, for several videos, to --out-dir.
+func TestHashTMKMatchesReference(t *testing.T) {
+	needTestdata(t)
+	needFFmpeg(t)
+	video := filepath.Join(testdata, "tmk/sample-videos/chair-20-sd-bar.mp4")
+	want, err := os.ReadFile("../tmk/testdata/reference/chair-20-sd-bar.tmk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "", "hash", "--format", "tmk", video)
+	if code != 0 || out != string(want) {
+		t.Fatalf("exit %d, %d bytes differing from the reference's %d: %s", code, len(out), len(want), errs)
+	}
+	other := filepath.Join(testdata, "tmk/sample-videos/chair-19-sd-bar.mp4")
+	if code, _, errs := run(t, "", "hash", "--format", "tmk", video, other); code == 0 || !strings.Contains(errs, "--out-dir") {
+		t.Errorf("two videos to standard output: exit %d, %s", code, errs)
+	}
+	dir := t.TempDir()
+	if code, _, errs := run(t, "", "hash", "--format", "tmk", "--out-dir", dir, video, other); code != 0 {
+		t.Fatalf("--out-dir: exit %d: %s", code, errs)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "chair-20-sd-bar.tmk"))
+	if err != nil || string(got) != string(want) {
+		t.Errorf("--out-dir chair-20-sd-bar.tmk: %v, equal %t", err, string(got) == string(want))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "chair-19-sd-bar.tmk")); err != nil {
+		t.Error(err)
+	}
+	notVideo := filepath.Join(testdata, "pdq/data/reg-test-input/pen-and-coaster.png")
+	if code, _, errs := run(t, "", "hash", "--format", "tmk", notVideo); code != 1 || errs == "" {
+		t.Errorf("an image: exit %d, %q", code, errs)
+	}
+}

@@ -205,6 +205,37 @@ func (h *Hasher) HashRGB24(pix []byte, stride, rows, cols int) Result {
 	if rows <= 0 || cols <= 0 || stride < 3*cols || len(pix) < (rows-1)*stride+3*cols {
 		return Result{}
 	}
+	luma := h.rgbLuma24(pix, stride, rows, cols)
+	return h.HashLuma(luma, rows, cols, false)
+}
+
+// FloatRGB24 is PDQF, the reference's pdqFloat256FromFloatLuma on packed
+// RGB24 pixels: the 16x16 DCT coefficients PDQ would binarise, before the
+// median threshold, written to out, and the frame's quality. TMK+PDQF
+// builds its video features from these floats (internal/tmk), so that it
+// keeps how strongly each frequency is present, not only its sign. A frame
+// of exactly 64x64 (what ffmpeg gives TMK) skips the blur, as the
+// reference does.
+func (h *Hasher) FloatRGB24(pix []byte, stride, rows, cols int, out *[16][16]float32) int {
+	*out = [16][16]float32{}
+	if rows < minHashableDim || cols < minHashableDim || stride < 3*cols || len(pix) < (rows-1)*stride+3*cols {
+		return 0
+	}
+	luma := h.rgbLuma24(pix, stride, rows, cols)
+	b64 := &h.b64
+	if rows == 64 && cols == 64 {
+		for i := range b64 {
+			copy(b64[i][:], luma[i*64:(i+1)*64])
+		}
+	} else {
+		h.blurDecimateRows(func(i int, _ []float32) []float32 { return luma[i*cols : (i+1)*cols] }, rows, cols, b64)
+	}
+	dct64To16(b64, out)
+	return quality(b64)
+}
+
+// rgbLuma24 is the reference's fillFloatLumaFromRGB into h.buf1.
+func (h *Hasher) rgbLuma24(pix []byte, stride, rows, cols int) []float32 {
 	if cap(h.buf1) < rows*cols {
 		h.buf1 = make([]float32, rows*cols)
 	}
@@ -216,5 +247,5 @@ func (h *Hasher) HashRGB24(pix []byte, stride, rows, cols int) Result {
 			o[x] = rgbLuma(row[3*x], row[3*x+1], row[3*x+2])
 		}
 	}
-	return h.HashLuma(luma, rows, cols, false)
+	return luma
 }

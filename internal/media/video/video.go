@@ -244,6 +244,12 @@ type DecodeOptions struct {
 	// were made with (docs/video.md); "" leaves its SIMD paths on and runs
 	// one child instead of two.
 	CPUFlags string
+	// Rate, when above 0, resamples the stream in time to Rate frames a
+	// second and scales every frame to Size x Size, with ffmpeg's default
+	// scaler and rotation, as TMK's reference runs ffmpeg (`-s 64:64 -r 15`):
+	// its features are of those frames, not of the decoded ones. Every and
+	// CPUFlags are then unused, and Frame.Number counts resampled frames.
+	Rate, Size int
 }
 
 // Usage is what the ffmpeg children cost: for metrics, and to size how
@@ -275,13 +281,23 @@ func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeO
 	output := []string{"-sws_flags", "area", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"}
 
 	var stages [][]string
-	if opt.CPUFlags == "" {
+	width, height := info.Width, info.Height
+	switch {
+	case opt.Rate > 0:
+		if opt.Size < 1 || opt.Size > 1024 || opt.Rate > 240 {
+			return Usage{}, fmt.Errorf("video %s: resampling to %dx%[2]d at %d fps is out of range", path, opt.Size, opt.Rate)
+		}
+		every, width, height = 1, opt.Size, opt.Size
+		stages = [][]string{join(quiet, []string{"-threads", strconv.Itoa(lim.Threads), "-i", "file:" + path,
+			"-map", "0:v:0", "-an", "-sn", "-dn", "-s", fmt.Sprintf("%d:%d", opt.Size, opt.Size),
+			"-r", strconv.Itoa(opt.Rate)}, frames, []string{"-f", "rawvideo", "-c:v", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"})}
+	case opt.CPUFlags == "":
 		vf := convert
 		if every > 1 {
 			vf = sel + "," + convert
 		}
 		stages = [][]string{join(quiet, input, []string{"-vf", vf}, frames, output)}
-	} else {
+	default:
 		dec := join(quiet, input)
 		if every > 1 {
 			dec = append(dec, "-vf", sel)
@@ -298,7 +314,7 @@ func Decode(ctx context.Context, path string, info Info, lim Limits, opt DecodeO
 	if err != nil {
 		return Usage{}, fmt.Errorf("video %s: %w", path, err)
 	}
-	buf := make([]byte, 3*info.Width*info.Height)
+	buf := make([]byte, 3*width*height)
 	r := bufio.NewReaderSize(p.out, 1<<20)
 	var fnErr error
 	count := 0
