@@ -18,6 +18,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -265,6 +266,10 @@ func (f *Files) fault(op, name string, err error) error {
 		return unavailable{fmt.Errorf("%s: the bucket does not exist (create it, or correct --evidence-url): %w", what, err)}
 	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "ExpiredToken", "InvalidToken":
 		return unavailable{fmt.Errorf("%s: the server refused the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): %w", what, err)}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return unavailable{fmt.Errorf("%s: the server did not answer: %w", what, err)}
 	}
 	return unavailable{fmt.Errorf("%s: %w", what, err)}
 }

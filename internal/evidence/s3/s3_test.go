@@ -228,7 +228,7 @@ func TestFaults(t *testing.T) {
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
 			return f
 		}},
-		{"server down", "connection refused", func(t *testing.T) *Files {
+		{"server down", "the server did not answer", func(t *testing.T) *Files {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -259,6 +259,7 @@ func TestFaults(t *testing.T) {
 				if err == nil || derrors.Kind(err) != derrors.Unavailable || !strings.Contains(err.Error(), c.want) {
 					t.Errorf("%s: %v (kind %v), want Unavailable saying %q", op, err, derrors.Kind(err), c.want)
 				}
+				t.Logf("%s: %v", op, err)
 			}
 		})
 	}
