@@ -5,111 +5,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/exec"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/evidence/evidencetest"
+	"github.com/safeguard-oss/safeguard/internal/evidence/s3/s3test"
 )
-
-// The tests run a real S3 server: versitygw (an S3 gateway in Go, here
-// over a directory), whose binary SAFEGUARD_TEST_S3_VERSITYGW names; .ci/run
-// builds it.
-const (
-	testAccess = "safeguard-test"
-	testSecret = "safeguard-test-secret"
-)
-
-// server is a versitygw the test started.
-type server struct {
-	endpoint string // host:port
-	admin    *minio.Client
-	stop     func()
-}
-
-var bucketSeq atomic.Int64
-
-// startServer starts versitygw over a fresh directory, or skips.
-func startServer(tb testing.TB) *server {
-	tb.Helper()
-	bin := os.Getenv("SAFEGUARD_TEST_S3_VERSITYGW")
-	if bin == "" {
-		tb.Skip("SAFEGUARD_TEST_S3_VERSITYGW is unset: set it to a versitygw binary (.ci/run builds one) to test the S3 evidence store")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	root := tb.TempDir()
-	cmd := exec.Command(bin, "--access", testAccess, "--secret", testSecret, "--port", addr, "--quiet", "posix", root)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("starting versitygw %s: %v", bin, err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	stop := func() {
-		select {
-		case <-done:
-			return
-		default:
-		}
-		cmd.Process.Kill()
-		<-done
-	}
-	tb.Cleanup(stop)
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-done:
-			tb.Fatalf("versitygw exited: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("versitygw did not listen on %s: %s", addr, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	admin, err := minio.New(addr, &minio.Options{Creds: credentials.NewStaticV4(testAccess, testSecret, "")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &server{endpoint: addr, admin: admin, stop: stop}
-}
-
-// bucket makes a new bucket and returns its name.
-func (s *server) bucket(tb testing.TB) string {
-	name := fmt.Sprintf("evidence-%d", bucketSeq.Add(1))
-	if err := s.admin.MakeBucket(context.Background(), name, minio.MakeBucketOptions{}); err != nil {
-		tb.Fatal(err)
-	}
-	return name
-}
 
 // open opens Files at s3://bucket/prefix on s with the test's credentials.
-func (s *server) open(tb testing.TB, bucket, prefix string) *Files {
+func open(tb testing.TB, s *s3test.Server, bucket, prefix string) *Files {
 	tb.Helper()
-	tb.Setenv("AWS_ACCESS_KEY_ID", testAccess)
-	tb.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
-	f, err := Open(fmt.Sprintf("s3://%s/%s?endpoint=http://%s", bucket, prefix, s.endpoint))
+	f, err := Open(s.URL(tb, bucket, prefix))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -119,10 +30,10 @@ func (s *server) open(tb testing.TB, bucket, prefix string) *Files {
 // The evidence store over a bucket behaves as over a directory, and a
 // second server (its own client) reads what the first kept.
 func TestFiles(t *testing.T) {
-	s := startServer(t)
+	s := s3test.Start(t)
 	evidencetest.Run(t, func(t *testing.T) (evidence.Files, evidence.Files) {
-		b := s.bucket(t)
-		return s.open(t, b, "node/evidence"), s.open(t, b, "node/evidence")
+		b := s.Bucket(t)
+		return open(t, s, b, "node/evidence"), open(t, s, b, "node/evidence")
 	})
 }
 
@@ -137,9 +48,9 @@ func keyring(t testing.TB) *evidence.Keyring {
 // An object changed in the bucket by anyone but the store fails its
 // check: the bucket's operator cannot alter evidence unseen.
 func TestTamper(t *testing.T) {
-	s := startServer(t)
-	b := s.bucket(t)
-	st, err := evidence.OpenFiles(s.open(t, b, "p"), keyring(t))
+	s := s3test.Start(t)
+	b := s.Bucket(t)
+	st, err := evidence.OpenFiles(open(t, s, b, "p"), keyring(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +60,7 @@ func TestTamper(t *testing.T) {
 	}
 	ctx := context.Background()
 	key := "p/" + item.ID + ".sgev"
-	obj, err := s.admin.GetObject(ctx, b, key, minio.GetObjectOptions{})
+	obj, err := s.Admin.GetObject(ctx, b, key, minio.GetObjectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +72,7 @@ func TestTamper(t *testing.T) {
 		t.Fatal("the object holds the content in clear")
 	}
 	sealed[len(sealed)-3] ^= 1
-	if _, err := s.admin.PutObject(ctx, b, key, bytes.NewReader(sealed), int64(len(sealed)), minio.PutObjectOptions{}); err != nil {
+	if _, err := s.Admin.PutObject(ctx, b, key, bytes.NewReader(sealed), int64(len(sealed)), minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := st.Get(item.ID); !errors.Is(err, evidence.ErrCorrupt) {
@@ -190,8 +101,8 @@ func (p *pattern) Read(b []byte) (int, error) {
 // A file of several parts streams in as a multipart upload and back out
 // whole and in order.
 func TestLarge(t *testing.T) {
-	s := startServer(t)
-	f := s.open(t, s.bucket(t), "")
+	s := s3test.Start(t)
+	f := open(t, s, s.Bucket(t), "")
 	const n = 3*PartSize + 4321
 	if err := f.Write("big.sgev", &pattern{n: n}); err != nil {
 		t.Fatal(err)
@@ -216,26 +127,20 @@ func TestLarge(t *testing.T) {
 // that is down are each a clear error of kind Unavailable (503), from
 // Ready and from the store's operations alike.
 func TestFaults(t *testing.T) {
-	s := startServer(t)
-	good := s.bucket(t)
+	s := s3test.Start(t)
+	good := s.Bucket(t)
 	cases := []struct {
 		name, want string
 		files      func(t *testing.T) *Files
 	}{
-		{"missing bucket", "bucket does not exist", func(t *testing.T) *Files { return s.open(t, "no-such-bucket", "") }},
+		{"missing bucket", "bucket does not exist", func(t *testing.T) *Files { return open(t, s, "no-such-bucket", "") }},
 		{"wrong credentials", "refused the credentials", func(t *testing.T) *Files {
-			f := s.open(t, good, "")
+			f := open(t, s, good, "")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong")
 			return f
 		}},
 		{"server down", "the server did not answer", func(t *testing.T) *Files {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close()
-			f, err := Open("s3://" + good + "?endpoint=http://" + addr)
+			f, err := Open("s3://" + good + "?endpoint=http://" + s3test.FreeAddr(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -291,8 +196,8 @@ func TestOpenURL(t *testing.T) {
 // most heap the write held at once: bounded by the part size, not the
 // item's.
 func BenchmarkWrite(b *testing.B) {
-	s := startServer(b)
-	f := s.open(b, s.bucket(b), "")
+	s := s3test.Start(b)
+	f := open(b, s, s.Bucket(b), "")
 	const n = evidence.DefaultMaxSize
 	b.SetBytes(n)
 	b.ReportAllocs()
