@@ -1,6 +1,7 @@
 // Package evidence keeps the content a rule quarantines or reports — the
-// only uploaded bytes Safeguard keeps — in a directory, each item encrypted
-// with AES-256-GCM under its own random data key.
+// only uploaded bytes Safeguard keeps — in a directory, the database or a
+// bucket (Files), each item encrypted with AES-256-GCM under its own random
+// data key, in segments, so an item streams to its file.
 //
 // Each data key is wrapped (AES-256-GCM again) by a master key from the
 // configuration, and the item records which one, so a new master key can be
