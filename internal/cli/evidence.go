@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/evidence/s3"
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/server"
@@ -36,7 +37,7 @@ func runEvidence(e *env, args []string) int {
 	case len(args) > 0 && args[0] == "copy":
 		return evidenceCopy(e, args[1:])
 	}
-	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR] [--database-url URL] [--config FILE]\n       safeguard evidence copy --from DIR --database-url URL"
+	usage := "usage: safeguard evidence verify [--key FILE] PACKAGE...\n       safeguard evidence open --key FILE PACKAGE DIR\n       safeguard evidence keygen [--id ID]\n       safeguard evidence rotate-key [--data DIR] [--evidence-dir DIR | --evidence-url URL] [--database-url URL] [--config FILE]\n       safeguard evidence copy --from DIR (--database-url URL | --evidence-url s3://BUCKET/PREFIX)"
 	if len(args) == 0 || askedHelp(args) {
 		return groupUsage(e, args, usage)
 	}
@@ -52,6 +53,7 @@ func evidenceRotateKey(e *env, args []string) int {
 	data := fs.String("data", envOr("SAFEGUARD_DATA", server.DefaultData), "`directory` whose evidence/ to rotate (env SAFEGUARD_DATA)")
 	dir := fs.String("evidence-dir", os.Getenv("SAFEGUARD_EVIDENCE_DIR"), "`directory` of preserved evidence (default DATA/evidence, or the database with --database-url; env SAFEGUARD_EVIDENCE_DIR)")
 	url := fs.String("database-url", os.Getenv("SAFEGUARD_DATABASE_URL"), "PostgreSQL `URL` whose evidence to rotate, when no --evidence-dir is given (env SAFEGUARD_DATABASE_URL)")
+	bucket := fs.String("evidence-url", os.Getenv("SAFEGUARD_EVIDENCE_URL"), "S3-compatible bucket of preserved evidence to rotate, s3://BUCKET/PREFIX?endpoint=HOST:PORT (`URL`; env SAFEGUARD_EVIDENCE_URL)")
 	config := addConfigFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard evidence rotate-key [flags]
@@ -70,9 +72,12 @@ flags:`)
 	} else if len(rest) > 0 {
 		return fail(e, "evidence rotate-key", "unexpected argument %q", rest[0])
 	}
-	file, err := settle(fs, *config, map[string]*string{"data": data, "evidence-dir": dir, "database-url": url})
+	file, err := settle(fs, *config, map[string]*string{"data": data, "evidence-dir": dir, "database-url": url, "evidence-url": bucket})
 	if err != nil {
 		return fail(e, "evidence rotate-key", "%v", err)
+	}
+	if *dir != "" && *bucket != "" {
+		return fail(e, "evidence rotate-key", "both --evidence-dir and --evidence-url are set: choose one")
 	}
 	spec, ok := os.LookupEnv(envName("evidence-keys"))
 	if !ok {
@@ -87,7 +92,17 @@ flags:`)
 	}
 	var st *evidence.Store
 	where := *dir
-	if *dir == "" && *url != "" {
+	switch {
+	case *bucket != "":
+		b, err := s3.Open(*bucket)
+		if err != nil {
+			return fail(e, "evidence rotate-key", "%v", err)
+		}
+		where = b.String()
+		if st, err = evidence.OpenFiles(b, kr); err != nil {
+			return fail(e, "evidence rotate-key", "%v", err)
+		}
+	case *dir == "" && *url != "":
 		db, err := postgres.Open(context.Background(), *url)
 		if err != nil {
 			return fail(e, "evidence rotate-key", "%v", err)
@@ -98,7 +113,7 @@ flags:`)
 		if err != nil {
 			return fail(e, "evidence rotate-key", "%v", err)
 		}
-	} else {
+	default:
 		if *dir == "" {
 			*dir = filepath.Join(*data, "evidence")
 			where = *dir
@@ -122,19 +137,23 @@ flags:`)
 	return 0
 }
 
-// evidenceCopy copies an evidence directory into the PostgreSQL store's
-// evidence, sealed as it is, for servers on PostgreSQL that kept evidence
-// in a directory before it moved to the database.
+// evidenceCopy copies an evidence directory into a store every server
+// shares, sealed as it is: the PostgreSQL store's evidence, for servers on
+// PostgreSQL that kept evidence in a directory before it moved to the
+// database, or a bucket (--evidence-url).
 func evidenceCopy(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard evidence copy", flag.ContinueOnError)
 	from := fs.String("from", "", "evidence `directory` to copy (e.g. DATA/evidence)")
+	to := fs.String("evidence-url", os.Getenv("SAFEGUARD_EVIDENCE_URL"), "S3-compatible bucket to copy into, s3://BUCKET/PREFIX?endpoint=HOST:PORT (`URL`; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; env SAFEGUARD_EVIDENCE_URL), instead of the database")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `usage: safeguard evidence copy --from DIR --database-url URL
+       safeguard evidence copy --from DIR --evidence-url s3://BUCKET/PREFIX?endpoint=HOST:PORT
 
-Copies every evidence item and hold of DIR into the database, as they are
-(sealed: no key is needed). Run it again after an interruption; then remove
-DIR, which serve on PostgreSQL refuses to leave behind.
+Copies every evidence item and hold of DIR into the database, or into the
+bucket --evidence-url names, as they are (sealed: no key is needed). Run it
+again after an interruption; then remove DIR, which serve with evidence in
+the database or a bucket refuses to leave behind.
 
 flags:`)
 		fs.PrintDefaults()
@@ -149,6 +168,18 @@ flags:`)
 	}
 	if _, err := os.Stat(*from); err != nil {
 		return fail(e, "evidence copy", "%v", err)
+	}
+	if *to != "" {
+		b, err := s3.Open(*to)
+		if err != nil {
+			return fail(e, "evidence copy", "%v", err)
+		}
+		n, err := evidence.Copy(b, evidence.Dir(*from))
+		fmt.Fprintf(e.stdout, "copied %d files (items and holds) from %s into %s\n", n, *from, b)
+		if err != nil {
+			return fail(e, "evidence copy", "%v", err)
+		}
+		return 0
 	}
 	st, err := sf.open(context.Background())
 	if err != nil {

@@ -28,6 +28,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"data", server.DefaultData, "`directory` of the embedded SQLite store and the evidence directory"},
 	{"database-url", "", "PostgreSQL `URL` (postgres://...) to use instead of SQLite"},
 	{"evidence-dir", "", "`directory` of preserved evidence (default DATA/evidence)"},
+	{"evidence-url", "", "S3-compatible bucket of preserved evidence, shared by every server: s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=REGION (`URL`; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"},
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
 	{"max-video", strconv.Itoa(api.DefaultMaxVideo), "largest uploaded video in `bytes` (spooled to disk, hashed by ffmpeg)"},
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
@@ -161,7 +162,7 @@ flags:`)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	cfg := server.Config{
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
-		EvidenceDir: *vals["evidence-dir"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
+		EvidenceDir: *vals["evidence-dir"], EvidenceURL: *vals["evidence-url"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"],
 		TextModel:     *vals["text-model"],
 		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],

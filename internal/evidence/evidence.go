@@ -1,6 +1,7 @@
 // Package evidence keeps the content a rule quarantines or reports — the
-// only uploaded bytes Safeguard keeps — in a directory, each item encrypted
-// with AES-256-GCM under its own random data key.
+// only uploaded bytes Safeguard keeps — in a directory, the database or a
+// bucket (Files), each item encrypted with AES-256-GCM under its own random
+// data key, in segments, so an item streams to its file.
 //
 // Each data key is wrapped (AES-256-GCM again) by a master key from the
 // configuration, and the item records which one, so a new master key can be
@@ -12,6 +13,7 @@
 package evidence
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -23,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"iter"
 	"os"
@@ -196,24 +199,19 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 		return Item{}, fmt.Errorf("evidence: put: metadata is %d bytes, more than %d: %w", len(mj), MaxMeta, ErrTooLarge)
 	}
 	sum := sha256.Sum256(data)
-	h := header{created: time.Now().UnixNano(), keyID: s.keyring.current}
+	h := header{version: version2, created: time.Now().UnixNano(), keyID: s.keyring.current}
 	rand.Read(h.id[:]) // crypto/rand never fails; it crashes the program rather than return weak bytes
 	rand.Read(h.bodyNonce[:])
 	var dataKey [dataKeyLen]byte
 	rand.Read(dataKey[:])
-	h.bodyLen = uint64(bodyOverhead + len(mj) + len(data))
+	prefix := make([]byte, 0, 36+len(mj))
+	prefix = append(prefix, sum[:]...)
+	prefix = binary.BigEndian.AppendUint32(prefix, uint32(len(mj)))
+	prefix = append(prefix, mj...)
+	n := int64(len(prefix) + len(data))
+	h.bodyLen = uint64(sealedLen(n))
 	s.wrap(&h, dataKey[:])
-
-	// One buffer: the header, then the body encrypted in place.
-	buf := make([]byte, 0, h.size()+int(h.bodyLen))
-	buf = h.append(buf)
-	start := len(buf)
-	buf = append(buf, sum[:]...)
-	buf = binary.BigEndian.AppendUint32(buf, uint32(len(mj)))
-	buf = append(buf, mj...)
-	buf = append(buf, data...)
-	gcm := newGCM(dataKey[:])
-	buf = gcm.Seal(buf[:start], h.bodyNonce[:], buf[start:], buf[:fixedSize])
+	sealed := newSealer(&h, newGCM(dataKey[:]), io.MultiReader(bytes.NewReader(prefix), bytes.NewReader(data)), n)
 
 	id := hex.EncodeToString(h.id[:])
 	created := time.Unix(0, h.created).UTC()
@@ -222,7 +220,7 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 	if err := s.putHold(id, s.initialHold(created, meta.Jurisdiction)); err != nil {
 		return Item{}, err
 	}
-	if err := s.write(id, buf); err != nil {
+	if err := s.writeFile(id, id+suffix, sealed); err != nil {
 		s.files.Remove(id + holdSuffix)
 		return Item{}, err
 	}
@@ -277,24 +275,26 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	if err != nil {
 		return nil, Item{}, r, err
 	}
-	buf, _, err := readAll(s.files, name, s.MaxSize+MaxMeta+bodyOverhead+fixedSize+1+maxKeyID+nonceSize+wrappedLen)
+	rc, info, err := s.files.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, Item{}, r, ErrNotFound
 	}
 	if err != nil {
 		return nil, Item{}, r, err
 	}
-
-	h, err := parseHeader(buf)
+	defer rc.Close()
+	if limit := sealedLen(s.MaxSize+MaxMeta+36) + fixedSize + 1 + maxKeyID + nonceSize + wrappedLen; info.Size > limit {
+		return nil, Item{}, r, fmt.Errorf("file is %d bytes, more than an item can be (%d): %w", info.Size, limit, ErrTooLarge)
+	}
+	h, hb, err := readHeader(rc)
 	if err != nil {
-		return nil, Item{}, r, fmt.Errorf("header: %v: %w", err, ErrCorrupt)
+		return nil, Item{}, r, err
 	}
 	if got := hex.EncodeToString(h.id[:]); got != id {
 		return nil, Item{}, r, fmt.Errorf("the file holds item %s (renamed?): %w", got, ErrCorrupt)
 	}
-	body := buf[h.size():]
-	if uint64(len(body)) != h.bodyLen {
-		return nil, Item{}, r, fmt.Errorf("body is %d bytes, the header says %d (cut short or appended to): %w", len(body), h.bodyLen, ErrCorrupt)
+	if size := uint64(info.Size) - uint64(len(hb)); size != h.bodyLen {
+		return nil, Item{}, r, fmt.Errorf("body is %d bytes, the header says %d (cut short or appended to): %w", size, h.bodyLen, ErrCorrupt)
 	}
 	master, ok := s.keyring.keys[h.keyID]
 	if !ok {
@@ -304,13 +304,14 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	if err != nil {
 		return nil, Item{}, r, fmt.Errorf("data key does not unwrap under master key %q (the wrong key under that id, or the header was altered): %w", h.keyID, ErrCorrupt)
 	}
-	dst := body[:0]
-	if keepBody {
-		dst = nil
+	var plain, body []byte
+	if h.version == version1 {
+		plain, body, err = openWhole(rc, &h, hb, newGCM(dataKey), keepBody)
+	} else {
+		plain, body, err = openSegments(rc, &h, hb, newGCM(dataKey), keepBody)
 	}
-	plain, err := newGCM(dataKey).Open(dst, h.bodyNonce[:], body, buf[:fixedSize])
 	if err != nil {
-		return nil, Item{}, r, fmt.Errorf("content does not decrypt (the file was altered): %w", ErrCorrupt)
+		return nil, Item{}, r, err
 	}
 	// Authenticated decryption makes the checks below unreachable for an
 	// item this package wrote; they guard against one it did not.
@@ -393,7 +394,7 @@ func (s *Store) rewrap(id, keyID string) (moved bool, err error) {
 	s.wrap(&h, r.dataKey)
 	buf := h.append(make([]byte, 0, h.size()+len(r.body)))
 	buf = append(buf, r.body...)
-	return true, s.write(id, buf)
+	return true, s.writeFile(id, id+suffix, bytes.NewReader(buf))
 }
 
 // name returns the file of item id, refusing anything but an item id (and
@@ -408,12 +409,10 @@ func (s *Store) name(id string) (string, error) {
 	return id + suffix, nil
 }
 
-// write puts b in item id's file atomically.
-func (s *Store) write(id string, b []byte) error { return s.writeFile(id, id+suffix, b) }
-
-// writeFile puts b in file name atomically; id names the item in errors.
-func (s *Store) writeFile(id, name string, b []byte) error {
-	if err := writeBytes(s.files, name, b); err != nil {
+// writeFile puts what r yields in file name atomically; id names the item
+// in errors.
+func (s *Store) writeFile(id, name string, r io.Reader) error {
+	if err := s.files.Write(name, r); err != nil {
 		return fmt.Errorf("evidence: writing item %s: %w", id, err)
 	}
 	return nil

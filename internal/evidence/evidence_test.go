@@ -147,7 +147,7 @@ func TestTampering(t *testing.T) {
 		msg    string
 	}{
 		{"magic", flip(0), ErrCorrupt, `header: starts "RGEV"`},
-		{"version", flip(4), ErrCorrupt, "format version 0"},
+		{"version", flip(4), ErrCorrupt, "format version 3, this program reads 1 and 2"},
 		{"item id", flip(10), ErrCorrupt, "the file holds item"},
 		{"created", flip(25), ErrCorrupt, "content does not decrypt"},
 		{"body nonce", flip(30), ErrCorrupt, "content does not decrypt"},
@@ -221,7 +221,7 @@ func TestLimits(t *testing.T) {
 	// A file bigger than any item the store takes is refused before it
 	// is read into memory.
 	s.MaxSize = 1
-	big := make([]byte, 1+MaxMeta+bodyOverhead+fixedSize+1+maxKeyID+nonceSize+wrappedLen+1)
+	big := make([]byte, sealedLen(1+MaxMeta+36)+fixedSize+1+maxKeyID+nonceSize+wrappedLen+1)
 	os.WriteFile(filepath.Join(dirOf(s), item.ID+".sgev"), big, 0o600)
 	if _, _, err := s.Get(item.ID); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("Get of an oversized file: %v", err)

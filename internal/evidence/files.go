@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -161,9 +160,4 @@ func Copy(dst, src Files) (n int, err error) {
 		n++
 	}
 	return n, nil
-}
-
-// writeBytes is Write of b.
-func writeBytes(files Files, name string, b []byte) error {
-	return files.Write(name, bytes.NewReader(b))
 }

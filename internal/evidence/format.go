@@ -1,9 +1,11 @@
 package evidence
 
 import (
+	"crypto/cipher"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // An item file is a header, then the body: the item's SHA-256, metadata and
@@ -11,7 +13,7 @@ import (
 //
 //	offset  size  field
 //	0       4     magic "SGEV"
-//	4       1     version, 1
+//	4       1     version, 1 or 2
 //	5       16    item id
 //	21      8     created, Unix nanoseconds, big-endian
 //	29      12    body nonce
@@ -26,9 +28,16 @@ import (
 // data the body is authenticated with, so no byte of it can change unseen.
 // The wrapped data key is authenticated with bytes 0..21 (magic, version,
 // id) and the key id, so it cannot be moved to another item or relabelled.
+//
+// Version 1 seals the body whole, one AES-256-GCM message, so writing or
+// reading it holds the whole of it at once. Version 2, which Put writes,
+// seals it in segments of segSize bytes of plaintext, each its own
+// message (see sealer), so an item streams to its file a segment at a
+// time. Both read; Rewrap keeps an item's version.
 const (
 	magic      = "SGEV"
-	version    = 1
+	version1   = 1
+	version2   = 2
 	idSize     = 16
 	nonceSize  = 12
 	dataKeyLen = 32
@@ -40,6 +49,7 @@ const (
 
 // header is an item file's header.
 type header struct {
+	version    byte
 	id         [idSize]byte
 	created    int64
 	bodyNonce  [nonceSize]byte
@@ -55,7 +65,7 @@ func (h *header) size() int { return fixedSize + 1 + len(h.keyID) + nonceSize + 
 // append appends the encoding of h to b.
 func (h *header) append(b []byte) []byte {
 	b = append(b, magic...)
-	b = append(b, version)
+	b = append(b, h.version)
 	b = append(b, h.id[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(h.created))
 	b = append(b, h.bodyNonce[:]...)
@@ -70,7 +80,7 @@ func (h *header) append(b []byte) []byte {
 func (h *header) wrapAD() []byte {
 	b := make([]byte, 0, 5+idSize+1+len(h.keyID))
 	b = append(b, magic...)
-	b = append(b, version)
+	b = append(b, h.version)
 	b = append(b, h.id[:]...)
 	b = append(b, byte(len(h.keyID)))
 	return append(b, h.keyID...)
@@ -90,9 +100,10 @@ func parseHeader(b []byte) (header, error) {
 	if string(b[:4]) != magic {
 		return h, fmt.Errorf("starts %q, want %q: %w", b[:4], magic, errFormat)
 	}
-	if b[4] != version {
-		return h, fmt.Errorf("format version %d, this program reads %d", b[4], version)
+	if b[4] != version1 && b[4] != version2 {
+		return h, fmt.Errorf("format version %d, this program reads %d and %d", b[4], version1, version2)
 	}
+	h.version = b[4]
 	copy(h.id[:], b[5:])
 	h.created = int64(binary.BigEndian.Uint64(b[21:]))
 	copy(h.bodyNonce[:], b[29:])
@@ -120,3 +131,160 @@ func parseHeader(b []byte) (header, error) {
 // The body, before encryption: the SHA-256 of the content recorded at
 // intake, the metadata's length (big-endian) and JSON, then the content.
 const bodyOverhead = 32 + 4 + tagSize
+
+// A version 2 body is the same plaintext sealed in segments: segment i is
+// bytes [i*segSize, (i+1)*segSize) of it (the last may be shorter, never
+// empty), sealed under the data key with the body nonce XOR i (in its last
+// 8 bytes) and, as additional data, the header's fixed part, i and whether
+// it is the last. So no segment can be altered, moved, dropped or added
+// to the end unseen: a body cut at a segment's end lacks its last.
+const (
+	segSize   = 64 << 10
+	sealedSeg = segSize + tagSize
+)
+
+// sealedLen is the body length of a version 2 item of plaintext n bytes.
+func sealedLen(n int64) int64 { return n + (n+segSize-1)/segSize*tagSize }
+
+// plainLen is the plaintext length of a version 2 body of l bytes; false
+// if no plaintext seals to l bytes.
+func plainLen(l uint64) (uint64, bool) {
+	segs := (l + sealedSeg - 1) / sealedSeg
+	if segs == 0 || l-(segs-1)*sealedSeg <= tagSize {
+		return 0, false
+	}
+	return l - segs*tagSize, true
+}
+
+// segNonce is segment i's nonce.
+func segNonce(h *header, i uint64) []byte {
+	n := h.bodyNonce
+	binary.BigEndian.PutUint64(n[4:], binary.BigEndian.Uint64(n[4:])^i)
+	return n[:]
+}
+
+// segAD is segment i's additional data; fixed is the header's fixed part.
+func segAD(fixed []byte, i uint64, last bool) []byte {
+	ad := make([]byte, 0, fixedSize+9)
+	ad = append(ad, fixed[:fixedSize]...)
+	ad = binary.BigEndian.AppendUint64(ad, i)
+	if last {
+		return append(ad, 1)
+	}
+	return append(ad, 0)
+}
+
+// sealer reads as a version 2 item file: the header, then the body sealed
+// a segment at a time from plain, of n bytes, so Put holds one segment
+// beyond the content while its file is written.
+type sealer struct {
+	h     *header
+	gcm   cipher.AEAD
+	fixed []byte
+	plain io.Reader
+	left  int64 // plaintext bytes not yet sealed
+	i     uint64
+	seg   []byte // one segment, sealed in place
+	out   []byte // sealed bytes not yet read
+}
+
+func newSealer(h *header, gcm cipher.AEAD, plain io.Reader, n int64) *sealer {
+	hb := h.append(nil)
+	return &sealer{h: h, gcm: gcm, fixed: hb[:fixedSize], plain: plain, left: n, seg: make([]byte, sealedSeg), out: hb}
+}
+
+func (s *sealer) Read(p []byte) (int, error) {
+	for len(s.out) == 0 {
+		if s.left == 0 {
+			return 0, io.EOF
+		}
+		seg := s.seg[:min(segSize, s.left)]
+		if _, err := io.ReadFull(s.plain, seg); err != nil {
+			return 0, err
+		}
+		s.left -= int64(len(seg))
+		s.out = s.gcm.Seal(seg[:0], segNonce(s.h, s.i), seg, segAD(s.fixed, s.i, s.left == 0))
+		s.i++
+	}
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	return n, nil
+}
+
+// openSegments reads a version 2 body from r and returns its plaintext,
+// and the body as read if keep is set (for Rewrap).
+func openSegments(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, keep bool) (plain, body []byte, err error) {
+	n, ok := plainLen(h.bodyLen)
+	if !ok {
+		return nil, nil, fmt.Errorf("body length %d is no whole number of segments: %w", h.bodyLen, ErrCorrupt)
+	}
+	plain = make([]byte, 0, n)
+	if keep {
+		body = make([]byte, 0, h.bodyLen)
+	}
+	seg := make([]byte, sealedSeg)
+	for i, left := uint64(0), h.bodyLen; left > 0; i++ {
+		k := min(sealedSeg, left)
+		if _, err := io.ReadFull(r, seg[:k]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return nil, nil, fmt.Errorf("file cut short while read: %w", ErrCorrupt)
+			}
+			return nil, nil, err
+		}
+		left -= k
+		if keep {
+			body = append(body, seg[:k]...)
+		}
+		if plain, err = gcm.Open(plain, segNonce(h, i), seg[:k], segAD(fixed, i, left == 0)); err != nil {
+			return nil, nil, fmt.Errorf("content does not decrypt at segment %d (the file was altered): %w", i, ErrCorrupt)
+		}
+	}
+	return plain, body, nil
+}
+
+// readHeader reads an item file's header from r, returning it and its
+// bytes.
+func readHeader(r io.Reader) (header, []byte, error) {
+	b := make([]byte, fixedSize+1, fixedSize+1+maxKeyID+nonceSize+wrappedLen)
+	n, err := io.ReadFull(r, b)
+	// A key id length out of range is left to parseHeader to report.
+	if k := int(b[fixedSize]); err == nil && k >= 1 && k <= maxKeyID {
+		b = b[:fixedSize+1+k+nonceSize+wrappedLen]
+		var m int
+		m, err = io.ReadFull(r, b[n:])
+		n += m
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return header{}, nil, err
+	}
+	b = b[:n]
+	h, perr := parseHeader(b)
+	if perr != nil {
+		return h, nil, fmt.Errorf("header: %v: %w", perr, ErrCorrupt)
+	}
+	return h, b, nil
+}
+
+// openWhole reads a version 1 body from r and returns its plaintext, and
+// the body as read if keep is set (for Rewrap); else it decrypts in place,
+// to hold the item once.
+func openWhole(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, keep bool) (plain, body []byte, err error) {
+	body = make([]byte, h.bodyLen)
+	if _, err := io.ReadFull(r, body); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("file cut short while read: %w", ErrCorrupt)
+		}
+		return nil, nil, err
+	}
+	dst := body[:0]
+	if keep {
+		dst = nil
+	}
+	if plain, err = gcm.Open(dst, h.bodyNonce[:], body, fixed[:fixedSize]); err != nil {
+		return nil, nil, fmt.Errorf("content does not decrypt (the file was altered): %w", ErrCorrupt)
+	}
+	if !keep {
+		body = nil
+	}
+	return plain, body, nil
+}

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -141,7 +142,7 @@ func (s *Store) putHold(id string, h Hold) error {
 	if err != nil {
 		return fmt.Errorf("evidence: item %s: hold: %w", id, err)
 	}
-	return s.writeFile(id, id+holdSuffix, b)
+	return s.writeFile(id, id+holdSuffix, bytes.NewReader(b))
 }
 
 // Hold returns item id's preservation hold. An item whose hold file is

@@ -43,8 +43,13 @@ func (s *Server) refreshOperations(ctx context.Context) {
 		o.Exchanges = s.exchanges.Statuses()
 	}
 	if o.EvidenceKept {
+		// With no probe of its own (evidence in the database) the
+		// evidence is up as the store is, which "store" reports.
+		var err error
 		start := time.Now()
-		err := writable(s.cfg.EvidenceDir)
+		if s.evidenceProbe != nil {
+			err = s.evidenceProbe(ctx)
+		}
 		o.EvidenceWritable, o.EvidenceProbe = err == nil, time.Since(start)
 		if err != nil {
 			failed("evidence", err)

@@ -26,6 +26,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
+	"github.com/safeguard-oss/safeguard/internal/evidence/s3"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/exchange/peer"
 	"github.com/safeguard-oss/safeguard/internal/forwarded"
@@ -63,6 +64,11 @@ type Config struct {
 	// SQLite; on PostgreSQL evidence is kept in the database, which every
 	// server sharing it reads, unless EvidenceDir is set.
 	EvidenceDir string
+	// EvidenceURL, when set, keeps evidence in S3-compatible object
+	// storage instead ("s3://BUCKET/PREFIX?endpoint=HOST:PORT", see
+	// evidence/s3.Open): every server given the same URL reads the items
+	// any of them kept, on SQLite or PostgreSQL alike.
+	EvidenceURL string
 	MaxBody     int64 // bytes of one uploaded piece of content; api.DefaultMaxBody
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
 	// DecodeBudget bounds the memory all image decodes hold at once
@@ -200,7 +206,7 @@ func (c Config) withDefaults() Config {
 	if c.Data == "" {
 		c.Data = DefaultData
 	}
-	if c.EvidenceDir == "" && c.DatabaseURL == "" {
+	if c.EvidenceDir == "" && c.EvidenceURL == "" && c.DatabaseURL == "" {
 		c.EvidenceDir = filepath.Join(c.Data, "evidence")
 	}
 	if c.SyncEvery <= 0 {
@@ -280,6 +286,10 @@ type Server struct {
 	opLn, pubLn     net.Listener
 	opHTTP, pubHTTP *http.Server
 	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
+	// evidenceProbe checks the evidence store takes writes (/readyz, the
+	// operations metrics); nil when evidence is kept in the database,
+	// whose health the store's check covers.
+	evidenceProbe func(context.Context) error
 
 	snapSeq atomic.Int64 // the feed position of the last snapshot written or loaded
 }
@@ -306,7 +316,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		if ev, err = openEvidence(cfg, st, kr); err != nil {
+		if ev, s.evidenceProbe, err = openEvidence(cfg, st, kr); err != nil {
 			return nil, err
 		}
 		if ev.Holds, err = evidence.ParseHolds(cfg.EvidenceHolds); err != nil {
@@ -490,27 +500,45 @@ type sharedEvidence interface {
 	EvidenceFiles() *postgres.EvidenceFiles
 }
 
-// openEvidence opens the evidence store cfg names: its directory, or on
-// PostgreSQL with no directory set, the database. A directory that
-// PostgreSQL servers kept evidence in before it moved to the database is
-// not silently left behind: its items would be 404s.
-func openEvidence(cfg Config, st store.Store, kr *evidence.Keyring) (*evidence.Store, error) {
-	if cfg.EvidenceDir != "" {
-		return evidence.Open(cfg.EvidenceDir, kr)
+// openEvidence opens the evidence store cfg names, and how to probe it:
+// its directory, its bucket (EvidenceURL), or on PostgreSQL with neither
+// set, the database. A directory that servers kept evidence in before it
+// moved to a shared store is not silently left behind: its items would be
+// 404s.
+func openEvidence(cfg Config, st store.Store, kr *evidence.Keyring) (*evidence.Store, func(context.Context) error, error) {
+	switch {
+	case cfg.EvidenceDir != "" && cfg.EvidenceURL != "":
+		return nil, nil, errors.New("evidence: both an evidence directory (--evidence-dir) and an evidence URL (--evidence-url) are set: choose one")
+	case cfg.EvidenceDir != "":
+		ev, err := evidence.Open(cfg.EvidenceDir, kr)
+		return ev, func(context.Context) error { return writable(cfg.EvidenceDir) }, err
 	}
-	shared, ok := st.(sharedEvidence)
-	if !ok {
-		return nil, errors.New("evidence: this store keeps no evidence files: set an evidence directory (--evidence-dir)")
+	var files evidence.Files
+	var probe func(context.Context) error
+	target := "--evidence-url " + cfg.EvidenceURL
+	if cfg.EvidenceURL != "" {
+		b, err := s3.Open(cfg.EvidenceURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("evidence: %w", err)
+		}
+		files, probe = b, b.Ready
+	} else {
+		shared, ok := st.(sharedEvidence)
+		if !ok {
+			return nil, nil, errors.New("evidence: this store keeps no evidence files: set an evidence directory (--evidence-dir) or bucket (--evidence-url)")
+		}
+		files, target = shared.EvidenceFiles(), "--database-url URL"
 	}
 	old := filepath.Join(cfg.Data, "evidence")
 	for name, err := range evidence.Dir(old).Names() {
 		if id, ok := strings.CutSuffix(name, ".sgev"); ok && err == nil {
-			return nil, fmt.Errorf("evidence: %s holds items (%s, ...) from before PostgreSQL kept evidence in the database; "+
-				"copy them in with `safeguard evidence copy --from %s --database-url URL`, then remove the directory, or keep using it with --evidence-dir %s (other servers cannot read it)",
-				old, id, old, old)
+			return nil, nil, fmt.Errorf("evidence: %s holds items (%s, ...) from before evidence moved to a store all servers share; "+
+				"copy them in with `safeguard evidence copy --from %s %s`, then remove the directory, or keep using it with --evidence-dir %s (other servers cannot read it)",
+				old, id, old, target, old)
 		}
 	}
-	return evidence.OpenFiles(shared.EvidenceFiles(), kr)
+	ev, err := evidence.OpenFiles(files, kr)
+	return ev, probe, err
 }
 
 // listen opens one of the server's listeners (setting names it in errors).
@@ -751,7 +779,7 @@ func (s *Server) Banner(w io.Writer) {
 
 // ready is /readyz: the index loaded, the store answering, and the
 // directories the server writes (SQLite's, the evidence directory) taking a
-// write that reaches the disk. A server on a full disk says so here instead
+// write that reaches the disk, or the evidence bucket a write. A server on a full disk says so here instead
 // of taking traffic it can only refuse.
 func (s *Server) ready(ctx context.Context) error {
 	if st := s.matcher.Stats(); st.Loading || st.Synced.IsZero() {
@@ -765,8 +793,8 @@ func (s *Server) ready(ctx context.Context) error {
 			return fmt.Errorf("store not writable: %w", err)
 		}
 	}
-	if s.cfg.EvidenceKeys != "" && s.cfg.EvidenceDir != "" {
-		if err := writable(s.cfg.EvidenceDir); err != nil {
+	if s.evidenceProbe != nil {
+		if err := s.evidenceProbe(ctx); err != nil {
 			return fmt.Errorf("evidence not writable: %w", err)
 		}
 	}

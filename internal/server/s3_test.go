@@ -1,0 +1,77 @@
+package server_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/evidence/s3/s3test"
+	"github.com/safeguard-oss/safeguard/internal/server"
+)
+
+// Evidence in a bucket (issue 19, item 1): content one server quarantines
+// is read through another server sharing the database and the bucket, and
+// with the bucket's server down, a scan that must keep content answers 503
+// with Retry-After and /readyz says why.
+func TestEvidenceInBucket(t *testing.T) {
+	s3 := s3test.Start(t)
+	cfg, st := openPostgres(t)
+	cfg.OperatorListen = "127.0.0.1:0"
+	cfg.EvidenceURL = s3.URL(t, s3.Bucket(t), "safeguard/evidence")
+	srv, base, adminKey := startServer(t, cfg, st)
+	admin := client{t, base, adminKey}
+	picture, _ := photo(t, 3)
+	listed(t, admin, picture, "block", "quarantine")
+	if code, _, body := scanRaw(t, base, adminKey, picture); code != 200 || !strings.Contains(body, `"quarantine"`) {
+		t.Fatalf("scan: %d %s", code, body)
+	}
+	var ids []string
+	for obj := range s3.Admin.ListObjects(context.Background(), strings.SplitN(strings.TrimPrefix(cfg.EvidenceURL, "s3://"), "/", 2)[0], minio.ListObjectsOptions{Prefix: "safeguard/evidence/"}) {
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(obj.Key, "safeguard/evidence/"), ".sgev"); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) != 1 {
+		t.Fatalf("the bucket holds items %v, want the one quarantined", ids)
+	}
+
+	// Another server: its own process state, the same database and bucket.
+	st2, err := server.OpenStores(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st2.Close() })
+	cfg2 := cfg
+	cfg2.Data = t.TempDir()
+	_, base2, _ := startServer(t, cfg2, st2)
+	liaison, _, err := auth.Create(context.Background(), st2, auth.LELiaison, "liaison", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Item struct {
+			SHA256 string `json:"sha256"`
+		} `json:"item"`
+	}
+	client{t, base2, liaison}.json("GET", "/v1/evidence/"+ids[0], nil, 200, &got)
+	if sum := sha256.Sum256(picture); got.Item.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("the other server reads item %s as SHA-256 %q, want %x", ids[0], got.Item.SHA256, sum)
+	}
+
+	op := "http://" + srv.OperatorAddr()
+	if code, _, body := get(t, op+"/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
+	s3.Stop()
+	if code, retry, body := scanRaw(t, base, adminKey, picture); code != 503 || retry == "" || strings.Contains(body, `"quarantine"`) {
+		t.Errorf("scan with the bucket's server down: %d Retry-After %q %s, want 503 with Retry-After", code, retry, body)
+	}
+	if code, _, body := get(t, op+"/readyz"); code != 503 || !strings.Contains(body, "evidence") {
+		t.Errorf("/readyz with the bucket's server down: %d %s, want 503 naming evidence", code, body)
+	}
+}
