@@ -27,9 +27,9 @@ const (
 // between requests is in the session store (internal/session), which every
 // server sharing the database reads, so any server serves any session.
 type session struct {
-	token  string     // the cookie's value; never stored
+	token  string  // the cookie's value; never stored
 	id     sess.ID // what the store keeps it under
-	secret string     // the API key, to call the API as its holder; never sent back to the browser
+	secret string  // the API key, to call the API as its holder; never sent back to the browser
 	key    auth.Key
 	csrf   string
 	start  time.Time

@@ -12,6 +12,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
+	"github.com/safeguard-oss/safeguard/internal/session"
+	"github.com/safeguard-oss/safeguard/internal/session/sessiontest"
 )
 
 // Each suite opens a store in a schema of its own per test (openTest), and
@@ -92,4 +94,8 @@ func benchAppendAudit(b *testing.B, s audit.Store) {
 func TestNetworkEvents(t *testing.T) {
 	testURL(t)
 	networktest.Run(t, func(t *testing.T) networktest.Store { return openTest(t) })
+}
+
+func TestSessionStore(t *testing.T) {
+	sessiontest.TestStore(t, func(t *testing.T) session.Store { return openTest(t) })
 }
