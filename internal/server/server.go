@@ -264,6 +264,7 @@ type Server struct {
 	audit      *audit.Log
 	api        *api.API
 	desk       *review.Desk
+	rules      *rules.Cache // emptied when another server changes a rule
 	review     *usecase.Review
 	networks   *usecase.Networks
 	notices    *usecase.Notices
@@ -340,8 +341,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	log := audit.NewLog(st)
 	s.audit = log
 	// Every scan that matches lists the rules; writes through the cache
-	// empty it, other servers' writes are seen within the TTL.
+	// empty it, other servers' writes at their notification
+	// (followChanges), or within the TTL if that is lost.
 	rs := rules.NewCache(st, 5*time.Second)
+	s.rules = rs
 	// One Desk per server: it files one report at a time, so reports of
 	// the same new content arriving together open one case.
 	s.desk = review.NewDesk(st, st, review.Config{})
@@ -422,7 +425,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Log: log, Scans: st, Evidence: ev, Logger: logger}))
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
@@ -695,7 +698,8 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // followChanges follows other servers' changes when the store tells of them
-// (PostgreSQL): a revoked key is forgotten at once, and the returned
+// (PostgreSQL): a revoked key is forgotten at once, the rule cache
+// emptied at a rule's change, and the returned
 // channel wakes the index's sync. Without a Notifier it returns nil, and
 // the index polls every SyncEvery alone.
 func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan struct{} {
@@ -714,6 +718,8 @@ func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan s
 				}
 			case store.TopicKeys:
 				s.api.ForgetKey(c.Key)
+			case store.TopicRules:
+				s.rules.Invalidate()
 			}
 		}, func(err error) { s.log.Warn("change notifications", "err", err) })
 	})
