@@ -34,6 +34,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -357,7 +358,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 		s.feedback = &usecase.Feedback{Store: st, Log: log, Send: s.exchanges.SendFeedback}
 	}
-	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
+	// On PostgreSQL every server counts against the same buckets, so a
+	// client behind a non-sticky balancer gets the budget once; SQLite's
+	// store belongs to one process, which counts in memory.
+	buckets, _ := st.(ratelimit.Buckets)
+	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets)}
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}

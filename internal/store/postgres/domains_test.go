@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"github.com/safeguard-oss/safeguard/internal/network/networktest"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit/ratelimittest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/session"
@@ -98,4 +101,13 @@ func TestNetworkEvents(t *testing.T) {
 
 func TestSessionStore(t *testing.T) {
 	sessiontest.TestStore(t, func(t *testing.T) session.Store { return openTest(t) })
+}
+
+func TestSharedRateLimit(t *testing.T) {
+	s := openTest(t)
+	n := 0
+	ratelimittest.TestLimiter(t, func(t *testing.T, l ratelimit.Limit) ratelimit.Limiter {
+		n++
+		return ratelimit.New(l, fmt.Sprintf("test.%d", n), s)
+	})
 }
