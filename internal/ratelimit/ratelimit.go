@@ -7,6 +7,8 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -87,6 +89,15 @@ type Shared struct {
 // that the sweep's scan costs little a request.
 const sweepEvery = 1024
 
+// stored is the key as the store keeps it: hashed, so the table does not
+// list the addresses of Report Remove's users in the clear. (A hash of an
+// IPv4 address can be found by trying them all; rows last only until
+// swept, one Per after their last use.)
+func stored(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:16])
+}
+
 // Allow implements Limiter.
 func (s *Shared) Allow(ctx context.Context, key string, now time.Time) error {
 	if s.n.Add(1)%sweepEvery == 0 {
@@ -94,7 +105,7 @@ func (s *Shared) Allow(ctx context.Context, key string, now time.Time) error {
 			return fmt.Errorf("rate limit %s: sweeping full buckets: %w", s.Scope, err)
 		}
 	}
-	ok, tokens, err := s.Store.TakeToken(ctx, s.Scope, key, s.Limit, now)
+	ok, tokens, err := s.Store.TakeToken(ctx, s.Scope, stored(key), s.Limit, now)
 	if err != nil {
 		return fmt.Errorf("rate limit %s: %w", s.Scope, err)
 	}
@@ -106,7 +117,7 @@ func (s *Shared) Allow(ctx context.Context, key string, now time.Time) error {
 
 // Refund implements Limiter.
 func (s *Shared) Refund(ctx context.Context, key string) error {
-	if err := s.Store.ReturnToken(ctx, s.Scope, key, s.Limit); err != nil {
+	if err := s.Store.ReturnToken(ctx, s.Scope, stored(key), s.Limit); err != nil {
 		return fmt.Errorf("rate limit %s: %w", s.Scope, err)
 	}
 	return nil
