@@ -80,8 +80,13 @@ func (ss *sessions) get(ctx context.Context, token string, now time.Time) (*sess
 		// it as no session, and end it.
 		return nil, ss.store.DeleteSession(ctx, id)
 	}
-	if err := ss.store.TouchSession(ctx, id, now); err != nil && !errors.Is(err, sess.ErrNotFound) {
-		return nil, err
+	// Written at most once a minute: a write (a disk flush on PostgreSQL)
+	// on every click would cost more than the idle limit's precision is
+	// worth.
+	if now.Sub(st.Seen) >= min(time.Minute, ss.idle/60) {
+		if err := ss.store.TouchSession(ctx, id, now); err != nil && !errors.Is(err, sess.ErrNotFound) {
+			return nil, err
+		}
 	}
 	return &session{token: token, id: id, secret: secret, key: auth.Key{ID: st.KeyID}, csrf: sess.CSRF(token), start: st.Start, breakAt: st.BreakAt}, nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/safeguard-oss/safeguard/internal/network/networktest"
 	"testing"
@@ -109,5 +110,43 @@ func TestSharedRateLimit(t *testing.T) {
 	ratelimittest.TestLimiter(t, func(t *testing.T, l ratelimit.Limit) ratelimit.Limiter {
 		n++
 		return ratelimit.New(l, fmt.Sprintf("test.%d", n), s)
+	})
+}
+
+// BenchmarkSharedRateLimit is the cost a request pays for a limit every
+// server counts against: one UPSERT (docs/scale.md). "address" spreads the
+// takes over many keys, as Report Remove's clients are; "one key" takes
+// from a single row (which refuses once empty, the refused path).
+//
+//	SAFEGUARD_TEST_POSTGRES=postgres://... go test -run - -bench SharedRateLimit ./internal/store/postgres
+func BenchmarkSharedRateLimit(b *testing.B) {
+	s := openTest(b)
+	ctx := b.Context()
+	l := ratelimit.Limit{What: "tries", Burst: 10, Per: time.Hour}
+	b.Run("address", func(b *testing.B) {
+		lim := ratelimit.New(l, "bench.address", s)
+		now := time.Now()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := lim.Allow(ctx, fmt.Sprintf("198.51.%d.%d", i/250%250, i%250), now); err != nil {
+				var le *ratelimit.LimitError
+				if !errors.As(err, &le) {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("one key", func(b *testing.B) {
+		lim := ratelimit.New(l, "bench.one", s)
+		now := time.Now()
+		for b.Loop() {
+			if err := lim.Allow(ctx, "198.51.100.1", now); err != nil {
+				var le *ratelimit.LimitError
+				if !errors.As(err, &le) {
+					b.Fatal(err)
+				}
+			}
+		}
 	})
 }

@@ -23,8 +23,10 @@ CREATE TABLE console_session_offers (
 
 -- Rate limits every server counts against (internal/ratelimit): one token
 -- bucket a row, taken from by one UPSERT. at is in microseconds since the
--- epoch, so the refill is plain arithmetic.
-CREATE TABLE rate_buckets (
+-- epoch, so the refill is plain arithmetic. UNLOGGED: no WAL, so a take
+-- does not wait for a disk flush at commit; a database crash empties the
+-- table, which only refills every bucket (the safe loss for a counter).
+CREATE UNLOGGED TABLE rate_buckets (
     scope  text             NOT NULL,
     key    text             NOT NULL,
     tokens double precision NOT NULL,
