@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
 )
 
@@ -133,7 +134,7 @@ var errNoSelfReports = errorf(http.StatusServiceUnavailable, CodeUnavailable, "R
 // can act on.
 func selfReportError(w http.ResponseWriter, err error) error {
 	var qe *selfreport.QualityError
-	var le *selfreport.LimitError
+	var le *ratelimit.LimitError
 	switch {
 	case errors.As(err, &le):
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
@@ -160,5 +161,5 @@ func address(r *http.Request) string {
 	if err != nil {
 		return host
 	}
-	return selfreport.AddressKey(ip)
+	return ratelimit.AddressKey(ip)
 }

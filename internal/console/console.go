@@ -28,6 +28,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	sess "github.com/safeguard-oss/safeguard/internal/session"
 )
 
 // Defaults.
@@ -74,6 +75,10 @@ type Config struct {
 	// Idle and MaxSession bound sessions; DefaultIdle and
 	// DefaultMaxSession if zero.
 	Idle, MaxSession time.Duration
+	// Sessions keeps the signed-in sessions: the store, so that every
+	// server sharing it serves every session; a sess.Memory (this
+	// process only) if nil.
+	Sessions sess.Store
 	// SecureCookies marks the session cookie Secure even on plain HTTP,
 	// for a server behind a proxy that ends TLS. Over TLS it always is.
 	SecureCookies bool
@@ -115,8 +120,11 @@ func New(cfg Config) *Console {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Sessions == nil {
+		cfg.Sessions = &sess.Memory{}
+	}
 	c := &Console{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), pages: parsePages(),
-		sessions: newSessions(cfg.Idle, cfg.MaxSession)}
+		sessions: &sessions{store: cfg.Sessions, idle: cfg.Idle, max: cfg.MaxSession}}
 	static, _ := fs.Sub(files, "static")
 	assets := http.StripPrefix("/console/static/", http.FileServerFS(static))
 	c.mux.HandleFunc("GET /console/static/", func(w http.ResponseWriter, r *http.Request) {

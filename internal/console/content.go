@@ -78,7 +78,7 @@ func (c *Console) previews(ctx context.Context, caseID int64, reports []review.R
 func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ok := caseID(r)
 	item := r.PathValue("item")
-	if !ok || !s.offered(id, item) {
+	if !ok || !c.offered(r.Context(), s, id, item) {
 		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
 		return
 	}
@@ -119,7 +119,7 @@ func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 func (c *Console) reveal(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ok := caseID(r)
 	item := r.PathValue("item")
-	if !ok || !s.offered(id, item) {
+	if !ok || !c.offered(r.Context(), s, id, item) {
 		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
 		return
 	}

@@ -54,9 +54,7 @@ func (c *Console) newPage(r *http.Request, s *session, title string, data any) p
 		p.Flagger = s.key.Role == auth.Flagger
 		p.Notices = s.key.Check(auth.NoticesRead) == nil
 		p.CSRF = s.csrf
-		s.mu.Lock()
 		p.BreakIn = int64(s.breakAt.Sub(now) / time.Second)
-		s.mu.Unlock()
 		p.BreakMinutes = int64(now.Sub(s.start) / time.Minute)
 	}
 	return p
@@ -87,7 +85,7 @@ func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, er
 	var ae *apiError
 	if errors.As(err, &ae) {
 		if ae.Status == http.StatusUnauthorized {
-			c.sessions.end(s.id)
+			c.endSession(r.Context(), s)
 			s = nil
 		}
 		c.fail(w, r, s, ae.Status, ae.Message)
@@ -154,14 +152,23 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The sign-in could not be recorded, so it was refused; the server log has the details.")
 		return
 	}
-	s := c.sessions.create(secret, k, now, c.cfg.BreakAfter)
+	s, err := c.sessions.create(r.Context(), secret, k, now, c.cfg.BreakAfter)
+	if err != nil {
+		c.log.Error("console: sign-in", "key", k.ID, "err", err)
+		c.showSignIn(w, r, http.StatusInternalServerError, "The session could not be stored; the server log has the details.")
+		return
+	}
 	c.setCookie(w, r, preCookieName, "", -1)
-	c.setCookie(w, r, cookieName, s.id, 0)
+	c.setCookie(w, r, cookieName, s.token, 0)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) {
-	c.sessions.end(s.id)
+	if err := c.sessions.end(r.Context(), s); err != nil {
+		c.log.Error("console: sign-out", "key", s.key.ID, "err", err)
+		c.fail(w, r, s, http.StatusInternalServerError, "The session could not be ended; the server log has the details. Try again.")
+		return
+	}
 	if _, err := c.cfg.Log.Record(r.Context(), s.key.ID, ActionSignOut, s.key.ID, nil); err != nil {
 		c.log.Error("console: recording a sign-out", "key", s.key.ID, "err", err)
 	}
@@ -171,9 +178,11 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *session) {
 
 // snooze puts the break reminder off for another BreakAfter.
 func (c *Console) snooze(w http.ResponseWriter, r *http.Request, s *session) {
-	s.mu.Lock()
-	s.breakAt = c.cfg.Now().Add(c.cfg.BreakAfter)
-	s.mu.Unlock()
+	if err := c.cfg.Sessions.PutOffBreak(r.Context(), s.id, c.cfg.Now().Add(c.cfg.BreakAfter)); err != nil {
+		c.log.Error("console: putting off the break reminder", "key", s.key.ID, "err", err)
+		c.fail(w, r, s, http.StatusInternalServerError, "The reminder could not be put off; the server log has the details.")
+		return
+	}
 	http.Redirect(w, r, safeNext(r.PostFormValue("back")), http.StatusSeeOther)
 }
 
@@ -299,7 +308,11 @@ func (c *Console) showCase(w http.ResponseWriter, r *http.Request, s *session, s
 		for i, p := range d.Previews {
 			ids[i] = p.Item
 		}
-		s.offer(id, ids)
+		if err := c.cfg.Sessions.OfferContent(r.Context(), s.id, id, ids); err != nil {
+			c.log.Error("console: recording what a case page offers", "case", id, "err", err)
+			c.fail(w, r, s, http.StatusInternalServerError, "The page could not be prepared; the server log has the details.")
+			return
+		}
 	}
 	for _, h := range d.Case.PDQ {
 		d.PDQ = append(d.PDQ, h.String())

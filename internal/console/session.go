@@ -1,17 +1,20 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/forwarded"
+	sess "github.com/safeguard-oss/safeguard/internal/session"
 )
 
 const (
@@ -20,107 +23,106 @@ const (
 	cookiePath    = "/console/"
 )
 
-// session is one signed-in person. It lives only in this process's
-// memory: the cookie holds a random id and nothing else.
+// session is one signed-in person, as one request sees them. What lasts
+// between requests is in the session store (internal/session), which every
+// server sharing the database reads, so any server serves any session.
 type session struct {
-	id     string
-	secret string // the API key, to call the API as its holder; never sent back to the browser
+	token  string  // the cookie's value; never stored
+	id     sess.ID // what the store keeps it under
+	secret string  // the API key, to call the API as its holder; never sent back to the browser
 	key    auth.Key
 	csrf   string
 	start  time.Time
 	// breakAt is when the reminder to take a break shows: BreakAfter after
 	// sign-in, and BreakAfter after each time it is put off.
 	breakAt time.Time
-
-	mu   sync.Mutex
-	seen time.Time
-	// content is the evidence items each case page offered, by case id:
-	// content is served only for a case the person opened, and only the
-	// items that page showed.
-	content map[int64][]string
 }
 
-func (s *session) offered(caseID int64, item string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, id := range s.content[caseID] {
-		if id == item {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *session) offer(caseID int64, items []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.content == nil {
-		s.content = map[int64][]string{}
-	}
-	s.content[caseID] = items
-}
-
-// sessions is the server-side session table. A restart signs everyone
-// out, which is the safe direction for a tool that shows abuse material.
+// sessions is the console's view of the session store. A session ends
+// when idle or old; rows past either are swept at each sign-in.
 type sessions struct {
+	store     sess.Store
 	idle, max time.Duration
-	mu        sync.Mutex
-	byID      map[string]*session
 }
 
-func newSessions(idle, max time.Duration) *sessions {
-	return &sessions{idle: idle, max: max, byID: map[string]*session{}}
-}
-
-func (ss *sessions) create(secret string, k auth.Key, now time.Time, breakAfter time.Duration) *session {
-	s := &session{id: randomToken(), secret: secret, key: k, csrf: randomToken(), start: now, seen: now, breakAt: now.Add(breakAfter)}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
+func (ss *sessions) create(ctx context.Context, secret string, k auth.Key, now time.Time, breakAfter time.Duration) (*session, error) {
 	// Sessions are few (one per reviewer at work), so a sweep at each
 	// sign-in keeps the table from holding the expired ones for long.
-	for id, old := range ss.byID {
-		if ss.expired(old, now) {
-			delete(ss.byID, id)
+	if _, err := ss.store.SweepSessions(ctx, now.Add(-ss.idle), now.Add(-ss.max)); err != nil {
+		return nil, fmt.Errorf("sweeping expired sessions: %w", err)
+	}
+	token := sess.NewToken()
+	s := &session{token: token, id: sess.IDOf(token), secret: secret, key: k, csrf: sess.CSRF(token), start: now, breakAt: now.Add(breakAfter)}
+	err := ss.store.CreateSession(ctx, sess.Session{ID: s.id, KeyID: k.ID, Sealed: sess.Seal(token, secret), Start: now, Seen: now, BreakAt: s.breakAt})
+	if err != nil {
+		return nil, fmt.Errorf("creating a session for key %s: %w", k.ID, err)
+	}
+	return s, nil
+}
+
+// get returns the live session of the cookie token, marking it used; nil
+// when there is none. The key is the caller's to check and fill in.
+func (ss *sessions) get(ctx context.Context, token string, now time.Time) (*session, error) {
+	id := sess.IDOf(token)
+	st, err := ss.store.Session(ctx, id)
+	if errors.Is(err, sess.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(st.Seen) >= ss.idle || now.Sub(st.Start) >= ss.max {
+		return nil, ss.store.DeleteSession(ctx, id)
+	}
+	secret, err := sess.Open(token, st)
+	if err != nil {
+		// Not this session's token (the store's row was changed): treat
+		// it as no session, and end it.
+		return nil, ss.store.DeleteSession(ctx, id)
+	}
+	// Written at most once a minute: a write (a disk flush on PostgreSQL)
+	// on every click would cost more than the idle limit's precision is
+	// worth.
+	if now.Sub(st.Seen) >= min(time.Minute, ss.idle/60) {
+		if err := ss.store.TouchSession(ctx, id, now); err != nil && !errors.Is(err, sess.ErrNotFound) {
+			return nil, err
 		}
 	}
-	ss.byID[s.id] = s
-	return s
+	return &session{token: token, id: id, secret: secret, key: auth.Key{ID: st.KeyID}, csrf: sess.CSRF(token), start: st.Start, breakAt: st.BreakAt}, nil
 }
 
-func (ss *sessions) expired(s *session, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return now.Sub(s.seen) >= ss.idle || now.Sub(s.start) >= ss.max
+// end ends a session on every server.
+func (ss *sessions) end(ctx context.Context, s *session) error {
+	return ss.store.DeleteSession(ctx, s.id)
 }
 
-// get returns the live session id names, marking it used.
-func (ss *sessions) get(id string, now time.Time) (*session, bool) {
-	ss.mu.Lock()
-	s, ok := ss.byID[id]
-	ss.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	if ss.expired(s, now) {
-		ss.end(id)
-		return nil, false
-	}
-	s.mu.Lock()
-	s.seen = now
-	s.mu.Unlock()
-	return s, true
-}
-
-func (ss *sessions) end(id string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	delete(ss.byID, id)
+// offered says whether the case page s last saw of caseID offered item.
+func (ss *sessions) offered(ctx context.Context, s *session, caseID int64, item string) (bool, error) {
+	items, err := ss.store.OfferedContent(ctx, s.id, caseID)
+	return slices.Contains(items, item), err
 }
 
 func randomToken() string {
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand's contract)
 	return hex.EncodeToString(b[:])
+}
+
+// endSession ends s, logging a store that could not.
+func (c *Console) endSession(ctx context.Context, s *session) {
+	if err := c.sessions.end(ctx, s); err != nil {
+		c.log.Error("console: ending a session", "key", s.key.ID, "session", s.id, "err", err)
+	}
+}
+
+// offered says whether the case page s last saw of caseID offered item;
+// a store that cannot say counts as no (and is logged).
+func (c *Console) offered(ctx context.Context, s *session, caseID int64, item string) bool {
+	ok, err := c.sessions.offered(ctx, s, caseID, item)
+	if err != nil {
+		c.log.Error("console: reading what a case page offered", "session", s.id, "case", caseID, "err", err)
+	}
+	return ok
 }
 
 func sameToken(a, b string) bool {
@@ -157,23 +159,29 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 		now := c.cfg.Now()
 		var s *session
 		if ck, err := r.Cookie(cookieName); err == nil {
-			s, _ = c.sessions.get(ck.Value, now)
+			if s, err = c.sessions.get(r.Context(), ck.Value, now); err != nil {
+				c.log.Error("console: reading a session", "err", err)
+				c.fail(w, r, nil, http.StatusInternalServerError, "The server could not read your session; its log has the details. Try again shortly.")
+				return
+			}
 		}
 		if s != nil {
 			// The key is checked again on every request: revoking it in
-			// the API ends the console session too.
-			// (A key's role never changes, so the session's copy stands.)
-			_, err := auth.Authenticate(r.Context(), c.cfg.Keys, s.secret)
+			// the API ends the console session too, on every server (key
+			// caches hear of a revocation from the store).
+			k, err := auth.Authenticate(r.Context(), c.cfg.Keys, s.secret)
 			switch {
 			case errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrUnknown), errors.Is(err, auth.ErrMalformed):
 				c.log.Info("console: session ended: key no longer valid", "key", s.key.ID, "err", err)
-				c.sessions.end(s.id)
+				c.endSession(r.Context(), s)
 				s = nil
 			case err != nil:
 				// The store failed, not the key: the session stands.
 				c.log.Error("console: checking a session's key", "key", s.key.ID, "err", err)
 				c.fail(w, r, s, http.StatusInternalServerError, "The server could not check your key; its log has the details. Try again shortly.")
 				return
+			default:
+				s.key = k
 			}
 		}
 		if s == nil {

@@ -17,7 +17,7 @@ import (
 func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ok := caseID(r)
 	item := r.PathValue("item")
-	if !ok || !s.offered(id, item) {
+	if !ok || !c.offered(r.Context(), s, id, item) {
 		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
 		return
 	}

@@ -11,7 +11,9 @@ import (
 // lists the rules and they change rarely (on SQLite a listing of ten rules
 // costs about a quarter of a millisecond of CPU). Writes through the Cache
 // empty it at once; writes by another process sharing the database (several
-// servers on PostgreSQL) are seen within TTL. Other reads go to the store.
+// servers on PostgreSQL) empty it when the store's notification arrives
+// (the server calls Invalidate), and are seen within TTL if it is lost.
+// Other reads go to the store.
 type Cache struct {
 	Store
 	ttl time.Duration

@@ -138,16 +138,6 @@ func positions(ns []int) string {
 	return strings.Join(s, ", ")
 }
 
-// LimitError is a refusal by a rate limit: try again after RetryAfter.
-type LimitError struct {
-	What       string // "submissions from this address", ...
-	RetryAfter time.Duration
-}
-
-func (e *LimitError) Error() string {
-	return fmt.Sprintf("too many %s: try again in %s", e.What, e.RetryAfter.Round(time.Second))
-}
-
 // MaxImages bounds one submission: a person may send several photos at
 // once, not an album.
 const MaxImages = 20

@@ -12,6 +12,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
@@ -170,14 +171,14 @@ func TestLimits(t *testing.T) {
 	s, st, _ := newService(t)
 	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
-	s.Limits.Submissions = selfreport.Limiter{Burst: 3, Per: time.Hour}
+	s.Limits.Submissions = &ratelimit.Memory{Limit: ratelimit.Limit{Burst: 3, Per: time.Hour}}
 	var r selfreport.Receipt
 	for i := range 5 {
 		got, err := s.Submit(ctx, "192.0.2.1", []selfreport.Image{image('a', 90)}, nil)
 		if err == nil {
 			r = got
 		}
-		var le *selfreport.LimitError
+		var le *ratelimit.LimitError
 		if i < 3 && err != nil || i >= 3 && !errors.As(err, &le) {
 			t.Fatalf("submission %d: %v", i+1, err)
 		}
@@ -200,7 +201,7 @@ func TestLimits(t *testing.T) {
 			t.Fatalf("wrong PIN %d: %v", i+1, err)
 		}
 	}
-	var le *selfreport.LimitError
+	var le *ratelimit.LimitError
 	if _, err := s.Status(ctx, "203.0.113.9", r.Case.Code, r.PIN); !errors.As(err, &le) {
 		t.Errorf("right PIN after 10 wrong ones: %v, want a LimitError", err)
 	}

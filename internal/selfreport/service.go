@@ -12,6 +12,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -45,29 +46,42 @@ func DefaultRule() rules.Rule {
 	}
 }
 
-// Limits are the rate limits. The zero value of a field takes its default.
-type Limits struct {
+// The rate limits.
+var (
 	// Submissions per address: a person sends a few, a script many.
-	Submissions Limiter
+	SubmissionLimit = ratelimit.Limit{What: "submissions from this address", Burst: 10, Per: time.Hour}
 	// Checks per address of a code and PIN (status or withdrawal), right
 	// or wrong: enough for anyone, too few to search for codes.
-	Checks Limiter
-	// WrongPINs per case code, whichever address they come from.
-	WrongPINs Limiter
+	CheckLimit = ratelimit.Limit{What: "case checks from this address", Burst: 60, Per: time.Hour}
+	// Wrong PINs per case code, whichever address they come from.
+	WrongPINLimit = ratelimit.Limit{What: "wrong PINs for this case", Burst: 10, Per: time.Hour}
+)
+
+// Limits are the rate limiters; a nil field takes its limit above, counted
+// in this process.
+type Limits struct {
+	Submissions, Checks, WrongPINs ratelimit.Limiter
+}
+
+// SharedLimits are the limits above, counted in b where every server
+// sharing it counts (nil b: in this process).
+func SharedLimits(b ratelimit.Buckets) Limits {
+	return Limits{
+		Submissions: ratelimit.New(SubmissionLimit, "selfreport.submissions", b),
+		Checks:      ratelimit.New(CheckLimit, "selfreport.checks", b),
+		WrongPINs:   ratelimit.New(WrongPINLimit, "selfreport.wrong_pins", b),
+	}
 }
 
 func (l *Limits) defaults() {
-	set := func(lim *Limiter, what string, burst int, per time.Duration) {
-		if lim.What == "" {
-			lim.What = what
-		}
-		if lim.Burst == 0 {
-			lim.Burst, lim.Per = burst, per
+	set := func(lim *ratelimit.Limiter, def ratelimit.Limit) {
+		if *lim == nil {
+			*lim = &ratelimit.Memory{Limit: def}
 		}
 	}
-	set(&l.Submissions, "submissions from this address", 10, time.Hour)
-	set(&l.Checks, "case checks from this address", 60, time.Hour)
-	set(&l.WrongPINs, "wrong PINs for this case", 10, time.Hour)
+	set(&l.Submissions, SubmissionLimit)
+	set(&l.Checks, CheckLimit)
+	set(&l.WrongPINs, WrongPINLimit)
 }
 
 // Service handles self-reports. Set the fields, then use it from any number
@@ -81,6 +95,8 @@ type Service struct {
 	Log    *audit.Log
 	Limits Limits
 	Now    func() time.Time // time.Now if nil
+
+	limitsOnce sync.Once
 
 	bankMu  sync.Mutex // held while making sure the bank exists
 	hasBank bool
@@ -99,6 +115,12 @@ type Receipt struct {
 	PIN  string
 }
 
+// limits are the Limits, their nil fields filled in once.
+func (s *Service) limits() *Limits {
+	s.limitsOnce.Do(s.Limits.defaults)
+	return &s.Limits
+}
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -109,7 +131,7 @@ func (s *Service) now() time.Time {
 // Submit stores images and videos as a new case and their hashes in the
 // bank, and returns the receipt. addr is the submitter's AddressKey.
 // Nothing is stored when it fails: bad hashes wrap ErrInvalid, flat images
-// or videos are a *QualityError, a limit is a *LimitError. The same hashes
+// or videos are a *QualityError, a limit is a *ratelimit.LimitError. The same hashes
 // sent twice in one submission are kept once.
 func (s *Service) Submit(ctx context.Context, addr string, images []Image, videos []Video) (Receipt, error) {
 	if len(images)+len(videos) == 0 {
@@ -152,7 +174,7 @@ func (s *Service) Submit(ctx context.Context, addr string, images []Image, video
 		return Receipt{}, &flat
 	}
 	s.Limits.defaults()
-	if err := s.Limits.Submissions.Allow(addr, s.now()); err != nil {
+	if err := s.limits().Submissions.Allow(ctx, addr, s.now()); err != nil {
 		return Receipt{}, err
 	}
 	if err := s.ensureBank(ctx); err != nil {
@@ -245,9 +267,8 @@ func (s *Service) Withdraw(ctx context.Context, addr, code, pin string) (Case, e
 
 // open finds a case by code and checks the PIN, within the limits.
 func (s *Service) open(ctx context.Context, addr, code, pin string) (Case, error) {
-	s.Limits.defaults()
 	now := s.now()
-	if err := s.Limits.Checks.Allow(addr, now); err != nil {
+	if err := s.limits().Checks.Allow(ctx, addr, now); err != nil {
 		return Case{}, err
 	}
 	code, err := ParseCode(code)
@@ -256,7 +277,7 @@ func (s *Service) open(ctx context.Context, addr, code, pin string) (Case, error
 	}
 	// Checked before the PIN, so a code locked by guessing stays locked
 	// even for a right PIN until its limit refills.
-	if err := s.Limits.WrongPINs.Allow(code, now); err != nil {
+	if err := s.limits().WrongPINs.Allow(ctx, code, now); err != nil {
 		return Case{}, err
 	}
 	c, err := s.Store.SelfReport(ctx, code)
@@ -272,7 +293,9 @@ func (s *Service) open(ctx context.Context, addr, code, pin string) (Case, error
 	if !checkPIN(c.PINHash, pin) {
 		return Case{}, fmt.Errorf("case %s: %w", code, ErrNoCase)
 	}
-	s.Limits.WrongPINs.refund(code)
+	if err := s.limits().WrongPINs.Refund(ctx, code); err != nil {
+		return Case{}, err
+	}
 	return c, nil
 }
 

@@ -35,6 +35,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -270,6 +271,7 @@ type Server struct {
 	audit      *audit.Log
 	api        *api.API
 	desk       *review.Desk
+	rules      *rules.Cache // emptied when another server changes a rule
 	review     *usecase.Review
 	networks   *usecase.Networks
 	notices    *usecase.Notices
@@ -350,8 +352,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	log := audit.NewLog(st)
 	s.audit = log
 	// Every scan that matches lists the rules; writes through the cache
-	// empty it, other servers' writes are seen within the TTL.
+	// empty it, other servers' writes at their notification
+	// (followChanges), or within the TTL if that is lost.
 	rs := rules.NewCache(st, 5*time.Second)
+	s.rules = rs
 	// One Desk per server: it files one report at a time, so reports of
 	// the same new content arriving together open one case.
 	s.desk = review.NewDesk(st, st, review.Config{})
@@ -364,7 +368,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 		s.feedback = &usecase.Feedback{Store: st, Log: log, Send: s.exchanges.SendFeedback}
 	}
-	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log}
+	// On PostgreSQL every server counts against the same buckets, so a
+	// client behind a non-sticky balancer gets the budget once; SQLite's
+	// store belongs to one process, which counts in memory.
+	buckets, _ := st.(ratelimit.Buckets)
+	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets)}
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}
@@ -432,7 +440,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Log: log, Scans: st, Evidence: ev, Logger: logger}))
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
@@ -723,7 +731,8 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // followChanges follows other servers' changes when the store tells of them
-// (PostgreSQL): a revoked key is forgotten at once, and the returned
+// (PostgreSQL): a revoked key is forgotten at once, the rule cache
+// emptied at a rule's change, and the returned
 // channel wakes the index's sync. Without a Notifier it returns nil, and
 // the index polls every SyncEvery alone.
 func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan struct{} {
@@ -742,6 +751,8 @@ func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan s
 				}
 			case store.TopicKeys:
 				s.api.ForgetKey(c.Key)
+			case store.TopicRules:
+				s.rules.Invalidate()
 			}
 		}, func(err error) { s.log.Warn("change notifications", "err", err) })
 	})

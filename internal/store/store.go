@@ -12,6 +12,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/session"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
@@ -57,6 +58,7 @@ type Store interface {
 	textmsg.Store
 	match.Marks
 	notice.Store
+	session.Store
 	// Atomically runs fn with a view of the store whose every read and
 	// write goes through one transaction, committed if fn returns nil and
 	// rolled back otherwise: how a change and its audit entry are written

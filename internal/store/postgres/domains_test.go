@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"github.com/safeguard-oss/safeguard/internal/network/networktest"
 	"testing"
 	"time"
@@ -10,8 +12,12 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit/audittest"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit/ratelimittest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
+	"github.com/safeguard-oss/safeguard/internal/session"
+	"github.com/safeguard-oss/safeguard/internal/session/sessiontest"
 )
 
 // Each suite opens a store in a schema of its own per test (openTest), and
@@ -92,4 +98,55 @@ func benchAppendAudit(b *testing.B, s audit.Store) {
 func TestNetworkEvents(t *testing.T) {
 	testURL(t)
 	networktest.Run(t, func(t *testing.T) networktest.Store { return openTest(t) })
+}
+
+func TestSessionStore(t *testing.T) {
+	sessiontest.TestStore(t, func(t *testing.T) session.Store { return openTest(t) })
+}
+
+func TestSharedRateLimit(t *testing.T) {
+	s := openTest(t)
+	n := 0
+	ratelimittest.TestLimiter(t, func(t *testing.T, l ratelimit.Limit) ratelimit.Limiter {
+		n++
+		return ratelimit.New(l, fmt.Sprintf("test.%d", n), s)
+	})
+}
+
+// BenchmarkSharedRateLimit is the cost a request pays for a limit every
+// server counts against: one UPSERT (docs/scale.md). "address" spreads the
+// takes over many keys, as Report Remove's clients are; "one key" takes
+// from a single row (which refuses once empty, the refused path).
+//
+//	SAFEGUARD_TEST_POSTGRES=postgres://... go test -run - -bench SharedRateLimit ./internal/store/postgres
+func BenchmarkSharedRateLimit(b *testing.B) {
+	s := openTest(b)
+	ctx := b.Context()
+	l := ratelimit.Limit{What: "tries", Burst: 10, Per: time.Hour}
+	b.Run("address", func(b *testing.B) {
+		lim := ratelimit.New(l, "bench.address", s)
+		now := time.Now()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := lim.Allow(ctx, fmt.Sprintf("198.51.%d.%d", i/250%250, i%250), now); err != nil {
+				var le *ratelimit.LimitError
+				if !errors.As(err, &le) {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("one key", func(b *testing.B) {
+		lim := ratelimit.New(l, "bench.one", s)
+		now := time.Now()
+		for b.Loop() {
+			if err := lim.Allow(ctx, "198.51.100.1", now); err != nil {
+				var le *ratelimit.LimitError
+				if !errors.As(err, &le) {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }

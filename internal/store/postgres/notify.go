@@ -8,10 +8,11 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
-// The channels 0021_nodes.sql's triggers notify, and their topics.
+// The channels 0021_nodes.sql's and 0022_sessions.sql's triggers notify, and their topics.
 var channels = map[string]string{
 	"safeguard_entries": store.TopicEntries,
 	"safeguard_keys":    store.TopicKeys,
+	"safeguard_rules":   store.TopicRules, // 0022_sessions.sql
 }
 
 // Listen implements store.Notifier on a connection of its own, held
@@ -59,6 +60,7 @@ func (s *Store) listen(ctx context.Context, fn func(store.Notice)) (heard bool, 
 	// Whatever was committed while no one listened.
 	fn(store.Notice{Topic: store.TopicEntries})
 	fn(store.Notice{Topic: store.TopicKeys})
+	fn(store.Notice{Topic: store.TopicRules})
 	for {
 		n, err := pc.WaitForNotification(ctx)
 		if err != nil {

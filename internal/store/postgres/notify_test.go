@@ -10,12 +10,14 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/evidence/evidencetest"
+	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
-// A listener hears, at once, entries added and a key revoked through
-// another connection pool (another server), and not a key merely used.
+// A listener hears, at once, entries added, a key revoked and a rule
+// created or changed through another connection pool (another server),
+// and not a key merely used.
 func TestListen(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -44,7 +46,8 @@ func TestListen(t *testing.T) {
 		return store.Notice{}
 	}
 	// On connecting: everything may have changed.
-	if got := []store.Notice{next(), next()}; !slices.Contains(got, store.Notice{Topic: store.TopicEntries}) || !slices.Contains(got, store.Notice{Topic: store.TopicKeys}) {
+	if got := []store.Notice{next(), next(), next()}; !slices.Contains(got, store.Notice{Topic: store.TopicEntries}) ||
+		!slices.Contains(got, store.Notice{Topic: store.TopicKeys}) || !slices.Contains(got, store.Notice{Topic: store.TopicRules}) {
 		t.Fatalf("first notices %v, want one of each topic with no key", got)
 	}
 
@@ -73,6 +76,21 @@ func TestListen(t *testing.T) {
 	}
 	if n := next(); n != (store.Notice{Topic: store.TopicKeys, Key: k.ID}) {
 		t.Fatalf("after a revocation: %+v, want key %s (a touch notifies nothing)", n, k.ID)
+	}
+
+	r, err := other.CreateRule(ctx, rules.Rule{Name: "r", Enabled: true, Banks: []string{"b"}, Actions: []rules.Action{{Kind: rules.Block}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n != (store.Notice{Topic: store.TopicRules}) {
+		t.Fatalf("after a rule's creation: %+v", n)
+	}
+	r.Enabled = false
+	if _, err := other.UpdateRule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(); n != (store.Notice{Topic: store.TopicRules}) {
+		t.Fatalf("after a rule's change: %+v", n)
 	}
 }
 

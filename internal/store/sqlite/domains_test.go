@@ -13,6 +13,8 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
+	"github.com/safeguard-oss/safeguard/internal/session"
+	"github.com/safeguard-oss/safeguard/internal/session/sessiontest"
 )
 
 // openEmpty opens a new store in a directory of the test's own.
@@ -130,4 +132,8 @@ func benchAppendAudit(b *testing.B, s audit.Store) {
 
 func TestNetworkEvents(t *testing.T) {
 	networktest.Run(t, func(t *testing.T) networktest.Store { return openEmpty(t) })
+}
+
+func TestSessionStore(t *testing.T) {
+	sessiontest.TestStore(t, func(t *testing.T) session.Store { return openEmpty(t) })
 }

@@ -1,0 +1,196 @@
+// Package ratelimit holds the token buckets that bound what anonymous
+// clients may ask (Report Remove's submissions and checks): in the
+// process (Memory) for one server, or in the store (Shared) where several
+// servers share a PostgreSQL database, so that a client behind a
+// non-sticky load balancer gets the budget once, not once per server.
+package ratelimit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Limit is a token bucket's shape: Burst at once, refilled at Burst per
+// Per. What names what is counted, for the error: "submissions from this
+// address".
+type Limit struct {
+	What  string
+	Burst int
+	Per   time.Duration
+}
+
+// rate is the refill in tokens per microsecond.
+func (l Limit) rate() float64 { return float64(l.Burst) / float64(l.Per.Microseconds()) }
+
+// wait is how long until a bucket holding tokens has one.
+func (l Limit) refused(tokens float64) *LimitError {
+	wait := time.Duration((1-tokens)/l.rate()) * time.Microsecond
+	return &LimitError{What: l.What, RetryAfter: max(wait, time.Second)}
+}
+
+// LimitError is a refusal by a rate limit: try again after RetryAfter.
+type LimitError struct {
+	What       string // "submissions from this address", ...
+	RetryAfter time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("too many %s: try again in %s", e.What, e.RetryAfter.Round(time.Second))
+}
+
+// Limiter counts requests per key.
+type Limiter interface {
+	// Allow takes a token for key at time now, or returns a *LimitError
+	// saying when one will be there (or the store's failure).
+	Allow(ctx context.Context, key string, now time.Time) error
+	// Refund gives back a token Allow took, for a request that turned out
+	// not to count.
+	Refund(ctx context.Context, key string) error
+}
+
+// Buckets keeps token buckets where every server counts against them: one
+// row per scope and key, taken from by one statement. PostgreSQL
+// implements it.
+type Buckets interface {
+	// TakeToken refills the bucket to now and takes a token if it holds
+	// one: ok says it did; tokens is what the bucket holds after.
+	TakeToken(ctx context.Context, scope, key string, l Limit, now time.Time) (ok bool, tokens float64, err error)
+	ReturnToken(ctx context.Context, scope, key string, l Limit) error
+	// SweepBuckets deletes the buckets of scope untouched since before:
+	// full again, and so the same as absent.
+	SweepBuckets(ctx context.Context, scope string, before time.Time) (int64, error)
+}
+
+// New returns a Limiter of l: in the store b under scope, or in this
+// process if b is nil.
+func New(l Limit, scope string, b Buckets) Limiter {
+	if b == nil {
+		return &Memory{Limit: l}
+	}
+	return &Shared{Limit: l, Scope: scope, Store: b}
+}
+
+// Shared is a Limiter whose buckets are in a store every server shares.
+type Shared struct {
+	Limit
+	Scope string // the buckets' namespace in the store: "selfreport.submissions"
+	Store Buckets
+	n     atomic.Uint64
+}
+
+// sweepEvery is how many takes pass between sweeps of full buckets: often
+// enough to bound the table by the keys seen in one Per, rarely enough
+// that the sweep's scan costs little a request.
+const sweepEvery = 1024
+
+// stored is the key as the store keeps it: hashed, so the table does not
+// list the addresses of Report Remove's users in the clear. (A hash of an
+// IPv4 address can be found by trying them all; rows last only until
+// swept, one Per after their last use.)
+func stored(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:16])
+}
+
+// Allow implements Limiter.
+func (s *Shared) Allow(ctx context.Context, key string, now time.Time) error {
+	if s.n.Add(1)%sweepEvery == 0 {
+		if _, err := s.Store.SweepBuckets(ctx, s.Scope, now.Add(-s.Per)); err != nil {
+			return fmt.Errorf("rate limit %s: sweeping full buckets: %w", s.Scope, err)
+		}
+	}
+	ok, tokens, err := s.Store.TakeToken(ctx, s.Scope, stored(key), s.Limit, now)
+	if err != nil {
+		return fmt.Errorf("rate limit %s: %w", s.Scope, err)
+	}
+	if !ok {
+		return s.refused(tokens)
+	}
+	return nil
+}
+
+// Refund implements Limiter.
+func (s *Shared) Refund(ctx context.Context, key string) error {
+	if err := s.Store.ReturnToken(ctx, s.Scope, stored(key), s.Limit); err != nil {
+		return fmt.Errorf("rate limit %s: %w", s.Scope, err)
+	}
+	return nil
+}
+
+// Memory is a Limiter in this process's memory: with several servers each
+// counts on its own. The zero value is unusable: set Burst and Per.
+type Memory struct {
+	Limit
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// maxKeys bounds the memory a flood from many addresses can take: past it,
+// buckets that have refilled are dropped (they are the same as absent).
+const maxKeys = 100_000
+
+// Allow implements Limiter.
+func (l *Memory) Allow(_ context.Context, key string, now time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.buckets == nil {
+		l.buckets = map[string]*bucket{}
+	}
+	rate := l.rate()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= maxKeys {
+			l.prune(now, rate)
+		}
+		b = &bucket{tokens: float64(l.Burst), last: now}
+		l.buckets[key] = b
+	}
+	b.tokens = min(float64(l.Burst), b.tokens+rate*float64(now.Sub(b.last).Microseconds()))
+	b.last = now
+	if b.tokens < 1 {
+		return l.refused(b.tokens)
+	}
+	b.tokens--
+	return nil
+}
+
+func (l *Memory) prune(now time.Time, rate float64) {
+	for k, b := range l.buckets {
+		if b.tokens+rate*float64(now.Sub(b.last).Microseconds()) >= float64(l.Burst) {
+			delete(l.buckets, k)
+		}
+	}
+}
+
+// Refund implements Limiter.
+func (l *Memory) Refund(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[key]; b != nil {
+		b.tokens = min(float64(l.Burst), b.tokens+1)
+	}
+	return nil
+}
+
+// AddressKey is the key an address is limited by: the IP itself for IPv4,
+// its /64 for IPv6, since one home or phone is given a whole /64.
+func AddressKey(ip netip.Addr) string {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
