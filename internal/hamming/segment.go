@@ -72,8 +72,12 @@ type plan struct {
 // to 64 from 32,768 to a million); only their ratios matter.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 buckets make a 9 MiB directory
-	minWidth  = 12
+	// maxWidth bounds what BuildWidth and a snapshot may hold: 2^30
+	// buckets make a 144 MiB directory. widthCap bounds the default
+	// (Build, merges): measured at 100 M codes (docs/benchmarks.md).
+	maxWidth = 30
+	widthCap = 26
+	minWidth = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
 
@@ -96,12 +100,12 @@ const widthBias = 2
 // geometry returns the substring widths for n codes: about log2(n)+bias
 // bits each, as many tables as fit in 256 bits, and the bits left over
 // spread over them (one more bit each at most).
-func geometry(n, bias int) []int {
+func geometry(n, bias, limit int) []int {
 	if n < minTableN {
 		return nil
 	}
 	w := int(math.Round(math.Log2(float64(n)))) + bias
-	w = max(minWidth, min(maxWidth-1, w))
+	w = max(minWidth, min(limit-1, w))
 	m := 256 / w
 	widths := make([]int, m)
 	extra := 256 - m*w
@@ -137,13 +141,13 @@ func newTables(widths []int) []table {
 
 // buildSegment indexes the codes; when an id repeats, its last code wins.
 func buildSegment(ids []uint64, codes []Code) *segment {
-	return buildSegmentWidths(ids, codes, widthBias)
+	return buildSegmentWidths(ids, codes, widthBias, widthCap)
 }
 
 // buildSegmentWidths is buildSegment with the substring widths about
-// log2(n)+bias bits, so that tests and benchmarks can trace the trade
-// between memory and time.
-func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
+// log2(n)+bias bits, at most limit, so that tests and benchmarks can
+// trace the trade between memory and time.
+func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int) *segment {
 	// kept lists the codes to index in increasing order of id; nil when
 	// that is all of them in their own order, the usual case, which saves
 	// the sort and its 24 bytes a code of scratch.
@@ -162,8 +166,8 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
 		}
 		return int(kept[j])
 	}
-	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: newPacked(n, posBits(n))}
-	s.tables = newTables(geometry(n, bias))
+	s := &segment{codes: hugeSlice[Code](n), ids: make([]uint64, n), byID: newPacked(n, posBits(n))}
+	s.tables = newTables(geometry(n, bias, limit))
 	if len(s.tables) == 0 {
 		for j := range n {
 			i := src(j)
@@ -337,7 +341,7 @@ func sortLow(g []uint64, lo int, tmp []uint64) []uint64 {
 // index makes the table's directory from pairs sorted by key, calling bucket
 // with the bounds of each bucket's run of pairs, in order.
 func (t *table) index(pairs []uint64, bucket func(lo, hi int)) {
-	t.full = make([]uint64, 1<<t.width/64)
+	t.full = hugeSlice[uint64](1 << t.width / 64)
 	for lo := 0; lo < len(pairs); {
 		k := uint32(pairs[lo] >> 32)
 		hi := lo + 1

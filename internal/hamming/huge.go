@@ -1,0 +1,20 @@
+package hamming
+
+import "unsafe"
+
+// hugeMin is the size from which an array is worth huge pages: a search
+// reads its codes, postings and directories at random, and with 4 KiB
+// pages nearly every such read in a multi-gigabyte index also misses the
+// TLB (docs/hamming.md, "Huge pages").
+const hugeMin = 4 << 20
+
+// hugeSlice returns a zeroed slice of n T, asking the kernel to back it
+// with huge pages when it is large (see adviseHuge).
+func hugeSlice[T any](n int) []T {
+	s := make([]T, n)
+	var zero T
+	if size := uintptr(n) * unsafe.Sizeof(zero); size >= hugeMin {
+		adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), size)
+	}
+	return s
+}
