@@ -142,7 +142,8 @@ func intList(e *env, cmd, flagName, list string, lo, hi int) ([]int, bool) {
 func benchIndex(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard-bench index", flag.ContinueOnError)
 	n := fs.String("n", "1000000", "comma-separated `list` of index sizes (codes), measured in turn")
-	widths := fs.String("widths", "0", "comma-separated `list` of substring widths in bits to measure besides the default (0), for the curve of memory against time")
+	widths := fs.String("widths", "0", "comma-separated `list` of substring widths in bits (12-29; 0 is the default) to measure in turn, for the curve of memory against time; the last is built in place, the others from a copy of the codes")
+	snapshot := fs.Bool("snapshot", true, "time writing and loading a snapshot of each index")
 	queries := fs.Int("queries", 10_000, "queries to time")
 	radius := fs.Int("radius", 31, "search radius in bits")
 	sample := fs.Int("sample", 200, "queries checked against brute force for recall")
@@ -178,7 +179,7 @@ func benchIndex(e *env, args []string) int {
 	if !ok {
 		return 2
 	}
-	cfg := IndexConfig{Sizes: sizes, Widths: ws, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed, Data: strings.Split(*data, ","),
+	cfg := IndexConfig{Sizes: sizes, Widths: ws, NoSnapshot: !*snapshot, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed, Data: strings.Split(*data, ","),
 		Python: python, FaissScript: *script, Reference: *ref}
 	if err := Index(e.stdout, cfg); err != nil {
 		return fail(e, "bench index", "%v", err)

@@ -28,10 +28,13 @@ import (
 // IndexConfig says what `bench index` measures.
 type IndexConfig struct {
 	Sizes []int // codes in the index, measured in turn
-	// Widths lists substring widths (12 to 29 bits) to measure besides
-	// the default (0), each a row of its own: the curve of memory against
-	// time.
-	Widths  []int
+	// Widths lists substring widths (12 to 29 bits, 0 for the default),
+	// each a row of its own: the curve of memory against time. The last
+	// is built in place (hamming.BuildInPlace), the others first, from a
+	// copy; empty means the default alone.
+	Widths []int
+	// NoSnapshot leaves out the snapshot's write and load times.
+	NoSnapshot bool
 	Queries int    // queries timed
 	Radius  int    // search radius
 	Sample  int    // queries checked against brute force for recall (and timed brute force)
@@ -168,10 +171,10 @@ func Index(w io.Writer, cfg IndexConfig) error {
 }
 
 // indexData measures one data set of n codes. Brute force (and faiss) run
-// before the builds, and the default index is built last, so that the
-// input codes are garbage once it has copied them: the heap after that
-// build is the index's, and the peak resident set is the build's with the
-// input. Each other width is built, measured and dropped before it.
+// before the builds; each width but the last is built from a copy,
+// measured and dropped; the last is built in place, so that the input
+// becomes the index: the heap after that build is the index's, and the
+// peak resident set is the build's.
 func indexData(w io.Writer, cfg IndexConfig, n int, data string, gen func(int, int, uint64) ([]hamming.Code, []hamming.Code)) ([]indexRow, string, error) {
 	size := strconv.Itoa(n)
 	before := heapInUse()
@@ -237,10 +240,8 @@ func indexData(w io.Writer, cfg IndexConfig, n int, data string, gen func(int, i
 		return row
 	}
 	var curve []indexRow
-	for _, width := range cfg.Widths {
-		if width == 0 {
-			continue
-		}
+	last := cfg.Widths[len(cfg.Widths)-1]
+	for _, width := range cfg.Widths[:len(cfg.Widths)-1] {
 		h0 := heapInUse()
 		start := time.Now()
 		x := hamming.BuildWidth(ids, codes, width)
@@ -248,29 +249,33 @@ func indexData(w io.Writer, cfg IndexConfig, n int, data string, gen func(int, i
 		curve = append(curve, measure(x, fmt.Sprintf("hamming.Index, %s", x.Widths()), build, heapInUse()-h0))
 		runtime.KeepAlive(x)
 	}
-	debug.FreeOSMemory() // so that the peak below is the default build's
+	debug.FreeOSMemory() // so that the peak below is the last build's
 	resetPeakRSS()
 	start := time.Now()
-	x := hamming.Build(ids, codes)
+	x := hamming.BuildInPlace(ids, codes, last)
 	build := time.Since(start)
-	// From here on the input is garbage: the index holds its own copies.
+	// From here on codes and ids are the index's.
 	peak := peakRSS()
 	after := heapInUse() - truthBytes // the sample's answers are not the index's
-	row := measure(x, "hamming.Index", build, after-before)
-	if len(cfg.Widths) > 1 {
-		row.name += ", " + x.Widths() + " (default)"
+	name := "hamming.Index, " + x.Widths()
+	if last == 0 {
+		name += " (default)"
 	}
-	rows = append(append([]indexRow{row}, curve...), append([]indexRow{brute}, rows...)...)
+	row := measure(x, name, build, after-before)
+	rows = append(append(curve, row), append([]indexRow{brute}, rows...)...)
 
 	xBytes := x.Bytes()
-	snap, err := snapshotTimes(x, sample, cfg.Radius)
-	if err != nil {
-		return nil, "", err
+	snap := "not measured (--snapshot=false)"
+	if !cfg.NoSnapshot {
+		var err error
+		if snap, err = snapshotTimes(x, sample, cfg.Radius); err != nil {
+			return nil, "", err
+		}
 	}
 	raw := 32 * float64(n)
 	peakNote := "peak resident set not known here"
 	if peak > 0 {
-		peakNote = fmt.Sprintf("peak resident set %.1f MB making the codes and building (the input's ids and codes are %.1f MB of it)", mb(peak), 40*float64(n)/1e6)
+		peakNote = fmt.Sprintf("peak resident set %.1f MB making the codes and building in place (the input's ids and codes, %.1f MB, become the index's)", mb(peak), 40*float64(n)/1e6)
 	}
 	note := fmt.Sprintf("%d %s: heap %.1f MB for the index, %.2fx the %.1f MB of raw codes (hamming.Index.Bytes: %.1f MB); %s\n%d %s: %.1f true matches a query; snapshot: %s\n",
 		n, data, mb(after-before), float64(after-before)/raw, raw/1e6, float64(xBytes)/1e6, peakNote, n, data, float64(total)/float64(len(sample)), snap)

@@ -8,7 +8,7 @@ import (
 
 func TestIndexPrintsTable(t *testing.T) {
 	var out bytes.Buffer
-	cfg := IndexConfig{Sizes: []int{3000, 5000}, Widths: []int{0, 16}, Queries: 300, Radius: 31, Sample: 100, Seed: 2, Data: []string{"random", "clustered200"}}
+	cfg := IndexConfig{Sizes: []int{3000, 5000}, Widths: []int{16, 0}, Queries: 300, Radius: 31, Sample: 100, Seed: 2, Data: []string{"random", "clustered200"}}
 	if err := Index(&out, cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,29 @@ func Build(ids []uint64, codes []Code) *Index {
 	return x
 }
 
+// BuildInPlace is Build for a caller done with ids and codes: when the ids
+// increase (the usual case) the index reorders the two slices and keeps
+// them as its own instead of copying them, so that building needs no
+// second copy of the input (4 GB at 100 M codes). The caller must not use
+// or change the slices afterwards. width is BuildWidth's (0: the default).
+func BuildInPlace(ids []uint64, codes []Code, width int) *Index {
+	if len(ids) != len(codes) {
+		panic(fmt.Sprintf("hamming: BuildInPlace with %d ids and %d codes", len(ids), len(codes)))
+	}
+	if len(ids) < pendingMax {
+		return Build(ids, codes)
+	}
+	bias, limit := widthBias, widthCap
+	if width > 0 {
+		bias, limit = width-int(math.Round(math.Log2(float64(len(ids))))), maxWidth
+	}
+	x := &Index{}
+	if s := buildSegmentWidths(ids, codes, bias, limit, true); s.n() > 0 {
+		x.segs = []*segment{s}
+	}
+	return x
+}
+
 // BuildWidth is Build with substrings of about width bits (at most 29,
 // and as many as fit in 256 bits) instead of the default, so that a
 // benchmark can trace memory against time; 0 means the default. Segments
@@ -95,7 +118,7 @@ func BuildWidth(ids []uint64, codes []Code, width int) *Index {
 	}
 	bias := width - int(math.Round(math.Log2(float64(len(ids)))))
 	x := &Index{}
-	if s := buildSegmentWidths(ids, codes, bias, maxWidth); s.n() > 0 {
+	if s := buildSegmentWidths(ids, codes, bias, maxWidth, false); s.n() > 0 {
 		x.segs = []*segment{s}
 	}
 	return x

@@ -14,7 +14,17 @@ func hugeSlice[T any](n int) []T {
 	s := make([]T, n)
 	var zero T
 	if size := uintptr(n) * unsafe.Sizeof(zero); size >= hugeMin {
-		adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), size)
+		adviseHuge(unsafe.Pointer(unsafe.SliceData(s)), size, false)
 	}
 	return s
+}
+
+// collapseHuge asks for huge pages for an array already written, when it
+// is large: the kernel copies it into them now (MADV_COLLAPSE), 2 MiB at a
+// time, rather than leave it to the background khugepaged, which takes
+// minutes for a gigabyte.
+func collapseHuge(p unsafe.Pointer, size uintptr) {
+	if size >= hugeMin {
+		adviseHuge(p, size, true)
+	}
 }

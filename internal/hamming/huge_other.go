@@ -6,4 +6,4 @@ import "unsafe"
 
 // adviseHuge does nothing where the kernel's huge pages are not asked for
 // with madvise.
-func adviseHuge(unsafe.Pointer, uintptr) {}
+func adviseHuge(unsafe.Pointer, uintptr, bool) {}
