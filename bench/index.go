@@ -35,10 +35,10 @@ type IndexConfig struct {
 	Widths []int
 	// NoSnapshot leaves out the snapshot's write and load times.
 	NoSnapshot bool
-	Queries int    // queries timed
-	Radius  int    // search radius
-	Sample  int    // queries checked against brute force for recall (and timed brute force)
-	Seed    uint64 // of the synthetic codes
+	Queries    int    // queries timed
+	Radius     int    // search radius
+	Sample     int    // queries checked against brute force for recall (and timed brute force)
+	Seed       uint64 // of the synthetic codes
 	// Data names the synthetic lists to measure, each in turn (see
 	// DataSets); empty means mixed.
 	Data []string
@@ -80,15 +80,15 @@ func dataSet(name string) (func(n, queries int, seed uint64) (codes, qs []hammin
 
 // indexRow is one method's line in the table.
 type indexRow struct {
-	n, data, name             string
-	build                     string
-	bytesPerCode              string
-	cpu50, cpu99              string
-	mean, p50, p99, maxL      string
-	qps                       string
-	recall                    string
-	load                      string // the 1-minute load average after the row's queries
-	curve                     bool   // a hamming.Index row, for the trade-off curve
+	n, data, name        string
+	build                string
+	bytesPerCode         string
+	cpu50, cpu99         string
+	mean, p50, p99, maxL string
+	qps                  string
+	recall               string
+	load                 string // the 1-minute load average after the row's queries
+	curve                bool   // a hamming.Index row, for the trade-off curve
 }
 
 // Index prints the table of `bench index`: for each data set, the index

@@ -76,9 +76,9 @@ const (
 	// maxWidth bounds what BuildWidth and a snapshot may hold: 2^30
 	// buckets make a 144 MiB directory. widthCap bounds the default
 	// (Build, merges): measured at 100 M codes (docs/benchmarks.md).
-	maxWidth = 30
-	widthCap = 26
-	minWidth = 12
+	maxWidth  = 30
+	widthCap  = 26
+	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
 
