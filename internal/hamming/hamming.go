@@ -86,7 +86,8 @@ func Build(ids []uint64, codes []Code) *Index {
 }
 
 // BuildInPlace is Build for a caller done with ids and codes: when the ids
-// increase (the usual case) the index reorders the two slices and keeps
+// increase (the usual case) and the slices' capacities are within a
+// sixteenth of their length, the index reorders the two slices and keeps
 // them as its own instead of copying them, so that building needs no
 // second copy of the input (4 GB at 100 M codes). The caller must not use
 // or change the slices afterwards. width is BuildWidth's (0: the default).

@@ -169,7 +169,9 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int, own bool) *
 		}
 		return int(kept[j])
 	}
-	own = own && kept == nil
+	// Kept slices with much room beyond their length (append's growth)
+	// would hold that room for the life of the index: copy those.
+	own = own && kept == nil && cap(codes)-n <= n/16 && cap(ids)-n <= n/16
 	s := &segment{byID: newPacked(n, posBits(n))}
 	if own {
 		s.codes, s.ids = codes[:n:n], ids[:n:n]
