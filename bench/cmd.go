@@ -124,9 +124,26 @@ func benchHash(e *env, args []string) int {
 	return 0
 }
 
+// intList parses a flag's comma-separated list of numbers from lo to hi,
+// or prints why not.
+func intList(e *env, cmd, flagName, list string, lo, hi int) ([]int, bool) {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < lo || n > hi {
+			fail(e, cmd, "--%s %q: want numbers %d..%d", flagName, s, lo, hi)
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
+}
+
 func benchIndex(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard-bench index", flag.ContinueOnError)
-	n := fs.Int("n", 1_000_000, "codes in the index")
+	n := fs.String("n", "1000000", "comma-separated `list` of index sizes (codes), measured in turn")
+	widths := fs.String("widths", "0", "comma-separated `list` of substring widths in bits (12-29; 0 is the default) to measure in turn, for the curve of memory against time; the last is built in place, the others from a copy of the codes")
+	snapshot := fs.Bool("snapshot", true, "time writing and loading a snapshot of each index")
 	queries := fs.Int("queries", 10_000, "queries to time")
 	radius := fs.Int("radius", 31, "search radius in bits")
 	sample := fs.Int("sample", 200, "queries checked against brute force for recall")
@@ -154,7 +171,15 @@ func benchIndex(e *env, args []string) int {
 			return fail(e, "bench index", "reference: %v", err)
 		}
 	}
-	cfg := IndexConfig{N: *n, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed, Data: strings.Split(*data, ","),
+	sizes, ok := intList(e, "bench index", "n", *n, 1, 1<<31-1)
+	if !ok {
+		return 2
+	}
+	ws, ok := intList(e, "bench index", "widths", *widths, 0, 29)
+	if !ok {
+		return 2
+	}
+	cfg := IndexConfig{Sizes: sizes, Widths: ws, NoSnapshot: !*snapshot, Queries: *queries, Radius: *radius, Sample: *sample, Seed: *seed, Data: strings.Split(*data, ","),
 		Python: python, FaissScript: *script, Reference: *ref}
 	if err := Index(e.stdout, cfg); err != nil {
 		return fail(e, "bench index", "%v", err)
@@ -261,16 +286,7 @@ func benchScaleCurve(e *env, args []string) int {
 		return fail(e, "bench scalecurve", "unexpected argument %q", rest[0])
 	}
 	ints := func(flagName, list string, lo, hi int) ([]int, bool) {
-		var out []int
-		for _, s := range strings.Split(list, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || n < lo || n > hi {
-				fail(e, "bench scalecurve", "--%s %q: want numbers %d..%d", flagName, s, lo, hi)
-				return nil, false
-			}
-			out = append(out, n)
-		}
-		return out, true
+		return intList(e, "bench scalecurve", flagName, list, lo, hi)
 	}
 	cfg := CurveConfig{Testdata: *testdata, Duration: *dur}
 	var ok bool

@@ -31,16 +31,21 @@ func clusteredOnce(size int) func() (*Index, []Code) {
 }
 
 func BenchmarkSearch1M(b *testing.B) {
-	x, queries := bench1M()
-	for _, r := range []int{0, 16, 31, 40} {
-		b.Run(fmt.Sprintf("r%d", r), func(b *testing.B) {
-			var dst []Result
-			i := 0
-			for b.Loop() {
-				dst = x.Search(queries[i%len(queries)], r, dst[:0])
-				i++
-			}
-		})
+	for _, data := range []string{"mixed", "clustered1000"} {
+		x, queries := bench1M()
+		if data != "mixed" {
+			x, queries = benchClustered[1000]()
+		}
+		for _, r := range []int{0, 16, 31, 40} {
+			b.Run(fmt.Sprintf("%s/r%d", data, r), func(b *testing.B) {
+				var dst []Result
+				i := 0
+				for b.Loop() {
+					dst = x.Search(queries[i%len(queries)], r, dst[:0])
+					i++
+				}
+			})
+		}
 	}
 }
 
@@ -94,7 +99,7 @@ func BenchmarkWidth(b *testing.B) {
 		ids := idsFor(codes)
 		for bias := -1; bias <= 3; bias++ {
 			b.Run(fmt.Sprintf("%s/bias%d", data, bias), func(b *testing.B) {
-				x := &Index{segs: []*segment{buildSegmentWidths(ids, codes, bias)}}
+				x := &Index{segs: []*segment{buildSegmentWidths(ids, codes, bias, maxWidth, false)}}
 				var dst []Result
 				i := 0
 				for b.Loop() {
@@ -109,9 +114,17 @@ func BenchmarkWidth(b *testing.B) {
 
 func BenchmarkBuild1M(b *testing.B) {
 	ids, codes, _ := corpus(1, 1_000_000, 0)
-	for b.Loop() {
-		Build(ids, codes)
-	}
+	clustered, _ := hammingtest.Clustered[Code](1_000_000, 1000, 0, 1)
+	b.Run("mixed", func(b *testing.B) {
+		for b.Loop() {
+			Build(ids, codes)
+		}
+	})
+	b.Run("clustered1000", func(b *testing.B) {
+		for b.Loop() {
+			Build(ids, clustered)
+		}
+	})
 }
 
 func BenchmarkRead1M(b *testing.B) {

@@ -20,6 +20,7 @@ package hamming
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 )
@@ -82,6 +83,62 @@ func Build(ids []uint64, codes []Code) *Index {
 		x.segs = []*segment{s}
 	}
 	return x
+}
+
+// BuildInPlace is Build for a caller done with ids and codes: when the ids
+// increase (the usual case) and the slices' capacities are within a
+// sixteenth of their length, the index reorders the two slices and keeps
+// them as its own instead of copying them, so that building needs no
+// second copy of the input (4 GB at 100 M codes). The caller must not use
+// or change the slices afterwards. width is BuildWidth's (0: the default).
+func BuildInPlace(ids []uint64, codes []Code, width int) *Index {
+	if len(ids) != len(codes) {
+		panic(fmt.Sprintf("hamming: BuildInPlace with %d ids and %d codes", len(ids), len(codes)))
+	}
+	if len(ids) < pendingMax {
+		return Build(ids, codes)
+	}
+	bias, limit := widthBias, widthCap
+	if width > 0 {
+		bias, limit = width-int(math.Round(math.Log2(float64(len(ids))))), maxWidth
+	}
+	x := &Index{}
+	if s := buildSegmentWidths(ids, codes, bias, limit, true); s.n() > 0 {
+		x.segs = []*segment{s}
+	}
+	return x
+}
+
+// BuildWidth is Build with substrings of about width bits (at most 29,
+// and as many as fit in 256 bits) instead of the default, so that a
+// benchmark can trace memory against time; 0 means the default. Segments
+// made later, by adds and merges, take the default widths.
+func BuildWidth(ids []uint64, codes []Code, width int) *Index {
+	if width <= 0 || len(ids) < pendingMax || len(ids) != len(codes) {
+		return Build(ids, codes)
+	}
+	bias := width - int(math.Round(math.Log2(float64(len(ids)))))
+	x := &Index{}
+	if s := buildSegmentWidths(ids, codes, bias, maxWidth, false); s.n() > 0 {
+		x.segs = []*segment{s}
+	}
+	return x
+}
+
+// Widths describes the substring widths of the largest segment, as
+// "10 tables of 25-26 bits", or "no tables" when it is scanned.
+func (x *Index) Widths() string {
+	if len(x.segs) == 0 || len(x.segs[0].tables) == 0 {
+		return "no tables"
+	}
+	lo, hi := 256, 0
+	for _, t := range x.segs[0].tables {
+		lo, hi = min(lo, t.width), max(hi, t.width)
+	}
+	if lo == hi {
+		return fmt.Sprintf("%d tables of %d bits", len(x.segs[0].tables), lo)
+	}
+	return fmt.Sprintf("%d tables of %d-%d bits", len(x.segs[0].tables), lo, hi)
 }
 
 // Len returns the number of codes in the index.

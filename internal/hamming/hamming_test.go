@@ -393,3 +393,35 @@ func TestRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildInPlaceAndWidths checks that an index that kept and reordered
+// the caller's slices, and indexes of other substring widths (up to the
+// widest BuildWidth makes), give brute force's answers on clustered and
+// random lists, and that removals still find their codes.
+func TestBuildInPlaceAndWidths(t *testing.T) {
+	radii := []int{0, 16, 31, 40}
+	codes, queries := hammingtest.Clustered[Code](30000, 400, 25, 7)
+	_, _, random := corpus(7, 30000, 10)
+	queries = append(queries, random...)
+	o := oracle{}
+	for i, id := range idsFor(codes) {
+		o[id] = codes[i]
+	}
+	for _, width := range []int{0, 12, 20, 26} {
+		x := BuildWidth(idsFor(codes), codes, width)
+		check(t, fmt.Sprintf("width %d (%s)", width, x.Widths()), x, o, queries, radii)
+	}
+	own := slices.Clone(codes)
+	x := BuildInPlace(idsFor(own), own, 0)
+	if own[0] == codes[0] && own[1] == codes[1] && own[2] == codes[2] {
+		t.Error("BuildInPlace left the caller's codes in their order: it copied them")
+	}
+	check(t, "in place", x, o, queries, radii)
+	for _, id := range idsFor(codes)[:500] {
+		if !x.Remove(id) {
+			t.Fatalf("in place: Remove(%d) found nothing", id)
+		}
+		delete(o, id)
+	}
+	check(t, "in place, after removals", x, o, queries, radii)
+}

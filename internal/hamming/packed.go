@@ -14,7 +14,7 @@ type packed struct {
 }
 
 func newPacked(n int, width uint) packed {
-	return packed{words: make([]uint64, packedWords(n, width)), width: width, n: n}
+	return packed{words: hugeSlice[uint64](packedWords(n, width)), width: width, n: n}
 }
 
 // packedWords is the length of the words of n integers of width bits.

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // A segment is an immutable set of codes with its multi-index tables; only
@@ -72,7 +73,11 @@ type plan struct {
 // to 64 from 32,768 to a million); only their ratios matter.
 const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
-	maxWidth  = 26   // 2^26 buckets make a 9 MiB directory
+	// maxWidth bounds what BuildWidth and a snapshot may hold: 2^30
+	// buckets make a 144 MiB directory. widthCap bounds the default
+	// (Build, merges): measured at 100 M codes (docs/benchmarks.md).
+	maxWidth  = 30
+	widthCap  = 26
 	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
@@ -96,12 +101,12 @@ const widthBias = 2
 // geometry returns the substring widths for n codes: about log2(n)+bias
 // bits each, as many tables as fit in 256 bits, and the bits left over
 // spread over them (one more bit each at most).
-func geometry(n, bias int) []int {
+func geometry(n, bias, limit int) []int {
 	if n < minTableN {
 		return nil
 	}
 	w := int(math.Round(math.Log2(float64(n)))) + bias
-	w = max(minWidth, min(maxWidth-1, w))
+	w = max(minWidth, min(limit-1, w))
 	m := 256 / w
 	widths := make([]int, m)
 	extra := 256 - m*w
@@ -137,13 +142,15 @@ func newTables(widths []int) []table {
 
 // buildSegment indexes the codes; when an id repeats, its last code wins.
 func buildSegment(ids []uint64, codes []Code) *segment {
-	return buildSegmentWidths(ids, codes, widthBias)
+	return buildSegmentWidths(ids, codes, widthBias, widthCap, false)
 }
 
 // buildSegmentWidths is buildSegment with the substring widths about
-// log2(n)+bias bits, so that tests and benchmarks can trace the trade
-// between memory and time.
-func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
+// log2(n)+bias bits, at most limit, so that tests and benchmarks can
+// trace the trade between memory and time. When own is set and the ids
+// increase, the segment reorders and keeps the caller's slices instead of
+// copying them (see BuildInPlace).
+func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int, own bool) *segment {
 	// kept lists the codes to index in increasing order of id; nil when
 	// that is all of them in their own order, the usual case, which saves
 	// the sort and its 24 bytes a code of scratch.
@@ -162,8 +169,25 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
 		}
 		return int(kept[j])
 	}
-	s := &segment{codes: make([]Code, n), ids: make([]uint64, n), byID: newPacked(n, posBits(n))}
-	s.tables = newTables(geometry(n, bias))
+	// Kept slices with much room beyond their length (append's growth)
+	// would hold that room for the life of the index: copy those.
+	own = own && kept == nil && cap(codes)-n <= n/16 && cap(ids)-n <= n/16
+	s := &segment{byID: newPacked(n, posBits(n))}
+	if own {
+		s.codes, s.ids = codes[:n:n], ids[:n:n]
+		// The caller's pages are already in place: collapse them.
+		collapseHuge(unsafe.Pointer(unsafe.SliceData(s.codes)), uintptr(n)*unsafe.Sizeof(Code{}))
+	} else {
+		s.codes, s.ids = hugeSlice[Code](n), make([]uint64, n)
+	}
+	s.tables = newTables(geometry(n, bias, limit))
+	if own && len(s.tables) == 0 {
+		for j := range n {
+			s.byID.set(j, uint32(j))
+		}
+		s.makePlans()
+		return s
+	}
 	if len(s.tables) == 0 {
 		for j := range n {
 			i := src(j)
@@ -176,7 +200,14 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
 	// Table 0 orders the codes; within a bucket they stay in order of id.
 	t0 := &s.tables[0]
 	pairs := bucketOrder(n, t0.width, func(j int) uint32 { return t0.key(codes[src(j)]) })
+	if own {
+		permute(s, pairs)
+	}
 	for pos, pr := range pairs {
+		if own {
+			s.byID.set(int(uint32(pr)), uint32(pos))
+			continue
+		}
 		j := int(uint32(pr))
 		i := src(j)
 		s.codes[pos], s.ids[pos] = codes[i], ids[i]
@@ -201,6 +232,31 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias int) *segment {
 	wg.Wait()
 	s.makePlans()
 	return s
+}
+
+// permute moves the segment's codes and ids, in place, to the order of
+// pairs: position pos gets what was at uint32(pairs[pos]). It follows each
+// cycle of the permutation, holding one code and id aside, with a bit a
+// position to mark those already moved: n/8 bytes of scratch instead of a
+// copy of 40 bytes a code.
+func permute(s *segment, pairs []uint64) {
+	moved := make([]uint64, (len(pairs)+63)/64)
+	for p := range pairs {
+		if moved[p>>6]&(1<<(p&63)) != 0 {
+			continue
+		}
+		held, heldID := s.codes[p], s.ids[p]
+		for q := p; ; {
+			moved[q>>6] |= 1 << (q & 63)
+			from := int(uint32(pairs[q]))
+			if from == p {
+				s.codes[q], s.ids[q] = held, heldID
+				break
+			}
+			s.codes[q], s.ids[q] = s.codes[from], s.ids[from]
+			q = from
+		}
+	}
 }
 
 // increasing reports whether ids are in strictly increasing order.
@@ -337,7 +393,7 @@ func sortLow(g []uint64, lo int, tmp []uint64) []uint64 {
 // index makes the table's directory from pairs sorted by key, calling bucket
 // with the bounds of each bucket's run of pairs, in order.
 func (t *table) index(pairs []uint64, bucket func(lo, hi int)) {
-	t.full = make([]uint64, 1<<t.width/64)
+	t.full = hugeSlice[uint64](1 << t.width / 64)
 	for lo := 0; lo < len(pairs); {
 		k := uint32(pairs[lo] >> 32)
 		hi := lo + 1
