@@ -57,3 +57,9 @@ func boxAVX2(in, out *float32, dst *int32, divs *float32, steps, window, emitFro
 //
 //go:noescape
 func lumaAVX2(out *float32, pix *byte, n int, cr, cg, cb float32)
+
+// mulAccAVX2 sets out[j] = sum over kk < k of float32(coef[kk] * m[kk*n+j]),
+// added in order of kk from 0, for j < n, a multiple of 8.
+//
+//go:noescape
+func mulAccAVX2(out, coef, m *float32, k, n int)

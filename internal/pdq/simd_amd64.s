@@ -239,3 +239,35 @@ lloop:
 ldone:
 	VZEROUPPER
 	RET
+
+// func mulAccAVX2(out, coef, m *float32, k, n int)
+TEXT ·mulAccAVX2(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ coef+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ k+24(FP), R8
+	MOVQ n+32(FP), R9
+	MOVQ R9, R10
+	SHLQ $2, R10 // a row of m in bytes
+	XORQ BX, BX  // column
+mcol:
+	CMPQ BX, R9
+	JGE mdone
+	VXORPS Y0, Y0, Y0
+	LEAQ (DX)(BX*4), R11 // m[0][column]
+	XORQ AX, AX
+mrow:
+	// s += float32(coef[kk] * m[kk][j]): the product rounded, then added.
+	VBROADCASTSS (SI)(AX*4), Y1
+	VMULPS (R11), Y1, Y1
+	VADDPS Y1, Y0, Y0
+	ADDQ R10, R11
+	INCQ AX
+	CMPQ AX, R8
+	JL mrow
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP mcol
+mdone:
+	VZEROUPPER
+	RET
