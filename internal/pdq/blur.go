@@ -64,6 +64,9 @@ func (h *Hasher) blurDecimateRows(src rowSource, rows, cols int, out *[64][64]fl
 	p.pending = 0
 	p.first.start()
 	p.second.start()
+	if useSIMD {
+		p.startSIMD()
+	}
 
 	ident := h.identity(cols)
 	for r0 := 0; r0 < rows; r0 += batch {
@@ -75,7 +78,7 @@ func (h *Hasher) blurDecimateRows(src rowSource, rows, cols int, out *[64][64]fl
 				copy(in[i*cols:(i+1)*cols], row)
 			}
 		}
-		boxRowsTo(in, cols, winR, ident, func(i int) []float32 { return p.first.slot(r0 + i) })
+		p.boxRowsTo(in, winR, ident, func(i int) []float32 { return p.first.slot(r0 + i) })
 		for i := 0; i < n; i++ {
 			if p.first.push() {
 				p.emitFirst()
@@ -109,6 +112,39 @@ type blur struct {
 	b              [64 * 64]float32
 	rowDst, colDst []int32 // where each position lands in the last round
 	scratch        []float32
+	// The SIMD row filter's: 8 rows' columns interleaved, with zero columns
+	// either side (in), its output (out), and each output's divisor.
+	in, out, divs []float32
+}
+
+// startSIMD sizes the SIMD row filter's buffers for p.cols and p.winR.
+// The zero columns around the input make every step of the filter
+// s = (s + next) - last, as the reference's four phases are: adding or
+// subtracting a zero leaves a sum unchanged (sums of luminance are never
+// -0, and x + 0 == x exactly for every other x).
+func (p *blur) startSIMD() {
+	cols, window := p.cols, p.winR
+	half := (window + 2) / 2
+	p.in = grow(p.in, (window+cols+half-1)*8)
+	clear(p.in)
+	p.out = grow(p.out, max(cols, 64)*8) // the last round writes 64 columns
+	p.divs = grow(p.divs, cols)
+	// The window's count at each output, as the reference's cur.
+	cur, oi := half-1, 0
+	for k := 0; k < window-half+1; k++ {
+		cur++
+		p.divs[oi] = float32(cur)
+		oi++
+	}
+	for k := 0; k < cols-window; k++ {
+		p.divs[oi] = float32(cur)
+		oi++
+	}
+	for k := 0; k < half-1; k++ {
+		cur--
+		p.divs[oi] = float32(cur)
+		oi++
+	}
 }
 
 // emitFirst collects the first column filter's output row; a batch at a
@@ -124,7 +160,7 @@ func (p *blur) emitFirst() {
 
 func (p *blur) flush() {
 	r0 := p.second.ri
-	boxRowsTo(p.group[:p.pending*p.cols], p.cols, p.winR, p.rowDst, func(i int) []float32 { return p.second.slot(r0 + i) })
+	p.boxRowsTo(p.group[:p.pending*p.cols], p.winR, p.rowDst, func(i int) []float32 { return p.second.slot(r0 + i) })
 	for i := 0; i < p.pending; i++ {
 		if p.second.push() {
 			p.emitSecond()
@@ -199,6 +235,11 @@ func quotient(sum float32, count int, inv float64) float32 {
 // divideRow sets out[j] = sums[j] / count, as divide does.
 func divideRow(out, sums []float32, count int) {
 	out = out[:len(sums)]
+	if n := len(sums) &^ 7; useSIMD && n > 0 {
+		// A correctly rounded division, the reference's own.
+		divAVX2(&out[0], &sums[0], float32(count), n)
+		out, sums = out[n:], sums[n:]
+	}
 	if count&(count-1) == 0 {
 		inv := 1 / float32(count)
 		for j, s := range sums {
@@ -213,17 +254,61 @@ func divideRow(out, sums []float32, count int) {
 }
 
 // boxRowsTo runs the reference's box1DFloat along every row of in (rows of
-// cols values). Output position oi of row r goes to slot(r)[dst[oi]] when
+// p.cols values). Output position oi of row r goes to slot(r)[dst[oi]] when
 // dst[oi] >= 0 and is skipped (not even divided) otherwise.
-func boxRowsTo(in []float32, cols, window int, dst []int32, slot func(r int) []float32) {
+func (p *blur) boxRowsTo(in []float32, window int, dst []int32, slot func(r int) []float32) {
+	cols := p.cols
 	rows := len(in) / cols
 	line := func(r int) []float32 { return in[r*cols : (r+1)*cols] }
 	r := 0
 	for ; r+8 <= rows; r += 8 {
-		boxRows8(&[8][]float32{line(r), line(r + 1), line(r + 2), line(r + 3), line(r + 4), line(r + 5), line(r + 6), line(r + 7)}, &[8][]float32{slot(r), slot(r + 1), slot(r + 2), slot(r + 3), slot(r + 4), slot(r + 5), slot(r + 6), slot(r + 7)}, window, dst)
+		lines := [8][]float32{line(r), line(r + 1), line(r + 2), line(r + 3), line(r + 4), line(r + 5), line(r + 6), line(r + 7)}
+		outs := [8][]float32{slot(r), slot(r + 1), slot(r + 2), slot(r + 3), slot(r + 4), slot(r + 5), slot(r + 6), slot(r + 7)}
+		if useSIMD {
+			p.boxRows8SIMD(&lines, &outs, window, dst)
+		} else {
+			boxRows8(&lines, &outs, window, dst)
+		}
 	}
 	for ; r < rows; r++ {
 		boxLine(line(r), slot(r), window, dst)
+	}
+}
+
+// boxRows8SIMD is boxRows8 with the AVX2 kernels: the 8 rows are
+// transposed so that each column is one vector, filtered with the
+// reference's operations on all 8 rows at once, and transposed back.
+func (p *blur) boxRows8SIMD(in, out *[8][]float32, window int, dst []int32) {
+	cols := p.cols
+	half := (window + 2) / 2
+	body := p.in[window*8 : (window+cols)*8]
+	blocks := cols / 8
+	var src, to [8]*float32
+	if blocks > 0 {
+		for k := range 8 {
+			src[k], to[k] = &in[k][0], &body[k*8]
+		}
+		transposeAVX2(&to, 8*8*4, &src, 8*4, blocks)
+	}
+	for c := blocks * 8; c < cols; c++ {
+		for k := range 8 {
+			body[c*8+k] = in[k][c]
+		}
+	}
+	dst = dst[:cols]
+	boxAVX2(&p.in[0], &p.out[0], &dst[0], &p.divs[0], cols+half-1, window, half-1)
+	width := len(out[0])
+	blocks = width / 8
+	if blocks > 0 {
+		for k := range 8 {
+			src[k], to[k] = &p.out[k*8], &out[k][0]
+		}
+		transposeAVX2(&to, 8*4, &src, 8*8*4, blocks)
+	}
+	for c := blocks * 8; c < width; c++ {
+		for k := range 8 {
+			out[k][c] = p.out[c*8+k]
+		}
 	}
 }
 
@@ -449,12 +534,20 @@ func (c *colBox) push() bool {
 	sums := c.sums[:len(add)]
 	if c.ri >= c.window {
 		sub := c.slot(c.li)[:len(add)]
+		if n := len(sums) &^ 7; useSIMD && n > 0 {
+			addSubAVX2(&sums[0], &add[0], &sub[0], n)
+			sums, add, sub = sums[n:], add[n:], sub[n:]
+		}
 		for j := range sums {
 			s := sums[j] + add[j]
 			sums[j] = s - sub[j]
 		}
 		c.li++
 	} else {
+		if n := len(sums) &^ 7; useSIMD && n > 0 {
+			addAVX2(&sums[0], &add[0], n)
+			sums, add = sums[n:], add[n:]
+		}
 		for j, v := range add {
 			sums[j] += v
 		}
@@ -474,8 +567,13 @@ func (c *colBox) shrink() bool {
 	if c.oi >= c.ri {
 		return false
 	}
-	for j, v := range c.slot(c.li) {
-		c.sums[j] -= v
+	sums, sub := c.sums, c.slot(c.li)
+	if n := len(sums) &^ 7; useSIMD && n > 0 {
+		subAVX2(&sums[0], &sub[0], n)
+		sums, sub = sums[n:], sub[n:]
+	}
+	for j, v := range sub {
+		sums[j] -= v
 	}
 	c.li++
 	c.cur--

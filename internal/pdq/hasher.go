@@ -127,6 +127,15 @@ func absInt(x int) int {
 // compiler fuses it into a multiply-add, which would round differently.
 func dct64To16(a *[64][64]float32, out *[16][16]float32) {
 	var t [16][64]float32
+	if useSIMD {
+		for i := range 16 {
+			mulAccAVX2(&t[i][0], &dctMatrix[i*64], &a[0][0], 64, 64)
+		}
+		for i := range 16 {
+			mulAccAVX2(&out[i][0], &t[i][0], &dctMatrixT[0], 64, 16)
+		}
+		return
+	}
 	for i := 0; i < 16; i++ {
 		d := dctMatrix[i*64 : i*64+64]
 		for j := 0; j < 64; j++ {
@@ -148,6 +157,16 @@ func dct64To16(a *[64][64]float32, out *[16][16]float32) {
 		}
 	}
 }
+
+// dctMatrixT is dctMatrix transposed (64x16), for the SIMD second product.
+var dctMatrixT = func() (d [64 * 16]float32) {
+	for i := range 16 {
+		for k := range 64 {
+			d[k*16+i] = dctMatrix[i*64+k]
+		}
+	}
+	return d
+}()
 
 // toBits sets each bit whose DCT coefficient is above the median. The
 // reference's Torben median of 256 values is the 128th smallest.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"image"
 	"image/color"
+	"unsafe"
 )
 
 // HashImage hashes a decoded image the way the reference pdq-photo-hasher
@@ -72,13 +73,15 @@ func (h *Hasher) sampling(img image.Image) (xs, ys []int) {
 	return h.xs, h.ys
 }
 
+// The reference's luminance coefficients.
+const lumaCR, lumaCG, lumaCB float32 = 0.299, 0.587, 0.114
+
 // lumaTables hold 0.299*v, 0.587*v and 0.114*v in float32 for every byte v:
 // the reference's products, looked up rather than recomputed per pixel.
 var lumaR, lumaG, lumaB = func() (r, g, b [256]float32) {
-	const cr, cg, cb float32 = 0.299, 0.587, 0.114
 	for v := 0; v < 256; v++ {
 		f := float32(v)
-		r[v], g[v], b[v] = float32(cr*f), float32(cg*f), float32(cb*f)
+		r[v], g[v], b[v] = float32(lumaCR*f), float32(lumaCG*f), float32(lumaCB*f)
 	}
 	return
 }()
@@ -183,8 +186,31 @@ func rgbaLuma(pix []uint8, stride, base, pixSize, chanSize int, xs, ys []int, mi
 		if xs[cols-1]-xs[0] == cols-1 { // every pixel of the row
 			row = row[(xs[0]-min.X)*4:]
 			row = row[:4*cols]
+			if n := cols &^ 7; useSIMD && n > 0 {
+				lumaAVX2(&o[0], &row[0], n, lumaCR, lumaCG, lumaCB)
+				o, row = o[n:], row[4*n:]
+			}
 			for j := range o {
 				v := binary.LittleEndian.Uint32(row[4*j:])
+				o[j] = lumaRG[uint16(v)] + lumaB[uint8(v>>16)]
+			}
+			continue
+		}
+		if useSIMD && cols >= 8 {
+			// The sampled pixels, gathered into out's own row, then
+			// converted in place.
+			px := unsafe.Slice((*uint32)(unsafe.Pointer(&o[0])), cols)
+			// xs rises, so its last pixel bounds every read (and this
+			// check panics, as the slicing would, on a short row).
+			_ = row[(xs[cols-1]-min.X)*4+3]
+			base := unsafe.Pointer(unsafe.SliceData(row))
+			for j, x := range xs {
+				px[j] = *(*uint32)(unsafe.Add(base, (x-min.X)*4)) // little-endian, as the pixel is
+			}
+			n := cols &^ 7
+			lumaAVX2(&o[0], (*byte)(unsafe.Pointer(&px[0])), n, lumaCR, lumaCG, lumaCB)
+			for j := n; j < cols; j++ {
+				v := px[j]
 				o[j] = lumaRG[uint16(v)] + lumaB[uint8(v>>16)]
 			}
 			continue
