@@ -101,6 +101,12 @@ func features(m Message, a *analysis) []feature {
 	if m.minorTarget() {
 		add("context:minor-target", 1)
 	}
+	if m.adultToMinor() {
+		add("context:adult-to-minor", 1)
+	}
+	if m.minorAuthor() && m.TargetAge > 0 && m.TargetAge < 18 {
+		add("context:minor-to-minor", 1)
+	}
 	prev := "^"
 	for i := range a.toks {
 		w := a.toks[i].text
@@ -255,8 +261,8 @@ type modelFile struct {
 	Bits      int       `json:"bits"`
 	// Thresholds is optional (older files lack it): per surface.
 	Thresholds Thresholds `json:"thresholds,omitempty"`
-	Index     []uint32  `json:"index"`
-	Weight    []float32 `json:"weight"`
+	Index      []uint32   `json:"index"`
+	Weight     []float32  `json:"weight"`
 }
 
 // Save writes the model as JSON: its format and version, provenance, and

@@ -337,6 +337,11 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	return a
 }
 
+// adultToMinor multiplies the odds of grooming and sextortion evidence in
+// a DM from a declared adult to a declared minor, on top of the family's
+// minor-target factor.
+const adultToMinor = 1.5
+
 // obfuscated multiplies the odds of a rule whose phrase was disguised.
 const obfuscated = 2
 
@@ -410,6 +415,11 @@ func contextFactor(f *family, m Message) (float64, string) {
 	}
 	if m.minorTarget() {
 		apply(f.minor, "target declared %d", m.TargetAge)
+		// An adult's grooming or extortion of a declared minor is in
+		// private messages; a comment's words are about what it is under.
+		if m.adultToMinor() && f.label != SexualComment && (m.Surface == DM || m.Surface == "") {
+			apply(adultToMinor, "sender declared %d", m.AuthorAge)
+		}
 	}
 	switch m.Surface {
 	case DM, "":
