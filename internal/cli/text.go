@@ -33,24 +33,6 @@ func runText(e *env, args []string) int {
 	return fail(e, "text", "unknown subcommand %q: want score, eval or train", args[0])
 }
 
-// textScorer is the scorer over the built-in rules, refined by the model
-// in modelPath when it is not "".
-func textScorer(modelPath string) (*textrisk.Scorer, error) {
-	if modelPath == "" {
-		return textrisk.New(nil)
-	}
-	f, err := os.Open(modelPath)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	md, err := textrisk.Load(f)
-	if err != nil {
-		return nil, fmt.Errorf("--model %s: %w", modelPath, err)
-	}
-	return textrisk.New(md)
-}
-
 // openInput opens a file argument, "-" or none meaning standard input.
 func openInput(e *env, args []string) (io.Reader, func(), error) {
 	switch {
@@ -70,7 +52,7 @@ func openInput(e *env, args []string) (io.Reader, func(), error) {
 func textScore(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard text score", flag.ContinueOnError)
 	format := fs.String("format", "csv", "output `format`: csv (flagged,score,labels) or json (one object a line, with the reasons)")
-	model := fs.String("model", "", "`file` of a model from safeguard text train, to refine the rules")
+	model := fs.String("model", textrisk.BuiltinModel, "`file` of a model from safeguard text train, to refine the rules; builtin: the model built in; none: the rules alone")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard text score [--format csv|json] [--model FILE] [FILE|-]\n\nScores one message a line: surface<TAB>text, or just text (a DM). The surface may\ncarry context: comment,child (under content showing a child), dm,age=13 (to an\naccount declaring 13). Reads standard input without FILE.\n\nflags:")
 		fs.PrintDefaults()
@@ -82,7 +64,7 @@ func textScore(e *env, args []string) int {
 	if *format != "csv" && *format != "json" {
 		return fail(e, "text score", "unknown --format %q: want csv or json", *format)
 	}
-	s, err := textScorer(*model)
+	s, err := textrisk.Open(*model)
 	if err != nil {
 		return fail(e, "text score", "%v", err)
 	}
@@ -174,7 +156,7 @@ func readExamplesFile(path string) ([]textrisk.Example, error) {
 // textEval prints precision, recall and F1 per surface and per label.
 func textEval(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard text eval", flag.ContinueOnError)
-	model := fs.String("model", "", "`file` of a model from safeguard text train, to refine the rules")
+	model := fs.String("model", textrisk.BuiltinModel, "`file` of a model from safeguard text train, to refine the rules; builtin: the model built in; none: the rules alone")
 	misses := fs.Bool("misses", false, "also list the missed messages and the false alarms")
 	thresholds := fs.String("thresholds", "", "flagging thresholds per surface, e.g. dm=0.45,comment=0.6 (default: the model's, else 0.5)")
 	folds := fs.Int("folds", 0, "cross-validate over `K` folds of all the files: train a model on K-1, score the one left out, choose thresholds per surface on the others")
@@ -188,7 +170,7 @@ func textEval(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	s, err := textScorer(*model)
+	s, err := textrisk.Open(*model)
 	if err != nil {
 		return fail(e, "text eval", "%v", err)
 	}
