@@ -101,6 +101,9 @@ func features(m Message, a *analysis) []feature {
 	if m.minorTarget() {
 		add("context:minor-target", 1)
 	}
+	if m.TargetAge >= 18 {
+		add("context:adult-target", 1)
+	}
 	if m.adultToMinor() {
 		add("context:adult-to-minor", 1)
 	}

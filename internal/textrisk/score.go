@@ -342,6 +342,10 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 // minor-target factor.
 const adultToMinor = 1.5
 
+// adultTarget multiplies the odds of grooming evidence in text to a
+// declared adult.
+const adultTarget = 0.3
+
 // obfuscated multiplies the odds of a rule whose phrase was disguised.
 const obfuscated = 2
 
@@ -420,6 +424,12 @@ func contextFactor(f *family, m Message) (float64, string) {
 		if m.adultToMinor() && f.label != SexualComment && (m.Surface == DM || m.Surface == "") {
 			apply(adultToMinor, "sender declared %d", m.AuthorAge)
 		}
+	}
+	if m.TargetAge >= 18 && f.label == Grooming {
+		// Grooming is of children: between declared adults the same
+		// words are dating, flirting and sexting. (Trading images of
+		// children and sextortion stay as they are.)
+		apply(adultTarget, "target declared %d, an adult", m.TargetAge)
 	}
 	switch m.Surface {
 	case DM, "":

@@ -455,3 +455,61 @@ func TestProtectiveTalk(t *testing.T) {
 		t.Error(`"if a stranger asks you" not read as reported speech`)
 	}
 }
+
+// The kinds of phrasing holdout4 and tune5 showed missing (2026-12-03),
+// each family firing on a variant written here, not in the sets, and a
+// hard negative of the same words staying clear of it.
+func TestKindsFromTune5(t *testing.T) {
+	s := mustScorer(t)
+	dm13 := Message{Surface: DM, TargetAge: 13}
+	dm := Message{Surface: DM}
+	under := Message{Surface: Comment, OnChildContent: true}
+	for _, c := range []struct {
+		family string
+		ctx    Message
+		pos    string
+		neg    string
+	}{
+		{"age_probe", dm13, "what time does ur dad get home from work", ""},
+		{"age_probe", dm13, "does ur door have a lock on it", ""},
+		{"age_probe", dm13, "r ur parents gone all day on saturday", ""},
+		{"gifts", dm13, "ill send u 500 vbucks if u do what i ask", ""},
+		{"gifts", dm13, "i pay 20 per pic", ""},
+		{"image_request", dm13, "if u trusted me u would send one", ""},
+		{"rapport", dm13, "nobody understands u like i do", ""},
+		{"rapport", dm13, "ill be ur secret bestie", ""},
+		{"sexual_talk", dm13, "u ever been kissed for real", ""},
+		{"secrecy", dm13, "dont show ur mom our chats", ""},
+		{"platform_move", dm13, "get on telegram its better", ""},
+		{"threat_share", dm, "ur pics are going to ur whole school", "ur pics from the trip are going on the fridge"},
+		{"extortion_demand", dm, "this goes away if u pay", ""},
+		{"extortion_demand", dm, "they all paid in the end", ""},
+		{"link_trade", under, "anyone got her private page", ""},
+		{"sexual_remark", under, "she can sit on my lap 😏", ""},
+		{"more_request", under, "where are the bikini ones", ""},
+		{"lewd_emoji", under, "🥰🍆", "🥰🥰"},
+		{"secrecy", dm13, "de esto ni una palabra a nadie", ""},
+		{"gifts", dm13, "te paso 200 robux si me mandas algo", ""},
+		{"threat_share", dm, "le mando tus fotos a todos", ""},
+		{"extortion_demand", dm, "pagame o ya sabes", ""},
+	} {
+		m := c.ctx
+		m.Text = c.pos
+		if r := s.Score(m); !fired(r, c.family) {
+			t.Errorf("%s: %q did not fire it: %.2f %+v", c.family, c.pos, r.Score, r.Reasons)
+		}
+		if c.neg != "" {
+			m.Text = c.neg
+			if r := s.Score(m); fired(r, c.family) || r.Flagged {
+				t.Errorf("%s: hard negative %q: %.2f %+v", c.family, c.neg, r.Score, r.Reasons)
+			}
+		}
+	}
+	// Grooming words between declared adults are dating, not grooming.
+	adult := Message{Text: "send me a pic before bed ❤️", Surface: DM, TargetAge: 30}
+	minor := adult
+	minor.TargetAge = 13
+	if a, b := s.Score(adult), s.Score(minor); a.Flagged || a.Score >= b.Score {
+		t.Errorf("to a declared adult %.3f (flagged %v), to a declared minor %.3f: want the adult's lower and clear", a.Score, a.Flagged, b.Score)
+	}
+}
