@@ -191,7 +191,7 @@ func textEval(e *env, args []string) int {
 		if err != nil {
 			return fail(e, "text eval", "%v", err)
 		}
-		fmt.Fprintf(e.stdout, "%d examples, %d folds\n\nrules alone (thresholds %s):\n", len(ex), cv.Folds, s.Thresholds())
+		fmt.Fprintf(e.stdout, "%d examples, %d folds\n\nrules alone (threshold %g, no training: in-sample for the files the rules were tuned on):\n", len(ex), cv.Folds, textrisk.Threshold)
 		printEvaluation(e.stdout, cv.Rules)
 		fmt.Fprintf(e.stdout, "\nrules + model, out of fold, threshold %g:\n", textrisk.Threshold)
 		printEvaluation(e.stdout, cv.Model)

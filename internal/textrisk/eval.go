@@ -106,7 +106,7 @@ func evaluate(examples []Example, rs []Result) Evaluation {
 // without it.
 type CrossValidation struct {
 	Folds int
-	// Rules is the rules alone (at the thresholds given to the scorer), for
+	// Rules is the rules alone (at Threshold), for
 	// comparison; Model the out-of-fold model at Threshold on every
 	// surface; Tuned the out-of-fold model at per-surface thresholds
 	// chosen, for each fold, on the other folds' out-of-fold scores.
@@ -175,7 +175,7 @@ func (s *Scorer) CrossValidateGroups(examples []Example, fold []int, o TrainOpti
 			}
 		}
 	}
-	rules := &Scorer{langs: s.langs, emoji: s.emoji, thresholds: s.thresholds}
+	rules := &Scorer{langs: s.langs, emoji: s.emoji}
 	cv := CrossValidation{Folds: k, Rules: rules.Evaluate(examples), Model: evaluate(examples, oof)}
 	cv.Thresholds = chooseThresholds(examples, oof, nil)
 	tuned := make([]Result, len(oof))
