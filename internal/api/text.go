@@ -21,13 +21,14 @@ type textRequest struct {
 	ContentID      string `json:"content_id,omitempty"`
 	ChildContent   bool   `json:"child_content,omitempty"`
 	TargetAge      int    `json:"target_age,omitempty"`
+	AuthorAge      int    `json:"author_age,omitempty"`
 	ExternalID     string `json:"external_id,omitempty"`
 }
 
 func (t textRequest) message() textmsg.Message {
 	return textmsg.Message{Text: t.Text, Surface: textrisk.Surface(t.Surface), Author: t.Author, Target: t.Target,
 		ConversationID: t.ConversationID, ContentID: t.ContentID, ChildContent: t.ChildContent, TargetAge: t.TargetAge,
-		ExternalID: t.ExternalID}
+		AuthorAge: t.AuthorAge, ExternalID: t.ExternalID}
 }
 
 // scoreText handles POST /v1/text: one message, scored with its

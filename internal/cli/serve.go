@@ -34,7 +34,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
 	{"send-webhooks", "true", "send queued webhooks from this process; false when other processes sharing the database send them"},
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
-	{"text-model", "", "`file` of a learned text model (safeguard text train); empty: the text signal's rules alone"},
+	{"text-model", "builtin", "`file` of a learned text model (safeguard text train); builtin: the model built in, trained on testdata/text; none: the text signal's rules alone"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
 	{"operator-listen", server.DefaultOperatorListen, "`host:port` of the operator's routes (/metrics, /readyz, /healthz); \"main\" serves them on --listen"},

@@ -33,24 +33,6 @@ func runText(e *env, args []string) int {
 	return fail(e, "text", "unknown subcommand %q: want score, eval or train", args[0])
 }
 
-// textScorer is the scorer over the built-in rules, refined by the model
-// in modelPath when it is not "".
-func textScorer(modelPath string) (*textrisk.Scorer, error) {
-	if modelPath == "" {
-		return textrisk.New(nil)
-	}
-	f, err := os.Open(modelPath)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	md, err := textrisk.Load(f)
-	if err != nil {
-		return nil, fmt.Errorf("--model %s: %w", modelPath, err)
-	}
-	return textrisk.New(md)
-}
-
 // openInput opens a file argument, "-" or none meaning standard input.
 func openInput(e *env, args []string) (io.Reader, func(), error) {
 	switch {
@@ -70,7 +52,7 @@ func openInput(e *env, args []string) (io.Reader, func(), error) {
 func textScore(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard text score", flag.ContinueOnError)
 	format := fs.String("format", "csv", "output `format`: csv (flagged,score,labels) or json (one object a line, with the reasons)")
-	model := fs.String("model", "", "`file` of a model from safeguard text train, to refine the rules")
+	model := fs.String("model", textrisk.BuiltinModel, "`file` of a model from safeguard text train, to refine the rules; builtin: the model built in; none: the rules alone")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard text score [--format csv|json] [--model FILE] [FILE|-]\n\nScores one message a line: surface<TAB>text, or just text (a DM). The surface may\ncarry context: comment,child (under content showing a child), dm,age=13 (to an\naccount declaring 13). Reads standard input without FILE.\n\nflags:")
 		fs.PrintDefaults()
@@ -82,7 +64,7 @@ func textScore(e *env, args []string) int {
 	if *format != "csv" && *format != "json" {
 		return fail(e, "text score", "unknown --format %q: want csv or json", *format)
 	}
-	s, err := textScorer(*model)
+	s, err := textrisk.Open(*model)
 	if err != nil {
 		return fail(e, "text score", "%v", err)
 	}
@@ -131,22 +113,31 @@ func textScore(e *env, args []string) int {
 	return 0
 }
 
-// parseExamples parses a command's flags and reads the one file of
-// labelled examples it takes.
-func parseExamples(fs *flag.FlagSet, e *env, args []string, cmd string) ([]textrisk.Example, int, bool) {
+// parseExamples parses a command's flags and reads the files of labelled
+// examples it takes (at least one), in order, with the index of the file
+// each example came from.
+func parseExamples(fs *flag.FlagSet, e *env, args []string, cmd string) ([]textrisk.Example, []int, []string, int, bool) {
 	files, code, ok := parse(fs, e, args)
 	if !ok {
-		return nil, code, false
+		return nil, nil, nil, code, false
 	}
-	if len(files) != 1 {
+	if len(files) == 0 {
 		fs.Usage()
-		return nil, 2, false
+		return nil, nil, nil, 2, false
 	}
-	ex, err := readExamplesFile(files[0])
-	if err != nil {
-		return nil, fail(e, cmd, "%v", err), false
+	var all []textrisk.Example
+	var fileOf []int
+	for i, f := range files {
+		ex, err := readExamplesFile(f)
+		if err != nil {
+			return nil, nil, nil, fail(e, cmd, "%v", err), false
+		}
+		all = append(all, ex...)
+		for range ex {
+			fileOf = append(fileOf, i)
+		}
 	}
-	return ex, 0, true
+	return all, fileOf, files, 0, true
 }
 
 func readExamplesFile(path string) ([]textrisk.Example, error) {
@@ -165,19 +156,62 @@ func readExamplesFile(path string) ([]textrisk.Example, error) {
 // textEval prints precision, recall and F1 per surface and per label.
 func textEval(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard text eval", flag.ContinueOnError)
-	model := fs.String("model", "", "`file` of a model from safeguard text train, to refine the rules")
+	model := fs.String("model", textrisk.BuiltinModel, "`file` of a model from safeguard text train, to refine the rules; builtin: the model built in; none: the rules alone")
 	misses := fs.Bool("misses", false, "also list the missed messages and the false alarms")
+	thresholds := fs.String("thresholds", "", "flagging thresholds per surface, e.g. dm=0.45,comment=0.6 (default: the model's, else 0.5)")
+	folds := fs.Int("folds", 0, "cross-validate over `K` folds of all the files: train a model on K-1, score the one left out, choose thresholds per surface on the others")
+	seed := fs.Uint64("seed", 1, "seed of the folds and of training, with --folds")
+	byFile := fs.Bool("by-file", false, "cross-validate with one fold per file (each file scored by a model trained on the others)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard text eval [--model FILE] [--misses] FILE.tsv\n\nScores labelled messages (columns label, surface, text; label grooming, sextortion,\nsexual_comment or none) and prints precision, recall and F1 per surface and label.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard text eval [--model FILE] [--thresholds T] [--misses] [--folds K] FILE.tsv...\n\nScores labelled messages (columns label, surface, text; label grooming, sextortion,\nsexual_comment or none) and prints precision, recall and F1 per surface and label.\nWith --folds K, prints k-fold cross-validated figures of rules + model instead.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	ex, code, ok := parseExamples(fs, e, args, "text eval")
+	ex, fileOf, files, code, ok := parseExamples(fs, e, args, "text eval")
 	if !ok {
 		return code
 	}
-	s, err := textScorer(*model)
+	s, err := textrisk.Open(*model)
 	if err != nil {
 		return fail(e, "text eval", "%v", err)
+	}
+	if *thresholds != "" {
+		t, err := textrisk.ParseThresholds(*thresholds)
+		if err != nil {
+			return fail(e, "text eval", "--thresholds: %v", err)
+		}
+		s = s.WithThresholds(t)
+	}
+	if *folds != 0 || *byFile {
+		var cv textrisk.CrossValidation
+		if *byFile {
+			cv, err = s.CrossValidateGroups(ex, fileOf, textrisk.TrainOptions{Seed: *seed})
+		} else {
+			cv, err = s.CrossValidate(ex, *folds, textrisk.TrainOptions{Seed: *seed})
+		}
+		if err != nil {
+			return fail(e, "text eval", "%v", err)
+		}
+		fmt.Fprintf(e.stdout, "%d examples, %d folds\n\nrules alone (threshold %g, no training: in-sample for the files the rules were tuned on):\n", len(ex), cv.Folds, textrisk.Threshold)
+		printEvaluation(e.stdout, cv.Rules)
+		fmt.Fprintf(e.stdout, "\nrules + model, out of fold, threshold %g:\n", textrisk.Threshold)
+		printEvaluation(e.stdout, cv.Model)
+		fmt.Fprintf(e.stdout, "\nrules + model, out of fold, thresholds per surface chosen on the other folds:\n")
+		printEvaluation(e.stdout, cv.Tuned)
+		fmt.Fprintf(e.stdout, "\nthresholds chosen on all folds: %s\n", cv.Thresholds)
+		if *byFile {
+			fmt.Fprintln(e.stdout, "\neach file, scored by a model trained on the other files, at thresholds chosen on them:")
+			for i, ev := range cv.ByFold {
+				c := ev.All
+				fmt.Fprintf(e.stdout, "%s: precision %.3f recall %.3f (TP %d FP %d FN %d TN %d)", files[i], c.Precision(), c.Recall(), c.TP, c.FP, c.FN, c.TN)
+				for _, sf := range []textrisk.Surface{textrisk.DM, textrisk.Comment} {
+					if c, ok := ev.BySurface[sf]; ok {
+						fmt.Fprintf(e.stdout, "; %s %.3f/%.3f", sf, c.Precision(), c.Recall())
+					}
+				}
+				fmt.Fprintln(e.stdout)
+			}
+		}
+		return 0
 	}
 	ev := s.Evaluate(ex)
 	printEvaluation(e.stdout, ev)
@@ -217,6 +251,8 @@ func textTrain(e *env, args []string) int {
 	holdout := fs.String("holdout", "", "`file` of held-out decisions (same columns) to measure the model's lift over the rules on")
 	epochs := fs.Int("epochs", 0, "passes over the decisions (0: the default, 12)")
 	seed := fs.Uint64("seed", 1, "seed of the shuffle, so training is reproducible")
+	folds := fs.Int("folds", 0, "choose the model's thresholds per surface by `K`-fold cross-validation over the decisions, and save them with it")
+	byFile := fs.Bool("by-file", false, "with several files: cross-validate one fold per file to choose the thresholds")
 	fromStore := fs.Bool("from-store", false, "train on the store's reviewed text cases (confirmed and dismissed), with DECISIONS.tsv if given too")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
@@ -227,15 +263,20 @@ func textTrain(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(files) > 1 || len(files) == 0 && !*fromStore {
+	if len(files) == 0 && !*fromStore {
 		fs.Usage()
 		return 2
 	}
 	var ex []textrisk.Example
-	for _, f := range files {
-		var err error
-		if ex, err = readExamplesFile(f); err != nil {
+	var fileOf []int
+	for i, f := range files {
+		x, err := readExamplesFile(f)
+		if err != nil {
 			return fail(e, "text train", "%v", err)
+		}
+		ex = append(ex, x...)
+		for range x {
+			fileOf = append(fileOf, i)
 		}
 	}
 	if *fromStore {
@@ -253,9 +294,27 @@ func textTrain(e *env, args []string) int {
 	if len(ex) == 0 {
 		return fail(e, "text train", "no decisions to train on")
 	}
-	md, err := rules.Train(ex, textrisk.TrainOptions{Epochs: *epochs, Seed: *seed})
+	o := textrisk.TrainOptions{Epochs: *epochs, Seed: *seed}
+	md, err := rules.Train(ex, o)
 	if err != nil {
 		return fail(e, "text train", "%v", err)
+	}
+	if *folds != 0 || *byFile {
+		var cv textrisk.CrossValidation
+		if *byFile {
+			for len(fileOf) < len(ex) { // decisions from the store: a fold of their own
+				fileOf = append(fileOf, len(files))
+			}
+			cv, err = rules.CrossValidateGroups(ex, fileOf, o)
+		} else {
+			cv, err = rules.CrossValidate(ex, *folds, o)
+		}
+		if err != nil {
+			return fail(e, "text train", "%v", err)
+		}
+		md.Thresholds = cv.Thresholds
+		c := cv.Tuned.All
+		fmt.Fprintf(e.stdout, "%d-fold cross-validation: precision %.3f recall %.3f; thresholds %s\n", cv.Folds, c.Precision(), c.Recall(), cv.Thresholds)
 	}
 	f, err := os.Create(*outPath)
 	if err != nil {

@@ -22,7 +22,7 @@ func TestTextScoreCSV(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	want := []string{"flagged,score,labels", "true,", "true,", "false,0.000,", "false,0.000,", "true,", "false,"}
+	want := []string{"flagged,score,labels", "true,", "true,", "false,", "false,", "true,", "false,"}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines for 6 inputs:\n%s", len(lines), out)
 	}

@@ -50,4 +50,34 @@ func TestTextCase(t *testing.T) {
 	if strings.Contains(page, "<b>dont") {
 		t.Error("the message's markup was not escaped")
 	}
+	if strings.Contains(page, "reported or quoted") {
+		t.Error("a text the author wrote is shown as reported speech")
+	}
+}
+
+// A text that reports or quotes someone else says so on its case, with
+// the sender's declared age.
+func TestTextCaseReported(t *testing.T) {
+	w := newWorld(t)
+	msg := `someone messaged my daughter "dont tell ur mum"`
+	w.file(review.Report{Source: review.User, Reporter: "user-1", Category: review.Grooming, AccountID: "parent-2", Text: msg,
+		TextSignal: &review.TextSignal{Surface: "dm", Author: "parent-2", AuthorAge: 41, Reported: true, Score: 0.2, Labels: []string{}}})
+	b := w.browser()
+	b.signIn(auth.Reviewer)
+	ranked, err := w.desk.Queue(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	for _, r := range ranked {
+		if r.Case.Category == review.Grooming {
+			id = r.Case.ID
+		}
+	}
+	page := b.get(fmt.Sprintf("/console/cases/%d", id)).body
+	for _, want := range []string{"reported or quoted", "declared age 41"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("case page lacks %q", want)
+		}
+	}
 }

@@ -11,17 +11,22 @@ import (
 // Reviewers' decisions on such cases are the learning examples of
 // `safeguard text train --db` (TextExample).
 type TextSignal struct {
-	MessageID      int64       `json:"message_id,omitempty"` // textmsg's id, for MessagesAround
-	ConversationID string      `json:"conversation_id,omitempty"`
-	Surface        string      `json:"surface"` // dm, comment, caption, bio
-	Author         string      `json:"author,omitempty"`
-	Target         string      `json:"target,omitempty"`
-	TargetAge      int         `json:"target_age,omitempty"`
-	ChildContent   bool        `json:"child_content,omitempty"`
-	Score          float64     `json:"score"`              // the message's
-	Conversation   float64     `json:"conversation_score"` // its conversation's, 0 without one
-	Labels         []string    `json:"labels"`
-	Highlights     []Highlight `json:"highlights"`
+	MessageID      int64  `json:"message_id,omitempty"` // textmsg's id, for MessagesAround
+	ConversationID string `json:"conversation_id,omitempty"`
+	Surface        string `json:"surface"` // dm, comment, caption, bio
+	Author         string `json:"author,omitempty"`
+	Target         string `json:"target,omitempty"`
+	TargetAge      int    `json:"target_age,omitempty"`
+	AuthorAge      int    `json:"author_age,omitempty"` // the sender's declared age
+	ChildContent   bool   `json:"child_content,omitempty"`
+	// Reported says the text reports or quotes what someone else wrote
+	// (a parent, a victim, the news: textrisk.Result.Reported), so a
+	// reviewer reads its phrases as quoted, not as the author's.
+	Reported     bool        `json:"reported,omitempty"`
+	Score        float64     `json:"score"`              // the message's
+	Conversation float64     `json:"conversation_score"` // its conversation's, 0 without one
+	Labels       []string    `json:"labels"`
+	Highlights   []Highlight `json:"highlights"`
 	// Thread is the conversation up to and including the message, oldest
 	// first, at most MaxThread messages; each with its own highlights.
 	Thread []ThreadMessage `json:"thread,omitempty"`
@@ -105,7 +110,7 @@ func (r Report) TextExample() (ex TextExample, ok bool) {
 	}
 	t := r.TextSignal
 	return TextExample{Text: r.Text, Surface: t.Surface, ChildContent: t.ChildContent, TargetAge: t.TargetAge,
-		Labels: t.Labels, Confirmed: r.Status == Actioned}, true
+		AuthorAge: t.AuthorAge, Labels: t.Labels, Confirmed: r.Status == Actioned}, true
 }
 
 // TextExample is one reviewer decision on a message.
@@ -114,6 +119,7 @@ type TextExample struct {
 	Surface      string
 	ChildContent bool
 	TargetAge    int
+	AuthorAge    int
 	Labels       []string // the text signal's, as it was scored
 	Confirmed    bool
 }

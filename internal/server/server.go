@@ -44,6 +44,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
+	"github.com/safeguard-oss/safeguard/internal/textrisk"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
@@ -155,8 +156,9 @@ type Config struct {
 	// TLSCert and TLSKey, PEM files, serve the main and public listeners
 	// over TLS (cookies Secure, HSTS sent).
 	TLSCert, TLSKey string
-	// TextModel is a learned text model's file (safeguard text train);
-	// empty scores text with the rules alone.
+	// TextModel is a learned text model's file (safeguard text train),
+	// "builtin" for the model built in (textrisk.Builtin); empty or
+	// "none" scores text with the rules alone.
 	TextModel string
 	// OperationsEvery is how often the operations metrics (queues,
 	// evidence, exchanges, index; docs/operations.md) are gathered for
@@ -383,7 +385,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if s.networks, err = loadNetworks(ctx, st, tx, log, s.review, logger); err != nil {
 		return nil, err
 	}
-	scorer, err := textScorer(cfg.TextModel)
+	scorer, err := textrisk.Open(cfg.TextModel)
 	if err != nil {
 		return nil, err
 	}

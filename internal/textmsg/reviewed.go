@@ -27,7 +27,7 @@ func Reviewed(ctx context.Context, st review.Store, since time.Time) ([]textrisk
 			continue
 		}
 		e := textrisk.Example{Positive: t.Confirmed, Message: textrisk.Message{
-			Text: t.Text, Surface: textrisk.Surface(t.Surface), OnChildContent: t.ChildContent, TargetAge: t.TargetAge}}
+			Text: t.Text, Surface: textrisk.Surface(t.Surface), OnChildContent: t.ChildContent, TargetAge: t.TargetAge, AuthorAge: t.AuthorAge}}
 		if t.Confirmed && len(t.Labels) > 0 {
 			e.Label = t.Labels[0]
 		}

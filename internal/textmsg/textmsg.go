@@ -57,6 +57,7 @@ type Message struct {
 	ContentID    string `json:"content_id,omitempty"`
 	ChildContent bool   `json:"child_content,omitempty"`
 	TargetAge    int    `json:"target_age,omitempty"` // the target's declared age, 0 unknown
+	AuthorAge    int    `json:"author_age,omitempty"` // the sender's declared age, 0 unknown
 	Text         string `json:"text"`
 
 	Score   float64           `json:"score"`
@@ -95,6 +96,9 @@ func (m Message) Validate() error {
 	if m.TargetAge < 0 || m.TargetAge > MaxAge {
 		errs = append(errs, fmt.Errorf("%w: target_age %d out of range 0..%d", ErrInvalid, m.TargetAge, MaxAge))
 	}
+	if m.AuthorAge < 0 || m.AuthorAge > MaxAge {
+		errs = append(errs, fmt.Errorf("%w: author_age %d out of range 0..%d", ErrInvalid, m.AuthorAge, MaxAge))
+	}
 	if m.Text == "" {
 		errs = append(errs, fmt.Errorf("%w: text is empty", ErrInvalid))
 	} else if err := limits.Prose("text", m.Text, MaxText); err != nil {
@@ -112,7 +116,7 @@ func clip(s string) string {
 
 // Input is what the scorer reads of m.
 func (m Message) Input() textrisk.Message {
-	return textrisk.Message{Text: m.Text, Surface: m.Surface, OnChildContent: m.ChildContent, TargetAge: m.TargetAge}
+	return textrisk.Message{Text: m.Text, Surface: m.Surface, OnChildContent: m.ChildContent, TargetAge: m.TargetAge, AuthorAge: m.AuthorAge}
 }
 
 // Store keeps messages. Both backends implement it.

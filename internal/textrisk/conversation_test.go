@@ -158,3 +158,9 @@ func conversationHoldout(t *testing.T, path string, least int) {
 		t.Errorf("%s: %d of %d grooming flagged in time, %d of %d benign clear: want three quarters or more of each", path, early, groom, clear, benign)
 	}
 }
+
+// The fifth tuning set's conversations were written by another hand on
+// 2026-12-03 and are tuned on; the figure is reported per file.
+func TestConversationTune5(t *testing.T) {
+	conversationHoldout(t, "../../testdata/text/conversations-tune5.txt", 12)
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -39,7 +40,12 @@ type Model struct {
 	Trained   time.Time // when it was trained
 	Examples  int       // decisions it was trained on
 	Positives int       // of which confirmed
-	weights   []float32
+	// Thresholds are the flagging thresholds per surface chosen for this
+	// model by cross-validation when it was trained (TrainOptions.Folds),
+	// nil when none were chosen. They are saved with it; the digest (ID)
+	// covers the weights only.
+	Thresholds Thresholds
+	weights    []float32
 }
 
 // ModelPart is the learned model's contribution to a Result.
@@ -94,6 +100,15 @@ func features(m Message, a *analysis) []feature {
 	}
 	if m.minorTarget() {
 		add("context:minor-target", 1)
+	}
+	if m.TargetAge >= 18 {
+		add("context:adult-target", 1)
+	}
+	if m.adultToMinor() {
+		add("context:adult-to-minor", 1)
+	}
+	if m.minorAuthor() && m.TargetAge > 0 && m.TargetAge < 18 {
+		add("context:minor-to-minor", 1)
 	}
 	prev := "^"
 	for i := range a.toks {
@@ -247,15 +262,17 @@ type modelFile struct {
 	Examples  int       `json:"examples"`
 	Positives int       `json:"positives"`
 	Bits      int       `json:"bits"`
-	Index     []uint32  `json:"index"`
-	Weight    []float32 `json:"weight"`
+	// Thresholds is optional (older files lack it): per surface.
+	Thresholds Thresholds `json:"thresholds,omitempty"`
+	Index      []uint32   `json:"index"`
+	Weight     []float32  `json:"weight"`
 }
 
 // Save writes the model as JSON: its format and version, provenance, and
 // the non-zero weights.
 func (md *Model) Save(w io.Writer) error {
 	f := modelFile{Format: ModelFormat, Version: ModelVersion, ID: md.ID, Trained: md.Trained,
-		Examples: md.Examples, Positives: md.Positives, Bits: modelBits, Index: []uint32{}, Weight: []float32{}}
+		Examples: md.Examples, Positives: md.Positives, Bits: modelBits, Thresholds: md.Thresholds, Index: []uint32{}, Weight: []float32{}}
 	for i, v := range md.weights {
 		if v != 0 {
 			f.Index = append(f.Index, uint32(i))
@@ -294,7 +311,12 @@ func Load(r io.Reader) (*Model, error) {
 	case len(f.Index) != len(f.Weight):
 		return nil, fmt.Errorf("textrisk: model has %d indices for %d weights", len(f.Index), len(f.Weight))
 	}
-	md := &Model{Trained: f.Trained, Examples: f.Examples, Positives: f.Positives, weights: make([]float32, 1<<modelBits)}
+	for sf, v := range f.Thresholds {
+		if !slices.Contains(Surfaces, sf) || !(v > 0 && v <= 1) {
+			return nil, fmt.Errorf("textrisk: model threshold %s=%g: want a surface (dm, comment, caption, bio) and a value in (0, 1]", truncate(string(sf), 20), v)
+		}
+	}
+	md := &Model{Trained: f.Trained, Examples: f.Examples, Positives: f.Positives, Thresholds: f.Thresholds, weights: make([]float32, 1<<modelBits)}
 	for i, idx := range f.Index {
 		w := f.Weight[i]
 		if idx >= 1<<modelBits {

@@ -124,3 +124,30 @@ func TestModelLift(t *testing.T) {
 		t.Errorf("model F1 %.3f below the rules' %.3f", l.All.F1(), r.All.F1())
 	}
 }
+
+// The built-in model is what go generate makes of the files it names: a
+// change of rules or data that leaves it stale fails here.
+func TestBuiltinModelIsCurrent(t *testing.T) {
+	md, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex []Example
+	for _, f := range BuiltinFiles {
+		ex = append(ex, readSet(t, "../../"+f)...)
+	}
+	again, err := mustScorer(t).Train(ex, TrainOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID != md.ID || md.Examples != len(ex) {
+		t.Fatalf("built-in model %s (%d examples), trained again %s (%d): run go generate ./internal/textrisk", md.ID, md.Examples, again.ID, len(ex))
+	}
+	if len(md.Thresholds) != len(Surfaces) {
+		t.Errorf("built-in model thresholds %v: want one per surface, chosen by cross-validation", md.Thresholds)
+	}
+	s, err := Open(BuiltinModel)
+	if err != nil || s.Thresholds().String() != md.Thresholds.String() {
+		t.Errorf("Open(builtin): thresholds %v, %v: want the model's %v", s.Thresholds(), err, md.Thresholds)
+	}
+}

@@ -3,13 +3,67 @@ package textrisk
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
 
-// Threshold is the score at and above which a message is flagged.
+// Threshold is the score at and above which a message is flagged, on a
+// surface without a threshold of its own (Thresholds) and in
+// conversations.
 const Threshold = 0.5
+
+// Thresholds are flagging thresholds per surface: the score at and above
+// which a message on that surface is flagged. A surface missing from the
+// map uses Threshold.
+type Thresholds map[Surface]float64
+
+// Of is the threshold of surface ("" is a DM).
+func (t Thresholds) Of(surface Surface) float64 {
+	if surface == "" {
+		surface = DM
+	}
+	if v, ok := t[surface]; ok {
+		return v
+	}
+	return Threshold
+}
+
+// ParseThresholds reads "dm=0.45,comment=0.6" (surfaces not named keep
+// Threshold); each value lies in (0, 1].
+func ParseThresholds(s string) (Thresholds, error) {
+	t := Thresholds{}
+	if strings.TrimSpace(s) == "" {
+		return t, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		x, err := strconv.ParseFloat(v, 64)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("threshold %q: want SURFACE=VALUE, e.g. dm=0.45", truncate(kv, 40))
+		case !slices.Contains(Surfaces, Surface(k)):
+			return nil, fmt.Errorf("threshold %q: surface %q: want dm, comment, caption or bio", truncate(kv, 40), truncate(k, 20))
+		case err != nil || !(x > 0 && x <= 1):
+			return nil, fmt.Errorf("threshold %q: want a value above 0 and at most 1", truncate(kv, 40))
+		}
+		t[Surface(k)] = x
+	}
+	return t, nil
+}
+
+// String writes t as ParseThresholds reads it, surfaces in order.
+func (t Thresholds) String() string {
+	var parts []string
+	for _, s := range Surfaces {
+		if v, ok := t[s]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%g", s, v))
+		}
+	}
+	return strings.Join(parts, ",")
+}
 
 // Scorer scores messages and conversations. Its zero value is not usable;
 // make one with New. A Scorer is safe for concurrent use.
@@ -17,6 +71,10 @@ type Scorer struct {
 	langs []*lexicon
 	emoji map[rune]string
 	model *Model
+	// thresholds are the flagging thresholds per surface: those given
+	// to WithThresholds, else the model's (chosen by cross-validation
+	// when it was trained), else Threshold.
+	thresholds Thresholds
 }
 
 var builtin = sync.OnceValues(func() (*Scorer, error) {
@@ -36,7 +94,33 @@ func New(model *Model) (*Scorer, error) {
 	}
 	s := *b
 	s.model = model
+	if model != nil {
+		s.thresholds = model.Thresholds
+	}
 	return &s, nil
+}
+
+// WithThresholds returns a copy of s that flags at t on the surfaces t
+// names (the others keep s's thresholds).
+func (s *Scorer) WithThresholds(t Thresholds) *Scorer {
+	c := *s
+	c.thresholds = Thresholds{}
+	for k, v := range s.thresholds {
+		c.thresholds[k] = v
+	}
+	for k, v := range t {
+		c.thresholds[k] = v
+	}
+	return &c
+}
+
+// Thresholds returns the flagging threshold of every surface.
+func (s *Scorer) Thresholds() Thresholds {
+	t := Thresholds{}
+	for _, sf := range Surfaces {
+		t[sf] = s.thresholds.Of(sf)
+	}
+	return t
 }
 
 // analysis is what the rules found in one message, before any model.
@@ -68,7 +152,7 @@ func (s *Scorer) result(m Message, a analysis) Result {
 		r.Model = &part
 		r.Score = part.Score
 	}
-	r.Flagged = r.Score >= Threshold
+	r.Flagged = r.Score >= s.thresholds.Of(m.Surface)
 	r.Score, r.RuleScore = round3(r.Score), round3(r.RuleScore)
 	if r.Flagged {
 		r.Labels = labelsOf(&a.fam)
@@ -253,6 +337,15 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	return a
 }
 
+// adultToMinor multiplies the odds of grooming and sextortion evidence in
+// a DM from a declared adult to a declared minor, on top of the family's
+// minor-target factor.
+const adultToMinor = 1.5
+
+// adultTarget multiplies the odds of grooming evidence in text to a
+// declared adult.
+const adultTarget = 0.3
+
 // obfuscated multiplies the odds of a rule whose phrase was disguised.
 const obfuscated = 2
 
@@ -326,6 +419,17 @@ func contextFactor(f *family, m Message) (float64, string) {
 	}
 	if m.minorTarget() {
 		apply(f.minor, "target declared %d", m.TargetAge)
+		// An adult's grooming or extortion of a declared minor is in
+		// private messages; a comment's words are about what it is under.
+		if m.adultToMinor() && f.label != SexualComment && (m.Surface == DM || m.Surface == "") {
+			apply(adultToMinor, "sender declared %d", m.AuthorAge)
+		}
+	}
+	if m.TargetAge >= 18 && f.label == Grooming {
+		// Grooming is of children: between declared adults the same
+		// words are dating, flirting and sexting. (Trading images of
+		// children and sextortion stay as they are.)
+		apply(adultTarget, "target declared %d, an adult", m.TargetAge)
 	}
 	switch m.Surface {
 	case DM, "":

@@ -44,13 +44,26 @@ type Message struct {
 	// TargetAge is the declared age of the account addressed; 0 when
 	// unknown.
 	TargetAge int
+	// AuthorAge is the declared age of the sender; 0 when unknown. An
+	// adult writing to a declared minor weighs more; a minor writing to a
+	// minor does not get the minor-target weighting (peers' banter).
+	AuthorAge int
 }
 
-// minorTarget reports whether the message is addressed to a declared minor.
-func (m Message) minorTarget() bool { return m.TargetAge > 0 && m.TargetAge < 18 }
+// minorTarget reports whether the message is addressed to a declared
+// minor by someone not declared a minor.
+func (m Message) minorTarget() bool {
+	return m.TargetAge > 0 && m.TargetAge < 18 && !m.minorAuthor()
+}
+
+func (m Message) minorAuthor() bool { return m.AuthorAge > 0 && m.AuthorAge < 18 }
+
+// adultToMinor reports whether a declared adult writes to a declared minor.
+func (m Message) adultToMinor() bool { return m.AuthorAge >= 18 && m.minorTarget() }
 
 // ParseContext reads a surface with optional context, the form the TSV
-// files and the command line use: "comment", "comment,child", "dm,age=13".
+// files and the command line use: "comment", "comment,child", "dm,age=13",
+// "dm,age=13,from=35" (from: the sender's declared age).
 func ParseContext(s string) (Message, error) {
 	var m Message
 	parts := strings.Split(strings.TrimSpace(s), ",")
@@ -70,8 +83,14 @@ func ParseContext(s string) (Message, error) {
 				return m, fmt.Errorf("context %q: want age=N with N from 1 to 130", truncate(p, 40))
 			}
 			m.TargetAge = n
+		case strings.HasPrefix(p, "from="):
+			n, err := strconv.Atoi(p[5:])
+			if err != nil || n < 1 || n > 130 {
+				return m, fmt.Errorf("context %q: want from=N with N from 1 to 130", truncate(p, 40))
+			}
+			m.AuthorAge = n
 		default:
-			return m, fmt.Errorf("context %q: want child or age=N", truncate(p, 40))
+			return m, fmt.Errorf("context %q: want child, age=N or from=N", truncate(p, 40))
 		}
 	}
 	return m, nil
@@ -88,6 +107,9 @@ func (m Message) ContextString() string {
 	}
 	if m.TargetAge > 0 {
 		s += ",age=" + strconv.Itoa(m.TargetAge)
+	}
+	if m.AuthorAge > 0 {
+		s += ",from=" + strconv.Itoa(m.AuthorAge)
 	}
 	return s
 }

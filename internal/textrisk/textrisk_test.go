@@ -304,3 +304,212 @@ func TestHardNegativeCues(t *testing.T) {
 		}
 	}
 }
+
+// The sender's declared age: an adult writing a DM to a declared minor
+// weighs more than an unknown sender; a minor writing to a minor loses
+// the minor-target weighting (peers' banter).
+func TestAuthorAge(t *testing.T) {
+	s := mustScorer(t)
+	text := "u home alone tonight?"
+	score := func(author int) float64 {
+		return s.Score(Message{Text: text, Surface: DM, TargetAge: 13, AuthorAge: author}).Score
+	}
+	unknown, adult, peer := score(0), score(35), score(14)
+	if !(adult > unknown && unknown > peer) {
+		t.Errorf("%q to a declared 13-year-old: adult sender %.3f, unknown %.3f, 14-year-old %.3f: want adult > unknown > peer", text, adult, unknown, peer)
+	}
+	if r := s.Score(Message{Text: text, Surface: DM, TargetAge: 13, AuthorAge: 35}); !strings.Contains(r.Reasons[0].Context, "sender declared 35") {
+		t.Errorf("reason context %q: want the sender's age named", r.Reasons[0].Context)
+	}
+	// A comment's words are about what it is under: the sender's age does
+	// not raise sexual-comment evidence.
+	c := Message{Text: "so hot 🥵", Surface: Comment, OnChildContent: true, TargetAge: 13}
+	c2 := c
+	c2.AuthorAge = 40
+	if a, b := s.Score(c).Score, s.Score(c2).Score; a != b {
+		t.Errorf("comment: %.3f with an unknown sender, %.3f with an adult: want the same", a, b)
+	}
+	m, err := ParseContext("dm,age=13,from=35")
+	if err != nil || m.AuthorAge != 35 || m.ContextString() != "dm,age=13,from=35" {
+		t.Errorf("ParseContext(from=35): %+v %v", m, err)
+	}
+	for _, bad := range []string{"dm,from=0", "dm,from=x", "dm,from=200"} {
+		if _, err := ParseContext(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}
+
+// Thresholds per surface: parsed, refused when malformed, and used.
+func TestThresholds(t *testing.T) {
+	th, err := ParseThresholds("dm=0.7, comment=0.3")
+	if err != nil || th.Of(DM) != 0.7 || th.Of("") != 0.7 || th.Of(Comment) != 0.3 || th.Of(Bio) != Threshold {
+		t.Fatalf("%v %v", th, err)
+	}
+	if th.String() != "dm=0.7,comment=0.3" {
+		t.Errorf("String %q", th.String())
+	}
+	for _, bad := range []string{"dm", "sms=0.5", "dm=0", "dm=1.5", "dm=x"} {
+		if _, err := ParseThresholds(bad); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+	s := mustScorer(t)
+	m := Message{Text: "how old r u? dont tell ur mom", Surface: DM, TargetAge: 13}
+	r := s.Score(m)
+	if !r.Flagged {
+		t.Fatalf("%q: %.3f not flagged at %g", m.Text, r.Score, Threshold)
+	}
+	high := s.WithThresholds(Thresholds{DM: r.Score + 0.01})
+	if high.Score(m).Flagged {
+		t.Errorf("flagged at a DM threshold above its score %.3f", r.Score)
+	}
+	if c := (Message{Text: "so hot 🥵 send more of her", Surface: Comment, OnChildContent: true}); !high.Score(c).Flagged {
+		t.Error("a DM threshold changed a comment's flag")
+	}
+	if s.Score(m).Flagged != true {
+		t.Error("WithThresholds changed the scorer it copied")
+	}
+}
+
+// ChooseThreshold takes the F0.5 optimum on the grid, and Threshold when
+// there is too little to choose on.
+func TestChooseThreshold(t *testing.T) {
+	var scores []float64
+	var truth []bool
+	for i := 0; i < 20; i++ {
+		scores = append(scores, 0.61, 0.55)
+		truth = append(truth, true, false)
+	}
+	if got := ChooseThreshold(scores, truth); got != 0.56 {
+		t.Errorf("positives at 0.61, negatives at 0.55: threshold %g, want 0.56", got)
+	}
+	if got := ChooseThreshold(scores[:10], truth[:10]); got != Threshold {
+		t.Errorf("10 scores: %g, want %g", got, Threshold)
+	}
+}
+
+// Cross-validation scores every example by a model that never saw it: a
+// phrase only a held-out fold has teaches nothing, so the figures differ
+// from a model trained on everything and scored on its own data.
+func TestCrossValidate(t *testing.T) {
+	s := mustScorer(t)
+	ex := readSet(t, "../../testdata/text/tune.tsv")
+	cv, err := s.CrossValidate(ex, 4, TrainOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cv.Tuned.All.TP + cv.Tuned.All.FP + cv.Tuned.All.FN + cv.Tuned.All.TN
+	if cv.Folds != 4 || len(cv.ByFold) != 4 || n != len(ex) || len(cv.Thresholds) != len(Surfaces) {
+		t.Fatalf("%d folds, %d fold figures, %d counted of %d, thresholds %v", cv.Folds, len(cv.ByFold), n, len(ex), cv.Thresholds)
+	}
+	md, err := s.Train(ex, TrainOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	learned, _ := New(md)
+	if in := learned.Evaluate(ex).All; in == cv.Model.All {
+		t.Errorf("out-of-fold figures %+v equal the in-sample ones: the folds leaked", in)
+	}
+	if _, err := s.CrossValidate(ex, 1, TrainOptions{}); err == nil {
+		t.Error("one fold accepted")
+	}
+	if _, err := s.CrossValidateGroups(ex, make([]int, len(ex)), TrainOptions{}); err == nil {
+		t.Error("every example in one group accepted")
+	}
+}
+
+// Protective talk and feedback clear the family they would otherwise
+// fire (tune5 conversations): each case fires without its clear.
+func TestProtectiveTalk(t *testing.T) {
+	s := mustScorer(t)
+	dm13 := func(text string) Message { return Message{Text: text, Surface: DM, TargetAge: 13} }
+	for _, c := range []struct{ family, neg, pos string }{
+		{"image_request", "ask ur mom or dad to sign it and send me a photo", "just send me a photo, ur mom doesnt need to know"},
+		{"age_probe", "how old are u? need it for the league form", "how old are u? u seem older"},
+		{"secrecy", "i'll tell ur parents at conferences, they should be proud", "dont tell ur parents we talk"},
+		{"secrecy", "if anyone asks u for pics, tell me right away", "if anyone asks, ur at a friends"},
+		{"age_probe", "great work, ur really good at shading for ur age, keep it up", "whats ur age"},
+		{"link_trade", "wanna trade? i have the golden sword and need ur dragon pet", "wanna trade pics?"},
+		{"image_request", "send me a photo of ur sketchbook so i can grade it", "send me a photo of u"},
+	} {
+		if r := s.Score(dm13(c.neg)); fired(r, c.family) {
+			t.Errorf("%s fired on %q: %+v", c.family, c.neg, r.Reasons)
+		}
+		if c.family == "link_trade" {
+			if r := s.Score(Message{Text: c.pos, Surface: Comment}); !fired(r, c.family) {
+				t.Errorf("%s did not fire on %q", c.family, c.pos)
+			}
+			continue
+		}
+		if r := s.Score(dm13(c.pos)); !fired(r, c.family) {
+			t.Errorf("%s did not fire on %q: %+v", c.family, c.pos, r.Reasons)
+		}
+	}
+	// A report phrase with a pronoun ("i reported him") marks reported
+	// speech; it was a dead line before ("him/.../the account").
+	if r := s.Score(Message{Text: "i reported him. he said send nudes", Surface: DM}); !r.Reported {
+		t.Error(`"i reported him" not read as reported speech`)
+	}
+	if r := s.Score(Message{Text: "if a stranger asks you for nudes tell us", Surface: DM}); !r.Reported {
+		t.Error(`"if a stranger asks you" not read as reported speech`)
+	}
+}
+
+// The kinds of phrasing holdout4 and tune5 showed missing (2026-12-03),
+// each family firing on a variant written here, not in the sets, and a
+// hard negative of the same words staying clear of it.
+func TestKindsFromTune5(t *testing.T) {
+	s := mustScorer(t)
+	dm13 := Message{Surface: DM, TargetAge: 13}
+	dm := Message{Surface: DM}
+	under := Message{Surface: Comment, OnChildContent: true}
+	for _, c := range []struct {
+		family string
+		ctx    Message
+		pos    string
+		neg    string
+	}{
+		{"age_probe", dm13, "what time does ur dad get home from work", ""},
+		{"age_probe", dm13, "does ur door have a lock on it", ""},
+		{"age_probe", dm13, "r ur parents gone all day on saturday", ""},
+		{"gifts", dm13, "ill send u 500 vbucks if u do what i ask", ""},
+		{"gifts", dm13, "i pay 20 per pic", ""},
+		{"image_request", dm13, "if u trusted me u would send one", ""},
+		{"rapport", dm13, "nobody understands u like i do", ""},
+		{"rapport", dm13, "ill be ur secret bestie", ""},
+		{"sexual_talk", dm13, "u ever been kissed for real", ""},
+		{"secrecy", dm13, "dont show ur mom our chats", ""},
+		{"platform_move", dm13, "get on telegram its better", ""},
+		{"threat_share", dm, "ur pics are going to ur whole school", "ur pics from the trip are going on the fridge"},
+		{"extortion_demand", dm, "this goes away if u pay", ""},
+		{"extortion_demand", dm, "they all paid in the end", ""},
+		{"link_trade", under, "anyone got her private page", ""},
+		{"sexual_remark", under, "she can sit on my lap 😏", ""},
+		{"more_request", under, "where are the bikini ones", ""},
+		{"lewd_emoji", under, "🥰🍆", "🥰🥰"},
+		{"secrecy", dm13, "de esto ni una palabra a nadie", ""},
+		{"gifts", dm13, "te paso 200 robux si me mandas algo", ""},
+		{"threat_share", dm, "le mando tus fotos a todos", ""},
+		{"extortion_demand", dm, "pagame o ya sabes", ""},
+	} {
+		m := c.ctx
+		m.Text = c.pos
+		if r := s.Score(m); !fired(r, c.family) {
+			t.Errorf("%s: %q did not fire it: %.2f %+v", c.family, c.pos, r.Score, r.Reasons)
+		}
+		if c.neg != "" {
+			m.Text = c.neg
+			if r := s.Score(m); fired(r, c.family) || r.Flagged {
+				t.Errorf("%s: hard negative %q: %.2f %+v", c.family, c.neg, r.Score, r.Reasons)
+			}
+		}
+	}
+	// Grooming words between declared adults are dating, not grooming.
+	adult := Message{Text: "send me a pic before bed ❤️", Surface: DM, TargetAge: 30}
+	minor := adult
+	minor.TargetAge = 13
+	if a, b := s.Score(adult), s.Score(minor); a.Flagged || a.Score >= b.Score {
+		t.Errorf("to a declared adult %.3f (flagged %v), to a declared minor %.3f: want the adult's lower and clear", a.Score, a.Flagged, b.Score)
+	}
+}

@@ -449,7 +449,7 @@ func (u *Text) file(ctx context.Context, s *Scored, thread []textmsg.Message) er
 		MinorSuspected: m.ChildContent || (m.TargetAge > 0 && m.TargetAge < 18),
 		TextSignal: &review.TextSignal{
 			MessageID: m.ID, ConversationID: m.ConversationID, Surface: string(m.Surface), Author: m.Author, Target: m.Target,
-			TargetAge: m.TargetAge, ChildContent: m.ChildContent, Score: s.Score, Labels: s.Labels,
+			TargetAge: m.TargetAge, AuthorAge: m.AuthorAge, ChildContent: m.ChildContent, Reported: s.Reported, Score: s.Score, Labels: s.Labels,
 			Highlights: highlights(m.Reasons), Thread: threadOf(thread), Evidence: s.Evidence, EvidenceError: s.EvidenceError,
 		},
 	}

@@ -1,0 +1,66 @@
+package textrisk
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// The built-in model is trained on every labelled file of testdata/text
+// (docs/text.md lists them), with per-surface thresholds chosen by
+// cross-validation one file a fold. TestBuiltinModelIsCurrent fails when
+// a change of rules or data makes it stale; regenerate it then.
+//
+//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv
+//go:embed builtin-model.json
+var builtinModel []byte
+
+// BuiltinFiles are the files the built-in model is trained on, in the
+// order go:generate passes them, relative to the repository.
+var BuiltinFiles = []string{
+	"testdata/text/tune.tsv", "testdata/text/holdout.tsv", "testdata/text/holdout2.tsv",
+	"testdata/text/holdout3.tsv", "testdata/text/holdout4.tsv", "testdata/text/tune5.tsv",
+}
+
+// Builtin is the model embedded in the binary (no download at run time).
+var Builtin = sync.OnceValues(func() (*Model, error) {
+	md, err := Load(bytes.NewReader(builtinModel))
+	if err != nil {
+		return nil, fmt.Errorf("textrisk: built-in model: %w", err)
+	}
+	return md, nil
+})
+
+// The names Open reads besides a file.
+const (
+	RulesOnly    = "none"    // the rules alone
+	BuiltinModel = "builtin" // the rules refined by the built-in model
+)
+
+// Open returns the scorer a command line or configuration names: "" or
+// RulesOnly for the rules alone, BuiltinModel for the built-in model, else
+// the file of a model safeguard text train wrote.
+func Open(model string) (*Scorer, error) {
+	switch model {
+	case "", RulesOnly:
+		return New(nil)
+	case BuiltinModel:
+		md, err := Builtin()
+		if err != nil {
+			return nil, err
+		}
+		return New(md)
+	}
+	f, err := os.Open(model)
+	if err != nil {
+		return nil, fmt.Errorf("text model: %w", err)
+	}
+	defer f.Close()
+	md, err := Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("text model %s: %w", model, err)
+	}
+	return New(md)
+}
