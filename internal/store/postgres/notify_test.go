@@ -45,6 +45,17 @@ func TestListen(t *testing.T) {
 		}
 		return store.Notice{}
 	}
+	// Notifications are the database's, not the schema's: other tests
+	// running beside this one in their own schemas change banks too, so
+	// past the first notices a wait for one topic skips the others'.
+	nextOf := func(topic string) store.Notice {
+		t.Helper()
+		for {
+			if n := next(); n.Topic == topic {
+				return n
+			}
+		}
+	}
 	// On connecting: everything may have changed.
 	if got := []store.Notice{next(), next(), next()}; !slices.Contains(got, store.Notice{Topic: store.TopicEntries}) ||
 		!slices.Contains(got, store.Notice{Topic: store.TopicKeys}) || !slices.Contains(got, store.Notice{Topic: store.TopicRules}) {
@@ -74,7 +85,7 @@ func TestListen(t *testing.T) {
 	if err := other.RevokeKey(ctx, k.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if n := next(); n != (store.Notice{Topic: store.TopicKeys, Key: k.ID}) {
+	if n := nextOf(store.TopicKeys); n != (store.Notice{Topic: store.TopicKeys, Key: k.ID}) {
 		t.Fatalf("after a revocation: %+v, want key %s (a touch notifies nothing)", n, k.ID)
 	}
 
@@ -82,14 +93,14 @@ func TestListen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := next(); n != (store.Notice{Topic: store.TopicRules}) {
+	if n := nextOf(store.TopicRules); n != (store.Notice{Topic: store.TopicRules}) {
 		t.Fatalf("after a rule's creation: %+v", n)
 	}
 	r.Enabled = false
 	if _, err := other.UpdateRule(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if n := next(); n != (store.Notice{Topic: store.TopicRules}) {
+	if n := nextOf(store.TopicRules); n != (store.Notice{Topic: store.TopicRules}) {
 		t.Fatalf("after a rule's change: %+v", n)
 	}
 }
