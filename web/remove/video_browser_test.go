@@ -20,8 +20,8 @@ import (
 )
 
 // framePage hashes the video at /clip with the page's own sampler
-// (/remove/video.js: Chromium decodes, each second's frame is drawn to a
-// canvas at the video's own size) and the WebAssembly PDQ
+// (/remove/video.js: Chromium decodes; each sampled frame is taken from
+// the decoder's planes, else drawn to a canvas) and the WebAssembly PDQ
 // (safeguardHashFrame), as Report Remove does; here in the page rather
 // than its worker, which changes nothing in the hashes.
 const framePage = `<!doctype html><meta charset="utf-8"><script src="/remove/wasm_exec.js"></script><script src="/remove/video.js"></script><script>
@@ -32,7 +32,7 @@ const loaded = (async () => {
 })();
 window.hashVideo = async function (src) {
   await loaded;
-  const out = await sampleVideo(src, async (px, w, h) => self.safeguardHashFrame(px, w, h));
+  const out = await sampleVideo(src, async (px, w, h, format) => self.safeguardHashFrame(px, w, h, format));
   return JSON.stringify(out);
 };
 </script>`
@@ -104,6 +104,7 @@ func TestBrowserFrameHashes(t *testing.T) {
 				T       float64 `json:"t"`
 				PDQ     string  `json:"pdq"`
 				Quality int     `json:"quality"`
+				Via     string  `json:"via"`
 			}
 			if err := json.Unmarshal([]byte(out), &got); err != nil {
 				t.Fatal(err)
@@ -113,11 +114,14 @@ func TestBrowserFrameHashes(t *testing.T) {
 				t.Fatal(err)
 			}
 			var browserFrames []vpdq.Frame
-			n, sum, worst, within := 0, 0, 0, 0
+			n, sum, worst, within, raw := 0, 0, 0, 0, 0
 			for i, g := range got {
 				h, err := pdq.ParseHex(g.PDQ)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if g.Via != "canvas" {
+					raw++
 				}
 				browserFrames = append(browserFrames, vpdq.Frame{Number: i, Quality: g.Quality, Hash: h, Timestamp: g.T})
 				// Frames too flat to be matched (quality < 50) hash to noise.
@@ -133,8 +137,14 @@ func TestBrowserFrameHashes(t *testing.T) {
 			// upload of the video is the query, hashed by the server.
 			all.pairs, all.sum, all.worst = all.pairs+n, all.sum+sum, max(all.worst, worst)
 			r := vpdq.DefaultRule.Compare(server.Frames, browserFrames)
-			t.Logf("%s: %d browser frames, %d server frames; over %d pairs of quality >= 50: distance mean %.1f, worst %d, %d within 31; server's upload against the browser's hashes: %.2f%% / %.2f%%",
-				name, len(got), len(server.Frames), n, float64(sum)/float64(max(n, 1)), worst, within, r.QueryPercent, r.ComparedPercent)
+			t.Logf("%s: %d browser frames (%d from the decoder's planes), %d server frames; over %d pairs of quality >= 50: distance mean %.1f, worst %d, %d within 31; server's upload against the browser's hashes: %.2f%% / %.2f%%",
+				name, len(got), raw, len(server.Frames), n, float64(sum)/float64(max(n, 1)), worst, within, r.QueryPercent, r.ComparedPercent)
+			// From the decoder's own planes, converted as the server
+			// converts, a frame is the server's: the same hash. (Both
+			// decoders are H.264's exact integer decoding.)
+			if raw == len(got) && worst != 0 {
+				t.Errorf("%s: every frame from the decoder's planes, yet a frame %d bits off the server's", name, worst)
+			}
 			if !vpdq.DefaultRule.Matches(r) {
 				t.Errorf("the server's hashes of %s do not match the browser's (%.2f%% of its frames)", name, r.QueryPercent)
 			}

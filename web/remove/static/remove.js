@@ -42,7 +42,7 @@ function ask(job, transfer) {
 // hash resolves to a photo's {pdq, quality, md5, sha256, ms} or {error, kind}.
 const hash = (bytes) => ask({ bytes }, [bytes.buffer]);
 // hashFrame resolves to a video frame's {pdq, quality}.
-const hashFrame = (frame, width, height) => ask({ frame, width, height }, [frame.buffer]);
+const hashFrame = (frame, width, height, format) => ask({ frame, width, height, format }, [frame.buffer]);
 // digestFile resolves to a video file's {md5, sha256}, read in slices.
 const digestFile = (file) => ask({ file }, []);
 

@@ -11,9 +11,11 @@
 // (selfreport.MaxVideoFrames), half an hour at one a second.
 const maxVideoSeconds = 1800;
 
-// sampleVideo resolves to [{t, pdq, quality}, ...], one a second from 0;
-// hashFrame(pixels: Uint8ClampedArray, width, height) resolves to {pdq,
-// quality} or {error}. progress(done, total) is told after each frame.
+// sampleVideo resolves to [{t, pdq, quality, via}, ...] (via: the pixels'
+// path, "I420", "NV12" or "canvas"), one a second from 0;
+// hashFrame(pixels, width, height, format) resolves to {pdq,
+// quality} or {error}; pixels may be the decoder's planes (format "I420",
+// "NV12") or canvas RGBA. progress(done, total) is told after each frame.
 // It rejects with an Error whose kind is "unplayable" (this browser cannot
 // decode it) or "too_long".
 async function sampleVideo(src, hashFrame, progress) {
@@ -49,16 +51,46 @@ async function sampleVideo(src, hashFrame, progress) {
     v.currentTime = t + 0.005;
     await seeked;
     await presented;
-    g.drawImage(v, 0, 0, w, h);
-    const px = g.getImageData(0, 0, w, h).data;
-    const r = await hashFrame(px, w, h);
+    const r = await grab(v, g, w, h, hashFrame);
     if (r.error) throw fail("other", r.error);
-    out.push({ t, pdq: r.pdq, quality: r.quality });
+    out.push({ t, pdq: r.pdq, quality: r.quality, via: r.via });
     if (progress) progress(out.length, total);
   }
   v.removeAttribute("src");
   v.load();
   return out;
+}
+
+// grab hashes the frame v shows. Where the browser hands over its
+// decoder's own planes (WebCodecs: new VideoFrame(v), copyTo) in 8-bit
+// 4:2:0, the hasher converts them to RGB as the server does (BT.601, as
+// vPDQ's reference); the browser's own conversion, by drawing to the
+// canvas, is the fallback: it picks BT.709 for some untagged videos
+// (a 1080x1080 one: ~15 bits a frame off the server's), and scales to the
+// display size where pixels are not square.
+async function grab(v, g, w, h, hashFrame) {
+  if (typeof VideoFrame === "function") {
+    let f = null;
+    try {
+      f = new VideoFrame(v);
+      const r = f.visibleRect;
+      if ((f.format === "I420" || f.format === "NV12") && r.x % 2 === 0 && r.y % 2 === 0) {
+        const fw = r.width, fh = r.height, cw = (fw + 1) >> 1, ch = (fh + 1) >> 1;
+        const buf = new Uint8Array(fw * fh + 2 * cw * ch);
+        const layout = f.format === "I420"
+          ? [{ offset: 0, stride: fw }, { offset: fw * fh, stride: cw }, { offset: fw * fh + cw * ch, stride: cw }]
+          : [{ offset: 0, stride: fw }, { offset: fw * fh, stride: 2 * cw }];
+        await f.copyTo(buf, { rect: r, layout });
+        return Object.assign(await hashFrame(buf, fw, fh, f.format), { via: f.format });
+      }
+    } catch (e) {
+      // Not this browser's frame, or not copyable: the canvas below.
+    } finally {
+      if (f) f.close();
+    }
+  }
+  g.drawImage(v, 0, 0, w, h);
+  return Object.assign(await hashFrame(g.getImageData(0, 0, w, h).data, w, h, "RGBA"), { via: "canvas" });
 }
 
 // vpdqSignal is frames as python-threatexchange's vPDQ signal, the form
