@@ -3,9 +3,11 @@ package remove_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -32,7 +34,9 @@ const loaded = (async () => {
 })();
 window.hashVideo = async function (src) {
   await loaded;
-  const out = await sampleVideo(src, async (px, w, h, format) => self.safeguardHashFrame(px, w, h, format));
+  const file = await (await fetch(src)).blob();
+  const plan = await videoPlan(file, async (moov) => self.safeguardVideoSamples(moov));
+  const out = await sampleVideo(src, async (px, w, h, format) => self.safeguardHashFrame(px, w, h, format), null, plan);
   return JSON.stringify(out);
 };
 </script>`
@@ -63,9 +67,25 @@ func TestBrowserFrameHashes(t *testing.T) {
 	dir := "../../testdata/threatexchange/tmk/sample-videos"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(framePage)) })
+	names := []string{"chair-19-sd-bar", "chair-20-sd-bar", "chair-22-sd-grey-bar", "chair-22-with-large-logo-bar",
+		"chair-orig-22-sd-bar", "doorknob-hd-no-bar", "pattern-sd-grey-bar", "pattern-sd-with-large-logo-bar",
+		"pattern-sd-with-small-logo-bar", "test-padded-dimensions"}
+	paths := map[string]string{}
+	for _, n := range names {
+		paths[n] = filepath.Join(dir, n+".mp4")
+	}
+	// At 29.97 fps the server keeps every 29th frame, 0.968 s apart: the
+	// page must take those frames, not whole seconds (40 s: whole seconds
+	// would have drifted a second away by then).
+	ntsc := filepath.Join(t.TempDir(), "ntsc-29.97.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30000/1001:duration=40",
+		"-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", "-pix_fmt", "yuv420p", "-movflags", "+faststart", ntsc).CombinedOutput(); err != nil {
+		t.Fatalf("making a 29.97 fps video: %v %s", err, out)
+	}
+	names, paths["ntsc-29.97"] = append(names, "ntsc-29.97"), ntsc
 	mux.HandleFunc("/clip/{name}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "video/mp4")
-		http.ServeFile(w, r, filepath.Join(dir, filepath.Base(r.PathValue("name"))+".mp4"))
+		http.ServeFile(w, r, paths[r.PathValue("name")])
 	})
 	mux.Handle("/remove/", hasher)
 	srv := httptest.NewServer(mux)
@@ -87,11 +107,9 @@ func TestBrowserFrameHashes(t *testing.T) {
 	defer func() {
 		t.Logf("all samples: %d pairs of quality >= 50, distance mean %.2f, worst %d", all.pairs, float64(all.sum)/float64(max(all.pairs, 1)), all.worst)
 	}()
-	for _, name := range []string{"chair-19-sd-bar", "chair-20-sd-bar", "chair-22-sd-grey-bar", "chair-22-with-large-logo-bar",
-		"chair-orig-22-sd-bar", "doorknob-hd-no-bar", "pattern-sd-grey-bar", "pattern-sd-with-large-logo-bar",
-		"pattern-sd-with-small-logo-bar", "test-padded-dimensions"} {
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".mp4")
+			path := paths[name]
 			if _, err := os.Stat(path); err != nil {
 				t.Skip(err)
 			}
@@ -112,6 +130,16 @@ func TestBrowserFrameHashes(t *testing.T) {
 			server, err := vpdq.HashFile(context.Background(), path, vpdq.HashOptions{SecondsPerHash: 1})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The same frames: as many, at the server's timestamps.
+			if len(got) != len(server.Frames) {
+				t.Errorf("%s: the page took %d frames, the server %d", name, len(got), len(server.Frames))
+			}
+			for i := range min(len(got), len(server.Frames)) {
+				if math.Abs(got[i].T-server.Frames[i].Timestamp) > 0.0005 {
+					t.Errorf("%s: frame %d at %.3f s in the page, %.3f s on the server", name, i, got[i].T, server.Frames[i].Timestamp)
+					break
+				}
 			}
 			var browserFrames []vpdq.Frame
 			n, sum, worst, within, raw := 0, 0, 0, 0, 0

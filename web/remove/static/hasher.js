@@ -33,6 +33,7 @@ onmessage = async (ev) => {
   const m = ev.data;
   let h;
   if (m.frame) h = self.safeguardHashFrame(m.frame, m.width, m.height, m.format);
+  else if (m.moov) h = self.safeguardVideoSamples(m.moov);
   else if (m.file) {
     try { h = await digest(m.file); } catch (e) { h = { error: String(e), kind: "other" }; }
   } else h = self.safeguardHash(m.bytes);

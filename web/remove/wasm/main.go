@@ -10,6 +10,7 @@
 // width, height[, format]) for a video frame (the decoder's I420 or NV12
 // planes, or RGBA drawn to a canvas), returning {pdq, quality}, and safeguardDigest(), returning {write(bytes), sum()} for a
 // video file's MD5 and SHA-256 read in slices (sum gives {md5, sha256}),
+// and safeguardVideoSamples(moov) for the frames of an MP4 to sample,
 // then waits for calls. Build it with go generate ./web/remove.
 package main
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/mp4"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/yuv"
 )
@@ -89,6 +91,38 @@ func main() {
 		}
 		r := ph.HashRGB24(rgb, 3*w, h, w)
 		return map[string]any{"pdq": r.Hash.String(), "quality": r.Quality}
+	}))
+	// safeguardVideoSamples(moov: Uint8Array) reads an MP4's movie box
+	// (internal/mp4) and returns the frames the server's vPDQ keeps at one
+	// a second, {fps, samples: [{n, t, at}, ...]}: frame n when
+	// n % int(fps) == 0, its timestamp t as the server computes it
+	// (float32 n/fps), and at, a time inside the frame to seek to.
+	js.Global().Set("safeguardVideoSamples", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) != 1 || args[0].Type() != js.TypeObject {
+			return map[string]any{"error": "safeguardVideoSamples wants one Uint8Array", "kind": "other"}
+		}
+		n := args[0].Get("length").Int()
+		if n > mp4.MaxMoov {
+			return map[string]any{"error": "movie box too large", "kind": "too_large"}
+		}
+		b := make([]byte, n)
+		js.CopyBytesToGo(b, args[0])
+		tr, err := mp4.Parse(b)
+		if err != nil {
+			return map[string]any{"error": err.Error(), "kind": "other"}
+		}
+		every := max(int(tr.FrameRate), 1) // the server's int(secondsPerHash*fps) at 1 s, 1 when 0
+		var samples []any
+		for i := 0; i < len(tr.Times); i += every {
+			end := tr.Times[i] + 1/tr.FrameRate
+			if i+1 < len(tr.Times) {
+				end = tr.Times[i+1]
+			}
+			samples = append(samples, map[string]any{
+				"n": i, "t": float64(float32(i) / float32(tr.FrameRate)), "at": (tr.Times[i] + end) / 2,
+			})
+		}
+		return map[string]any{"fps": tr.FrameRate, "samples": samples}
 	}))
 	// safeguardDigest() hashes a video file the page reads in slices, so
 	// that a long video is never held in memory whole.
