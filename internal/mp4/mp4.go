@@ -215,7 +215,7 @@ func track(trak []byte) (Track, error) {
 		return tr, err
 	}
 	var shift int64
-	if elst != nil && len(elst) >= 1 {
+	if len(elst) >= 1 {
 		size := 12
 		if elst[0] == 1 {
 			size = 20
