@@ -205,6 +205,24 @@ func TestSelfReportVideos(t *testing.T) {
 	if ms, _ := v["matches"].([]any); len(ms) != 1 || ms[0].(map[string]any)["signal"] != "vpdq" {
 		t.Errorf("lookup matches %v: want the one vpdq match", v["matches"])
 	}
+	// Without one, the lookup still answers its match and restricts; the
+	// rule's enqueue is skipped, and the answer says so and why.
+	status, v, _ = call(t, "POST", base+"/v1/lookup", admin, `{"vpdq": `+sig+`}`)
+	if status != http.StatusOK || v["restricted"] != true {
+		t.Errorf("lookup of the frames alone: %d %v, want 200 and restricted", status, v)
+	}
+	if ms, _ := v["matches"].([]any); len(ms) != 1 {
+		t.Errorf("lookup of the frames alone matches %v: want the one vpdq match", v["matches"])
+	}
+	for _, a := range v["actions"].([]any) {
+		if a.(map[string]any)["kind"] == "enqueue" {
+			t.Errorf("lookup with no target answers an enqueue it could not carry out: %v", v["actions"])
+		}
+	}
+	if sk, _ := v["skipped"].([]any); len(sk) != 1 || sk[0].(map[string]any)["kind"] != "enqueue" ||
+		!strings.HasPrefix(sk[0].(map[string]any)["reason"].(string), "no target") {
+		t.Errorf("skipped %v: want the rule's enqueue, skipped for want of a target", v["skipped"])
+	}
 	_, v, _ = call(t, "POST", base+"/v1/lookup", admin, `{"md5": "`+strings.Repeat("e", 32)+`"}`)
 	if v["restricted"] != true {
 		t.Errorf("lookup of the video file's MD5: %v, want restricted", v)

@@ -45,6 +45,30 @@ type Decision struct {
 	// actions another rule had already asked for: the audit log records
 	// them all.
 	Fired []RuleRef `json:"fired"`
+	// Skipped are actions a rule asked for that could not be carried out
+	// on this content, each with why (Skip).
+	Skipped []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is an action not carried out, and why.
+type Skipped struct {
+	Decided
+	Reason string `json:"reason"`
+}
+
+// Skip moves the actions of the given kinds from d.Actions to d.Skipped,
+// with reason; the rules stay in Fired (they did fire).
+func (d Decision) Skip(reason string, kinds ...ActionKind) Decision {
+	kept := make([]Decided, 0, len(d.Actions))
+	for _, a := range d.Actions {
+		if slices.Contains(kinds, a.Kind) {
+			d.Skipped = append(d.Skipped, Skipped{Decided: a, Reason: reason})
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	d.Actions = kept
+	return d
 }
 
 // Has reports whether the decision includes an action of kind k.

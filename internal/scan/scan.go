@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -115,6 +116,17 @@ type Pipeline struct {
 // any hash.
 var ErrNoSignal = derrors.New(derrors.Invalid, "nothing to match: no content and no hashes")
 
+// ErrNoTarget says why a scan's enqueue or report action was skipped: a
+// case is about a content_id, an account_id or the content's PDQ, MD5 or
+// SHA-256 (review.Report's target), and the request gave none.
+var ErrNoTarget = errors.New("no target for a case: the request has no content_id, account_id, or PDQ (of quality 50 or more), MD5 or SHA-256 to review")
+
+// target reports whether rec names something a review case can be about,
+// as the report Enqueue files from it needs.
+func (rec *Record) target() bool {
+	return rec.ContentID != "" || rec.AccountID != "" || rec.MD5 != "" || rec.SHA256 != "" || rec.PDQ != "" && !rec.LowQuality
+}
+
 // Decide runs the pipeline on one request. A *media.Error from hashing is
 // returned as is (the caller's content was bad); match.ErrUnknownBank
 // wrapped when a requested bank does not exist; other errors are the
@@ -183,6 +195,13 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 			return Result{}, fmt.Errorf("scan: reading rules: %w", err)
 		}
 		rec.Decision = rules.Decide(rs, req.Context, rec.Matches)
+		if !rec.target() {
+			// A lookup of a vPDQ alone (or of a PDQ too plain to match)
+			// names nothing a case could be about: its matches and the
+			// other actions are still the platform's to act on, so the
+			// answer gives them and says which actions were not taken.
+			rec.Decision = rec.Decision.Skip(ErrNoTarget.Error(), rules.Enqueue, rules.Report)
+		}
 	}
 
 	if kept := rec.Decision.Has(rules.Quarantine) || rec.Decision.Has(rules.Report); kept {
@@ -333,7 +352,16 @@ type Answer struct {
 	Restricted bool         `json:"restricted"`
 	Matches    []MatchInfo  `json:"matches"`
 	Actions    []ActionInfo `json:"actions"`
-	CreatedAt  time.Time    `json:"created_at"`
+	// Skipped: actions a rule asked for that were not taken, with why
+	// (an enqueue or report action on a lookup with no target).
+	Skipped   []SkippedInfo `json:"skipped,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+}
+
+// SkippedInfo is an action not taken, as the platform sees it.
+type SkippedInfo struct {
+	ActionInfo
+	Reason string `json:"reason"`
 }
 
 // MatchInfo is a match as the platform sees it.
@@ -369,8 +397,14 @@ func EventData(rec Record) Answer {
 		a.Matches = append(a.Matches, MatchInfo{Bank: m.Bank, EntryID: m.EntryID, Signal: m.Signal, Distance: m.Distance,
 			QueryPercent: m.QueryPercent, ComparedPercent: m.ComparedPercent})
 	}
+	info := func(d rules.Decided) ActionInfo {
+		return ActionInfo{Kind: d.Kind, Priority: d.Priority, Webhook: d.Webhook, Rule: d.Rule}
+	}
 	for _, d := range rec.Decision.Actions {
-		a.Actions = append(a.Actions, ActionInfo{Kind: d.Kind, Priority: d.Priority, Webhook: d.Webhook, Rule: d.Rule})
+		a.Actions = append(a.Actions, info(d))
+	}
+	for _, d := range rec.Decision.Skipped {
+		a.Skipped = append(a.Skipped, SkippedInfo{ActionInfo: info(d.Decided), Reason: d.Reason})
 	}
 	return a
 }

@@ -3,9 +3,11 @@ package remove_test
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,8 +22,8 @@ import (
 )
 
 // framePage hashes the video at /clip with the page's own sampler
-// (/remove/video.js: Chromium decodes, each second's frame is drawn to a
-// canvas at the video's own size) and the WebAssembly PDQ
+// (/remove/video.js: Chromium decodes; each sampled frame is taken from
+// the decoder's planes, else drawn to a canvas) and the WebAssembly PDQ
 // (safeguardHashFrame), as Report Remove does; here in the page rather
 // than its worker, which changes nothing in the hashes.
 const framePage = `<!doctype html><meta charset="utf-8"><script src="/remove/wasm_exec.js"></script><script src="/remove/video.js"></script><script>
@@ -32,7 +34,9 @@ const loaded = (async () => {
 })();
 window.hashVideo = async function (src) {
   await loaded;
-  const out = await sampleVideo(src, async (px, w, h) => self.safeguardHashFrame(px, w, h));
+  const file = await (await fetch(src)).blob();
+  const plan = await videoPlan(file, async (moov) => self.safeguardVideoSamples(moov));
+  const out = await sampleVideo(src, async (px, w, h, format) => self.safeguardHashFrame(px, w, h, format), null, plan);
   return JSON.stringify(out);
 };
 </script>`
@@ -63,9 +67,25 @@ func TestBrowserFrameHashes(t *testing.T) {
 	dir := "../../testdata/threatexchange/tmk/sample-videos"
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(framePage)) })
+	names := []string{"chair-19-sd-bar", "chair-20-sd-bar", "chair-22-sd-grey-bar", "chair-22-with-large-logo-bar",
+		"chair-orig-22-sd-bar", "doorknob-hd-no-bar", "pattern-sd-grey-bar", "pattern-sd-with-large-logo-bar",
+		"pattern-sd-with-small-logo-bar", "test-padded-dimensions"}
+	paths := map[string]string{}
+	for _, n := range names {
+		paths[n] = filepath.Join(dir, n+".mp4")
+	}
+	// At 29.97 fps the server keeps every 29th frame, 0.968 s apart: the
+	// page must take those frames, not whole seconds (40 s: whole seconds
+	// would have drifted a second away by then).
+	ntsc := filepath.Join(t.TempDir(), "ntsc-29.97.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30000/1001:duration=40",
+		"-c:v", "libx264", "-preset", "ultrafast", "-bf", "2", "-pix_fmt", "yuv420p", "-movflags", "+faststart", ntsc).CombinedOutput(); err != nil {
+		t.Fatalf("making a 29.97 fps video: %v %s", err, out)
+	}
+	names, paths["ntsc-29.97"] = append(names, "ntsc-29.97"), ntsc
 	mux.HandleFunc("/clip/{name}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "video/mp4")
-		http.ServeFile(w, r, filepath.Join(dir, filepath.Base(r.PathValue("name"))+".mp4"))
+		http.ServeFile(w, r, paths[r.PathValue("name")])
 	})
 	mux.Handle("/remove/", hasher)
 	srv := httptest.NewServer(mux)
@@ -87,11 +107,9 @@ func TestBrowserFrameHashes(t *testing.T) {
 	defer func() {
 		t.Logf("all samples: %d pairs of quality >= 50, distance mean %.2f, worst %d", all.pairs, float64(all.sum)/float64(max(all.pairs, 1)), all.worst)
 	}()
-	for _, name := range []string{"chair-19-sd-bar", "chair-20-sd-bar", "chair-22-sd-grey-bar", "chair-22-with-large-logo-bar",
-		"chair-orig-22-sd-bar", "doorknob-hd-no-bar", "pattern-sd-grey-bar", "pattern-sd-with-large-logo-bar",
-		"pattern-sd-with-small-logo-bar", "test-padded-dimensions"} {
+	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".mp4")
+			path := paths[name]
 			if _, err := os.Stat(path); err != nil {
 				t.Skip(err)
 			}
@@ -104,6 +122,7 @@ func TestBrowserFrameHashes(t *testing.T) {
 				T       float64 `json:"t"`
 				PDQ     string  `json:"pdq"`
 				Quality int     `json:"quality"`
+				Via     string  `json:"via"`
 			}
 			if err := json.Unmarshal([]byte(out), &got); err != nil {
 				t.Fatal(err)
@@ -112,12 +131,25 @@ func TestBrowserFrameHashes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The same frames: as many, at the server's timestamps.
+			if len(got) != len(server.Frames) {
+				t.Errorf("%s: the page took %d frames, the server %d", name, len(got), len(server.Frames))
+			}
+			for i := range min(len(got), len(server.Frames)) {
+				if math.Abs(got[i].T-server.Frames[i].Timestamp) > 0.0005 {
+					t.Errorf("%s: frame %d at %.3f s in the page, %.3f s on the server", name, i, got[i].T, server.Frames[i].Timestamp)
+					break
+				}
+			}
 			var browserFrames []vpdq.Frame
-			n, sum, worst, within := 0, 0, 0, 0
+			n, sum, worst, within, raw := 0, 0, 0, 0, 0
 			for i, g := range got {
 				h, err := pdq.ParseHex(g.PDQ)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if g.Via != "canvas" {
+					raw++
 				}
 				browserFrames = append(browserFrames, vpdq.Frame{Number: i, Quality: g.Quality, Hash: h, Timestamp: g.T})
 				// Frames too flat to be matched (quality < 50) hash to noise.
@@ -133,8 +165,14 @@ func TestBrowserFrameHashes(t *testing.T) {
 			// upload of the video is the query, hashed by the server.
 			all.pairs, all.sum, all.worst = all.pairs+n, all.sum+sum, max(all.worst, worst)
 			r := vpdq.DefaultRule.Compare(server.Frames, browserFrames)
-			t.Logf("%s: %d browser frames, %d server frames; over %d pairs of quality >= 50: distance mean %.1f, worst %d, %d within 31; server's upload against the browser's hashes: %.2f%% / %.2f%%",
-				name, len(got), len(server.Frames), n, float64(sum)/float64(max(n, 1)), worst, within, r.QueryPercent, r.ComparedPercent)
+			t.Logf("%s: %d browser frames (%d from the decoder's planes), %d server frames; over %d pairs of quality >= 50: distance mean %.1f, worst %d, %d within 31; server's upload against the browser's hashes: %.2f%% / %.2f%%",
+				name, len(got), raw, len(server.Frames), n, float64(sum)/float64(max(n, 1)), worst, within, r.QueryPercent, r.ComparedPercent)
+			// From the decoder's own planes, converted as the server
+			// converts, a frame is the server's: the same hash. (Both
+			// decoders are H.264's exact integer decoding.)
+			if raw == len(got) && worst != 0 {
+				t.Errorf("%s: every frame from the decoder's planes, yet a frame %d bits off the server's", name, worst)
+			}
 			if !vpdq.DefaultRule.Matches(r) {
 				t.Errorf("the server's hashes of %s do not match the browser's (%.2f%% of its frames)", name, r.QueryPercent)
 			}

@@ -32,7 +32,8 @@ onmessage = async (ev) => {
   const t0 = performance.now();
   const m = ev.data;
   let h;
-  if (m.frame) h = self.safeguardHashFrame(m.frame, m.width, m.height);
+  if (m.frame) h = self.safeguardHashFrame(m.frame, m.width, m.height, m.format);
+  else if (m.moov) h = self.safeguardVideoSamples(m.moov);
   else if (m.file) {
     try { h = await digest(m.file); } catch (e) { h = { error: String(e), kind: "other" }; }
   } else h = self.safeguardHash(m.bytes);

@@ -42,9 +42,11 @@ function ask(job, transfer) {
 // hash resolves to a photo's {pdq, quality, md5, sha256, ms} or {error, kind}.
 const hash = (bytes) => ask({ bytes }, [bytes.buffer]);
 // hashFrame resolves to a video frame's {pdq, quality}.
-const hashFrame = (frame, width, height) => ask({ frame, width, height }, [frame.buffer]);
+const hashFrame = (frame, width, height, format) => ask({ frame, width, height, format }, [frame.buffer]);
 // digestFile resolves to a video file's {md5, sha256}, read in slices.
 const digestFile = (file) => ask({ file }, []);
+// videoSamples resolves to an MP4 movie box's frames to take (videoPlan).
+const videoSamples = (moov) => ask({ moov }, [moov.buffer]);
 
 // hashVideo resolves to a video's hashes as the API takes them, or throws
 // an Error with a kind for problemText.
@@ -52,9 +54,10 @@ async function hashVideo(file, text) {
   const url = URL.createObjectURL(file); // read by the browser on this device only
   try {
     const digest = digestFile(file);
+    const plan = await videoPlan(file, videoSamples).catch(() => null);
     const frames = await sampleVideo(url, hashFrame, (done, total) => {
       text.textContent = "Working… " + done + " of " + total + " seconds.";
-    });
+    }, plan);
     if (!frames.some((f) => f.quality >= 50)) throw Object.assign(new Error("flat"), { kind: "low_quality_video" });
     const d = await digest;
     if (d.error) throw Object.assign(new Error(d.error), { kind: "other" });

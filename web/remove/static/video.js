@@ -11,12 +11,19 @@
 // (selfreport.MaxVideoFrames), half an hour at one a second.
 const maxVideoSeconds = 1800;
 
-// sampleVideo resolves to [{t, pdq, quality}, ...], one a second from 0;
-// hashFrame(pixels: Uint8ClampedArray, width, height) resolves to {pdq,
-// quality} or {error}. progress(done, total) is told after each frame.
+// sampleVideo resolves to [{t, pdq, quality, via}, ...] (via: the pixels'
+// path, "I420", "NV12" or "canvas"), one a second from 0;
+// hashFrame(pixels, width, height, format) resolves to {pdq,
+// quality} or {error}; pixels may be the decoder's planes (format "I420",
+// "NV12") or canvas RGBA. progress(done, total) is told after each frame.
 // It rejects with an Error whose kind is "unplayable" (this browser cannot
 // decode it) or "too_long".
-async function sampleVideo(src, hashFrame, progress) {
+//
+// plan, when given, is the frames to take, [{n, t, at}, ...] (videoPlan):
+// frame n, stamped t, shown at time at. Without it (not an MP4, or its
+// movie box unreadable) the page takes each whole second's frame, which
+// is the server's only at whole-number frame rates.
+async function sampleVideo(src, hashFrame, progress, plan) {
   const v = document.createElement("video");
   v.muted = true;
   v.playsInline = true;
@@ -34,10 +41,13 @@ async function sampleVideo(src, hashFrame, progress) {
   c.width = w;
   c.height = h;
   const g = c.getContext("2d", { willReadFrequently: true });
-  const total = Math.ceil(v.duration);
+  if (plan && plan.length > maxVideoSeconds) throw fail("too_long", "more than " + maxVideoSeconds + " frames to take");
+  if (!plan) {
+    plan = [];
+    for (let t = 0; t < v.duration; t += 1) plan.push({ t, at: t + 0.005 }); // just past the frame's start
+  }
   const out = [];
-  for (let t = 0; t < v.duration; t += 1) {
-    // Just past the frame's start, so the frame shown is the one at t.
+  for (const s of plan) {
     // "seeked" can come before that frame is ready to draw (Chromium then
     // draws the previous one): wait for it to be presented too, for at
     // most half a second.
@@ -46,19 +56,75 @@ async function sampleVideo(src, hashFrame, progress) {
       setTimeout(ok, 500);
     });
     const seeked = new Promise((ok) => { v.onseeked = ok; });
-    v.currentTime = t + 0.005;
+    v.currentTime = s.at;
     await seeked;
     await presented;
-    g.drawImage(v, 0, 0, w, h);
-    const px = g.getImageData(0, 0, w, h).data;
-    const r = await hashFrame(px, w, h);
+    const r = await grab(v, g, w, h, hashFrame);
     if (r.error) throw fail("other", r.error);
-    out.push({ t, pdq: r.pdq, quality: r.quality });
-    if (progress) progress(out.length, total);
+    out.push({ t: s.t, pdq: r.pdq, quality: r.quality, via: r.via });
+    if (progress) progress(out.length, plan.length);
   }
   v.removeAttribute("src");
   v.load();
   return out;
+}
+
+// grab hashes the frame v shows. Where the browser hands over its
+// decoder's own planes (WebCodecs: new VideoFrame(v), copyTo) in 8-bit
+// 4:2:0, the hasher converts them to RGB as the server does (BT.601, as
+// vPDQ's reference); the browser's own conversion, by drawing to the
+// canvas, is the fallback: it picks BT.709 for some untagged videos
+// (a 1080x1080 one: ~15 bits a frame off the server's), and scales to the
+// display size where pixels are not square.
+async function grab(v, g, w, h, hashFrame) {
+  if (typeof VideoFrame === "function") {
+    let f = null;
+    try {
+      f = new VideoFrame(v);
+      const r = f.visibleRect;
+      if ((f.format === "I420" || f.format === "NV12") && r.x % 2 === 0 && r.y % 2 === 0) {
+        const fw = r.width, fh = r.height, cw = (fw + 1) >> 1, ch = (fh + 1) >> 1;
+        const buf = new Uint8Array(fw * fh + 2 * cw * ch);
+        const layout = f.format === "I420"
+          ? [{ offset: 0, stride: fw }, { offset: fw * fh, stride: cw }, { offset: fw * fh + cw * ch, stride: cw }]
+          : [{ offset: 0, stride: fw }, { offset: fw * fh, stride: 2 * cw }];
+        await f.copyTo(buf, { rect: r, layout });
+        return Object.assign(await hashFrame(buf, fw, fh, f.format), { via: f.format });
+      }
+    } catch (e) {
+      // Not this browser's frame, or not copyable: the canvas below.
+    } finally {
+      if (f) f.close();
+    }
+  }
+  g.drawImage(v, 0, 0, w, h);
+  return Object.assign(await hashFrame(g.getImageData(0, 0, w, h).data, w, h, "RGBA"), { via: "canvas" });
+}
+
+// videoPlan resolves to the frames of an MP4 file (a Blob) the server's
+// vPDQ keeps at one a second, [{n, t, at}, ...], or null when the file is
+// not an MP4 or its movie box cannot be read. It walks the file's
+// top-level boxes, reading only their headers, to find the movie box (at
+// the start or at the end of the file), and hands that box alone to
+// samplesOf (the WebAssembly's safeguardVideoSamples: internal/mp4).
+async function videoPlan(file, samplesOf) {
+  const maxMoov = 64 << 20, maxBoxes = 10000;
+  let at = 0;
+  for (let i = 0; i < maxBoxes && at + 8 <= file.size; i++) {
+    const h = new DataView(await file.slice(at, at + 16).arrayBuffer());
+    let size = h.getUint32(0);
+    const type = String.fromCharCode(h.getUint8(4), h.getUint8(5), h.getUint8(6), h.getUint8(7));
+    if (size === 1 && h.byteLength >= 16) size = h.getUint32(8) * 2 ** 32 + h.getUint32(12);
+    else if (size === 0) size = file.size - at;
+    if (size < 8 || at + size > file.size) return null;
+    if (type === "moov") {
+      if (size > maxMoov) return null;
+      const r = await samplesOf(new Uint8Array(await file.slice(at, at + size).arrayBuffer()));
+      return r && r.samples && r.samples.length ? r.samples : null;
+    }
+    at += size;
+  }
+  return null;
 }
 
 // vpdqSignal is frames as python-threatexchange's vPDQ signal, the form
