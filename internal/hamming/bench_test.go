@@ -99,7 +99,7 @@ func BenchmarkWidth(b *testing.B) {
 		ids := idsFor(codes)
 		for bias := -1; bias <= 3; bias++ {
 			b.Run(fmt.Sprintf("%s/bias%d", data, bias), func(b *testing.B) {
-				x := &Index{segs: []*segment{buildSegmentWidths(ids, codes, bias, maxWidth, false)}}
+				x := &Index{segs: []*segment{buildSegmentWidths(ids, codes, func(n int) []int { return geometry(n, bias, maxWidth) }, false)}}
 				var dst []Result
 				i := 0
 				for b.Loop() {

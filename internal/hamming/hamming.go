@@ -98,12 +98,8 @@ func BuildInPlace(ids []uint64, codes []Code, width int) *Index {
 	if len(ids) < pendingMax {
 		return Build(ids, codes)
 	}
-	bias, limit := widthBias, widthCap
-	if width > 0 {
-		bias, limit = width-int(math.Round(math.Log2(float64(len(ids))))), maxWidth
-	}
 	x := &Index{}
-	if s := buildSegmentWidths(ids, codes, bias, limit, true); s.n() > 0 {
+	if s := buildSegmentWidths(ids, codes, widthsNear(width, len(ids)), true); s.n() > 0 {
 		x.segs = []*segment{s}
 	}
 	return x
@@ -117,12 +113,21 @@ func BuildWidth(ids []uint64, codes []Code, width int) *Index {
 	if width <= 0 || len(ids) < pendingMax || len(ids) != len(codes) {
 		return Build(ids, codes)
 	}
-	bias := width - int(math.Round(math.Log2(float64(len(ids)))))
 	x := &Index{}
-	if s := buildSegmentWidths(ids, codes, bias, maxWidth, false); s.n() > 0 {
+	if s := buildSegmentWidths(ids, codes, widthsNear(width, len(ids)), false); s.n() > 0 {
 		x.segs = []*segment{s}
 	}
 	return x
+}
+
+// widthsNear returns the geometry of substrings of about width bits for
+// a segment of about n codes (defaultWidths when width is 0).
+func widthsNear(width, n int) func(int) []int {
+	if width <= 0 {
+		return defaultWidths
+	}
+	bias := width - int(math.Round(math.Log2(float64(n))))
+	return func(n int) []int { return geometry(n, bias, maxWidth) }
 }
 
 // Widths describes the substring widths of the largest segment, as

@@ -425,3 +425,42 @@ func TestBuildInPlaceAndWidths(t *testing.T) {
 	}
 	check(t, "in place, after removals", x, o, queries, radii)
 }
+
+// TestWideDefaultExact checks the geometry Build gives a segment from
+// wideN codes (nine tables of 28-29 bits, against ten of 25-26 below it),
+// and that those tables find exactly brute force's set on clustered and
+// random lists: with the plans of the segment's own size, and with those a
+// segment of 100 M codes makes, which a test cannot build (their
+// thresholds, not the size, decide what a probe finds).
+func TestWideDefaultExact(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{
+		{10_000_000, "[26 26 26 26 26 26 25 25 25 25]"},
+		{wideN - 1, "[26 26 26 26 26 26 25 25 25 25]"},
+		{wideN, "[29 29 29 29 28 28 28 28 28]"},
+		{100_000_000, "[29 29 29 29 28 28 28 28 28]"},
+	} {
+		if got := fmt.Sprint(defaultWidths(tc.n)); got != tc.want {
+			t.Errorf("defaultWidths(%d) = %s, want %s", tc.n, got, tc.want)
+		}
+	}
+	radii := []int{0, 16, 24, 31, 32, 40}
+	codes, queries := hammingtest.Clustered[Code](30000, 400, 25, 19)
+	_, _, random := corpus(19, 30000, 25)
+	queries = append(queries, random...)
+	ids := idsFor(codes)
+	o := oracle{}
+	for i, id := range ids {
+		o[id] = codes[i]
+	}
+	s := buildSegmentWidths(ids, codes, func(int) []int { return defaultWidths(100_000_000) }, false)
+	x := &Index{segs: []*segment{s}}
+	check(t, "nine tables of 28-29 bits, plans for 30000 codes", x, o, queries, radii)
+	s.makePlans(100_000_000)
+	if p := s.plans[31]; p.brute || p.probed != len(s.tables) {
+		t.Fatalf("100 M codes, radius 31: plan %+v, want every table probed", p)
+	}
+	check(t, "nine tables of 28-29 bits, plans for 100 M codes", x, o, queries, radii)
+}

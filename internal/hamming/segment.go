@@ -75,7 +75,7 @@ const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
 	// maxWidth bounds what BuildWidth and a snapshot may hold: 2^30
 	// buckets make a 144 MiB directory. widthCap bounds the default
-	// (Build, merges): measured at 100 M codes (docs/benchmarks.md).
+	// (Build, merges) below wideN codes.
 	maxWidth  = 30
 	widthCap  = 26
 	minWidth  = 12
@@ -98,15 +98,43 @@ const (
 // the directory and costs more probes (docs/benchmarks.md has the sweep).
 const widthBias = 2
 
+// From wideN codes a segment's default tables are wideWidth bits wide
+// (nine tables: four of 29 bits and five of 28), not 25-26. A table's
+// directory costs 1.125 bits a bucket whatever n is, while its slots and
+// lists cost log2(n)+1 bits a code: at 100 M codes the wider directories
+// (0.49 GB against 0.08 GB) are paid for by fewer full buckets and shorter
+// lists, so the index holds about as much, while a random query reads a
+// third of the candidates (about 5,000 instead of 15,000), each a cache
+// miss in gigabytes of codes (docs/hamming.md, "Wider tables at 100 M").
+// At 10 M the same tables cost 46 % more memory and were slower; 2^26 is
+// where the directories' extra 0.4 GB falls to about 6 bytes a code.
+const (
+	wideN     = 1 << 26
+	wideWidth = 28
+)
+
+// defaultWidths returns the substring widths Build and merges give a
+// segment of n codes.
+func defaultWidths(n int) []int {
+	if n >= wideN {
+		return split(wideWidth)
+	}
+	return geometry(n, widthBias, widthCap)
+}
+
 // geometry returns the substring widths for n codes: about log2(n)+bias
-// bits each, as many tables as fit in 256 bits, and the bits left over
-// spread over them (one more bit each at most).
+// bits each, at most limit-1, split as split does.
 func geometry(n, bias, limit int) []int {
 	if n < minTableN {
 		return nil
 	}
 	w := int(math.Round(math.Log2(float64(n)))) + bias
-	w = max(minWidth, min(limit-1, w))
+	return split(max(minWidth, min(limit-1, w)))
+}
+
+// split returns as many tables of w bits as fit in 256 bits, with the bits
+// left over spread over them (one more bit each at most).
+func split(w int) []int {
 	m := 256 / w
 	widths := make([]int, m)
 	extra := 256 - m*w
@@ -142,15 +170,15 @@ func newTables(widths []int) []table {
 
 // buildSegment indexes the codes; when an id repeats, its last code wins.
 func buildSegment(ids []uint64, codes []Code) *segment {
-	return buildSegmentWidths(ids, codes, widthBias, widthCap, false)
+	return buildSegmentWidths(ids, codes, defaultWidths, false)
 }
 
-// buildSegmentWidths is buildSegment with the substring widths about
-// log2(n)+bias bits, at most limit, so that tests and benchmarks can
-// trace the trade between memory and time. When own is set and the ids
-// increase, the segment reorders and keeps the caller's slices instead of
-// copying them (see BuildInPlace).
-func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int, own bool) *segment {
+// buildSegmentWidths is buildSegment with the substring widths that
+// widths gives for the number of distinct ids, so that tests and
+// benchmarks can trace the trade between memory and time. When own is set
+// and the ids increase, the segment reorders and keeps the caller's slices
+// instead of copying them (see BuildInPlace).
+func buildSegmentWidths(ids []uint64, codes []Code, widths func(n int) []int, own bool) *segment {
 	// kept lists the codes to index in increasing order of id; nil when
 	// that is all of them in their own order, the usual case, which saves
 	// the sort and its 24 bytes a code of scratch.
@@ -180,12 +208,12 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int, own bool) *
 	} else {
 		s.codes, s.ids = hugeSlice[Code](n), make([]uint64, n)
 	}
-	s.tables = newTables(geometry(n, bias, limit))
+	s.tables = newTables(widths(n))
 	if own && len(s.tables) == 0 {
 		for j := range n {
 			s.byID.set(j, uint32(j))
 		}
-		s.makePlans()
+		s.makePlans(s.n())
 		return s
 	}
 	if len(s.tables) == 0 {
@@ -194,7 +222,7 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int, own bool) *
 			s.codes[j], s.ids[j] = codes[i], ids[i]
 			s.byID.set(j, uint32(j))
 		}
-		s.makePlans()
+		s.makePlans(s.n())
 		return s
 	}
 	// Table 0 orders the codes; within a bucket they stay in order of id.
@@ -230,7 +258,7 @@ func buildSegmentWidths(ids []uint64, codes []Code, bias, limit int, own bool) *
 		}(&s.tables[j])
 	}
 	wg.Wait()
-	s.makePlans()
+	s.makePlans(s.n())
 	return s
 }
 
@@ -508,8 +536,10 @@ func radixSort(keys []uint64, idx []uint32) {
 // thresholds. Raising table i's threshold from t to t+1 covers one more
 // bit of radius at a cost of C(w, t+1) more buckets and their codes; those
 // costs grow with t, so adding the cheapest step each time is optimal.
-func (s *segment) makePlans() {
-	n := float64(s.n())
+// size is the segment's number of codes (a test passes another, to see the
+// plans of a segment larger than it can build).
+func (s *segment) makePlans(size int) {
+	n := float64(size)
 	scan := n * costCode
 	m := len(s.tables)
 	t := make([]int8, m)

@@ -205,7 +205,7 @@ func read(r io.Reader) (*Index, error) {
 		return nil, err
 	}
 	for _, s := range x.segs {
-		s.makePlans()
+		s.makePlans(s.n())
 	}
 	return x, nil
 }
