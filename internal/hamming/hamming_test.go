@@ -426,24 +426,25 @@ func TestBuildInPlaceAndWidths(t *testing.T) {
 	check(t, "in place, after removals", x, o, queries, radii)
 }
 
-// TestWideDefaultExact checks the geometry Build gives a segment from
-// wideN codes (nine tables of 28-29 bits, against ten of 25-26 below it),
-// and that those tables find exactly brute force's set on clustered and
+// TestWide100MExact checks the tables BuildWidth 28 gives at 100 M codes
+// (nine of 28-29 bits, the candidate for the default there; the default
+// stays ten of 25-26) find exactly brute force's set on clustered and
 // random lists: with the plans of the segment's own size, and with those a
 // segment of 100 M codes makes, which a test cannot build (their
 // thresholds, not the size, decide what a probe finds).
-func TestWideDefaultExact(t *testing.T) {
+func TestWide100MExact(t *testing.T) {
+	const n = 100_000_000
+	wide := widthsNear(28, n)(n)
 	for _, tc := range []struct {
-		n    int
+		what string
+		got  []int
 		want string
 	}{
-		{10_000_000, "[26 26 26 26 26 26 25 25 25 25]"},
-		{wideN - 1, "[26 26 26 26 26 26 25 25 25 25]"},
-		{wideN, "[29 29 29 29 28 28 28 28 28]"},
-		{100_000_000, "[29 29 29 29 28 28 28 28 28]"},
+		{"default at 100 M", defaultWidths(n), "[26 26 26 26 26 26 25 25 25 25]"},
+		{"width 28 at 100 M", wide, "[29 29 29 29 28 28 28 28 28]"},
 	} {
-		if got := fmt.Sprint(defaultWidths(tc.n)); got != tc.want {
-			t.Errorf("defaultWidths(%d) = %s, want %s", tc.n, got, tc.want)
+		if got := fmt.Sprint(tc.got); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.what, got, tc.want)
 		}
 	}
 	radii := []int{0, 16, 24, 31, 32, 40}
@@ -455,10 +456,10 @@ func TestWideDefaultExact(t *testing.T) {
 	for i, id := range ids {
 		o[id] = codes[i]
 	}
-	s := buildSegmentWidths(ids, codes, func(int) []int { return defaultWidths(100_000_000) }, false)
+	s := buildSegmentWidths(ids, codes, func(int) []int { return wide }, false)
 	x := &Index{segs: []*segment{s}}
 	check(t, "nine tables of 28-29 bits, plans for 30000 codes", x, o, queries, radii)
-	s.makePlans(100_000_000)
+	s.makePlans(n)
 	if p := s.plans[31]; p.brute || p.probed != len(s.tables) {
 		t.Fatalf("100 M codes, radius 31: plan %+v, want every table probed", p)
 	}

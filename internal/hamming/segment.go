@@ -75,7 +75,7 @@ const (
 	minTableN = 2048 // below this a scan is as fast and needs no tables
 	// maxWidth bounds what BuildWidth and a snapshot may hold: 2^30
 	// buckets make a 144 MiB directory. widthCap bounds the default
-	// (Build, merges) below wideN codes.
+	// (Build, merges): measured at 100 M codes (docs/benchmarks.md).
 	maxWidth  = 30
 	widthCap  = 26
 	minWidth  = 12
@@ -98,29 +98,12 @@ const (
 // the directory and costs more probes (docs/benchmarks.md has the sweep).
 const widthBias = 2
 
-// From wideN codes a segment's default tables are wideWidth bits wide
-// (nine tables: four of 29 bits and five of 28), not 25-26. A table's
-// directory costs 1.125 bits a bucket whatever n is, while its slots and
-// lists cost log2(n)+1 bits a code: at 100 M codes the wider directories
-// (0.49 GB against 0.08 GB) are paid for by fewer full buckets and shorter
-// lists, so the index holds about as much, while a random query reads a
-// third of the candidates (about 5,000 instead of 15,000), each a cache
-// miss in gigabytes of codes (docs/hamming.md, "Wider tables at 100 M").
-// At 10 M the same tables cost 46 % more memory and were slower; 2^26 is
-// where the directories' extra 0.4 GB falls to about 6 bytes a code.
-const (
-	wideN     = 1 << 26
-	wideWidth = 28
-)
-
 // defaultWidths returns the substring widths Build and merges give a
-// segment of n codes.
-func defaultWidths(n int) []int {
-	if n >= wideN {
-		return split(wideWidth)
-	}
-	return geometry(n, widthBias, widthCap)
-}
+// segment of n codes. Nine tables of 28-29 bits (BuildWidth 28) at 100 M
+// codes hold less and read a third of the candidates, but missed the p99
+// target by 0.3 ms in their one run (docs/hamming.md, "Wider tables at
+// 100 M"), so the default stays.
+func defaultWidths(n int) []int { return geometry(n, widthBias, widthCap) }
 
 // geometry returns the substring widths for n codes: about log2(n)+bias
 // bits each, at most limit-1, split as split does.
