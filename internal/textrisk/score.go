@@ -317,6 +317,17 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 			r.Context = strings.TrimPrefix(r.Context+fmt.Sprintf(", one phrase alone (x%g)", lone), ", ")
 		}
 	}
+	// Kinds of grooming that are weak alone (a probe, a secret, a move, a
+	// gift) are far stronger together in a DM to a declared minor: adults
+	// and peers rarely combine them there, offenders do.
+	if m.minorTarget() && (m.Surface == DM || m.Surface == "") && !a.reported && groomingKinds(a.reasons) >= 2 {
+		for i := range a.reasons {
+			if r := &a.reasons[i]; r.Label == Grooming {
+				r.Strength = scaleOdds(r.Strength, minorCombination)
+				r.Context = strings.TrimPrefix(r.Context+fmt.Sprintf(", kinds of grooming together to a minor (x%g)", minorCombination), ", ")
+			}
+		}
+	}
 	// Within a family the strongest phrase counts in full and each other
 	// at half weight: two ways of saying one thing are less than two
 	// independent pieces of evidence, but more than one.
@@ -341,6 +352,23 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 // a DM from a declared adult to a declared minor, on top of the family's
 // minor-target factor.
 const adultToMinor = 1.5
+
+// minorCombination multiplies the odds of grooming evidence of two or more
+// families in one DM to a declared minor.
+const minorCombination = 1.5
+
+// groomingKinds counts the grooming families among reasons.
+func groomingKinds(reasons []Reason) int {
+	var seen [nFamilies]bool
+	n := 0
+	for _, r := range reasons {
+		if fi := familyIndex[r.Family]; r.Label == Grooming && !seen[fi] {
+			seen[fi] = true
+			n++
+		}
+	}
+	return n
+}
 
 // adultTarget multiplies the odds of grooming evidence in text to a
 // declared adult.
