@@ -512,6 +512,9 @@ func (lx *lexicon) tokens(raw []token) []token {
 			if n := len(t.text); n >= 4 && t.text[n-1] == 's' && !lx.known(t.text) && lx.known(t.text[:n-1]) {
 				t.text = t.text[:n-1]
 			}
+			if c := lx.transposed(t.text); c != "" {
+				t.text = c
+			}
 			if exp, ok := lx.abbr[t.text]; ok {
 				for _, w := range exp {
 					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end, obf: t.obf})
@@ -525,6 +528,38 @@ func (lx *lexicon) tokens(raw []token) []token {
 		out = append(out, t)
 	}
 	return out
+}
+
+// transposed reads a typo of two swapped letters ("sned", "odl", "secert")
+// as the one word of the vocabulary it spells when they are swapped back,
+// and returns "" for a known word, a word with no such reading or with more
+// than one. Typing fast is not disguise, so the word is not marked as such.
+func (lx *lexicon) transposed(w string) string {
+	var buf [24]byte
+	if len(w) < 3 || len(w) > len(buf) || lx.known(w) {
+		return ""
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return ""
+		}
+	}
+	found := ""
+	b := buf[:copy(buf[:], w)]
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == b[i+1] {
+			continue
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+		if _, ok := lx.vocab[string(b)]; ok {
+			if found != "" {
+				return ""
+			}
+			found = string(b)
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+	}
+	return found
 }
 
 // joinSpaced rejoins words typed a letter at a time ("s e n d p i c s",
