@@ -553,6 +553,17 @@ func TestKindsFromHoldout5(t *testing.T) {
 			t.Errorf("%s: hard negative %q flagged: %.2f %+v", c.family, c.neg, r.Score, r.Reasons)
 		}
 	}
+	// Weak words of the trading and remark kinds are evidence only beside
+	// others: a parent's or a photographer's comment under a child's photo
+	// stays clear.
+	for _, text := range []string{"what a good girl helping her little brother", "love the angle of this shot, great photography",
+		"sweet family candids from the beach day", "following for her art, shes so talented", "saving everything for the yearbook"} {
+		m := under
+		m.Text = text
+		if r := s.Score(m); r.Flagged {
+			t.Errorf("under a child's photo, %q flagged: %.3f %+v", text, r.Score, r.Reasons)
+		}
+	}
 	// Two weak kinds together (a probe and a secret) weigh more to a
 	// declared minor than the same words to an adult, who is not flagged.
 	msg := "is ur laptop in ur room? dont tell ur mom we talk"
