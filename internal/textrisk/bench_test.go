@@ -47,3 +47,13 @@ func benchScore(b *testing.B, s *Scorer) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkScoreBuiltin is BenchmarkScore with the built-in model, the
+// service's default.
+func BenchmarkScoreBuiltin(b *testing.B) {
+	s, err := Open(BuiltinModel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScore(b, s)
+}

@@ -7,12 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 )
@@ -62,53 +60,86 @@ type Contribution struct {
 	Weight  float64 `json:"weight"`
 }
 
+// feature is one input of the model. Its name is prefix+a+sep+b, all
+// constants or substrings of the message's tokens, so that scoring builds
+// no string: the name is hashed piece by piece (the same FNV-1a as the
+// whole name's) and only written out for the contributions a Result shows.
 type feature struct {
-	idx  uint32
-	val  float64
-	name string
+	idx               uint32
+	val               float64
+	prefix, a, sep, b string
 }
+
+func (f *feature) name() string { return f.prefix + f.a + f.sep + f.b }
 
 const ruleFeature = "rules"
 
+// FNV-1a, 32 bits (hash/fnv's), written out so that a name in pieces
+// hashes without being joined.
+const (
+	fnvOffset = 2166136261
+	fnvPrime  = 16777619
+)
+
+func fnvAdd(h uint32, s string) uint32 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
 func hashFeature(name string) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return h.Sum32() & (1<<modelBits - 1)
+	return fnvAdd(fnvOffset, name) & (1<<modelBits - 1)
 }
 
 var ruleIdx = hashFeature(ruleFeature)
 
-// features lists a message's features: the rules' evidence by name, the
-// context, and hashed n-grams of its normalised words.
+// features lists a message's features, for training.
 func features(m Message, a *analysis) []feature {
 	fs := make([]feature, 0, 8+3*len(a.toks))
-	add := func(name string, v float64) { fs = append(fs, feature{hashFeature(name), v, name}) }
-	add("bias", 1)
-	add(ruleFeature, logit(a.score))
+	eachFeature(m, a, func(f *feature) { fs = append(fs, *f) })
+	return fs
+}
+
+// eachFeature calls fn with each of a message's features: the rules'
+// evidence by name, the context, and hashed n-grams of its normalised
+// words. Scoring walks them without keeping them, so that a message costs
+// no allocation here; fn must not keep f.
+func eachFeature(m Message, a *analysis, fn func(f *feature)) {
+	var f feature
+	add4 := func(v float64, prefix, x, sep, y string) {
+		h := fnvAdd(fnvAdd(fnvAdd(fnvAdd(fnvOffset, prefix), x), sep), y) & (1<<modelBits - 1)
+		f = feature{h, v, prefix, x, sep, y}
+		fn(&f)
+	}
+	add := func(prefix, x string, v float64) { add4(v, prefix, x, "", "") }
+	add("bias", "", 1)
+	add(ruleFeature, "", logit(a.score))
 	for i, v := range a.fam {
 		if v > 0 {
-			add("family:"+families[i].name, v)
+			add("family:", families[i].name, v)
 		}
 	}
 	surface := m.Surface
 	if surface == "" {
 		surface = DM
 	}
-	add("surface:"+string(surface), 1)
+	add("surface:", string(surface), 1)
 	if m.OnChildContent {
-		add("context:child-content", 1)
+		add("context:child-content", "", 1)
 	}
 	if m.minorTarget() {
-		add("context:minor-target", 1)
+		add("context:minor-target", "", 1)
 	}
 	if m.TargetAge >= 18 {
-		add("context:adult-target", 1)
+		add("context:adult-target", "", 1)
 	}
 	if m.adultToMinor() {
-		add("context:adult-to-minor", 1)
+		add("context:adult-to-minor", "", 1)
 	}
 	if m.minorAuthor() && m.TargetAge > 0 && m.TargetAge < 18 {
-		add("context:minor-to-minor", 1)
+		add("context:minor-to-minor", "", 1)
 	}
 	prev := "^"
 	for i := range a.toks {
@@ -116,17 +147,19 @@ func features(m Message, a *analysis) []feature {
 		if a.toks[i].num >= 0 {
 			w = "#"
 		}
-		add("word:"+w, 0.5)
-		add("bigram:"+prev+" "+w, 0.5)
+		add("word:", w, 0.5)
+		add4(0.5, "bigram:", prev, " ", w)
 		prev = w
 		if len(w) >= 4 && w[0] != '<' {
-			g := "<" + w + ">"
-			for j := 0; j+4 <= len(g); j++ {
-				add("chars:"+g[j:j+4], 0.2)
+			// The 4-grams of "<"+w+">": the first and last carry the
+			// word's edges.
+			add4(0.2, "chars:", "<", "", w[:3])
+			for j := 1; j+3 <= len(w); j++ {
+				add("chars:", w[j-1:j+3], 0.2)
 			}
+			add4(0.2, "chars:", w[len(w)-3:], "", ">")
 		}
 	}
-	return fs
 }
 
 func logit(p float64) float64 {
@@ -144,19 +177,42 @@ func (md *Model) dot(fs []feature) float64 {
 	return z
 }
 
+// topContributions is how many of the features that moved a model's score
+// most a Result shows.
+const topContributions = 6
+
 func (md *Model) score(m Message, a *analysis) ModelPart {
-	fs := features(m, a)
-	p := ModelPart{ID: md.ID, Score: sigmoid(md.dot(fs))}
-	for _, f := range fs {
-		if c := float64(md.weights[f.idx]) * f.val; math.Abs(c) >= 0.05 {
-			p.Top = append(p.Top, Contribution{f.name, round3(c)})
+	// One walk sums the score and keeps the strongest contributions by
+	// insertion into a small array; only those few are named (naming every
+	// feature over 0.05 was most of the model's allocations).
+	z := 0.0
+	var top [topContributions]struct {
+		f feature
+		c float64
+	}
+	n := 0
+	eachFeature(m, a, func(f *feature) {
+		c := float64(md.weights[f.idx]) * f.val
+		z += c
+		if math.Abs(c) < 0.05 || n == len(top) && math.Abs(c) <= math.Abs(top[n-1].c) {
+			return
+		}
+		if n < len(top) {
+			n++
+		}
+		i := n - 1
+		for ; i > 0 && math.Abs(top[i-1].c) < math.Abs(c); i-- {
+			top[i] = top[i-1]
+		}
+		top[i].f, top[i].c = *f, c
+	})
+	p := ModelPart{ID: md.ID, Score: round3(sigmoid(z))}
+	if n > 0 {
+		p.Top = make([]Contribution, n)
+		for i := range n {
+			p.Top[i] = Contribution{top[i].f.name(), round3(top[i].c)}
 		}
 	}
-	sort.Slice(p.Top, func(i, j int) bool { return math.Abs(p.Top[i].Weight) > math.Abs(p.Top[j].Weight) })
-	if len(p.Top) > 6 {
-		p.Top = p.Top[:6]
-	}
-	p.Score = round3(p.Score)
 	return p
 }
 

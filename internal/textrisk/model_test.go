@@ -2,6 +2,9 @@ package textrisk
 
 import (
 	"bytes"
+	"hash/fnv"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,5 +152,65 @@ func TestBuiltinModelIsCurrent(t *testing.T) {
 	s, err := Open(BuiltinModel)
 	if err != nil || s.Thresholds().String() != md.Thresholds.String() {
 		t.Errorf("Open(builtin): thresholds %v, %v: want the model's %v", s.Thresholds(), err, md.Thresholds)
+	}
+}
+
+// A feature hashed in pieces has the index of its whole name, so models
+// trained before features were built in pieces read the same.
+func TestFeatureHashInPieces(t *testing.T) {
+	s := mustScorer(t)
+	for _, m := range benchMessages {
+		a := s.analyse(m)
+		fs := features(m, &a)
+		if len(fs) < 5 {
+			t.Fatalf("%q: %d features", m.Text, len(fs))
+		}
+		for _, f := range fs {
+			if want := hashFeature(f.name()); f.idx != want {
+				t.Errorf("%q: feature %q index %d, its name hashes to %d", m.Text, f.name(), f.idx, want)
+			}
+		}
+	}
+	if got := hashFeature("chars:<hel"); got != fnv32a("chars:<hel") {
+		t.Errorf("hashFeature differs from hash/fnv's FNV-1a")
+	}
+}
+
+func fnv32a(s string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return h.Sum32() & (1<<modelBits - 1)
+}
+
+// A word's character 4-grams are those of "<"+word+">".
+func TestFeatureCharGrams(t *testing.T) {
+	s := mustScorer(t)
+	m := Message{Text: "hello", Surface: DM}
+	a := s.analyse(m)
+	var got []string
+	for _, f := range features(m, &a) {
+		if f.prefix == "chars:" {
+			got = append(got, f.name())
+		}
+	}
+	if want := []string{"chars:<hel", "chars:hell", "chars:ello", "chars:llo>"}; !slices.Equal(got, want) {
+		t.Errorf("char grams of hello: %q, want %q", got, want)
+	}
+}
+
+// A Result shows at most the six strongest contributions, strongest first.
+func TestModelTopContributions(t *testing.T) {
+	s, err := Open(BuiltinModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Score(Message{Text: "how old r u? dont tell ur mom, add me on snap and send a pic", Surface: DM, TargetAge: 13})
+	if r.Model == nil || len(r.Model.Top) == 0 || len(r.Model.Top) > topContributions {
+		t.Fatalf("model part %+v: want 1 to %d contributions", r.Model, topContributions)
+	}
+	for i := 1; i < len(r.Model.Top); i++ {
+		if a, b := r.Model.Top[i-1], r.Model.Top[i]; math.Abs(a.Weight) < math.Abs(b.Weight) {
+			t.Errorf("contribution %d %+v weaker than the next %+v", i-1, a, b)
+		}
 	}
 }

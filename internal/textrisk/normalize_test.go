@@ -128,3 +128,29 @@ func FuzzNormalise(f *testing.F) {
 		}
 	})
 }
+
+// Two swapped letters read as the word they spell swapped back, when the
+// word is unknown and there is one such reading; known words, names and
+// numbers stay as typed, and the typo is not counted as disguise.
+func TestTranspositionTypos(t *testing.T) {
+	s := mustScorer(t)
+	for _, c := range []struct{ in, want string }{
+		{"sned me a pic", "send me a pic"},
+		{"how odl r u", "how old are you"},
+		{"its our secert", "its our secret"},
+		{"the form is from mom", "the form is from mom"}, // both known: kept
+		{"ask mrak and jnae", "ask mrak and jnae"},       // no reading: kept
+		{"see u tmrw", "see you tomorrow"},
+	} {
+		if got := words(t, s, c.in); got != c.want {
+			t.Errorf("%q read as %q, want %q", c.in, got, c.want)
+		}
+	}
+	r := s.Score(Message{Text: "its our secert, dont tell ur mom", Surface: DM, TargetAge: 13})
+	if !r.Flagged || r.Reasons[0].disguised {
+		t.Errorf("typo'd secrecy to a minor: %.3f %+v: want flagged, not as disguise", r.Score, r.Reasons)
+	}
+	if r := s.Score(Message{Text: "sned me the homework page", Surface: DM, TargetAge: 13}); r.Flagged {
+		t.Errorf("typo'd homework request flagged: %.3f %+v", r.Score, r.Reasons)
+	}
+}

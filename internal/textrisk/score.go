@@ -317,6 +317,17 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 			r.Context = strings.TrimPrefix(r.Context+fmt.Sprintf(", one phrase alone (x%g)", lone), ", ")
 		}
 	}
+	// Kinds of grooming that are weak alone (a probe, a secret, a move, a
+	// gift) are far stronger together in a DM to a declared minor: adults
+	// and peers rarely combine them there, offenders do.
+	if m.minorTarget() && (m.Surface == DM || m.Surface == "") && !a.reported && groomingKinds(a.reasons) >= 2 {
+		for i := range a.reasons {
+			if r := &a.reasons[i]; r.Label == Grooming {
+				r.Strength = scaleOdds(r.Strength, minorCombination)
+				r.Context = strings.TrimPrefix(r.Context+fmt.Sprintf(", kinds of grooming together to a minor (x%g)", minorCombination), ", ")
+			}
+		}
+	}
 	// Within a family the strongest phrase counts in full and each other
 	// at half weight: two ways of saying one thing are less than two
 	// independent pieces of evidence, but more than one.
@@ -341,6 +352,23 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 // a DM from a declared adult to a declared minor, on top of the family's
 // minor-target factor.
 const adultToMinor = 1.5
+
+// minorCombination multiplies the odds of grooming evidence of two or more
+// families in one DM to a declared minor.
+const minorCombination = 1.5
+
+// groomingKinds counts the grooming families among reasons.
+func groomingKinds(reasons []Reason) int {
+	var seen [nFamilies]bool
+	n := 0
+	for _, r := range reasons {
+		if fi := familyIndex[r.Family]; r.Label == Grooming && !seen[fi] {
+			seen[fi] = true
+			n++
+		}
+	}
+	return n
+}
 
 // adultTarget multiplies the odds of grooming evidence in text to a
 // declared adult.
@@ -484,6 +512,9 @@ func (lx *lexicon) tokens(raw []token) []token {
 			if n := len(t.text); n >= 4 && t.text[n-1] == 's' && !lx.known(t.text) && lx.known(t.text[:n-1]) {
 				t.text = t.text[:n-1]
 			}
+			if c := lx.transposed(t.text); c != "" {
+				t.text = c
+			}
 			if exp, ok := lx.abbr[t.text]; ok {
 				for _, w := range exp {
 					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end, obf: t.obf})
@@ -497,6 +528,38 @@ func (lx *lexicon) tokens(raw []token) []token {
 		out = append(out, t)
 	}
 	return out
+}
+
+// transposed reads a typo of two swapped letters ("sned", "odl", "secert")
+// as the one word of the vocabulary it spells when they are swapped back,
+// and returns "" for a known word, a word with no such reading or with more
+// than one. Typing fast is not disguise, so the word is not marked as such.
+func (lx *lexicon) transposed(w string) string {
+	var buf [24]byte
+	if len(w) < 3 || len(w) > len(buf) || lx.known(w) {
+		return ""
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return ""
+		}
+	}
+	found := ""
+	b := buf[:copy(buf[:], w)]
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == b[i+1] {
+			continue
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+		if _, ok := lx.vocab[string(b)]; ok {
+			if found != "" {
+				return ""
+			}
+			found = string(b)
+		}
+		b[i], b[i+1] = b[i+1], b[i]
+	}
+	return found
 }
 
 // joinSpaced rejoins words typed a letter at a time ("s e n d p i c s",

@@ -513,3 +513,64 @@ func TestKindsFromTune5(t *testing.T) {
 		t.Errorf("to a declared adult %.3f (flagged %v), to a declared minor %.3f: want the adult's lower and clear", a.Score, a.Flagged, b.Score)
 	}
 }
+
+// The kinds the fifth holdout's misses showed (docs/text.md), each in other
+// words than the file's, beside a hard negative of the same words: a
+// parent, a coach, a teacher, teens' banter, adults.
+func TestKindsFromHoldout5(t *testing.T) {
+	s := mustScorer(t)
+	dm13 := Message{Surface: DM, TargetAge: 13}
+	dmAdult := Message{Surface: DM, TargetAge: 30}
+	under := Message{Surface: Comment, OnChildContent: true}
+	for _, c := range []struct {
+		family   string
+		ctx      Message
+		pos, neg string
+	}{
+		{"gifts", dm13, "ill send u korblox if u get on vc with me", "i got the airpods for my birthday"},
+		{"gifts", dm13, "i pay 10 bucks for vids, easy money", "i pay 10 bucks for the bus every week"},
+		{"secrecy", dm13, "we can talk but ur dad cant know ok", "ur dad cant come to the recital, hes working"},
+		{"secrecy", dm13, "i'll keep ur secrets if u keep mine 😉", "the recipe is a family secret lol"},
+		{"age_probe", dm13, "text me when ur parents r asleep", "ur parents said practice is at 5"},
+		{"age_probe", dm13, "is ur laptop in ur room or downstairs", "is ur homework in ur bag"},
+		{"platform_move", dm13, "join my private server tonight, just us", "the server is down for maintenance"},
+		{"image_request", dm13, "turn on ur cam or no skin for u", "the cam on my phone is broken lol"},
+		{"rapport", dm13, "ur too mature to be 13 honestly, ur mine now", "my little brother is 13 and so annoying"},
+		{"meeting", dm13, "come by alone after school, i'll be in my car", "coach will drive the team in the van"},
+		{"threat_share", Message{Surface: DM}, "ur school will receive the pics monday unless u pay", "the school will receive the forms monday"},
+		{"extortion_demand", Message{Surface: DM}, "pay and i keep quiet, dont call the cops", "call the police if u see the dog loose"},
+		{"sexual_remark", under, "she likes the attention 😏 good girl", "good game, she played so well"},
+		{"link_trade", under, "this page is a gold mine, saving everything", "saving this recipe for later"},
+		{"image_request", dm13, "mándame una foto sin el uniforme", "mándame la tarea de mate porfa"},
+		{"extortion_demand", Message{Surface: DM}, "si no pagas hoy lo mando a tus amigos", "si no pagas la luz te la cortan jaja"},
+	} {
+		pos, neg := c.ctx, c.ctx
+		pos.Text, neg.Text = c.pos, c.neg
+		if r := s.Score(pos); !fired(r, c.family) {
+			t.Errorf("%s: %q did not fire it: %.2f %+v", c.family, c.pos, r.Score, r.Reasons)
+		}
+		if r := s.Score(neg); r.Flagged {
+			t.Errorf("%s: hard negative %q flagged: %.2f %+v", c.family, c.neg, r.Score, r.Reasons)
+		}
+	}
+	// Weak words of the trading and remark kinds are evidence only beside
+	// others: a parent's or a photographer's comment under a child's photo
+	// stays clear.
+	for _, text := range []string{"what a good girl helping her little brother", "love the angle of this shot, great photography",
+		"sweet family candids from the beach day", "following for her art, shes so talented", "saving everything for the yearbook"} {
+		m := under
+		m.Text = text
+		if r := s.Score(m); r.Flagged {
+			t.Errorf("under a child's photo, %q flagged: %.3f %+v", text, r.Score, r.Reasons)
+		}
+	}
+	// Two weak kinds together (a probe and a secret) weigh more to a
+	// declared minor than the same words to an adult, who is not flagged.
+	msg := "is ur laptop in ur room? dont tell ur mom we talk"
+	minor, adult := dm13, dmAdult
+	minor.Text, adult.Text = msg, msg
+	rm, ra := s.Score(minor), s.Score(adult)
+	if !rm.Flagged || ra.Flagged || !strings.Contains(rm.Reasons[0].Context, "kinds of grooming together") {
+		t.Errorf("to a minor %.3f (flagged %v, %+v), to an adult %.3f (flagged %v): want the minor's flagged with the combination and the adult's clear", rm.Score, rm.Flagged, rm.Reasons, ra.Score, ra.Flagged)
+	}
+}
