@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,20 +168,20 @@ func (w *world) file(r review.Report) {
 	}
 }
 
-func (w *world) caseOf(contentID string) int64 {
+// caseOf is the open case about a content id, or an account id (a text
+// case is about its author).
+func (w *world) caseOf(id string) int64 {
 	w.t.Helper()
 	ranked, err := w.desk.Queue(context.Background(), "")
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	for _, r := range ranked {
-		for _, id := range r.Case.ContentIDs {
-			if id == contentID {
-				return r.Case.ID
-			}
+		if slices.Contains(r.Case.ContentIDs, id) || slices.Contains(r.Case.AccountIDs, id) {
+			return r.Case.ID
 		}
 	}
-	w.t.Fatalf("no open case about %s", contentID)
+	w.t.Fatalf("no open case about %s", id)
 	return 0
 }
 

@@ -28,17 +28,7 @@ func TestTextCase(t *testing.T) {
 			}}})
 	b := w.browser()
 	b.signIn(auth.Reviewer)
-	ranked, err := w.desk.Queue(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id int64
-	for _, r := range ranked {
-		if r.Case.Category == review.Grooming {
-			id = r.Case.ID
-		}
-	}
-	page := b.get(fmt.Sprintf("/console/cases/%d", id)).body
+	page := b.get(fmt.Sprintf("/console/cases/%d", w.caseOf("adult-7"))).body
 	for _, want := range []string{
 		`ok &lt;b&gt;<mark title="secrecy (grooming)">dont tell</mark>&lt;/b&gt; ur mum, add me on <mark title="secrecy (grooming)">snap</mark>`,
 		`<ol class="thread">`, `<li class="flagged"><span class="author">adult-7</span>`, "what school r u at", "declared age 13",
@@ -64,17 +54,7 @@ func TestTextCaseReported(t *testing.T) {
 		TextSignal: &review.TextSignal{Surface: "dm", Author: "parent-2", AuthorAge: 41, Reported: true, Score: 0.2, Labels: []string{}}})
 	b := w.browser()
 	b.signIn(auth.Reviewer)
-	ranked, err := w.desk.Queue(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id int64
-	for _, r := range ranked {
-		if r.Case.Category == review.Grooming {
-			id = r.Case.ID
-		}
-	}
-	page := b.get(fmt.Sprintf("/console/cases/%d", id)).body
+	page := b.get(fmt.Sprintf("/console/cases/%d", w.caseOf("parent-2"))).body
 	for _, want := range []string{"reported or quoted", "declared age 41"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("case page lacks %q", want)
