@@ -121,10 +121,20 @@ var ErrNoSignal = derrors.New(derrors.Invalid, "nothing to match: no content and
 // SHA-256 (review.Report's target), and the request gave none.
 var ErrNoTarget = errors.New("no target for a case: the request has no content_id, account_id, or PDQ (of quality 50 or more), MD5 or SHA-256 to review")
 
+// CasePDQ is the PDQ a review case about this scan holds: none when the
+// hash is too plain to mean anything (LowQuality), as it would join every
+// other plain image's case.
+func (rec *Record) CasePDQ() string {
+	if rec.LowQuality {
+		return ""
+	}
+	return rec.PDQ
+}
+
 // target reports whether rec names something a review case can be about,
 // as the report Enqueue files from it needs.
 func (rec *Record) target() bool {
-	return rec.ContentID != "" || rec.AccountID != "" || rec.MD5 != "" || rec.SHA256 != "" || rec.PDQ != "" && !rec.LowQuality
+	return rec.ContentID != "" || rec.AccountID != "" || rec.MD5 != "" || rec.SHA256 != "" || rec.CasePDQ() != ""
 }
 
 // Decide runs the pipeline on one request. A *media.Error from hashing is

@@ -172,8 +172,8 @@ func (u *Review) Escalate(ctx context.Context) (int, error) {
 func (u *Review) Enqueue(ctx context.Context, rec scan.Record, d rules.Decided) error {
 	rep := review.RuleReport(d)
 	rep.ContentID, rep.AccountID, rep.Text = rec.ContentID, rec.AccountID, "scan "+rec.ID
-	if rec.PDQ != "" && !rec.LowQuality {
-		if h, err := pdq.ParseHex(rec.PDQ); err == nil {
+	if p := rec.CasePDQ(); p != "" {
+		if h, err := pdq.ParseHex(p); err == nil {
 			rep.Hashes.PDQ = &h
 		}
 	}
