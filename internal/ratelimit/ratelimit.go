@@ -137,6 +137,11 @@ type bucket struct {
 	last   time.Time
 }
 
+// refilled is the bucket's tokens at now, before the burst's cap.
+func (b *bucket) refilled(now time.Time, rate float64) float64 {
+	return b.tokens + rate*float64(now.Sub(b.last).Microseconds())
+}
+
 // maxKeys bounds the memory a flood from many addresses can take: past it,
 // buckets that have refilled are dropped (they are the same as absent).
 const maxKeys = 100_000
@@ -157,7 +162,7 @@ func (l *Memory) Allow(_ context.Context, key string, now time.Time) error {
 		b = &bucket{tokens: float64(l.Burst), last: now}
 		l.buckets[key] = b
 	}
-	b.tokens = min(float64(l.Burst), b.tokens+rate*float64(now.Sub(b.last).Microseconds()))
+	b.tokens = min(float64(l.Burst), b.refilled(now, rate))
 	b.last = now
 	if b.tokens < 1 {
 		return l.refused(b.tokens)
@@ -168,7 +173,7 @@ func (l *Memory) Allow(_ context.Context, key string, now time.Time) error {
 
 func (l *Memory) prune(now time.Time, rate float64) {
 	for k, b := range l.buckets {
-		if b.tokens+rate*float64(now.Sub(b.last).Microseconds()) >= float64(l.Burst) {
+		if b.refilled(now, rate) >= float64(l.Burst) {
 			delete(l.buckets, k)
 		}
 	}
