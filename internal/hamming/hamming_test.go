@@ -426,12 +426,12 @@ func TestBuildInPlaceAndWidths(t *testing.T) {
 	check(t, "in place, after removals", x, o, queries, radii)
 }
 
-// TestWide100MExact checks the tables BuildWidth 28 gives at 100 M codes
-// (nine of 28-29 bits, the candidate for the default there; the default
-// stays ten of 25-26) find exactly brute force's set on clustered and
-// random lists: with the plans of the segment's own size, and with those a
-// segment of 100 M codes makes, which a test cannot build (their
-// thresholds, not the size, decide what a probe finds).
+// TestWide100MExact checks the tables the default gives at 100 M codes
+// (nine of 28-29 bits, as BuildWidth 28 does; ten of 25-26 below wideFrom)
+// find exactly brute force's set on clustered and random lists: with the
+// plans of the segment's own size, and with those a segment of 100 M codes
+// makes, which a test cannot build (their thresholds, not the size, decide
+// what a probe finds).
 func TestWide100MExact(t *testing.T) {
 	const n = 100_000_000
 	wide := widthsNear(28, n)(n)
@@ -440,8 +440,10 @@ func TestWide100MExact(t *testing.T) {
 		got  []int
 		want string
 	}{
-		{"default at 100 M", defaultWidths(n), "[26 26 26 26 26 26 25 25 25 25]"},
+		{"default at 100 M", defaultWidths(n), "[29 29 29 29 28 28 28 28 28]"},
 		{"width 28 at 100 M", wide, "[29 29 29 29 28 28 28 28 28]"},
+		{"default just below wideFrom", defaultWidths(wideFrom - 1), "[26 26 26 26 26 26 25 25 25 25]"},
+		{"default at 10 M", defaultWidths(10_000_000), "[26 26 26 26 26 26 25 25 25 25]"},
 	} {
 		if got := fmt.Sprint(tc.got); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.what, got, tc.want)

@@ -78,6 +78,8 @@ const (
 	// (Build, merges): measured at 100 M codes (docs/benchmarks.md).
 	maxWidth  = 30
 	widthCap  = 26
+	wideCap   = 29      // the default's cap from wideFrom codes (defaultWidths)
+	wideFrom  = 1 << 26 // about 67 M codes
 	minWidth  = 12
 	maxTables = 256 / minWidth
 	maxFlips  = 4 // probing beyond C(w,4) buckets a table never beats a scan
@@ -99,11 +101,19 @@ const (
 const widthBias = 2
 
 // defaultWidths returns the substring widths Build and merges give a
-// segment of n codes. Nine tables of 28-29 bits (BuildWidth 28) at 100 M
-// codes hold less and read a third of the candidates, but missed the p99
-// target by 0.3 ms in their one run (docs/hamming.md, "Wider tables at
-// 100 M"), so the default stays.
-func defaultWidths(n int) []int { return geometry(n, widthBias, widthCap) }
+// segment of n codes. From wideFrom codes the cap rises to wideCap: at
+// 100 M codes, where a candidate costs two or three cache misses (its slot,
+// then its code in gigabytes), nine tables of 28-29 bits read a third of
+// the candidates and hold less than ten of 25-26; measured on a quiet
+// machine, CPU p99 1.75 ms against 4.49 (docs/hamming.md, "Wider tables at
+// 100 M"). At 30 M the two were within noise of each other (clustered
+// better, random worse), so below wideFrom the narrower cap stays.
+func defaultWidths(n int) []int {
+	if n >= wideFrom {
+		return geometry(n, widthBias, wideCap)
+	}
+	return geometry(n, widthBias, widthCap)
+}
 
 // geometry returns the substring widths for n codes: about log2(n)+bias
 // bits each, at most limit-1, split as split does.
