@@ -136,7 +136,11 @@ func (c *Conversation) Add(t Turn) Result {
 		au.learned = again(au.learned, scaleOdds(r.Model.Score, turnDiscount*modelDiscount))
 	}
 	for i, v := range a.inTalk {
-		if v == 0 {
+		// The families of comments under content (remarks about who is
+		// shown, emoji, "trade", "link") say nothing of escalation in a
+		// private chat, where game trades and links are everyday: there
+		// each message is judged alone.
+		if v == 0 || families[i].label == SexualComment && (t.Surface == DM || t.Surface == "") {
 			continue
 		}
 		// Each message's evidence enters at a discount: a long benign
