@@ -3,6 +3,7 @@ package textrisk
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,7 +69,15 @@ func readConversations(t *testing.T, path string) []labelledConversation {
 // Grooming conversations are flagged by their third grooming message at
 // the latest, and benign ones never.
 func TestConversationEscalation(t *testing.T) {
-	s := mustScorer(t)
+	builtin, err := Open(BuiltinModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("model="+RulesOnly, func(t *testing.T) { conversationEscalation(t, mustScorer(t)) })
+	t.Run("model="+BuiltinModel, func(t *testing.T) { conversationEscalation(t, builtin) })
+}
+
+func conversationEscalation(t *testing.T, s *Scorer) {
 	convs := readConversations(t, "../../testdata/text/conversations.txt")
 	if len(convs) < 20 {
 		t.Fatalf("%d conversations: want the file's 20 or more", len(convs))
@@ -136,8 +145,23 @@ func TestConversationHoldout2(t *testing.T) {
 	conversationHoldout(t, "../../testdata/text/conversations-holdout2.txt", 5)
 }
 
+// conversationHoldout checks a file's figures with the rules alone and
+// with the built-in model, the service's default.
 func conversationHoldout(t *testing.T, path string, least int) {
-	s := mustScorer(t)
+	t.Helper()
+	builtin, err := Open(BuiltinModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []struct {
+		name string
+		s    *Scorer
+	}{{RulesOnly, mustScorer(t)}, {BuiltinModel, builtin}} {
+		t.Run("model="+sc.name, func(t *testing.T) { conversationFigures(t, sc.s, path, least) })
+	}
+}
+
+func conversationFigures(t *testing.T, s *Scorer, path string, least int) {
 	var groom, early, benign, clear int
 	for _, c := range readConversations(t, path) {
 		r := s.ScoreConversation(c.turns)
@@ -177,4 +201,85 @@ func TestConversationHoldout5(t *testing.T) {
 // on: only counts are printed.
 func TestConversationHoldout6(t *testing.T) {
 	conversationHoldout(t, "../../testdata/text/conversations-holdout6.txt", 6)
+}
+
+// Only the side that writes to a declared minor raises the score: the
+// child's replies echo what they were asked. Two declared minors are
+// peers, and both count.
+func TestConversationMinorSide(t *testing.T) {
+	s := mustScorer(t)
+	echo := Turn{Author: "kid", Message: Message{Text: "he said dont tell anyone and add him on snap, how old r u btw", Surface: DM}}
+	if r := s.Score(echo.Message); r.RuleScore == 0 {
+		t.Fatalf("%q: no rule fires: pick a message with evidence", echo.Text)
+	}
+	adult := Turn{Author: "man", Message: Message{Text: "hey whats up", Surface: DM, TargetAge: 13}}
+	r := s.ScoreConversation([]Turn{adult, echo, echo})
+	if r.Score != 0 || len(r.Moves) != 0 {
+		t.Fatalf("the declared minor's messages raised the score: %+v", r)
+	}
+	// The same messages between two declared 14-year-olds count.
+	peer := echo
+	peer.AuthorAge, peer.TargetAge = 14, 14
+	other := Turn{Author: "man", Message: Message{Text: "hey whats up", Surface: DM, AuthorAge: 14, TargetAge: 14}}
+	if r := s.ScoreConversation([]Turn{other, peer, peer}); r.Score == 0 || r.Author != "kid" {
+		t.Fatalf("a peer's messages did not count: %+v", r)
+	}
+}
+
+// Flirting, pictures and compliments between people of unknown age, with
+// no stage of access or control, count at a discount; the same messages
+// to a declared minor, or beside an age probe, do not.
+func TestConversationNeedsControlStage(t *testing.T) {
+	s := mustScorer(t)
+	msgs := []string{"ur cute when ur nervous", "send me a pic of u", "ur hotter than i remembered 🥵"}
+	var dating []Turn
+	for _, m := range msgs {
+		dating = append(dating, Turn{Author: "a", Message: Message{Text: m, Surface: DM}})
+	}
+	plain := s.ScoreConversation(dating)
+	probe := s.ScoreConversation(append(slices.Clone(dating), Turn{Author: "a", Message: Message{Text: "how old r u", Surface: DM}}))
+	if plain.Score == 0 || len(plain.Moves) == 0 {
+		t.Fatalf("no evidence from %q: %+v", msgs, plain)
+	}
+	for i := range dating {
+		dating[i].TargetAge = 13
+	}
+	minor := s.ScoreConversation(dating)
+	if !(minor.Score > plain.Score) || !(probe.Score > plain.Score) {
+		t.Fatalf("unknown ages %.3f, to a declared 13-year-old %.3f, with an age probe %.3f: want the first lowest", plain.Score, minor.Score, probe.Score)
+	}
+	// The probe does more than add its own evidence: it lifts the
+	// discount on the others.
+	alone := s.ScoreConversation([]Turn{{Author: "a", Message: Message{Text: "how old r u", Surface: DM}}})
+	if sum := 1 - (1-plain.Score)*(1-alone.Score); probe.Score < sum+0.05 {
+		t.Fatalf("with an age probe %.3f: want well above %.3f, the probe (%.3f) and the discounted rest (%.3f) combined", probe.Score, sum, alone.Score, plain.Score)
+	}
+	t.Logf("unknown ages %.3f, to a declared 13-year-old %.3f, with an age probe %.3f", plain.Score, minor.Score, probe.Score)
+}
+
+// With a model, a message no rule fires on moves the conversation by the
+// model's score of it, and the move says so.
+func TestConversationModelMoves(t *testing.T) {
+	s, err := Open(BuiltinModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The built-in model reads parental secrecy the rules do not (a
+	// phrase from holdout6, whose conversations the model is not
+	// trained on).
+	hidden := Message{Text: "she doesnt have to know. just use ur headphones so she doesnt hear", Surface: DM, TargetAge: 12}
+	r := s.Score(hidden)
+	if len(r.Reasons) != 0 || r.Model == nil || r.Model.Score < 0.5 {
+		t.Skipf("%q: reasons %v, model %+v: the rules or the model changed; pick another message", hidden.Text, r.Reasons, r.Model)
+	}
+	cr := s.ScoreConversation([]Turn{{Author: "a", Message: hidden}})
+	if len(cr.Moves) != 1 || cr.Moves[0].Model != r.Model.Score || len(cr.Moves[0].Reasons) != 0 {
+		t.Fatalf("moves %+v: want the message as a move by the model's score %.3f", cr.Moves, r.Model.Score)
+	}
+	if want := round3(scaleOdds(r.Model.Score, turnDiscount*modelDiscount)); cr.Score != want {
+		t.Fatalf("score %.3f: want the model's %.3f at x%g", cr.Score, want, turnDiscount*modelDiscount)
+	}
+	if rules := mustScorer(t).ScoreConversation([]Turn{{Author: "a", Message: hidden}}); rules.Score != 0 {
+		t.Fatalf("the rules alone scored %q %.3f: want 0", hidden.Text, rules.Score)
+	}
 }
