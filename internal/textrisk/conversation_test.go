@@ -17,7 +17,7 @@ type labelledConversation struct {
 
 // readConversations reads testdata/text/conversations.txt (format in its
 // header).
-func readConversations(t *testing.T, path string) []labelledConversation {
+func readConversations(t testing.TB, path string) []labelledConversation {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -281,5 +281,33 @@ func TestConversationModelMoves(t *testing.T) {
 	}
 	if rules := mustScorer(t).ScoreConversation([]Turn{{Author: "a", Message: hidden}}); rules.Score != 0 {
 		t.Fatalf("the rules alone scored %q %.3f: want 0", hidden.Text, rules.Score)
+	}
+}
+
+// BenchmarkConversation measures Add, one message into a conversation,
+// over every conversation of conversations.txt, with the rules alone and
+// with the built-in model (run with -cpu 1).
+func BenchmarkConversation(b *testing.B) {
+	convs := readConversations(b, "../../testdata/text/conversations.txt")
+	for _, model := range []string{RulesOnly, BuiltinModel} {
+		s, err := Open(model)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("model="+model, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				for _, c := range convs {
+					cv := s.NewConversation()
+					for _, t := range c.turns {
+						cv.Add(t)
+					}
+					n += len(c.turns)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
+		})
 	}
 }
