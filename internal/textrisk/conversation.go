@@ -1,5 +1,7 @@
 package textrisk
 
+import "math"
+
 // Turn is one message of a conversation, with who wrote it.
 type Turn struct {
 	Author string
@@ -90,8 +92,9 @@ type author struct {
 // no rule fired, before turnDiscount. The model reads what the phrases
 // miss ("she doesnt have to know"), but it was trained on single
 // messages, where context raises every score: at full weight it flags
-// benign chats with a minor. Where a rule fired, the model's score mostly
-// repeats the rule's, so it is not counted again.
+// benign chats with a minor. Where a rule fired, a higher model score
+// mostly repeats the rule's and is not counted again; a lower one
+// discounts the message (see Add).
 const modelDiscount = 0.3
 
 // noControl scales the odds of an author's grooming evidence while they
@@ -132,8 +135,18 @@ func (c *Conversation) Add(t Turn) Result {
 		a.lx.reports.each(a.toks, func(*rule, int, int) { au.reports = true })
 	}
 	before := c.authorScore(t.Author, au)
-	if r.Model != nil && noisyOr(a.inTalk[:]) == 0 && r.Model.Score > 0 {
-		au.learned = again(au.learned, scaleOdds(r.Model.Score, turnDiscount*modelDiscount))
+	// k scales the odds of the message's rule evidence: the model, where
+	// one is used, refines the rules as it does for a message alone.
+	k := turnDiscount
+	if rule := noisyOr(a.inTalk[:]); r.Model != nil && rule == 0 {
+		if r.Model.Score > 0 {
+			au.learned = again(au.learned, scaleOdds(r.Model.Score, turnDiscount*modelDiscount))
+		}
+	} else if r.Model != nil && r.Model.Score < rule {
+		// Where the model scores a message below the rules it has
+		// learnt that such phrases are harmless ("a secret guest", a
+		// surprise): the message counts at the model's odds.
+		k *= math.Exp(logit(r.Model.Score) - logit(rule))
 	}
 	for i, v := range a.inTalk {
 		// The families of comments under content (remarks about who is
@@ -149,7 +162,7 @@ func (c *Conversation) Add(t Turn) Result {
 		if au.fam[i] == 0 {
 			au.stages = append(au.stages, Stage{families[i].name, turn})
 		}
-		au.fam[i] = again(au.fam[i], scaleOdds(v, turnDiscount))
+		au.fam[i] = again(au.fam[i], scaleOdds(v, k))
 	}
 	after := c.authorScore(t.Author, au)
 	if after-before >= minMove {
