@@ -219,6 +219,14 @@ func TestConversationTune7a(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 14, 8)
 }
 
+// The seventh tuning set's second part (conversations-tune7b.txt),
+// written by another hand on 2026-12-03, is tuned on. First run, rules
+// alone and built-in model alike: 12 of 15 grooming in time, 9 of 15
+// benign clear; the floors are those figures.
+func TestConversationTune7b(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune7b.txt", 15, 12, 9)
+}
+
 // The sixth holdout's conversations were written blind on 2026-12-03 by
 // another hand (with holdout6.tsv), scored once at the merge, never tuned
 // on: only counts are printed.
