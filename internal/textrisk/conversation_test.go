@@ -342,3 +342,39 @@ func BenchmarkConversation(b *testing.B) {
 		})
 	}
 }
+
+// An author who reports someone else ("i reported him") is a parent or a
+// moderator warning about them: their evidence counts as reported speech.
+func TestConversationReporterDiscounted(t *testing.T) {
+	s := mustScorer(t)
+	var turns []Turn
+	for _, m := range []string{"how old r u?", "dont tell anyone ok", "add me on snap"} {
+		turns = append(turns, Turn{Author: "a", Message: Message{Text: m, Surface: DM}})
+	}
+	plain := s.ScoreConversation(turns)
+	report := Turn{Author: "a", Message: Message{Text: "i reported him to the app", Surface: DM}}
+	if r := s.Score(report.Message); r.Score != 0 {
+		t.Fatalf("%q alone scores %.3f: want a report phrase without evidence", report.Text, r.Score)
+	}
+	reported := s.ScoreConversation(append([]Turn{report}, turns...))
+	if !plain.Flagged || reported.Flagged || !(reported.Score < plain.Score) {
+		t.Fatalf("without the report %.3f (flagged %v), with it %.3f (flagged %v): want only the first flagged", plain.Score, plain.Flagged, reported.Score, reported.Flagged)
+	}
+}
+
+// In a DM the families of comments ("trade", "link", emoji) are judged
+// per message and do not accumulate; in comments they do.
+func TestConversationCommentFamiliesInDM(t *testing.T) {
+	s := mustScorer(t)
+	m := Message{Text: "ill trade u 2 megas for it", Surface: DM}
+	r := s.Score(m)
+	if len(r.Reasons) == 0 || r.Reasons[0].Label != SexualComment {
+		t.Fatalf("%q: reasons %+v: want a comment family", m.Text, r.Reasons)
+	}
+	dm := s.ScoreConversation([]Turn{{Author: "a", Message: m}, {Author: "a", Message: m}})
+	m.Surface = Comment
+	comment := s.ScoreConversation([]Turn{{Author: "a", Message: m}, {Author: "a", Message: m}})
+	if dm.Score != 0 || len(dm.Moves) != 0 || comment.Score == 0 {
+		t.Fatalf("in a DM %.3f (%d moves), in comments %.3f: want 0 and more", dm.Score, len(dm.Moves), comment.Score)
+	}
+}
