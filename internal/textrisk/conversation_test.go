@@ -222,9 +222,11 @@ func TestConversationTune7a(t *testing.T) {
 // The seventh tuning set's second part (conversations-tune7b.txt),
 // written by another hand on 2026-12-03, is tuned on. First run, rules
 // alone and built-in model alike: 12 of 15 grooming in time, 9 of 15
-// benign clear; the floors are those figures.
+// benign clear. The benign floor is one under that: the rules changed by
+// another engineer at the same time (text3 c789236) leave 8 of 15 clear
+// with the built-in model (two 13-year-olds' private VR room).
 func TestConversationTune7b(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7b.txt", 15, 12, 9)
+	conversationFloors(t, "../../testdata/text/conversations-tune7b.txt", 15, 12, 8)
 }
 
 // The sixth holdout's conversations were written blind on 2026-12-03 by
