@@ -65,7 +65,6 @@ type Conversation struct {
 	s       *Scorer
 	turns   int
 	authors map[string]*author
-	order   []string // authors in the order they first wrote
 	res     ConversationResult
 	// kinBy are the authors who addressed someone as family ("thank you
 	// grandma"): everyone else in the conversation is then likely a
@@ -83,9 +82,6 @@ type author struct {
 	// toMinor: the author wrote to a declared minor, not being one.
 	// minor: the author declared an age under 18.
 	toMinor, minor bool
-	// reports: the author used a report phrase ("i reported him", "he
-	// said"): a parent or moderator warning about someone else.
-	reports bool
 }
 
 // modelDiscount scales the odds of the model's score of a message in which
@@ -124,16 +120,12 @@ func (c *Conversation) Add(t Turn) Result {
 		}
 		au = &author{}
 		c.authors[t.Author] = au
-		c.order = append(c.order, t.Author)
 	}
 	if a.kin && len(c.kinBy) < MaxAuthors {
 		c.kinBy[t.Author] = true
 	}
 	au.toMinor = au.toMinor || t.minorTarget()
 	au.minor = au.minor || t.minorAuthor()
-	if !au.reports && a.lx != nil {
-		a.lx.reports.each(a.toks, func(*rule, int, int) { au.reports = true })
-	}
 	before := c.authorScore(t.Author, au)
 	// k scales the odds of the message's rule evidence: the model, where
 	// one is used, refines the rules as it does for a message alone.
@@ -215,8 +207,7 @@ func (c *Conversation) minorSide(name string, au *author) bool {
 var controlStages = [...]int{familyIndex["age_probe"], familyIndex["secrecy"], familyIndex["platform_move"], familyIndex["gifts"], familyIndex["meeting"]}
 
 // authorScore combines an author's evidence, discounted when someone
-// else addressed them as family or when they report someone else; 0 for
-// the minor side.
+// else addressed them as family; 0 for the minor side.
 func (c *Conversation) authorScore(name string, au *author) float64 {
 	if c.minorSide(name, au) {
 		return 0
@@ -224,9 +215,6 @@ func (c *Conversation) authorScore(name string, au *author) float64 {
 	k := 1.0
 	if len(c.kinBy) > 1 || len(c.kinBy) == 1 && !c.kinBy[name] {
 		k *= kinDiscount
-	}
-	if au.reports {
-		k *= reportedSpeech
 	}
 	control := au.toMinor
 	for _, i := range controlStages {

@@ -214,9 +214,11 @@ func TestConversationHoldout5(t *testing.T) {
 // The seventh tuning set's first part (conversations-tune7a.txt) was
 // written by another hand on 2026-12-03 and is tuned on. First run, rules
 // alone and built-in model alike: 14 of 15 grooming in time, 8 of 15
-// benign clear; the floors are what this branch reaches with both.
+// benign clear. The benign floor is 7, what the rules alone give since an
+// author's report phrase no longer discounts their whole conversation
+// (the phrase that did it was "she said", which a groomer writes too).
 func TestConversationTune7a(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 14, 8)
+	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 14, 7)
 }
 
 // The seventh tuning set's second part (conversations-tune7b.txt),
@@ -342,25 +344,6 @@ func BenchmarkConversation(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
 		})
-	}
-}
-
-// An author who reports someone else ("i reported him") is a parent or a
-// moderator warning about them: their evidence counts as reported speech.
-func TestConversationReporterDiscounted(t *testing.T) {
-	s := mustScorer(t)
-	var turns []Turn
-	for _, m := range []string{"how old r u?", "dont tell anyone ok", "add me on snap"} {
-		turns = append(turns, Turn{Author: "a", Message: Message{Text: m, Surface: DM}})
-	}
-	plain := s.ScoreConversation(turns)
-	report := Turn{Author: "a", Message: Message{Text: "i reported him to the app", Surface: DM}}
-	if r := s.Score(report.Message); r.Score != 0 {
-		t.Fatalf("%q alone scores %.3f: want a report phrase without evidence", report.Text, r.Score)
-	}
-	reported := s.ScoreConversation(append([]Turn{report}, turns...))
-	if !plain.Flagged || reported.Flagged || !(reported.Score < plain.Score) {
-		t.Fatalf("without the report %.3f (flagged %v), with it %.3f (flagged %v): want only the first flagged", plain.Score, plain.Flagged, reported.Score, reported.Flagged)
 	}
 }
 
