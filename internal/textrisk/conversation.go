@@ -1,5 +1,7 @@
 package textrisk
 
+import "math"
+
 // Turn is one message of a conversation, with who wrote it.
 type Turn struct {
 	Author string
@@ -14,6 +16,9 @@ type Move struct {
 	Before  float64  `json:"before"`
 	After   float64  `json:"after"`
 	Reasons []Reason `json:"reasons"`
+	// Model is the learned model's score of the message, when one is
+	// used: a message no rule fired on can move the score by it.
+	Model float64 `json:"model,omitempty"`
 }
 
 // Stage is the first message at which a family of evidence appeared.
@@ -69,9 +74,32 @@ type Conversation struct {
 }
 
 type author struct {
-	fam    [nFamilies]float64
-	stages []Stage
+	fam [nFamilies]float64
+	// learned is the model's evidence from messages in which no rule
+	// fired, accumulated as one more family (see modelDiscount).
+	learned float64
+	stages  []Stage
+	// toMinor: the author wrote to a declared minor, not being one.
+	// minor: the author declared an age under 18.
+	toMinor, minor bool
 }
+
+// modelDiscount scales the odds of the model's score of a message in which
+// no rule fired, before turnDiscount. The model reads what the phrases
+// miss ("she doesnt have to know"), but it was trained on single
+// messages, where context raises every score: at full weight it flags
+// benign chats with a minor. Where a rule fired, a higher model score
+// mostly repeats the rule's and is not counted again; a lower one
+// discounts the message (see Add).
+const modelDiscount = 0.3
+
+// noControl scales the odds of an author's grooming evidence while they
+// have shown no stage of access or control (controlStages) and do not
+// write to a declared minor: compliments, pictures and flirting between
+// people of unknown age are dating and sexting, and grooming needs access
+// to a child. Sexual talk aimed at a declared minor is flagged by the
+// message itself.
+const noControl = 0.5
 
 // NewConversation starts an empty conversation.
 func (s *Scorer) NewConversation() *Conversation {
@@ -96,26 +124,45 @@ func (c *Conversation) Add(t Turn) Result {
 	if a.kin && len(c.kinBy) < MaxAuthors {
 		c.kinBy[t.Author] = true
 	}
+	au.toMinor = au.toMinor || t.minorTarget()
+	au.minor = au.minor || t.minorAuthor()
 	before := c.authorScore(t.Author, au)
+	// k scales the odds of the message's rule evidence: the model, where
+	// one is used, refines the rules as it does for a message alone.
+	k := turnDiscount
+	if rule := noisyOr(a.inTalk[:]); r.Model != nil && rule == 0 {
+		if r.Model.Score > 0 {
+			au.learned = again(au.learned, scaleOdds(r.Model.Score, turnDiscount*modelDiscount))
+		}
+	} else if r.Model != nil && r.Model.Score < rule {
+		// Where the model scores a message below the rules it has
+		// learnt that such phrases are harmless ("a secret guest", a
+		// surprise): the message counts at the model's odds.
+		k *= math.Exp(logit(r.Model.Score) - logit(rule))
+	}
 	for i, v := range a.inTalk {
-		if v == 0 {
+		// The families of comments under content (remarks about who is
+		// shown, emoji, "trade", "link") say nothing of escalation in a
+		// private chat, where game trades and links are everyday: there
+		// each message is judged alone.
+		if v == 0 || families[i].label == SexualComment && (t.Surface == DM || t.Surface == "") {
 			continue
 		}
 		// Each message's evidence enters at a discount: a long benign
 		// chat gathers stray weak phrases ("pick you up", "video call"),
 		// and only several stages together should flag.
-		v = scaleOdds(v, turnDiscount)
 		if au.fam[i] == 0 {
 			au.stages = append(au.stages, Stage{families[i].name, turn})
 		}
-		// The same kind of evidence again counts at half weight, as
-		// within a message: asking the age twice is not two stages.
-		hi, lo := max(au.fam[i], v), min(au.fam[i], v)
-		au.fam[i] = 1 - (1-hi)*(1-lo/2)
+		au.fam[i] = again(au.fam[i], scaleOdds(v, k))
 	}
 	after := c.authorScore(t.Author, au)
 	if after-before >= minMove {
-		c.res.Moves = append(c.res.Moves, Move{Turn: turn, Author: t.Author, Before: round3(before), After: round3(after), Reasons: r.Reasons})
+		mv := Move{Turn: turn, Author: t.Author, Before: round3(before), After: round3(after), Reasons: r.Reasons}
+		if r.Model != nil {
+			mv.Model = r.Model.Score
+		}
+		c.res.Moves = append(c.res.Moves, mv)
 	}
 	if after > c.res.Score || c.res.Author == "" {
 		c.res.Score, c.res.Author = after, t.Author
@@ -130,17 +177,57 @@ func (c *Conversation) Add(t Turn) Result {
 	return r
 }
 
+// again adds evidence v to an accumulated family p: the same kind of
+// evidence again counts at half weight, as within a message (asking the
+// age twice is not two stages).
+func again(p, v float64) float64 {
+	hi, lo := max(p, v), min(p, v)
+	return 1 - (1-hi)*(1-lo/2)
+}
+
+// minorSide says whether name is the declared minor that another author
+// writes to: a child's replies echo what they were asked ("my mom says i
+// cant use cam") and are no evidence against them. Two declared minors
+// are peers, and both count.
+func (c *Conversation) minorSide(name string, au *author) bool {
+	if au.toMinor {
+		return false
+	}
+	for other, o := range c.authors {
+		if other != name && o.toMinor && (au.minor || len(c.authors) == 2) {
+			return true
+		}
+	}
+	return false
+}
+
+// controlStages are the grooming families that seek access to a child or
+// control over the contact: probing age or being alone, secrecy, moving
+// apps, gifts, meeting.
+var controlStages = [...]int{familyIndex["age_probe"], familyIndex["secrecy"], familyIndex["platform_move"], familyIndex["gifts"], familyIndex["meeting"]}
+
 // authorScore combines an author's evidence, discounted when someone
-// else addressed them as family.
+// else addressed them as family; 0 for the minor side.
 func (c *Conversation) authorScore(name string, au *author) float64 {
-	kin := len(c.kinBy) > 1 || len(c.kinBy) == 1 && !c.kinBy[name]
-	if !kin {
-		return noisyOr(au.fam[:])
+	if c.minorSide(name, au) {
+		return 0
 	}
-	var fam [nFamilies]float64
+	k := 1.0
+	if len(c.kinBy) > 1 || len(c.kinBy) == 1 && !c.kinBy[name] {
+		k *= kinDiscount
+	}
+	control := au.toMinor
+	for _, i := range controlStages {
+		control = control || au.fam[i] > 0
+	}
+	var fam [nFamilies + 1]float64
 	for i, v := range au.fam {
-		fam[i] = scaleOdds(v, kinDiscount)
+		fam[i] = scaleOdds(v, k)
+		if !control && families[i].label == Grooming {
+			fam[i] = scaleOdds(fam[i], noControl)
+		}
 	}
+	fam[nFamilies] = scaleOdds(au.learned, k)
 	return noisyOr(fam[:])
 }
 
