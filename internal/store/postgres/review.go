@@ -270,22 +270,12 @@ func (s *Store) CountOpenCases(ctx context.Context, now time.Time) ([]review.Que
 		return nil, fmt.Errorf("counting open cases: %w", err)
 	}
 	defer rows.Close()
-	var out []review.QueueCount
-	for rows.Next() {
-		var n review.QueueCount
-		var next *time.Time
-		if err := rows.Scan(&n.Queue, &n.Cases, &n.Overdue, &next); err != nil {
-			return nil, fmt.Errorf("counting open cases: %w", err)
+	return store.QueueCounts(rows, func(next *time.Time) time.Time {
+		if next == nil {
+			return time.Time{}
 		}
-		if next != nil {
-			n.NextDue = next.UTC()
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting open cases: %w", err)
-	}
-	return out, nil
+		return next.UTC()
+	})
 }
 
 // CasesSince implements review.Store.

@@ -346,22 +346,12 @@ func (s *Store) CountOpenCases(ctx context.Context, now time.Time) ([]review.Que
 		return nil, fmt.Errorf("counting open cases: %w", err)
 	}
 	defer rows.Close()
-	var out []review.QueueCount
-	for rows.Next() {
-		var n review.QueueCount
-		var next sql.NullInt64
-		if err := rows.Scan(&n.Queue, &n.Cases, &n.Overdue, &next); err != nil {
-			return nil, fmt.Errorf("counting open cases: %w", err)
+	return store.QueueCounts(rows, func(next sql.NullInt64) time.Time {
+		if !next.Valid {
+			return time.Time{}
 		}
-		if next.Valid {
-			n.NextDue = fromMicros(next.Int64)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting open cases: %w", err)
-	}
-	return out, nil
+		return fromMicros(next.Int64)
+	})
 }
 
 // CasesSince implements review.Store.
