@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
@@ -54,4 +55,20 @@ func QueueCounts[D any](rows Rows, next func(D) time.Time) ([]review.QueueCount,
 		return nil, fmt.Errorf("counting open cases: %w", err)
 	}
 	return out, nil
+}
+
+// NewBank is b as CreateBank stores it, created at now: a zero threshold
+// takes its default, the bank is validated, and it holds no entries.
+func NewBank(b bank.Bank, now time.Time) (bank.Bank, error) {
+	if b.Threshold == 0 {
+		b.Threshold = bank.DefaultThreshold
+	}
+	if b.VPDQThreshold == 0 {
+		b.VPDQThreshold = bank.DefaultVPDQThreshold
+	}
+	if err := b.Validate(); err != nil {
+		return bank.Bank{}, err
+	}
+	b.CreatedAt, b.Entries = Time(now), 0
+	return b, nil
 }
