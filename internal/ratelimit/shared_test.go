@@ -118,7 +118,7 @@ func TestParseKey(t *testing.T) {
 	if err != nil || len(k) != ratelimit.MinKeySize {
 		t.Errorf("ParseKey(NewKey()) = %d bytes, %v", len(k), err)
 	}
-	if ratelimit.NewKey() == ratelimit.NewKey() {
+	if a, b := ratelimit.NewKey(), ratelimit.NewKey(); a == b {
 		t.Error("NewKey made the same key twice")
 	}
 }
