@@ -158,6 +158,7 @@ type API struct {
 	banks    *usecase.Banks
 	review   *usecase.Review
 	changes  *usecase.Changes
+	rules    *usecase.Rules
 	log      *slog.Logger
 	mux      *http.ServeMux // every route of the table, and /healthz
 	public   *http.ServeMux // the public routes, and /healthz
@@ -205,6 +206,7 @@ func New(cfg Config) *API {
 		a.banks = &usecase.Banks{Stores: stores, Tx: tx, Log: cfg.Log, Matcher: cfg.Matcher}
 	}
 	a.changes = &usecase.Changes{Tx: tx, Log: cfg.Log}
+	a.rules = &usecase.Rules{Stores: stores, Tx: tx, Log: cfg.Log, KeepsEvidence: cfg.Evidence != nil}
 	a.review = cfg.Decisions
 	if a.review == nil {
 		a.review = &usecase.Review{Tx: tx, Log: cfg.Log, Desk: cfg.Review, Banks: a.banks, Matcher: cfg.Matcher,

@@ -2,21 +2,13 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
-	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
-	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/rules"
-	"github.com/safeguard-oss/safeguard/internal/usecase"
-	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
 func (a *API) listRules(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
@@ -65,9 +57,8 @@ func (a *API) ruleHistory(w http.ResponseWriter, r *http.Request, _ auth.Key) er
 	return nil
 }
 
-// readRule decodes a rule body strictly (rules.Decode) and checks what only
-// the server knows: that its banks and webhooks exist, and that content it
-// asks to keep can be kept.
+// readRule decodes a rule body strictly (rules.Decode); what only the
+// server knows (its banks, webhooks, evidence key) usecase.Rules checks.
 func (a *API) readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, error) {
 	if _, err := checkContentType(r, "application/json"); err != nil {
 		return rules.Rule{}, err
@@ -91,48 +82,7 @@ func (a *API) readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, erro
 		}
 		return rules.Rule{}, errorf(http.StatusBadRequest, CodeInvalidRule, "%v", err)
 	}
-	return rule, a.checkRefs(r.Context(), rule)
-}
-
-func (a *API) checkRefs(ctx context.Context, rule rules.Rule) error {
-	var problems []string
-	for _, b := range rule.Banks {
-		if _, err := a.cfg.Banks.Bank(ctx, b); errors.Is(err, derrors.NotFound) {
-			problems = append(problems, fmt.Sprintf("bank %q does not exist", b))
-		} else if err != nil {
-			return err
-		}
-	}
-	for i, act := range rule.Actions {
-		switch act.Kind {
-		case rules.Notify:
-			if _, err := a.cfg.Webhooks.Webhook(ctx, act.Webhook); errors.Is(err, webhook.ErrNotFound) {
-				problems = append(problems, fmt.Sprintf("action %d: webhook %q does not exist", i+1, act.Webhook))
-			} else if err != nil {
-				return err
-			}
-		case rules.Quarantine, rules.Report:
-			if a.cfg.Evidence == nil && rule.Enabled {
-				problems = append(problems, fmt.Sprintf("action %d: %s keeps content as evidence, and this server has no evidence key (set SAFEGUARD_EVIDENCE_KEYS)", i+1, act.Kind))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return errorf(http.StatusBadRequest, CodeInvalidRule, "rule %q: %s", rule.Name, strings.Join(problems, "; "))
-	}
-	return nil
-}
-
-// rulesChanged empties the rules cache the scans read, once a change made
-// through a transaction (around the cache) is committed.
-func (a *API) rulesChanged() {
-	if c, ok := a.cfg.Rules.(interface{ Invalidate() }); ok {
-		c.Invalidate()
-	}
-}
-
-func ruleDetail(rule rules.Rule) map[string]any {
-	return map[string]any{"id": rule.ID, "version": rule.Version, "name": rule.Name, "enabled": rule.Enabled, "rule": rule}
+	return rule, nil
 }
 
 func (a *API) createRule(w http.ResponseWriter, r *http.Request, k auth.Key) error {
@@ -140,17 +90,7 @@ func (a *API) createRule(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	if err != nil {
 		return err
 	}
-	if rule.ID != 0 || rule.Version != 0 {
-		return errorf(http.StatusBadRequest, CodeInvalidRule, "a new rule has no id or version: the server assigns them")
-	}
-	rule.UpdatedAt, rule.UpdatedBy = time.Now().UTC().Truncate(time.Microsecond), k.Name
-	err = a.changes.Do(r.Context(), k.ID, audit.RuleCreate, func(tx usecase.Stores) (string, any, error) {
-		var err error
-		rule, err = tx.Rules.CreateRule(r.Context(), rule)
-		return strconv.FormatInt(rule.ID, 10), ruleDetail(rule), err
-	})
-	a.rulesChanged()
-	if err != nil {
+	if rule, err = a.rules.Create(r.Context(), k.ID, k.Name, rule); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, rule)
@@ -168,25 +108,7 @@ func (a *API) updateRule(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	if err != nil {
 		return err
 	}
-	if rule.ID != 0 && rule.ID != id {
-		return errorf(http.StatusBadRequest, CodeInvalidRule, "body is rule %d, path is rule %d", rule.ID, id)
-	}
-	if rule.Version == 0 {
-		return errorf(http.StatusBadRequest, CodeInvalidRule, "send the version you last read, so a concurrent update is not undone")
-	}
-	rule.ID = id
-	return a.saveRule(w, r, k, rule)
-}
-
-func (a *API) saveRule(w http.ResponseWriter, r *http.Request, k auth.Key, rule rules.Rule) error {
-	rule.UpdatedAt, rule.UpdatedBy = time.Now().UTC().Truncate(time.Microsecond), k.Name
-	err := a.changes.Do(r.Context(), k.ID, audit.RuleUpdate, func(tx usecase.Stores) (string, any, error) {
-		var err error
-		rule, err = tx.Rules.UpdateRule(r.Context(), rule)
-		return strconv.FormatInt(rule.ID, 10), ruleDetail(rule), err
-	})
-	a.rulesChanged()
-	if err != nil {
+	if rule, err = a.rules.Update(r.Context(), k.ID, k.Name, id, rule); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rule)
@@ -200,10 +122,10 @@ func (a *API) disableRule(w http.ResponseWriter, r *http.Request, k auth.Key) er
 	if err != nil {
 		return err
 	}
-	rule, err := a.cfg.Rules.Rule(r.Context(), id)
+	rule, err := a.rules.Disable(r.Context(), k.ID, k.Name, id)
 	if err != nil {
 		return err
 	}
-	rule.Enabled = false
-	return a.saveRule(w, r, k, rule)
+	writeJSON(w, http.StatusOK, rule)
+	return nil
 }

@@ -81,7 +81,7 @@ func roleOf(v string) string {
 
 // secretSettings come only from their SAFEGUARD_* variable or the config
 // file, never a flag, which any user could read in the process list.
-var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password", "peer-key", "smtp-user", "smtp-password"}
+var secretSettings = []string{"evidence-keys", "cybertip-user", "cybertip-password", "peer-key", "smtp-user", "smtp-password", "ratelimit-key"}
 
 func envName(flagName string) string {
 	return "SAFEGUARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
@@ -113,11 +113,12 @@ embedded store, serve makes one in the data directory, evidence.keys, and
 says how to move it; with --database-url, rules that quarantine or report
 keep nothing), SAFEGUARD_CYBERTIP_USER / cybertip-user,
 SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password and SAFEGUARD_PEER_KEY /
-peer-key (the seed that signs --publish's feeds: safeguard exchange peer-key).
-keep nothing), SAFEGUARD_CYBERTIP_USER / cybertip-user
-and SAFEGUARD_CYBERTIP_PASSWORD / cybertip-password, SAFEGUARD_SMTP_USER /
-smtp-user and SAFEGUARD_SMTP_PASSWORD / smtp-password (the notices' mail
-server).
+peer-key (the seed that signs --publish's feeds: safeguard exchange peer-key),
+SAFEGUARD_SMTP_USER / smtp-user and SAFEGUARD_SMTP_PASSWORD / smtp-password
+(the notices' mail server), and SAFEGUARD_RATELIMIT_KEY / ratelimit-key (with
+--database-url: the secret, hex of 32 random bytes, e.g. openssl rand -hex 32,
+under which Report Remove's shared rate limits store client addresses; the
+same on every server, or each counts on its own).
 
 flags:`)
 		fs.PrintDefaults()
@@ -204,7 +205,7 @@ flags:`)
 	if banks := *vals["publish"]; banks != "" {
 		cfg.Publish = strings.Split(banks, ",")
 	}
-	cfg.PeerKey = secret["peer-key"]
+	cfg.PeerKey, cfg.RateLimitKey = secret["peer-key"], secret["ratelimit-key"]
 	cfg.NoticesFile, cfg.SMTPUser, cfg.SMTPPassword = *vals["notices"], secret["smtp-user"], secret["smtp-password"]
 	if email := *vals["reporter-email"]; email != "" {
 		cfg.LEReporter.ReportingPerson.Email = []string{email}

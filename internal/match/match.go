@@ -89,8 +89,8 @@ type Matcher struct {
 
 	mu     sync.RWMutex
 	pdq    *hamming.Index
-	video  *vpdq.Index         // vPDQ entries' frames, keyed by packed id
-	exact  map[string][]uint64 // signal ":" raw digest bytes -> packed ids
+	video  *vpdq.Index // vPDQ entries' frames, keyed by packed id
+	exact  *digests    // MD5 and SHA-256 entries
 	banks  map[int64]bankInfo
 	seq    int64 // last change applied
 	synced time.Time
@@ -128,7 +128,7 @@ func New(st bank.Store) *Matcher {
 		QualityFloor: DefaultQualityFloor,
 		pdq:          hamming.New(),
 		video:        vpdq.NewIndex(vpdq.DefaultRule),
-		exact:        map[string][]uint64{},
+		exact:        newDigests(),
 		banks:        map[int64]bankInfo{},
 	}
 }
@@ -160,7 +160,7 @@ func (m *Matcher) sync(ctx context.Context) error {
 	}
 	m.mu.Lock()
 	m.banks = info
-	since, empty := m.seq, m.pdq.Len() == 0 && len(m.exact) == 0 && m.video.Len() == 0
+	since, empty := m.seq, m.pdq.Len() == 0 && m.exact.n == 0 && m.video.Len() == 0
 	m.mu.Unlock()
 
 	if empty && since == 0 {
@@ -207,7 +207,7 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 	var ids []uint64
 	var codes []hamming.Code
 	removed := map[uint64]bool{}
-	exact := map[string][]uint64{}
+	exact := newDigests()
 	video := vpdq.NewIndex(vpdq.DefaultRule)
 	var seq int64
 	for {
@@ -228,7 +228,7 @@ func (m *Matcher) bulkLoad(ctx context.Context) error {
 				continue
 			}
 			if c.Entry.Signal != bank.PDQ {
-				if err := applyExact(exact, c, id); err != nil {
+				if err := exact.apply(c, id); err != nil {
 					return err
 				}
 				continue
@@ -278,7 +278,7 @@ func (m *Matcher) apply(c bank.Change) error {
 	if c.Entry.Signal == bank.VPDQ {
 		return applyVideo(m.video, c, id)
 	}
-	return applyExact(m.exact, c, id)
+	return m.exact.apply(c, id)
 }
 
 // applyVideo applies a change of a vPDQ entry to the frame index. An entry
@@ -294,24 +294,6 @@ func applyVideo(x *vpdq.Index, c bank.Change, id uint64) error {
 	}
 	if err := x.Add(id, frames); err != nil && !errors.Is(err, vpdq.ErrNoUsableFrames) {
 		return fmt.Errorf("match: entry %d: %w", c.Entry.ID, err)
-	}
-	return nil
-}
-
-// applyExact applies a change of an MD5 or SHA-256 entry to a digest map.
-func applyExact(exact map[string][]uint64, c bank.Change, id uint64) error {
-	key, err := exactKey(c.Entry.Signal, c.Entry.Value)
-	if err != nil {
-		return err
-	}
-	ids := slices.DeleteFunc(exact[key], func(x uint64) bool { return x == id })
-	if !c.Removed {
-		ids = append(ids, id)
-	}
-	if len(ids) == 0 {
-		delete(exact, key)
-	} else {
-		exact[key] = ids
 	}
 	return nil
 }
@@ -368,11 +350,7 @@ type Stats struct {
 func (m *Matcher) Stats() Stats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	n := 0
-	for _, ids := range m.exact {
-		n += len(ids)
-	}
-	return Stats{PDQ: m.pdq.Len(), Exact: n, Videos: m.video.Len(), Frames: m.video.Frames(), Seq: m.seq, Synced: m.synced, Loading: m.loading}
+	return Stats{PDQ: m.pdq.Len(), Exact: m.exact.n, Videos: m.video.Len(), Frames: m.video.Frames(), Seq: m.seq, Synced: m.synced, Loading: m.loading}
 }
 
 // ErrUnknownBank is returned (wrapped) when a query names a bank that does
@@ -477,7 +455,7 @@ func (m *Matcher) search(q Query) ([]hit, bool, error) {
 }
 
 func (m *Matcher) exactHits(hits []hit, sig bank.Signal, raw []byte, want func(int64) (bankInfo, bool)) []hit {
-	for _, id := range m.exact[string(sig)+":"+string(raw)] {
+	for _, id := range m.exact.ids[string(sig)+":"+string(raw)] {
 		bankID, entryID := unpack(id)
 		if b, ok := want(bankID); ok {
 			hits = append(hits, hit{bank: b.name, entryID: entryID})

@@ -197,12 +197,12 @@ func (m *Matcher) readSnapshot(ctx context.Context, path string) error {
 	return nil
 }
 
-func readExact(r io.Reader) (map[string][]uint64, error) {
+func readExact(r io.Reader) (*digests, error) {
 	n, err := readU64(r)
 	if err != nil {
 		return nil, err
 	}
-	exact := map[string][]uint64{}
+	exact := newDigests()
 	for range n {
 		key, err := readString(r)
 		if err != nil {
@@ -212,14 +212,15 @@ func readExact(r io.Reader) (map[string][]uint64, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := exact[key]; dup || k == 0 || k > 1<<20 {
+		if _, dup := exact.ids[key]; dup || k == 0 || k > 1<<20 {
 			return nil, fmt.Errorf("digest key repeated or with %d ids", k)
 		}
 		ids := make([]uint64, k)
 		if err := binary.Read(r, binary.LittleEndian, ids); err != nil {
 			return nil, errors.New("truncated")
 		}
-		exact[key] = ids
+		exact.ids[key] = ids
+		exact.n += len(ids)
 	}
 	return exact, nil
 }
@@ -297,8 +298,8 @@ func (m *Matcher) encode(w io.Writer, identity, token string) (seq int64, prev s
 	if _, err := m.video.WriteTo(cw); err != nil {
 		return 0, "", false, err
 	}
-	buf := binary.LittleEndian.AppendUint64(nil, uint64(len(m.exact)))
-	for key, ids := range m.exact {
+	buf := binary.LittleEndian.AppendUint64(nil, uint64(len(m.exact.ids)))
+	for key, ids := range m.exact.ids {
 		buf = binary.LittleEndian.AppendUint32(appendString(buf, key), uint32(len(ids)))
 		for _, id := range ids {
 			buf = binary.LittleEndian.AppendUint64(buf, id)

@@ -7,8 +7,11 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -67,13 +70,14 @@ type Buckets interface {
 	SweepBuckets(ctx context.Context, scope string, before time.Time) (int64, error)
 }
 
-// New returns a Limiter of l: in the store b under scope, or in this
-// process if b is nil.
-func New(l Limit, scope string, b Buckets) Limiter {
+// New returns a Limiter of l: in the store b under scope, its keys stored
+// as their HMAC under key (see Shared.Key), or in this process if b is nil
+// (key unused).
+func New(l Limit, scope string, b Buckets, key []byte) Limiter {
 	if b == nil {
 		return &Memory{Limit: l}
 	}
-	return &Shared{Limit: l, Scope: scope, Store: b}
+	return &Shared{Limit: l, Scope: scope, Store: b, Key: key}
 }
 
 // Shared is a Limiter whose buckets are in a store every server shares.
@@ -81,7 +85,33 @@ type Shared struct {
 	Limit
 	Scope string // the buckets' namespace in the store: "selfreport.submissions"
 	Store Buckets
-	n     atomic.Uint64
+	// Key is the deployment's secret under which keys (clients' addresses)
+	// are stored, as HMAC-SHA-256: a reader of the table cannot find an
+	// address by trying all 2^32 of IPv4 without it. Every server sharing
+	// Store must have the same Key, or each counts on its own. At least
+	// MinKeySize bytes; without it Allow and Refund fail.
+	Key []byte
+	n   atomic.Uint64
+}
+
+// MinKeySize is the least size of a Shared limiter's Key, in bytes.
+const MinKeySize = 32
+
+// ParseKey reads a Shared limiter's key: the hex of at least MinKeySize
+// bytes (NewKey makes one).
+func ParseKey(s string) ([]byte, error) {
+	k, err := hex.DecodeString(s)
+	if err != nil || len(k) < MinKeySize {
+		return nil, fmt.Errorf("rate-limit key: want the hex of at least %d random bytes (%d hex digits)", MinKeySize, 2*MinKeySize)
+	}
+	return k, nil
+}
+
+// NewKey makes a random key, in the form ParseKey reads.
+func NewKey() string {
+	k := make([]byte, MinKeySize)
+	rand.Read(k) // never fails (crypto/rand)
+	return hex.EncodeToString(k)
 }
 
 // sweepEvery is how many takes pass between sweeps of full buckets: often
@@ -89,13 +119,20 @@ type Shared struct {
 // that the sweep's scan costs little a request.
 const sweepEvery = 1024
 
-// stored is the key as the store keeps it: hashed, so the table does not
-// list the addresses of Report Remove's users in the clear. (A hash of an
-// IPv4 address can be found by trying them all; rows last only until
-// swept, one Per after their last use.)
-func stored(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(h[:16])
+var errNoKey = errors.New("no secret key to store client keys under (Shared.Key)")
+
+// stored is the key as the store keeps it: its HMAC under the deployment's
+// secret, so that the table neither lists the addresses of Report
+// Remove's users nor lets a reader of it find them by trying every IPv4
+// address. (Rows from before the key, plain SHA-256, match no key now and
+// are swept one Per after their last use.)
+func (s *Shared) stored(key string) (string, error) {
+	if len(s.Key) < MinKeySize {
+		return "", fmt.Errorf("rate limit %s: %w", s.Scope, errNoKey)
+	}
+	m := hmac.New(sha256.New, s.Key)
+	m.Write([]byte(key))
+	return hex.EncodeToString(m.Sum(nil)[:16]), nil
 }
 
 // Allow implements Limiter.
@@ -105,7 +142,11 @@ func (s *Shared) Allow(ctx context.Context, key string, now time.Time) error {
 			return fmt.Errorf("rate limit %s: sweeping full buckets: %w", s.Scope, err)
 		}
 	}
-	ok, tokens, err := s.Store.TakeToken(ctx, s.Scope, stored(key), s.Limit, now)
+	k, err := s.stored(key)
+	if err != nil {
+		return err
+	}
+	ok, tokens, err := s.Store.TakeToken(ctx, s.Scope, k, s.Limit, now)
 	if err != nil {
 		return fmt.Errorf("rate limit %s: %w", s.Scope, err)
 	}
@@ -117,7 +158,11 @@ func (s *Shared) Allow(ctx context.Context, key string, now time.Time) error {
 
 // Refund implements Limiter.
 func (s *Shared) Refund(ctx context.Context, key string) error {
-	if err := s.Store.ReturnToken(ctx, s.Scope, stored(key), s.Limit); err != nil {
+	k, err := s.stored(key)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.ReturnToken(ctx, s.Scope, k, s.Limit); err != nil {
 		return fmt.Errorf("rate limit %s: %w", s.Scope, err)
 	}
 	return nil

@@ -112,7 +112,10 @@ func (h Hashes) Set() signal.Set {
 	return set
 }
 
-func (h Hashes) empty() bool { return h.PDQ == nil && h.MD5 == "" && h.SHA256 == "" }
+// target is what a case about r would be about.
+func (r *Report) target() signal.Target {
+	return signal.Target{ContentID: r.ContentID, AccountID: r.AccountID, PDQ: r.Hashes.PDQ != nil, MD5: r.Hashes.MD5 != "", SHA256: r.Hashes.SHA256 != ""}
+}
 
 // digests lists the exact digests as "md5:…" and "sha256:…", the form
 // Case.Digests keeps.
@@ -199,7 +202,7 @@ func (r *Report) Validate() error {
 	if r.Reporter == "" {
 		bad("reporter is required")
 	}
-	if r.ContentID == "" && r.AccountID == "" && r.Hashes.empty() {
+	if !r.target().Any() {
 		bad("no target: a report needs a content_id, an account_id or the content's hashes")
 	}
 	if len(r.Text) > MaxText {

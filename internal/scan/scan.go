@@ -131,10 +131,10 @@ func (rec *Record) CasePDQ() string {
 	return rec.PDQ
 }
 
-// target reports whether rec names something a review case can be about,
-// as the report Enqueue files from it needs.
-func (rec *Record) target() bool {
-	return rec.ContentID != "" || rec.AccountID != "" || rec.MD5 != "" || rec.SHA256 != "" || rec.CasePDQ() != ""
+// target is what a review case about rec could be about (the report
+// Enqueue files from it).
+func (rec *Record) target() signal.Target {
+	return signal.Target{ContentID: rec.ContentID, AccountID: rec.AccountID, PDQ: rec.CasePDQ() != "", MD5: rec.MD5 != "", SHA256: rec.SHA256 != ""}
 }
 
 // Decide runs the pipeline on one request. A *media.Error from hashing is
@@ -205,7 +205,7 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 			return Result{}, fmt.Errorf("scan: reading rules: %w", err)
 		}
 		rec.Decision = rules.Decide(rs, req.Context, rec.Matches)
-		if !rec.target() {
+		if !rec.target().Any() {
 			// A lookup of a vPDQ alone (or of a PDQ too plain to match)
 			// names nothing a case could be about: its matches and the
 			// other actions are still the platform's to act on, so the

@@ -64,12 +64,13 @@ type Limits struct {
 }
 
 // SharedLimits are the limits above, counted in b where every server
-// sharing it counts (nil b: in this process).
-func SharedLimits(b ratelimit.Buckets) Limits {
+// sharing it counts, addresses stored as their HMAC under key (the same on
+// every server; ratelimit.Shared.Key), or with nil b in this process.
+func SharedLimits(b ratelimit.Buckets, key []byte) Limits {
 	return Limits{
-		Submissions: ratelimit.New(SubmissionLimit, "selfreport.submissions", b),
-		Checks:      ratelimit.New(CheckLimit, "selfreport.checks", b),
-		WrongPINs:   ratelimit.New(WrongPINLimit, "selfreport.wrong_pins", b),
+		Submissions: ratelimit.New(SubmissionLimit, "selfreport.submissions", b, key),
+		Checks:      ratelimit.New(CheckLimit, "selfreport.checks", b, key),
+		WrongPINs:   ratelimit.New(WrongPINLimit, "selfreport.wrong_pins", b, key),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
 	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
@@ -78,6 +79,9 @@ func TestNodesShared(t *testing.T) {
 	}
 	url_ := testkit.PostgresURL(t)
 	bin := buildBinary(t)
+	// The servers share the secret their rate limits store addresses under,
+	// as a deployment's do, or each would count on its own.
+	t.Setenv("SAFEGUARD_RATELIMIT_KEY", ratelimit.NewKey())
 	out, err := exec.Command(bin, "apikey", "create", "--role", "admin", "--name", "nodes-test", "--database-url", url_).Output()
 	if err != nil {
 		t.Fatalf("apikey create: %v", err)

@@ -1,15 +1,18 @@
 package server_test
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/hasher"
+	"github.com/safeguard-oss/safeguard/internal/server"
 )
 
 // selfReport sends one self-report of picture from client address xff
@@ -127,5 +130,18 @@ func TestForwardedIgnoredUntrusted(t *testing.T) {
 	}
 	if code := selfReport(t, base, picture, "198.51.100.99"); code != 429 {
 		t.Errorf("11th self-report with a made-up X-Forwarded-For: %d, want 429", code)
+	}
+}
+
+// A rate-limit key that is not the hex of 32 bytes or more stops the
+// server at start, naming the setting, instead of storing addresses under
+// a weak key.
+func TestRateLimitKeyChecked(t *testing.T) {
+	cfg, st := openPostgres(t)
+	defer st.Close()
+	cfg.RateLimitKey = "0123abcd"
+	_, err := server.New(context.Background(), cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "rate-limit key") {
+		t.Fatalf("server.New with a short rate-limit key: %v, want it refused", err)
 	}
 }

@@ -140,6 +140,12 @@ type Config struct {
 	// environment or the config file, never a flag.
 	Publish []string
 	PeerKey string
+	// RateLimitKey is the hex of the secret (ratelimit.ParseKey) under
+	// which Report Remove's rate limits store clients' addresses on
+	// PostgreSQL, the same on every server; like the evidence keys it
+	// comes from the environment or the config file. Without it each
+	// server makes one of its own at start, and so counts on its own.
+	RateLimitKey string
 	// OperatorListen is where /metrics, /readyz and /healthz are served
 	// (serve's default is DefaultOperatorListen, on loopback); empty
 	// serves them on Listen as well, as before there was a choice.
@@ -374,14 +380,17 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// client behind a non-sticky balancer gets the budget once; SQLite's
 	// store belongs to one process, which counts in memory.
 	buckets, _ := st.(ratelimit.Buckets)
-	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets)}
+	rateKey, err := rateLimitKey(cfg.RateLimitKey, buckets != nil, logger)
+	if err != nil {
+		return nil, err
+	}
+	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets, rateKey)}
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}
 	s.review = &usecase.Review{Tx: tx, Log: log, Desk: s.desk, Banks: banks, Matcher: s.matcher,
 		ReviewBank: cfg.ReviewBank, ReviewWebhook: cfg.ReviewWebhook, Wake: s.dispatcher.Wake,
 		Drafts: &usecase.Drafts{Evidence: ev, Scans: st, Reporter: cfg.LEReporter, Conversations: chats}}
-	var err error
 	if s.networks, err = loadNetworks(ctx, st, tx, log, s.review, logger); err != nil {
 		return nil, err
 	}
@@ -901,4 +910,19 @@ func (s *Server) snapshot(ctx context.Context) {
 	}
 	s.snapSeq.Store(stats.Seq)
 	s.log.Info("index snapshot written", "file", s.cfg.IndexSnapshot, "seq", stats.Seq, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// rateLimitKey is the key shared rate limits store addresses under: the
+// configured one, or, where limits are shared and none is configured, one
+// of this process's own (said in the log: the servers then count apart,
+// which is safer than storing addresses a reader could recover).
+func rateLimitKey(spec string, shared bool, logger *slog.Logger) ([]byte, error) {
+	if spec != "" {
+		return ratelimit.ParseKey(spec)
+	}
+	if !shared {
+		return nil, nil
+	}
+	logger.Warn("no rate-limit key (SAFEGUARD_RATELIMIT_KEY): Report Remove's limits are counted per server; give every server the same key, made once with: openssl rand -hex 32")
+	return ratelimit.ParseKey(ratelimit.NewKey())
 }

@@ -48,3 +48,20 @@ func (s Set) SHA256Hex() string {
 	}
 	return hex.EncodeToString(s.SHA256[:])
 }
+
+// Target is what a review case can be about: the content or the account a
+// platform names, or the content's hashes. A vPDQ alone is none (a case
+// holds a PDQ, an MD5, a SHA-256), nor is a PDQ too plain to mean anything
+// (the caller leaves PDQ false). review.Report refuses a report without
+// one, and a scan skips the enqueue and report actions it cannot carry
+// out, by this one rule, so a scan never asks for a report the desk would
+// refuse.
+type Target struct {
+	ContentID, AccountID string
+	PDQ, MD5, SHA256     bool // whether the content's hash of each kind is known
+}
+
+// Any reports whether t names something a case can be about.
+func (t Target) Any() bool {
+	return t.ContentID != "" || t.AccountID != "" || t.PDQ || t.MD5 || t.SHA256
+}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
@@ -32,4 +34,41 @@ func StoredCase(c review.Case) review.Case {
 func StoredReport(r review.Report) review.Report {
 	r.ReceivedAt, r.DecidedAt = Time(r.ReceivedAt), Time(r.DecidedAt)
 	return r
+}
+
+// QueueCounts reads the rows of review.Store.CountOpenCases (queue, open
+// cases, overdue, least due time still to come) for both stores; next
+// converts the store's type of the last column, which is NULL when no case
+// is due later, to a time (the zero time for NULL).
+func QueueCounts[D any](rows Rows, next func(D) time.Time) ([]review.QueueCount, error) {
+	var out []review.QueueCount
+	for rows.Next() {
+		var n review.QueueCount
+		var d D
+		if err := rows.Scan(&n.Queue, &n.Cases, &n.Overdue, &d); err != nil {
+			return nil, fmt.Errorf("counting open cases: %w", err)
+		}
+		n.NextDue = next(d)
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counting open cases: %w", err)
+	}
+	return out, nil
+}
+
+// NewBank is b as CreateBank stores it, created at now: a zero threshold
+// takes its default, the bank is validated, and it holds no entries.
+func NewBank(b bank.Bank, now time.Time) (bank.Bank, error) {
+	if b.Threshold == 0 {
+		b.Threshold = bank.DefaultThreshold
+	}
+	if b.VPDQThreshold == 0 {
+		b.VPDQThreshold = bank.DefaultVPDQThreshold
+	}
+	if err := b.Validate(); err != nil {
+		return bank.Bank{}, err
+	}
+	b.CreatedAt, b.Entries = Time(now), 0
+	return b, nil
 }

@@ -8,9 +8,9 @@ import (
 
 // Changes writes a change and the audit entry that records it in one
 // transaction: the use case of changes that need nothing else done
-// (webhooks, API keys, rules, data requests, law-enforcement reports). An
-// entry the log refuses undoes the change, so nothing is changed
-// unaudited.
+// (webhooks, API keys, data requests, law-enforcement reports; rules have
+// their own, Rules). An entry the log refuses undoes the change, so nothing
+// is changed unaudited.
 type Changes struct {
 	Tx  Tx
 	Log *audit.Log

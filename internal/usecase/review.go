@@ -74,6 +74,20 @@ func (u *Review) File(ctx context.Context, actor string, r review.Report) (revie
 	return rep, err
 }
 
+// fileThen is File with then run in the filing's transaction on the filed
+// report, so that what records the filing elsewhere commits with it or
+// not at all.
+func (u *Review) fileThen(ctx context.Context, actor string, r review.Report, then func(tx Stores, filed review.Report) error) (review.Report, error) {
+	var rep review.Report
+	err := u.changeIn(ctx, actor, func(d *review.Desk, _ Stores) (review.Effects, error) {
+		var fx review.Effects
+		var err error
+		rep, _, fx, err = d.File(ctx, r)
+		return fx, err
+	}, func(tx Stores, _ *review.Desk) error { return then(tx, rep) })
+	return rep, err
+}
+
 // FileBulk files a trusted flagger's batch: all, or none if any is invalid
 // or the store fails part way.
 func (u *Review) FileBulk(ctx context.Context, actor string, rs []review.Report) ([]review.Report, error) {

@@ -31,7 +31,7 @@ type Text struct {
 	Tx       Tx // its stores: Text, Rules, Audit, Webhooks
 	Log      *audit.Log
 	Scorer   *textrisk.Scorer
-	Review   *Review         // files the cases of enqueue and report; nil files none
+	Review   *Review         // files the cases of enqueue and report (over Tx's database); nil files none
 	Evidence *evidence.Store // keeps flagged conversations; nil keeps none (said in the answer)
 	Keep     int             // messages kept per conversation; textmsg.Keep when 0
 	Now      func() time.Time
@@ -246,10 +246,7 @@ func (u *Text) act(ctx context.Context, s *Scored, thread []textmsg.Message, don
 			}
 		}
 	}
-	if err := u.file(ctx, s, thread); err != nil || s.CaseID == 0 {
-		return err
-	}
-	return u.setFiled(ctx, m, textmsg.Filed{Evidence: s.Evidence, CaseID: s.CaseID})
+	return u.file(ctx, s, thread)
 }
 
 // openCase is the undecided case an earlier message of the conversation
@@ -468,7 +465,18 @@ func (u *Text) file(ctx context.Context, s *Scored, thread []textmsg.Message) er
 	if rep.ContentID == "" && rep.AccountID == "" {
 		rep.ContentID = subject(m)
 	}
-	filed, err := u.Review.File(ctx, audit.System, rep)
+	// The filing is recorded on the message in the case's own transaction:
+	// a retry of a request whose filing failed finds either both or
+	// neither, and never files a second report into the case.
+	filed, err := u.Review.fileThen(ctx, audit.System, rep, func(tx Stores, filed review.Report) error {
+		if m.ID == 0 {
+			return nil
+		}
+		if tx.Text == nil {
+			return errors.New("the review transaction has no text store to record the filing in")
+		}
+		return tx.Text.SetFiled(ctx, m.ID, textmsg.Filed{Evidence: s.Evidence, CaseID: filed.CaseID})
+	})
 	if err != nil {
 		return fmt.Errorf("%s: filing rule %d's report: %w", subject(m), why.Rule.ID, err)
 	}

@@ -17,10 +17,19 @@ import (
 )
 
 // failingCases is a store whose case writes fail while fail is set: a
-// filing that breaks after the message was stored.
+// filing that breaks after the message was stored; and whose recording of
+// a case on a message fails while failFiled is set: a filing that breaks
+// after the case was filed.
 type failingCases struct {
 	store.Store
-	fail *atomic.Bool
+	fail, failFiled *atomic.Bool
+}
+
+func (f failingCases) SetFiled(ctx context.Context, id int64, filed textmsg.Filed) error {
+	if f.failFiled != nil && f.failFiled.Load() && filed.CaseID != 0 {
+		return errors.New("disk on fire")
+	}
+	return f.Store.SetFiled(ctx, id, filed)
 }
 
 func (f failingCases) FileReport(ctx context.Context, r review.Report, c review.Case) (review.Report, review.Case, error) {
@@ -31,19 +40,25 @@ func (f failingCases) FileReport(ctx context.Context, r review.Report, c review.
 }
 
 func (f failingCases) Atomically(ctx context.Context, fn func(store.Store) error) error {
-	return f.Store.Atomically(ctx, func(tx store.Store) error { return fn(failingCases{tx, f.fail}) })
+	return f.Store.Atomically(ctx, func(tx store.Store) error { return fn(failingCases{tx, f.fail, f.failFiled}) })
 }
 
 func newText(t *testing.T) (*usecase.Text, store.Store, *atomic.Bool) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
+	db, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	fail := new(atomic.Bool)
-	st := failingCases{db, fail}
+	u, st := newTextOn(t, failingCases{db, new(atomic.Bool), nil})
+	return u, st, st.(failingCases).fail
+}
+
+// newTextOn is the text use case over st, with a rule that enqueues
+// grooming.
+func newTextOn(t *testing.T, st store.Store) (*usecase.Text, store.Store) {
+	t.Helper()
+	ctx := context.Background()
 	if _, err := st.CreateRule(ctx, rules.Rule{Name: "grooming to review", Enabled: true, TextLabels: []string{"grooming", "sextortion"},
 		Actions: []rules.Action{{Kind: rules.Enqueue, Priority: 50}}}); err != nil {
 		t.Fatal(err)
@@ -55,7 +70,7 @@ func newText(t *testing.T) (*usecase.Text, store.Store, *atomic.Bool) {
 	_, tx := usecase.Over(st)
 	log := audit.NewLog(st)
 	rv := &usecase.Review{Tx: tx, Log: log, Desk: review.NewDesk(st, st, review.Config{})}
-	return &usecase.Text{Tx: tx, Log: log, Scorer: sc, Review: rv}, st, fail
+	return &usecase.Text{Tx: tx, Log: log, Scorer: sc, Review: rv}, st
 }
 
 func scoreOne(t *testing.T, u *usecase.Text, m textmsg.Message) usecase.Scored {
@@ -160,5 +175,41 @@ func TestTextRetryCompletesFiling(t *testing.T) {
 	other.Text = "something else"
 	if _, err := u.Score(ctx, []textmsg.Message{other}); !errors.Is(err, textmsg.ErrExists) {
 		t.Errorf("the same external_id with another text: %v, want exists", err)
+	}
+}
+
+// A filing whose record on the message fails after the case was filed is
+// undone with it: the retry files one report, not a second one into the
+// same case.
+func TestTextRetryAfterFailedRecord(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			failFiled := new(atomic.Bool)
+			u, st := newTextOn(t, failingCases{b.open(t), new(atomic.Bool), failFiled})
+			ctx := context.Background()
+			m := textmsg.Message{ExternalID: "plat-88", ConversationID: "c3", Author: "adult", Target: "kid", Surface: textrisk.DM, TargetAge: 12,
+				Text: "this is our secret, dont tell ur mom. delete the chat"}
+			failFiled.Store(true)
+			if _, err := u.Score(ctx, []textmsg.Message{m}); err == nil {
+				t.Fatal("a filing that could not be recorded was answered as a success")
+			}
+			failFiled.Store(false)
+			s := scoreOne(t, u, m)
+			if s.CaseID == 0 {
+				t.Fatalf("the retry filed no case: %+v", s)
+			}
+			if rs, err := st.CaseReports(ctx, s.CaseID); err != nil || len(rs) != 1 {
+				t.Errorf("case %d has %d reports (%v), want 1: the failed attempt's report should not be there", s.CaseID, len(rs), err)
+			}
+			if ms, _ := st.Conversation(ctx, "c3", 10); len(ms) != 1 || ms[0].CaseID != s.CaseID {
+				t.Errorf("kept after the retry: %+v, want one message filed in case %d", ms, s.CaseID)
+			}
+			if again := scoreOne(t, u, m); again.CaseID != s.CaseID {
+				t.Errorf("a third send answers case %d, want %d", again.CaseID, s.CaseID)
+			}
+			if rs, _ := st.CaseReports(ctx, s.CaseID); len(rs) != 1 {
+				t.Errorf("after a third send case %d has %d reports, want 1", s.CaseID, len(rs))
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 var _ audit.Store = (*Store)(nil)
@@ -70,31 +71,12 @@ func (s *Store) AppendAudit(ctx context.Context, build func(last *audit.Entry) (
 	return e, nil
 }
 
-// auditPage is how many entries AuditEntries reads per query.
-const auditPage = 1000
-
-// AuditEntries implements audit.Store. It reads a page at a time and holds
-// no connection between pages.
+// AuditEntries implements audit.Store.
 func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit.Entry, error] {
-	return func(yield func(audit.Entry, error) bool) {
-		for next := fromSeq; ; {
-			rows, _ := s.db.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, next, auditPage)
-			page, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Entry, error) { return scanAudit(r) })
-			if err != nil {
-				yield(audit.Entry{}, fmt.Errorf("reading the audit log from entry %d: %w", next, err))
-				return
-			}
-			for _, e := range page {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if len(page) < auditPage {
-				return
-			}
-			next = page[len(page)-1].Seq + 1
-		}
-	}
+	return store.AuditPages(fromSeq, func(from int64, buf []audit.Entry) ([]audit.Entry, error) {
+		rows, _ := s.db.Query(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, from, store.AuditPage)
+		return pgx.AppendRows(buf, rows, func(r pgx.CollectableRow) (audit.Entry, error) { return scanAudit(r) })
+	})
 }
 
 // AuditEntriesAbout implements audit.Finder with the audit_log_subject

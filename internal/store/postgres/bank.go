@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 const bankCols = `id, name, description, threshold, vpdq_threshold, created_at, live_entries`
@@ -22,18 +23,11 @@ func scanBank(row pgx.Row) (bank.Bank, error) {
 
 // CreateBank implements bank.Store.
 func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
-	if b.Threshold == 0 {
-		b.Threshold = bank.DefaultThreshold
-	}
-	if b.VPDQThreshold == 0 {
-		b.VPDQThreshold = bank.DefaultVPDQThreshold
-	}
-	if err := b.Validate(); err != nil {
+	b, err := store.NewBank(b, time.Now())
+	if err != nil {
 		return bank.Bank{}, err
 	}
-	b.CreatedAt = stored(time.Now())
-	b.Entries = 0
-	err := s.db.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, vpdq_threshold, created_at) VALUES ($1, $2, $3, $4, $5)
+	err = s.db.QueryRow(ctx, `INSERT INTO banks (name, description, threshold, vpdq_threshold, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (name) WHERE deleted_at IS NULL DO NOTHING RETURNING id`,
 		b.Name, b.Description, b.Threshold, b.VPDQThreshold, b.CreatedAt).Scan(&b.ID)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -104,12 +104,14 @@ func TestSessionStore(t *testing.T) {
 	sessiontest.TestStore(t, func(t *testing.T) session.Store { return openTest(t) })
 }
 
+var testRateKey = []byte("a key of thirty-two bytes, for tests")
+
 func TestSharedRateLimit(t *testing.T) {
 	s := openTest(t)
 	n := 0
 	ratelimittest.TestLimiter(t, func(t *testing.T, l ratelimit.Limit) ratelimit.Limiter {
 		n++
-		return ratelimit.New(l, fmt.Sprintf("test.%d", n), s)
+		return ratelimit.New(l, fmt.Sprintf("test.%d", n), s, testRateKey)
 	})
 }
 
@@ -124,7 +126,7 @@ func BenchmarkSharedRateLimit(b *testing.B) {
 	ctx := b.Context()
 	l := ratelimit.Limit{What: "tries", Burst: 10, Per: time.Hour}
 	b.Run("address", func(b *testing.B) {
-		lim := ratelimit.New(l, "bench.address", s)
+		lim := ratelimit.New(l, "bench.address", s, testRateKey)
 		now := time.Now()
 		i := 0
 		for b.Loop() {
@@ -138,7 +140,7 @@ func BenchmarkSharedRateLimit(b *testing.B) {
 		}
 	})
 	b.Run("one key", func(b *testing.B) {
-		lim := ratelimit.New(l, "bench.one", s)
+		lim := ratelimit.New(l, "bench.one", s, testRateKey)
 		now := time.Now()
 		for b.Loop() {
 			if err := lim.Allow(ctx, "198.51.100.1", now); err != nil {

@@ -8,10 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
-	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
@@ -20,54 +18,16 @@ var (
 	_ review.Index = (*Store)(nil)
 )
 
-// caseDoc is what review_cases.doc holds: the parts of a case no query
-// selects on, read and written whole.
-type caseDoc struct {
-	ContentIDs []string          `json:"content_ids,omitempty"`
-	AccountIDs []string          `json:"account_ids,omitempty"`
-	PDQ        []pdq.Hash        `json:"pdq,omitempty"`
-	Digests    []string          `json:"digests,omitempty"`
-	Signals    review.Signals    `json:"signals"`
-	Escalated  bool              `json:"escalated,omitempty"`
-	Decisions  []review.Decision `json:"decisions,omitempty"`
-	Appeal     *review.Appeal    `json:"appeal,omitempty"`
-	// Network: a network case's members, evidence and targets.
-	Network *review.NetworkCase `json:"network,omitempty"`
-}
-
-func docOf(c review.Case) caseDoc {
-	return caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal, c.Network}
-}
-
-// reportDoc is what review_reports.doc holds. The free text is here, not
-// in a column, because a text column cannot hold a NUL and JSON escapes it.
-type reportDoc struct {
-	Text           string             `json:"text,omitempty"`
-	Hashes         review.Hashes      `json:"hashes,omitzero"`
-	MinorSuspected bool               `json:"minor_suspected,omitempty"`
-	Reach          review.Reach       `json:"reach,omitzero"`
-	Rule           *rules.RuleRef     `json:"rule,omitempty"`
-	Priority       int                `json:"priority,omitempty"`
-	Matches        []match.Match      `json:"matches,omitempty"`
-	TextSignal     *review.TextSignal `json:"text_signal,omitempty"`
-}
-
-func reportDocOf(r review.Report) reportDoc {
-	return reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches, r.TextSignal}
-}
-
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
 
 func scanCase(row pgx.CollectableRow) (review.Case, error) {
 	var c review.Case
-	var d caseDoc // pgx decodes json with encoding/json
+	var d store.CaseDoc // pgx decodes json with encoding/json
 	if err := row.Scan(&c.ID, &c.Version, &c.State, &c.Category, &c.Queue, &c.OpenedAt, &c.DueAt, &d); err != nil {
 		return c, err
 	}
 	c.OpenedAt, c.DueAt = c.OpenedAt.UTC(), c.DueAt.UTC()
-	c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests = d.ContentIDs, d.AccountIDs, d.PDQ, d.Digests
-	c.Signals, c.Escalated, c.Decisions, c.Appeal = d.Signals, d.Escalated, d.Decisions, d.Appeal
-	c.Network = d.Network
+	d.Into(&c)
 	return c, nil
 }
 
@@ -76,7 +36,7 @@ const reportCols = `id, case_id, source, reporter, category, content_id, account
 func scanReport(row pgx.CollectableRow) (review.Report, error) {
 	var r review.Report
 	var decided *time.Time
-	var d reportDoc
+	var d store.ReportDoc
 	if err := row.Scan(&r.ID, &r.CaseID, &r.Source, &r.Reporter, &r.Category, &r.ContentID, &r.AccountID,
 		&r.Status, &r.ReceivedAt, &decided, &d); err != nil {
 		return r, err
@@ -85,9 +45,7 @@ func scanReport(row pgx.CollectableRow) (review.Report, error) {
 	if decided != nil {
 		r.DecidedAt = decided.UTC()
 	}
-	r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches =
-		d.Text, d.Hashes, d.MinorSuspected, d.Reach, d.Rule, d.Priority, d.Matches
-	r.TextSignal = d.TextSignal
+	d.Into(&r)
 	return r, nil
 }
 
@@ -96,7 +54,7 @@ func insertCase(ctx context.Context, tx pgx.Tx, c review.Case) (int64, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO review_cases (version, state, category, queue, opened_at, due_at, doc)
 		VALUES (1, $1, $2, $3, $4, $5, $6) RETURNING id`,
-		c.State, c.Category, c.Queue, c.OpenedAt, c.DueAt, docOf(c)).Scan(&id)
+		c.State, c.Category, c.Queue, c.OpenedAt, c.DueAt, store.CaseDocOf(c)).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -110,7 +68,7 @@ func insertCase(ctx context.Context, tx pgx.Tx, c review.Case) (int64, error) {
 func updateCase(ctx context.Context, tx pgx.Tx, c review.Case) error {
 	tag, err := tx.Exec(ctx, `UPDATE review_cases SET version = version + 1, state = $1, category = $2, queue = $3,
 		opened_at = $4, due_at = $5, doc = $6 WHERE id = $7 AND version = $8`,
-		c.State, c.Category, c.Queue, c.OpenedAt, c.DueAt, docOf(c), c.ID, c.Version)
+		c.State, c.Category, c.Queue, c.OpenedAt, c.DueAt, store.CaseDocOf(c), c.ID, c.Version)
 	if err != nil {
 		return err
 	}
@@ -167,7 +125,7 @@ func insertReport(ctx context.Context, tx pgx.Tx, r review.Report) (int64, error
 	err := tx.QueryRow(ctx, `INSERT INTO review_reports (case_id, source, reporter, category, content_id, account_id,
 		status, received_at, decided_at, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		r.CaseID, r.Source, r.Reporter, r.Category, r.ContentID, r.AccountID,
-		r.Status, r.ReceivedAt, optTime(r.DecidedAt), reportDocOf(r)).Scan(&id)
+		r.Status, r.ReceivedAt, optTime(r.DecidedAt), store.ReportDocOf(r)).Scan(&id)
 	return id, err
 }
 
@@ -219,7 +177,7 @@ func (s *Store) SaveCase(ctx context.Context, c review.Case, rs []review.Report)
 			tag, err := tx.Exec(ctx, `UPDATE review_reports SET source = $1, reporter = $2, category = $3, content_id = $4,
 				account_id = $5, status = $6, received_at = $7, decided_at = $8, doc = $9 WHERE id = $10 AND case_id = $11`,
 				r.Source, r.Reporter, r.Category, r.ContentID, r.AccountID, r.Status, r.ReceivedAt, optTime(r.DecidedAt),
-				reportDocOf(r), r.ID, c.ID)
+				store.ReportDocOf(r), r.ID, c.ID)
 			if err != nil {
 				return fmt.Errorf("report %d: %w", r.ID, err)
 			}
@@ -312,22 +270,12 @@ func (s *Store) CountOpenCases(ctx context.Context, now time.Time) ([]review.Que
 		return nil, fmt.Errorf("counting open cases: %w", err)
 	}
 	defer rows.Close()
-	var out []review.QueueCount
-	for rows.Next() {
-		var n review.QueueCount
-		var next *time.Time
-		if err := rows.Scan(&n.Queue, &n.Cases, &n.Overdue, &next); err != nil {
-			return nil, fmt.Errorf("counting open cases: %w", err)
+	return store.QueueCounts(rows, func(next *time.Time) time.Time {
+		if next == nil {
+			return time.Time{}
 		}
-		if next != nil {
-			n.NextDue = next.UTC()
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting open cases: %w", err)
-	}
-	return out, nil
+		return next.UTC()
+	})
 }
 
 // CasesSince implements review.Store.

@@ -7,39 +7,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 var _ rules.Store = (*Store)(nil)
-
-// ruleSpec is what rule_versions.spec holds: a rule's selectors and
-// actions, which are read and written only as a whole.
-type ruleSpec struct {
-	Banks       []string           `json:"banks,omitempty"`
-	Signals     []bank.Signal      `json:"signals,omitempty"`
-	MaxDistance *int               `json:"max_distance,omitempty"`
-	Surfaces    []rules.Surface    `json:"surfaces,omitempty"`
-	Visibility  []rules.Visibility `json:"visibility,omitempty"`
-	Categories  []string           `json:"categories,omitempty"`
-	Actions     []rules.Action     `json:"actions"`
-	// A text rule's selectors (rules.Rule.IsText).
-	TextLabels   []string `json:"text_labels,omitempty"`
-	MinTextScore *float64 `json:"min_text_score,omitempty"`
-}
 
 // ruleCols are rule_versions' columns, which queries alias as v.
 const ruleCols = `v.rule_id, v.version, v.name, v.enabled, v.spec, v.updated_at, v.updated_by`
 
 func scanRule(row pgx.CollectableRow) (rules.Rule, error) {
 	var r rules.Rule
-	var p ruleSpec // pgx decodes jsonb with encoding/json
+	var p store.RuleSpec // pgx decodes jsonb with encoding/json
 	if err := row.Scan(&r.ID, &r.Version, &r.Name, &r.Enabled, &p, &r.UpdatedAt, &r.UpdatedBy); err != nil {
 		return r, err
 	}
-	r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions =
-		p.Banks, p.Signals, p.MaxDistance, p.Surfaces, p.Visibility, p.Categories, p.Actions
-	r.TextLabels, r.MinTextScore = p.TextLabels, p.MinTextScore
+	p.Into(&r)
 	r.UpdatedAt = r.UpdatedAt.UTC()
 	return r, nil
 }
@@ -49,7 +32,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, r rules.Rule) error {
 	_, err := tx.Exec(ctx, `INSERT INTO rule_versions (rule_id, version, name, enabled, spec, updated_at, updated_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		r.ID, r.Version, r.Name, r.Enabled,
-		ruleSpec{r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions, r.TextLabels, r.MinTextScore},
+		store.RuleSpecOf(r),
 		r.UpdatedAt, r.UpdatedBy)
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"iter"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 var _ audit.Store = (*Store)(nil)
@@ -63,33 +64,9 @@ func (s *Store) AppendAudit(ctx context.Context, build func(last *audit.Entry) (
 	return e, nil
 }
 
-// auditPage is how many entries AuditEntries reads per query.
-const auditPage = 1000
-
-// AuditEntries implements audit.Store. It reads a page at a time and holds
-// no transaction between pages, so verifying a long log does not hold up
-// writers.
+// AuditEntries implements audit.Store.
 func (s *Store) AuditEntries(ctx context.Context, fromSeq int64) iter.Seq2[audit.Entry, error] {
-	return func(yield func(audit.Entry, error) bool) {
-		page := make([]audit.Entry, 0, auditPage)
-		for next := fromSeq; ; {
-			var err error
-			page, err = s.auditPage(ctx, next, page[:0])
-			if err != nil {
-				yield(audit.Entry{}, fmt.Errorf("reading the audit log from entry %d: %w", next, err))
-				return
-			}
-			for _, e := range page {
-				if !yield(e, nil) {
-					return
-				}
-			}
-			if len(page) < auditPage {
-				return
-			}
-			next = page[len(page)-1].Seq + 1
-		}
-	}
+	return store.AuditPages(fromSeq, func(from int64, buf []audit.Entry) ([]audit.Entry, error) { return s.auditPage(ctx, from, buf) })
 }
 
 // AuditEntriesAbout implements audit.Finder with the audit_log_subject
@@ -112,7 +89,7 @@ func (s *Store) AuditEntriesAbout(ctx context.Context, action, subject string) (
 }
 
 func (s *Store) auditPage(ctx context.Context, from int64, page []audit.Entry) ([]audit.Entry, error) {
-	rows, err := s.r().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, auditPage)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, store.AuditPage)
 	if err != nil {
 		return page, err
 	}

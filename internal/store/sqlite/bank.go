@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 const bankCols = `id, name, description, threshold, vpdq_threshold, created_at, live_entries`
@@ -21,18 +22,11 @@ func scanBank(row interface{ Scan(...any) error }) (bank.Bank, error) {
 
 // CreateBank implements bank.Store.
 func (s *Store) CreateBank(ctx context.Context, b bank.Bank) (bank.Bank, error) {
-	if b.Threshold == 0 {
-		b.Threshold = bank.DefaultThreshold
-	}
-	if b.VPDQThreshold == 0 {
-		b.VPDQThreshold = bank.DefaultVPDQThreshold
-	}
-	if err := b.Validate(); err != nil {
+	b, err := store.NewBank(b, time.Now())
+	if err != nil {
 		return bank.Bank{}, err
 	}
-	b.CreatedAt = time.Now().UTC().Truncate(time.Microsecond)
-	b.Entries = 0
-	err := s.inWrite(ctx, func(tx *sql.Tx) error {
+	err = s.inWrite(ctx, func(tx *sql.Tx) error {
 		var exists bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM banks WHERE name = ? AND deleted_at IS NULL)`, b.Name).Scan(&exists); err != nil {
 			return err

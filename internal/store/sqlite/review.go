@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 	"github.com/safeguard-oss/safeguard/internal/review"
-	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/store"
 
 	"modernc.org/sqlite"
@@ -22,34 +20,6 @@ var (
 	_ review.Store = (*Store)(nil)
 	_ review.Index = (*Store)(nil)
 )
-
-// caseDoc is what review_cases.doc holds: the parts of a case no query
-// selects on, read and written whole.
-type caseDoc struct {
-	ContentIDs []string          `json:"content_ids,omitempty"`
-	AccountIDs []string          `json:"account_ids,omitempty"`
-	PDQ        []pdq.Hash        `json:"pdq,omitempty"`
-	Digests    []string          `json:"digests,omitempty"`
-	Signals    review.Signals    `json:"signals"`
-	Escalated  bool              `json:"escalated,omitempty"`
-	Decisions  []review.Decision `json:"decisions,omitempty"`
-	Appeal     *review.Appeal    `json:"appeal,omitempty"`
-	// Network: a network case's members, evidence and targets.
-	Network *review.NetworkCase `json:"network,omitempty"`
-}
-
-// reportDoc is what review_reports.doc holds. The free text is here, not
-// in a column, so that it is kept as JSON escapes whatever it holds.
-type reportDoc struct {
-	Text           string             `json:"text,omitempty"`
-	Hashes         review.Hashes      `json:"hashes,omitzero"`
-	MinorSuspected bool               `json:"minor_suspected,omitempty"`
-	Reach          review.Reach       `json:"reach,omitzero"`
-	Rule           *rules.RuleRef     `json:"rule,omitempty"`
-	Priority       int                `json:"priority,omitempty"`
-	Matches        []match.Match      `json:"matches,omitempty"`
-	TextSignal     *review.TextSignal `json:"text_signal,omitempty"`
-}
 
 const caseCols = `id, version, state, category, queue, opened_at, due_at, doc`
 
@@ -61,18 +31,16 @@ func scanCase(row interface{ Scan(...any) error }) (review.Case, error) {
 		return c, err
 	}
 	c.OpenedAt, c.DueAt = fromMicros(opened), fromMicros(due)
-	var d caseDoc
+	var d store.CaseDoc
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return c, fmt.Errorf("case %d: reading its stored document: %w", c.ID, err)
 	}
-	c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests = d.ContentIDs, d.AccountIDs, d.PDQ, d.Digests
-	c.Signals, c.Escalated, c.Decisions, c.Appeal = d.Signals, d.Escalated, d.Decisions, d.Appeal
-	c.Network = d.Network
+	d.Into(&c)
 	return c, nil
 }
 
 func caseJSON(c review.Case) (string, error) {
-	b, err := json.Marshal(caseDoc{c.ContentIDs, c.AccountIDs, c.PDQ, c.Digests, c.Signals, c.Escalated, c.Decisions, c.Appeal, c.Network})
+	b, err := json.Marshal(store.CaseDocOf(c))
 	return string(b), err
 }
 
@@ -91,18 +59,16 @@ func scanReport(row interface{ Scan(...any) error }) (review.Report, error) {
 	if decided.Valid {
 		r.DecidedAt = fromMicros(decided.Int64)
 	}
-	var d reportDoc
+	var d store.ReportDoc
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return r, fmt.Errorf("report %d: reading its stored document: %w", r.ID, err)
 	}
-	r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches =
-		d.Text, d.Hashes, d.MinorSuspected, d.Reach, d.Rule, d.Priority, d.Matches
-	r.TextSignal = d.TextSignal
+	d.Into(&r)
 	return r, nil
 }
 
 func reportJSON(r review.Report) (string, error) {
-	b, err := json.Marshal(reportDoc{r.Text, r.Hashes, r.MinorSuspected, r.Reach, r.Rule, r.Priority, r.Matches, r.TextSignal})
+	b, err := json.Marshal(store.ReportDocOf(r))
 	return string(b), err
 }
 
@@ -380,22 +346,12 @@ func (s *Store) CountOpenCases(ctx context.Context, now time.Time) ([]review.Que
 		return nil, fmt.Errorf("counting open cases: %w", err)
 	}
 	defer rows.Close()
-	var out []review.QueueCount
-	for rows.Next() {
-		var n review.QueueCount
-		var next sql.NullInt64
-		if err := rows.Scan(&n.Queue, &n.Cases, &n.Overdue, &next); err != nil {
-			return nil, fmt.Errorf("counting open cases: %w", err)
+	return store.QueueCounts(rows, func(next sql.NullInt64) time.Time {
+		if !next.Valid {
+			return time.Time{}
 		}
-		if next.Valid {
-			n.NextDue = fromMicros(next.Int64)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("counting open cases: %w", err)
-	}
-	return out, nil
+		return fromMicros(next.Int64)
+	})
 }
 
 // CasesSince implements review.Store.

@@ -7,26 +7,11 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/rules"
+	"github.com/safeguard-oss/safeguard/internal/store"
 )
 
 var _ rules.Store = (*Store)(nil)
-
-// ruleSpec is what rule_versions.spec holds: a rule's selectors and
-// actions, which are read and written only as a whole.
-type ruleSpec struct {
-	Banks       []string           `json:"banks,omitempty"`
-	Signals     []bank.Signal      `json:"signals,omitempty"`
-	MaxDistance *int               `json:"max_distance,omitempty"`
-	Surfaces    []rules.Surface    `json:"surfaces,omitempty"`
-	Visibility  []rules.Visibility `json:"visibility,omitempty"`
-	Categories  []string           `json:"categories,omitempty"`
-	Actions     []rules.Action     `json:"actions"`
-	// A text rule's selectors (rules.Rule.IsText).
-	TextLabels   []string `json:"text_labels,omitempty"`
-	MinTextScore *float64 `json:"min_text_score,omitempty"`
-}
 
 // ruleCols are rule_versions' columns, which queries alias as v.
 const ruleCols = `v.rule_id, v.version, v.name, v.enabled, v.spec, v.updated_at, v.updated_by`
@@ -38,20 +23,18 @@ func scanRule(row interface{ Scan(...any) error }) (rules.Rule, error) {
 	if err := row.Scan(&r.ID, &r.Version, &r.Name, &r.Enabled, &spec, &updated, &r.UpdatedBy); err != nil {
 		return r, err
 	}
-	var p ruleSpec
+	var p store.RuleSpec
 	if err := json.Unmarshal([]byte(spec), &p); err != nil {
 		return r, fmt.Errorf("rule %d version %d: reading its stored spec: %w", r.ID, r.Version, err)
 	}
-	r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions =
-		p.Banks, p.Signals, p.MaxDistance, p.Surfaces, p.Visibility, p.Categories, p.Actions
-	r.TextLabels, r.MinTextScore = p.TextLabels, p.MinTextScore
+	p.Into(&r)
 	r.UpdatedAt = fromMicros(updated)
 	return r, nil
 }
 
 // insertVersion stores r as version r.Version of rule r.ID.
 func insertVersion(ctx context.Context, tx *sql.Tx, r rules.Rule) error {
-	spec, err := json.Marshal(ruleSpec{r.Banks, r.Signals, r.MaxDistance, r.Surfaces, r.Visibility, r.Categories, r.Actions, r.TextLabels, r.MinTextScore})
+	spec, err := json.Marshal(store.RuleSpecOf(r))
 	if err != nil {
 		return err
 	}
