@@ -118,7 +118,7 @@ SAFEGUARD_SMTP_USER / smtp-user and SAFEGUARD_SMTP_PASSWORD / smtp-password
 (the notices' mail server), and SAFEGUARD_RATELIMIT_KEY / ratelimit-key (with
 --database-url: the secret, hex of 32 random bytes, e.g. openssl rand -hex 32,
 under which Report Remove's shared rate limits store client addresses; the
-same on every server, or each counts on its own).
+same on every server; without it the servers share a key kept in the database).
 
 flags:`)
 		fs.PrintDefaults()

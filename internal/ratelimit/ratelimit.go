@@ -107,6 +107,14 @@ func ParseKey(s string) ([]byte, error) {
 	return k, nil
 }
 
+// KeyKeeper is a store that keeps one key for every server on it, so
+// servers that were given none still count against the same buckets.
+type KeyKeeper interface {
+	// SharedKey keeps fresh (a key in ParseKey's form) unless a key is
+	// kept already, and returns the kept one.
+	SharedKey(ctx context.Context, fresh string) (string, error)
+}
+
 // NewKey makes a random key, in the form ParseKey reads.
 func NewKey() string {
 	k := make([]byte, MinKeySize)

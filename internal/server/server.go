@@ -380,7 +380,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// client behind a non-sticky balancer gets the budget once; SQLite's
 	// store belongs to one process, which counts in memory.
 	buckets, _ := st.(ratelimit.Buckets)
-	rateKey, err := rateLimitKey(cfg.RateLimitKey, buckets != nil, logger)
+	rateKey, err := rateLimitKey(ctx, cfg.RateLimitKey, buckets, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -913,15 +913,26 @@ func (s *Server) snapshot(ctx context.Context) {
 }
 
 // rateLimitKey is the key shared rate limits store addresses under: the
-// configured one, or, where limits are shared and none is configured, one
-// of this process's own (said in the log: the servers then count apart,
-// which is safer than storing addresses a reader could recover).
-func rateLimitKey(spec string, shared bool, logger *slog.Logger) ([]byte, error) {
+// configured one; else, where limits are shared, the one the store keeps
+// for every server on it (made by the first to start), so servers given
+// no key still count together; else one of this process's own (said in
+// the log: the servers then count apart, which is safer than storing
+// addresses a reader could recover). A key kept in the database guards
+// the rows against a reader of them alone, not of the whole database:
+// SAFEGUARD_RATELIMIT_KEY keeps it apart.
+func rateLimitKey(ctx context.Context, spec string, buckets ratelimit.Buckets, logger *slog.Logger) ([]byte, error) {
 	if spec != "" {
 		return ratelimit.ParseKey(spec)
 	}
-	if !shared {
+	if buckets == nil {
 		return nil, nil
+	}
+	if kk, ok := buckets.(ratelimit.KeyKeeper); ok {
+		kept, err := kk.SharedKey(ctx, ratelimit.NewKey())
+		if err != nil {
+			return nil, err
+		}
+		return ratelimit.ParseKey(kept)
 	}
 	logger.Warn("no rate-limit key (SAFEGUARD_RATELIMIT_KEY): Report Remove's limits are counted per server; give every server the same key, made once with: openssl rand -hex 32")
 	return ratelimit.ParseKey(ratelimit.NewKey())

@@ -11,7 +11,10 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 )
 
-var _ ratelimit.Buckets = (*Store)(nil)
+var (
+	_ ratelimit.Buckets   = (*Store)(nil)
+	_ ratelimit.KeyKeeper = (*Store)(nil)
+)
 
 // refill is the bucket's tokens at $4 (microseconds), refilled at $5 a
 // microsecond up to $3. A server whose clock is behind the last taker's
@@ -61,4 +64,17 @@ func (s *Store) SweepBuckets(ctx context.Context, scope string, before time.Time
 		return 0, fmt.Errorf("sweeping full buckets of %s: %w", scope, err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// SharedKey implements ratelimit.KeyKeeper in store_meta: the first
+// server to ask keeps its fresh key; every other gets that one.
+func (s *Store) SharedKey(ctx context.Context, fresh string) (string, error) {
+	var key string
+	err := s.db.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO store_meta (name, value) VALUES ('ratelimit_key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
+		SELECT value FROM ins UNION ALL SELECT value FROM store_meta WHERE name = 'ratelimit_key' LIMIT 1`, fresh).Scan(&key)
+	if err != nil {
+		return "", fmt.Errorf("keeping the rate-limit key: %w", err)
+	}
+	return key, nil
 }
