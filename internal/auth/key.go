@@ -59,6 +59,16 @@ func (l RateLimit) Validate() error {
 	return nil
 }
 
+// Created is what the audit log records of k's creation (the API's and
+// the CLI's alike).
+func (k Key) Created() map[string]any {
+	d := map[string]any{"role": k.Role, "name": k.Name}
+	if k.Limit != nil {
+		d["rate_limit"] = *k.Limit
+	}
+	return d
+}
+
 // Revoked reports whether k is refused at time t.
 func (k Key) Revoked(t time.Time) bool { return k.RevokedAt != nil && !t.Before(*k.RevokedAt) }
 

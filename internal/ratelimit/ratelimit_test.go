@@ -79,19 +79,20 @@ func TestLeasedBatches(t *testing.T) {
 	lim := &ratelimit.Leased{Scope: "api.keys", Store: s}
 	l := ratelimit.Limit{What: "requests", Burst: 1000, Per: time.Second}
 	now := time.Now()
-	for i := range 160 {
+	n := 4 * ratelimit.DefaultBatch
+	for i := range n {
 		if err := lim.AllowWith(t.Context(), "k", l, now.Add(time.Duration(i)*time.Millisecond)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if want := 160 / ratelimit.DefaultBatch; s.takes != want {
-		t.Errorf("160 requests took from the store %d times, want %d", s.takes, want)
+	if s.takes != 4 {
+		t.Errorf("%d requests took from the store %d times, want 4", n, s.takes)
 	}
 	// After Hold the unspent tokens lapse: the next request takes afresh.
 	if err := lim.AllowWith(t.Context(), "k", l, now.Add(ratelimit.DefaultHold+time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if s.takes != 160/ratelimit.DefaultBatch+1 {
+	if s.takes != 5 {
 		t.Errorf("a request after the lease lapsed did not take from the store (%d takes)", s.takes)
 	}
 }

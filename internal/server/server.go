@@ -24,6 +24,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/evidence/s3"
@@ -72,6 +73,11 @@ type Config struct {
 	// any of them kept, on SQLite or PostgreSQL alike.
 	EvidenceURL string
 	MaxBody     int64 // bytes of one uploaded piece of content; api.DefaultMaxBody
+	// KeyLimit is the rate limit of an API key without one of its own
+	// (api.DefaultKeyLimit if zero), counted on PostgreSQL in buckets
+	// every server shares; KeyLimitOff counts nothing.
+	KeyLimit    auth.RateLimit
+	KeyLimitOff bool
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
 	// DecodeBudget bounds the memory all image decodes hold at once
 	// (media.DefaultBudget when 0); see docs/hostile.md.
@@ -375,6 +381,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// store belongs to one process, which counts in memory.
 	buckets, _ := st.(ratelimit.Buckets)
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets)}
+	var keyLimits ratelimit.Keyed
+	if !cfg.KeyLimitOff {
+		keyLimits = ratelimit.NewKeyed("api.keys", buckets)
+	}
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}
@@ -410,7 +420,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
-		Transparency: st, Notices: s.notices,
+		Transparency: st, Notices: s.notices, KeyLimits: keyLimits, KeyLimit: cfg.KeyLimit,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
