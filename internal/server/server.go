@@ -79,6 +79,10 @@ type Config struct {
 	KeyLimit    auth.RateLimit
 	KeyLimitOff bool
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
+	// ProbeEvery is how long the evidence store's health, as /readyz and
+	// the operations metrics see it, stands before it is probed again;
+	// DefaultProbeEvery if 0.
+	ProbeEvery time.Duration
 	// DecodeBudget bounds the memory all image decodes hold at once
 	// (media.DefaultBudget when 0); see docs/hostile.md.
 	DecodeBudget int64
@@ -236,6 +240,9 @@ func (c Config) withDefaults() Config {
 	if c.NetworkEvery <= 0 {
 		c.NetworkEvery = time.Minute
 	}
+	if c.ProbeEvery <= 0 {
+		c.ProbeEvery = DefaultProbeEvery
+	}
 	if c.OperationsEvery <= 0 {
 		c.OperationsEvery = DefaultOperationsEvery
 	}
@@ -297,9 +304,9 @@ type Server struct {
 	opHTTP, pubHTTP *http.Server
 	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
 	// evidenceProbe checks the evidence store takes writes (/readyz, the
-	// operations metrics); nil when evidence is kept in the database,
-	// whose health the store's check covers.
-	evidenceProbe func(context.Context) error
+	// operations metrics), at most once per cfg.ProbeEvery; nil when evidence
+	// is kept in the database, whose health the store's check covers.
+	evidenceProbe *cachedProbe
 
 	snapSeq atomic.Int64 // the feed position of the last snapshot written or loaded
 }
@@ -326,8 +333,12 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		if ev, s.evidenceProbe, err = openEvidence(cfg, st, kr); err != nil {
+		var probe func(context.Context) error
+		if ev, probe, err = openEvidence(cfg, st, kr); err != nil {
 			return nil, err
+		}
+		if probe != nil {
+			s.evidenceProbe = &cachedProbe{probe: probe, every: cfg.ProbeEvery}
 		}
 		if ev.Holds, err = evidence.ParseHolds(cfg.EvidenceHolds); err != nil {
 			return nil, err
@@ -817,7 +828,7 @@ func (s *Server) ready(ctx context.Context) error {
 		}
 	}
 	if s.evidenceProbe != nil {
-		if err := s.evidenceProbe(ctx); err != nil {
+		if _, err := s.evidenceProbe.check(ctx); err != nil {
 			return fmt.Errorf("evidence not writable: %w", err)
 		}
 	}
