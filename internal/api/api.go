@@ -476,8 +476,10 @@ func (a *API) limit(ctx context.Context, k auth.Key) error {
 	l := ratelimit.Limit{What: "requests with this key", Burst: rl.Burst,
 		Per: time.Duration(float64(rl.Burst) / rl.PerSecond * float64(time.Second))}
 	err := a.cfg.KeyLimits.AllowWith(ctx, k.ID, l, time.Now())
-	var le *ratelimit.LimitError
-	if err != nil && !errors.As(err, &le) {
+	if err == nil {
+		return nil
+	}
+	if le := (*ratelimit.LimitError)(nil); !errors.As(err, &le) {
 		a.log.Warn("api: rate limit not counted", "key", k.ID, "err", err)
 		return nil
 	}
