@@ -40,11 +40,13 @@ type RateLimit struct {
 	PerSecond float64 `json:"per_second"`
 }
 
-// Bounds of a RateLimit: past them a limit limits nothing a server can
-// serve, and they keep the bucket's arithmetic in range.
+// Bounds of a RateLimit: past the maxima a limit limits nothing a server
+// can serve; the minimum (a request in 1,000 s) keeps a bucket's refill
+// time, Burst/PerSecond, within what a time.Duration holds.
 const (
 	MaxBurst     = 1_000_000
 	MaxPerSecond = 1_000_000
+	MinPerSecond = 0.001
 )
 
 // Validate says what is wrong with l, if anything.
@@ -53,8 +55,8 @@ func (l RateLimit) Validate() error {
 		return fmt.Errorf("auth: rate limit burst %d: want 1..%d requests", l.Burst, MaxBurst)
 	}
 	// NaN fails both comparisons, so it is refused too.
-	if !(l.PerSecond > 0 && l.PerSecond <= MaxPerSecond) {
-		return fmt.Errorf("auth: rate limit of %v a second: want more than 0, at most %d", l.PerSecond, MaxPerSecond)
+	if !(l.PerSecond >= MinPerSecond && l.PerSecond <= MaxPerSecond) {
+		return fmt.Errorf("auth: rate limit of %v a second: want %g..%d", l.PerSecond, MinPerSecond, MaxPerSecond)
 	}
 	return nil
 }
