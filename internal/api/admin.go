@@ -192,8 +192,9 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request, _ auth.Key) error
 // which exists nowhere else.
 func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	var in struct {
-		Role string `json:"role"`
-		Name string `json:"name"`
+		Role  string          `json:"role"`
+		Name  string          `json:"name"`
+		Limit *auth.RateLimit `json:"rate_limit"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
@@ -201,6 +202,11 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	role, err := auth.ParseRole(in.Role)
 	if err != nil {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
+	}
+	if in.Limit != nil {
+		if err := in.Limit.Validate(); err != nil {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "rate_limit: %v", err)
+		}
 	}
 	// Generate checks the name; a refusal there is the client's fault,
 	// one from Create the store's.
@@ -211,8 +217,8 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	var nk auth.Key
 	err = a.changes.Do(r.Context(), k.ID, audit.KeyCreate, func(tx usecase.Stores) (string, any, error) {
 		var err error
-		plain, nk, err = auth.Create(r.Context(), tx.Keys, role, in.Name, k.ID)
-		return nk.ID, map[string]any{"role": nk.Role, "name": nk.Name}, err
+		plain, nk, err = auth.CreateLimited(r.Context(), tx.Keys, role, in.Name, k.ID, in.Limit)
+		return nk.ID, nk.Created(), err
 	})
 	if err != nil {
 		return err

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -88,6 +92,8 @@ type Error struct {
 	Status  int
 	Code    string
 	Message string
+	// RetryAfter, if set, is sent as the Retry-After header (a 429's).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -118,9 +124,12 @@ func toError(err error) *Error {
 	var mbe *http.MaxBytesError
 	var re recipientError
 	var vide *video.Error
+	var rle *ratelimit.LimitError
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &rle):
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: rle.Error(), RetryAfter: rle.RetryAfter}
 	case errors.As(err, &vide):
 		return videoError(vide)
 	case errors.Is(err, video.ErrNoFFmpeg):
@@ -178,6 +187,9 @@ func writeErrorBody(w http.ResponseWriter, e *Error) {
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="safeguard"`)

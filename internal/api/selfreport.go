@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -85,7 +83,7 @@ func (a *API) createSelfReport(w http.ResponseWriter, r *http.Request, _ auth.Ke
 	}
 	rc, err := a.cfg.SelfReports.Submit(r.Context(), address(r), ims, vids)
 	if err != nil {
-		return selfReportError(w, err)
+		return selfReportError(err)
 	}
 	v := viewOf(rc.Case)
 	v.PIN = rc.PIN
@@ -120,7 +118,7 @@ func (a *API) withCase(w http.ResponseWriter, r *http.Request, do func(ctx conte
 	}
 	c, err := do(r.Context(), address(r), r.PathValue("code"), in.PIN)
 	if err != nil {
-		return selfReportError(w, err)
+		return selfReportError(err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, viewOf(c))
@@ -132,13 +130,9 @@ var errNoSelfReports = errorf(http.StatusServiceUnavailable, CodeUnavailable, "R
 
 // selfReportError turns the service's refusals into answers a young person
 // can act on.
-func selfReportError(w http.ResponseWriter, err error) error {
+func selfReportError(err error) error {
 	var qe *selfreport.QualityError
-	var le *ratelimit.LimitError
 	switch {
-	case errors.As(err, &le):
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(le.RetryAfter.Seconds()))))
-		return errorf(http.StatusTooManyRequests, CodeRateLimited, "%v", le)
 	case errors.As(err, &qe):
 		return errorf(http.StatusUnprocessableEntity, CodeLowQuality, "%v", qe)
 	case errors.Is(err, selfreport.ErrInvalid):

@@ -29,6 +29,46 @@ type Key struct {
 	CreatedBy  string     `json:"created_by"`             // the creating key's id, or who ran the CLI
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`   // from then on the key is refused
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"` // to within TouchEvery
+	// Limit is the key's own rate limit; nil: the server's default.
+	Limit *RateLimit `json:"rate_limit,omitempty"`
+}
+
+// RateLimit is how many requests a key may make: Burst at once, the
+// bucket refilled at PerSecond.
+type RateLimit struct {
+	Burst     int     `json:"burst"`
+	PerSecond float64 `json:"per_second"`
+}
+
+// Bounds of a RateLimit: past the maxima a limit limits nothing a server
+// can serve; the minimum (a request in 1,000 s) keeps a bucket's refill
+// time, Burst/PerSecond, within what a time.Duration holds.
+const (
+	MaxBurst     = 1_000_000
+	MaxPerSecond = 1_000_000
+	MinPerSecond = 0.001
+)
+
+// Validate says what is wrong with l, if anything.
+func (l RateLimit) Validate() error {
+	if l.Burst < 1 || l.Burst > MaxBurst {
+		return fmt.Errorf("auth: rate limit burst %d: want 1..%d requests", l.Burst, MaxBurst)
+	}
+	// NaN fails both comparisons, so it is refused too.
+	if !(l.PerSecond >= MinPerSecond && l.PerSecond <= MaxPerSecond) {
+		return fmt.Errorf("auth: rate limit of %v a second: want %g..%d", l.PerSecond, MinPerSecond, MaxPerSecond)
+	}
+	return nil
+}
+
+// Created is what the audit log records of k's creation (the API's and
+// the CLI's alike).
+func (k Key) Created() map[string]any {
+	d := map[string]any{"role": k.Role, "name": k.Name}
+	if k.Limit != nil {
+		d["rate_limit"] = *k.Limit
+	}
+	return d
 }
 
 // Revoked reports whether k is refused at time t.
@@ -156,9 +196,22 @@ func isBase32(s string) bool {
 // Create generates a key, records who created it, and stores it. The
 // plaintext is returned once and kept nowhere.
 func Create(ctx context.Context, s Store, role Role, name, createdBy string) (string, Key, error) {
+	return CreateLimited(ctx, s, role, name, createdBy, nil)
+}
+
+// CreateLimited is Create of a key with a rate limit of its own (nil: the
+// server's default).
+func CreateLimited(ctx context.Context, s Store, role Role, name, createdBy string, limit *RateLimit) (string, Key, error) {
 	plaintext, k, h, err := Generate(role, name)
 	if err != nil {
 		return "", Key{}, err
+	}
+	if limit != nil {
+		if err := limit.Validate(); err != nil {
+			return "", Key{}, fmt.Errorf("auth: new key %q: %w", name, err)
+		}
+		l := *limit
+		k.Limit = &l
 	}
 	k.CreatedBy = createdBy
 	if err := s.CreateKey(ctx, k, h); err != nil {

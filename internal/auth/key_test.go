@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -256,5 +257,26 @@ func TestAuthenticateTouchFails(t *testing.T) {
 	}
 	if got.ID != k.ID || got.LastUsedAt != nil {
 		t.Errorf("got %+v, want key %s with no last use recorded", got, k.ID)
+	}
+}
+
+func TestRateLimitValidate(t *testing.T) {
+	for _, c := range []struct {
+		l  auth.RateLimit
+		ok bool
+	}{
+		{auth.RateLimit{Burst: 1, PerSecond: 0.001}, true},
+		{auth.RateLimit{Burst: auth.MaxBurst, PerSecond: auth.MaxPerSecond}, true},
+		{auth.RateLimit{Burst: 0, PerSecond: 1}, false},
+		{auth.RateLimit{Burst: -5, PerSecond: 1}, false},
+		{auth.RateLimit{Burst: auth.MaxBurst + 1, PerSecond: 1}, false},
+		{auth.RateLimit{Burst: 10, PerSecond: 0}, false},
+		{auth.RateLimit{Burst: 10, PerSecond: 1e-9}, false}, // a refill of 317 years
+		{auth.RateLimit{Burst: 10, PerSecond: math.NaN()}, false},
+		{auth.RateLimit{Burst: 10, PerSecond: math.Inf(1)}, false},
+	} {
+		if err := c.l.Validate(); (err == nil) != c.ok {
+			t.Errorf("%+v: %v, want ok %v", c.l, err, c.ok)
+		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 func runAPIKey(e *env, args []string) int {
 	subs := map[string]func(*env, []string) int{"create": apikeyCreate, "list": apikeyList, "revoke": apikeyRevoke}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(e.stderr, "usage: safeguard apikey create|list|revoke [flags] ...\n\n  create --role R --name N   make a key and print it (once: only its hash is kept)\n  list                       every key, revoked ones included, never their secrets\n  revoke ID                  refuse the key from now on")
+		fmt.Fprintln(e.stderr, "usage: safeguard apikey create|list|revoke [flags] ...\n\n  create --role R --name N   make a key and print it (once: only its hash is kept);\n         [--burst B --rate R]  with a rate limit of its own (else serve's --key-burst/--key-rate)\n  list                       every key, revoked ones included, never their secrets\n  revoke ID                  refuse the key from now on")
 		if askedHelp(args) {
 			return 0
 		}
@@ -36,6 +36,8 @@ func apikeyCreate(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard apikey create", flag.ContinueOnError)
 	role := fs.String("role", "", "the key's `role`: admin, integrator, reviewer, flagger, le_liaison, auditor or partner")
 	name := fs.String("name", "", "what the key is for, e.g. \"upload service\" (shown in listings and the audit log)")
+	burst := fs.Int("burst", 0, "the key's own rate limit: `requests` at once (with --rate; default: the server's --key-burst)")
+	rate := fs.Float64("rate", 0, "the key's own rate limit: `requests` a second, sustained (with --burst; default: the server's --key-rate)")
 	sf := addStoreFlags(fs)
 	if rest, code, ok := parse(fs, e, args); !ok {
 		return code
@@ -46,8 +48,15 @@ func apikeyCreate(e *env, args []string) int {
 	if err != nil {
 		return fail(e, "apikey create", "--role: %v", err)
 	}
+	var limit *auth.RateLimit
+	if *burst != 0 || *rate != 0 {
+		limit = &auth.RateLimit{Burst: *burst, PerSecond: *rate}
+		if err := limit.Validate(); err != nil {
+			return fail(e, "apikey create", "--burst %d --rate %v (give both): %v", *burst, *rate, err)
+		}
+	}
 	return withStore(e, "apikey create", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
-		plain, k, err := createKey(ctx, st, r, *name)
+		plain, k, err := createKey(ctx, st, r, *name, limit)
 		if err != nil {
 			return err
 		}
@@ -69,7 +78,7 @@ func apikeyList(e *env, args []string) int {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tROLE\tNAME\tCREATED\tLAST USED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tROLE\tNAME\tRATE LIMIT\tCREATED\tLAST USED\tREVOKED")
 		stamp := func(t *time.Time) string {
 			if t == nil {
 				return "-"
@@ -77,7 +86,11 @@ func apikeyList(e *env, args []string) int {
 			return t.UTC().Format(time.RFC3339)
 		}
 		for _, k := range ks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.RevokedAt))
+			limit := "default"
+			if k.Limit != nil {
+				limit = fmt.Sprintf("%d at once, %g/s", k.Limit.Burst, k.Limit.PerSecond)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Role, k.Name, limit, stamp(&k.CreatedAt), stamp(k.LastUsedAt), stamp(k.RevokedAt))
 		}
 		return tw.Flush()
 	})

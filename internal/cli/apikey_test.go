@@ -34,9 +34,17 @@ func TestAPIKeyAndAuditVerify(t *testing.T) {
 		ids = append(ids, strings.Split(key, "_")[1])
 	}
 	mustRun(2, "apikey", "create", "--role", "root", "--name", "x")
+	if _, errs := mustRun(2, "apikey", "create", "--role", "integrator", "--name", "x", "--burst", "10"); !strings.Contains(errs, "rate limit") {
+		t.Errorf("--burst without --rate: %q", errs)
+	}
+	out, _ := mustRun(0, "apikey", "create", "--role", "integrator", "--name", "backfill", "--burst", "5000", "--rate", "1250")
+	ids = append(ids, strings.Split(strings.TrimSpace(out), "_")[1])
 	mustRun(0, "apikey", "revoke", ids[1])
 	list, _ := mustRun(0, "apikey", "list")
-	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 4 || !strings.Contains(list, "integrator key") {
+	if !strings.Contains(list, "5000 at once, 1250/s") {
+		t.Errorf("list does not show the key's own rate limit:\n%s", list)
+	}
+	if lines := strings.Split(strings.TrimSpace(list), "\n"); len(lines) != 5 || !strings.Contains(list, "integrator key") {
 		t.Errorf("list:\n%s", list)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
@@ -44,7 +52,7 @@ func TestAPIKeyAndAuditVerify(t *testing.T) {
 			t.Errorf("revocation not shown right: %q", line)
 		}
 	}
-	if out, _ := mustRun(0, "audit", "verify"); !strings.Contains(out, "audit log ok: 4 entries") {
+	if out, _ := mustRun(0, "audit", "verify"); !strings.Contains(out, "audit log ok: 5 entries") {
 		t.Errorf("verify: %s", out)
 	}
 
@@ -62,7 +70,7 @@ func TestAPIKeyAndAuditVerify(t *testing.T) {
 	if _, err := db.Exec(`UPDATE audit_log SET actor = 'mallory' WHERE seq = 2`); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := mustRun(1, "audit", "verify")
+	out, _ = mustRun(1, "audit", "verify")
 	if !strings.Contains(out, "entry 2: hash does not match its contents (edited)") || !strings.Contains(out, "BROKEN") {
 		t.Errorf("verify after an edit:\n%s", out)
 	}

@@ -43,7 +43,7 @@ func firstStart(ctx context.Context, st store.Store, w io.Writer) (bool, error) 
 	if _, err := banks.Add(ctx, cliActor(), demoBank, usecase.Slice([]bank.Entry{entry}), map[string]any{"demo": true}, nil); err != nil {
 		return false, err
 	}
-	plain, k, err := createKey(ctx, st, auth.Admin, "first start")
+	plain, k, err := createKey(ctx, st, auth.Admin, "first start", nil)
 	if err != nil {
 		return false, err
 	}
@@ -54,13 +54,14 @@ safeguard: KEY=%s
 	return true, nil
 }
 
-// createKey makes an API key and records it in the audit log; it returns the
-// key's secret, which is never stored.
-func createKey(ctx context.Context, st store.Store, role auth.Role, name string) (string, auth.Key, error) {
-	plain, k, err := auth.Create(ctx, st, role, name, cliActor())
+// createKey makes an API key (with a rate limit of its own, or nil for the
+// server's default) and records it in the audit log; it returns the key's
+// secret, which is never stored.
+func createKey(ctx context.Context, st store.Store, role auth.Role, name string, limit *auth.RateLimit) (string, auth.Key, error) {
+	plain, k, err := auth.CreateLimited(ctx, st, role, name, cliActor(), limit)
 	if err != nil {
 		return "", auth.Key{}, err
 	}
-	_, err = audit.NewLog(st).Record(ctx, cliActor(), audit.KeyCreate, k.ID, map[string]any{"role": k.Role, "name": k.Name})
+	_, err = audit.NewLog(st).Record(ctx, cliActor(), audit.KeyCreate, k.ID, k.Created())
 	return plain, k, err
 }

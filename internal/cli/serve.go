@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
+	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/server"
@@ -31,6 +32,8 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-url", "", "S3-compatible bucket of preserved evidence, shared by every server: s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=REGION (`URL`; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"},
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
 	{"max-video", strconv.Itoa(api.DefaultMaxVideo), "largest uploaded video in `bytes` (spooled to disk, hashed by ffmpeg)"},
+	{"key-burst", strconv.Itoa(api.DefaultKeyLimit.Burst), "rate limit of an API key without one of its own: `requests` at once (shared by every server on one PostgreSQL)"},
+	{"key-rate", strconv.FormatFloat(api.DefaultKeyLimit.PerSecond, 'f', -1, 64), "rate limit of an API key without one of its own: `requests` a second, sustained; 0: no limit"},
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
 	{"send-webhooks", "true", "send queued webhooks from this process; false when other processes sharing the database send them"},
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
@@ -152,6 +155,17 @@ flags:`)
 	if _, err := fmt.Sscan(*vals["max-video"], &maxVideo); err != nil || maxVideo <= 0 {
 		return fail(e, "serve", "max-video %q: want a positive number of bytes", *vals["max-video"])
 	}
+	var keyLimit auth.RateLimit
+	if _, err := fmt.Sscan(*vals["key-burst"], &keyLimit.Burst); err != nil {
+		return fail(e, "serve", "key-burst %q: want a number of requests", *vals["key-burst"])
+	}
+	if _, err := fmt.Sscan(*vals["key-rate"], &keyLimit.PerSecond); err != nil {
+		return fail(e, "serve", "key-rate %q: want a number of requests a second", *vals["key-rate"])
+	}
+	keyLimitOff := keyLimit.PerSecond == 0
+	if err := keyLimit.Validate(); err != nil && !keyLimitOff {
+		return fail(e, "serve", "key-burst %s, key-rate %s: %v", *vals["key-burst"], *vals["key-rate"], err)
+	}
 	send, err := strconv.ParseBool(*vals["send-webhooks"])
 	if err != nil {
 		return fail(e, "serve", "send-webhooks %q: want true or false", *vals["send-webhooks"])
@@ -164,9 +178,9 @@ flags:`)
 	cfg := server.Config{
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
 		EvidenceDir: *vals["evidence-dir"], EvidenceURL: *vals["evidence-url"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
-		EvidenceHolds: *vals["evidence-holds"],
-		TextModel:     *vals["text-model"],
-		CyberTipURL:   *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
+		EvidenceHolds: *vals["evidence-holds"], KeyLimit: keyLimit, KeyLimitOff: keyLimitOff,
+		TextModel:   *vals["text-model"],
+		CyberTipURL: *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
 	}
 	// The ports open at once: /healthz answers while the index loads and
 	// /readyz says ready only when it is loaded.

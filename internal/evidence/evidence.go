@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"iter"
@@ -180,17 +181,39 @@ func OpenFiles(files Files, keyring *Keyring) (*Store, error) {
 	return &Store{files: files, keyring: keyring, MaxSize: DefaultMaxSize, Holds: DefaultHolds()}, nil
 }
 
-// Put encrypts data and writes it as a new item, durably (the file and the
-// directory are synced before Put returns) and atomically (a crash leaves
-// either the whole item or none).
+// Put keeps data as a new item: PutFrom of content already in memory.
 func (s *Store) Put(data []byte, meta Meta) (Item, error) {
-	if len(data) == 0 {
+	return s.PutFrom(bytes.NewReader(data), int64(len(data)), meta)
+}
+
+// PutFrom encrypts the size bytes of content and writes them as a new
+// item, durably (the file and the directory are synced before PutFrom
+// returns) and atomically (a crash leaves either the whole item or none).
+// A size over MaxSize is refused before a byte is read.
+//
+// Content is read twice, a segment at a time, never whole: once for its
+// SHA-256 and MD5, which the item records before the content (the format
+// of docs/audit.md), and once to seal it as Files writes it. So keeping a
+// spooled video of 100 MB holds one segment (64 KiB) and Files' own
+// buffer, not 100 MB. Content that changes between the two reads fails
+// the write (ErrCorrupt) and nothing is kept.
+func (s *Store) PutFrom(content io.ReaderAt, size int64, meta Meta) (Item, error) {
+	if size <= 0 {
 		return Item{}, errors.New("evidence: put: no content")
 	}
-	if int64(len(data)) > s.MaxSize {
-		return Item{}, fmt.Errorf("evidence: put: %d bytes, more than %d: %w", len(data), s.MaxSize, ErrTooLarge)
+	if size > s.MaxSize {
+		return Item{}, fmt.Errorf("evidence: put: %d bytes, more than %d: %w", size, s.MaxSize, ErrTooLarge)
 	}
-	sumMD5 := MD5(md5.Sum(data))
+	sha, md := sha256.New(), md5.New()
+	if n, err := io.Copy(io.MultiWriter(sha, md), io.NewSectionReader(content, 0, size)); err != nil {
+		return Item{}, fmt.Errorf("evidence: put: reading the content: %w", err)
+	} else if n != size {
+		return Item{}, fmt.Errorf("evidence: put: the content is %d bytes, not the %d said", n, size)
+	}
+	var sum Digest
+	var sumMD5 MD5
+	sha.Sum(sum[:0])
+	md.Sum(sumMD5[:0])
 	mj, err := json.Marshal(stored{Meta: meta, MD5: sumMD5.String()})
 	if err != nil {
 		return Item{}, fmt.Errorf("evidence: put: metadata: %w", err)
@@ -198,7 +221,6 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 	if len(mj) > MaxMeta {
 		return Item{}, fmt.Errorf("evidence: put: metadata is %d bytes, more than %d: %w", len(mj), MaxMeta, ErrTooLarge)
 	}
-	sum := sha256.Sum256(data)
 	h := header{version: version2, created: time.Now().UnixNano(), keyID: s.keyring.current}
 	rand.Read(h.id[:]) // crypto/rand never fails; it crashes the program rather than return weak bytes
 	rand.Read(h.bodyNonce[:])
@@ -208,10 +230,11 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 	prefix = append(prefix, sum[:]...)
 	prefix = binary.BigEndian.AppendUint32(prefix, uint32(len(mj)))
 	prefix = append(prefix, mj...)
-	n := int64(len(prefix) + len(data))
+	n := int64(len(prefix)) + size
 	h.bodyLen = uint64(sealedLen(n))
 	s.wrap(&h, dataKey[:])
-	sealed := newSealer(&h, newGCM(dataKey[:]), io.MultiReader(bytes.NewReader(prefix), bytes.NewReader(data)), n)
+	again := &unchanged{r: io.NewSectionReader(content, 0, size), left: size, h: sha256.New(), want: sum}
+	sealed := newSealer(&h, newGCM(dataKey[:]), io.MultiReader(bytes.NewReader(prefix), again), n)
 
 	id := hex.EncodeToString(h.id[:])
 	created := time.Unix(0, h.created).UTC()
@@ -228,11 +251,41 @@ func (s *Store) Put(data []byte, meta Meta) (Item, error) {
 		ID:      id,
 		Created: created,
 		KeyID:   h.keyID,
-		Size:    int64(len(data)),
+		Size:    size,
 		SHA256:  sum,
 		MD5:     sumMD5,
 		Meta:    meta,
 	}, nil
+}
+
+// unchanged reads the content a second time, hashing it, and fails
+// instead of yielding its last bytes if they do not hash as the first
+// read did: the item's recorded SHA-256 would not be its content's, and
+// Files drops a write whose reader fails.
+type unchanged struct {
+	r    io.Reader
+	left int64
+	h    hash.Hash
+	want Digest
+}
+
+func (u *unchanged) Read(p []byte) (int, error) {
+	if u.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := u.r.Read(p[:min(int64(len(p)), u.left)])
+	u.h.Write(p[:n])
+	u.left -= int64(n)
+	if u.left == 0 && Digest(u.h.Sum(nil)) != u.want {
+		return 0, fmt.Errorf("evidence: put: the content changed while it was kept: %w", ErrCorrupt)
+	}
+	if err == io.EOF && u.left > 0 {
+		return n, fmt.Errorf("evidence: put: the content ended %d bytes early on its second read: %w", u.left, ErrCorrupt)
+	}
+	if u.left == 0 {
+		err = nil
+	}
+	return n, err
 }
 
 // wrap encrypts dataKey under the keyring's master key h.keyID into h.

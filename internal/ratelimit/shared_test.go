@@ -6,54 +6,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 )
 
-// buckets is a ratelimit.Buckets in memory (no refill: the tests take
-// within one instant) that remembers the keys it was given.
-type buckets struct {
-	mu     sync.Mutex
-	tokens map[string]float64
-}
-
-func (b *buckets) TakeToken(_ context.Context, scope, key string, l ratelimit.Limit, _ time.Time) (bool, float64, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.tokens == nil {
-		b.tokens = map[string]float64{}
-	}
-	k := scope + "/" + key
-	t, ok := b.tokens[k]
-	if !ok {
-		t = float64(l.Burst)
-	}
-	if t < 1 {
-		return false, t, nil
-	}
-	b.tokens[k] = t - 1
-	return true, t - 1, nil
-}
-
-func (b *buckets) ReturnToken(_ context.Context, scope, key string, l ratelimit.Limit) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if t, ok := b.tokens[scope+"/"+key]; ok {
-		b.tokens[scope+"/"+key] = min(float64(l.Burst), t+1)
-	}
-	return nil
-}
-
-func (b *buckets) SweepBuckets(context.Context, string, time.Time) (int64, error) { return 0, nil }
-
-func (b *buckets) keys() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// keys are the bucket rows the limiters made, scope/key.
+func (s *buckets) keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var ks []string
-	for k := range b.tokens {
+	for k := range s.rows {
 		ks = append(ks, k)
 	}
 	return ks

@@ -13,11 +13,13 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -269,14 +271,26 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) error {
 			break
 		}
 	}
-	content := req.Content
-	if req.ContentFile != "" {
-		// Evidence is sealed whole (evidence.Store.Put), so a kept video
-		// is read back into memory here, once, bounded by the upload limit.
-		var err error
-		if content, err = os.ReadFile(req.ContentFile); err != nil {
+	// The content is an image's bytes, which hashing needed whole, or a
+	// video spooled to disk, which is streamed from its file (read twice,
+	// a segment at a time: evidence.Store.PutFrom), never whole in memory.
+	var content io.ReaderAt
+	var size int64
+	switch {
+	case req.ContentFile != "":
+		f, err := os.Open(req.ContentFile)
+		if err == nil {
+			defer f.Close()
+			var info os.FileInfo
+			if info, err = f.Stat(); err == nil {
+				content, size = f, info.Size()
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("scan %s: reading the spooled video to keep it: %v: %w", rec.ID, err, ErrNotKept)
 		}
+	case req.Content != nil:
+		content, size = bytes.NewReader(req.Content), int64(len(req.Content))
 	}
 	switch {
 	case content == nil:
@@ -286,7 +300,7 @@ func (p *Pipeline) keep(ctx context.Context, rec *Record, req Request) error {
 		p.logger().Error("scan: content not kept: no evidence store", "scan", rec.ID, "rule", why.Rule.ID)
 		return fmt.Errorf("scan %s: rule %d %ss the content and this server has no evidence store (set SAFEGUARD_EVIDENCE_KEYS): %w", rec.ID, why.Rule.ID, why.Kind, ErrNotKept)
 	}
-	item, err := p.Evidence.Put(content, evidence.Meta{
+	item, err := p.Evidence.PutFrom(content, size, evidence.Meta{
 		ContentType: req.ContentType,
 		ContentID:   req.ContentID,
 		AccountID:   req.AccountID,

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/server"
 	"github.com/safeguard-oss/safeguard/internal/testkit"
@@ -65,6 +66,7 @@ func TestQuarantineFailsClosed(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			cfg, st := b.open(t)
 			cfg.OperatorListen = "127.0.0.1:0"
+			cfg.ProbeEvery = time.Millisecond // /readyz sees the fault below at once
 			// A volume of its own, also on PostgreSQL (which otherwise
 			// keeps evidence in the database).
 			cfg.EvidenceDir = filepath.Join(cfg.Data, "evidence")

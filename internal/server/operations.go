@@ -46,11 +46,11 @@ func (s *Server) refreshOperations(ctx context.Context) {
 		// With no probe of its own (evidence in the database) the
 		// evidence is up as the store is, which "store" reports.
 		var err error
-		start := time.Now()
+		var took time.Duration
 		if s.evidenceProbe != nil {
-			err = s.evidenceProbe(ctx)
+			took, err = s.evidenceProbe.check(ctx)
 		}
-		o.EvidenceWritable, o.EvidenceProbe = err == nil, time.Since(start)
+		o.EvidenceWritable, o.EvidenceProbe = err == nil, took
 		if err != nil {
 			failed("evidence", err)
 		}

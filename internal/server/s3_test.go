@@ -4,8 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -23,6 +29,7 @@ func TestEvidenceInBucket(t *testing.T) {
 	cfg, st := openPostgres(t)
 	cfg.OperatorListen = "127.0.0.1:0"
 	cfg.EvidenceURL = s3.URL(t, s3.Bucket(t), "safeguard/evidence")
+	cfg.ProbeEvery = 100 * time.Millisecond
 	srv, base, adminKey := startServer(t, cfg, st)
 	admin := client{t, base, adminKey}
 	picture, _ := photo(t, 3)
@@ -68,10 +75,67 @@ func TestEvidenceInBucket(t *testing.T) {
 		t.Fatalf("/readyz: %d %s", code, body)
 	}
 	s3.Stop()
+	time.Sleep(cfg.ProbeEvery) // the probe's answer stands that long
 	if code, retry, body := scanRaw(t, base, adminKey, picture); code != 503 || retry == "" || strings.Contains(body, `"quarantine"`) {
 		t.Errorf("scan with the bucket's server down: %d Retry-After %q %s, want 503 with Retry-After", code, retry, body)
 	}
 	if code, _, body := get(t, op+"/readyz"); code != 503 || !strings.Contains(body, "evidence") {
 		t.Errorf("/readyz with the bucket's server down: %d %s, want 503 naming evidence", code, body)
+	}
+}
+
+// TestReadyzCost counts what /readyz asks of the evidence bucket, through a
+// proxy in front of the S3 server: asked again and again within the probe
+// period, nothing more; after it, one PUT.
+func TestReadyzCost(t *testing.T) {
+	s3 := s3test.Start(t)
+	target, err := url.Parse("http://" + s3.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []string
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	requests := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+
+	cfg, st := openSQLite(t)
+	cfg.OperatorListen = "127.0.0.1:0"
+	cfg.ProbeEvery = 2 * time.Second
+	cfg.OperationsEvery = time.Hour // only /readyz probes here
+	cfg.EvidenceURL = strings.Replace(s3.URL(t, s3.Bucket(t), "ev"), s3.Endpoint, strings.TrimPrefix(front.URL, "http://"), 1)
+	srv, _, _ := startServer(t, cfg, st)
+	op := "http://" + srv.OperatorAddr()
+	ready := func() {
+		t.Helper()
+		if code, _, body := get(t, op+"/readyz"); code != 200 {
+			t.Fatalf("/readyz: %d %s", code, body)
+		}
+	}
+	ready()
+	before := len(requests())
+	start := time.Now()
+	for range 10 {
+		ready()
+	}
+	got := requests()[before:]
+	if time.Since(start) < cfg.ProbeEvery && len(got) != 0 {
+		t.Errorf("10 /readyz within the probe period asked the bucket %v, want nothing", got)
+	}
+	time.Sleep(cfg.ProbeEvery)
+	before = len(requests())
+	ready()
+	if got := requests()[before:]; len(got) != 1 || !strings.HasPrefix(got[0], "PUT ") {
+		t.Errorf("/readyz after the probe period asked the bucket %v, want one PUT", got)
 	}
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/evidence/s3"
@@ -72,7 +73,16 @@ type Config struct {
 	// any of them kept, on SQLite or PostgreSQL alike.
 	EvidenceURL string
 	MaxBody     int64 // bytes of one uploaded piece of content; api.DefaultMaxBody
+	// KeyLimit is the rate limit of an API key without one of its own
+	// (api.DefaultKeyLimit if zero), counted on PostgreSQL in buckets
+	// every server shares; KeyLimitOff counts nothing.
+	KeyLimit    auth.RateLimit
+	KeyLimitOff bool
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
+	// ProbeEvery is how long the evidence store's health, as /readyz and
+	// the operations metrics see it, stands before it is probed again;
+	// DefaultProbeEvery if 0.
+	ProbeEvery time.Duration
 	// DecodeBudget bounds the memory all image decodes hold at once
 	// (media.DefaultBudget when 0); see docs/hostile.md.
 	DecodeBudget int64
@@ -236,6 +246,9 @@ func (c Config) withDefaults() Config {
 	if c.NetworkEvery <= 0 {
 		c.NetworkEvery = time.Minute
 	}
+	if c.ProbeEvery <= 0 {
+		c.ProbeEvery = DefaultProbeEvery
+	}
 	if c.OperationsEvery <= 0 {
 		c.OperationsEvery = DefaultOperationsEvery
 	}
@@ -297,9 +310,9 @@ type Server struct {
 	opHTTP, pubHTTP *http.Server
 	tls             *tls.Config // of the main and public listeners; nil: plain HTTP
 	// evidenceProbe checks the evidence store takes writes (/readyz, the
-	// operations metrics); nil when evidence is kept in the database,
-	// whose health the store's check covers.
-	evidenceProbe func(context.Context) error
+	// operations metrics), at most once per cfg.ProbeEvery; nil when evidence
+	// is kept in the database, whose health the store's check covers.
+	evidenceProbe *cachedProbe
 
 	snapSeq atomic.Int64 // the feed position of the last snapshot written or loaded
 }
@@ -326,8 +339,12 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		if ev, s.evidenceProbe, err = openEvidence(cfg, st, kr); err != nil {
+		var probe func(context.Context) error
+		if ev, probe, err = openEvidence(cfg, st, kr); err != nil {
 			return nil, err
+		}
+		if probe != nil {
+			s.evidenceProbe = &cachedProbe{probe: probe, every: cfg.ProbeEvery}
 		}
 		if ev.Holds, err = evidence.ParseHolds(cfg.EvidenceHolds); err != nil {
 			return nil, err
@@ -385,6 +402,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		return nil, err
 	}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets, rateKey)}
+	var keyLimits ratelimit.Keyed
+	if !cfg.KeyLimitOff {
+		keyLimits = ratelimit.NewKeyed("api.keys", buckets)
+	}
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}
@@ -419,7 +440,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
-		Transparency: st, Notices: s.notices,
+		Transparency: st, Notices: s.notices, KeyLimits: keyLimits, KeyLimit: cfg.KeyLimit,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -816,7 +837,7 @@ func (s *Server) ready(ctx context.Context) error {
 		}
 	}
 	if s.evidenceProbe != nil {
-		if err := s.evidenceProbe(ctx); err != nil {
+		if _, err := s.evidenceProbe.check(ctx); err != nil {
 			return fmt.Errorf("evidence not writable: %w", err)
 		}
 	}

@@ -33,6 +33,18 @@ func TestStore(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		if err := s.CreateKey(ctx, k, h); err == nil {
 			t.Error("CreateKey accepted a second key with the same id")
 		}
+		// A key with a rate limit of its own keeps it.
+		_, lk, err := auth.CreateLimited(ctx, s, auth.Integrator, "bulk backfill", "k_admin", &auth.RateLimit{Burst: 5000, PerSecond: 1250.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err = s.KeyByID(ctx, lk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !same(got, lk) || got.Limit == nil {
+			t.Errorf("KeyByID = %+v (limit %v), stored %+v (limit %v)", got, got.Limit, lk, lk.Limit)
+		}
 		if _, _, err := s.KeyByID(ctx, "aaaaaaaaaaaaaaaa"); !errors.Is(err, auth.ErrUnknown) {
 			t.Errorf("KeyByID of an unknown id: %v, want ErrUnknown", err)
 		}
@@ -113,7 +125,8 @@ func TestStore(t *testing.T, newStore func(t *testing.T) auth.Store) {
 
 func same(a, b auth.Key) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Role == b.Role && a.CreatedAt.Equal(b.CreatedAt) &&
-		a.CreatedBy == b.CreatedBy && sameTime(a.RevokedAt, b.RevokedAt) && sameTime(a.LastUsedAt, b.LastUsedAt)
+		a.CreatedBy == b.CreatedBy && sameTime(a.RevokedAt, b.RevokedAt) && sameTime(a.LastUsedAt, b.LastUsedAt) &&
+		(a.Limit == nil) == (b.Limit == nil) && (a.Limit == nil || *a.Limit == *b.Limit)
 }
 
 func sameTime(a, b *time.Time) bool {

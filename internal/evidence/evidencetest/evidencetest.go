@@ -26,6 +26,88 @@ import (
 func Run(t *testing.T, open func(t *testing.T) (first, second evidence.Files)) {
 	t.Run("Files", func(t *testing.T) { files(t, open) })
 	t.Run("Store", func(t *testing.T) { stores(t, open) })
+	t.Run("Streamed", func(t *testing.T) { streamed(t, open) })
+}
+
+// pattern is content of n bytes computed from the offset, so a reader of
+// it holds none of it: whatever the heap holds while it is kept is the
+// evidence path's.
+type pattern struct {
+	n     int64
+	reads int // of the last byte: how often the content was read through
+	flip  int // if set, the read through of this number yields other bytes
+}
+
+func (p *pattern) ReadAt(b []byte, off int64) (int, error) {
+	if off >= p.n {
+		return 0, io.EOF
+	}
+	b = b[:min(int64(len(b)), p.n-off)]
+	if off+int64(len(b)) == p.n {
+		p.reads++
+	}
+	for i := range b {
+		o := off + int64(i)
+		b[i] = byte(o ^ o>>11 ^ o>>19)
+		if p.flip != 0 && p.reads+1 == p.flip && o == p.n/2 {
+			b[i] ^= 1
+		}
+	}
+	if off+int64(len(b)) == p.n {
+		return len(b), io.EOF
+	}
+	return len(b), nil
+}
+
+// StreamedSize is the item streamed's size: a large video's.
+const StreamedSize = 100 << 20
+
+// streamed keeps an item of StreamedSize from a reader that holds none
+// of it and checks that the heap never held more than half of it at once
+// (the backend's buffers and a segment, not the item); and that content
+// that changes between PutFrom's two reads is refused and nothing kept.
+func streamed(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.Files)) {
+	if testing.Short() {
+		t.Skip("writes 100 MiB")
+	}
+	f, _ := open(t)
+	s, err := evidence.OpenFiles(f, keyring(t, "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &pattern{n: StreamedSize}
+	var item evidence.Item
+	peak := Peak(func() {
+		item, err = s.PutFrom(src, src.n, evidence.Meta{ContentType: "video/mp4"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("kept %d MiB holding at most %.1f MiB of heap", src.n>>20, float64(peak)/(1<<20))
+	if peak > StreamedSize/2 {
+		t.Errorf("keeping %d MiB held %.1f MiB of heap at once: not streamed", src.n>>20, float64(peak)/(1<<20))
+	}
+	if src.reads != 2 || item.Size != src.n {
+		t.Errorf("content read through %d times (want 2), item of %d bytes (want %d)", src.reads, item.Size, src.n)
+	}
+	// Content that changes under PutFrom: nothing is kept.
+	small := &pattern{n: 3 << 20, flip: 2}
+	if _, err := s.PutFrom(small, small.n, evidence.Meta{}); !errors.Is(err, evidence.ErrCorrupt) {
+		t.Errorf("content changed between the reads: %v, want ErrCorrupt", err)
+	}
+	var ids []string
+	for id, err := range s.IDs() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) != 1 || ids[0] != item.ID {
+		t.Errorf("the store holds %v, want only %s", ids, item.ID)
+	}
+	if _, err := s.PutFrom(src, s.MaxSize+1, evidence.Meta{}); !errors.Is(err, evidence.ErrTooLarge) {
+		t.Errorf("a size over MaxSize: %v, want ErrTooLarge", err)
+	}
 }
 
 func keyring(t *testing.T, current string) *evidence.Keyring {

@@ -18,6 +18,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules/rulestest"
 	"github.com/safeguard-oss/safeguard/internal/session"
 	"github.com/safeguard-oss/safeguard/internal/session/sessiontest"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
 // Each suite opens a store in a schema of its own per test (openTest), and
@@ -113,6 +114,54 @@ func TestSharedRateLimit(t *testing.T) {
 		n++
 		return ratelimit.New(l, fmt.Sprintf("test.%d", n), s, testRateKey)
 	})
+}
+
+// TestKeyedRateLimit runs the per-key limiter (API keys) over the table;
+// the pair are two stores on one schema, as two servers on one database.
+func TestKeyedRateLimit(t *testing.T) {
+	u := testkit.PostgresSchema(t, testURL(t))
+	open := func() *Store {
+		s, err := Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	n := 0
+	ratelimittest.TestKeyed(t, func(*testing.T) ratelimit.Keyed {
+		n++
+		return ratelimit.NewKeyed(fmt.Sprintf("test.%d", n), a)
+	})
+	ratelimittest.TestKeyedShared(t, func(*testing.T) (ratelimit.Keyed, ratelimit.Keyed) {
+		n++
+		scope := fmt.Sprintf("test.%d", n)
+		return ratelimit.NewKeyed(scope, a), ratelimit.NewKeyed(scope, b)
+	})
+}
+
+// BenchmarkKeyLimit is what the per-key limit costs an API request on
+// PostgreSQL: "one token a take" reaches the table every request (a limit
+// too small to lease), "leased" once in ratelimit.DefaultBatch.
+//
+//	SAFEGUARD_TEST_POSTGRES=postgres://... go test -run - -bench KeyLimit ./internal/store/postgres
+func BenchmarkKeyLimit(b *testing.B) {
+	s := openTest(b)
+	for _, c := range []struct {
+		name  string
+		batch int
+	}{{"one token a take", 1}, {"leased", 0}} {
+		b.Run(c.name, func(b *testing.B) {
+			lim := &ratelimit.Leased{Scope: "bench." + c.name, Store: s, Batch: c.batch}
+			l := ratelimit.Limit{What: "requests", Burst: 1 << 30, Per: time.Second}
+			for b.Loop() {
+				if err := lim.AllowWith(b.Context(), "k_1234567890abcdef", l, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkSharedRateLimit is the cost a request pays for a limit every

@@ -14,12 +14,17 @@ import (
 
 var _ auth.Store = (*Store)(nil)
 
-const keyCols = `id, name, role, created_at, created_by, revoked_at, last_used_at`
+const keyCols = `id, name, role, created_at, created_by, revoked_at, last_used_at, rate_burst, rate_per_second`
 
 func scanKey(row pgx.Row, extra ...any) (auth.Key, error) {
 	var k auth.Key
-	if err := row.Scan(append([]any{&k.ID, &k.Name, &k.Role, &k.CreatedAt, &k.CreatedBy, &k.RevokedAt, &k.LastUsedAt}, extra...)...); err != nil {
+	var burst *int
+	var rate *float64
+	if err := row.Scan(append([]any{&k.ID, &k.Name, &k.Role, &k.CreatedAt, &k.CreatedBy, &k.RevokedAt, &k.LastUsedAt, &burst, &rate}, extra...)...); err != nil {
 		return k, err
+	}
+	if burst != nil && rate != nil {
+		k.Limit = &auth.RateLimit{Burst: *burst, PerSecond: *rate}
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
 	for _, t := range []*time.Time{k.RevokedAt, k.LastUsedAt} {
@@ -41,9 +46,14 @@ func optStored(t *time.Time) *time.Time {
 
 // CreateKey implements auth.Store.
 func (s *Store) CreateKey(ctx context.Context, k auth.Key, h auth.Hash) error {
-	tag, err := s.db.Exec(ctx, `INSERT INTO api_keys (`+keyCols+`, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	var burst *int
+	var rate *float64
+	if k.Limit != nil {
+		burst, rate = &k.Limit.Burst, &k.Limit.PerSecond
+	}
+	tag, err := s.db.Exec(ctx, `INSERT INTO api_keys (`+keyCols+`, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (id) DO NOTHING`,
-		k.ID, k.Name, string(k.Role), stored(k.CreatedAt), k.CreatedBy, optStored(k.RevokedAt), optStored(k.LastUsedAt), h[:])
+		k.ID, k.Name, string(k.Role), stored(k.CreatedAt), k.CreatedBy, optStored(k.RevokedAt), optStored(k.LastUsedAt), burst, rate, h[:])
 	if err != nil {
 		return fmt.Errorf("creating key %s: %w", k.ID, err)
 	}

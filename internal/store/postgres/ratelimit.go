@@ -21,23 +21,26 @@ var (
 // refills nothing rather than draining.
 const refill = `least($3::double precision, b.tokens + $5::double precision * greatest(0, $4::bigint - b.at))`
 
-// TakeToken implements ratelimit.Buckets in one statement: a new key's
-// bucket is made full less the token; an existing one is refilled and
-// taken from only if it holds a token, so a refused request changes
-// nothing and returns no row. Rows of one key serialise on its row lock.
-func (s *Store) TakeToken(ctx context.Context, scope, key string, l ratelimit.Limit, now time.Time) (bool, float64, error) {
+// TakeTokens implements ratelimit.Buckets in one statement: a new key's
+// bucket is made full less the tokens; an existing one is refilled and
+// taken from only if it holds n, so a refused request changes nothing and
+// returns no row. Rows of one key serialise on its row lock.
+func (s *Store) TakeTokens(ctx context.Context, scope, key string, l ratelimit.Limit, n int, now time.Time) (bool, float64, error) {
+	if n < 1 || n > l.Burst {
+		return false, 0, fmt.Errorf("taking %d tokens of %s from a bucket of %d: want 1..%d", n, key, l.Burst, l.Burst)
+	}
 	rate := float64(l.Burst) / float64(l.Per.Microseconds())
 	at := now.UnixMicro()
 	var tokens float64
-	err := s.db.QueryRow(ctx, `INSERT INTO rate_buckets AS b (scope, key, tokens, at) VALUES ($1, $2, $3::double precision - 1, $4)
-		ON CONFLICT (scope, key) DO UPDATE SET tokens = `+refill+` - 1, at = greatest(b.at, $4)
-		WHERE `+refill+` >= 1
-		RETURNING tokens`, scope, key, float64(l.Burst), at, rate).Scan(&tokens)
+	err := s.db.QueryRow(ctx, `INSERT INTO rate_buckets AS b (scope, key, tokens, at) VALUES ($1, $2, $3::double precision - $6::double precision, $4)
+		ON CONFLICT (scope, key) DO UPDATE SET tokens = `+refill+` - $6::double precision, at = greatest(b.at, $4)
+		WHERE `+refill+` >= $6::double precision
+		RETURNING tokens`, scope, key, float64(l.Burst), at, rate, float64(n)).Scan(&tokens)
 	if err == nil {
 		return true, tokens, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return false, 0, fmt.Errorf("taking a token of %s: %w", key, err)
+		return false, 0, fmt.Errorf("taking %d tokens of %s: %w", n, key, err)
 	}
 	// Refused: read what the bucket holds, for when to come back.
 	err = s.db.QueryRow(ctx, `SELECT `+refill+` FROM rate_buckets b WHERE scope = $1 AND key = $2`,

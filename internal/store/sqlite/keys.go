@@ -13,14 +13,18 @@ import (
 
 var _ auth.Store = (*Store)(nil)
 
-const keyCols = `id, name, role, created_at, created_by, revoked_at, last_used_at`
+const keyCols = `id, name, role, created_at, created_by, revoked_at, last_used_at, rate_burst, rate_per_second`
 
 func scanKey(row interface{ Scan(...any) error }, extra ...any) (auth.Key, error) {
 	var k auth.Key
 	var created int64
-	var revoked, used sql.NullInt64
-	if err := row.Scan(append([]any{&k.ID, &k.Name, &k.Role, &created, &k.CreatedBy, &revoked, &used}, extra...)...); err != nil {
+	var revoked, used, burst sql.NullInt64
+	var rate sql.NullFloat64
+	if err := row.Scan(append([]any{&k.ID, &k.Name, &k.Role, &created, &k.CreatedBy, &revoked, &used, &burst, &rate}, extra...)...); err != nil {
 		return k, err
+	}
+	if burst.Valid && rate.Valid {
+		k.Limit = &auth.RateLimit{Burst: int(burst.Int64), PerSecond: rate.Float64}
 	}
 	k.CreatedAt = fromMicros(created)
 	k.RevokedAt = optMicros(revoked)
@@ -53,8 +57,14 @@ func (s *Store) CreateKey(ctx context.Context, k auth.Key, h auth.Hash) error {
 		if k.LastUsedAt != nil {
 			used = sql.NullInt64{Int64: micros(*k.LastUsedAt), Valid: true}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			k.ID, k.Name, string(k.Role), micros(k.CreatedAt), k.CreatedBy, revoked, used, h[:])
+		var burst sql.NullInt64
+		var rate sql.NullFloat64
+		if k.Limit != nil {
+			burst = sql.NullInt64{Int64: int64(k.Limit.Burst), Valid: true}
+			rate = sql.NullFloat64{Float64: k.Limit.PerSecond, Valid: true}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyCols+`, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ID, k.Name, string(k.Role), micros(k.CreatedAt), k.CreatedBy, revoked, used, burst, rate, h[:])
 		if err != nil {
 			return fmt.Errorf("creating key %s: %w", k.ID, err)
 		}
