@@ -215,6 +215,7 @@ func benchScan(e *env, args []string) int {
 	bankSize := fs.Int("bank", 10000, "random PDQ entries in the bank besides the listed images")
 	width := fs.Int("width", 640, "width of the JPEGs in `pixels` (height is 3/4 of it; 1152 makes 1 MP)")
 	profile := fs.String("cpuprofile", "", "write a pprof CPU profile of the server during the first run to `file`")
+	noSQLite := fs.Bool("no-sqlite", false, "measure PostgreSQL alone (so that --cpuprofile profiles its first run)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: safeguard-bench scan [flags]\n\nRuns the server in this process on a loopback port and scans 640-px JPEGs\nthrough POST /v1/scan at each concurrency, on SQLite (and PostgreSQL when\na URL is given); prints scans per second and latency percentiles.\n\nflags:")
 		fs.PrintDefaults()
@@ -224,7 +225,10 @@ func benchScan(e *env, args []string) int {
 	} else if len(rest) > 0 {
 		return fail(e, "bench scan", "unexpected argument %q", rest[0])
 	}
-	cfg := ScanConfig{DatabaseURL: *pg, Duration: *dur, MaxScans: *maxScans, BankSize: *bankSize, Width: *width, Listed: -1}
+	cfg := ScanConfig{DatabaseURL: *pg, NoSQLite: *noSQLite, Duration: *dur, MaxScans: *maxScans, BankSize: *bankSize, Width: *width, Listed: -1}
+	if *noSQLite && *pg == "" {
+		return fail(e, "bench scan", "--no-sqlite needs --database-url (or SAFEGUARD_TEST_POSTGRES)")
+	}
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {

@@ -6,6 +6,8 @@
 #       (TESTBIN from `go test -c ./internal/pdq`)
 #   bench/instructions.sh hash BIN IMAGE N    instructions per image of `BIN hash --format json
 #       --mode turbo` (decode, PDQ, MD5, SHA-256): (IMAGE given N times - given once) / (N-1)
+#   bench/instructions.sh bench TESTBIN BENCH  run in the test's package: instructions per op of
+#       any benchmark, the full name BENCH (anchored), computed as for pdq
 #
 # GODEBUG=asyncpreemptoff=1 because callgrind asserts on Go's preemption signals.
 set -e
@@ -14,6 +16,11 @@ case $1 in
 pdq)
 	a=$(count "$2" -test.run X -test.bench "HashImage/$3\$" -test.benchtime 10x)
 	b=$(count "$2" -test.run X -test.bench "HashImage/$3\$" -test.benchtime 40x)
+	echo "$3 $(( (b - a) / 30 ))"
+	;;
+bench)
+	a=$(count "$2" -test.run X -test.bench "^$3\$" -test.benchtime 10x)
+	b=$(count "$2" -test.run X -test.bench "^$3\$" -test.benchtime 40x)
 	echo "$3 $(( (b - a) / 30 ))"
 	;;
 hash)
@@ -26,7 +33,7 @@ hash)
 	echo "$img $(( (b - a) / (n - 1) ))"
 	;;
 *)
-	echo "usage: bench/instructions.sh pdq TESTBIN BENCH | hash BIN IMAGE N" >&2
+	echo "usage: bench/instructions.sh pdq TESTBIN BENCH | bench TESTBIN BENCH | hash BIN IMAGE N" >&2
 	exit 2
 	;;
 esac

@@ -35,6 +35,7 @@ type ScanConfig struct {
 	// DatabaseURL adds a PostgreSQL run (in a schema of its own, dropped
 	// afterwards); SQLite always runs, in a temporary directory.
 	DatabaseURL string
+	NoSQLite    bool          // measure PostgreSQL alone
 	Concurrency []int         // requests in flight; default 8 and 64
 	Duration    time.Duration // per run; default 5s
 	MaxScans    int           // per run, whichever comes first; default 20000
@@ -89,10 +90,13 @@ func Scan(w io.Writer, cfg ScanConfig) error {
 		name string
 		open func() (server.Config, func(), error)
 	}
-	backends := []backend{{"sqlite", func() (server.Config, func(), error) {
-		dir, err := os.MkdirTemp("", "safeguard-bench-")
-		return server.Config{Data: dir}, func() { os.RemoveAll(dir) }, err
-	}}}
+	var backends []backend
+	if !cfg.NoSQLite {
+		backends = append(backends, backend{"sqlite", func() (server.Config, func(), error) {
+			dir, err := os.MkdirTemp("", "safeguard-bench-")
+			return server.Config{Data: dir}, func() { os.RemoveAll(dir) }, err
+		}})
+	}
 	if cfg.DatabaseURL != "" {
 		backends = append(backends, backend{"postgres", func() (server.Config, func(), error) {
 			u, drop, err := freshSchema(cfg.DatabaseURL)

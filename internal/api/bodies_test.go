@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -51,4 +53,46 @@ func TestBodyAdmittedBeforeRead(t *testing.T) {
 		t.Fatalf("once the budget is free: %v", err)
 	}
 	release()
+}
+
+// readContent gives every byte of a body up to its limit, whatever the
+// reads' sizes and however the buffer it reads into grows, refuses one
+// byte more, and a recycled buffer's old bytes never show through.
+func TestReadContentPooled(t *testing.T) {
+	body := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*7 + n)
+		}
+		return b
+	}
+	for _, limit := range []int{1, 511, 512, firstBody, firstBody + 1, 3*firstBody + 5, pooledBody + 100} {
+		for _, n := range []int{0, 1, limit - 1, limit, limit + 1} {
+			if n < 0 {
+				continue
+			}
+			for _, oneByte := range []bool{false, true} {
+				want := body(n)
+				var r io.Reader = bytes.NewReader(want)
+				if oneByte {
+					r = iotest.OneByteReader(r)
+				}
+				got, err := readContent(r, int64(limit))
+				if n > limit {
+					var e *Error
+					if !errors.As(err, &e) || e.Code != CodeTooLarge {
+						t.Errorf("limit %d, %d bytes: err %v, want %s", limit, n, err, CodeTooLarge)
+					}
+					continue
+				}
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("limit %d, %d bytes (one at a time %v): %d bytes, err %v", limit, n, oneByte, len(got), err)
+				}
+				recycleBody(got)
+			}
+		}
+	}
+	if _, err := readContent(iotest.ErrReader(io.ErrUnexpectedEOF), 10); err == nil {
+		t.Error("a body cut short: no error")
+	}
 }

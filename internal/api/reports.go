@@ -184,7 +184,7 @@ func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, part string, 
 				return nil, nil, err
 			}
 		case name == "content" && content == nil:
-			if content, err = readContent(p, a.cfg.MaxBody, 0); err != nil {
+			if content, err = readContent(p, a.cfg.MaxBody); err != nil {
 				return nil, nil, err
 			}
 			if content == nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -76,6 +75,9 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		if req.ContentFile != "" {
 			os.Remove(req.ContentFile)
 		}
+		// Decide keeps nothing of the bytes (evidence is sealed from
+		// them before it returns), so the next scan may read into them.
+		recycleBody(req.Content)
 	}()
 	fields := map[string]*string{"content_id": &req.ContentID, "account_id": &req.AccountID}
 	var surface, visibility string
@@ -114,26 +116,22 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	return nil
 }
 
-// readContent reads a body of content, which http.MaxBytesReader bounds.
-// A body cut short (a client gone, a malformed multipart part) is the
-// client's problem, not ours.
-func readContent(body io.Reader, limit, declared int64) ([]byte, error) {
-	// Read into a buffer of the declared size when there is one, so a 30
-	// MB body costs 30 MB (io.ReadAll's doubling would take up to 64).
-	var buf bytes.Buffer
-	if declared > 0 && declared <= limit {
-		buf.Grow(int(declared) + 1) // +1: ReadFrom wants room to see EOF
-	}
-	_, err := buf.ReadFrom(body)
-	b := buf.Bytes()
+// readContent reads a body of content, which http.MaxBytesReader bounds,
+// into a pooled buffer (recycleBody). A body cut short (a client gone, a
+// malformed multipart part) is the client's problem, not ours.
+func readContent(body io.Reader, limit int64) ([]byte, error) {
+	return readContentAfter(bodyBuffer(), body, limit)
+}
+
+// readContentAfter is readContent appending to the bytes of b already read.
+func readContentAfter(b []byte, body io.Reader, limit int64) ([]byte, error) {
+	b, over, err := readAppend(b, body, limit)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, errorf(http.StatusBadRequest, CodeBadRequest, "reading the body: %v", err)
+		recycleBody(b)
+		return nil, bodyError(err)
 	}
-	if int64(len(b)) > limit {
+	if over {
+		recycleBody(b)
 		return nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "content is over the %d-byte limit", limit)
 	}
 	return b, nil

@@ -32,28 +32,20 @@ const CodeVideo = "unprocessable_video"
 // upload into a temporary file (at most MaxVideo), whose path it returns.
 // The caller removes the file.
 func (a *API) readUpload(r io.Reader) (data []byte, file string, err error) {
-	head := make([]byte, video.SniffLen)
-	n, err := io.ReadFull(r, head)
+	buf := bodyBuffer()
+	n, err := io.ReadFull(r, buf[:video.SniffLen])
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		recycleBody(buf)
 		return nil, "", bodyError(err)
 	}
-	head = head[:n]
+	head := buf[:n]
 	if !video.Sniff(head) {
-		if int64(n) > a.cfg.MaxBody {
-			return nil, "", errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "content is over the %d-byte limit", a.cfg.MaxBody)
-		}
 		// The body's own limit is the larger video one; an image stops
 		// being read one byte past its own.
-		rest, err := readContent(io.LimitReader(r, a.cfg.MaxBody-int64(n)+1), a.cfg.MaxBody-int64(n), 0)
-		if err != nil {
-			var e *Error
-			if errors.As(err, &e) && e.Code == CodeTooLarge {
-				return nil, "", errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "content is over the %d-byte limit", a.cfg.MaxBody)
-			}
-			return nil, "", err
-		}
-		return append(head, rest...), "", nil
+		data, err := readContentAfter(head, r, a.cfg.MaxBody)
+		return data, "", err
 	}
+	defer recycleBody(buf)
 	f, err := os.CreateTemp(a.cfg.SpoolDir, "safeguard-upload-*.video")
 	if err != nil {
 		return nil, "", fmt.Errorf("spooling a video upload: %w", err)

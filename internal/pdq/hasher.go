@@ -2,7 +2,6 @@ package pdq
 
 import (
 	"math"
-	"slices"
 )
 
 // The reference's constants (pdq/cpp/hashing/pdqhashing.cpp).
@@ -175,12 +174,56 @@ func toBits(dct *[16][16]float32) Hash {
 }
 
 func median(dct *[16][16]float32) float32 {
-	var sorted [256]float32
+	var v [256]float32
 	for i := range dct {
-		copy(sorted[i*16:], dct[i][:])
+		copy(v[i*16:], dct[i][:])
 	}
-	slices.Sort(sorted[:])
-	return sorted[127]
+	return nth(v[:], 127)
+}
+
+// nth returns the k-th smallest (from 0) of v, which it reorders: the
+// value a sort would put at v[k], found by selection (Hoare's partition
+// around a median of three) in about a fifth of a sort's work; the sort
+// was 3 % of a scan's CPU.
+func nth(v []float32, k int) float32 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if v[mid] < v[lo] {
+			v[mid], v[lo] = v[lo], v[mid]
+		}
+		if v[hi] < v[lo] {
+			v[hi], v[lo] = v[lo], v[hi]
+		}
+		if v[hi] < v[mid] {
+			v[hi], v[mid] = v[mid], v[hi]
+		}
+		p := v[mid]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] < p {
+				i++
+			}
+			for p < v[j] {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		// Now v[lo..j] <= p <= v[i..hi], and everything between is p.
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }
 
 func bitsAbove(dct *[16][16]float32, median float32) Hash {

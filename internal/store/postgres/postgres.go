@@ -25,6 +25,9 @@ type Store struct {
 	// hands its function, the one transaction (Begin then makes a
 	// savepoint, so a failed step undoes only itself).
 	db conn
+	// scans gathers scan records to commit together (scans.go); nil in a
+	// view, whose records go in its transaction.
+	scans *scanBatch
 }
 
 // conn is what the methods need of a pool or a transaction.
@@ -61,7 +64,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
-	s := &Store{pool: pool, db: pool}
+	s := &Store{pool: pool, db: pool, scans: &scanBatch{}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres store: %w", err)

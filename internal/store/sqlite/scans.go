@@ -15,6 +15,9 @@ var _ scan.Store = (*Store)(nil)
 const scanCols = `id, time, kind, actor, content_id, account_id, surface, visibility,
 	pdq, quality, low_quality, md5, sha256, matches, decision, evidence, evidence_error`
 
+const insertScan = `INSERT INTO scans (` + scanCols + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+
 // RecordScan implements scan.Store. The insert commits before it returns;
 // in WAL mode with synchronous=NORMAL a committed scan survives the
 // process being killed (a power cut may lose the last few).
@@ -28,9 +31,11 @@ func (s *Store) RecordScan(ctx context.Context, rec scan.Record) error {
 		return fmt.Errorf("scan %s: %w", rec.ID, err)
 	}
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO scans (`+scanCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			rec.ID, micros(rec.Time), rec.Kind, rec.Actor, rec.ContentID, rec.AccountID, rec.Surface, rec.Visibility,
+		ins, err := s.stmt(ctx, tx, insertScan)
+		if err != nil {
+			return fmt.Errorf("recording scan %s: %w", rec.ID, err)
+		}
+		res, err := ins.ExecContext(ctx, rec.ID, micros(rec.Time), rec.Kind, rec.Actor, rec.ContentID, rec.AccountID, rec.Surface, rec.Visibility,
 			rec.PDQ, rec.Quality, rec.LowQuality, rec.MD5, rec.SHA256, string(matches), string(decision), rec.Evidence, rec.EvidenceError)
 		if err != nil {
 			return fmt.Errorf("recording scan %s: %w", rec.ID, err)

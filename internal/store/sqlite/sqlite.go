@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/store"
@@ -41,6 +42,33 @@ type Store struct {
 	tx *sql.Tx
 	// locks are the exchange locks (exchange.go), shared with the views.
 	locks *locks
+	// stmts are the statements of hot writes, prepared once (stmt).
+	stmts *stmts
+}
+
+// stmts caches prepared statements by their text. SQLite parses and plans
+// a statement each time it is prepared, and database/sql prepares every
+// ExecContext: for a scan's INSERT that was as much work as running it.
+type stmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// stmt returns query prepared, for tx. database/sql prepares it once on
+// each connection and keeps it there.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	s.stmts.mu.Lock()
+	st := s.stmts.m[query]
+	if st == nil {
+		var err error
+		if st, err = s.db.PrepareContext(ctx, query); err != nil {
+			s.stmts.mu.Unlock()
+			return nil, err
+		}
+		s.stmts.m[query] = st
+	}
+	s.stmts.mu.Unlock()
+	return tx.StmtContext(ctx, st), nil
 }
 
 // querier is what reads need of a database or a transaction.
@@ -104,7 +132,8 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// clients at once then opens and closes a connection (and re-runs the
 	// pragmas) for most reads.
 	db.SetMaxIdleConns(8)
-	s := &Store{db: db, write: make(chan struct{}, 1), locks: &locks{held: map[string]bool{}}}
+	s := &Store{db: db, write: make(chan struct{}, 1), locks: &locks{held: map[string]bool{}},
+		stmts: &stmts{m: map[string]*sql.Stmt{}}}
 	// Connections that open a new database file at the same moment race to
 	// switch it to WAL, and SQLite answers the loser SQLITE_BUSY at once,
 	// without the busy timeout: try again for a while.
@@ -127,7 +156,7 @@ func (s *Store) Close() error { return s.db.Close() }
 // write transaction, committed if fn returns nil and rolled back otherwise.
 func (s *Store) Atomically(ctx context.Context, fn func(store.Store) error) error {
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
-		return fn(&Store{db: s.db, write: s.write, tx: tx, locks: s.locks})
+		return fn(&Store{db: s.db, write: s.write, tx: tx, locks: s.locks, stmts: s.stmts})
 	})
 }
 
