@@ -190,16 +190,20 @@ var leet = [128]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't',
 // "14f", "9th", "2pm".
 var ageSuffix = map[string]bool{"yo": true, "y": true, "yr": true, "yrs": true, "yro": true, "f": true, "m": true,
 	"th": true, "st": true, "nd": true, "rd": true, "am": true, "pm": true, "k": true, "s": true, "x": true,
-	"ano": true, "anos": true, "a": true, "o": true}
+	"ano": true, "anos": true, "a": true, "o": true, "h": true, "hr": true, "hrs": true, "min": true, "mins": true}
 
 // ageUnit are the suffixes that say "years old" ("13yo", "14y", "12yr"):
 // read as "yo", which the languages expand. Every other suffix is a unit
 // (token.unit) and kept as written.
 var ageUnit = map[string]bool{"yo": true, "y": true, "yr": true, "yro": true, "yrs": true}
 
-// isUnit reports whether w, following a number, is its unit: "3 pm",
-// "5 k", "2 nd" read as one would "3pm".
-func isUnit(w string) bool { return ageSuffix[w] && !ageUnit[w] }
+// timeUnit are the suffixes that are shorthands of units ("5min", "1hr"),
+// which the languages expand as they would standing alone.
+var timeUnit = map[string]bool{"h": true, "hr": true, "hrs": true, "min": true, "mins": true}
+
+// isUnit reports whether w, following a number, is its unit and no
+// shorthand: "3 pm", "5 k", "2 nd" read as one would "3pm".
+func isUnit(w string) bool { return ageSuffix[w] && !ageUnit[w] && !timeUnit[w] }
 
 // readWord turns a raw word into tokens: a number, a number and its
 // suffix, or letters with leetspeak undone. Abbreviations made of digits
@@ -272,7 +276,7 @@ func readWord(t token, out []token) []token {
 			if ascii {
 				end, start = t.start+i, t.start+i
 			}
-			suffix := token{text: w[i:], id: -1, num: -1, start: start, end: t.end, unit: !ageUnit[w[i:]]}
+			suffix := token{text: w[i:], id: -1, num: -1, start: start, end: t.end, unit: isUnit(w[i:])}
 			if ageUnit[suffix.text] && suffix.text != "yrs" {
 				suffix.text = "yo"
 			}

@@ -169,6 +169,9 @@ func TestUnitsAreNotAbbreviations(t *testing.T) {
 		{"2nd place", "2 nd place"},
 		{"the 9th grade", "the 9 th grade"},
 		{"14f", "14 f"},
+		// Units that are shorthands of units still read as the unit.
+		{"reply in 5min", "reply in 5 minutes"},
+		{"in 1 hr", "in 1 hour"},
 		// Without a number before it the shorthand is read as before.
 		{"pm me", "message me"},
 	} {
