@@ -198,6 +198,8 @@ func textEval(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "\nrules + model, out of fold, thresholds per surface chosen on the other folds:\n")
 		printEvaluation(e.stdout, cv.Tuned)
 		fmt.Fprintf(e.stdout, "\nthresholds chosen on all folds: %s\n", cv.Thresholds)
+		fmt.Fprintf(e.stdout, "(the most recall at precision %.2f or more on each surface)\n\nthe out-of-fold curve, one threshold on every surface:\n", textrisk.TargetPrecision)
+		printCurve(e.stdout, cv.Curve)
 		if *byFile {
 			fmt.Fprintln(e.stdout, "\neach file, scored by a model trained on the other files, at thresholds chosen on them:")
 			for i, ev := range cv.ByFold {
@@ -224,6 +226,19 @@ func textEval(e *env, args []string) int {
 		}
 	}
 	return 0
+}
+
+// printCurve prints precision and recall at each threshold, overall and
+// for DMs and comments.
+func printCurve(w io.Writer, pts []textrisk.CurvePoint) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "threshold\tprecision\trecall\tdm P\tdm R\tcomment P\tcomment R\t")
+	for _, pt := range pts {
+		dm, cm := pt.BySurface[textrisk.DM], pt.BySurface[textrisk.Comment]
+		fmt.Fprintf(tw, "%.2f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", pt.Threshold, pt.All.Precision(), pt.All.Recall(),
+			dm.Precision(), dm.Recall(), cm.Precision(), cm.Recall())
+	}
+	tw.Flush()
 }
 
 func printEvaluation(w io.Writer, ev textrisk.Evaluation) {

@@ -136,8 +136,10 @@ func TestHoldout5Set(t *testing.T) {
 // another hand, in the voices of platforms no earlier set covered, and
 // scored once at the merge after the rules and model were final
 // (docs/text.md): rules and built-in model precision 0.958, recall 0.693;
-// rules alone 0.869, 0.667. Never tuned on; the floors keep those first
-// figures from sliding back.
+// rules alone 0.869, 0.667. Since round 3 (2026-12-03) it is tuned on and
+// in the built-in model's training, so its figures are in-sample; the
+// recall floor rises to 0.80, the target it now meets, to keep the kinds
+// written for it from sliding back.
 func TestHoldout6Set(t *testing.T) {
 	s, err := Open(BuiltinModel)
 	if err != nil {
@@ -148,7 +150,37 @@ func TestHoldout6Set(t *testing.T) {
 	if n := ev.All.TP + ev.All.FN; n != 228 {
 		t.Errorf("holdout6: %d harmful messages, want the file's 228", n)
 	}
-	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.93 || r < 0.67 {
-		t.Errorf("holdout6: precision %.3f recall %.3f: want at least 0.93 and 0.67 (first run 0.958, 0.693)", p, r)
+	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.93 || r < 0.80 {
+		t.Errorf("holdout6: precision %.3f recall %.3f: want at least 0.93 and 0.80 (first run 0.958, 0.693)", p, r)
+	}
+}
+
+// tune7a (712 messages) and tune7b (761) were written by other writers
+// and scored once on 2026-12-03 before anything was tuned on them
+// (docs/text.md, round 3): rules and built-in model precision 0.892 and
+// 0.927, recall 0.795 and 0.870. They are tuned on since; the floors keep
+// those first figures from sliding back.
+func TestTune7Sets(t *testing.T) {
+	s, err := Open(BuiltinModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file           string
+		harmful        int
+		minP, minR     float64
+		firstP, firstR float64
+	}{
+		{"tune7a.tsv", 322, 0.89, 0.79, 0.892, 0.795},
+		{"tune7b.tsv", 338, 0.92, 0.87, 0.927, 0.870},
+	} {
+		ev := s.Evaluate(readSet(t, "../../testdata/text/"+c.file))
+		logEvaluation(t, ev)
+		if n := ev.All.TP + ev.All.FN; n != c.harmful {
+			t.Errorf("%s: %d harmful messages, want the file's %d", c.file, n, c.harmful)
+		}
+		if p, r := ev.All.Precision(), ev.All.Recall(); p < c.minP || r < c.minR {
+			t.Errorf("%s: precision %.3f recall %.3f: want at least %.2f and %.2f (first run %.3f, %.3f)", c.file, p, r, c.minP, c.minR, c.firstP, c.firstR)
+		}
 	}
 }

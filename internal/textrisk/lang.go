@@ -30,8 +30,12 @@ type lexicon struct {
 	code, name string
 	vocab      map[string]int32
 	stop       map[string]bool
-	abbr       map[string][]string
-	rules      ruleSet
+	// lead are the words that begin a phrase ("a", "an"): standing alone
+	// as a slash alternative they say the writer meant the phrase
+	// ("anyone/a stranger"), which a slash cannot hold.
+	lead  map[string]bool
+	abbr  map[string][]string
+	rules ruleSet
 	// clears are "not" rules: phrases that clear a family in the
 	// message they occur in ("hot chocolate" for sexual remarks).
 	clears ruleSet
@@ -61,6 +65,9 @@ func (rs *ruleSet) add(r rule) {
 		}
 		for _, id := range first.words {
 			rs.byFirst[id] = append(rs.byFirst[id], i)
+		}
+		for _, seq := range first.seqs {
+			rs.byFirst[seq[0]] = append(rs.byFirst[seq[0]], i)
 		}
 	} else {
 		rs.floating = append(rs.floating, i)
@@ -104,8 +111,11 @@ const (
 )
 
 type step struct {
-	kind   stepKind
-	words  []int32 // sorted; for stepWord
+	kind  stepKind
+	words []int32 // sorted; for stepWord
+	// seqs are the multi-word alternatives of a stepWord ("a_stranger"
+	// in "anyone/a_stranger"), each matched word by word.
+	seqs   [][]int32
 	lo, hi int
 	opt    bool
 }
@@ -193,7 +203,7 @@ func parseEmoji(src string, emoji map[rune]string) error {
 
 // parseLanguage reads one language file; see docs/text.md for the format.
 func parseLanguage(src string) (*lexicon, error) {
-	lx := &lexicon{vocab: map[string]int32{}, stop: map[string]bool{}, abbr: map[string][]string{}}
+	lx := &lexicon{vocab: map[string]int32{}, stop: map[string]bool{}, lead: map[string]bool{}, abbr: map[string][]string{}}
 	classes := map[string][]string{}
 	type pending struct {
 		line   int
@@ -221,6 +231,14 @@ func parseLanguage(src string) (*lexicon, error) {
 					return nil, fmt.Errorf("line %d: %w", n, err)
 				}
 				lx.stop[w] = true
+				lx.word(w)
+			}
+		case "lead":
+			for _, w := range strings.Fields(rest) {
+				if err := checkWord(w); err != nil {
+					return nil, fmt.Errorf("line %d: %w", n, err)
+				}
+				lx.lead[w] = true
 				lx.word(w)
 			}
 		case "words":
@@ -280,7 +298,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2])})
 		default:
-			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, words, abbr, class, rule, not, kin or report", n, kw)
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, class, rule, not, kin or report", n, kw)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -300,11 +318,14 @@ func parseLanguage(src string) (*lexicon, error) {
 	}
 	for _, p := range rules {
 		for _, el := range strings.Fields(p.text) {
-			for _, w := range strings.Split(strings.TrimSuffix(el, "?"), "/") {
+			for _, w := range strings.FieldsFunc(strings.TrimSuffix(el, "?"), func(r rune) bool { return r == '/' || r == '_' }) {
 				if exp, ok := lx.abbr[w]; ok && (len(exp) != 1 || exp[0] != w) {
 					return nil, fmt.Errorf("line %d: word %q is read as %q: write that", p.line, w, strings.Join(exp, " "))
 				}
 			}
+		}
+		if err := lx.checkSlashes(p.text); err != nil {
+			return nil, fmt.Errorf("line %d: %w", p.line, err)
 		}
 		r, err := lx.compile(p.text, classes)
 		if err != nil {
@@ -361,8 +382,40 @@ func checkWord(w string) error {
 	return nil
 }
 
-// compile reads a pattern: words, "a/b" alternatives (of words and
-// classes), "[class]", "#" or
+// checkSlashes refuses the two ways a slash is written as if it held a
+// phrase, which compile would read as a rule that never fires as meant:
+// an alternative that repeats the word after or before the slash group
+// ("can not/do not know" reads "can not not know" or "can do not know"),
+// and a lead word alone among other alternatives ("anyone/a stranger"
+// reads "anyone stranger" or "a stranger"). A multi-word alternative is
+// written with "_": "can_not/do_not", "anyone/a_stranger".
+func (lx *lexicon) checkSlashes(pattern string) error {
+	els := strings.Fields(pattern)
+	for i, el := range els {
+		alts := strings.Split(strings.TrimSuffix(el, "?"), "/")
+		if len(alts) < 2 {
+			continue
+		}
+		leads := 0
+		for _, a := range alts {
+			if lx.lead[a] {
+				leads++
+			}
+			for _, j := range []int{i - 1, i + 1} {
+				if j >= 0 && j < len(els) && els[j] == a {
+					return fmt.Errorf("%q beside %q reads %q twice: a slash joins single words; write a multi-word alternative with _ (\"do_not\")", el, els[j], a)
+				}
+			}
+		}
+		if leads > 0 && leads < len(alts) {
+			return fmt.Errorf("%q: a lead word stands alone among the alternatives, so its phrase is split by the slash; write it with _ (\"a_stranger\")", el)
+		}
+	}
+	return nil
+}
+
+// compile reads a pattern: words, "a/b" alternatives (of words, classes
+// and "a_b" phrases of words), "[class]", "#" or
 // "#LO-HI" for a number, "*" or "*N" for a gap of up to 3 or N tokens; a
 // trailing "?" makes a word, class or number optional.
 func (lx *lexicon) compile(pattern string, classes map[string][]string) (rule, error) {
@@ -408,6 +461,17 @@ func (lx *lexicon) compile(pattern string, classes map[string][]string) (rule, e
 					}
 					continue
 				}
+				if strings.Contains(w, "_") {
+					var seq []int32
+					for _, part := range strings.Split(w, "_") {
+						if err := checkWord(part); err != nil || part == "" {
+							return r, fmt.Errorf("phrase %q: want words joined by _", w)
+						}
+						seq = append(seq, lx.word(part))
+					}
+					s.seqs = append(s.seqs, seq)
+					continue
+				}
 				if err := checkWord(w); err != nil {
 					return r, err
 				}
@@ -451,8 +515,28 @@ func matchSteps(steps []step, toks []token, i int) (int, bool) {
 			return end, true
 		}
 	}
+	for _, seq := range s.seqs {
+		if j, ok := matchSeq(seq, toks, i); ok {
+			if end, ok := matchSteps(steps[1:], toks, j); ok {
+				return end, true
+			}
+		}
+	}
 	if s.opt {
 		return matchSteps(steps[1:], toks, i)
 	}
 	return 0, false
+}
+
+// matchSeq matches the words of seq at toks[i:] and returns the index after.
+func matchSeq(seq []int32, toks []token, i int) (int, bool) {
+	if i+len(seq) > len(toks) {
+		return 0, false
+	}
+	for k, id := range seq {
+		if toks[i+k].id != id {
+			return 0, false
+		}
+	}
+	return i + len(seq), true
 }

@@ -19,6 +19,10 @@ type token struct {
 	// scripts, fancy-font letters, zero-width characters inside it, or
 	// typed a letter at a time. Nobody disguises "send pics" innocently.
 	obf bool
+	// unit says the word is the unit of the number before it ("3pm",
+	// "5k", "2nd"): a time, a price or an ordinal, never a shorthand, so
+	// the language's abbreviations ("pm" for message) do not apply.
+	unit bool
 }
 
 // MaxText bounds the bytes of a message that are scored; the rest is
@@ -186,7 +190,20 @@ var leet = [128]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't',
 // "14f", "9th", "2pm".
 var ageSuffix = map[string]bool{"yo": true, "y": true, "yr": true, "yrs": true, "yro": true, "f": true, "m": true,
 	"th": true, "st": true, "nd": true, "rd": true, "am": true, "pm": true, "k": true, "s": true, "x": true,
-	"ano": true, "anos": true, "a": true, "o": true}
+	"ano": true, "anos": true, "a": true, "o": true, "h": true, "hr": true, "hrs": true, "min": true, "mins": true}
+
+// ageUnit are the suffixes that say "years old" ("13yo", "14y", "12yr"):
+// read as "yo", which the languages expand. Every other suffix is a unit
+// (token.unit) and kept as written.
+var ageUnit = map[string]bool{"yo": true, "y": true, "yr": true, "yro": true, "yrs": true}
+
+// timeUnit are the suffixes that are shorthands of units ("5min", "1hr"),
+// which the languages expand as they would standing alone.
+var timeUnit = map[string]bool{"h": true, "hr": true, "hrs": true, "min": true, "mins": true}
+
+// isUnit reports whether w, following a number, is its unit and no
+// shorthand: "3 pm", "5 k", "2 nd" read as one would "3pm".
+func isUnit(w string) bool { return ageSuffix[w] && !ageUnit[w] && !timeUnit[w] }
 
 // readWord turns a raw word into tokens: a number, a number and its
 // suffix, or letters with leetspeak undone. Abbreviations made of digits
@@ -222,6 +239,10 @@ func readWord(t token, out []token) []token {
 	}
 	switch {
 	case letters == 0 && digits == 0:
+		if strings.Trim(w, "$") == "" {
+			// "$ for access", "$$$": money, which rules name as $.
+			return append(out, token{text: "$", id: -1, num: -1, start: t.start, end: t.end})
+		}
 		return out
 	case letters == 0:
 		// "$50", "18+", "13": the number is what counts.
@@ -255,9 +276,11 @@ func readWord(t token, out []token) []token {
 			if ascii {
 				end, start = t.start+i, t.start+i
 			}
-			return append(out,
-				token{text: w[:i], id: -1, num: n, start: t.start, end: end},
-				token{text: w[i:], id: -1, num: -1, start: start, end: t.end})
+			suffix := token{text: w[i:], id: -1, num: -1, start: start, end: t.end, unit: isUnit(w[i:])}
+			if ageUnit[suffix.text] && suffix.text != "yrs" {
+				suffix.text = "yo"
+			}
+			return append(out, token{text: w[:i], id: -1, num: n, start: t.start, end: end}, suffix)
 		}
 	}
 	if digits > 0 || symbols > 0 {
@@ -291,6 +314,12 @@ func collapse(w string, known func(string) bool) string {
 			return w[:n-1]
 		}
 		return w
+	}
+	if known(w) {
+		return w // "mmm" is a word of its own
+	}
+	if three := squeeze(w, 3); known(three) {
+		return three
 	}
 	two, one := squeeze(w, 2), squeeze(w, 1)
 	if known(two) {

@@ -45,6 +45,8 @@ func TestNormaliseTricks(t *testing.T) {
 		{"contractions", "don't", "do not"},
 		{"curly apostrophe", "don’t", "do not"},
 		{"age with suffix", "13yo", "13 years old"},
+		{"age with short suffix", "14y and 12yr", "14 years old and 12 years old"},
+		{"age with yrs", "in 2yrs", "in 2 years"},
 		{"money", "$50", "$ 50"},
 		{"emoji token", "hot 🥵🍑", "hot <lewd> <lewd>"},
 		{"emoji skin tone dropped", "🤳🏽", "<camera>"},
@@ -152,5 +154,54 @@ func TestTranspositionTypos(t *testing.T) {
 	}
 	if r := s.Score(Message{Text: "sned me the homework page", Surface: DM, TargetAge: 13}); r.Flagged {
 		t.Errorf("typo'd homework request flagged: %.3f %+v", r.Score, r.Reasons)
+	}
+}
+
+// A number's unit is not a shorthand: "3pm" is a time, not "3 message";
+// "5k" a price, not "5 ok"; in Spanish "2nd" is an ordinal, not "2 nada".
+func TestUnitsAreNotAbbreviations(t *testing.T) {
+	s := mustScorer(t)
+	for _, c := range []struct{ in, want string }{
+		{"see u at 3pm", "see you at 3 pm"},
+		{"see u at 3 pm", "see you at 3 pm"},
+		{"10am", "10 am"},
+		{"5k followers", "5 k followers"},
+		{"2nd place", "2 nd place"},
+		{"the 9th grade", "the 9 th grade"},
+		{"14f", "14 f"},
+		// Units that are shorthands of units still read as the unit.
+		{"reply in 5min", "reply in 5 minutes"},
+		{"in 1 hr", "in 1 hour"},
+		// Without a number before it the shorthand is read as before.
+		{"pm me", "message me"},
+	} {
+		if got := words(t, s, c.in); got != c.want {
+			t.Errorf("%q reads %q, want %q", c.in, got, c.want)
+		}
+	}
+	var es *lexicon
+	for _, lx := range s.langs {
+		if lx.code == "es" {
+			es = lx
+		}
+	}
+	if es == nil {
+		t.Fatal("no Spanish lexicon")
+	}
+	var ws []string
+	for _, tk := range es.tokens(scan("quedo 2nd y 3x", s.emoji, nil)) {
+		ws = append(ws, tk.text)
+	}
+	if got, want := strings.Join(ws, " "), "quedo 2 nd y 3 x"; got != want {
+		t.Errorf("Spanish %q reads %q, want %q", "quedo 2nd y 3x", got, want)
+	}
+	// The defect as a reviewer met it: a time read as a DM request.
+	// ("3pm me" was "3 message me": platform_move fired.)
+	for _, m := range []string{"free after 3pm me and mom are going shopping", "pickup at 3 pm me and dad will wait"} {
+		for _, r := range s.Score(Message{Text: m, Surface: DM}).Reasons {
+			if r.Family == "platform_move" {
+				t.Errorf("%q: %s fired on a time (%v)", m, r.Family, r.Phrases)
+			}
+		}
 	}
 }

@@ -515,7 +515,8 @@ func (lx *lexicon) tokens(raw []token) []token {
 			if c := lx.transposed(t.text); c != "" {
 				t.text = c
 			}
-			if exp, ok := lx.abbr[t.text]; ok {
+			unit := t.unit || len(out) > 0 && out[len(out)-1].num >= 0 && isUnit(t.text)
+			if exp, ok := lx.abbr[t.text]; ok && !unit {
 				for _, w := range exp {
 					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end, obf: t.obf})
 				}
