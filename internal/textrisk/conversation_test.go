@@ -231,6 +231,27 @@ func TestConversationTune7b(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune7b.txt", 15, 12, 8)
 }
 
+// The seventh tuning set's third part (conversations-tune7c.txt: game
+// servers, fandom, cheer and swim, some Spanish), written by another hand
+// on 2026-12-03, is tuned on (round 3b). First run (main's rules before round 3b): rules
+// alone 6 of 12 grooming in time and 7 of 12 benign clear, built-in model
+// 6 and 8. The floors are what round 3b's rules give: both scorers 7 in
+// time; 9 benign clear with the rules alone, 10 with the model.
+func TestConversationTune7c(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune7c.txt", 12, 7, 9)
+}
+
+// The seventh tuning set's fourth part (conversations-tune7d.txt: half
+// Spanish from Mexico, Spain, Argentina, Colombia and Chile, half English
+// in unusual adult voices), written by another hand on 2026-12-03, is
+// tuned on (round 3b). First run (main's rules before round 3b): rules
+// alone 4 of 10 grooming in time and 6 of 10 benign clear, built-in model
+// 3 and 6. The floors are what round 3b's rules give: both 5 in time; 6
+// benign clear with the rules alone, 8 with the model.
+func TestConversationTune7d(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 5, 6)
+}
+
 // The sixth holdout's conversations were written blind on 2026-12-03 by
 // another hand (with holdout6.tsv), scored once at the merge, never tuned
 // on: only counts are printed.
