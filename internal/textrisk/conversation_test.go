@@ -217,8 +217,11 @@ func TestConversationHoldout5(t *testing.T) {
 // benign clear. The benign floor is 7, what the rules alone give since an
 // author's report phrase no longer discounts their whole conversation
 // (the phrase that did it was "she said", which a groomer writes too).
+// After the merge of round 3's rules (text3, text4), which cleared more
+// benign lines: 13 of 15 in time, 10 (rules) and 12 (model) benign clear;
+// the grooming floor follows the merged rules, the benign one rises.
 func TestConversationTune7a(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 14, 7)
+	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 13, 10)
 }
 
 // The seventh tuning set's second part (conversations-tune7b.txt),

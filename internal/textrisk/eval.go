@@ -229,10 +229,12 @@ func chooseThresholds(examples []Example, rs []Result, use func(int) bool) Thres
 }
 
 // TargetPrecision is the precision ChooseThreshold keeps while it buys
-// recall: the target is 0.90 on text nobody tuned on, and
-// precision has held 0.92-0.96 on every blind set (docs/text.md), so
-// 0.92 leaves a little margin below the sets' own figure.
-const TargetPrecision = 0.92
+// recall: the target is 0.90 on text nobody tuned on. Thresholds
+// chosen at 0.92 out of fold gave 0.911 on the next sets' first run
+// (tune7a, tune7b; docs/text.md, round 3): the out-of-fold figure is
+// about a point optimistic, since the rules were written from those
+// files' errors, so 0.93 keeps new text near 0.92.
+const TargetPrecision = 0.93
 
 // thresholdGrid are the thresholds ChooseThreshold and the curve try:
 // 0.30 to 0.90 in steps of 0.02.
