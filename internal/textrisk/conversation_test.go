@@ -255,6 +255,13 @@ func TestConversationTune7d(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 5, 6)
 }
 
+// The seventh holdout's conversations were written blind on 2026-12-03
+// by another hand (with holdout7.tsv), scored once at the merge after the
+// rules and model were final, never tuned on: only counts are printed.
+func TestConversationHoldout7(t *testing.T) {
+	conversationHoldout(t, "../../testdata/text/conversations-holdout7.txt", 8)
+}
+
 // The sixth holdout's conversations were written blind on 2026-12-03 by
 // another hand (with holdout6.tsv), scored once at the merge, never tuned
 // on: only counts are printed.
