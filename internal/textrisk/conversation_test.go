@@ -258,8 +258,11 @@ func TestConversationTune7d(t *testing.T) {
 // The seventh holdout's conversations were written blind on 2026-12-03
 // by another hand (with holdout7.tsv), scored once at the merge after the
 // rules and model were final, never tuned on: only counts are printed.
+// First run: 6 of 8 grooming flagged by their third grooming message
+// (rules alone and built-in model), 6 of 8 benign clear with the rules
+// alone, 5 of 8 with the model; the floors keep them.
 func TestConversationHoldout7(t *testing.T) {
-	conversationHoldout(t, "../../testdata/text/conversations-holdout7.txt", 8)
+	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 6, 5)
 }
 
 // The sixth holdout's conversations were written blind on 2026-12-03 by

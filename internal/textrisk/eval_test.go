@@ -184,3 +184,26 @@ func TestTune7Sets(t *testing.T) {
 		}
 	}
 }
+
+// The seventh holdout (563 messages) was written blind on 2026-12-03 by
+// another hand, in voices no earlier set covered (esports and anime
+// servers, live chat, faith youth groups, school-event photo threads,
+// pen-pal apps, Scottish, Irish, Nigerian, Filipino and Caribbean English,
+// Spanish), and scored once at the merge after round 3's rules, model and
+// thresholds were final (docs/text.md): rules and built-in model precision
+// 0.906, recall 0.871; rules alone 0.843, 0.675. Never tuned on; the
+// floors keep those first figures from sliding back.
+func TestHoldout7Set(t *testing.T) {
+	s, err := Open(BuiltinModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := s.Evaluate(readSet(t, "../../testdata/text/holdout7.tsv"))
+	logEvaluation(t, ev)
+	if n := ev.All.TP + ev.All.FN; n != 255 {
+		t.Errorf("holdout7: %d harmful messages, want the file's 255", n)
+	}
+	if p, r := ev.All.Precision(), ev.All.Recall(); p < 0.90 || r < 0.86 {
+		t.Errorf("holdout7: precision %.3f recall %.3f: want at least 0.90 and 0.86 (first run 0.906, 0.871)", p, r)
+	}
+}
