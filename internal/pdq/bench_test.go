@@ -3,9 +3,9 @@ package pdq_test
 import (
 	"fmt"
 	"image"
-	"math/rand/v2"
 	"testing"
 
+	"github.com/safeguard-oss/safeguard/internal/media/mediatest"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
 )
 
@@ -37,7 +37,7 @@ func BenchmarkHashImage(b *testing.B) {
 	// What libjpeg-turbo hands over in the exact mode: RGBA, sampled to
 	// 512x512 for larger images (a 640x480 scan, a 1 MP photograph).
 	for _, size := range []image.Point{{512, 512}, {640, 480}} {
-		rgba := photoRGBA(size.X, size.Y)
+		rgba := mediatest.Photo(size.X, size.Y)
 		for _, dihedral := range []bool{false, true} {
 			name := fmt.Sprintf("%dx%d-rgba", size.X, size.Y)
 			if dihedral {
@@ -54,17 +54,4 @@ func BenchmarkHashImage(b *testing.B) {
 			})
 		}
 	}
-}
-
-// photoRGBA is an opaque w x h image with a photograph's smooth gradients
-// under noise, so that every luminance value and blur sum is non-trivial.
-func photoRGBA(w, h int) *image.RGBA {
-	rng := rand.New(rand.NewPCG(1, 2))
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < len(m.Pix); i += 4 {
-		x, y := i/4%w, i/4/w
-		n := uint8(rng.IntN(12))
-		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = uint8(x*200/w)+n, uint8(y*200/h)+n, uint8((x+y)*100/(w+h))+n, 255
-	}
-	return m
 }

@@ -3,14 +3,11 @@
 package libjpeg_test
 
 import (
-	"bytes"
-	"image"
-	"image/jpeg"
-	"math/rand/v2"
 	"os"
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/media/libjpeg"
+	"github.com/safeguard-oss/safeguard/internal/media/mediatest"
 )
 
 // photo640 is a 640x480 JPEG (quality 90, 4:2:0) with a photograph's
@@ -25,19 +22,7 @@ func photo640(b *testing.B) []byte {
 		}
 		return data
 	}
-	const w, h = 640, 480
-	rng := rand.New(rand.NewPCG(1, 2))
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < len(m.Pix); i += 4 {
-		x, y := i/4%w, i/4/w
-		n := uint8(rng.IntN(12))
-		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = uint8(x*200/w)+n, uint8(y*200/h)+n, uint8((x+y)*100/(w+h))+n, 255
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 90}); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes()
+	return mediatest.PhotoJPEG(640, 480)
 }
 
 func samples(n int) []int {
