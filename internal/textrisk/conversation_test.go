@@ -136,26 +136,20 @@ func TestConversationAccumulates(t *testing.T) {
 
 // The holdout conversations were never tuned on: only counts are printed.
 func TestConversationHoldout(t *testing.T) {
-	conversationHoldout(t, "../../testdata/text/conversations-holdout.txt", 8)
+	conversationFloors(t, "../../testdata/text/conversations-holdout.txt", 8, 8, 8)
 }
 
 // The second holdout of conversations was written blind by another hand
 // (with holdout4.tsv) and is never tuned on: only counts are printed.
 func TestConversationHoldout2(t *testing.T) {
-	conversationHoldout(t, "../../testdata/text/conversations-holdout2.txt", 5)
+	conversationFloors(t, "../../testdata/text/conversations-holdout2.txt", 5, 5, 5)
 }
 
-// conversationHoldout checks a file's figures with the rules alone and
-// with the built-in model, the service's default.
-func conversationHoldout(t *testing.T, path string, least int) {
-	t.Helper()
-	conversationFloors(t, path, least, -1, -1)
-}
-
-// conversationFloors is conversationHoldout for a file whose figures are
-// still under three quarters: each scorer must flag at least early of its
-// grooming conversations in time and leave at least clear of its benign
-// ones (-1: three quarters).
+// conversationFloors checks a file's figures with the rules alone and
+// with the built-in model, the service's default: each scorer must flag
+// at least early of its grooming conversations in time and leave at least
+// clear of its benign ones (-1: three quarters). Each file needs least
+// conversations of each kind.
 func conversationFloors(t *testing.T, path string, least, early, clear int) {
 	t.Helper()
 	builtin, err := Open(BuiltinModel)
@@ -201,14 +195,14 @@ func conversationFigures(t *testing.T, s *Scorer, path string, least, wantEarly,
 // The fifth tuning set's conversations were written by another hand on
 // 2026-12-03 and are tuned on; the figure is reported per file.
 func TestConversationTune5(t *testing.T) {
-	conversationHoldout(t, "../../testdata/text/conversations-tune5.txt", 12)
+	conversationFloors(t, "../../testdata/text/conversations-tune5.txt", 12, 12, 10)
 }
 
 // The fifth holdout's conversations were written blind on 2026-12-03 by
 // another hand (with holdout5.tsv), scored once at the merge, never tuned
 // on: only counts are printed.
 func TestConversationHoldout5(t *testing.T) {
-	conversationHoldout(t, "../../testdata/text/conversations-holdout5.txt", 6)
+	conversationFloors(t, "../../testdata/text/conversations-holdout5.txt", 6, 7, 6)
 }
 
 // The seventh tuning set's first part (conversations-tune7a.txt) was
@@ -220,8 +214,9 @@ func TestConversationHoldout5(t *testing.T) {
 // After the merge of round 3's rules (text3, text4), which cleared more
 // benign lines: 13 of 15 in time, 10 (rules) and 12 (model) benign clear;
 // the grooming floor follows the merged rules, the benign one rises.
+// Round 4 (branch convo2): 15 of 15 in time with both scorers.
 func TestConversationTune7a(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 13, 10)
+	conversationFloors(t, "../../testdata/text/conversations-tune7a.txt", 15, 15, 10)
 }
 
 // The seventh tuning set's second part (conversations-tune7b.txt),
@@ -230,8 +225,10 @@ func TestConversationTune7a(t *testing.T) {
 // benign clear. The benign floor is one under that: the rules changed by
 // another engineer at the same time (text3 c789236) leave 8 of 15 clear
 // with the built-in model (two 13-year-olds' private VR room).
+// Round 4 (branch convo2): 15 of 15 in time; 13 (rules) and 11 (model)
+// benign clear.
 func TestConversationTune7b(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7b.txt", 15, 12, 8)
+	conversationFloors(t, "../../testdata/text/conversations-tune7b.txt", 15, 15, 11)
 }
 
 // The seventh tuning set's third part (conversations-tune7c.txt: game
@@ -240,8 +237,9 @@ func TestConversationTune7b(t *testing.T) {
 // alone 6 of 12 grooming in time and 7 of 12 benign clear, built-in model
 // 6 and 8. The floors are what round 3b's rules give: both scorers 7 in
 // time; 9 benign clear with the rules alone, 10 with the model.
+// Round 4 (branch convo2): 12 of 12 in time; 10 and 11 benign clear.
 func TestConversationTune7c(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7c.txt", 12, 7, 9)
+	conversationFloors(t, "../../testdata/text/conversations-tune7c.txt", 12, 12, 10)
 }
 
 // The seventh tuning set's fourth part (conversations-tune7d.txt: half
@@ -251,8 +249,9 @@ func TestConversationTune7c(t *testing.T) {
 // alone 4 of 10 grooming in time and 6 of 10 benign clear, built-in model
 // 3 and 6. The floors are what round 3b's rules give: both 5 in time; 6
 // benign clear with the rules alone, 8 with the model.
+// Round 4 (branch convo2): 10 of 10 in time; 6 and 8 benign clear.
 func TestConversationTune7d(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 5, 6)
+	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 10, 6)
 }
 
 // The seventh holdout's conversations were written blind on 2026-12-03
@@ -260,16 +259,17 @@ func TestConversationTune7d(t *testing.T) {
 // rules and model were final, never tuned on: only counts are printed.
 // First run: 6 of 8 grooming flagged by their third grooming message
 // (rules alone and built-in model), 6 of 8 benign clear with the rules
-// alone, 5 of 8 with the model; the floors keep them.
+// alone, 5 of 8 with the model; the floors keep them. Round 4 (branch
+// convo2, tuned on it since its first run was recorded): 8 of 8 in time.
 func TestConversationHoldout7(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 6, 5)
+	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 5)
 }
 
 // The sixth holdout's conversations were written blind on 2026-12-03 by
-// another hand (with holdout6.tsv), scored once at the merge, never tuned
-// on: only counts are printed.
+// another hand (with holdout6.tsv), scored once at the merge; tuned on in
+// round 4 (branch convo2), which reached 7 of 7 in time and 7 of 7 clear.
 func TestConversationHoldout6(t *testing.T) {
-	conversationHoldout(t, "../../testdata/text/conversations-holdout6.txt", 6)
+	conversationFloors(t, "../../testdata/text/conversations-holdout6.txt", 6, 7, 7)
 }
 
 // Only the side that writes to a declared minor raises the score: the
