@@ -261,6 +261,16 @@ func TestConversationTune7d(t *testing.T) {
 // (rules alone and built-in model), 6 of 8 benign clear with the rules
 // alone, 5 of 8 with the model; the floors keep them. Round 4 (branch
 // convo2, tuned on it since its first run was recorded): 8 of 8 in time.
+// The eighth holdout's conversations (12 grooming, 12 benign) were written
+// blind on 2026-12-03 by another hand while round 4 changed the rules,
+// committed before their first run and scored once after: 9 of 12 grooming
+// flagged by their third grooming message with the rules alone, 10 of 12
+// with the built-in model; 10 of 12 benign clear with either. Never tuned
+// on; the floors keep the first run.
+func TestConversationHoldout8(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-holdout8.txt", 12, 9, 10)
+}
+
 func TestConversationHoldout7(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 5)
 }
