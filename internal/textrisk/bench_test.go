@@ -51,9 +51,6 @@ func benchScore(b *testing.B, s *Scorer) {
 // BenchmarkScoreBuiltin is BenchmarkScore with the built-in model, the
 // service's default.
 func BenchmarkScoreBuiltin(b *testing.B) {
-	s, err := Open(BuiltinModel)
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := mustBuiltin(b)
 	benchScore(b, s)
 }

@@ -69,10 +69,7 @@ func readConversations(t testing.TB, path string) []labelledConversation {
 // Grooming conversations are flagged by their third grooming message at
 // the latest, and benign ones never.
 func TestConversationEscalation(t *testing.T) {
-	builtin, err := Open(BuiltinModel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	builtin := mustBuiltin(t)
 	t.Run("model="+RulesOnly, func(t *testing.T) { conversationEscalation(t, mustScorer(t)) })
 	t.Run("model="+BuiltinModel, func(t *testing.T) { conversationEscalation(t, builtin) })
 }
@@ -152,10 +149,7 @@ func TestConversationHoldout2(t *testing.T) {
 // conversations of each kind.
 func conversationFloors(t *testing.T, path string, least, early, clear int) {
 	t.Helper()
-	builtin, err := Open(BuiltinModel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	builtin := mustBuiltin(t)
 	for _, sc := range []struct {
 		name string
 		s    *Scorer
@@ -254,13 +248,6 @@ func TestConversationTune7d(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 10, 6)
 }
 
-// The seventh holdout's conversations were written blind on 2026-12-03
-// by another hand (with holdout7.tsv), scored once at the merge after the
-// rules and model were final, never tuned on: only counts are printed.
-// First run: 6 of 8 grooming flagged by their third grooming message
-// (rules alone and built-in model), 6 of 8 benign clear with the rules
-// alone, 5 of 8 with the model; the floors keep them. Round 4 (branch
-// convo2, tuned on it since its first run was recorded): 8 of 8 in time.
 // The eighth holdout's conversations (12 grooming, 12 benign) were written
 // blind on 2026-12-03 by another hand while round 4 changed the rules,
 // committed before their first run and scored once after: 9 of 12 grooming
@@ -271,6 +258,13 @@ func TestConversationHoldout8(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-holdout8.txt", 12, 9, 10)
 }
 
+// The seventh holdout's conversations were written blind on 2026-12-03
+// by another hand (with holdout7.tsv), scored once at the merge after the
+// rules and model were final.
+// First run: 6 of 8 grooming flagged by their third grooming message
+// (rules alone and built-in model), 6 of 8 benign clear with the rules
+// alone, 5 of 8 with the model; the floors keep them. Round 4 (branch
+// convo2, tuned on it since its first run was recorded): 8 of 8 in time.
 func TestConversationHoldout7(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 5)
 }
@@ -339,10 +333,7 @@ func TestConversationNeedsControlStage(t *testing.T) {
 // With a model, a message no rule fires on moves the conversation by the
 // model's score of it, and the move says so.
 func TestConversationModelMoves(t *testing.T) {
-	s, err := Open(BuiltinModel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustBuiltin(t)
 	// The built-in model reads parental secrecy the rules do not (a
 	// phrase from holdout6, whose conversations the model is not
 	// trained on).

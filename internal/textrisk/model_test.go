@@ -200,10 +200,7 @@ func TestFeatureCharGrams(t *testing.T) {
 
 // A Result shows at most the six strongest contributions, strongest first.
 func TestModelTopContributions(t *testing.T) {
-	s, err := Open(BuiltinModel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustBuiltin(t)
 	r := s.Score(Message{Text: "how old r u? dont tell ur mom, add me on snap and send a pic", Surface: DM, TargetAge: 13})
 	if r.Model == nil || len(r.Model.Top) == 0 || len(r.Model.Top) > topContributions {
 		t.Fatalf("model part %+v: want 1 to %d contributions", r.Model, topContributions)
