@@ -70,6 +70,10 @@ type Buckets interface {
 	// SweepBuckets deletes the buckets of scope untouched since before:
 	// full again, and so the same as absent.
 	SweepBuckets(ctx context.Context, scope string, before time.Time) (int64, error)
+	// SharedKey keeps fresh (a key in ParseKey's form) unless a key is
+	// kept already, and returns the kept one: servers that were given no
+	// Shared.Key still store clients' keys under the same one.
+	SharedKey(ctx context.Context, fresh string) (string, error)
 }
 
 // New returns a Limiter of l: in the store b under scope, its keys stored
@@ -107,14 +111,6 @@ func ParseKey(s string) ([]byte, error) {
 		return nil, fmt.Errorf("rate-limit key: want the hex of at least %d random bytes (%d hex digits)", MinKeySize, 2*MinKeySize)
 	}
 	return k, nil
-}
-
-// KeyKeeper is a store that keeps one key for every server on it, so
-// servers that were given none still count against the same buckets.
-type KeyKeeper interface {
-	// SharedKey keeps fresh (a key in ParseKey's form) unless a key is
-	// kept already, and returns the kept one.
-	SharedKey(ctx context.Context, fresh string) (string, error)
 }
 
 // NewKey makes a random key, in the form ParseKey reads.

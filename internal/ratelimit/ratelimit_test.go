@@ -38,6 +38,7 @@ type buckets struct {
 	mu    sync.Mutex
 	rows  map[string]*[2]float64 // tokens, at (µs)
 	takes int
+	key   string // SharedKey's
 }
 
 func (s *buckets) TakeTokens(_ context.Context, scope, key string, l ratelimit.Limit, n int, now time.Time) (bool, float64, error) {
@@ -63,6 +64,15 @@ func (s *buckets) TakeTokens(_ context.Context, scope, key string, l ratelimit.L
 
 func (s *buckets) ReturnToken(context.Context, string, string, ratelimit.Limit) error { return nil }
 func (s *buckets) SweepBuckets(context.Context, string, time.Time) (int64, error)     { return 0, nil }
+
+func (s *buckets) SharedKey(_ context.Context, fresh string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.key == "" {
+		s.key = fresh
+	}
+	return s.key, nil
+}
 
 func TestLeased(t *testing.T) {
 	ratelimittest.TestKeyed(t, func(*testing.T) ratelimit.Keyed { return ratelimit.NewKeyed("api.keys", new(buckets)) })

@@ -153,8 +153,8 @@ type Config struct {
 	// RateLimitKey is the hex of the secret (ratelimit.ParseKey) under
 	// which Report Remove's rate limits store clients' addresses on
 	// PostgreSQL, the same on every server; like the evidence keys it
-	// comes from the environment or the config file. Without it each
-	// server makes one of its own at start, and so counts on its own.
+	// comes from the environment or the config file. Without it the
+	// servers take the one the database keeps (rateLimitKey).
 	RateLimitKey string
 	// OperatorListen is where /metrics, /readyz and /healthz are served
 	// (serve's default is DefaultOperatorListen, on loopback); empty
@@ -397,7 +397,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// client behind a non-sticky balancer gets the budget once; SQLite's
 	// store belongs to one process, which counts in memory.
 	buckets, _ := st.(ratelimit.Buckets)
-	rateKey, err := rateLimitKey(ctx, cfg.RateLimitKey, buckets, logger)
+	rateKey, err := rateLimitKey(ctx, cfg.RateLimitKey, buckets)
 	if err != nil {
 		return nil, err
 	}
@@ -934,27 +934,21 @@ func (s *Server) snapshot(ctx context.Context) {
 }
 
 // rateLimitKey is the key shared rate limits store addresses under: the
-// configured one; else, where limits are shared, the one the store keeps
+// configured one, else, where limits are shared, the one the store keeps
 // for every server on it (made by the first to start), so servers given
-// no key still count together; else one of this process's own (said in
-// the log: the servers then count apart, which is safer than storing
-// addresses a reader could recover). A key kept in the database guards
-// the rows against a reader of them alone, not of the whole database:
+// no key still count together. A key kept in the database guards the rows
+// against a reader of them alone, not of the whole database:
 // SAFEGUARD_RATELIMIT_KEY keeps it apart.
-func rateLimitKey(ctx context.Context, spec string, buckets ratelimit.Buckets, logger *slog.Logger) ([]byte, error) {
+func rateLimitKey(ctx context.Context, spec string, buckets ratelimit.Buckets) ([]byte, error) {
 	if spec != "" {
 		return ratelimit.ParseKey(spec)
 	}
 	if buckets == nil {
 		return nil, nil
 	}
-	if kk, ok := buckets.(ratelimit.KeyKeeper); ok {
-		kept, err := kk.SharedKey(ctx, ratelimit.NewKey())
-		if err != nil {
-			return nil, err
-		}
-		return ratelimit.ParseKey(kept)
+	kept, err := buckets.SharedKey(ctx, ratelimit.NewKey())
+	if err != nil {
+		return nil, err
 	}
-	logger.Warn("no rate-limit key (SAFEGUARD_RATELIMIT_KEY): Report Remove's limits are counted per server; give every server the same key, made once with: openssl rand -hex 32")
-	return ratelimit.ParseKey(ratelimit.NewKey())
+	return ratelimit.ParseKey(kept)
 }

@@ -11,10 +11,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 )
 
-var (
-	_ ratelimit.Buckets   = (*Store)(nil)
-	_ ratelimit.KeyKeeper = (*Store)(nil)
-)
+var _ ratelimit.Buckets = (*Store)(nil)
 
 // refill is the bucket's tokens at $4 (microseconds), refilled at $5 a
 // microsecond up to $3. A server whose clock is behind the last taker's
@@ -69,7 +66,7 @@ func (s *Store) SweepBuckets(ctx context.Context, scope string, before time.Time
 	return tag.RowsAffected(), nil
 }
 
-// SharedKey implements ratelimit.KeyKeeper in store_meta: the first
+// SharedKey implements ratelimit.Buckets in store_meta: the first
 // server to ask keeps its fresh key; every other gets that one.
 func (s *Store) SharedKey(ctx context.Context, fresh string) (string, error) {
 	var key string
