@@ -143,6 +143,25 @@ type Store interface {
 	// holding a flagged message that one of the accounts sent or was sent:
 	// the conversations a law-enforcement report about them carries.
 	FlaggedConversations(ctx context.Context, accounts []string, limit int) ([]string, error)
+	// ConversationState returns the scoring state kept for conversation
+	// id (ok false if none). In a transaction it holds the conversation
+	// until the transaction ends: another transaction's call for the same
+	// conversation waits, so two messages of one conversation, on one
+	// server or two, are scored one after the other, each after the other's
+	// state.
+	ConversationState(ctx context.Context, id string) (st State, ok bool, err error)
+	// SetConversationState keeps st as conversation id's state.
+	SetConversationState(ctx context.Context, id string, st State) error
+}
+
+// State is what the text use case keeps of a conversation beside its
+// messages, written in the transaction that stores each message: the
+// scorer's accumulated evidence (textrisk.Conversation.State) after the
+// message LastID, so the next message is scored with what every earlier
+// one showed, including those no longer kept.
+type State struct {
+	LastID int64  // the newest message the state includes
+	Data   []byte // textrisk's encoding, which names its scorer version
 }
 
 // ErrNotFound is returned for a message that is not kept.

@@ -24,9 +24,17 @@ const TextEvent = "text.decision"
 
 // Text scores messages and comments (POST /v1/text): each with the rest of
 // its conversation, kept (textmsg.Store, bounded) and acted on by the text
-// rules. The message, its audit entry and its webhook deliveries are
-// written in one transaction; then, as for a scan, the evidence is kept and
-// the case filed (Review.File, its own transaction).
+// rules. The message, its conversation's scoring state, its audit entry and
+// its webhook deliveries are written in one transaction; then, as for a
+// scan, the evidence is kept and the case filed (Review.File, its own
+// transaction).
+//
+// A conversation is scored from its state (textmsg.State): the evidence
+// the scorer accumulated over every earlier message, kept or trimmed, so a
+// message costs one scoring however long the conversation, and stages
+// hundreds of messages apart still combine. The state is read under the
+// conversation's lock (ConversationState), so two messages of one
+// conversation, on one server or two, are scored one after the other.
 type Text struct {
 	Tx       Tx // its stores: Text, Rules, Audit, Webhooks
 	Log      *audit.Log
@@ -86,30 +94,29 @@ func (u *Text) Score(ctx context.Context, ms []textmsg.Message) ([]Scored, error
 
 func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 	if m.ExternalID != "" {
-		s, thread, filed, again, err := u.again(ctx, m)
+		s, kept, filed, again, err := u.again(ctx, m)
 		if err != nil {
 			return Scored{}, fmt.Errorf("scoring message %q again: %w", m.ExternalID, err)
 		}
 		if again {
-			return s, u.act(ctx, &s, thread, filed)
+			return s, u.act(ctx, &s, kept, filed)
 		}
 	}
 	m.ReceivedAt = u.now()
 	keep := u.keepN()
 	var (
 		s      Scored
-		thread []textmsg.Message
 		queued bool
 	)
 	err := u.Tx(ctx, func(tx Stores) error {
-		var prior []textmsg.Message
+		var c *textrisk.Conversation
 		if m.ConversationID != "" {
 			var err error
-			if prior, err = tx.Text.Conversation(ctx, m.ConversationID, min(keep, textmsg.Window)-1); err != nil {
+			if c, err = u.conversation(ctx, tx.Text, m.ConversationID, keep); err != nil {
 				return err
 			}
 		}
-		r, cr := u.score(prior, m)
+		r, cr := u.score(c, m)
 		m.Score, m.Flagged, m.Labels, m.Reasons = r.Score, r.Flagged, r.Labels, r.Reasons
 		s = Scored{Score: r.Score, Flagged: r.Flagged, Reported: r.Reported, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
 		d, err := u.decide(ctx, tx, m, r, cr)
@@ -127,7 +134,15 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 			m = stored
 			s.MessageID = m.ID
 		}
-		thread = append(prior, m)
+		if c != nil {
+			data, err := c.State()
+			if err != nil {
+				return fmt.Errorf("conversation %q: encoding its state: %w", m.ConversationID, err)
+			}
+			if err := tx.Text.SetConversationState(ctx, m.ConversationID, textmsg.State{LastID: m.ID, Data: data}); err != nil {
+				return err
+			}
+		}
 		if len(d.Fired) == 0 {
 			return nil
 		}
@@ -145,7 +160,49 @@ func (u *Text) one(ctx context.Context, m textmsg.Message) (Scored, error) {
 	if queued && u.Wake != nil {
 		u.Wake()
 	}
-	return s, u.act(ctx, &s, thread, textmsg.Filed{})
+	return s, u.act(ctx, &s, m, textmsg.Filed{})
+}
+
+// conversation is conversation id's scoring before its next message:
+// resumed from its state when that includes the newest kept message and
+// was written by this scorer, else (a conversation kept before states
+// were, another scorer version, a state an older server did not update)
+// rebuilt from the kept messages. It takes the conversation's lock.
+func (u *Text) conversation(ctx context.Context, ts textmsg.Store, id string, keep int) (*textrisk.Conversation, error) {
+	st, ok, err := ts.ConversationState(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	newest, err := ts.Conversation(ctx, id, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(newest) == 0 {
+		return u.Scorer.NewConversation(), nil
+	}
+	if ok && newest[0].ID == st.LastID {
+		c, err := u.Scorer.Resume(st.Data)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, textrisk.ErrStateVersion) {
+			u.logger().Warn("text: conversation state unreadable, rebuilt from the kept messages", "conversation", id, "err", err)
+		}
+	}
+	prior, err := ts.Conversation(ctx, id, keep-1)
+	if err != nil {
+		return nil, err
+	}
+	return u.rebuild(prior), nil
+}
+
+// rebuild is the conversation of prior scored from the first.
+func (u *Text) rebuild(prior []textmsg.Message) *textrisk.Conversation {
+	c := u.Scorer.NewConversation()
+	for _, p := range prior {
+		c.Add(textrisk.Turn{Author: p.Author, Message: p.Input()})
+	}
+	return c
 }
 
 func (u *Text) keepN() int {
@@ -164,14 +221,20 @@ func (u *Text) decide(ctx context.Context, tx Stores, m textmsg.Message, r textr
 }
 
 // again answers a request whose external_id is kept (a retry, perhaps
-// after a failed filing): the kept message is scored again after the
-// messages before it and decided by the rules as they are now, and
-// nothing is written but what its filing still lacks (act). Its audit
-// entry and deliveries were written with it the first time. again is
-// false when the id is not kept. The same id with another text is refused.
-func (u *Text) again(ctx context.Context, m textmsg.Message) (s Scored, thread []textmsg.Message, filed textmsg.Filed, again bool, err error) {
+// after a failed filing): the kept message is scored again, with its
+// conversation as it stood after it, and decided by the rules as they are
+// now, and nothing is written but what its filing still lacks (act). Its
+// audit entry and deliveries were written with it the first time. again
+// is false when the id is not kept. The same id with another text is
+// refused.
+//
+// The conversation's state is as it stood after the message while it is
+// the newest (a retry soon after a failure); after a later message it is
+// rebuilt from the window of kept messages before it.
+func (u *Text) again(ctx context.Context, m textmsg.Message) (s Scored, kept textmsg.Message, filed textmsg.Filed, again bool, err error) {
 	err = u.Tx(ctx, func(tx Stores) error {
-		kept, err := tx.Text.MessageByExternalID(ctx, m.ExternalID)
+		var err error
+		kept, err = tx.Text.MessageByExternalID(ctx, m.ExternalID)
 		if errors.Is(err, textmsg.ErrNotFound) {
 			return nil
 		}
@@ -181,11 +244,10 @@ func (u *Text) again(ctx context.Context, m textmsg.Message) (s Scored, thread [
 		if kept.Text != m.Text || kept.ConversationID != m.ConversationID || kept.Author != m.Author {
 			return fmt.Errorf("%w: it was sent before with another text, author or conversation", textmsg.ErrExists)
 		}
-		thread, err = tx.Text.MessagesAround(ctx, kept.ID, min(u.keepN(), textmsg.Window)-1, 0)
+		r, cr, err := u.scoreKept(ctx, tx.Text, kept)
 		if err != nil {
 			return err
 		}
-		r, cr := u.score(thread[:len(thread)-1], kept)
 		s = Scored{MessageID: kept.ID, Score: r.Score, Flagged: r.Flagged, Reported: r.Reported, Labels: r.Labels, Reasons: r.Reasons, Model: r.Model, Conversation: cr}
 		d, err := u.decide(ctx, tx, kept, r, cr)
 		if err != nil {
@@ -195,7 +257,32 @@ func (u *Text) again(ctx context.Context, m textmsg.Message) (s Scored, thread [
 		filed, again = kept.Filed, true
 		return nil
 	})
-	return s, thread, filed, again, err
+	return s, kept, filed, again, err
+}
+
+// scoreKept scores the kept message m as it was scored when it came (see
+// again).
+func (u *Text) scoreKept(ctx context.Context, ts textmsg.Store, m textmsg.Message) (textrisk.Result, *textrisk.ConversationResult, error) {
+	if m.ConversationID == "" {
+		r, cr := u.score(nil, m)
+		return r, cr, nil
+	}
+	st, ok, err := ts.ConversationState(ctx, m.ConversationID)
+	if err != nil {
+		return textrisk.Result{}, nil, err
+	}
+	if ok && st.LastID == m.ID {
+		if c, err := u.Scorer.Resume(st.Data); err == nil {
+			cr := c.Result()
+			return u.Scorer.Score(m.Input()), &cr, nil
+		}
+	}
+	thread, err := ts.MessagesAround(ctx, m.ID, min(u.keepN(), textmsg.Window)-1, 0)
+	if err != nil {
+		return textrisk.Result{}, nil, err
+	}
+	r, cr := u.score(u.rebuild(thread[:len(thread)-1]), m)
+	return r, cr, nil
 }
 
 // files says whether actions file a case (and keep the chat log).
@@ -217,11 +304,14 @@ func files(actions []rules.Decided) bool {
 // and the next chat log show it) and the answer names that case. A
 // message flagged by its own words is new evidence and joins the case as
 // a report of its own, with the thread up to it.
-func (u *Text) act(ctx context.Context, s *Scored, thread []textmsg.Message, done textmsg.Filed) error {
+func (u *Text) act(ctx context.Context, s *Scored, m textmsg.Message, done textmsg.Filed) error {
 	if !files(s.Actions) {
 		return nil
 	}
-	m := thread[len(thread)-1]
+	thread, err := u.thread(ctx, m)
+	if err != nil {
+		return err
+	}
 	if done.CaseID != 0 {
 		s.CaseID, s.Evidence = done.CaseID, done.Evidence
 		return nil
@@ -247,6 +337,29 @@ func (u *Text) act(ctx context.Context, s *Scored, thread []textmsg.Message, don
 		}
 	}
 	return u.file(ctx, s, thread)
+}
+
+// thread is the kept message m with up to textmsg.Window-1 kept messages
+// of its conversation before it, oldest first: the thread a case shows and
+// where an open case of the conversation is looked for.
+func (u *Text) thread(ctx context.Context, m textmsg.Message) ([]textmsg.Message, error) {
+	if m.ID == 0 || m.ConversationID == "" {
+		return []textmsg.Message{m}, nil
+	}
+	var ms []textmsg.Message
+	err := u.Tx(ctx, func(tx Stores) error {
+		var err error
+		ms, err = tx.Text.MessagesAround(ctx, m.ID, min(u.keepN(), textmsg.Window)-1, 0)
+		return err
+	})
+	if errors.Is(err, textmsg.ErrNotFound) {
+		// Trimmed already by later messages (a keep of a few): m alone.
+		return []textmsg.Message{m}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the thread of message %d: %w", m.ID, err)
+	}
+	return ms, nil
 }
 
 // openCase is the undecided case an earlier message of the conversation
@@ -285,14 +398,10 @@ func (u *Text) setFiled(ctx context.Context, m textmsg.Message, f textmsg.Filed)
 	return u.Tx(ctx, func(tx Stores) error { return tx.Text.SetFiled(ctx, m.ID, f) })
 }
 
-// score scores m after the messages before it in its conversation.
-func (u *Text) score(prior []textmsg.Message, m textmsg.Message) (textrisk.Result, *textrisk.ConversationResult) {
-	if m.ConversationID == "" {
+// score scores m as the next message of conversation c; alone if c is nil.
+func (u *Text) score(c *textrisk.Conversation, m textmsg.Message) (textrisk.Result, *textrisk.ConversationResult) {
+	if c == nil {
 		return u.Scorer.Score(m.Input()), nil
-	}
-	c := u.Scorer.NewConversation()
-	for _, p := range prior {
-		c.Add(textrisk.Turn{Author: p.Author, Message: p.Input()})
 	}
 	r := c.Add(textrisk.Turn{Author: m.Author, Message: m.Input()})
 	cr := c.Result()

@@ -139,3 +139,35 @@ func (s *Store) messages(ctx context.Context, query string, args ...any) ([]text
 	}
 	return ms, err
 }
+
+// conversationLock is the first key of conversations' advisory locks (the
+// second is the hash of the conversation's id), apart from the exchanges'.
+const conversationLock = 0x5afe_c0c0
+
+// ConversationState implements textmsg.Store. The transaction advisory
+// lock is its own statement, before the read: a statement reads what was
+// committed when it began, and one that waited for the lock inside itself
+// would read the state the lock's holder was about to replace.
+func (s *Store) ConversationState(ctx context.Context, id string) (textmsg.State, bool, error) {
+	if _, err := s.db.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(conversationLock), id); err != nil {
+		return textmsg.State{}, false, fmt.Errorf("locking conversation %q: %w", id, err)
+	}
+	var st textmsg.State
+	err := s.db.QueryRow(ctx, `SELECT last_id, state FROM text_conversations WHERE conversation = $1`, id).Scan(&st.LastID, &st.Data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return textmsg.State{}, false, nil
+	}
+	if err != nil {
+		return textmsg.State{}, false, fmt.Errorf("reading the state of conversation %q: %w", id, err)
+	}
+	return st, true, nil
+}
+
+// SetConversationState implements textmsg.Store.
+func (s *Store) SetConversationState(ctx context.Context, id string, st textmsg.State) error {
+	if _, err := s.db.Exec(ctx, `INSERT INTO text_conversations (conversation, last_id, state) VALUES ($1, $2, $3)
+		ON CONFLICT (conversation) DO UPDATE SET last_id = excluded.last_id, state = excluded.state`, id, st.LastID, st.Data); err != nil {
+		return fmt.Errorf("keeping the state of conversation %q: %w", id, err)
+	}
+	return nil
+}

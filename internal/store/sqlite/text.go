@@ -159,3 +159,28 @@ func readMessages(ctx context.Context, q querier, query string, args ...any) ([]
 	}
 	return ms, rows.Err()
 }
+
+// ConversationState implements textmsg.Store. A view of Atomically is the
+// store's one write transaction, which already holds every conversation.
+func (s *Store) ConversationState(ctx context.Context, id string) (textmsg.State, bool, error) {
+	var st textmsg.State
+	err := s.r().QueryRowContext(ctx, `SELECT last_id, state FROM text_conversations WHERE conversation = ?`, id).Scan(&st.LastID, &st.Data)
+	if err == sql.ErrNoRows {
+		return textmsg.State{}, false, nil
+	}
+	if err != nil {
+		return textmsg.State{}, false, fmt.Errorf("reading the state of conversation %q: %w", id, err)
+	}
+	return st, true, nil
+}
+
+// SetConversationState implements textmsg.Store.
+func (s *Store) SetConversationState(ctx context.Context, id string, st textmsg.State) error {
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO text_conversations (conversation, last_id, state) VALUES (?, ?, ?)
+			ON CONFLICT (conversation) DO UPDATE SET last_id = excluded.last_id, state = excluded.state`, id, st.LastID, st.Data); err != nil {
+			return fmt.Errorf("keeping the state of conversation %q: %w", id, err)
+		}
+		return nil
+	})
+}

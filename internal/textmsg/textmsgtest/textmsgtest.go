@@ -97,6 +97,23 @@ func Run(t *testing.T, open func(t *testing.T) textmsg.Store) {
 		t.Errorf("an unknown external id: %v, want not found", err)
 	}
 
+	// A conversation's scoring state is kept whole and replaced whole.
+	if _, ok, err := s.ConversationState(ctx, "c1"); err != nil || ok {
+		t.Errorf("the state of a conversation that has none: %v %v", ok, err)
+	}
+	data := []byte(`{"version":"v","turns":3}` + "\x00\xff")
+	for i, st := range []textmsg.State{{LastID: ids[6], Data: []byte("old")}, {LastID: ids[7], Data: data}} {
+		if err := s.SetConversationState(ctx, "c1", st); err != nil {
+			t.Fatalf("state %d: %v", i, err)
+		}
+	}
+	if st, ok, err := s.ConversationState(ctx, "c1"); err != nil || !ok || st.LastID != ids[7] || string(st.Data) != string(data) {
+		t.Errorf("the state read back: %v %v %+v", ok, err, st)
+	}
+	if _, ok, _ := s.ConversationState(ctx, "c2"); ok {
+		t.Error("another conversation has c1's state")
+	}
+
 	// The conversations a report about an account carries: those holding
 	// a flagged message it sent or was sent, the window around them.
 	flag := func(conv, author, target, text string, flagged bool, at time.Time) {
