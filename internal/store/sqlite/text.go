@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -13,6 +14,19 @@ import (
 
 var _ textmsg.Store = (*Store)(nil)
 
+// The statements of each scored message, prepared once (Store.stmt):
+// parsing them cost more than running them.
+const (
+	insertMessage = `INSERT INTO text_messages (conversation, received_at, doc, external_id) VALUES (?, ?, ?, ?)
+		ON CONFLICT (external_id) WHERE external_id != '' DO NOTHING RETURNING id`
+	trimConversation = `DELETE FROM text_messages WHERE conversation = ? AND id <= (
+		SELECT id FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`
+	newestMessages    = `SELECT id, received_at, doc FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT ?`
+	conversationState = `SELECT last_id, state FROM text_conversations WHERE conversation = ?`
+	setState          = `INSERT INTO text_conversations (conversation, last_id, state) VALUES (?, ?, ?)
+		ON CONFLICT (conversation) DO UPDATE SET last_id = excluded.last_id, state = excluded.state`
+)
+
 // AddMessage implements textmsg.Store.
 func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (textmsg.Message, error) {
 	m.ID, m.ReceivedAt = 0, store.Time(m.ReceivedAt)
@@ -21,9 +35,11 @@ func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (te
 		return textmsg.Message{}, err
 	}
 	err = s.inWrite(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO text_messages (conversation, received_at, doc, external_id) VALUES (?, ?, ?, ?)
-			ON CONFLICT (external_id) WHERE external_id != '' DO NOTHING RETURNING id`,
-			m.ConversationID, micros(m.ReceivedAt), string(doc), m.ExternalID).Scan(&m.ID)
+		ins, err := s.stmt(ctx, tx, insertMessage)
+		if err != nil {
+			return err
+		}
+		err = ins.QueryRowContext(ctx, m.ConversationID, micros(m.ReceivedAt), string(doc), m.ExternalID).Scan(&m.ID)
 		if err == sql.ErrNoRows {
 			return fmt.Errorf("%q: %w", m.ExternalID, textmsg.ErrExists)
 		}
@@ -33,9 +49,10 @@ func (s *Store) AddMessage(ctx context.Context, m textmsg.Message, keep int) (te
 		if keep <= 0 || m.ConversationID == "" {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM text_messages WHERE conversation = ? AND id <= (
-			SELECT id FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-			m.ConversationID, m.ConversationID, keep)
+		trim, err := s.stmt(ctx, tx, trimConversation)
+		if err == nil {
+			_, err = trim.ExecContext(ctx, m.ConversationID, m.ConversationID, keep)
+		}
 		return err
 	})
 	if err != nil {
@@ -67,7 +84,7 @@ func (s *Store) SetFiled(ctx context.Context, id int64, f textmsg.Filed) error {
 
 // Conversation implements textmsg.Store.
 func (s *Store) Conversation(ctx context.Context, id string, limit int) ([]textmsg.Message, error) {
-	ms, err := readMessages(ctx, s.r(), `SELECT id, received_at, doc FROM text_messages WHERE conversation = ? ORDER BY id DESC LIMIT ?`, id, limit)
+	ms, err := readMessages(ctx, s.cached(), newestMessages, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading conversation %q: %w", id, err)
 	}
@@ -134,7 +151,32 @@ func (s *Store) MessagesAround(ctx context.Context, id int64, before, after int)
 	return append(earlier, later...), nil
 }
 
-func readMessages(ctx context.Context, q querier, query string, args ...any) ([]textmsg.Message, error) {
+// cached is where the reads of each scored message go: in a view of
+// Atomically (where the text use case reads), the transaction through
+// statements prepared once; else the database.
+func (s *Store) cached() rowsQuerier {
+	if s.tx == nil {
+		return s.db
+	}
+	return cachedTx{s}
+}
+
+// rowsQuerier is what readMessages needs.
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+type cachedTx struct{ s *Store }
+
+func (c cachedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.s.stmt(ctx, c.s.tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func readMessages(ctx context.Context, q rowsQuerier, query string, args ...any) ([]textmsg.Message, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -164,21 +206,29 @@ func readMessages(ctx context.Context, q querier, query string, args ...any) ([]
 // store's one write transaction, which already holds every conversation.
 func (s *Store) ConversationState(ctx context.Context, id string) (textmsg.State, bool, error) {
 	var st textmsg.State
-	err := s.r().QueryRowContext(ctx, `SELECT last_id, state FROM text_conversations WHERE conversation = ?`, id).Scan(&st.LastID, &st.Data)
-	if err == sql.ErrNoRows {
-		return textmsg.State{}, false, nil
-	}
+	rows, err := s.cached().QueryContext(ctx, conversationState, id)
 	if err != nil {
+		return st, false, fmt.Errorf("reading the state of conversation %q: %w", id, err)
+	}
+	defer rows.Close()
+	ok := rows.Next()
+	if ok {
+		err = rows.Scan(&st.LastID, &st.Data)
+	}
+	if err = errors.Join(err, rows.Err()); err != nil {
 		return textmsg.State{}, false, fmt.Errorf("reading the state of conversation %q: %w", id, err)
 	}
-	return st, true, nil
+	return st, ok, nil
 }
 
 // SetConversationState implements textmsg.Store.
 func (s *Store) SetConversationState(ctx context.Context, id string, st textmsg.State) error {
 	return s.inWrite(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO text_conversations (conversation, last_id, state) VALUES (?, ?, ?)
-			ON CONFLICT (conversation) DO UPDATE SET last_id = excluded.last_id, state = excluded.state`, id, st.LastID, st.Data); err != nil {
+		set, err := s.stmt(ctx, tx, setState)
+		if err == nil {
+			_, err = set.ExecContext(ctx, id, st.LastID, st.Data)
+		}
+		if err != nil {
 			return fmt.Errorf("keeping the state of conversation %q: %w", id, err)
 		}
 		return nil
