@@ -28,10 +28,11 @@ const (
 	// Keep is how many messages of a conversation are kept for scoring and
 	// for the thread a case shows, the newest first.
 	Keep = 200
-	// Window is how many of the newest kept messages a new message is
-	// scored after: grooming's stages come within dozens of messages, and
-	// re-scoring all 200 for each new one cost 14 ms on SQLite
-	// (docs/benchmarks.md).
+	// Window is how many kept messages, up to a flagged one, its case's
+	// thread is taken from (and an open case of the conversation looked
+	// for), and how many a retry of a message no longer the newest is
+	// scored after. A new message is scored from its conversation's State,
+	// which remembers every earlier message.
 	Window = 50
 )
 

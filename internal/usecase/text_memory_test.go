@@ -314,3 +314,31 @@ func concurrentConversation(t *testing.T, st1, st2 store.Store) {
 		t.Errorf("after messages from two servers at once: %+v, want %+v", got.Conversation, want)
 	}
 }
+
+// A message flagged through stages long past, whose filing failed, is
+// filed by its retry: the retry is scored from the conversation as it
+// stood after the message, not from the window of kept messages.
+func TestTextRetryRemembers(t *testing.T) {
+	u, st, fail := newText(t)
+	ctx := context.Background()
+	ms := stagesApart(60)
+	for _, m := range ms[:len(ms)-1] {
+		if s := scoreOne(t, u, m); s.CaseID != 0 {
+			t.Fatalf("message %q filed", m.Text)
+		}
+	}
+	last := ms[len(ms)-1]
+	last.ExternalID = "plat-long"
+	fail.Store(true)
+	if _, err := u.Score(ctx, []textmsg.Message{last}); err == nil {
+		t.Fatal("a failed filing was answered as a success")
+	}
+	fail.Store(false)
+	s := scoreOne(t, u, last)
+	if s.CaseID == 0 || !s.Conversation.Flagged || len(s.Conversation.Stages) != 3 {
+		t.Fatalf("the retry: case %d, conversation %+v", s.CaseID, s.Conversation)
+	}
+	if kept, _ := st.Conversation(ctx, "long", 1000); len(kept) != len(ms) {
+		t.Errorf("%d kept, want %d: the retry stored a message", len(kept), len(ms))
+	}
+}
