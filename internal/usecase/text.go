@@ -212,6 +212,10 @@ func (u *Text) keepN() int {
 	return u.Keep
 }
 
+// window is how many kept messages before a message go with it into its
+// thread (textmsg.Window).
+func (u *Text) window() int { return min(u.keepN(), textmsg.Window) - 1 }
+
 func (u *Text) decide(ctx context.Context, tx Stores, m textmsg.Message, r textrisk.Result, cr *textrisk.ConversationResult) (rules.Decision, error) {
 	rs, err := tx.Rules.ListRules(ctx)
 	if err != nil {
@@ -277,7 +281,7 @@ func (u *Text) scoreKept(ctx context.Context, ts textmsg.Store, m textmsg.Messag
 			return u.Scorer.Score(m.Input()), &cr, nil
 		}
 	}
-	thread, err := ts.MessagesAround(ctx, m.ID, min(u.keepN(), textmsg.Window)-1, 0)
+	thread, err := ts.MessagesAround(ctx, m.ID, u.window(), 0)
 	if err != nil {
 		return textrisk.Result{}, nil, err
 	}
@@ -339,8 +343,8 @@ func (u *Text) act(ctx context.Context, s *Scored, m textmsg.Message, done textm
 	return u.file(ctx, s, thread)
 }
 
-// thread is the kept message m with up to textmsg.Window-1 kept messages
-// of its conversation before it, oldest first: the thread a case shows and
+// thread is the kept message m with up to window kept messages of its
+// conversation before it, oldest first: the thread a case shows and
 // where an open case of the conversation is looked for.
 func (u *Text) thread(ctx context.Context, m textmsg.Message) ([]textmsg.Message, error) {
 	if m.ID == 0 || m.ConversationID == "" {
@@ -349,7 +353,7 @@ func (u *Text) thread(ctx context.Context, m textmsg.Message) ([]textmsg.Message
 	var ms []textmsg.Message
 	err := u.Tx(ctx, func(tx Stores) error {
 		var err error
-		ms, err = tx.Text.MessagesAround(ctx, m.ID, min(u.keepN(), textmsg.Window)-1, 0)
+		ms, err = tx.Text.MessagesAround(ctx, m.ID, u.window(), 0)
 		return err
 	})
 	if errors.Is(err, textmsg.ErrNotFound) {
