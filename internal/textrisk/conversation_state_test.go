@@ -21,7 +21,7 @@ func TestConversationStateResumes(t *testing.T) {
 			for _, c := range readConversations(t, f) {
 				want := s.ScoreConversation(c.turns)
 				whole := s.NewConversation()
-				var resumed *Conversation = s.NewConversation()
+				resumed := s.NewConversation()
 				for i, turn := range c.turns {
 					data, err := resumed.State()
 					if err != nil {
