@@ -7,6 +7,8 @@
 // stores. It keeps at most a bounded number of messages per conversation
 // (the newest); a flagged conversation is preserved whole in the encrypted
 // evidence store (usecase.Text), so trimming never loses what a case needs.
+// Beside the messages it keeps each conversation's scoring State, so the
+// score remembers what trimming dropped.
 package textmsg
 
 import (
