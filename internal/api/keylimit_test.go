@@ -30,7 +30,7 @@ func BenchmarkKeyLimit(b *testing.B) {
 	}
 	limit := auth.RateLimit{Burst: 1 << 30, PerSecond: 1 << 20} // never refuses
 	run := func(b *testing.B, lim ratelimit.Keyed) {
-		a := New(Config{Keys: keys, KeyLimits: lim, KeyLimit: limit})
+		a := New(Config{Keys: keys, KeyLimits: &auth.Limiter{Buckets: lim, Default: limit}})
 		req := httptest.NewRequest("GET", "/v1/keys", nil)
 		req.Header.Set("Authorization", "Bearer "+plain)
 		b.ReportAllocs()
