@@ -107,8 +107,9 @@ func (l *Limiter) failed(id string, err error, now time.Time) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// failures: since the last of these lines, at most every apart.
 	log.Warn("rate limit not counted: its store failed, so requests pass unlimited", "failures", n,
-		"since", every.String(), "last_key", id, "err", err)
+		"logged_every", every.String(), "last_key", id, "err", err)
 }
 
 // Errors is how many times the store failed (and a request passed
