@@ -34,7 +34,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/media"
-	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -57,14 +56,6 @@ const (
 	// maxJSON bounds every JSON request body.
 	maxJSON = 1 << 20
 )
-
-// DefaultKeyLimit is the rate limit of a key without one of its own: above
-// what a 2-core node serves (~600 scans or a few thousand lookups a
-// second, docs/benchmarks.md), so one integration never meets it; there to
-// stop a runaway client or a leaked key from taking several nodes'
-// capacity, not to meter normal use. A key that needs more gets its own
-// (POST /v1/keys, apikey create --burst --rate).
-var DefaultKeyLimit = auth.RateLimit{Burst: 10_000, PerSecond: 2_000}
 
 // Config is what the API serves from. Every store is required; the server
 // passes one database's store for all of them.
@@ -154,12 +145,10 @@ type Config struct {
 	// its routes 503.
 	Notices *usecase.Notices
 
-	// KeyLimits counts every key's requests (ratelimit.NewKeyed over the
-	// server's store, so that on PostgreSQL every server counts against
-	// one bucket a key); nil: requests are not limited. KeyLimit is the
-	// limit of a key without one of its own; DefaultKeyLimit if zero.
-	KeyLimits ratelimit.Keyed
-	KeyLimit  auth.RateLimit
+	// KeyLimits counts every key's requests, as it counts them on the
+	// server's other entry points (the HMA listener, the console); nil:
+	// requests are not limited.
+	KeyLimits *auth.Limiter
 
 	MaxBody   int64  // of scanned or uploaded content; DefaultMaxBody if 0
 	MaxVideo  int64  // of a scanned video, spooled to disk; DefaultMaxVideo if 0
@@ -206,9 +195,6 @@ func New(cfg Config) *API {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.KeyLimit == (auth.RateLimit{}) {
-		cfg.KeyLimit = DefaultKeyLimit
 	}
 	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), keys: newKeyCache(cfg.Keys)}
 	stores := usecase.Stores{Banks: cfg.Banks, Audit: cfg.Audit, Keys: cfg.Keys, Rules: cfg.Rules, Webhooks: cfg.Webhooks,
@@ -445,7 +431,9 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	case err != nil:
 		return err
 	}
-	if err := a.limit(r.Context(), k); err != nil {
+	// After authentication (an unknown key has no bucket to fill), before
+	// the permission check (a refused request costs the server too).
+	if err := a.cfg.KeyLimits.Allow(r.Context(), k); err != nil {
 		return err
 	}
 	if rt.perm != "" {
@@ -458,34 +446,6 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 		return err
 	}
 	return rt.handle(w, r, k)
-}
-
-// limit takes a token of k's bucket: its own limit or the server's
-// default. Every keyed route passes here, after authentication (an unknown
-// key has no bucket to fill) and before the permission check (a refused
-// request costs the server too). A failure of the limiter's store lets the
-// request through: a platform's scan must not be refused because a
-// counter could not be read; the store's fault, if lasting, fails the
-// request anyway.
-func (a *API) limit(ctx context.Context, k auth.Key) error {
-	if a.cfg.KeyLimits == nil {
-		return nil
-	}
-	rl := a.cfg.KeyLimit
-	if k.Limit != nil {
-		rl = *k.Limit
-	}
-	l := ratelimit.Limit{What: "requests with this key", Burst: rl.Burst,
-		Per: time.Duration(float64(rl.Burst) / rl.PerSecond * float64(time.Second))}
-	err := a.cfg.KeyLimits.AllowWith(ctx, k.ID, l, time.Now())
-	if err == nil {
-		return nil
-	}
-	if le := (*ratelimit.LimitError)(nil); !errors.As(err, &le) {
-		a.log.Warn("api: rate limit not counted", "key", k.ID, "err", err)
-		return nil
-	}
-	return err
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
@@ -189,7 +187,7 @@ func writeErrorBody(w http.ResponseWriter, e *Error) {
 		Message string `json:"message"`
 	}
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
+		w.Header().Set("Retry-After", ratelimit.RetryAfter(e.RetryAfter))
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="safeguard"`)

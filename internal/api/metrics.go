@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -115,6 +116,15 @@ func (m *Metrics) scanned(res scan.Result) {
 	for _, a := range res.Decision.Actions {
 		m.actions.WithLabelValues(string(a.Kind)).Inc()
 	}
+}
+
+// CountLimitErrors exports l's failures of its store (requests let
+// through uncounted, auth.Limiter) as safeguard_key_limit_errors_total.
+func (m *Metrics) CountLimitErrors(l *auth.Limiter) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "safeguard_key_limit_errors_total",
+		Help: "Requests let through uncounted because the per-key rate limit's store failed.",
+	}, func() float64 { return float64(l.Errors()) }))
 }
 
 // Unkept counts a scan refused because its content could not be kept

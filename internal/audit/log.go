@@ -27,6 +27,7 @@ const (
 	RuleUpdate     = "rule.update"     // includes disabling
 	KeyCreate      = "key.create"      //
 	KeyRevoke      = "key.revoke"      //
+	KeyLimit       = "key.limit"       // a key's rate limit changed; detail: rate_limit and was
 	WebhookUpdate  = "webhook.update"  // created, changed, deleted, dead letters replayed
 	ReviewDecision = "review.decision" //
 	EvidencePut    = "evidence.put"    // content preserved; detail holds its SHA-256

@@ -94,6 +94,10 @@ type Store interface {
 	// TouchKey sets the key's LastUsedAt to at, or returns an error
 	// wrapping ErrUnknown.
 	TouchKey(ctx context.Context, id string, at time.Time) error
+	// SetKeyLimit sets the key's own rate limit (nil: the server's
+	// default), or returns an error wrapping ErrUnknown. Revoked keys
+	// may be changed too; it changes nothing they can do.
+	SetKeyLimit(ctx context.Context, id string, l *RateLimit) error
 }
 
 // The errors Authenticate returns, wrapped, for a key it refuses. All three
@@ -218,6 +222,32 @@ func CreateLimited(ctx context.Context, s Store, role Role, name, createdBy stri
 		return "", Key{}, fmt.Errorf("auth: storing new key %s (%q): %w", k.ID, name, err)
 	}
 	return plaintext, k, nil
+}
+
+// SetLimit gives the key id a rate limit of its own, or with nil the
+// server's default again, after checking it (Validate).
+func SetLimit(ctx context.Context, s Store, id string, l *RateLimit) error {
+	if l != nil {
+		if err := l.Validate(); err != nil {
+			return derrors.Wrap(fmt.Errorf("auth: key %s: %w", id, err), derrors.Invalid)
+		}
+	}
+	if err := s.SetKeyLimit(ctx, id, l); err != nil {
+		return fmt.Errorf("auth: setting the rate limit of key %s: %w", id, err)
+	}
+	return nil
+}
+
+// LimitChanged is what the audit log records of a change of a key's rate
+// limit from was to now: each a limit, or "default".
+func LimitChanged(was, now *RateLimit) map[string]any {
+	say := func(l *RateLimit) any {
+		if l == nil {
+			return "default"
+		}
+		return *l
+	}
+	return map[string]any{"rate_limit": say(now), "was": say(was)}
 }
 
 // TouchEvery is how stale a key's LastUsedAt may get: Authenticate writes it

@@ -231,9 +231,10 @@ func (f failing) CreateKey(context.Context, auth.Key, auth.Hash) error { return 
 func (f failing) KeyByID(context.Context, string) (auth.Key, auth.Hash, error) {
 	return auth.Key{}, auth.Hash{}, f.err
 }
-func (f failing) ListKeys(context.Context) ([]auth.Key, error)       { return nil, f.err }
-func (f failing) RevokeKey(context.Context, string, time.Time) error { return f.err }
-func (f failing) TouchKey(context.Context, string, time.Time) error  { return f.err }
+func (f failing) ListKeys(context.Context) ([]auth.Key, error)               { return nil, f.err }
+func (f failing) RevokeKey(context.Context, string, time.Time) error         { return f.err }
+func (f failing) TouchKey(context.Context, string, time.Time) error          { return f.err }
+func (f failing) SetKeyLimit(context.Context, string, *auth.RateLimit) error { return f.err }
 
 // fullDisk is a store whose writes fail, as on a full disk.
 type fullDisk struct{ *authtest.Memory }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -14,9 +15,9 @@ import (
 )
 
 func runAPIKey(e *env, args []string) int {
-	subs := map[string]func(*env, []string) int{"create": apikeyCreate, "list": apikeyList, "revoke": apikeyRevoke}
+	subs := map[string]func(*env, []string) int{"create": apikeyCreate, "list": apikeyList, "revoke": apikeyRevoke, "limit": apikeyLimit}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(e.stderr, "usage: safeguard apikey create|list|revoke [flags] ...\n\n  create --role R --name N   make a key and print it (once: only its hash is kept);\n         [--burst B --rate R]  with a rate limit of its own (else serve's --key-burst/--key-rate)\n  list                       every key, revoked ones included, never their secrets\n  revoke ID                  refuse the key from now on")
+		fmt.Fprintln(e.stderr, "usage: safeguard apikey create|list|revoke|limit [flags] ...\n\n  create --role R --name N   make a key and print it (once: only its hash is kept);\n         [--burst B --rate R]  with a rate limit of its own (else serve's --key-burst/--key-rate)\n  list                       every key, revoked ones included, never their secrets\n  revoke ID                  refuse the key from now on\n  limit ID --burst B --rate R  give the key a rate limit of its own, or with --default the\n                             server's again (running servers apply it within 5 s)")
 		if askedHelp(args) {
 			return 0
 		}
@@ -114,6 +115,60 @@ func apikeyRevoke(e *env, args []string) int {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "revoked key %s\n", ids[0])
+		return nil
+	})
+}
+
+func apikeyLimit(e *env, args []string) int {
+	const cmd = "apikey limit"
+	fs := flag.NewFlagSet("safeguard apikey limit", flag.ContinueOnError)
+	burst := fs.Int("burst", 0, "the key's own rate limit: `requests` at once (with --rate)")
+	rate := fs.Float64("rate", 0, "the key's own rate limit: `requests` a second, sustained (with --burst)")
+	def := fs.Bool("default", false, "drop the key's own limit: the server's default (serve's --key-burst/--key-rate) again")
+	sf := addStoreFlags(fs)
+	ids, code, ok := parse(fs, e, args)
+	if !ok {
+		return code
+	}
+	if len(ids) != 1 {
+		return fail(e, cmd, "want one key ID (see safeguard apikey list), then --burst B --rate R or --default")
+	}
+	id := ids[0]
+	given := *burst != 0 || *rate != 0
+	var limit *auth.RateLimit
+	switch {
+	case *def && given:
+		return fail(e, cmd, "key %s: --default drops the key's own limit; give it or --burst and --rate, not both", id)
+	case !*def && !given:
+		return fail(e, cmd, "key %s: give --burst B --rate R (the key's own limit) or --default (the server's)", id)
+	case given:
+		limit = &auth.RateLimit{Burst: *burst, PerSecond: *rate}
+		if err := limit.Validate(); err != nil {
+			return fail(e, cmd, "key %s: --burst %d --rate %v (give both): %v", id, *burst, *rate, err)
+		}
+	}
+	return withStore(e, cmd, sf, func(ctx context.Context, st store.Store, banks *usecase.Banks) error {
+		k, _, err := st.KeyByID(ctx, id)
+		if errors.Is(err, auth.ErrUnknown) {
+			return fmt.Errorf("no key %s (see safeguard apikey list)", id)
+		} else if err != nil {
+			return err
+		}
+		if k.RevokedAt != nil {
+			return fmt.Errorf("key %s (%q) was revoked at %s: it makes no requests to limit", id, k.Name, k.RevokedAt.UTC().Format(time.RFC3339))
+		}
+		changes := usecase.Changes{Tx: banks.Tx, Log: banks.Log}
+		err = changes.Do(ctx, cliActor(), audit.KeyLimit, func(tx usecase.Stores) (string, any, error) {
+			return id, auth.LimitChanged(k.Limit, limit), auth.SetLimit(ctx, tx.Keys, id, limit)
+		})
+		if err != nil {
+			return err
+		}
+		now := "the server's default (--key-burst, --key-rate)"
+		if limit != nil {
+			now = fmt.Sprintf("%d at once, %g/s", limit.Burst, limit.PerSecond)
+		}
+		fmt.Fprintf(e.stdout, "key %s (%q): rate limit %s; running servers apply it within 5 s (at once on PostgreSQL)\n", id, k.Name, now)
 		return nil
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
 )
 
@@ -101,5 +102,89 @@ func TestReadConfig(t *testing.T) {
 	}
 	if code, _, errs := run(t, "", "serve", "--config", write("colour = red\n")); code != 2 || !strings.Contains(errs, `unknown setting "colour"`) {
 		t.Errorf("serve with an unknown setting: %d %s", code, errs)
+	}
+}
+
+// TestAPIKeyLimit changes a key's rate limit after its creation and back
+// to the default: each change is in the store and the audit log, and bad
+// or missing limits, an unknown id and a revoked key are refused with
+// what is wrong.
+func TestAPIKeyLimit(t *testing.T) {
+	dir := t.TempDir()
+	data := "--data=" + dir
+	mustRun := func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := run(t, "", append(args, data)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d; stdout %s; stderr %s", args, code, want, out, errs)
+		}
+		return out, errs
+	}
+	out, _ := mustRun(0, "apikey", "create", "--role", "integrator", "--name", "uploader")
+	id := strings.Split(strings.TrimSpace(out), "_")[1]
+	limitOf := func() string {
+		t.Helper()
+		list, _ := mustRun(0, "apikey", "list")
+		for _, line := range strings.Split(list, "\n") {
+			if strings.HasPrefix(line, id) {
+				return line
+			}
+		}
+		t.Fatalf("key %s not listed:\n%s", id, list)
+		return ""
+	}
+	if out, _ := mustRun(0, "apikey", "limit", id, "--burst", "50", "--rate", "2.5"); !strings.Contains(out, "50 at once, 2.5/s") {
+		t.Errorf("limit's answer: %q", out)
+	}
+	if line := limitOf(); !strings.Contains(line, "50 at once, 2.5/s") {
+		t.Errorf("after limit --burst 50 --rate 2.5 the list says %q", line)
+	}
+	mustRun(0, "apikey", "limit", "--default", id)
+	if line := limitOf(); !strings.Contains(line, "default") {
+		t.Errorf("after limit --default the list says %q", line)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{id}, "give --burst B --rate R"},
+		{[]string{id, "--burst", "10"}, "rate limit of 0 a second"},
+		{[]string{id, "--rate", "10"}, "rate limit burst 0"},
+		{[]string{id, "--burst", "-1", "--rate", "1"}, "want 1..1000000 requests"},
+		{[]string{id, "--burst", "10", "--rate", "NaN"}, "rate limit of NaN a second"},
+		{[]string{id, "--default", "--burst", "10", "--rate", "1"}, "not both"},
+		{[]string{"--burst", "10", "--rate", "1"}, "want one key ID"},
+		{[]string{"aaaaaaaaaaaaaaaa", "--burst", "10", "--rate", "1"}, "no key aaaaaaaaaaaaaaaa (see safeguard apikey list)"},
+	} {
+		_, errs := mustRun(2, append([]string{"apikey", "limit"}, c.args...)...)
+		if !strings.Contains(errs, c.want) || !strings.HasPrefix(errs, "safeguard apikey limit: ") {
+			t.Errorf("apikey limit %v: %q, want it to say %q", c.args, errs, c.want)
+		}
+	}
+	mustRun(0, "apikey", "revoke", id)
+	if _, errs := mustRun(2, "apikey", "limit", id, "--burst", "10", "--rate", "1"); !strings.Contains(errs, "was revoked") {
+		t.Errorf("limit of a revoked key: %q", errs)
+	}
+
+	st, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	es, err := st.AuditEntriesAbout(context.Background(), audit.KeyLimit, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, e := range es {
+		if e.Subject != id || !strings.HasPrefix(e.Actor, "cli:") {
+			t.Errorf("key.limit entry of %s by %s, want key %s by the CLI's user", e.Subject, e.Actor, id)
+		}
+		details = append(details, string(e.Detail))
+	}
+	want := []string{`{"rate_limit":{"burst":50,"per_second":2.5},"was":"default"}`, `{"rate_limit":"default","was":{"burst":50,"per_second":2.5}}`}
+	if len(details) != 2 || details[0] != want[0] || details[1] != want[1] {
+		t.Errorf("key.limit entries %q, want %q (and none for the refused changes)", details, want)
 	}
 }

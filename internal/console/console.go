@@ -60,6 +60,10 @@ type Config struct {
 	// Keys checks the key pasted at sign-in, and again on every request,
 	// so a revoked key's session ends at once. Required.
 	Keys auth.Store
+	// Limits counts each signed-in key's requests, a page one, in the
+	// bucket its requests to the API count against (the page's calls to
+	// the API are not counted again); nil limits nothing.
+	Limits *auth.Limiter
 	// Log records sign-ins and every view of content. Required.
 	Log *audit.Log
 	// Scans and Evidence find and read the content a case is about; with

@@ -142,6 +142,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
 		return
 	}
+	r, ok := c.limit(w, r, nil, k)
+	if !ok {
+		return
+	}
 	if k.Check(auth.Review) != nil && k.Check(auth.ReviewRead) != nil && k.Role != auth.Admin && !canLE(k) && k.Role != auth.Flagger {
 		c.showSignIn(w, r, http.StatusForbidden, fmt.Sprintf("Key %s has role %s: the console is for reviewers, law-enforcement liaisons, admins, trusted flaggers (their own reports) and auditors (to read).", k.ID, k.Role))
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/forwarded"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 	sess "github.com/safeguard-oss/safeguard/internal/session"
 )
 
@@ -108,6 +109,26 @@ func randomToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// limit takes a token of k's bucket for the request (the same as its API
+// requests take from), and answers 429 with Retry-After if there is none;
+// s is the session, if there is one yet. It returns the request marked
+// counted, so the API calls the page makes in process take no more.
+func (c *Console) limit(w http.ResponseWriter, r *http.Request, s *session, k auth.Key) (*http.Request, bool) {
+	err := c.cfg.Limits.Allow(r.Context(), k)
+	if le := (*ratelimit.LimitError)(nil); errors.As(err, &le) {
+		w.Header().Set("Retry-After", le.Header())
+		msg := le.Error() + "."
+		if s == nil {
+			c.showSignIn(w, r, http.StatusTooManyRequests, msg)
+		} else {
+			c.fail(w, r, s, http.StatusTooManyRequests, msg)
+		}
+		return r, false
+	}
+	// Allow fails only with a *LimitError: the store's faults let it pass.
+	return r.WithContext(auth.Counted(r.Context(), k.ID)), true
+}
+
 // endSession ends s, logging a store that could not.
 func (c *Console) endSession(ctx context.Context, s *session) {
 	if err := c.sessions.end(ctx, s); err != nil {
@@ -190,6 +211,10 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 				return
 			}
 			c.fail(w, r, nil, http.StatusUnauthorized, "You are not signed in, or your session has ended. Sign in again.")
+			return
+		}
+		r, ok := c.limit(w, r, s, s.key)
+		if !ok {
 			return
 		}
 		if r.Method == http.MethodPost {

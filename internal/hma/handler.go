@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 )
 
 // Authenticator returns the key a request presented as its bearer token, or
@@ -32,6 +33,10 @@ type Config struct {
 	// (RFC 1918, RFC 4193), never from the internet, since anyone reaching
 	// the listener would otherwise hold the role.
 	Anonymous auth.Role
+	// Limits counts each key's requests as the /v1 API counts them, in
+	// the same buckets; requests without a key count against one bucket
+	// of the anonymous role's, of the default limit. Nil limits nothing.
+	Limits *auth.Limiter
 	// FetchAllow lists the hosts whose content may be fetched by URL
 	// (?url= on /h/hash, /m/lookup and /c/bank/<name>/content); a host
 	// matches itself and its subdomains. Empty turns fetching off: fetching
@@ -169,6 +174,11 @@ func (h *handler) guard(rt route) http.Handler {
 		}()
 		k, err := h.authenticate(r)
 		if err == nil {
+			// Before the permission check, as on /v1: a refused request
+			// costs the server too.
+			err = h.cfg.Limits.Allow(r.Context(), k)
+		}
+		if err == nil {
 			err = allowed(k, rt.perms)
 		}
 		if err == nil {
@@ -245,10 +255,14 @@ func fail(status int, format string, args ...any) error {
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var rle *ratelimit.LimitError
 	status := http.StatusInternalServerError
 	switch {
 	case errors.As(err, &he):
 		status = he.status
+	case errors.As(err, &rle):
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", rle.Header())
 	case errors.As(err, &mbe):
 		status, err = http.StatusRequestEntityTooLarge, fmt.Errorf("content over the %d-byte limit", mbe.Limit)
 	case errors.Is(err, ErrNotFound):

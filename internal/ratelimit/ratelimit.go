@@ -14,7 +14,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +45,14 @@ type LimitError struct {
 	What       string // "submissions from this address", ...
 	RetryAfter time.Duration
 }
+
+// Header is RetryAfter as the Retry-After header every entry point that
+// refuses a request sends says it.
+func (e *LimitError) Header() string { return RetryAfter(e.RetryAfter) }
+
+// RetryAfter is d as a Retry-After header says it: whole seconds, rounded
+// up (a client told 0 would retry at once).
+func RetryAfter(d time.Duration) string { return strconv.Itoa(int(math.Ceil(d.Seconds()))) }
 
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("too many %s: try again in %s", e.What, e.RetryAfter.Round(time.Second))

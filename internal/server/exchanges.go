@@ -78,7 +78,7 @@ func newPublisher(cfg Config, st store.Store) (*peer.Publisher, error) {
 
 // newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same
 // bank use case, matcher and hasher as the API.
-func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, logger *slog.Logger) (net.Listener, *http.Server, error) {
+func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, limits *auth.Limiter, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	b, err := safeguard.New(banks, h)
 	if err != nil {
 		return nil, nil, err
@@ -94,6 +94,7 @@ func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, 
 		Backend:      b,
 		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, st, k) },
 		Anonymous:    role,
+		Limits:       limits,
 		FetchAllow:   cfg.HMAFetchAllow,
 		MaxContent:   cfg.MaxBody,
 		StaleAfter:   time.Minute,

@@ -3,13 +3,17 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/server"
+	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
@@ -130,5 +134,119 @@ func TestKeyLimitsShared(t *testing.T) {
 	t.Logf("two servers allowed %d requests of one key in %v (burst %d, %g/s)", total, elapsed.Round(time.Millisecond), limit.Burst, limit.PerSecond)
 	if total < limit.Burst-2*20 || total > most {
 		t.Errorf("two servers allowed %d requests of one key, want %d..%d: the bucket is not shared", total, limit.Burst-2*20, most)
+	}
+}
+
+// TestKeyLimitsEveryEntryPoint checks that /v1, the HMA listener and the
+// console count one key's requests against one bucket, and refuse them
+// alike once it is empty: 429 with Retry-After and the same message. The
+// limiter's store-error counter is on /metrics.
+func TestKeyLimitsEveryEntryPoint(t *testing.T) {
+	cfg, st := openSQLite(t)
+	cfg.KeyLimit = auth.RateLimit{Burst: 9, PerSecond: 0.001}
+	cfg.HMAListen = "127.0.0.1:0"
+	srv, base, _ := startServer(t, cfg, st)
+	hmaBase := "http://" + srv.HMAAddr()
+	key, _, err := auth.Create(context.Background(), st, auth.Admin, "everywhere", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(url string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), string(body)
+	}
+	for i := range 3 {
+		if status, _, body := send(base + "/v1/banks"); status != http.StatusOK {
+			t.Fatalf("/v1 request %d: %d %s", i+1, status, body)
+		}
+		if status, _, body := send(hmaBase + "/c/banks"); status != http.StatusOK {
+			t.Fatalf("HMA request %d: %d %s", i+1, status, body)
+		}
+	}
+	// Signing in to the console and its first page: two more.
+	br := newBrowser(t, []string{base})
+	_, _, page := br.send(0, "GET", "/console/signin", nil)
+	if code, loc, body := br.send(0, "POST", "/console/signin", url.Values{"key": {key}, "csrf": {csrfOf(t, page)}, "next": {"/console/"}}); code != http.StatusSeeOther {
+		t.Fatalf("console sign-in: %d %s %.300s", code, loc, body)
+	}
+	// An admin's first page sends them on to the admin pages: counted.
+	if code, _, body := br.send(0, "GET", "/console/", nil); code != http.StatusOK && code != http.StatusSeeOther {
+		t.Fatalf("console page: %d %.300s", code, body)
+	}
+	if status, _, body := send(hmaBase + "/c/banks"); status != http.StatusOK {
+		t.Fatalf("the 9th request, of 9: %d %s", status, body)
+	}
+	const msg = "too many requests with this key: try again in "
+	for name, url := range map[string]string{"/v1": base + "/v1/banks", "HMA": hmaBase + "/c/banks"} {
+		status, retry, body := send(url)
+		if secs, err := strconv.Atoi(retry); status != http.StatusTooManyRequests || err != nil || secs < 1 || !strings.Contains(body, msg) {
+			t.Errorf("%s after the burst: %d, Retry-After %q, %s; want 429 %q", name, status, retry, body, msg)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/console/", nil)
+	resp, err := br.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); resp.StatusCode != http.StatusTooManyRequests || err != nil || secs < 1 || !strings.Contains(string(body), msg) {
+		t.Errorf("console after the burst: %d, Retry-After %q; want 429 saying %q", resp.StatusCode, resp.Header.Get("Retry-After"), msg)
+	}
+
+	status, _, metrics := send(base + "/metrics")
+	if status != http.StatusOK || !strings.Contains(metrics, "\nsafeguard_key_limit_errors_total 0\n") {
+		t.Errorf("/metrics (%d) has no safeguard_key_limit_errors_total 0", status)
+	}
+}
+
+// TestKeyLimitChanged changes a key's limit (as safeguard apikey limit
+// does) under a running server: it holds without a restart, within the
+// API's key cache time (5 s) on SQLite and at once, by the store's
+// notification, on PostgreSQL.
+func TestKeyLimitChanged(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		open   func(*testing.T) (server.Config, store.Store)
+		within time.Duration
+	}{{"sqlite", openSQLite, 7 * time.Second}, {"postgres", openPostgres, time.Second}} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, st := c.open(t)
+			ctx := context.Background()
+			base, _ := start(t, cfg, st)
+			key, k, err := auth.CreateLimited(ctx, st, auth.Admin, "changing", "test", &auth.RateLimit{Burst: 100_000, PerSecond: 0.01})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status, _, _ := getKeyed(t, base, key, "/v1/banks"); status != http.StatusOK {
+				t.Fatalf("before the change: %d", status)
+			}
+			if err := auth.SetLimit(ctx, st, k.ID, &auth.RateLimit{Burst: 3, PerSecond: 0.01}); err != nil {
+				t.Fatal(err)
+			}
+			changed := time.Now()
+			for {
+				status, _, _ := getKeyed(t, base, key, "/v1/banks")
+				if status == http.StatusTooManyRequests {
+					break
+				}
+				if status != http.StatusOK {
+					t.Fatalf("status %d", status)
+				}
+				if time.Since(changed) > c.within {
+					t.Fatalf("the key's new limit (burst 3) not applied %v after its change", c.within)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Logf("the new limit held %v after the change", time.Since(changed).Round(time.Millisecond))
+		})
 	}
 }

@@ -74,8 +74,9 @@ type Config struct {
 	EvidenceURL string
 	MaxBody     int64 // bytes of one uploaded piece of content; api.DefaultMaxBody
 	// KeyLimit is the rate limit of an API key without one of its own
-	// (api.DefaultKeyLimit if zero), counted on PostgreSQL in buckets
-	// every server shares; KeyLimitOff counts nothing.
+	// (auth.DefaultLimit if zero), counted on PostgreSQL in buckets every
+	// server shares, for the key's requests to /v1, the console and the
+	// HMA listener alike; KeyLimitOff counts nothing.
 	KeyLimit    auth.RateLimit
 	KeyLimitOff bool
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
@@ -402,10 +403,14 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		return nil, err
 	}
 	selfReports := &selfreport.Service{Store: st, Banks: banks, Rules: rs, Log: log, Limits: selfreport.SharedLimits(buckets, rateKey)}
-	var keyLimits ratelimit.Keyed
+	// One limiter for every entry point that takes a key (/v1, the
+	// console, the HMA listener): a key's requests through any of them
+	// count against its one bucket.
+	keyLimits := &auth.Limiter{Default: cfg.KeyLimit, Log: logger}
 	if !cfg.KeyLimitOff {
-		keyLimits = ratelimit.NewKeyed("api.keys", buckets)
+		keyLimits.Buckets = ratelimit.NewKeyed("api.keys", buckets)
 	}
+	metrics.CountLimitErrors(keyLimits)
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}
@@ -440,7 +445,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
-		Transparency: st, Notices: s.notices, KeyLimits: keyLimits, KeyLimit: cfg.KeyLimit,
+		Transparency: st, Notices: s.notices, KeyLimits: keyLimits,
 		Pipeline: &scan.Pipeline{
 			Hasher: h, Matcher: s.matcher, Rules: rs, Scans: st, Outbox: st,
 			Audit: log, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger,
@@ -472,7 +477,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Limits: keyLimits, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
@@ -522,7 +527,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	if cfg.HMAListen != "" {
-		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, logger); err != nil {
+		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, keyLimits, logger); err != nil {
 			for _, ln := range []net.Listener{s.ln, s.opLn, s.pubLn} {
 				if ln != nil {
 					ln.Close()

@@ -113,12 +113,43 @@ func TestStore(t *testing.T, newStore func(t *testing.T) auth.Store) {
 			t.Errorf("LastUsedAt = %v, want %v", got.LastUsedAt, used)
 		}
 		for name, err := range map[string]error{
-			"RevokeKey": s.RevokeKey(ctx, "aaaaaaaaaaaaaaaa", early),
-			"TouchKey":  s.TouchKey(ctx, "aaaaaaaaaaaaaaaa", early),
+			"RevokeKey":   s.RevokeKey(ctx, "aaaaaaaaaaaaaaaa", early),
+			"TouchKey":    s.TouchKey(ctx, "aaaaaaaaaaaaaaaa", early),
+			"SetKeyLimit": s.SetKeyLimit(ctx, "aaaaaaaaaaaaaaaa", nil),
 		} {
 			if !errors.Is(err, auth.ErrUnknown) {
 				t.Errorf("%s of an unknown id: %v, want ErrUnknown", name, err)
 			}
+		}
+	})
+
+	t.Run("SetKeyLimit", func(t *testing.T) {
+		s := newStore(t)
+		ctx := t.Context()
+		_, k, err := auth.Create(ctx, s, auth.Integrator, "i", "k_admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := func() *auth.RateLimit {
+			t.Helper()
+			got, _, err := s.KeyByID(ctx, k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Limit
+		}
+		own := auth.RateLimit{Burst: 40, PerSecond: 2.5}
+		if err := s.SetKeyLimit(ctx, k.ID, &own); err != nil {
+			t.Fatal(err)
+		}
+		if got := limit(); got == nil || *got != own {
+			t.Errorf("after SetKeyLimit(%v) the key's limit is %v", own, got)
+		}
+		if err := s.SetKeyLimit(ctx, k.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := limit(); got != nil {
+			t.Errorf("after SetKeyLimit(nil) the key's limit is %v, want none (the default)", got)
 		}
 	})
 }

@@ -87,6 +87,15 @@ func (m *Memory) TouchKey(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
+// SetKeyLimit implements auth.Store.
+func (m *Memory) SetKeyLimit(ctx context.Context, id string, l *auth.RateLimit) error {
+	if l != nil {
+		c := *l
+		l = &c
+	}
+	return m.update(ctx, id, func(k *auth.Key) { k.Limit = l })
+}
+
 func (m *Memory) update(ctx context.Context, id string, f func(*auth.Key)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -102,6 +102,24 @@ func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
 	return s.updateKey(ctx, id, "touching", `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, stored(at))
 }
 
+// SetKeyLimit implements auth.Store. Its trigger (0025) tells every
+// server's key cache at once.
+func (s *Store) SetKeyLimit(ctx context.Context, id string, l *auth.RateLimit) error {
+	var burst *int
+	var rate *float64
+	if l != nil {
+		burst, rate = &l.Burst, &l.PerSecond
+	}
+	tag, err := s.db.Exec(ctx, `UPDATE api_keys SET rate_burst = $1, rate_per_second = $2 WHERE id = $3`, burst, rate, id)
+	if err != nil {
+		return fmt.Errorf("setting the rate limit of key %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("key %s: %w", id, auth.ErrUnknown)
+	}
+	return nil
+}
+
 // updateKey runs query with the time at and the key id, and reports an
 // unknown key if it changed no row.
 func (s *Store) updateKey(ctx context.Context, id, doing, query string, at time.Time) error {

@@ -82,6 +82,14 @@ func TestListen(t *testing.T) {
 	if err := other.TouchKey(ctx, k.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// A change of the key's rate limit is heard (0024), so that every
+	// server applies it at once.
+	if err := other.SetKeyLimit(ctx, k.ID, &auth.RateLimit{Burst: 9, PerSecond: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := nextOf(store.TopicKeys); n != (store.Notice{Topic: store.TopicKeys, Key: k.ID}) {
+		t.Fatalf("after a change of the rate limit: %+v, want key %s", n, k.ID)
+	}
 	if err := other.RevokeKey(ctx, k.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -127,6 +127,26 @@ func (s *Store) TouchKey(ctx context.Context, id string, at time.Time) error {
 	return s.updateKey(ctx, id, "touching", `UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2`, micros(at))
 }
 
+// SetKeyLimit implements auth.Store.
+func (s *Store) SetKeyLimit(ctx context.Context, id string, l *auth.RateLimit) error {
+	var burst sql.NullInt64
+	var rate sql.NullFloat64
+	if l != nil {
+		burst = sql.NullInt64{Int64: int64(l.Burst), Valid: true}
+		rate = sql.NullFloat64{Float64: l.PerSecond, Valid: true}
+	}
+	return s.inWrite(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE api_keys SET rate_burst = ?, rate_per_second = ? WHERE id = ?`, burst, rate, id)
+		if err != nil {
+			return fmt.Errorf("setting the rate limit of key %s: %w", id, err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("key %s: %w", id, auth.ErrUnknown)
+		}
+		return nil
+	})
+}
+
 // updateKey runs query with the time us and the key id, and reports an
 // unknown key if it changed no row.
 func (s *Store) updateKey(ctx context.Context, id, doing, query string, us int64) error {
