@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) (first, second evidence.Files)) {
 	t.Run("Files", func(t *testing.T) { files(t, open) })
 	t.Run("Store", func(t *testing.T) { stores(t, open) })
 	t.Run("Streamed", func(t *testing.T) { streamed(t, open) })
+	t.Run("Stream", func(t *testing.T) { stream(t, open) })
 }
 
 // pattern is content of n bytes computed from the offset, so a reader of
