@@ -156,22 +156,25 @@ func plainLen(l uint64) (uint64, bool) {
 	return l - segs*tagSize, true
 }
 
-// segNonce is segment i's nonce.
-func segNonce(h *header, i uint64) []byte {
-	n := h.bodyNonce
+// segNonce puts segment i's nonce in n.
+func segNonce(n *[nonceSize]byte, h *header, i uint64) []byte {
+	*n = h.bodyNonce
 	binary.BigEndian.PutUint64(n[4:], binary.BigEndian.Uint64(n[4:])^i)
 	return n[:]
 }
 
-// segAD is segment i's additional data; fixed is the header's fixed part.
-func segAD(fixed []byte, i uint64, last bool) []byte {
-	ad := make([]byte, 0, fixedSize+9)
-	ad = append(ad, fixed[:fixedSize]...)
-	ad = binary.BigEndian.AppendUint64(ad, i)
+// segAD puts segment i's additional data in ad (reusing its array);
+// fixed is the header's fixed part.
+func segAD(ad *[]byte, fixed []byte, i uint64, last bool) []byte {
+	b := append((*ad)[:0], fixed[:fixedSize]...)
+	b = binary.BigEndian.AppendUint64(b, i)
 	if last {
-		return append(ad, 1)
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
 	}
-	return append(ad, 0)
+	*ad = b
+	return b
 }
 
 // sealer reads as a version 2 item file: the header, then the body sealed
@@ -186,6 +189,8 @@ type sealer struct {
 	i     uint64
 	seg   []byte // one segment, sealed in place
 	out   []byte // sealed bytes not yet read
+	nonce [nonceSize]byte
+	ad    []byte
 }
 
 func newSealer(h *header, gcm cipher.AEAD, plain io.Reader, n int64) *sealer {
@@ -203,7 +208,7 @@ func (s *sealer) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		s.left -= int64(len(seg))
-		s.out = s.gcm.Seal(seg[:0], segNonce(s.h, s.i), seg, segAD(s.fixed, s.i, s.left == 0))
+		s.out = s.gcm.Seal(seg[:0], segNonce(&s.nonce, s.h, s.i), seg, segAD(&s.ad, s.fixed, s.i, s.left == 0))
 		s.i++
 	}
 	n := copy(p, s.out)
@@ -230,6 +235,8 @@ type segments struct {
 	seg    []byte    // one sealed segment, opened in place
 	out    []byte    // plaintext not yet read
 	err    error     // sticky: io.EOF after the end, else the failure
+	nonce  [nonceSize]byte
+	ad     []byte
 }
 
 func newSegments(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, sealed io.Writer) (*segments, error) {
@@ -278,7 +285,7 @@ func (s *segments) next() error {
 	if s.sealed != nil {
 		s.sealed.Write(s.seg[:k])
 	}
-	out, err := s.gcm.Open(s.seg[:0], segNonce(s.h, s.i), s.seg[:k], segAD(s.fixed, s.i, s.left == 0))
+	out, err := s.gcm.Open(s.seg[:0], segNonce(&s.nonce, s.h, s.i), s.seg[:k], segAD(&s.ad, s.fixed, s.i, s.left == 0))
 	if err != nil {
 		return fmt.Errorf("content does not decrypt at segment %d (the file was altered): %w", s.i, ErrCorrupt)
 	}
