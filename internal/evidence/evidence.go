@@ -9,7 +9,8 @@
 // the keyring holds their key, and Rewrap moves an item to the new key by
 // rewrapping 32 bytes. The SHA-256 of the content is recorded at intake (it
 // goes into law-enforcement reports and the audit log) and checked on every
-// read. The format is fixed in docs/audit.md.
+// read of the content (Get, Open, Verify; Describe reads only the
+// description). The format is fixed in docs/audit.md.
 package evidence
 
 import (
