@@ -350,6 +350,7 @@ func (s *Store) Get(id string) ([]byte, Item, error) {
 	} else if _, err := io.Copy(io.Discard, c); err != nil {
 		return nil, Item{}, err
 	}
+	item.MD5 = c.md5
 	return data, item, nil
 }
 
@@ -358,7 +359,9 @@ func (s *Store) Get(id string) ([]byte, Item, error) {
 // authenticates; its error, wrapping ErrCorrupt, names the segment where
 // the file is not the item, and the content's digests are checked on the
 // read that reaches its end (which then yields an error, not the last
-// bytes, if they differ). The caller closes it.
+// bytes, if they differ). The caller closes it. The description's MD5 is
+// zero for an item kept before MD5s were recorded (Get and Verify compute
+// it).
 func (s *Store) Open(id string) (io.ReadCloser, Item, error) {
 	c, item, _, err := s.open(id, nil, false)
 	if err != nil {
@@ -370,7 +373,8 @@ func (s *Store) Open(id string) (io.ReadCloser, Item, error) {
 // Describe returns item id's description, authenticated, without reading
 // its content (beyond the first segment it shares with the metadata): a
 // content altered later in the file is not noticed. Version 1 items are
-// read whole.
+// read whole. As Open's, its MD5 is zero for an item kept before MD5s
+// were recorded.
 func (s *Store) Describe(id string) (Item, error) {
 	c, item, _, err := s.open(id, nil, false)
 	if err != nil {
@@ -392,6 +396,7 @@ func (s *Store) Verify(id string) (Item, error) {
 	if _, err := io.Copy(io.Discard, c); err != nil {
 		return Item{}, err
 	}
+	item.MD5 = c.md5
 	return item, nil
 }
 
@@ -406,9 +411,22 @@ type itemReader struct {
 	sha, md hash.Hash
 	want    Digest
 	wantMD5 string // empty for items kept before MD5 was recorded
+	md5     MD5    // of the content, once read through
+	err     error  // sticky: a failure, or io.EOF once read through
 }
 
 func (c *itemReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.read(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func (c *itemReader) read(p []byte) (int, error) {
 	if c.left == 0 {
 		return 0, io.EOF
 	}
@@ -428,7 +446,7 @@ func (c *itemReader) Read(p []byte) (int, error) {
 	if Digest(c.sha.Sum(nil)) != c.want {
 		return 0, c.wrap(fmt.Errorf("content does not match the SHA-256 recorded at intake: %w", ErrCorrupt))
 	}
-	if sum := MD5(c.md.Sum(nil)); c.wantMD5 != "" && c.wantMD5 != sum.String() {
+	if c.md5 = MD5(c.md.Sum(nil)); c.wantMD5 != "" && c.wantMD5 != c.md5.String() {
 		return 0, c.wrap(fmt.Errorf("content does not match the MD5 recorded at intake: %w", ErrCorrupt))
 	}
 	if err == nil {

@@ -129,6 +129,18 @@ func stream(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.File
 			if got, err := st.Describe(item.ID); tt.describe != (err == nil) || err == nil && got != item {
 				t.Errorf("Describe: %+v, %v (want it to read: %v)", got, err, tt.describe)
 			}
+			// Rewrap writes while it verifies: the write fails and the
+			// file stays as it was.
+			if err := st.Rewrap(item.ID, "k2"); !errors.Is(err, evidence.ErrCorrupt) {
+				t.Errorf("Rewrap: %v, want ErrCorrupt", err)
+			}
+			was := tt.file
+			if tt.lie {
+				was = orig
+			}
+			if !bytes.Equal(readFile(t, f, name), was) {
+				t.Error("a Rewrap that failed changed the file")
+			}
 		})
 	}
 
@@ -155,6 +167,18 @@ func stream(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.File
 	}
 	if _, err := s.Verify(item.ID); err != nil {
 		t.Errorf("the item put back does not verify: %v", err)
+	}
+	if err := s.Rewrap(item.ID, "k2"); err != nil {
+		t.Fatal(err)
+	}
+	rc, got, err = s.Open(item.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err = io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(read, data) || got.KeyID != "k2" {
+		t.Errorf("after Rewrap: %d bytes under key %q, %v", len(read), got.KeyID, err)
 	}
 }
 
