@@ -324,7 +324,7 @@ func newGCM(key []byte) cipher.AEAD {
 //     constant memory. For a description that vouches for the content
 //     (reports, an item's description to an auditor).
 //   - Get is Open read into memory, for callers that need the bytes whole
-//     (hashing, packages, the console's previews), bounded by MaxSize.
+//     (hotline packages, CyberTipline uploads), bounded by MaxSize.
 //
 // A version 1 item is one GCM message, which authenticates only once read
 // whole: each of these reads a version 1 item whole into memory.
@@ -526,7 +526,7 @@ func (s *Store) open(id string, sealed io.Writer, inMemory bool) (c *itemReader,
 	}
 	var body io.Reader
 	var whole []byte
-	plain, _ := plainLen(h.bodyLen)
+	plain, _ := plainLen(h.bodyLen) // newSegments refuses a length that is none
 	if h.version == version1 {
 		// Read whole into memory, so bounded as Get's reads are.
 		if info.Size > limit {
