@@ -163,7 +163,7 @@ func (a *API) leReportContext(w http.ResponseWriter, r *http.Request, k auth.Key
 		return err
 	}
 	for _, item := range items {
-		_, it, err := a.readEvidence(r.Context(), k, item, purposeInspect, lereport.Subject(id))
+		it, err := a.verifyEvidence(r.Context(), k, item, purposeInspect, lereport.Subject(id))
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -120,9 +122,10 @@ func (a *API) builder() *lereport.Builder {
 	return &lereport.Builder{Reporter: a.cfg.LEReporter, Views: lereport.AuditViews{Log: a.cfg.Audit}, Now: a.now}
 }
 
-// readEvidence reads item id for key k and records the read, with its
-// purpose and what it was for, before the content is used: a read the
-// log does not show never happens.
+// readEvidence reads item id whole for key k and records the read, with
+// its purpose and what it was for, before the content is used: a read the
+// log does not show never happens. For the package and submission
+// writers, which take the content whole.
 func (a *API) readEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat string) ([]byte, evidence.Item, error) {
 	ev, err := a.evidenceStore()
 	if err != nil {
@@ -132,12 +135,31 @@ func (a *API) readEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat
 	if err != nil {
 		return nil, evidence.Item{}, err
 	}
-	if err := a.record(ctx, k, audit.EvidenceRead, item.ID, map[string]string{
-		"purpose": purpose, "for": forWhat, "sha256": item.SHA256.String(),
-	}); err != nil {
-		return nil, evidence.Item{}, err
+	return data, item, a.recordRead(ctx, k, item, purpose, forWhat)
+}
+
+// verifyEvidence is readEvidence for a caller that needs only the item's
+// description but vouches for its content (a report's hashes, an item's
+// description to an auditor): the item is checked through, in constant
+// memory (evidence.Store.Verify), and the read recorded.
+func (a *API) verifyEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat string) (evidence.Item, error) {
+	ev, err := a.evidenceStore()
+	if err != nil {
+		return evidence.Item{}, err
 	}
-	return data, item, nil
+	item, err := ev.Verify(id)
+	if err != nil {
+		return evidence.Item{}, err
+	}
+	return item, a.recordRead(ctx, k, item, purpose, forWhat)
+}
+
+// recordRead records key k's read of item with its purpose and what it
+// was for.
+func (a *API) recordRead(ctx context.Context, k auth.Key, item evidence.Item, purpose, forWhat string) error {
+	return a.record(ctx, k, audit.EvidenceRead, item.ID, map[string]string{
+		"purpose": purpose, "for": forWhat, "sha256": item.SHA256.String(),
+	})
 }
 
 // custodyFiles gives the Submitter and the package writer a report's
@@ -198,7 +220,7 @@ func (a *API) incident(ctx context.Context, k auth.Key, c review.Case, recipient
 			return inc, errorf(http.StatusBadRequest, CodeBadRequest, "file %d: evidence %s is listed twice", i+1, clip(f.EvidenceID))
 		}
 		seen[f.EvidenceID] = true
-		_, item, err := a.readEvidence(ctx, k, f.EvidenceID, purposeReport, "case:"+inc.CaseID)
+		item, err := a.verifyEvidence(ctx, k, f.EvidenceID, purposeReport, "case:"+inc.CaseID)
 		if err != nil {
 			return inc, fmt.Errorf("file %d: %w", i+1, err)
 		}
@@ -689,7 +711,7 @@ func (a *API) getEvidence(w http.ResponseWriter, r *http.Request, k auth.Key) er
 		return err
 	}
 	id := r.PathValue("id")
-	_, item, err := a.readEvidence(r.Context(), k, id, purposeInspect, "")
+	item, err := a.verifyEvidence(r.Context(), k, id, purposeInspect, "")
 	if err != nil {
 		return err
 	}
@@ -756,18 +778,19 @@ func (a *API) viewCaseEvidence(w http.ResponseWriter, r *http.Request, k auth.Ke
 	if err != nil {
 		return err
 	}
-	data, item, err := ev.Get(r.PathValue("item"))
+	// Streamed, a segment at a time, each authenticated before it is sent:
+	// the description (authenticated) is known before any content is.
+	rc, item, err := ev.Open(r.PathValue("item"))
 	if err != nil {
 		return err
 	}
+	defer rc.Close()
 	// An item of another case is answered as if it did not exist, so a
 	// reviewer cannot browse the store through any case.
 	if !ofCase(c, item) {
 		return errorf(http.StatusNotFound, CodeNotFound, "case %d has no evidence %s", id, item.ID)
 	}
-	if err := a.record(r.Context(), k, audit.EvidenceRead, item.ID, map[string]string{
-		"purpose": lereport.ViewPurpose, "for": "case:" + strconv.FormatInt(id, 10), "sha256": item.SHA256.String(),
-	}); err != nil {
+	if err := a.recordRead(r.Context(), k, item, lereport.ViewPurpose, "case:"+strconv.FormatInt(id, 10)); err != nil {
 		return err
 	}
 	ct := item.Meta.ContentType
@@ -778,8 +801,20 @@ func (a *API) viewCaseEvidence(w http.ResponseWriter, r *http.Request, k auth.Ke
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.Header().Set("Content-Length", strconv.FormatInt(item.Size, 10))
 	w.WriteHeader(http.StatusOK)
-	w.Write(data)
+	if _, err := io.Copy(w, rc); err != nil {
+		// The status is sent; a segment that does not authenticate (or a
+		// client gone) can only cut the body short, which the client sees
+		// as a broken transfer against the Content-Length, never as the
+		// content. The log says which segment.
+		if errors.Is(err, evidence.ErrCorrupt) {
+			a.log.Error("api: evidence fails its check part way through sending it", "case", id, "item", item.ID, "err", err)
+		} else {
+			a.log.Info("api: evidence not sent whole", "case", id, "item", item.ID, "err", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
 	return nil
 }
 

@@ -1,9 +1,10 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
 		return
 	}
-	data, it, err := c.cfg.Evidence.Get(item)
+	rc, it, err := c.cfg.Evidence.Open(item)
 	if err != nil {
 		c.log.Error("console: reading evidence", "case", id, "item", item, "err", err)
 		status := http.StatusInternalServerError
@@ -92,9 +93,19 @@ func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, status, "The content could not be read; the server log has the details.")
 		return
 	}
+	content := &section{ev: c.cfg.Evidence, id: item, size: it.Size, rc: rc}
+	defer content.Close()
 	ct := it.Meta.ContentType
 	if ct == "" {
-		ct = http.DetectContentType(data)
+		head := make([]byte, 512)
+		n, err := io.ReadFull(content, head)
+		if err != nil && err != io.ErrUnexpectedEOF {
+			c.log.Error("console: reading evidence", "case", id, "item", item, "err", err)
+			c.fail(w, r, s, http.StatusInternalServerError, "The content could not be read; the server log has the details.")
+			return
+		}
+		ct = http.DetectContentType(head[:n])
+		content.Seek(0, io.SeekStart)
 	}
 	// Only images and video are shown: anything else in the store is for
 	// law enforcement, not for a browser to interpret.
@@ -111,7 +122,88 @@ func (c *Console) content(w http.ResponseWriter, r *http.Request, s *session) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Disposition", "inline")
 	w.Header().Set("Cache-Control", "no-store, private")
-	http.ServeContent(w, r, "", it.Created, bytes.NewReader(data))
+	http.ServeContent(w, r, "", it.Created, content)
+	if content.err != nil {
+		// ServeContent has sent the status and Content-Length: a part
+		// that fails its check cuts the body short, which the browser
+		// sees as a broken transfer.
+		c.log.Error("console: evidence not sent whole", "case", id, "item", item, "err", content.err)
+	}
+}
+
+// section is an item's content as http.ServeContent reads it, which
+// seeks: to the end for the size, then to a range's start (a playing
+// video asks for ranges). It streams from the evidence store, a segment
+// at a time, each authenticated before its bytes are sent; a read from a
+// position before the stream's reopens the item, and one after it reads
+// up to it (checking, not sending). So a range costs the time of reading
+// the item up to its end, but the memory of a segment, not of the item.
+type section struct {
+	ev        *evidence.Store
+	id        string
+	size, pos int64
+	rc        io.ReadCloser // the item read from its start, at; nil after Close
+	at        int64
+	err       error // the first read failure, for the log
+}
+
+func (s *section) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += s.pos
+	case io.SeekEnd:
+		off += s.size
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("console: evidence %s: seek to %d, before the start", s.id, off)
+	}
+	s.pos = off
+	return off, nil
+}
+
+func (s *section) Read(p []byte) (int, error) {
+	if s.pos >= s.size {
+		return 0, io.EOF
+	}
+	if s.rc != nil && s.at > s.pos {
+		s.rc.Close()
+		s.rc = nil
+	}
+	if s.rc == nil {
+		rc, _, err := s.ev.Open(s.id)
+		if err != nil {
+			return 0, s.fail(err)
+		}
+		s.rc, s.at = rc, 0
+	}
+	if s.at < s.pos {
+		n, err := io.CopyN(io.Discard, s.rc, s.pos-s.at)
+		s.at += n
+		if err != nil {
+			return 0, s.fail(err)
+		}
+	}
+	n, err := s.rc.Read(p)
+	s.at += int64(n)
+	s.pos += int64(n)
+	if err != nil && err != io.EOF {
+		s.fail(err)
+	}
+	return n, err
+}
+
+func (s *section) fail(err error) error {
+	if s.err == nil {
+		s.err = err
+	}
+	return err
+}
+
+func (s *section) Close() {
+	if s.rc != nil {
+		s.rc.Close()
+		s.rc = nil
+	}
 }
 
 // reveal records that the person chose to see a preview unblurred; the

@@ -1,19 +1,24 @@
 package console
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"strings"
 
+	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
 )
 
 // strip serves a video preview's keyframes side by side (video.Strip), a
 // JPEG the page shows blurred under the player, so that a reviewer can
 // judge a video without playing it. Like content, the look is recorded
-// first. Evidence is sealed in one piece, so the video is written to a
-// private temporary file for ffmpeg and removed at once.
+// first. ffmpeg reads a file, so the video is streamed from the evidence
+// store (a segment at a time, each authenticated) into a private
+// temporary file and removed at once: the server holds a segment of it,
+// not the video.
 func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ok := caseID(r)
 	item := r.PathValue("item")
@@ -21,24 +26,37 @@ func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "No such content on a case you have open.")
 		return
 	}
-	data, it, err := c.cfg.Evidence.Get(item)
+	rc, it, err := c.cfg.Evidence.Open(item)
 	if err != nil {
+		c.log.Error("console: reading evidence", "case", id, "item", item, "err", err)
+		c.fail(w, r, s, http.StatusInternalServerError, "The content could not be read; the server log has the details.")
+		return
+	}
+	defer rc.Close()
+	content := bufio.NewReaderSize(rc, video.SniffLen)
+	head, err := content.Peek(video.SniffLen)
+	if err != nil && err != io.EOF { // io.EOF: content shorter than SniffLen, all in head
 		c.log.Error("console: reading evidence", "case", id, "item", item, "err", err)
 		c.fail(w, r, s, http.StatusInternalServerError, "The content could not be read; the server log has the details.")
 		return
 	}
 	ct := it.Meta.ContentType
 	if ct == "" {
-		ct = http.DetectContentType(data)
+		ct = http.DetectContentType(head)
 	}
-	if !strings.HasPrefix(ct, "video/") && !video.Sniff(data) {
+	if !strings.HasPrefix(ct, "video/") && !video.Sniff(head) {
 		c.fail(w, r, s, http.StatusUnsupportedMediaType, "This content is not a video: it has no keyframes.")
 		return
 	}
-	jpg, err := keyframes(r, data)
+	jpg, err := keyframes(r, content)
 	var ve *video.Error
 	if errors.As(err, &ve) {
 		c.fail(w, r, s, http.StatusUnprocessableEntity, "No keyframes could be read from this video ("+ve.Kind.String()+").")
+		return
+	}
+	if errors.Is(err, evidence.ErrCorrupt) {
+		c.log.Error("console: reading evidence", "case", id, "item", item, "err", err)
+		c.fail(w, r, s, http.StatusInternalServerError, "The content could not be read; the server log has the details.")
 		return
 	}
 	if err != nil {
@@ -55,13 +73,16 @@ func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 	w.Write(jpg)
 }
 
-func keyframes(r *http.Request, data []byte) ([]byte, error) {
+// keyframes writes the video content yields to a temporary file and
+// returns its keyframes' strip; a content that fails its check part way
+// is an error wrapping evidence.ErrCorrupt, and ffmpeg never sees it.
+func keyframes(r *http.Request, content io.Reader) ([]byte, error) {
 	f, err := os.CreateTemp("", "safeguard-keyframes-*.video") // 0600
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(f.Name())
-	_, err = f.Write(data)
+	_, err = io.Copy(f, content)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

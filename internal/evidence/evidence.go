@@ -9,7 +9,8 @@
 // the keyring holds their key, and Rewrap moves an item to the new key by
 // rewrapping 32 bytes. The SHA-256 of the content is recorded at intake (it
 // goes into law-enforcement reports and the audit log) and checked on every
-// read. The format is fixed in docs/audit.md.
+// read of the content (Get, Open, Verify; Describe reads only the
+// description). The format is fixed in docs/audit.md.
 package evidence
 
 import (
@@ -306,19 +307,180 @@ func newGCM(key []byte) cipher.AEAD {
 	return gcm
 }
 
-// Get reads an item, checks it has not been altered, and returns its
-// content and description. The error wraps ErrNotFound, ErrUnknownKey (the
-// keyring lacks the master key that wrapped it) or ErrCorrupt (it was
-// altered, or the keyring's key of that id is not the one that wrapped it).
+// Reading an item. Every read checks the header (the item id it names,
+// the body length against the file's size), unwraps the data key and
+// authenticates the segments holding the SHA-256 and metadata recorded at
+// intake; what else it checks depends on what the caller promises:
+//
+//   - Describe stops there: the item's description, authentic, in the
+//     memory of a segment or two; the content is not read, so an
+//     alteration after its first segment goes unseen. For holds.
+//   - Open streams the content, each segment authenticated before its
+//     bytes are released and the content's SHA-256 and MD5 checked against
+//     those recorded on the read that reaches its end, so a reader gets
+//     the content or an error, at the segment where the file is not the
+//     item, never a byte that is not the item's.
+//   - Verify is Open read through: every segment and both digests, in
+//     constant memory. For a description that vouches for the content
+//     (reports, an item's description to an auditor).
+//   - Get is Open read into memory, for callers that need the bytes whole
+//     (hotline packages, CyberTipline uploads), bounded by MaxSize.
+//
+// A version 1 item is one GCM message, which authenticates only once read
+// whole: each of these reads a version 1 item whole into memory.
+//
+// Errors wrap ErrNotFound, ErrUnknownKey (the keyring lacks the master key
+// that wrapped the item), ErrCorrupt (it was altered, or the keyring's key
+// of that id is not the one that wrapped it) or, for Get, ErrTooLarge.
+
+// Get reads item id whole and checks it as Open does, returning its
+// content and description.
 func (s *Store) Get(id string) ([]byte, Item, error) {
-	data, item, _, err := s.read(id, false)
-	return data, item, err
+	c, item, _, err := s.open(id, nil, true)
+	if err != nil {
+		return nil, Item{}, err
+	}
+	defer c.Close()
+	data := c.whole
+	if data == nil {
+		data = make([]byte, item.Size)
+		if _, err := io.ReadFull(c, data); err != nil {
+			return nil, Item{}, err
+		}
+	} else if _, err := io.Copy(io.Discard, c); err != nil {
+		return nil, Item{}, err
+	}
+	item.MD5 = c.md5
+	return data, item, nil
 }
 
-// read reads, decrypts and checks item id, returning also, for Rewrap, its
-// file's header, its encrypted body and its data key. Unless keepBody is
-// set, the body is decrypted in place, to hold each item in memory once.
-func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readState, err error) {
+// Open returns a reader of item id's content and its description. The
+// reader yields a segment (64 KiB) at a time, each only once it
+// authenticates; its error, wrapping ErrCorrupt, names the segment where
+// the file is not the item, and the content's digests are checked on the
+// read that reaches its end (which then yields an error, not the last
+// bytes, if they differ). The caller closes it. The description's MD5 is
+// zero for an item kept before MD5s were recorded (Get and Verify compute
+// it).
+func (s *Store) Open(id string) (io.ReadCloser, Item, error) {
+	c, item, _, err := s.open(id, nil, false)
+	if err != nil {
+		return nil, Item{}, err
+	}
+	return c, item, nil
+}
+
+// Describe returns item id's description, authenticated, without reading
+// its content (beyond the first segment it shares with the metadata): a
+// content altered later in the file is not noticed. Version 1 items are
+// read whole. As Open's, its MD5 is zero for an item kept before MD5s
+// were recorded.
+func (s *Store) Describe(id string) (Item, error) {
+	c, item, _, err := s.open(id, nil, false)
+	if err != nil {
+		return Item{}, err
+	}
+	c.Close()
+	return item, nil
+}
+
+// Verify reads item id through, checking every segment and the digests
+// recorded at intake as Open does, holding a segment at a time, and
+// returns its description.
+func (s *Store) Verify(id string) (Item, error) {
+	c, item, _, err := s.open(id, nil, false)
+	if err != nil {
+		return Item{}, err
+	}
+	defer c.Close()
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		return Item{}, err
+	}
+	item.MD5 = c.md5
+	return item, nil
+}
+
+// itemReader is an item's content as Open reads it: the body's plaintext
+// past the metadata, hashed as it goes.
+type itemReader struct {
+	id      string
+	body    io.Reader // the body's plaintext, positioned at the content
+	file    io.Closer
+	whole   []byte // a version 1 item's content, read whole; nil for version 2
+	left    int64  // content bytes not yet read
+	sha, md hash.Hash
+	want    Digest
+	wantMD5 string // empty for items kept before MD5 was recorded
+	md5     MD5    // of the content, once read through
+	err     error  // sticky: a failure, or io.EOF once read through
+}
+
+func (c *itemReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.read(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func (c *itemReader) read(p []byte) (int, error) {
+	if c.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := c.body.Read(p[:min(int64(len(p)), c.left)])
+	c.sha.Write(p[:n])
+	c.md.Write(p[:n])
+	c.left -= int64(n)
+	if c.left > 0 {
+		if err == io.EOF {
+			err = fmt.Errorf("content ends %d bytes early: %w", c.left, ErrCorrupt)
+		}
+		return n, c.wrap(err)
+	}
+	// The last bytes. Authenticated decryption makes the digests' checks
+	// unreachable for an item this package wrote; they guard against one
+	// it did not. The body must end here, its end authenticated.
+	if Digest(c.sha.Sum(nil)) != c.want {
+		return 0, c.wrap(fmt.Errorf("content does not match the SHA-256 recorded at intake: %w", ErrCorrupt))
+	}
+	if c.md5 = MD5(c.md.Sum(nil)); c.wantMD5 != "" && c.wantMD5 != c.md5.String() {
+		return 0, c.wrap(fmt.Errorf("content does not match the MD5 recorded at intake: %w", ErrCorrupt))
+	}
+	if err == nil {
+		var b [1]byte
+		var m int
+		if m, err = c.body.Read(b[:]); m > 0 {
+			err = fmt.Errorf("the body goes on past the content: %w", ErrCorrupt)
+		}
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	if err != nil {
+		return 0, c.wrap(err)
+	}
+	return n, nil
+}
+
+func (c *itemReader) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("evidence: item %s: %w", c.id, err)
+}
+
+func (c *itemReader) Close() error { return c.file.Close() }
+
+// open opens item id, checks its header, unwraps its data key and reads
+// its SHA-256 and metadata, leaving the content to read. It returns also,
+// for Rewrap, the file's header and data key; sealed, if set, gets the
+// body's sealed bytes as they are read. If inMemory is set (Get), or the
+// item is version 1, a file larger than MaxSize allows is refused before
+// it is read.
+func (s *Store) open(id string, sealed io.Writer, inMemory bool) (c *itemReader, item Item, r readState, err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("evidence: item %s: %w", id, err)
@@ -335,8 +497,13 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	if err != nil {
 		return nil, Item{}, r, err
 	}
-	defer rc.Close()
-	if limit := sealedLen(s.MaxSize+MaxMeta+36) + fixedSize + 1 + maxKeyID + nonceSize + wrappedLen; info.Size > limit {
+	defer func() {
+		if err != nil {
+			rc.Close()
+		}
+	}()
+	limit := sealedLen(s.MaxSize+MaxMeta+36) + fixedSize + 1 + maxKeyID + nonceSize + wrappedLen
+	if inMemory && info.Size > limit {
 		return nil, Item{}, r, fmt.Errorf("file is %d bytes, more than an item can be (%d): %w", info.Size, limit, ErrTooLarge)
 	}
 	h, hb, err := readHeader(rc)
@@ -357,45 +524,68 @@ func (s *Store) read(id string, keepBody bool) (data []byte, item Item, r readSt
 	if err != nil {
 		return nil, Item{}, r, fmt.Errorf("data key does not unwrap under master key %q (the wrong key under that id, or the header was altered): %w", h.keyID, ErrCorrupt)
 	}
-	var plain, body []byte
+	var body io.Reader
+	var whole []byte
+	plain, _ := plainLen(h.bodyLen) // newSegments refuses a length that is none
 	if h.version == version1 {
-		plain, body, err = openWhole(rc, &h, hb, newGCM(dataKey), keepBody)
-	} else {
-		plain, body, err = openSegments(rc, &h, hb, newGCM(dataKey), keepBody)
-	}
-	if err != nil {
+		// Read whole into memory, so bounded as Get's reads are.
+		if info.Size > limit {
+			return nil, Item{}, r, fmt.Errorf("file is %d bytes, more than an item can be (%d): %w", info.Size, limit, ErrTooLarge)
+		}
+		if whole, err = openWhole(rc, &h, hb, newGCM(dataKey), sealed); err != nil {
+			return nil, Item{}, r, err
+		}
+		plain = uint64(len(whole))
+		body = bytes.NewReader(whole)
+	} else if body, err = newSegments(rc, &h, hb, newGCM(dataKey), sealed); err != nil {
 		return nil, Item{}, r, err
 	}
-	// Authenticated decryption makes the checks below unreachable for an
-	// item this package wrote; they guard against one it did not.
-	var sum Digest
-	copy(sum[:], plain)
-	n := binary.BigEndian.Uint32(plain[32:])
-	if uint64(n) > uint64(len(plain)-36) {
-		return nil, Item{}, r, fmt.Errorf("metadata length %d overruns the body: %w", n, ErrCorrupt)
+	var prefix [36]byte
+	if _, err := io.ReadFull(body, prefix[:]); err != nil {
+		return nil, Item{}, r, prefixErr(err)
+	}
+	n := binary.BigEndian.Uint32(prefix[32:])
+	if n > MaxMeta || uint64(n) > plain-36 {
+		return nil, Item{}, r, fmt.Errorf("metadata length %d overruns the body or exceeds %d: %w", n, MaxMeta, ErrCorrupt)
+	}
+	mj := make([]byte, n)
+	if _, err := io.ReadFull(body, mj); err != nil {
+		return nil, Item{}, r, prefixErr(err)
 	}
 	var meta stored
-	if err := json.Unmarshal(plain[36:36+n], &meta); err != nil {
+	if err := json.Unmarshal(mj, &meta); err != nil {
 		return nil, Item{}, r, fmt.Errorf("metadata: %v: %w", err, ErrCorrupt)
 	}
-	data = plain[36+n:]
-	if Digest(sha256.Sum256(data)) != sum {
-		return nil, Item{}, r, fmt.Errorf("content does not match the SHA-256 recorded at intake: %w", ErrCorrupt)
-	}
-	sumMD5 := MD5(md5.Sum(data))
-	if meta.MD5 != "" && meta.MD5 != sumMD5.String() {
-		return nil, Item{}, r, fmt.Errorf("content does not match the MD5 recorded at intake: %w", ErrCorrupt)
+	c = &itemReader{id: id, body: body, file: rc, left: int64(plain - 36 - uint64(n)), sha: sha256.New(), md: md5.New(), wantMD5: meta.MD5}
+	copy(c.want[:], prefix[:32])
+	if whole != nil {
+		c.whole = whole[36+n:]
 	}
 	item = Item{
 		ID:      id,
 		Created: time.Unix(0, h.created).UTC(),
 		KeyID:   h.keyID,
-		Size:    int64(len(data)),
-		SHA256:  sum,
-		MD5:     sumMD5,
+		Size:    c.left,
+		SHA256:  c.want,
 		Meta:    meta.Meta,
 	}
-	return data, item, readState{h: h, body: body, dataKey: dataKey}, nil
+	if meta.MD5 != "" {
+		if b, err := hex.DecodeString(meta.MD5); err == nil && len(b) == md5.Size {
+			copy(item.MD5[:], b)
+		} else {
+			return nil, Item{}, r, fmt.Errorf("metadata: MD5 %q is not one: %w", meta.MD5, ErrCorrupt)
+		}
+	}
+	return c, item, readState{h: h, dataKey: dataKey}, nil
+}
+
+// prefixErr says why the SHA-256 and metadata could not be read: the
+// segments' own error, or a body too short to hold them.
+func prefixErr(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("body too short for its metadata: %w", ErrCorrupt)
+	}
+	return err
 }
 
 // Has says whether item id is in the store, without reading it; an id
@@ -418,16 +608,17 @@ func (s *Store) Has(id string) (bool, error) {
 
 type readState struct {
 	h       header
-	body    []byte // encrypted, if read was asked to keep it
 	dataKey []byte
 }
 
 // Rewrap wraps item id's data key under master key keyID (which must be in
 // the keyring) instead of the one that wraps it now, leaving the encrypted
-// content as it is. It first reads and checks the whole item, so a rotation
-// also verifies every item it moves. An item already under keyID is left
-// alone. Once every item is rewrapped, the old master key can leave the
-// keyring.
+// content as it is. The item is checked through (as Verify does) while
+// its new file is written, a segment at a time, and one that does not
+// check is left as it was, so a rotation also verifies every item it
+// moves. An item already under keyID is left alone, unread past its
+// metadata. Once every item is rewrapped, the old master key can leave
+// the keyring.
 func (s *Store) Rewrap(id, keyID string) error {
 	_, err := s.rewrap(id, keyID)
 	return err
@@ -438,16 +629,38 @@ func (s *Store) rewrap(id, keyID string) (moved bool, err error) {
 	if _, ok := s.keyring.keys[keyID]; !ok {
 		return false, fmt.Errorf("evidence: rewrap item %s: master key %q: %w", id, keyID, ErrUnknownKey)
 	}
-	_, item, r, err := s.read(id, true)
-	if err != nil || item.KeyID == keyID {
+	sealed := new(bytes.Buffer)
+	c, item, r, err := s.open(id, sealed, false)
+	if err != nil {
 		return false, err
+	}
+	defer c.Close()
+	if item.KeyID == keyID {
+		return false, nil
 	}
 	h := r.h
 	h.keyID = keyID
 	s.wrap(&h, r.dataKey)
-	buf := h.append(make([]byte, 0, h.size()+len(r.body)))
-	buf = append(buf, r.body...)
-	return true, s.writeFile(id, id+suffix, bytes.NewReader(buf))
+	return true, s.writeFile(id, id+suffix, io.MultiReader(bytes.NewReader(h.append(nil)), &passThrough{c: c, sealed: sealed, scratch: make([]byte, segSize)}))
+}
+
+// passThrough yields the sealed body of the item c reads, a segment at a
+// time as each authenticates, and fails, so Files drops the write, if the
+// item does not check through to its digests: Rewrap writes an item it
+// has verified whole while holding a segment of it.
+type passThrough struct {
+	c       *itemReader
+	sealed  *bytes.Buffer // the segments c has opened and p not yet yielded
+	scratch []byte
+}
+
+func (p *passThrough) Read(b []byte) (int, error) {
+	for p.sealed.Len() == 0 {
+		if _, err := p.c.Read(p.scratch); err != nil {
+			return 0, err
+		}
+	}
+	return p.sealed.Read(b)
 }
 
 // name returns the file of item id, refusing anything but an item id (and

@@ -156,22 +156,25 @@ func plainLen(l uint64) (uint64, bool) {
 	return l - segs*tagSize, true
 }
 
-// segNonce is segment i's nonce.
-func segNonce(h *header, i uint64) []byte {
-	n := h.bodyNonce
+// segNonce puts segment i's nonce in n.
+func segNonce(n *[nonceSize]byte, h *header, i uint64) []byte {
+	*n = h.bodyNonce
 	binary.BigEndian.PutUint64(n[4:], binary.BigEndian.Uint64(n[4:])^i)
 	return n[:]
 }
 
-// segAD is segment i's additional data; fixed is the header's fixed part.
-func segAD(fixed []byte, i uint64, last bool) []byte {
-	ad := make([]byte, 0, fixedSize+9)
-	ad = append(ad, fixed[:fixedSize]...)
-	ad = binary.BigEndian.AppendUint64(ad, i)
+// segAD puts segment i's additional data in ad (reusing its array);
+// fixed is the header's fixed part.
+func segAD(ad *[]byte, fixed []byte, i uint64, last bool) []byte {
+	b := append((*ad)[:0], fixed[:fixedSize]...)
+	b = binary.BigEndian.AppendUint64(b, i)
 	if last {
-		return append(ad, 1)
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
 	}
-	return append(ad, 0)
+	*ad = b
+	return b
 }
 
 // sealer reads as a version 2 item file: the header, then the body sealed
@@ -186,6 +189,8 @@ type sealer struct {
 	i     uint64
 	seg   []byte // one segment, sealed in place
 	out   []byte // sealed bytes not yet read
+	nonce [nonceSize]byte
+	ad    []byte
 }
 
 func newSealer(h *header, gcm cipher.AEAD, plain io.Reader, n int64) *sealer {
@@ -203,7 +208,7 @@ func (s *sealer) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		s.left -= int64(len(seg))
-		s.out = s.gcm.Seal(seg[:0], segNonce(s.h, s.i), seg, segAD(s.fixed, s.i, s.left == 0))
+		s.out = s.gcm.Seal(seg[:0], segNonce(&s.nonce, s.h, s.i), seg, segAD(&s.ad, s.fixed, s.i, s.left == 0))
 		s.i++
 	}
 	n := copy(p, s.out)
@@ -211,35 +216,82 @@ func (s *sealer) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// openSegments reads a version 2 body from r and returns its plaintext,
-// and the body as read if keep is set (for Rewrap).
-func openSegments(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, keep bool) (plain, body []byte, err error) {
-	n, ok := plainLen(h.bodyLen)
-	if !ok {
-		return nil, nil, fmt.Errorf("body length %d is no whole number of segments: %w", h.bodyLen, ErrCorrupt)
+// segments reads a version 2 body from r and yields its plaintext a
+// segment at a time: each segment is read whole and authenticated before
+// any byte of it is released, so a reader never sees a byte that is not
+// the item's, and the first error names the segment where the file stops
+// being the item. The end is authenticated too: the last segment's
+// additional data marks it the last, so a body cut at a segment's end fails
+// at the segment that should follow, and bytes after the last are refused.
+// It holds one segment, whatever the item's size.
+type segments struct {
+	r      io.Reader
+	h      *header
+	fixed  []byte
+	gcm    cipher.AEAD
+	sealed io.Writer // if set, gets each segment's sealed bytes as read (Rewrap)
+	left   uint64    // sealed bytes not yet read
+	i      uint64    // the next segment
+	seg    []byte    // one sealed segment, opened in place
+	out    []byte    // plaintext not yet read
+	err    error     // sticky: io.EOF after the end, else the failure
+	nonce  [nonceSize]byte
+	ad     []byte
+}
+
+func newSegments(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, sealed io.Writer) (*segments, error) {
+	if _, ok := plainLen(h.bodyLen); !ok {
+		return nil, fmt.Errorf("body length %d is no whole number of segments: %w", h.bodyLen, ErrCorrupt)
 	}
-	plain = make([]byte, 0, n)
-	if keep {
-		body = make([]byte, 0, h.bodyLen)
+	return &segments{r: r, h: h, fixed: fixed[:fixedSize], gcm: gcm, sealed: sealed, left: h.bodyLen, seg: make([]byte, sealedSeg)}, nil
+}
+
+func (s *segments) Read(p []byte) (int, error) {
+	for len(s.out) == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		s.err = s.next()
 	}
-	seg := make([]byte, sealedSeg)
-	for i, left := uint64(0), h.bodyLen; left > 0; i++ {
-		k := min(sealedSeg, left)
-		if _, err := io.ReadFull(r, seg[:k]); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return nil, nil, fmt.Errorf("file cut short while read: %w", ErrCorrupt)
-			}
-			return nil, nil, err
+	n := copy(p, s.out)
+	s.out = s.out[n:]
+	return n, nil
+}
+
+// next opens the next segment into s.out, or returns io.EOF once the last
+// has been read and nothing follows it.
+func (s *segments) next() error {
+	if s.left == 0 {
+		// The header's body length (authenticated with every segment)
+		// says where the body ends; a file that goes on was appended to.
+		var b [1]byte
+		n, err := io.ReadFull(s.r, b[:])
+		if n > 0 {
+			return fmt.Errorf("bytes follow the last segment, %d (appended to): %w", s.i-1, ErrCorrupt)
 		}
-		left -= k
-		if keep {
-			body = append(body, seg[:k]...)
+		if err != io.EOF {
+			return fmt.Errorf("after the last segment: %w", err)
 		}
-		if plain, err = gcm.Open(plain, segNonce(h, i), seg[:k], segAD(fixed, i, left == 0)); err != nil {
-			return nil, nil, fmt.Errorf("content does not decrypt at segment %d (the file was altered): %w", i, ErrCorrupt)
-		}
+		return io.EOF
 	}
-	return plain, body, nil
+	k := min(sealedSeg, s.left)
+	if _, err := io.ReadFull(s.r, s.seg[:k]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return fmt.Errorf("file cut short at segment %d: %w", s.i, ErrCorrupt)
+		}
+		return fmt.Errorf("reading segment %d: %w", s.i, err)
+	}
+	s.left -= k
+	if s.sealed != nil {
+		s.sealed.Write(s.seg[:k])
+	}
+	out, err := s.gcm.Open(s.seg[:0], segNonce(&s.nonce, s.h, s.i), s.seg[:k], segAD(&s.ad, s.fixed, s.i, s.left == 0))
+	if err != nil {
+		return fmt.Errorf("content does not decrypt at segment %d (the file was altered): %w", s.i, ErrCorrupt)
+	}
+	s.i++
+	s.out = out
+	return nil
 }
 
 // readHeader reads an item file's header from r, returning it and its
@@ -265,26 +317,25 @@ func readHeader(r io.Reader) (header, []byte, error) {
 	return h, b, nil
 }
 
-// openWhole reads a version 1 body from r and returns its plaintext, and
-// the body as read if keep is set (for Rewrap); else it decrypts in place,
-// to hold the item once.
-func openWhole(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, keep bool) (plain, body []byte, err error) {
-	body = make([]byte, h.bodyLen)
+// openWhole reads a version 1 body from r and returns its plaintext,
+// decrypted in place, so the item is held once; sealed, if set, gets the
+// body as read first (Rewrap). One message, so nothing of it is
+// authenticated until all of it is read: a version 1 item is always read
+// whole.
+func openWhole(r io.Reader, h *header, fixed []byte, gcm cipher.AEAD, sealed io.Writer) ([]byte, error) {
+	body := make([]byte, h.bodyLen)
 	if _, err := io.ReadFull(r, body); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("file cut short while read: %w", ErrCorrupt)
+			return nil, fmt.Errorf("file cut short while read: %w", ErrCorrupt)
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	dst := body[:0]
-	if keep {
-		dst = nil
+	if sealed != nil {
+		sealed.Write(body)
 	}
-	if plain, err = gcm.Open(dst, h.bodyNonce[:], body, fixed[:fixedSize]); err != nil {
-		return nil, nil, fmt.Errorf("content does not decrypt (the file was altered): %w", ErrCorrupt)
+	plain, err := gcm.Open(body[:0], h.bodyNonce[:], body, fixed[:fixedSize])
+	if err != nil {
+		return nil, fmt.Errorf("content does not decrypt (the file was altered): %w", ErrCorrupt)
 	}
-	if !keep {
-		body = nil
-	}
-	return plain, body, nil
+	return plain, nil
 }

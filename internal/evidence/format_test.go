@@ -2,7 +2,9 @@ package evidence
 
 import (
 	"bytes"
+	"crypto/md5"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +31,21 @@ func TestVersion1(t *testing.T) {
 	data, item, err := s.Get(id)
 	if err != nil || !bytes.Equal(data, want) || item.SHA256.String() != sum || item.Meta.ContentID != "v1-item" || item.KeyID != "old" {
 		t.Fatalf("Get of a version 1 item: %d bytes, %+v, %v", len(data), item, err)
+	}
+	// The other reads: Describe and Open read it whole too (one message),
+	// Verify and Get give the MD5 whether or not the item recorded one.
+	if d, err := s.Describe(id); err != nil || d.SHA256 != item.SHA256 || d.Size != int64(len(want)) {
+		t.Errorf("Describe of a version 1 item: %+v, %v", d, err)
+	}
+	if v, err := s.Verify(id); err != nil || v != item || v.MD5 != MD5(md5.Sum(want)) {
+		t.Errorf("Verify of a version 1 item: %+v, %v; Get said %+v", v, err, item)
+	}
+	if rc, _, err := s.Open(id); err != nil {
+		t.Errorf("Open of a version 1 item: %v", err)
+	} else if got, err := io.ReadAll(rc); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("Open of a version 1 item streamed %d bytes, %v", len(got), err)
+	} else {
+		rc.Close()
 	}
 	if err := s.Rewrap(id, "new"); err != nil {
 		t.Fatal(err)

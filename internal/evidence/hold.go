@@ -155,7 +155,9 @@ func (s *Store) Hold(id string) (Hold, error) {
 	}
 	b, _, err := readAll(s.files, id+holdSuffix, maxHold)
 	if errors.Is(err, fs.ErrNotExist) {
-		_, item, err := s.Get(id)
+		// Only its creation and jurisdiction are needed: the description,
+		// authenticated, without reading the content.
+		item, err := s.Describe(id)
 		if err != nil && !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrCorrupt) {
 			return Hold{}, err
 		}
@@ -234,7 +236,9 @@ func (s *Store) Delete(ctx context.Context, log *audit.Log, id, actor, why strin
 		return fmt.Errorf("evidence: delete %s: held until %s: %w", id, h.Until.Format(time.RFC3339), ErrHeld)
 	}
 	detail := map[string]string{"why": why, "held_until": h.Until.Format(time.RFC3339)}
-	if _, item, err := s.Get(id); err != nil {
+	// The entry records the hashes the content still has, so the item is
+	// checked through (in constant memory), not just described.
+	if item, err := s.Verify(id); err != nil {
 		// Past its hold, an item that no longer reads may still go; the
 		// entry says it could not be checked.
 		detail["unreadable"] = err.Error()

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"slices"
@@ -27,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) (first, second evidence.Files)) {
 	t.Run("Files", func(t *testing.T) { files(t, open) })
 	t.Run("Store", func(t *testing.T) { stores(t, open) })
 	t.Run("Streamed", func(t *testing.T) { streamed(t, open) })
+	t.Run("Stream", func(t *testing.T) { stream(t, open) })
 }
 
 // pattern is content of n bytes computed from the offset, so a reader of
@@ -90,6 +92,36 @@ func streamed(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.Fi
 	if src.reads != 2 || item.Size != src.n {
 		t.Errorf("content read through %d times (want 2), item of %d bytes (want %d)", src.reads, item.Size, src.n)
 	}
+	// Read back, described, verified and streamed, it holds a segment and
+	// the backend's buffers, not the item.
+	for _, read := range []struct {
+		name string
+		f    func() error
+	}{
+		{"Describe", func() error { _, err := s.Describe(item.ID); return err }},
+		{"Verify", func() error { _, err := s.Verify(item.ID); return err }},
+		{"Open", func() error {
+			rc, _, err := s.Open(item.ID)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			back := &pattern{n: src.n}
+			if n, err := io.Copy(&same{want: back}, rc); err != nil || n != src.n {
+				return fmt.Errorf("streamed %d bytes of %d: %v", n, src.n, err)
+			}
+			return nil
+		}},
+	} {
+		peak := Peak(func() { err = read.f() })
+		if err != nil {
+			t.Fatalf("%s: %v", read.name, err)
+		}
+		t.Logf("%s of %d MiB held at most %.1f MiB of heap", read.name, src.n>>20, float64(peak)/(1<<20))
+		if peak > StreamedSize/8 {
+			t.Errorf("%s of %d MiB held %.1f MiB of heap at once: not streamed", read.name, src.n>>20, float64(peak)/(1<<20))
+		}
+	}
 	// Content that changes under PutFrom: nothing is kept.
 	small := &pattern{n: 3 << 20, flip: 2}
 	if _, err := s.PutFrom(small, small.n, evidence.Meta{}); !errors.Is(err, evidence.ErrCorrupt) {
@@ -108,6 +140,26 @@ func streamed(t *testing.T, open func(t *testing.T) (evidence.Files, evidence.Fi
 	if _, err := s.PutFrom(src, s.MaxSize+1, evidence.Meta{}); !errors.Is(err, evidence.ErrTooLarge) {
 		t.Errorf("a size over MaxSize: %v, want ErrTooLarge", err)
 	}
+}
+
+// same is a writer that checks what it is written is want's content, in
+// order, without holding it.
+type same struct {
+	want *pattern
+	off  int64
+	buf  []byte
+}
+
+func (w *same) Write(p []byte) (int, error) {
+	if cap(w.buf) < len(p) {
+		w.buf = make([]byte, len(p))
+	}
+	b := w.buf[:len(p)]
+	if n, _ := w.want.ReadAt(b, w.off); n != len(p) || !bytes.Equal(b, p) {
+		return 0, fmt.Errorf("bytes %d..%d are not the content's", w.off, w.off+int64(len(p)))
+	}
+	w.off += int64(len(p))
+	return len(p), nil
 }
 
 func keyring(t *testing.T, current string) *evidence.Keyring {

@@ -78,6 +78,41 @@ func TestTamper(t *testing.T) {
 	if _, _, err := st.Get(item.ID); !errors.Is(err, evidence.ErrCorrupt) {
 		t.Fatalf("Get of an altered object: %v, want ErrCorrupt", err)
 	}
+
+	// A larger item altered in its second segment streams its first
+	// segment's content, then fails there, naming it.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 3<<12) // 192 KiB: three segments and a bit
+	item, err = st.Put(big, evidence.Meta{ContentType: "video/mp4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key = "p/" + item.ID + ".sgev"
+	if obj, err = s.Admin.GetObject(ctx, b, key, minio.GetObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if sealed, err = io.ReadAll(obj); err != nil {
+		t.Fatal(err)
+	}
+	const header, sealedSeg = 110 + len("k1"), 64<<10 + 16
+	sealed[header+sealedSeg+5] ^= 1
+	if _, err := s.Admin.PutObject(ctx, b, key, bytes.NewReader(sealed), int64(len(sealed)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, err := st.Open(item.ID)
+	if err != nil {
+		t.Fatalf("Open of an object altered past its first segment: %v", err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if !errors.Is(err, evidence.ErrCorrupt) || !strings.Contains(err.Error(), "at segment 1") {
+		t.Errorf("streaming an object altered in segment 1: %v, want ErrCorrupt at segment 1", err)
+	}
+	if len(got) == 0 || len(got) >= 64<<10 || !bytes.Equal(got, big[:len(got)]) {
+		t.Errorf("streamed %d bytes before the error, want the first segment's content only", len(got))
+	}
+	if _, err := st.Verify(item.ID); !errors.Is(err, evidence.ErrCorrupt) {
+		t.Errorf("Verify of the altered object: %v, want ErrCorrupt", err)
+	}
 }
 
 // pattern yields n bytes that are not all alike without holding them.
