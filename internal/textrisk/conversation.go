@@ -34,7 +34,9 @@ type ConversationResult struct {
 	Score   float64 `json:"score"`
 	Flagged bool    `json:"flagged"`
 	// FlaggedAt is the message at which the score first reached
-	// Threshold, or -1.
+	// Threshold, or -1. A flag raised before the thread showed the
+	// authors to be family is withdrawn then (see withdraw): FlaggedAt is
+	// -1 again and Score the authors' present one.
 	FlaggedAt int      `json:"flagged_at"`
 	Author    string   `json:"author"` // whose messages gave Score
 	Labels    []string `json:"labels"`
@@ -71,6 +73,9 @@ type Conversation struct {
 	// relative, whose gifts, calls and "love you" are no stage of
 	// grooming by a stranger.
 	kinBy map[string]bool
+	// kinCall: someone called another by a family name ("thanks
+	// grandma!"), not only mentioned one; only then is a flag withdrawn.
+	kinCall bool
 }
 
 type author struct {
@@ -124,6 +129,7 @@ func (c *Conversation) Add(t Turn) Result {
 	if a.kin && len(c.kinBy) < MaxAuthors {
 		c.kinBy[t.Author] = true
 	}
+	c.kinCall = c.kinCall || a.kinCall
 	au.toMinor = au.toMinor || t.minorTarget()
 	au.minor = au.minor || t.minorAuthor()
 	before := c.authorScore(t.Author, au)
@@ -174,7 +180,35 @@ func (c *Conversation) Add(t Turn) Result {
 	if c.res.FlaggedAt < 0 && after >= Threshold {
 		c.res.FlaggedAt = turn
 	}
+	if c.res.FlaggedAt >= 0 && c.kinCall {
+		c.withdraw()
+	}
 	return r
+}
+
+// withdraw takes back a flag raised before the thread showed who the
+// authors are to each other ("thanks grandma" after an aunt's gift and
+// "is your mum home?"): once the family discount is known, the
+// conversation stands at its authors' present scores. It does so only when
+// no author's evidence so far has sexual talk, a photo request or secrecy,
+// which a relative's surprise does not need and a groomer who is called
+// "uncle" does.
+func (c *Conversation) withdraw() {
+	var top float64
+	var by string
+	for name, au := range c.authors {
+		if au.fam[familyIndex["sexual_talk"]] > 0 || au.fam[familyIndex["image_request"]] > 0 || au.fam[familyIndex["secrecy"]] > 0 {
+			return
+		}
+		if sc := c.authorScore(name, au); sc > top || by == "" {
+			top, by = sc, name
+		}
+	}
+	if top >= Threshold {
+		return
+	}
+	c.res.Score, c.res.Author, c.res.FlaggedAt, c.res.Labels = top, by, -1, nil
+	c.res.Stages = c.authors[by].stages
 }
 
 // again adds evidence v to an accumulated family p: the same kind of
@@ -206,6 +240,13 @@ func (c *Conversation) minorSide(name string, au *author) bool {
 // apps, gifts, meeting.
 var controlStages = [...]int{familyIndex["age_probe"], familyIndex["secrecy"], familyIndex["platform_move"], familyIndex["gifts"], familyIndex["meeting"]}
 
+// kin says whether name is likely a relative of the others: someone else
+// addressed them as family, or, between two people, either said it ("soy
+// tu tía", "love grandad" is as telling as "thanks grandma").
+func (c *Conversation) kin(name string) bool {
+	return len(c.kinBy) > 1 || len(c.kinBy) == 1 && (!c.kinBy[name] || len(c.authors) == 2)
+}
+
 // authorScore combines an author's evidence, discounted when someone
 // else addressed them as family; 0 for the minor side.
 func (c *Conversation) authorScore(name string, au *author) float64 {
@@ -213,7 +254,7 @@ func (c *Conversation) authorScore(name string, au *author) float64 {
 		return 0
 	}
 	k := 1.0
-	if len(c.kinBy) > 1 || len(c.kinBy) == 1 && !c.kinBy[name] {
+	if c.kin(name) {
 		k *= kinDiscount
 	}
 	control := au.toMinor

@@ -398,3 +398,60 @@ func TestConversationCommentFamiliesInDM(t *testing.T) {
 		t.Fatalf("in a DM %.3f (%d moves), in comments %.3f: want 0 and more", dm.Score, len(dm.Moves), comment.Score)
 	}
 }
+
+// A relative's gift and "is your mum home?" flag a thread before anyone
+// is called by a family name; the child's later "thanks auntie!" withdraws
+// the flag. It does not when the adult asked for a photo, nor when the
+// family name is only mentioned ("yeah mum works late").
+func TestConversationKinWithdrawsFlag(t *testing.T) {
+	s := mustScorer(t)
+	turn := func(who, text string) Turn {
+		m := Message{Text: text, Surface: DM}
+		if who == "adult" {
+			m.TargetAge = 12
+		}
+		return Turn{Author: who, Message: m}
+	}
+	soft := []Turn{
+		turn("adult", "ill send you money for the shop"),
+		turn("kid", "what is it"),
+		turn("adult", "is your mum home? i will drop it round"),
+	}
+	if r := s.ScoreConversation(soft); !r.Flagged {
+		t.Fatalf("%+v: want the gift and the probe flagged before kinship is known; pick stronger messages", r)
+	}
+	r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", "yes she is, thanks auntie!")))
+	if r.Flagged || r.FlaggedAt != -1 || r.Score >= Threshold || len(r.Labels) != 0 {
+		t.Fatalf("after \"thanks auntie!\": %+v: want the flag withdrawn", r)
+	}
+	mention := s.ScoreConversation(append(slices.Clone(soft), turn("kid", "yeah mum works late")))
+	if !mention.Flagged {
+		t.Fatalf("\"yeah mum works late\" withdrew the flag: %+v", mention)
+	}
+	photo := append(slices.Clone(soft), turn("adult", "send me a pic of you"), turn("kid", "ok thanks auntie!"))
+	if r := s.ScoreConversation(photo); !r.Flagged {
+		t.Fatalf("a photo request, then \"thanks auntie!\": %+v: want the flag kept", r)
+	}
+}
+
+// The ninth tuning set's conversations (conversations-tune9a.txt: kids'
+// games, a study server, theatre, a dojo, youth groups, surf; Irish,
+// Scottish, Nigerian, Filipino, Canadian, older adults, Colombian and
+// Chilean Spanish) were written by another hand on 2026-12-04 and are
+// tuned on (round 9, branch convo9). First run, main f327a76: 8 of 10
+// grooming in time with either scorer; 10 of 14 benign clear with the
+// rules alone, 12 with the built-in model.
+func TestConversationTune9a(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune9a.txt", 10, 8, 11)
+}
+
+// conversations-tune9b.txt (rhythm games, VR, cosplay, tutoring, a
+// babysitting app, clubs, family groups; Welsh, Jamaican, Kenyan,
+// Singaporean, New Zealand and US teen English, Peruvian and Spain
+// Spanish; three grooming threads without a declared age), by another
+// hand on 2026-12-04, tuned on in round 9. First run, main f327a76: 9 of 10
+// in time with either scorer; 8 of 14 benign clear with the rules alone, 10
+// with the built-in model.
+func TestConversationTune9b(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune9b.txt", 10, 9, 9)
+}

@@ -135,6 +135,9 @@ type analysis struct {
 	reasons []Reason
 	score   float64
 	kin     bool // addresses the other person as family
+	// kinCall: a kin phrase ends the message or a clause ("yes grandad!",
+	// "thank you ate 😭"), a call rather than a mention ("yeah mum works").
+	kinCall bool
 	// reported: the message reports what someone else wrote (a report
 	// phrase, or evidence found inside quotation marks).
 	reported bool
@@ -247,7 +250,10 @@ func (s *Scorer) analyse(m Message) analysis {
 
 func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
-	lx.kin.each(toks, func(*rule, int, int) { a.kin = true })
+	lx.kin.each(toks, func(_ *rule, _, to int) {
+		a.kin = true
+		a.kinCall = a.kinCall || to == len(toks) || strings.HasPrefix(toks[to].text, "<") || strings.ContainsAny(text[toks[to-1].end:toks[to].start], ",.!?;:")
+	})
 	type fired struct {
 		rule  *rule
 		spans []Span
