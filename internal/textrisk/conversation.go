@@ -89,6 +89,13 @@ type author struct {
 	toMinor, minor bool
 }
 
+// hard says whether the author's evidence has what a relative's gifts,
+// visits and "is your mum home?" do not need: sexual talk, a photo
+// request, secrecy.
+func (au *author) hard() bool {
+	return au.fam[familyIndex["sexual_talk"]] > 0 || au.fam[familyIndex["image_request"]] > 0 || au.fam[familyIndex["secrecy"]] > 0
+}
+
 // modelDiscount scales the odds of the model's score of a message in which
 // no rule fired, before turnDiscount. The model reads what the phrases
 // miss ("she doesnt have to know"), but it was trained on single
@@ -197,7 +204,7 @@ func (c *Conversation) withdraw() {
 	var top float64
 	var by string
 	for name, au := range c.authors {
-		if au.fam[familyIndex["sexual_talk"]] > 0 || au.fam[familyIndex["image_request"]] > 0 || au.fam[familyIndex["secrecy"]] > 0 {
+		if au.hard() {
 			return
 		}
 		if sc := c.authorScore(name, au); sc > top || by == "" {

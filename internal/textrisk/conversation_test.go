@@ -420,9 +420,11 @@ func TestConversationKinWithdrawsFlag(t *testing.T) {
 	if r := s.ScoreConversation(soft); !r.Flagged {
 		t.Fatalf("%+v: want the gift and the probe flagged before kinship is known; pick stronger messages", r)
 	}
-	r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", "yes she is, thanks auntie!")))
-	if r.Flagged || r.FlaggedAt != -1 || r.Score >= Threshold || len(r.Labels) != 0 {
-		t.Fatalf("after \"thanks auntie!\": %+v: want the flag withdrawn", r)
+	for _, call := range []string{"yes she is, thanks auntie!", "omg thanks auntie mags!!", "ok tia 😊"} {
+		r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", call)))
+		if r.Flagged || r.FlaggedAt != -1 || r.Score >= Threshold || len(r.Labels) != 0 {
+			t.Fatalf("after %q: %+v: want the flag withdrawn", call, r)
+		}
 	}
 	mention := s.ScoreConversation(append(slices.Clone(soft), turn("kid", "yeah mum works late")))
 	if !mention.Flagged {

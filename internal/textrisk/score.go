@@ -248,11 +248,22 @@ func (s *Scorer) analyse(m Message) analysis {
 	return best
 }
 
+// clauseEnds says whether a phrase ending before toks[to] ends its clause:
+// the message ends, an emoji follows, or punctuation does.
+func clauseEnds(text string, toks []token, to int) bool {
+	return to == len(toks) || strings.HasPrefix(toks[to].text, "<") || strings.ContainsAny(text[toks[to-1].end:toks[to].start], ",.!?;:")
+}
+
 func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
 	lx.kin.each(toks, func(_ *rule, _, to int) {
 		a.kin = true
-		a.kinCall = a.kinCall || to == len(toks) || strings.HasPrefix(toks[to].text, "<") || strings.ContainsAny(text[toks[to-1].end:toks[to].start], ",.!?;:")
+		// A name may follow ("thanks auntie mags!!"): a word no
+		// vocabulary knows.
+		if to < len(toks) && toks[to].id < 0 && toks[to].num < 0 && !clauseEnds(text, toks, to) {
+			to++
+		}
+		a.kinCall = a.kinCall || clauseEnds(text, toks, to)
 	})
 	type fired struct {
 		rule  *rule
