@@ -1,6 +1,15 @@
 package textrisk
 
-import "math"
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
 // Turn is one message of a conversation, with who wrote it.
 type Turn struct {
@@ -297,4 +306,124 @@ func (s *Scorer) ScoreConversation(turns []Turn) ConversationResult {
 		c.Add(t)
 	}
 	return c.Result()
+}
+
+// LabelledConversation is a conversation from a labelled file (see
+// ReadConversations): Label is grooming or none, Grooming the indices of
+// the messages marked as carrying a grooming signal by themselves.
+type LabelledConversation struct {
+	ID, Label string
+	Minor     string // the author declared a minor, or ""
+	Turns     []Turn
+	Grooming  []int
+}
+
+// ReadConversations reads labelled conversations, as in
+// testdata/text/conversations*.txt: a block starts "conv ID LABEL
+// [minor=AUTHOR age=N]", LABEL grooming, or none (benign) for a harmless
+// one; then one DM a line, MARK<TAB>AUTHOR<TAB>TEXT, MARK g for a message
+// carrying a grooming signal by itself and - for any other. The declared
+// minor's age is the target age of the other authors' messages. Blank
+// lines and lines starting with "#" are skipped; errors name the line,
+// and the limits of ReadExamples hold.
+func ReadConversations(r io.Reader) ([]LabelledConversation, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), MaxLine)
+	var out []LabelledConversation
+	var minor string
+	var age, lines int
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if lines++; lines > MaxExamples {
+			return nil, fmt.Errorf("line %d: more than %d messages", n, MaxExamples)
+		}
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "conv" {
+			if len(f) < 3 {
+				return nil, fmt.Errorf("line %d: want conv ID LABEL [minor=AUTHOR age=N]", n)
+			}
+			c := LabelledConversation{ID: f[1], Label: f[2]}
+			switch c.Label {
+			case Grooming:
+			case "none", "benign":
+				c.Label = "none"
+			default:
+				return nil, fmt.Errorf("line %d: label %q: want grooming, none or benign", n, truncate(c.Label, 40))
+			}
+			minor, age = "", 0
+			for _, kv := range f[3:] {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "minor":
+					minor = v
+				case "age":
+					a, err := strconv.Atoi(v)
+					if err != nil || a < 1 || a > 120 {
+						return nil, fmt.Errorf("line %d: age %q: want a whole number of years", n, truncate(v, 40))
+					}
+					age = a
+				default:
+					return nil, fmt.Errorf("line %d: %q: want minor=AUTHOR or age=N", n, truncate(kv, 40))
+				}
+			}
+			c.Minor = minor
+			out = append(out, c)
+			continue
+		}
+		parts := strings.SplitN(line, "\t", 3)
+		if len(parts) != 3 || len(out) == 0 {
+			return nil, fmt.Errorf("line %d: want MARK<TAB>AUTHOR<TAB>TEXT after a conv line", n)
+		}
+		if !utf8.ValidString(parts[2]) {
+			return nil, fmt.Errorf("line %d: text is not valid UTF-8", n)
+		}
+		c := &out[len(out)-1]
+		m := Message{Text: parts[2], Surface: DM}
+		if minor != "" && parts[1] != minor {
+			m.TargetAge = age
+		}
+		switch parts[0] {
+		case "g":
+			c.Grooming = append(c.Grooming, len(c.Turns))
+		case "-":
+		default:
+			return nil, fmt.Errorf("line %d: mark %q: want g or -", n, truncate(parts[0], 40))
+		}
+		c.Turns = append(c.Turns, Turn{Author: parts[1], Message: m})
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("line %d: longer than %d KiB", lines+1, MaxLine>>10)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+// ConversationExamples are the messages of labelled conversations a model
+// learns from: each message marked g as grooming, and the messages of
+// harmless conversations by anyone but the declared minor as none (an
+// aunt's "send me a pic of your new bike" to her 12-year-old niece).
+// Messages trained on single, the model scores every message to a minor
+// high (context raises it), so in a conversation it could not tell the
+// aunt from the stranger; these teach it the difference. The unmarked
+// messages of grooming conversations are left out: small talk that is a
+// stage of grooming is not a harmless example, nor a harmful one alone.
+func ConversationExamples(cs []LabelledConversation) []Example {
+	var ex []Example
+	for _, c := range cs {
+		marked := 0
+		for i, t := range c.Turns {
+			switch {
+			case marked < len(c.Grooming) && c.Grooming[marked] == i:
+				marked++
+				ex = append(ex, Example{Message: t.Message, Label: Grooming, Positive: true})
+			case c.Label != Grooming && t.Author != c.Minor:
+				ex = append(ex, Example{Message: t.Message})
+			}
+		}
+	}
+	return ex
 }

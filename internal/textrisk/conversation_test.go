@@ -1,69 +1,26 @@
 package textrisk
 
 import (
-	"bufio"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
 
-type labelledConversation struct {
-	id, label string
-	turns     []Turn
-	grooming  []int // indices of the messages marked g
-}
-
-// readConversations reads testdata/text/conversations.txt (format in its
-// header).
-func readConversations(t testing.TB, path string) []labelledConversation {
+// readConversations reads a labelled conversation file of testdata/text
+// (ReadConversations gives the format).
+func readConversations(t testing.TB, path string) []LabelledConversation {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []labelledConversation
-	var minor string
-	var age int
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "conv ") {
-			f := strings.Fields(line)
-			c := labelledConversation{id: f[1], label: f[2]}
-			minor, age = "", 0
-			for _, kv := range f[3:] {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "minor":
-					minor = v
-				case "age":
-					age, _ = strconv.Atoi(v)
-				}
-			}
-			out = append(out, c)
-			continue
-		}
-		parts := strings.SplitN(line, "\t", 3)
-		if len(parts) != 3 || len(out) == 0 {
-			t.Fatalf("%s:%d: want MARK<TAB>AUTHOR<TAB>TEXT after a conv line", path, n)
-		}
-		c := &out[len(out)-1]
-		m := Message{Text: parts[2], Surface: DM}
-		if minor != "" && parts[1] != minor {
-			m.TargetAge = age
-		}
-		if parts[0] == "g" {
-			c.grooming = append(c.grooming, len(c.turns))
-		}
-		c.turns = append(c.turns, Turn{Author: parts[1], Message: m})
+	cs, err := ReadConversations(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	return out
+	return cs
 }
 
 // Grooming conversations are flagged by their third grooming message at
@@ -80,27 +37,27 @@ func conversationEscalation(t *testing.T, s *Scorer) {
 		t.Fatalf("%d conversations: want the file's 20 or more", len(convs))
 	}
 	for _, c := range convs {
-		r := s.ScoreConversation(c.turns)
-		switch c.label {
+		r := s.ScoreConversation(c.Turns)
+		switch c.Label {
 		case Grooming:
-			if len(c.grooming) < 3 {
-				t.Fatalf("%s: %d grooming messages marked: want 3 or more", c.id, len(c.grooming))
+			if len(c.Grooming) < 3 {
+				t.Fatalf("%s: %d grooming messages marked: want 3 or more", c.ID, len(c.Grooming))
 			}
-			if !r.Flagged || r.FlaggedAt > c.grooming[2] {
-				t.Errorf("%s: flagged %v at message %d: want by message %d (the third grooming one); score %.2f, moves %+v", c.id, r.Flagged, r.FlaggedAt, c.grooming[2], r.Score, r.Moves)
+			if !r.Flagged || r.FlaggedAt > c.Grooming[2] {
+				t.Errorf("%s: flagged %v at message %d: want by message %d (the third grooming one); score %.2f, moves %+v", c.ID, r.Flagged, r.FlaggedAt, c.Grooming[2], r.Score, r.Moves)
 			}
-			if len(r.Moves) == 0 || r.Author != c.turns[c.grooming[0]].Author {
-				t.Errorf("%s: author %q, %d moves: want the groomer's messages as moves", c.id, r.Author, len(r.Moves))
+			if len(r.Moves) == 0 || r.Author != c.Turns[c.Grooming[0]].Author {
+				t.Errorf("%s: author %q, %d moves: want the groomer's messages as moves", c.ID, r.Author, len(r.Moves))
 			}
 			// No single one of the first two grooming messages needs to
 			// flag: the point is accumulation across stages.
-			t.Logf("%s: flagged at %d (grooming messages %v), score %.2f, stages %v", c.id, r.FlaggedAt, c.grooming, r.Score, r.Stages)
+			t.Logf("%s: flagged at %d (grooming messages %v), score %.2f, stages %v", c.ID, r.FlaggedAt, c.Grooming, r.Score, r.Stages)
 		case "none":
 			if r.Flagged {
-				t.Errorf("%s: benign conversation flagged at message %d, score %.2f by %s: moves %+v", c.id, r.FlaggedAt, r.Score, r.Author, r.Moves)
+				t.Errorf("%s: benign conversation flagged at message %d, score %.2f by %s: moves %+v", c.ID, r.FlaggedAt, r.Score, r.Author, r.Moves)
 			}
 		default:
-			t.Fatalf("%s: label %q", c.id, c.label)
+			t.Fatalf("%s: label %q", c.ID, c.Label)
 		}
 	}
 }
@@ -161,10 +118,10 @@ func conversationFloors(t *testing.T, path string, least, early, clear int) {
 func conversationFigures(t *testing.T, s *Scorer, path string, least, wantEarly, wantClear int) {
 	var groom, early, benign, clear int
 	for _, c := range readConversations(t, path) {
-		r := s.ScoreConversation(c.turns)
-		if c.label == Grooming {
+		r := s.ScoreConversation(c.Turns)
+		if c.Label == Grooming {
 			groom++
-			if r.Flagged && len(c.grooming) >= 3 && r.FlaggedAt <= c.grooming[2] {
+			if r.Flagged && len(c.Grooming) >= 3 && r.FlaggedAt <= c.Grooming[2] {
 				early++
 			}
 		} else {
@@ -370,10 +327,10 @@ func BenchmarkConversation(b *testing.B) {
 			for b.Loop() {
 				for _, c := range convs {
 					cv := s.NewConversation()
-					for _, t := range c.turns {
+					for _, t := range c.Turns {
 						cv.Add(t)
 					}
-					n += len(c.turns)
+					n += len(c.Turns)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
@@ -456,4 +413,88 @@ func TestConversationTune9a(t *testing.T) {
 // with the built-in model.
 func TestConversationTune9b(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune9b.txt", 10, 9, 9)
+}
+
+// A conversation file read as examples: marked messages are grooming
+// (with the minor's age as target), a harmless conversation's messages by
+// anyone but the minor are none, and the rest is left out.
+func TestReadExamplesConversations(t *testing.T) {
+	file := "# header\n\nconv c1 grooming minor=kid age=12\n-\tman\thi there\ng\tman\thow old r u\n-\tkid\t12\n" +
+		"conv c2 benign minor=kid age=13\n-\taunt\tsend me a pic of ur new bike\n-\tkid\tok\n" +
+		"conv c3 none\n-\ta\tsee u sat\n"
+	ex, err := ReadExamples(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Example{
+		{Message: Message{Text: "how old r u", Surface: DM, TargetAge: 12}, Label: Grooming, Positive: true},
+		{Message: Message{Text: "send me a pic of ur new bike", Surface: DM, TargetAge: 13}},
+		{Message: Message{Text: "see u sat", Surface: DM}},
+	}
+	if !slices.Equal(ex, want) {
+		t.Fatalf("examples %+v: want %+v", ex, want)
+	}
+	for _, bad := range []struct{ file, err string }{
+		{"-\ta\thi\n", "line 1: want MARK<TAB>AUTHOR<TAB>TEXT after a conv line"},
+		{"conv c1 spam\n", `line 1: label "spam"`},
+		{"conv c1 none age=old\n", `line 1: age "old"`},
+		{"conv c1 none minor=a\nx\ta\thi\n", `line 2: mark "x"`},
+		{"conv c1 none\n-\ta\t\xff\n", "line 2: text is not valid UTF-8"},
+	} {
+		if _, err := ReadConversations(strings.NewReader(bad.file)); err == nil || !strings.Contains(err.Error(), bad.err) {
+			t.Errorf("%q: error %v: want %q", bad.file, err, bad.err)
+		}
+	}
+}
+
+// The built-in model learns from the conversation files, so its figures on
+// them flatter it. This is the honest figure: each conversation file
+// scored by a model trained as the built-in one is, on every file but that
+// one. Round 9 (branch convo9): 140 of 143 grooming conversations flagged
+// by their third grooming message, 135 of 151 benign clear; a model that
+// learns from no conversation file, the built-in one before, gave 138
+// and 131 on the same files.
+func TestConversationCrossValidatedByFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model per conversation file")
+	}
+	byFile := map[string][]Example{}
+	for _, f := range BuiltinFiles {
+		byFile[f] = readSet(t, "../../"+f)
+	}
+	var early, groom, clear, benign int
+	for _, held := range BuiltinFiles {
+		if !strings.HasSuffix(held, ".txt") {
+			continue
+		}
+		var ex []Example
+		for _, f := range BuiltinFiles {
+			if f != held {
+				ex = append(ex, byFile[f]...)
+			}
+		}
+		md, err := mustScorer(t).Train(ex, TrainOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range readConversations(t, "../../"+held) {
+			r := s.ScoreConversation(c.Turns)
+			if c.Label == Grooming {
+				groom++
+				if r.Flagged && r.FlaggedAt <= c.Grooming[2] {
+					early++
+				}
+			} else if benign++; !r.Flagged {
+				clear++
+			}
+		}
+	}
+	t.Logf("each conversation file scored by a model trained on the others: %d of %d grooming flagged in time, %d of %d benign clear", early, groom, clear, benign)
+	if groom < 143 || early < 140 || clear < 135 {
+		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 140 of 143 or more and 135", early, groom, clear, benign)
+	}
 }
