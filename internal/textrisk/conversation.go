@@ -112,7 +112,7 @@ func (au *author) hard() bool {
 // benign chats with a minor. Where a rule fired, a higher model score
 // mostly repeats the rule's and is not counted again; a lower one
 // discounts the message (see Add).
-const modelDiscount = 0.3
+const modelDiscount = 0.4
 
 // noControl scales the odds of an author's grooming evidence while they
 // have shown no stage of access or control (controlStages) and do not
