@@ -201,8 +201,9 @@ func TestConversationTune7c(t *testing.T) {
 // 3 and 6. The floors are what round 3b's rules give: both 5 in time; 6
 // benign clear with the rules alone, 8 with the model.
 // Round 4 (branch convo2): 10 of 10 in time; 6 and 8 benign clear.
+// Round 9 (convo9): 7 benign clear with the rules alone.
 func TestConversationTune7d(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 10, 6)
+	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 10, 7)
 }
 
 // The eighth holdout's conversations (12 grooming, 12 benign) were written
@@ -210,9 +211,10 @@ func TestConversationTune7d(t *testing.T) {
 // committed before their first run and scored once after: 9 of 12 grooming
 // flagged by their third grooming message with the rules alone, 10 of 12
 // with the built-in model; 10 of 12 benign clear with either. Never tuned
-// on; the floors keep the first run.
+// on; the floors kept the first run until round 9 (branch convo9) tuned on
+// it: rules alone 11 in time and 11 clear.
 func TestConversationHoldout8(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout8.txt", 12, 9, 10)
+	conversationFloors(t, "../../testdata/text/conversations-holdout8.txt", 12, 11, 11)
 }
 
 // The seventh holdout's conversations were written blind on 2026-12-03
@@ -222,8 +224,9 @@ func TestConversationHoldout8(t *testing.T) {
 // (rules alone and built-in model), 6 of 8 benign clear with the rules
 // alone, 5 of 8 with the model; the floors keep them. Round 4 (branch
 // convo2, tuned on it since its first run was recorded): 8 of 8 in time.
+// Round 9: 6 of 8 benign clear with either scorer.
 func TestConversationHoldout7(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 5)
+	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 6)
 }
 
 // The sixth holdout's conversations were written blind on 2026-12-03 by
@@ -399,9 +402,12 @@ func TestConversationKinWithdrawsFlag(t *testing.T) {
 // Chilean Spanish) were written by another hand on 2026-12-04 and are
 // tuned on (round 9, branch convo9). First run, main f327a76: 8 of 10
 // grooming in time with either scorer; 10 of 14 benign clear with the
-// rules alone, 12 with the built-in model.
+// rules alone, 12 with the built-in model. Round 9: 10 of 10 in time and
+// 11 of 14 clear with the rules alone; the built-in model now learns from
+// this file, so its figures here (10, 14) flatter it (see
+// TestConversationCrossValidatedByFile).
 func TestConversationTune9a(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune9a.txt", 10, 8, 11)
+	conversationFloors(t, "../../testdata/text/conversations-tune9a.txt", 10, 10, 11)
 }
 
 // conversations-tune9b.txt (rhythm games, VR, cosplay, tutoring, a
@@ -410,9 +416,10 @@ func TestConversationTune9a(t *testing.T) {
 // Spanish; three grooming threads without a declared age), by another
 // hand on 2026-12-04, tuned on in round 9. First run, main f327a76: 9 of 10
 // in time with either scorer; 8 of 14 benign clear with the rules alone, 10
-// with the built-in model.
+// with the built-in model. Round 9: 10 of 10 in time and 9 of 14 clear
+// with the rules alone (the model, which learns from it: 10 and 14).
 func TestConversationTune9b(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune9b.txt", 10, 9, 9)
+	conversationFloors(t, "../../testdata/text/conversations-tune9b.txt", 10, 10, 9)
 }
 
 // A conversation file read as examples: marked messages are grooming
@@ -450,10 +457,11 @@ func TestReadExamplesConversations(t *testing.T) {
 // The built-in model learns from the conversation files, so its figures on
 // them flatter it. This is the honest figure: each conversation file
 // scored by a model trained as the built-in one is, on every file but that
-// one. Round 9 (branch convo9): 140 of 143 grooming conversations flagged
-// by their third grooming message, 135 of 151 benign clear; a model that
-// learns from no conversation file, the built-in one before, gave 138
-// and 131 on the same files.
+// one. Round 9 (branch convo9): 143 of 143 grooming conversations flagged
+// by their third grooming message, 136 of 151 benign clear; the built-in
+// model of main before round 9, which learnt from no conversation file,
+// gave 138 and 127 on the same files (with main's rules). The rules were
+// tuned on these files, so only the model's part is cross-validated.
 func TestConversationCrossValidatedByFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model per conversation file")
@@ -494,7 +502,7 @@ func TestConversationCrossValidatedByFile(t *testing.T) {
 		}
 	}
 	t.Logf("each conversation file scored by a model trained on the others: %d of %d grooming flagged in time, %d of %d benign clear", early, groom, clear, benign)
-	if groom < 143 || early < 140 || clear < 135 {
-		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 140 of 143 or more and 135", early, groom, clear, benign)
+	if groom < 143 || early < 143 || clear < 136 {
+		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 143 of 143 and 136 or more", early, groom, clear, benign)
 	}
 }
