@@ -380,15 +380,16 @@ func TestConversationKinWithdrawsFlag(t *testing.T) {
 	if r := s.ScoreConversation(soft); !r.Flagged {
 		t.Fatalf("%+v: want the gift and the probe flagged before kinship is known; pick stronger messages", r)
 	}
-	for _, call := range []string{"yes she is, thanks auntie!", "omg thanks auntie mags!!", "ok tia 😊"} {
+	for _, call := range []string{"yes she is, thanks auntie!", "omg thanks auntie mags!!", "ok tia 😊", "auntie, she is in the garden"} {
 		r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", call)))
 		if r.Flagged || r.FlaggedAt != -1 || r.Score >= Threshold || len(r.Labels) != 0 {
 			t.Fatalf("after %q: %+v: want the flag withdrawn", call, r)
 		}
 	}
-	mention := s.ScoreConversation(append(slices.Clone(soft), turn("kid", "yeah mum works late")))
-	if !mention.Flagged {
-		t.Fatalf("\"yeah mum works late\" withdrew the flag: %+v", mention)
+	for _, mention := range []string{"yeah mum works late", "mum says hi", "ask mum."} {
+		if r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", mention))); !r.Flagged {
+			t.Fatalf("%q withdrew the flag: %+v", mention, r)
+		}
 	}
 	photo := append(slices.Clone(soft), turn("adult", "send me a pic of you"), turn("kid", "ok thanks auntie!"))
 	if r := s.ScoreConversation(photo); !r.Flagged {
@@ -458,7 +459,7 @@ func TestReadExamplesConversations(t *testing.T) {
 // them flatter it. This is the honest figure: each conversation file
 // scored by a model trained as the built-in one is, on every file but that
 // one. Round 9 (branch convo9): 143 of 143 grooming conversations flagged
-// by their third grooming message, 136 of 151 benign clear; the built-in
+// by their third grooming message, 137 of 151 benign clear; the built-in
 // model of main before round 9, which learnt from no conversation file,
 // gave 138 and 127 on the same files (with main's rules). The rules were
 // tuned on these files, so only the model's part is cross-validated.
@@ -502,7 +503,7 @@ func TestConversationCrossValidatedByFile(t *testing.T) {
 		}
 	}
 	t.Logf("each conversation file scored by a model trained on the others: %d of %d grooming flagged in time, %d of %d benign clear", early, groom, clear, benign)
-	if groom < 143 || early < 143 || clear < 136 {
-		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 143 of 143 and 136 or more", early, groom, clear, benign)
+	if groom < 143 || early < 143 || clear < 137 {
+		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 143 of 143 and 137 or more", early, groom, clear, benign)
 	}
 }

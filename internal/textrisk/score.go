@@ -256,14 +256,20 @@ func clauseEnds(text string, toks []token, to int) bool {
 
 func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
-	lx.kin.each(toks, func(_ *rule, _, to int) {
-		a.kin = true
+	lx.kin.each(toks, func(r *rule, from, to int) {
 		// A name may follow ("thanks auntie mags!!"): a word no
 		// vocabulary knows.
 		if to < len(toks) && toks[to].id < 0 && toks[to].num < 0 && !clauseEnds(text, toks, to) {
 			to++
 		}
-		a.kinCall = a.kinCall || clauseEnds(text, toks, to)
+		call := clauseEnds(text, toks, to)
+		// A family name alone is a call only as a clause of its own
+		// ("Mum!", "primo, ..."); otherwise it is a mention ("mum says").
+		if len(r.steps) == 1 && !(call && (from == 0 || strings.ContainsAny(text[toks[from-1].end:toks[from].start], ",.!?;:"))) {
+			return
+		}
+		a.kin = true
+		a.kinCall = a.kinCall || call
 	})
 	type fired struct {
 		rule  *rule
