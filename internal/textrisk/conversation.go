@@ -217,7 +217,7 @@ func (c *Conversation) withdraw() {
 		if au.hard() {
 			return
 		}
-		if sc := c.authorScore(name, au); sc > top || by == "" {
+		if sc := c.authorScore(name, au); sc > top || sc == top && name < by || by == "" {
 			top, by = sc, name
 		}
 	}
@@ -264,8 +264,8 @@ func (c *Conversation) kin(name string) bool {
 	return len(c.kinBy) > 1 || len(c.kinBy) == 1 && (!c.kinBy[name] || len(c.authors) == 2)
 }
 
-// authorScore combines an author's evidence, discounted when someone
-// else addressed them as family; 0 for the minor side.
+// authorScore combines an author's evidence, discounted when they are
+// likely family (kin); 0 for the minor side.
 func (c *Conversation) authorScore(name string, au *author) float64 {
 	if c.minorSide(name, au) {
 		return 0
