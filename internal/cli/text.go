@@ -271,7 +271,7 @@ func textTrain(e *env, args []string) int {
 	fromStore := fs.Bool("from-store", false, "train on the store's reviewed text cases (confirmed and dismissed), with DECISIONS.tsv if given too")
 	sf := addStoreFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard text train [--out FILE] [--holdout FILE] [--from-store [--data DIR | --database-url URL]] [DECISIONS.tsv]\n\nTrains the linear model on reviewers' decisions (columns label, surface, text; label\nconfirmed or a category for harmful, dismissed or none for harmless), or on the decided\ntext cases of the store with --from-store, and writes its versioned weights.\nsafeguard text score --model FILE and safeguard serve --text-model FILE then use it beside the rules.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard text train [--out FILE] [--holdout FILE] [--from-store [--data DIR | --database-url URL]] [DECISIONS.tsv]\n\nTrains the linear model on reviewers' decisions (columns label, surface, text; label\nconfirmed or a category for harmful, dismissed or none for harmless), or on the decided\ntext cases of the store with --from-store, and writes its versioned weights. A file of\nlabelled conversations (testdata/text/conversations*.txt) gives its marked messages as\ngrooming and a harmless conversation's messages, but the minor's, as none.\nsafeguard text score --model FILE and safeguard serve --text-model FILE then use it beside the rules.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	files, code, ok := parse(fs, e, args)

@@ -9,11 +9,12 @@ import (
 )
 
 // The built-in model is trained on every labelled file of testdata/text
-// (docs/text.md lists them), with per-surface thresholds chosen by
+// (docs/text.md lists them), the conversation files' marked and harmless
+// messages included (ConversationExamples), with per-surface thresholds chosen by
 // cross-validation one file a fold. TestBuiltinModelIsCurrent fails when
 // a change of rules or data makes it stale; regenerate it then.
 //
-//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv ../../testdata/text/holdout5.tsv ../../testdata/text/holdout6.tsv ../../testdata/text/tune7a.tsv ../../testdata/text/tune7b.tsv ../../testdata/text/tune7c.tsv ../../testdata/text/tune7d.tsv
+//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv ../../testdata/text/holdout5.tsv ../../testdata/text/holdout6.tsv ../../testdata/text/tune7a.tsv ../../testdata/text/tune7b.tsv ../../testdata/text/tune7c.tsv ../../testdata/text/tune7d.tsv ../../testdata/text/conversations-holdout.txt ../../testdata/text/conversations-holdout2.txt ../../testdata/text/conversations-holdout5.txt ../../testdata/text/conversations-holdout6.txt ../../testdata/text/conversations-holdout7.txt ../../testdata/text/conversations-holdout8.txt ../../testdata/text/conversations-tune5.txt ../../testdata/text/conversations-tune7a.txt ../../testdata/text/conversations-tune7b.txt ../../testdata/text/conversations-tune7c.txt ../../testdata/text/conversations-tune7d.txt ../../testdata/text/conversations-tune9a.txt ../../testdata/text/conversations-tune9b.txt ../../testdata/text/conversations.txt
 //go:embed builtin-model.json
 var builtinModel []byte
 
@@ -24,6 +25,20 @@ var BuiltinFiles = []string{
 	"testdata/text/holdout3.tsv", "testdata/text/holdout4.tsv", "testdata/text/tune5.tsv",
 	"testdata/text/holdout5.tsv", "testdata/text/holdout6.tsv", "testdata/text/tune7a.tsv",
 	"testdata/text/tune7b.tsv", "testdata/text/tune7c.tsv", "testdata/text/tune7d.tsv",
+	"testdata/text/conversations-holdout.txt",
+	"testdata/text/conversations-holdout2.txt",
+	"testdata/text/conversations-holdout5.txt",
+	"testdata/text/conversations-holdout6.txt",
+	"testdata/text/conversations-holdout7.txt",
+	"testdata/text/conversations-holdout8.txt",
+	"testdata/text/conversations-tune5.txt",
+	"testdata/text/conversations-tune7a.txt",
+	"testdata/text/conversations-tune7b.txt",
+	"testdata/text/conversations-tune7c.txt",
+	"testdata/text/conversations-tune7d.txt",
+	"testdata/text/conversations-tune9a.txt",
+	"testdata/text/conversations-tune9b.txt",
+	"testdata/text/conversations.txt",
 }
 
 // Builtin is the model embedded in the binary (no download at run time).

@@ -19,31 +19,31 @@ func TestConversationStateResumes(t *testing.T) {
 		n := 0
 		for _, f := range files {
 			for _, c := range readConversations(t, f) {
-				want := s.ScoreConversation(c.turns)
+				want := s.ScoreConversation(c.Turns)
 				whole := s.NewConversation()
 				resumed := s.NewConversation()
-				for i, turn := range c.turns {
+				for i, turn := range c.Turns {
 					data, err := resumed.State()
 					if err != nil {
 						t.Fatal(err)
 					}
 					if resumed, err = s.Resume(data); err != nil {
-						t.Fatalf("%s message %d: %v", c.id, i, err)
+						t.Fatalf("%s message %d: %v", c.ID, i, err)
 					}
 					if got, want := resumed.Add(turn), whole.Add(turn); !reflect.DeepEqual(got, want) {
-						t.Fatalf("%s message %d: resumed %+v, whole %+v", c.id, i, got, want)
+						t.Fatalf("%s message %d: resumed %+v, whole %+v", c.ID, i, got, want)
 					}
 				}
 				got := resumed.Result()
 				if len(want.Moves) > len(got.Moves) {
 					// The state keeps the newest moves only.
 					if len(got.Moves) < MaxStateMoves {
-						t.Errorf("%s: %d moves of %d kept", c.id, len(got.Moves), len(want.Moves))
+						t.Errorf("%s: %d moves of %d kept", c.ID, len(got.Moves), len(want.Moves))
 					}
 					want.Moves = want.Moves[len(want.Moves)-len(got.Moves):]
 				}
 				if !reflect.DeepEqual(got, want) {
-					t.Errorf("%s: resumed\n%+v\nwhole\n%+v", c.id, got, want)
+					t.Errorf("%s: resumed\n%+v\nwhole\n%+v", c.ID, got, want)
 				}
 				n++
 			}

@@ -1,69 +1,26 @@
 package textrisk
 
 import (
-	"bufio"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 )
 
-type labelledConversation struct {
-	id, label string
-	turns     []Turn
-	grooming  []int // indices of the messages marked g
-}
-
-// readConversations reads testdata/text/conversations.txt (format in its
-// header).
-func readConversations(t testing.TB, path string) []labelledConversation {
+// readConversations reads a labelled conversation file of testdata/text
+// (ReadConversations gives the format).
+func readConversations(t testing.TB, path string) []LabelledConversation {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []labelledConversation
-	var minor string
-	var age int
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "conv ") {
-			f := strings.Fields(line)
-			c := labelledConversation{id: f[1], label: f[2]}
-			minor, age = "", 0
-			for _, kv := range f[3:] {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "minor":
-					minor = v
-				case "age":
-					age, _ = strconv.Atoi(v)
-				}
-			}
-			out = append(out, c)
-			continue
-		}
-		parts := strings.SplitN(line, "\t", 3)
-		if len(parts) != 3 || len(out) == 0 {
-			t.Fatalf("%s:%d: want MARK<TAB>AUTHOR<TAB>TEXT after a conv line", path, n)
-		}
-		c := &out[len(out)-1]
-		m := Message{Text: parts[2], Surface: DM}
-		if minor != "" && parts[1] != minor {
-			m.TargetAge = age
-		}
-		if parts[0] == "g" {
-			c.grooming = append(c.grooming, len(c.turns))
-		}
-		c.turns = append(c.turns, Turn{Author: parts[1], Message: m})
+	cs, err := ReadConversations(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	return out
+	return cs
 }
 
 // Grooming conversations are flagged by their third grooming message at
@@ -80,27 +37,27 @@ func conversationEscalation(t *testing.T, s *Scorer) {
 		t.Fatalf("%d conversations: want the file's 20 or more", len(convs))
 	}
 	for _, c := range convs {
-		r := s.ScoreConversation(c.turns)
-		switch c.label {
+		r := s.ScoreConversation(c.Turns)
+		switch c.Label {
 		case Grooming:
-			if len(c.grooming) < 3 {
-				t.Fatalf("%s: %d grooming messages marked: want 3 or more", c.id, len(c.grooming))
+			if len(c.Grooming) < 3 {
+				t.Fatalf("%s: %d grooming messages marked: want 3 or more", c.ID, len(c.Grooming))
 			}
-			if !r.Flagged || r.FlaggedAt > c.grooming[2] {
-				t.Errorf("%s: flagged %v at message %d: want by message %d (the third grooming one); score %.2f, moves %+v", c.id, r.Flagged, r.FlaggedAt, c.grooming[2], r.Score, r.Moves)
+			if !r.Flagged || r.FlaggedAt > c.Grooming[2] {
+				t.Errorf("%s: flagged %v at message %d: want by message %d (the third grooming one); score %.2f, moves %+v", c.ID, r.Flagged, r.FlaggedAt, c.Grooming[2], r.Score, r.Moves)
 			}
-			if len(r.Moves) == 0 || r.Author != c.turns[c.grooming[0]].Author {
-				t.Errorf("%s: author %q, %d moves: want the groomer's messages as moves", c.id, r.Author, len(r.Moves))
+			if len(r.Moves) == 0 || r.Author != c.Turns[c.Grooming[0]].Author {
+				t.Errorf("%s: author %q, %d moves: want the groomer's messages as moves", c.ID, r.Author, len(r.Moves))
 			}
 			// No single one of the first two grooming messages needs to
 			// flag: the point is accumulation across stages.
-			t.Logf("%s: flagged at %d (grooming messages %v), score %.2f, stages %v", c.id, r.FlaggedAt, c.grooming, r.Score, r.Stages)
+			t.Logf("%s: flagged at %d (grooming messages %v), score %.2f, stages %v", c.ID, r.FlaggedAt, c.Grooming, r.Score, r.Stages)
 		case "none":
 			if r.Flagged {
-				t.Errorf("%s: benign conversation flagged at message %d, score %.2f by %s: moves %+v", c.id, r.FlaggedAt, r.Score, r.Author, r.Moves)
+				t.Errorf("%s: benign conversation flagged at message %d, score %.2f by %s: moves %+v", c.ID, r.FlaggedAt, r.Score, r.Author, r.Moves)
 			}
 		default:
-			t.Fatalf("%s: label %q", c.id, c.label)
+			t.Fatalf("%s: label %q", c.ID, c.Label)
 		}
 	}
 }
@@ -161,10 +118,10 @@ func conversationFloors(t *testing.T, path string, least, early, clear int) {
 func conversationFigures(t *testing.T, s *Scorer, path string, least, wantEarly, wantClear int) {
 	var groom, early, benign, clear int
 	for _, c := range readConversations(t, path) {
-		r := s.ScoreConversation(c.turns)
-		if c.label == Grooming {
+		r := s.ScoreConversation(c.Turns)
+		if c.Label == Grooming {
 			groom++
-			if r.Flagged && len(c.grooming) >= 3 && r.FlaggedAt <= c.grooming[2] {
+			if r.Flagged && len(c.Grooming) >= 3 && r.FlaggedAt <= c.Grooming[2] {
 				early++
 			}
 		} else {
@@ -244,8 +201,9 @@ func TestConversationTune7c(t *testing.T) {
 // 3 and 6. The floors are what round 3b's rules give: both 5 in time; 6
 // benign clear with the rules alone, 8 with the model.
 // Round 4 (branch convo2): 10 of 10 in time; 6 and 8 benign clear.
+// Round 9 (convo9): 7 benign clear with the rules alone.
 func TestConversationTune7d(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 10, 6)
+	conversationFloors(t, "../../testdata/text/conversations-tune7d.txt", 10, 10, 7)
 }
 
 // The eighth holdout's conversations (12 grooming, 12 benign) were written
@@ -253,9 +211,10 @@ func TestConversationTune7d(t *testing.T) {
 // committed before their first run and scored once after: 9 of 12 grooming
 // flagged by their third grooming message with the rules alone, 10 of 12
 // with the built-in model; 10 of 12 benign clear with either. Never tuned
-// on; the floors keep the first run.
+// on; the floors kept the first run until round 9 (branch convo9) tuned on
+// it: rules alone 11 in time and 11 clear.
 func TestConversationHoldout8(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout8.txt", 12, 9, 10)
+	conversationFloors(t, "../../testdata/text/conversations-holdout8.txt", 12, 11, 11)
 }
 
 // The seventh holdout's conversations were written blind on 2026-12-03
@@ -265,8 +224,9 @@ func TestConversationHoldout8(t *testing.T) {
 // (rules alone and built-in model), 6 of 8 benign clear with the rules
 // alone, 5 of 8 with the model; the floors keep them. Round 4 (branch
 // convo2, tuned on it since its first run was recorded): 8 of 8 in time.
+// Round 9: 6 of 8 benign clear with either scorer.
 func TestConversationHoldout7(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 5)
+	conversationFloors(t, "../../testdata/text/conversations-holdout7.txt", 8, 8, 6)
 }
 
 // The sixth holdout's conversations were written blind on 2026-12-03 by
@@ -370,10 +330,10 @@ func BenchmarkConversation(b *testing.B) {
 			for b.Loop() {
 				for _, c := range convs {
 					cv := s.NewConversation()
-					for _, t := range c.turns {
+					for _, t := range c.Turns {
 						cv.Add(t)
 					}
-					n += len(c.turns)
+					n += len(c.Turns)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/msg")
@@ -396,5 +356,154 @@ func TestConversationCommentFamiliesInDM(t *testing.T) {
 	comment := s.ScoreConversation([]Turn{{Author: "a", Message: m}, {Author: "a", Message: m}})
 	if dm.Score != 0 || len(dm.Moves) != 0 || comment.Score == 0 {
 		t.Fatalf("in a DM %.3f (%d moves), in comments %.3f: want 0 and more", dm.Score, len(dm.Moves), comment.Score)
+	}
+}
+
+// A relative's gift and "is your mum home?" flag a thread before anyone
+// is called by a family name; the child's later "thanks auntie!" withdraws
+// the flag. It does not when the adult asked for a photo, nor when the
+// family name is only mentioned ("yeah mum works late").
+func TestConversationKinWithdrawsFlag(t *testing.T) {
+	s := mustScorer(t)
+	turn := func(who, text string) Turn {
+		m := Message{Text: text, Surface: DM}
+		if who == "adult" {
+			m.TargetAge = 12
+		}
+		return Turn{Author: who, Message: m}
+	}
+	soft := []Turn{
+		turn("adult", "ill send you money for the shop"),
+		turn("kid", "what is it"),
+		turn("adult", "is your mum home? i will drop it round"),
+	}
+	if r := s.ScoreConversation(soft); !r.Flagged {
+		t.Fatalf("%+v: want the gift and the probe flagged before kinship is known; pick stronger messages", r)
+	}
+	for _, call := range []string{"yes she is, thanks auntie!", "omg thanks auntie mags!!", "ok tia 😊", "auntie, she is in the garden"} {
+		r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", call)))
+		if r.Flagged || r.FlaggedAt != -1 || r.Score >= Threshold || len(r.Labels) != 0 {
+			t.Fatalf("after %q: %+v: want the flag withdrawn", call, r)
+		}
+	}
+	for _, mention := range []string{"yeah mum works late", "mum says hi", "ask mum."} {
+		if r := s.ScoreConversation(append(slices.Clone(soft), turn("kid", mention))); !r.Flagged {
+			t.Fatalf("%q withdrew the flag: %+v", mention, r)
+		}
+	}
+	photo := append(slices.Clone(soft), turn("adult", "send me a pic of you"), turn("kid", "ok thanks auntie!"))
+	if r := s.ScoreConversation(photo); !r.Flagged {
+		t.Fatalf("a photo request, then \"thanks auntie!\": %+v: want the flag kept", r)
+	}
+}
+
+// The ninth tuning set's conversations (conversations-tune9a.txt: kids'
+// games, a study server, theatre, a dojo, youth groups, surf; Irish,
+// Scottish, Nigerian, Filipino, Canadian, older adults, Colombian and
+// Chilean Spanish) were written by another hand on 2026-12-04 and are
+// tuned on (round 9, branch convo9). First run, main f327a76: 8 of 10
+// grooming in time with either scorer; 10 of 14 benign clear with the
+// rules alone, 12 with the built-in model. Round 9: 10 of 10 in time and
+// 11 of 14 clear with the rules alone; the built-in model now learns from
+// this file, so its figures here (10, 14) flatter it (see
+// TestConversationCrossValidatedByFile).
+func TestConversationTune9a(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune9a.txt", 10, 10, 11)
+}
+
+// conversations-tune9b.txt (rhythm games, VR, cosplay, tutoring, a
+// babysitting app, clubs, family groups; Welsh, Jamaican, Kenyan,
+// Singaporean, New Zealand and US teen English, Peruvian and Spain
+// Spanish; three grooming threads without a declared age), by another
+// hand on 2026-12-04, tuned on in round 9. First run, main f327a76: 9 of 10
+// in time with either scorer; 8 of 14 benign clear with the rules alone, 10
+// with the built-in model. Round 9: 10 of 10 in time and 9 of 14 clear
+// with the rules alone (the model, which learns from it: 10 and 14).
+func TestConversationTune9b(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune9b.txt", 10, 10, 9)
+}
+
+// A conversation file read as examples: marked messages are grooming
+// (with the minor's age as target), a harmless conversation's messages by
+// anyone but the minor are none, and the rest is left out.
+func TestReadExamplesConversations(t *testing.T) {
+	file := "# header\n\nconv c1 grooming minor=kid age=12\n-\tman\thi there\ng\tman\thow old r u\n-\tkid\t12\n" +
+		"conv c2 benign minor=kid age=13\n-\taunt\tsend me a pic of ur new bike\n-\tkid\tok\n" +
+		"conv c3 none\n-\ta\tsee u sat\n"
+	ex, err := ReadExamples(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Example{
+		{Message: Message{Text: "how old r u", Surface: DM, TargetAge: 12}, Label: Grooming, Positive: true},
+		{Message: Message{Text: "send me a pic of ur new bike", Surface: DM, TargetAge: 13}},
+		{Message: Message{Text: "see u sat", Surface: DM}},
+	}
+	if !slices.Equal(ex, want) {
+		t.Fatalf("examples %+v: want %+v", ex, want)
+	}
+	for _, bad := range []struct{ file, err string }{
+		{"-\ta\thi\n", "line 1: want MARK<TAB>AUTHOR<TAB>TEXT after a conv line"},
+		{"conv c1 spam\n", `line 1: label "spam"`},
+		{"conv c1 none age=old\n", `line 1: age "old"`},
+		{"conv c1 none minor=a\nx\ta\thi\n", `line 2: mark "x"`},
+		{"conv c1 none\n-\ta\t\xff\n", "line 2: text is not valid UTF-8"},
+	} {
+		if _, err := ReadConversations(strings.NewReader(bad.file)); err == nil || !strings.Contains(err.Error(), bad.err) {
+			t.Errorf("%q: error %v: want %q", bad.file, err, bad.err)
+		}
+	}
+}
+
+// The built-in model learns from the conversation files, so its figures on
+// them flatter it. This is the honest figure: each conversation file
+// scored by a model trained as the built-in one is, on every file but that
+// one. Round 9 (branch convo9): 143 of 143 grooming conversations flagged
+// by their third grooming message, 137 of 151 benign clear; the built-in
+// model of main before round 9, which learnt from no conversation file,
+// gave 138 and 127 on the same files (with main's rules). The rules were
+// tuned on these files, so only the model's part is cross-validated.
+func TestConversationCrossValidatedByFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model per conversation file")
+	}
+	byFile := map[string][]Example{}
+	for _, f := range BuiltinFiles {
+		byFile[f] = readSet(t, "../../"+f)
+	}
+	var early, groom, clear, benign int
+	for _, held := range BuiltinFiles {
+		if !strings.HasSuffix(held, ".txt") {
+			continue
+		}
+		var ex []Example
+		for _, f := range BuiltinFiles {
+			if f != held {
+				ex = append(ex, byFile[f]...)
+			}
+		}
+		md, err := mustScorer(t).Train(ex, TrainOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range readConversations(t, "../../"+held) {
+			r := s.ScoreConversation(c.Turns)
+			if c.Label == Grooming {
+				groom++
+				if r.Flagged && r.FlaggedAt <= c.Grooming[2] {
+					early++
+				}
+			} else if benign++; !r.Flagged {
+				clear++
+			}
+		}
+	}
+	t.Logf("each conversation file scored by a model trained on the others: %d of %d grooming flagged in time, %d of %d benign clear", early, groom, clear, benign)
+	if groom < 143 || early < 143 || clear < 137 {
+		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 143 of 143 and 137 or more", early, groom, clear, benign)
 	}
 }

@@ -135,6 +135,9 @@ type analysis struct {
 	reasons []Reason
 	score   float64
 	kin     bool // addresses the other person as family
+	// kinCall: a kin phrase ends the message or a clause ("yes grandad!",
+	// "thank you ate 😭"), a call rather than a mention ("yeah mum works").
+	kinCall bool
 	// reported: the message reports what someone else wrote (a report
 	// phrase, or evidence found inside quotation marks).
 	reported bool
@@ -245,9 +248,29 @@ func (s *Scorer) analyse(m Message) analysis {
 	return best
 }
 
+// clauseEnds says whether a phrase ending before toks[to] ends its clause:
+// the message ends, an emoji follows, or punctuation does.
+func clauseEnds(text string, toks []token, to int) bool {
+	return to == len(toks) || strings.HasPrefix(toks[to].text, "<") || strings.ContainsAny(text[toks[to-1].end:toks[to].start], ",.!?;:")
+}
+
 func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	a := analysis{lx: lx, toks: toks}
-	lx.kin.each(toks, func(*rule, int, int) { a.kin = true })
+	lx.kin.each(toks, func(r *rule, from, to int) {
+		// A name may follow ("thanks auntie mags!!"): a word no
+		// vocabulary knows.
+		if to < len(toks) && toks[to].id < 0 && toks[to].num < 0 && !clauseEnds(text, toks, to) {
+			to++
+		}
+		call := clauseEnds(text, toks, to)
+		// A family name alone is a call only as a clause of its own
+		// ("Mum!", "primo, ..."); otherwise it is a mention ("mum says").
+		if len(r.steps) == 1 && !(call && (from == 0 || strings.ContainsAny(text[toks[from-1].end:toks[from].start], ",.!?;:"))) {
+			return
+		}
+		a.kin = true
+		a.kinCall = a.kinCall || call
+	})
 	type fired struct {
 		rule  *rule
 		spans []Span

@@ -24,8 +24,20 @@ const (
 // ParseContext reads it ("comment,child", "dm,age=13"). A first line
 // (after comments) "label<TAB>surface<TAB>text" is a header; blank lines and lines starting
 // with "#" are skipped. Errors name the line.
+//
+// A file of labelled conversations (its first line that is not blank or
+// a comment starts "conv ") is read by ReadConversations, and its
+// examples are ConversationExamples.
 func ReadExamples(r io.Reader) ([]Example, error) {
-	sc := bufio.NewScanner(r)
+	br := bufio.NewReaderSize(r, MaxLine)
+	if isConversations(br) {
+		cs, err := ReadConversations(br)
+		if err != nil {
+			return nil, err
+		}
+		return ConversationExamples(cs), nil
+	}
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	var out []Example
 	first := true
@@ -56,6 +68,20 @@ func ReadExamples(r io.Reader) ([]Example, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// isConversations peeks at the first line that is not blank or a comment,
+// within the first MaxLine bytes.
+func isConversations(br *bufio.Reader) bool {
+	head, _ := br.Peek(MaxLine)
+	for len(head) > 0 {
+		line, rest, _ := strings.Cut(string(head), "\n")
+		head = []byte(rest)
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(line, "#") {
+			return strings.HasPrefix(line, "conv ")
+		}
+	}
+	return false
 }
 
 func parseExample(line string) (Example, error) {

@@ -1,14 +1,11 @@
 package usecase_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -23,7 +20,8 @@ import (
 )
 
 // fileConversation is one block of a conversation file
-// (testdata/text/conversations*.txt, format in their headers).
+// (testdata/text/conversations*.txt, read by textrisk.ReadConversations)
+// as the use case receives it: one message per turn.
 type fileConversation struct {
 	id    string
 	msgs  []textmsg.Message
@@ -37,40 +35,18 @@ func readConversationFile(t *testing.T, path string) []fileConversation {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []fileConversation
-	var minor string
-	var age int
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
+	cs, err := textrisk.ReadConversations(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	out := make([]fileConversation, len(cs))
+	for i, c := range cs {
+		out[i] = fileConversation{id: filepath.Base(path) + ":" + c.ID, turns: c.Turns}
+		for _, turn := range c.Turns {
+			in := turn.Message
+			out[i].msgs = append(out[i].msgs, textmsg.Message{ConversationID: out[i].id, Author: turn.Author, Surface: in.Surface,
+				Text: in.Text, ChildContent: in.OnChildContent, TargetAge: in.TargetAge, AuthorAge: in.AuthorAge})
 		}
-		if fs := strings.Fields(line); fs[0] == "conv" {
-			out = append(out, fileConversation{id: filepath.Base(path) + ":" + fs[1]})
-			minor, age = "", 0
-			for _, kv := range fs[2:] {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "minor":
-					minor = v
-				case "age":
-					age, _ = strconv.Atoi(v)
-				}
-			}
-			continue
-		}
-		parts := strings.SplitN(line, "\t", 3)
-		if len(parts) != 3 || len(out) == 0 {
-			t.Fatalf("%s:%d: want MARK<TAB>AUTHOR<TAB>TEXT after a conv line", path, n)
-		}
-		c := &out[len(out)-1]
-		m := textmsg.Message{ConversationID: c.id, Author: parts[1], Surface: textrisk.DM, Text: parts[2]}
-		if minor != "" && parts[1] != minor {
-			m.TargetAge = age
-		}
-		c.msgs = append(c.msgs, m)
-		c.turns = append(c.turns, textrisk.Turn{Author: m.Author, Message: m.Input()})
 	}
 	return out
 }
