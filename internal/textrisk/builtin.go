@@ -13,7 +13,7 @@ import (
 // cross-validation one file a fold. TestBuiltinModelIsCurrent fails when
 // a change of rules or data makes it stale; regenerate it then.
 //
-//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv ../../testdata/text/holdout5.tsv ../../testdata/text/holdout6.tsv ../../testdata/text/tune7a.tsv ../../testdata/text/tune7b.tsv ../../testdata/text/tune7c.tsv ../../testdata/text/tune7d.tsv
+//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv ../../testdata/text/holdout5.tsv ../../testdata/text/holdout6.tsv ../../testdata/text/tune7a.tsv ../../testdata/text/tune7b.tsv ../../testdata/text/tune7c.tsv ../../testdata/text/tune7d.tsv ../../testdata/text/holdout7.tsv ../../testdata/text/tune9a.tsv ../../testdata/text/tune9b.tsv
 //go:embed builtin-model.json
 var builtinModel []byte
 
@@ -24,6 +24,7 @@ var BuiltinFiles = []string{
 	"testdata/text/holdout3.tsv", "testdata/text/holdout4.tsv", "testdata/text/tune5.tsv",
 	"testdata/text/holdout5.tsv", "testdata/text/holdout6.tsv", "testdata/text/tune7a.tsv",
 	"testdata/text/tune7b.tsv", "testdata/text/tune7c.tsv", "testdata/text/tune7d.tsv",
+	"testdata/text/holdout7.tsv", "testdata/text/tune9a.tsv", "testdata/text/tune9b.tsv",
 }
 
 // Builtin is the model embedded in the binary (no download at run time).

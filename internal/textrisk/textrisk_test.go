@@ -752,3 +752,60 @@ func TestThreatNeedsObject(t *testing.T) {
 		}
 	}
 }
+
+// A not rule clears its family in its own sentence and the next one on
+// either side (its context), not in the whole message: a harmless phrase
+// cannot hide a remark two sentences away.
+func TestClearReachesItsSentences(t *testing.T) {
+	s := mustScorer(t)
+	near := Message{Surface: Comment, OnChildContent: true, Text: "hot chocolate after the game ☕"}
+	if r := s.Score(near); fired(r, "sexual_remark") {
+		t.Errorf("%q: sexual_remark fired (%v)", near.Text, r.Reasons)
+	}
+	// The emoji sentence belongs to the one before it, so the clear
+	// reaches it.
+	hw := Message{Surface: DM, TargetAge: 13, Text: "did u finish the math worksheet? send me a pic of question 4"}
+	if r := s.Score(hw); fired(r, "image_request") {
+		t.Errorf("%q: image_request fired (%v)", hw.Text, r.Reasons)
+	}
+	far := Message{Surface: Comment, OnChildContent: true, Text: "hot chocolate after the game ☕. great match. she is so hot 🥵"}
+	r := s.Score(far)
+	if !fired(r, "sexual_remark") {
+		t.Fatalf("%q: sexual_remark cleared by a phrase two sentences away (%v)", far.Text, r.Reasons)
+	}
+	for _, re := range r.Reasons {
+		for _, sp := range re.Spans {
+			if re.Family == "sexual_remark" && sp.Start < strings.Index(far.Text, "she") {
+				t.Errorf("%q: the cleared sentence's phrase %q still a reason", far.Text, far.Text[sp.Start:sp.End])
+			}
+		}
+	}
+	for _, c := range []struct {
+		text string
+		n    int
+	}{{"a. b! c? d\ne; f", 5}, {"$9.99 each. ok", 1}, {"ok? 🤫", 0}, {"wh!te n.u.d.e.s", 0}, {"so… hi", 1}} {
+		if got := len(sentenceEnds(c.text)); got != c.n {
+			t.Errorf("sentenceEnds(%q): %d ends, want %d", c.text, got, c.n)
+		}
+	}
+}
+
+// A peer claim ("im 14 too") weighs by the sender's declared age: none
+// from a declared minor (a peer telling the truth), more from a declared
+// adult (posing) than from an unknown sender.
+func TestPeerClaimByAuthorAge(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"im 14 too lol we can duo after school", "yo tambien tengo 14 jajaja"} {
+		score := func(author int) (float64, bool) {
+			r := s.Score(Message{Text: text, Surface: DM, TargetAge: 14, AuthorAge: author})
+			return r.Score, fired(r, "rapport")
+		}
+		peer, peerFired := score(14)
+		unknown, unknownFired := score(0)
+		adult, _ := score(35)
+		if peerFired || !unknownFired || !(adult > unknown) {
+			t.Errorf("%q: declared 14 %.3f (rapport %v), unknown %.3f (rapport %v), declared 35 %.3f: want no rapport from the peer, adult above unknown",
+				text, peer, peerFired, unknown, unknownFired, adult)
+		}
+	}
+}
