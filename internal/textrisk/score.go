@@ -284,7 +284,13 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		if ends == nil {
 			ends = sentenceEnds(text)
 		}
-		clears = append(clears, clear{r.family, sentenceOf(ends, toks[from].start), sentenceOf(ends, toks[to-1].end-1)})
+		c := clear{r.family, sentenceOf(ends, toks[from].start), sentenceOf(ends, toks[to-1].end-1)}
+		if to == len(toks) && signature(toks, ends) {
+			// A short last sentence signs the message ("... love.
+			// nana", "- mom"): a clear in it speaks for every sentence.
+			c.first = 0
+		}
+		clears = append(clears, c)
 	})
 	reporting := false
 	lx.reports.each(toks, func(*rule, int, int) { reporting = true })
@@ -300,7 +306,9 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		k, why := contextFactor(f, m)
 		if r.peer && m.AuthorAge > 0 {
 			// A declared minor saying "i am 13 too" is a peer; a declared
-			// adult saying it poses as one.
+			// adult saying it poses as one. From a sender of unknown age
+			// the claim is support: what every peer says, and evidence
+			// only beside a probe, a secret or a move.
 			if m.AuthorAge < 18 {
 				continue
 			}
@@ -322,7 +330,7 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 			phrases[i] = text[sp.Start:sp.End]
 		}
 		a.reasons = append(a.reasons, Reason{Family: f.name, Label: f.label, Rule: r.text, Strength: w,
-			Phrases: phrases, Spans: h.spans, Context: why, disguised: h.obf, support: r.support})
+			Phrases: phrases, Spans: h.spans, Context: why, disguised: h.obf, support: r.support || r.peer && m.AuthorAge == 0})
 	}
 	sort.SliceStable(a.reasons, func(i, j int) bool { return a.reasons[i].Strength > a.reasons[j].Strength })
 	a.reasons = dropCovered(a.reasons)
@@ -428,6 +436,20 @@ func sentenceOf(ends []int, p int) int {
 // sentence next to a clear is often its context ("did u finish the
 // worksheet? send me a pic of question 4").
 const reach = 1
+
+// signature says whether the message's last sentence is a signature: at
+// most three words after a sentence's end.
+func signature(toks []token, ends []int) bool {
+	if len(ends) == 0 {
+		return false
+	}
+	last := ends[len(ends)-1]
+	n := 0
+	for i := len(toks) - 1; i >= 0 && toks[i].start > last; i-- {
+		n++
+	}
+	return n > 0 && n <= 3
+}
 
 // uncleared returns the spans of a hit of family that no clear of that
 // family reaches (a clear reaches the sentences its phrase lies in).

@@ -791,21 +791,58 @@ func TestClearReachesItsSentences(t *testing.T) {
 }
 
 // A peer claim ("im 14 too") weighs by the sender's declared age: none
-// from a declared minor (a peer telling the truth), more from a declared
-// adult (posing) than from an unknown sender.
+// from a declared minor (a peer telling the truth), support from a sender
+// of unknown age (evidence only beside another phrase: a move here), full and raised
+// from a declared adult (posing).
 func TestPeerClaimByAuthorAge(t *testing.T) {
 	s := mustScorer(t)
-	for _, text := range []string{"im 14 too lol we can duo after school", "yo tambien tengo 14 jajaja"} {
-		score := func(author int) (float64, bool) {
+	for _, text := range []string{"im 14 too lol we are both bronze", "yo tambien tengo 14 jajaja"} {
+		score := func(text string, author int) (float64, bool) {
 			r := s.Score(Message{Text: text, Surface: DM, TargetAge: 14, AuthorAge: author})
 			return r.Score, fired(r, "rapport")
 		}
-		peer, peerFired := score(14)
-		unknown, unknownFired := score(0)
-		adult, _ := score(35)
-		if peerFired || !unknownFired || !(adult > unknown) {
-			t.Errorf("%q: declared 14 %.3f (rapport %v), unknown %.3f (rapport %v), declared 35 %.3f: want no rapport from the peer, adult above unknown",
-				text, peer, peerFired, unknown, unknownFired, adult)
+		peer, peerFired := score(text, 14)
+		unknown, unknownFired := score(text, 0)
+		adult, adultFired := score(text, 35)
+		if peerFired || unknownFired || !adultFired || !(adult > unknown) {
+			t.Errorf("%q: declared 14 %.3f (rapport %v), unknown %.3f (rapport %v), declared 35 %.3f (rapport %v): want rapport only from the adult",
+				text, peer, peerFired, unknown, unknownFired, adult, adultFired)
+		}
+	}
+	withMove := "im 14 too. add me on snap, its easier"
+	if _, byPeer := func() (float64, bool) {
+		r := s.Score(Message{Text: withMove, Surface: DM, TargetAge: 14, AuthorAge: 14})
+		return r.Score, fired(r, "rapport")
+	}(); byPeer {
+		t.Errorf("%q from a declared 14-year-old: rapport fired", withMove)
+	}
+	if r := s.Score(Message{Text: withMove, Surface: DM, TargetAge: 14}); !fired(r, "rapport") {
+		t.Errorf("%q from a sender of unknown age: the peer claim beside a move did not count (%v)", withMove, r.Reasons)
+	}
+}
+
+// A deadline alone ("5 mins", "renews in 24 hours") is no evidence in a
+// message, beside a threat it is; a signature's clear ("... love. nana")
+// speaks for the whole message.
+func TestSupportAndSignature(t *testing.T) {
+	s := mustBuiltin(t)
+	for _, m := range []Message{
+		{Surface: DM, TargetAge: 13, Text: "5 mins"},
+		{Surface: DM, TargetAge: 14, Text: "ok be there in 10 mins"},
+		{Surface: DM, Text: "payment reminder: your gym membership renews in 24 hours"},
+		{Surface: DM, TargetAge: 13, Text: "i'm 13 too lol we're both bronze"},
+		{Surface: DM, TargetAge: 13, Text: "are you home alone today? mum said shes at work. call me if you need anything love. nana"},
+	} {
+		if r := s.Score(m); r.Flagged || r.RuleScore > 0 {
+			t.Errorf("%q: flagged %v, score %.3f, rules %.3f (%v): want nothing", m.Text, r.Flagged, r.Score, r.RuleScore, r.Reasons)
+		}
+	}
+	for _, m := range []Message{
+		{Surface: DM, TargetAge: 14, Text: "send it in 10 minutes or i post it"},
+		{Surface: DM, TargetAge: 14, Text: "im only 16 so its not weird"},
+	} {
+		if r := s.Score(m); !r.Flagged {
+			t.Errorf("%q: not flagged (%.3f, %v)", m.Text, r.Score, r.Reasons)
 		}
 	}
 }
