@@ -347,7 +347,11 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	// declared minor, not on content showing a child), of a kind harmless
 	// talk also uses: weaker than the same phrase beside another.
 	lone := 1.0
-	if len(a.reasons) == 1 && !m.minorTarget() && !m.OnChildContent && !a.reasons[0].disguised {
+	// A bio is one phrase by nature: there a phrase of two words or more
+	// ("daughters welcome", "buying pics of") is the advertisement, not
+	// alone; one word ("selling", "trades") still is.
+	if len(a.reasons) == 1 && !m.minorTarget() && !m.OnChildContent && !a.reasons[0].disguised &&
+		!(m.Surface == Bio && len(strings.Fields(a.reasons[0].Phrases[0])) >= 2) {
 		r := &a.reasons[0]
 		if lone = families[familyIndex[r.Family]].alone; lone != 1 {
 			a.inTalk[familyIndex[r.Family]] = r.Strength
