@@ -154,6 +154,13 @@ func TestLanguageFileErrors(t *testing.T) {
 		"lang xx\nrule secrecy 0.5 [nope] x": "unknown class",
 		"lang xx\nfrobnicate":                "unknown keyword",
 		"lang xx\nabbr u = you\nabbr u = u":  "given twice",
+		"lang xx\nsense ye = you | are":      "want sense WORD = MEANING | AFTER WORDS | UNLESS-BEFORE WORDS",
+		"lang xx\nsense ye = | are | i":      "want sense",
+		"lang xx\nsense ye = you | Are | i":  "lower-case",
+		"lang xx\npeer 1.5 i am # too":       "want peer WEIGHT PATTERN",
+		"lang xx\npeer 0.4":                  "want peer WEIGHT PATTERN",
+		"lang xx\nsupport nosuch 0.3 # x":    "unknown family",
+		"lang xx\nsupport secrecy 0.3":       "want support FAMILY WEIGHT PATTERN",
 	} {
 		_, err := parseLanguage(src)
 		if err == nil || !strings.Contains(err.Error(), want) {
