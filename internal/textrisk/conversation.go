@@ -181,7 +181,7 @@ func (c *Conversation) Add(t Turn) Result {
 	}
 	after := c.authorScore(t.Author, au)
 	if after-before >= minMove {
-		mv := Move{Turn: turn, Author: t.Author, Before: round3(before), After: round3(after), Reasons: r.Reasons}
+		mv := Move{Turn: turn, Author: t.Author, Before: round3(before), After: round3(after), Reasons: shown(r.Reasons)}
 		if r.Model != nil {
 			mv.Model = r.Model.Score
 		}
@@ -427,4 +427,16 @@ func ConversationExamples(cs []LabelledConversation) []Example {
 		}
 	}
 	return ex
+}
+
+// shown is rs as a reader sees them: the exported fields only. A move is
+// shown, never scored again, and a kept conversation state (State) carries
+// only what JSON carries, so a resumed conversation's moves equal these.
+func shown(rs []Reason) []Reason {
+	out := make([]Reason, len(rs))
+	for i, r := range rs {
+		r.disguised, r.support = false, false
+		out[i] = r
+	}
+	return out
 }

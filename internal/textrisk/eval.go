@@ -233,8 +233,11 @@ func chooseThresholds(examples []Example, rs []Result, use func(int) bool) Thres
 // chosen at 0.92 out of fold gave 0.911 on the next sets' first run
 // (tune7a, tune7b; docs/text.md, round 3): the out-of-fold figure is
 // about a point optimistic, since the rules were written from those
-// files' errors, so 0.93 keeps new text near 0.92.
-const TargetPrecision = 0.93
+// files' errors, so 0.93 keeps new text near 0.92. It did not: at 0.93
+// the next first runs gave 0.906 (holdout7), 0.892 and 0.877 (tune9a,
+// tune9b; round 9), three to five points under, while their recall
+// (0.87-0.90) stood well above the 0.80 target. 0.95 spends that margin.
+const TargetPrecision = 0.95
 
 // thresholdGrid are the thresholds ChooseThreshold and the curve try:
 // 0.30 to 0.90 in steps of 0.02.

@@ -33,9 +33,12 @@ type lexicon struct {
 	// lead are the words that begin a phrase ("a", "an"): standing alone
 	// as a slash alternative they say the writer meant the phrase
 	// ("anyone/a stranger"), which a slash cannot hold.
-	lead  map[string]bool
-	abbr  map[string][]string
-	rules ruleSet
+	lead map[string]bool
+	abbr map[string][]string
+	// senses read a word otherwise than its abbreviation by the words
+	// around it (Scots and Irish "ye" is "you", chat's "ye" is "yes").
+	senses map[string]sense
+	rules  ruleSet
 	// clears are "not" rules: phrases that clear a family in the
 	// message they occur in ("hot chocolate" for sexual remarks).
 	clears ruleSet
@@ -46,6 +49,21 @@ type lexicon struct {
 	// wrote ("he told me", "police arrested", "report this account"): a
 	// parent, a victim or the news quoting a groomer is not a groomer.
 	reports ruleSet
+}
+
+// A sense reads a word as meaning, instead of its abbreviation, when the
+// word before it in its sentence is one of after ("are ye", "fae ye"), or
+// when a word follows it in its sentence that is not one of unlessBefore
+// ("ye look older", not "ye i can" or "ye lol").
+type sense struct {
+	meaning             []string
+	after, unlessBefore map[string]bool
+}
+
+// reads says whether the word between prev and next (raw words, "" at a
+// sentence's edge) takes the sense's meaning.
+func (s *sense) reads(prev, next string) bool {
+	return prev != "" && s.after[prev] || next != "" && !s.unlessBefore[next]
 }
 
 // A ruleSet holds rules indexed by the token they start with, so a
@@ -100,6 +118,12 @@ type rule struct {
 	weight float64
 	text   string // as written, for reasons
 	steps  []step
+	// peer: the writer claims to be the target's age ("i am 13 too"), a
+	// rapport rule whose weight depends on the writer's declared age.
+	peer bool
+	// support: evidence only beside other evidence in its message (a
+	// deadline is a deadline of something: "5 mins" alone is not).
+	support bool
 }
 
 type stepKind uint8
@@ -206,10 +230,12 @@ func parseLanguage(src string) (*lexicon, error) {
 	lx := &lexicon{vocab: map[string]int32{}, stop: map[string]bool{}, lead: map[string]bool{}, abbr: map[string][]string{}}
 	classes := map[string][]string{}
 	type pending struct {
-		line   int
-		family int
-		weight float64
-		text   string
+		line    int
+		family  int
+		weight  float64
+		text    string
+		peer    bool
+		support bool
 	}
 	var rules []pending
 	sc := bufio.NewScanner(strings.NewReader(src))
@@ -272,21 +298,55 @@ func parseLanguage(src string) (*lexicon, error) {
 				}
 				classes[key] = words
 			}
+		case "sense":
+			// sense WORD = MEANING | WORDS BEFORE IT | WORDS AFTER IT
+			// (the words as written, before abbreviations are read).
+			key, val, _ := strings.Cut(rest, "=")
+			key = strings.TrimSpace(key)
+			parts := strings.Split(val, "|")
+			if key == "" || len(parts) != 3 || len(strings.Fields(parts[0])) == 0 {
+				return nil, fmt.Errorf("line %d: want sense WORD = MEANING | AFTER WORDS | UNLESS-BEFORE WORDS", n)
+			}
+			sn := sense{meaning: strings.Fields(parts[0]), after: map[string]bool{}, unlessBefore: map[string]bool{}}
+			for i, set := range []map[string]bool{nil, sn.after, sn.unlessBefore} {
+				for _, w := range strings.Fields(parts[i]) {
+					if err := checkWord(w); err != nil {
+						return nil, fmt.Errorf("line %d: %w", n, err)
+					}
+					if set == nil {
+						lx.word(w)
+					} else {
+						set[w] = true
+					}
+				}
+			}
+			if lx.senses == nil {
+				lx.senses = map[string]sense{}
+			}
+			lx.senses[key] = sn
 		case "kin":
-			rules = append(rules, pending{n, -1, 0, rest})
+			rules = append(rules, pending{n, -1, 0, rest, false, false})
 		case "report":
-			rules = append(rules, pending{n, -2, 0, rest})
+			rules = append(rules, pending{n, -2, 0, rest, false, false})
 		case "not":
 			fam, pat, _ := strings.Cut(rest, " ")
 			fi, ok := familyIndex[fam]
 			if !ok {
 				return nil, fmt.Errorf("line %d: unknown family %q", n, fam)
 			}
-			rules = append(rules, pending{n, fi, 0, strings.TrimSpace(pat)})
-		case "rule":
+			rules = append(rules, pending{n, fi, 0, strings.TrimSpace(pat), false, false})
+		case "peer":
+			// peer WEIGHT PATTERN: a rapport rule claiming the target's age.
+			w, pat, _ := strings.Cut(rest, " ")
+			x, err := strconv.ParseFloat(w, 64)
+			if err != nil || x <= 0 || x >= 1 || strings.TrimSpace(pat) == "" {
+				return nil, fmt.Errorf("line %d: want peer WEIGHT PATTERN, the weight between 0 and 1", n)
+			}
+			rules = append(rules, pending{n, familyIndex["rapport"], x, strings.TrimSpace(pat), true, false})
+		case "rule", "support":
 			f := strings.SplitN(rest, " ", 3)
 			if len(f) < 3 {
-				return nil, fmt.Errorf("line %d: want rule FAMILY WEIGHT PATTERN", n)
+				return nil, fmt.Errorf("line %d: want %s FAMILY WEIGHT PATTERN", n, kw)
 			}
 			fi, ok := familyIndex[f[0]]
 			if !ok {
@@ -296,9 +356,9 @@ func parseLanguage(src string) (*lexicon, error) {
 			if err != nil || w <= 0 || w >= 1 {
 				return nil, fmt.Errorf("line %d: weight %q: want a number between 0 and 1", n, f[1])
 			}
-			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2])})
+			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2]), false, kw == "support"})
 		default:
-			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, class, rule, not, kin or report", n, kw)
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, sense, class, rule, support, peer, not, kin or report", n, kw)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -331,7 +391,7 @@ func parseLanguage(src string) (*lexicon, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", p.line, err)
 		}
-		r.family, r.weight = p.family, p.weight
+		r.family, r.weight, r.peer, r.support = p.family, p.weight, p.peer, p.support
 		switch {
 		case p.family == -2:
 			lx.reports.add(r)

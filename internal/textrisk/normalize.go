@@ -23,6 +23,9 @@ type token struct {
 	// "5k", "2nd"): a time, a price or an ordinal, never a shorthand, so
 	// the language's abbreviations ("pm" for message) do not apply.
 	unit bool
+	// brk says a sentence ended ('.', '!', '?', ';', a newline) between
+	// the token before and this one.
+	brk bool
 }
 
 // MaxText bounds the bytes of a message that are scored; the rest is
@@ -41,10 +44,11 @@ func scan(text string, emoji map[rune]string, out []token) []token {
 		text = text[:MaxText]
 	}
 	var word []byte
-	start, end, obf := -1, 0, false
+	start, end, obf, brk := -1, 0, false, false
 	flush := func() {
 		if start >= 0 && len(word) > 0 {
-			out = append(out, token{text: string(word), id: -1, num: -1, start: start, end: end, obf: obf})
+			out = append(out, token{text: string(word), id: -1, num: -1, start: start, end: end, obf: obf, brk: brk})
+			brk = false
 		}
 		word, start, obf = word[:0], -1, false
 	}
@@ -72,6 +76,7 @@ func scan(text string, emoji map[rune]string, out []token) []token {
 				continue
 			default:
 				flush()
+				brk = brk || c == '.' || c == '!' || c == '?' || c == ';' || c == '\n'
 				continue
 			}
 			if start < 0 {

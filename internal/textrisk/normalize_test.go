@@ -205,3 +205,24 @@ func TestUnitsAreNotAbbreviations(t *testing.T) {
 		}
 	}
 }
+
+// "ye" is chat's "yes" alone, at a sentence's end or before what follows
+// a yes, and Scots and Irish "you" after a word that takes a subject or
+// object or before a verb.
+func TestYeByContext(t *testing.T) {
+	s := mustScorer(t)
+	for in, want := range map[string]string{
+		"ye":                      "yes",
+		"ye i can":                "yes i can",
+		"ye lol see u at 5":       "yes lol see you at 5",
+		"ok ye. see u":            "ok yes see you",
+		"how auld are ye noo":     "how old are you now",
+		"wee photo fae ye":        "wee photo fae you",
+		"ye look aulder":          "you look older",
+		"does yer maw let ye oot": "does your mom let you out",
+	} {
+		if got := words(t, s, in); got != want {
+			t.Errorf("%q reads %q, want %q", in, got, want)
+		}
+	}
+}

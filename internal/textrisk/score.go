@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Threshold is the score at and above which a message is flagged, on a
@@ -297,18 +298,46 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	if len(hits) == 0 {
 		return a
 	}
-	var cleared [nFamilies]bool
-	lx.clears.each(toks, func(r *rule, _, _ int) { cleared[r.family] = true })
+	// A clear reaches only the sentences its phrase lies in: "so hot
+	// today" clears the remark about the weather, not "send more of her"
+	// two sentences on.
+	var clears []clear
+	var ends []int
+	lx.clears.each(toks, func(r *rule, from, to int) {
+		if ends == nil {
+			ends = sentenceEnds(text)
+		}
+		c := clear{r.family, sentenceOf(ends, toks[from].start), sentenceOf(ends, toks[to-1].end-1)}
+		if to == len(toks) && signature(toks, ends) {
+			// A short last sentence signs the message ("... love.
+			// nana", "- mom"): a clear in it speaks for every sentence.
+			c.first = 0
+		}
+		clears = append(clears, c)
+	})
 	reporting := false
 	lx.reports.each(toks, func(*rule, int, int) { reporting = true })
 	quotes := quoted(text)
 	for _, h := range hits {
 		r := h.rule
-		if cleared[r.family] {
-			continue
+		if len(clears) > 0 {
+			if h.spans = uncleared(h.spans, r.family, clears, ends); len(h.spans) == 0 {
+				continue
+			}
 		}
 		f := &families[r.family]
 		k, why := contextFactor(f, m)
+		if r.peer && m.AuthorAge > 0 {
+			// A declared minor saying "i am 13 too" is a peer; a declared
+			// adult saying it poses as one. From a sender of unknown age
+			// the claim is support: what every peer says, and evidence
+			// only beside a probe, a secret or a move.
+			if m.AuthorAge < 18 {
+				continue
+			}
+			k *= adultPosing
+			why = strings.TrimPrefix(why+fmt.Sprintf(", sender declared %d poses as a peer (x%g)", m.AuthorAge, float64(adultPosing)), ", ")
+		}
 		if h.obf {
 			k *= obfuscated
 			why = strings.TrimPrefix(why+fmt.Sprintf(", disguised (x%g)", float64(obfuscated)), ", ")
@@ -324,15 +353,28 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 			phrases[i] = text[sp.Start:sp.End]
 		}
 		a.reasons = append(a.reasons, Reason{Family: f.name, Label: f.label, Rule: r.text, Strength: w,
-			Phrases: phrases, Spans: h.spans, Context: why, disguised: h.obf})
+			Phrases: phrases, Spans: h.spans, Context: why, disguised: h.obf, support: r.support || r.peer && m.AuthorAge == 0})
 	}
 	sort.SliceStable(a.reasons, func(i, j int) bool { return a.reasons[i].Strength > a.reasons[j].Strength })
 	a.reasons = dropCovered(a.reasons)
+	// Support alone ("5 mins", "in 24 hours") is no evidence in a message;
+	// in a conversation it is the deadline of what came before.
+	if !slices.ContainsFunc(a.reasons, func(r Reason) bool { return !r.support }) {
+		for _, r := range a.reasons {
+			addEvidence(&a.inTalk, familyIndex[r.Family], r.Strength)
+		}
+		a.reasons = nil
+		return a
+	}
 	// One phrase alone, undisguised, with no context that raises it (no
 	// declared minor, not on content showing a child), of a kind harmless
 	// talk also uses: weaker than the same phrase beside another.
 	lone := 1.0
-	if len(a.reasons) == 1 && !m.minorTarget() && !m.OnChildContent && !a.reasons[0].disguised {
+	// A bio is one phrase by nature: there a phrase of two words or more
+	// ("daughters welcome", "buying pics of") is the advertisement, not
+	// alone; one word ("selling", "trades") still is.
+	if len(a.reasons) == 1 && !m.minorTarget() && !m.OnChildContent && !a.reasons[0].disguised &&
+		!(m.Surface == Bio && len(strings.Fields(a.reasons[0].Phrases[0])) >= 2) {
 		r := &a.reasons[0]
 		if lone = families[familyIndex[r.Family]].alone; lone != 1 {
 			a.inTalk[familyIndex[r.Family]] = r.Strength
@@ -356,12 +398,7 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	// independent pieces of evidence, but more than one.
 	for i := range a.reasons {
 		r := &a.reasons[i]
-		fi := familyIndex[r.Family]
-		if a.fam[fi] == 0 {
-			a.fam[fi] = r.Strength
-		} else {
-			a.fam[fi] = 1 - (1-a.fam[fi])*(1-r.Strength/2)
-		}
+		addEvidence(&a.fam, familyIndex[r.Family], r.Strength)
 		r.Strength = round3(r.Strength)
 	}
 	if lone == 1 {
@@ -371,10 +408,111 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	return a
 }
 
+// A clear is a not rule that fired: its family and the first and last
+// sentence its phrase lies in.
+type clear struct {
+	family      int
+	first, last int
+}
+
+// sentenceEnds returns the byte offsets of text's sentence ends: a newline
+// or ';', and '.', '!', '?' or '…' not inside a word ("9.99", "wh!te",
+// "n.u.d.e.s" are one sentence).
+func sentenceEnds(text string) []int {
+	ends := []int{}
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '\n', ';':
+			ends = append(ends, i)
+		case '.', '!', '?':
+			if i+1 == len(text) || !wordByte(text[i+1]) {
+				ends = append(ends, i)
+			}
+		case 0xE2: // '…' is E2 80 A6
+			if strings.HasPrefix(text[i:], "…") {
+				ends = append(ends, i)
+			}
+		}
+	}
+	// A sentence of emoji alone ("ok? 🤫") belongs to the one before it.
+	kept := ends[:0]
+	for i, e := range ends {
+		next := len(text)
+		if i+1 < len(ends) {
+			next = ends[i+1]
+		}
+		if strings.IndexFunc(text[e+1:next], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// wordByte says whether b continues a word: a letter, a digit or a byte
+// of a multi-byte letter.
+func wordByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b >= 0x80
+}
+
+// sentenceOf is the index of the sentence holding byte offset p.
+func sentenceOf(ends []int, p int) int {
+	return sort.SearchInts(ends, p)
+}
+
+// reach is how many sentences either side of its own a clear reaches: the
+// sentence next to a clear is often its context ("did u finish the
+// worksheet? send me a pic of question 4").
+const reach = 1
+
+// signature says whether the message's last sentence is a signature: at
+// most three words after a sentence's end.
+func signature(toks []token, ends []int) bool {
+	if len(ends) == 0 {
+		return false
+	}
+	last := ends[len(ends)-1]
+	n := 0
+	for i := len(toks) - 1; i >= 0 && toks[i].start > last; i-- {
+		n++
+	}
+	return n > 0 && n <= 3
+}
+
+// uncleared returns the spans of a hit of family that no clear of that
+// family reaches (a clear reaches the sentences its phrase lies in).
+func uncleared(spans []Span, family int, clears []clear, ends []int) []Span {
+	var kept []Span
+	for _, sp := range spans {
+		first, last := sentenceOf(ends, sp.Start), sentenceOf(ends, sp.End-1)
+		hit := false
+		for _, c := range clears {
+			hit = hit || c.family == family && first <= c.last+reach && c.first-reach <= last
+		}
+		if !hit {
+			kept = append(kept, sp)
+		}
+	}
+	return kept
+}
+
+// addEvidence adds a phrase of strength p to family fi's evidence, the
+// strongest first: the first counts in full, each other at half weight.
+func addEvidence(fam *[nFamilies]float64, fi int, p float64) {
+	if fam[fi] == 0 {
+		fam[fi] = p
+	} else {
+		fam[fi] = 1 - (1-fam[fi])*(1-p/2)
+	}
+}
+
 // adultToMinor multiplies the odds of grooming and sextortion evidence in
 // a DM from a declared adult to a declared minor, on top of the family's
 // minor-target factor.
 const adultToMinor = 1.5
+
+// adultPosing multiplies the odds of a peer claim ("i am 13 too") by a
+// sender who declared an adult's age.
+const adultPosing = 3
 
 // minorCombination multiplies the odds of grooming evidence of two or more
 // families in one DM to a declared minor.
@@ -529,7 +667,7 @@ func (lx *lexicon) tokens(raw []token) []token {
 	}
 	words = lx.joinSpaced(words)
 	out := make([]token, 0, len(words)+4)
-	for _, t := range words {
+	for i, t := range words {
 		if t.num < 0 && t.text[0] != '<' && t.text != "$" {
 			t.text = collapse(t.text, lx.known)
 			if n := len(t.text); n >= 4 && t.text[n-1] == 's' && !lx.known(t.text) && lx.known(t.text[:n-1]) {
@@ -539,7 +677,20 @@ func (lx *lexicon) tokens(raw []token) []token {
 				t.text = c
 			}
 			unit := t.unit || len(out) > 0 && out[len(out)-1].num >= 0 && isUnit(t.text)
-			if exp, ok := lx.abbr[t.text]; ok && !unit {
+			exp, ok := lx.abbr[t.text]
+			if sn, has := lx.senses[t.text]; has && !unit {
+				prev, next := "", ""
+				if i > 0 && !t.brk {
+					prev = words[i-1].text
+				}
+				if i+1 < len(words) && !words[i+1].brk && words[i+1].text[0] != '<' {
+					next = words[i+1].text
+				}
+				if sn.reads(prev, next) {
+					exp, ok = sn.meaning, true
+				}
+			}
+			if ok && !unit {
 				for _, w := range exp {
 					out = append(out, token{text: w, id: lx.vocab[w], num: -1, start: t.start, end: t.end, obf: t.obf})
 				}

@@ -142,6 +142,7 @@ type Reason struct {
 	Context string `json:"context,omitempty"`
 
 	disguised bool // the phrase needed undoing a disguise
+	support   bool // a support rule's: evidence only beside other evidence
 }
 
 // Result is a message's score and why.

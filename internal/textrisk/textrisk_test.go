@@ -154,6 +154,13 @@ func TestLanguageFileErrors(t *testing.T) {
 		"lang xx\nrule secrecy 0.5 [nope] x": "unknown class",
 		"lang xx\nfrobnicate":                "unknown keyword",
 		"lang xx\nabbr u = you\nabbr u = u":  "given twice",
+		"lang xx\nsense ye = you | are":      "want sense WORD = MEANING | AFTER WORDS | UNLESS-BEFORE WORDS",
+		"lang xx\nsense ye = | are | i":      "want sense",
+		"lang xx\nsense ye = you | Are | i":  "lower-case",
+		"lang xx\npeer 1.5 i am # too":       "want peer WEIGHT PATTERN",
+		"lang xx\npeer 0.4":                  "want peer WEIGHT PATTERN",
+		"lang xx\nsupport nosuch 0.3 # x":    "unknown family",
+		"lang xx\nsupport secrecy 0.3":       "want support FAMILY WEIGHT PATTERN",
 	} {
 		_, err := parseLanguage(src)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -749,6 +756,100 @@ func TestThreatNeedsObject(t *testing.T) {
 	} {
 		if r := s.Score(Message{Text: m, Surface: DM}); !fired(r, "threat_share") {
 			t.Errorf("%q: threat_share did not fire (%v)", m, r.Reasons)
+		}
+	}
+}
+
+// A not rule clears its family in its own sentence and the next one on
+// either side (its context), not in the whole message: a harmless phrase
+// cannot hide a remark two sentences away.
+func TestClearReachesItsSentences(t *testing.T) {
+	s := mustScorer(t)
+	near := Message{Surface: Comment, OnChildContent: true, Text: "hot chocolate after the game ☕"}
+	if r := s.Score(near); fired(r, "sexual_remark") {
+		t.Errorf("%q: sexual_remark fired (%v)", near.Text, r.Reasons)
+	}
+	// The emoji sentence belongs to the one before it, so the clear
+	// reaches it.
+	hw := Message{Surface: DM, TargetAge: 13, Text: "did u finish the math worksheet? send me a pic of question 4"}
+	if r := s.Score(hw); fired(r, "image_request") {
+		t.Errorf("%q: image_request fired (%v)", hw.Text, r.Reasons)
+	}
+	far := Message{Surface: Comment, OnChildContent: true, Text: "hot chocolate after the game ☕. great match. she is so hot 🥵"}
+	r := s.Score(far)
+	if !fired(r, "sexual_remark") {
+		t.Fatalf("%q: sexual_remark cleared by a phrase two sentences away (%v)", far.Text, r.Reasons)
+	}
+	for _, re := range r.Reasons {
+		for _, sp := range re.Spans {
+			if re.Family == "sexual_remark" && sp.Start < strings.Index(far.Text, "she") {
+				t.Errorf("%q: the cleared sentence's phrase %q still a reason", far.Text, far.Text[sp.Start:sp.End])
+			}
+		}
+	}
+	for _, c := range []struct {
+		text string
+		n    int
+	}{{"a. b! c? d\ne; f", 5}, {"$9.99 each. ok", 1}, {"ok? 🤫", 0}, {"wh!te n.u.d.e.s", 0}, {"so… hi", 1}} {
+		if got := len(sentenceEnds(c.text)); got != c.n {
+			t.Errorf("sentenceEnds(%q): %d ends, want %d", c.text, got, c.n)
+		}
+	}
+}
+
+// A peer claim ("im 14 too") weighs by the sender's declared age: none
+// from a declared minor (a peer telling the truth), support from a sender
+// of unknown age (evidence only beside another phrase: a move here), full and raised
+// from a declared adult (posing).
+func TestPeerClaimByAuthorAge(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"im 14 too lol we are both bronze", "yo tambien tengo 14 jajaja"} {
+		score := func(text string, author int) (float64, bool) {
+			r := s.Score(Message{Text: text, Surface: DM, TargetAge: 14, AuthorAge: author})
+			return r.Score, fired(r, "rapport")
+		}
+		peer, peerFired := score(text, 14)
+		unknown, unknownFired := score(text, 0)
+		adult, adultFired := score(text, 35)
+		if peerFired || unknownFired || !adultFired || !(adult > unknown) {
+			t.Errorf("%q: declared 14 %.3f (rapport %v), unknown %.3f (rapport %v), declared 35 %.3f (rapport %v): want rapport only from the adult",
+				text, peer, peerFired, unknown, unknownFired, adult, adultFired)
+		}
+	}
+	withMove := "im 14 too. add me on snap, its easier"
+	if _, byPeer := func() (float64, bool) {
+		r := s.Score(Message{Text: withMove, Surface: DM, TargetAge: 14, AuthorAge: 14})
+		return r.Score, fired(r, "rapport")
+	}(); byPeer {
+		t.Errorf("%q from a declared 14-year-old: rapport fired", withMove)
+	}
+	if r := s.Score(Message{Text: withMove, Surface: DM, TargetAge: 14}); !fired(r, "rapport") {
+		t.Errorf("%q from a sender of unknown age: the peer claim beside a move did not count (%v)", withMove, r.Reasons)
+	}
+}
+
+// A deadline alone ("5 mins", "renews in 24 hours") is no evidence in a
+// message, beside a threat it is; a signature's clear ("... love. nana")
+// speaks for the whole message.
+func TestSupportAndSignature(t *testing.T) {
+	s := mustBuiltin(t)
+	for _, m := range []Message{
+		{Surface: DM, TargetAge: 13, Text: "5 mins"},
+		{Surface: DM, TargetAge: 14, Text: "ok be there in 10 mins"},
+		{Surface: DM, Text: "payment reminder: your gym membership renews in 24 hours"},
+		{Surface: DM, TargetAge: 13, Text: "i'm 13 too lol we're both bronze"},
+		{Surface: DM, TargetAge: 13, Text: "are you home alone today? mum said shes at work. call me if you need anything love. nana"},
+	} {
+		if r := s.Score(m); r.Flagged || r.RuleScore > 0 {
+			t.Errorf("%q: flagged %v, score %.3f, rules %.3f (%v): want nothing", m.Text, r.Flagged, r.Score, r.RuleScore, r.Reasons)
+		}
+	}
+	for _, m := range []Message{
+		{Surface: DM, TargetAge: 14, Text: "send it in 10 minutes or i post it"},
+		{Surface: DM, TargetAge: 14, Text: "im only 16 so its not weird"},
+	} {
+		if r := s.Score(m); !r.Flagged {
+			t.Errorf("%q: not flagged (%.3f, %v)", m.Text, r.Score, r.Reasons)
 		}
 	}
 }
