@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,11 +14,11 @@ import (
 )
 
 // TestKeyRevokedEveryEntryPoint revokes a key behind a running server's
-// back (as safeguard apikey revoke does): /v1 and the HMA listener read it
-// through one key cache, so they refuse it from the same moment: within
-// the cache's time (5 s) on SQLite, and at once, by the store's
-// notification, on PostgreSQL. A key revoked through the API is refused
-// by both at once.
+// back (as safeguard apikey revoke does): /v1, the HMA listener and the
+// console read it through one key cache, so they refuse it from the same
+// moment: within the cache's time (5 s) on SQLite, and at once, by the
+// store's notification, on PostgreSQL. A key revoked through the API is
+// refused by all three at once.
 func TestKeyRevokedEveryEntryPoint(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -30,43 +32,64 @@ func TestKeyRevokedEveryEntryPoint(t *testing.T) {
 			ctx := context.Background()
 			srv, base, admin := startServer(t, cfg, st)
 			hmaBase := "http://" + srv.HMAAddr()
-			status := func(key string) (v1, hma int) {
+			// signIn returns a console session of key.
+			signIn := func(key string) *browser {
 				t.Helper()
-				v1, _, _ = getKeyed(t, base, key, "/v1/banks")
-				hma, _, _ = getKeyed(t, hmaBase, key, "/c/banks")
-				return v1, hma
+				br := newBrowser(t, []string{base})
+				_, _, page := br.send(0, "GET", "/console/signin", nil)
+				if code, loc, body := br.send(0, "POST", "/console/signin", url.Values{"key": {key}, "csrf": {csrfOf(t, page)}, "next": {"/console/"}}); code != http.StatusSeeOther {
+					t.Fatalf("console sign-in: %d %s %.300s", code, loc, body)
+				}
+				return br
+			}
+			// refused says which of /v1, HMA and the console refuse key
+			// (the console's session, br, is sent to sign in again).
+			refused := func(key string, br *browser) (r [3]bool) {
+				t.Helper()
+				for i, u := range [][2]string{{base, "/v1/banks"}, {hmaBase, "/c/banks"}} {
+					switch status, _, _ := getKeyed(t, u[0], key, u[1]); status {
+					case http.StatusOK:
+					case http.StatusUnauthorized:
+						r[i] = true
+					default:
+						t.Fatalf("GET %s%s: %d", u[0], u[1], status)
+					}
+				}
+				switch code, loc, body := br.send(0, "GET", "/console/", nil); {
+				case code == http.StatusSeeOther && strings.HasPrefix(loc, "/console/signin"):
+					r[2] = true
+				case code != http.StatusOK && code != http.StatusSeeOther:
+					t.Fatalf("console page: %d %s %.300s", code, loc, body)
+				}
+				return r
 			}
 
 			key, k, err := auth.Create(ctx, st, auth.Admin, "revoked behind the server's back", "test")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v1, hma := status(key); v1 != http.StatusOK || hma != http.StatusOK {
-				t.Fatalf("before the revocation: /v1 %d, HMA %d", v1, hma)
+			br := signIn(key)
+			if r := refused(key, br); r != [3]bool{} {
+				t.Fatalf("before the revocation, refused by /v1, HMA, console: %v", r)
 			}
 			cached := time.Now()
 			if err := st.RevokeKey(ctx, k.ID, time.Now().UTC()); err != nil {
 				t.Fatal(err)
 			}
 			revoked := time.Now()
-			first := true
-			for {
-				v1, hma := status(key)
-				if c.name == "sqlite" && first && time.Since(cached) < auth.KeyTTL-time.Second && hma != http.StatusOK {
-					t.Errorf("HMA refused the key (%d) while /v1's cache still held it: the HMA listener reads the store itself", hma)
+			for first := true; ; first = false {
+				r := refused(key, br)
+				if c.name == "sqlite" && first && time.Since(cached) < auth.KeyTTL-time.Second && r != [3]bool{} {
+					t.Errorf("refused by /v1, HMA, console: %v while the cache still held the key: an entry point reads the store itself", r)
 				}
-				first = false
-				if v1 == http.StatusUnauthorized && hma == http.StatusUnauthorized {
+				if r == [3]bool{true, true, true} {
 					break
 				}
-				if v1 != http.StatusOK && v1 != http.StatusUnauthorized || hma != http.StatusOK && hma != http.StatusUnauthorized {
-					t.Fatalf("status: /v1 %d, HMA %d", v1, hma)
-				}
-				if v1 == http.StatusUnauthorized || hma == http.StatusUnauthorized {
-					// One refused, so the cache read the revocation; the
-					// other's next request must be refused too.
-					if v1, hma := status(key); v1 != http.StatusUnauthorized || hma != http.StatusUnauthorized {
-						t.Fatalf("after the first refusal: /v1 %d, HMA %d; want both 401", v1, hma)
+				if r != [3]bool{} {
+					// One refused, so the cache has read the revocation;
+					// the others' next requests must be refused too.
+					if r := refused(key, br); r != [3]bool{true, true, true} {
+						t.Fatalf("after the first refusal, refused by /v1, HMA, console: %v; want all", r)
 					}
 					break
 				}
@@ -75,15 +98,16 @@ func TestKeyRevokedEveryEntryPoint(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			t.Logf("/v1 and HMA refused the key %v after its revocation", time.Since(revoked).Round(time.Millisecond))
+			t.Logf("/v1, HMA and the console refused the key %v after its revocation", time.Since(revoked).Round(time.Millisecond))
 
 			// Through the API: forgotten by the one cache at once.
 			key2, k2, err := auth.Create(ctx, st, auth.Admin, "revoked through the API", "test")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v1, hma := status(key2); v1 != http.StatusOK || hma != http.StatusOK {
-				t.Fatalf("before the revocation through the API: /v1 %d, HMA %d", v1, hma)
+			br2 := signIn(key2)
+			if r := refused(key2, br2); r != [3]bool{} {
+				t.Fatalf("before the revocation through the API, refused by /v1, HMA, console: %v", r)
 			}
 			req, _ := http.NewRequest("DELETE", base+"/v1/keys/"+k2.ID, nil)
 			req.Header.Set("Authorization", "Bearer "+admin)
@@ -95,8 +119,8 @@ func TestKeyRevokedEveryEntryPoint(t *testing.T) {
 			if resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("DELETE /v1/keys/%s: %d", k2.ID, resp.StatusCode)
 			}
-			if v1, hma := status(key2); v1 != http.StatusUnauthorized || hma != http.StatusUnauthorized {
-				t.Errorf("at once after DELETE /v1/keys: /v1 %d, HMA %d; want both 401", v1, hma)
+			if r := refused(key2, br2); r != [3]bool{true, true, true} {
+				t.Errorf("at once after DELETE /v1/keys, refused by /v1, HMA, console: %v; want all", r)
 			}
 		})
 	}
