@@ -412,9 +412,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		keyLimits.Buckets = ratelimit.NewKeyed("api.keys", buckets)
 	}
 	metrics.CountLimitErrors(keyLimits)
-	// One key cache for the same entry points: a key revoked through any
-	// of them, or by another server (followChanges), is forgotten by all
-	// at once; one revoked by the CLI on SQLite, within auth.KeyTTL.
+	// One key cache for the same entry points: a key revoked through the
+	// API (the console's revoke calls it), or by another server
+	// (followChanges), is refused by all of them at once; one revoked by
+	// the CLI on SQLite, within auth.KeyTTL.
 	s.keys = auth.NewCache(st)
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
