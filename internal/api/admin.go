@@ -235,7 +235,7 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	err := a.changes.Do(r.Context(), k.ID, audit.KeyRevoke, func(tx usecase.Stores) (string, any, error) {
 		return id, nil, tx.Keys.RevokeKey(r.Context(), id, time.Now().UTC().Truncate(time.Microsecond))
 	})
-	a.keys.forget(id)
+	a.keys.Forget(id)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ type Config struct {
 	BankChanges *usecase.Banks
 	Decisions   *usecase.Review
 	Banks       bank.Store
-	Keys        auth.Store
+	Keys        auth.Store // authenticates requests: see New for its cache
 	Rules       rules.Store
 	Webhooks    webhook.Store
 	Audit       audit.Store // read for /v1/audit; Log appends
@@ -169,8 +169,8 @@ type API struct {
 	public   *http.ServeMux // the public routes, and /healthz
 	operator *http.ServeMux // /metrics, /readyz, /healthz
 	routes   []route
-	keys     *keyCache // cfg.Keys, with reads cached for authentication
-	denied   deniedLog // access.denied entries, coalesced
+	keys     *auth.Cache // cfg.Keys, with reads cached for authentication
+	denied   deniedLog   // access.denied entries, coalesced
 }
 
 // route is one operation: its method and path pattern (as ServeMux and the
@@ -196,7 +196,13 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), keys: newKeyCache(cfg.Keys)}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	// An *auth.Cache (the server's, shared with the console and the HMA
+	// listener) is read as it is, so a key this API revokes is forgotten
+	// by all of them; any other store through a cache of the API's own.
+	if a.keys, _ = cfg.Keys.(*auth.Cache); a.keys == nil {
+		a.keys = auth.NewCache(cfg.Keys)
+	}
 	stores := usecase.Stores{Banks: cfg.Banks, Audit: cfg.Audit, Keys: cfg.Keys, Rules: cfg.Rules, Webhooks: cfg.Webhooks,
 		LEReports: cfg.LEReports}
 	if cfg.LERequests != nil {

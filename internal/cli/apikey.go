@@ -56,8 +56,8 @@ func apikeyCreate(e *env, args []string) int {
 			return fail(e, "apikey create", "--burst %d --rate %v (give both): %v", *burst, *rate, err)
 		}
 	}
-	return withStore(e, "apikey create", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
-		plain, k, err := createKey(ctx, st, r, *name, limit)
+	return withStore(e, "apikey create", sf, func(ctx context.Context, _ store.Store, banks *usecase.Banks) error {
+		plain, k, err := createKey(ctx, cliChanges(banks), r, *name, limit)
 		if err != nil {
 			return err
 		}
@@ -107,15 +107,20 @@ func apikeyRevoke(e *env, args []string) int {
 	if len(ids) != 1 {
 		return fail(e, "apikey revoke", "want one key ID (see safeguard apikey list)")
 	}
-	return withStore(e, "apikey revoke", sf, func(ctx context.Context, st store.Store, _ *usecase.Banks) error {
-		if err := st.RevokeKey(ctx, ids[0], time.Now().UTC().Truncate(time.Microsecond)); err != nil {
-			return err
-		}
-		if _, err := audit.NewLog(st).Record(ctx, cliActor(), audit.KeyRevoke, ids[0], nil); err != nil {
+	return withStore(e, "apikey revoke", sf, func(ctx context.Context, _ store.Store, banks *usecase.Banks) error {
+		if err := revokeKey(ctx, cliChanges(banks), ids[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "revoked key %s\n", ids[0])
 		return nil
+	})
+}
+
+// revokeKey revokes key id and records it in the audit log, both in one
+// transaction.
+func revokeKey(ctx context.Context, changes *usecase.Changes, id string) error {
+	return changes.Do(ctx, cliActor(), audit.KeyRevoke, func(tx usecase.Stores) (string, any, error) {
+		return id, nil, tx.Keys.RevokeKey(ctx, id, time.Now().UTC().Truncate(time.Microsecond))
 	})
 }
 
@@ -157,8 +162,7 @@ func apikeyLimit(e *env, args []string) int {
 		if k.RevokedAt != nil {
 			return fmt.Errorf("key %s (%q) was revoked at %s: it makes no requests to limit", id, k.Name, k.RevokedAt.UTC().Format(time.RFC3339))
 		}
-		changes := usecase.Changes{Tx: banks.Tx, Log: banks.Log}
-		err = changes.Do(ctx, cliActor(), audit.KeyLimit, func(tx usecase.Stores) (string, any, error) {
+		err = cliChanges(banks).Do(ctx, cliActor(), audit.KeyLimit, func(tx usecase.Stores) (string, any, error) {
 			return id, auth.LimitChanged(k.Limit, limit), auth.SetLimit(ctx, tx.Keys, id, limit)
 		})
 		if err != nil {

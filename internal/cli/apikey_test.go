@@ -3,13 +3,19 @@ package cli
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
+	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/store"
+	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
+	"github.com/safeguard-oss/safeguard/internal/testkit"
 )
 
 // TestAPIKeyAndAuditVerify creates, lists and revokes keys, then edits and
@@ -186,5 +192,82 @@ func TestAPIKeyLimit(t *testing.T) {
 	want := []string{`{"rate_limit":{"burst":50,"per_second":2.5},"was":"default"}`, `{"rate_limit":"default","was":{"burst":50,"per_second":2.5}}`}
 	if len(details) != 2 || details[0] != want[0] || details[1] != want[1] {
 		t.Errorf("key.limit entries %q, want %q (and none for the refused changes)", details, want)
+	}
+}
+
+// failingAudit is a store whose audit appends fail, in its transactions
+// too.
+type failingAudit struct{ store.Store }
+
+var errAuditDown = errors.New("audit log down (test)")
+
+func (failingAudit) AppendAudit(context.Context, func(*audit.Entry) (audit.Entry, error)) (audit.Entry, error) {
+	return audit.Entry{}, errAuditDown
+}
+
+func (f failingAudit) Atomically(ctx context.Context, fn func(store.Store) error) error {
+	return f.Store.Atomically(ctx, func(tx store.Store) error { return fn(failingAudit{tx}) })
+}
+
+// TestAPIKeyChangeAudited checks that apikey create and revoke write the
+// key and its audit entry in one transaction: with the audit write
+// failing, neither command changes a key, and each says why. On SQLite
+// and PostgreSQL (where SAFEGUARD_TEST_POSTGRES is set).
+func TestAPIKeyChangeAudited(t *testing.T) {
+	for name, open := range map[string]func(context.Context, *testing.T) (store.Store, error){
+		"sqlite": func(ctx context.Context, t *testing.T) (store.Store, error) { return sqlite.Open(ctx, t.TempDir()) },
+		"postgres": func(ctx context.Context, t *testing.T) (store.Store, error) {
+			return postgres.Open(ctx, testkit.PostgresURL(t))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := open(ctx, t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			testAPIKeyChangeAudited(ctx, t, st)
+		})
+	}
+}
+
+func testAPIKeyChangeAudited(ctx context.Context, t *testing.T, st store.Store) {
+	broken := cliChanges(cliBanks(failingAudit{st}))
+
+	if _, _, err := createKey(ctx, broken, auth.Integrator, "unaudited", nil); !errors.Is(err, errAuditDown) {
+		t.Errorf("create with the audit log down: %v, want its error", err)
+	}
+	if ks, err := st.ListKeys(ctx); err != nil || len(ks) != 0 {
+		t.Errorf("after a create whose audit entry failed: keys %v, %v; want none", ks, err)
+	}
+
+	_, k, err := createKey(ctx, cliChanges(cliBanks(st)), auth.Integrator, "kept", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := revokeKey(ctx, broken, k.ID); !errors.Is(err, errAuditDown) {
+		t.Errorf("revoke with the audit log down: %v, want its error", err)
+	}
+	if got, _, err := st.KeyByID(ctx, k.ID); err != nil || got.RevokedAt != nil {
+		t.Errorf("after a revoke whose audit entry failed: %+v, %v; want the key unrevoked", got, err)
+	}
+	var actions []string
+	for e, err := range st.AuditEntries(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions = append(actions, e.Action+" "+e.Subject)
+	}
+	if want := []string{audit.KeyCreate + " " + k.ID}; !slices.Equal(actions, want) {
+		t.Errorf("audit log %q, want %q (the one change that was made)", actions, want)
+	}
+
+	// Working, the revocation is in both.
+	if err := revokeKey(ctx, cliChanges(cliBanks(st)), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := st.KeyByID(ctx, k.ID); err != nil || got.RevokedAt == nil {
+		t.Errorf("after revoke: %+v, %v; want the key revoked", got, err)
 	}
 }

@@ -71,6 +71,12 @@ func cliBanks(st store.Store) *usecase.Banks {
 	return &usecase.Banks{Stores: stores, Tx: tx, Log: audit.NewLog(st)}
 }
 
+// cliChanges is the use case of changes other than banks' (API keys),
+// each written with its audit entry in one transaction of banks' Tx.
+func cliChanges(banks *usecase.Banks) *usecase.Changes {
+	return &usecase.Changes{Tx: banks.Tx, Log: banks.Log}
+}
+
 func bankCreate(e *env, args []string) int {
 	fs := flag.NewFlagSet("safeguard bank create", flag.ContinueOnError)
 	desc := fs.String("description", "", "what the bank holds and where it comes from")

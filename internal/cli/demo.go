@@ -43,7 +43,7 @@ func firstStart(ctx context.Context, st store.Store, w io.Writer) (bool, error) 
 	if _, err := banks.Add(ctx, cliActor(), demoBank, usecase.Slice([]bank.Entry{entry}), map[string]any{"demo": true}, nil); err != nil {
 		return false, err
 	}
-	plain, k, err := createKey(ctx, st, auth.Admin, "first start", nil)
+	plain, k, err := createKey(ctx, cliChanges(banks), auth.Admin, "first start", nil)
 	if err != nil {
 		return false, err
 	}
@@ -55,13 +55,19 @@ safeguard: KEY=%s
 }
 
 // createKey makes an API key (with a rate limit of its own, or nil for the
-// server's default) and records it in the audit log; it returns the key's
-// secret, which is never stored.
-func createKey(ctx context.Context, st store.Store, role auth.Role, name string, limit *auth.RateLimit) (string, auth.Key, error) {
-	plain, k, err := auth.CreateLimited(ctx, st, role, name, cliActor(), limit)
+// server's default) and records it in the audit log, both in one
+// transaction: a crash between them cannot leave a key unaudited. It
+// returns the key's secret, which is never stored.
+func createKey(ctx context.Context, changes *usecase.Changes, role auth.Role, name string, limit *auth.RateLimit) (string, auth.Key, error) {
+	var plain string
+	var k auth.Key
+	err := changes.Do(ctx, cliActor(), audit.KeyCreate, func(tx usecase.Stores) (string, any, error) {
+		var err error
+		plain, k, err = auth.CreateLimited(ctx, tx.Keys, role, name, cliActor(), limit)
+		return k.ID, k.Created(), err
+	})
 	if err != nil {
 		return "", auth.Key{}, err
 	}
-	_, err = audit.NewLog(st).Record(ctx, cliActor(), audit.KeyCreate, k.ID, k.Created())
-	return plain, k, err
+	return plain, k, nil
 }

@@ -58,7 +58,9 @@ type Config struct {
 	// (internal/api.API). Required.
 	API http.Handler
 	// Keys checks the key pasted at sign-in, and again on every request,
-	// so a revoked key's session ends at once. Required.
+	// so a revoked key's session ends at once. Required. The server gives
+	// the API's key cache (auth.Cache), so that check costs no database
+	// read and a key the API forgets ends its session at once.
 	Keys auth.Store
 	// Limits counts each signed-in key's requests, a page one, in the
 	// bucket its requests to the API count against (the page's calls to

@@ -77,8 +77,8 @@ func newPublisher(cfg Config, st store.Store) (*peer.Publisher, error) {
 }
 
 // newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same
-// bank use case, matcher and hasher as the API.
-func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, limits *auth.Limiter, logger *slog.Logger) (net.Listener, *http.Server, error) {
+// bank use case, matcher, hasher, key cache and key limiter as the API.
+func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, keys *auth.Cache, limits *auth.Limiter, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	b, err := safeguard.New(banks, h)
 	if err != nil {
 		return nil, nil, err
@@ -92,7 +92,7 @@ func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, 
 	}
 	handler, err := hma.New(hma.Config{
 		Backend:      b,
-		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, st, k) },
+		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, keys, k) },
 		Anonymous:    role,
 		Limits:       limits,
 		FetchAllow:   cfg.HMAFetchAllow,

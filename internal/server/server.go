@@ -294,6 +294,7 @@ type Server struct {
 	api        *api.API
 	desk       *review.Desk
 	rules      *rules.Cache // emptied when another server changes a rule
+	keys       *auth.Cache  // forgets a key when another server changes it
 	review     *usecase.Review
 	networks   *usecase.Networks
 	notices    *usecase.Notices
@@ -411,6 +412,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		keyLimits.Buckets = ratelimit.NewKeyed("api.keys", buckets)
 	}
 	metrics.CountLimitErrors(keyLimits)
+	// One key cache for the same entry points: a key revoked through the
+	// API (the console's revoke calls it), or by another server
+	// (followChanges), is refused by all of them at once; one revoked by
+	// the CLI on SQLite, within auth.KeyTTL.
+	s.keys = auth.NewCache(st)
 	// The text signal's kept messages are the chat logs law-enforcement
 	// reports and data-request exports carry.
 	chats := textmsg.ChatSource{Store: st}
@@ -438,7 +444,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	s.api = api.New(api.Config{
 		Text: text, TextMessages: st, Conversations: chats,
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
-		Banks: st, Keys: st, Rules: rs, Webhooks: st, Audit: st, Log: log,
+		Banks: st, Keys: s.keys, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, Logger: logger, SelfReports: selfReports,
@@ -477,7 +483,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: st, Limits: keyLimits, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: s.keys, Limits: keyLimits, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
@@ -527,7 +533,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	if cfg.HMAListen != "" {
-		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, keyLimits, logger); err != nil {
+		if s.hmaLn, s.hma, err = newHMA(cfg, banks, h, s.exchanges, s.keys, keyLimits, logger); err != nil {
 			for _, ln := range []net.Listener{s.ln, s.opLn, s.pubLn} {
 				if ln != nil {
 					ln.Close()
@@ -787,7 +793,7 @@ func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan s
 				default: // a sync is already due; it will read this change too
 				}
 			case store.TopicKeys:
-				s.api.ForgetKey(c.Key)
+				s.keys.Forget(c.Key)
 			case store.TopicRules:
 				s.rules.Invalidate()
 			}

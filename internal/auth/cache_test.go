@@ -1,4 +1,4 @@
-package api
+package auth_test
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func (c *countingKeys) TouchKey(ctx context.Context, id string, at time.Time) er
 	return c.Memory.TouchKey(ctx, id, at)
 }
 
-func TestKeyCache(t *testing.T) {
+func TestCache(t *testing.T) {
 	ctx := context.Background()
 	store := new(countingKeys)
 	plain, k, err := auth.Create(ctx, store, auth.Integrator, "p", "test")
@@ -34,8 +34,8 @@ func TestKeyCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	c := newKeyCache(store)
-	c.now = func() time.Time { return now }
+	c := auth.NewCache(store)
+	c.Now = func() time.Time { return now }
 	for range 5 {
 		if _, err := auth.Authenticate(ctx, c, plain); err != nil {
 			t.Fatal(err)
@@ -44,7 +44,7 @@ func TestKeyCache(t *testing.T) {
 	if store.reads != 1 || store.touches != 1 {
 		t.Errorf("5 requests within the TTL: %d reads, %d touches; want 1 and 1", store.reads, store.touches)
 	}
-	now = now.Add(keyTTL)
+	now = now.Add(auth.KeyTTL)
 	auth.Authenticate(ctx, c, plain)
 	if store.reads != 2 {
 		t.Errorf("after the TTL: %d reads, want 2", store.reads)
@@ -55,17 +55,18 @@ func TestKeyCache(t *testing.T) {
 	if _, err := auth.Authenticate(ctx, c, plain); err != nil {
 		t.Errorf("within the TTL of an outside revocation: %v (the cache should still answer)", err)
 	}
-	now = now.Add(keyTTL)
+	now = now.Add(auth.KeyTTL)
 	if _, err := auth.Authenticate(ctx, c, plain); !errors.Is(err, auth.ErrRevoked) {
 		t.Errorf("after the TTL: %v, want ErrRevoked", err)
 	}
-	// ...and one through this API (which forgets the key) at once.
+	// ...and one the server forgets (through its API, or at another
+	// server's notification) at once.
 	plain2, k2, _ := auth.Create(ctx, store, auth.Admin, "q", "test")
 	auth.Authenticate(ctx, c, plain2)
 	if err := store.RevokeKey(ctx, k2.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	c.forget(k2.ID)
+	c.Forget(k2.ID)
 	if _, err := auth.Authenticate(ctx, c, plain2); !errors.Is(err, auth.ErrRevoked) {
 		t.Errorf("after revoking and forgetting: %v, want ErrRevoked", err)
 	}
