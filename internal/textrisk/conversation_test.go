@@ -507,3 +507,16 @@ func TestConversationCrossValidatedByFile(t *testing.T) {
 		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 143 of 143 and 137 or more", early, groom, clear, benign)
 	}
 }
+
+// The ninth holdout's conversations (16 grooming, 16 benign: coaches,
+// tutors, grandparents, teen couples, adults dating, a surprise party, a
+// moderator's warning; 4 grooming ones without a declared age; a quarter
+// in Spanish) were written blind on 2026-12-04 by another hand, committed
+// before their first run and scored once after round 9 was merged: with
+// the built-in model 16 of 16 grooming flagged by their third grooming
+// message and 9 of 16 benign clear; rules alone 14 of 16 and 6 of 16.
+// Before round 9 (main f327a76): 13 of 16 and 7 of 16 (model), 13 and 6
+// (rules). The floors keep the first run (rules alone, the lower).
+func TestConversationHoldout9(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-holdout9.txt", 16, 14, 6)
+}

@@ -202,3 +202,16 @@ func TestTune9Sets(t *testing.T) {
 	floors{"tune9a.tsv", 200, 0.89, 0.86, 0.892, 0.865}.check(t, s)
 	floors{"tune9b.tsv", 200, 0.87, 0.89, 0.877, 0.895}.check(t, s)
 }
+
+// The ninth holdout (630 messages, 271 harmful) was written blind on
+// 2026-12-04 by another hand from a brief that names kinds, not phrases
+// (block-building games, dance and swimming clubs, scouts, homeschool
+// co-ops, fake modelling scouts, family-vlog comments, Telegram-style
+// channels, Australian, Indian, South African, US Southern English,
+// Mexican, Argentinian and Spain Spanish), committed before its first run
+// and scored once after round 9 was merged (docs/text.md): rules and
+// built-in model precision 0.954, recall 0.845; before round 9 (main
+// f327a76) 0.892, 0.852. The floors keep the first figures.
+func TestHoldout9Set(t *testing.T) {
+	floors{"holdout9.tsv", 271, 0.95, 0.84, 0.954, 0.845}.check(t, mustBuiltin(t))
+}
