@@ -28,6 +28,12 @@ const (
 	// maxJSONString bounds one string of a JSON body (a report's text is
 	// the longest there is).
 	maxJSONString = limits.Text
+	// maxJSONDepth bounds how deep a JSON body nests its objects and
+	// arrays: the deepest body openapi.json describes (a law-enforcement
+	// report) nests 6 levels, and each level costs checkJSON a frame and
+	// a path longer than the last, so 100,000 levels in a 200 KB body once
+	// cost gigabytes.
+	maxJSONDepth = 32
 )
 
 // checkParams refuses a request whose path values (of the route's pattern)
@@ -76,7 +82,8 @@ var errNullBody = errorf(http.StatusBadRequest, CodeBadRequest, "the body is nul
 // reader may keep the first), a null document, and strings holding invalid
 // UTF-8 (which encoding/json silently turns into U+FFFD), a control
 // character other than tab, newline and carriage return, or more than
-// maxJSONString bytes. The error names the field as a path (images[0].pdq).
+// maxJSONString bytes, and nesting deeper than maxJSONDepth. The error
+// names the field as a path (images[0].pdq).
 func checkJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return errNullBody
@@ -135,6 +142,9 @@ func checkJSON(b []byte) error {
 				path := here()
 				if len(stack) == 0 {
 					path = ""
+				}
+				if len(stack) == maxJSONDepth {
+					return errorf(http.StatusBadRequest, CodeBadRequest, "%s nests deeper than %d levels", path, maxJSONDepth)
 				}
 				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, path: path})
 			default:

@@ -23,6 +23,11 @@ func TestCheckJSON(t *testing.T) {
 		{`{"a\u0000":1}`, "a key of the body"},
 		{`{"":1,"":2}`, "given twice"},
 		{`{"n":"` + strings.Repeat("x", maxJSONString+1) + `"}`, "n is"},
+		{strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth), ""},
+		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, "a[0][0]"},
+		// 100,000 brackets (200 KB) once cost the server gigabytes: a path
+		// per level, each longer than the last.
+		{strings.Repeat("[", 100000), "nests deeper than"},
 	} {
 		err := checkJSON([]byte(c.doc))
 		switch {
