@@ -63,3 +63,31 @@ func TestPathNames(t *testing.T) {
 		t.Errorf("pathNames = %s", got)
 	}
 }
+
+// TestUnmarshalStrictTypeErrors: a value of the wrong JSON type is named by
+// its field and the type wanted, in the API's words, not Go's (the message
+// once read "cannot unmarshal number 1e30 into Go struct field .threshold
+// of type int").
+func TestUnmarshalStrictTypeErrors(t *testing.T) {
+	var v struct {
+		Threshold int `json:"threshold"`
+		Messages  []struct {
+			Text string `json:"text"`
+		} `json:"messages"`
+		On bool `json:"on"`
+	}
+	for _, c := range []struct{ doc, want string }{
+		{`{"threshold":1e30}`, "threshold: want an integer, got number 1e30"},
+		{`{"threshold":1.5}`, "threshold: want an integer, got number 1.5"},
+		{`{"threshold":"7"}`, "threshold: want an integer, got a string"},
+		{`{"messages":{}}`, "messages: want an array, got an object"},
+		{`{"messages":[{"text":5}]}`, "messages.text: want a string, got a number"},
+		{`{"on":"yes"}`, "on: want true or false, got a string"},
+		{`[1,2]`, "the body: want an object, got an array"},
+	} {
+		err := unmarshalStrict([]byte(c.doc), &v, "")
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "Go ") {
+			t.Errorf("%s: %v, want an error saying %q", c.doc, err, c.want)
+		}
+	}
+}
