@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/media"
 )
 
 // Authenticator returns the key a request presented as its bearer token, or
@@ -43,6 +44,11 @@ type Config struct {
 	// MaxContent bounds uploaded and fetched content; 0 means
 	// DefaultMaxContent.
 	MaxContent int64
+	// BodyBudget, if set, admits uploads by their size before a byte is
+	// read, as the API's uploads are (the server gives both the same
+	// budget): many large uploads at once then wait their turn instead of
+	// costing their sum in memory.
+	BodyBudget *media.Budget
 	// StaleAfter makes /status answer 503 INDEX-STALE when the index has
 	// not caught up with the banks for this long; 0 never does.
 	StaleAfter time.Duration

@@ -91,10 +91,11 @@ func (h *handler) hashURL(r *http.Request, raw string) (map[string]string, strin
 // hashUpload hashes the one file of a multipart upload, whose field names
 // its content type.
 func (h *handler) hashUpload(w http.ResponseWriter, r *http.Request) (map[string]string, upload, error) {
-	up, err := readUpload(w, r, h.cfg.MaxContent)
+	up, err := h.readUpload(w, r)
 	if err != nil {
 		return nil, up, err
 	}
+	defer up.done() // the file is hashed here: the caller needs its fields alone
 	f, err := up.single()
 	if err != nil {
 		return nil, up, err
@@ -284,10 +285,11 @@ func (h *handler) lookupPost(w http.ResponseWriter, r *http.Request, _ auth.Key)
 	if err != nil {
 		return err
 	}
-	up, err := readUpload(w, r, h.cfg.MaxContent)
+	up, err := h.readUpload(w, r)
 	if err != nil {
 		return err
 	}
+	defer up.done()
 	f, err := up.single()
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
+	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
@@ -78,7 +79,7 @@ func newPublisher(cfg Config, st store.Store) (*peer.Publisher, error) {
 
 // newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same
 // bank use case, matcher and hasher as the API.
-func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, logger *slog.Logger) (net.Listener, *http.Server, error) {
+func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, bodies *media.Budget, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	b, err := safeguard.New(banks, h)
 	if err != nil {
 		return nil, nil, err
@@ -96,6 +97,7 @@ func newHMA(cfg Config, st store.Store, banks *usecase.Banks, h *hasher.Hasher, 
 		Anonymous:    role,
 		FetchAllow:   cfg.HMAFetchAllow,
 		MaxContent:   cfg.MaxBody,
+		BodyBudget:   bodies,
 		StaleAfter:   time.Minute,
 		Log:          logger.With("part", "hma"),
 	})

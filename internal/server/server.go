@@ -430,6 +430,9 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		return nil, err
 	}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
+	// One body budget for every listener's uploads (the API's and HMA's):
+	// apart, each would admit its own 256 MB.
+	bodies := media.NewBudget(bodyBudget(cfg.MaxBody))
 	s.api = api.New(api.Config{
 		Text: text, TextMessages: st, Conversations: chats,
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
@@ -437,7 +440,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, Logger: logger, SelfReports: selfReports,
-		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
+		BodyBudget: bodies,
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
 		Transparency: st, Notices: s.notices, KeyLimits: keyLimits, KeyLimit: cfg.KeyLimit,
@@ -522,7 +525,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	if cfg.HMAListen != "" {
-		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, logger); err != nil {
+		if s.hmaLn, s.hma, err = newHMA(cfg, st, banks, h, s.exchanges, bodies, logger); err != nil {
 			for _, ln := range []net.Listener{s.ln, s.opLn, s.pubLn} {
 				if ln != nil {
 					ln.Close()
