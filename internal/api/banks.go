@@ -137,7 +137,7 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)); err != nil {
 			return err
 		}
-		release, err := a.admitBody(r, a.cfg.MaxBody)
+		release, err := a.admitBody(r, k, a.cfg.MaxBody)
 		if err != nil {
 			return err
 		}

@@ -140,6 +140,8 @@ func toError(err error) *Error {
 		switch me.Kind {
 		case media.Empty:
 			return errorf(http.StatusBadRequest, CodeEmptyBody, "no content")
+		case media.Busy:
+			return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: me.Error(), RetryAfter: time.Second}
 		case media.TooLarge, media.OverBudget:
 			return errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v", me)
 		case media.UnknownType, media.Unsupported, media.Unavailable:

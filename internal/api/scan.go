@@ -65,7 +65,7 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)+64<<10); err != nil { // room for a form's fields
 		return err
 	}
-	release, err := a.admitBody(r, a.cfg.MaxBody+64<<10)
+	release, err := a.admitBody(r, k, a.cfg.MaxBody+64<<10)
 	if err != nil {
 		return err
 	}

@@ -245,7 +245,7 @@ func (h *handler) addContent(w http.ResponseWriter, r *http.Request, k auth.Key)
 	if err != nil {
 		return err
 	}
-	up, err := h.readUpload(w, r)
+	up, err := h.readUpload(w, r, k)
 	if err != nil {
 		return err
 	}

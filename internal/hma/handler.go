@@ -251,10 +251,14 @@ func fail(status int, format string, args ...any) error {
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var me *media.Error
 	status := http.StatusInternalServerError
 	switch {
 	case errors.As(err, &he):
 		status = he.status
+	case errors.As(err, &me) && me.Kind == media.Busy:
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "1")
 	case errors.As(err, &mbe):
 		status, err = http.StatusRequestEntityTooLarge, fmt.Errorf("content over the %d-byte limit", mbe.Limit)
 	case errors.Is(err, ErrNotFound):

@@ -933,3 +933,19 @@ func TestUploadsWaitForTheBodyBudget(t *testing.T) {
 	}
 	r2()
 }
+
+// A key past half the body budget is refused 429 at once, as on the API.
+func TestUploadPastTheKeysShare(t *testing.T) {
+	budget := media.NewBudget(1 << 20)
+	e := newEnv(t, func(c *hma.Config, _ *env) { c.BodyBudget = budget })
+	id := strings.Split(e.keys[auth.Admin], "_")[1] // sg_<id>_<secret>
+	held, err := budget.AcquireShare(context.Background(), "key "+id, "test", 1<<19) // half the budget
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held()
+	rep := e.upload(auth.Admin, "/h/hash", "photo", e.files["image1.jpg"], nil)
+	if rep.status != 429 || !strings.Contains(string(rep.body), "key "+id) {
+		t.Fatalf("upload past the key's share: %d %s, want 429 naming the key", rep.status, rep.body)
+	}
+}

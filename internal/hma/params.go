@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
 )
 
 // HMA validates query parameters with pydantic, which answers a missing or
@@ -200,10 +202,11 @@ type file struct {
 const maxFields = 32
 
 // readUpload reads a multipart/form-data body within max bytes in all,
-// once the body budget admits it (by its declared length, else max); the
-// caller calls done when it no longer holds the bytes. Requests that are
-// not multipart have no files.
-func (h *handler) readUpload(w http.ResponseWriter, r *http.Request) (up upload, err error) {
+// once the body budget admits it (by its declared length, else max; the
+// key at most half the budget at once, as the API's uploads); the caller
+// calls done when it no longer holds the bytes. Requests that are not
+// multipart have no files.
+func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, k auth.Key) (up upload, err error) {
 	max := h.cfg.MaxContent
 	up = upload{fields: map[string]string{}}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -218,7 +221,7 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request) (up upload,
 		if n <= 0 || n > max {
 			n = max
 		}
-		if up.release, err = b.Acquire(r.Context(), "upload", min(n, b.Total())); err != nil {
+		if up.release, err = b.AcquireShare(r.Context(), "key "+k.ID, "upload", min(n, b.Total())); err != nil {
 			return up, err
 		}
 		defer func() {
