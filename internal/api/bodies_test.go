@@ -115,8 +115,8 @@ func TestBodyBudgetShareOfAKey(t *testing.T) {
 	defer held()
 	_, err = a.admitBody(r, slow, a.cfg.MaxBody)
 	e := toError(err)
-	if e == nil || e.Status != http.StatusTooManyRequests || !strings.Contains(e.Message, "key slowkey") || e.RetryAfter == 0 {
-		t.Fatalf("the key's second upload past half the budget: %v, want a 429 naming the key, with Retry-After", err)
+	if e == nil || e.Status != http.StatusTooManyRequests || !strings.Contains(e.Message, "key slowkey") || e.RetryAfter == 0 || !e.Close {
+		t.Fatalf("the key's second upload past half the budget: %+v, want a 429 naming the key, with Retry-After, closing the connection (its body unread)", e)
 	}
 	release, err := a.admitBody(r, auth.Key{ID: "other"}, a.cfg.MaxBody)
 	if err != nil {

@@ -259,6 +259,9 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &me) && me.Kind == media.Busy:
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "1")
+		// Its body is unread: without this, net/http reads up to 256 KB
+		// of it before answering, which a slow sender holds back.
+		w.Header().Set("Connection", "close")
 	case errors.As(err, &mbe):
 		status, err = http.StatusRequestEntityTooLarge, fmt.Errorf("content over the %d-byte limit", mbe.Limit)
 	case errors.Is(err, ErrNotFound):

@@ -938,7 +938,7 @@ func TestUploadsWaitForTheBodyBudget(t *testing.T) {
 func TestUploadPastTheKeysShare(t *testing.T) {
 	budget := media.NewBudget(1 << 20)
 	e := newEnv(t, func(c *hma.Config, _ *env) { c.BodyBudget = budget })
-	id := strings.Split(e.keys[auth.Admin], "_")[1] // sg_<id>_<secret>
+	id := strings.Split(e.keys[auth.Admin], "_")[1]                                  // sg_<id>_<secret>
 	held, err := budget.AcquireShare(context.Background(), "key "+id, "test", 1<<19) // half the budget
 	if err != nil {
 		t.Fatal(err)
