@@ -794,8 +794,9 @@ func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan s
 	return wake
 }
 
-// Banner prints where the server listens and how to get in.
-func (s *Server) Banner(w io.Writer) {
+// Banner prints where the server listens and, while the store has no key
+// that is not revoked, how to create the first.
+func (s *Server) Banner(ctx context.Context, w io.Writer) {
 	where := "SQLite in " + s.cfg.Data
 	flag := "--data " + s.cfg.Data
 	if s.cfg.DatabaseURL != "" {
@@ -820,7 +821,25 @@ func (s *Server) Banner(w io.Writer) {
 			strings.Join(p.Banks, ", "), scheme, s.Addr(), peer.EncodeKey(p.Key.Public().(ed25519.PublicKey)))
 	}
 	fmt.Fprintf(w, "safeguard: open %s://%s/ for the review console, Report Remove and the API document\n", scheme, s.Addr())
-	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+	if !s.hasKey(ctx) {
+		fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+	}
+}
+
+// hasKey reports whether the store holds a key not revoked; false when it
+// cannot say, so the banner's hint shows.
+func (s *Server) hasKey(ctx context.Context) bool {
+	ks, err := s.st.ListKeys(ctx)
+	if err != nil {
+		return false
+	}
+	now := time.Now()
+	for _, k := range ks {
+		if !k.Revoked(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // ready is /readyz: the index loaded, the store answering, and the
