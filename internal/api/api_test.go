@@ -295,6 +295,85 @@ func TestScanForms(t *testing.T) {
 	}
 }
 
+// TestScanQueryParameters: the scan's fields as query parameters count with
+// a multipart form too (the README's first scan sends ?content_id= with
+// -F content=@..., and its content_id was silently dropped), and a field
+// given twice, in both places with two values, or a parameter the scan
+// does not take is refused naming it, instead of one of them silently
+// winning or a typo (contentid=) silently losing the id.
+func TestScanQueryParameters(t *testing.T) {
+	base, keys := testServer(t, 1<<20)
+	jpg := smallJPEG(t)
+	form := func(fields map[string]string) (string, []byte) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
+		part, _ := mw.CreateFormFile("content", "upload.jpg")
+		part.Write(jpg)
+		mw.Close()
+		return mw.FormDataContentType(), b.Bytes()
+	}
+	send := func(ctype string, body []byte, query string, want int) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/v1/scan"+query, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+keys[auth.Integrator])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var out map[string]any
+		if resp.StatusCode != want || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("%s %s: %d %s, want %d", ctype, query, resp.StatusCode, raw, want)
+		}
+		return out
+	}
+	ct, body := form(nil)
+	if a := send(ct, body, "?content_id=first-scan&surface=comment", 200); a["content_id"] != "first-scan" || a["surface"] != "comment" {
+		t.Errorf("form with the fields in the query: %v", a)
+	}
+	var twice bytes.Buffer
+	mw := multipart.NewWriter(&twice)
+	mw.WriteField("content_id", "a")
+	mw.WriteField("content_id", "b")
+	part, _ := mw.CreateFormFile("content", "upload.jpg")
+	part.Write(jpg)
+	mw.Close()
+	if e := send(mw.FormDataContentType(), twice.Bytes(), "", 400); !strings.Contains(fmt.Sprint(e["error"]), "content_id is given twice") {
+		t.Errorf("a form field given twice: %v", e)
+	}
+	ct, body = form(map[string]string{"content_id": "same"})
+	if a := send(ct, body, "?content_id=same", 200); a["content_id"] != "same" {
+		t.Errorf("form and query agreeing: %v", a)
+	}
+	for _, c := range []struct {
+		fields      map[string]string
+		query, want string
+	}{
+		{map[string]string{"content_id": "form-id"}, "?content_id=query-id", "content_id is given both"},
+		{nil, "?content_id=a&content_id=b", "content_id is given twice"},
+		{nil, "?contentid=a", `unknown query parameter "contentid"`},
+	} {
+		ct, body := form(c.fields)
+		for _, raw := range []bool{false, true} {
+			if raw {
+				if c.fields != nil {
+					continue
+				}
+				ct, body = "image/jpeg", jpg
+			}
+			e := send(ct, body, c.query, 400)
+			if msg := fmt.Sprint(e["error"]); !strings.Contains(msg, c.want) {
+				t.Errorf("%s %s: %s, want it to say %q", ct, c.query, msg, c.want)
+			}
+		}
+	}
+}
+
 // TestRuleVersions updates a rule twice from the same version: the second
 // is refused, and every version is kept.
 func TestRuleVersions(t *testing.T) {
