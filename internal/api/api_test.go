@@ -355,7 +355,7 @@ func TestScanQueryParameters(t *testing.T) {
 		query, want string
 	}{
 		{map[string]string{"content_id": "form-id"}, "?content_id=query-id", "content_id is given both"},
-		{nil, "?content_id=a&content_id=b", "content_id is given twice"},
+		{nil, "?content_id=a&content_id=b", "query parameter content_id is given twice"},
 		{nil, "?contentid=a", `unknown query parameter "contentid"`},
 	} {
 		ct, body := form(c.fields)

@@ -38,7 +38,9 @@ const (
 
 // checkParams refuses a request whose path values (of the route's pattern)
 // or query parameters hold invalid UTF-8, a control character or more than
-// maxParam bytes, naming the parameter.
+// maxParam bytes, or that gives a query parameter twice (no route takes a
+// list, and Query().Get would silently keep the first), naming the
+// parameter.
 func checkParams(r *http.Request, pattern string) error {
 	for _, name := range pathNames(pattern) {
 		if err := limits.Line(name, r.PathValue(name), maxParam); err != nil {
@@ -48,6 +50,9 @@ func checkParams(r *http.Request, pattern string) error {
 	for name, vs := range r.URL.Query() {
 		if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 || len(name) > limits.ID {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter name %s is not a valid name", strconv.QuoteToASCII(clip(name)))
+		}
+		if len(vs) > 1 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s is given twice", clip(name))
 		}
 		for _, v := range vs {
 			if err := limits.Line(name, v, maxParam); err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -88,6 +89,17 @@ func TestUnmarshalStrictTypeErrors(t *testing.T) {
 		err := unmarshalStrict([]byte(c.doc), &v, "")
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "Go ") {
 			t.Errorf("%s: %v, want an error saying %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// A query parameter given twice is refused on every route, naming it:
+// Query().Get would keep the first (audit?limit=1&limit=1000 read 1).
+func TestCheckParamsTwice(t *testing.T) {
+	for q, want := range map[string]string{"limit=1&limit=1000": "limit is given twice", "limit=5&cursor=x": ""} {
+		err := checkParams(httptest.NewRequest("GET", "/v1/audit?"+q, nil), "/v1/audit")
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", q, err, want)
 		}
 	}
 }

@@ -124,17 +124,15 @@ const scanFieldNames = "content_id, account_id, surface, visibility, ip, port, u
 
 // queryFields sets the scan's fields from the query parameters, with a
 // raw body or a multipart form alike (curl -F content=@x '...?content_id=y'
-// is the README's first scan). A parameter the scan does not take, one
-// given twice, or one the form also gave with another value is refused
-// naming it: none may silently lose the id it carries.
+// is the README's first scan). A parameter the scan does not take, or one
+// the form also gave with another value, is refused naming it (one given
+// twice, checkParams refused): none may silently lose the id it carries.
 func queryFields(r *http.Request, fields map[string]*string) error {
 	for name, vs := range r.URL.Query() {
 		p, ok := fields[name]
 		switch {
 		case !ok:
 			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown query parameter %q: want %s", clip(name), scanFieldNames)
-		case len(vs) > 1:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is given twice", name)
 		case *p != "" && *p != vs[0]:
 			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is given both as a query parameter (%q) and as a form field (%q)", name, clip(vs[0]), clip(*p))
 		}
