@@ -151,6 +151,7 @@ func TestBadInput(t *testing.T) {
 		{"lookup as image", "POST", "/v1/lookup", integrator, "image/jpeg", bytes.NewReader(jpg), 0, 415, "unsupported_media_type"},
 		{"rule as form", "POST", "/v1/rules", admin, "application/x-www-form-urlencoded", strings.NewReader("name=x"), 0, 415, "unsupported_media_type"},
 		{"empty scan", "POST", "/v1/scan", integrator, "image/jpeg", strings.NewReader(""), 0, 400, "empty_body"},
+		{"entry with a misspelt provenance", "POST", "/v1/banks/nosuch/entries?sorce=hotline", admin, "image/jpeg", bytes.NewReader(jpg), 0, 400, "bad_request"},
 		{"empty lookup", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(""), 0, 400, "empty_body"},
 		{"lookup of nothing", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(`{}`), 0, 400, "bad_request"},
 		{"scan over the limit", "POST", "/v1/scan", integrator, "image/jpeg", &countingReader{n: huge, first: jpg}, huge, 413, "body_too_large"},
@@ -356,7 +357,7 @@ func TestScanQueryParameters(t *testing.T) {
 	}{
 		{map[string]string{"content_id": "form-id"}, "?content_id=query-id", "content_id is given both"},
 		{nil, "?content_id=a&content_id=b", "query parameter content_id is given twice"},
-		{nil, "?contentid=a", `unknown query parameter "contentid"`},
+		{nil, "?contentid=a", `unknown query parameter "contentid": want account_id, content_id, file_name`},
 	} {
 		ct, body := form(c.fields)
 		for _, raw := range []bool{false, true} {

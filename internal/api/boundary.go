@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -78,6 +79,19 @@ func pathNames(pattern string) []string {
 		names = append(names, strings.TrimSuffix(pattern[i+1:i+j], "..."))
 		pattern = pattern[i+j+1:]
 	}
+}
+
+// knownQuery refuses a query parameter not among names, naming it and
+// them: on a route whose query carries what is recorded (a scan's
+// content_id, an entry's source), a misspelt one (contentid=) would
+// otherwise be dropped without a word.
+func knownQuery(r *http.Request, names ...string) error {
+	for name := range r.URL.Query() {
+		if !slices.Contains(names, name) {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown query parameter %q: want %s", clip(name), strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 var errNullBody = errorf(http.StatusBadRequest, CodeBadRequest, "the body is null: want a JSON object")

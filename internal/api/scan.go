@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -118,22 +120,18 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	return nil
 }
 
-// scanFieldNames are the fields a scan takes besides its content, as query
-// parameters or form parts.
-const scanFieldNames = "content_id, account_id, surface, visibility, ip, port, uploaded_at, user_agent, file_name"
-
 // queryFields sets the scan's fields from the query parameters, with a
 // raw body or a multipart form alike (curl -F content=@x '...?content_id=y'
 // is the README's first scan). A parameter the scan does not take, or one
 // the form also gave with another value, is refused naming it (one given
 // twice, checkParams refused): none may silently lose the id it carries.
 func queryFields(r *http.Request, fields map[string]*string) error {
+	if err := knownQuery(r, slices.Sorted(maps.Keys(fields))...); err != nil {
+		return err
+	}
 	for name, vs := range r.URL.Query() {
-		p, ok := fields[name]
-		switch {
-		case !ok:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown query parameter %q: want %s", clip(name), scanFieldNames)
-		case *p != "" && *p != vs[0]:
+		p := fields[name]
+		if *p != "" && *p != vs[0] {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is given both as a query parameter (%q) and as a form field (%q)", name, clip(vs[0]), clip(*p))
 		}
 		*p = vs[0]
@@ -204,7 +202,7 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 			}
 			*p = string(v)
 		default:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, %s", clip(name), scanFieldNames)
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, %s", clip(name), strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
 		}
 		part.Close()
 	}
