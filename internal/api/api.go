@@ -19,6 +19,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -525,8 +526,6 @@ func limitBody(w http.ResponseWriter, r *http.Request, limit int64) error {
 	return nil
 }
 
-// decodeJSON reads a JSON request body strictly into v: the right content
-// type, within maxJSON, then as unmarshalStrict.
 // decodeReason reads the {"reason"} body that every state change back or
 // out (to draft, retract, withdraw) takes, and checks it as a reason.
 func decodeReason(w http.ResponseWriter, r *http.Request) (string, error) {
@@ -542,6 +541,8 @@ func decodeReason(w http.ResponseWriter, r *http.Request) (string, error) {
 	return in.Reason, nil
 }
 
+// decodeJSON reads a JSON request body strictly into v: the right content
+// type, within maxJSON, then as unmarshalStrict.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if _, err := checkContentType(r, "application/json"); err != nil {
 		return err
@@ -574,12 +575,51 @@ func unmarshalStrict(b []byte, v any, where string) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%s%s", where, typeError(te))
+		}
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%smalformed JSON: %v", where, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "%smalformed JSON: more data after the object", where)
 	}
 	return nil
+}
+
+// typeError says, in JSON's words rather than Go's, which field held a
+// value of the wrong type: "threshold: want an integer, got a string".
+func typeError(e *json.UnmarshalTypeError) string {
+	field := strings.TrimPrefix(e.Field, ".")
+	if field == "" {
+		field = "the body"
+	}
+	want := "a " + e.Type.Kind().String()
+	switch e.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		want = "an integer" // out of range too: e.Value then shows the number
+	case reflect.Float32, reflect.Float64:
+		want = "a number"
+	case reflect.String:
+		want = "a string"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Struct, reflect.Map:
+		want = "an object"
+	case reflect.Slice, reflect.Array:
+		want = "an array"
+	}
+	got := e.Value
+	switch got {
+	case "object", "array":
+		got = "an " + got
+	case "string", "number":
+		got = "a " + got
+	case "bool":
+		got = "true or false"
+	}
+	return fmt.Sprintf("%s: want %s, got %s", field, want, got)
 }
 
 // record appends to the audit log what key k did; a failure fails the

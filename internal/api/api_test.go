@@ -151,6 +151,7 @@ func TestBadInput(t *testing.T) {
 		{"lookup as image", "POST", "/v1/lookup", integrator, "image/jpeg", bytes.NewReader(jpg), 0, 415, "unsupported_media_type"},
 		{"rule as form", "POST", "/v1/rules", admin, "application/x-www-form-urlencoded", strings.NewReader("name=x"), 0, 415, "unsupported_media_type"},
 		{"empty scan", "POST", "/v1/scan", integrator, "image/jpeg", strings.NewReader(""), 0, 400, "empty_body"},
+		{"entry with a misspelt provenance", "POST", "/v1/banks/nosuch/entries?sorce=hotline", admin, "image/jpeg", bytes.NewReader(jpg), 0, 400, "bad_request"},
 		{"empty lookup", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(""), 0, 400, "empty_body"},
 		{"lookup of nothing", "POST", "/v1/lookup", integrator, "application/json", strings.NewReader(`{}`), 0, 400, "bad_request"},
 		{"scan over the limit", "POST", "/v1/scan", integrator, "image/jpeg", &countingReader{n: huge, first: jpg}, huge, 413, "body_too_large"},
@@ -292,6 +293,85 @@ func TestScanForms(t *testing.T) {
 	}
 	if a["content_id"] != "c-7" || a["surface"] != "comment" || fmt.Sprint(a["hashes"]) != fmt.Sprint(b["hashes"]) {
 		t.Errorf("form answer %v, raw answer %v", a, b)
+	}
+}
+
+// TestScanQueryParameters: the scan's fields as query parameters count with
+// a multipart form too (the README's first scan sends ?content_id= with
+// -F content=@..., and its content_id was silently dropped), and a field
+// given twice, in both places with two values, or a parameter the scan
+// does not take is refused naming it, instead of one of them silently
+// winning or a typo (contentid=) silently losing the id.
+func TestScanQueryParameters(t *testing.T) {
+	base, keys := testServer(t, 1<<20)
+	jpg := smallJPEG(t)
+	form := func(fields map[string]string) (string, []byte) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
+		part, _ := mw.CreateFormFile("content", "upload.jpg")
+		part.Write(jpg)
+		mw.Close()
+		return mw.FormDataContentType(), b.Bytes()
+	}
+	send := func(ctype string, body []byte, query string, want int) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/v1/scan"+query, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Authorization", "Bearer "+keys[auth.Integrator])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var out map[string]any
+		if resp.StatusCode != want || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("%s %s: %d %s, want %d", ctype, query, resp.StatusCode, raw, want)
+		}
+		return out
+	}
+	ct, body := form(nil)
+	if a := send(ct, body, "?content_id=first-scan&surface=comment", 200); a["content_id"] != "first-scan" || a["surface"] != "comment" {
+		t.Errorf("form with the fields in the query: %v", a)
+	}
+	var twice bytes.Buffer
+	mw := multipart.NewWriter(&twice)
+	mw.WriteField("content_id", "a")
+	mw.WriteField("content_id", "b")
+	part, _ := mw.CreateFormFile("content", "upload.jpg")
+	part.Write(jpg)
+	mw.Close()
+	if e := send(mw.FormDataContentType(), twice.Bytes(), "", 400); !strings.Contains(fmt.Sprint(e["error"]), "content_id is given twice") {
+		t.Errorf("a form field given twice: %v", e)
+	}
+	ct, body = form(map[string]string{"content_id": "same"})
+	if a := send(ct, body, "?content_id=same", 200); a["content_id"] != "same" {
+		t.Errorf("form and query agreeing: %v", a)
+	}
+	for _, c := range []struct {
+		fields      map[string]string
+		query, want string
+	}{
+		{map[string]string{"content_id": "form-id"}, "?content_id=query-id", "content_id is given both"},
+		{nil, "?content_id=a&content_id=b", "query parameter content_id is given twice"},
+		{nil, "?contentid=a", `unknown query parameter "contentid": want account_id, content_id, file_name`},
+	} {
+		ct, body := form(c.fields)
+		for _, raw := range []bool{false, true} {
+			if raw {
+				if c.fields != nil {
+					continue
+				}
+				ct, body = "image/jpeg", jpg
+			}
+			e := send(ct, body, c.query, 400)
+			if msg := fmt.Sprint(e["error"]); !strings.Contains(msg, c.want) {
+				t.Errorf("%s %s: %s, want it to say %q", ct, c.query, msg, c.want)
+			}
+		}
 	}
 }
 

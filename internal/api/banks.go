@@ -134,10 +134,13 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			entries = append(entries, be)
 		}
 	} else {
+		if err := knownQuery(r, "source", "external_id", "category", "note"); err != nil {
+			return err
+		}
 		if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)); err != nil {
 			return err
 		}
-		release, err := a.admitBody(r, a.cfg.MaxBody)
+		release, err := a.admitBody(r, k, a.cfg.MaxBody)
 		if err != nil {
 			return err
 		}

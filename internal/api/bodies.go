@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
 )
 
 // admitBody takes, from the body budget (Config.BodyBudget), the memory a
@@ -15,7 +17,10 @@ import (
 // Content-Length, or the whole limit when none is declared. The body
 // budget is apart from the decode budget: a request holding its body and
 // waiting for a decode must not starve the decodes of others' bodies.
-func (a *API) admitBody(r *http.Request, limit int64) (release func(), err error) {
+// A key has at most half the budget at once (media.Budget.AcquireShare):
+// past that its request is refused 429, so that its slow uploads cannot
+// keep everyone else's waiting.
+func (a *API) admitBody(r *http.Request, k auth.Key, limit int64) (release func(), err error) {
 	if a.cfg.BodyBudget == nil {
 		return func() {}, nil
 	}
@@ -23,7 +28,7 @@ func (a *API) admitBody(r *http.Request, limit int64) (release func(), err error
 	if n <= 0 || n > limit {
 		n = limit
 	}
-	return a.cfg.BodyBudget.Acquire(r.Context(), "request body", min(n, a.cfg.BodyBudget.Total()))
+	return a.cfg.BodyBudget.AcquireShare(r.Context(), "key "+k.ID, "request body", min(n, a.cfg.BodyBudget.Total()))
 }
 
 // Content bodies are read into buffers kept for reuse, so that a scan of a

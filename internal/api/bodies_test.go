@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
@@ -48,7 +49,7 @@ func TestBodyAdmittedBeforeRead(t *testing.T) {
 		t.Errorf("scan while the body budget is taken: %v after reading %d bytes, want it waiting unread until its deadline", err, body.read.Load())
 	}
 	held()
-	release, err := a.admitBody(r.WithContext(context.Background()), a.cfg.MaxBody)
+	release, err := a.admitBody(r.WithContext(context.Background()), auth.Key{}, a.cfg.MaxBody)
 	if err != nil {
 		t.Fatalf("once the budget is free: %v", err)
 	}
@@ -95,4 +96,31 @@ func TestReadContentPooled(t *testing.T) {
 	if _, err := readContent(iotest.ErrReader(io.ErrUnexpectedEOF), 10); err == nil {
 		t.Error("a body cut short: no error")
 	}
+}
+
+// A key has at most half the body budget: its next upload past that is
+// refused 429 naming the key, and another key's is admitted. Twelve slow
+// chunked scans by one key once held the whole 256 MB budget for the
+// server's 5-minute read timeout, and every scan by every key waited.
+func TestBodyBudgetShareOfAKey(t *testing.T) {
+	budget := media.NewBudget(1 << 20)
+	a := &API{cfg: Config{BodyBudget: budget, MaxBody: 900 << 10}}
+	slow := auth.Key{ID: "slowkey"}
+	r := httptest.NewRequest("POST", "/v1/scan", nil)
+	r.ContentLength = 500 << 10
+	held, err := a.admitBody(r, slow, a.cfg.MaxBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held()
+	_, err = a.admitBody(r, slow, a.cfg.MaxBody)
+	e := toError(err)
+	if e == nil || e.Status != http.StatusTooManyRequests || !strings.Contains(e.Message, "key slowkey") || e.RetryAfter == 0 || !e.Close {
+		t.Fatalf("the key's second upload past half the budget: %+v, want a 429 naming the key, with Retry-After, closing the connection (its body unread)", e)
+	}
+	release, err := a.admitBody(r, auth.Key{ID: "other"}, a.cfg.MaxBody)
+	if err != nil {
+		t.Fatalf("another key's upload: %v", err)
+	}
+	release()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,11 +29,19 @@ const (
 	// maxJSONString bounds one string of a JSON body (a report's text is
 	// the longest there is).
 	maxJSONString = limits.Text
+	// maxJSONDepth bounds how deep a JSON body nests its objects and
+	// arrays: the deepest body openapi.json describes (a law-enforcement
+	// report) nests 6 levels, and each level costs checkJSON a frame and
+	// a path longer than the last, so 100,000 levels in a 200 KB body once
+	// cost gigabytes.
+	maxJSONDepth = 32
 )
 
 // checkParams refuses a request whose path values (of the route's pattern)
 // or query parameters hold invalid UTF-8, a control character or more than
-// maxParam bytes, naming the parameter.
+// maxParam bytes, or that gives a query parameter twice (no route takes a
+// list, and Query().Get would silently keep the first), naming the
+// parameter.
 func checkParams(r *http.Request, pattern string) error {
 	for _, name := range pathNames(pattern) {
 		if err := limits.Line(name, r.PathValue(name), maxParam); err != nil {
@@ -42,6 +51,9 @@ func checkParams(r *http.Request, pattern string) error {
 	for name, vs := range r.URL.Query() {
 		if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 || len(name) > limits.ID {
 			return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter name %s is not a valid name", strconv.QuoteToASCII(clip(name)))
+		}
+		if len(vs) > 1 {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s is given twice", clip(name))
 		}
 		for _, v := range vs {
 			if err := limits.Line(name, v, maxParam); err != nil {
@@ -69,6 +81,19 @@ func pathNames(pattern string) []string {
 	}
 }
 
+// knownQuery refuses a query parameter not among names, naming it and
+// them: on a route whose query carries what is recorded (a scan's
+// content_id, an entry's source), a misspelt one (contentid=) would
+// otherwise be dropped without a word.
+func knownQuery(r *http.Request, names ...string) error {
+	for name := range r.URL.Query() {
+		if !slices.Contains(names, name) {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown query parameter %q: want %s", clip(name), strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
 var errNullBody = errorf(http.StatusBadRequest, CodeBadRequest, "the body is null: want a JSON object")
 
 // checkJSON refuses, in a JSON document, what no client means and some
@@ -76,7 +101,8 @@ var errNullBody = errorf(http.StatusBadRequest, CodeBadRequest, "the body is nul
 // reader may keep the first), a null document, and strings holding invalid
 // UTF-8 (which encoding/json silently turns into U+FFFD), a control
 // character other than tab, newline and carriage return, or more than
-// maxJSONString bytes. The error names the field as a path (images[0].pdq).
+// maxJSONString bytes, and nesting deeper than maxJSONDepth. The error
+// names the field as a path (images[0].pdq).
 func checkJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return errNullBody
@@ -135,6 +161,9 @@ func checkJSON(b []byte) error {
 				path := here()
 				if len(stack) == 0 {
 					path = ""
+				}
+				if len(stack) == maxJSONDepth {
+					return errorf(http.StatusBadRequest, CodeBadRequest, "%s nests deeper than %d levels", path, maxJSONDepth)
 				}
 				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, path: path})
 			default:

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,11 @@ func TestCheckJSON(t *testing.T) {
 		{`{"a\u0000":1}`, "a key of the body"},
 		{`{"":1,"":2}`, "given twice"},
 		{`{"n":"` + strings.Repeat("x", maxJSONString+1) + `"}`, "n is"},
+		{strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth), ""},
+		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, "a[0][0]"},
+		// 100,000 brackets (200 KB) once cost the server gigabytes: a path
+		// per level, each longer than the last.
+		{strings.Repeat("[", 100000), "nests deeper than"},
 	} {
 		err := checkJSON([]byte(c.doc))
 		switch {
@@ -56,5 +62,44 @@ func FuzzCheckJSON(f *testing.F) {
 func TestPathNames(t *testing.T) {
 	if got := strings.Join(pathNames("/v1/banks/{bank}/entries/{signal}/{value}"), ","); got != "bank,signal,value" {
 		t.Errorf("pathNames = %s", got)
+	}
+}
+
+// TestUnmarshalStrictTypeErrors: a value of the wrong JSON type is named by
+// its field and the type wanted, in the API's words, not Go's (the message
+// once read "cannot unmarshal number 1e30 into Go struct field .threshold
+// of type int").
+func TestUnmarshalStrictTypeErrors(t *testing.T) {
+	var v struct {
+		Threshold int `json:"threshold"`
+		Messages  []struct {
+			Text string `json:"text"`
+		} `json:"messages"`
+		On bool `json:"on"`
+	}
+	for _, c := range []struct{ doc, want string }{
+		{`{"threshold":1e30}`, "threshold: want an integer, got number 1e30"},
+		{`{"threshold":1.5}`, "threshold: want an integer, got number 1.5"},
+		{`{"threshold":"7"}`, "threshold: want an integer, got a string"},
+		{`{"messages":{}}`, "messages: want an array, got an object"},
+		{`{"messages":[{"text":5}]}`, "messages.text: want a string, got a number"},
+		{`{"on":"yes"}`, "on: want true or false, got a string"},
+		{`[1,2]`, "the body: want an object, got an array"},
+	} {
+		err := unmarshalStrict([]byte(c.doc), &v, "")
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "Go ") {
+			t.Errorf("%s: %v, want an error saying %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// A query parameter given twice is refused on every route, naming it:
+// Query().Get would keep the first (audit?limit=1&limit=1000 read 1).
+func TestCheckParamsTwice(t *testing.T) {
+	for q, want := range map[string]string{"limit=1&limit=1000": "limit is given twice", "limit=5&cursor=x": ""} {
+		err := checkParams(httptest.NewRequest("GET", "/v1/audit?"+q, nil), "/v1/audit")
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", q, err, want)
+		}
 	}
 }

@@ -92,6 +92,10 @@ type Error struct {
 	Message string
 	// RetryAfter, if set, is sent as the Retry-After header (a 429's).
 	RetryAfter time.Duration
+	// Close answers with Connection: close, for a refusal before the body
+	// is read: net/http would otherwise read up to 256 KB of it before
+	// sending the answer, which a slow sender holds back for minutes.
+	Close bool
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -138,6 +142,8 @@ func toError(err error) *Error {
 		switch me.Kind {
 		case media.Empty:
 			return errorf(http.StatusBadRequest, CodeEmptyBody, "no content")
+		case media.Busy:
+			return &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: me.Error(), RetryAfter: time.Second, Close: true}
 		case media.TooLarge, media.OverBudget:
 			return errorf(http.StatusUnprocessableEntity, CodeImageTooLarge, "%v", me)
 		case media.UnknownType, media.Unsupported, media.Unavailable:
@@ -188,6 +194,9 @@ func writeErrorBody(w http.ResponseWriter, e *Error) {
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", ratelimit.RetryAfter(e.RetryAfter))
+	}
+	if e.Close {
+		w.Header().Set("Connection", "close")
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="safeguard"`)

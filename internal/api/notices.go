@@ -154,7 +154,7 @@ func (a *API) createNotice(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	}
 	var in noticeBody
 	if mt, _ := checkContentType(r, "multipart/form-data"); mt != "" {
-		content, release, err := a.readJSONForm(w, r, "notice", &in)
+		content, release, err := a.readJSONForm(w, r, k, "notice", &in)
 		if err != nil {
 			return err
 		}

@@ -118,7 +118,7 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 	var computed *signal.Set
 	if mt, _ := checkContentType(r, "multipart/form-data"); mt != "" {
 		var err error
-		if computed, err = a.readReportForm(w, r, &in); err != nil {
+		if computed, err = a.readReportForm(w, r, k, &in); err != nil {
 			return err
 		}
 	} else if err := decodeJSON(w, r, &in); err != nil {
@@ -140,11 +140,11 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, k auth.Key) e
 // strictly into in, and at most one "content" part (up to MaxBody), which
 // it returns (nil if absent). The body is admitted by its size first;
 // release gives the admission back once the content is done with.
-func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, part string, in any) (content []byte, release func(), err error) {
+func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, k auth.Key, part string, in any) (content []byte, release func(), err error) {
 	if err := limitBody(w, r, a.cfg.MaxBody+maxJSON); err != nil {
 		return nil, nil, err
 	}
-	admitted, err := a.admitBody(r, a.cfg.MaxBody+maxJSON)
+	admitted, err := a.admitBody(r, k, a.cfg.MaxBody+maxJSON)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -206,11 +206,11 @@ func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, part string, 
 // image. The content is hashed, as a scan would hash it, and dropped: the
 // hashes join the report to cases about the same or near-duplicate
 // content and are looked up in the banks.
-func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, in *reportRequest) (*signal.Set, error) {
+func (a *API) readReportForm(w http.ResponseWriter, r *http.Request, k auth.Key, in *reportRequest) (*signal.Set, error) {
 	if a.cfg.Hasher == nil {
 		return nil, errorf(http.StatusUnsupportedMediaType, CodeContentType, "this server takes reports as application/json only")
 	}
-	content, release, err := a.readJSONForm(w, r, "report", in)
+	content, release, err := a.readJSONForm(w, r, k, "report", in)
 	if err != nil {
 		return nil, err
 	}

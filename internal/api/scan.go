@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -65,7 +67,7 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)+64<<10); err != nil { // room for a form's fields
 		return err
 	}
-	release, err := a.admitBody(r, a.cfg.MaxBody+64<<10)
+	release, err := a.admitBody(r, k, a.cfg.MaxBody+64<<10)
 	if err != nil {
 		return err
 	}
@@ -88,10 +90,12 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		if err := a.readForm(r, &req, fields); err != nil {
 			return err
 		}
+		if err := queryFields(r, fields); err != nil {
+			return err
+		}
 	} else {
-		q := r.URL.Query()
-		for name, p := range fields {
-			*p = q.Get(name)
+		if err := queryFields(r, fields); err != nil {
+			return err
 		}
 		req.ContentType = mt
 		if req.Content, req.ContentFile, err = a.readUpload(r.Body); err != nil {
@@ -113,6 +117,25 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	}
 	a.observe(res)
 	writeJSON(w, http.StatusOK, answer(res))
+	return nil
+}
+
+// queryFields sets the scan's fields from the query parameters, with a
+// raw body or a multipart form alike (curl -F content=@x '...?content_id=y'
+// is the README's first scan). A parameter the scan does not take, or one
+// the form also gave with another value, is refused naming it (one given
+// twice, checkParams refused): none may silently lose the id it carries.
+func queryFields(r *http.Request, fields map[string]*string) error {
+	if err := knownQuery(r, slices.Sorted(maps.Keys(fields))...); err != nil {
+		return err
+	}
+	for name, vs := range r.URL.Query() {
+		p := fields[name]
+		if *p != "" && *p != vs[0] {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is given both as a query parameter (%q) and as a form field (%q)", name, clip(vs[0]), clip(*p))
+		}
+		*p = vs[0]
+	}
 	return nil
 }
 
@@ -138,6 +161,7 @@ func readContentAfter(b []byte, body io.Reader, limit int64) ([]byte, error) {
 }
 
 func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*string) error {
+	seen := map[string]bool{} // fields read: one given twice is refused, not last-wins
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
@@ -168,13 +192,17 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 				req.Content = []byte{}
 			}
 		case p != nil:
+			if seen[name] {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %s is given twice", name)
+			}
+			seen[name] = true
 			v, err := io.ReadAll(io.LimitReader(part, maxField+1))
 			if err != nil {
 				return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: field %s: %v", name, err)
 			}
 			*p = string(v)
 		default:
-			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, content_id, account_id, surface, visibility, ip, port, uploaded_at, user_agent, file_name", clip(name))
+			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: unknown part %q: want content, %s", clip(name), strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
 		}
 		part.Close()
 	}

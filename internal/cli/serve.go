@@ -255,7 +255,7 @@ flags:`)
 	if keys == "" {
 		logger.Warn("no evidence keyring (SAFEGUARD_EVIDENCE_KEYS): rules that quarantine or report keep nothing, and law-enforcement reports are refused")
 	}
-	srv.Banner(e.stdout)
+	srv.Banner(ctx, e.stdout)
 	if err := srv.Run(ctx); err != nil {
 		return fail(e, "serve", "%v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/textrisk"
 )
@@ -54,7 +55,7 @@ func textScore(e *env, args []string) int {
 	format := fs.String("format", "csv", "output `format`: csv (flagged,score,labels) or json (one object a line, with the reasons)")
 	model := fs.String("model", textrisk.BuiltinModel, "`file` of a model from safeguard text train, to refine the rules; builtin: the model built in; none: the rules alone")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: safeguard text score [--format csv|json] [--model FILE] [FILE|-]\n\nScores one message a line: surface<TAB>text, or just text (a DM). The surface may\ncarry context: comment,child (under content showing a child), dm,age=13 (to an\naccount declaring 13). Reads standard input without FILE.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: safeguard text score [--format csv|json] [--model FILE] [FILE|-]\n\nScores one message a line: surface<TAB>text, or just text (a DM). The surface may\ncarry context: comment,child (under content showing a child), dm,age=13 (to an\naccount declaring 13). Reads standard input without FILE. A line whose surface is\nunknown is scored as a DM, saying so. Exits 1 when a line's text is invalid\nUTF-8 or holds a control character, each said on standard error and scored\nall the same.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	files, code, ok := parse(fs, e, args)
@@ -81,7 +82,9 @@ func textScore(e *env, args []string) int {
 	}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 4096), textrisk.MaxLine)
-	for n := 1; sc.Scan(); n++ {
+	n, bad := 0, 0 // lines read, and lines whose text POST /v1/text would refuse
+	for sc.Scan() {
+		n++
 		line := strings.TrimRight(sc.Text(), "\r")
 		m, err := textrisk.ReadMessage(line)
 		if err != nil {
@@ -89,6 +92,11 @@ func textScore(e *env, args []string) int {
 			// as text, and say why.
 			fmt.Fprintf(e.stderr, "safeguard text score: line %d: %v; scoring the whole line as a DM\n", n, err)
 			m = textrisk.Message{Text: line, Surface: textrisk.DM}
+		} else if err := limits.Prose("text", m.Text, textrisk.MaxLine); err != nil {
+			// What POST /v1/text refuses: scored all the same (bad bytes
+			// as U+FFFD), and said.
+			fmt.Fprintf(e.stderr, "safeguard text score: line %d: %v; scored as it is\n", n, err)
+			bad++
 		}
 		r := s.Score(m)
 		if *format == "csv" {
@@ -105,10 +113,15 @@ func textScore(e *env, args []string) int {
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("a line is longer than %d KiB", textrisk.MaxLine>>10)
+			err = fmt.Errorf("line %d is longer than %d KiB", n+1, textrisk.MaxLine>>10)
 		}
 		out.Flush()
 		return fail(e, "text score", "%v", err)
+	}
+	if bad > 0 {
+		out.Flush()
+		fmt.Fprintf(e.stderr, "safeguard text score: %d of %d lines had text the API refuses (said above); each was scored\n", bad, n)
+		return 1
 	}
 	return 0
 }

@@ -78,8 +78,20 @@ func TestTextScoreErrors(t *testing.T) {
 	if code, _, errs := run(t, "", "text", "score", "--model", "/nonexistent"); code != 2 || !strings.Contains(errs, "nonexistent") {
 		t.Errorf("exit %d: %s", code, errs)
 	}
-	if code, _, errs := run(t, strings.Repeat("a", 70<<10)+"\n", "text", "score"); code != 2 || !strings.Contains(errs, "longer than") {
+	if code, _, errs := run(t, "hi\n"+strings.Repeat("a", 70<<10)+"\n", "text", "score"); code != 2 || !strings.Contains(errs, "line 2 is longer than") {
 		t.Errorf("exit %d: %s", code, errs)
+	}
+	// Hostile lines are each named, still scored (one answer a line), and
+	// the exit status says some were: the API refuses the same text 400.
+	// An unknown surface is said but not counted: the line is a DM.
+	code, out, errs := run(t, "fine\nbad \xff\xfe utf-8\nbell\x07 and escape\x1b[31m\nzzz\thi\nfine\n", "text", "score")
+	if code != 1 || strings.Count(out, "\n") != 6 {
+		t.Errorf("exit %d, %d lines out, want 1 and a header and 5 answers: %s", code, strings.Count(out, "\n"), out)
+	}
+	for _, want := range []string{"line 2: text is not valid UTF-8", "line 3: text holds a control character (U+0007)", `line 4: surface "zzz"`, "2 of 5 lines"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors %q do not say %q", errs, want)
+		}
 	}
 	if code, _, _ := run(t, "", "text", "frob"); code != 2 {
 		t.Errorf("unknown subcommand: exit %d", code)

@@ -245,10 +245,11 @@ func (h *handler) addContent(w http.ResponseWriter, r *http.Request, k auth.Key)
 	if err != nil {
 		return err
 	}
-	up, err := readUpload(w, r, h.cfg.MaxContent)
+	up, err := h.readUpload(w, r, k)
 	if err != nil {
 		return err
 	}
+	defer up.done()
 	body := map[string]any{}
 	var noteRaw any
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {

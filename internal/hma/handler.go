@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 )
 
@@ -48,6 +49,11 @@ type Config struct {
 	// MaxContent bounds uploaded and fetched content; 0 means
 	// DefaultMaxContent.
 	MaxContent int64
+	// BodyBudget, if set, admits uploads by their size before a byte is
+	// read, as the API's uploads are (the server gives both the same
+	// budget): many large uploads at once then wait their turn instead of
+	// costing their sum in memory.
+	BodyBudget *media.Budget
 	// StaleAfter makes /status answer 503 INDEX-STALE when the index has
 	// not caught up with the banks for this long; 0 never does.
 	StaleAfter time.Duration
@@ -256,6 +262,7 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var he *httpError
 	var mbe *http.MaxBytesError
 	var rle *ratelimit.LimitError
+	var me *media.Error
 	status := http.StatusInternalServerError
 	switch {
 	case errors.As(err, &he):
@@ -263,6 +270,12 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &rle):
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", rle.Header())
+	case errors.As(err, &me) && me.Kind == media.Busy:
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", "1")
+		// Its body is unread: without this, net/http reads up to 256 KB
+		// of it before answering, which a slow sender holds back.
+		w.Header().Set("Connection", "close")
 	case errors.As(err, &mbe):
 		status, err = http.StatusRequestEntityTooLarge, fmt.Errorf("content over the %d-byte limit", mbe.Limit)
 	case errors.Is(err, ErrNotFound):

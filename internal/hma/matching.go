@@ -90,11 +90,12 @@ func (h *handler) hashURL(r *http.Request, raw string) (map[string]string, strin
 
 // hashUpload hashes the one file of a multipart upload, whose field names
 // its content type.
-func (h *handler) hashUpload(w http.ResponseWriter, r *http.Request) (map[string]string, upload, error) {
-	up, err := readUpload(w, r, h.cfg.MaxContent)
+func (h *handler) hashUpload(w http.ResponseWriter, r *http.Request, k auth.Key) (map[string]string, upload, error) {
+	up, err := h.readUpload(w, r, k)
 	if err != nil {
 		return nil, up, err
 	}
+	defer up.done() // the file is hashed here: the caller needs its fields alone
 	f, err := up.single()
 	if err != nil {
 		return nil, up, err
@@ -124,8 +125,8 @@ func (h *handler) hash(r *http.Request, ct string, data []byte) (map[string]stri
 	return hashes, ct, nil
 }
 
-func (h *handler) hashPost(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	hashes, _, err := h.hashUpload(w, r)
+func (h *handler) hashPost(w http.ResponseWriter, r *http.Request, k auth.Key) error {
+	hashes, _, err := h.hashUpload(w, r, k)
 	if err != nil {
 		return err
 	}
@@ -279,15 +280,16 @@ func orEmpty(m map[string][]matchJSON) map[string][]matchJSON {
 }
 
 // lookupPost hashes an uploaded file and matches every signal of it.
-func (h *handler) lookupPost(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
+func (h *handler) lookupPost(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	flip, err := coinflip(r)
 	if err != nil {
 		return err
 	}
-	up, err := readUpload(w, r, h.cfg.MaxContent)
+	up, err := h.readUpload(w, r, k)
 	if err != nil {
 		return err
 	}
+	defer up.done()
 	f, err := up.single()
 	if err != nil {
 		return err

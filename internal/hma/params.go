@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/safeguard-oss/safeguard/internal/auth"
 )
 
 // HMA validates query parameters with pydantic, which answers a missing or
@@ -178,8 +180,17 @@ func toBool(name string, v any) (bool, error) {
 // names the field after the content type: photo=@x.jpg) and its other
 // fields.
 type upload struct {
-	files  []file
-	fields map[string]string
+	files   []file
+	fields  map[string]string
+	release func() // gives back the body budget; nil when none was taken
+}
+
+// done gives back the body budget the upload took, once nothing holds its
+// bytes.
+func (u upload) done() {
+	if u.release != nil {
+		u.release()
+	}
 }
 
 type file struct {
@@ -190,16 +201,35 @@ type file struct {
 // maxFields bounds the non-file fields of a multipart body.
 const maxFields = 32
 
-// readUpload reads a multipart/form-data body within max bytes in all.
-// Requests that are not multipart have no files.
-func readUpload(w http.ResponseWriter, r *http.Request, max int64) (upload, error) {
-	up := upload{fields: map[string]string{}}
+// readUpload reads a multipart/form-data body within max bytes in all,
+// once the body budget admits it (by its declared length, else max; the
+// key at most half the budget at once, as the API's uploads); the caller
+// calls done when it no longer holds the bytes. Requests that are not
+// multipart have no files.
+func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, k auth.Key) (up upload, err error) {
+	max := h.cfg.MaxContent
+	up = upload{fields: map[string]string{}}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		return up, nil
 	}
 	if r.ContentLength > max {
 		return up, fail(http.StatusRequestEntityTooLarge, "body of %d bytes is over the %d-byte limit", r.ContentLength, max)
+	}
+	if b := h.cfg.BodyBudget; b != nil {
+		n := r.ContentLength
+		if n <= 0 || n > max {
+			n = max
+		}
+		if up.release, err = b.AcquireShare(r.Context(), "key "+k.ID, "upload", min(n, b.Total())); err != nil {
+			return up, err
+		}
+		defer func() {
+			if err != nil {
+				up.done()
+				up.release = nil
+			}
+		}()
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, max)
 	mr, err := r.MultipartReader()

@@ -26,10 +26,11 @@ type Budget struct {
 
 	mu        sync.Mutex
 	used      int64
-	waiters   []*waiter // first come, first served: a large decode is not starved by small ones
-	freed     int64     // bytes released since memory was last returned to the system
-	last      time.Time // when memory was last returned
-	scheduled bool      // a return is due once returnEvery has passed
+	waiters   []*waiter        // first come, first served: a large decode is not starved by small ones
+	held      map[string]int64 // by holder, what AcquireShare took and has not given back
+	freed     int64            // bytes released since memory was last returned to the system
+	last      time.Time        // when memory was last returned
+	scheduled bool             // a return is due once returnEvery has passed
 }
 
 type waiter struct {
@@ -89,6 +90,43 @@ func (b *Budget) Acquire(ctx context.Context, name string, n int64) (release fun
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// AcquireShare is Acquire for one of many holders sharing the budget (the
+// API keys whose uploads a body budget admits): a holder may have at most
+// half of it at once, so that one client's uploads, sent slowly (each held
+// for up to the server's 5-minute read timeout), cannot take the whole
+// budget and keep every other client's waiting behind them. Past its share
+// it is refused at once with an *Error of Kind Busy naming the holder,
+// unless it holds nothing: one body alone always gets its turn.
+func (b *Budget) AcquireShare(ctx context.Context, holder, name string, n int64) (release func(), err error) {
+	n = max(n, 1)
+	b.mu.Lock()
+	h := b.held[holder]
+	if h > 0 && h+n > b.total/2 {
+		b.mu.Unlock()
+		return nil, &Error{Name: name, Kind: Busy,
+			Err: fmt.Errorf("%s already has %d MiB of bodies being read, and may have half the %d MiB budget at once: send it when one is done", holder, mib(h), mib(b.total))}
+	}
+	if b.held == nil {
+		b.held = map[string]int64{}
+	}
+	b.held[holder] = h + n // counted while it waits, too
+	b.mu.Unlock()
+	unhold := func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.held[holder] -= n; b.held[holder] <= 0 {
+			delete(b.held, holder)
+		}
+	}
+	got, err := b.Acquire(ctx, name, n)
+	if err != nil {
+		unhold()
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { got(); unhold() }) }, nil
 }
 
 func (b *Budget) releaser(n int64) func() {

@@ -70,3 +70,50 @@ func TestBudget(t *testing.T) {
 	}
 	r()
 }
+
+// TestBudgetShare: one holder (an API key) holds at most half the budget,
+// so that its uploads, sent slowly, cannot keep every other holder's
+// waiting (twelve slow scans by one key once stalled every scan); past its
+// share it is refused at once, naming the holder, unless it holds nothing.
+func TestBudgetShare(t *testing.T) {
+	b := media.NewBudget(100)
+	ctx := context.Background()
+	r1, err := b.AcquireShare(ctx, "key a", "request body", 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AcquireShare(ctx, "key a", "request body", 20); err == nil || !strings.Contains(err.Error(), "key a") {
+		t.Fatalf("key a past half the budget: %v, want a refusal naming it", err)
+	} else if me := (*media.Error)(nil); !errors.As(err, &me) || me.Kind != media.Busy {
+		t.Fatalf("refusal %v is not of Kind Busy", err)
+	}
+	r2, err := b.AcquireShare(ctx, "key b", "request body", 50) // another key is not held back
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1()
+	r3, err := b.AcquireShare(ctx, "key a", "request body", 50) // its share back once released
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2()
+	r3()
+	r4, err := b.AcquireShare(ctx, "key c", "request body", 90) // one body alone may be more than half
+	if err != nil {
+		t.Fatal(err)
+	}
+	r4()
+	// All given back: the whole budget, and key a's whole share, are free.
+	short, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	r5, err := b.Acquire(short, "all", 100)
+	if err != nil {
+		t.Fatalf("the whole budget after every release: %v", err)
+	}
+	r5()
+	r6, err := b.AcquireShare(ctx, "key a", "request body", 50)
+	if err != nil {
+		t.Fatalf("key a's share after every release: %v", err)
+	}
+	r6()
+}

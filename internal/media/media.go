@@ -155,6 +155,7 @@ const (
 	Unsupported      // valid, but uses a feature the decoder lacks
 	Unavailable      // the asked-for decoder is not in this build
 	OverBudget       // decoding it would need more memory than the whole decode budget
+	Busy             // its holder already has its share of a budget (Budget.AcquireShare)
 )
 
 // Error is a failure to decode one file.
@@ -178,7 +179,7 @@ func (e *Error) Error() string {
 		msg = "corrupt " + e.Format.name()
 	case Unsupported:
 		msg = "unsupported " + e.Format.name()
-	case TooLarge, OverBudget:
+	case TooLarge, OverBudget, Busy:
 		if e.Err != nil {
 			// It says it all: "image is 20000x20000 (400 MP), over the 100 MP limit".
 			return e.Name + ": " + e.Err.Error()

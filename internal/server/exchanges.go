@@ -20,6 +20,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/hma"
 	"github.com/safeguard-oss/safeguard/internal/hma/safeguard"
+	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
@@ -77,8 +78,9 @@ func newPublisher(cfg Config, st store.Store) (*peer.Publisher, error) {
 }
 
 // newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same
-// bank use case, matcher, hasher, key cache and key limiter as the API.
-func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, keys *auth.Cache, limits *auth.Limiter, logger *slog.Logger) (net.Listener, *http.Server, error) {
+// bank use case, matcher, hasher, key cache, key limiter and request-body
+// budget as the API.
+func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, keys *auth.Cache, limits *auth.Limiter, bodies *media.Budget, logger *slog.Logger) (net.Listener, *http.Server, error) {
 	b, err := safeguard.New(banks, h)
 	if err != nil {
 		return nil, nil, err
@@ -97,6 +99,7 @@ func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runn
 		Limits:       limits,
 		FetchAllow:   cfg.HMAFetchAllow,
 		MaxContent:   cfg.MaxBody,
+		BodyBudget:   bodies,
 		StaleAfter:   time.Minute,
 		Log:          logger.With("part", "hma"),
 	})

@@ -441,6 +441,9 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		return nil, err
 	}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
+	// One body budget for every listener's uploads (the API's and HMA's):
+	// apart, each would admit its own 256 MB.
+	bodies := media.NewBudget(bodyBudget(cfg.MaxBody))
 	s.api = api.New(api.Config{
 		Text: text, TextMessages: st, Conversations: chats,
 		Tx: tx, BankChanges: banks, Decisions: s.review, WebhookPolicy: policy,
@@ -448,7 +451,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
 		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, Logger: logger, SelfReports: selfReports,
-		BodyBudget: media.NewBudget(bodyBudget(cfg.MaxBody)),
+		BodyBudget: bodies,
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
 		Transparency: st, Notices: s.notices, KeyLimits: keyLimits,
@@ -533,7 +536,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	if cfg.HMAListen != "" {
-		if s.hmaLn, s.hma, err = newHMA(cfg, banks, h, s.exchanges, s.keys, keyLimits, logger); err != nil {
+		if s.hmaLn, s.hma, err = newHMA(cfg, banks, h, s.exchanges, s.keys, keyLimits, bodies, logger); err != nil {
 			for _, ln := range []net.Listener{s.ln, s.opLn, s.pubLn} {
 				if ln != nil {
 					ln.Close()
@@ -802,8 +805,9 @@ func (s *Server) followChanges(ctx context.Context, wg *sync.WaitGroup) <-chan s
 	return wake
 }
 
-// Banner prints where the server listens and how to get in.
-func (s *Server) Banner(w io.Writer) {
+// Banner prints where the server listens and, while the store has no key
+// that is not revoked, how to create the first.
+func (s *Server) Banner(ctx context.Context, w io.Writer) {
 	where := "SQLite in " + s.cfg.Data
 	flag := "--data " + s.cfg.Data
 	if s.cfg.DatabaseURL != "" {
@@ -828,7 +832,25 @@ func (s *Server) Banner(w io.Writer) {
 			strings.Join(p.Banks, ", "), scheme, s.Addr(), peer.EncodeKey(p.Key.Public().(ed25519.PublicKey)))
 	}
 	fmt.Fprintf(w, "safeguard: open %s://%s/ for the review console, Report Remove and the API document\n", scheme, s.Addr())
-	fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+	if !s.hasKey(ctx) {
+		fmt.Fprintf(w, "safeguard: create the first admin key with: safeguard apikey create --role admin --name NAME %s\n", flag)
+	}
+}
+
+// hasKey reports whether the store holds a key not revoked; false when it
+// cannot say, so the banner's hint shows.
+func (s *Server) hasKey(ctx context.Context) bool {
+	ks, err := s.st.ListKeys(ctx)
+	if err != nil {
+		return false
+	}
+	now := time.Now()
+	for _, k := range ks {
+		if !k.Revoked(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // ready is /readyz: the index loaded, the store answering, and the
