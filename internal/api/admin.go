@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
@@ -141,15 +140,7 @@ type deliveryJSON struct {
 }
 
 func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1..1000", clip(s))
-		}
-		limit = n
-	}
-	ds, err := a.cfg.Webhooks.DeadLetters(r.Context(), limit)
+	ds, err := a.cfg.Webhooks.DeadLetters(r.Context(), int(query(r).number("limit")))
 	if err != nil {
 		return err
 	}
@@ -245,22 +236,8 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 
 // auditEntries handles GET /v1/audit?from=SEQ&limit=N.
 func (a *API) auditEntries(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	q := r.URL.Query()
-	from, limit := int64(1), 100
-	if s := q.Get("from"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 1 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "from %q: want a sequence number >= 1", clip(s))
-		}
-		from = n
-	}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1..1000", clip(s))
-		}
-		limit = n
-	}
+	q := query(r)
+	from, limit := q.number("from"), int(q.number("limit"))
 	out := []audit.Entry{}
 	for e, err := range a.cfg.Audit.AuditEntries(r.Context(), from) {
 		if err != nil {

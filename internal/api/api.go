@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +32,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/hasher"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
+	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/match"
@@ -177,10 +179,18 @@ type API struct {
 // route is one operation: its method and path pattern (as ServeMux and the
 // OpenAPI document write them) and the permission it asks for. An empty
 // permission means any valid key will do; public, that no key is needed.
+// Query are the query parameters it takes; any other is
+// refused before the handler runs.
 type route struct {
 	method, path string
 	perm         auth.Permission
 	handle       func(w http.ResponseWriter, r *http.Request, k auth.Key) error
+	query        []param
+}
+
+// rt is a route of the table, with the query parameters it takes.
+func rt(method, path string, perm auth.Permission, handle func(w http.ResponseWriter, r *http.Request, k auth.Key) error, query ...param) route {
+	return route{method, path, perm, handle, query}
 }
 
 // New returns an API serving from cfg.
@@ -271,95 +281,102 @@ func (a *API) Review() *usecase.Review { return a.review }
 
 func (a *API) table() []route {
 	return []route{
-		{"POST", "/v1/scan", auth.Scan, a.scan},
-		{"POST", "/v1/lookup", auth.Lookup, a.lookup},
-		{"POST", "/v1/events", auth.Scan, a.events},
-		{"POST", "/v1/text", auth.Scan, a.scoreText},
-		{"POST", "/v1/text/batch", auth.Scan, a.scoreTexts},
-		{"GET", "/v1/text/messages/{id}/around", auth.ReviewRead, a.messagesAround},
-		{"GET", "/v1/scans/{id}", auth.AuditRead, a.getScan},
+		rt("POST", "/v1/scan", auth.Scan, a.scan, textParams(scanFields...)...),
+		rt("POST", "/v1/lookup", auth.Lookup, a.lookup),
+		rt("POST", "/v1/events", auth.Scan, a.events),
+		rt("POST", "/v1/text", auth.Scan, a.scoreText),
+		rt("POST", "/v1/text/batch", auth.Scan, a.scoreTexts),
+		rt("GET", "/v1/text/messages/{id}/around", auth.ReviewRead, a.messagesAround,
+			numberParam("before", 0, textmsg.Keep, 10), numberParam("after", 0, textmsg.Keep, 10)),
+		rt("GET", "/v1/scans/{id}", auth.AuditRead, a.getScan),
 
-		{"GET", "/v1/banks", auth.BanksRead, a.listBanks},
-		{"POST", "/v1/banks", auth.BanksWrite, a.createBank},
-		{"GET", "/v1/banks/{bank}", auth.BanksRead, a.getBank},
-		{"DELETE", "/v1/banks/{bank}", auth.BanksWrite, a.deleteBank},
-		{"GET", "/v1/exchanges", auth.BanksRead, a.listExchanges},
-		{"GET", "/v1/exchanges/{exchange}", auth.BanksRead, a.getExchange},
-		{"POST", "/v1/exchanges/{exchange}/fetch", auth.BanksWrite, a.fetchExchange},
-		{"GET", "/v1/peer/feed/{bank}", auth.FeedsRead, a.peerFeed},
-		{"POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries},
-		{"DELETE", "/v1/banks/{bank}/entries/{signal}/{value}", auth.BanksWrite, a.removeEntry},
-		{"POST", "/v1/banks/{bank}/import", auth.BanksWrite, a.importEntries},
-		{"GET", "/v1/banks/{bank}/export", auth.BanksExport, a.exportBank},
+		rt("GET", "/v1/banks", auth.BanksRead, a.listBanks),
+		rt("POST", "/v1/banks", auth.BanksWrite, a.createBank),
+		rt("GET", "/v1/banks/{bank}", auth.BanksRead, a.getBank),
+		rt("DELETE", "/v1/banks/{bank}", auth.BanksWrite, a.deleteBank),
+		rt("GET", "/v1/exchanges", auth.BanksRead, a.listExchanges),
+		rt("GET", "/v1/exchanges/{exchange}", auth.BanksRead, a.getExchange),
+		rt("POST", "/v1/exchanges/{exchange}/fetch", auth.BanksWrite, a.fetchExchange),
+		// The feed protocol's own parser (peer.ParseQuery, shared with a
+		// peer listener) reads these values.
+		rt("GET", "/v1/peer/feed/{bank}", auth.FeedsRead, a.peerFeed, textParams("after", "limit")...),
+		// An image's provenance; entries sent as JSON carry their own.
+		rt("POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries, textParams("source", "external_id", "category", "note")...),
+		rt("DELETE", "/v1/banks/{bank}/entries/{signal}/{value}", auth.BanksWrite, a.removeEntry),
+		rt("POST", "/v1/banks/{bank}/import", auth.BanksWrite, a.importEntries,
+			append(textParams("source", "category"), enumParam("format", bank.Formats...))...),
+		rt("GET", "/v1/banks/{bank}/export", auth.BanksExport, a.exportBank, enumParam("format", bank.Formats...)),
 
-		{"GET", "/v1/rules", auth.RulesRead, a.listRules},
-		{"POST", "/v1/rules", auth.RulesWrite, a.createRule},
-		{"GET", "/v1/rules/{id}", auth.RulesRead, a.getRule},
-		{"PUT", "/v1/rules/{id}", auth.RulesWrite, a.updateRule},
-		{"POST", "/v1/rules/{id}/disable", auth.RulesWrite, a.disableRule},
-		{"GET", "/v1/rules/{id}/history", auth.RulesRead, a.ruleHistory},
+		rt("GET", "/v1/rules", auth.RulesRead, a.listRules),
+		rt("POST", "/v1/rules", auth.RulesWrite, a.createRule),
+		rt("GET", "/v1/rules/{id}", auth.RulesRead, a.getRule),
+		rt("PUT", "/v1/rules/{id}", auth.RulesWrite, a.updateRule),
+		rt("POST", "/v1/rules/{id}/disable", auth.RulesWrite, a.disableRule),
+		rt("GET", "/v1/rules/{id}/history", auth.RulesRead, a.ruleHistory),
 
-		{"GET", "/v1/webhooks", auth.WebhooksAdmin, a.listWebhooks},
-		{"POST", "/v1/webhooks", auth.WebhooksAdmin, a.createWebhook},
-		{"DELETE", "/v1/webhooks/{name}", auth.WebhooksAdmin, a.deleteWebhook},
-		{"POST", "/v1/webhooks/{name}/rotate", auth.WebhooksAdmin, a.rotateWebhook},
-		{"GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters},
-		{"POST", "/v1/webhooks/dead-letters/{id}/replay", auth.WebhooksAdmin, a.replay},
+		rt("GET", "/v1/webhooks", auth.WebhooksAdmin, a.listWebhooks),
+		rt("POST", "/v1/webhooks", auth.WebhooksAdmin, a.createWebhook),
+		rt("DELETE", "/v1/webhooks/{name}", auth.WebhooksAdmin, a.deleteWebhook),
+		rt("POST", "/v1/webhooks/{name}/rotate", auth.WebhooksAdmin, a.rotateWebhook),
+		rt("GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters, numberParam("limit", 1, 1000, 100)),
+		rt("POST", "/v1/webhooks/dead-letters/{id}/replay", auth.WebhooksAdmin, a.replay),
 
-		{"GET", "/v1/keys", auth.KeysRead, a.listKeys},
-		{"POST", "/v1/keys", auth.KeysAdmin, a.createKey},
-		{"DELETE", "/v1/keys/{id}", auth.KeysAdmin, a.revokeKey},
+		rt("GET", "/v1/keys", auth.KeysRead, a.listKeys),
+		rt("POST", "/v1/keys", auth.KeysAdmin, a.createKey),
+		rt("DELETE", "/v1/keys/{id}", auth.KeysAdmin, a.revokeKey),
 
-		{"GET", "/v1/audit", auth.AuditRead, a.auditEntries},
-		{"GET", "/v1/audit/verify", auth.AuditRead, a.auditVerify},
+		rt("GET", "/v1/audit", auth.AuditRead, a.auditEntries,
+			numberParam("from", 1, math.MaxInt64, 1), numberParam("limit", 1, 1000, 100)),
+		rt("GET", "/v1/audit/verify", auth.AuditRead, a.auditVerify),
 
-		{"POST", "/v1/reports", auth.ReportsCreate, a.createReport},
-		{"POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports},
-		{"GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport},
-		{"GET", "/v1/reports/mine", auth.ReportsCreate, a.myReports},
-		{"GET", "/v1/queues", auth.ReviewRead, a.listQueues},
-		{"GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue},
-		{"GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase},
-		{"POST", "/v1/cases/{id}/decision", auth.Review, a.decide},
-		{"POST", "/v1/cases/{id}/appeal", auth.AppealsCreate, a.appeal},
-		{"GET", "/v1/stats", auth.ReviewRead, a.stats},
-		{"GET", "/v1/transparency", auth.TransparencyRead, a.transparencyJSON},
-		{"GET", "/v1/transparency.csv", auth.TransparencyRead, a.transparencyCSV},
-		{"GET", "/v1/transparency/dsa.csv", auth.TransparencyRead, a.transparencyDSA},
+		rt("POST", "/v1/reports", auth.ReportsCreate, a.createReport),
+		rt("POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports),
+		rt("GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport),
+		rt("GET", "/v1/reports/mine", auth.ReportsCreate, a.myReports,
+			param{name: "reporter"}, numberParam("limit", 1, MaxMine, DefaultMine)),
+		rt("GET", "/v1/queues", auth.ReviewRead, a.listQueues),
+		rt("GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue, numberParam("limit", 1, 1000, 100)),
+		rt("GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase),
+		rt("POST", "/v1/cases/{id}/decision", auth.Review, a.decide),
+		rt("POST", "/v1/cases/{id}/appeal", auth.AppealsCreate, a.appeal),
+		rt("GET", "/v1/stats", auth.ReviewRead, a.stats, timeParam("since")),
+		rt("GET", "/v1/transparency", auth.TransparencyRead, a.transparencyJSON, transparencyParams...),
+		rt("GET", "/v1/transparency.csv", auth.TransparencyRead, a.transparencyCSV, transparencyParams...),
+		rt("GET", "/v1/transparency/dsa.csv", auth.TransparencyRead, a.transparencyDSA, transparencyParams...),
 
-		{"POST", "/v1/self-reports", public, a.createSelfReport},
-		{"POST", "/v1/self-reports/{code}/status", public, a.selfReportStatus},
-		{"POST", "/v1/self-reports/{code}/withdraw", public, a.withdrawSelfReport},
+		rt("POST", "/v1/self-reports", public, a.createSelfReport),
+		rt("POST", "/v1/self-reports/{code}/status", public, a.selfReportStatus),
+		rt("POST", "/v1/self-reports/{code}/withdraw", public, a.withdrawSelfReport),
 
-		{"POST", "/v1/le-reports", auth.LEReports, a.createLEReport},
-		{"GET", "/v1/le-reports", auth.LEReports, a.listLEReports},
-		{"GET", "/v1/le-reports/{id}", auth.LEReports, a.getLEReport},
-		{"PUT", "/v1/le-reports/{id}", auth.LEReports, a.editLEReport},
-		{"POST", "/v1/le-reports/{id}/ready", auth.LEReports, a.readyLEReport},
-		{"POST", "/v1/le-reports/{id}/submit", auth.LEReports, a.submitLEReport},
-		{"POST", "/v1/le-reports/{id}/retract", auth.LEReports, a.retractLEReport},
-		{"POST", "/v1/le-reports/{id}/package", auth.LEReports, a.packageLEReport},
-		{"POST", "/v1/le-reports/{id}/acknowledge", auth.LEReports, a.acknowledgeLEReport},
-		{"POST", "/v1/le-reports/{id}/draft", auth.LEReports, a.unreadyLEReport},
-		{"GET", "/v1/le-reports/{id}/context", auth.LEReports, a.leReportContext},
-		{"GET", "/v1/le-queue", auth.LEReports, a.leQueue},
-		{"GET", "/v1/evidence/{id}", auth.LEReports, a.getEvidence},
-		{"POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold},
-		{"DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence},
-		{"GET", "/v1/cases/{id}/evidence/{item}", auth.Review, a.viewCaseEvidence},
-		{"POST", "/v1/le-requests", auth.LEReports, a.createLERequest},
-		{"GET", "/v1/le-requests", auth.LEReports, a.listLERequests},
-		{"GET", "/v1/le-requests/{id}", auth.LEReports, a.getLERequest},
-		{"POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest},
-		{"POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest},
+		rt("POST", "/v1/le-reports", auth.LEReports, a.createLEReport),
+		rt("GET", "/v1/le-reports", auth.LEReports, a.listLEReports, enumParam("state", leReportStates...)),
+		rt("GET", "/v1/le-reports/{id}", auth.LEReports, a.getLEReport),
+		rt("PUT", "/v1/le-reports/{id}", auth.LEReports, a.editLEReport),
+		rt("POST", "/v1/le-reports/{id}/ready", auth.LEReports, a.readyLEReport),
+		rt("POST", "/v1/le-reports/{id}/submit", auth.LEReports, a.submitLEReport),
+		rt("POST", "/v1/le-reports/{id}/retract", auth.LEReports, a.retractLEReport),
+		rt("POST", "/v1/le-reports/{id}/package", auth.LEReports, a.packageLEReport),
+		rt("POST", "/v1/le-reports/{id}/acknowledge", auth.LEReports, a.acknowledgeLEReport),
+		rt("POST", "/v1/le-reports/{id}/draft", auth.LEReports, a.unreadyLEReport),
+		rt("GET", "/v1/le-reports/{id}/context", auth.LEReports, a.leReportContext),
+		rt("GET", "/v1/le-queue", auth.LEReports, a.leQueue),
+		rt("GET", "/v1/evidence/{id}", auth.LEReports, a.getEvidence),
+		rt("POST", "/v1/evidence/{id}/hold", auth.LEReports, a.extendHold),
+		rt("DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence),
+		rt("GET", "/v1/cases/{id}/evidence/{item}", auth.Review, a.viewCaseEvidence),
+		rt("POST", "/v1/le-requests", auth.LEReports, a.createLERequest),
+		rt("GET", "/v1/le-requests", auth.LEReports, a.listLERequests, enumParam("state", lerequest.States...)),
+		rt("GET", "/v1/le-requests/{id}", auth.LEReports, a.getLERequest),
+		rt("POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest),
+		rt("POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest),
 
-		{"POST", "/v1/notices", auth.Notices, a.createNotice},
-		{"GET", "/v1/notices", auth.NoticesRead, a.listNotices},
-		{"GET", "/v1/notices/figures", auth.NoticesRead, a.noticeFigures},
-		{"GET", "/v1/notices/{id}", auth.NoticesRead, a.getNotice},
-		{"POST", "/v1/notices/{id}/withdraw", auth.Notices, a.withdrawNotice},
+		rt("POST", "/v1/notices", auth.Notices, a.createNotice),
+		rt("GET", "/v1/notices", auth.NoticesRead, a.listNotices),
+		rt("GET", "/v1/notices/figures", auth.NoticesRead, a.noticeFigures),
+		rt("GET", "/v1/notices/{id}", auth.NoticesRead, a.getNotice),
+		rt("POST", "/v1/notices/{id}/withdraw", auth.Notices, a.withdrawNotice),
 
-		{"GET", "/v1/openapi.json", public, a.openapi},
+		rt("GET", "/v1/openapi.json", public, a.openapi),
 	}
 }
 
@@ -415,7 +432,8 @@ func (a *API) authenticated(rt route) http.Handler {
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if rt.perm == public {
-		if err := checkParams(r, rt.path); err != nil {
+		r, err := withParams(r, rt)
+		if err != nil {
 			return err
 		}
 		return rt.handle(w, r, auth.Key{})
@@ -449,10 +467,21 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 			return errorf(http.StatusForbidden, CodeForbidden, "key %s has role %s, which may not %s (needs %s)", k.ID, k.Role, rt.method+" "+rt.path, rt.perm)
 		}
 	}
-	if err := checkParams(r, rt.path); err != nil {
+	r, err = withParams(r, rt)
+	if err != nil {
 		return err
 	}
 	return rt.handle(w, r, k)
+}
+
+// withParams checks the request's parameters (checkParams) and gives the
+// handler their parsed values (query).
+func withParams(r *http.Request, rt route) (*http.Request, error) {
+	q, err := checkParams(r, rt)
+	if err != nil {
+		return nil, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), queryKey{}, q)), nil
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -134,9 +134,6 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 			entries = append(entries, be)
 		}
 	} else {
-		if err := knownQuery(r, "source", "external_id", "category", "note"); err != nil {
-			return err
-		}
 		if err := limitBody(w, r, max(a.cfg.MaxBody, a.cfg.MaxVideo)); err != nil {
 			return err
 		}
@@ -152,8 +149,8 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		if err != nil {
 			return err
 		}
-		q := r.URL.Query()
-		base := bank.Entry{Source: q.Get("source"), ExternalID: q.Get("external_id"), Category: q.Get("category"), Note: q.Get("note"), AddedBy: k.ID}
+		q := query(r)
+		base := bank.Entry{Source: q.text("source"), ExternalID: q.text("external_id"), Category: q.text("category"), Note: q.text("note"), AddedBy: k.ID}
 		if file != "" {
 			return a.addVideo(w, r, k, name, file, base)
 		}
@@ -217,22 +214,17 @@ func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if err := limitBody(w, r, a.cfg.MaxImport); err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := query(r)
 	br := bufio.NewReaderSize(r.Body, 64<<10)
-	var f bank.Format
-	if s := q.Get("format"); s != "" {
-		var err error
-		if f, err = bank.ParseFormat(s); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
-		}
-	} else {
+	f := bank.Format(q.text("format"))
+	if f == "" {
 		head, _ := br.Peek(4 << 10)
 		if len(head) == 0 {
 			return errorf(http.StatusBadRequest, CodeEmptyBody, "empty file")
 		}
 		f = bank.DetectFormat(head)
 	}
-	defaults := bank.Entry{Source: q.Get("source"), Category: q.Get("category"), AddedBy: k.ID}
+	defaults := bank.Entry{Source: q.text("source"), Category: q.text("category"), AddedBy: k.ID}
 	entries := func(yield func(bank.Entry, error) bool) {
 		for e, err := range bank.Read(br, "upload", f) {
 			if err == nil {
@@ -262,12 +254,9 @@ func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) 
 // a hash list that left the service must be accounted for.
 func (a *API) exportBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	name := r.PathValue("bank")
-	f := bank.CSV
-	if s := r.URL.Query().Get("format"); s != "" {
-		var err error
-		if f, err = bank.ParseFormat(s); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%v", err)
-		}
+	f := bank.Format(query(r).text("format"))
+	if f == "" {
+		f = bank.CSV
 	}
 	wrote := false
 	err := a.banks.Export(r.Context(), k.ID, name, f, func(entries iter.Seq2[bank.Entry, error]) error {

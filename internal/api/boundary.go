@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -39,30 +41,163 @@ const (
 
 // checkParams refuses a request whose path values (of the route's pattern)
 // or query parameters hold invalid UTF-8, a control character or more than
-// maxParam bytes, or that gives a query parameter twice (no route takes a
-// list, and Query().Get would silently keep the first), naming the
-// parameter.
-func checkParams(r *http.Request, pattern string) error {
-	for _, name := range pathNames(pattern) {
+// maxParam bytes, that gives a query parameter twice (no route takes a
+// list, and Query().Get would silently keep the first), or one the route
+// does not declare (a misspelt ?limt=5 would otherwise be dropped without
+// a word), naming the parameter. It returns the declared parameters'
+// values, each checked and parsed here once (rt.query).
+func checkParams(r *http.Request, rt route) (queryValues, error) {
+	for _, name := range pathNames(rt.path) {
 		if err := limits.Line(name, r.PathValue(name), maxParam); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "path parameter %v", err)
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "path parameter %v", err)
 		}
 	}
-	for name, vs := range r.URL.Query() {
+	given := r.URL.Query()
+	for name, vs := range given {
 		if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 || len(name) > limits.ID {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter name %s is not a valid name", strconv.QuoteToASCII(clip(name)))
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "query parameter name %s is not a valid name", strconv.QuoteToASCII(clip(name)))
 		}
 		if len(vs) > 1 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s is given twice", clip(name))
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s is given twice", clip(name))
 		}
 		for _, v := range vs {
 			if err := limits.Line(name, v, maxParam); err != nil {
-				return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %v", err)
+				return nil, errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %v", err)
 			}
 		}
+		if !slices.ContainsFunc(rt.query, func(p param) bool { return p.name == name }) {
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "unknown query parameter %q: %s", clip(name), paramNames(rt))
+		}
 	}
-	return nil
+	q := make(queryValues, len(rt.query))
+	for _, p := range rt.query {
+		v, err := p.parse(given.Get(p.name), given.Has(p.name))
+		if err != nil {
+			return nil, err
+		}
+		q[p.name] = v
+	}
+	return q, nil
 }
+
+// param is a query parameter a route takes, declared in the route table
+// (route.takes): any other is refused, and the value of an enumerated,
+// numeric or time parameter is checked and parsed once, by checkParams,
+// before the handler reads it with query(r).
+type param struct {
+	name   string
+	kind   paramKind
+	values []string // paramEnum: the values taken
+	// paramNumber: the whole numbers taken, and the value when absent.
+	min, max, def int64
+}
+
+type paramKind int
+
+const (
+	paramText   paramKind = iota // any string (the boundary's floor still holds)
+	paramEnum                    // one of values
+	paramNumber                  // a whole number in min..max
+	paramTime                    // an RFC 3339 time
+)
+
+// textParams declares free-text parameters: ids, provenance, and values a
+// domain parser reads (a transparency period).
+func textParams(names ...string) []param {
+	ps := make([]param, len(names))
+	for i, n := range names {
+		ps[i] = param{name: n}
+	}
+	return ps
+}
+
+func enumParam[S ~string](name string, values ...S) param {
+	vs := make([]string, len(values))
+	for i, v := range values {
+		vs[i] = string(v)
+	}
+	return param{name: name, kind: paramEnum, values: vs}
+}
+
+func numberParam(name string, min, max, def int64) param {
+	return param{name: name, kind: paramNumber, min: min, max: max, def: def}
+}
+
+func timeParam(name string) param { return param{name: name, kind: paramTime} }
+
+// parse checks a value given (or, when absent, gives the default): a
+// string, an int64 or a time.Time, as the kind says.
+func (p param) parse(v string, given bool) (any, error) {
+	switch p.kind {
+	case paramEnum:
+		if given && !slices.Contains(p.values, v) {
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s %q: want one of %s", p.name, clip(v), strings.Join(p.values, ", "))
+		}
+		return v, nil
+	case paramNumber:
+		if !given {
+			return p.def, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < p.min || n > p.max {
+			want := fmt.Sprintf("a whole number from %d to %d", p.min, p.max)
+			if p.max == math.MaxInt64 {
+				want = fmt.Sprintf("a whole number of at least %d", p.min)
+			}
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s %q: want %s", p.name, clip(v), want)
+		}
+		return n, nil
+	case paramTime:
+		if !given {
+			return time.Time{}, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", p.name, clip(v))
+		}
+		return t, nil
+	}
+	return v, nil
+}
+
+// paramNames says which query parameters a route takes.
+func paramNames(rt route) string {
+	if len(rt.query) == 0 {
+		return rt.method + " " + rt.path + " takes none"
+	}
+	names := make([]string, len(rt.query))
+	for i, p := range rt.query {
+		names[i] = p.name
+	}
+	slices.Sort(names)
+	return "want " + strings.Join(names, ", ")
+}
+
+// queryValues are a request's query parameters as checkParams parsed
+// them, every one its route declares (a default or "" when absent).
+type queryValues map[string]any
+
+type queryKey struct{}
+
+// query returns the request's parsed query parameters.
+func query(r *http.Request) queryValues {
+	q, _ := r.Context().Value(queryKey{}).(queryValues)
+	return q
+}
+
+// get returns a parameter's value; one the route does not declare is a
+// defect of the table, which a test of the route finds.
+func get[T any](q queryValues, name string) T {
+	v, ok := q[name].(T)
+	if !ok {
+		panic(fmt.Sprintf("api: query parameter %q is not declared as a %T by the route", name, v))
+	}
+	return v
+}
+
+func (q queryValues) text(name string) string    { return get[string](q, name) }
+func (q queryValues) number(name string) int64   { return get[int64](q, name) }
+func (q queryValues) time(name string) time.Time { return get[time.Time](q, name) }
 
 // pathNames lists the {names} of a ServeMux pattern.
 func pathNames(pattern string) []string {
@@ -79,19 +214,6 @@ func pathNames(pattern string) []string {
 		names = append(names, strings.TrimSuffix(pattern[i+1:i+j], "..."))
 		pattern = pattern[i+j+1:]
 	}
-}
-
-// knownQuery refuses a query parameter not among names, naming it and
-// them: on a route whose query carries what is recorded (a scan's
-// content_id, an entry's source), a misspelt one (contentid=) would
-// otherwise be dropped without a word.
-func knownQuery(r *http.Request, names ...string) error {
-	for name := range r.URL.Query() {
-		if !slices.Contains(names, name) {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "unknown query parameter %q: want %s", clip(name), strings.Join(names, ", "))
-		}
-	}
-	return nil
 }
 
 var errNullBody = errorf(http.StatusBadRequest, CodeBadRequest, "the body is null: want a JSON object")

@@ -333,6 +333,9 @@ func (a *API) getLEReport(w http.ResponseWriter, r *http.Request, _ auth.Key) er
 	return nil
 }
 
+// leReportStates are the states GET /v1/le-reports?state= takes.
+var leReportStates = []lereport.State{lereport.Draft, lereport.Ready, lereport.Submitted, lereport.Acknowledged, lereport.Retracted}
+
 // listLEReports handles GET /v1/le-reports[?state=]: every report, or those
 // in one state, by id.
 func (a *API) listLEReports(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
@@ -340,11 +343,8 @@ func (a *API) listLEReports(w http.ResponseWriter, r *http.Request, _ auth.Key) 
 	if err != nil {
 		return err
 	}
-	states := []lereport.State{lereport.Draft, lereport.Ready, lereport.Submitted, lereport.Acknowledged, lereport.Retracted}
-	if s := r.URL.Query().Get("state"); s != "" {
-		if !slices.Contains(states, lereport.State(s)) {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "state %q: want one of %v", clip(s), states)
-		}
+	states := leReportStates
+	if s := query(r).text("state"); s != "" {
 		states = []lereport.State{lereport.State(s)}
 	}
 	all := []lereport.Report{}

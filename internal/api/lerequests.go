@@ -107,10 +107,7 @@ func (a *API) listLERequests(w http.ResponseWriter, r *http.Request, _ auth.Key)
 	if err != nil {
 		return err
 	}
-	rs, err := g.List(r.Context(), lerequest.State(r.URL.Query().Get("state")))
-	if errors.Is(err, lerequest.ErrInvalid) {
-		return errorf(http.StatusBadRequest, CodeBadRequest, "state %q: want open, fulfilled or refused", clip(r.URL.Query().Get("state")))
-	}
+	rs, err := g.List(r.Context(), lerequest.State(query(r).text("state")))
 	if err != nil {
 		return err
 	}

@@ -88,8 +88,8 @@ func (a *API) myReports(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	source, reporter := review.User, q.Get("reporter")
+	q := query(r)
+	source, reporter := review.User, q.text("reporter")
 	if k.Role == auth.Flagger {
 		if reporter != "" && reporter != k.ID {
 			return errorf(http.StatusForbidden, CodeForbidden, "a trusted flagger sees its own reports only; leave reporter out")
@@ -101,15 +101,7 @@ func (a *API) myReports(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	if err := limits.Line("reporter", reporter, limits.ID); err != nil {
 		return err
 	}
-	limit := DefaultMine
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxMine {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit must be a whole number from 1 to %d", MaxMine)
-		}
-		limit = n
-	}
-	v, err := desk.Reporter(r.Context(), source, reporter, limit)
+	v, err := desk.Reporter(r.Context(), source, reporter, int(q.number("limit")))
 	if err != nil {
 		return err
 	}

@@ -382,14 +382,7 @@ func (a *API) getQueue(w http.ResponseWriter, r *http.Request, k auth.Key) error
 	if !q.Valid() {
 		return errorf(http.StatusNotFound, CodeNotFound, "no queue %q: the queues are %v", clip(string(q)), review.Queues())
 	}
-	limit := 100
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "limit %q: want 1..1000", clip(s))
-		}
-		limit = n
-	}
+	limit := int(query(r).number("limit"))
 	ranked, err := desk.Queue(r.Context(), q)
 	if err != nil {
 		return err
@@ -522,11 +515,9 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
 	if err != nil {
 		return err
 	}
-	since := a.now().Add(-DefaultStatsWindow)
-	if s := r.URL.Query().Get("since"); s != "" {
-		if since, err = time.Parse(time.RFC3339, s); err != nil {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "since %q: want an RFC 3339 time such as 2026-11-01T00:00:00Z", clip(s))
-		}
+	since := query(r).time("since")
+	if since.IsZero() {
+		since = a.now().Add(-DefaultStatsWindow)
 	}
 	rows, err := desk.Stats(r.Context(), since)
 	if err != nil {

@@ -120,21 +120,26 @@ func (a *API) scan(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	return nil
 }
 
+// scanFields are the fields a scan takes besides its content, as query
+// parameters (the route table declares them) or form parts.
+var scanFields = []string{"content_id", "account_id", "surface", "visibility", "ip", "port", "uploaded_at", "user_agent", "file_name"}
+
 // queryFields sets the scan's fields from the query parameters, with a
 // raw body or a multipart form alike (curl -F content=@x '...?content_id=y'
-// is the README's first scan). A parameter the scan does not take, or one
-// the form also gave with another value, is refused naming it (one given
-// twice, checkParams refused): none may silently lose the id it carries.
+// is the README's first scan). One the form also gave with another value
+// is refused naming it (an unknown one or one given twice, checkParams
+// refused): none may silently lose the id it carries.
 func queryFields(r *http.Request, fields map[string]*string) error {
-	if err := knownQuery(r, slices.Sorted(maps.Keys(fields))...); err != nil {
-		return err
-	}
-	for name, vs := range r.URL.Query() {
-		p := fields[name]
-		if *p != "" && *p != vs[0] {
-			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is given both as a query parameter (%q) and as a form field (%q)", name, clip(vs[0]), clip(*p))
+	q := query(r)
+	for name, p := range fields {
+		v := q.text(name)
+		if v == "" {
+			continue
 		}
-		*p = vs[0]
+		if *p != "" && *p != v {
+			return errorf(http.StatusBadRequest, CodeBadRequest, "%s is given both as a query parameter (%q) and as a form field (%q)", name, clip(v), clip(*p))
+		}
+		*p = v
 	}
 	return nil
 }

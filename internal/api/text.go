@@ -86,17 +86,8 @@ func (a *API) messagesAround(w http.ResponseWriter, r *http.Request, _ auth.Key)
 	if err != nil || id <= 0 {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "message id %q is not a positive integer", r.PathValue("id"))
 	}
-	n := map[string]int{"before": 10, "after": 10}
-	for k := range n {
-		if v := r.URL.Query().Get(k); v != "" {
-			x, err := strconv.Atoi(v)
-			if err != nil || x < 0 || x > textmsg.Keep {
-				return errorf(http.StatusBadRequest, CodeBadRequest, "%s %q: want 0 to %d", k, v, textmsg.Keep)
-			}
-			n[k] = x
-		}
-	}
-	ms, err := a.cfg.TextMessages.MessagesAround(r.Context(), id, n["before"], n["after"])
+	q := query(r)
+	ms, err := a.cfg.TextMessages.MessagesAround(r.Context(), id, int(q.number("before")), int(q.number("after")))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,10 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/transparency"
 )
 
+// transparencyParams are the transparency routes' query parameters: a
+// period, read by transparency.ParsePeriod, and a category.
+var transparencyParams = append(textParams("from", "to"), enumParam("category", review.Categories...))
+
 // transparencyFor reads a request's period (transparency.ParsePeriod)
 // and category, and computes its report.
 func (a *API) transparencyFor(r *http.Request) (transparency.Report, transparency.Input, transparency.Config, error) {
@@ -17,17 +21,12 @@ func (a *API) transparencyFor(r *http.Request) (transparency.Report, transparenc
 		return transparency.Report{}, transparency.Input{}, cfg, errorf(http.StatusServiceUnavailable, CodeUnavailable, "transparency figures are not available on this server: its store keeps no reports")
 	}
 	now := a.now().UTC()
-	q := r.URL.Query()
-	p, err := transparency.ParsePeriod(q.Get("from"), q.Get("to"), now)
+	q := query(r)
+	p, err := transparency.ParsePeriod(q.text("from"), q.text("to"), now)
 	if err != nil {
 		return transparency.Report{}, transparency.Input{}, cfg, err
 	}
-	if c := review.Category(q.Get("category")); c != "" {
-		if !c.Valid() {
-			return transparency.Report{}, transparency.Input{}, cfg, errorf(http.StatusBadRequest, CodeBadRequest, "unknown category %q", clip(string(c)))
-		}
-		cfg.Category = c
-	}
+	cfg.Category = review.Category(q.text("category"))
 	if a.cfg.Review != nil {
 		cfg.Target = a.cfg.Review.Target
 	}
