@@ -71,7 +71,7 @@ func checkParams(r *http.Request, rt route) (queryValues, error) {
 	}
 	q := make(queryValues, len(rt.query))
 	for _, p := range rt.query {
-		v, err := p.parse(given.Get(p.name), given.Has(p.name))
+		v, err := p.parse(given.Get(p.name))
 		if err != nil {
 			return nil, err
 		}
@@ -126,8 +126,10 @@ func numberParam(name string, min, max, def int64) param {
 func timeParam(name string) param { return param{name: name, kind: paramTime} }
 
 // parse checks a value given (or, when absent, gives the default): a
-// string, an int64 or a time.Time, as the kind says.
-func (p param) parse(v string, given bool) (any, error) {
+// string, an int64 or a time.Time, as the kind says. An empty value is
+// taken as absent, as a form's "any" choice sends it.
+func (p param) parse(v string) (any, error) {
+	given := v != ""
 	switch p.kind {
 	case paramEnum:
 		if given && !slices.Contains(p.values, v) {
@@ -174,7 +176,8 @@ func paramNames(rt route) string {
 }
 
 // queryValues are a request's query parameters as checkParams parsed
-// them, every one its route declares (a default or "" when absent).
+// them, every one its route declares (its default, "" or the zero time
+// when absent).
 type queryValues map[string]any
 
 type queryKey struct{}
