@@ -152,6 +152,7 @@ func TestBadInput(t *testing.T) {
 		{"rule as form", "POST", "/v1/rules", admin, "application/x-www-form-urlencoded", strings.NewReader("name=x"), 0, 415, "unsupported_media_type"},
 		{"empty scan", "POST", "/v1/scan", integrator, "image/jpeg", strings.NewReader(""), 0, 400, "empty_body"},
 		{"entry with a misspelt provenance", "POST", "/v1/banks/nosuch/entries?sorce=hotline", admin, "image/jpeg", bytes.NewReader(jpg), 0, 400, "bad_request"},
+		{"JSON entries with an image's provenance", "POST", "/v1/banks/known/entries?source=hotline", admin, "application/json", strings.NewReader(`{"entries": [{"signal": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"}]}`), 0, 400, "bad_request"},
 		{"a route without query parameters given one", "GET", "/v1/le-queue?state=zzz", keys[auth.LELiaison], "", nil, 0, 400, "bad_request"},
 		{"notices given since", "GET", "/v1/notices?since=-1", admin, "", nil, 0, 400, "bad_request"},
 		{"a misspelt limit", "GET", "/v1/audit?limt=5", keys[auth.Auditor], "", nil, 0, 400, "bad_request"},

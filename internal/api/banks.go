@@ -116,6 +116,13 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	var entries []bank.Entry
 	var hashed *hashes
 	if mt == "application/json" {
+		// The query's provenance is an image's; entries sent as JSON
+		// carry their own, and would silently lose it.
+		for name, v := range query(r) {
+			if v != "" {
+				return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s is an image's provenance: entries sent as JSON carry their own", name)
+			}
+		}
 		var in struct {
 			Entries []entryJSON `json:"entries"`
 		}
