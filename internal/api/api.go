@@ -179,8 +179,8 @@ type API struct {
 // route is one operation: its method and path pattern (as ServeMux and the
 // OpenAPI document write them) and the permission it asks for. An empty
 // permission means any valid key will do; public, that no key is needed.
-// Query are the query parameters it takes; any other is
-// refused before the handler runs.
+// Query are the query parameters it takes (checkParams refuses any other
+// before the handler runs).
 type route struct {
 	method, path string
 	perm         auth.Permission
@@ -333,7 +333,7 @@ func (a *API) table() []route {
 		rt("POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports),
 		rt("GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport),
 		rt("GET", "/v1/reports/mine", auth.ReportsCreate, a.myReports,
-			param{name: "reporter"}, numberParam("limit", 1, MaxMine, DefaultMine)),
+			append(textParams("reporter"), numberParam("limit", 1, MaxMine, DefaultMine))...),
 		rt("GET", "/v1/queues", auth.ReviewRead, a.listQueues),
 		rt("GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue, numberParam("limit", 1, 1000, 100)),
 		rt("GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase),
