@@ -93,6 +93,11 @@ type author struct {
 	// fired, accumulated as one more family (see modelDiscount).
 	learned float64
 	stages  []Stage
+	// inCopy: the author kept a parent or another adult informed, or
+	// named the reader's family as their own (analysis.inCopy): a
+	// coach's consent form, a sitter's "your mom said", a sister's "mam's
+	// raging". A groomer keeps the parents out ("dont tell ur mum").
+	inCopy bool
 	// toMinor: the author wrote to a declared minor, not being one.
 	// minor: the author declared an age under 18.
 	toMinor, minor bool
@@ -147,6 +152,7 @@ func (c *Conversation) Add(t Turn) Result {
 		c.kinBy[t.Author] = true
 	}
 	c.kinCall = c.kinCall || a.kinCall
+	au.inCopy = au.inCopy || a.inCopy
 	au.toMinor = au.toMinor || t.minorTarget()
 	au.minor = au.minor || t.minorAuthor()
 	before := c.authorScore(t.Author, au)
@@ -265,13 +271,15 @@ func (c *Conversation) kin(name string) bool {
 }
 
 // authorScore combines an author's evidence, discounted when they are
-// likely family (kin); 0 for the minor side.
+// likely family (kin) or keep the child's parents informed (inCopy: as a
+// relative's, their evidence is of an adult the family knows); 0 for the
+// minor side.
 func (c *Conversation) authorScore(name string, au *author) float64 {
 	if c.minorSide(name, au) {
 		return 0
 	}
 	k := 1.0
-	if c.kin(name) {
+	if c.kin(name) || au.inCopy {
 		k *= kinDiscount
 	}
 	control := au.toMinor
