@@ -38,7 +38,6 @@ type state struct {
 	Turns   int                `json:"turns"`
 	Authors []authorState      `json:"authors"`
 	KinBy   []string           `json:"kin_by,omitempty"`
-	KinCall bool               `json:"kin_call,omitempty"`
 	Result  ConversationResult `json:"result"`
 }
 
@@ -55,7 +54,7 @@ type authorState struct {
 // State encodes what c has accumulated, for Resume. JSON keeps floats
 // exactly, so a resumed conversation scores as c would.
 func (c *Conversation) State() ([]byte, error) {
-	st := state{Version: c.s.StateVersion(), Turns: c.turns, KinCall: c.kinCall, Result: c.Result()}
+	st := state{Version: c.s.StateVersion(), Turns: c.turns, Result: c.Result()}
 	st.Result.Score = c.res.Score // unrounded: the next Add compares with it
 	if n := len(st.Result.Moves); n > MaxStateMoves {
 		st.Result.Moves = st.Result.Moves[n-MaxStateMoves:]
@@ -96,7 +95,7 @@ func (s *Scorer) Resume(data []byte) (*Conversation, error) {
 		return nil, fmt.Errorf("reading a conversation state: %d authors, more than %d", len(st.Authors), MaxAuthors)
 	}
 	c := s.NewConversation()
-	c.turns, c.res, c.kinCall = st.Turns, st.Result, st.KinCall
+	c.turns, c.res = st.Turns, st.Result
 	for _, as := range st.Authors {
 		au := &author{learned: as.Learned, stages: as.Stages, toMinor: as.ToMinor, minor: as.Minor, inCopy: as.InCopy}
 		for name, v := range as.Fam {

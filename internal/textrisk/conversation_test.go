@@ -520,3 +520,38 @@ func TestConversationCrossValidatedByFile(t *testing.T) {
 func TestConversationHoldout9(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-holdout9.txt", 16, 14, 6)
 }
+
+// An adult who keeps the child's parents informed ("your mom asked me",
+// a consent form) or names the child's family as their own ("mam's been
+// phoning ye") is discounted as a relative is; the same messages from
+// someone who does neither flag, and a parent only told a cover story
+// ("tell your mum you're at a friend's") keeps the flag.
+func TestConversationCopy(t *testing.T) {
+	s := mustScorer(t)
+	turn := func(who, text string) Turn {
+		m := Message{Text: text, Surface: DM}
+		if who == "adult" {
+			m.TargetAge = 11
+		}
+		return Turn{Author: who, Message: m}
+	}
+	secret := []Turn{
+		turn("adult", "are you home already or still at practice?"),
+		turn("kid", "at practice"),
+		turn("adult", "haha one scoop is our little secret"),
+	}
+	if r := s.ScoreConversation(secret); !r.Flagged {
+		t.Fatalf("%+v: want the probe and the secret flagged from a stranger; pick stronger messages", r)
+	}
+	for _, first := range []string{"hey! your mom asked me to watch you tonight", "bring the signed consent form on saturday", "oi, mam's been phoning ye", "Mummy said you came first in class", "Papá está mirando el iPad"} {
+		r := s.ScoreConversation(append([]Turn{turn("adult", first)}, secret...))
+		if r.Flagged {
+			t.Errorf("after %q: %+v: want the secret discounted", first, r)
+		}
+	}
+	for _, first := range []string{"tell your mum you're at a friend's", "dont tell your mum we talk", "yuh mada nuh haffi know", "is your mum home"} {
+		if r := s.ScoreConversation(append([]Turn{turn("adult", first)}, secret...)); !r.Flagged {
+			t.Errorf("after %q: %+v: want the flag kept", first, r)
+		}
+	}
+}
