@@ -49,6 +49,7 @@ type authorState struct {
 	ToMinor bool               `json:"to_minor,omitempty"`
 	Minor   bool               `json:"minor,omitempty"`
 	InCopy  bool               `json:"in_copy,omitempty"`
+	Shared  bool               `json:"shared,omitempty"`
 }
 
 // State encodes what c has accumulated, for Resume. JSON keeps floats
@@ -60,7 +61,7 @@ func (c *Conversation) State() ([]byte, error) {
 		st.Result.Moves = st.Result.Moves[n-MaxStateMoves:]
 	}
 	for name, au := range c.authors {
-		as := authorState{Name: name, Learned: au.learned, Stages: au.stages, ToMinor: au.toMinor, Minor: au.minor, InCopy: au.inCopy}
+		as := authorState{Name: name, Learned: au.learned, Stages: au.stages, ToMinor: au.toMinor, Minor: au.minor, InCopy: au.inCopy, Shared: au.shared}
 		for i, v := range au.fam {
 			if v != 0 {
 				if as.Fam == nil {
@@ -97,7 +98,7 @@ func (s *Scorer) Resume(data []byte) (*Conversation, error) {
 	c := s.NewConversation()
 	c.turns, c.res = st.Turns, st.Result
 	for _, as := range st.Authors {
-		au := &author{learned: as.Learned, stages: as.Stages, toMinor: as.ToMinor, minor: as.Minor, inCopy: as.InCopy}
+		au := &author{learned: as.Learned, stages: as.Stages, toMinor: as.ToMinor, minor: as.Minor, inCopy: as.InCopy, shared: as.Shared}
 		for name, v := range as.Fam {
 			i, ok := familyIndex[name]
 			if !ok {
@@ -171,7 +172,7 @@ func (s *Scorer) stateVersion(model string) string {
 		fmt.Fprintf(h, "%d\x00", c.turns)
 		for _, name := range []string{"a", "b", "c", "d"} {
 			if au := c.authors[name]; au != nil {
-				fmt.Fprintf(h, "%s %v %v %v %v %v %v %v\x00", name, au.fam, au.learned, au.stages, au.toMinor, au.minor, au.inCopy, c.authorScore(name, au))
+				fmt.Fprintf(h, "%s %v %v %v %v %v %v %v %v\x00", name, au.fam, au.learned, au.stages, au.toMinor, au.minor, au.inCopy, au.shared, c.authorScore(name, au))
 			}
 		}
 		fmt.Fprintf(h, "%+v\x00", c.res)

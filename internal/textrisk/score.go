@@ -140,9 +140,9 @@ type analysis struct {
 	// "thank you ate 😭"), a call rather than a mention ("yeah mum works").
 	kinCall bool
 	// inCopy: the writer keeps a parent or another adult informed (a
-	// copy phrase), or names a family member as theirs and the reader's
-	// ("mam's been phoning ye"); see Conversation.
-	inCopy bool
+	// copy phrase); shared: the writer names a family member as theirs
+	// and the reader's ("mam's been phoning ye"). See Conversation.
+	inCopy, shared bool
 	// reported: the message reports what someone else wrote (a report
 	// phrase, or evidence found inside quotation marks).
 	reported bool
@@ -273,7 +273,7 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		if len(r.steps) == 1 && !(call && (from == 0 || strings.ContainsAny(text[toks[from-1].end:toks[from].start], ",.!?;:"))) {
 			// A mention with no owner ("tell mam", not "tell your
 			// mam") is of a family the writer shares with the reader.
-			a.inCopy = a.inCopy || from == 0 || toks[from].brk || !lx.owners[toks[from-1].text]
+			a.shared = a.shared || from == 0 || toks[from].brk || !lx.owners[toks[from-1].text]
 			return
 		}
 		a.kin = true
