@@ -34,10 +34,14 @@ const MaxStateMoves = 32
 var ErrStateVersion = errors.New("conversation state is of another scorer version")
 
 type state struct {
-	Version string             `json:"version"`
-	Turns   int                `json:"turns"`
-	Authors []authorState      `json:"authors"`
-	KinBy   []string           `json:"kin_by,omitempty"`
+	Version string        `json:"version"`
+	Turns   int           `json:"turns"`
+	Authors []authorState `json:"authors"`
+	KinBy   []string      `json:"kin_by,omitempty"`
+	// KinCall: someone was called by a family name, so a flag is
+	// withdrawn once its author's evidence is discounted below Threshold
+	// (a copy phrase after the flag, Conversation.withdraw).
+	KinCall bool               `json:"kin_call,omitempty"`
 	Result  ConversationResult `json:"result"`
 }
 
@@ -55,7 +59,7 @@ type authorState struct {
 // State encodes what c has accumulated, for Resume. JSON keeps floats
 // exactly, so a resumed conversation scores as c would.
 func (c *Conversation) State() ([]byte, error) {
-	st := state{Version: c.s.StateVersion(), Turns: c.turns, Result: c.Result()}
+	st := state{Version: c.s.StateVersion(), Turns: c.turns, KinCall: c.kinCall, Result: c.Result()}
 	st.Result.Score = c.res.Score // unrounded: the next Add compares with it
 	if n := len(st.Result.Moves); n > MaxStateMoves {
 		st.Result.Moves = st.Result.Moves[n-MaxStateMoves:]
@@ -96,7 +100,7 @@ func (s *Scorer) Resume(data []byte) (*Conversation, error) {
 		return nil, fmt.Errorf("reading a conversation state: %d authors, more than %d", len(st.Authors), MaxAuthors)
 	}
 	c := s.NewConversation()
-	c.turns, c.res = st.Turns, st.Result
+	c.turns, c.res, c.kinCall = st.Turns, st.Result, st.KinCall
 	for _, as := range st.Authors {
 		au := &author{learned: as.Learned, stages: as.Stages, toMinor: as.ToMinor, minor: as.Minor, inCopy: as.InCopy, shared: as.Shared}
 		for name, v := range as.Fam {
