@@ -152,7 +152,7 @@ func (c *Conversation) Add(t Turn) Result {
 		c.kinBy[t.Author] = true
 	}
 	c.kinCall = c.kinCall || a.kinCall
-	au.inCopy = au.inCopy || a.inCopy
+	au.inCopy = au.inCopy || a.inCopy || a.reported
 	au.shared = au.shared || a.shared
 	au.toMinor = au.toMinor || t.minorTarget()
 	au.minor = au.minor || t.minorAuthor()
