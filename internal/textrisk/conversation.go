@@ -282,10 +282,13 @@ func (c *Conversation) authorScore(name string, au *author) float64 {
 		return 0
 	}
 	k := 1.0
-	if c.kin(name) || au.shared {
+	// Sexual talk is no relative's or sitter's: "a pic for daddy" names
+	// no family, and a family name or a parent's word does not excuse it.
+	sexual := au.fam[familyIndex["sexual_talk"]] > 0
+	if c.kin(name) || au.shared && !sexual {
 		k *= kinDiscount
 	}
-	if au.inCopy {
+	if au.inCopy && !sexual {
 		k *= kinDiscount
 	}
 	control := au.toMinor

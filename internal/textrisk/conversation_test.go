@@ -573,4 +573,11 @@ func TestConversationCopy(t *testing.T) {
 			t.Errorf("after %q: %+v: want the flag kept", first, r)
 		}
 	}
+	// Sexual talk is excused by no parent's word: it scores as after "hi".
+	sexual := turn("adult", "ur so sexy")
+	plain := s.ScoreConversation([]Turn{turn("adult", "hi"), sexual})
+	copied := s.ScoreConversation([]Turn{turn("adult", "your mom asked me to watch you tonight"), sexual})
+	if plain.Score < 0.2 || copied.Score != plain.Score {
+		t.Errorf("sexual talk scored %v after a copy phrase, %v after hi: want the same, 0.2 or more", copied.Score, plain.Score)
+	}
 }
