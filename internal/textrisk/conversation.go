@@ -93,6 +93,11 @@ type author struct {
 	// fired, accumulated as one more family (see modelDiscount).
 	learned float64
 	stages  []Stage
+	// inCopy: the author kept a parent or another adult informed (a
+	// coach's consent form, a sitter's "your mom said"); a groomer keeps
+	// the parents out ("dont tell ur mum"). shared: the author named the
+	// reader's family as their own ("mam's raging", "soy el abuelo").
+	inCopy, shared bool
 	// toMinor: the author wrote to a declared minor, not being one.
 	// minor: the author declared an age under 18.
 	toMinor, minor bool
@@ -147,6 +152,8 @@ func (c *Conversation) Add(t Turn) Result {
 		c.kinBy[t.Author] = true
 	}
 	c.kinCall = c.kinCall || a.kinCall
+	au.inCopy = au.inCopy || a.inCopy || a.reported
+	au.shared = au.shared || a.shared
 	au.toMinor = au.toMinor || t.minorTarget()
 	au.minor = au.minor || t.minorAuthor()
 	before := c.authorScore(t.Author, au)
@@ -265,13 +272,23 @@ func (c *Conversation) kin(name string) bool {
 }
 
 // authorScore combines an author's evidence, discounted when they are
-// likely family (kin); 0 for the minor side.
+// likely family (kin, or shared: a family name with no owner is weaker
+// evidence, which a groomer echoing the child's "mummy" gives too, so the
+// two do not add up) and again when they keep the child's parents informed
+// (inCopy: the evidence is of an adult the family knows and has told, a
+// relative's or a sitter's); 0 for the minor side.
 func (c *Conversation) authorScore(name string, au *author) float64 {
 	if c.minorSide(name, au) {
 		return 0
 	}
 	k := 1.0
-	if c.kin(name) {
+	// Sexual talk is no relative's or sitter's: "a pic for daddy" names
+	// no family, and a family name or a parent's word does not excuse it.
+	sexual := au.fam[familyIndex["sexual_talk"]] > 0
+	if c.kin(name) || au.shared && !sexual {
+		k *= kinDiscount
+	}
+	if au.inCopy && !sexual {
 		k *= kinDiscount
 	}
 	control := au.toMinor

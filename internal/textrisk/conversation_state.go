@@ -20,7 +20,7 @@ import (
 
 // stateFormat names the encoding State writes. Bump it when the fields
 // change; a change of the scoring itself changes StateVersion by itself.
-const stateFormat = "conversation-state-1"
+const stateFormat = "conversation-state-2"
 
 // MaxStateMoves bounds the moves a state keeps (the newest): every other
 // part of a state is bounded by MaxAuthors and the families, and a state is
@@ -34,10 +34,14 @@ const MaxStateMoves = 32
 var ErrStateVersion = errors.New("conversation state is of another scorer version")
 
 type state struct {
-	Version string             `json:"version"`
-	Turns   int                `json:"turns"`
-	Authors []authorState      `json:"authors"`
-	KinBy   []string           `json:"kin_by,omitempty"`
+	Version string        `json:"version"`
+	Turns   int           `json:"turns"`
+	Authors []authorState `json:"authors"`
+	KinBy   []string      `json:"kin_by,omitempty"`
+	// KinCall: someone was called by a family name, so a flag is
+	// withdrawn once its author's evidence is discounted below Threshold
+	// (a copy phrase after the flag, Conversation.withdraw).
+	KinCall bool               `json:"kin_call,omitempty"`
 	Result  ConversationResult `json:"result"`
 }
 
@@ -48,18 +52,20 @@ type authorState struct {
 	Stages  []Stage            `json:"stages,omitempty"`
 	ToMinor bool               `json:"to_minor,omitempty"`
 	Minor   bool               `json:"minor,omitempty"`
+	InCopy  bool               `json:"in_copy,omitempty"`
+	Shared  bool               `json:"shared,omitempty"`
 }
 
 // State encodes what c has accumulated, for Resume. JSON keeps floats
 // exactly, so a resumed conversation scores as c would.
 func (c *Conversation) State() ([]byte, error) {
-	st := state{Version: c.s.StateVersion(), Turns: c.turns, Result: c.Result()}
+	st := state{Version: c.s.StateVersion(), Turns: c.turns, KinCall: c.kinCall, Result: c.Result()}
 	st.Result.Score = c.res.Score // unrounded: the next Add compares with it
 	if n := len(st.Result.Moves); n > MaxStateMoves {
 		st.Result.Moves = st.Result.Moves[n-MaxStateMoves:]
 	}
 	for name, au := range c.authors {
-		as := authorState{Name: name, Learned: au.learned, Stages: au.stages, ToMinor: au.toMinor, Minor: au.minor}
+		as := authorState{Name: name, Learned: au.learned, Stages: au.stages, ToMinor: au.toMinor, Minor: au.minor, InCopy: au.inCopy, Shared: au.shared}
 		for i, v := range au.fam {
 			if v != 0 {
 				if as.Fam == nil {
@@ -94,9 +100,9 @@ func (s *Scorer) Resume(data []byte) (*Conversation, error) {
 		return nil, fmt.Errorf("reading a conversation state: %d authors, more than %d", len(st.Authors), MaxAuthors)
 	}
 	c := s.NewConversation()
-	c.turns, c.res = st.Turns, st.Result
+	c.turns, c.res, c.kinCall = st.Turns, st.Result, st.KinCall
 	for _, as := range st.Authors {
-		au := &author{learned: as.Learned, stages: as.Stages, toMinor: as.ToMinor, minor: as.Minor}
+		au := &author{learned: as.Learned, stages: as.Stages, toMinor: as.ToMinor, minor: as.Minor, inCopy: as.InCopy, shared: as.Shared}
 		for name, v := range as.Fam {
 			i, ok := familyIndex[name]
 			if !ok {
@@ -170,7 +176,7 @@ func (s *Scorer) stateVersion(model string) string {
 		fmt.Fprintf(h, "%d\x00", c.turns)
 		for _, name := range []string{"a", "b", "c", "d"} {
 			if au := c.authors[name]; au != nil {
-				fmt.Fprintf(h, "%s %v %v %v %v %v %v\x00", name, au.fam, au.learned, au.stages, au.toMinor, au.minor, c.authorScore(name, au))
+				fmt.Fprintf(h, "%s %v %v %v %v %v %v %v %v\x00", name, au.fam, au.learned, au.stages, au.toMinor, au.minor, au.inCopy, au.shared, c.authorScore(name, au))
 			}
 		}
 		fmt.Fprintf(h, "%+v\x00", c.res)

@@ -461,8 +461,11 @@ func TestReadExamplesConversations(t *testing.T) {
 // one. Round 9 (branch convo9): 143 of 143 grooming conversations flagged
 // by their third grooming message, 137 of 151 benign clear; the built-in
 // model of main before round 9, which learnt from no conversation file,
-// gave 138 and 127 on the same files (with main's rules). The rules were
-// tuned on these files, so only the model's part is cross-validated.
+// gave 138 and 127 on the same files (with main's rules). Round 10
+// (branch convo10; holdout9 and tune10 now among the files): 167 of 167 and
+// 171 of 183; main 757a930's rules, cross-validated alike over the same
+// files: 166 and 160. The rules were tuned on these files, so only the
+// model's part is cross-validated.
 func TestConversationCrossValidatedByFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model per conversation file")
@@ -503,8 +506,8 @@ func TestConversationCrossValidatedByFile(t *testing.T) {
 		}
 	}
 	t.Logf("each conversation file scored by a model trained on the others: %d of %d grooming flagged in time, %d of %d benign clear", early, groom, clear, benign)
-	if groom < 143 || early < 143 || clear < 137 {
-		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 143 of 143 and 137 or more", early, groom, clear, benign)
+	if groom < 167 || early < 167 || clear < 171 {
+		t.Errorf("%d of %d grooming in time, %d of %d benign clear: want 167 of 167 and 171 or more", early, groom, clear, benign)
 	}
 }
 
@@ -516,7 +519,65 @@ func TestConversationCrossValidatedByFile(t *testing.T) {
 // the built-in model 16 of 16 grooming flagged by their third grooming
 // message and 9 of 16 benign clear; rules alone 14 of 16 and 6 of 16.
 // Before round 9 (main f327a76): 13 of 16 and 7 of 16 (model), 13 and 6
-// (rules). The floors keep the first run (rules alone, the lower).
+// (rules). Round 10 (branch convo10) tuned on it: rules alone 14 and 10
+// of 16; the built-in model now learns from it (16 and 16, in-sample).
+// Cross-validated by file, before it joined the training: 16 and 14.
 func TestConversationHoldout9(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout9.txt", 16, 14, 6)
+	conversationFloors(t, "../../testdata/text/conversations-holdout9.txt", 16, 14, 10)
+}
+
+// The tenth tuning set's conversations (conversations-tune10.txt: 8
+// grooming, 16 benign; Zimbabwean, Bangladeshi, Hong Kong, Northern
+// English, Appalachian, Australian, Uruguayan and Ecuadorian Spanish;
+// dance mums, a dad's surprise party, godparents, grandparents) were
+// written by another hand on 2026-12-04 and scored as delivered before
+// anything was changed for them: main 757a930, rules alone 7 of 8 in time
+// and 8 of 16 clear, built-in model 7 and 10; branch convo10 before it was
+// read, 7 and 10, 7 and 13. Round 10 tuned on it: rules alone 8 and 14;
+// the built-in model learns from it (8 and 16, in-sample; cross-validated
+// by file 8 and 16).
+func TestConversationTune10(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune10.txt", 8, 8, 14)
+}
+
+// An adult who keeps the child's parents informed ("your mom asked me",
+// a consent form) or names the child's family as their own ("mam's been
+// phoning ye") is discounted as a relative is; the same messages from
+// someone who does neither flag, and a parent only told a cover story
+// ("tell your mum you're at a friend's") keeps the flag.
+func TestConversationCopy(t *testing.T) {
+	s := mustScorer(t)
+	turn := func(who, text string) Turn {
+		m := Message{Text: text, Surface: DM}
+		if who == "adult" {
+			m.TargetAge = 11
+		}
+		return Turn{Author: who, Message: m}
+	}
+	secret := []Turn{
+		turn("adult", "are you home already or still at practice?"),
+		turn("kid", "at practice"),
+		turn("adult", "haha one scoop is our little secret"),
+	}
+	if r := s.ScoreConversation(secret); !r.Flagged {
+		t.Fatalf("%+v: want the probe and the secret flagged from a stranger; pick stronger messages", r)
+	}
+	for _, first := range []string{"hey! your mom asked me to watch you tonight", "bring the signed consent form on saturday", "oi, mam's been phoning ye", "Mummy said you came first in class", "Papá está mirando el iPad"} {
+		r := s.ScoreConversation(append([]Turn{turn("adult", first)}, secret...))
+		if r.Flagged {
+			t.Errorf("after %q: %+v: want the secret discounted", first, r)
+		}
+	}
+	for _, first := range []string{"tell your mum you're at a friend's", "dont tell your mum we talk", "yuh mada nuh haffi know", "is your mum home"} {
+		if r := s.ScoreConversation(append([]Turn{turn("adult", first)}, secret...)); !r.Flagged {
+			t.Errorf("after %q: %+v: want the flag kept", first, r)
+		}
+	}
+	// Sexual talk is excused by no parent's word: it scores as after "hi".
+	sexual := turn("adult", "ur so sexy")
+	plain := s.ScoreConversation([]Turn{turn("adult", "hi"), sexual})
+	copied := s.ScoreConversation([]Turn{turn("adult", "your mom asked me to watch you tonight"), sexual})
+	if plain.Score < 0.2 || copied.Score != plain.Score {
+		t.Errorf("sexual talk scored %v after a copy phrase, %v after hi: want the same, 0.2 or more", copied.Score, plain.Score)
+	}
 }

@@ -45,6 +45,16 @@ type lexicon struct {
 	// kin are phrases addressing the other person as family ("thanks
 	// grandma"), which Conversation uses.
 	kin ruleSet
+	// owners are the words that make a family name someone's ("your
+	// mum", "tu abuela"): a family name without one ("mam's been
+	// phoning", "Papá está mirando") is the writer's family and the
+	// reader's too.
+	owners map[string]bool
+	// copies are phrases by which a writer keeps a parent or another
+	// adult informed ("your mum said", "I'll ask your mummy", "signed
+	// consent form", "teachers can see this chat"), which Conversation
+	// uses: a groomer keeps them out.
+	copies ruleSet
 	// reports are phrases that say the message reports what someone else
 	// wrote ("he told me", "police arrested", "report this account"): a
 	// parent, a victim or the news quoting a groomer is not a groomer.
@@ -267,6 +277,20 @@ func parseLanguage(src string) (*lexicon, error) {
 				lx.lead[w] = true
 				lx.word(w)
 			}
+		case "owner":
+			for _, w := range strings.Fields(rest) {
+				if err := checkWord(w); err != nil {
+					return nil, fmt.Errorf("line %d: %w", n, err)
+				}
+				if exp, ok := lx.abbr[w]; ok && (len(exp) != 1 || exp[0] != w) {
+					return nil, fmt.Errorf("line %d: word %q is read as %q: write that", n, w, strings.Join(exp, " "))
+				}
+				if lx.owners == nil {
+					lx.owners = map[string]bool{}
+				}
+				lx.owners[w] = true
+				lx.word(w)
+			}
 		case "words":
 			for _, w := range strings.Fields(rest) {
 				if err := checkWord(w); err != nil {
@@ -328,6 +352,8 @@ func parseLanguage(src string) (*lexicon, error) {
 			rules = append(rules, pending{n, -1, 0, rest, false, false})
 		case "report":
 			rules = append(rules, pending{n, -2, 0, rest, false, false})
+		case "copy":
+			rules = append(rules, pending{n, -3, 0, rest, false, false})
 		case "not":
 			fam, pat, _ := strings.Cut(rest, " ")
 			fi, ok := familyIndex[fam]
@@ -358,7 +384,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2]), false, kw == "support"})
 		default:
-			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, sense, class, rule, support, peer, not, kin or report", n, kw)
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, sense, class, rule, support, peer, not, kin, owner, copy or report", n, kw)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -395,6 +421,8 @@ func parseLanguage(src string) (*lexicon, error) {
 		switch {
 		case p.family == -2:
 			lx.reports.add(r)
+		case p.family == -3:
+			lx.copies.add(r)
 		case p.family < 0:
 			lx.kin.add(r)
 		case p.weight == 0:

@@ -139,6 +139,10 @@ type analysis struct {
 	// kinCall: a kin phrase ends the message or a clause ("yes grandad!",
 	// "thank you ate 😭"), a call rather than a mention ("yeah mum works").
 	kinCall bool
+	// inCopy: the writer keeps a parent or another adult informed (a
+	// copy phrase); shared: the writer names a family member as theirs
+	// and the reader's ("mam's been phoning ye"). See Conversation.
+	inCopy, shared bool
 	// reported: the message reports what someone else wrote (a report
 	// phrase, or evidence found inside quotation marks).
 	reported bool
@@ -267,11 +271,15 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		// A family name alone is a call only as a clause of its own
 		// ("Mum!", "primo, ..."); otherwise it is a mention ("mum says").
 		if len(r.steps) == 1 && !(call && (from == 0 || strings.ContainsAny(text[toks[from-1].end:toks[from].start], ",.!?;:"))) {
+			// A mention with no owner ("tell mam", not "tell your
+			// mam") is of a family the writer shares with the reader.
+			a.shared = a.shared || from == 0 || toks[from].brk || !lx.owners[toks[from-1].text]
 			return
 		}
 		a.kin = true
 		a.kinCall = a.kinCall || call
 	})
+	lx.copies.each(toks, func(*rule, int, int) { a.inCopy = true })
 	type fired struct {
 		rule  *rule
 		spans []Span

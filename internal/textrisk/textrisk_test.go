@@ -633,7 +633,7 @@ func TestEveryRuleFiresOnItself(t *testing.T) {
 			}
 			return word[id]
 		}
-		for _, set := range []*ruleSet{&lx.rules, &lx.clears, &lx.kin, &lx.reports} {
+		for _, set := range []*ruleSet{&lx.rules, &lx.clears, &lx.kin, &lx.reports, &lx.copies} {
 			for ri := range set.rules {
 				r := &set.rules[ri]
 				// One message with each step's first alternative, then one
