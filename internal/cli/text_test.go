@@ -132,8 +132,14 @@ func TestTextTrainThenScore(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "16 decisions (8 confirmed)") {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
-	msg := "dm,age=12\tcome to my vip room, its for special girls\n"
-	_, without, _ := run(t, msg, "text", "score")
+	// The rules alone leave this one under the threshold (0.43); the
+	// built-in model's later rounds already flag "come to my vip room,
+	// its for special girls", so the comparison is with the rules alone.
+	msg := "dm,age=12\tthe vip room tonight, fav girls only\n"
+	_, without, _ := run(t, msg, "text", "score", "--model", "none")
+	if !strings.HasPrefix(strings.Split(without, "\n")[1], "false,") {
+		t.Fatalf("the rules alone: %q: want not flagged", without)
+	}
 	_, with, errs := run(t, msg, "text", "score", "--model", model)
 	if without == with {
 		t.Fatalf("same output with and without the model: %q %s", with, errs)

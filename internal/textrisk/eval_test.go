@@ -215,3 +215,13 @@ func TestTune9Sets(t *testing.T) {
 func TestHoldout9Set(t *testing.T) {
 	floors{"holdout9.tsv", 271, 0.95, 0.84, 0.954, 0.845}.check(t, mustBuiltin(t))
 }
+
+// tune10 (464 messages, 210 harmful; weighted to sextortion, captions and
+// bios: Zimbabwean, Bangladeshi, Hong Kong, Northern English, Appalachian,
+// Australian, Ecuadorian and Uruguayan voices) was written by another hand
+// and scored once before any change for it (docs/text.md, round 10): on
+// main 757a930 precision 0.959, recall 0.881; on this branch before its
+// lines 0.946, 0.914. The floors keep the branch's first figures.
+func TestTune10Set(t *testing.T) {
+	floors{"tune10.tsv", 210, 0.94, 0.91, 0.946, 0.914}.check(t, mustBuiltin(t))
+}
