@@ -583,3 +583,15 @@ func TestConversationCopy(t *testing.T) {
 		t.Errorf("sexual talk scored %v after a copy phrase, %v after hi: want the same, 0.2 or more", copied.Score, plain.Score)
 	}
 }
+
+// The tenth holdout's conversations (14 grooming, 3 of them sextortion
+// after an image, 3 without a declared age; 16 benign, role-based: a
+// stepmother, an uncle who drives to football, a tutor, teens of 16, adults
+// dating, a youth pastor's surprise, a godparent, a counsellor) were
+// written blind on 2026-12-04 by another hand. First run (after round 9):
+// 14 of 14 in time with either scorer, 12 of 16 benign clear with the
+// rules alone and 14 with the model; after round 10: 14 of 14, and 13 and
+// 14 of 16.
+func TestConversationHoldout10(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-holdout10.txt", 14, 14, 13)
+}

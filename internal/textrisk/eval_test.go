@@ -225,3 +225,12 @@ func TestHoldout9Set(t *testing.T) {
 func TestTune10Set(t *testing.T) {
 	floors{"tune10.tsv", 210, 0.94, 0.91, 0.946, 0.914}.check(t, mustBuiltin(t))
 }
+
+// The tenth holdout (524 messages, 246 harmful, weighted to sextortion,
+// captions and bios) was written blind on 2026-12-04 by another hand,
+// scored first (aggregates only) on main after round 9: rules and built-in
+// model precision 0.934, recall 0.915; then, committed, after round 10:
+// 0.926, 0.919 (docs/text.md). The floors keep both from sliding back.
+func TestHoldout10Set(t *testing.T) {
+	floors{"holdout10.tsv", 246, 0.92, 0.91, 0.934, 0.915}.check(t, mustBuiltin(t))
+}

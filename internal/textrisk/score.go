@@ -220,8 +220,8 @@ func (s *Scorer) analyse(m Message) analysis {
 		text = text[:MaxText]
 	}
 	raw := scan(text, s.emoji, make([]token, 0, 16))
-	var stops [8]int
-	most := 0
+	var stops, known [8]int
+	most, top := 0, 0
 	for li, lx := range s.langs[:min(len(s.langs), len(stops))] {
 		for i := range raw {
 			// Single letters ("y", "a", "e") are shared, and are what
@@ -229,16 +229,23 @@ func (s *Scorer) analyse(m Message) analysis {
 			if len(raw[i].text) > 1 && lx.stop[raw[i].text] {
 				stops[li]++
 			}
+			if len(raw[i].text) > 1 && lx.known(raw[i].text) {
+				known[li]++
+			}
 		}
-		most = max(most, stops[li])
+		if stops[li] > most {
+			most, top = stops[li], li
+		}
 	}
 	var best analysis
 	bestStops := -1
 	for li, lx := range s.langs {
 		// A language with far fewer of its common words than another is
 		// not the one the message is in: reading English as Spanish
-		// would find Spanish rules in loanwords ("mega", "link").
-		if li < len(stops) && 2*stops[li] < most {
+		// would find Spanish rules in loanwords ("mega", "link"). Unless
+		// it knows as many of the message's words: one "se" after "send
+		// pics" must not hide the English reading.
+		if li < len(stops) && 2*stops[li] < most && known[li] < known[top] {
 			continue
 		}
 		a := analyseIn(m, text, lx, lx.tokens(raw))
@@ -356,6 +363,9 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 			why = strings.TrimPrefix(why+fmt.Sprintf(", reported or quoted (x%g)", reportedSpeech), ", ")
 		}
 		w := scaleOdds(r.weight, k)
+		if len(h.spans) > MaxSpans {
+			h.spans = h.spans[:MaxSpans]
+		}
 		phrases := make([]string, len(h.spans))
 		for i, sp := range h.spans {
 			phrases[i] = text[sp.Start:sp.End]
@@ -542,6 +552,11 @@ func groomingKinds(reasons []Reason) int {
 // adultTarget multiplies the odds of grooming evidence in text to a
 // declared adult.
 const adultTarget = 0.3
+
+// MaxSpans bounds the phrases (and spans) a reason shows: the first
+// occurrences. A rule's strength does not grow with repeats, and a message
+// of 900 "u r cute" answered every one of them (38 KB for one message).
+const MaxSpans = 8
 
 // obfuscated multiplies the odds of a rule whose phrase was disguised.
 const obfuscated = 2
