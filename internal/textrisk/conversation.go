@@ -107,8 +107,20 @@ type author struct {
 // visits and "is your mum home?" do not need: sexual talk, a photo
 // request, secrecy.
 func (au *author) hard() bool {
-	return au.fam[familyIndex["sexual_talk"]] > 0 || au.fam[familyIndex["image_request"]] > 0 || au.fam[familyIndex["secrecy"]] > 0
+	for _, fi := range hardStages {
+		if au.fam[fi] > 0 {
+			return true
+		}
+	}
+	return false
 }
+
+// hardStages are the families hard looks for, and sexualTalk the one no
+// discount excuses: looked up once, not in each Add.
+var (
+	sexualTalk = familyIndex["sexual_talk"]
+	hardStages = [...]int{sexualTalk, familyIndex["image_request"], familyIndex["secrecy"]}
+)
 
 // modelDiscount scales the odds of the model's score of a message in which
 // no rule fired, before turnDiscount. The model reads what the phrases
@@ -284,7 +296,7 @@ func (c *Conversation) authorScore(name string, au *author) float64 {
 	k := 1.0
 	// Sexual talk is no relative's or sitter's: "a pic for daddy" names
 	// no family, and a family name or a parent's word does not excuse it.
-	sexual := au.fam[familyIndex["sexual_talk"]] > 0
+	sexual := au.fam[sexualTalk] > 0
 	if c.kin(name) || au.shared && !sexual {
 		k *= kinDiscount
 	}
