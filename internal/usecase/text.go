@@ -312,13 +312,13 @@ func (u *Text) act(ctx context.Context, s *Scored, m textmsg.Message, done textm
 	if !files(s.Actions) {
 		return nil
 	}
-	thread, err := u.thread(ctx, m)
-	if err != nil {
-		return err
-	}
 	if done.CaseID != 0 {
 		s.CaseID, s.Evidence = done.CaseID, done.Evidence
 		return nil
+	}
+	thread, err := u.thread(ctx, m)
+	if err != nil {
+		return err
 	}
 	if !s.Flagged && u.Review != nil {
 		open, err := u.openCase(ctx, thread[:len(thread)-1])
