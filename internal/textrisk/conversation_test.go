@@ -595,3 +595,12 @@ func TestConversationCopy(t *testing.T) {
 func TestConversationHoldout10(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-holdout10.txt", 14, 14, 13)
 }
+
+// The eleventh holdout's conversations (16 grooming, 18 benign: game
+// servers, fake peers, a modelling scout, coaches, a hacked-account
+// scam; cousins quoting a creep, a babysitter on her way, a couple of
+// adults) were written blind on 2026-12-04 by another hand and are never
+// tuned on. First run (after round 10): see the floors.
+func TestConversationHoldout11(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-holdout11.txt", 16, -1, -1)
+}

@@ -154,7 +154,7 @@ type floors struct {
 	firstP, firstR float64
 }
 
-func (f floors) check(t *testing.T, s *Scorer) {
+func (f floors) check(t *testing.T, s *Scorer) Evaluation {
 	t.Helper()
 	ev := s.Evaluate(readSet(t, "../../testdata/text/"+f.file))
 	logEvaluation(t, ev)
@@ -163,6 +163,18 @@ func (f floors) check(t *testing.T, s *Scorer) {
 	}
 	if p, r := ev.All.Precision(), ev.All.Recall(); p < f.minP || r < f.minR {
 		t.Errorf("%s: precision %.3f recall %.3f: want at least %.2f and %.2f (first run %.3f, %.3f)", f.file, p, r, f.minP, f.minR, f.firstP, f.firstR)
+	}
+	return ev
+}
+
+// surfaceTargets holds each surface to the targets, which are per
+// surface, not only over all of them.
+func surfaceTargets(t *testing.T, file string, ev Evaluation) {
+	t.Helper()
+	for _, s := range Surfaces {
+		if c := ev.BySurface[s]; c.TP+c.FN > 0 && (c.Precision() < 0.9 || c.Recall() < 0.8) {
+			t.Errorf("%s: %s precision %.3f recall %.3f: want at least 0.90 and 0.80", file, s, c.Precision(), c.Recall())
+		}
 	}
 }
 
@@ -233,4 +245,17 @@ func TestTune10Set(t *testing.T) {
 // 0.926, 0.919 (docs/text.md). The floors keep both from sliding back.
 func TestHoldout10Set(t *testing.T) {
 	floors{"holdout10.tsv", 246, 0.92, 0.91, 0.934, 0.915}.check(t, mustBuiltin(t))
+}
+
+// The eleventh holdout (573 messages, 270 harmful; Welsh, NZ, South
+// African, Kenyan, Filipino, Singaporean and Peruvian voices among
+// others; teens talking to teens, relatives asking for photos, victims
+// and educators quoting offenders) was written blind on 2026-12-04 by
+// another hand and is never tuned on. First run, on main after round 10
+// (aggregates only, docs/text.md): precision 0.948, recall 0.885; per
+// surface dm 0.926/0.867, comment 0.985/0.929, caption 1.000/0.846, bio
+// 1.000/0.929. Each surface is held to the targets.
+func TestHoldout11Set(t *testing.T) {
+	ev := floors{"holdout11.tsv", 270, 0.93, 0.87, 0.948, 0.885}.check(t, mustBuiltin(t))
+	surfaceTargets(t, "holdout11.tsv", ev)
 }
