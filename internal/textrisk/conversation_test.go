@@ -600,7 +600,21 @@ func TestConversationHoldout10(t *testing.T) {
 // servers, fake peers, a modelling scout, coaches, a hacked-account
 // scam; cousins quoting a creep, a babysitter on her way, a couple of
 // adults) were written blind on 2026-12-04 by another hand and are never
-// tuned on. First run (after round 10): see the floors.
+// tuned on. First run (after round 10): 14 of 16 in time with the rules
+// alone and 15 with the built-in model; 13 and 16 of 18 benign clear.
+// After round 11 (compound rules): 14 and 15 in time, 13 and 17 clear.
 func TestConversationHoldout11(t *testing.T) {
-	conversationFloors(t, "../../testdata/text/conversations-holdout11.txt", 16, -1, -1)
+	conversationFloors(t, "../../testdata/text/conversations-holdout11.txt", 16, 14, 13)
+}
+
+// The eleventh tuning set's conversations (14 grooming with late first
+// signals, sextortion after one image, offenders posing as 15; 20 benign:
+// teen peers swapping selfies, relatives asking for photos, a surprise
+// party kept from a mum, a coach moving the team chat, friends helping a
+// friend who is extorted) were written by another hand on 2026-12-04
+// and are tuned on (the built-in model trains on them). First run (after
+// round 10): 10 of 14 in time with the rules alone and 13 with the model,
+// 17 of 20 benign clear with either.
+func TestConversationTune11(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune11.txt", 14, 10, 17)
 }

@@ -243,6 +243,7 @@ func TestTune10Set(t *testing.T) {
 // scored first (aggregates only) on main after round 9: rules and built-in
 // model precision 0.934, recall 0.915; then, committed, after round 10:
 // 0.926, 0.919 (docs/text.md). The floors keep both from sliding back.
+// Since round 11 it is tuned on and the built-in model trains on it.
 func TestHoldout10Set(t *testing.T) {
 	floors{"holdout10.tsv", 246, 0.92, 0.91, 0.934, 0.915}.check(t, mustBuiltin(t))
 }
@@ -258,4 +259,16 @@ func TestHoldout10Set(t *testing.T) {
 func TestHoldout11Set(t *testing.T) {
 	ev := floors{"holdout11.tsv", 270, 0.93, 0.87, 0.948, 0.885}.check(t, mustBuiltin(t))
 	surfaceTargets(t, "holdout11.tsv", ev)
+}
+
+// tune11 (528 messages, 266 harmful; weighted to sextortion in all its
+// forms and to the hard negatives that resemble it: victims and parents
+// telling of a scam, school notices, friends' "delete that pic of me")
+// was written by another hand on 2026-12-04 and scored once before any
+// change for it: rules and built-in model precision 0.950, recall 0.925;
+// the rules alone 0.883, 0.763 (sextortion labelled on 0.667 of its
+// messages). The built-in model now trains on it, so the floors hold the
+// rules alone: 0.888, 0.805 after round 11's compound rules.
+func TestTune11Set(t *testing.T) {
+	floors{"tune11.tsv", 266, 0.88, 0.80, 0.883, 0.763}.check(t, mustScorer(t))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,16 @@ type lexicon struct {
 	// wrote ("he told me", "police arrested", "report this account"): a
 	// parent, a victim or the news quoting a groomer is not a groomer.
 	reports ruleSet
+	// cues are named sets of phrases ("cue audience your school") that
+	// compound rules ("when threat_share 0.55 audience + exposure +
+	// demand") need together, anywhere in one message: none of them is
+	// evidence alone, all of them are. An extortion names who would see,
+	// what they would see and what stops it in words too many to list as
+	// phrases ("ur halls group saw this. £200 by tonight"). A cue's
+	// rule.family is its index in cueNames.
+	cues      ruleSet
+	cueNames  []string
+	compounds []rule // rule.all names the cues; no steps
 }
 
 // A sense reads a word as meaning, instead of its abbreviation, when the
@@ -134,6 +145,9 @@ type rule struct {
 	// support: evidence only beside other evidence in its message (a
 	// deadline is a deadline of something: "5 mins" alone is not).
 	support bool
+	// all: a compound rule's cues (indexes in lexicon.cueNames), each of
+	// which must match in the message, at spans apart.
+	all []int
 }
 
 type stepKind uint8
@@ -246,8 +260,17 @@ func parseLanguage(src string) (*lexicon, error) {
 		text    string
 		peer    bool
 		support bool
+		cue     int
 	}
 	var rules []pending
+	cueIndex := map[string]int{}
+	type compound struct {
+		line   int
+		family int
+		weight float64
+		cues   string
+	}
+	var compounds []compound
 	sc := bufio.NewScanner(strings.NewReader(src))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -349,18 +372,44 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			lx.senses[key] = sn
 		case "kin":
-			rules = append(rules, pending{n, -1, 0, rest, false, false})
+			rules = append(rules, pending{n, -1, 0, rest, false, false, 0})
 		case "report":
-			rules = append(rules, pending{n, -2, 0, rest, false, false})
+			rules = append(rules, pending{n, -2, 0, rest, false, false, 0})
 		case "copy":
-			rules = append(rules, pending{n, -3, 0, rest, false, false})
+			rules = append(rules, pending{n, -3, 0, rest, false, false, 0})
+		case "cue":
+			name, pat, _ := strings.Cut(rest, " ")
+			if err := checkWord(name); err != nil || strings.TrimSpace(pat) == "" {
+				return nil, fmt.Errorf("line %d: want cue NAME PATTERN", n)
+			}
+			ci, ok := cueIndex[name]
+			if !ok {
+				ci = len(lx.cueNames)
+				cueIndex[name] = ci
+				lx.cueNames = append(lx.cueNames, name)
+			}
+			rules = append(rules, pending{n, -4, 0, strings.TrimSpace(pat), false, false, ci})
+		case "when":
+			f := strings.SplitN(rest, " ", 3)
+			if len(f) < 3 {
+				return nil, fmt.Errorf("line %d: want when FAMILY WEIGHT CUE + CUE...", n)
+			}
+			fi, ok := familyIndex[f[0]]
+			if !ok {
+				return nil, fmt.Errorf("line %d: unknown family %q", n, f[0])
+			}
+			w, err := strconv.ParseFloat(f[1], 64)
+			if err != nil || w <= 0 || w >= 1 {
+				return nil, fmt.Errorf("line %d: weight %q: want a number between 0 and 1", n, f[1])
+			}
+			compounds = append(compounds, compound{n, fi, w, f[2]})
 		case "not":
 			fam, pat, _ := strings.Cut(rest, " ")
 			fi, ok := familyIndex[fam]
 			if !ok {
 				return nil, fmt.Errorf("line %d: unknown family %q", n, fam)
 			}
-			rules = append(rules, pending{n, fi, 0, strings.TrimSpace(pat), false, false})
+			rules = append(rules, pending{n, fi, 0, strings.TrimSpace(pat), false, false, 0})
 		case "peer":
 			// peer WEIGHT PATTERN: a rapport rule claiming the target's age.
 			w, pat, _ := strings.Cut(rest, " ")
@@ -368,7 +417,7 @@ func parseLanguage(src string) (*lexicon, error) {
 			if err != nil || x <= 0 || x >= 1 || strings.TrimSpace(pat) == "" {
 				return nil, fmt.Errorf("line %d: want peer WEIGHT PATTERN, the weight between 0 and 1", n)
 			}
-			rules = append(rules, pending{n, familyIndex["rapport"], x, strings.TrimSpace(pat), true, false})
+			rules = append(rules, pending{n, familyIndex["rapport"], x, strings.TrimSpace(pat), true, false, 0})
 		case "rule", "support":
 			f := strings.SplitN(rest, " ", 3)
 			if len(f) < 3 {
@@ -382,9 +431,9 @@ func parseLanguage(src string) (*lexicon, error) {
 			if err != nil || w <= 0 || w >= 1 {
 				return nil, fmt.Errorf("line %d: weight %q: want a number between 0 and 1", n, f[1])
 			}
-			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2]), false, kw == "support"})
+			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2]), false, kw == "support", 0})
 		default:
-			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, sense, class, rule, support, peer, not, kin, owner, copy or report", n, kw)
+			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, sense, class, rule, support, peer, not, kin, owner, copy, report, cue or when", n, kw)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -419,6 +468,9 @@ func parseLanguage(src string) (*lexicon, error) {
 		}
 		r.family, r.weight, r.peer, r.support = p.family, p.weight, p.peer, p.support
 		switch {
+		case p.family == -4:
+			r.family = p.cue
+			lx.cues.add(r)
 		case p.family == -2:
 			lx.reports.add(r)
 		case p.family == -3:
@@ -429,6 +481,34 @@ func parseLanguage(src string) (*lexicon, error) {
 			lx.clears.add(r)
 		default:
 			lx.rules.add(r)
+		}
+	}
+	used := make([]bool, len(lx.cueNames))
+	for _, c := range compounds {
+		r := rule{family: c.family, weight: c.weight}
+		var names []string
+		for _, name := range strings.Split(c.cues, "+") {
+			name = strings.TrimSpace(name)
+			ci, ok := cueIndex[name]
+			if !ok {
+				return nil, fmt.Errorf("line %d: unknown cue %q", c.line, name)
+			}
+			if slices.Contains(r.all, ci) {
+				return nil, fmt.Errorf("line %d: cue %q named twice", c.line, name)
+			}
+			r.all = append(r.all, ci)
+			names = append(names, name)
+			used[ci] = true
+		}
+		if len(r.all) < 2 {
+			return nil, fmt.Errorf("line %d: a compound rule needs two cues or more: one is a rule", c.line)
+		}
+		r.text = strings.Join(names, " + ")
+		lx.compounds = append(lx.compounds, r)
+	}
+	for ci, u := range used {
+		if !u {
+			return nil, fmt.Errorf("cue %q: no when rule uses it", lx.cueNames[ci])
 		}
 	}
 	return lx, nil

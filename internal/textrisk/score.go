@@ -310,6 +310,30 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		}
 		hits = append(hits, fired{r, []Span{sp}, obf})
 	})
+	if len(lx.compounds) > 0 {
+		var found [][]cueHit
+		lx.cues.each(toks, func(r *rule, from, to int) {
+			if found == nil {
+				found = make([][]cueHit, len(lx.cueNames))
+			}
+			h := cueHit{Span{toks[from].start, toks[to-1].end}, false}
+			for _, t := range toks[from:to] {
+				h.obf = h.obf || t.obf
+			}
+			found[r.family] = append(found[r.family], h)
+		})
+		var ends []int
+		if found != nil {
+			ends = sentenceEnds(text)
+		}
+		for i := range lx.compounds {
+			if c := &lx.compounds[i]; found != nil {
+				if spans, obf, ok := together(c.all, found, ends); ok {
+					hits = append(hits, fired{c, spans, obf})
+				}
+			}
+		}
+	}
 	if len(hits) == 0 {
 		return a
 	}
@@ -336,7 +360,9 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	for _, h := range hits {
 		r := h.rule
 		if len(clears) > 0 {
-			if h.spans = uncleared(h.spans, r.family, clears, ends); len(h.spans) == 0 {
+			n := len(h.spans)
+			// A compound needs every part: a clear of one clears it.
+			if h.spans = uncleared(h.spans, r.family, clears, ends); len(h.spans) == 0 || len(r.all) > 0 && len(h.spans) < n {
 				continue
 			}
 		}
@@ -424,6 +450,43 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	}
 	a.score = noisyOr(a.fam[:])
 	return a
+}
+
+// A cueHit is where a cue matched, and whether undoing a disguise found it.
+type cueHit struct {
+	span Span
+	obf  bool
+}
+
+// together picks, for each of a compound's cues, the first place it
+// matched that neither holds nor lies within a place picked before (one
+// phrase is not two parts; "or your" and "your school" in "or your
+// school sees it" are), and returns them in the message's order; false if a cue has none, or if
+// they lie further apart than two sentences running (ends, as
+// sentenceEnds gives them): "i have ur pic pay me" quoted in a warning
+// and "stay vigilant everyone" after it are not one threat.
+func together(cues []int, found [][]cueHit, ends []int) ([]Span, bool, bool) {
+	spans := make([]Span, 0, len(cues))
+	obf := false
+	for _, ci := range cues {
+		ok := false
+		for _, h := range found[ci] {
+			if !slices.ContainsFunc(spans, func(s Span) bool {
+				return s.Start <= h.span.Start && h.span.End <= s.End || h.span.Start <= s.Start && s.End <= h.span.End
+			}) {
+				spans, obf, ok = append(spans, h.span), obf || h.obf, true
+				break
+			}
+		}
+		if !ok {
+			return nil, false, false
+		}
+	}
+	slices.SortFunc(spans, func(a, b Span) int { return a.Start - b.Start })
+	if sentenceOf(ends, spans[len(spans)-1].End-1)-sentenceOf(ends, spans[0].Start) > 1 {
+		return nil, false, false
+	}
+	return spans, obf, true
 }
 
 // A clear is a not rule that fired: its family and the first and last

@@ -1,6 +1,7 @@
 package textrisk
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,21 +147,28 @@ func TestParseContext(t *testing.T) {
 // error naming its line, never a rule that silently never fires.
 func TestLanguageFileErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"rule secrecy 0.5 x":                 "no lang line",
-		"lang xx\nrule nosuch 0.5 x":         "line 2: unknown family",
-		"lang xx\nrule secrecy 2 x":          "weight",
-		"lang xx\nrule secrecy 0.5 Don't":    "lower-case",
-		"lang xx\nrule secrecy 0.5 * x":      "must start and end",
-		"lang xx\nrule secrecy 0.5 [nope] x": "unknown class",
-		"lang xx\nfrobnicate":                "unknown keyword",
-		"lang xx\nabbr u = you\nabbr u = u":  "given twice",
-		"lang xx\nsense ye = you | are":      "want sense WORD = MEANING | AFTER WORDS | UNLESS-BEFORE WORDS",
-		"lang xx\nsense ye = | are | i":      "want sense",
-		"lang xx\nsense ye = you | Are | i":  "lower-case",
-		"lang xx\npeer 1.5 i am # too":       "want peer WEIGHT PATTERN",
-		"lang xx\npeer 0.4":                  "want peer WEIGHT PATTERN",
-		"lang xx\nsupport nosuch 0.3 # x":    "unknown family",
-		"lang xx\nsupport secrecy 0.3":       "want support FAMILY WEIGHT PATTERN",
+		"rule secrecy 0.5 x":                                              "no lang line",
+		"lang xx\nrule nosuch 0.5 x":                                      "line 2: unknown family",
+		"lang xx\nrule secrecy 2 x":                                       "weight",
+		"lang xx\nrule secrecy 0.5 Don't":                                 "lower-case",
+		"lang xx\nrule secrecy 0.5 * x":                                   "must start and end",
+		"lang xx\nrule secrecy 0.5 [nope] x":                              "unknown class",
+		"lang xx\nfrobnicate":                                             "unknown keyword",
+		"lang xx\nabbr u = you\nabbr u = u":                               "given twice",
+		"lang xx\nsense ye = you | are":                                   "want sense WORD = MEANING | AFTER WORDS | UNLESS-BEFORE WORDS",
+		"lang xx\nsense ye = | are | i":                                   "want sense",
+		"lang xx\nsense ye = you | Are | i":                               "lower-case",
+		"lang xx\npeer 1.5 i am # too":                                    "want peer WEIGHT PATTERN",
+		"lang xx\npeer 0.4":                                               "want peer WEIGHT PATTERN",
+		"lang xx\nsupport nosuch 0.3 # x":                                 "unknown family",
+		"lang xx\nsupport secrecy 0.3":                                    "want support FAMILY WEIGHT PATTERN",
+		"lang xx\ncue a x\ncue b y\nwhen threat_share 0.5 a + c":          "line 4: unknown cue \"c\"",
+		"lang xx\ncue a x\ncue b y\nwhen threat_share 0.5 a + a":          "named twice",
+		"lang xx\ncue a x\nwhen threat_share 0.5 a":                       "needs two cues",
+		"lang xx\ncue a x\ncue b y\ncue c z\nwhen threat_share 0.5 a + b": "cue \"c\": no when rule uses it",
+		"lang xx\ncue a x\ncue b y\nwhen nosuch 0.5 a + b":                "unknown family",
+		"lang xx\ncue a x\ncue b y\nwhen threat_share 1 a + b":            "weight",
+		"lang xx\ncue Ab x":                                               "want cue NAME PATTERN",
 	} {
 		_, err := parseLanguage(src)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -850,6 +858,64 @@ func TestSupportAndSignature(t *testing.T) {
 	} {
 		if r := s.Score(m); !r.Flagged {
 			t.Errorf("%q: not flagged (%.3f, %v)", m.Text, r.Score, r.Reasons)
+		}
+	}
+}
+
+// A compound rule fires when each of its cues matched in the message, at
+// places apart and within two sentences running; no cue alone is
+// evidence, and a clear of one part clears the whole.
+func TestCompoundRules(t *testing.T) {
+	lx, err := parseLanguage("lang xx Test\n" +
+		"cue who your school/mum\ncue see see it\ncue stop or i/your\n" +
+		"when threat_share 0.5 who + see + stop\nnot threat_share surprise party\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Scorer{langs: []*lexicon{lx}}
+	for text, want := range map[string]bool{
+		"pay or your school will see it":                    true,
+		"your mum will see it. pay or i post":               true,
+		"your school will see it":                           false, // no demand
+		"pay or i leave":                                    false,
+		"your mum said. nothing else. later. see it or i":   false, // four sentences apart
+		"your mum will see it or i ruin the surprise party": false,
+	} {
+		r := s.Score(Message{Surface: DM, Text: text})
+		got := fired(r, "threat_share")
+		if got != want {
+			t.Errorf("%q: fired %v, want %v (reasons %+v)", text, got, want, r.Reasons)
+		}
+		if got && (len(r.Reasons[0].Phrases) != 3 || r.Reasons[0].Rule != "who + see + stop") {
+			t.Errorf("%q: reason %+v: want the three parts under rule who + see + stop", text, r.Reasons[0])
+		}
+	}
+}
+
+// The built-in compound rules find extortions no phrase lists, in English
+// and Spanish, and leave alone the everyday sentences that hold one or two
+// of their parts. Messages here are not in the evaluation sets.
+func TestCompoundExtortion(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{
+		"be a shame if ur uni group saw this. 300 in btc by tonight",
+		"i still got the clip from the call. do what i say or else",
+		"o me pasas plata o tu video lo ven todos tus seguidores",
+		"ya lo tengo guardado. si no pagas se entera tu familia",
+	} {
+		r := s.Score(Message{Surface: DM, TargetAge: 15, Text: text})
+		if !r.Flagged || !slices.Contains(r.Labels, Sextortion) {
+			t.Errorf("%q: flagged %v %.2f labels %v reasons %+v: want sextortion", text, r.Flagged, r.Score, r.Labels, r.Reasons)
+		}
+	}
+	for _, text := range []string{
+		"your coach wants to see it or he cant pick the team, send the form by friday",
+		"pay for the trip by friday or your spot goes to the next kid on the list",
+		"la niñera llega a las 7, pórtense bien tú y tu hermano",
+		"tu abuela te mandó plata para tu cumple, la tiene tu mamá",
+	} {
+		if r := s.Score(Message{Surface: DM, TargetAge: 15, Text: text}); r.Flagged {
+			t.Errorf("hard negative %q: flagged %.2f reasons %+v", text, r.Score, r.Reasons)
 		}
 	}
 }
