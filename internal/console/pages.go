@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
@@ -72,6 +74,22 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, p page)
 	w.Write(buf.Bytes())
 }
 
+// checkQuery refuses, with the error page, a request whose query parameters
+// are not those its page or form takes (request.Check: one it does not
+// declare, one given twice, a value that is not text or not of its kind),
+// as the API refuses its own; a typo in an address would otherwise show
+// another page than the one asked for without a word. It replaces *r with
+// the request carrying the parsed values (request.Parsed).
+func (c *Console) checkQuery(w http.ResponseWriter, r **http.Request, s *session, takes []request.Param) bool {
+	checked, err := request.Check(*r, (*r).Pattern, takes)
+	if err != nil {
+		c.fail(w, *r, s, http.StatusBadRequest, "This address is not one the console makes: "+err.Error()+".")
+		return false
+	}
+	*r = checked
+	return true
+}
+
 // fail answers with the error page.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
 	p := c.newPage(r, s, http.StatusText(status), nil)
@@ -99,6 +117,9 @@ func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, er
 // form carries a token that must match a cookie set with it, so another
 // site cannot sign a browser in under someone else's key.
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
+	if !c.checkQuery(w, &r, nil, request.TextParams("next")) {
+		return
+	}
 	c.showSignIn(w, r, http.StatusOK, "")
 }
 
@@ -119,6 +140,9 @@ func safeNext(next string) string {
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	if !c.checkQuery(w, &r, nil, nil) {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	ck, err := r.Cookie(preCookieName)
 	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), ck.Value) {
@@ -227,6 +251,16 @@ type queueData struct {
 // second reviewer.
 const firstDismissal = "dismiss_first"
 
+// queueParams are what decide's redirect tells the queue page: the case
+// just decided and how, for the notice.
+var queueParams = []request.Param{request.NumberParam("decided", 1, math.MaxInt64, 0),
+	request.EnumParam("verdict", string(review.Confirm), string(review.Dismiss), firstDismissal)}
+
+// doneParam is the notice a form's redirect names (an admin screen's, a
+// law-enforcement report's), by code, so a link cannot put words of its
+// own on the page.
+var doneParam = request.TextParams("done")
+
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	q := review.Queue(r.PathValue("queue"))
 	if !q.Valid() {
@@ -241,11 +275,8 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, rc := range d.Cases {
 		d.Context = append(d.Context, queueContext(rc.Case, rc.Reason))
 	}
-	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
-		d.Decided = id
-		if v := r.URL.Query().Get("verdict"); v == string(review.Confirm) || v == string(review.Dismiss) || v == firstDismissal {
-			d.Verdict = v
-		}
+	if d.Decided = request.Parsed(r).Number("decided"); d.Decided > 0 {
+		d.Verdict = request.Parsed(r).Text("verdict")
 	}
 	c.render(w, http.StatusOK, "queue", c.newPage(r, s, "Queue "+string(q), d))
 }

@@ -12,9 +12,9 @@ import (
 
 // MaxJSONDepth bounds how deep a JSON body nests its objects and arrays:
 // the deepest body the /v1 API describes (a law-enforcement report) nests
-// 6 levels, HMA's 3, and each level costs CheckJSON a frame and a path
-// longer than the last, so 100,000 levels in a 200 KB body once cost
-// gigabytes.
+// 6 levels, HMA's 2 besides the free-form json of a content's metadata,
+// and each level costs CheckJSON a frame and a path longer than the last,
+// so 100,000 levels in a 200 KB body once cost gigabytes.
 const MaxJSONDepth = 32
 
 // CheckJSON refuses, in a JSON document, what no client means and some
