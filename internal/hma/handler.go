@@ -131,9 +131,9 @@ type route struct {
 }
 
 // HMA's query parameters are all text, each handler reading it as HMA
-// does. long are those whose values may be longer than an id: a URL to
-// fetch, a vPDQ hash, a list of banks.
-var text, long = request.TextParams, func(names ...string) []request.Param { return request.TextParamsWithin(limits.Text, names...) }
+// does. takesLong are those whose values may be longer than an id: a URL
+// to fetch, a vPDQ hash, a list of banks.
+var takes, takesLong = request.TextParams, func(names ...string) []request.Param { return request.TextParamsWithin(limits.Text, names...) }
 
 func (h *handler) routes() []route {
 	read := []auth.Permission{auth.BanksRead}
@@ -143,14 +143,14 @@ func (h *handler) routes() []route {
 	// see getContent), as HMA's matchers do.
 	readOrLookup := []auth.Permission{auth.BanksRead, auth.Lookup}
 	return []route{
-		{"POST /h/hash", []auth.Permission{auth.Scan}, h.hashPost, text("types")},
-		{"GET /h/hash", []auth.Permission{auth.Scan}, h.hashGet, slices.Concat(long("url"), text("content_type", "types"))},
+		{"POST /h/hash", []auth.Permission{auth.Scan}, h.hashPost, takes("types")},
+		{"GET /h/hash", []auth.Permission{auth.Scan}, h.hashGet, slices.Concat(takesLong("url"), takes("content_type", "types"))},
 
-		{"GET /m/raw_lookup", lookup, h.rawLookup, slices.Concat(long("signal", "banks"), text("signal_type", "include_distance"))},
-		{"GET /m/lookup", lookup, h.lookupGet, slices.Concat(long("url", "signal", "banks"),
-			text("content_type", "types", "signal_type", "seed", "bypass_coinflip"))},
-		{"POST /m/lookup", lookup, h.lookupPost, slices.Concat(long("banks"), text("types", "seed", "bypass_coinflip"))},
-		{"GET /m/index/status", lookup, h.indexStatus, text("signal_type")},
+		{"GET /m/raw_lookup", lookup, h.rawLookup, slices.Concat(takesLong("signal", "banks"), takes("signal_type", "include_distance"))},
+		{"GET /m/lookup", lookup, h.lookupGet, slices.Concat(takesLong("url", "signal", "banks"),
+			takes("content_type", "types", "signal_type", "seed", "bypass_coinflip"))},
+		{"POST /m/lookup", lookup, h.lookupPost, slices.Concat(takesLong("banks"), takes("types", "seed", "bypass_coinflip"))},
+		{"GET /m/index/status", lookup, h.indexStatus, takes("signal_type")},
 		{"POST /m/compare", lookup, h.compare, nil},
 
 		{"GET /c/banks", read, h.listBanks, nil},
@@ -158,9 +158,9 @@ func (h *handler) routes() []route {
 		{"GET /c/bank/{bank}", read, h.getBank, nil},
 		{"PUT /c/bank/{bank}", write, h.updateBank, nil},
 		{"DELETE /c/bank/{bank}", write, h.deleteBank, nil},
-		{"POST /c/bank/{bank}/content", write, h.addContent, slices.Concat(long("url", "content_uri"), text("content_type", "types", "content_id"))},
+		{"POST /c/bank/{bank}/content", write, h.addContent, slices.Concat(takesLong("url", "content_uri"), takes("content_type", "types", "content_id"))},
 		{"POST /c/bank/{bank}/signal", write, h.addSignals, nil},
-		{"GET /c/bank/{bank}/content/{id}", readOrLookup, h.getContent, text("include_signals", "include_metadata")},
+		{"GET /c/bank/{bank}/content/{id}", readOrLookup, h.getContent, takes("include_signals", "include_metadata")},
 		{"PUT /c/bank/{bank}/content/{id}", write, h.updateContent, nil},
 		{"DELETE /c/bank/{bank}/content/{id}", write, h.deleteContent, nil},
 
@@ -177,7 +177,7 @@ func (h *handler) routes() []route {
 		{"GET /c/exchange/{name}/status", read, h.getExchangeStatus, nil},
 
 		{"GET /c/signal_type", readOrLookup, h.signalTypes, nil},
-		{"GET /c/signal_type/index", readOrLookup, h.signalTypeIndex, text("signal_type")},
+		{"GET /c/signal_type/index", readOrLookup, h.signalTypeIndex, takes("signal_type")},
 		{"GET /c/content_type", readOrLookup, h.contentTypes, nil},
 	}
 }
