@@ -78,16 +78,15 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, p page)
 // are not those its page or form takes (request.Check: one it does not
 // declare, one given twice, a value that is not text or not of its kind),
 // as the API refuses its own; a typo in an address would otherwise show
-// another page than the one asked for without a word. It replaces *r with
-// the request carrying the parsed values (request.Parsed).
-func (c *Console) checkQuery(w http.ResponseWriter, r **http.Request, s *session, takes []request.Param) bool {
-	checked, err := request.Check(*r, (*r).Pattern, takes)
+// another page than the one asked for without a word. It returns the
+// request carrying the parsed values (request.Parsed).
+func (c *Console) checkQuery(w http.ResponseWriter, r *http.Request, s *session, takes []request.Param) (*http.Request, bool) {
+	checked, err := request.Check(r, r.Pattern, takes)
 	if err != nil {
-		c.fail(w, *r, s, http.StatusBadRequest, "This address is not one the console makes: "+err.Error()+".")
-		return false
+		c.fail(w, r, s, http.StatusBadRequest, "This address is not one the console makes: "+err.Error()+".")
+		return r, false
 	}
-	*r = checked
-	return true
+	return checked, true
 }
 
 // fail answers with the error page.
@@ -117,7 +116,8 @@ func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, er
 // form carries a token that must match a cookie set with it, so another
 // site cannot sign a browser in under someone else's key.
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
-	if !c.checkQuery(w, &r, nil, request.TextParams("next")) {
+	r, ok := c.checkQuery(w, r, nil, request.TextParams("next"))
+	if !ok {
 		return
 	}
 	c.showSignIn(w, r, http.StatusOK, "")
@@ -140,7 +140,8 @@ func safeNext(next string) string {
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
-	if !c.checkQuery(w, &r, nil, nil) {
+	r, ok := c.checkQuery(w, r, nil, nil)
+	if !ok {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
@@ -166,7 +167,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
 		return
 	}
-	r, ok := c.limit(w, r, nil, k)
+	r, ok = c.limit(w, r, nil, k)
 	if !ok {
 		return
 	}

@@ -239,7 +239,7 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 			c.fail(w, r, s, http.StatusForbidden, "Your key ("+string(s.key.Role)+") may read the queues but not see content or decide: that takes a reviewer's key.")
 			return
 		}
-		if !c.checkQuery(w, &r, s, query) {
+		if r, ok = c.checkQuery(w, r, s, query); !ok {
 			return
 		}
 		h(w, r, s)
