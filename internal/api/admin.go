@@ -6,6 +6,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
@@ -140,7 +141,7 @@ type deliveryJSON struct {
 }
 
 func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	ds, err := a.cfg.Webhooks.DeadLetters(r.Context(), int(query(r).number("limit")))
+	ds, err := a.cfg.Webhooks.DeadLetters(r.Context(), int(request.Parsed(r).Number("limit")))
 	if err != nil {
 		return err
 	}
@@ -236,8 +237,8 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 
 // auditEntries handles GET /v1/audit?from=SEQ&limit=N.
 func (a *API) auditEntries(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
-	q := query(r)
-	from, limit := q.number("from"), int(q.number("limit"))
+	q := request.Parsed(r)
+	from, limit := q.Number("from"), int(q.Number("limit"))
 	out := []audit.Entry{}
 	for e, err := range a.cfg.Audit.AuditEntries(r.Context(), from) {
 		if err != nil {

@@ -37,6 +37,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/match"
 	"github.com/safeguard-oss/safeguard/internal/media"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
@@ -179,17 +180,17 @@ type API struct {
 // route is one operation: its method and path pattern (as ServeMux and the
 // OpenAPI document write them) and the permission it asks for. An empty
 // permission means any valid key will do; public, that no key is needed.
-// Query are the query parameters it takes (checkParams refuses any other
+// Query are the query parameters it takes (request.Check refuses any other
 // before the handler runs).
 type route struct {
 	method, path string
 	perm         auth.Permission
 	handle       func(w http.ResponseWriter, r *http.Request, k auth.Key) error
-	query        []param
+	query        []request.Param
 }
 
 // rt is a route of the table, with the query parameters it takes.
-func rt(method, path string, perm auth.Permission, handle func(w http.ResponseWriter, r *http.Request, k auth.Key) error, query ...param) route {
+func rt(method, path string, perm auth.Permission, handle func(w http.ResponseWriter, r *http.Request, k auth.Key) error, query ...request.Param) route {
 	return route{method, path, perm, handle, query}
 }
 
@@ -281,13 +282,13 @@ func (a *API) Review() *usecase.Review { return a.review }
 
 func (a *API) table() []route {
 	return []route{
-		rt("POST", "/v1/scan", auth.Scan, a.scan, textParams(scanFields...)...),
+		rt("POST", "/v1/scan", auth.Scan, a.scan, request.TextParams(scanFields...)...),
 		rt("POST", "/v1/lookup", auth.Lookup, a.lookup),
 		rt("POST", "/v1/events", auth.Scan, a.events),
 		rt("POST", "/v1/text", auth.Scan, a.scoreText),
 		rt("POST", "/v1/text/batch", auth.Scan, a.scoreTexts),
 		rt("GET", "/v1/text/messages/{id}/around", auth.ReviewRead, a.messagesAround,
-			numberParam("before", 0, textmsg.Keep, 10), numberParam("after", 0, textmsg.Keep, 10)),
+			request.NumberParam("before", 0, textmsg.Keep, 10), request.NumberParam("after", 0, textmsg.Keep, 10)),
 		rt("GET", "/v1/scans/{id}", auth.AuditRead, a.getScan),
 
 		rt("GET", "/v1/banks", auth.BanksRead, a.listBanks),
@@ -299,13 +300,13 @@ func (a *API) table() []route {
 		rt("POST", "/v1/exchanges/{exchange}/fetch", auth.BanksWrite, a.fetchExchange),
 		// The feed protocol's own parser (peer.ParseQuery, shared with a
 		// peer listener) reads these values.
-		rt("GET", "/v1/peer/feed/{bank}", auth.FeedsRead, a.peerFeed, textParams("after", "limit")...),
+		rt("GET", "/v1/peer/feed/{bank}", auth.FeedsRead, a.peerFeed, request.TextParams("after", "limit")...),
 		// An image's provenance; entries sent as JSON carry their own.
-		rt("POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries, textParams("source", "external_id", "category", "note")...),
+		rt("POST", "/v1/banks/{bank}/entries", auth.BanksWrite, a.addEntries, request.TextParams("source", "external_id", "category", "note")...),
 		rt("DELETE", "/v1/banks/{bank}/entries/{signal}/{value}", auth.BanksWrite, a.removeEntry),
 		rt("POST", "/v1/banks/{bank}/import", auth.BanksWrite, a.importEntries,
-			append(textParams("source", "category"), enumParam("format", bank.Formats...))...),
-		rt("GET", "/v1/banks/{bank}/export", auth.BanksExport, a.exportBank, enumParam("format", bank.Formats...)),
+			append(request.TextParams("source", "category"), request.EnumParam("format", bank.Formats...))...),
+		rt("GET", "/v1/banks/{bank}/export", auth.BanksExport, a.exportBank, request.EnumParam("format", bank.Formats...)),
 
 		rt("GET", "/v1/rules", auth.RulesRead, a.listRules),
 		rt("POST", "/v1/rules", auth.RulesWrite, a.createRule),
@@ -318,7 +319,7 @@ func (a *API) table() []route {
 		rt("POST", "/v1/webhooks", auth.WebhooksAdmin, a.createWebhook),
 		rt("DELETE", "/v1/webhooks/{name}", auth.WebhooksAdmin, a.deleteWebhook),
 		rt("POST", "/v1/webhooks/{name}/rotate", auth.WebhooksAdmin, a.rotateWebhook),
-		rt("GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters, numberParam("limit", 1, 1000, 100)),
+		rt("GET", "/v1/webhooks/dead-letters", auth.WebhooksAdmin, a.deadLetters, request.NumberParam("limit", 1, 1000, 100)),
 		rt("POST", "/v1/webhooks/dead-letters/{id}/replay", auth.WebhooksAdmin, a.replay),
 
 		rt("GET", "/v1/keys", auth.KeysRead, a.listKeys),
@@ -326,20 +327,20 @@ func (a *API) table() []route {
 		rt("DELETE", "/v1/keys/{id}", auth.KeysAdmin, a.revokeKey),
 
 		rt("GET", "/v1/audit", auth.AuditRead, a.auditEntries,
-			numberParam("from", 1, math.MaxInt64, 1), numberParam("limit", 1, 1000, 100)),
+			request.NumberParam("from", 1, math.MaxInt64, 1), request.NumberParam("limit", 1, 1000, 100)),
 		rt("GET", "/v1/audit/verify", auth.AuditRead, a.auditVerify),
 
 		rt("POST", "/v1/reports", auth.ReportsCreate, a.createReport),
 		rt("POST", "/v1/reports/bulk", auth.ReportsCreate, a.createReports),
 		rt("GET", "/v1/reports/{id}", auth.ReportsCreate, a.getReport),
 		rt("GET", "/v1/reports/mine", auth.ReportsCreate, a.myReports,
-			append(textParams("reporter"), numberParam("limit", 1, MaxMine, DefaultMine))...),
+			append(request.TextParams("reporter"), request.NumberParam("limit", 1, MaxMine, DefaultMine))...),
 		rt("GET", "/v1/queues", auth.ReviewRead, a.listQueues),
-		rt("GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue, numberParam("limit", 1, 1000, 100)),
+		rt("GET", "/v1/queues/{queue}", auth.ReviewRead, a.getQueue, request.NumberParam("limit", 1, 1000, 100)),
 		rt("GET", "/v1/cases/{id}", auth.ReviewRead, a.getCase),
 		rt("POST", "/v1/cases/{id}/decision", auth.Review, a.decide),
 		rt("POST", "/v1/cases/{id}/appeal", auth.AppealsCreate, a.appeal),
-		rt("GET", "/v1/stats", auth.ReviewRead, a.stats, timeParam("since")),
+		rt("GET", "/v1/stats", auth.ReviewRead, a.stats, request.TimeParam("since")),
 		rt("GET", "/v1/transparency", auth.TransparencyRead, a.transparencyJSON, transparencyParams...),
 		rt("GET", "/v1/transparency.csv", auth.TransparencyRead, a.transparencyCSV, transparencyParams...),
 		rt("GET", "/v1/transparency/dsa.csv", auth.TransparencyRead, a.transparencyDSA, transparencyParams...),
@@ -349,7 +350,7 @@ func (a *API) table() []route {
 		rt("POST", "/v1/self-reports/{code}/withdraw", public, a.withdrawSelfReport),
 
 		rt("POST", "/v1/le-reports", auth.LEReports, a.createLEReport),
-		rt("GET", "/v1/le-reports", auth.LEReports, a.listLEReports, enumParam("state", leReportStates...)),
+		rt("GET", "/v1/le-reports", auth.LEReports, a.listLEReports, request.EnumParam("state", leReportStates...)),
 		rt("GET", "/v1/le-reports/{id}", auth.LEReports, a.getLEReport),
 		rt("PUT", "/v1/le-reports/{id}", auth.LEReports, a.editLEReport),
 		rt("POST", "/v1/le-reports/{id}/ready", auth.LEReports, a.readyLEReport),
@@ -365,7 +366,7 @@ func (a *API) table() []route {
 		rt("DELETE", "/v1/evidence/{id}", auth.LEReports, a.deleteEvidence),
 		rt("GET", "/v1/cases/{id}/evidence/{item}", auth.Review, a.viewCaseEvidence),
 		rt("POST", "/v1/le-requests", auth.LEReports, a.createLERequest),
-		rt("GET", "/v1/le-requests", auth.LEReports, a.listLERequests, enumParam("state", lerequest.States...)),
+		rt("GET", "/v1/le-requests", auth.LEReports, a.listLERequests, request.EnumParam("state", lerequest.States...)),
 		rt("GET", "/v1/le-requests/{id}", auth.LEReports, a.getLERequest),
 		rt("POST", "/v1/le-requests/{id}/export", auth.LEReports, a.exportLERequest),
 		rt("POST", "/v1/le-requests/{id}/close", auth.LEReports, a.closeLERequest),
@@ -474,14 +475,11 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	return rt.handle(w, r, k)
 }
 
-// withParams checks the request's parameters (checkParams) and gives the
-// handler their parsed values (query).
+// withParams checks the request's path values and query parameters
+// (request.Check) and gives the handler their parsed values
+// (request.Parsed).
 func withParams(r *http.Request, rt route) (*http.Request, error) {
-	q, err := checkParams(r, rt)
-	if err != nil {
-		return nil, err
-	}
-	return r.WithContext(context.WithValue(r.Context(), queryKey{}, q)), nil
+	return request.Check(r, rt.method+" "+rt.path, rt.query)
 }
 
 func bearer(r *http.Request) (string, bool) {
@@ -586,7 +584,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return unmarshalStrict(b, v, "")
 }
 
-// unmarshalStrict is the one JSON decoding of request bodies: checkJSON's
+// unmarshalStrict is the one JSON decoding of request bodies: checkBody's
 // refusals (null, duplicate keys, bad strings, each naming the field), then
 // no unknown fields and nothing after the value. where prefixes messages
 // ("multipart form: part report: ").
@@ -594,11 +592,7 @@ func unmarshalStrict(b []byte, v any, where string) error {
 	if len(bytes.TrimSpace(b)) == 0 && where == "" {
 		return errorf(http.StatusBadRequest, CodeEmptyBody, "empty body: want a JSON object")
 	}
-	if err := checkJSON(b); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return errorf(e.Status, e.Code, "%s%s", where, e.Message)
-		}
+	if err := checkBody(b, where); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))

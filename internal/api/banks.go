@@ -11,6 +11,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
 
@@ -118,7 +119,7 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 	if mt == "application/json" {
 		// The query's provenance is an image's; entries sent as JSON
 		// carry their own, and would silently lose it.
-		for name, v := range query(r) {
+		for name, v := range request.Parsed(r) {
 			if v != "" {
 				return errorf(http.StatusBadRequest, CodeBadRequest, "query parameter %s is an image's provenance: entries sent as JSON carry their own", name)
 			}
@@ -156,8 +157,8 @@ func (a *API) addEntries(w http.ResponseWriter, r *http.Request, k auth.Key) err
 		if err != nil {
 			return err
 		}
-		q := query(r)
-		base := bank.Entry{Source: q.text("source"), ExternalID: q.text("external_id"), Category: q.text("category"), Note: q.text("note"), AddedBy: k.ID}
+		q := request.Parsed(r)
+		base := bank.Entry{Source: q.Text("source"), ExternalID: q.Text("external_id"), Category: q.Text("category"), Note: q.Text("note"), AddedBy: k.ID}
 		if file != "" {
 			return a.addVideo(w, r, k, name, file, base)
 		}
@@ -221,9 +222,9 @@ func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) 
 	if err := limitBody(w, r, a.cfg.MaxImport); err != nil {
 		return err
 	}
-	q := query(r)
+	q := request.Parsed(r)
 	br := bufio.NewReaderSize(r.Body, 64<<10)
-	f := bank.Format(q.text("format"))
+	f := bank.Format(q.Text("format"))
 	if f == "" {
 		head, _ := br.Peek(4 << 10)
 		if len(head) == 0 {
@@ -231,7 +232,7 @@ func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) 
 		}
 		f = bank.DetectFormat(head)
 	}
-	defaults := bank.Entry{Source: q.text("source"), Category: q.text("category"), AddedBy: k.ID}
+	defaults := bank.Entry{Source: q.Text("source"), Category: q.Text("category"), AddedBy: k.ID}
 	entries := func(yield func(bank.Entry, error) bool) {
 		for e, err := range bank.Read(br, "upload", f) {
 			if err == nil {
@@ -261,7 +262,7 @@ func (a *API) importEntries(w http.ResponseWriter, r *http.Request, k auth.Key) 
 // a hash list that left the service must be accounted for.
 func (a *API) exportBank(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	name := r.PathValue("bank")
-	f := bank.Format(query(r).text("format"))
+	f := bank.Format(request.Parsed(r).Text("format"))
 	if f == "" {
 		f = bank.CSV
 	}

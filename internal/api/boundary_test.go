@@ -1,67 +1,31 @@
 package api
 
 import (
-	"encoding/json"
-	"net/http/httptest"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
-func TestCheckJSON(t *testing.T) {
-	for _, c := range []struct {
-		doc, want string // want: "" accepted, else a word of the error
-	}{
-		{`{"a":1,"b":[{"c":"x"}]}`, ""},
-		{`{"text":"two\nlines\tand tab"}`, ""},
-		{`null`, "null"},
-		{` null `, "null"},
-		{`{"a":1,"a":2}`, "a is given twice"},
-		{`{"x":{"a":1,"a":2}}`, "x.a is given twice"},
-		{`[{"a":1},{"a":2}]`, ""},
-		{`{"images":[{"pdq":"a\u0000b"}]}`, "images[0].pdq"},
-		{`{"images":[{},{"pdq":"\u0007"}]}`, "images[1].pdq"},
-		{"{\"name\":\"\xff\"}", "name is not valid UTF-8"},
-		{`{"a\u0000":1}`, "a key of the body"},
-		{`{"":1,"":2}`, "given twice"},
-		{`{"n":"` + strings.Repeat("x", maxJSONString+1) + `"}`, "n is"},
-		{strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth), ""},
-		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, "a[0][0]"},
-		// 100,000 brackets (200 KB) once cost the server gigabytes: a path
-		// per level, each longer than the last.
-		{strings.Repeat("[", 100000), "nests deeper than"},
+// Every JSON body passes checkBody: a null body and request.CheckJSON's
+// refusals are bad_request, whatever the route's own code for an invalid
+// body (invalid_report, invalid_rule), with the multipart part's name first.
+func TestCheckBody(t *testing.T) {
+	for _, c := range []struct{ doc, where, want string }{
+		{`null`, "", "the body is null"},
+		{` null `, "multipart form: part report: ", "multipart form: part report: the body is null"},
+		{`{"bank_name":"A","bank_name":"B"}`, "", "bank_name is given twice"},
+		{`{"a":` + strings.Repeat("[", request.MaxJSONDepth) + strings.Repeat("]", request.MaxJSONDepth) + `}`, "", "a[0][0]"},
+		{`{"n":"` + strings.Repeat("x", maxJSONString+1) + `"}`, "", "n is 65537 bytes"},
 	} {
-		err := checkJSON([]byte(c.doc))
-		switch {
-		case c.want == "" && err != nil:
-			t.Errorf("%.60q: %v, want accepted", c.doc, err)
-		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-			t.Errorf("%.60q: %v, want an error saying %q", c.doc, err, c.want)
+		var e *Error
+		if err := checkBody([]byte(c.doc), c.where); !errors.As(err, &e) || e.Code != CodeBadRequest || !strings.HasPrefix(e.Message, c.where) || !strings.Contains(e.Message, c.want) {
+			t.Errorf("%.40q: %v, want bad_request saying %q", c.doc, err, c.want)
 		}
 	}
-}
-
-// FuzzCheckJSON: checkJSON never panics, and what it accepts that is valid
-// JSON has no NUL left in it once decoded.
-func FuzzCheckJSON(f *testing.F) {
-	for _, s := range []string{`{"a":"b"}`, `{"a":1,"a":2}`, `null`, `[{"x":["\u0000"]}]`, "{\"\xff\":1}"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if checkJSON(b) != nil || !json.Valid(b) {
-			return
-		}
-		var v any
-		if json.Unmarshal(b, &v) == nil {
-			if out, _ := json.Marshal(v); strings.Contains(string(out), `\u0000`) {
-				t.Errorf("%q accepted, holds a NUL", b)
-			}
-		}
-	})
-}
-
-func TestPathNames(t *testing.T) {
-	if got := strings.Join(pathNames("/v1/banks/{bank}/entries/{signal}/{value}"), ","); got != "bank,signal,value" {
-		t.Errorf("pathNames = %s", got)
+	if err := checkBody([]byte(`{"a":[{"b":1}]}`), ""); err != nil {
+		t.Errorf("a well-formed body: %v", err)
 	}
 }
 
@@ -89,18 +53,6 @@ func TestUnmarshalStrictTypeErrors(t *testing.T) {
 		err := unmarshalStrict([]byte(c.doc), &v, "")
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "Go ") {
 			t.Errorf("%s: %v, want an error saying %q", c.doc, err, c.want)
-		}
-	}
-}
-
-// A query parameter given twice is refused on every route, naming it:
-// Query().Get would keep the first (audit?limit=1&limit=1000 read 1).
-func TestCheckParamsTwice(t *testing.T) {
-	audit := rt("GET", "/v1/audit", "", nil, numberParam("from", 1, 10, 1), numberParam("limit", 1, 1000, 100))
-	for q, want := range map[string]string{"limit=1&limit=1000": "limit is given twice", "limit=5&from=2": ""} {
-		_, err := checkParams(httptest.NewRequest("GET", "/v1/audit?"+q, nil), audit)
-		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
-			t.Errorf("%s: %v, want %q", q, err, want)
 		}
 	}
 }

@@ -48,7 +48,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 	if mt == "application/json" {
 		// The batch form is JSON as every other body: no null, no key
 		// given twice, no bad string (each refusal naming the field).
-		if err := checkJSON(body); err != nil {
+		if err := checkBody(body, ""); err != nil {
 			return err
 		}
 		if st, err = decodeBatch(body, func(e network.Event) bool { es = append(es, e); return true }); err != nil {

@@ -34,6 +34,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lereport/cybertip"
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
@@ -344,7 +345,7 @@ func (a *API) listLEReports(w http.ResponseWriter, r *http.Request, _ auth.Key) 
 		return err
 	}
 	states := leReportStates
-	if s := query(r).text("state"); s != "" {
+	if s := request.Parsed(r).Text("state"); s != "" {
 		states = []lereport.State{lereport.State(s)}
 	}
 	all := []lereport.Report{}

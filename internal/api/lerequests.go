@@ -22,6 +22,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 	"github.com/safeguard-oss/safeguard/internal/lerequest"
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
@@ -107,7 +108,7 @@ func (a *API) listLERequests(w http.ResponseWriter, r *http.Request, _ auth.Key)
 	if err != nil {
 		return err
 	}
-	rs, err := g.List(r.Context(), lerequest.State(query(r).text("state")))
+	rs, err := g.List(r.Context(), lerequest.State(request.Parsed(r).Text("state")))
 	if err != nil {
 		return err
 	}

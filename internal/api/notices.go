@@ -14,6 +14,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/notice"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 )
@@ -88,8 +89,8 @@ func (a *API) myReports(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	if err != nil {
 		return err
 	}
-	q := query(r)
-	source, reporter := review.User, q.text("reporter")
+	q := request.Parsed(r)
+	source, reporter := review.User, q.Text("reporter")
 	if k.Role == auth.Flagger {
 		if reporter != "" && reporter != k.ID {
 			return errorf(http.StatusForbidden, CodeForbidden, "a trusted flagger sees its own reports only; leave reporter out")
@@ -101,7 +102,7 @@ func (a *API) myReports(w http.ResponseWriter, r *http.Request, k auth.Key) erro
 	if err := limits.Line("reporter", reporter, limits.ID); err != nil {
 		return err
 	}
-	v, err := desk.Reporter(r.Context(), source, reporter, int(q.number("limit")))
+	v, err := desk.Reporter(r.Context(), source, reporter, int(q.Number("limit")))
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,26 @@ import (
 )
 
 type openapiDoc struct {
-	OpenAPI string                                 `json:"openapi"`
-	Paths   map[string]map[string]openapiOperation `json:"paths"`
+	OpenAPI    string                                 `json:"openapi"`
+	Paths      map[string]map[string]openapiOperation `json:"paths"`
+	Components struct {
+		Responses map[string]openapiResponse `json:"responses"`
+	} `json:"components"`
+}
+
+type openapiResponse struct {
+	Ref         string `json:"$ref"`
+	Description string `json:"description"`
+}
+
+// description is a documented response's, through its $ref.
+func (d openapiDoc) description(raw json.RawMessage) string {
+	var r openapiResponse
+	json.Unmarshal(raw, &r)
+	if name, ok := strings.CutPrefix(r.Ref, "#/components/responses/"); ok {
+		return d.Components.Responses[name].Description
+	}
+	return r.Description
 }
 
 type openapiOperation struct {
@@ -81,6 +99,11 @@ func TestOpenAPI(t *testing.T) {
 		}
 		if op.Permission != "any" && op.Permission != string(public) && (op.Responses["401"] == nil || op.Responses["403"] == nil) {
 			t.Errorf("%s: 401 and 403 not documented", key)
+		}
+		// request.Check runs on every route of the table (withParams),
+		// those that take no query parameter too.
+		if d := doc.description(op.Responses["400"]); !strings.Contains(strings.ToLower(d), "a query parameter the operation does not take") {
+			t.Errorf("%s: its 400 does not say that a query parameter it does not take is refused: %q", key, d)
 		}
 		if ids[op.OperationID] {
 			t.Errorf("%s: operationId %q used twice", key, op.OperationID)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/auth/authtest"
+	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
 // tableAPI is an API over nothing but keys, one of each role: enough for
@@ -74,26 +75,26 @@ func TestUnknownQueryParameterEveryRoute(t *testing.T) {
 			t.Errorf("%s: %q does not say the route takes none", key, msg)
 		}
 		for _, p := range rt.query {
-			if !strings.Contains(msg, p.name) {
-				t.Errorf("%s: %q does not list %s, which it takes", key, msg, p.name)
+			if !strings.Contains(msg, p.Name) {
+				t.Errorf("%s: %q does not list %s, which it takes", key, msg, p.Name)
 			}
 		}
 	}
 }
 
 // good and bad values of each kind of parameter, for the table's checks.
-func paramValues(p param) (good []string, bad []string) {
-	switch p.kind {
-	case paramEnum:
-		return p.values, []string{"zzz", strings.ToUpper(p.values[0]), " " + p.values[0]}
-	case paramNumber:
-		good = []string{strconv.FormatInt(p.min, 10), strconv.FormatInt(p.max, 10)}
-		bad = []string{strconv.FormatInt(p.min-1, 10), "x", "1.5", "9223372036854775808"}
-		if p.max != math.MaxInt64 {
-			bad = append(bad, strconv.FormatInt(p.max+1, 10))
+func paramValues(p request.Param) (good []string, bad []string) {
+	switch p.Kind {
+	case request.Enum:
+		return p.Values, []string{"zzz", strings.ToUpper(p.Values[0]), " " + p.Values[0]}
+	case request.Number:
+		good = []string{strconv.FormatInt(p.Min, 10), strconv.FormatInt(p.Max, 10)}
+		bad = []string{strconv.FormatInt(p.Min-1, 10), "x", "1.5", "9223372036854775808"}
+		if p.Max != math.MaxInt64 {
+			bad = append(bad, strconv.FormatInt(p.Max+1, 10))
 		}
 		return good, bad
-	case paramTime:
+	case request.Time:
 		return []string{"2026-11-01T00:00:00Z", "2026-11-01T00:00:00+02:00"}, []string{"-1", "2026-11-01", "yesterday"}
 	}
 	return []string{"", "x"}, nil
@@ -111,42 +112,42 @@ func TestQueryParameterValues(t *testing.T) {
 		for _, p := range rt.query {
 			good, bad := paramValues(p)
 			for _, v := range bad {
-				status, msg := sendQuery(t, a, keys, rt, p.name+"="+url.QueryEscape(v))
-				if want := "query parameter " + p.name + " " + strconv.Quote(v); status != 400 || !strings.Contains(msg, want) {
-					t.Errorf("%s?%s=%q: %d %q, want a 400 saying %s", key, p.name, v, status, msg, want)
+				status, msg := sendQuery(t, a, keys, rt, p.Name+"="+url.QueryEscape(v))
+				if want := "query parameter " + p.Name + " " + strconv.Quote(v); status != 400 || !strings.Contains(msg, want) {
+					t.Errorf("%s?%s=%q: %d %q, want a 400 saying %s", key, p.Name, v, status, msg, want)
 				}
 				checked++
 			}
 			for _, v := range good {
-				q, err := checkParams(httptest.NewRequest(rt.method, "/?"+p.name+"="+url.QueryEscape(v), nil), rt)
+				q, err := parsed(rt, p.Name+"="+url.QueryEscape(v))
 				if err != nil {
-					t.Errorf("%s?%s=%q: %v", key, p.name, v, err)
+					t.Errorf("%s?%s=%q: %v", key, p.Name, v, err)
 					continue
 				}
-				switch p.kind {
-				case paramNumber:
-					if n, _ := strconv.ParseInt(v, 10, 64); q.number(p.name) != n {
-						t.Errorf("%s?%s=%s read %d", key, p.name, v, q.number(p.name))
+				switch p.Kind {
+				case request.Number:
+					if n, _ := strconv.ParseInt(v, 10, 64); q.Number(p.Name) != n {
+						t.Errorf("%s?%s=%s read %d", key, p.Name, v, q.Number(p.Name))
 					}
-				case paramTime:
-					if q.time(p.name).IsZero() {
-						t.Errorf("%s?%s=%s read no time", key, p.name, v)
+				case request.Time:
+					if q.Time(p.Name).IsZero() {
+						t.Errorf("%s?%s=%s read no time", key, p.Name, v)
 					}
 				default:
-					if q.text(p.name) != v {
-						t.Errorf("%s?%s=%s read %q", key, p.name, v, q.text(p.name))
+					if q.Text(p.Name) != v {
+						t.Errorf("%s?%s=%s read %q", key, p.Name, v, q.Text(p.Name))
 					}
 				}
 			}
 			// Absent or empty, every parameter reads as its default.
-			for _, raw := range []string{"", p.name + "="} {
-				q, err := checkParams(httptest.NewRequest(rt.method, "/?"+raw, nil), rt)
+			for _, raw := range []string{"", p.Name + "="} {
+				q, err := parsed(rt, raw)
 				if err != nil {
 					t.Fatalf("%s?%s: %v", key, raw, err)
 				}
-				if p.kind == paramNumber && q.number(p.name) != p.def || p.kind == paramTime && !q.time(p.name).IsZero() ||
-					(p.kind == paramText || p.kind == paramEnum) && q.text(p.name) != "" {
-					t.Errorf("%s?%s read %v, want the default", key, raw, q[p.name])
+				if p.Kind == request.Number && q.Number(p.Name) != p.Default || p.Kind == request.Time && !q.Time(p.Name).IsZero() ||
+					(p.Kind == request.Text || p.Kind == request.Enum) && q.Text(p.Name) != "" {
+					t.Errorf("%s?%s read %v, want the default", key, raw, q[p.Name])
 				}
 			}
 		}
@@ -156,15 +157,13 @@ func TestQueryParameterValues(t *testing.T) {
 	}
 }
 
-// A parameter a handler reads that its route does not declare is a defect
-// of the table, and says so rather than reading as empty.
-func TestUndeclaredParameterPanics(t *testing.T) {
-	defer func() {
-		if v := recover(); v == nil || !strings.Contains(v.(string), `"limit" is not declared`) {
-			t.Errorf("recovered %v, want a panic naming limit", v)
-		}
-	}()
-	queryValues{}.number("limit")
+// parsed is what the route's check makes of the raw query.
+func parsed(rt route, rawQuery string) (request.Values, error) {
+	r, err := withParams(httptest.NewRequest(rt.method, "/?"+rawQuery, nil), rt)
+	if err != nil {
+		return nil, err
+	}
+	return request.Parsed(r), nil
 }
 
 // The OpenAPI document's query parameters are the table's, with the same
@@ -194,9 +193,9 @@ func TestOpenAPIQueryParameters(t *testing.T) {
 				continue
 			}
 			documented[dp.Name] = true
-			var p *param
+			var p *request.Param
 			for i := range rt.query {
-				if rt.query[i].name == dp.Name {
+				if rt.query[i].Name == dp.Name {
 					p = &rt.query[i]
 				}
 			}
@@ -205,27 +204,27 @@ func TestOpenAPIQueryParameters(t *testing.T) {
 				continue
 			}
 			s := dp.Schema
-			switch p.kind {
-			case paramEnum:
-				if strings.Join(s.Enum, ",") != strings.Join(p.values, ",") {
-					t.Errorf("%s ?%s: documented %v, the table takes %v", key, p.name, s.Enum, p.values)
+			switch p.Kind {
+			case request.Enum:
+				if strings.Join(s.Enum, ",") != strings.Join(p.Values, ",") {
+					t.Errorf("%s ?%s: documented %v, the table takes %v", key, p.Name, s.Enum, p.Values)
 				}
-			case paramNumber:
-				if s.Type != "integer" || s.Minimum == nil || *s.Minimum != p.min ||
-					(p.max == math.MaxInt64) != (s.Maximum == nil) || s.Maximum != nil && *s.Maximum != p.max ||
-					s.Default != nil && *s.Default != p.def {
-					t.Errorf("%s ?%s: documented %s %s..%s (default %s), the table takes %d..%d (default %d)", key, p.name,
-						s.Type, show(s.Minimum), show(s.Maximum), show(s.Default), p.min, p.max, p.def)
+			case request.Number:
+				if s.Type != "integer" || s.Minimum == nil || *s.Minimum != p.Min ||
+					(p.Max == math.MaxInt64) != (s.Maximum == nil) || s.Maximum != nil && *s.Maximum != p.Max ||
+					s.Default != nil && *s.Default != p.Default {
+					t.Errorf("%s ?%s: documented %s %s..%s (default %s), the table takes %d..%d (default %d)", key, p.Name,
+						s.Type, show(s.Minimum), show(s.Maximum), show(s.Default), p.Min, p.Max, p.Default)
 				}
-			case paramTime:
+			case request.Time:
 				if s.Format != "date-time" {
-					t.Errorf("%s ?%s: documented format %q, the table takes an RFC 3339 time", key, p.name, s.Format)
+					t.Errorf("%s ?%s: documented format %q, the table takes an RFC 3339 time", key, p.Name, s.Format)
 				}
 			}
 		}
 		for _, p := range rt.query {
-			if !documented[p.name] {
-				t.Errorf("%s: takes ?%s, which openapi.json does not document", key, p.name)
+			if !documented[p.Name] {
+				t.Errorf("%s: takes ?%s, which openapi.json does not document", key, p.Name)
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/match"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/signal"
 )
@@ -382,7 +383,7 @@ func (a *API) getQueue(w http.ResponseWriter, r *http.Request, k auth.Key) error
 	if !q.Valid() {
 		return errorf(http.StatusNotFound, CodeNotFound, "no queue %q: the queues are %v", clip(string(q)), review.Queues())
 	}
-	limit := int(query(r).number("limit"))
+	limit := int(request.Parsed(r).Number("limit"))
 	ranked, err := desk.Queue(r.Context(), q)
 	if err != nil {
 		return err
@@ -515,7 +516,7 @@ func (a *API) stats(w http.ResponseWriter, r *http.Request, _ auth.Key) error {
 	if err != nil {
 		return err
 	}
-	since := query(r).time("since")
+	since := request.Parsed(r).Time("since")
 	if since.IsZero() {
 		since = a.now().Add(-DefaultStatsWindow)
 	}

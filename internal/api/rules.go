@@ -70,7 +70,7 @@ func (a *API) readRule(w http.ResponseWriter, r *http.Request) (rules.Rule, erro
 	if err != nil {
 		return rules.Rule{}, err
 	}
-	if err := checkJSON(b); err != nil {
+	if err := checkBody(b, ""); err != nil {
 		return rules.Rule{}, err
 	}
 	rule, err := rules.Decode(bytes.NewReader(b))

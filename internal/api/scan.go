@@ -15,6 +15,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/pdq"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/signal"
@@ -127,12 +128,12 @@ var scanFields = []string{"content_id", "account_id", "surface", "visibility", "
 // queryFields sets the scan's fields from the query parameters, with a
 // raw body or a multipart form alike (curl -F content=@x '...?content_id=y'
 // is the README's first scan). One the form also gave with another value
-// is refused naming it (an unknown one or one given twice, checkParams
+// is refused naming it (an unknown one or one given twice, request.Check
 // refused): none may silently lose the id it carries.
 func queryFields(r *http.Request, fields map[string]*string) error {
-	q := query(r)
+	q := request.Parsed(r)
 	for name, p := range fields {
-		v := q.text(name)
+		v := q.Text(name)
 		if v == "" {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/textrisk"
 )
@@ -86,8 +87,8 @@ func (a *API) messagesAround(w http.ResponseWriter, r *http.Request, _ auth.Key)
 	if err != nil || id <= 0 {
 		return errorf(http.StatusBadRequest, CodeBadRequest, "message id %q is not a positive integer", r.PathValue("id"))
 	}
-	q := query(r)
-	ms, err := a.cfg.TextMessages.MessagesAround(r.Context(), id, int(q.number("before")), int(q.number("after")))
+	q := request.Parsed(r)
+	ms, err := a.cfg.TextMessages.MessagesAround(r.Context(), id, int(q.Number("before")), int(q.Number("after")))
 	if err != nil {
 		return err
 	}

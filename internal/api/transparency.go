@@ -5,13 +5,14 @@ import (
 	"net/http"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/transparency"
 )
 
 // transparencyParams are the transparency routes' query parameters: a
 // period, read by transparency.ParsePeriod, and a category.
-var transparencyParams = append(textParams("from", "to"), enumParam("category", review.Categories...))
+var transparencyParams = append(request.TextParams("from", "to"), request.EnumParam("category", review.Categories...))
 
 // transparencyFor reads a request's period (transparency.ParsePeriod)
 // and category, and computes its report.
@@ -21,12 +22,12 @@ func (a *API) transparencyFor(r *http.Request) (transparency.Report, transparenc
 		return transparency.Report{}, transparency.Input{}, cfg, errorf(http.StatusServiceUnavailable, CodeUnavailable, "transparency figures are not available on this server: its store keeps no reports")
 	}
 	now := a.now().UTC()
-	q := query(r)
-	p, err := transparency.ParsePeriod(q.text("from"), q.text("to"), now)
+	q := request.Parsed(r)
+	p, err := transparency.ParsePeriod(q.Text("from"), q.Text("to"), now)
 	if err != nil {
 		return transparency.Report{}, transparency.Input{}, cfg, err
 	}
-	cfg.Category = review.Category(q.text("category"))
+	cfg.Category = review.Category(q.Text("category"))
 	if a.cfg.Review != nil {
 		cfg.Target = a.cfg.Review.Target
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/rules"
 )
 
@@ -24,32 +26,37 @@ import (
 // auditPage is how many audit entries a page shows.
 const auditPage = 100
 
+// auditParams are the audit screen's: the entry to start from, whether to
+// verify the chain, and the notice every admin screen shows.
+var auditParams = append(request.TextParams("done", "verify"), request.NumberParam("from", 1, math.MaxInt64, 1))
+
 // adminRoutes mounts the admin screens.
 func (c *Console) adminRoutes() {
 	c.mux.Handle("GET /console/admin/{$}", c.admin(func(w http.ResponseWriter, r *http.Request, _ *session) {
 		http.Redirect(w, r, "/console/admin/banks", http.StatusSeeOther)
 	}))
-	c.mux.Handle("GET /console/admin/banks", c.admin(c.adminBanks))
-	c.mux.Handle("GET /console/admin/rules", c.admin(c.adminRules))
+	// Every screen shows the notice its form's redirect names (done).
+	c.mux.Handle("GET /console/admin/banks", c.admin(c.adminBanks, doneParam...))
+	c.mux.Handle("GET /console/admin/rules", c.admin(c.adminRules, doneParam...))
 	c.mux.Handle("POST /console/admin/rules/{id}/disable", c.admin(c.adminDisableRule))
-	c.mux.Handle("GET /console/admin/webhooks", c.admin(c.adminWebhooks))
+	c.mux.Handle("GET /console/admin/webhooks", c.admin(c.adminWebhooks, doneParam...))
 	c.mux.Handle("POST /console/admin/webhooks/dead-letters/{id}/replay", c.admin(c.adminReplay))
-	c.mux.Handle("GET /console/admin/keys", c.admin(c.adminKeys))
+	c.mux.Handle("GET /console/admin/keys", c.admin(c.adminKeys, doneParam...))
 	c.mux.Handle("POST /console/admin/keys", c.admin(c.adminCreateKey))
 	c.mux.Handle("POST /console/admin/keys/{id}/revoke", c.admin(c.adminRevokeKey))
-	c.mux.Handle("GET /console/admin/audit", c.admin(c.adminAudit))
+	c.mux.Handle("GET /console/admin/audit", c.admin(c.adminAudit, auditParams...))
 }
 
 // admin wraps an admin screen: a signed-in session (with the CSRF checks
-// of every POST) whose key has role admin.
-func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
+// of every POST and the query's, session) whose key has role admin.
+func (c *Console) admin(h func(http.ResponseWriter, *http.Request, *session), query ...request.Param) http.Handler {
 	return c.session(func(w http.ResponseWriter, r *http.Request, s *session) {
 		if s.key.Role != auth.Admin {
 			c.fail(w, r, s, http.StatusForbidden, "The admin screens are for keys of role admin; yours is "+string(s.key.Role)+".")
 			return
 		}
 		h(w, r, s)
-	}, false)
+	}, false, query...)
 }
 
 // notices are the messages an admin action redirects with, by code, so a
@@ -67,7 +74,7 @@ type adminPage struct {
 }
 
 func (c *Console) renderAdmin(w http.ResponseWriter, r *http.Request, s *session, name, title string, data any) {
-	c.render(w, http.StatusOK, name, c.newPage(r, s, title, adminPage{Notice: notices[r.URL.Query().Get("done")], Data: data}))
+	c.render(w, http.StatusOK, name, c.newPage(r, s, title, adminPage{Notice: notices[request.Parsed(r).Text("done")], Data: data}))
 }
 
 // bankRow is a bank as its screen shows it.
@@ -278,15 +285,8 @@ type verifyReport struct {
 }
 
 func (c *Console) adminAudit(w http.ResponseWriter, r *http.Request, s *session) {
-	d := auditData{From: 1}
-	if v := r.URL.Query().Get("from"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			c.fail(w, r, s, http.StatusBadRequest, fmt.Sprintf("from %q: want a sequence number of 1 or more.", clip(v)))
-			return
-		}
-		d.From = n
-	}
+	q := request.Parsed(r)
+	d := auditData{From: q.Number("from")}
 	var page struct {
 		Entries []audit.Entry `json:"entries"`
 	}
@@ -302,7 +302,7 @@ func (c *Console) adminAudit(w http.ResponseWriter, r *http.Request, s *session)
 		d.Next = page.Entries[len(page.Entries)-1].Seq + 1
 	}
 	// Verifying reads the whole chain: only when asked.
-	if r.URL.Query().Get("verify") != "" {
+	if q.Text("verify") != "" {
 		d.Verify = new(verifyReport)
 		if err := c.call(r.Context(), s, "GET", "/v1/audit/verify", nil, d.Verify); err != nil {
 			c.failAPI(w, r, s, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
+	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
 // leQueueItem is an entry of GET /v1/le-queue.
@@ -75,7 +76,7 @@ func leReportID(r *http.Request) (int64, bool) {
 }
 
 func (c *Console) leReport(w http.ResponseWriter, r *http.Request, s *session) {
-	c.showLEReport(w, r, s, http.StatusOK, "", r.URL.Query().Get("done"))
+	c.showLEReport(w, r, s, http.StatusOK, "", request.Parsed(r).Text("done"))
 }
 
 func (c *Console) showLEReport(w http.ResponseWriter, r *http.Request, s *session, status int, msg, notice string) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
@@ -72,6 +74,21 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, p page)
 	w.Write(buf.Bytes())
 }
 
+// checkQuery refuses, with the error page, a request whose query parameters
+// are not those its page or form takes (request.Check: one it does not
+// declare, one given twice, a value that is not text or not of its kind),
+// as the API refuses its own; a typo in an address would otherwise show
+// another page than the one asked for without a word. It returns the
+// request carrying the parsed values (request.Parsed).
+func (c *Console) checkQuery(w http.ResponseWriter, r *http.Request, s *session, takes []request.Param) (*http.Request, bool) {
+	checked, err := request.Check(r, r.Pattern, takes)
+	if err != nil {
+		c.fail(w, r, s, http.StatusBadRequest, "This address is not one the console makes: "+err.Error()+".")
+		return r, false
+	}
+	return checked, true
+}
+
 // fail answers with the error page.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
 	p := c.newPage(r, s, http.StatusText(status), nil)
@@ -99,6 +116,10 @@ func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, er
 // form carries a token that must match a cookie set with it, so another
 // site cannot sign a browser in under someone else's key.
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
+	r, ok := c.checkQuery(w, r, nil, request.TextParams("next"))
+	if !ok {
+		return
+	}
 	c.showSignIn(w, r, http.StatusOK, "")
 }
 
@@ -119,6 +140,10 @@ func safeNext(next string) string {
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
+	r, ok := c.checkQuery(w, r, nil, nil)
+	if !ok {
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	ck, err := r.Cookie(preCookieName)
 	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), ck.Value) {
@@ -142,7 +167,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusInternalServerError, "The server could not check the key; its log has the details.")
 		return
 	}
-	r, ok := c.limit(w, r, nil, k)
+	r, ok = c.limit(w, r, nil, k)
 	if !ok {
 		return
 	}
@@ -227,6 +252,16 @@ type queueData struct {
 // second reviewer.
 const firstDismissal = "dismiss_first"
 
+// queueParams are what decide's redirect tells the queue page: the case
+// just decided and how, for the notice.
+var queueParams = []request.Param{request.NumberParam("decided", 1, math.MaxInt64, 0),
+	request.EnumParam("verdict", string(review.Confirm), string(review.Dismiss), firstDismissal)}
+
+// doneParam is the notice a form's redirect names (an admin screen's, a
+// law-enforcement report's), by code, so a link cannot put words of its
+// own on the page.
+var doneParam = request.TextParams("done")
+
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	q := review.Queue(r.PathValue("queue"))
 	if !q.Valid() {
@@ -241,11 +276,8 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, rc := range d.Cases {
 		d.Context = append(d.Context, queueContext(rc.Case, rc.Reason))
 	}
-	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
-		d.Decided = id
-		if v := r.URL.Query().Get("verdict"); v == string(review.Confirm) || v == string(review.Dismiss) || v == firstDismissal {
-			d.Verdict = v
-		}
+	if d.Decided = request.Parsed(r).Number("decided"); d.Decided > 0 {
+		d.Verdict = request.Parsed(r).Text("verdict")
 	}
 	c.render(w, http.StatusOK, "queue", c.newPage(r, s, "Queue "+string(q), d))
 }

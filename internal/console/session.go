@@ -15,6 +15,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/forwarded"
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	sess "github.com/safeguard-oss/safeguard/internal/session"
 )
 
@@ -174,8 +175,9 @@ var errCSRF = errors.New("the form's security token is missing or stale: reload 
 // session wraps a page that needs a signed-in person; a POST must carry
 // the session's CSRF token (form field csrf, or header X-CSRF-Token for
 // the script's requests). With review set, the key must be allowed to
-// decide and see content (permission review), not only read.
-func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), review bool) http.Handler {
+// decide and see content (permission review), not only read. query are
+// the query parameters the page takes (checkQuery refuses any other).
+func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), review bool, query ...request.Param) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := c.cfg.Now()
 		var s *session
@@ -235,6 +237,9 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 		}
 		if review && s.key.Check(auth.Review) != nil {
 			c.fail(w, r, s, http.StatusForbidden, "Your key ("+string(s.key.Role)+") may read the queues but not see content or decide: that takes a reviewer's key.")
+			return
+		}
+		if r, ok = c.checkQuery(w, r, s, query); !ok {
 			return
 		}
 		h(w, r, s)

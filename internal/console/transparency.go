@@ -11,6 +11,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/console/plot"
+	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 	"github.com/safeguard-oss/safeguard/internal/transparency"
 )
@@ -106,12 +107,16 @@ func (c *Console) transparencyDownload(path string) func(http.ResponseWriter, *h
 	}
 }
 
-// transparencyQuery keeps only the parameters the API's routes take.
+// transparencyParams are the period form's fields, which the pages pass
+// to the API's routes, whose parser checks them.
+var transparencyParams = request.TextParams("from", "to", "category")
+
+// transparencyQuery is the API's query of the period the form gave.
 func transparencyQuery(r *http.Request) string {
-	in, out := r.URL.Query(), url.Values{}
-	for _, k := range []string{"from", "to", "category"} {
-		if v := in.Get(k); v != "" {
-			out.Set(k, v)
+	q, out := request.Parsed(r), url.Values{}
+	for _, p := range transparencyParams {
+		if v := q.Text(p.Name); v != "" {
+			out.Set(p.Name, v)
 		}
 	}
 	return out.Encode()

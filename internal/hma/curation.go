@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
 // ValidBankName reports whether name is a bank name HMA accepts:
@@ -202,6 +203,9 @@ func metadata(body map[string]any, up upload, r *http.Request) (string, error) {
 	if v, ok := body["metadata"]; ok {
 		raw = v
 	} else if s, ok := up.fields["metadata"]; ok {
+		if err := request.CheckJSON([]byte(s), maxJSON); err != nil {
+			return "", fail(http.StatusBadRequest, "metadata form field: %v", err)
+		}
 		if err := json.Unmarshal([]byte(s), &raw); err != nil {
 			return "", fail(http.StatusBadRequest, "metadata form field must be valid JSON")
 		}

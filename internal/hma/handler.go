@@ -10,12 +10,16 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/derrors"
+	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
+	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
 // Authenticator returns the key a request presented as its bearer token, or
@@ -114,13 +118,22 @@ func New(cfg Config) (http.Handler, error) {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-// route is one HMA route and what a key must be allowed to call it: any one
-// of perms.
+// route is one HMA route, what a key must be allowed to call it (any one
+// of perms) and the query parameters it takes: those HMA's handler reads
+// (request.args, its pydantic query models), and Coop's content_id and
+// content_uri. request.Check refuses any other, and one given twice, where
+// HMA would silently ignore it or keep the first.
 type route struct {
 	pattern string
 	perms   []auth.Permission
 	fn      func(w http.ResponseWriter, r *http.Request, k auth.Key) error
+	query   []request.Param
 }
+
+// HMA's query parameters are all text, each handler reading it as HMA
+// does. takesLong are those whose values may be longer than an id: a URL
+// to fetch, a vPDQ hash, a list of banks.
+var takes, takesLong = request.TextParams, func(names ...string) []request.Param { return request.TextParamsWithin(limits.Text, names...) }
 
 func (h *handler) routes() []route {
 	read := []auth.Permission{auth.BanksRead}
@@ -130,46 +143,48 @@ func (h *handler) routes() []route {
 	// see getContent), as HMA's matchers do.
 	readOrLookup := []auth.Permission{auth.BanksRead, auth.Lookup}
 	return []route{
-		{"POST /h/hash", []auth.Permission{auth.Scan}, h.hashPost},
-		{"GET /h/hash", []auth.Permission{auth.Scan}, h.hashGet},
+		{"POST /h/hash", []auth.Permission{auth.Scan}, h.hashPost, takes("types")},
+		{"GET /h/hash", []auth.Permission{auth.Scan}, h.hashGet, slices.Concat(takesLong("url"), takes("content_type", "types"))},
 
-		{"GET /m/raw_lookup", lookup, h.rawLookup},
-		{"GET /m/lookup", lookup, h.lookupGet},
-		{"POST /m/lookup", lookup, h.lookupPost},
-		{"GET /m/index/status", lookup, h.indexStatus},
-		{"POST /m/compare", lookup, h.compare},
+		{"GET /m/raw_lookup", lookup, h.rawLookup, slices.Concat(takesLong("signal", "banks"), takes("signal_type", "include_distance"))},
+		{"GET /m/lookup", lookup, h.lookupGet, slices.Concat(takesLong("url", "signal", "banks"),
+			takes("content_type", "types", "signal_type", "seed", "bypass_coinflip"))},
+		{"POST /m/lookup", lookup, h.lookupPost, slices.Concat(takesLong("banks"), takes("types", "seed", "bypass_coinflip"))},
+		{"GET /m/index/status", lookup, h.indexStatus, takes("signal_type")},
+		{"POST /m/compare", lookup, h.compare, nil},
 
-		{"GET /c/banks", read, h.listBanks},
-		{"POST /c/banks", write, h.createBank},
-		{"GET /c/bank/{bank}", read, h.getBank},
-		{"PUT /c/bank/{bank}", write, h.updateBank},
-		{"DELETE /c/bank/{bank}", write, h.deleteBank},
-		{"POST /c/bank/{bank}/content", write, h.addContent},
-		{"POST /c/bank/{bank}/signal", write, h.addSignals},
-		{"GET /c/bank/{bank}/content/{id}", readOrLookup, h.getContent},
-		{"PUT /c/bank/{bank}/content/{id}", write, h.updateContent},
-		{"DELETE /c/bank/{bank}/content/{id}", write, h.deleteContent},
+		{"GET /c/banks", read, h.listBanks, nil},
+		{"POST /c/banks", write, h.createBank, nil},
+		{"GET /c/bank/{bank}", read, h.getBank, nil},
+		{"PUT /c/bank/{bank}", write, h.updateBank, nil},
+		{"DELETE /c/bank/{bank}", write, h.deleteBank, nil},
+		{"POST /c/bank/{bank}/content", write, h.addContent, slices.Concat(takesLong("url", "content_uri"), takes("content_type", "types", "content_id"))},
+		{"POST /c/bank/{bank}/signal", write, h.addSignals, nil},
+		{"GET /c/bank/{bank}/content/{id}", readOrLookup, h.getContent, takes("include_signals", "include_metadata")},
+		{"PUT /c/bank/{bank}/content/{id}", write, h.updateContent, nil},
+		{"DELETE /c/bank/{bank}/content/{id}", write, h.deleteContent, nil},
 
-		{"GET /c/exchanges", read, h.listExchanges},
-		{"POST /c/exchanges", write, h.configuredElsewhere},
-		{"GET /c/exchanges/apis", read, h.listExchangeAPIs},
-		{"GET /c/exchanges/api/{api}", read, h.getExchangeAPI},
-		{"POST /c/exchanges/api/{api}", write, h.configuredElsewhere},
-		{"GET /c/exchanges/api/{api}/schema", read, h.getExchangeSchema},
-		{"GET /c/exchange/{name}", read, h.getExchange},
-		{"PUT /c/exchange/{name}", write, h.configuredElsewhere},
-		{"DELETE /c/exchange/{name}", write, h.configuredElsewhere},
-		{"POST /c/exchange/{name}/credentials", write, h.configuredElsewhere},
-		{"GET /c/exchange/{name}/status", read, h.getExchangeStatus},
+		{"GET /c/exchanges", read, h.listExchanges, nil},
+		{"POST /c/exchanges", write, h.configuredElsewhere, nil},
+		{"GET /c/exchanges/apis", read, h.listExchangeAPIs, nil},
+		{"GET /c/exchanges/api/{api}", read, h.getExchangeAPI, nil},
+		{"POST /c/exchanges/api/{api}", write, h.configuredElsewhere, nil},
+		{"GET /c/exchanges/api/{api}/schema", read, h.getExchangeSchema, nil},
+		{"GET /c/exchange/{name}", read, h.getExchange, nil},
+		{"PUT /c/exchange/{name}", write, h.configuredElsewhere, nil},
+		{"DELETE /c/exchange/{name}", write, h.configuredElsewhere, nil},
+		{"POST /c/exchange/{name}/credentials", write, h.configuredElsewhere, nil},
+		{"GET /c/exchange/{name}/status", read, h.getExchangeStatus, nil},
 
-		{"GET /c/signal_type", readOrLookup, h.signalTypes},
-		{"GET /c/signal_type/index", readOrLookup, h.signalTypeIndex},
-		{"GET /c/content_type", readOrLookup, h.contentTypes},
+		{"GET /c/signal_type", readOrLookup, h.signalTypes, nil},
+		{"GET /c/signal_type/index", readOrLookup, h.signalTypeIndex, takes("signal_type")},
+		{"GET /c/content_type", readOrLookup, h.contentTypes, nil},
 	}
 }
 
-// guard authenticates the request, checks the key's role, runs the route
-// and turns its error, or a panic, into HMA's {"message": ...} answer.
+// guard authenticates the request, checks the key's role and the query
+// parameters (as /v1 does, in that order), runs the route and turns its
+// error, or a panic, into HMA's {"message": ...} answer.
 func (h *handler) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -186,6 +201,9 @@ func (h *handler) guard(rt route) http.Handler {
 		}
 		if err == nil {
 			err = allowed(k, rt.perms)
+		}
+		if err == nil {
+			r, err = request.Check(r, rt.pattern, rt.query)
 		}
 		if err == nil {
 			err = rt.fn(w, r, k)
@@ -282,8 +300,8 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status = http.StatusNotFound
 	case errors.Is(err, ErrExists):
 		status = http.StatusForbidden
-	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnsupported):
-		status = http.StatusBadRequest
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrUnsupported), errors.Is(err, derrors.Invalid):
+		status = http.StatusBadRequest // derrors.Invalid: internal/request's refusals
 	case errors.Is(err, context.Canceled):
 		return // the client left
 	}

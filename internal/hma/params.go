@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
 // HMA validates query parameters with pydantic, which answers a missing or
@@ -73,7 +74,10 @@ func banksParam(r *http.Request) []string {
 
 // readJSON reads a JSON body, if there is one. HMA reads bodies with Flask's
 // request.json, so the value may be of any JSON type; each route checks the
-// type it needs.
+// type it needs. It must pass request.CheckJSON first, as /v1's bodies do:
+// HMA would keep the last of a key given twice, where a proxy or a log
+// reader may keep the first. Strings are bounded by the body only: a vPDQ
+// hash (POST /c/bank/<name>/signal) is longer than any string of /v1.
 func readJSON(w http.ResponseWriter, r *http.Request) (any, bool, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSON))
 	if err != nil {
@@ -85,6 +89,9 @@ func readJSON(w http.ResponseWriter, r *http.Request) (any, bool, error) {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, false, nil
+	}
+	if err := request.CheckJSON(body, maxJSON); err != nil {
+		return nil, false, err
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
