@@ -226,3 +226,16 @@ func TestYeByContext(t *testing.T) {
 		}
 	}
 }
+
+// A disguised message is read in the language of the words it disguises:
+// one Spanish "la" after "s3nd p1cs" does not make it Spanish, since the
+// words are counted as they read back, not as written.
+func TestDisguisedWordsChooseTheLanguage(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"s3nd p1cs la", "s3nd m3 p1cs la"} {
+		r := s.Score(Message{Surface: DM, TargetAge: 13, Text: text})
+		if r.Language != "en" || !fired(r, "image_request") {
+			t.Errorf("%q: read as %s, reasons %+v: want English and a picture request", text, r.Language, r.Reasons)
+		}
+	}
+}

@@ -229,7 +229,7 @@ func (s *Scorer) analyse(m Message) analysis {
 			if len(raw[i].text) > 1 && lx.stop[raw[i].text] {
 				stops[li]++
 			}
-			if len(raw[i].text) > 1 && lx.known(raw[i].text) {
+			if len(raw[i].text) > 1 && lx.knownRead(raw[i]) {
 				known[li]++
 			}
 		}
@@ -258,6 +258,25 @@ func (s *Scorer) analyse(m Message) analysis {
 		}
 	}
 	return best
+}
+
+// knownRead says whether the language knows the word t, as written or
+// read back from leetspeak ("s3nd p1cs la" knows two English words, not
+// none beside one Spanish "la").
+func (lx *lexicon) knownRead(t token) bool {
+	if lx.known(t.text) {
+		return true
+	}
+	if strings.IndexFunc(t.text, func(r rune) bool { return r < 'a' || r > 'z' }) < 0 {
+		return false
+	}
+	var buf [4]token
+	for _, w := range readWord(t, buf[:0]) {
+		if len(w.text) > 1 && lx.known(w.text) {
+			return true
+		}
+	}
+	return false
 }
 
 // clauseEnds says whether a phrase ending before toks[to] ends its clause:
