@@ -255,26 +255,10 @@ func (s *Store) Prune(ctx context.Context, since, before time.Time) (textmsg.Pru
 				micros(since), micros(before))
 		},
 		Page: func(ctx context.Context, at time.Time, id int64, before time.Time, n int) ([]textmsg.Message, error) {
-			rows, err := s.r().QueryContext(ctx, `SELECT id, received_at, conversation FROM text_messages
+			// The conversation as a document, for readMessages.
+			return readMessages(ctx, s.r(), `SELECT id, received_at, json_object('conversation_id', conversation) FROM text_messages
 				WHERE (received_at, id) > (?, ?) AND received_at < ? AND conversation != '' ORDER BY received_at, id LIMIT ?`,
 				micros(at), id, micros(before), n)
-			if err != nil {
-				return nil, err
-			}
-			defer rows.Close()
-			var ms []textmsg.Message
-			for rows.Next() {
-				var (
-					m  textmsg.Message
-					us int64
-				)
-				if err := rows.Scan(&m.ID, &us, &m.ConversationID); err != nil {
-					return nil, err
-				}
-				m.ReceivedAt = fromMicros(us)
-				ms = append(ms, m)
-			}
-			return ms, rows.Err()
 		},
 		Drop: s.dropConversations,
 	})
