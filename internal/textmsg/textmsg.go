@@ -8,7 +8,9 @@
 // (the newest); a flagged conversation is preserved whole in the encrypted
 // evidence store (usecase.Text), so trimming never loses what a case needs.
 // Beside the messages it keeps each conversation's scoring State, so the
-// score remembers what trimming dropped.
+// score remembers what trimming dropped. Nothing is kept longer than
+// needed: Pruner deletes a conversation that has been silent for the
+// retention with nothing in it flagged or filed (retention.go).
 package textmsg
 
 import (
