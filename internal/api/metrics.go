@@ -12,6 +12,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/scan"
+	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/webhook"
 )
 
@@ -28,6 +29,7 @@ type Metrics struct {
 	attempts   *prometheus.CounterVec
 	attemptDur *prometheus.HistogramVec
 	unkept     prometheus.Counter
+	textPruned *prometheus.CounterVec
 	ops        *operations
 }
 
@@ -65,9 +67,13 @@ func NewMetrics(backlog func(ctx context.Context) (pending, dead int64, err erro
 			Name: "safeguard_scans_unkept_total",
 			Help: "Scans answered 503 because content a rule keeps could not be written as evidence.",
 		}),
+		textPruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "safeguard_text_pruned_total",
+			Help: "Scored text deleted past its retention (conversations with their state, and messages), by what.",
+		}, []string{"what"}),
 		ops: &operations{now: time.Now},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept, m.ops,
+	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept, m.textPruned, m.ops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if backlog != nil {
 		read := func(dead bool) func() float64 {
@@ -125,6 +131,13 @@ func (m *Metrics) CountLimitErrors(l *auth.Limiter) {
 		Name: "safeguard_key_limit_errors_total",
 		Help: "Requests let through uncounted because the per-key rate limit's store failed.",
 	}, func() float64 { return float64(l.Errors()) }))
+}
+
+// TextPruned counts what a prune of scored text deleted
+// (textmsg.Pruner).
+func (m *Metrics) TextPruned(p textmsg.Pruned) {
+	m.textPruned.WithLabelValues("conversations").Add(float64(p.Conversations))
+	m.textPruned.WithLabelValues("messages").Add(float64(p.Messages))
 }
 
 // Unkept counts a scan refused because its content could not be kept

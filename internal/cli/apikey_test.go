@@ -109,6 +109,11 @@ func TestReadConfig(t *testing.T) {
 	if code, _, errs := run(t, "", "serve", "--config", write("colour = red\n")); code != 2 || !strings.Contains(errs, `unknown setting "colour"`) {
 		t.Errorf("serve with an unknown setting: %d %s", code, errs)
 	}
+	for _, bad := range []string{"soon", "0d", "-5h", "forever"} {
+		if code, _, errs := run(t, "", "serve", "--data", dir, "--text-retention", bad); code == 0 || !strings.Contains(errs, "text-retention: term") {
+			t.Errorf("serve --text-retention %s: %d %s, want it refused", bad, code, errs)
+		}
+	}
 }
 
 // TestAPIKeyLimit changes a key's rate limit after its creation and back

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/auth"
@@ -38,6 +39,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"send-webhooks", "true", "send queued webhooks from this process; false when other processes sharing the database send them"},
 	{"evidence-holds", "", "preservation `policy` of evidence, e.g. default=365d,DE=180d (default one year)"},
 	{"text-model", "builtin", "`file` of a learned text model (safeguard text train); builtin: the model built in, trained on testdata/text; none: the text signal's rules alone"},
+	{"text-retention", "90d", "how long scored text is kept after a conversation's last message (a message of no conversation, after it came) when nothing in it was flagged or filed: a `term`, days (90d) or a duration (2160h); keep: forever (docs/text.md)"},
 	{"cybertip-url", "", "`URL` of the CyberTipline reporting API; empty: law-enforcement reports are built but not submitted"},
 	{"reporter-email", "", "`email` of the person law-enforcement reports name as reporting"},
 	{"operator-listen", server.DefaultOperatorListen, "`host:port` of the operator's routes (/metrics, /readyz, /healthz); \"main\" serves them on --listen"},
@@ -170,6 +172,12 @@ flags:`)
 	if err != nil {
 		return fail(e, "serve", "send-webhooks %q: want true or false", *vals["send-webhooks"])
 	}
+	textRetention := time.Duration(-1) // keep
+	if v := *vals["text-retention"]; v != "keep" {
+		if textRetention, err = evidence.ParseTerm(v); err != nil {
+			return fail(e, "serve", "text-retention: %v (or keep)", err)
+		}
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*vals["log-level"])); err != nil {
 		return fail(e, "serve", "log-level: %v", err)
@@ -179,7 +187,7 @@ flags:`)
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
 		EvidenceDir: *vals["evidence-dir"], EvidenceURL: *vals["evidence-url"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"], KeyLimit: keyLimit, KeyLimitOff: keyLimitOff,
-		TextModel:   *vals["text-model"],
+		TextModel: *vals["text-model"], TextRetention: textRetention,
 		CyberTipURL: *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
 	}
 	// The ports open at once: /healthz answers while the index loads and

@@ -67,7 +67,7 @@ func ParseHolds(s string) (Holds, error) {
 		if !ok || j == "" {
 			return Holds{}, fmt.Errorf("evidence: hold %q: want jurisdiction=term, e.g. US=365d", part)
 		}
-		d, err := parseTerm(strings.TrimSpace(term))
+		d, err := ParseTerm(strings.TrimSpace(term))
 		if err != nil {
 			return Holds{}, fmt.Errorf("evidence: hold %q: %v", part, err)
 		}
@@ -83,7 +83,9 @@ func ParseHolds(s string) (Holds, error) {
 	return h, nil
 }
 
-func parseTerm(s string) (time.Duration, error) {
+// ParseTerm reads a positive term: days ("365d") or a Go duration
+// ("8760h"), as holds are written; serve's --text-retention takes the same.
+func ParseTerm(s string) (time.Duration, error) {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)

@@ -177,6 +177,12 @@ type Config struct {
 	// "builtin" for the model built in (textrisk.Builtin); empty or
 	// "none" scores text with the rules alone.
 	TextModel string
+	// TextRetention is how long a conversation scored by POST /v1/text in
+	// which nothing was flagged or filed is kept after its last message
+	// (and a message of no conversation that was not filed after it came);
+	// textmsg.DefaultRetention (90 days) if 0, negative keeps it all. Every
+	// server prunes, hourly (textmsg.Pruner; docs/text.md "Retention").
+	TextRetention time.Duration
 	// OperationsEvery is how often the operations metrics (queues,
 	// evidence, exchanges, index; docs/operations.md) are gathered for
 	// /metrics; DefaultOperationsEvery.
@@ -265,6 +271,9 @@ func (c Config) withDefaults() Config {
 	if c.ChaseEvery <= 0 {
 		c.ChaseEvery = time.Minute
 	}
+	if c.TextRetention == 0 {
+		c.TextRetention = textmsg.DefaultRetention
+	}
 	return c
 }
 
@@ -298,6 +307,7 @@ type Server struct {
 	review     *usecase.Review
 	networks   *usecase.Networks
 	notices    *usecase.Notices
+	textPruner *textmsg.Pruner
 	handler    http.Handler // api, and Report Remove's page
 	exchanges  *exchange.Runner
 	feedback   *usecase.Feedback
@@ -440,6 +450,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	if s.notices, err = newNotices(cfg, st, tx, log, ev, h); err != nil {
 		return nil, err
 	}
+	s.textPruner = &textmsg.Pruner{Store: st, Retention: cfg.TextRetention}
 	text := &usecase.Text{Tx: tx, Log: log, Scorer: scorer, Review: s.review, Evidence: ev, Wake: s.dispatcher.Wake, Logger: logger}
 	// One body budget for every listener's uploads (the API's and HMA's):
 	// apart, each would admit its own 256 MB.
@@ -723,6 +734,12 @@ func (s *Server) Run(ctx context.Context) error {
 		every(bg, s.cfg.OperationsEvery, func() { s.refreshOperations(bg) })
 	})
 	wg.Go(func() { chaseNotices(bg, s.notices, s.cfg.ChaseEvery, s.log.With("part", "notices")) })
+	if s.cfg.TextRetention >= 0 {
+		wg.Go(func() {
+			s.pruneText(bg)
+			every(bg, textmsg.PruneEvery, func() { s.pruneText(bg) })
+		})
+	}
 
 	if s.exchanges != nil {
 		wg.Go(func() { s.exchanges.Run(bg) })

@@ -8,7 +8,9 @@
 // (the newest); a flagged conversation is preserved whole in the encrypted
 // evidence store (usecase.Text), so trimming never loses what a case needs.
 // Beside the messages it keeps each conversation's scoring State, so the
-// score remembers what trimming dropped.
+// score remembers what trimming dropped. Nothing is kept longer than
+// needed: Pruner deletes a conversation that has been silent for the
+// retention with nothing in it flagged or filed (retention.go).
 package textmsg
 
 import (
@@ -155,6 +157,15 @@ type Store interface {
 	ConversationState(ctx context.Context, id string) (st State, ok bool, err error)
 	// SetConversationState keeps st as conversation id's state.
 	SetConversationState(ctx context.Context, id string, st State) error
+	// Prune deletes what retention no longer keeps (Pruner), looking at
+	// the messages received in [since, before): each conversation holding
+	// one, with its State, if every message it keeps was received before
+	// before and none is flagged or filed (Filed: a case or an evidence
+	// item); and each such message of no conversation that was not filed.
+	// A conversation being scored holds up its prune until the message is
+	// stored (ConversationState's hold), so it is judged with that message;
+	// several servers may prune at once.
+	Prune(ctx context.Context, since, before time.Time) (Pruned, error)
 }
 
 // State is what the text use case keeps of a conversation beside its

@@ -171,3 +171,78 @@ func (s *Store) SetConversationState(ctx context.Context, id string, st textmsg.
 	}
 	return nil
 }
+
+// Whether a message keeps its conversation however old (textmsg.Store's
+// Prune): filed (a case or a chat log names it) or flagged. Filed's
+// fields are left out of the document until set.
+const (
+	filedMessage = `(COALESCE((doc->>'case_id')::bigint, 0) <> 0 OR COALESCE(doc->>'evidence', '') <> '')`
+	keptMessage  = `((doc->>'flagged')::boolean OR ` + filedMessage + `)`
+)
+
+// Prune implements textmsg.Store.
+func (s *Store) Prune(ctx context.Context, since, before time.Time) (textmsg.Pruned, error) {
+	return textmsg.PruneWith(ctx, since, before, textmsg.Pruning{
+		Alone: func(ctx context.Context, since, before time.Time) (int64, error) {
+			// One DELETE, as for deliveries: its row locks hold up only a
+			// filing of these very messages.
+			tag, err := s.db.Exec(ctx, `DELETE FROM text_messages
+				WHERE received_at >= $1 AND received_at < $2 AND conversation = '' AND NOT `+filedMessage, stored(since), stored(before))
+			return tag.RowsAffected(), err
+		},
+		Page: func(ctx context.Context, at time.Time, id int64, before time.Time, n int) ([]textmsg.Message, error) {
+			rows, err := s.db.Query(ctx, `SELECT id, received_at, conversation FROM text_messages
+				WHERE (received_at, id) > ($1, $2) AND received_at < $3 AND conversation <> '' ORDER BY received_at, id LIMIT $4`,
+				stored(at), id, stored(before), n)
+			if err != nil {
+				return nil, err
+			}
+			return pgx.CollectRows(rows, func(row pgx.CollectableRow) (textmsg.Message, error) {
+				var m textmsg.Message
+				err := row.Scan(&m.ID, &m.ReceivedAt, &m.ConversationID)
+				return m, err
+			})
+		},
+		Drop: s.dropConversations,
+	})
+}
+
+// dropConversations is Prune's judgement of convs. It holds them first as
+// scoring does (ConversationState), in the order of the locks' keys so
+// that two servers' prunes never wait for each other in a circle (scoring
+// holds one conversation and no more), and then, in statements that begin
+// once they are held, reads what is committed: a message whose scoring
+// held one of them is judged with it. The newest message (one step of the
+// index) rules out a conversation still in use before its other messages
+// are read. The DELETE tests each message again, so a filing that came
+// meanwhile (SetFiled does not hold the conversation) keeps its message.
+func (s *Store) dropConversations(ctx context.Context, convs []string, before time.Time) (textmsg.Pruned, error) {
+	var p textmsg.Pruned
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, k)
+			FROM (SELECT DISTINCT hashtext(c) AS k FROM unnest($2::text[]) c ORDER BY k) held`, int32(conversationLock), convs); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT c FROM unnest($1::text[]) c
+			WHERE (SELECT received_at FROM text_messages WHERE conversation = c ORDER BY id DESC LIMIT 1) < $2
+			AND NOT EXISTS (SELECT 1 FROM text_messages WHERE conversation = c AND (received_at >= $2 OR `+keptMessage+`))`,
+			convs, stored(before))
+		if err != nil {
+			return err
+		}
+		gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(gone) == 0 {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM text_messages WHERE conversation = ANY($1) AND NOT `+keptMessage, gone)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM text_conversations WHERE conversation = ANY($1)`, gone); err != nil {
+			return err
+		}
+		p = textmsg.Pruned{Conversations: int64(len(gone)), Messages: tag.RowsAffected()}
+		return nil
+	})
+	return p, err
+}

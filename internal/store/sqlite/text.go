@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
@@ -233,4 +234,81 @@ func (s *Store) SetConversationState(ctx context.Context, id string, st textmsg.
 		}
 		return nil
 	})
+}
+
+// Whether a message keeps its conversation however old (textmsg.Store's
+// Prune): filed (a case or a chat log names it) or flagged. json_extract
+// of a field left out (Filed's omitempty) is NULL.
+const (
+	filedMessage = `(IFNULL(json_extract(doc, '$.case_id'), 0) != 0 OR IFNULL(json_extract(doc, '$.evidence'), '') != '')`
+	keptMessage  = `(json_extract(doc, '$.flagged') = 1 OR ` + filedMessage + `)`
+)
+
+// Prune implements textmsg.Store. The store's one write transaction
+// holds every conversation, so a conversation is judged and deleted with
+// no message coming between.
+func (s *Store) Prune(ctx context.Context, since, before time.Time) (textmsg.Pruned, error) {
+	return textmsg.PruneWith(ctx, since, before, textmsg.Pruning{
+		Alone: func(ctx context.Context, since, before time.Time) (int64, error) {
+			return s.deleteBatches(ctx, `DELETE FROM text_messages WHERE id IN (
+				SELECT id FROM text_messages WHERE received_at >= ? AND received_at < ? AND conversation = '' AND NOT `+filedMessage+` LIMIT ?)`,
+				micros(since), micros(before))
+		},
+		Page: func(ctx context.Context, at time.Time, id int64, before time.Time, n int) ([]textmsg.Message, error) {
+			// The conversation as a document, for readMessages.
+			return readMessages(ctx, s.r(), `SELECT id, received_at, json_object('conversation_id', conversation) FROM text_messages
+				WHERE (received_at, id) > (?, ?) AND received_at < ? AND conversation != '' ORDER BY received_at, id LIMIT ?`,
+				micros(at), id, micros(before), n)
+		},
+		Drop: s.dropConversations,
+	})
+}
+
+// dropConversations is Prune's judgement of convs: the newest message
+// (one step of the index) rules out a conversation still in use before
+// its other messages are read.
+func (s *Store) dropConversations(ctx context.Context, convs []string, before time.Time) (textmsg.Pruned, error) {
+	in, err := json.Marshal(convs)
+	if err != nil {
+		return textmsg.Pruned{}, err
+	}
+	var p textmsg.Pruned
+	err = s.inWrite(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT c.value FROM json_each(?) c
+			WHERE (SELECT received_at FROM text_messages WHERE conversation = c.value ORDER BY id DESC LIMIT 1) < ?2
+			AND NOT EXISTS (SELECT 1 FROM text_messages WHERE conversation = c.value AND (received_at >= ?2 OR `+keptMessage+`))`,
+			string(in), micros(before))
+		if err != nil {
+			return err
+		}
+		var gone []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			gone = append(gone, c)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(gone) == 0 {
+			return err
+		}
+		del, err := json.Marshal(gone)
+		if err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `DELETE FROM text_messages WHERE conversation IN (SELECT value FROM json_each(?))`, string(del))
+		if err != nil {
+			return err
+		}
+		if p.Messages, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM text_conversations WHERE conversation IN (SELECT value FROM json_each(?))`, string(del)); err != nil {
+			return err
+		}
+		p.Conversations = int64(len(gone))
+		return nil
+	})
+	return p, err
 }

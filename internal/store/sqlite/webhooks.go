@@ -228,12 +228,24 @@ const pruneBatch = 5000
 
 // PruneDeliveries implements webhook.Outbox.
 func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.deleteBatches(ctx, `DELETE FROM deliveries WHERE id IN (
+		SELECT id FROM deliveries WHERE state = 'delivered' AND done_at < ? LIMIT ?)`, micros(before))
+	if err != nil {
+		return n, fmt.Errorf("pruning deliveries done before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
+	return n, nil
+}
+
+// deleteBatches runs del, whose last parameter is a LIMIT, with args and
+// pruneBatch, one transaction at a time until it deletes fewer, and
+// counts what it deleted.
+func (s *Store) deleteBatches(ctx context.Context, del string, args ...any) (int64, error) {
+	args = append(args, pruneBatch)
 	var total int64
 	for {
 		var n int64
 		err := s.inWrite(ctx, func(tx *sql.Tx) error {
-			r, err := tx.ExecContext(ctx, `DELETE FROM deliveries WHERE id IN (
-				SELECT id FROM deliveries WHERE state = 'delivered' AND done_at < ? LIMIT ?)`, micros(before), pruneBatch)
+			r, err := tx.ExecContext(ctx, del, args...)
 			if err != nil {
 				return err
 			}
@@ -241,7 +253,7 @@ func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int64, e
 			return err
 		})
 		if err != nil {
-			return total, fmt.Errorf("pruning deliveries done before %s: %w", before.UTC().Format(time.RFC3339), err)
+			return total, err
 		}
 		total += n
 		if n < pruneBatch {

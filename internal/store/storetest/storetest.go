@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Summarize", testSummarize},
 		{"VPDQ", testVPDQ},
 		{"IndexMarks", testIndexMarks},
+		{"TextPruneWaits", testTextPruneWaits},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open(t)) })
 	}

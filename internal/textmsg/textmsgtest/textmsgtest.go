@@ -12,10 +12,15 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/textrisk"
 )
 
-// Run runs the suite over a fresh store from open.
+// Run runs the suite, each test over a fresh store from open.
 func Run(t *testing.T, open func(t *testing.T) textmsg.Store) {
+	t.Run("Messages", func(t *testing.T) { testMessages(t, open(t)) })
+	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
+	t.Run("PruneConcurrently", func(t *testing.T) { testPruneConcurrently(t, open(t)) })
+}
+
+func testMessages(t *testing.T, s textmsg.Store) {
 	ctx := context.Background()
-	s := open(t)
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	add := func(conv string, i, keep int) textmsg.Message {
 		t.Helper()
