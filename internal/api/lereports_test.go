@@ -147,21 +147,6 @@ func leDocument(incidentType string) map[string]any {
 	}
 }
 
-// decrypted is encrypted member name of an opened package, read whole.
-func decrypted(t *testing.T, c *hotline.Contents, name string) string {
-	t.Helper()
-	rc, err := c.Decrypt(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func fileOf(t *testing.T, rep map[string]any, i int) map[string]any {
 	t.Helper()
 	files, _ := rep["files"].([]any)
@@ -262,8 +247,9 @@ func TestLEReportWorkflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decrypted(t, c, hotline.FileMember(item.ID)); got != "JPEG-BYTES-OF-POST-1" || pkg.Header().Get("X-Manifest-SHA256") == "" {
-		t.Errorf("package file %q", got)
+	var got strings.Builder
+	if err := c.Decrypt(&got, hotline.FileMember(item.ID)); err != nil || got.String() != "JPEG-BYTES-OF-POST-1" || pkg.Header().Get("X-Manifest-SHA256") == "" {
+		t.Errorf("package file %q, %v", got.String(), err)
 	}
 
 	// Chain of custody: every read of the item is in the log with its

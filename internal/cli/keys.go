@@ -7,7 +7,6 @@ package cli
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
@@ -100,27 +99,32 @@ flags:`)
 		return fail(e, "hotline keygen", "%v", err)
 	}
 	pub := base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())
-	if err := writeNew(*out+".key", strings.NewReader(hex.EncodeToString(priv.Bytes())+"\n"), 0o600); err != nil {
+	if err := writeNew(*out+".key", 0o600, text(hex.EncodeToString(priv.Bytes())+"\n")); err != nil {
 		return fail(e, "hotline keygen", "%v", err)
 	}
-	if err := writeNew(*out+".pub", strings.NewReader(pub+"\n"), 0o644); err != nil {
+	if err := writeNew(*out+".pub", 0o644, text(pub+"\n")); err != nil {
 		return fail(e, "hotline keygen", "%v", err)
 	}
 	fmt.Fprintf(e.stdout, "private key: %s.key (keep it secret)\npublic key:  %s.pub\nrecipient_key: %s\n", *out, *out, pub)
 	return 0
 }
 
-// writeNew writes a file that must not exist yet.
-func writeNew(path string, content io.Reader, mode os.FileMode) error {
+// writeNew writes a file that must not exist yet with what write writes.
+func writeNew(path string, mode os.FileMode, write func(io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, content); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+// text is a write for writeNew of s.
+func text(s string) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
 
 // readPrivateKey reads an X25519 private key file (64 hex digits).
@@ -217,20 +221,22 @@ flags:`)
 // report.json and manifest.json as they are, files/<evidence id> and
 // conversations.csv decrypted.
 func extract(c *hotline.Contents, z *zip.Reader, dir string) error {
-	if err := writeNew(filepath.Join(dir, hotline.ReportXML), bytes.NewReader(c.ReportXML), 0o600); err != nil {
+	if err := writeNew(filepath.Join(dir, hotline.ReportXML), 0o600, text(string(c.ReportXML))); err != nil {
 		return err
 	}
 	for _, f := range z.File {
 		if f.Name != hotline.ReportJSON && f.Name != hotline.Manifest {
 			continue
 		}
-		rc, err := f.Open()
-		if err != nil {
+		if err := writeNew(filepath.Join(dir, f.Name), 0o600, func(w io.Writer) error {
+			rc, err := f.Open()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(w, rc)
 			return err
-		}
-		err = writeNew(filepath.Join(dir, f.Name), rc, 0o600)
-		rc.Close()
-		if err != nil {
+		}); err != nil {
 			return err
 		}
 	}
@@ -244,13 +250,7 @@ func extract(c *hotline.Contents, z *zip.Reader, dir string) error {
 		}
 	}
 	for member, name := range out {
-		rc, err := c.Decrypt(member)
-		if err != nil {
-			return err
-		}
-		err = writeNew(filepath.Join(dir, name), rc, 0o600)
-		rc.Close()
-		if err != nil {
+		if err := writeNew(filepath.Join(dir, name), 0o600, func(w io.Writer) error { return c.Decrypt(w, member) }); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}

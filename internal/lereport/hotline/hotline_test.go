@@ -27,19 +27,14 @@ func verifyBytes(pkg []byte) (ManifestFile, error) {
 	return Verify(bytes.NewReader(pkg), int64(len(pkg)))
 }
 
-// decrypted reads encrypted member name of c whole.
+// decrypted is encrypted member name of c.
 func decrypted(t *testing.T, c *Contents, name string) []byte {
 	t.Helper()
-	rc, err := c.Decrypt(name)
-	if err != nil {
+	var b bytes.Buffer
+	if err := c.Decrypt(&b, name); err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("reading %s: %v", name, err)
-	}
-	return b
+	return b.Bytes()
 }
 
 var when = time.Date(2026, 11, 25, 3, 15, 0, 0, time.UTC)

@@ -44,32 +44,33 @@ func (c *Contents) Files() []Member {
 	return fs
 }
 
-// Decrypt returns a reader of the content of an encrypted member, a file
+// Decrypt writes to w the content of an encrypted member, a file
 // (FileMember) or ConversationsCSV, decrypted as it is read and checked as
-// Open checked it: a segment is yielded only once it authenticates, and
-// the last only once the content's SHA-256 is the one recorded at intake.
-// (The member's own SHA-256 in the manifest is not computed again: the
+// Open checked it: a segment is written only once it authenticates, and
+// the last only once the content's SHA-256 is the one recorded at intake,
+// so on an error w has what came before the segment at fault. (The
+// member's own SHA-256 in the manifest is not computed again: the
 // segments' authentication and the ZIP's CRC cover what it did.) A
-// version 1 member is decrypted whole. The caller closes the reader.
-func (c *Contents) Decrypt(name string) (io.ReadCloser, error) {
+// version 1 member is decrypted whole.
+func (c *Contents) Decrypt(w io.Writer, name string) error {
 	i := slices.IndexFunc(c.Manifest.Members, func(mem Member) bool { return mem.Name == name && sealed(mem) })
 	if i < 0 {
-		return nil, fmt.Errorf("hotline: %s: not an encrypted member of the package", name)
+		return fmt.Errorf("hotline: %s: not an encrypted member of the package", name)
 	}
 	mem := c.Manifest.Members[i]
 	rc, err := c.members[name].Open()
 	if err != nil {
-		return nil, fmt.Errorf("hotline: %s: %w", name, err)
+		return fmt.Errorf("hotline: %s: %w", name, err)
 	}
+	defer rc.Close()
 	r, err := c.decrypter(mem, io.LimitReader(rc, mem.Size))
-	if err != nil {
-		rc.Close()
-		return nil, fmt.Errorf("hotline: %w", err)
+	if err == nil {
+		_, err = io.Copy(w, r)
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{r, rc}, nil
+	if err != nil {
+		return fmt.Errorf("hotline: %w", err)
+	}
+	return nil
 }
 
 // sealed reports whether mem is encrypted under the content key.
