@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -277,4 +278,41 @@ func TestStreamed(t *testing.T) {
 	if files.Unclosed() != 0 {
 		t.Errorf("%d readers of the evidence left open", files.Unclosed())
 	}
+}
+
+// TestWriteContentFails: a file that fails as it is read (an item altered
+// in the evidence store) fails the package, naming the file, and its
+// reader is closed.
+func TestWriteContentFails(t *testing.T) {
+	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
+	r := lereporttest.Sample()
+	id := r.Files[0].EvidenceID
+	files := lereporttest.NewFiles(map[string][]byte{id: make([]byte, 3*segSize)})
+	corrupt := errors.New("at segment 1: fails its integrity check")
+	files.Break(id, corrupt)
+	_, err := Write(context.Background(), io.Discard, Package{Report: r, Files: files, Recipient: priv.PublicKey(), Created: when})
+	if !errors.Is(err, corrupt) || !strings.Contains(err.Error(), "file "+id) {
+		t.Errorf("Write with a file failing as it is read: %v", err)
+	}
+	if files.Unclosed() != 0 {
+		t.Errorf("%d readers of the evidence left open", files.Unclosed())
+	}
+}
+
+// FuzzUnseal: a sealed member is outside input. Whatever it is, reading
+// it ends in an error or in content that authenticated.
+func FuzzUnseal(f *testing.F) {
+	key := bytes.Repeat([]byte{7}, 32)
+	aead, _ := newGCM(key)
+	for _, n := range []int{0, 10, segSize, segSize + 3} {
+		var b bytes.Buffer
+		seal(&b, aead, "files/a.enc", bytes.NewReader(make([]byte, n)))
+		f.Add(b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, member []byte) {
+		got, err := unseal(key, "files/a.enc", member, nil)
+		if err == nil && len(member) != prefixSize+len(got)+tagSize*max(1, (len(got)+segSize-1)/segSize) {
+			t.Fatalf("a member of %d bytes read as %d bytes of content", len(member), len(got))
+		}
+	})
 }
