@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
@@ -152,11 +153,15 @@ func TestLEReportConversations(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkg := d.raw("le_liaison", "POST", path+"/package", map[string]string{"recipient_key": base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())}, 200)
-	c, err := hotline.Open(pkg.Body.Bytes(), priv)
+	c, err := hotline.Open(bytes.NewReader(pkg.Body.Bytes()), int64(pkg.Body.Len()), priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if csv := string(c.Conversations); !strings.Contains(csv, "how old are you") || !strings.Contains(csv, "send a photo") || strings.Contains(csv, "unrelated") {
+	var csvb strings.Builder
+	if err := c.Decrypt(&csvb, hotline.ConversationsCSV); err != nil {
+		t.Fatal(err)
+	}
+	if csv := csvb.String(); !strings.Contains(csv, "how old are you") || !strings.Contains(csv, "send a photo") || strings.Contains(csv, "unrelated") {
 		t.Errorf("conversations.csv = %q; want dm-42's two messages only", csv)
 	}
 }

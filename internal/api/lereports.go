@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -123,23 +124,28 @@ func (a *API) builder() *lereport.Builder {
 	return &lereport.Builder{Reporter: a.cfg.LEReporter, Views: lereport.AuditViews{Log: a.cfg.Audit}, Now: a.now}
 }
 
-// readEvidence reads item id whole for key k and records the read, with
-// its purpose and what it was for, before the content is used: a read the
-// log does not show never happens. For the package and submission
-// writers, which take the content whole.
-func (a *API) readEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat string) ([]byte, evidence.Item, error) {
+// openEvidence opens item id's content for key k and records the read,
+// with its purpose and what it was for, before a byte of the content is
+// used: a read the log does not show never happens. For the package and
+// submission writers, which stream it (evidence.Store.Open: a segment at
+// a time, each authenticated before it is yielded).
+func (a *API) openEvidence(ctx context.Context, k auth.Key, id, purpose, forWhat string) (io.ReadCloser, evidence.Item, error) {
 	ev, err := a.evidenceStore()
 	if err != nil {
 		return nil, evidence.Item{}, err
 	}
-	data, item, err := ev.Get(id)
+	rc, item, err := ev.Open(id)
 	if err != nil {
 		return nil, evidence.Item{}, err
 	}
-	return data, item, a.recordRead(ctx, k, item, purpose, forWhat)
+	if err := a.recordRead(ctx, k, item, purpose, forWhat); err != nil {
+		rc.Close()
+		return nil, evidence.Item{}, err
+	}
+	return rc, item, nil
 }
 
-// verifyEvidence is readEvidence for a caller that needs only the item's
+// verifyEvidence is openEvidence for a caller that needs only the item's
 // description but vouches for its content (a report's hashes, an item's
 // description to an auditor): the item is checked through, in constant
 // memory (evidence.Store.Verify), and the read recorded.
@@ -172,9 +178,9 @@ type custodyFiles struct {
 	report  int64
 }
 
-func (f custodyFiles) File(ctx context.Context, id string) ([]byte, error) {
-	data, _, err := f.a.readEvidence(ctx, f.k, id, f.purpose, lereport.Subject(f.report))
-	return data, err
+func (f custodyFiles) File(ctx context.Context, id string) (io.ReadCloser, int64, error) {
+	rc, item, err := f.a.openEvidence(ctx, f.k, id, f.purpose, lereport.Subject(f.report))
+	return rc, item.Size, err
 }
 
 // confirmedCase returns case id if its standing decision confirms it.
@@ -648,13 +654,30 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 			return err
 		}
 	}
-	var buf bytes.Buffer
-	sum, err := hotline.Write(r.Context(), &buf, hotline.Package{
+	// The package is spooled to disk, not held: it carries every file of
+	// the report, videos included. It is whole, and recorded, before a
+	// byte of it leaves, as it was when it was built in memory; its files
+	// are encrypted for the recipient, and the spool file goes when the
+	// answer is sent.
+	spool, err := os.CreateTemp(a.cfg.SpoolDir, "safeguard-package-*.zip")
+	if err != nil {
+		return fmt.Errorf("spooling the evidence package: %w", err)
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	sum, err := hotline.Write(r.Context(), spool, hotline.Package{
 		Report: rep, Recipient: pub, Created: a.now(), Messages: msgs,
 		Files: custodyFiles{a: a, k: k, purpose: purposePackage, report: id},
 	})
 	if err != nil {
 		return err
+	}
+	size, err := spool.Seek(0, io.SeekCurrent)
+	if err == nil {
+		_, err = spool.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return fmt.Errorf("spooling the evidence package: %w", err)
 	}
 	if err := a.record(r.Context(), k, lereport.AuditPackage, lereport.Subject(id), map[string]string{
 		"manifest_sha256": hex.EncodeToString(sum[:]), "recipient": rep.Recipient,
@@ -674,8 +697,9 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="lereport-%d.zip"`, id))
 	w.Header().Set("X-Manifest-SHA256", hex.EncodeToString(sum[:]))
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	w.WriteHeader(http.StatusOK)
-	w.Write(buf.Bytes())
+	io.Copy(w, spool)
 	return nil
 }
 
@@ -873,8 +897,8 @@ func (r recipientAPI) Submit(ctx context.Context, report []byte) (string, error)
 	return id, recipientFailed(err)
 }
 
-func (r recipientAPI) Upload(ctx context.Context, reportID, fileName string, content []byte) (string, error) {
-	id, err := r.api.Upload(ctx, reportID, fileName, content)
+func (r recipientAPI) Upload(ctx context.Context, reportID, fileName string, content io.Reader, size int64) (string, error) {
+	id, err := r.api.Upload(ctx, reportID, fileName, content, size)
 	return id, recipientFailed(err)
 }
 

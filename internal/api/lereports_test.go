@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -49,7 +50,14 @@ func (f *tipline) Submit(_ context.Context, report []byte) (string, error) {
 	return "7700", nil
 }
 
-func (f *tipline) Upload(_ context.Context, reportID, name string, content []byte) (string, error) {
+func (f *tipline) Upload(_ context.Context, reportID, name string, r io.Reader, size int64) (string, error) {
+	content, err := io.ReadAll(r)
+	if err != nil {
+		return "", err
+	}
+	if int64(len(content)) != size {
+		return "", fmt.Errorf("upload %s: %d bytes, said %d", name, len(content), size)
+	}
 	f.call("upload " + reportID + " " + name)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -235,12 +243,13 @@ func TestLEReportWorkflow(t *testing.T) {
 	// preserved content.
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	pkg := d.raw("le_liaison", "POST", path+"/package", map[string]any{"recipient_key": base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())}, 200)
-	c, err := hotline.Open(pkg.Body.Bytes(), priv)
+	c, err := hotline.Open(bytes.NewReader(pkg.Body.Bytes()), int64(pkg.Body.Len()), priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(c.Files[item.ID]) != "JPEG-BYTES-OF-POST-1" || pkg.Header().Get("X-Manifest-SHA256") == "" {
-		t.Errorf("package files %v", c.Files)
+	var got strings.Builder
+	if err := c.Decrypt(&got, hotline.FileMember(item.ID)); err != nil || got.String() != "JPEG-BYTES-OF-POST-1" || pkg.Header().Get("X-Manifest-SHA256") == "" {
+		t.Errorf("package file %q, %v", got.String(), err)
 	}
 
 	// Chain of custody: every read of the item is in the log with its
@@ -326,7 +335,7 @@ func TestLEReportHotline(t *testing.T) {
 
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	pkg := d.raw("le_liaison", "POST", path+"/package", map[string]any{"recipient_key": base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())}, 200)
-	if _, err := hotline.Verify(pkg.Body.Bytes()); err != nil {
+	if _, err := hotline.Verify(bytes.NewReader(pkg.Body.Bytes()), int64(pkg.Body.Len())); err != nil {
 		t.Fatalf("package does not verify: %v", err)
 	}
 	if got := d.do("le_liaison", "GET", path, nil, 200); got["state"] != "submitted" {

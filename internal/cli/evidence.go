@@ -2,12 +2,12 @@ package cli
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -198,9 +198,11 @@ flags:`)
 	return 0
 }
 
-// maxPackage bounds a package read for verification; packages are outside
-// input, and the largest a hotline sends is a few hundred megabytes.
-const maxPackage = 4 << 30
+// maxExport bounds a data-request export read for verification, which
+// is read whole (export.Verify): exports are outside input, and hold
+// records, not content. Hotline packages, which hold videos, are read as
+// streams, a member at a time.
+const maxExport = 4 << 30
 
 // evidenceVerify checks hotline evidence packages: every member the
 // manifest lists, with its size and SHA-256, and nothing unlisted; with the
@@ -242,29 +244,41 @@ func evidenceVerify(e *env, args []string) int {
 	return 0
 }
 
-// readPackage reads a package file, bounded by maxPackage.
-func readPackage(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// openPackage opens a package file as a ZIP of n bytes, read where
+// needed, never whole. The caller closes the file.
+func openPackage(path string) (f *os.File, n int64, z *zip.Reader, err error) {
+	if f, err = os.Open(path); err != nil {
+		return nil, 0, nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err == nil {
+		n = info.Size()
+		z, err = zip.NewReader(f, n)
+	}
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, 0, nil, err
 	}
-	defer f.Close()
-	pkg, err := io.ReadAll(io.LimitReader(f, maxPackage+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(pkg) > maxPackage {
-		return nil, fmt.Errorf("larger than %d GiB", maxPackage>>30)
-	}
-	return pkg, nil
+	return f, n, z, nil
 }
 
 func verifyPackage(e *env, path string, priv *ecdh.PrivateKey) error {
-	pkg, err := readPackage(path)
+	f, n, z, err := openPackage(path)
 	if err != nil {
 		return err
 	}
-	if manifestFormat(pkg) == export.Format {
+	defer f.Close()
+	if manifestFormat(z) == export.Format {
+		if n > maxExport {
+			return fmt.Errorf("larger than %d GiB", maxExport>>30)
+		}
+		pkg, err := io.ReadAll(io.NewSectionReader(f, 0, n))
+		if err != nil {
+			return err
+		}
 		m, sum, err := export.Verify(pkg)
 		if err != nil {
 			return err
@@ -273,32 +287,27 @@ func verifyPackage(e *env, path string, priv *ecdh.PrivateKey) error {
 			path, m.RequestID, len(m.Members), m.Created.UTC().Format("2006-01-02T15:04:05Z"), sum)
 		return nil
 	}
-	m, err := hotline.Verify(pkg)
+	m, err := hotline.Verify(f, n)
 	if err != nil {
 		return err
 	}
 	how := "members and digests check (no key: files not decrypted)"
 	if priv != nil {
-		c, err := hotline.Open(pkg, priv)
+		c, err := hotline.Open(f, n, priv)
 		if err != nil {
 			return err
 		}
-		how = fmt.Sprintf("members and digests check; key unwraps; %d files decrypt to their intake SHA-256", len(c.Files))
+		how = fmt.Sprintf("members and digests check; key unwraps; %d files decrypt to their intake SHA-256", len(c.Files()))
 	}
-	sum := manifestSum(pkg)
 	fmt.Fprintf(e.stdout, "%s: ok: case %s, report %d, %d members, created %s; %s; manifest sha256 %s\n",
-		path, m.CaseID, m.ReportID, len(m.Members), m.Created.UTC().Format("2006-01-02T15:04:05Z"), how, sum)
+		path, m.CaseID, m.ReportID, len(m.Members), m.Created.UTC().Format("2006-01-02T15:04:05Z"), how, manifestSum(z))
 	return nil
 }
 
 // manifestFormat reads the format a package's manifest.json declares (both
 // kinds of package name it there), or "" when it cannot.
-func manifestFormat(pkg []byte) string {
-	r, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
-	if err != nil {
-		return ""
-	}
-	for _, f := range r.File {
+func manifestFormat(z *zip.Reader) string {
+	for _, f := range z.File {
 		if f.Name != hotline.Manifest {
 			continue
 		}
@@ -320,12 +329,8 @@ func manifestFormat(pkg []byte) string {
 
 // manifestSum is the SHA-256 of manifest.json, the digest the sender's
 // audit log recorded when it wrote the package, so the two can be compared.
-func manifestSum(pkg []byte) string {
-	r, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
-	if err != nil {
-		return "?"
-	}
-	for _, f := range r.File {
+func manifestSum(z *zip.Reader) string {
+	for _, f := range z.File {
 		if f.Name == hotline.Manifest {
 			rc, err := f.Open()
 			if err != nil {

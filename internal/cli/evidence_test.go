@@ -19,10 +19,6 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lerequest/export"
 )
 
-type files map[string][]byte
-
-func (f files) File(_ context.Context, id string) ([]byte, error) { return f[id], nil }
-
 func TestEvidenceVerify(t *testing.T) {
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
@@ -33,7 +29,7 @@ func TestEvidenceVerify(t *testing.T) {
 	var buf bytes.Buffer
 	content := bytes.Repeat([]byte("preserved content "), 100)
 	if _, err := hotline.Write(context.Background(), &buf, hotline.Package{
-		Report: r, Files: files{r.Files[0].EvidenceID: content}, Recipient: priv.PublicKey(), Created: time.Now(),
+		Report: r, Files: lereporttest.NewFiles(map[string][]byte{r.Files[0].EvidenceID: content}), Recipient: priv.PublicKey(), Created: time.Now(),
 	}); err != nil {
 		t.Fatal(err)
 	}

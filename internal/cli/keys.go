@@ -7,7 +7,6 @@ package cli
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
@@ -100,42 +99,32 @@ flags:`)
 		return fail(e, "hotline keygen", "%v", err)
 	}
 	pub := base64.StdEncoding.EncodeToString(priv.PublicKey().Bytes())
-	if err := writeNew(*out+".key", hex.EncodeToString(priv.Bytes())+"\n", 0o600); err != nil {
+	if err := writeNew(*out+".key", 0o600, text(hex.EncodeToString(priv.Bytes())+"\n")); err != nil {
 		return fail(e, "hotline keygen", "%v", err)
 	}
-	if err := writeNew(*out+".pub", pub+"\n", 0o644); err != nil {
+	if err := writeNew(*out+".pub", 0o644, text(pub+"\n")); err != nil {
 		return fail(e, "hotline keygen", "%v", err)
 	}
 	fmt.Fprintf(e.stdout, "private key: %s.key (keep it secret)\npublic key:  %s.pub\nrecipient_key: %s\n", *out, *out, pub)
 	return 0
 }
 
-// writeNew writes a file that must not exist yet.
-func writeNew(path, content string, mode os.FileMode) error {
+// writeNew writes a file that must not exist yet with what write writes.
+func writeNew(path string, mode os.FileMode, write func(io.Writer) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(f, content); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
 }
 
-// memberOf reads a package's member as stored (manifest and JSON twin are
-// not encrypted).
-func memberOf(pkg []byte, name string) ([]byte, error) {
-	r, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range r.File {
-		if f.Name == name {
-			return hotline.ReadMember(f, maxPackage)
-		}
-	}
-	return nil, fmt.Errorf("no %s", name)
+// text is a write for writeNew of s.
+func text(s string) func(io.Writer) error {
+	return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
 }
 
 // readPrivateKey reads an X25519 private key file (64 hex digits).
@@ -189,11 +178,12 @@ flags:`)
 	if err != nil {
 		return fail(e, "evidence open", "%v", err)
 	}
-	pkg, err := readPackage(rest[0])
+	f, n, z, err := openPackage(rest[0])
 	if err != nil {
 		return fail(e, "evidence open", "%s: %v", rest[0], err)
 	}
-	c, err := hotline.Open(pkg, priv)
+	defer f.Close()
+	c, err := hotline.Open(f, n, priv)
 	if err != nil {
 		return fail(e, "evidence open", "%s: %v", rest[0], err)
 	}
@@ -203,34 +193,68 @@ flags:`)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fail(e, "evidence open", "%v", err)
 	}
-	out := map[string][]byte{hotline.ReportXML: c.ReportXML}
-	for _, name := range []string{hotline.ReportJSON, hotline.Manifest} {
-		b, err := memberOf(pkg, name)
-		if err != nil {
-			return fail(e, "evidence open", "%s: %v", rest[0], err)
+	for _, mem := range c.Files() {
+		if !evidenceID.MatchString(mem.EvidenceID) {
+			return fail(e, "evidence open", "%s: evidence id %q is not 32 hex digits; not written", rest[0], clipArg(mem.EvidenceID))
 		}
-		out[name] = b
-	}
-	for id, b := range c.Files {
-		if !evidenceID.MatchString(id) {
-			return fail(e, "evidence open", "%s: evidence id %q is not 32 hex digits; not written", rest[0], clipArg(id))
-		}
-		out[filepath.Join("files", id)] = b
-	}
-	if c.Conversations != nil {
-		out["conversations.csv"] = c.Conversations
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "files"), 0o700); err != nil {
 		return fail(e, "evidence open", "%v", err)
 	}
-	for name, b := range out {
-		if err := writeNew(filepath.Join(dir, name), string(b), 0o600); err != nil {
-			return fail(e, "evidence open", "%v", err)
+	// Open checked every member; writing reads each again, as a stream
+	// (a file's content decrypted a segment at a time), so what is
+	// written fails only if the package changed since. Then nothing of
+	// it is left.
+	if err := extract(c, z, dir); err != nil {
+		for _, name := range []string{hotline.ReportXML, hotline.ReportJSON, hotline.Manifest, "conversations.csv"} {
+			os.Remove(filepath.Join(dir, name))
 		}
+		os.RemoveAll(filepath.Join(dir, "files"))
+		return fail(e, "evidence open", "%s: %v (nothing written)", rest[0], err)
 	}
 	fmt.Fprintf(e.stdout, "%s: verified; case %s, report %d: %d files decrypted to their intake SHA-256, written to %s\n",
-		rest[0], c.Manifest.CaseID, c.Manifest.ReportID, len(c.Files), dir)
+		rest[0], c.Manifest.CaseID, c.Manifest.ReportID, len(c.Files()), dir)
 	return 0
+}
+
+// extract writes an opened package's members into dir: report.xml,
+// report.json and manifest.json as they are, files/<evidence id> and
+// conversations.csv decrypted.
+func extract(c *hotline.Contents, z *zip.Reader, dir string) error {
+	if err := writeNew(filepath.Join(dir, hotline.ReportXML), 0o600, text(string(c.ReportXML))); err != nil {
+		return err
+	}
+	for _, f := range z.File {
+		if f.Name != hotline.ReportJSON && f.Name != hotline.Manifest {
+			continue
+		}
+		if err := writeNew(filepath.Join(dir, f.Name), 0o600, func(w io.Writer) error {
+			rc, err := f.Open()
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			_, err = io.Copy(w, rc)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	out := map[string]string{}
+	for _, mem := range c.Files() {
+		out[mem.Name] = filepath.Join("files", mem.EvidenceID)
+	}
+	for _, mem := range c.Manifest.Members {
+		if mem.Name == hotline.ConversationsCSV {
+			out[mem.Name] = "conversations.csv"
+		}
+	}
+	for member, name := range out {
+		if err := writeNew(filepath.Join(dir, name), 0o600, func(w io.Writer) error { return c.Decrypt(w, member) }); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func clipArg(s string) string {

@@ -71,7 +71,7 @@ func TestHotlineKeygenAndOpen(t *testing.T) {
 	msgs := []lereport.Message{{Time: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Conversation: "dm-1", From: "a", To: "b", Text: "hi", Flagged: true}}
 	var buf bytes.Buffer
 	if _, err := hotline.Write(context.Background(), &buf, hotline.Package{
-		Report: r, Files: files{r.Files[0].EvidenceID: content}, Messages: msgs, Recipient: pub, Created: time.Now(),
+		Report: r, Files: lereporttest.NewFiles(map[string][]byte{r.Files[0].EvidenceID: content}), Messages: msgs, Recipient: pub, Created: time.Now(),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -138,5 +138,24 @@ func TestEmbeddedKeyring(t *testing.T) {
 	os.Chmod(path, 0o644)
 	if _, err := embeddedKeyring(e, data); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a keyring others can read: %v; want refused", err)
+	}
+}
+
+// A package of the format before (hotline.FormatV1, files sealed whole),
+// which hotlines already hold, still verifies and opens.
+func TestOpenVersion1Package(t *testing.T) {
+	pkg, key := "../lereport/hotline/testdata/v1.zip", "../lereport/hotline/testdata/v1.key"
+	if code, out, errs := run(t, "", "evidence", "verify", "--key", key, pkg); code != 0 || !strings.Contains(out, "2 files decrypt") {
+		t.Fatalf("verify: exit %d, %q %q", code, out, errs)
+	}
+	dir := filepath.Join(t.TempDir(), "opened")
+	if code, out, errs := run(t, "", "evidence", "open", "--key", key, pkg, dir); code != 0 || !strings.Contains(out, "2 files decrypted") {
+		t.Fatalf("open: exit %d, %q %q", code, out, errs)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "files", "0123456789abcdef0123456789abcdef")); err != nil || string(got) != "the first file" {
+		t.Errorf("decrypted file: %q, %v", got, err)
+	}
+	if csv, err := os.ReadFile(filepath.Join(dir, "conversations.csv")); err != nil || !strings.Contains(string(csv), "how old are you") {
+		t.Errorf("conversations.csv: %q, %v", csv, err)
 	}
 }

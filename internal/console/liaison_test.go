@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"strings"
@@ -37,7 +38,7 @@ func (f *tipline) Submit(_ context.Context, report []byte) (string, error) {
 	f.call("submit")
 	return "901", nil
 }
-func (f *tipline) Upload(_ context.Context, _, name string, _ []byte) (string, error) {
+func (f *tipline) Upload(_ context.Context, _, name string, _ io.Reader, _ int64) (string, error) {
 	f.call("upload " + name)
 	return "F-1", nil
 }

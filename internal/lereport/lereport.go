@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -104,6 +105,19 @@ type File struct {
 	// InfoSent records that the recipient has the file and its details,
 	// so an interrupted submission resumes where it stopped.
 	InfoSent bool `json:"info_sent,omitempty"`
+}
+
+// Files gives the preserved content of a report's files to the senders
+// (cybertip's upload, hotline's package). The evidence store answers it,
+// recording each read in the audit log (chain of custody). Content comes
+// as a stream, never whole: an item may be a video of hundreds of
+// megabytes, and a report may have several.
+type Files interface {
+	// File opens evidence item id's content, of size bytes. The reader
+	// fails, rather than ending, where the content is not what was kept;
+	// the caller closes it. A sender that must start again (a retry)
+	// opens the item again.
+	File(ctx context.Context, evidenceID string) (content io.ReadCloser, size int64, err error)
 }
 
 // Change is one state change.

@@ -62,6 +62,11 @@ func (p *pattern) ReadAt(b []byte, off int64) (int, error) {
 	return len(b), nil
 }
 
+// Content is n bytes of synthesized content, the streamed test's: a
+// reader of it holds none of it, so a test measuring what a path streaming
+// a large item holds (Peak) sees only the path's memory.
+func Content(n int64) *io.SectionReader { return io.NewSectionReader(&pattern{n: n}, 0, n) }
+
 // StreamedSize is the item streamed's size: a large video's.
 const StreamedSize = 100 << 20
 

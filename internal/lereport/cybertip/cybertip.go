@@ -30,8 +30,11 @@ import (
 type API interface {
 	// Submit sends a <report> document and returns the recipient's id for it.
 	Submit(ctx context.Context, report []byte) (reportID string, err error)
-	// Upload sends one file of the report and returns its file id.
-	Upload(ctx context.Context, reportID, fileName string, content []byte) (fileID string, err error)
+	// Upload sends one file of the report, the size bytes of content, and
+	// returns its file id. Content is streamed to the recipient, never
+	// held whole; an Upload that fails has consumed it, so a retry opens
+	// the file again.
+	Upload(ctx context.Context, reportID, fileName string, content io.Reader, size int64) (fileID string, err error)
 	// FileInfo sends the <fileDetails> document of an uploaded file.
 	FileInfo(ctx context.Context, details []byte) error
 	// Finish tells the recipient the report is complete.
@@ -124,11 +127,15 @@ func CheckURL(raw string) error {
 	return fmt.Errorf("cybertip URL %q: want https:// (plain http only to loopback, for tests)", raw)
 }
 
-func (c *Client) do(ctx context.Context, op, contentType string, body io.Reader) (Response, error) {
+// do posts the length bytes of body to op. The length is sent as the
+// Content-Length (the transport fails the request if body yields another
+// count), so a streamed upload is not sent chunked.
+func (c *Client) do(ctx context.Context, op, contentType string, body io.Reader, length int64) (Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+"/"+op, body)
 	if err != nil {
 		return Response{}, fmt.Errorf("cybertip: %s: %w", op, err)
 	}
+	req.ContentLength = length
 	req.Header.Set("Content-Type", contentType)
 	req.SetBasicAuth(c.User, c.Password)
 	hc := c.HTTP
@@ -177,7 +184,7 @@ func snippet(b []byte) string {
 }
 
 func (c *Client) Submit(ctx context.Context, report []byte) (string, error) {
-	r, err := c.do(ctx, "submit", "text/xml; charset=utf-8", bytes.NewReader(report))
+	r, err := c.do(ctx, "submit", "text/xml; charset=utf-8", bytes.NewReader(report), int64(len(report)))
 	if err != nil {
 		return "", err
 	}
@@ -187,23 +194,31 @@ func (c *Client) Submit(ctx context.Context, report []byte) (string, error) {
 	return r.ReportID, nil
 }
 
-func (c *Client) Upload(ctx context.Context, reportID, fileName string, content []byte) (string, error) {
-	var b bytes.Buffer
-	w := multipart.NewWriter(&b)
+// Upload sends a multipart form (id, then file) whose file part is
+// content itself: the form's head and tail are a few hundred bytes made
+// beforehand, and the content goes from its reader to the connection, so
+// uploading a video holds the transport's buffers, not the video. A
+// failure reading content fails the request before its body is complete:
+// the recipient never has a whole form with part of the file.
+func (c *Client) Upload(ctx context.Context, reportID, fileName string, content io.Reader, size int64) (string, error) {
+	if size < 0 {
+		return "", fmt.Errorf("cybertip: upload %s: a size of %d bytes", fileName, size)
+	}
+	var form bytes.Buffer
+	w := multipart.NewWriter(&form)
 	if err := w.WriteField("id", reportID); err != nil {
 		return "", err
 	}
-	part, err := w.CreateFormFile("file", fileName)
-	if err != nil {
+	if _, err := w.CreateFormFile("file", fileName); err != nil {
 		return "", err
 	}
-	if _, err := part.Write(content); err != nil {
+	n := form.Len()
+	if err := w.Close(); err != nil { // the closing boundary, which follows the file
 		return "", err
 	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	r, err := c.do(ctx, "upload", w.FormDataContentType(), &b)
+	head, tail := form.Bytes()[:n], form.Bytes()[n:]
+	body := io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail))
+	r, err := c.do(ctx, "upload", w.FormDataContentType(), body, int64(len(head))+size+int64(len(tail)))
 	if err != nil {
 		return "", err
 	}
@@ -214,17 +229,22 @@ func (c *Client) Upload(ctx context.Context, reportID, fileName string, content 
 }
 
 func (c *Client) FileInfo(ctx context.Context, details []byte) error {
-	_, err := c.do(ctx, "fileinfo", "text/xml; charset=utf-8", bytes.NewReader(details))
+	_, err := c.do(ctx, "fileinfo", "text/xml; charset=utf-8", bytes.NewReader(details), int64(len(details)))
 	return err
 }
 
 func (c *Client) Finish(ctx context.Context, reportID string) error {
-	_, err := c.do(ctx, "finish", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"id": {reportID}}.Encode()))
-	return err
+	return c.postID(ctx, "finish", reportID)
 }
 
 func (c *Client) Retract(ctx context.Context, reportID string) error {
-	_, err := c.do(ctx, "retract", "application/x-www-form-urlencoded", strings.NewReader(url.Values{"id": {reportID}}.Encode()))
+	return c.postID(ctx, "retract", reportID)
+}
+
+// postID posts a form holding the report id, as /finish and /retract take it.
+func (c *Client) postID(ctx context.Context, op, reportID string) error {
+	form := url.Values{"id": {reportID}}.Encode()
+	_, err := c.do(ctx, op, "application/x-www-form-urlencoded", strings.NewReader(form), int64(len(form)))
 	return err
 }
 

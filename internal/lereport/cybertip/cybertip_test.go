@@ -1,8 +1,9 @@
 package cybertip
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -31,7 +32,7 @@ type fakeTipline struct {
 	mu       sync.Mutex
 	calls    []string          // "submit", "upload f-1", …
 	reports  map[string]string // report id → state: open, finished, retracted
-	files    map[string][]byte // file id → content
+	files    map[string]string // file id → SHA-256 of the content received, in hex
 	fileOf   map[string]string // file id → report id
 	infoFor  map[string]bool   // file ids whose details came
 	failNext map[string]int    // op → answer the next call with HTTP 503
@@ -39,7 +40,7 @@ type fakeTipline struct {
 }
 
 func newFake(t *testing.T) (*fakeTipline, *Client) {
-	f := &fakeTipline{t: t, reports: map[string]string{}, files: map[string][]byte{},
+	f := &fakeTipline{t: t, reports: map[string]string{}, files: map[string]string{},
 		fileOf: map[string]string{}, infoFor: map[string]bool{}, failNext: map[string]int{}, nextID: 9000}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -86,16 +87,14 @@ func (f *fakeTipline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.calls = append(f.calls, "submit")
 		answer(w, 0, "Success", "reportId", id)
 	case "upload":
-		rid := r.FormValue("id")
-		file, hdr, err := r.FormFile("file")
+		rid, name, sum, err := readUpload(r)
 		if err != nil || f.reports[rid] != "open" {
 			answer(w, 2000, fmt.Sprintf("bad upload for report %q: %v", rid, err), "", "")
 			return
 		}
-		b, _ := io.ReadAll(file)
 		fid := "f-" + id
-		f.files[fid], f.fileOf[fid] = b, rid
-		f.calls = append(f.calls, "upload "+hdr.Filename)
+		f.files[fid], f.fileOf[fid] = sum, rid
+		f.calls = append(f.calls, "upload "+name)
 		answer(w, 0, "Success", "fileId", fid)
 	case "fileinfo":
 		body, _ := io.ReadAll(r.Body)
@@ -136,21 +135,60 @@ func (f *fakeTipline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-type memFiles map[string][]byte
-
-func (m memFiles) File(_ context.Context, id string) ([]byte, error) {
-	b, ok := m[id]
-	if !ok {
-		return nil, fmt.Errorf("evidence %s not found", id)
+// readUpload reads an upload's form as a stream, as a recipient taking
+// videos would: the report id, then the file, hashed as it arrives. It
+// refuses a body of unsaid length (chunked) and a form cut short.
+func readUpload(r *http.Request) (rid, name, sum string, err error) {
+	if r.ContentLength < 0 {
+		return "", "", "", errors.New("no Content-Length")
 	}
-	return b, nil
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", "", "", err
+	}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", "", "", err
+		}
+		switch p.FormName() {
+		case "id":
+			b, err := io.ReadAll(io.LimitReader(p, 100))
+			if err != nil {
+				return "", "", "", err
+			}
+			rid = string(b)
+		case "file":
+			if rid == "" {
+				return "", "", "", errors.New("the file comes before the report id")
+			}
+			h := sha256.New()
+			if _, err := io.Copy(h, p); err != nil {
+				return "", "", "", err
+			}
+			name, sum = p.FileName(), hex.EncodeToString(h.Sum(nil))
+		}
+	}
+	if sum == "" {
+		return "", "", "", errors.New("no file")
+	}
+	return rid, name, sum, nil
+}
+
+// sumOf is the SHA-256 of b in hex, as the fake records what it received.
+func sumOf(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 var clock = func() time.Time { return time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC) }
 
 // readyReport stores the sample report with a second, unviewed file, and
 // makes it ready.
-func readyReport(t *testing.T, s lereport.Store) (lereport.Report, memFiles) {
+func readyReport(t *testing.T, s lereport.Store) (lereport.Report, map[string][]byte) {
 	t.Helper()
 	r := lereporttest.Sample()
 	second := r.Files[0]
@@ -168,13 +206,14 @@ func readyReport(t *testing.T, s lereport.Store) (lereport.Report, memFiles) {
 	if r, err = lereport.Transition(ctx, s, r.ID, lereport.Ready, "k_liaison", "", clock(), nil); err != nil {
 		t.Fatal(err)
 	}
-	return r, memFiles{r.Files[0].EvidenceID: []byte("jpeg bytes"), second.EvidenceID: {0, 1, 2, 0xff}}
+	return r, map[string][]byte{r.Files[0].EvidenceID: []byte("jpeg bytes"), second.EvidenceID: {0, 1, 2, 0xff}}
 }
 
 func TestSend(t *testing.T) {
 	fake, client := newFake(t)
 	store := new(lereporttest.Memory)
-	r, files := readyReport(t, store)
+	r, content := readyReport(t, store)
+	files := lereporttest.NewFiles(content)
 	mem := new(audittest.Memory)
 	sub := &Submitter{API: client, Store: store, Files: files, Now: clock, Log: audit.NewLog(mem)}
 	got, err := sub.Send(context.Background(), r.ID, "k_liaison")
@@ -204,8 +243,11 @@ func TestSend(t *testing.T) {
 	if got.State != lereport.Acknowledged || got.RecipientReportID != "9001" {
 		t.Errorf("after Send: %s, recipient id %q", got.State, got.RecipientReportID)
 	}
-	if !bytes.Equal(fake.files["f-9002"], files[r.Files[0].EvidenceID]) || !bytes.Equal(fake.files["f-9004"], files[r.Files[1].EvidenceID]) {
+	if fake.files["f-9002"] != sumOf(content[r.Files[0].EvidenceID]) || fake.files["f-9004"] != sumOf(content[r.Files[1].EvidenceID]) {
 		t.Error("uploaded bytes differ from the evidence")
+	}
+	if files.Unclosed() != 0 {
+		t.Errorf("%d readers of the evidence left open", files.Unclosed())
 	}
 	for _, f := range got.Files {
 		if !f.InfoSent || f.Details.ReportID != "9001" || f.Details.FileID == "" {
@@ -225,7 +267,8 @@ func TestSendResumes(t *testing.T) {
 			fake, client := newFake(t)
 			fake.failNext[op] = 1
 			store := new(lereporttest.Memory)
-			r, files := readyReport(t, store)
+			r, content := readyReport(t, store)
+			files := lereporttest.NewFiles(content)
 			sub := &Submitter{API: client, Store: store, Files: files, Now: clock}
 			_, err := sub.Send(context.Background(), r.ID, "k_liaison")
 			if err == nil || !strings.Contains(err.Error(), "HTTP 503") {
@@ -247,6 +290,15 @@ func TestSendResumes(t *testing.T) {
 			if counts["submit"] != 1 || counts["upload"] != 2 || counts["fileinfo"] != 2 || counts["finish"] != 1 {
 				t.Errorf("calls %q: want one submit, two uploads, two fileinfos and one finish besides the 503", fake.calls)
 			}
+			// The upload cut short is sent again from the evidence
+			// opened again, and arrives whole.
+			first := r.Files[0].EvidenceID
+			if want := map[bool]int{true: 2, false: 1}[op == "upload"]; files.Opens(first) != want || files.Unclosed() != 0 {
+				t.Errorf("the first file was opened %d times (want %d), %d readers left open", files.Opens(first), want, files.Unclosed())
+			}
+			if got := got.Files[0].Details.FileID; fake.files[got] != sumOf(content[first]) {
+				t.Errorf("file %s at the recipient is not the evidence", got)
+			}
 		})
 	}
 }
@@ -254,9 +306,9 @@ func TestSendResumes(t *testing.T) {
 func TestRetract(t *testing.T) {
 	fake, client := newFake(t)
 	store := new(lereporttest.Memory)
-	r, files := readyReport(t, store)
+	r, content := readyReport(t, store)
 	fake.failNext["finish"] = 1
-	sub := &Submitter{API: client, Store: store, Files: files, Now: clock}
+	sub := &Submitter{API: client, Store: store, Files: lereporttest.NewFiles(content), Now: clock}
 	if _, err := sub.Send(context.Background(), r.ID, "k_liaison"); err == nil {
 		t.Fatal("Send succeeded though finish failed")
 	}
@@ -286,14 +338,14 @@ func TestRetract(t *testing.T) {
 func TestSendRefusesOtherRecipient(t *testing.T) {
 	fake, client := newFake(t)
 	store := new(lereporttest.Memory)
-	r, files := readyReport(t, store)
+	r, content := readyReport(t, store)
 	if _, err := store.UpdateLEReport(context.Background(), r.ID, func(r *lereport.Report) error {
 		r.Recipient = "inhope:de"
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	sub := &Submitter{API: client, Store: store, Files: files, Now: clock}
+	sub := &Submitter{API: client, Store: store, Files: lereporttest.NewFiles(content), Now: clock}
 	if _, err := sub.Send(context.Background(), r.ID, "k_liaison"); err == nil || !strings.Contains(err.Error(), `is for "inhope:de"`) {
 		t.Errorf("Send = %v", err)
 	}

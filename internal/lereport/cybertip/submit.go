@@ -3,18 +3,12 @@ package cybertip
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 )
-
-// Files gives the preserved content of a report's files. The evidence
-// store answers it, recording each read in the audit log (chain of
-// custody).
-type Files interface {
-	File(ctx context.Context, evidenceID string) ([]byte, error)
-}
 
 // Recipient is the Report.Recipient of reports for the CyberTipline; the
 // Submitter refuses any other, so a report meant for a hotline is never
@@ -30,7 +24,7 @@ type Recorder interface {
 type Submitter struct {
 	API   API
 	Store lereport.Store
-	Files Files
+	Files lereport.Files
 	// Log, if not nil, records each step that reached the recipient
 	// (lereport.AuditSubmit, AuditFile, AuditFinish, AuditRetract). A step
 	// is stored before it is recorded: if recording fails, Send returns
@@ -123,17 +117,9 @@ func (s *Submitter) Send(ctx context.Context, id int64, actor string) (lereport.
 func (s *Submitter) sendFile(ctx context.Context, r lereport.Report, i int) (lereport.Report, error) {
 	f := r.Files[i]
 	if f.Details.FileID == "" {
-		content, err := s.Files.File(ctx, f.EvidenceID)
+		fid, err := s.upload(ctx, r, f)
 		if err != nil {
-			return r, fmt.Errorf("cybertip: report %d: file %s: %w", r.ID, f.EvidenceID, err)
-		}
-		name := f.Details.OriginalFileName
-		if name == "" {
-			name = f.EvidenceID
-		}
-		fid, err := s.API.Upload(ctx, r.RecipientReportID, name, content)
-		if err != nil {
-			return r, fmt.Errorf("cybertip: report %d: upload %s: %w", r.ID, f.EvidenceID, err)
+			return r, err
 		}
 		up, err := s.Store.UpdateLEReport(ctx, r.ID, func(r *lereport.Report) error {
 			r.Files[i].Details.ReportID = r.RecipientReportID
@@ -156,6 +142,45 @@ func (s *Submitter) sendFile(ctx context.Context, r lereport.Report, i int) (ler
 		r.Files[i].InfoSent = true
 		return nil
 	})
+}
+
+// upload streams file f's content to the recipient, opening it anew for
+// each attempt (a Send after a failed one opens it again). A failure
+// reading the content is ours, not the recipient's, and is said as such
+// whatever the transport made of the request it cut short.
+func (s *Submitter) upload(ctx context.Context, r lereport.Report, f lereport.File) (string, error) {
+	rc, size, err := s.Files.File(ctx, f.EvidenceID)
+	if err != nil {
+		return "", fmt.Errorf("cybertip: report %d: file %s: %w", r.ID, f.EvidenceID, err)
+	}
+	defer rc.Close()
+	name := f.Details.OriginalFileName
+	if name == "" {
+		name = f.EvidenceID
+	}
+	content := &readErr{r: rc}
+	fid, err := s.API.Upload(ctx, r.RecipientReportID, name, content, size)
+	if content.err != nil && content.err != io.EOF {
+		return "", fmt.Errorf("cybertip: report %d: upload %s: reading the file: %w", r.ID, f.EvidenceID, content.err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cybertip: report %d: upload %s: %w", r.ID, f.EvidenceID, err)
+	}
+	return fid, nil
+}
+
+// readErr is a reader that keeps the error its reader gave.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // Retract withdraws report id: a submitted report is retracted at the

@@ -10,19 +10,22 @@
 //	                    the SHA-256 of each file before encryption
 //	key.json            the content key, wrapped for the recipient
 //
-// Files are encrypted with AES-256-GCM under one random content key, each
-// with its own random nonce and its member name as additional data (so two
-// encrypted files cannot be swapped unnoticed). The content key is wrapped
-// for the recipient's X25519 public key: an ephemeral X25519 key pair is
-// made, the shared secret with the recipient's key goes through HKDF-SHA256
-// (salt: the ephemeral then the recipient public key; info: wrapInfo) to a
+// Files are encrypted with AES-256-GCM under one random content key, in
+// segments of 64 KiB (seal.go has the construction), with the member's
+// name as additional data, so a file streams into the package and out of
+// it holding a segment, and no segment can be moved, dropped or swapped
+// with another member's unnoticed. The content key is wrapped for the
+// recipient's X25519 public key: an ephemeral X25519 key pair is made, the
+// shared secret with the recipient's key goes through HKDF-SHA256 (salt:
+// the ephemeral then the recipient public key; info: wrapInfo) to a
 // key-encryption key, and AES-256-GCM under it seals the content key with
 // the SHA-256 of manifest.json as additional data. Anyone can check the
 // members against the manifest (Verify); only the recipient can unwrap the
 // key, and unwrapping fails if a byte of the manifest changed (Open). The
 // manifest's SHA-256, which Write returns, goes into the audit log, so the
-// package sent can be proved later. docs/lereport.md has the format for
-// readers in other languages.
+// package sent can be proved later. Packages of format version 1, whose
+// files were each sealed whole, are still read. docs/lereport.md has the
+// format for readers in other languages.
 package hotline
 
 import (
@@ -39,17 +42,27 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/lereport"
 )
 
-// Format names the package format in manifest.json and key.json.
-const Format = "safeguard-evidence-package/1"
+// Format names the package format Write writes, in manifest.json and
+// key.json: version 2, its files sealed in segments.
+const Format = "safeguard-evidence-package/2"
 
-// wrapInfo is the HKDF info string of the key wrap; it names the format, so
-// a key derived here is never the key of anything else.
+// FormatV1 is the format before: each file sealed whole, as a 12-byte
+// nonce and one AES-256-GCM ciphertext (AAD: the member name). Packages
+// sent in it exist; Verify and Open read them (a file of one is
+// decrypted whole).
+const FormatV1 = "safeguard-evidence-package/1"
+
+// wrapInfo is the HKDF info string of the key wrap; it names the package
+// format, so a key derived here is never the key of anything else. The
+// wrap is unchanged since version 1, whose name it keeps: the version a
+// package claims is in its manifest, whose digest the wrap authenticates.
 const wrapInfo = "safeguard evidence package v1: content key wrap"
 
 // Member names.
@@ -63,12 +76,6 @@ const (
 	ConversationsCSV = "conversations.csv.enc"
 	filesDir         = "files/"
 )
-
-// Files gives the preserved content of a report's files (the evidence
-// store, which records each read in the audit log).
-type Files interface {
-	File(ctx context.Context, evidenceID string) ([]byte, error)
-}
 
 // ManifestFile is manifest.json.
 type ManifestFile struct {
@@ -114,7 +121,7 @@ type Message = lereport.Message
 // Package is what Write puts in a package.
 type Package struct {
 	Report    lereport.Report // must conform to the schema
-	Files     Files           // the content of Report's files
+	Files     lereport.Files  // the content of Report's files
 	Messages  []Message       // written as conversations.csv, encrypted; none: no member
 	Recipient *ecdh.PublicKey // X25519
 	Created   time.Time
@@ -152,52 +159,23 @@ func Write(ctx context.Context, w io.Writer, p Package) (manifestSum [32]byte, e
 	}
 
 	now = now.UTC().Truncate(time.Second)
-	z := zip.NewWriter(w)
+	pk := &packer{z: zip.NewWriter(w), now: now, aead: aead}
 	m := ManifestFile{Format: Format, Created: now, CaseID: r.CaseID, ReportID: r.ID}
-	add := func(name string, b []byte, method uint16) (Member, error) {
-		fw, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: now})
-		if err != nil {
-			return Member{}, err
-		}
-		if _, err := fw.Write(b); err != nil {
-			return Member{}, err
-		}
-		sum := sha256.Sum256(b)
-		return Member{Name: name, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}, nil
-	}
 	for _, part := range []struct {
 		name string
 		b    []byte
 	}{{ReportXML, doc}, {ReportJSON, js}} {
-		mem, err := add(part.name, part.b, zip.Deflate)
+		mem, err := pk.add(part.name, part.b)
 		if err != nil {
 			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 		}
 		m.Members = append(m.Members, mem)
 	}
-	// addSealed encrypts content under the content key, with the member's
-	// name as additional data so that members cannot be swapped.
-	addSealed := func(name string, content []byte) (Member, error) {
-		nonce := make([]byte, aead.NonceSize())
-		rand.Read(nonce)
-		mem, err := add(name, aead.Seal(nonce, nonce, content, []byte(name)), zip.Store) // ciphertext does not compress
-		if err != nil {
-			return Member{}, err
-		}
-		plain := sha256.Sum256(content)
-		mem.PlainSHA256 = hex.EncodeToString(plain[:])
-		return mem, nil
-	}
 	for _, f := range r.Files {
-		content, err := files.File(ctx, f.EvidenceID)
+		mem, err := pk.addFile(ctx, files, f.EvidenceID)
 		if err != nil {
 			return manifestSum, fmt.Errorf("hotline: package report %d: file %s: %w", r.ID, f.EvidenceID, err)
 		}
-		mem, err := addSealed(filesDir+f.EvidenceID+".enc", content)
-		if err != nil {
-			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
-		}
-		mem.EvidenceID = f.EvidenceID
 		m.Members = append(m.Members, mem)
 	}
 	if len(p.Messages) > 0 {
@@ -205,7 +183,7 @@ func Write(ctx context.Context, w io.Writer, p Package) (manifestSum [32]byte, e
 		if err != nil {
 			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 		}
-		mem, err := addSealed(ConversationsCSV, csv)
+		mem, _, err := pk.addSealed(ConversationsCSV, bytes.NewReader(csv))
 		if err != nil {
 			return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 		}
@@ -215,7 +193,7 @@ func Write(ctx context.Context, w io.Writer, p Package) (manifestSum [32]byte, e
 	if err != nil {
 		return manifestSum, err
 	}
-	if _, err := add(Manifest, mb, zip.Deflate); err != nil {
+	if _, err := pk.add(Manifest, mb); err != nil {
 		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 	}
 	manifestSum = sha256.Sum256(mb)
@@ -228,13 +206,100 @@ func Write(ctx context.Context, w io.Writer, p Package) (manifestSum [32]byte, e
 	if err != nil {
 		return manifestSum, err
 	}
-	if _, err := add(KeyFile, kb, zip.Deflate); err != nil {
+	if _, err := pk.add(KeyFile, kb); err != nil {
 		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 	}
-	if err := z.Close(); err != nil {
+	if err := pk.z.Close(); err != nil {
 		return manifestSum, fmt.Errorf("hotline: package report %d: %w", r.ID, err)
 	}
 	return manifestSum, nil
+}
+
+// packer writes a package's members, each listed in the manifest as it
+// was written.
+type packer struct {
+	z    *zip.Writer
+	now  time.Time
+	aead cipher.AEAD // under the content key
+}
+
+// create starts a member; what goes through the writer it returns is
+// counted and hashed for the manifest.
+func (pk *packer) create(name string, method uint16) (*memberWriter, error) {
+	fw, err := pk.z.CreateHeader(&zip.FileHeader{Name: name, Method: method, Modified: pk.now})
+	if err != nil {
+		return nil, err
+	}
+	return &memberWriter{w: fw, h: sha256.New(), name: name}, nil
+}
+
+// add writes a member that is not encrypted.
+func (pk *packer) add(name string, b []byte) (Member, error) {
+	mw, err := pk.create(name, zip.Deflate)
+	if err != nil {
+		return Member{}, err
+	}
+	if _, err := mw.Write(b); err != nil {
+		return Member{}, err
+	}
+	return mw.member(), nil
+}
+
+// addSealed encrypts content into the member as it is read (seal),
+// returning also the content's length.
+func (pk *packer) addSealed(name string, content io.Reader) (Member, int64, error) {
+	mw, err := pk.create(name, zip.Store) // ciphertext does not compress
+	if err != nil {
+		return Member{}, 0, err
+	}
+	plain, n, err := seal(mw, pk.aead, name, content)
+	if err != nil {
+		return Member{}, n, err
+	}
+	mem := mw.member()
+	mem.PlainSHA256 = hex.EncodeToString(plain[:])
+	return mem, n, nil
+}
+
+// addFile streams evidence item id into its member, checking it yields
+// the size the evidence store gave.
+func (pk *packer) addFile(ctx context.Context, files lereport.Files, id string) (Member, error) {
+	rc, size, err := files.File(ctx, id)
+	if err != nil {
+		return Member{}, err
+	}
+	defer rc.Close()
+	mem, n, err := pk.addSealed(FileMember(id), rc)
+	if err != nil {
+		return Member{}, err
+	}
+	if n != size {
+		return Member{}, fmt.Errorf("read %d bytes of a file of %d", n, size)
+	}
+	mem.EvidenceID = id
+	return mem, nil
+}
+
+// FileMember is the name of evidence item id's member.
+func FileMember(id string) string { return filesDir + id + ".enc" }
+
+// memberWriter is a member being written, counted and hashed.
+type memberWriter struct {
+	w    io.Writer
+	h    hash.Hash
+	n    int64
+	name string
+}
+
+func (m *memberWriter) Write(p []byte) (int, error) {
+	n, err := m.w.Write(p)
+	m.h.Write(p[:n])
+	m.n += int64(n)
+	return n, err
+}
+
+func (m *memberWriter) member() Member {
+	return Member{Name: m.name, Size: m.n, SHA256: hex.EncodeToString(m.h.Sum(nil))}
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {

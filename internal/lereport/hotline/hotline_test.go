@@ -18,37 +18,55 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/lereporttest"
 )
 
-type memFiles map[string][]byte
+// openBytes and verifyBytes are Open and Verify of a package in memory.
+func openBytes(pkg []byte, priv *ecdh.PrivateKey) (*Contents, error) {
+	return Open(bytes.NewReader(pkg), int64(len(pkg)), priv)
+}
 
-func (m memFiles) File(_ context.Context, id string) ([]byte, error) {
-	b, ok := m[id]
-	if !ok {
-		return nil, fmt.Errorf("evidence %s not found", id)
+func verifyBytes(pkg []byte) (ManifestFile, error) {
+	return Verify(bytes.NewReader(pkg), int64(len(pkg)))
+}
+
+// decrypted is encrypted member name of c.
+func decrypted(t *testing.T, c *Contents, name string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.Decrypt(&b, name); err != nil {
+		t.Fatal(err)
 	}
-	return b, nil
+	return b.Bytes()
 }
 
 var when = time.Date(2026, 11, 25, 3, 15, 0, 0, time.UTC)
 
-// build writes the sample report, with two files, as a package.
-func build(t testing.TB) (pkg []byte, sum [32]byte, priv *ecdh.PrivateKey, files memFiles) {
-	t.Helper()
-	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+// sampleTwoFiles is the sample report, as report 7, with a second file.
+func sampleTwoFiles() lereport.Report {
 	r := lereporttest.Sample()
 	r.ID = 7
 	second := r.Files[0]
 	second.EvidenceID = "fedcba9876543210fedcba9876543210"
 	r.Files = append(r.Files, second)
-	files = memFiles{r.Files[0].EvidenceID: []byte("the first file"), second.EvidenceID: bytes.Repeat([]byte{0xd8}, 5000)}
-	msgs := []Message{
+	return r
+}
+
+func sampleMessages() []Message {
+	return []Message{
 		{Time: when.Add(-time.Hour), Conversation: "dm-1", From: "acct_9f", To: "acct_1c", Text: "hi, how old are you?"},
 		{Time: when.Add(-time.Hour + time.Second), Conversation: "dm-1", From: "acct_1c", To: "acct_9f", Text: "13, \"why\"\n=1+1"},
 	}
+}
+
+// build writes the sample report, with two files, as a package.
+func build(t testing.TB) (pkg []byte, sum [32]byte, priv *ecdh.PrivateKey, files map[string][]byte) {
+	t.Helper()
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sampleTwoFiles()
+	files = map[string][]byte{r.Files[0].EvidenceID: []byte("the first file"), r.Files[1].EvidenceID: bytes.Repeat([]byte{0xd8}, 5000)}
 	var b bytes.Buffer
-	sum, err = Write(context.Background(), &b, Package{Report: r, Files: files, Messages: msgs, Recipient: priv.PublicKey(), Created: when})
+	sum, err = Write(context.Background(), &b, Package{Report: r, Files: lereporttest.NewFiles(files), Messages: sampleMessages(), Recipient: priv.PublicKey(), Created: when})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,23 +75,23 @@ func build(t testing.TB) (pkg []byte, sum [32]byte, priv *ecdh.PrivateKey, files
 
 func TestWriteOpen(t *testing.T) {
 	pkg, sum, priv, files := build(t)
-	c, err := Open(pkg, priv)
+	c, err := openBytes(pkg, priv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Files) != 2 {
-		t.Fatalf("%d files, want 2", len(c.Files))
+	if len(c.Files()) != 2 || c.Manifest.Format != Format {
+		t.Fatalf("%d files, format %s; want 2, %s", len(c.Files()), c.Manifest.Format, Format)
 	}
-	for id, want := range files {
-		if !bytes.Equal(c.Files[id], want) {
-			t.Errorf("file %s: decrypted content differs", id)
+	for _, f := range c.Files() {
+		if !bytes.Equal(decrypted(t, c, f.Name), files[f.EvidenceID]) || f.Name != FileMember(f.EvidenceID) {
+			t.Errorf("file %s (%s): decrypted content differs", f.EvidenceID, f.Name)
 		}
 	}
 	wantCSV := "time,conversation,from,to,text\n" +
 		"2026-11-25T02:15:00Z,dm-1,acct_9f,acct_1c,\"hi, how old are you?\"\n" +
 		"2026-11-25T02:15:01Z,dm-1,acct_1c,acct_9f,\"13, \"\"why\"\"\n=1+1\"\n"
-	if string(c.Conversations) != wantCSV {
-		t.Errorf("conversations:\n%s\nwant\n%s", c.Conversations, wantCSV)
+	if csv := decrypted(t, c, ConversationsCSV); string(csv) != wantCSV {
+		t.Errorf("conversations:\n%s\nwant\n%s", csv, wantCSV)
 	}
 	if bytes.Contains(pkg, []byte("how old")) {
 		t.Error("the conversation appears in the package unencrypted")
@@ -113,7 +131,7 @@ func TestWriteOpen(t *testing.T) {
 		}
 	}
 	other, _ := ecdh.X25519().GenerateKey(rand.Reader)
-	if _, err := Open(pkg, other); err == nil || !strings.Contains(err.Error(), "another recipient") {
+	if _, err := openBytes(pkg, other); err == nil || !strings.Contains(err.Error(), "another recipient") {
 		t.Errorf("Open with another key: %v", err)
 	}
 }
@@ -249,14 +267,14 @@ func TestTamper(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bad := rewrite(t, pkg, tt.edit)
-			_, err := Verify(bad)
+			_, err := verifyBytes(bad)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("Verify = %v, want nil (only the key can tell)", err)
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("Verify = %v, want an error containing %q", err, tt.want)
 			}
-			if _, err := Open(bad, priv); err == nil || !strings.Contains(err.Error(), tt.open) {
+			if _, err := openBytes(bad, priv); err == nil || !strings.Contains(err.Error(), tt.open) {
 				t.Errorf("Open = %v, want an error containing %q", err, tt.open)
 			}
 		})
@@ -268,7 +286,7 @@ func TestTamper(t *testing.T) {
 			continue
 		}
 		off, _ := f.DataOffset()
-		if _, err := Verify(flip(pkg, int(off)+30)); err == nil || !strings.Contains(err.Error(), file1) {
+		if _, err := verifyBytes(flip(pkg, int(off)+30)); err == nil || !strings.Contains(err.Error(), file1) {
 			t.Errorf("Verify of a package with a flipped byte = %v", err)
 		}
 	}
@@ -278,12 +296,12 @@ func TestWriteRefusesInvalid(t *testing.T) {
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	r := lereporttest.Sample()
 	r.Document.IncidentSummary.IncidentType = "Other"
-	_, err := Write(context.Background(), io.Discard, Package{Report: r, Files: memFiles{}, Recipient: priv.PublicKey(), Created: when})
+	_, err := Write(context.Background(), io.Discard, Package{Report: r, Files: lereporttest.NewFiles(nil), Recipient: priv.PublicKey(), Created: when})
 	if err == nil || !strings.Contains(err.Error(), "report/incidentSummary/incidentType") {
 		t.Errorf("Write of an invalid report = %v", err)
 	}
 	p256, _ := ecdh.P256().GenerateKey(rand.Reader)
-	if _, err := Write(context.Background(), io.Discard, Package{Report: lereporttest.Sample(), Files: memFiles{}, Recipient: p256.PublicKey(), Created: when}); err == nil {
+	if _, err := Write(context.Background(), io.Discard, Package{Report: lereporttest.Sample(), Files: lereporttest.NewFiles(nil), Recipient: p256.PublicKey(), Created: when}); err == nil {
 		t.Error("Write accepted a P-256 recipient key")
 	}
 }
@@ -294,14 +312,14 @@ func FuzzVerify(f *testing.F) {
 	f.Add(pkg)
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		Verify(b)
+		verifyBytes(b)
 	})
 }
 
 func BenchmarkVerify(b *testing.B) {
 	pkg, _, _, _ := build(b)
 	for b.Loop() {
-		if _, err := Verify(pkg); err != nil {
+		if _, err := verifyBytes(pkg); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -310,7 +328,7 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkWrite1MiB(b *testing.B) {
 	priv, _ := ecdh.X25519().GenerateKey(rand.Reader)
 	r := lereporttest.Sample()
-	files := memFiles{r.Files[0].EvidenceID: bytes.Repeat([]byte{1}, 1<<20)}
+	files := lereporttest.NewFiles(map[string][]byte{r.Files[0].EvidenceID: bytes.Repeat([]byte{1}, 1<<20)})
 	b.SetBytes(1 << 20)
 	for b.Loop() {
 		if _, err := Write(context.Background(), io.Discard, Package{Report: r, Files: files, Recipient: priv.PublicKey(), Created: when}); err != nil {
