@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
 
@@ -79,6 +80,27 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, statu
 	c.render(w, status, "error", p)
 }
 
+// readForm reads a posted form, up to maxForm, answering (and saying
+// false) when it is over that or arrived under the minimum rate
+// (bodyrate); a form malformed otherwise reads as empty, and so fails
+// its CSRF check.
+func (c *Console) readForm(w http.ResponseWriter, r *http.Request, s *session) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	err := r.ParseForm()
+	var mbe *http.MaxBytesError
+	var slow *bodyrate.Error
+	switch {
+	case errors.As(err, &mbe):
+		c.fail(w, r, s, http.StatusRequestEntityTooLarge, "The form is larger than the console takes; shorten the reason.")
+	case errors.As(err, &slow):
+		w.Header().Set("Connection", "close") // its read failed: the connection is done
+		c.fail(w, r, s, http.StatusRequestTimeout, "The form arrived too slowly ("+slow.Error()+"); send it again.")
+	default:
+		return true
+	}
+	return false
+}
+
 // failAPI answers an error from the API: its own status and message, or,
 // when the key stopped working mid-request, the sign-in page.
 func (c *Console) failAPI(w http.ResponseWriter, r *http.Request, s *session, err error) {
@@ -119,7 +141,9 @@ func safeNext(next string) string {
 }
 
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if !c.readForm(w, r, nil) {
+		return
+	}
 	ck, err := r.Cookie(preCookieName)
 	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), ck.Value) {
 		c.showSignIn(w, r, http.StatusForbidden, errCSRF.Error())

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/ratelimit"
 )
@@ -261,6 +262,7 @@ func fail(status int, format string, args ...any) error {
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var slow *bodyrate.Error
 	var rle *ratelimit.LimitError
 	var me *media.Error
 	status := http.StatusInternalServerError
@@ -278,6 +280,9 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Connection", "close")
 	case errors.As(err, &mbe):
 		status, err = http.StatusRequestEntityTooLarge, fmt.Errorf("content over the %d-byte limit", mbe.Limit)
+	case errors.As(err, &slow):
+		status = http.StatusRequestTimeout // the connection cannot carry another request
+		w.Header().Set("Connection", "close")
 	case errors.Is(err, ErrNotFound):
 		status = http.StatusNotFound
 	case errors.Is(err, ErrExists):
