@@ -180,6 +180,9 @@ func toError(err error) *Error {
 // writeError answers with err; errors no mapping knows are logged and
 // answered 500 without their text.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if slow := bodyrate.Cut(r.Context()); slow != nil {
+		err = slow
+	}
 	e := toError(err)
 	if e == nil {
 		a.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -14,11 +14,13 @@
 package bodyrate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,14 +63,29 @@ func (r Rate) Handler(h http.Handler) http.Handler {
 			h.ServeHTTP(w, req)
 			return
 		}
-		req = req.WithContext(req.Context()) // a copy, whose Body is ours to set
 		b := &body{ReadCloser: req.Body, rc: http.NewResponseController(w), rate: r}
+		req = req.WithContext(context.WithValue(req.Context(), bodyKey{}, b)) // a copy, whose Body is ours to set
 		if r.Whole > 0 {
 			b.whole = time.Now().Add(r.Whole)
 		}
 		req.Body = b
 		h.ServeHTTP(w, req)
+		b.unread()
 	})
+}
+
+type bodyKey struct{}
+
+// Cut returns the *Error of the request of ctx if its body was cut off,
+// else nil. The failed read cancels the request's context (net/http ends a
+// request whose connection's read fails), so work in flight when the body
+// stopped, a streamed import's transaction say, fails as cancelled: an
+// entry point answers Cut's error first, whatever its handler returned.
+func Cut(ctx context.Context) *Error {
+	if b, ok := ctx.Value(bodyKey{}).(*body); ok {
+		return b.err.Load()
+	}
+	return nil
 }
 
 // Error is a body cut off for arriving too slowly: under Rate.Min after
@@ -106,13 +123,14 @@ type body struct {
 	whole   time.Time // zero: no bound
 	first   time.Time // of the first read
 	read    int64
-	atWhole bool  // the deadline set is whole's
-	err     error // the *Error, once cut off
+	atWhole bool                  // the deadline set is whole's
+	ended   bool                  // a read failed or reached the end
+	err     atomic.Pointer[Error] // once cut off; Cut may read it from another goroutine
 }
 
 func (b *body) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
+	if e := b.err.Load(); e != nil {
+		return 0, e
 	}
 	if b.first.IsZero() {
 		b.first = time.Now()
@@ -125,18 +143,35 @@ func (b *body) Read(p []byte) (int, error) {
 		return n, err
 	}
 	b.read += int64(n)
+	b.ended = err != nil
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		b.err = &Error{Rate: b.rate, Read: b.read, After: time.Since(b.first), Whole: b.atWhole}
-		return n, b.err
+		e := &Error{Rate: b.rate, Read: b.read, After: time.Since(b.first), Whole: b.atWhole}
+		b.err.Store(e)
+		return n, e
 	case err != nil:
-		// Past the end net/http clears the deadline for its read that
-		// watches for the client leaving, which a rate's deadline would
-		// end, cancelling the request's context while the handler works.
+		// Not moved at the end: net/http has just cleared the deadline for
+		// its read that watches for the client leaving, which one of ours
+		// would end, cancelling the request's context as the handler works.
 	case n > 0:
 		b.extend()
 	}
 	return n, err
+}
+
+// unread holds to the rate what net/http reads of a body after its handler
+// returns (up to 256 KB, to answer on a connection it can keep): without
+// a deadline of ours, a handler that answered without reading would leave
+// that read the listener's whole read timeout. A body the handler read to
+// its end is left alone: its deadline is net/http's again.
+func (b *body) unread() {
+	if b.ended || b.rc == nil {
+		return
+	}
+	if b.first.IsZero() {
+		b.first = time.Now()
+	}
+	b.extend()
 }
 
 // extend sets the deadline for the bytes read so far.

@@ -81,6 +81,21 @@ func TestWholeBound(t *testing.T) {
 	}
 }
 
+// A handler that answers without reading the body: net/http reads what it
+// can of the rest before answering on a connection it keeps, and that read
+// keeps the rate too, not the whole bound.
+func TestUnreadBodyKeepsTheRate(t *testing.T) {
+	rate := bodyrate.Rate{Min: 64 << 10, Grace: 200 * time.Millisecond, Whole: time.Minute}
+	srv := httptest.NewServer(rate.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "refused unread", http.StatusForbidden)
+	})))
+	defer srv.Close()
+	resp, body, took := sendSlowly(t, srv.Listener.Addr().String(), 100<<10, []byte("0123456789"))
+	if resp.StatusCode != http.StatusForbidden || !resp.Close || took > 5*time.Second {
+		t.Errorf("a refusal of a stalled body: %d %q (close %v) after %v, want 403, closed, after about the grace", resp.StatusCode, body, resp.Close, took)
+	}
+}
+
 // paced is a body of left bytes sent at most chunk at a time, with a
 // pause before each.
 type paced struct {

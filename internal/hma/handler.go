@@ -260,6 +260,9 @@ func fail(status int, format string, args ...any) error {
 
 // writeError writes err as HMA does: {"message": ...} with the status it means.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if slow := bodyrate.Cut(r.Context()); slow != nil {
+		err = slow
+	}
 	var he *httpError
 	var mbe *http.MaxBytesError
 	var slow *bodyrate.Error
