@@ -160,6 +160,9 @@ func TestLiaisonBrowser(t *testing.T) {
 	h.run("fix it, save, mark ready",
 		chromedp.SetValue(`#f-incidentType`, string(lereport.ChildPornography), chromedp.ByQuery),
 		chromedp.Click(`#save`, chromedp.ByQuery),
+		// The page saved with the problem has a notice too: wait for the
+		// next, or #ready is clicked there and the save never sent.
+		chromedp.WaitNotPresent(`#problem-incidentType`, chromedp.ByQuery),
 		chromedp.WaitVisible(`.notice`, chromedp.ByQuery),
 		chromedp.Click(`#ready`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#submit`, chromedp.ByQuery))
