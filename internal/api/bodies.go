@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 )
 
 // admitBody takes, from the body budget (Config.BodyBudget), the memory a
@@ -29,6 +30,19 @@ func (a *API) admitBody(r *http.Request, k auth.Key, limit int64) (release func(
 		n = limit
 	}
 	return a.cfg.BodyBudget.AcquireShare(r.Context(), "key "+k.ID, "request body", min(n, a.cfg.BodyBudget.Total()))
+}
+
+// bodyError is a failure reading a request body (what says where: "reading
+// the body", "multipart form"): over the body limit (the MaxBytesError,
+// 413) or under the minimum rate (the *bodyrate.Error, 408), which pass as
+// they are for toError, or cut short or malformed, which is the client's.
+func bodyError(what string, err error) error {
+	var mbe *http.MaxBytesError
+	var slow *bodyrate.Error
+	if errors.As(err, &mbe) || errors.As(err, &slow) {
+		return err
+	}
+	return errorf(http.StatusBadRequest, CodeBadRequest, "%s: %v", what, err)
 }
 
 // Content bodies are read into buffers kept for reuse, so that a scan of a

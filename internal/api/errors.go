@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/bank"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/media"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
@@ -28,6 +29,7 @@ const (
 	CodeContentType      = "unsupported_media_type"
 	CodeEmptyBody        = "empty_body"        //
 	CodeTooLarge         = "body_too_large"    //
+	CodeSlowBody         = "body_too_slow"     // the body arrived under the minimum rate (bodyrate); the connection is closed
 	CodeBadRequest       = "bad_request"       // malformed JSON, hash, parameter
 	CodeInvalidRule      = "invalid_rule"      //
 	CodeInvalidEntries   = "invalid_entries"   // a bank file or entry list with a bad line
@@ -60,7 +62,7 @@ var statusByCode = map[string]int{
 	CodeUnauthenticated: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden,
 	CodeNotFound: http.StatusNotFound, CodeMethod: http.StatusMethodNotAllowed, CodeConflict: http.StatusConflict,
 	CodeContentType: http.StatusUnsupportedMediaType, CodeEmptyBody: http.StatusBadRequest,
-	CodeTooLarge: http.StatusRequestEntityTooLarge, CodeBadRequest: http.StatusBadRequest,
+	CodeTooLarge: http.StatusRequestEntityTooLarge, CodeSlowBody: http.StatusRequestTimeout, CodeBadRequest: http.StatusBadRequest,
 	CodeInvalidRule: http.StatusBadRequest, CodeInvalidEntries: http.StatusBadRequest,
 	CodeCorruptImage: http.StatusUnprocessableEntity, CodeImageTooLarge: http.StatusUnprocessableEntity,
 	CodeUnsupportedImage: http.StatusUnprocessableEntity, CodeUnavailable: http.StatusServiceUnavailable,
@@ -124,6 +126,7 @@ func toError(err error) *Error {
 	var ve *rules.ValidationError
 	var le *bank.LineError
 	var mbe *http.MaxBytesError
+	var slow *bodyrate.Error
 	var re recipientError
 	var vide *video.Error
 	var rle *ratelimit.LimitError
@@ -138,6 +141,9 @@ func toError(err error) *Error {
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "videos cannot be hashed on this server: ffmpeg is not installed")
 	case errors.As(err, &mbe):
 		return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "body is over the %d-byte limit", mbe.Limit)
+	case errors.As(err, &slow):
+		// The connection's read has failed: it cannot carry another request.
+		return &Error{Status: http.StatusRequestTimeout, Code: CodeSlowBody, Message: slow.Error(), Close: true}
 	case errors.As(err, &me):
 		switch me.Kind {
 		case media.Empty:
@@ -174,6 +180,9 @@ func toError(err error) *Error {
 // writeError answers with err; errors no mapping knows are logged and
 // answered 500 without their text.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if slow := bodyrate.Cut(r.Context()); slow != nil {
+		err = slow
+	}
 	e := toError(err)
 	if e == nil {
 		a.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)

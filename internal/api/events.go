@@ -38,7 +38,7 @@ func (a *API) events(w http.ResponseWriter, r *http.Request, k auth.Key) error {
 		if errors.As(err, &mbe) {
 			return errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "body is over the %d-byte limit: send fewer events at a time", maxEvents)
 		}
-		return errorf(http.StatusBadRequest, CodeBadRequest, "reading the body: %v", err)
+		return bodyError("reading the body", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errorf(http.StatusBadRequest, CodeEmptyBody, "no events: send JSON lines or a JSON array of events")

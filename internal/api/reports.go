@@ -165,18 +165,14 @@ func (a *API) readJSONForm(w http.ResponseWriter, r *http.Request, k auth.Key, p
 			break
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, nil, err
-			}
-			return nil, nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+			return nil, nil, bodyError("multipart form", err)
 		}
 		switch name := p.FormName(); {
 		case name == part && !sawJSON:
 			sawJSON = true
 			b, err := io.ReadAll(io.LimitReader(p, maxJSON+1))
 			if err != nil {
-				return nil, nil, errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: part %s: %v", part, err)
+				return nil, nil, bodyError("multipart form: part "+part, err)
 			}
 			if len(b) > maxJSON {
 				return nil, nil, errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "multipart form: part %s is over %d bytes", part, maxJSON)

@@ -157,7 +157,7 @@ func readContentAfter(b []byte, body io.Reader, limit int64) ([]byte, error) {
 	b, over, err := readAppend(b, body, limit)
 	if err != nil {
 		recycleBody(b)
-		return nil, bodyError(err)
+		return nil, bodyError("reading the body", err)
 	}
 	if over {
 		recycleBody(b)
@@ -178,11 +178,7 @@ func (a *API) readForm(r *http.Request, req *scan.Request, fields map[string]*st
 			return nil
 		}
 		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return err
-			}
-			return errorf(http.StatusBadRequest, CodeBadRequest, "multipart form: %v", err)
+			return bodyError("multipart form", err)
 		}
 		name := part.FormName()
 		switch p := fields[name]; {

@@ -36,7 +36,7 @@ func (a *API) readUpload(r io.Reader) (data []byte, file string, err error) {
 	n, err := io.ReadFull(r, buf[:video.SniffLen])
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		recycleBody(buf)
-		return nil, "", bodyError(err)
+		return nil, "", bodyError("reading the body", err)
 	}
 	head := buf[:n]
 	if !video.Sniff(head) {
@@ -68,22 +68,12 @@ func (a *API) readUpload(r io.Reader) (data []byte, file string, err error) {
 		if errors.As(err, &werr) {
 			return nil, "", fmt.Errorf("spooling a video upload: %w", err)
 		}
-		return nil, "", bodyError(err)
+		return nil, "", bodyError("reading the body", err)
 	}
 	if int64(n)+copied > a.cfg.MaxVideo {
 		return nil, "", errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "video is over the %d-byte limit", a.cfg.MaxVideo)
 	}
 	return nil, f.Name(), nil
-}
-
-// bodyError is a failure reading a request body: over the body limit (the
-// MaxBytesError, mapped to 413), or cut short, which is the client's.
-func bodyError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return err
-	}
-	return errorf(http.StatusBadRequest, CodeBadRequest, "reading the body: %v", err)
 }
 
 // videoError is the answer to a refused video: 422 with ffmpeg's reason,

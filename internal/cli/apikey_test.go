@@ -276,3 +276,23 @@ func testAPIKeyChangeAudited(ctx context.Context, t *testing.T, st store.Store) 
 		t.Errorf("after revoke: %+v, %v; want the key revoked", got, err)
 	}
 }
+
+// TestServeBodyRate: serve refuses a body rate or grace it cannot use,
+// from a flag or the config file, naming the setting.
+func TestServeBodyRate(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "c.conf")
+	os.WriteFile(conf, []byte("body-grace = soon\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--body-rate", "-1"}, `body-rate "-1": want a number of bytes a second, or 0 for no minimum`},
+		{[]string{"--body-rate", "fast"}, `body-rate "fast"`},
+		{[]string{"--body-grace", "0s"}, `body-grace "0s": want a positive duration`},
+		{[]string{"--config", conf}, `body-grace "soon"`},
+	} {
+		if code, _, errs := run(t, "", append([]string{"serve", "--data", t.TempDir()}, c.args...)...); code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("serve %v: %d %s, want %q", c.args, code, errs, c.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/exchange"
 	"github.com/safeguard-oss/safeguard/internal/server"
@@ -33,6 +34,8 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-url", "", "S3-compatible bucket of preserved evidence, shared by every server: s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=REGION (`URL`; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"},
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
 	{"max-video", strconv.Itoa(api.DefaultMaxVideo), "largest uploaded video in `bytes` (spooled to disk, hashed by ffmpeg)"},
+	{"body-rate", strconv.FormatInt(bodyrate.Default.Min, 10), "least `bytes` a second a request body must average once body-grace is over, or it is cut off with a 408; 0: no minimum (the 5-minute bound stays)"},
+	{"body-grace", bodyrate.Default.Grace.String(), "`time` a request body may take before body-rate counts"},
 	{"key-burst", strconv.Itoa(auth.DefaultLimit.Burst), "rate limit of an API key without one of its own: `requests` at once (shared by every server on one PostgreSQL)"},
 	{"key-rate", strconv.FormatFloat(auth.DefaultLimit.PerSecond, 'f', -1, 64), "rate limit of an API key without one of its own: `requests` a second, sustained; 0: no limit"},
 	{"log-level", "info", "`level` of logging: debug, info, warn or error"},
@@ -157,6 +160,13 @@ flags:`)
 	if _, err := fmt.Sscan(*vals["max-video"], &maxVideo); err != nil || maxVideo <= 0 {
 		return fail(e, "serve", "max-video %q: want a positive number of bytes", *vals["max-video"])
 	}
+	var bodyRate bodyrate.Rate
+	if _, err := fmt.Sscan(*vals["body-rate"], &bodyRate.Min); err != nil || bodyRate.Min < 0 {
+		return fail(e, "serve", "body-rate %q: want a number of bytes a second, or 0 for no minimum", *vals["body-rate"])
+	}
+	if bodyRate.Grace, err = time.ParseDuration(*vals["body-grace"]); err != nil || bodyRate.Grace <= 0 {
+		return fail(e, "serve", "body-grace %q: want a positive duration such as 10s", *vals["body-grace"])
+	}
 	var keyLimit auth.RateLimit
 	if _, err := fmt.Sscan(*vals["key-burst"], &keyLimit.Burst); err != nil {
 		return fail(e, "serve", "key-burst %q: want a number of requests", *vals["key-burst"])
@@ -187,6 +197,7 @@ flags:`)
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
 		EvidenceDir: *vals["evidence-dir"], EvidenceURL: *vals["evidence-url"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
 		EvidenceHolds: *vals["evidence-holds"], KeyLimit: keyLimit, KeyLimitOff: keyLimitOff,
+		BodyRate: bodyRate, BodyRateOff: bodyRate.Min == 0,
 		TextModel: *vals["text-model"], TextRetention: textRetention,
 		CyberTipURL: *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],
 	}

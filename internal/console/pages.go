@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
 )
@@ -81,12 +82,12 @@ func (c *Console) render(w http.ResponseWriter, status int, name string, p page)
 // another page than the one asked for without a word. It returns the
 // request carrying the parsed values (request.Parsed).
 func (c *Console) checkQuery(w http.ResponseWriter, r *http.Request, s *session, takes []request.Param) (*http.Request, bool) {
-	checked, err := request.Check(r, r.Pattern, takes)
+	r, err := request.Check(r, r.Pattern, takes)
 	if err != nil {
 		c.fail(w, r, s, http.StatusBadRequest, "This address is not one the console makes: "+err.Error()+".")
 		return r, false
 	}
-	return checked, true
+	return r, true
 }
 
 // fail answers with the error page.
@@ -94,6 +95,27 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, statu
 	p := c.newPage(r, s, http.StatusText(status), nil)
 	p.Error = msg
 	c.render(w, status, "error", p)
+}
+
+// readForm reads a posted form, up to maxForm, answering (and saying
+// false) when it is over that or arrived under the minimum rate
+// (bodyrate); a form malformed otherwise reads as empty, and so fails
+// its CSRF check.
+func (c *Console) readForm(w http.ResponseWriter, r *http.Request, s *session) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	err := r.ParseForm()
+	var mbe *http.MaxBytesError
+	var slow *bodyrate.Error
+	switch {
+	case errors.As(err, &mbe):
+		c.fail(w, r, s, http.StatusRequestEntityTooLarge, "The form is larger than the console takes; shorten the reason.")
+	case errors.As(err, &slow):
+		w.Header().Set("Connection", "close") // its read failed: the connection is done
+		c.fail(w, r, s, http.StatusRequestTimeout, "The form arrived too slowly ("+slow.Error()+"); send it again.")
+	default:
+		return true
+	}
+	return false
 }
 
 // failAPI answers an error from the API: its own status and message, or,
@@ -144,7 +166,9 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if !c.readForm(w, r, nil) {
+		return
+	}
 	ck, err := r.Cookie(preCookieName)
 	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), ck.Value) {
 		c.showSignIn(w, r, http.StatusForbidden, errCSRF.Error())

@@ -220,10 +220,7 @@ func (c *Console) session(h func(http.ResponseWriter, *http.Request, *session), 
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			var mbe *http.MaxBytesError
-			if err := r.ParseForm(); errors.As(err, &mbe) {
-				c.fail(w, r, s, http.StatusRequestEntityTooLarge, "The form is larger than the console takes; shorten the reason.")
+			if !c.readForm(w, r, s) {
 				return
 			}
 			token := r.Header.Get("X-CSRF-Token")

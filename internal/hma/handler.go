@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/derrors"
 	"github.com/safeguard-oss/safeguard/internal/limits"
 	"github.com/safeguard-oss/safeguard/internal/media"
@@ -277,8 +278,12 @@ func fail(status int, format string, args ...any) error {
 
 // writeError writes err as HMA does: {"message": ...} with the status it means.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if slow := bodyrate.Cut(r.Context()); slow != nil {
+		err = slow
+	}
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var slow *bodyrate.Error
 	var rle *ratelimit.LimitError
 	var me *media.Error
 	status := http.StatusInternalServerError
@@ -296,6 +301,9 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Connection", "close")
 	case errors.As(err, &mbe):
 		status, err = http.StatusRequestEntityTooLarge, fmt.Errorf("content over the %d-byte limit", mbe.Limit)
+	case errors.As(err, &slow):
+		status = http.StatusRequestTimeout // the connection cannot carry another request
+		w.Header().Set("Connection", "close")
 	case errors.Is(err, ErrNotFound):
 		status = http.StatusNotFound
 	case errors.Is(err, ErrExists):

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/request"
 )
 
@@ -81,11 +82,7 @@ func banksParam(r *http.Request) []string {
 func readJSON(w http.ResponseWriter, r *http.Request) (any, bool, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSON))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, false, err
-		}
-		return nil, false, fail(http.StatusBadRequest, "reading the body: %v", err)
+		return nil, false, bodyError("reading the body", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, false, nil
@@ -249,11 +246,11 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, k auth.Key)
 			return up, nil
 		}
 		if err != nil {
-			return up, partError(err)
+			return up, bodyError("multipart form", err)
 		}
 		data, err := io.ReadAll(part)
 		if err != nil {
-			return up, partError(err)
+			return up, bodyError("multipart form", err)
 		}
 		name := part.FormName()
 		if part.FileName() != "" {
@@ -270,15 +267,20 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, k auth.Key)
 	}
 }
 
-func partError(err error) error {
+// bodyError is a failure reading a request body (what says where): over
+// the limit (the MaxBytesError, or multipart's) or under the minimum rate
+// (the *bodyrate.Error), which writeError answers, or cut short or
+// malformed, which is the client's.
+func bodyError(what string, err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var slow *bodyrate.Error
+	if errors.As(err, &mbe) || errors.As(err, &slow) {
 		return err
 	}
 	if errors.Is(err, multipart.ErrMessageTooLarge) {
-		return fail(http.StatusRequestEntityTooLarge, "multipart form: %v", err)
+		return fail(http.StatusRequestEntityTooLarge, "%s: %v", what, err)
 	}
-	return fail(http.StatusBadRequest, "multipart form: %v", err)
+	return fail(http.StatusBadRequest, "%s: %v", what, err)
 }
 
 // single returns the one file of an upload, as HMA insists.

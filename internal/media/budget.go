@@ -95,7 +95,8 @@ func (b *Budget) Acquire(ctx context.Context, name string, n int64) (release fun
 // AcquireShare is Acquire for one of many holders sharing the budget (the
 // API keys whose uploads a body budget admits): a holder may have at most
 // half of it at once, so that one client's uploads, sent slowly (each held
-// for up to the server's 5-minute read timeout), cannot take the whole
+// until it falls under the server's minimum body rate, internal/bodyrate,
+// or for up to 5 minutes at that rate), cannot take the whole
 // budget and keep every other client's waiting behind them. Past its share
 // it is refused at once with an *Error of Kind Busy naming the holder,
 // unless it holds nothing: one body alone always gets its turn.

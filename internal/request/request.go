@@ -92,38 +92,39 @@ func TimeParam(name string) Param { return Param{Name: name, Kind: Time} }
 // query parameter twice (no route takes a list, and Query().Get would
 // silently keep the first), or one takes does not declare, naming the
 // parameter. It returns r carrying the declared parameters' values, each
-// checked and parsed here once, for Parsed.
+// checked and parsed here once, for Parsed; on a refusal, r itself, for
+// the caller's error answer.
 func Check(r *http.Request, pattern string, takes []Param) (*http.Request, error) {
 	for _, name := range pathNames(pattern) {
 		if err := limits.Line(name, r.PathValue(name), MaxValue); err != nil {
-			return nil, fmt.Errorf("path parameter %w", err)
+			return r, fmt.Errorf("path parameter %w", err)
 		}
 	}
 	given := r.URL.Query()
 	for name, vs := range given {
 		if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 || len(name) > limits.ID {
-			return nil, invalid("query parameter name %s is not a valid name", strconv.QuoteToASCII(clip(name)))
+			return r, invalid("query parameter name %s is not a valid name", strconv.QuoteToASCII(clip(name)))
 		}
 		if len(vs) > 1 {
-			return nil, invalid("query parameter %s is given twice", clip(name))
+			return r, invalid("query parameter %s is given twice", clip(name))
 		}
 		i := slices.IndexFunc(takes, func(p Param) bool { return p.Name == name })
 		if i < 0 {
-			return nil, invalid("unknown query parameter %q: %s", clip(name), names(pattern, takes))
+			return r, invalid("unknown query parameter %q: %s", clip(name), names(pattern, takes))
 		}
 		max := takes[i].MaxLen
 		if max == 0 {
 			max = MaxValue
 		}
 		if err := limits.Line(name, vs[0], max); err != nil {
-			return nil, fmt.Errorf("query parameter %w", err)
+			return r, fmt.Errorf("query parameter %w", err)
 		}
 	}
 	q := make(Values, len(takes))
 	for _, p := range takes {
 		v, err := p.parse(given.Get(p.Name))
 		if err != nil {
-			return nil, err
+			return r, err
 		}
 		q[p.Name] = v
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -77,22 +76,22 @@ func newPublisher(cfg Config, st store.Store) (*peer.Publisher, error) {
 	return &peer.Publisher{Key: key, Source: st, Banks: names}, nil
 }
 
-// newHMA builds the HMA 2.0-compatible listener (docs/hma.md) over the same
-// bank use case, matcher, hasher, key cache, key limiter and request-body
-// budget as the API.
-func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, keys *auth.Cache, limits *auth.Limiter, bodies *media.Budget, logger *slog.Logger) (net.Listener, *http.Server, error) {
+// newHMA builds the handler of the HMA 2.0-compatible listener
+// (docs/hma.md) over the same bank use case, matcher, hasher, key cache,
+// key limiter and request-body budget as the API.
+func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runner, keys *auth.Cache, limits *auth.Limiter, bodies *media.Budget, logger *slog.Logger) (http.Handler, error) {
 	b, err := safeguard.New(banks, h)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if r != nil {
 		b.Exchanges = &safeguard.Exchanges{Runner: r, Configs: cfg.Exchanges}
 	}
 	role := auth.Role(cfg.HMAAnonymous)
 	if role != "" && !role.Valid() {
-		return nil, nil, fmt.Errorf("hma-anonymous %q: want a role (%v)", role, auth.Roles())
+		return nil, fmt.Errorf("hma-anonymous %q: want a role (%v)", role, auth.Roles())
 	}
-	handler, err := hma.New(hma.Config{
+	return hma.New(hma.Config{
 		Backend:      b,
 		Authenticate: func(ctx context.Context, k string) (auth.Key, error) { return auth.Authenticate(ctx, keys, k) },
 		Anonymous:    role,
@@ -103,21 +102,6 @@ func newHMA(cfg Config, banks *usecase.Banks, h *hasher.Hasher, r *exchange.Runn
 		StaleAfter:   time.Minute,
 		Log:          logger.With("part", "hma"),
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.HMAListen)
-	if err != nil {
-		return nil, nil, fmt.Errorf("hma listener: %w", err)
-	}
-	return ln, &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}, nil
 }
 
 // feedbackEvery is how often queued feedback is sent upstream.

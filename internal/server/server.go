@@ -25,6 +25,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/api"
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/bodyrate"
 	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/evidence/s3"
@@ -80,6 +81,13 @@ type Config struct {
 	KeyLimit    auth.RateLimit
 	KeyLimitOff bool
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
+	// BodyRate is the pace every request body must keep on every
+	// listener (bodyrate.Rate; its zero fields bodyrate.Default's): after
+	// its grace, a body under the minimum rate is cut off with a 408, and
+	// gives back its share of the body budget. BodyRateOff sets no
+	// minimum; the whole-body bound, the listeners' read timeout, stays.
+	BodyRate    bodyrate.Rate
+	BodyRateOff bool
 	// ProbeEvery is how long the evidence store's health, as /readyz and
 	// the operations metrics see it, stands before it is probed again;
 	// DefaultProbeEvery if 0.
@@ -240,6 +248,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
+	}
+	if c.BodyRate.Min <= 0 {
+		c.BodyRate.Min = bodyrate.Default.Min
+	}
+	if c.BodyRateOff {
+		c.BodyRate.Min = 0
+	}
+	if c.BodyRate.Grace <= 0 {
+		c.BodyRate.Grace = bodyrate.Default.Grace
+	}
+	if c.BodyRate.Whole <= 0 {
+		c.BodyRate.Whole = bodyrate.Default.Whole
 	}
 	if c.ReviewWebhook == "" {
 		c.ReviewWebhook = DefaultReviewWebhook
@@ -547,7 +567,11 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		}
 	}
 	if cfg.HMAListen != "" {
-		if s.hmaLn, s.hma, err = newHMA(cfg, banks, h, s.exchanges, s.keys, keyLimits, bodies, logger); err != nil {
+		hmaHandler, err := newHMA(cfg, banks, h, s.exchanges, s.keys, keyLimits, bodies, logger)
+		if err == nil {
+			s.hmaLn, s.hma, err = s.listen("hma-listen", cfg.HMAListen, hmaHandler)
+		}
+		if err != nil {
 			for _, ln := range []net.Listener{s.ln, s.opLn, s.pubLn} {
 				if ln != nil {
 					ln.Close()
@@ -606,19 +630,23 @@ func openEvidence(cfg Config, st store.Store, kr *evidence.Keyring) (*evidence.S
 	return ev, probe, err
 }
 
-// listen opens one of the server's listeners (setting names it in errors).
+// listen opens one of the server's listeners (setting names it in errors),
+// every request body held to the configured rate.
 func (s *Server) listen(setting, addr string, h http.Handler) (net.Listener, *http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", setting, addr, err)
 	}
 	return ln, &http.Server{
-		Handler:           h,
+		Handler:           s.cfg.BodyRate.Handler(h),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // a bank import may be large
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Until a body's first read (a request waiting for the body
+		// budget); from there bodyrate moves the deadline, within the
+		// same bound.
+		ReadTimeout:    s.cfg.BodyRate.Whole,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}, nil
 }
 
