@@ -392,7 +392,7 @@ func parseLanguage(src string) (*lexicon, error) {
 		case "when":
 			f := strings.SplitN(rest, " ", 3)
 			if len(f) < 3 {
-				return nil, fmt.Errorf("line %d: want when FAMILY WEIGHT CUE + CUE...", n)
+				return nil, fmt.Errorf("line %d: want when FAMILY WEIGHT CUE + CUE [+ CUE]", n)
 			}
 			fi, ok := familyIndex[f[0]]
 			if !ok {
