@@ -390,19 +390,11 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			rules = append(rules, pending{n, -4, 0, strings.TrimSpace(pat), false, false, ci})
 		case "when":
-			f := strings.SplitN(rest, " ", 3)
-			if len(f) < 3 {
-				return nil, fmt.Errorf("line %d: want when FAMILY WEIGHT CUE + CUE [+ CUE]", n)
+			fi, w, cues, err := weighed(rest, "when FAMILY WEIGHT CUE + CUE [+ CUE]")
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
-			fi, ok := familyIndex[f[0]]
-			if !ok {
-				return nil, fmt.Errorf("line %d: unknown family %q", n, f[0])
-			}
-			w, err := strconv.ParseFloat(f[1], 64)
-			if err != nil || w <= 0 || w >= 1 {
-				return nil, fmt.Errorf("line %d: weight %q: want a number between 0 and 1", n, f[1])
-			}
-			compounds = append(compounds, compound{n, fi, w, f[2]})
+			compounds = append(compounds, compound{n, fi, w, cues})
 		case "not":
 			fam, pat, _ := strings.Cut(rest, " ")
 			fi, ok := familyIndex[fam]
@@ -419,19 +411,11 @@ func parseLanguage(src string) (*lexicon, error) {
 			}
 			rules = append(rules, pending{n, familyIndex["rapport"], x, strings.TrimSpace(pat), true, false, 0})
 		case "rule", "support":
-			f := strings.SplitN(rest, " ", 3)
-			if len(f) < 3 {
-				return nil, fmt.Errorf("line %d: want %s FAMILY WEIGHT PATTERN", n, kw)
+			fi, w, pat, err := weighed(rest, kw+" FAMILY WEIGHT PATTERN")
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
-			fi, ok := familyIndex[f[0]]
-			if !ok {
-				return nil, fmt.Errorf("line %d: unknown family %q", n, f[0])
-			}
-			w, err := strconv.ParseFloat(f[1], 64)
-			if err != nil || w <= 0 || w >= 1 {
-				return nil, fmt.Errorf("line %d: weight %q: want a number between 0 and 1", n, f[1])
-			}
-			rules = append(rules, pending{n, fi, w, strings.TrimSpace(f[2]), false, kw == "support", 0})
+			rules = append(rules, pending{n, fi, w, pat, false, kw == "support", 0})
 		default:
 			return nil, fmt.Errorf("line %d: unknown keyword %q: want lang, stop, lead, words, abbr, sense, class, rule, support, peer, not, kin, owner, copy, report, cue or when", n, kw)
 		}
@@ -512,6 +496,25 @@ func parseLanguage(src string) (*lexicon, error) {
 		}
 	}
 	return lx, nil
+}
+
+// weighed reads "FAMILY WEIGHT REST", the head of a rule, support or when
+// line (usage names the line's form), and returns the family's index, the
+// weight, between 0 and 1, and the rest.
+func weighed(line, usage string) (int, float64, string, error) {
+	f := strings.SplitN(line, " ", 3)
+	if len(f) < 3 {
+		return 0, 0, "", fmt.Errorf("want %s", usage)
+	}
+	fi, ok := familyIndex[f[0]]
+	if !ok {
+		return 0, 0, "", fmt.Errorf("unknown family %q", f[0])
+	}
+	w, err := strconv.ParseFloat(f[1], 64)
+	if err != nil || w <= 0 || w >= 1 {
+		return 0, 0, "", fmt.Errorf("weight %q: want a number between 0 and 1", f[1])
+	}
+	return fi, w, strings.TrimSpace(f[2]), nil
 }
 
 // word adds w to the vocabulary and returns its id.
