@@ -14,7 +14,7 @@ import (
 // cross-validation one file a fold. TestBuiltinModelIsCurrent fails when
 // a change of rules or data makes it stale; regenerate it then.
 //
-//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv ../../testdata/text/holdout5.tsv ../../testdata/text/holdout6.tsv ../../testdata/text/tune7a.tsv ../../testdata/text/tune7b.tsv ../../testdata/text/tune7c.tsv ../../testdata/text/tune7d.tsv ../../testdata/text/holdout7.tsv ../../testdata/text/tune9a.tsv ../../testdata/text/tune9b.tsv ../../testdata/text/holdout9.tsv ../../testdata/text/tune10.tsv ../../testdata/text/holdout10.tsv ../../testdata/text/tune11.tsv ../../testdata/text/conversations-holdout.txt ../../testdata/text/conversations-holdout2.txt ../../testdata/text/conversations-holdout5.txt ../../testdata/text/conversations-holdout6.txt ../../testdata/text/conversations-holdout7.txt ../../testdata/text/conversations-holdout8.txt ../../testdata/text/conversations-tune5.txt ../../testdata/text/conversations-tune7a.txt ../../testdata/text/conversations-tune7b.txt ../../testdata/text/conversations-tune7c.txt ../../testdata/text/conversations-tune7d.txt ../../testdata/text/conversations-tune9a.txt ../../testdata/text/conversations-tune9b.txt ../../testdata/text/conversations-holdout9.txt ../../testdata/text/conversations-tune10.txt ../../testdata/text/conversations-holdout10.txt ../../testdata/text/conversations-tune11.txt ../../testdata/text/conversations.txt
+//go:generate go run ../../cmd/safeguard text train --by-file --seed 1 --out builtin-model.json ../../testdata/text/tune.tsv ../../testdata/text/holdout.tsv ../../testdata/text/holdout2.tsv ../../testdata/text/holdout3.tsv ../../testdata/text/holdout4.tsv ../../testdata/text/tune5.tsv ../../testdata/text/holdout5.tsv ../../testdata/text/holdout6.tsv ../../testdata/text/tune7a.tsv ../../testdata/text/tune7b.tsv ../../testdata/text/tune7c.tsv ../../testdata/text/tune7d.tsv ../../testdata/text/holdout7.tsv ../../testdata/text/tune9a.tsv ../../testdata/text/tune9b.tsv ../../testdata/text/holdout9.tsv ../../testdata/text/tune10.tsv ../../testdata/text/holdout10.tsv ../../testdata/text/tune11.tsv ../../testdata/text/tune12.tsv ../../testdata/text/conversations-holdout.txt ../../testdata/text/conversations-holdout2.txt ../../testdata/text/conversations-holdout5.txt ../../testdata/text/conversations-holdout6.txt ../../testdata/text/conversations-holdout7.txt ../../testdata/text/conversations-holdout8.txt ../../testdata/text/conversations-tune5.txt ../../testdata/text/conversations-tune7a.txt ../../testdata/text/conversations-tune7b.txt ../../testdata/text/conversations-tune7c.txt ../../testdata/text/conversations-tune7d.txt ../../testdata/text/conversations-tune9a.txt ../../testdata/text/conversations-tune9b.txt ../../testdata/text/conversations-holdout9.txt ../../testdata/text/conversations-tune10.txt ../../testdata/text/conversations-holdout10.txt ../../testdata/text/conversations-tune11.txt ../../testdata/text/conversations-tune12.txt ../../testdata/text/conversations.txt
 //go:embed builtin-model.json
 var builtinModel []byte
 
@@ -27,7 +27,7 @@ var BuiltinFiles = []string{
 	"testdata/text/tune7b.tsv", "testdata/text/tune7c.tsv", "testdata/text/tune7d.tsv",
 	"testdata/text/holdout7.tsv", "testdata/text/tune9a.tsv", "testdata/text/tune9b.tsv",
 	"testdata/text/holdout9.tsv", "testdata/text/tune10.tsv", "testdata/text/holdout10.tsv",
-	"testdata/text/tune11.tsv",
+	"testdata/text/tune11.tsv", "testdata/text/tune12.tsv",
 	"testdata/text/conversations-holdout.txt",
 	"testdata/text/conversations-holdout2.txt",
 	"testdata/text/conversations-holdout5.txt",
@@ -45,6 +45,7 @@ var BuiltinFiles = []string{
 	"testdata/text/conversations-tune10.txt",
 	"testdata/text/conversations-holdout10.txt",
 	"testdata/text/conversations-tune11.txt",
+	"testdata/text/conversations-tune12.txt",
 	"testdata/text/conversations.txt",
 }
 

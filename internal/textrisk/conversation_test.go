@@ -618,3 +618,16 @@ func TestConversationHoldout11(t *testing.T) {
 func TestConversationTune11(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune11.txt", 14, 10, 17)
 }
+
+// The twelfth tuning set's conversations (14 grooming, slow and posing as
+// peers, two turning to extortion; 22 benign: a stepdad's surprise for
+// mum, a youth worker, two 15-year-olds flirting, a grandmother's daily
+// photo, a coach asking for technique videos, a teen quoting a creep to a
+// moderator) were written by another hand on 2026-12-04 and are tuned on.
+// First run (after round 11): 13 of 14 in time with the rules alone and 14
+// with the model; 18 and 21 of 22 benign clear. After round 12 (parents
+// kept informed: "get your mom to film", "tu mami dejo"): 13 and 14; 21
+// and 22.
+func TestConversationTune12(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune12.txt", 14, 13, 21)
+}

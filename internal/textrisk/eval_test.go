@@ -272,3 +272,15 @@ func TestHoldout11Set(t *testing.T) {
 func TestTune11Set(t *testing.T) {
 	floors{"tune11.tsv", 266, 0.88, 0.80, 0.883, 0.763}.check(t, mustScorer(t))
 }
+
+// tune12 (531 messages, 269 harmful; weighted to grooming that says no
+// obvious word: cover stories for the parents, rides, an "online
+// boyfriend", money sent quietly; 90 bios, offenders' and their hard
+// negatives) was written by another hand on 2026-12-04 and scored once
+// before any change for it: rules and built-in model precision 0.928,
+// recall 0.907 (dm 0.901 / 0.872); the rules alone 0.851, 0.699. The
+// built-in model now trains on it; the floors hold the rules alone, 0.861
+// and 0.758 after round 12.
+func TestTune12Set(t *testing.T) {
+	floors{"tune12.tsv", 269, 0.85, 0.75, 0.851, 0.699}.check(t, mustScorer(t))
+}
