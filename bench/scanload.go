@@ -100,7 +100,17 @@ func Scan(w io.Writer, cfg ScanConfig) error {
 	if cfg.DatabaseURL != "" {
 		backends = append(backends, backend{"postgres", func() (server.Config, func(), error) {
 			u, drop, err := freshSchema(cfg.DatabaseURL)
-			return server.Config{DatabaseURL: u, Data: os.TempDir()}, drop, err
+			if err != nil {
+				return server.Config{}, drop, err
+			}
+			// A data directory of its own: the spool directory in it
+			// must be the server's alone, as a shared /tmp is not.
+			dir, err := os.MkdirTemp("", "safeguard-bench-")
+			if err != nil {
+				drop()
+				return server.Config{}, nil, err
+			}
+			return server.Config{DatabaseURL: u, Data: dir}, func() { drop(); os.RemoveAll(dir) }, nil
 		}})
 	}
 	fmt.Fprintf(w, "scan load: %d distinct %dx%d JPEGs (~%d KB), %d listed (block + notify), bank of %d PDQ entries; %d CPUs (%s); up to %s or %d scans per run\n\n",

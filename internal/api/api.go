@@ -42,6 +42,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 	"github.com/safeguard-oss/safeguard/internal/textmsg"
 	"github.com/safeguard-oss/safeguard/internal/transparency"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
@@ -154,11 +155,14 @@ type Config struct {
 	// requests are not limited.
 	KeyLimits *auth.Limiter
 
-	MaxBody   int64  // of scanned or uploaded content; DefaultMaxBody if 0
-	MaxVideo  int64  // of a scanned video, spooled to disk; DefaultMaxVideo if 0
-	SpoolDir  string // where uploaded videos are spooled; os.TempDir() if empty
-	MaxImport int64  // of a bank import; DefaultMaxImport if 0
-	Logger    *slog.Logger
+	MaxBody   int64 // of scanned or uploaded content; DefaultMaxBody if 0
+	MaxVideo  int64 // of a scanned video, spooled to disk; DefaultMaxVideo if 0
+	MaxImport int64 // of a bank import; DefaultMaxImport if 0
+	// SpoolDir is where uploaded videos and evidence packages are
+	// spooled for the length of their request (spool.Open's, the
+	// server's alone); os.TempDir() if empty.
+	SpoolDir spool.Dir
+	Logger   *slog.Logger
 }
 
 // API serves HTTP requests. Create it with New.

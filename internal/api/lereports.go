@@ -37,6 +37,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/lereport/hotline"
 	"github.com/safeguard-oss/safeguard/internal/request"
 	"github.com/safeguard-oss/safeguard/internal/review"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 )
 
 // Codes of the law-enforcement routes (added to, never changed).
@@ -656,25 +657,29 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	}
 	// The package is spooled to disk, not held: it carries every file of
 	// the report, videos included. It is whole, and recorded, before a
-	// byte of it leaves, as it was when it was built in memory; its files
-	// are encrypted for the recipient, and the spool file goes when the
-	// answer is sent.
-	spool, err := os.CreateTemp(a.cfg.SpoolDir, "safeguard-package-*.zip")
+	// byte of it leaves, as it was when it was built in memory. Its files
+	// are encrypted for the recipient, but not its report.xml, so the
+	// spool file is unlinked at once: it is written and read back through
+	// this descriptor alone, and no way out of the request, a crash's
+	// included, leaves it on disk.
+	f, err := a.cfg.SpoolDir.Create(spool.Package, ".zip")
 	if err != nil {
 		return fmt.Errorf("spooling the evidence package: %w", err)
 	}
-	defer os.Remove(spool.Name())
-	defer spool.Close()
-	sum, err := hotline.Write(r.Context(), spool, hotline.Package{
+	defer f.Close()
+	if err := os.Remove(f.Name()); err != nil {
+		return fmt.Errorf("spooling the evidence package: %w", err)
+	}
+	sum, err := hotline.Write(r.Context(), f, hotline.Package{
 		Report: rep, Recipient: pub, Created: a.now(), Messages: msgs,
 		Files: custodyFiles{a: a, k: k, purpose: purposePackage, report: id},
 	})
 	if err != nil {
 		return err
 	}
-	size, err := spool.Seek(0, io.SeekCurrent)
+	size, err := f.Seek(0, io.SeekCurrent)
 	if err == nil {
-		_, err = spool.Seek(0, io.SeekStart)
+		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		return fmt.Errorf("spooling the evidence package: %w", err)
@@ -699,7 +704,7 @@ func (a *API) packageLEReport(w http.ResponseWriter, r *http.Request, k auth.Key
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	w.WriteHeader(http.StatusOK)
-	io.Copy(w, spool)
+	io.Copy(w, f)
 	return nil
 }
 

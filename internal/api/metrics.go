@@ -30,6 +30,7 @@ type Metrics struct {
 	attemptDur *prometheus.HistogramVec
 	unkept     prometheus.Counter
 	textPruned *prometheus.CounterVec
+	spoolSwept prometheus.Counter
 	ops        *operations
 }
 
@@ -71,9 +72,13 @@ func NewMetrics(backlog func(ctx context.Context) (pending, dead int64, err erro
 			Name: "safeguard_text_pruned_total",
 			Help: "Scored text deleted past its retention (conversations with their state, and messages), by what.",
 		}, []string{"what"}),
+		spoolSwept: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "safeguard_spool_swept_total",
+			Help: "Spooled files (uploads, packages, keyframe copies) removed from the spool directory as left by a process stopped mid-request.",
+		}),
 		ops: &operations{now: time.Now},
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept, m.textPruned, m.ops,
+	m.reg.MustRegister(m.requests, m.latency, m.scans, m.matches, m.actions, m.attempts, m.attemptDur, m.unkept, m.textPruned, m.spoolSwept, m.ops,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if backlog != nil {
 		read := func(dead bool) func() float64 {
@@ -139,6 +144,10 @@ func (m *Metrics) TextPruned(p textmsg.Pruned) {
 	m.textPruned.WithLabelValues("conversations").Add(float64(p.Conversations))
 	m.textPruned.WithLabelValues("messages").Add(float64(p.Messages))
 }
+
+// SpoolSwept counts spooled files a sweep of the spool directory removed
+// (spool.Dir.Sweep).
+func (m *Metrics) SpoolSwept(n int) { m.spoolSwept.Add(float64(n)) }
 
 // Unkept counts a scan refused because its content could not be kept
 // (scan.Pipeline.Unkept).

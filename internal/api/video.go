@@ -13,6 +13,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/auth"
 	"github.com/safeguard-oss/safeguard/internal/bank"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 	"github.com/safeguard-oss/safeguard/internal/usecase"
 	"github.com/safeguard-oss/safeguard/internal/vpdq"
 )
@@ -29,8 +30,9 @@ const CodeVideo = "unprocessable_video"
 
 // readUpload reads uploaded content: an image's bytes into memory (at most
 // MaxBody), or, when the first bytes are a video container's, the whole
-// upload into a temporary file (at most MaxVideo), whose path it returns.
-// The caller removes the file.
+// upload into a file in the spool directory (at most MaxVideo), whose path
+// it returns. The caller removes the file; on an error, or a panic, there
+// is none to remove.
 func (a *API) readUpload(r io.Reader) (data []byte, file string, err error) {
 	buf := bodyBuffer()
 	n, err := io.ReadFull(r, buf[:video.SniffLen])
@@ -46,17 +48,17 @@ func (a *API) readUpload(r io.Reader) (data []byte, file string, err error) {
 		return data, "", err
 	}
 	defer recycleBody(buf)
-	f, err := os.CreateTemp(a.cfg.SpoolDir, "safeguard-upload-*.video")
+	f, err := a.cfg.SpoolDir.Create(spool.Upload, ".video")
 	if err != nil {
 		return nil, "", fmt.Errorf("spooling a video upload: %w", err)
 	}
+	// The file is kept only once it is whole: not on an error, nor on a
+	// panic reading the body, which the caller never learns the name of.
+	kept := false
 	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("spooling a video upload: %w", cerr)
-		}
-		if err != nil {
+		if !kept {
+			f.Close()
 			os.Remove(f.Name())
-			file = ""
 		}
 	}()
 	if _, err := f.Write(head); err != nil {
@@ -73,6 +75,10 @@ func (a *API) readUpload(r io.Reader) (data []byte, file string, err error) {
 	if int64(n)+copied > a.cfg.MaxVideo {
 		return nil, "", errorf(http.StatusRequestEntityTooLarge, CodeTooLarge, "video is over the %d-byte limit", a.cfg.MaxVideo)
 	}
+	if err := f.Close(); err != nil {
+		return nil, "", fmt.Errorf("spooling a video upload: %w", err)
+	}
+	kept = true
 	return nil, f.Name(), nil
 }
 

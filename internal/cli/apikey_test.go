@@ -296,3 +296,35 @@ func TestServeBodyRate(t *testing.T) {
 		}
 	}
 }
+
+// serve reads spool-dir as its other settings (flag, variable, config
+// file) and refuses a directory its group or others may enter, naming it
+// and the fix.
+func TestServeSpoolDir(t *testing.T) {
+	loose := filepath.Join(t.TempDir(), "spool")
+	if err := os.Mkdir(loose, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(loose, 0o755)
+	conf := filepath.Join(t.TempDir(), "c.conf")
+	os.WriteFile(conf, []byte("spool-dir = "+loose+"\n"), 0o600)
+	want := "spool directory " + loose + " is open to its group or other users (mode 0755)"
+	for _, c := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--spool-dir", loose}, ""},
+		{nil, loose},
+		{[]string{"--config", conf}, ""},
+	} {
+		t.Run("", func(t *testing.T) {
+			if c.env != "" {
+				t.Setenv("SAFEGUARD_SPOOL_DIR", c.env)
+			}
+			code, _, errs := run(t, "", append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--operator-listen", "main"}, c.args...)...)
+			if code == 0 || !strings.Contains(errs, want) || !strings.Contains(errs, "chmod 700 "+loose) {
+				t.Errorf("serve %v (env %q): %d %s, want %q and the fix", c.args, c.env, code, errs, want)
+			}
+		})
+	}
+}

@@ -34,6 +34,7 @@ var serveSettings = []struct{ name, def, usage string }{
 	{"evidence-url", "", "S3-compatible bucket of preserved evidence, shared by every server: s3://BUCKET/PREFIX?endpoint=HOST:PORT&region=REGION (`URL`; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"},
 	{"max-body", strconv.Itoa(api.DefaultMaxBody), "largest uploaded content in `bytes`"},
 	{"max-video", strconv.Itoa(api.DefaultMaxVideo), "largest uploaded video in `bytes` (spooled to disk, hashed by ffmpeg)"},
+	{"spool-dir", "", "private `directory` (0700, refused if its group or others may enter it) where uploaded videos and evidence packages are spooled for the length of their request, on this machine's disk (default DATA/spool)"},
 	{"body-rate", strconv.FormatInt(bodyrate.Default.Min, 10), "least `bytes` a second a request body must average once body-grace is over, or it is cut off with a 408; 0: no minimum (the 5-minute bound stays)"},
 	{"body-grace", bodyrate.Default.Grace.String(), "`time` a request body may take before body-rate counts"},
 	{"key-burst", strconv.Itoa(auth.DefaultLimit.Burst), "rate limit of an API key without one of its own: `requests` at once (shared by every server on one PostgreSQL)"},
@@ -196,7 +197,7 @@ flags:`)
 	cfg := server.Config{
 		Listen: *vals["listen"], Data: *vals["data"], DatabaseURL: *vals["database-url"],
 		EvidenceDir: *vals["evidence-dir"], EvidenceURL: *vals["evidence-url"], EvidenceKeys: keys, MaxBody: maxBody, MaxVideo: maxVideo, WebhooksElsewhere: !send,
-		EvidenceHolds: *vals["evidence-holds"], KeyLimit: keyLimit, KeyLimitOff: keyLimitOff,
+		EvidenceHolds: *vals["evidence-holds"], SpoolDir: *vals["spool-dir"], KeyLimit: keyLimit, KeyLimitOff: keyLimitOff,
 		BodyRate: bodyRate, BodyRateOff: bodyRate.Min == 0,
 		TextModel: *vals["text-model"], TextRetention: textRetention,
 		CyberTipURL: *vals["cybertip-url"], CyberTipUser: secret["cybertip-user"], CyberTipPassword: secret["cybertip-password"],

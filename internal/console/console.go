@@ -29,6 +29,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	sess "github.com/safeguard-oss/safeguard/internal/session"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 )
 
 // Defaults.
@@ -72,6 +73,10 @@ type Config struct {
 	// either nil the console shows hashes only ("no preview kept").
 	Scans    scan.Store
 	Evidence *evidence.Store
+	// SpoolDir is where a kept video is copied for ffmpeg to make its
+	// keyframe strip, for the length of the request (the API's spool
+	// directory); os.TempDir() if empty.
+	SpoolDir spool.Dir
 	// UndoAfter is how long a decision waits in the page, with a
 	// countdown and Undo, before it is sent; DefaultUndoAfter if zero,
 	// none if negative.

@@ -148,7 +148,15 @@ func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
 func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	token := randomToken()
 	c.setCookie(w, r, preCookieName, token, 600)
-	p := c.newPage(r, nil, "Sign in", map[string]string{"Next": safeNext(r.FormValue("next"))})
+	// The posted form readForm read (bounded), else the query: never
+	// FormValue, which on a request whose form is unread (a GET, a POST
+	// refused before readForm) parses whatever body came, spooling a
+	// multipart one's large parts to os.TempDir().
+	next := r.PostForm.Get("next")
+	if next == "" {
+		next = r.URL.Query().Get("next")
+	}
+	p := c.newPage(r, nil, "Sign in", map[string]string{"Next": safeNext(next)})
 	p.CSRF, p.Error = token, msg
 	c.render(w, status, "signin", p)
 }

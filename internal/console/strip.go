@@ -10,14 +10,15 @@ import (
 
 	"github.com/safeguard-oss/safeguard/internal/evidence"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 )
 
 // strip serves a video preview's keyframes side by side (video.Strip), a
 // JPEG the page shows blurred under the player, so that a reviewer can
 // judge a video without playing it. Like content, the look is recorded
 // first. ffmpeg reads a file, so the video is streamed from the evidence
-// store (a segment at a time, each authenticated) into a private
-// temporary file and removed at once: the server holds a segment of it,
+// store (a segment at a time, each authenticated) into a file in the
+// spool directory and removed at once: the server holds a segment of it,
 // not the video.
 func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 	id, ok := caseID(r)
@@ -48,7 +49,7 @@ func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusUnsupportedMediaType, "This content is not a video: it has no keyframes.")
 		return
 	}
-	jpg, err := keyframes(r, content)
+	jpg, err := c.keyframes(r, content)
 	var ve *video.Error
 	if errors.As(err, &ve) {
 		c.fail(w, r, s, http.StatusUnprocessableEntity, "No keyframes could be read from this video ("+ve.Kind.String()+").")
@@ -73,15 +74,17 @@ func (c *Console) strip(w http.ResponseWriter, r *http.Request, s *session) {
 	w.Write(jpg)
 }
 
-// keyframes writes the video content yields to a temporary file and
-// returns its keyframes' strip; a content that fails its check part way
-// is an error wrapping evidence.ErrCorrupt, and ffmpeg never sees it.
-func keyframes(r *http.Request, content io.Reader) ([]byte, error) {
-	f, err := os.CreateTemp("", "safeguard-keyframes-*.video") // 0600
+// keyframes writes the video content yields to a file in the spool
+// directory and returns its keyframes' strip; a content that fails its
+// check part way is an error wrapping evidence.ErrCorrupt, and ffmpeg
+// never sees it. The file is gone on every way out, a panic's included.
+func (c *Console) keyframes(r *http.Request, content io.Reader) ([]byte, error) {
+	f, err := c.cfg.SpoolDir.Create(spool.Keyframes, ".video")
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(f.Name())
+	defer f.Close()
 	_, err = io.Copy(f, content)
 	if cerr := f.Close(); err == nil {
 		err = cerr

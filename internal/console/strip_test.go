@@ -6,12 +6,15 @@ import (
 	"image/jpeg"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/safeguard-oss/safeguard/internal/audit"
 	"github.com/safeguard-oss/safeguard/internal/auth"
+	"github.com/safeguard-oss/safeguard/internal/console"
 	"github.com/safeguard-oss/safeguard/internal/media/video"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 )
 
 // A video case's keyframe strip: a JPEG of the video's keyframes, served
@@ -25,7 +28,8 @@ func TestVideoStrip(t *testing.T) {
 	if err != nil {
 		t.Skip("no sample video:", err)
 	}
-	w := newWorld(t)
+	spoolDir := filepath.Join(t.TempDir(), "spool")
+	w := newWorld(t, func(c *console.Config) { c.SpoolDir = spool.Dir(spoolDir) })
 	id, item := w.ruleCase("clip-1", clip, "video/mp4")
 	broken, brokenItem := w.ruleCase("clip-2", clip[:2048], "video/mp4")
 	b := w.browser()
@@ -35,6 +39,14 @@ func TestVideoStrip(t *testing.T) {
 		t.Errorf("strip of a case not opened: %d", a.status)
 	}
 	b.get(fmt.Sprintf("/console/cases/%d", id))
+	// The video is copied into the spool directory configured, and only
+	// there: while it is missing, no strip can be made.
+	if a := b.get(path); a.status != http.StatusInternalServerError {
+		t.Errorf("strip with no spool directory: %d", a.status)
+	}
+	if _, err := spool.Open(spoolDir); err != nil {
+		t.Fatal(err)
+	}
 	before := len(w.entries(audit.EvidenceRead))
 	a := b.get(path)
 	if a.status != http.StatusOK || a.header.Get("Content-Type") != "image/jpeg" {
@@ -54,5 +66,8 @@ func TestVideoStrip(t *testing.T) {
 	b.get(fmt.Sprintf("/console/cases/%d", broken))
 	if a := b.get(fmt.Sprintf("/console/cases/%d/content/%s/strip", broken, brokenItem)); a.status != http.StatusUnprocessableEntity {
 		t.Errorf("strip of a truncated video: %d %s", a.status, a.body)
+	}
+	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
+		t.Errorf("spooled files left behind: %v", left)
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/safeguard-oss/safeguard/internal/rules"
 	"github.com/safeguard-oss/safeguard/internal/scan"
 	"github.com/safeguard-oss/safeguard/internal/selfreport"
+	"github.com/safeguard-oss/safeguard/internal/spool"
 	"github.com/safeguard-oss/safeguard/internal/store"
 	"github.com/safeguard-oss/safeguard/internal/store/postgres"
 	"github.com/safeguard-oss/safeguard/internal/store/sqlite"
@@ -81,6 +82,14 @@ type Config struct {
 	KeyLimit    auth.RateLimit
 	KeyLimitOff bool
 	MaxVideo    int64 // bytes of one uploaded video (spooled to disk); api.DefaultMaxVideo
+	// SpoolDir is where uploaded videos and evidence packages are spooled,
+	// and kept videos copied for their keyframes, for the length of one
+	// request (spool.Open: created 0700, refused when its group or other
+	// users may enter it); default Data/spool. What is in it is plaintext
+	// content, so each server has its own on local disk (never a shared
+	// filesystem); the server removes what a process stopped mid-request
+	// left, at start and hourly (sweepSpool).
+	SpoolDir string
 	// BodyRate is the pace every request body must keep on every
 	// listener (bodyrate.Rate; its zero fields bodyrate.Default's): after
 	// its grace, a body under the minimum rate is cut off with a 408, and
@@ -240,6 +249,9 @@ func (c Config) withDefaults() Config {
 	if c.Data == "" {
 		c.Data = DefaultData
 	}
+	if c.SpoolDir == "" {
+		c.SpoolDir = filepath.Join(c.Data, "spool")
+	}
 	if c.EvidenceDir == "" && c.EvidenceURL == "" && c.DatabaseURL == "" {
 		c.EvidenceDir = filepath.Join(c.Data, "evidence")
 	}
@@ -328,6 +340,7 @@ type Server struct {
 	networks   *usecase.Networks
 	notices    *usecase.Notices
 	textPruner *textmsg.Pruner
+	spool      spool.Dir
 	handler    http.Handler // api, and Report Remove's page
 	exchanges  *exchange.Runner
 	feedback   *usecase.Feedback
@@ -360,6 +373,10 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, st: st, log: logger}
+	var err error
+	if s.spool, err = spool.Open(cfg.SpoolDir); err != nil {
+		return nil, err
+	}
 	if cfg.CyberTipURL != "" {
 		if err := cybertip.CheckURL(cfg.CyberTipURL); err != nil {
 			return nil, err
@@ -391,6 +408,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 
 	metrics := api.NewMetrics(st.DeliveryBacklog)
 	s.metrics = metrics
+	s.sweepSpool()
 	policy := webhook.Policy{Allow: cfg.WebhookAllow}
 	if err := policy.Validate(); err != nil {
 		return nil, err
@@ -481,7 +499,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 		Banks: st, Keys: s.keys, Rules: rs, Webhooks: st, Audit: st, Log: log,
 		Scans: st, Matcher: s.matcher, Hasher: h, Evidence: ev, Wake: s.dispatcher.Wake,
 		Review: s.desk, ReviewWebhook: cfg.ReviewWebhook, ReviewBank: cfg.ReviewBank,
-		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, Logger: logger, SelfReports: selfReports,
+		Metrics: metrics, MaxBody: cfg.MaxBody, MaxVideo: cfg.MaxVideo, SpoolDir: s.spool, Logger: logger, SelfReports: selfReports,
 		BodyBudget: bodies,
 		LEReports:  st, LEReporter: cfg.LEReporter, CyberTip: cyberTip(cfg),
 		LERequests: st, Exchanges: s.runnerOrNil(), Networks: s.networks, Feeds: feeds,
@@ -517,7 +535,7 @@ func New(ctx context.Context, cfg Config, st store.Store, logger *slog.Logger) (
 	// The review console (docs/console.md) is the API's client for people.
 	if s.desk != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: s.keys, Limits: keyLimits, Log: log, Scans: st, Evidence: ev, Sessions: st, Logger: logger}))
+		mux.Handle("/console/", console.New(console.Config{API: s.api, Keys: s.keys, Limits: keyLimits, Log: log, Scans: st, Evidence: ev, SpoolDir: s.spool, Sessions: st, Logger: logger}))
 		mux.Handle("/", s.handler)
 		s.handler = mux
 	}
@@ -757,6 +775,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	wg.Go(func() { s.detectNetworks(bg) })
+	wg.Go(func() { every(bg, time.Hour, s.sweepSpool) })
 	wg.Go(func() {
 		s.refreshOperations(bg)
 		every(bg, s.cfg.OperationsEvery, func() { s.refreshOperations(bg) })

@@ -33,14 +33,16 @@ func TestVideo(t *testing.T) {
 	}
 	for _, backend := range backends {
 		t.Run(backend.name, func(t *testing.T) {
-			spool := t.TempDir()
-			t.Setenv("TMPDIR", spool) // where the API spools uploads
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp) // nothing is spooled here, the spool directory's default
 			cfg, st := backend.open(t)
 			cfg.MaxVideo = 4 << 20
 			base, adminKey := start(t, cfg, st)
 			videoAPI(t, client{t, base, adminKey})
-			if left, _ := os.ReadDir(spool); len(left) != 0 {
-				t.Errorf("spooled files left behind: %v", left)
+			for _, dir := range []string{filepath.Join(cfg.Data, "spool"), tmp} {
+				if left := names(t, dir); len(left) != 0 {
+					t.Errorf("spooled files left behind in %s: %v", dir, left)
+				}
 			}
 		})
 	}
