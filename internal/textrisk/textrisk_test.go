@@ -919,3 +919,22 @@ func TestCompoundExtortion(t *testing.T) {
 		}
 	}
 }
+
+// A sexual emoji beside the body, the age or a moment of a child's video
+// is a remark about the child; beside "she" or "the kids" it is the pool,
+// the weather or the harvest. Messages here are not in the evaluation sets.
+func TestLewdEmojiOfThePersonShown(t *testing.T) {
+	s := mustScorer(t)
+	for _, text := range []string{"look at 0:12, replay it 🥵", "those legs on a 10 year old 🍑", "so grown for 11 😏"} {
+		r := s.Score(Message{Surface: Comment, OnChildContent: true, Text: text})
+		if !r.Flagged || !slices.ContainsFunc(r.Reasons, func(re Reason) bool { return re.Rule == "lewdmoji + shown" }) {
+			t.Errorf("%q: flagged %v %.2f reasons %+v: want the compound lewdmoji + shown", text, r.Flagged, r.Score, r.Reasons)
+		}
+	}
+	for _, text := range []string{"splash zone at her party 💦 she loved it", "corn harvest with the kids 🌽", "the gym was so hot today 🥵 she still won"} {
+		r := s.Score(Message{Surface: Comment, OnChildContent: true, Text: text})
+		if slices.ContainsFunc(r.Reasons, func(re Reason) bool { return re.Rule == "lewdmoji + shown" }) {
+			t.Errorf("hard negative %q: reasons %+v", text, r.Reasons)
+		}
+	}
+}
