@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -163,5 +167,62 @@ func TestOpenAPIServed(t *testing.T) {
 		if tc.status == http.StatusOK && !bytes.Equal(rec.Body.Bytes(), openapiJSON) {
 			t.Errorf("served document differs from the embedded one")
 		}
+	}
+}
+
+// The Error schema's code enum is every Code constant of the package: a
+// client switching on codes must find each one the API can answer. The
+// constants are read from the package's source, so a new one without its
+// line in openapi.json fails here.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Error struct {
+					Properties struct {
+						Error struct {
+							Properties struct {
+								Code struct {
+									Enum []string `json:"enum"`
+								} `json:"code"`
+							} `json:"properties"`
+						} `json:"error"`
+					} `json:"properties"`
+				} `json:"Error"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openapiJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	enum := doc.Components.Schemas.Error.Properties.Error.Properties.Code.Enum
+	pkgs, err := parser.ParseDir(token.NewFileSet(), ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, f := range pkgs["api"].Files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(n.Name, "Code") && lit.Kind == token.STRING {
+						codes = append(codes, strings.Trim(lit.Value, `"`))
+					}
+				}
+			}
+		}
+	}
+	if len(codes) < 20 {
+		t.Fatalf("found %d Code constants in the source: the test reads the wrong files", len(codes))
+	}
+	slices.Sort(codes)
+	got := slices.Sorted(slices.Values(enum))
+	if !slices.Equal(got, codes) {
+		t.Errorf("openapi.json's error codes %v, want the package's Code constants %v", got, codes)
 	}
 }
