@@ -631,3 +631,14 @@ func TestConversationTune11(t *testing.T) {
 func TestConversationTune12(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-tune12.txt", 14, 13, 21)
 }
+
+// The twelfth holdout's conversations (15 grooming: a Twitch "mentor", a
+// Roblox "big bro", a neighbour, a server admin, two extortions; 18
+// benign: a grandfather coming by who asks if the child is home alone, a
+// madrina's surprise with "delete these messages", a teen quoting a creep)
+// were written blind on 2026-12-04 by another hand, after round 12, and
+// are never tuned on. First run: 11 of 15 in time with the rules alone
+// and 13 with the built-in model; 12 and 14 of 18 benign clear.
+func TestConversationHoldout12(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-holdout12.txt", 15, 11, 12)
+}
