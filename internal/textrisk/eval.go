@@ -237,7 +237,11 @@ func chooseThresholds(examples []Example, rs []Result, use func(int) bool) Thres
 // the next first runs gave 0.906 (holdout7), 0.892 and 0.877 (tune9a,
 // tune9b; round 9), three to five points under, while their recall
 // (0.87-0.90) stood well above the 0.80 target. 0.95 spends that margin.
-const TargetPrecision = 0.95
+// At 0.95 the twelfth holdout's first run (new voices, after round 12)
+// gave 0.909 over all and 0.895 on direct messages, at recall 0.950: blind
+// precision still falls short of out-of-fold by up to six points, so 0.96
+// spends more of the recall (docs/text.md, "The twelfth holdout").
+const TargetPrecision = 0.96
 
 // thresholdGrid are the thresholds ChooseThreshold and the curve try:
 // 0.30 to 0.90 in steps of 0.02.
