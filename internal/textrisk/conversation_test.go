@@ -642,3 +642,16 @@ func TestConversationTune12(t *testing.T) {
 func TestConversationHoldout12(t *testing.T) {
 	conversationFloors(t, "../../testdata/text/conversations-holdout12.txt", 15, 11, 12)
 }
+
+// The thirteenth tuning set's conversations (12 grooming, slow, the first
+// signal late; 24 benign, each with a line that alone looks bad: an aunt's
+// "our little secret" about a voucher, a neighbour's key under the pot, a
+// godmother's "delete dese messages" about mum's surprise party, a sister
+// covering for her brother) were written by another hand on 2026-12-04 in
+// the twelfth holdout's voices. First run (after round 12): 11 of 12 in
+// time with the rules alone and 12 with the built-in model; 15 and 19 of
+// 24 benign clear. After the surprise-for-a-parent copies: 17 and 21.
+// Not yet in the built-in model's training.
+func TestConversationTune13(t *testing.T) {
+	conversationFloors(t, "../../testdata/text/conversations-tune13.txt", 12, 11, 17)
+}
