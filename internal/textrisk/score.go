@@ -313,11 +313,8 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	}
 	var hits []fired
 	lx.rules.each(toks, func(r *rule, from, to int) {
-		sp := Span{toks[from].start, toks[to-1].end}
-		obf := false
-		for _, t := range toks[from:to] {
-			obf = obf || t.obf
-		}
+		at := placeOf(toks, from, to)
+		sp, obf := at.span, at.obf
 		for i := range hits {
 			if hits[i].rule == r {
 				if last := hits[i].spans[len(hits[i].spans)-1]; last.End <= sp.Start {
@@ -329,27 +326,22 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 		}
 		hits = append(hits, fired{r, []Span{sp}, obf})
 	})
-	if len(lx.compounds) > 0 {
-		var found [][]cueHit
-		lx.cues.each(toks, func(r *rule, from, to int) {
-			if found == nil {
-				found = make([][]cueHit, len(lx.cueNames))
-			}
-			h := cueHit{Span{toks[from].start, toks[to-1].end}, false}
-			for _, t := range toks[from:to] {
-				h.obf = h.obf || t.obf
-			}
-			found[r.family] = append(found[r.family], h)
-		})
-		var ends []int
-		if found != nil {
-			ends = sentenceEnds(text)
+	// ends are the message's sentence ends, split once, when a compound
+	// or a clear first needs them.
+	var ends []int
+	var found [][]place // by cue
+	lx.cues.each(toks, func(r *rule, from, to int) {
+		if found == nil {
+			found = make([][]place, len(lx.cueNames))
 		}
+		found[r.family] = append(found[r.family], placeOf(toks, from, to))
+	})
+	if found != nil {
+		ends = sentenceEnds(text)
 		for i := range lx.compounds {
-			if c := &lx.compounds[i]; found != nil {
-				if spans, obf, ok := together(c.all, found, ends); ok {
-					hits = append(hits, fired{c, spans, obf})
-				}
+			c := &lx.compounds[i]
+			if spans, obf, ok := together(c.all, found, ends); ok {
+				hits = append(hits, fired{c, spans, obf})
 			}
 		}
 	}
@@ -360,7 +352,6 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	// today" clears the remark about the weather, not "send more of her"
 	// two sentences on.
 	var clears []clear
-	var ends []int
 	lx.clears.each(toks, func(r *rule, from, to int) {
 		if ends == nil {
 			ends = sentenceEnds(text)
@@ -471,10 +462,19 @@ func analyseIn(m Message, text string, lx *lexicon, toks []token) analysis {
 	return a
 }
 
-// A cueHit is where a cue matched, and whether undoing a disguise found it.
-type cueHit struct {
+// A place is where a phrase matched, and whether undoing a disguise read
+// any of it.
+type place struct {
 	span Span
 	obf  bool
+}
+
+func placeOf(toks []token, from, to int) place {
+	p := place{span: Span{toks[from].start, toks[to-1].end}}
+	for _, t := range toks[from:to] {
+		p.obf = p.obf || t.obf
+	}
+	return p
 }
 
 // together picks, for each of a compound's cues, the first place it
@@ -484,7 +484,7 @@ type cueHit struct {
 // they lie further apart than two sentences running (ends, as
 // sentenceEnds gives them): "i have ur pic pay me" quoted in a warning
 // and "stay vigilant everyone" after it are not one threat.
-func together(cues []int, found [][]cueHit, ends []int) ([]Span, bool, bool) {
+func together(cues []int, found [][]place, ends []int) ([]Span, bool, bool) {
 	spans := make([]Span, 0, len(cues))
 	obf := false
 	for _, ci := range cues {
