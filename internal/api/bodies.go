@@ -37,9 +37,7 @@ func (a *API) admitBody(r *http.Request, k auth.Key, limit int64) (release func(
 // 413) or under the minimum rate (the *bodyrate.Error, 408), which pass as
 // they are for toError, or cut short or malformed, which is the client's.
 func bodyError(what string, err error) error {
-	var mbe *http.MaxBytesError
-	var slow *bodyrate.Error
-	if errors.As(err, &mbe) || errors.As(err, &slow) {
+	if bodyrate.Refused(err) {
 		return err
 	}
 	return errorf(http.StatusBadRequest, CodeBadRequest, "%s: %v", what, err)

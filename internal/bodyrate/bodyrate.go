@@ -88,6 +88,16 @@ func Cut(ctx context.Context) *Error {
 	return nil
 }
 
+// Refused says whether err is a body a server limit refused: over its
+// size (http.MaxBytesError, 413) or under its rate (*Error, 408). Such an
+// error passes as it is to the entry point's error answer; any other
+// failure reading a body is the client's, 400.
+func Refused(err error) bool {
+	var mbe *http.MaxBytesError
+	var slow *Error
+	return errors.As(err, &mbe) || errors.As(err, &slow)
+}
+
 // Error is a body cut off for arriving too slowly: under Rate.Min after
 // the grace, or not whole within Rate.Whole.
 type Error struct {

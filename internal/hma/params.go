@@ -272,9 +272,7 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, k auth.Key)
 // (the *bodyrate.Error), which writeError answers, or cut short or
 // malformed, which is the client's.
 func bodyError(what string, err error) error {
-	var mbe *http.MaxBytesError
-	var slow *bodyrate.Error
-	if errors.As(err, &mbe) || errors.As(err, &slow) {
+	if bodyrate.Refused(err) {
 		return err
 	}
 	if errors.Is(err, multipart.ErrMessageTooLarge) {
